@@ -1,0 +1,1 @@
+"""The `limes` command and the few settings every component shares."""

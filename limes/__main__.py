@@ -1,0 +1,5 @@
+import sys
+
+from limes.cli import main
+
+sys.exit(main())
