@@ -1,0 +1,25 @@
+"""Fixtures shared by the whole suite.
+
+The real face photos live outside the repository (LIMES_FACES_DIR, default
+../shared/faces). Where they are absent, tests that need them skip with the
+reason, except under CI=true, where their absence is a failure.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from limes.settings import faces_dir as configured_faces_dir
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    path = configured_faces_dir()
+    if not (path / "obama").is_dir():
+        message = f"real face photos not found at {path} (set LIMES_FACES_DIR)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
