@@ -1,0 +1,1 @@
+"""ISO/IEC 7816-4 command/response APDUs, transports and secure messaging."""
