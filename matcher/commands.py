@@ -1,0 +1,82 @@
+"""`limes matcher ...` and `limes bench matcher` (argparse only here; heavy imports in the handlers)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from limes.output import add_json_flag
+
+
+def register(sub) -> None:
+    matcher = sub.add_parser("matcher", help="FAISS 1:N face search service (see docs/MATCHER.md)")
+    matcher_sub = matcher.add_subparsers(dest="matcher_command", metavar="ACTION", required=True)
+
+    serve = matcher_sub.add_parser("serve", help="serve the galleries under --data over gRPC (blocks)")
+    serve.add_argument("--listen", default="127.0.0.1:50061", help="HOST:PORT (port 0: any free port)")
+    serve.add_argument("--data", type=Path, default=None, help="data directory (default: var/matcher)")
+    serve.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    serve.set_defaults(func=run_serve)
+
+    router = matcher_sub.add_parser("router", help="serve the Matcher API over several shard servers (blocks)")
+    router.add_argument("--listen", default="127.0.0.1:50060", help="HOST:PORT (port 0: any free port)")
+    router.add_argument("--shard", action="append", required=True, metavar="HOST:PORT",
+                        help="a shard's address; repeat once per shard, always in the same order")
+    router.add_argument("--timeout", type=float, default=2.0, help="seconds a shard gets to answer")
+    router.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    router.set_defaults(func=run_router)
+
+
+def register_bench(bench_sub) -> None:
+    bench = bench_sub.add_parser("matcher", help="recall, latency and throughput on a synthetic gallery")
+    bench.add_argument("--gallery", type=int, default=100_000, help="templates enrolled (default 100000)")
+    bench.add_argument("--queries", type=int, default=1000, help="mated and as many non-mated probes (default 1000)")
+    bench.add_argument("--concurrency", type=int, default=8, help="concurrent gRPC clients (default 8)")
+    bench.add_argument("--index-factory", default="HNSW32", help="approximate index (default HNSW32)")
+    bench.add_argument("--exact-until", type=int, default=20_000, help="size up to which search stays exact")
+    bench.add_argument("--seed", type=int, default=0)
+    add_json_flag(bench)
+    bench.set_defaults(func=run_bench)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from matcher.server import serve
+    server, port = serve(args.listen, args.data, metrics_port=args.metrics_port)
+    host = args.listen.rsplit(":", 1)[0]
+    print(f"matcher listening on {host}:{port}", flush=True)
+    wait_for_signal(server)
+    server.registry.close()
+    return 0
+
+
+def run_router(args: argparse.Namespace) -> int:
+    from matcher.router import Router
+    from matcher.server import start
+    router = Router(args.shard, timeout=args.timeout)
+    server, port = start(router, args.listen, metrics_port=args.metrics_port)
+    host = args.listen.rsplit(":", 1)[0]
+    print(f"matcher router listening on {host}:{port} over {len(args.shard)} shards", flush=True)
+    wait_for_signal(server)
+    router.close()
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from limes.output import emit
+    from matcher.bench import render, run
+    result = run(gallery_size=args.gallery, queries=args.queries, concurrency=args.concurrency,
+                 index_factory=args.index_factory, exact_until=args.exact_until, seed=args.seed)
+    emit(result, args.json, render)
+    return 0
+
+
+def wait_for_signal(server) -> None:
+    """Block until SIGTERM or Ctrl-C, then stop taking calls and let running ones finish."""
+    import signal
+    import threading
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    server.stop(grace=5).wait()

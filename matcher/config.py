@@ -1,0 +1,65 @@
+"""A gallery's configuration, fixed at creation and kept in its config.json."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+
+from matcher.calibration import DEFAULT_THRESHOLD
+from matcher.errors import InvalidArgument
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # also its directory name
+DEFAULT_EXACT_UNTIL = 20_000
+MAX_DIMENSION = 4096
+
+
+@dataclass(frozen=True)
+class GalleryConfig:
+    name: str
+    model: str
+    model_version: str
+    dimension: int
+    threshold: float = DEFAULT_THRESHOLD
+    index_factory: str = ""  # empty: exact search at every size
+    exact_until: int = DEFAULT_EXACT_UNTIL
+
+    @classmethod
+    def checked(cls, name: str, model: str, model_version: str, dimension: int, threshold: float = 0.0,
+                index_factory: str = "", exact_until: int = 0) -> "GalleryConfig":
+        """A config from a request, defaults filled in; InvalidArgument names the bad field."""
+        if not NAME.fullmatch(name or ""):
+            raise InvalidArgument(f"gallery: {name!r} is not 1-64 letters, digits, '_', '.', '-' (first a letter or digit)")
+        if not model:
+            raise InvalidArgument("model: empty")
+        if not 1 <= dimension <= MAX_DIMENSION:
+            raise InvalidArgument(f"dimension: {dimension} is not in 1..{MAX_DIMENSION}")
+        if threshold == 0:
+            threshold = DEFAULT_THRESHOLD
+        if not (math.isfinite(threshold) and 0 < threshold <= 1):
+            raise InvalidArgument(f"threshold: {threshold} is not a score in (0, 1]")
+        index_factory = index_factory.strip()
+        if index_factory:
+            check_factory(index_factory, dimension)
+        return cls(name, model, model_version, dimension, threshold, index_factory,
+                   exact_until or DEFAULT_EXACT_UNTIL)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> "GalleryConfig":
+        return cls(**json.loads(path.read_text()))
+
+
+def check_factory(factory: str, dimension: int) -> None:
+    if "IDMap" in factory:
+        raise InvalidArgument(f"index_factory: {factory!r}: the matcher adds its own id map")
+    try:
+        faiss.index_factory(dimension, factory)
+    except RuntimeError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "rejected by FAISS"
+        raise InvalidArgument(f"index_factory: {factory!r} is not a FAISS factory string for dimension {dimension}: {reason}") from None

@@ -1,0 +1,393 @@
+"""One gallery: its templates in memory, its FAISS index, and its files on disk.
+
+Rows: every enrolment appends a row (subject id + full float32 vector) and gets
+the row number as its FAISS id. Re-enrolling a subject kills its old row;
+removing kills it too. Killed rows are tombstones, filtered out of every search
+(see matcher.index) and dropped from the index at the next rebuild.
+
+On disk, in the gallery's directory:
+  config.json              the GalleryConfig
+  log-NNNNNNNN.wal         enrolment logs (matcher.wal), fsync'd before acknowledging
+  snapshot-NNNNNNNN/       vectors.npy, subjects.json, index.faiss, meta.json (written last):
+                           the state after all logs up to NNNNNNNN
+Start-up loads the newest complete snapshot and replays the later logs. A
+snapshot rotates the log first, so logs it covers can be deleted once it is on disk.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import faiss
+import numpy as np
+
+from matcher import index as indexes
+from matcher.config import GalleryConfig
+from matcher.errors import InvalidArgument, NotFound
+from matcher.rwlock import ReadWriteLock
+from matcher.wal import ENROL, REMOVE, EnrolmentLog, Record, fsync_directory, iter_logs, log_path, replay
+
+log = logging.getLogger(__name__)
+
+MAX_SUBJECT_ID_BYTES = 256
+SNAPSHOT_EVERY = 100_000  # log records between automatic snapshots
+
+
+@dataclass(frozen=True)
+class Hit:
+    subject_id: str
+    distance: float  # L2
+
+
+@dataclass(frozen=True)
+class GalleryStats:
+    size: int
+    tombstones: int
+    index_kind: str  # "exact" or the factory string
+
+
+def check_subject_id(subject_id: str) -> None:
+    if not subject_id:
+        raise InvalidArgument("subject_id: empty")
+    if len(subject_id.encode("utf-8")) > MAX_SUBJECT_ID_BYTES:
+        raise InvalidArgument(f"subject_id: longer than {MAX_SUBJECT_ID_BYTES} bytes")
+
+
+class Gallery:
+    def __init__(self, config: GalleryConfig, directory: Path, *, background: bool = True,
+                 snapshot_every: int = SNAPSHOT_EVERY, rebuild_tombstones: int = 1000):
+        """Empty in-memory state; use `create` or `open`."""
+        self.config = config
+        self.directory = directory
+        self.background = background  # rebuilds and snapshots in a thread (False: inline, for tests)
+        self.snapshot_every = snapshot_every
+        self.rebuild_tombstones = rebuild_tombstones  # rebuild once tombstones exceed max(this, live/4)
+        self._lock = ReadWriteLock()
+        self._maintenance = threading.Lock()  # one rebuild or snapshot at a time
+        self._worker_lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._approximate_from = 0
+        if config.index_factory:
+            self._approximate_from = max(config.exact_until, indexes.minimum_size(config.index_factory, config.dimension))
+        d = config.dimension
+        self._vectors = np.zeros((1024, d), dtype=np.float32)
+        self._subjects: list[str | None] = []  # by row; None once killed
+        self._rows: dict[str, int] = {}
+        self._live_bits = np.zeros(1024 // 8, dtype=np.uint8)  # bit r (LSB first) = row r is live
+        self._index = indexes.build(indexes.EXACT, d, self._vectors[:0], np.zeros(0, np.int64))
+        self._kind = indexes.EXACT
+        self._log: EnrolmentLog | None = None
+        self._log_seq = 0
+        self._since_snapshot = 0
+
+    # ---- creating and opening
+
+    @classmethod
+    def create(cls, config: GalleryConfig, directory: Path, **options) -> "Gallery":
+        directory.mkdir(parents=True)
+        config.save(directory / "config.json")
+        fsync_directory(directory)
+        fsync_directory(directory.parent)
+        gallery = cls(config, directory, **options)
+        gallery._log = EnrolmentLog(log_path(directory, 0))
+        return gallery
+
+    @classmethod
+    def open(cls, directory: Path, **options) -> "Gallery":
+        gallery = cls(GalleryConfig.load(directory / "config.json"), directory, **options)
+        gallery._load()
+        return gallery
+
+    def _load(self) -> None:
+        covers = -1
+        snapshot = latest_snapshot(self.directory)
+        if snapshot is not None:
+            covers = self._load_snapshot(snapshot)
+        indexed = len(self._subjects)
+        logs = [(seq, path) for seq, path in iter_logs(self.directory) if seq > covers]
+        valid_end = None
+        for seq, path in logs:
+            records, valid_end = replay(path)
+            for record in records:
+                if len(record.subject_id) == 0 or (record.op == ENROL and record.vector.shape != (self.config.dimension,)):
+                    raise ValueError(f"{path}: record for {record.subject_id!r} does not fit this gallery")
+                if record.op == ENROL:
+                    self._apply_enrol(record.subject_id, record.vector)
+                elif record.subject_id in self._rows:
+                    self._kill(self._rows.pop(record.subject_id))
+        late = np.arange(indexed, len(self._subjects))
+        late = late[self._live_mask()[indexed:]]
+        if len(late):
+            self._index.add_with_ids(self._vectors[late], late.astype(np.int64))
+        if logs:
+            self._log_seq = logs[-1][0]
+            self._log = EnrolmentLog(logs[-1][1], valid_end)
+        else:
+            self._log_seq = covers + 1
+            self._log = EnrolmentLog(log_path(self.directory, self._log_seq))
+        self._since_snapshot = sum(1 for _ in logs)  # any replayed log is worth folding into a snapshot
+        log.info("gallery %s: %d subjects loaded (%s)", self.config.name, len(self._rows), self.index_kind)
+        self._maintain()
+
+    def _load_snapshot(self, snapshot: Path) -> int:
+        meta = json.loads((snapshot / "meta.json").read_text())
+        vectors = np.load(snapshot / "vectors.npy")
+        subjects = json.loads((snapshot / "subjects.json").read_text())
+        self._reserve(len(subjects))
+        self._vectors[:len(subjects)] = vectors
+        self._subjects = subjects
+        for row, subject in enumerate(subjects):
+            if subject is not None:
+                self._rows[subject] = row
+                self._live_bits[row >> 3] |= 1 << (row & 7)
+        self._index = faiss.read_index(str(snapshot / "index.faiss"))
+        self._kind = meta["kind"]
+        return int(meta["covers_log"])
+
+    # ---- checking requests
+
+    def check_template(self, model: str, model_version: str, values: Sequence[float]) -> np.ndarray:
+        """The template as float32, or InvalidArgument when it is not for this gallery."""
+        c = self.config
+        if (model, model_version) != (c.model, c.model_version):
+            raise InvalidArgument(f"template.model: {model!r} version {model_version!r}, but gallery "
+                                  f"{c.name!r} holds {c.model!r} version {c.model_version!r}")
+        if len(values) != c.dimension:
+            raise InvalidArgument(f"template.vector: {len(values)} values, gallery {c.name!r} has dimension {c.dimension}")
+        vector = np.asarray(values, dtype=np.float32)
+        if not np.isfinite(vector).all():
+            raise InvalidArgument("template.vector: NaN or infinite value")
+        return vector
+
+    # ---- changes (logged and fsync'd before they are applied and acknowledged)
+
+    def enrol(self, items: Sequence[tuple[str, np.ndarray]]) -> list[bool]:
+        """Enrol (subject id, checked vector) pairs; True where an earlier template was replaced."""
+        for subject_id, _ in items:
+            check_subject_id(subject_id)
+        with self._lock.write():
+            self._log.append([Record(ENROL, s, v) for s, v in items])
+            replaced = []
+            first = len(self._subjects)
+            for subject_id, vector in items:
+                replaced.append(self._apply_enrol(subject_id, vector))
+            rows = np.arange(first, len(self._subjects), dtype=np.int64)
+            self._index.add_with_ids(self._vectors[first:len(self._subjects)], rows)
+            self._since_snapshot += len(items)
+        self._maintain()
+        return replaced
+
+    def remove(self, subject_id: str) -> None:
+        check_subject_id(subject_id)
+        with self._lock.write():
+            if subject_id not in self._rows:
+                raise NotFound(f"subject_id: {subject_id!r} is not enrolled in gallery {self.config.name!r}")
+            self._log.append([Record(REMOVE, subject_id)])
+            self._kill(self._rows.pop(subject_id))
+            self._since_snapshot += 1
+        self._maintain()
+
+    def _apply_enrol(self, subject_id: str, vector: np.ndarray) -> bool:
+        old = self._rows.get(subject_id)
+        if old is not None:
+            self._kill(old)
+        row = len(self._subjects)
+        self._reserve(row + 1)
+        self._vectors[row] = vector
+        self._subjects.append(subject_id)
+        self._live_bits[row >> 3] |= 1 << (row & 7)
+        self._rows[subject_id] = row
+        return old is not None
+
+    def _kill(self, row: int) -> None:
+        self._subjects[row] = None
+        self._live_bits[row >> 3] &= ~np.uint8(1 << (row & 7))
+
+    def _reserve(self, rows: int) -> None:
+        if rows <= len(self._vectors):
+            return
+        capacity = max(rows, 2 * len(self._vectors))
+        vectors = np.zeros((capacity, self.config.dimension), dtype=np.float32)
+        vectors[:len(self._vectors)] = self._vectors
+        bits = np.zeros((capacity + 7) // 8, dtype=np.uint8)
+        bits[:len(self._live_bits)] = self._live_bits
+        self._vectors, self._live_bits = vectors, bits
+
+    def _live_mask(self) -> np.ndarray:
+        return np.unpackbits(self._live_bits, bitorder="little")[:len(self._subjects)].astype(bool)
+
+    # ---- reading
+
+    def get(self, subject_id: str) -> np.ndarray:
+        check_subject_id(subject_id)
+        with self._lock.read():
+            row = self._rows.get(subject_id)
+            if row is None:
+                raise NotFound(f"subject_id: {subject_id!r} is not enrolled in gallery {self.config.name!r}")
+            return self._vectors[row].copy()
+
+    def distance_to(self, subject_id: str, vector: np.ndarray) -> float:
+        enrolled = self.get(subject_id)
+        return float(np.linalg.norm(enrolled - vector))
+
+    def search(self, queries: np.ndarray, top_k: int) -> list[list[Hit]]:
+        """The top_k nearest live subjects of each query, nearest first, by exact L2 distance.
+
+        An approximate index only proposes a shortlist; its candidates are re-ranked
+        on the stored full vectors, so what comes back is as exact as the shortlist.
+        """
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        with self._lock.read():
+            if not self._rows:
+                return [[] for _ in queries]
+            exact = indexes.is_exact(self._index)
+            shortlist = top_k if exact else max(top_k, indexes.RERANK_SHORTLIST)
+            selector = faiss.IDSelectorBitmap(len(self._live_bits), faiss.swig_ptr(self._live_bits))
+            params = indexes.search_parameters(self._index, shortlist, selector)
+            squared, found = self._index.search(queries, shortlist, params=params)
+            results = []
+            for query, row_squared, rows in zip(queries, squared, found):
+                keep = rows >= 0
+                rows = rows[keep]
+                if exact:
+                    row_squared = row_squared[keep]
+                else:
+                    difference = self._vectors[rows] - query
+                    row_squared = np.einsum("ij,ij->i", difference, difference)
+                order = np.argsort(row_squared, kind="stable")[:top_k]
+                results.append([Hit(self._subjects[rows[i]], math.sqrt(max(float(row_squared[i]), 0.0)))
+                                for i in order])
+            return results
+
+    @property
+    def size(self) -> int:
+        return len(self._rows)
+
+    @property
+    def index_kind(self) -> str:
+        return "exact" if self._kind == indexes.EXACT else self._kind
+
+    def stats(self) -> GalleryStats:
+        with self._lock.read():
+            return GalleryStats(len(self._rows), int(self._index.ntotal) - len(self._rows), self.index_kind)
+
+    # ---- maintenance: index rebuilds and snapshots
+
+    def _wanted_kind(self) -> str:
+        c = self.config
+        if not c.index_factory:
+            return indexes.EXACT
+        if self._kind == indexes.EXACT:
+            return c.index_factory if len(self._rows) > self._approximate_from else indexes.EXACT
+        # Back to exact only well below the switch point, so a gallery at the edge does not flap.
+        return indexes.EXACT if len(self._rows) < c.exact_until // 2 else self._kind
+
+    def _needs_rebuild(self) -> bool:
+        tombstones = int(self._index.ntotal) - len(self._rows)
+        return self._wanted_kind() != self._kind or tombstones > max(self.rebuild_tombstones, len(self._rows) // 4)
+
+    def _maintain(self) -> None:
+        if not (self._needs_rebuild() or self._since_snapshot >= self.snapshot_every):
+            return
+        if not self.background:
+            self._maintenance_pass()
+            return
+        with self._worker_lock:
+            if self._worker is not None and self._worker.is_alive():
+                return
+            self._worker = threading.Thread(target=self._maintenance_pass, name=f"gallery-{self.config.name}",
+                                            daemon=True)
+            self._worker.start()
+
+    def _maintenance_pass(self) -> None:
+        try:
+            if self._needs_rebuild():
+                self.rebuild()
+            if self._since_snapshot >= self.snapshot_every:
+                self.snapshot()
+        except Exception:  # a background failure must be seen, and must not kill the server
+            log.exception("gallery %s: maintenance failed", self.config.name)
+
+    def wait_for_maintenance(self) -> None:
+        worker = self._worker
+        if worker is not None:
+            worker.join()
+
+    def rebuild(self) -> None:
+        """A fresh index of the live rows, of the kind the gallery's size asks for.
+
+        Built without blocking searches or enrolments: rows enrolled meanwhile are
+        added before the swap, and rows removed meanwhile are tombstones in it.
+        """
+        with self._maintenance:
+            with self._lock.read():
+                frozen = len(self._subjects)
+                rows = np.flatnonzero(self._live_mask())
+                vectors = self._vectors[rows]
+                kind = self._wanted_kind()
+            started = time.monotonic()
+            index = indexes.build(kind, self.config.dimension, vectors, rows)
+            with self._lock.write():
+                late = np.arange(frozen, len(self._subjects))
+                late = late[self._live_mask()[frozen:]]
+                if len(late):
+                    index.add_with_ids(self._vectors[late], late.astype(np.int64))
+                self._index, self._kind = index, kind
+            log.info("gallery %s: rebuilt %s index of %d rows in %.1f s", self.config.name, self.index_kind,
+                     len(rows) + len(late), time.monotonic() - started)
+
+    def snapshot(self) -> None:
+        """Write the state to disk and drop the logs it covers."""
+        with self._maintenance:
+            # Searches may go on; enrolments wait, so the copy and the log rotation agree.
+            with self._lock.read():
+                covers = self._log_seq
+                self._log.close()
+                self._log_seq += 1
+                self._log = EnrolmentLog(log_path(self.directory, self._log_seq))
+                count = len(self._subjects)
+                vectors = self._vectors[:count].copy()
+                subjects = list(self._subjects)
+                index_bytes = faiss.serialize_index(self._index)
+                kind = self._kind
+                self._since_snapshot = 0
+            final = self.directory / f"snapshot-{covers:08d}"
+            partial = final.with_suffix(".tmp")
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            np.save(partial / "vectors.npy", vectors)
+            (partial / "subjects.json").write_text(json.dumps(subjects))
+            index_bytes.tofile(partial / "index.faiss")
+            (partial / "meta.json").write_text(json.dumps({"covers_log": covers, "kind": kind, "rows": count}))
+            for path in partial.iterdir():
+                with open(path, "rb") as file:
+                    os.fsync(file.fileno())
+            fsync_directory(partial)
+            partial.rename(final)
+            fsync_directory(self.directory)
+            for seq, path in iter_logs(self.directory):
+                if seq <= covers:
+                    path.unlink()
+            for older in self.directory.glob("snapshot-*"):
+                if older != final:
+                    shutil.rmtree(older, ignore_errors=True)
+
+    def close(self) -> None:
+        self.wait_for_maintenance()
+        with self._lock.write():
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+
+def latest_snapshot(directory: Path) -> Path | None:
+    complete = [p for p in directory.glob("snapshot-*") if p.suffix != ".tmp" and (p / "meta.json").exists()]
+    return max(complete, default=None, key=lambda p: p.name)

@@ -1,0 +1,59 @@
+"""FAISS indexes over a gallery's rows: exact while small, a factory-built one once large.
+
+Every index is wrapped in an IndexIDMap whose ids are the gallery's row numbers,
+so an index can be rebuilt from any subset of rows. Removed and replaced rows
+stay in the index as tombstones (HNSW cannot remove at all) and are filtered
+out during the search itself through a bitmap selector, so they never take a
+top-k place; the gallery rebuilds the index when tombstones pile up.
+"""
+from __future__ import annotations
+
+import faiss
+import numpy as np
+
+EXACT = "Flat"
+TRAIN_SAMPLE = 200_000  # k-means does not get better beyond a few hundred points per list
+RERANK_SHORTLIST = 64  # candidates an approximate index proposes for exact re-ranking
+
+
+def minimum_size(factory: str, dimension: int) -> int:
+    """Rows needed before an index of this kind can be trained (FAISS asks 39 per IVF list)."""
+    index = faiss.index_factory(dimension, factory)
+    ivf = faiss.try_extract_index_ivf(index)
+    needed = 39 * ivf.nlist if ivf is not None else 0
+    if "PQ" in factory:
+        needed = max(needed, 39 * 256)  # PQ codebooks: 256 centroids per sub-quantizer
+    if not index.is_trained:
+        needed = max(needed, 1000)
+    return needed
+
+
+def build(factory: str, dimension: int, vectors: np.ndarray, rows: np.ndarray) -> faiss.Index:
+    """A trained index holding `vectors` under the ids `rows`."""
+    index = faiss.IndexIDMap(faiss.index_factory(dimension, factory))
+    if not index.is_trained:
+        sample = vectors
+        if len(vectors) > TRAIN_SAMPLE:
+            chosen = np.random.default_rng(0).choice(len(vectors), TRAIN_SAMPLE, replace=False)
+            sample = vectors[np.sort(chosen)]
+        index.train(sample)
+    if len(rows):
+        index.add_with_ids(vectors, rows.astype(np.int64))
+    return index
+
+
+def search_parameters(index: faiss.Index, shortlist: int, selector: faiss.IDSelector) -> faiss.SearchParameters:
+    """How wide to search so the shortlist holds the true neighbours, plus the live-row filter."""
+    inner = faiss.downcast_index(index.index)
+    ivf = faiss.try_extract_index_ivf(inner)
+    if ivf is not None:
+        # A probe is ~1/nlist of the gallery; 1/32 of the lists keeps recall ~1 for mated probes.
+        nprobe = int(min(ivf.nlist, max(8, ivf.nlist // 32)))
+        return faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+    if isinstance(inner, faiss.IndexHNSW):
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, 2 * shortlist))
+    return faiss.SearchParameters(sel=selector)
+
+
+def is_exact(index: faiss.Index) -> bool:
+    return isinstance(faiss.downcast_index(index.index), faiss.IndexFlat)

@@ -1,0 +1,50 @@
+"""Starting a matcher (or router) gRPC server with health checking and reflection."""
+from __future__ import annotations
+
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from matcher.registry import Registry
+from matcher.service import MatcherService
+from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
+
+SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["Matcher"].full_name  # "limes.v1.Matcher"
+
+
+def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, max_workers: int = 16,
+          metrics_port: int | None = None) -> tuple[grpc.Server, int]:
+    """Serve `servicer` on `address` (port 0: any free port) in the background; returns the bound port."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+    matcher_pb2_grpc.add_MatcherServicer_to_server(servicer, server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+    server.start()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+        start_http_server(metrics_port, addr="127.0.0.1")
+    return server, port
+
+
+def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, metrics_port: int | None = None,
+          max_workers: int = 16, **gallery_options) -> tuple[grpc.Server, int]:
+    """Load the galleries under `data_dir` and serve them; returns (server, bound port) without blocking.
+
+    The server's `registry` attribute holds the galleries (close it after stopping the server).
+    """
+    if data_dir is None:
+        from limes.settings import var_dir
+        data_dir = var_dir() / "matcher"
+    registry = Registry(Path(data_dir), **gallery_options)
+    server, port = start(MatcherService(registry), address, max_workers=max_workers, metrics_port=metrics_port)
+    server.registry = registry
+    return server, port
