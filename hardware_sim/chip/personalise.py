@@ -1,0 +1,81 @@
+"""Personalisation: the files of a test ePassport chip, signed by a test PKI.
+
+Builds EF.COM, DG1, DG2, optional DG11/DG12 and an EF.SOD signed by the
+Document Signer, keyed by file identifier as the virtual chip serves them.
+Faults make documents that passive authentication must reject, each for one
+reason only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Iterable
+
+from drivers.lds import dg1, dg2, efcom, sod
+from drivers.lds.dg11 import Dg11, encode as encode_dg11
+from drivers.lds.dg12 import Dg12, encode as encode_dg12
+from drivers.lds.files import EF_COM, EF_SOD, fid
+from hardware_sim.pki import PrivateKey, TestPki, new_key, sign_cms
+
+FAULTS = frozenset({"altered_dg", "wrong_signer", "expired_dsc", "revoked_dsc"})
+LDS_VERSION = "1.8"
+UNICODE_VERSION = "4.0.0"
+
+
+def personalise(mrz: str, photo_jpeg: bytes, pki: TestPki, *, dg11: Dg11 | dict | None = None,
+                dg12: Dg12 | dict | None = None, hash_alg: str = "sha256",
+                faults: Iterable[str] = (), signing_time: dt.datetime | None = None) -> dict[int, bytes]:
+    """Chip files for a document.
+
+    photo_jpeg is the encoded face (JPEG or JPEG 2000); DG2 gets its size
+    from the image. Faults:
+      altered_dg    DG2 changed after signing (its hash no longer matches)
+      wrong_signer  SOD signed by a key that is not the DSC's
+      expired_dsc   SOD signed by a DSC whose validity has ended
+      revoked_dsc   SOD signed by a DSC listed on the PKI's CRL
+    """
+    faults = frozenset(faults)
+    if faults - FAULTS:
+        raise ValueError(f"unknown faults {sorted(faults - FAULTS)}; known: {sorted(FAULTS)}")
+    if hash_alg not in hashlib.algorithms_guaranteed:
+        raise ValueError(f"unknown hash algorithm {hash_alg!r}")
+
+    groups: dict[int, bytes] = {
+        1: dg1.encode(mrz),
+        2: dg2.encode([dg2.face_from_image(photo_jpeg)]),
+    }
+    if dg11 is not None:
+        groups[11] = encode_dg11(dg11 if isinstance(dg11, Dg11) else Dg11(**dg11))
+    if dg12 is not None:
+        groups[12] = encode_dg12(dg12 if isinstance(dg12, Dg12) else Dg12(**dg12))
+
+    signer = pki.dsc
+    if "expired_dsc" in faults:
+        signer = pki.expired_dsc
+    if "revoked_dsc" in faults:
+        signer = pki.revoked_dsc
+    forged_key: PrivateKey | None = new_key(pki.key_kind) if "wrong_signer" in faults else None
+
+    hashes = {n: hashlib.new(hash_alg, data).digest() for n, data in groups.items()}
+    security_object = sod.encode_security_object(hash_alg, hashes, "0108", "040000")
+    content_info = sign_cms(sod.LDS_SECURITY_OBJECT_OID, security_object, signer, hash_alg,
+                            signing_key=forged_key, signing_time=signing_time)
+
+    if "altered_dg" in faults:
+        groups[2] = _alter(groups[2])
+
+    files = {fid(n): data for n, data in groups.items()}
+    files[EF_COM] = efcom.encode(efcom.EfCom(LDS_VERSION, UNICODE_VERSION, tuple(sorted(groups))))
+    files[EF_SOD] = sod.wrap(content_info)
+    return files
+
+
+def _alter(dg2_file: bytes) -> bytes:
+    """Flip one bit in the middle of the face image: a substituted photo in
+    miniature, leaving the DG2 structure intact so only the hash betrays it."""
+    image_size = len(dg2.parse(dg2_file).faces[0].image)
+    position = len(dg2_file) - image_size // 2
+    data = bytearray(dg2_file)
+    # never create 0xFF, which would start a JPEG marker
+    data[position] ^= 0x02 if data[position] ^ 0x01 == 0xFF else 0x01
+    return bytes(data)
