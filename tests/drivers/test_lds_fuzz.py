@@ -1,0 +1,121 @@
+"""Hostile chip data: every LDS parser either parses or raises LdsError/TlvError."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from drivers import tlv
+from drivers.lds import LdsError, dg1, dg2, dg11, dg12, efcom, parse_file, raw, sod
+from drivers.lds.dg11 import Dg11
+from drivers.lds.dg12 import Dg12
+from drivers.passiveauth import masterlist
+from drivers.tlv import TlvError
+from hardware_sim.pki import make_test_pki, sign_cms
+
+TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
+       "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+
+PARSERS = {
+    "EF.COM": (efcom.parse, 0x60),
+    "DG1": (dg1.parse, 0x61),
+    "DG2": (dg2.parse, 0x75),
+    "DG11": (dg11.parse, 0x6B),
+    "DG12": (dg12.parse, 0x6C),
+    "DG14": (raw.parse_dg14, 0x6E),
+    "EF.SOD": (sod.parse, 0x77),
+}
+
+
+def _jpeg() -> bytes:
+    ok, buffer = cv2.imencode(".jpg", np.full((24, 20, 3), 120, np.uint8))
+    assert ok
+    return buffer.tobytes()
+
+
+def _valid_files() -> dict[str, bytes]:
+    pki = make_test_pki()
+    lso = sod.encode_security_object("sha256", {1: b"\x01" * 32, 2: b"\x02" * 32}, "0108", "040000")
+    return {
+        "EF.COM": efcom.encode(efcom.EfCom("1.8", "4.0.0", (1, 2, 11, 12))),
+        "DG1": dg1.encode(TD3),
+        "DG2": dg2.encode([dg2.face_from_image(_jpeg(), feature_points=(dg2.FeaturePoint(1, 0x31, 3, 4),))]),
+        "DG11": dg11.encode(Dg11(full_name="ERIKSSON<<ANNA", other_names=("A", "B"), full_date_of_birth="19740812")),
+        "DG12": dg12.encode(Dg12(issuing_authority="UTO", date_of_issue="20120415", other_persons=("X",))),
+        "DG14": tlv.encode(0x6E, b"\x31\x00"),
+        "EF.SOD": sod.wrap(sign_cms(sod.LDS_SECURITY_OBJECT_OID, lso, pki.dsc)),
+        "master list": pki.master_list,
+    }
+
+
+VALID = _valid_files()
+ALL = {**PARSERS, "master list": (masterlist.parse, None)}
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def parse_or_lds_error(parser, data: bytes) -> None:
+    try:
+        parser(data)
+    except (LdsError, TlvError):
+        pass
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+@FUZZ
+@given(data=st.binary(max_size=300))
+def test_arbitrary_bytes(name, data):
+    parse_or_lds_error(ALL[name][0], data)
+
+
+@pytest.mark.parametrize("name", sorted(PARSERS))
+@FUZZ
+@given(body=st.binary(max_size=300))
+def test_arbitrary_content_under_the_right_tag(name, body):
+    parser, tag = PARSERS[name]
+    parse_or_lds_error(parser, tlv.encode(tag, body))
+
+
+@st.composite
+def mutated(draw, original: bytes) -> bytes:
+    data = bytearray(original)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
+        position = draw(st.integers(0, max(0, len(data) - 1)))
+        if kind == "flip" and data:
+            data[position] ^= draw(st.integers(1, 255))
+        elif kind == "cut":
+            del data[position:]
+        elif kind == "insert":
+            data[position:position] = draw(st.binary(min_size=1, max_size=4))
+        elif data:
+            del data[position:position + draw(st.integers(1, 8))]
+    return bytes(data)
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+@FUZZ
+@given(data=st.data())
+def test_mutations_of_valid_files(name, data):
+    parse_or_lds_error(ALL[name][0], data.draw(mutated(VALID[name])))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_mutated_dg2_images_decode_or_raise_lds_error(data):
+    try:
+        faces = dg2.parse(data.draw(mutated(VALID["DG2"]))).faces
+    except LdsError:
+        return
+    for face in faces:
+        try:
+            pixels = face.decode_image()
+        except LdsError:
+            continue
+        assert pixels.ndim == 3 and pixels.shape[2] == 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(file_id=st.integers(0, 0x0200), data=st.binary(max_size=100))
+def test_parse_file_any_identifier(file_id, data):
+    parse_or_lds_error(lambda d: parse_file(file_id, d), data)
