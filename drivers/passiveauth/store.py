@@ -28,7 +28,7 @@ class StoreError(ValueError):
 class MasterListLoad:
     added: int  # CSCAs new to the store
     listed: int  # CSCAs in the list
-    unreadable: int  # entries cryptography could not load (some national lists carry odd certificates)
+    skipped: int  # entries not loadable or not CA certificates (some national lists carry odd ones)
 
 
 def _utc(at: dt.datetime | None) -> dt.datetime:
@@ -72,6 +72,8 @@ class CscaStore:
         """Add a CSCA (object, PEM or DER); False when it was already there."""
         if isinstance(certificate, bytes):
             certificate = _load_certificates(certificate, "certificate")[0]
+        if not _is_ca(certificate):
+            raise StoreError(f"{certificate.subject.rfc4514_string()} is not a CA certificate, so not a CSCA")
         der = certificate.public_bytes(serialization.Encoding.DER)
         if der in self._cscas:
             return False
@@ -106,17 +108,22 @@ class CscaStore:
         if not valid_at(signer, at):
             raise StoreError(f"master list signer {signer.subject.rfc4514_string()} not valid at {at:%Y-%m-%d}")
 
-        listed, unreadable = [], 0
+        listed, skipped = [], 0
         for der in parsed.certificates:
             try:
-                listed.append(x509.load_der_x509_certificate(der))
+                certificate = x509.load_der_x509_certificate(der)
             except ValueError:
-                unreadable += 1
+                skipped += 1
+                continue
+            if _is_ca(certificate):
+                listed.append(certificate)
+            else:
+                skipped += 1
         anchors = list(self._cscas.values()) + (listed if trust_list_issuer else [])
         if not any(anchor.subject == signer.issuer and is_issued_by(signer, anchor) for anchor in anchors):
             raise StoreError(f"master list signer {signer.subject.rfc4514_string()} is not issued by a trusted CSCA")
         added = sum(self.add_certificate(c) for c in listed)
-        return MasterListLoad(added, len(listed), unreadable)
+        return MasterListLoad(added, len(listed), skipped)
 
     def add_crl(self, crl: x509.CertificateRevocationList | bytes) -> None:
         """Add a CRL after checking it is signed by a CSCA in the store."""
@@ -165,10 +172,19 @@ class CscaStore:
             self.load_file(path)
 
 
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+    except ValueError:  # an extension cryptography cannot decode
+        return False
+
+
 def _require_master_list_signer(signer: x509.Certificate) -> None:
     try:
         usages = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, ValueError):  # absent, or undecodable
         usages = []
     if x509.ObjectIdentifier(masterlist.MASTER_LIST_SIGNER_EKU) not in usages:
         raise StoreError("master list signer lacks the cscaMasterListSigningKey extended key usage")

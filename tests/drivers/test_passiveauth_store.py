@@ -1,0 +1,151 @@
+"""CscaStore: CSCA files, signed master lists and CRLs, each checked before it is trusted."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from drivers.passiveauth import CscaStore, StoreError
+from drivers.passiveauth.masterlist import MASTER_LIST_OID, encode_content
+from hardware_sim.pki import make_crl, make_test_pki, sign_cms
+
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def pki():
+    return make_test_pki(now=NOW)
+
+
+@pytest.fixture(scope="module")
+def other():
+    return make_test_pki("D", now=NOW)
+
+
+def der(signer) -> bytes:
+    return signer.certificate.public_bytes(Encoding.DER)
+
+
+def test_load_pem_der_bundle_and_crl_from_a_directory(tmp_path, pki, other):
+    pki.save(tmp_path / "pki")
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    shutil.copy(tmp_path / "pki" / "csca.pem", trust / "utopia.pem")
+    (trust / "germany.der").write_bytes(der(other.csca))
+    shutil.copy(tmp_path / "pki" / "crl.pem", trust / "a-utopia-crl.pem")  # sorts before the CSCA
+    (trust / "germany.crl").write_bytes(other.crl.public_bytes(Encoding.DER))
+    shutil.copy(tmp_path / "pki" / "masterlist.ml", trust / "utopia.ml")
+    (trust / "notes.txt").write_text("ignored")
+    store = CscaStore()
+    store.load_dir(trust)
+    assert {c.subject.rfc4514_string() for c in store.cscas} == {
+        "CN=CSCA UTO,O=Limes test PKI,C=UT", "CN=CSCA D,O=Limes test PKI,C=DE"}
+    assert store.crl_for(pki.csca.certificate) is not None
+    assert store.crl_for(other.csca.certificate) is not None
+
+
+def test_pem_bundle_of_two(tmp_path, pki, other):
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(pki.csca.certificate.public_bytes(Encoding.PEM)
+                       + other.csca.certificate.public_bytes(Encoding.PEM))
+    store = CscaStore()
+    store.load_file(bundle)
+    assert len(store.cscas) == 2
+    store.load_file(bundle)
+    assert len(store.cscas) == 2  # loading twice adds nothing
+
+
+def test_document_signer_is_no_csca(pki):
+    with pytest.raises(StoreError, match="not a CA certificate"):
+        CscaStore().add_certificate(der(pki.dsc))
+
+
+def test_garbage_certificate_file(tmp_path):
+    path = tmp_path / "junk.pem"
+    path.write_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    with pytest.raises(StoreError, match="junk.pem: not a PEM or DER certificate"):
+        CscaStore().load_file(path)
+
+
+# --- master lists -------------------------------------------------------------------
+
+def test_master_list_adds_cscas_when_its_signer_is_trusted(pki, other):
+    content = encode_content([der(pki.csca), der(other.csca), der(pki.dsc)])
+    master_list = sign_cms(MASTER_LIST_OID, content, pki.master_list_signer)
+    store = CscaStore.from_certificates([pki.csca.certificate])
+    load = store.add_master_list(master_list, at=NOW)
+    assert (load.added, load.listed, load.skipped) == (1, 2, 1)  # the DSC is skipped: not a CA
+    assert len(store.cscas) == 2
+
+
+def test_master_list_with_untrusted_signer_is_refused(pki):
+    with pytest.raises(StoreError, match="not issued by a trusted CSCA"):
+        CscaStore().add_master_list(pki.master_list, at=NOW)
+
+
+def test_master_list_bootstraps_from_its_own_csca_when_asked(pki):
+    store = CscaStore()
+    assert store.add_master_list(pki.master_list, at=NOW, trust_list_issuer=True).added == 1
+    assert store.cscas[0] == pki.csca.certificate
+
+
+def test_tampered_master_list_is_refused(pki, other):
+    store = CscaStore.from_certificates([pki.csca.certificate])
+    genuine = bytearray(pki.master_list)
+    # swap in another state's CSCA subject inside the signed content
+    position = genuine.find(b"CSCA UTO")
+    genuine[position:position + 8] = b"CSCA EVL"
+    with pytest.raises(StoreError, match="messageDigest does not match"):
+        store.add_master_list(bytes(genuine), at=NOW)
+    assert len(store.cscas) == 1
+
+
+def test_master_list_signature_bytes_tampered(pki):
+    store = CscaStore.from_certificates([pki.csca.certificate])
+    forged = sign_cms(MASTER_LIST_OID, encode_content([der(pki.csca)]), pki.master_list_signer,
+                      signing_key=make_test_pki().master_list_signer.key)
+    with pytest.raises(StoreError, match="signature does not verify"):
+        store.add_master_list(forged, at=NOW)
+
+
+def test_master_list_signed_without_the_signer_usage_is_refused(pki):
+    by_dsc = sign_cms(MASTER_LIST_OID, encode_content([der(pki.csca)]), pki.dsc)
+    with pytest.raises(StoreError, match="cscaMasterListSigningKey"):
+        CscaStore.from_certificates([pki.csca.certificate]).add_master_list(by_dsc, at=NOW)
+
+
+def test_master_list_signer_expired(pki):
+    with pytest.raises(StoreError, match="not valid at"):
+        CscaStore.from_certificates([pki.csca.certificate]).add_master_list(
+            pki.master_list, at=NOW + dt.timedelta(days=365 * 5))
+
+
+def test_unreadable_master_list(tmp_path):
+    path = tmp_path / "broken.ml"
+    path.write_bytes(b"\x30\x03\x02\x01\x00")
+    with pytest.raises(StoreError, match="master list unreadable"):
+        CscaStore().load_file(path)
+
+
+# --- CRLs ---------------------------------------------------------------------------
+
+def test_crl_from_unknown_issuer_is_refused(pki, other):
+    with pytest.raises(StoreError, match="not a CSCA in the store"):
+        CscaStore.from_certificates([pki.csca.certificate]).add_crl(other.crl)
+
+
+def test_crl_with_forged_signature_is_refused(pki):
+    impostor = make_test_pki(now=NOW)  # same CSCA name, other key
+    with pytest.raises(StoreError, match="does not verify"):
+        CscaStore.from_certificates([pki.csca.certificate]).add_crl(make_crl(impostor.csca, [], NOW))
+
+
+def test_crl_in_der_and_pem(pki):
+    store = CscaStore.from_certificates([pki.csca.certificate])
+    store.add_crl(pki.crl.public_bytes(Encoding.DER))
+    store.add_crl(pki.crl.public_bytes(Encoding.PEM))
+    assert len(store.crls) == 2
+    with pytest.raises(StoreError, match="not a PEM or DER CRL"):
+        store.add_crl(b"nonsense")
