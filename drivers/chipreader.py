@@ -33,7 +33,9 @@ SHORT_BLOCK = 0xDF
 # Extended reads stay well under 64 KiB so the protected answer fits too.
 EXTENDED_BLOCK = 0xF000
 HEADER_PROBE = 8  # enough for a two-byte tag and a four-byte length
-MAX_OFFSET_B0 = 0x7FFF  # READ BINARY B0 encodes the offset in 15 bits
+MAX_OFFSET_B0 = 0x7FFF  # READ BINARY B0 encodes the offset in 15 bits; beyond it B1 is used
+ODD_INS_OVERHEAD = 4  # the DO'53' header around B1 content (tag, 82, two length bytes)
+MAX_FILE_SIZE = 1 << 20  # a header claiming more is garbage, not a photo
 
 
 def file_name(file_id: int) -> str:
@@ -120,8 +122,23 @@ class FileReader:
 
     def read_binary(self, offset: int, length: int) -> bytes:
         if offset > MAX_OFFSET_B0:
-            raise ApduError(f"offset {offset} needs READ BINARY with odd INS, which this reader does not send")
+            return self._read_binary_odd(offset, length)
         response = send(self.channel, CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, ne=length))
+        return self._chunk(response, offset, length)
+
+    def _read_binary_odd(self, offset: int, length: int) -> bytes:
+        """READ BINARY B1: the offset travels in DO'54', the content comes back in DO'53'."""
+        offset_object = tlv.encode(0x54, offset.to_bytes((offset.bit_length() + 7) // 8, "big"))
+        asked = length + ODD_INS_OVERHEAD
+        response = send(self.channel, CommandApdu(0x00, 0xB1, 0x00, 0x00, offset_object, ne=asked))
+        # Ne counts the DO'53' header too, so the chip may fit a few more content bytes than asked.
+        content = tlv.decode_one(self._chunk(response, offset, asked), 0x53).value
+        if not content:
+            raise ApduError(f"READ BINARY B1 at offset {offset} returned no content")
+        return content
+
+    @staticmethod
+    def _chunk(response: ResponseApdu, offset: int, length: int) -> bytes:
         if response.sw not in (0x9000, 0x6282):  # 6282: end of file before Ne bytes
             raise StatusError(response.sw, f"READ BINARY at offset {offset}")
         if not response.data or len(response.data) > length:
@@ -132,9 +149,8 @@ class FileReader:
         self.select(file_id)
         content = self.read_binary(0, HEADER_PROBE)
         total = tlv.total_length(content)
-        if total > MAX_OFFSET_B0 + 1:
-            raise ApduError(f"{file_name(file_id)} of {total} bytes needs offsets beyond {MAX_OFFSET_B0}"
-                            " (READ BINARY with odd INS), which this reader does not send")
+        if total > MAX_FILE_SIZE:
+            raise ApduError(f"{file_name(file_id)} claims {total} bytes, more than any LDS file ({MAX_FILE_SIZE})")
         while len(content) < total:
             content += self.read_binary(len(content), min(self.block, total - len(content)))
         return content[:total]

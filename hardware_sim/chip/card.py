@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-from drivers import bac
+from drivers import bac, tlv
 from drivers.iso7816.apdu import ApduError, CommandApdu, ResponseApdu
 from drivers.iso7816.secure_messaging import DesSmCipher, des3_cbc_decrypt, des3_cbc_encrypt, retail_mac
 from drivers.iso7816.transceiver import TransportError
@@ -118,12 +118,14 @@ class VirtualChip:
         session = self.session
         if session is None:  # the command itself ended the session
             return answer
-        if session.wrapped_size(len(answer.data)) > (command.ne or 0x100):
+        odd_ins = bool(command.ins & 1)
+        if session.wrapped_size(len(answer.data), odd_ins) > (command.ne or 0x100):
             # The protected answer would not fit the Le the reader allowed.
             answer = ResponseApdu.status(SW_WRONG_LENGTH)
         fault_reads = self.faults.wrong_mac_after_reads
         wrong_key = fault_reads is not None and self.reads > fault_reads
-        wrapped = session.wrap(answer, mac_cipher=DesSmCipher(bytes(16), bytes(16)) if wrong_key else None)
+        wrapped = session.wrap(answer, odd_ins=odd_ins,
+                               mac_cipher=DesSmCipher(bytes(16), bytes(16)) if wrong_key else None)
         if self.faults.corrupt_after_reads is not None and self.reads > self.faults.corrupt_after_reads:
             corrupted = bytearray(wrapped.data)
             corrupted[len(corrupted) // 2] ^= 0x10
@@ -134,7 +136,7 @@ class VirtualChip:
         if command.cla & 0xF0:
             return ResponseApdu.status(SW_CLA_UNKNOWN)
         handlers = {0xA4: self._select, 0x84: self._get_challenge, 0x82: self._mutual_authenticate,
-                    0xB0: self._read_binary}
+                    0xB0: self._read_binary, 0xB1: self._read_binary_odd}
         handler = handlers.get(command.ins)
         if handler is None:
             return ResponseApdu.status(SW_INS_UNKNOWN)
@@ -191,16 +193,41 @@ class VirtualChip:
             self.current_file, offset = file_id, command.p2
         else:
             offset = command.p1 << 8 | command.p2
+        refusal = self._refuse_read(offset, protected)
+        if refusal is not None:
+            return refusal
+        self.reads += 1
+        wanted = command.ne or 0x100
+        chunk = self.files[self.current_file][offset:offset + wanted]
+        wildcard = wanted in (0x100, 0x10000)
+        status = SW_END_OF_FILE if len(chunk) < wanted and not wildcard else SW_OK
+        return ResponseApdu.status(status, chunk)
+
+    def _read_binary_odd(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        """READ BINARY B1 of the current EF (P1-P2 = 0000): offset in DO'54', content in DO'53'."""
+        if command.p1 or command.p2:
+            return ResponseApdu.status(SW_WRONG_P1P2)
+        try:
+            offset_object = tlv.decode_one(command.data, 0x54)
+        except tlv.TlvError:
+            return ResponseApdu.status(SW_WRONG_DATA)
+        offset = int.from_bytes(offset_object.value, "big")
+        refusal = self._refuse_read(offset, protected)
+        if refusal is not None:
+            return refusal
+        self.reads += 1
+        wanted = command.ne or 0x100
+        room = wanted - 2
+        while room > 0 and len(tlv.encode(0x53, bytes(room))) > wanted:
+            room -= 1
+        chunk = self.files[self.current_file][offset:offset + max(room, 0)]
+        return ResponseApdu.status(SW_OK, tlv.encode(0x53, chunk))
+
+    def _refuse_read(self, offset: int, protected: bool) -> ResponseApdu | None:
         if self.current_file is None:
             return ResponseApdu.status(SW_NO_CURRENT_EF)
         if not protected and self.current_file not in UNPROTECTED_FILES:
             return ResponseApdu.status(SW_SECURITY)
-        content = self.files[self.current_file]
-        if offset >= len(content):
+        if offset >= len(self.files[self.current_file]):
             return ResponseApdu.status(SW_WRONG_OFFSET)
-        self.reads += 1
-        wanted = command.ne or 0x100
-        chunk = content[offset:offset + wanted]
-        wildcard = wanted in (0x100, 0x10000)
-        status = SW_END_OF_FILE if len(chunk) < wanted and not wildcard else SW_OK
-        return ResponseApdu.status(status, chunk)
+        return None

@@ -55,6 +55,8 @@ class ChipSession:
             for item in items[:-1]:
                 if item.tag == 0x87 and item.value[:1] == b"\x01":
                     data = unpad(self.cipher.decrypt(ssc, item.value[1:]))
+                elif item.tag == 0x85 and command.ins & 1:  # odd INS: BER-TLV data, no indicator
+                    data = unpad(self.cipher.decrypt(ssc, item.value))
                 elif item.tag == 0x97 and len(item.value) in (1, 2):
                     limit = 1 << (8 * len(item.value))
                     ne = int.from_bytes(item.value, "big") or limit
@@ -64,21 +66,24 @@ class ChipSession:
             raise SmViolation(SW_SM_INCORRECT, str(error)) from error
         return CommandApdu(command.cla & ~0x0C & 0xFF, command.ins, command.p1, command.p2, data, ne)
 
-    def wrapped_size(self, data_length: int) -> int:
+    def wrapped_size(self, data_length: int, odd_ins: bool = False) -> int:
         """Bytes a protected response carrying data_length plain bytes takes."""
         size = 4 + 2 + self.cipher.block_size  # DO'99' and DO'8E'
         if data_length:
-            cryptogram = 1 + (data_length // self.cipher.block_size + 1) * self.cipher.block_size
-            size += len(tlv.encode(0x87, bytes(cryptogram)))
+            cryptogram = (data_length // self.cipher.block_size + 1) * self.cipher.block_size
+            size += len(tlv.encode(0x85, bytes(cryptogram + (0 if odd_ins else 1))))
         return size
 
-    def wrap(self, response: ResponseApdu, *, mac_cipher: SmCipher | None = None) -> ResponseApdu:
-        """Protect a response; mac_cipher lets a fault inject a MAC under the wrong key."""
+    def wrap(self, response: ResponseApdu, *, odd_ins: bool = False,
+             mac_cipher: SmCipher | None = None) -> ResponseApdu:
+        """Protect a response; BER-TLV data answering an odd INS goes in DO'85'
+        without the padding indicator. mac_cipher lets a fault inject a MAC
+        under the wrong key."""
         ssc = self._increment()
         body = b""
         if response.data:
             cryptogram = self.cipher.encrypt(ssc, pad(response.data, self.cipher.block_size))
-            body += tlv.encode(0x87, b"\x01" + cryptogram)
+            body += tlv.encode(0x85, cryptogram) if odd_ins else tlv.encode(0x87, b"\x01" + cryptogram)
         body += tlv.encode(0x99, bytes([response.sw1, response.sw2]))
         body += tlv.encode(0x8E, (mac_cipher or self.cipher).mac(ssc + body))
         return ResponseApdu(body, response.sw1, response.sw2)

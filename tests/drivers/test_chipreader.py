@@ -137,3 +137,20 @@ def test_tampered_protected_answers_give_only_reader_errors(data):
     # the MAC does not cover); the files must then still be exactly the chip's.
     assert all(result.files[file_id] == content for file_id, content in chip.files.items()
                if file_id in result.files)
+
+
+@pytest.mark.parametrize("extended", [True, False])
+def test_file_beyond_32k_is_read_with_odd_ins(extended):
+    files = sample_files(dg2_size=70_000)
+    chip = VirtualChip(files, MRZ, extended_length=extended)
+    result = read_chip(chip, MRZ)
+    assert result.ok and result.files[DG2] == files[DG2]
+    odd_reads = [command for command, _ in chip.log if command[1] == 0xB1]
+    assert odd_reads  # offsets past 0x7FFF cannot be sent with INS B0
+
+
+def test_file_claiming_more_than_any_lds_file_is_refused():
+    files = sample_files()
+    files[DG2] = b"\x75\x83\x20\x00\x00" + bytes(20)  # claims 2 MiB
+    with pytest.raises(ChipProtocolError, match="claims"):
+        read_chip(VirtualChip(files, MRZ), MRZ)

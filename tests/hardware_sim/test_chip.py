@@ -175,3 +175,15 @@ def test_session_size_estimate_matches_wrapping():
     session = ChipSession(DesSmCipher(bytes(16), bytes(16)), 0)
     for length in (0, 1, 7, 8, 200, 300):
         assert session.wrapped_size(length) == len(session.wrap(ResponseApdu.status(0x9000, bytes(length))).data)
+
+
+def test_read_binary_odd_ins():
+    chip, sm = authenticated_chip()
+    chip.files[0x0101] = bytes(range(256)) * 200
+    assert exchange(chip, sm, CommandApdu(0, 0xA4, 2, 0x0C, H("0101"))).ok
+    answer = exchange(chip, sm, CommandApdu(0, 0xB1, 0, 0, tlv.encode(0x54, H("9000")), ne=0x30))
+    assert answer.ok and answer.data == tlv.encode(0x53, chip.files[0x0101][0x9000:0x9000 + 0x2E])
+    assert exchange(chip, sm, CommandApdu(0, 0xB1, 0, 0, tlv.encode(0x54, H("FFFF")), ne=8)).sw == 0x6B00
+    assert exchange(chip, sm, CommandApdu(0, 0xB1, 0, 0, b"\x54\x05", ne=8)).sw == 0x6A80
+    assert exchange(chip, sm, CommandApdu(0, 0xB1, 1, 1, tlv.encode(0x54, b"\x00"), ne=8)).sw == 0x6A86
+    assert status(chip.process(CommandApdu(0, 0xB1, 0, 0, tlv.encode(0x54, b"\x00"), ne=8).encode())) == 0x6982

@@ -19,7 +19,7 @@ MRZ = "L898902C<369080619406236"
 FILES = {
     0x011E: tlv.encode(0x60, tlv.encode(0x5F01, b"0107") + tlv.encode(0x5C, b"\x61\x75")),
     0x0101: tlv.encode(0x61, tlv.encode(0x5F1F, b"P<UTOERIKSSON<<ANNA<MARIA".ljust(88, b"<"))),
-    0x0102: tlv.encode(0x75, bytes(i % 253 for i in range(20_000))),
+    0x0102: tlv.encode(0x75, bytes(i % 253 for i in range(40_000))),
     0x011D: tlv.encode(0x77, bytes(range(256)) * 8),
 }
 
