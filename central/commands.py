@@ -1,0 +1,162 @@
+"""`limes central ...`: run the server, migrate the database, issue alerts.
+
+Registration imports only argparse; the handlers import the rest.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from limes.output import add_json_flag
+
+DOCUMENT_REASONS = ("LOST", "STOLEN", "REVOKED", "INVALIDATED")
+PERSON_REASONS = ("ENTRY_BAN", "ARREST", "MISSING_PERSON", "DISCREET_CHECK")
+
+
+def _database_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", metavar="URL", default=None,
+                        help="SQLAlchemy URL (default: $LIMES_CENTRAL_DATABASE or sqlite:///var/central.sqlite)")
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    import os
+
+    from central.db import default_url
+
+    return args.database or os.environ.get("LIMES_CENTRAL_DATABASE") or default_url()
+
+
+def register(sub) -> None:
+    central = sub.add_parser("central", help="the border management information system behind the gates")
+    commands = central.add_subparsers(dest="central_command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the central gRPC server until interrupted")
+    serve.add_argument("--listen", metavar="ADDR", default="127.0.0.1:50070", help="host:port (default %(default)s)")
+    _database_flag(serve)
+    serve.add_argument("--risk-rules", metavar="TOML", default=None, help="risk rule file (default: built-in)")
+    add_json_flag(serve)
+    serve.set_defaults(func=_serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to the newest revision")
+    _database_flag(migrate)
+    add_json_flag(migrate)
+    migrate.set_defaults(func=_migrate)
+
+    add_alert = commands.add_parser("add-alert", help="issue a document or person alert")
+    kinds = add_alert.add_subparsers(dest="alert_kind", metavar="KIND", required=True)
+
+    document = kinds.add_parser("document", help="a lost, stolen, revoked or invalidated document")
+    document.add_argument("--number", required=True, help="document number")
+    document.add_argument("--type", default="", help="ICAO document code, e.g. P (default: any)")
+    document.add_argument("--state", default="", help="issuing state, e.g. DEU (default: any)")
+    document.add_argument("--reason", required=True, choices=DOCUMENT_REASONS)
+    _alert_common(document)
+    document.set_defaults(func=_add_document_alert)
+
+    person = kinds.add_parser("person", help="an alert on a person")
+    person.add_argument("--surname", required=True)
+    person.add_argument("--given-names", default="")
+    person.add_argument("--birth-date", default="", metavar="YYYY-MM-DD")
+    person.add_argument("--nationality", default="", help="ICAO three-letter code")
+    person.add_argument("--reason", required=True, choices=PERSON_REASONS)
+    person.add_argument("--matcher-subject-id", default="", help="the subject's id in the matcher's gallery")
+    _alert_common(person)
+    person.set_defaults(func=_add_person_alert)
+
+
+def _alert_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--instruction", default="", help="handling instruction for the officer")
+    parser.add_argument("--agency", default="", help="issuing agency")
+    parser.add_argument("--valid-from", default="", metavar="YYYY-MM-DD")
+    parser.add_argument("--valid-to", default="", metavar="YYYY-MM-DD")
+    parser.add_argument("--id", default="", help="alert UUID (default: a new one); makes the call idempotent")
+    _database_flag(parser)
+    add_json_flag(parser)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+    from pathlib import Path
+
+    from central.server import serve
+    from limes.output import emit
+
+    server, port = serve(args.listen, _database_url(args), risk_rules=Path(args.risk_rules) if args.risk_rules else None)
+    host = args.listen.rsplit(":", 1)[0]
+    emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args)}, args.json,
+         lambda r: f"central listening on {r['address']} (database {r['database']})")
+    sys.stdout.flush()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    server.stop(grace=5).wait()
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from central.db import Database
+    from limes.output import emit
+
+    database = Database(_database_url(args))
+    revision = database.migrate()
+    database.dispose()
+    emit({"database": database.url, "revision": revision}, args.json,
+         lambda r: f"{r['database']} at revision {r['revision']}")
+    return 0
+
+
+def _cli_caller():
+    import getpass
+
+    from central.service import Caller
+
+    return Caller(station="cli", user=getpass.getuser(), purpose="alert administration (limes central add-alert)")
+
+
+def _add_alert(args: argparse.Namespace, build_request, to_new, add, to_message) -> int:
+    from google.protobuf.json_format import MessageToDict
+
+    from central.db import Database
+    from central.errors import CentralError
+    from limes.output import emit
+
+    try:
+        new = to_new(build_request())
+    except CentralError as exc:
+        print(f"limes central add-alert: {exc}", file=sys.stderr)
+        return 2
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller()
+    message = database.run(lambda session: to_message(add(session, caller, new)))
+    database.dispose()
+    result = MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+    emit(result, args.json, lambda r: f"alert {r['alert_id']} {r['reason']} at version {r['version']}")
+    return 0
+
+
+def _add_document_alert(args: argparse.Namespace) -> int:
+    from central import convert, service
+    from proto.limes.v1 import central_pb2 as pb
+
+    return _add_alert(args, lambda: pb.AddDocumentAlertRequest(
+        alert_id=args.id, document_number=args.number, document_type=args.type, issuing_state=args.state,
+        reason=pb.DocumentAlert.Reason.Value(args.reason), handling_instruction=args.instruction,
+        issuing_agency=args.agency, valid_from=args.valid_from, valid_to=args.valid_to),
+        convert.new_document_alert, service.add_document_alert, convert.document_alert)
+
+
+def _add_person_alert(args: argparse.Namespace) -> int:
+    from central import convert, service
+    from proto.limes.v1 import central_pb2 as pb
+
+    return _add_alert(args, lambda: pb.AddPersonAlertRequest(
+        alert_id=args.id, surname=args.surname, given_names=args.given_names, birth_date=args.birth_date,
+        nationality=args.nationality, reason=pb.PersonAlert.Reason.Value(args.reason),
+        handling_instruction=args.instruction, issuing_agency=args.agency, valid_from=args.valid_from,
+        valid_to=args.valid_to, matcher_subject_id=args.matcher_subject_id),
+        convert.new_person_alert, service.add_person_alert, convert.person_alert)

@@ -1,0 +1,73 @@
+"""Parsing of request fields into Python values, raising InvalidArgument naming the field."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from central.errors import InvalidArgument
+
+
+def required(field: str, value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidArgument(field, "is required")
+    return value
+
+
+def client_uuid(field: str, value: str) -> str:
+    """A client-chosen UUID in canonical lower-case form."""
+    value = required(field, value)
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise InvalidArgument(field, f"not a UUID: {value!r}") from None
+
+
+def optional_date(field: str, value: str) -> dt.date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument(field, f"not a date YYYY-MM-DD: {value!r}") from None
+
+
+def required_date(field: str, value: str) -> dt.date:
+    date = optional_date(field, value)
+    if date is None:
+        raise InvalidArgument(field, "is required (YYYY-MM-DD)")
+    return date
+
+
+def instant(field: str, value: str) -> dt.datetime:
+    """An RFC 3339 instant with an explicit offset, returned in UTC."""
+    value = required(field, value)
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise InvalidArgument(field, f"not an RFC 3339 time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise InvalidArgument(field, f"needs a UTC offset (e.g. 'Z'): {value!r}")
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def format_instant(value: dt.datetime) -> str:
+    """RFC 3339 in UTC with a 'Z', as every response writes instants."""
+    if value.tzinfo is None:  # SQLite returns naive datetimes; everything stored is UTC
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def format_date(value: dt.date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def validity(from_field: str, from_value: str, to_field: str, to_value: str) -> tuple[dt.date | None, dt.date | None]:
+    start = optional_date(from_field, from_value)
+    end = optional_date(to_field, to_value)
+    if start and end and end < start:
+        raise InvalidArgument(to_field, f"{end} is before {from_field} {start}")
+    return start, end

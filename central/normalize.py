@@ -1,0 +1,81 @@
+"""Normalisation of names, document numbers and state codes before comparison.
+
+Alerts are typed by clerks from printed documents; gates read the MRZ. Both
+sides are reduced to the same form here so that comparisons see only real
+differences: upper case, ICAO 9303 (Part 3) transliteration of Latin letters
+with diacritics, MRZ fillers as spaces.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# ICAO 9303 Part 3 transliterations that are not a plain removal of the accent.
+_ICAO_LATIN = {
+    "Ä": "AE", "Å": "AA", "Æ": "AE", "Ö": "OE", "Ø": "OE", "Ü": "UE", "ß": "SS",
+    "Þ": "TH", "Œ": "OE", "Ĳ": "IJ", "Ð": "D", "Đ": "D", "Ł": "L", "Ħ": "H", "Ŧ": "T",
+    "ẞ": "SS",
+}
+_NON_ALNUM = re.compile(r"[^A-Z0-9]+")
+_NON_ALPHA = re.compile(r"[^A-Z]+")
+
+# OCR-B confusions seen when an MRZ or a printed number is read by a camera:
+# the alert may hold the printed number and the gate the misread one, or the
+# reverse. Folding letters to digits gives both the same key.
+_OCR_FOLD = str.maketrans({"O": "0", "I": "1", "S": "5", "B": "8", "Z": "2"})
+
+# States whose MRZ code differs from their ISO 3166 alpha-3 code.
+_STATE_ALIASES = {"D": "DEU"}
+
+
+def transliterate(text: str) -> str:
+    """Upper-case Latin text as ICAO 9303 writes it in an MRZ (non-Latin letters are kept)."""
+    out = []
+    for char in text.upper():
+        if char in _ICAO_LATIN:
+            out.append(_ICAO_LATIN[char])
+            continue
+        decomposed = unicodedata.normalize("NFKD", char)
+        base = "".join(c for c in decomposed if not unicodedata.combining(c))
+        out.append(base)
+    return "".join(out)
+
+
+def name_tokens(text: str) -> list[str]:
+    """The words of a name after transliteration; '<', hyphens and apostrophes separate words."""
+    return [t for t in _NON_ALPHA.split(transliterate(text)) if t]
+
+
+def fold_umlaut_spelling(token: str) -> str:
+    """One spelling for MUELLER / MULLER: some issuers drop the umlaut instead of writing AE/OE/UE.
+
+    Applied to both sides of a comparison only, never stored as the name.
+    """
+    return token.replace("AE", "A").replace("OE", "O").replace("UE", "U")
+
+
+def name_key(surname: str, given_names: str) -> str:
+    """Order-free key of a full name, for exact look-ups (history by person)."""
+    return " ".join(sorted(name_tokens(surname) + name_tokens(given_names)))
+
+
+def document_number(text: str) -> str:
+    """A document number without MRZ fillers, spaces or dashes, upper case."""
+    return _NON_ALNUM.sub("", transliterate(text))
+
+
+def ocr_key(number: str) -> str:
+    """The number with OCR-confusable letters folded to digits (0/O, 1/I, 5/S, 8/B, 2/Z)."""
+    return document_number(number).translate(_OCR_FOLD)
+
+
+def state_code(text: str) -> str:
+    """An ICAO state code without fillers; the MRZ code 'D' becomes 'DEU'."""
+    code = _NON_ALNUM.sub("", text.upper())
+    return _STATE_ALIASES.get(code, code)
+
+
+def document_category(doc_type: str) -> str:
+    """The first letter of an ICAO document code: P(assport), I/A/C (ID cards), V(isa)."""
+    code = _NON_ALNUM.sub("", doc_type.upper())
+    return code[:1]

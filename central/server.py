@@ -1,0 +1,45 @@
+"""Start the central gRPC server: migrations to head, the Central service, health and reflection."""
+from __future__ import annotations
+
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from central.db import Database, default_url
+from central.matching import FaceMatcher
+from central.risk import RiskRules
+from central.servicer import CentralServicer
+from proto.limes.v1 import central_pb2, central_pb2_grpc
+
+SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "limes.v1.Central"
+
+
+def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
+          risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
+          max_workers: int = 8) -> tuple[grpc.Server, int]:
+    """Start serving and return at once: (the started server, the port it listens on).
+
+    The database (default: var/central.sqlite) is migrated to head first, so
+    a new or old file is always usable. Stop with server.stop(grace).
+    """
+    database = Database(database_url or default_url())
+    database.migrate()
+    servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"))
+    central_pb2_grpc.add_CentralServicer_to_server(servicer, server)
+
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server)
+
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"central cannot listen on {address}")
+    server.start()
+    return server, port

@@ -1,0 +1,448 @@
+"""The central service's operations on one database session (one transaction).
+
+Inputs are already-parsed Python values (see central.requests for the
+parsing of gRPC requests); every operation that touches personal data writes
+its audit row in the same transaction. Nothing here knows about gRPC.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from central import models as m
+from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from central.matching import FaceMatcher, FaceQuery
+from central.normalize import document_category, document_number, name_key, ocr_key, state_code
+from central.person_match import DEFAULT_THRESHOLD, Identity, PersonMatch, compare
+from central.risk import RiskAssessment, RiskRules
+
+MAX_HISTORY = 100
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking and why, for the audit log."""
+
+    station: str = ""
+    user: str = ""
+    purpose: str = ""
+
+
+def audit(session: Session, caller: Caller, action: str, subject: str, outcome: str, purpose: str) -> None:
+    session.add(m.AuditEntry(
+        at=m.utcnow(), station=caller.station[:64], user_name=caller.user[:64], action=action,
+        subject=subject[:400], purpose=(caller.purpose or purpose)[:200], outcome=outcome[:200],
+    ))
+
+
+def _in_force(model, today: dt.date):
+    return (
+        model.withdrawn.is_(False),
+        or_(model.valid_from.is_(None), model.valid_from <= today),
+        or_(model.valid_to.is_(None), model.valid_to >= today),
+    )
+
+
+# ---------------------------------------------------------------- document alerts
+
+@dataclass(frozen=True)
+class DocumentHit:
+    alert: m.DocumentAlert
+    match: str  # "exact" | "ocr_variant"
+
+
+def check_document(session: Session, caller: Caller, number: str, doc_type: str, issuing_state: str,
+                   today: dt.date) -> list[DocumentHit]:
+    norm, key = document_number(number), ocr_key(number)
+    if not norm:
+        raise InvalidArgument("document_number", "is required")
+    state, category = state_code(issuing_state), document_category(doc_type)
+    alerts = session.scalars(
+        select(m.DocumentAlert)
+        .where(or_(m.DocumentAlert.number_norm == norm, m.DocumentAlert.number_ocr_key == key),
+               *_in_force(m.DocumentAlert, today))
+        .order_by(m.DocumentAlert.id)
+    ).all()
+    hits = [
+        DocumentHit(alert, "exact" if alert.number_norm == norm else "ocr_variant")
+        for alert in alerts
+        if not (state and alert.issuing_state and alert.issuing_state != state)
+        and not (category and alert.doc_type and document_category(alert.doc_type) != category)
+    ]
+    hits.sort(key=lambda hit: hit.match != "exact")
+    audit(session, caller, "CheckDocument", f"document {state or '?'} {norm}", f"{len(hits)} hit(s)",
+          "border check: document alerts")
+    return hits
+
+
+def _next_alert_version(session: Session) -> int:
+    # The row lock serialises alert writers on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+    counter = session.get(m.AlertVersion, 1, with_for_update=True)
+    if counter is None:
+        raise FailedPrecondition("alert_version row missing: run `limes central migrate`")
+    counter.value += 1
+    return counter.value
+
+
+def _existing_alert(session: Session, model, alert_id: str):
+    return session.scalar(select(model).where(model.alert_id == alert_id))
+
+
+@dataclass(frozen=True)
+class NewDocumentAlert:
+    alert_id: str  # "" = assign one
+    number: str
+    doc_type: str
+    issuing_state: str
+    reason: m.DocumentAlertReason
+    handling_instruction: str
+    issuing_agency: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+
+def add_document_alert(session: Session, caller: Caller, new: NewDocumentAlert) -> m.DocumentAlert:
+    """Issue a document alert; idempotent on a client-chosen alert_id."""
+    if new.alert_id and (existing := _existing_alert(session, m.DocumentAlert, new.alert_id)):
+        return existing
+    norm = document_number(new.number)
+    if not norm:
+        raise InvalidArgument("document_number", "is required")
+    alert = m.DocumentAlert(
+        alert_id=new.alert_id or str(uuid.uuid4()), number=new.number.strip(), number_norm=norm,
+        number_ocr_key=ocr_key(new.number), doc_type=new.doc_type.strip().upper()[:2],
+        issuing_state=state_code(new.issuing_state), reason=new.reason,
+        handling_instruction=new.handling_instruction, issuing_agency=new.issuing_agency,
+        valid_from=new.valid_from, valid_to=new.valid_to, version=_next_alert_version(session),
+        withdrawn=False, created_at=m.utcnow(),
+    )
+    session.add(alert)
+    audit(session, caller, "AddDocumentAlert", f"document {alert.issuing_state or '?'} {norm}",
+          f"alert {alert.alert_id} {new.reason.value}", "alert administration")
+    return alert
+
+
+# ---------------------------------------------------------------- person alerts
+
+@dataclass(frozen=True)
+class NewPersonAlert:
+    alert_id: str
+    surname: str
+    given_names: str
+    birth_date: dt.date | None
+    nationality: str
+    reason: m.PersonAlertReason
+    handling_instruction: str
+    issuing_agency: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    matcher_subject_id: str
+
+
+def add_person_alert(session: Session, caller: Caller, new: NewPersonAlert) -> m.PersonAlert:
+    """Issue a person alert; idempotent on a client-chosen alert_id."""
+    if new.alert_id and (existing := _existing_alert(session, m.PersonAlert, new.alert_id)):
+        return existing
+    alert = m.PersonAlert(
+        alert_id=new.alert_id or str(uuid.uuid4()), surname=new.surname.strip(),
+        given_names=new.given_names.strip(), birth_date=new.birth_date,
+        nationality=state_code(new.nationality), reason=new.reason,
+        handling_instruction=new.handling_instruction, issuing_agency=new.issuing_agency,
+        valid_from=new.valid_from, valid_to=new.valid_to, matcher_subject_id=new.matcher_subject_id.strip(),
+        version=_next_alert_version(session), withdrawn=False, created_at=m.utcnow(),
+    )
+    session.add(alert)
+    audit(session, caller, "AddPersonAlert", _person_subject(alert.surname, alert.given_names, alert.birth_date),
+          f"alert {alert.alert_id} {new.reason.value}", "alert administration")
+    return alert
+
+
+def withdraw_alert(session: Session, caller: Caller, alert_id: str, reason: str) -> m.DocumentAlert | m.PersonAlert:
+    alert = _existing_alert(session, m.DocumentAlert, alert_id) or _existing_alert(session, m.PersonAlert, alert_id)
+    if alert is None:
+        raise NotFound("alert", alert_id)
+    if not alert.withdrawn:  # withdrawing twice changes nothing and keeps the version
+        alert.withdrawn = True
+        alert.version = _next_alert_version(session)
+        audit(session, caller, "WithdrawAlert", f"alert {alert_id}", f"withdrawn at version {alert.version}",
+              reason or "alert administration")
+    return alert
+
+
+@dataclass(frozen=True)
+class PersonHit:
+    alert: m.PersonAlert
+    match: PersonMatch
+
+
+def _person_subject(surname: str, given_names: str, birth_date: dt.date | None) -> str:
+    return f"person {surname}, {given_names} {birth_date.isoformat() if birth_date else '?'}"
+
+
+def check_person(session: Session, caller: Caller, identity: Identity, today: dt.date,
+                 threshold: float = DEFAULT_THRESHOLD, face: FaceQuery | None = None,
+                 matcher: FaceMatcher | None = None) -> list[PersonHit]:
+    """Alerts in force whose identity matches, best first.
+
+    Candidates are blocked on the birth date (exact, day/month swapped, or
+    none in the alert) before names are scored, so the scan stays small.
+    """
+    dates = [identity.birth_date]
+    if identity.birth_date and identity.birth_date.day <= 12:
+        swapped = dt.date(identity.birth_date.year, identity.birth_date.day, identity.birth_date.month)
+        dates.append(swapped)
+    candidates = session.scalars(
+        select(m.PersonAlert)
+        .where(or_(m.PersonAlert.birth_date.in_(dates), m.PersonAlert.birth_date.is_(None)),
+               *_in_force(m.PersonAlert, today))
+        .order_by(m.PersonAlert.id)
+    ).all()
+    hits: dict[str, PersonHit] = {}
+    for alert in candidates:
+        found = compare(Identity(alert.surname, alert.given_names, alert.birth_date, alert.nationality), identity)
+        if found is not None and found.score >= threshold:
+            hits[alert.alert_id] = PersonHit(alert, found)
+    if face is not None and matcher is not None:
+        for hit in _face_hits(session, face, matcher, today, threshold):
+            known = hits.get(hit.alert.alert_id)
+            if known is None or hit.match.score > known.match.score:
+                hits[hit.alert.alert_id] = hit
+    ordered = sorted(hits.values(), key=lambda hit: -hit.match.score)
+    audit(session, caller, "CheckPerson", _person_subject(identity.surname, identity.given_names, identity.birth_date),
+          f"{len(ordered)} hit(s)", "border check: person alerts")
+    return ordered
+
+
+def _face_hits(session: Session, face: FaceQuery, matcher: FaceMatcher, today: dt.date,
+               threshold: float) -> Iterable[PersonHit]:
+    scores = {c.subject_id: c.score for c in matcher.search(face) if c.score >= threshold}
+    if not scores:
+        return []
+    alerts = session.scalars(
+        select(m.PersonAlert).where(m.PersonAlert.matcher_subject_id.in_(scores), *_in_force(m.PersonAlert, today))
+    ).all()
+    return [PersonHit(a, PersonMatch(round(scores[a.matcher_subject_id], 4),
+                                     f"face {scores[a.matcher_subject_id]:.2f} (matcher)")) for a in alerts]
+
+
+def alert_delta(session: Session, caller: Caller, since_version: int
+                ) -> tuple[int, list[m.DocumentAlert], list[m.PersonAlert]]:
+    if since_version < 0:
+        raise InvalidArgument("since_version", "must be >= 0")
+    counter = session.get(m.AlertVersion, 1)
+    current = counter.value if counter else 0
+    documents = session.scalars(select(m.DocumentAlert).where(m.DocumentAlert.version > since_version)
+                                .order_by(m.DocumentAlert.version)).all()
+    persons = session.scalars(select(m.PersonAlert).where(m.PersonAlert.version > since_version)
+                              .order_by(m.PersonAlert.version)).all()
+    audit(session, caller, "AlertDelta", f"alerts after version {since_version}",
+          f"{len(documents)} document, {len(persons)} person alert(s) up to {current}", "gate alert cache")
+    return current, list(documents), list(persons)
+
+
+# ---------------------------------------------------------------- crossings
+
+@dataclass(frozen=True)
+class DocumentData:
+    number: str
+    doc_type: str
+    issuing_state: str
+    expiry_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class TravellerData:
+    surname: str
+    given_names: str
+    nationality: str
+    sex: str
+    birth_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class NewCrossing:
+    crossing_id: str
+    station: str
+    border_point: str
+    direction: m.Direction
+    occurred_at: dt.datetime
+    document: DocumentData
+    traveller: TravellerData
+    decision: m.GateDecision
+    reasons: list[str]
+    checks: list[dict]
+    face_score: float | None
+    # Digest of the request as sent: a retry must carry the same one.
+    digest: str = field(default="", compare=False)
+
+
+def _station(session: Session, station_code: str, border_point_code: str) -> m.Station:
+    """The station, registered at the border point the first time it reports."""
+    station = session.scalar(select(m.Station).where(m.Station.code == station_code))
+    if station is not None:
+        if station.border_point.code != border_point_code:
+            raise FailedPrecondition(
+                f"station {station_code!r} belongs to border point {station.border_point.code!r}, "
+                f"not {border_point_code!r}")
+        return station
+    point = session.scalar(select(m.BorderPoint).where(m.BorderPoint.code == border_point_code))
+    if point is None:
+        point = m.BorderPoint(code=border_point_code, name="")
+        session.add(point)
+    station = m.Station(code=station_code, border_point=point)
+    session.add(station)
+    session.flush()
+    return station
+
+
+def _document_and_traveller(session: Session, data: DocumentData, person: TravellerData
+                            ) -> tuple[m.TravelDocument, m.Traveller]:
+    norm, state = document_number(data.number), state_code(data.issuing_state)
+    document = session.scalar(select(m.TravelDocument).where(
+        m.TravelDocument.issuing_state == state, m.TravelDocument.number_norm == norm))
+    if document is not None:
+        if data.expiry_date and document.expiry_date is None:
+            document.expiry_date = data.expiry_date
+        return document, document.traveller
+    key = name_key(person.surname, person.given_names)
+    traveller = None
+    if person.birth_date is not None:
+        # A new document of a person already known (a renewed passport) joins their history.
+        traveller = session.scalar(select(m.Traveller).where(
+            m.Traveller.name_key == key, m.Traveller.birth_date == person.birth_date,
+            m.Traveller.nationality == state_code(person.nationality)).order_by(m.Traveller.id))
+    if traveller is None:
+        traveller = m.Traveller(surname=person.surname, given_names=person.given_names, name_key=key,
+                                birth_date=person.birth_date, nationality=state_code(person.nationality),
+                                sex=person.sex)
+        session.add(traveller)
+    document = m.TravelDocument(number=data.number.strip(), number_norm=norm, issuing_state=state,
+                                doc_type=data.doc_type.strip().upper()[:2], expiry_date=data.expiry_date,
+                                traveller=traveller)
+    session.add(document)
+    session.flush()
+    return document, traveller
+
+
+def record_crossing(session: Session, caller: Caller, new: NewCrossing, rules: RiskRules
+                    ) -> tuple[m.Crossing, bool]:
+    """Store a crossing once; a retry returns the stored one and True."""
+    existing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == new.crossing_id))
+    if existing is not None:
+        if existing.request_digest != new.digest:
+            raise AlreadyExists(f"crossing_id {new.crossing_id} was recorded with different content")
+        return existing, True
+    station = _station(session, new.station, new.border_point)
+    document, traveller = _document_and_traveller(session, new.document, new.traveller)
+    risk: RiskAssessment = rules.assess(session, traveller_id=traveller.id, occurred_at=new.occurred_at,
+                                        expiry_date=document.expiry_date)
+    crossing = m.Crossing(
+        crossing_id=new.crossing_id, request_digest=new.digest, station=station,
+        border_point=station.border_point, direction=new.direction, occurred_at=new.occurred_at,
+        recorded_at=m.utcnow(), document=document, traveller=traveller, decision=new.decision,
+        reasons=list(new.reasons), checks=list(new.checks), face_score=new.face_score,
+        risk_score=risk.score, risk_rules_fired=list(risk.fired), risk_rules_version=risk.version,
+    )
+    session.add(crossing)
+    session.flush()  # a concurrent insert of the same crossing_id fails here, inside the transaction
+    audit(session, caller, "RecordCrossing", f"document {document.issuing_state} {document.number_norm}",
+          f"crossing {new.crossing_id} {new.direction.value} {new.decision.value}", "crossing register")
+    return crossing, False
+
+
+# ---------------------------------------------------------------- referrals
+
+def open_referral(session: Session, caller: Caller, referral_id: str, crossing_id: str, station_code: str,
+                  reasons: list[str]) -> m.Referral:
+    """Open a referral once; a retry returns the stored one."""
+    existing = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
+    if existing is not None:
+        if existing.crossing.crossing_id != crossing_id:
+            raise AlreadyExists(f"referral_id {referral_id} belongs to crossing {existing.crossing.crossing_id}")
+        return existing
+    crossing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == crossing_id))
+    if crossing is None:
+        raise NotFound("crossing", crossing_id)
+    station = _station(session, station_code, crossing.border_point.code)
+    referral = m.Referral(referral_id=referral_id, crossing=crossing, station=station,
+                          status=m.ReferralStatus.OPEN, reasons=list(reasons), opened_at=m.utcnow())
+    session.add(referral)
+    session.flush()
+    audit(session, caller, "OpenReferral", f"crossing {crossing_id}", f"referral {referral_id} OPEN", "referral")
+    return referral
+
+
+_DECIDABLE = {m.ReferralStatus.OPEN, m.ReferralStatus.ESCALATED}
+_DECISIONS = {m.ReferralStatus.ADMITTED, m.ReferralStatus.REFUSED, m.ReferralStatus.ESCALATED}
+
+
+def record_decision(session: Session, caller: Caller, referral_id: str, officer: str,
+                    decision: m.ReferralStatus, reason: str, note: str) -> m.Referral:
+    if decision not in _DECISIONS:
+        raise InvalidArgument("decision", f"must be ADMITTED, REFUSED or ESCALATED, not {decision.value}")
+    if decision is m.ReferralStatus.REFUSED and not reason.strip():
+        raise InvalidArgument("reason", "a refusal must state its ground")
+    referral = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
+    if referral is None:
+        raise NotFound("referral", referral_id)
+    last = referral.decisions[-1] if referral.decisions else None
+    if last is not None and (last.officer, last.decision, last.reason, last.note) == (officer, decision, reason, note):
+        return referral  # a retried call: the decision is already recorded
+    if referral.status not in _DECIDABLE:
+        raise FailedPrecondition(f"referral {referral_id} is already {referral.status.value}")
+    session.add(m.OfficerDecision(referral=referral, officer=officer, decision=decision, reason=reason,
+                                  note=note, decided_at=m.utcnow()))
+    referral.status = decision
+    session.flush()
+    audit(session, caller, "RecordDecision", f"referral {referral_id}", f"{decision.value} by {officer}",
+          "referral decision")
+    return referral
+
+
+# ---------------------------------------------------------------- history
+
+def history_by_document(session: Session, caller: Caller, number: str, issuing_state: str, limit: int
+                        ) -> tuple[list[m.Crossing], list[m.Referral]]:
+    norm, state = document_number(number), state_code(issuing_state)
+    if not norm:
+        raise InvalidArgument("document.number", "is required")
+    if not state:
+        raise InvalidArgument("document.issuing_state", "is required")
+    document_ids = select(m.TravelDocument.id).where(m.TravelDocument.number_norm == norm,
+                                                     m.TravelDocument.issuing_state == state)
+    result = _history(session, m.Crossing.document_id.in_(document_ids), limit)
+    audit(session, caller, "GetTravellerHistory", f"document {state} {norm}", f"{len(result[0])} crossing(s)",
+          "traveller history")
+    return result
+
+
+def history_by_person(session: Session, caller: Caller, surname: str, given_names: str, birth_date: dt.date,
+                      nationality: str, limit: int) -> tuple[list[m.Crossing], list[m.Referral]]:
+    conditions = [m.Traveller.name_key == name_key(surname, given_names), m.Traveller.birth_date == birth_date]
+    if nationality.strip():
+        conditions.append(m.Traveller.nationality == state_code(nationality))
+    result = _history(session, m.Crossing.traveller_id.in_(select(m.Traveller.id).where(*conditions)), limit)
+    audit(session, caller, "GetTravellerHistory", _person_subject(surname, given_names, birth_date),
+          f"{len(result[0])} crossing(s)", "traveller history")
+    return result
+
+
+def _history(session: Session, condition, limit: int) -> tuple[list[m.Crossing], list[m.Referral]]:
+    if limit < 0:
+        raise InvalidArgument("limit", "must be >= 0")
+    limit = min(limit or MAX_HISTORY, MAX_HISTORY)
+    crossings = session.scalars(select(m.Crossing).where(condition)
+                                .order_by(m.Crossing.occurred_at.desc(), m.Crossing.id.desc()).limit(limit)).all()
+    referrals = session.scalars(select(m.Referral).where(m.Referral.crossing_id.in_([c.id for c in crossings]))
+                                .order_by(m.Referral.opened_at.desc(), m.Referral.id.desc())).all()
+    return list(crossings), list(referrals)
+
+
+def count_rows(session: Session, model) -> int:
+    """Rows in a table (for `limes central` status output and tests)."""
+    return session.scalar(select(func.count()).select_from(model)) or 0

@@ -1,0 +1,197 @@
+"""The limes.v1.Central gRPC service: parses requests, runs one transaction per call, maps errors.
+
+Status codes: INVALID_ARGUMENT (malformed field, named in the message),
+NOT_FOUND (unknown crossing, referral or alert), FAILED_PRECONDITION (state
+does not allow it, e.g. deciding a closed referral), ALREADY_EXISTS (an
+idempotency key reused for other content), INTERNAL (anything else; logged).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Callable, TypeVar
+
+import grpc
+
+from central import convert, fields, models as m, service
+from central.db import Database
+from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from central.matching import FaceMatcher
+from central.person_match import DEFAULT_THRESHOLD
+from central.risk import RiskRules
+from proto.limes.v1 import central_pb2 as pb
+from proto.limes.v1 import central_pb2_grpc
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# gRPC metadata naming the caller, until mTLS identities replace them.
+STATION_METADATA = "x-limes-station"
+USER_METADATA = "x-limes-user"
+PURPOSE_METADATA = "x-limes-purpose"
+
+_STATUS = {
+    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+}
+
+
+def caller_of(context: grpc.ServicerContext) -> service.Caller:
+    metadata = {key: value for key, value in (context.invocation_metadata() or ())}
+    return service.Caller(station=str(metadata.get(STATION_METADATA, "")), user=str(metadata.get(USER_METADATA, "")),
+                          purpose=str(metadata.get(PURPOSE_METADATA, "")))
+
+
+class CentralServicer(central_pb2_grpc.CentralServicer):
+    def __init__(self, database: Database, risk_rules: RiskRules, face_matcher: FaceMatcher | None = None,
+                 person_threshold: float = DEFAULT_THRESHOLD,
+                 clock: Callable[[], dt.datetime] = m.utcnow) -> None:
+        self._db = database
+        self._rules = risk_rules
+        self._matcher = face_matcher
+        self._threshold = person_threshold
+        self._clock = clock
+
+    def _call(self, context: grpc.ServicerContext, work: Callable[[], T]) -> T:
+        try:
+            return work()
+        except tuple(_STATUS) as exc:
+            code, message = _STATUS[type(exc)], str(exc)
+        except Exception:
+            log.exception("central call failed")
+            code, message = grpc.StatusCode.INTERNAL, "internal error (logged by central)"
+        context.abort(code, message)
+        raise AssertionError("context.abort returned")
+
+    def _today(self) -> dt.date:
+        return self._clock().astimezone(dt.timezone.utc).date()
+
+    # ------------------------------------------------------------ alerts
+
+    def CheckDocument(self, request: pb.CheckDocumentRequest, context) -> pb.CheckDocumentResponse:
+        def work() -> pb.CheckDocumentResponse:
+            number = fields.required("document_number", request.document_number)
+            caller = caller_of(context)
+
+            def transaction(session) -> pb.CheckDocumentResponse:
+                hits = service.check_document(session, caller, number, request.document_type,
+                                              request.issuing_state, self._today())
+                return pb.CheckDocumentResponse(hits=[pb.DocumentHit(
+                    alert_id=h.alert.alert_id, reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
+                    match=h.match, handling_instruction=h.alert.handling_instruction,
+                    issuing_agency=h.alert.issuing_agency, document_number=h.alert.number) for h in hits])
+            return self._db.run(transaction)
+        return self._call(context, work)
+
+    def CheckPerson(self, request: pb.CheckPersonRequest, context) -> pb.CheckPersonResponse:
+        def work() -> pb.CheckPersonResponse:
+            identity, face, caller = convert.identity(request), convert.face_query(request), caller_of(context)
+
+            def transaction(session) -> pb.CheckPersonResponse:
+                hits = service.check_person(session, caller, identity, self._today(), self._threshold,
+                                            face, self._matcher)
+                return pb.CheckPersonResponse(threshold=self._threshold, hits=[pb.PersonHit(
+                    alert_id=h.alert.alert_id, score=h.match.score,
+                    reason=pb.PersonAlert.Reason.Value(h.alert.reason.name),
+                    handling_instruction=h.alert.handling_instruction, issuing_agency=h.alert.issuing_agency,
+                    surname=h.alert.surname, given_names=h.alert.given_names,
+                    birth_date=fields.format_date(h.alert.birth_date), nationality=h.alert.nationality,
+                    explanation=h.match.explanation) for h in hits])
+            return self._db.run(transaction)
+        return self._call(context, work)
+
+    def AddDocumentAlert(self, request: pb.AddDocumentAlertRequest, context) -> pb.DocumentAlert:
+        def work() -> pb.DocumentAlert:
+            new, caller = convert.new_document_alert(request), caller_of(context)
+            return self._db.run(lambda s: convert.document_alert(service.add_document_alert(s, caller, new)))
+        return self._call(context, work)
+
+    def AddPersonAlert(self, request: pb.AddPersonAlertRequest, context) -> pb.PersonAlert:
+        def work() -> pb.PersonAlert:
+            new, caller = convert.new_person_alert(request), caller_of(context)
+            return self._db.run(lambda s: convert.person_alert(service.add_person_alert(s, caller, new)))
+        return self._call(context, work)
+
+    def WithdrawAlert(self, request: pb.WithdrawAlertRequest, context) -> pb.WithdrawAlertResponse:
+        def work() -> pb.WithdrawAlertResponse:
+            alert_id, caller = fields.required("alert_id", request.alert_id), caller_of(context)
+
+            def transaction(session) -> pb.WithdrawAlertResponse:
+                alert = service.withdraw_alert(session, caller, alert_id, request.reason)
+                return pb.WithdrawAlertResponse(alert_id=alert.alert_id, version=alert.version)
+            return self._db.run(transaction)
+        return self._call(context, work)
+
+    def AlertDelta(self, request: pb.AlertDeltaRequest, context) -> pb.AlertDeltaResponse:
+        def work() -> pb.AlertDeltaResponse:
+            caller = caller_of(context)
+
+            def transaction(session) -> pb.AlertDeltaResponse:
+                current, documents, persons = service.alert_delta(session, caller, request.since_version)
+                return pb.AlertDeltaResponse(current_version=current,
+                                             document_alerts=[convert.document_alert(a) for a in documents],
+                                             person_alerts=[convert.person_alert(a) for a in persons])
+            return self._db.run(transaction)
+        return self._call(context, work)
+
+    # ------------------------------------------------------------ crossings and referrals
+
+    def RecordCrossing(self, request: pb.RecordCrossingRequest, context) -> pb.RecordCrossingResponse:
+        def work() -> pb.RecordCrossingResponse:
+            new, caller = convert.new_crossing(request), caller_of(context)
+
+            def transaction(session) -> pb.RecordCrossingResponse:
+                row, already = service.record_crossing(session, caller, new, self._rules)
+                return pb.RecordCrossingResponse(
+                    crossing_id=row.crossing_id, already_recorded=already, risk_score=row.risk_score,
+                    risk_rules_fired=row.risk_rules_fired, risk_rules_version=row.risk_rules_version)
+            return self._db.run(transaction)
+        return self._call(context, work)
+
+    def OpenReferral(self, request: pb.OpenReferralRequest, context) -> pb.Referral:
+        def work() -> pb.Referral:
+            referral_id = fields.client_uuid("referral_id", request.referral_id)
+            crossing_id = fields.client_uuid("crossing_id", request.crossing_id)
+            station = fields.required("station_id", request.station_id)
+            caller = caller_of(context)
+            return self._db.run(lambda s: convert.referral(service.open_referral(
+                s, caller, referral_id, crossing_id, station, list(request.reasons))))
+        return self._call(context, work)
+
+    def RecordDecision(self, request: pb.RecordDecisionRequest, context) -> pb.Referral:
+        def work() -> pb.Referral:
+            referral_id = fields.client_uuid("referral_id", request.referral_id)
+            officer = fields.required("officer", request.officer)
+            decision = convert.enum_value("decision", pb.Referral.Status, request.decision, m.ReferralStatus)
+            caller = caller_of(context)
+            return self._db.run(lambda s: convert.referral(service.record_decision(
+                s, caller, referral_id, officer, decision, request.reason.strip(), request.note)))
+        return self._call(context, work)
+
+    def GetTravellerHistory(self, request: pb.GetTravellerHistoryRequest, context) -> pb.TravellerHistory:
+        def work() -> pb.TravellerHistory:
+            caller, subject = caller_of(context), request.WhichOneof("subject")
+            if subject == "document":
+                number = fields.required("document.number", request.document.number)
+                state = fields.required("document.issuing_state", request.document.issuing_state)
+
+                def query(session):
+                    return service.history_by_document(session, caller, number, state, request.limit)
+            elif subject == "traveller":
+                surname = fields.required("traveller.surname", request.traveller.surname)
+                birth_date = fields.required_date("traveller.birth_date", request.traveller.birth_date)
+
+                def query(session):
+                    return service.history_by_person(session, caller, surname, request.traveller.given_names,
+                                                     birth_date, request.traveller.nationality, request.limit)
+            else:
+                raise InvalidArgument("subject", "give a document or a traveller")
+
+            def transaction(session) -> pb.TravellerHistory:
+                crossings, referrals = query(session)
+                return pb.TravellerHistory(crossings=[convert.crossing(c) for c in crossings],
+                                           referrals=[convert.referral(r) for r in referrals])
+            return self._db.run(transaction)
+        return self._call(context, work)

@@ -1,0 +1,61 @@
+"""A central server on an ephemeral port over a fresh SQLite file, and helpers to talk to it."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+
+from central.server import serve
+from proto.limes.v1 import central_pb2 as pb
+from proto.limes.v1 import central_pb2_grpc
+from proto.limes.v1 import common_pb2
+
+GATE_METADATA = (("x-limes-station", "FRA-T1-G03"), ("x-limes-user", "gate"))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'central.sqlite'}"
+
+
+@pytest.fixture
+def server(database_url: str):
+    server, port = serve("127.0.0.1:0", database_url)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    yield channel
+    channel.close()
+    server.stop(None)
+
+
+@pytest.fixture
+def stub(server) -> central_pb2_grpc.CentralStub:
+    return central_pb2_grpc.CentralStub(server)
+
+
+def crossing_request(crossing_id: str | None = None, **overrides) -> pb.RecordCrossingRequest:
+    request = pb.RecordCrossingRequest(
+        crossing_id=str(uuid.uuid4()) if crossing_id is None else crossing_id,
+        station_id="FRA-T1-G03",
+        border_point="FRA-T1",
+        direction=pb.Crossing.ENTRY,
+        occurred_at="2026-11-25T07:00:00Z",
+        document=pb.TravelDocument(number="C01X00T47", type="P", issuing_state="D", expiry_date="2031-08-01"),
+        traveller=pb.Traveller(surname="MUSTERMANN", given_names="ERIKA", nationality="DEU", sex="F",
+                               birth_date="1964-08-12"),
+        decision=pb.Crossing.OPEN,
+        reasons=["all checks passed"],
+        checks=[common_pb2.Check(name="mrz.check_digits", status=common_pb2.Check.PASS, reason="")],
+        face_score=0.93,
+    )
+    for name, value in overrides.items():
+        field = getattr(request, name)
+        if hasattr(field, "CopyFrom"):
+            field.CopyFrom(value)
+        elif isinstance(value, list):
+            del field[:]
+            field.extend(value)
+        else:
+            setattr(request, name, value)
+    return request
