@@ -3,6 +3,7 @@ Part 11 (Appendix D, 'Worked example: Basic Access Control')."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from drivers import bac
 from drivers.iso7816.apdu import CommandApdu, ResponseApdu
@@ -145,3 +146,33 @@ def test_unpad_rejects_missing_marker():
 def test_retail_mac_is_eight_bytes_and_key_dependent():
     assert retail_mac(KS_MAC, b"abc") != retail_mac(KS_ENC, b"abc")
     assert len(retail_mac(KS_MAC, b"")) == 8
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=80), st.integers(0, 0xFFFF))
+def test_unprotect_of_arbitrary_answers_raises_only_sm_errors(data, sw):
+    sm = _session()
+    sm.protect(CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=4))
+    try:
+        sm.unprotect(ResponseApdu(data, sw >> 8, sw & 0xFF))
+    except SecureMessagingError:
+        return
+    raise AssertionError("an unauthenticated answer was accepted")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_truncated_or_rearranged_sm_objects_are_rejected(data):
+    """Real protected answers, cut short or with objects dropped or reordered."""
+    answer = H("871901FB9235F4E4037F2327DCC8964F1F9B8C30F42C8E2FFF224A990290008E08C8B2787EAEA07D74")
+    objects = [answer[:27], answer[27:31], answer[31:]]
+    chosen = data.draw(st.permutations(objects))[:data.draw(st.integers(0, 3))]
+    body = b"".join(chosen)
+    body = body[:data.draw(st.integers(0, len(body)))]
+    sm = _session()
+    sm.ssc = 0x887022120C06C22B  # unprotect increments it to the 2C this answer was MACed with
+    if body == answer:
+        assert sm.unprotect(ResponseApdu(body, 0x90, 0x00)).data == H("04303130365F36063034303030305C026175")
+        return
+    with pytest.raises(SecureMessagingError):
+        sm.unprotect(ResponseApdu(body, 0x90, 0x00))

@@ -4,6 +4,7 @@ protected APDUs of the Doc 9303 Part 11 worked example."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from drivers import bac, tlv
 from drivers.iso7816.apdu import CommandApdu, ResponseApdu
@@ -187,3 +188,13 @@ def test_read_binary_odd_ins():
     assert exchange(chip, sm, CommandApdu(0, 0xB1, 0, 0, b"\x54\x05", ne=8)).sw == 0x6A80
     assert exchange(chip, sm, CommandApdu(0, 0xB1, 1, 1, tlv.encode(0x54, b"\x00"), ne=8)).sw == 0x6A86
     assert status(chip.process(CommandApdu(0, 0xB1, 0, 0, tlv.encode(0x54, b"\x00"), ne=8).encode())) == 0x6982
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(min_size=4, max_size=60), max_size=8), st.booleans())
+def test_random_commands_always_get_a_status_word(commands, authenticated):
+    """Whatever a reader sends, the chip answers with a response APDU (or, for
+    a removed card only, CardRemoved): never an exception of its own."""
+    chip, _ = authenticated_chip() if authenticated else (make_chip(), None)
+    for command in commands:
+        assert len(chip.process(command)) >= 2
