@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from drivers.lds.errors import LdsError
@@ -43,7 +43,7 @@ def valid_at(certificate: x509.Certificate, at: dt.datetime) -> bool:
 def is_issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         certificate.verify_directly_issued_by(issuer)
-    except (InvalidSignature, ValueError, TypeError):  # wrong name, wrong key type, bad signature
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):  # name, key type, signature
         return False
     return True
 

@@ -1,0 +1,62 @@
+"""Hostile chip data never crashes passive authentication: it ends in failed checks."""
+from __future__ import annotations
+
+import datetime as dt
+
+import cv2
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from drivers.checks import CheckStatus
+from drivers.lds import EF_SOD
+from drivers.passiveauth import CscaStore, verify
+from hardware_sim.chip.personalise import personalise
+from hardware_sim.pki import make_test_pki
+
+TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
+       "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+_ok, _photo = cv2.imencode(".jpg", np.full((24, 20, 3), 90, np.uint8))
+PKIS = {key: make_test_pki(key=key, now=NOW) for key in ("ecdsa-p256", "rsa-pss-2048")}
+FILES = {key: personalise(TD3, _photo.tobytes(), pki, dg11={"full_name": "A<<B"}) for key, pki in PKIS.items()}
+STORES = {key: CscaStore.from_certificates([pki.csca.certificate]) for key, pki in PKIS.items()}
+for _key, _pki in PKIS.items():
+    STORES[_key].add_crl(_pki.crl)
+
+
+@st.composite
+def damaged(draw, original: bytes) -> bytes:
+    data = bytearray(original)
+    for _ in range(draw(st.integers(1, 3))):
+        position = draw(st.integers(0, len(data) - 1))
+        kind = draw(st.sampled_from(["flip", "cut", "insert"]))
+        if kind == "flip":
+            data[position] ^= draw(st.integers(1, 255))
+        elif kind == "cut":
+            del data[position:position + draw(st.integers(1, 40))]
+        else:
+            data[position:position] = draw(st.binary(min_size=1, max_size=3))
+        if not data:
+            data = bytearray(b"\x00")
+    return bytes(data)
+
+
+@settings(max_examples=250, deadline=None)
+@given(data=st.data(), key=st.sampled_from(sorted(PKIS)), target=st.sampled_from([EF_SOD, 0x0101, 0x0102]))
+def test_damaged_file_gives_failed_checks_not_exceptions(data, key, target):
+    files = dict(FILES[key])
+    files[target] = data.draw(damaged(files[target]))
+    result = verify(files, STORES[key], printed_mrz=TD3, at=NOW)
+    assert all(c.status in CheckStatus for c in result)
+    if target != EF_SOD and files[target] != FILES[key][target]:
+        # a damaged data group is never authenticated (damage to the SOD may hit
+        # unsigned fields such as the SignedData version, which do not matter)
+        assert not result.passed
+    result.to_dict()
+
+
+@settings(max_examples=100, deadline=None)
+@given(files=st.dictionaries(st.sampled_from([EF_SOD, 0x0101, 0x0102, 0x010E, 0x011E]), st.binary(max_size=80)))
+def test_arbitrary_files(files):
+    result = verify(files, STORES["ecdsa-p256"], at=NOW)
+    assert not result.passed
