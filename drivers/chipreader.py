@@ -27,8 +27,9 @@ EF_SOD = 0x011D
 DG1, DG2 = 0x0101, 0x0102
 DEFAULT_FILES = (DG1, DG2)
 
-# Largest plain chunk whose protected answer still fits a short response
-# (Le 00 = 256 bytes: DO'87' with padding, DO'99', DO'8E').
+# Plain chunk for short APDUs: its protected answer (DO'87' with padding,
+# DO'99', DO'8E': 242 bytes) fits Le 00 = 256 with room to spare; 0xE7 would
+# be the exact limit, but some chips and readers stumble near it.
 SHORT_BLOCK = 0xDF
 # Extended reads stay well under 64 KiB so the protected answer fits too.
 EXTENDED_BLOCK = 0xF000
