@@ -34,6 +34,10 @@ def register(sub) -> None:
     serve.add_argument("--listen", metavar="ADDR", default="127.0.0.1:50070", help="host:port (default %(default)s)")
     _database_flag(serve)
     serve.add_argument("--risk-rules", metavar="TOML", default=None, help="risk rule file (default: built-in)")
+    serve.add_argument("--matcher", metavar="ADDR", default=None,
+                       help="limes.v1.Matcher to search faces of person alerts in (default: names only)")
+    serve.add_argument("--matcher-gallery", metavar="NAME", default="alerts",
+                       help="the matcher gallery holding alert faces (default %(default)s)")
     add_json_flag(serve)
     serve.set_defaults(func=_serve)
 
@@ -82,7 +86,13 @@ def _serve(args: argparse.Namespace) -> int:
     from central.server import serve
     from limes.output import emit
 
-    server, port = serve(args.listen, _database_url(args), risk_rules=Path(args.risk_rules) if args.risk_rules else None)
+    matcher = None
+    if args.matcher:
+        from central.matcher_client import GrpcFaceMatcher
+
+        matcher = GrpcFaceMatcher(args.matcher, args.matcher_gallery)
+    server, port = serve(args.listen, _database_url(args), face_matcher=matcher,
+                         risk_rules=Path(args.risk_rules) if args.risk_rules else None)
     host = args.listen.rsplit(":", 1)[0]
     emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args)}, args.json,
          lambda r: f"central listening on {r['address']} (database {r['database']})")

@@ -33,3 +33,10 @@ class FailedPrecondition(CentralError):
 
 class AlreadyExists(CentralError):
     """An idempotency key was reused for a different request (gRPC ALREADY_EXISTS)."""
+
+
+class Unavailable(CentralError):
+    """A service central depends on (the matcher) did not answer fully (gRPC UNAVAILABLE).
+
+    An alert check that could not be completed must not look like "no hit".
+    """

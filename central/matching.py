@@ -3,8 +3,8 @@
 Person alerts can carry the subject id of a face enrolled in the matcher's
 gallery. When a FaceMatcher is configured, CheckPerson also searches the
 traveller's face there and reports the alerts of the subjects found. The
-gRPC client for limes.v1.Matcher implements this in matcher_client.py; tests
-use an in-memory one.
+gRPC client for limes.v1.Matcher implements it (matcher_client.py); tests use
+an in-memory one. A search that cannot be completed raises errors.Unavailable.
 """
 from __future__ import annotations
 

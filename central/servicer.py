@@ -3,7 +3,8 @@
 Status codes: INVALID_ARGUMENT (malformed field, named in the message),
 NOT_FOUND (unknown crossing, referral or alert), FAILED_PRECONDITION (state
 does not allow it, e.g. deciding a closed referral), ALREADY_EXISTS (an
-idempotency key reused for other content), INTERNAL (anything else; logged).
+idempotency key reused for other content), UNAVAILABLE (the matcher
+did not answer a face search fully), INTERNAL (anything else; logged).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import grpc
 
 from central import convert, fields, models as m, service
 from central.db import Database
-from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from central.matching import FaceMatcher
 from central.person_match import DEFAULT_THRESHOLD
 from central.risk import RiskRules
@@ -35,6 +36,7 @@ _STATUS = {
     NotFound: grpc.StatusCode.NOT_FOUND,
     FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
     AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    Unavailable: grpc.StatusCode.UNAVAILABLE,
 }
 
 

@@ -1,0 +1,33 @@
+"""FaceMatcher over gRPC: searches the alert gallery of a limes.v1.Matcher."""
+from __future__ import annotations
+
+import grpc
+
+from central.errors import Unavailable
+from central.matching import FaceCandidate, FaceQuery
+from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
+
+
+class GrpcFaceMatcher:
+    def __init__(self, address: str, gallery: str, *, top_k: int = 5, timeout: float = 2.0) -> None:
+        self.gallery = gallery
+        self.top_k = top_k
+        self.timeout = timeout
+        self._channel = grpc.insecure_channel(address)
+        self._stub = matcher_pb2_grpc.MatcherStub(self._channel)
+
+    def search(self, face: FaceQuery) -> list[FaceCandidate]:
+        request = matcher_pb2.SearchRequest(
+            gallery=self.gallery, top_k=self.top_k,
+            template=common_pb2.FaceTemplate(vector=face.vector, model=face.model, model_version=face.model_version))
+        try:
+            response = self._stub.Search(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise Unavailable(f"matcher search failed: {exc.code().name} {exc.details()}") from None
+        if response.partial:
+            # A missing shard may hold the one subject that matters: no answer is better than a wrong "no hit".
+            raise Unavailable(f"matcher answered without shards {', '.join(response.missing_shards)}")
+        return [FaceCandidate(c.subject_id, c.score) for c in response.candidates]
+
+    def close(self) -> None:
+        self._channel.close()
