@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Literal, TypeVar
 
 from drivers import tlv
 from drivers.bac import BacError, perform_bac
@@ -26,6 +26,7 @@ EF_COM = 0x011E
 EF_SOD = 0x011D
 DG1, DG2 = 0x0101, 0x0102
 DEFAULT_FILES = (DG1, DG2)
+T = TypeVar("T")
 
 # Plain chunk for short APDUs: its protected answer (DO'87' with padding,
 # DO'99', DO'8E': 242 bytes) fits Le 00 = 256 with room to spare; 0xE7 would
@@ -52,7 +53,7 @@ def file_name(file_id: int) -> str:
 @dataclass(frozen=True)
 class StepResult:
     name: str
-    outcome: str  # "ok", "absent" (file not on the chip) or "failed"
+    outcome: Literal["ok", "absent", "failed"]  # absent: the chip has no such file
     seconds: float
     detail: str = ""
 
@@ -170,7 +171,7 @@ def read_chip(transceiver: Transceiver, mrz_key: str, *, files: Iterable[int] = 
     result = ChipRead(extended_length=extended_length)
     chained = ResponseChaining(transceiver)
 
-    def step(name: str, action: Callable[[], object]) -> object:
+    def step(name: str, action: Callable[[], T]) -> T:
         started = clock()
         try:
             value = action()
