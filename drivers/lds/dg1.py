@@ -28,8 +28,7 @@ class Dg1:
 
     @property
     def lines(self) -> list[str]:
-        width = LINE_LENGTHS[len(self.mrz_text)]
-        return [self.mrz_text[i:i + width] for i in range(0, len(self.mrz_text), width)]
+        return split_lines(self.mrz_text)
 
     @property
     def issuing_state(self) -> str:
@@ -44,6 +43,11 @@ class Dg1:
 def normalise(mrz: str) -> str:
     """The MRZ as the chip stores it: lines joined, surrounding white space dropped."""
     return "".join(line.strip() for line in mrz.strip().splitlines())
+
+
+def split_lines(text: str) -> list[str]:
+    width = LINE_LENGTHS[len(text)]
+    return [text[i:i + width] for i in range(0, len(text), width)]
 
 
 def _check_text(text: str) -> None:
@@ -76,8 +80,7 @@ def parse(data: bytes) -> Dg1:
     except UnicodeDecodeError as exc:
         raise LdsError(FILE, "MRZ is not ASCII") from exc
     _check_text(text)
-    dg1 = Dg1(text)
-    return Dg1(text, _parsed_mrz(dg1.lines))
+    return Dg1(text, _parsed_mrz(split_lines(text)))
 
 
 def encode(mrz: str) -> bytes:

@@ -31,7 +31,7 @@ class MasterListLoad:
     skipped: int  # entries not loadable or not CA certificates (some national lists carry odd ones)
 
 
-def _utc(at: dt.datetime | None) -> dt.datetime:
+def as_utc(at: dt.datetime | None) -> dt.datetime:
     at = at or dt.datetime.now(dt.timezone.utc)
     return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
 
@@ -93,7 +93,7 @@ class CscaStore:
         (bootstrapping from a list obtained out of band, which proves only
         that the list is intact, not who made it).
         """
-        at = _utc(at)
+        at = as_utc(at)
         try:
             parsed = masterlist.parse(data)
         except LdsError as exc:

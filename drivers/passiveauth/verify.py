@@ -21,7 +21,7 @@ from drivers.lds.errors import LdsError
 from drivers.lds.files import DG_BY_FID, EF_SOD, fid
 from drivers.passiveauth.countries import iso2
 from drivers.passiveauth.signatures import HASHES, digest, verify_signed_content
-from drivers.passiveauth.store import CscaStore, _utc, is_issued_by, valid_at
+from drivers.passiveauth.store import CscaStore, as_utc, is_issued_by, valid_at
 
 # without these passing, nothing on the chip is authenticated
 ESSENTIAL = ("sod.parse", "sod.signature", "dsc.chain", "dsc.validity")
@@ -68,7 +68,7 @@ def verify(files: dict[int, bytes], store: CscaStore, *, printed_mrz: str | None
 
     `at` is the moment certificates must be valid at (default: now).
     """
-    at = _utc(at)
+    at = as_utc(at)
     checks: list[Check] = []
     data_groups = sorted((DG_BY_FID[file_id], data) for file_id, data in files.items() if file_id in DG_BY_FID)
 
