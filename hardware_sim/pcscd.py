@@ -8,8 +8,10 @@ and written to a private reader.conf.d, so nothing depends on port 35963.
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -23,6 +25,15 @@ PID_FILE = Path("/run/pcscd/pcscd.pid")
 LOCK_FILE = Path(tempfile.gettempdir()) / "limes-pcscd.lock"
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 READER_NAME = "Virtual PCD 00 00"  # the driver's first slot; slot 2 ("00 01") listens on port + 1
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: a test run that is killed must not leave
+    a pcscd behind, because the next run could not start its own."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class PcscdUnavailable(RuntimeError):
@@ -80,7 +91,10 @@ def _readers() -> list[str]:
 
 class Pcscd:
     """A pcscd run in the foreground by this process: `with Pcscd() as daemon:`
-    then put a card in with hardware_sim.chip.vpcd.VpcdCard(chip, daemon.port)."""
+    then put a card in with hardware_sim.chip.vpcd.VpcdCard(chip, daemon.port).
+
+    The daemon is terminated when the thread that started it ends, so start it
+    from the main thread (or one that lives as long as it is needed)."""
 
     def __init__(self, port: int | None = None, lock_timeout: float = 60.0) -> None:
         self.port = port
@@ -110,7 +124,8 @@ class Pcscd:
             with open(self.log_path, "wb") as log:
                 self._process = subprocess.Popen(
                     [binary, "--foreground", "--config", self._config.name],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    preexec_fn=_die_with_parent)
             self._wait_for_reader(timeout)
         except BaseException:
             self.stop()
