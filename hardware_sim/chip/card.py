@@ -107,17 +107,15 @@ class VirtualChip:
         return self._execute(command, protected=False)
 
     def _respond_protected(self, command: CommandApdu) -> ResponseApdu:
-        if self.session is None:
+        session = self.session
+        if session is None:
             return ResponseApdu.status(SW_CONDITIONS)
         try:
-            plain = self.session.unwrap(command)
+            plain = session.unwrap(command)
         except SmViolation as violation:
             self.session = None
             return ResponseApdu.status(violation.sw)
         answer = self._execute(plain, protected=True)
-        session = self.session
-        if session is None:  # the command itself ended the session
-            return answer
         odd_ins = bool(command.ins & 1)
         if session.wrapped_size(len(answer.data), odd_ins) > (command.ne or 0x100):
             # The protected answer would not fit the Le the reader allowed.
