@@ -154,6 +154,21 @@ def test_dg2_decodes_jpeg2000():
     assert pixels.shape == (120, 100, 3)
 
 
+def test_dg2_decodes_a_bare_jpeg2000_codestream():
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(picture(90, 110)[:, :, ::-1]).save(buffer, "JPEG2000", no_jp2=True)
+    assert buffer.getvalue().startswith(b"\xff\x4f\xff\x51")
+    face = dg2.face_from_image(buffer.getvalue())
+    assert face.image_data_type == dg2.IMAGE_JPEG2000
+    pixels = dg2.parse(dg2.encode([face])).faces[0].decode_image()
+    assert pixels.shape == (110, 90, 3)
+    assert pixels[5, 5, 0] > 180  # red, as drawn
+
+
 def test_dg2_two_instances():
     faces = [dg2.face_from_image(jpeg(64, 80)), dg2.face_from_image(jpeg(32, 40))]
     parsed = dg2.parse(dg2.encode(faces))
