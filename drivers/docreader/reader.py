@@ -68,6 +68,7 @@ class DocumentReader:
         self._status_count = 0
         self._status = "unknown"
         self._last_error = ""
+        self._failure = ""
         self._port = self._open()   # fail fast on a wrong path rather than retry forever
         self._thread = threading.Thread(target=self._run, name=f"docreader {url}", daemon=True)
         self._thread.start()
@@ -144,13 +145,20 @@ class DocumentReader:
             raise ReaderError(f"cannot open document reader at {self.url}: {exc}") from exc
 
     def _run(self) -> None:
-        while not self._closing.is_set():
-            if self._port is None and not self._reconnect():
-                return
-            try:
-                self._serve()
-            except (serial.SerialException, OSError) as exc:
-                self._lost(exc)
+        try:
+            while not self._closing.is_set():
+                if self._port is None and not self._reconnect():
+                    return
+                try:
+                    self._serve()
+                except (serial.SerialException, OSError) as exc:
+                    self._lost(exc)
+        except Exception as exc:  # a bug must surface to the caller, not leave it waiting forever
+            log.exception("document reader %s: port thread failed", self.url)
+            self._failure = f"{type(exc).__name__}: {exc}"
+            self._close_port()
+            self._status = "disconnected"
+            self._events.put(ReaderEvent("disconnected", detail=self._failure))   # wakes any waiter
 
     def _serve(self) -> None:
         decoder = FrameDecoder()
@@ -250,3 +258,5 @@ class DocumentReader:
     def _ensure_open(self) -> None:
         if self._closing.is_set():
             raise ReaderError(f"document reader at {self.url} is closed")
+        if self._failure:
+            raise ReaderError(f"document reader at {self.url} stopped: {self._failure}")

@@ -106,6 +106,7 @@ class _Writer:
         layout = self.layout
         number = document_number.upper()
         if self.complain("document_number", rules.document_number(number)):
+            self.optional("optional_data", layout.optional_data, "", optional_data)  # report its faults too
             return
         prefix = ""
         if len(number) <= 9:

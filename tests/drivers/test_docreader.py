@@ -150,3 +150,15 @@ def test_loop_url_and_use_after_close():
     reader.close()
     with pytest.raises(ReaderError, match="closed"):
         reader.wait_for_document(0.1)
+
+
+def test_a_failing_port_thread_surfaces_as_reader_error(line, monkeypatch):
+    class BrokenDecoder(FrameDecoder):
+        def feed(self, data):
+            raise RuntimeError("decoder bug")
+
+    monkeypatch.setattr("drivers.docreader.reader.FrameDecoder", BrokenDecoder)
+    with DocumentReader(line.path) as reader:
+        line.send(b"x")
+        with pytest.raises(ReaderError, match="stopped: RuntimeError: decoder bug"):
+            reader.wait_for_document(2.0)

@@ -301,3 +301,8 @@ def test_generation_rejects_what_cannot_be_written(generate, overrides, field):
 def test_generation_reports_every_fault():
     assert generation_fields(generate_td3, issuing_state="ZZZ", sex="?", surname="") == {
         "issuing_state", "sex", "surname"}
+
+
+def test_optional_data_faults_are_reported_beside_a_bad_number():
+    assert generation_fields(generate_td3, document_number="L8-98", optional_data="a-b") == {
+        "document_number", "optional_data"}
