@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from central import models as m
@@ -442,7 +442,3 @@ def _history(session: Session, condition, limit: int) -> tuple[list[m.Crossing],
                                 .order_by(m.Referral.opened_at.desc(), m.Referral.id.desc())).all()
     return list(crossings), list(referrals)
 
-
-def count_rows(session: Session, model) -> int:
-    """Rows in a table (for `limes central` status output and tests)."""
-    return session.scalar(select(func.count()).select_from(model)) or 0

@@ -1,0 +1,93 @@
+"""`limes central ...`: migrate, add-alert (document, person), serve."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from limes.cli import main
+from proto.limes.v1 import central_pb2 as pb
+from proto.limes.v1 import central_pb2_grpc
+
+
+def run_json(capsys, *argv: str) -> dict:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_migrate_reports_the_revision(capsys, database_url):
+    result = run_json(capsys, "central", "migrate", "--database", database_url, "--json")
+    assert result == {"database": database_url, "revision": "0001"}
+
+
+def test_add_alerts_then_they_hit(capsys, database_url):
+    document = run_json(capsys, "central", "add-alert", "document", "--number", "C01X00T47", "--state", "D",
+                        "--type", "P", "--reason", "STOLEN", "--instruction", "Seize", "--agency", "BKA",
+                        "--database", database_url, "--json")
+    assert (document["issuing_state"], document["reason"], document["version"]) == ("DEU", "STOLEN", "1")
+    person = run_json(capsys, "central", "add-alert", "person", "--surname", "Müller", "--given-names", "Hans",
+                      "--birth-date", "1980-03-04", "--reason", "ENTRY_BAN", "--database", database_url, "--json")
+    assert (person["surname"], person["version"]) == ("Müller", "2")
+
+    from central.server import serve
+
+    server, port = serve("127.0.0.1:0", database_url)
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = central_pb2_grpc.CentralStub(channel)
+        [hit] = stub.CheckDocument(pb.CheckDocumentRequest(document_number="C01X00T47")).hits
+        assert hit.alert_id == document["alert_id"]
+        [person_hit] = stub.CheckPerson(pb.CheckPersonRequest(surname="MUELLER", given_names="HANS",
+                                                              birth_date="1980-03-04")).hits
+        assert person_hit.alert_id == person["alert_id"]
+    server.stop(None)
+
+
+def test_add_alert_text_output(capsys, database_url):
+    assert main(["central", "add-alert", "document", "--number", "X1", "--reason", "LOST",
+                 "--database", database_url]) == 0
+    assert "LOST at version 1" in capsys.readouterr().out
+
+
+def test_a_bad_alert_is_refused_with_the_field(capsys, database_url):
+    assert main(["central", "add-alert", "person", "--surname", "X", "--birth-date", "1980-13-01",
+                 "--reason", "ARREST", "--database", database_url]) == 2
+    assert "birth_date" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["central", "--help"], ["central", "serve", "--help"],
+                                  ["central", "add-alert", "document", "--help"],
+                                  ["central", "add-alert", "person", "--help"]])
+def test_help(capsys, argv):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_serve_runs_until_terminated(database_url):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0", "--database", database_url,
+         "--json"], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        lines = []
+        while not lines or lines[-1].strip() != "}":
+            line = process.stdout.readline()
+            assert line, "serve exited before printing its address"
+            lines.append(line)
+        address = json.loads("".join(lines))["address"]
+        with grpc.insecure_channel(address) as channel:
+            status = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service="limes.v1.Central"), timeout=10).status
+        assert status == health_pb2.HealthCheckResponse.SERVING
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
