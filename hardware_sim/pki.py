@@ -119,7 +119,7 @@ def new_key(kind: str) -> PrivateKey:
     raise ValueError(f"unknown key kind {kind!r}: use ecdsa-p256, rsa-2048 or rsa-pss-2048")
 
 
-def _name(country: str, common_name: str) -> x509.Name:
+def subject_name(country: str, common_name: str) -> x509.Name:
     return x509.Name([
         x509.NameAttribute(NameOID.COUNTRY_NAME, country),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Limes test PKI"),
@@ -127,13 +127,13 @@ def _name(country: str, common_name: str) -> x509.Name:
     ])
 
 
-def _key_usage(**flags: bool) -> x509.KeyUsage:
+def key_usage(**flags: bool) -> x509.KeyUsage:
     names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
              "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
     return x509.KeyUsage(**{name: flags.get(name, False) for name in names})
 
 
-def _issue(subject: x509.Name, key: PrivateKey, issuer: Signer | None, not_before: dt.datetime,
+def issue(subject: x509.Name, key: PrivateKey, issuer: Signer | None, not_before: dt.datetime,
            not_after: dt.datetime, *, ca: bool, usage: x509.KeyUsage,
            eku: str | None = None, pss: bool = False) -> Signer:
     """A certificate for key, signed by issuer (self-signed when issuer is None)."""
@@ -208,19 +208,19 @@ def make_test_pki(country: str = "UTO", *, key: KeyKind = "ecdsa-p256", now: dt.
         raise ValueError(f"{country!r} is not an ICAO state code")
     pss = key == "rsa-pss-2048"
     ca_start = now - 5 * _YEAR
-    csca = _issue(_name(code, f"CSCA {country}"), new_key(key), None, ca_start, ca_start + csca_validity,
-                  ca=True, usage=_key_usage(key_cert_sign=True, crl_sign=True), pss=pss)
+    csca = issue(subject_name(code, f"CSCA {country}"), new_key(key), None, ca_start, ca_start + csca_validity,
+                  ca=True, usage=key_usage(key_cert_sign=True, crl_sign=True), pss=pss)
 
     def document_signer(label: str, start: dt.datetime, end: dt.datetime) -> Signer:
-        return _issue(_name(code, f"Document Signer {country} {label}"), new_key(key), csca, start, end,
-                      ca=False, usage=_key_usage(digital_signature=True), pss=pss)
+        return issue(subject_name(code, f"Document Signer {country} {label}"), new_key(key), csca, start, end,
+                      ca=False, usage=key_usage(digital_signature=True), pss=pss)
 
     start = now - dt.timedelta(days=1)
     dsc = document_signer("1", start, start + dsc_validity)
     expired = document_signer("expired", ca_start, now - _YEAR)
     revoked = document_signer("revoked", start, start + dsc_validity)
-    mls = _issue(_name(code, f"Master List Signer {country}"), new_key(key), csca, start, start + 3 * _YEAR,
-                 ca=False, usage=_key_usage(digital_signature=True), eku=MASTER_LIST_SIGNER_EKU, pss=pss)
+    mls = issue(subject_name(code, f"Master List Signer {country}"), new_key(key), csca, start, start + 3 * _YEAR,
+                 ca=False, usage=key_usage(digital_signature=True), eku=MASTER_LIST_SIGNER_EKU, pss=pss)
 
     crl = make_crl(csca, [revoked] + ([dsc] if revoke_dsc else []), now)
     der = lambda s: s.certificate.public_bytes(serialization.Encoding.DER)  # noqa: E731

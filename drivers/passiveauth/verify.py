@@ -139,10 +139,22 @@ def _chain(dsc: x509.Certificate, store: CscaStore,
     csca = next((c for c in candidates if is_issued_by(dsc, c)), None)
     if csca is None:
         return None, Check.failed("dsc.chain", f"DSC signature does not verify with any CSCA named {issuer}")
+    if not _may_sign_documents(dsc):
+        return csca, Check.failed("dsc.chain", "DSC key usage does not allow digitalSignature")
     if not valid_at(csca, at):
         return csca, Check.failed("dsc.chain", f"CSCA {issuer} valid {csca.not_valid_before_utc:%Y-%m-%d} to "
                                   f"{csca.not_valid_after_utc:%Y-%m-%d}, not at {at:%Y-%m-%d %H:%M}")
     return csca, Check.passed("dsc.chain", f"issued by CSCA {issuer}")
+
+
+def _may_sign_documents(dsc: x509.Certificate) -> bool:
+    """Doc 9303 Part 12 gives the DSC keyUsage digitalSignature; no extension means no restriction."""
+    try:
+        return dsc.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature
+    except x509.ExtensionNotFound:
+        return True
+    except ValueError:  # an extension cryptography cannot decode
+        return False
 
 
 def _revocation(dsc: x509.Certificate, csca: x509.Certificate | None, store: CscaStore,

@@ -135,6 +135,19 @@ def test_unknown_csca(pki, photo):
     assert "does not verify with any CSCA named" in failures(result)["dsc.chain"]
 
 
+def test_dsc_without_digital_signature_usage(pki, store, photo):
+    """A certificate from the right CSCA whose key usage is not digitalSignature signs no document."""
+    import dataclasses
+
+    from hardware_sim.pki import issue, key_usage, new_key, subject_name
+
+    signer = issue(subject_name("UT", "Not a document signer"), new_key("ecdsa-p256"), pki.csca,
+                   NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30), ca=False,
+                   usage=key_usage(key_cert_sign=True))
+    result = verify(personalise(TD3, photo, dataclasses.replace(pki, dsc=signer)), store, at=NOW)
+    assert failures(result) == {"dsc.chain": "DSC key usage does not allow digitalSignature"}
+
+
 def test_csca_key_rollover_finds_the_right_one(pki, photo):
     other = make_test_pki(now=NOW)  # same subject name, other key
     store = CscaStore.from_certificates([other.csca.certificate, pki.csca.certificate])
