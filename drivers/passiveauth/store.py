@@ -32,6 +32,7 @@ class MasterListLoad:
 
 
 def as_utc(at: dt.datetime | None) -> dt.datetime:
+    """`at` as an aware datetime: None means now, a naive one is taken as UTC."""
     at = at or dt.datetime.now(dt.timezone.utc)
     return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
 

@@ -93,8 +93,6 @@ def verify(files: dict[int, bytes], store: CscaStore, *, printed_mrz: str | None
     )
 
 
-
-
 def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime,
                    checks: list[Check]) -> tuple[x509.Certificate | None, x509.Certificate | None]:
     """sod.signature, dsc.chain, dsc.validity, dsc.revocation; returns (DSC, CSCA) found."""
