@@ -23,7 +23,7 @@ BLINK_SIGMAS = 3.0  # an eye aspect ratio this many robust sigmas below its medi
 MIN_BLINK_DROP = 0.12  # ...and at least this fraction below it, whatever the noise
 MAX_BLINK_FRAMES = 8  # a closure longer than this (about half a second) is not a blink
 MIN_NON_RIGID = 0.012  # spread of landmark residuals after a similarity fit, in inter-eye distances
-MAX_MOIRE = 35.0  # strongest off-grid high-frequency peak over its band median: real photos 5-24, screens 55+
+MAX_MOIRE = 25.0  # strongest off-grid high-frequency peak over its ring median: real photos 3-15, screens 40+
 MAX_FLICKER = 0.015  # frame-to-frame brightness change of the face, relative
 
 
@@ -122,7 +122,7 @@ def count_blinks(ears: list[float]) -> int:
 
 
 def moire_peak_ratio(grey: np.ndarray) -> float:
-    """How much the strongest high-frequency peak stands out of its band of the spectrum.
+    """How much the strongest high-frequency peak stands out of its ring of the spectrum.
 
     A display filmed by a camera adds a periodic grid at a few pixels' period; a
     face's own texture and sensor noise spread their energy smoothly. Frequencies
@@ -142,10 +142,17 @@ def moire_peak_ratio(grey: np.ndarray) -> float:
     radius = np.hypot(fx, fy)
     off_grid = (_distance_to_grid(fx) > 0.008) & (_distance_to_grid(fy) > 0.008)
     band = (radius > 0.18) & (radius < 0.48) & off_grid
-    values = spectrum[band]
-    if values.size == 0:
+    if not band.any():
         return 0.0
-    return float(values.max() / (np.median(values) + 1e-6))
+    # Each frequency against the median of its ring: natural spectra fall off with
+    # radius, so only a peak standing out of its own ring counts.
+    rings = np.round(radius * size).astype(int)
+    ratio = 0.0
+    for ring in np.unique(rings[band]):
+        members = spectrum[band & (rings == ring)]
+        if members.size >= 8:
+            ratio = max(ratio, float(members.max() / (np.median(members) + 1e-6)))
+    return ratio
 
 
 def _distance_to_grid(freq: np.ndarray) -> np.ndarray:

@@ -1,0 +1,76 @@
+"""Liveness cues on rendered camera scenes (genuine, print and replay), without the HTTP hop."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from drivers.face import detect_faces
+from edge.liveness import MIN_FRAMES, LivenessObserver, count_blinks, moire_peak_ratio
+from hardware_sim.camera import FPS, Scene
+
+
+def observe(scene: Scene, seconds: float = 2.5):
+    """What the capture loop would see: JPEG-compressed frames, the largest face of each."""
+    renderer = scene.renderer()
+    observer = LivenessObserver()
+    for index in range(int(seconds * FPS)):
+        frame = renderer.render(index / FPS)
+        _, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 88])
+        rgb = cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        faces = detect_faces(rgb)
+        if faces:
+            observer.add(rgb, faces[0])
+    return observer.result()
+
+
+SUBJECTS = ["obama/01.jpg", "biden/02.jpg", "rose_leslie/02.jpg"]
+
+
+@pytest.mark.faces
+@pytest.mark.parametrize("subject", SUBJECTS)
+def test_genuine_approach_is_live(faces_dir, subject):
+    result = observe(Scene.approach(faces_dir / subject))
+    assert result.live, result
+    assert result.score >= 0.6
+    assert "micro-motion present" in result.reasons
+
+
+@pytest.mark.faces
+@pytest.mark.parametrize("subject", SUBJECTS)
+def test_print_attack_is_refused(faces_dir, subject):
+    result = observe(Scene.print_attack(faces_dir / subject))
+    assert not result.live, result
+    assert "no micro-motion: a still picture" in result.reasons
+    assert result.cues["blinks"] == 0
+
+
+@pytest.mark.faces
+@pytest.mark.parametrize("subject", SUBJECTS)
+def test_replay_attack_is_refused_for_its_screen(faces_dir, subject):
+    result = observe(Scene.replay_attack(faces_dir / subject))
+    assert not result.live, result
+    assert "moire pattern: a face on a screen" in result.reasons
+    assert result.score < 0.3
+
+
+def test_blink_counting():
+    open_eyes = [0.30, 0.29, 0.31, 0.30, 0.30, 0.29, 0.31, 0.30]
+    assert count_blinks(open_eyes * 3) == 0
+    assert count_blinks(open_eyes + [0.2, 0.1, 0.12, 0.25] + open_eyes + [0.11, 0.2] + open_eyes) == 2
+    assert count_blinks(open_eyes + [0.1] * 20 + open_eyes) == 0  # eyes kept shut is not a blink
+
+
+def test_too_few_frames_is_not_live():
+    result = LivenessObserver().result()
+    assert not result.live and result.reasons == [f"too few frames with a face (0 < {MIN_FRAMES})"]
+
+
+def test_moire_peak_ratio_separates_a_grid_from_texture():
+    rng = np.random.default_rng(1)
+    texture = cv2.GaussianBlur(rng.normal(128, 30, (200, 200)).astype(np.float32), (0, 0), 1.2)
+    ys, xs = np.mgrid[0:200, 0:200]
+    grid = texture * (1 + 0.15 * np.cos(2 * np.pi * (0.93 * xs + 0.37 * ys) / 3.3))
+    assert moire_peak_ratio(texture.clip(0, 255).astype(np.uint8)) < 20
+    assert moire_peak_ratio(grid.clip(0, 255).astype(np.uint8)) > 40
+    assert moire_peak_ratio(np.zeros((10, 10), np.uint8)) == 0.0
