@@ -1,6 +1,12 @@
-"""A central server on an ephemeral port over a fresh SQLite file, and helpers to talk to it."""
+"""A central server on an ephemeral port over a fresh SQLite file, and helpers to talk to it.
+
+With LIMES_CENTRAL_TEST_DATABASE set to a PostgreSQL URL (e.g.
+postgresql+psycopg://limes@127.0.0.1:55432/central, driver installed by hand),
+the same tests run there instead: its public schema is emptied before each test.
+"""
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -17,7 +23,17 @@ GATE_METADATA = (("x-limes-station", "FRA-T1-G03"), ("x-limes-user", "gate"))
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'central.sqlite'}"
+    url = os.environ.get("LIMES_CENTRAL_TEST_DATABASE")
+    if not url:
+        return f"sqlite:///{tmp_path / 'central.sqlite'}"
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+    return url
 
 
 @pytest.fixture
