@@ -26,10 +26,11 @@ class GalleryConfig:
     threshold: float = DEFAULT_THRESHOLD
     index_factory: str = ""  # empty: exact search at every size
     exact_until: int = DEFAULT_EXACT_UNTIL
+    search_breadth: int = 0  # nprobe (IVF) or efSearch (HNSW); 0: matcher.index's default
 
     @classmethod
     def checked(cls, name: str, model: str, model_version: str, dimension: int, threshold: float = 0.0,
-                index_factory: str = "", exact_until: int = 0) -> "GalleryConfig":
+                index_factory: str = "", exact_until: int = 0, search_breadth: int = 0) -> "GalleryConfig":
         """A config from a request, defaults filled in; InvalidArgument names the bad field."""
         if not NAME.fullmatch(name or ""):
             raise InvalidArgument(f"gallery: {name!r} is not 1-64 letters, digits, '_', '.', '-' (first a letter or digit)")
@@ -44,8 +45,10 @@ class GalleryConfig:
         index_factory = index_factory.strip()
         if index_factory:
             check_factory(index_factory, dimension)
+        if search_breadth < 0:
+            raise InvalidArgument(f"search_breadth: {search_breadth} is negative")
         return cls(name, model, model_version, dimension, threshold, index_factory,
-                   exact_until or DEFAULT_EXACT_UNTIL)
+                   exact_until or DEFAULT_EXACT_UNTIL, search_breadth)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))

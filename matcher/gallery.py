@@ -162,7 +162,8 @@ class Gallery:
                                   f"{c.name!r} holds {c.model!r} version {c.model_version!r}")
         if len(values) != c.dimension:
             raise InvalidArgument(f"template.vector: {len(values)} values, gallery {c.name!r} has dimension {c.dimension}")
-        vector = np.asarray(values, dtype=np.float32)
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused just below
+            vector = np.asarray(values, dtype=np.float32)
         if not np.isfinite(vector).all():
             raise InvalidArgument("template.vector: NaN or infinite value")
         return vector
@@ -251,7 +252,7 @@ class Gallery:
             exact = indexes.is_exact(self._index)
             shortlist = top_k if exact else max(top_k, indexes.RERANK_SHORTLIST)
             selector = faiss.IDSelectorBitmap(len(self._live_bits), faiss.swig_ptr(self._live_bits))
-            params = indexes.search_parameters(self._index, shortlist, selector)
+            params = indexes.search_parameters(self._index, self.config.search_breadth, shortlist, selector)
             squared, found = self._index.search(queries, shortlist, params=params)
             results = []
             for query, row_squared, rows in zip(queries, squared, found):

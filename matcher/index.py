@@ -8,12 +8,15 @@ top-k place; the gallery rebuilds the index when tombstones pile up.
 """
 from __future__ import annotations
 
+import re
+
 import faiss
 import numpy as np
 
 EXACT = "Flat"
 TRAIN_SAMPLE = 200_000  # k-means does not get better beyond a few hundred points per list
-RERANK_SHORTLIST = 64  # candidates an approximate index proposes for exact re-ranking
+RERANK_SHORTLIST = 64
+PQ_BITS = re.compile(r"PQ\d+(?:x(\d+))?")  # "PQ32" (8 bits) or "PQ32x4"  # candidates an approximate index proposes for exact re-ranking
 
 
 def minimum_size(factory: str, dimension: int) -> int:
@@ -21,8 +24,8 @@ def minimum_size(factory: str, dimension: int) -> int:
     index = faiss.index_factory(dimension, factory)
     ivf = faiss.try_extract_index_ivf(index)
     needed = 39 * ivf.nlist if ivf is not None else 0
-    if "PQ" in factory:
-        needed = max(needed, 39 * 256)  # PQ codebooks: 256 centroids per sub-quantizer
+    for bits in PQ_BITS.findall(factory):  # PQ codebooks: 2^bits centroids per sub-quantizer
+        needed = max(needed, 39 * 2 ** int(bits or 8))
     if not index.is_trained:
         needed = max(needed, 1000)
     return needed
@@ -42,16 +45,22 @@ def build(factory: str, dimension: int, vectors: np.ndarray, rows: np.ndarray) -
     return index
 
 
-def search_parameters(index: faiss.Index, shortlist: int, selector: faiss.IDSelector) -> faiss.SearchParameters:
-    """How wide to search so the shortlist holds the true neighbours, plus the live-row filter."""
+def search_parameters(index: faiss.Index, breadth: int, shortlist: int,
+                      selector: faiss.IDSelector) -> faiss.SearchParameters:
+    """How wide to search (`breadth`, 0: default) so the shortlist holds the true neighbours,
+    plus the live-row filter.
+
+    Face templates spread over all 128 dimensions, the hard case for approximate
+    search: on synthetic ones an IVF must probe about 1/8 of its lists for the mate
+    to be in the shortlist 99.5% of the time (see docs/MATCHER.md).
+    """
     inner = faiss.downcast_index(index.index)
     ivf = faiss.try_extract_index_ivf(inner)
     if ivf is not None:
-        # A probe is ~1/nlist of the gallery; 1/32 of the lists keeps recall ~1 for mated probes.
-        nprobe = int(min(ivf.nlist, max(8, ivf.nlist // 32)))
-        return faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+        nprobe = breadth or max(16, ivf.nlist // 8)
+        return faiss.SearchParametersIVF(sel=selector, nprobe=int(min(ivf.nlist, nprobe)))
     if isinstance(inner, faiss.IndexHNSW):
-        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, 2 * shortlist))
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(breadth or 256, shortlist))
     return faiss.SearchParameters(sel=selector)
 
 
