@@ -1,0 +1,337 @@
+"""`limes face ...` and `limes bench face`: accuracy, threshold calibration, image checks, speed.
+
+Registration imports argparse-level code only; the face library loads inside the handlers.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from limes.output import add_json_flag, emit
+
+SPEED_TARGET_MS = 50.0  # detection + template per face at p50 (the e-gate's budget)
+
+
+def register(sub) -> None:
+    face = sub.add_parser("face", help="face biometrics: accuracy, threshold calibration, image checks")
+    face_sub = face.add_subparsers(dest="face_command", metavar="WHAT", required=True)
+
+    evaluate = face_sub.add_parser(
+        "evaluate",
+        help="FAR/FRR, EER and DET curve over labelled image pairs",
+        description="Verify every pair and report genuine/impostor counts, failure-to-enrol, FAR and FRR at "
+        "the threshold, the EER, FRR at FAR 0.1%% and optionally a DET plot.",
+    )
+    _add_pairs_arguments(evaluate)
+    evaluate.add_argument("--threshold", type=float, help="distance threshold (default: the calibrated one)")
+    evaluate.add_argument("--plot", type=Path, metavar="FILE.png", help="draw distance histograms and the DET curve")
+    add_json_flag(evaluate)
+    evaluate.set_defaults(func=_evaluate)
+
+    calibrate = face_sub.add_parser(
+        "calibrate",
+        help="recompute the operating threshold from labelled photos",
+        description="Measure genuine and impostor distances and recommend the operating threshold "
+        "(drivers.face.template.DEFAULT_THRESHOLD), with the reasoning.",
+    )
+    _add_pairs_arguments(calibrate)
+    add_json_flag(calibrate)
+    calibrate.set_defaults(func=_calibrate)
+
+    quality = face_sub.add_parser("quality", help="faces and quality metrics of one image")
+    quality.add_argument("image", type=Path)
+    add_json_flag(quality)
+    quality.set_defaults(func=_quality)
+
+    compare = face_sub.add_parser("compare", help="verify the largest faces of two images")
+    compare.add_argument("image_a", type=Path)
+    compare.add_argument("image_b", type=Path)
+    compare.add_argument("--threshold", type=float)
+    add_json_flag(compare)
+    compare.set_defaults(func=_compare)
+
+
+def register_bench(bench_sub) -> None:
+    bench = bench_sub.add_parser(
+        "face",
+        help="detection, quality and template time per face on the real photos (p50/p95)",
+        description=f"Time each stage per face on the photos; the target is detection + template "
+        f"<= {SPEED_TARGET_MS:.0f} ms at p50.",
+    )
+    bench.add_argument("--images", type=Path, help="photos folder (default: LIMES_FACES_DIR)")
+    bench.add_argument("--repeat", type=int, default=3, help="runs per image (default 3)")
+    bench.add_argument("--no-baseline", action="store_true", help="skip timing face_recognition's own pipeline")
+    add_json_flag(bench)
+    bench.set_defaults(func=_bench)
+
+
+def _add_pairs_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pairs", type=Path, metavar="FILE.csv",
+                        help="CSV with columns a,b,same (default: every pair of the person folders)")
+    parser.add_argument("--images", type=Path, metavar="DIR", help="images folder (default: LIMES_FACES_DIR)")
+
+
+def _images_dir(args) -> Path:
+    from limes.settings import faces_dir
+
+    return args.images if args.images is not None else faces_dir()
+
+
+def _fail(message: str) -> int:
+    print(f"limes face: {message}", file=sys.stderr)
+    return 2
+
+
+def _distances(args) -> dict:
+    """Templates of every image named by the pairs, then the distance of each usable pair."""
+    from drivers.face import FaceError, NoFaceError, compare, encode_face, load_image
+    from drivers.face.evaluation import all_pairs, read_pairs
+
+    images = _images_dir(args)
+    pairs = read_pairs(args.pairs) if args.pairs else all_pairs(images)
+    templates, failed = {}, {}
+    for name in sorted({p.a for p in pairs} | {p.b for p in pairs}):
+        try:
+            templates[name] = encode_face(load_image(images / name))
+        except NoFaceError:
+            failed[name] = "no face found"
+        except FaceError as exc:
+            failed[name] = str(exc)
+    genuine, impostor, skipped = [], [], 0
+    for pair in pairs:
+        if pair.a in failed or pair.b in failed:
+            skipped += 1
+            continue
+        distance = compare(templates[pair.a], templates[pair.b]).distance
+        (genuine if pair.same else impostor).append(distance)
+    return {
+        "images_dir": str(images),
+        "images": len(templates) + len(failed),
+        "failed_to_enrol": [{"image": name, "reason": reason} for name, reason in failed.items()],
+        "failure_to_enrol_rate": len(failed) / max(len(templates) + len(failed), 1),
+        "pairs_skipped": skipped,
+        "genuine": genuine,
+        "impostor": impostor,
+    }
+
+
+def _stats(values: list[float]) -> dict:
+    if not values:
+        return {"count": 0}
+    return {"count": len(values), "min": round(min(values), 4), "mean": round(sum(values) / len(values), 4),
+            "max": round(max(values), 4)}
+
+
+def _evaluate(args) -> int:
+    from drivers.face import DEFAULT_THRESHOLD, FaceError
+    from drivers.face.evaluation import equal_error_rate, error_rates, frr_at_far
+
+    try:
+        measured = _distances(args)
+        genuine, impostor = measured["genuine"], measured["impostor"]
+        threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+        far, frr = error_rates(genuine, impostor, threshold)
+        eer, eer_threshold = equal_error_rate(genuine, impostor)
+        at_far = frr_at_far(genuine, impostor, 0.001)
+    except FaceError as exc:
+        return _fail(str(exc))
+    result = {
+        "images_dir": measured["images_dir"],
+        "images": measured["images"],
+        "genuine_pairs": len(genuine),
+        "impostor_pairs": len(impostor),
+        "failed_to_enrol": measured["failed_to_enrol"],
+        "failure_to_enrol_rate": measured["failure_to_enrol_rate"],
+        "pairs_skipped": measured["pairs_skipped"],
+        "threshold": threshold,
+        "far": far,
+        "frr": frr,
+        "eer": eer,
+        "eer_threshold": round(eer_threshold, 4),
+        "frr_at_far_0.1%": at_far,
+        "genuine_distance": _stats(genuine),
+        "impostor_distance": _stats(impostor),
+    }
+    if args.plot:
+        from drivers.face.plot import draw_evaluation
+
+        draw_evaluation(genuine, impostor, threshold, args.plot)
+        result["plot"] = str(args.plot)
+    emit(result, args.json, _render_evaluation)
+    return 0
+
+
+def _render_evaluation(r: dict) -> str:
+    at_far = r["frr_at_far_0.1%"]
+    note = "" if at_far["resolved"] else f" (not resolved: {at_far['impostor_pairs']} impostor pairs, shown at FAR 0)"
+    lines = [
+        f"images {r['images']} from {r['images_dir']}: {r['genuine_pairs']} genuine, "
+        f"{r['impostor_pairs']} impostor pairs",
+        f"failure to enrol: {len(r['failed_to_enrol'])} ({r['failure_to_enrol_rate']:.1%})"
+        + "".join(f"\n  {f['image']}: {f['reason']}" for f in r["failed_to_enrol"]),
+        f"at threshold {r['threshold']:.3f}: FAR {r['far']:.2%}  FRR {r['frr']:.2%}",
+        f"EER {r['eer']:.2%} at {r['eer_threshold']:.3f}",
+        f"FRR at FAR 0.1%: {at_far['frr']:.2%} (threshold {at_far['threshold']:.3f}){note}",
+        f"genuine distances  {r['genuine_distance']}",
+        f"impostor distances {r['impostor_distance']}",
+    ]
+    if "plot" in r:
+        lines.append(f"plot written to {r['plot']}")
+    return "\n".join(lines)
+
+
+def _calibrate(args) -> int:
+    from drivers.face import DEFAULT_THRESHOLD, FaceError
+    from drivers.face.evaluation import error_rates, recommend_threshold
+
+    try:
+        measured = _distances(args)
+        recommendation = recommend_threshold(measured["genuine"], measured["impostor"])
+    except FaceError as exc:
+        return _fail(str(exc))
+    far, frr = error_rates(measured["genuine"], measured["impostor"], recommendation["threshold"])
+    result = {
+        **recommendation,
+        "current_default": DEFAULT_THRESHOLD,
+        "far": far,
+        "frr": frr,
+        "genuine_pairs": len(measured["genuine"]),
+        "impostor_pairs": len(measured["impostor"]),
+        "failed_to_enrol": measured["failed_to_enrol"],
+    }
+    emit(result, args.json, lambda r: (
+        f"recommended threshold {r['threshold']:.3f} (current default {r['current_default']:.3f})\n"
+        f"{r['reason']}\n"
+        f"on {r['genuine_pairs']} genuine / {r['impostor_pairs']} impostor pairs: "
+        f"FAR {r['far']:.2%}, FRR {r['frr']:.2%}"
+    ))
+    return 0
+
+
+def _quality(args) -> int:
+    from drivers.face import FaceError, assess_quality, detect_faces, load_image
+
+    try:
+        rgb = load_image(args.image)
+    except FaceError as exc:
+        return _fail(str(exc))
+    faces = detect_faces(rgb)
+    result = {"image": str(args.image), "size": [rgb.shape[1], rgb.shape[0]], "faces": len(faces)}
+    if faces:
+        report = assess_quality(rgb, faces[0], face_count=len(faces))
+        result.update(
+            box=list(faces[0].box),
+            passed=report.passed,
+            metrics=[vars(metric) for metric in report.metrics],
+            messages=report.messages,
+        )
+    emit(result, args.json, _render_quality)
+    return 0
+
+
+def _render_quality(r: dict) -> str:
+    lines = [f"{r['image']}: {r['size'][0]}x{r['size'][1]}, {r['faces']} face(s)"]
+    for metric in r.get("metrics", []):
+        mark = "ok  " if metric["passed"] else "FAIL"
+        lines.append(f"  {mark} {metric['name']:<19} {metric['value']:>9.3f}   threshold {metric['threshold']}")
+    if "passed" in r:
+        lines.append("quality passed" if r["passed"] else "quality failed: " + "; ".join(r["messages"]))
+    return "\n".join(lines)
+
+
+def _compare(args) -> int:
+    from drivers.face import FaceError, compare, encode_face, load_image
+
+    try:
+        a = encode_face(load_image(args.image_a))
+        b = encode_face(load_image(args.image_b))
+        verification = compare(a, b, args.threshold)
+    except FaceError as exc:
+        return _fail(str(exc))
+    emit(vars(verification), args.json, lambda r: (
+        f"{'MATCH' if r['match'] else 'NO MATCH'}: distance {r['distance']:.4f} "
+        f"(threshold {r['threshold']:.3f}), score {r['score']:.3f}"
+    ))
+    return 0
+
+
+def _bench(args) -> int:
+    import time
+
+    import numpy as np
+
+    from drivers.face import assess_quality, detect_faces, encode_face, load_image
+    from drivers.face.evaluation import IMAGE_SUFFIXES
+
+    images = _images_dir(args)
+    paths = sorted(p for p in images.glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES and p.parent.name != "groups")
+    if not paths:
+        return _fail(f"no photos under {images}")
+    if args.repeat < 1:
+        return _fail("--repeat must be at least 1")
+    loaded = [load_image(path) for path in paths]
+    encode_face(loaded[0])  # load the models outside the timings
+    timings: dict[str, list[float]] = {"detect": [], "quality": [], "template": [], "detect+template": []}
+    for _ in range(args.repeat):
+        for rgb in loaded:
+            t0 = time.perf_counter()
+            faces = detect_faces(rgb)
+            t1 = time.perf_counter()
+            if not faces:
+                continue
+            assess_quality(rgb, faces[0], face_count=len(faces))
+            t2 = time.perf_counter()
+            encode_face(rgb, faces[0])
+            t3 = time.perf_counter()
+            for key, value in (("detect", t1 - t0), ("quality", t2 - t1), ("template", t3 - t2),
+                               ("detect+template", (t1 - t0) + (t3 - t2))):
+                timings[key].append(value * 1000)
+    result = {
+        "images": len(paths),
+        "repeat": args.repeat,
+        "stages_ms": {k: _percentiles(v, np) for k, v in timings.items()},
+        "target_ms_p50": SPEED_TARGET_MS,
+    }
+    result["meets_target"] = result["stages_ms"]["detect+template"]["p50"] <= SPEED_TARGET_MS
+    if not args.no_baseline:
+        result["baseline_face_recognition_ms"] = _percentiles(_baseline(loaded), np)
+    emit(result, args.json, _render_bench)
+    return 0
+
+
+def _baseline(loaded) -> list[float]:
+    """face_recognition's own pipeline per image: HOG at full size with one upsampling, 5-point encodings."""
+    import time
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # face_recognition_models imports pkg_resources
+        import face_recognition
+
+    times = []
+    for rgb in loaded:
+        t0 = time.perf_counter()
+        locations = face_recognition.face_locations(rgb)
+        face_recognition.face_encodings(rgb, locations[:1])
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def _percentiles(values: list[float], np) -> dict:
+    if not values:
+        return {"count": 0}
+    return {"count": len(values), "p50": round(float(np.percentile(values, 50)), 1),
+            "p95": round(float(np.percentile(values, 95)), 1)}
+
+
+def _render_bench(r: dict) -> str:
+    lines = [f"{r['images']} photos x {r['repeat']} runs, per face (ms):"]
+    for stage, value in r["stages_ms"].items():
+        lines.append(f"  {stage:<16} p50 {value.get('p50', float('nan')):7.1f}   p95 {value.get('p95', float('nan')):7.1f}")
+    if "baseline_face_recognition_ms" in r:
+        base = r["baseline_face_recognition_ms"]
+        lines.append(f"  face_recognition p50 {base['p50']:7.1f}   p95 {base['p95']:7.1f}  (its own pipeline, for reference)")
+    verdict = "meets" if r["meets_target"] else "MISSES"
+    lines.append(f"detect+template p50 {verdict} the {r['target_ms_p50']:.0f} ms target")
+    return "\n".join(lines)
