@@ -37,6 +37,16 @@ def as_utc(at: dt.datetime | None) -> dt.datetime:
     return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
 
 
+def load_certificate(der: bytes) -> x509.Certificate:
+    """A DER certificate, with the fields passive authentication reads decoded
+    now: cryptography parses names lazily, and a bad one must fail here, as a
+    ValueError, not later in the middle of a check."""
+    certificate = x509.load_der_x509_certificate(der)
+    _ = (certificate.subject, certificate.issuer, certificate.serial_number,
+         certificate.not_valid_before_utc, certificate.not_valid_after_utc)
+    return certificate
+
+
 def valid_at(certificate: x509.Certificate, at: dt.datetime) -> bool:
     return certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc
 
@@ -101,7 +111,10 @@ class CscaStore:
             raise StoreError(f"master list unreadable: {exc.reason}") from exc
         if parsed.signed.signer_certificate is None:
             raise StoreError("master list carries no signer certificate")
-        signer = _load_certificates(parsed.signed.signer_certificate, "master list signer")[0]
+        try:
+            signer = load_certificate(parsed.signed.signer_certificate)
+        except ValueError as exc:
+            raise StoreError(f"master list signer certificate does not decode: {exc}") from exc
         reason = verify_signed_content(parsed.signed, signer)
         if reason:
             raise StoreError(f"master list signature invalid: {reason}")
@@ -112,7 +125,7 @@ class CscaStore:
         listed, skipped = [], 0
         for der in parsed.certificates:
             try:
-                certificate = x509.load_der_x509_certificate(der)
+                certificate = load_certificate(der)
             except ValueError:
                 skipped += 1
                 continue
@@ -194,16 +207,18 @@ def _require_master_list_signer(signer: x509.Certificate) -> None:
 def _load_certificates(data: bytes, what: str) -> list[x509.Certificate]:
     try:
         if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificates(data)
-        return [x509.load_der_x509_certificate(data)]
+            ders = [c.public_bytes(serialization.Encoding.DER) for c in x509.load_pem_x509_certificates(data)]
+        else:
+            ders = [data]
+        return [load_certificate(der) for der in ders]
     except ValueError as exc:
         raise StoreError(f"{what}: not a PEM or DER certificate ({exc})") from exc
 
 
 def _load_crl(data: bytes) -> x509.CertificateRevocationList:
     try:
-        if b"-----BEGIN" in data:
-            return x509.load_pem_x509_crl(data)
-        return x509.load_der_x509_crl(data)
+        crl = x509.load_pem_x509_crl(data) if b"-----BEGIN" in data else x509.load_der_x509_crl(data)
+        _ = (crl.issuer, crl.last_update_utc, crl.next_update_utc, list(crl))  # decode now, see load_certificate
+        return crl
     except ValueError as exc:
         raise StoreError(f"not a PEM or DER CRL ({exc})") from exc

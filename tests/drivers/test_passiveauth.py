@@ -279,6 +279,15 @@ def test_sod_without_dsc_certificate(pki, store, photo):
     assert status(result, "dsc.chain") is CheckStatus.NOT_DONE
 
 
+def test_dsc_with_undecodable_subject(pki, store, photo):
+    files = personalise(TD3, photo, pki)
+    damaged = files[EF_SOD].replace(b"\x0c\x15Document Signer", b"\x0d\x15Document Signer")
+    assert damaged != files[EF_SOD]
+    result = verify({**files, EF_SOD: damaged}, store, at=NOW)
+    assert "Document Signer certificate does not decode" in failures(result)["sod.signature"]
+    assert not result.passed
+
+
 def test_swapped_security_object_fails_message_digest(pki, store, photo):
     files = personalise(TD3, photo, pki)
     forged = sod.encode_security_object("sha256", {1: b"\x00" * 32, 2: b"\x00" * 32})
