@@ -208,7 +208,7 @@ def check_person(session: Session, caller: Caller, identity: Identity, today: dt
         if found is not None and found.score >= threshold:
             hits[alert.alert_id] = PersonHit(alert, found)
     if face is not None and matcher is not None:
-        for hit in _face_hits(session, face, matcher, today, threshold):
+        for hit in _face_hits(session, face, matcher, today):
             known = hits.get(hit.alert.alert_id)
             if known is None or hit.match.score > known.match.score:
                 hits[hit.alert.alert_id] = hit
@@ -218,9 +218,10 @@ def check_person(session: Session, caller: Caller, identity: Identity, today: dt
     return ordered
 
 
-def _face_hits(session: Session, face: FaceQuery, matcher: FaceMatcher, today: dt.date,
-               threshold: float) -> Iterable[PersonHit]:
-    scores = {c.subject_id: c.score for c in matcher.search(face) if c.score >= threshold}
+def _face_hits(session: Session, face: FaceQuery, matcher: FaceMatcher, today: dt.date) -> Iterable[PersonHit]:
+    # The matcher returns only candidates above its own calibrated threshold; its
+    # scores are on its scale, not the name score's, so no second cut here.
+    scores = {c.subject_id: c.score for c in matcher.search(face)}
     if not scores:
         return []
     alerts = session.scalars(
