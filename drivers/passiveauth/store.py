@@ -15,6 +15,9 @@ from drivers.lds.errors import LdsError
 from drivers.passiveauth import masterlist
 from drivers.passiveauth.signatures import verify_signed_content
 
+# what cryptography raises on a malformed certificate or CRL
+DECODE_ERRORS = (ValueError, x509.InvalidVersion)
+
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 MASTER_LIST_SUFFIXES = (".ml",)
 CRL_SUFFIXES = (".crl",)
@@ -39,8 +42,8 @@ def as_utc(at: dt.datetime | None) -> dt.datetime:
 
 def load_certificate(der: bytes) -> x509.Certificate:
     """A DER certificate, with the fields passive authentication reads decoded
-    now: cryptography parses names lazily, and a bad one must fail here, as a
-    ValueError, not later in the middle of a check."""
+    now: cryptography parses names lazily, and a bad one must fail here, with
+    one of DECODE_ERRORS, not later in the middle of a check."""
     certificate = x509.load_der_x509_certificate(der)
     _ = (certificate.subject, certificate.issuer, certificate.serial_number,
          certificate.not_valid_before_utc, certificate.not_valid_after_utc)
@@ -113,7 +116,7 @@ class CscaStore:
             raise StoreError("master list carries no signer certificate")
         try:
             signer = load_certificate(parsed.signed.signer_certificate)
-        except ValueError as exc:
+        except DECODE_ERRORS as exc:
             raise StoreError(f"master list signer certificate does not decode: {exc}") from exc
         reason = verify_signed_content(parsed.signed, signer)
         if reason:
@@ -126,7 +129,7 @@ class CscaStore:
         for der in parsed.certificates:
             try:
                 certificate = load_certificate(der)
-            except ValueError:
+            except DECODE_ERRORS:
                 skipped += 1
                 continue
             if _is_ca(certificate):
@@ -211,7 +214,7 @@ def _load_certificates(data: bytes, what: str) -> list[x509.Certificate]:
         else:
             ders = [data]
         return [load_certificate(der) for der in ders]
-    except ValueError as exc:
+    except DECODE_ERRORS as exc:
         raise StoreError(f"{what}: not a PEM or DER certificate ({exc})") from exc
 
 
@@ -220,5 +223,5 @@ def _load_crl(data: bytes) -> x509.CertificateRevocationList:
         crl = x509.load_pem_x509_crl(data) if b"-----BEGIN" in data else x509.load_der_x509_crl(data)
         _ = (crl.issuer, crl.last_update_utc, crl.next_update_utc, list(crl))  # decode now, see load_certificate
         return crl
-    except ValueError as exc:
+    except DECODE_ERRORS as exc:
         raise StoreError(f"not a PEM or DER CRL ({exc})") from exc

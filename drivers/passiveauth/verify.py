@@ -21,7 +21,8 @@ from drivers.lds.errors import LdsError
 from drivers.lds.files import DG_BY_FID, EF_SOD, fid
 from drivers.passiveauth.countries import iso2
 from drivers.passiveauth.signatures import HASHES, digest, verify_signed_content
-from drivers.passiveauth.store import CscaStore, as_utc, is_issued_by, load_certificate, valid_at
+from drivers.passiveauth.store import (DECODE_ERRORS, CscaStore, as_utc, is_issued_by, load_certificate,
+                                       valid_at)
 
 # without these passing, nothing on the chip is authenticated
 ESSENTIAL = ("sod.parse", "sod.signature", "dsc.chain", "dsc.validity")
@@ -106,7 +107,7 @@ def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime,
     else:
         try:
             dsc = load_certificate(sod.dsc)
-        except ValueError as exc:
+        except DECODE_ERRORS as exc:
             reason = f"Document Signer certificate does not decode: {exc}"
     if dsc is None:
         checks.append(Check.failed("sod.signature", reason))
