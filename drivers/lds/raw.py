@@ -16,6 +16,10 @@ class RawDataGroup:
     value: bytes  # the content inside the outer tag (SecurityInfos for DG14, SubjectPublicKeyInfo for DG15)
     data: bytes  # the whole file, as hashed in the SOD
 
+    @property
+    def tag(self) -> int:
+        return tag(self.number)
+
 
 def parse(number: int, data: bytes) -> RawDataGroup:
     file = f"DG{number}"

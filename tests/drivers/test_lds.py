@@ -274,7 +274,7 @@ def test_dg12_bcd_personalisation_time():
 def test_raw_dg14_dg15():
     body = bytes.fromhex("3012300d06072a8648ce3d0201")
     parsed = raw.parse_dg15(tlv.encode(0x6F, body))
-    assert (parsed.number, parsed.value) == (15, body)
+    assert (parsed.number, parsed.tag, parsed.value) == (15, 0x6F, body)
     with pytest.raises(LdsError, match="outer tag 6F is not 6E"):
         raw.parse_dg14(tlv.encode(0x6F, body))
 
