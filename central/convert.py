@@ -5,12 +5,9 @@ InvalidArgument naming it, before any database work starts.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from enum import Enum
 from typing import TypeVar
-
-from google.protobuf.message import Message
 
 from central import fields, models as m
 from central.errors import InvalidArgument
@@ -31,10 +28,6 @@ def enum_value(field: str, proto_enum, number: int, model_enum: type[E]) -> E:
         return model_enum[name]
     except (ValueError, KeyError):
         raise InvalidArgument(field, f"must be one of {allowed} (got {number})") from None
-
-
-def digest(request: Message) -> str:
-    return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
 
 
 # ---------------------------------------------------------------- requests
@@ -60,7 +53,6 @@ def new_crossing(request: pb.RecordCrossingRequest) -> NewCrossing:
         reasons=list(request.reasons),
         checks=[check_json(f"checks[{i}]", c) for i, c in enumerate(request.checks)],
         face_score=face_score,
-        digest=digest(request),
     )
 
 

@@ -140,8 +140,6 @@ class Crossing(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The client's UUID: unique, so a retried RecordCrossing can never add a second row.
     crossing_id: Mapped[str] = mapped_column(String(36), unique=True)
-    # Digest of the request that created the row: a reused id with other content is refused.
-    request_digest: Mapped[str] = mapped_column(String(64))
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
     border_point_id: Mapped[int] = mapped_column(ForeignKey("border_points.id"), index=True)
     direction: Mapped[Direction] = mapped_column(_enum_column(Direction))

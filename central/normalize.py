@@ -75,6 +75,11 @@ def state_code(text: str) -> str:
     return _STATE_ALIASES.get(code, code)
 
 
+def document_type(doc_type: str) -> str:
+    """An ICAO document code as stored: at most two letters, MRZ filler removed ("P<" -> "P")."""
+    return _NON_ALNUM.sub("", doc_type.upper())[:2]
+
+
 def document_category(doc_type: str) -> str:
     """The first letter of an ICAO document code: P(assport), I/A/C (ID cards), V(isa)."""
     code = _NON_ALNUM.sub("", doc_type.upper())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 from sqlalchemy import or_, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from central import models as m
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from central.matching import FaceMatcher, FaceQuery
-from central.normalize import document_category, document_number, name_key, ocr_key, state_code
+from central.normalize import document_category, document_number, document_type, name_key, ocr_key, state_code
 from central.person_match import DEFAULT_THRESHOLD, Identity, PersonMatch, compare
 from central.risk import RiskAssessment, RiskRules
 
@@ -115,7 +115,7 @@ def add_document_alert(session: Session, caller: Caller, new: NewDocumentAlert) 
         raise InvalidArgument("document_number", "is required")
     alert = m.DocumentAlert(
         alert_id=new.alert_id or str(uuid.uuid4()), number=new.number.strip(), number_norm=norm,
-        number_ocr_key=ocr_key(new.number), doc_type=new.doc_type.strip().upper()[:2],
+        number_ocr_key=ocr_key(new.number), doc_type=document_type(new.doc_type),
         issuing_state=state_code(new.issuing_state), reason=new.reason,
         handling_instruction=new.handling_instruction, issuing_agency=new.issuing_agency,
         valid_from=new.valid_from, valid_to=new.valid_to, version=_next_alert_version(session),
@@ -278,8 +278,6 @@ class NewCrossing:
     reasons: list[str]
     checks: list[dict]
     face_score: float | None
-    # Digest of the request as sent: a retry must carry the same one.
-    digest: str = field(default="", compare=False)
 
 
 def _station(session: Session, station_code: str, border_point_code: str) -> m.Station:
@@ -323,7 +321,7 @@ def _document_and_traveller(session: Session, data: DocumentData, person: Travel
                                 sex=person.sex)
         session.add(traveller)
     document = m.TravelDocument(number=data.number.strip(), number_norm=norm, issuing_state=state,
-                                doc_type=data.doc_type.strip().upper()[:2], expiry_date=data.expiry_date,
+                                doc_type=document_type(data.doc_type), expiry_date=data.expiry_date,
                                 traveller=traveller)
     session.add(document)
     session.flush()
@@ -332,18 +330,27 @@ def _document_and_traveller(session: Session, data: DocumentData, person: Travel
 
 def record_crossing(session: Session, caller: Caller, new: NewCrossing, rules: RiskRules
                     ) -> tuple[m.Crossing, bool]:
-    """Store a crossing once; a retry returns the stored one and True."""
+    """Store a crossing once; a retry returns the stored one and True.
+
+    A retry may differ in details the gate fills in per attempt (occurred_at,
+    say): the first record stands. The same id for another document, station
+    or direction is not a retry but a client bug, and is refused.
+    """
     existing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == new.crossing_id))
     if existing is not None:
-        if existing.request_digest != new.digest:
-            raise AlreadyExists(f"crossing_id {new.crossing_id} was recorded with different content")
+        same = (existing.station.code, existing.document.issuing_state, existing.document.number_norm,
+                existing.direction) == (new.station, state_code(new.document.issuing_state),
+                                        document_number(new.document.number), new.direction)
+        if not same:
+            raise AlreadyExists(f"crossing_id {new.crossing_id} was recorded for another document, station "
+                                f"or direction")
         return existing, True
     station = _station(session, new.station, new.border_point)
     document, traveller = _document_and_traveller(session, new.document, new.traveller)
     risk: RiskAssessment = rules.assess(session, traveller_id=traveller.id, occurred_at=new.occurred_at,
                                         expiry_date=document.expiry_date)
     crossing = m.Crossing(
-        crossing_id=new.crossing_id, request_digest=new.digest, station=station,
+        crossing_id=new.crossing_id, station=station,
         border_point=station.border_point, direction=new.direction, occurred_at=new.occurred_at,
         recorded_at=m.utcnow(), document=document, traveller=traveller, decision=new.decision,
         reasons=list(new.reasons), checks=list(new.checks), face_score=new.face_score,

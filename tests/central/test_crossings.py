@@ -58,13 +58,27 @@ def test_eight_concurrent_retries_make_one_row(stub, database_url):
     assert count(database_url, m.TravelDocument) == count(database_url, m.Traveller) == 1
 
 
-def test_the_same_id_with_other_content_is_refused(stub):
+def test_a_retry_with_a_new_timestamp_is_still_a_retry(stub, database_url):
     request = crossing_request()
     stub.RecordCrossing(request)
-    changed = crossing_request(request.crossing_id, decision=pb.Crossing.REFER)
+    retry = crossing_request(request.crossing_id, occurred_at="2026-11-25T07:00:02Z")
+    assert stub.RecordCrossing(retry).already_recorded
+    history = stub.GetTravellerHistory(pb.GetTravellerHistoryRequest(document=request.document))
+    assert [c.occurred_at for c in history.crossings] == ["2026-11-25T07:00:00Z"]  # the first record stands
+
+
+@pytest.mark.parametrize("overrides", [
+    {"document": pb.TravelDocument(number="X1234567", issuing_state="DEU")},
+    {"station_id": "FRA-T1-G04"},
+    {"direction": pb.Crossing.EXIT},
+])
+def test_the_same_id_for_another_crossing_is_refused(stub, database_url, overrides):
+    request = crossing_request()
+    stub.RecordCrossing(request)
     with pytest.raises(grpc.RpcError) as error:
-        stub.RecordCrossing(changed)
+        stub.RecordCrossing(crossing_request(request.crossing_id, **overrides))
     assert error.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert count(database_url, m.Crossing) == 1
 
 
 def test_crossings_of_one_document_share_traveller_and_document(stub, database_url):

@@ -30,6 +30,47 @@ def test_migrate_twice_is_harmless_and_seeds_the_alert_counter(database_url):
     database.dispose()
 
 
+def test_a_crossing_stored_at_revision_0001_survives_the_upgrade(database_url):
+    from alembic import command
+
+    database = Database(database_url)
+    config = alembic_config(database_url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        for statement in (
+            "INSERT INTO border_points (id, code, name) VALUES (1, 'FRA-T1', '')",
+            "INSERT INTO stations (id, code, border_point_id) VALUES (1, 'G1', 1)",
+            "INSERT INTO travellers (id, surname, given_names, name_key, nationality, sex)"
+            " VALUES (1, 'ROE', '', 'ROE', '', '')",
+            "INSERT INTO travel_documents (id, number, number_norm, issuing_state, doc_type, traveller_id)"
+            " VALUES (1, 'X1', 'X1', 'DEU', 'P', 1)",
+            "INSERT INTO crossings (id, crossing_id, request_digest, station_id, border_point_id, direction,"
+            " occurred_at, recorded_at, document_id, traveller_id, decision, reasons, checks, risk_score,"
+            " risk_rules_fired, risk_rules_version) VALUES (1, 'c-1', 'abc', 1, 1, 'ENTRY',"
+            " '2026-11-01 08:00:00', '2026-11-01 08:00:01', 1, 1, 'OPEN', '[]', '[]', 0.0, '[]', 'v1')",
+        ):
+            connection.exec_driver_sql(statement)
+    database.migrate()
+    with database.engine.connect() as connection:
+        assert connection.execute(select(m.Crossing.crossing_id, m.Crossing.direction)).all() == [
+            ("c-1", m.Direction.ENTRY)]
+    database.dispose()
+
+
+def test_downgrade_to_base_and_up_again(database_url):
+    from alembic import command
+
+    database = Database(database_url)
+    database.migrate()
+    config = alembic_config(database_url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert database.migrate() == ScriptDirectory.from_config(config).get_current_head()
+    database.dispose()
+
+
 def test_in_memory_database_is_usable(tmp_path):
     database = Database("sqlite://")
     database.migrate()
