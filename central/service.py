@@ -231,19 +231,49 @@ def _face_hits(session: Session, face: FaceQuery, matcher: FaceMatcher, today: d
                                      f"face {scores[a.matcher_subject_id]:.2f} (matcher)")) for a in alerts]
 
 
-def alert_delta(session: Session, caller: Caller, since_version: int
-                ) -> tuple[int, list[m.DocumentAlert], list[m.PersonAlert]]:
+DEFAULT_DELTA_LIMIT = 1000
+MAX_DELTA_LIMIT = 10000
+
+
+@dataclass(frozen=True)
+class AlertDelta:
+    # The newest change included: where the next delta starts.
+    version: int
+    documents: list[m.DocumentAlert]
+    persons: list[m.PersonAlert]
+    more: bool
+
+
+def alert_delta(session: Session, caller: Caller, since_version: int, limit: int = 0) -> AlertDelta:
+    """Alert changes after since_version in version order, at most `limit` of them.
+
+    Every change has its own version (the counter is incremented per change),
+    so cutting after the n-th change never splits a version between pages.
+    """
     if since_version < 0:
         raise InvalidArgument("since_version", "must be >= 0")
-    counter = session.get(m.AlertVersion, 1)
-    current = counter.value if counter else 0
-    documents = session.scalars(select(m.DocumentAlert).where(m.DocumentAlert.version > since_version)
-                                .order_by(m.DocumentAlert.version)).all()
-    persons = session.scalars(select(m.PersonAlert).where(m.PersonAlert.version > since_version)
-                              .order_by(m.PersonAlert.version)).all()
+    if not 0 <= limit <= MAX_DELTA_LIMIT:
+        raise InvalidArgument("limit", f"must be within 0..{MAX_DELTA_LIMIT}")
+    limit = limit or DEFAULT_DELTA_LIMIT
+    # Up to limit+1 of each kind: enough to merge the first limit+1 changes and see whether more remain.
+    changes = sorted(
+        [*session.scalars(select(m.DocumentAlert).where(m.DocumentAlert.version > since_version)
+                          .order_by(m.DocumentAlert.version).limit(limit + 1)),
+         *session.scalars(select(m.PersonAlert).where(m.PersonAlert.version > since_version)
+                          .order_by(m.PersonAlert.version).limit(limit + 1))],
+        key=lambda alert: alert.version)
+    more = len(changes) > limit
+    changes = changes[:limit]
+    if more:
+        version = changes[-1].version
+    else:
+        counter = session.get(m.AlertVersion, 1)
+        version = counter.value if counter else 0
+    documents = [a for a in changes if isinstance(a, m.DocumentAlert)]
+    persons = [a for a in changes if isinstance(a, m.PersonAlert)]
     audit(session, caller, "AlertDelta", f"alerts after version {since_version}",
-          f"{len(documents)} document, {len(persons)} person alert(s) up to {current}", "gate alert cache")
-    return current, list(documents), list(persons)
+          f"{len(documents)} document, {len(persons)} person alert(s) up to {version}", "gate alert cache")
+    return AlertDelta(version, documents, persons, more)
 
 
 # ---------------------------------------------------------------- crossings

@@ -131,10 +131,10 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             caller = caller_of(context)
 
             def transaction(session) -> pb.AlertDeltaResponse:
-                current, documents, persons = service.alert_delta(session, caller, request.since_version)
-                return pb.AlertDeltaResponse(current_version=current,
-                                             document_alerts=[convert.document_alert(a) for a in documents],
-                                             person_alerts=[convert.person_alert(a) for a in persons])
+                delta = service.alert_delta(session, caller, request.since_version, request.limit)
+                return pb.AlertDeltaResponse(current_version=delta.version, more=delta.more,
+                                             document_alerts=[convert.document_alert(a) for a in delta.documents],
+                                             person_alerts=[convert.person_alert(a) for a in delta.persons])
             return self._db.run(transaction)
         return self._call(context, work)
 

@@ -91,6 +91,30 @@ def test_alert_delta_is_versioned_and_incremental(stub):
     assert stub.AlertDelta(pb.AlertDeltaRequest(since_version=4)) == pb.AlertDeltaResponse(current_version=4)
 
 
+def test_alert_delta_pages_through_mixed_alerts_in_version_order(stub):
+    added = []
+    for i in range(7):
+        added.append(document_alert(stub, f"D{i}").alert_id if i % 2 else person_alert(stub, f"P{i}").alert_id)
+    seen, since, pages = [], 0, 0
+    while True:
+        delta = stub.AlertDelta(pb.AlertDeltaRequest(since_version=since, limit=3))
+        page = sorted([*delta.document_alerts, *delta.person_alerts], key=lambda a: a.version)
+        seen += [a.alert_id for a in page]
+        since, pages = delta.current_version, pages + 1
+        if not delta.more:
+            break
+        assert len(page) == 3 and since == page[-1].version
+    assert (seen, since, pages) == (added, 7, 3)
+
+
+@pytest.mark.parametrize("limit", [-1, 10001])
+def test_delta_limit_out_of_range_is_invalid(stub, limit):
+    with pytest.raises(grpc.RpcError) as error:
+        stub.AlertDelta(pb.AlertDeltaRequest(limit=limit))
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.value.details().startswith("limit")
+
+
 def test_adding_an_alert_twice_with_its_id_is_one_alert(stub):
     alert_id = str(uuid.uuid4())
     first = document_alert(stub, "A1", alert_id=alert_id)
