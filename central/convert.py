@@ -38,14 +38,14 @@ def new_crossing(request: pb.RecordCrossingRequest) -> NewCrossing:
         raise InvalidArgument("face_score", f"must be within 0..1 (got {face_score})")
     return NewCrossing(
         crossing_id=fields.client_uuid("crossing_id", request.crossing_id),
-        station=fields.required("station_id", request.station_id),
-        border_point=fields.required("border_point", request.border_point),
+        station=fields.required("station_id", request.station_id, 64),
+        border_point=fields.required("border_point", request.border_point, 32),
         direction=enum_value("direction", pb.Crossing.Direction, request.direction, m.Direction),
         occurred_at=fields.instant("occurred_at", request.occurred_at),
         document=DocumentData(
-            number=fields.required("document.number", request.document.number),
+            number=fields.document_no("document.number", request.document.number),
             doc_type=request.document.type,
-            issuing_state=fields.required("document.issuing_state", request.document.issuing_state),
+            issuing_state=fields.state("document.issuing_state", request.document.issuing_state, is_required=True),
             expiry_date=fields.optional_date("document.expiry_date", request.document.expiry_date),
         ),
         traveller=traveller_data(request.traveller),
@@ -62,8 +62,8 @@ def traveller_data(traveller: pb.Traveller) -> TravellerData:
         raise InvalidArgument("traveller.sex", f"must be M, F, X or empty (got {traveller.sex!r})")
     return TravellerData(
         surname=fields.required("traveller.surname", traveller.surname),
-        given_names=traveller.given_names.strip(),
-        nationality=traveller.nationality.strip(),
+        given_names=fields.bounded("traveller.given_names", traveller.given_names, 200),
+        nationality=fields.state("traveller.nationality", traveller.nationality, is_required=False),
         sex=sex,
         birth_date=fields.optional_date("traveller.birth_date", traveller.birth_date),
     )
@@ -80,9 +80,9 @@ def check_json(field: str, check: common_pb2.Check) -> dict:
 def identity(request: pb.CheckPersonRequest) -> Identity:
     return Identity(
         surname=fields.required("surname", request.surname),
-        given_names=request.given_names.strip(),
+        given_names=fields.bounded("given_names", request.given_names, 200),
         birth_date=fields.required_date("birth_date", request.birth_date),
-        nationality=request.nationality.strip().upper(),
+        nationality=fields.state("nationality", request.nationality, is_required=False),
     )
 
 
@@ -96,12 +96,12 @@ def new_document_alert(request: pb.AddDocumentAlertRequest) -> NewDocumentAlert:
     valid_from, valid_to = fields.validity("valid_from", request.valid_from, "valid_to", request.valid_to)
     return NewDocumentAlert(
         alert_id=fields.client_uuid("alert_id", request.alert_id) if request.alert_id else "",
-        number=fields.required("document_number", request.document_number),
+        number=fields.document_no("document_number", request.document_number),
         doc_type=request.document_type,
-        issuing_state=request.issuing_state,
+        issuing_state=fields.state("issuing_state", request.issuing_state, is_required=False),
         reason=enum_value("reason", pb.DocumentAlert.Reason, request.reason, m.DocumentAlertReason),
         handling_instruction=request.handling_instruction.strip(),
-        issuing_agency=request.issuing_agency.strip(),
+        issuing_agency=fields.bounded("issuing_agency", request.issuing_agency, 200),
         valid_from=valid_from, valid_to=valid_to,
     )
 
@@ -111,14 +111,14 @@ def new_person_alert(request: pb.AddPersonAlertRequest) -> NewPersonAlert:
     return NewPersonAlert(
         alert_id=fields.client_uuid("alert_id", request.alert_id) if request.alert_id else "",
         surname=fields.required("surname", request.surname),
-        given_names=request.given_names,
+        given_names=fields.bounded("given_names", request.given_names, 200),
         birth_date=fields.optional_date("birth_date", request.birth_date),
-        nationality=request.nationality,
+        nationality=fields.state("nationality", request.nationality, is_required=False),
         reason=enum_value("reason", pb.PersonAlert.Reason, request.reason, m.PersonAlertReason),
         handling_instruction=request.handling_instruction.strip(),
-        issuing_agency=request.issuing_agency.strip(),
+        issuing_agency=fields.bounded("issuing_agency", request.issuing_agency, 200),
         valid_from=valid_from, valid_to=valid_to,
-        matcher_subject_id=request.matcher_subject_id,
+        matcher_subject_id=fields.bounded("matcher_subject_id", request.matcher_subject_id, 64),
     )
 
 

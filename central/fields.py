@@ -5,13 +5,44 @@ import datetime as dt
 import uuid
 
 from central.errors import InvalidArgument
+from central.normalize import document_number, state_code
 
 
-def required(field: str, value: str) -> str:
+def bounded(field: str, value: str, max_length: int) -> str:
+    """The value stripped; refused when longer than its column (PostgreSQL would fail the whole call)."""
     value = value.strip()
+    if len(value) > max_length:
+        raise InvalidArgument(field, f"too long ({len(value)} characters, at most {max_length})")
+    return value
+
+
+def required(field: str, value: str, max_length: int = 200) -> str:
+    value = bounded(field, value, max_length)
     if not value:
         raise InvalidArgument(field, "is required")
     return value
+
+
+def state(field: str, value: str, *, is_required: bool) -> str:
+    """An ICAO state code (1 to 3 letters, MRZ fillers ignored), normalised; "" when optional and absent."""
+    code = state_code(value)
+    if not code:
+        if is_required:
+            raise InvalidArgument(field, "is required")
+        return ""
+    if len(code) > 3 or not code.isalpha():
+        raise InvalidArgument(field, f"not an ICAO state code: {value!r}")
+    return code
+
+
+def document_no(field: str, value: str) -> str:
+    """A document number as given, refused when empty or longer than 40 characters once normalised."""
+    norm = document_number(value)
+    if not norm:
+        raise InvalidArgument(field, "is required")
+    if len(norm) > 40:
+        raise InvalidArgument(field, f"too long ({len(norm)} characters, at most 40)")
+    return bounded(field, value, 40)
 
 
 def client_uuid(field: str, value: str) -> str:

@@ -1,6 +1,6 @@
 """The central service's operations on one database session (one transaction).
 
-Inputs are already-parsed Python values (see central.requests for the
+Inputs are already-parsed Python values (see central.convert for the
 parsing of gRPC requests); every operation that touches personal data writes
 its audit row in the same transaction. Nothing here knows about gRPC.
 """

@@ -74,7 +74,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
 
     def CheckDocument(self, request: pb.CheckDocumentRequest, context) -> pb.CheckDocumentResponse:
         def work() -> pb.CheckDocumentResponse:
-            number = fields.required("document_number", request.document_number)
+            number = fields.document_no("document_number", request.document_number)
             caller = caller_of(context)
 
             def transaction(session) -> pb.CheckDocumentResponse:
@@ -156,7 +156,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         def work() -> pb.Referral:
             referral_id = fields.client_uuid("referral_id", request.referral_id)
             crossing_id = fields.client_uuid("crossing_id", request.crossing_id)
-            station = fields.required("station_id", request.station_id)
+            station = fields.required("station_id", request.station_id, 64)
             caller = caller_of(context)
             return self._db.run(lambda s: convert.referral(service.open_referral(
                 s, caller, referral_id, crossing_id, station, list(request.reasons))))
@@ -165,19 +165,20 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     def RecordDecision(self, request: pb.RecordDecisionRequest, context) -> pb.Referral:
         def work() -> pb.Referral:
             referral_id = fields.client_uuid("referral_id", request.referral_id)
-            officer = fields.required("officer", request.officer)
+            officer = fields.required("officer", request.officer, 64)
+            reason = fields.bounded("reason", request.reason, 400)
             decision = convert.enum_value("decision", pb.Referral.Status, request.decision, m.ReferralStatus)
             caller = caller_of(context)
             return self._db.run(lambda s: convert.referral(service.record_decision(
-                s, caller, referral_id, officer, decision, request.reason.strip(), request.note)))
+                s, caller, referral_id, officer, decision, reason, request.note)))
         return self._call(context, work)
 
     def GetTravellerHistory(self, request: pb.GetTravellerHistoryRequest, context) -> pb.TravellerHistory:
         def work() -> pb.TravellerHistory:
             caller, subject = caller_of(context), request.WhichOneof("subject")
             if subject == "document":
-                number = fields.required("document.number", request.document.number)
-                state = fields.required("document.issuing_state", request.document.issuing_state)
+                number = fields.document_no("document.number", request.document.number)
+                state = fields.state("document.issuing_state", request.document.issuing_state, is_required=True)
 
                 def query(session):
                     return service.history_by_document(session, caller, number, state, request.limit)

@@ -115,6 +115,11 @@ def test_a_station_stays_at_its_border_point(stub):
     ({"traveller": pb.Traveller(surname="X", birth_date="12.08.1964")}, "traveller.birth_date"),
     ({"traveller": pb.Traveller(surname="X", sex="Q")}, "traveller.sex"),
     ({"face_score": 1.5}, "face_score"),
+    ({"station_id": "G" * 65}, "station_id"),
+    ({"document": pb.TravelDocument(number="9" * 41, issuing_state="DEU")}, "document.number"),
+    ({"document": pb.TravelDocument(number="C01X00T47", issuing_state="GERMANY")}, "document.issuing_state"),
+    ({"traveller": pb.Traveller(surname="X", nationality="D1")}, "traveller.nationality"),
+    ({"traveller": pb.Traveller(surname="X" * 201)}, "traveller.surname"),
 ])
 def test_malformed_requests_are_invalid_and_store_nothing(stub, database_url, overrides, field):
     with pytest.raises(grpc.RpcError) as error:
