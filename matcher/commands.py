@@ -15,6 +15,8 @@ def register(sub) -> None:
     serve.add_argument("--listen", default="127.0.0.1:50061", help="HOST:PORT (port 0: any free port)")
     serve.add_argument("--data", type=Path, default=None, help="data directory (default: var/matcher)")
     serve.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    serve.add_argument("--snapshot-every", type=int, default=100_000, metavar="N",
+                       help="write a gallery snapshot after N logged changes (default 100000)")
     serve.set_defaults(func=run_serve)
 
     router = matcher_sub.add_parser("router", help="serve the Matcher API over several shard servers (blocks)")
@@ -40,7 +42,7 @@ def register_bench(bench_sub) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from matcher.server import serve
-    server, port = serve(args.listen, args.data, metrics_port=args.metrics_port)
+    server, port = serve(args.listen, args.data, metrics_port=args.metrics_port, snapshot_every=args.snapshot_every)
     host = args.listen.rsplit(":", 1)[0]
     print(f"matcher listening on {host}:{port}", flush=True)
     wait_for_signal(server)

@@ -27,7 +27,7 @@ def minimum_size(factory: str, dimension: int) -> int:
     for bits in PQ_BITS.findall(factory):  # PQ codebooks: 2^bits centroids per sub-quantizer
         needed = max(needed, 39 * 2 ** int(bits or 8))
     if not index.is_trained:
-        needed = max(needed, 1000)
+        needed = max(needed, 256)  # e.g. SQ ranges: a few hundred points are plenty
     return needed
 
 

@@ -20,6 +20,7 @@ from concurrent import futures
 
 import grpc
 
+from matcher.server import MESSAGE_OPTIONS
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
 
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED}
@@ -37,7 +38,7 @@ class Router(matcher_pb2_grpc.MatcherServicer):
             raise ValueError("shard_addresses: empty")
         self.addresses = list(shard_addresses)
         self.timeout = timeout  # seconds each shard gets for one call
-        self._channels = [grpc.insecure_channel(a) for a in self.addresses]
+        self._channels = [grpc.insecure_channel(a, options=MESSAGE_OPTIONS) for a in self.addresses]
         self._stubs = [matcher_pb2_grpc.MatcherStub(c) for c in self._channels]
         self._pool = futures.ThreadPoolExecutor(max_workers=4 * len(self.addresses))
 

@@ -12,13 +12,16 @@ from matcher.registry import Registry
 from matcher.service import MatcherService
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
 
+# A full EnrolBatch (10000 x 128 floats) is ~5.5 MB, over gRPC's 4 MB default.
+MESSAGE_LIMIT = 64 * 1024 * 1024
+MESSAGE_OPTIONS = [("grpc.max_receive_message_length", MESSAGE_LIMIT), ("grpc.max_send_message_length", MESSAGE_LIMIT)]
 SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["Matcher"].full_name  # "limes.v1.Matcher"
 
 
 def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, max_workers: int = 16,
           metrics_port: int | None = None) -> tuple[grpc.Server, int]:
     """Serve `servicer` on `address` (port 0: any free port) in the background; returns the bound port."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=MESSAGE_OPTIONS)
     matcher_pb2_grpc.add_MatcherServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
