@@ -51,7 +51,7 @@ class LivenessObserver:
         self._landmarks.append(face.landmarks.astype(np.float64))
         self._ears.append((eye_aspect_ratio(face.right_eye) + eye_aspect_ratio(face.left_eye)) / 2.0)
         grey = _face_grey(rgb, face)
-        self._brightness.append(float(grey.mean()) if grey.size else 0.0)
+        self._brightness.append(_skin_brightness(rgb, face))
         if len(self._landmarks) % 3 == 1:  # the spectrum changes slowly; every third frame is enough
             self._moire.append(moire_peak_ratio(grey))
 
@@ -166,6 +166,20 @@ def _face_grey(rgb: np.ndarray, face: Face) -> np.ndarray:
     if crop.size == 0:
         return np.zeros((0, 0), np.uint8)
     return cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY)
+
+
+def _skin_brightness(rgb: np.ndarray, face: Face) -> float:
+    """Mean grey level inside the landmarks' outline: steadier than the detector's box, which jumps."""
+    hull = cv2.convexHull(np.round(face.landmarks).astype(np.int32))
+    left, top, width, height = cv2.boundingRect(hull)
+    frame_h, frame_w = rgb.shape[:2]
+    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + width, frame_w), min(top + height, frame_h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return 0.0
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(mask, hull - (x0, y0), 255)
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    return float(cv2.mean(grey, mask=mask)[0])
 
 
 def _motion(shapes: np.ndarray) -> float:
