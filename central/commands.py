@@ -68,6 +68,31 @@ def register(sub) -> None:
     person.set_defaults(func=_add_person_alert)
 
 
+def register_bench(bench_sub) -> None:
+    bench = bench_sub.add_parser("central", help="latency and throughput of CheckDocument, CheckPerson, RecordCrossing")
+    bench.add_argument("--alerts", type=int, default=10_000, help="document and as many person alerts (default 10000)")
+    bench.add_argument("--queries", type=int, default=500, help="calls of each kind (default 500)")
+    bench.add_argument("--concurrency", type=int, default=4, help="concurrent gRPC clients (default 4)")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--database", metavar="URL", default=None,
+                       help="an EMPTY scratch database (default: a temporary SQLite file)")
+    add_json_flag(bench)
+    bench.set_defaults(func=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from central import bench
+    from limes.output import emit
+
+    for name in ("alerts", "queries", "concurrency"):
+        if getattr(args, name) < 1:
+            print(f"limes bench central: --{name} must be at least 1", file=sys.stderr)
+            return 2
+    result = bench.run(args.alerts, args.queries, args.concurrency, args.seed, args.database)
+    emit(result, args.json, bench.render)
+    return 0
+
+
 def _alert_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instruction", default="", help="handling instruction for the officer")
     parser.add_argument("--agency", default="", help="issuing agency")

@@ -96,3 +96,17 @@ def test_serve_runs_until_terminated(database_url):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_bench_finds_every_planted_alert(capsys):
+    result = run_json(capsys, "bench", "central", "--alerts", "30", "--queries", "12", "--concurrency", "3",
+                      "--json")
+    for call in ("check_document", "check_person", "record_crossing"):
+        assert result[call]["calls"] == 12
+        assert result[call]["expected_results"] == 1.0
+        assert 0 < result[call]["p50_ms"] <= result[call]["p99_ms"]
+
+
+def test_bench_refuses_nonsense_sizes(capsys):
+    assert main(["bench", "central", "--queries", "0"]) == 2
+    assert "--queries" in capsys.readouterr().err
