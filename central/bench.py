@@ -97,7 +97,8 @@ def run(alerts: int, queries: int, concurrency: int, seed: int = 0, database_url
             samples = [rng.choice(planted) for _ in range(queries)]
 
             def document_call(p: Planted, alerted: bool, misread: bool) -> Callable[[], bool]:
-                number = p.number if alerted else "Q" + p.number[1:]
+                # Not alerted: another first letter (Q and W fold onto nothing in the OCR key).
+                number = p.number if alerted else ("W" if p.number[0] == "Q" else "Q") + p.number[1:]
                 number = number.translate(_OCR_MISREAD) if misread else number
 
                 def call() -> bool:
