@@ -38,6 +38,8 @@ def register(sub) -> None:
                        help="limes.v1.Matcher to search faces of person alerts in (default: names only)")
     serve.add_argument("--matcher-gallery", metavar="NAME", default="alerts",
                        help="the matcher gallery holding alert faces (default %(default)s)")
+    serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                       help="serve Prometheus metrics on 127.0.0.1:PORT")
     add_json_flag(serve)
     serve.set_defaults(func=_serve)
 
@@ -116,7 +118,7 @@ def _serve(args: argparse.Namespace) -> int:
         from central.matcher_client import GrpcFaceMatcher
 
         matcher = GrpcFaceMatcher(args.matcher, args.matcher_gallery)
-    server, port = serve(args.listen, _database_url(args), face_matcher=matcher,
+    server, port = serve(args.listen, _database_url(args), face_matcher=matcher, metrics_port=args.metrics_port,
                          risk_rules=Path(args.risk_rules) if args.risk_rules else None)
     host = args.listen.rsplit(":", 1)[0]
     emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args)}, args.json,

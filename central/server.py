@@ -19,11 +19,12 @@ SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "
 
 def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
-          max_workers: int = 8) -> tuple[grpc.Server, int]:
+          max_workers: int = 8, metrics_port: int | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     The database (default: var/central.sqlite) is migrated to head first, so
     a new or old file is always usable. Stop with server.stop(grace).
+    With metrics_port, Prometheus metrics are served on 127.0.0.1:metrics_port.
     """
     database = Database(database_url or default_url())
     database.migrate()
@@ -42,4 +43,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     if port == 0:
         raise OSError(f"central cannot listen on {address}")
     server.start()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1")
     return server, port

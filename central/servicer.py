@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Callable, TypeVar
 
 import grpc
 
-from central import convert, fields, models as m, service
+from central import convert, fields, metrics, models as m, service
 from central.db import Database
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from central.matching import FaceMatcher
@@ -56,14 +57,20 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         self._threshold = person_threshold
         self._clock = clock
 
-    def _call(self, context: grpc.ServicerContext, work: Callable[[], T]) -> T:
+    def _call(self, method: str, context: grpc.ServicerContext, work: Callable[[], T]) -> T:
+        started = time.perf_counter()
         try:
-            return work()
+            result = work()
+            code = grpc.StatusCode.OK
+            return result
         except tuple(_STATUS) as exc:
             code, message = _STATUS[type(exc)], str(exc)
         except Exception:
-            log.exception("central call failed")
+            log.exception("central call %s failed", method)
             code, message = grpc.StatusCode.INTERNAL, "internal error (logged by central)"
+        finally:
+            metrics.CALLS.labels(method, code.name).inc()
+            metrics.CALL_SECONDS.labels(method).observe(time.perf_counter() - started)
         context.abort(code, message)
         raise AssertionError("context.abort returned")
 
@@ -84,8 +91,11 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                     alert_id=h.alert.alert_id, reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
                     match=h.match, handling_instruction=h.alert.handling_instruction,
                     issuing_agency=h.alert.issuing_agency, document_number=h.alert.number) for h in hits])
-            return self._db.run(transaction)
-        return self._call(context, work)
+            response = self._db.run(transaction)
+            for hit in response.hits:
+                metrics.ALERT_HITS.labels("document", hit.match).inc()
+            return response
+        return self._call("CheckDocument", context, work)
 
     def CheckPerson(self, request: pb.CheckPersonRequest, context) -> pb.CheckPersonResponse:
         def work() -> pb.CheckPersonResponse:
@@ -101,20 +111,23 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                     surname=h.alert.surname, given_names=h.alert.given_names,
                     birth_date=fields.format_date(h.alert.birth_date), nationality=h.alert.nationality,
                     explanation=h.match.explanation) for h in hits])
-            return self._db.run(transaction)
-        return self._call(context, work)
+            response = self._db.run(transaction)
+            for hit in response.hits:
+                metrics.ALERT_HITS.labels("person", "face" if hit.explanation.startswith("face") else "names").inc()
+            return response
+        return self._call("CheckPerson", context, work)
 
     def AddDocumentAlert(self, request: pb.AddDocumentAlertRequest, context) -> pb.DocumentAlert:
         def work() -> pb.DocumentAlert:
             new, caller = convert.new_document_alert(request), caller_of(context)
             return self._db.run(lambda s: convert.document_alert(service.add_document_alert(s, caller, new)))
-        return self._call(context, work)
+        return self._call("AddDocumentAlert", context, work)
 
     def AddPersonAlert(self, request: pb.AddPersonAlertRequest, context) -> pb.PersonAlert:
         def work() -> pb.PersonAlert:
             new, caller = convert.new_person_alert(request), caller_of(context)
             return self._db.run(lambda s: convert.person_alert(service.add_person_alert(s, caller, new)))
-        return self._call(context, work)
+        return self._call("AddPersonAlert", context, work)
 
     def WithdrawAlert(self, request: pb.WithdrawAlertRequest, context) -> pb.WithdrawAlertResponse:
         def work() -> pb.WithdrawAlertResponse:
@@ -124,7 +137,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                 alert = service.withdraw_alert(session, caller, alert_id, request.reason)
                 return pb.WithdrawAlertResponse(alert_id=alert.alert_id, version=alert.version)
             return self._db.run(transaction)
-        return self._call(context, work)
+        return self._call("WithdrawAlert", context, work)
 
     def AlertDelta(self, request: pb.AlertDeltaRequest, context) -> pb.AlertDeltaResponse:
         def work() -> pb.AlertDeltaResponse:
@@ -136,7 +149,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                                              document_alerts=[convert.document_alert(a) for a in delta.documents],
                                              person_alerts=[convert.person_alert(a) for a in delta.persons])
             return self._db.run(transaction)
-        return self._call(context, work)
+        return self._call("AlertDelta", context, work)
 
     # ------------------------------------------------------------ crossings and referrals
 
@@ -150,7 +163,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                     crossing_id=row.crossing_id, already_recorded=already, risk_score=row.risk_score,
                     risk_rules_fired=row.risk_rules_fired, risk_rules_version=row.risk_rules_version)
             return self._db.run(transaction)
-        return self._call(context, work)
+        return self._call("RecordCrossing", context, work)
 
     def OpenReferral(self, request: pb.OpenReferralRequest, context) -> pb.Referral:
         def work() -> pb.Referral:
@@ -160,7 +173,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             caller = caller_of(context)
             return self._db.run(lambda s: convert.referral(service.open_referral(
                 s, caller, referral_id, crossing_id, station, list(request.reasons))))
-        return self._call(context, work)
+        return self._call("OpenReferral", context, work)
 
     def RecordDecision(self, request: pb.RecordDecisionRequest, context) -> pb.Referral:
         def work() -> pb.Referral:
@@ -171,7 +184,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             caller = caller_of(context)
             return self._db.run(lambda s: convert.referral(service.record_decision(
                 s, caller, referral_id, officer, decision, reason, request.note)))
-        return self._call(context, work)
+        return self._call("RecordDecision", context, work)
 
     def GetTravellerHistory(self, request: pb.GetTravellerHistoryRequest, context) -> pb.TravellerHistory:
         def work() -> pb.TravellerHistory:
@@ -197,4 +210,4 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                 return pb.TravellerHistory(crossings=[convert.crossing(c) for c in crossings],
                                            referrals=[convert.referral(r) for r in referrals])
             return self._db.run(transaction)
-        return self._call(context, work)
+        return self._call("GetTravellerHistory", context, work)
