@@ -48,6 +48,13 @@ def register(sub) -> None:
     add_json_flag(migrate)
     migrate.set_defaults(func=_migrate)
 
+    audit = commands.add_parser("audit", help="who read or changed whose data: the newest audit entries")
+    audit.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
+    audit.add_argument("--subject", default="", help="only entries whose subject contains this text")
+    _database_flag(audit)
+    add_json_flag(audit)
+    audit.set_defaults(func=_audit)
+
     add_alert = commands.add_parser("add-alert", help="issue a document or person alert")
     kinds = add_alert.add_subparsers(dest="alert_kind", metavar="KIND", required=True)
 
@@ -146,12 +153,38 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cli_caller():
+def _audit(args: argparse.Namespace) -> int:
+    from central import service
+    from central.db import Database
+    from central.errors import CentralError
+    from central.fields import format_instant
+    from limes.output import emit
+
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("audit review (limes central audit)")
+    try:
+        entries = database.run(lambda session: [
+            {"at": format_instant(e.at), "station": e.station, "user": e.user_name, "action": e.action,
+             "subject": e.subject, "purpose": e.purpose, "outcome": e.outcome}
+            for e in service.read_audit(session, caller, args.limit, args.subject)])
+    except CentralError as exc:
+        print(f"limes central audit: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    emit(entries, args.json, lambda rows: "\n".join(
+        f"{r['at']}  {r['station'] or '-'}/{r['user'] or '-'}  {r['action']}  {r['subject']}  "
+        f"[{r['purpose']}] -> {r['outcome']}" for r in rows) or "no audit entries")
+    return 0
+
+
+def _cli_caller(purpose: str = "alert administration (limes central add-alert)"):
     import getpass
 
     from central.service import Caller
 
-    return Caller(station="cli", user=getpass.getuser(), purpose="alert administration (limes central add-alert)")
+    return Caller(station="cli", user=getpass.getuser(), purpose=purpose)
 
 
 def _add_alert(args: argparse.Namespace, build_request, to_new, add, to_message) -> int:

@@ -480,3 +480,21 @@ def _history(session: Session, condition, limit: int) -> tuple[list[m.Crossing],
                                 .order_by(m.Referral.opened_at.desc(), m.Referral.id.desc())).all()
     return list(crossings), list(referrals)
 
+
+
+# ---------------------------------------------------------------- audit log
+
+def read_audit(session: Session, caller: Caller, limit: int, subject_contains: str = "") -> list[m.AuditEntry]:
+    """The newest audit entries, optionally only those whose subject contains a text.
+
+    The audit log names whose data was read, so reading it is audited as well.
+    """
+    if not 1 <= limit <= 10000:
+        raise InvalidArgument("limit", "must be within 1..10000")
+    query = select(m.AuditEntry).order_by(m.AuditEntry.id.desc()).limit(limit)
+    if subject_contains:
+        query = query.where(m.AuditEntry.subject.contains(subject_contains, autoescape=True))
+    entries = list(session.scalars(query))
+    audit(session, caller, "ReadAuditLog", f"audit entries with subject containing {subject_contains!r}",
+          f"{len(entries)} entries", "audit review")
+    return entries

@@ -110,3 +110,19 @@ def test_bench_finds_every_planted_alert(capsys):
 def test_bench_refuses_nonsense_sizes(capsys):
     assert main(["bench", "central", "--queries", "0"]) == 2
     assert "--queries" in capsys.readouterr().err
+
+
+def test_audit_lists_newest_first_and_is_itself_audited(capsys, database_url):
+    main(["central", "add-alert", "document", "--number", "X1", "--reason", "LOST", "--database", database_url])
+    main(["central", "add-alert", "person", "--surname", "ROE", "--reason", "ARREST", "--database", database_url])
+    capsys.readouterr()
+    entries = run_json(capsys, "central", "audit", "--database", database_url, "--json")
+    assert [e["action"] for e in entries] == ["AddPersonAlert", "AddDocumentAlert"]
+    assert entries[0]["station"] == "cli" and entries[0]["subject"].startswith("person ROE")
+    only = run_json(capsys, "central", "audit", "--subject", "X1", "--database", database_url, "--json")
+    assert [e["action"] for e in only] == ["AddDocumentAlert"]
+    again = run_json(capsys, "central", "audit", "--limit", "1", "--database", database_url, "--json")
+    assert again[0]["action"] == "ReadAuditLog" and again[0]["purpose"] == "audit review (limes central audit)"
+    assert main(["central", "audit", "--database", database_url]) == 0
+    assert "ReadAuditLog" in capsys.readouterr().out
+    assert main(["central", "audit", "--limit", "0", "--database", database_url]) == 2
