@@ -442,6 +442,36 @@ def record_decision(session: Session, caller: Caller, referral_id: str, officer:
     return referral
 
 
+MAX_REFERRAL_LIST = 1000
+
+
+def list_referrals(session: Session, caller: Caller, status: m.ReferralStatus | None, border_point: str,
+                   limit: int) -> list[m.Referral]:
+    """Referrals in a status (None: still waiting, OPEN or ESCALATED), oldest first."""
+    if not 0 <= limit <= MAX_REFERRAL_LIST:
+        raise InvalidArgument("limit", f"must be within 0..{MAX_REFERRAL_LIST}")
+    statuses = [status] if status else [m.ReferralStatus.OPEN, m.ReferralStatus.ESCALATED]
+    query = (select(m.Referral).where(m.Referral.status.in_(statuses))
+             .order_by(m.Referral.opened_at, m.Referral.id).limit(limit or MAX_HISTORY))
+    if border_point:
+        query = query.join(m.Crossing, m.Referral.crossing_id == m.Crossing.id).join(
+            m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id).where(m.BorderPoint.code == border_point)
+    referrals = list(session.scalars(query))
+    audit(session, caller, "ListReferrals",
+          f"referrals {'/'.join(s.value for s in statuses)} at {border_point or 'all border points'}",
+          f"{len(referrals)} referral(s)", "referral queue")
+    return referrals
+
+
+def get_crossing(session: Session, caller: Caller, crossing_id: str) -> m.Crossing:
+    crossing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == crossing_id))
+    if crossing is None:
+        raise NotFound("crossing", crossing_id)
+    audit(session, caller, "GetCrossing", f"crossing {crossing_id}",
+          f"document {crossing.document.issuing_state} {crossing.document.number_norm}", "crossing review")
+    return crossing
+
+
 # ---------------------------------------------------------------- history
 
 def history_by_document(session: Session, caller: Caller, number: str, issuing_state: str, limit: int

@@ -186,6 +186,22 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                 s, caller, referral_id, officer, decision, reason, request.note)))
         return self._call("RecordDecision", context, work)
 
+    def ListReferrals(self, request: pb.ListReferralsRequest, context) -> pb.ListReferralsResponse:
+        def work() -> pb.ListReferralsResponse:
+            status = (None if request.status == pb.Referral.STATUS_UNSPECIFIED
+                      else convert.enum_value("status", pb.Referral.Status, request.status, m.ReferralStatus))
+            border_point = fields.bounded("border_point", request.border_point, 32)
+            caller = caller_of(context)
+            return self._db.run(lambda s: pb.ListReferralsResponse(referrals=[
+                convert.referral(r) for r in service.list_referrals(s, caller, status, border_point, request.limit)]))
+        return self._call("ListReferrals", context, work)
+
+    def GetCrossing(self, request: pb.GetCrossingRequest, context) -> pb.Crossing:
+        def work() -> pb.Crossing:
+            crossing_id, caller = fields.client_uuid("crossing_id", request.crossing_id), caller_of(context)
+            return self._db.run(lambda s: convert.crossing(service.get_crossing(s, caller, crossing_id)))
+        return self._call("GetCrossing", context, work)
+
     def GetTravellerHistory(self, request: pb.GetTravellerHistoryRequest, context) -> pb.TravellerHistory:
         def work() -> pb.TravellerHistory:
             caller, subject = caller_of(context), request.WhichOneof("subject")

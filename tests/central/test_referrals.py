@@ -100,3 +100,39 @@ def test_a_refusal_raises_the_risk_of_the_next_crossing(stub, crossing):
     later = stub.RecordCrossing(crossing_request(occurred_at="2026-12-01T09:00:00Z"))
     assert "previous_refusal" in later.risk_rules_fired
     assert later.risk_score >= 0.5
+
+
+def test_the_officer_queue_lists_waiting_referrals_oldest_first(stub, crossing):
+    first = open_referral(stub, crossing)
+    elsewhere = crossing_request(station_id="MUC-G1", border_point="MUC-T2", decision=pb.Crossing.REFER)
+    stub.RecordCrossing(elsewhere)
+    second = open_referral(stub, elsewhere)
+    decided = open_referral(stub, crossing)
+    decide(stub, decided.referral_id, pb.Referral.ADMITTED)
+    decide(stub, second.referral_id, pb.Referral.ESCALATED, "second opinion")
+
+    waiting = stub.ListReferrals(pb.ListReferralsRequest()).referrals
+    assert [r.referral_id for r in waiting] == [first.referral_id, second.referral_id]
+    at_fra = stub.ListReferrals(pb.ListReferralsRequest(border_point="FRA-T1")).referrals
+    assert [r.referral_id for r in at_fra] == [first.referral_id]
+    admitted = stub.ListReferrals(pb.ListReferralsRequest(status=pb.Referral.ADMITTED)).referrals
+    assert [r.referral_id for r in admitted] == [decided.referral_id]
+    assert len(stub.ListReferrals(pb.ListReferralsRequest(limit=1)).referrals) == 1
+
+
+def test_list_referrals_refuses_bad_arguments(stub):
+    for request, field in ((pb.ListReferralsRequest(limit=1001), "limit"), (pb.ListReferralsRequest(status=9), "status")):
+        with pytest.raises(grpc.RpcError) as error:
+            stub.ListReferrals(request)
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert error.value.details().startswith(field)
+
+
+def test_get_crossing(stub, crossing):
+    found = stub.GetCrossing(pb.GetCrossingRequest(crossing_id=crossing.crossing_id))
+    assert (found.crossing_id, found.decision, found.document.issuing_state) == (
+        crossing.crossing_id, pb.Crossing.REFER, "DEU")
+    assert list(found.checks) == list(crossing.checks)
+    with pytest.raises(grpc.RpcError) as error:
+        stub.GetCrossing(pb.GetCrossingRequest(crossing_id=str(uuid.uuid4())))
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
