@@ -33,8 +33,10 @@ def register_bench(bench_sub) -> None:
     bench.add_argument("--gallery", type=int, default=100_000, help="templates enrolled (default 100000)")
     bench.add_argument("--queries", type=int, default=1000, help="mated and as many non-mated probes (default 1000)")
     bench.add_argument("--concurrency", type=int, default=8, help="concurrent gRPC clients (default 8)")
-    bench.add_argument("--index-factory", default="HNSW32", help="approximate index (default HNSW32)")
+    bench.add_argument("--index-factory", default="IVF1024,PQ32x4fs",
+                       help="approximate index (default IVF1024,PQ32x4fs; IVF4096,PQ32x4fs for 1M)")
     bench.add_argument("--exact-until", type=int, default=20_000, help="size up to which search stays exact")
+    bench.add_argument("--search-breadth", type=int, default=0, help="nprobe (IVF) or efSearch (HNSW); 0: default")
     bench.add_argument("--seed", type=int, default=0)
     add_json_flag(bench)
     bench.set_defaults(func=run_bench)
@@ -66,7 +68,8 @@ def run_bench(args: argparse.Namespace) -> int:
     from limes.output import emit
     from matcher.bench import render, run
     result = run(gallery_size=args.gallery, queries=args.queries, concurrency=args.concurrency,
-                 index_factory=args.index_factory, exact_until=args.exact_until, seed=args.seed)
+                 index_factory=args.index_factory, exact_until=args.exact_until,
+                 search_breadth=args.search_breadth, seed=args.seed)
     emit(result, args.json, render)
     return 0
 

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MAX_SUBJECT_ID_BYTES = 256
 SNAPSHOT_EVERY = 100_000  # log records between automatic snapshots
+SEARCH_THREADS_FROM = 16  # queries in one call before FAISS may use every core
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,9 @@ class Gallery:
         on the stored full vectors, so what comes back is as exact as the shortlist.
         """
         queries = np.ascontiguousarray(queries, dtype=np.float32)
+        # One query gains little from OpenMP and pays for its barriers under load; concurrent
+        # requests already keep the cores busy. (The setting is per calling thread.)
+        faiss.omp_set_num_threads(1 if len(queries) < SEARCH_THREADS_FROM else os.cpu_count() or 1)
         with self._lock.read():
             if not self._rows:
                 return [[] for _ in queries]
