@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -51,7 +52,13 @@ class GalleryConfig:
                    exact_until or DEFAULT_EXACT_UNTIL, search_breadth)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2))
+        """Written whole or not at all: to a temporary file, fsync'd, then renamed."""
+        partial = path.with_suffix(".tmp")
+        with open(partial, "w") as file:
+            file.write(json.dumps(asdict(self), indent=2))
+            file.flush()
+            os.fsync(file.fileno())
+        partial.rename(path)
 
     @classmethod
     def load(cls, path: Path) -> "GalleryConfig":

@@ -173,8 +173,10 @@ class Gallery:
 
     def enrol(self, items: Sequence[tuple[str, np.ndarray]]) -> list[bool]:
         """Enrol (subject id, checked vector) pairs; True where an earlier template was replaced."""
-        for subject_id, _ in items:
+        for subject_id, vector in items:
             check_subject_id(subject_id)
+            if vector.shape != (self.config.dimension,) or vector.dtype != np.float32:
+                raise InvalidArgument(f"template.vector: not a float32 vector of dimension {self.config.dimension}")
         with self._lock.write():
             self._log.append([Record(ENROL, s, v) for s, v in items])
             replaced = []

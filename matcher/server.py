@@ -20,7 +20,11 @@ SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["Matcher"].full_name  # "
 
 def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, max_workers: int = 16,
           metrics_port: int | None = None) -> tuple[grpc.Server, int]:
-    """Serve `servicer` on `address` (port 0: any free port) in the background; returns the bound port."""
+    """Serve `servicer` on `address` (port 0: any free port) in the background; returns the bound port.
+
+    With `metrics_port`, Prometheus metrics are served over HTTP on 127.0.0.1 too
+    (`server.metrics_http`, to shut down with the server).
+    """
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=MESSAGE_OPTIONS)
     matcher_pb2_grpc.add_MatcherServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
@@ -32,9 +36,10 @@ def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, max_worke
     if port == 0:
         raise OSError(f"cannot listen on {address}")
     server.start()
-    if metrics_port is not None:
+    server.metrics_http = None
+    if metrics_port is not None:  # port 0: any free port, then in server.metrics_http.server_port
         from prometheus_client import start_http_server
-        start_http_server(metrics_port, addr="127.0.0.1")
+        server.metrics_http, _ = start_http_server(metrics_port, addr="127.0.0.1")
     return server, port
 
 

@@ -32,6 +32,8 @@ def refusals_as_status(method):
             return method(self, request, context)
         except MatcherError as exc:
             context.abort(STATUS[type(exc)], str(exc))
+        except OSError as exc:  # the log could not be written: nothing was acknowledged or applied
+            context.abort(grpc.StatusCode.INTERNAL, f"storage: {exc}")
     return wrapper
 
 

@@ -148,3 +148,27 @@ def test_health_serving_and_reflection_lists_the_service(server):
     answers = list(reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
     names = {s.name for s in answers[0].list_services_response.service}
     assert "limes.v1.Matcher" in names
+
+
+def test_prometheus_metrics_count_searches_and_gallery_sizes(tmp_path, people):
+    import urllib.request
+
+    from matcher.server import serve
+    from proto.limes.v1 import matcher_pb2_grpc
+    server, port = serve("127.0.0.1:0", tmp_path / "data", metrics_port=0, background=False)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = matcher_pb2_grpc.MatcherStub(channel)
+            create(stub, "metered")
+            _, enrolled, second_photos = people
+            enrol_people(stub, enrolled[:10], "metered")
+            stub.Search(matcher_pb2.SearchRequest(gallery="metered", template=template(second_photos[0])))
+        url = f"http://127.0.0.1:{server.metrics_http.server_port}/metrics"
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        assert 'limes_matcher_gallery_size{gallery="metered"} 10.0' in text
+        assert 'limes_matcher_searches_total{gallery="metered"} 1.0' in text
+        assert 'limes_matcher_search_seconds_count{gallery="metered"} 1.0' in text
+    finally:
+        server.metrics_http.shutdown()
+        server.stop(0).wait()
+        server.registry.close()
