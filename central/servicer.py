@@ -59,6 +59,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
 
     def _call(self, method: str, context: grpc.ServicerContext, work: Callable[[], T]) -> T:
         started = time.perf_counter()
+        code = grpc.StatusCode.UNKNOWN  # until known: the metrics are written in `finally`
         try:
             result = work()
             code = grpc.StatusCode.OK
