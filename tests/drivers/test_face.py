@@ -190,3 +190,30 @@ def test_template_bytes_round_trip(analysed):
     assert np.array_equal(again.vector, template.vector)
     with pytest.raises(FaceError, match="expected 512 bytes"):
         FaceTemplate.from_bytes(b"\0" * 10, template.model, template.model_version)
+
+
+def test_numpy_resnet_gives_dlibs_own_vectors(analysed):
+    from drivers.face import DlibResNetEncoder
+
+    reference = DlibResNetEncoder(backend="dlib")
+    for name in ("obama/01.jpg", "biden/02.jpg", "alex_lacamoire/01.png", "obama/10_partial.jpg"):
+        rgb, faces, template = analysed[name]
+        expected = reference.encode(rgb, faces[0])
+        assert np.abs(template.vector - expected).max() < 1e-5, name
+
+
+def test_resnet_model_parser_rejects_other_files():
+    from drivers.face.resnet import descriptor, parse_model
+
+    with pytest.raises(FaceError, match="unexpected layer layout"):
+        parse_model(b"no layers here")
+    with pytest.raises(FaceError, match="tensor version 0"):
+        parse_model(b"\x01\x05con_4\x00 not a model")
+    with pytest.raises(FaceError, match="truncated"):
+        parse_model(b"\x01\x05con_4\x01\x02\x01\x10\x01\x01\x01\x01\x01\x01\x00\x00")
+    with pytest.raises(FaceError, match="150x150"):
+        descriptor(np.zeros((100, 100, 3), np.uint8))
+    with pytest.raises(FaceError, match="backend"):
+        from drivers.face import DlibResNetEncoder
+
+        DlibResNetEncoder(backend="gpu")
