@@ -56,7 +56,7 @@ def test_every_index_kind_finds_what_exact_search_finds(tmp_path, factory, stran
             np.testing.assert_allclose(returned, true, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("factory", ["", "HNSW16", "IVF8,Flat"])
+@pytest.mark.parametrize("factory", ["", "HNSW32", "IVF8,Flat"])
 def test_removed_and_replaced_templates_never_come_back(tmp_path, factory):
     rng = np.random.default_rng(2)
     vectors = synthetic.photos(rng, synthetic.population(rng, 1000), np.arange(1000))
@@ -71,8 +71,8 @@ def test_removed_and_replaced_templates_never_come_back(tmp_path, factory):
     assert all(h.subject_id not in {f"s{i}" for i in range(100)} for found in hits for h in found)
     (found,) = gallery.search(vectors[100:101], 1)
     assert found[0].subject_id != "s100" or found[0].distance > 0
-    (found,) = gallery.search(vectors[200:201], 2)
-    assert {h.subject_id for h in found} == {"s100", "s200"} and found[1].distance < 1e-5
+    (found,) = gallery.search(vectors[200:201], 5)
+    assert {h.subject_id for h in found[:2]} == {"s100", "s200"} and found[1].distance < 1e-5
     np.testing.assert_array_equal(gallery.get("s100"), vectors[200])
     with pytest.raises(NotFound):
         gallery.get("s5")
@@ -83,7 +83,7 @@ def test_removed_and_replaced_templates_never_come_back(tmp_path, factory):
 def test_tombstones_trigger_a_rebuild_that_drops_them(tmp_path):
     rng = np.random.default_rng(3)
     vectors = synthetic.photos(rng, synthetic.population(rng, 600), np.arange(600))
-    gallery = make(tmp_path, "HNSW16", rebuild_tombstones=50)
+    gallery = make(tmp_path, "HNSW32", rebuild_tombstones=50)
     enrol_all(gallery, vectors)
     for i in range(200):
         gallery.remove(f"s{i}")
@@ -129,13 +129,13 @@ def test_reopened_gallery_is_the_same_with_and_without_snapshot(tmp_path, factor
 def test_background_rebuild_keeps_enrolments_made_meanwhile(tmp_path):
     rng = np.random.default_rng(6)
     vectors = synthetic.photos(rng, synthetic.population(rng, 3000), np.arange(3000))
-    config = GalleryConfig.checked("g", MODEL, VERSION, 128, 0, "HNSW32", 1000)
+    config = GalleryConfig.checked("g", MODEL, VERSION, 128, 0, "IVF8,Flat", 1000)
     gallery = Gallery.create(config, tmp_path / "g", background=True)
     enrol_all(gallery, vectors[:1500])  # crosses exact_until: a rebuild starts in the background
     for i in range(1500, 3000):
         gallery.enrol([(f"s{i}", vectors[i])])
     gallery.wait_for_maintenance()
-    assert gallery.stats().index_kind == "HNSW32"
+    assert gallery.stats().index_kind == "IVF8,Flat"
     probes = np.arange(0, 3000, 37)
     assert [h[0].subject_id for h in gallery.search(vectors[probes], 1)] == [f"s{i}" for i in probes]
 
