@@ -397,3 +397,52 @@ def _handler_for(simulator: CameraSimulator):
             pass  # a stream logs one line per client; keep test output clean
 
     return Handler
+
+
+SCENES = ["portrait", "approach", "empty", "poor_light", "blur", "looking_away", "two_faces", "print_attack",
+          "replay_attack"]
+
+
+def scene_named(name: str, photos: list[str]) -> Scene:
+    """Build a scene by its name from one photo (two for two_faces, none for empty)."""
+    if name not in SCENES:
+        raise ValueError(f"unknown scene {name!r}: one of {', '.join(SCENES)}")
+    needed = {"empty": 0, "two_faces": 2}.get(name, 1)
+    if len(photos) != needed:
+        raise ValueError(f"scene {name} needs {needed} photo(s), got {len(photos)}")
+    return getattr(Scene, name)(*photos)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve a scene on loopback, or write it to a video file: python -m hardware_sim.camera --help."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m hardware_sim.camera", description=main.__doc__)
+    parser.add_argument("scene", choices=SCENES)
+    parser.add_argument("photos", nargs="*", help="face photo(s) the scene is built from")
+    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free one)")
+    parser.add_argument("--video", help="write this many --seconds to an MJPG AVI file instead of serving")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    try:
+        scene = scene_named(args.scene, args.photos)
+        scene.renderer()  # fail now, not in the frame thread, when a photo has no face
+    except (ValueError, OSError) as exc:
+        parser.error(str(exc))
+    if args.video:
+        print(write_video(scene, args.video, args.seconds))
+        return 0
+    sim = CameraSimulator(port=args.port).start()
+    sim.show(scene)
+    print(sim.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sim.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -87,3 +87,44 @@ def test_scene_needs_a_face(tmp_path):
     cv2.imwrite(str(blank), np.full((100, 100, 3), 128, np.uint8))
     with pytest.raises(ValueError, match="no face"):
         Scene.portrait(blank).renderer()
+
+
+def test_camera_reconnects_when_the_stream_comes_back(faces_dir):
+    first = CameraSimulator().start()
+    port = int(first.url.split(":")[2].split("/")[0])
+    camera = Camera(first.url, frame_timeout=0.5, open_timeout=1.0)
+    try:
+        camera.read()
+        first.stop()
+        with pytest.raises(CameraError):
+            for _ in range(30):
+                camera.read()
+        second = CameraSimulator(port=port).start()  # the camera comes back at the same address
+        try:
+            second.show(Scene.portrait(faces_dir / "kit_harington/03.jpg"))
+            deadline = time.monotonic() + 8.0
+            while True:
+                try:
+                    frame = camera.read()
+                    break
+                except CameraError:
+                    assert time.monotonic() < deadline, "camera did not reconnect"
+            assert frame.shape == (HEIGHT, WIDTH, 3)
+        finally:
+            second.stop()
+    finally:
+        camera.close()
+
+
+def test_scene_by_name_and_module_entry_point(faces_dir, tmp_path):
+    from hardware_sim.camera import main, scene_named
+
+    assert scene_named("empty", []).name == "empty"
+    with pytest.raises(ValueError, match="needs 2 photo"):
+        scene_named("two_faces", [str(faces_dir / "obama/01.jpg")])
+    with pytest.raises(ValueError, match="unknown scene"):
+        scene_named("fog", [])
+    out = tmp_path / "approach.avi"
+    assert main(["approach", str(faces_dir / "obama/01.jpg"), "--video", str(out), "--seconds", "0.4"]) == 0
+    with Camera(str(out)) as camera:
+        assert camera.read().shape == (HEIGHT, WIDTH, 3)
