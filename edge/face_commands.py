@@ -21,7 +21,7 @@ def register(sub) -> None:
         "evaluate",
         help="FAR/FRR, EER and DET curve over labelled image pairs",
         description="Verify every pair and report genuine/impostor counts, failure-to-enrol, FAR and FRR at "
-        "the threshold, the EER, FRR at FAR 0.1%% and optionally a DET plot.",
+        "the threshold, the EER, FRR at FAR 0.1% and optionally a DET plot.",
     )
     _add_pairs_arguments(evaluate)
     evaluate.add_argument("--threshold", type=float, help="distance threshold (default: the calibrated one)")
