@@ -1,0 +1,57 @@
+"""The decision policy: which check results open the gate and which refer.
+
+The default follows the Frontex ABC guidelines: any failed document check,
+failed passive authentication, face mismatch, liveness failure, alert hit or
+high risk refers the traveller to an officer. A check that could not be done
+(`not_done`) also refers when the policy names it as required: a gate that
+cannot see an alert list must not open on that list's silence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from drivers.checks import Check, CheckStatus
+
+
+class Decision(str, Enum):
+    OPEN = "open"
+    REFER = "refer"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Every check the skeleton gate performs; each must pass for the gate to open.
+DEFAULT_REQUIRED = (
+    "mrz.valid",
+    "document.expiry",
+    "chip.read",
+    "face.capture",
+    "face.liveness",
+    "face.verification",
+    "alerts.document",
+    "watchlist.face",
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    required: tuple[str, ...] = DEFAULT_REQUIRED
+    # Checks that may be not_done without referring (e.g. no chip on an older document).
+    optional: frozenset[str] = field(default_factory=frozenset)
+
+    def decide(self, checks: list[Check]) -> tuple[Decision, list[str]]:
+        """The decision and, when referring, every reason an officer should read."""
+        by_name = {check.name: check for check in checks}
+        reasons = [f"{c.name}: {c.reason}" for c in checks if c.status is CheckStatus.FAIL]
+        missing = []
+        for name in self.required:
+            check = by_name.get(name)
+            if check is None:
+                missing.append(name)
+            elif check.status is CheckStatus.NOT_DONE and name not in self.optional:
+                reasons.append(f"{name}: could not be checked ({check.reason})")
+        if missing:  # one line: after an early failure, the later steps never ran
+            reasons.append("not performed: " + ", ".join(missing))
+        return (Decision.REFER, reasons) if reasons else (Decision.OPEN, [])

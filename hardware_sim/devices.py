@@ -1,0 +1,125 @@
+"""The simulated devices of one e-gate, and a traveller stepping up to it.
+
+What the gate sees comes only through device interfaces: MRZ frames on a
+pseudo-terminal, a chip behind pcscd's vpcd reader, an MJPEG camera stream,
+and the trusted CSCA certificates as files in a folder (as a border post
+receives its master list).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from hardware_sim.camera import CameraSimulator, Scene
+from hardware_sim.chip import VirtualChip
+from hardware_sim.chip.personalise import personalise
+from hardware_sim.chip.vpcd import VpcdCard
+from hardware_sim.docreader import ReaderEmulator
+from hardware_sim.pcscd import Pcscd
+from hardware_sim.pki import TestPki, make_test_pki
+from hardware_sim.travellers import Traveller
+
+# Time for the camera to show the new traveller before the document lands,
+# as a traveller steps into the gate before putting the passport down.
+SETTLE_S = 0.4
+
+
+class SimulatedGateDevices:
+    def __init__(self, faces: Path, state_dir: Path):
+        self.faces = faces
+        self.csca_dir = state_dir / "csca"
+        self.csca_dir.mkdir(parents=True, exist_ok=True)
+        self.pcscd = Pcscd()
+        self.reader = ReaderEmulator()
+        self.camera = CameraSimulator()
+        self._pkis: dict[str, TestPki] = {}
+        self._card: VpcdCard | None = None
+
+    # -- lifecycle ----------------------------------------------------------
+    def start(self) -> "SimulatedGateDevices":
+        self.pcscd.start()
+        self.reader.start()
+        self.camera.start()
+        self.camera.show(Scene.empty())
+        return self
+
+    def stop(self) -> None:
+        self.take_back()
+        self.camera.stop()
+        self.reader.stop()
+        self.pcscd.stop()
+
+    def __enter__(self) -> "SimulatedGateDevices":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- what the gate is told -------------------------------------------------
+    @property
+    def reader_port(self) -> str:
+        return self.reader.port
+
+    @property
+    def camera_url(self) -> str:
+        return self.camera.url
+
+    @property
+    def chip_reader(self) -> str:
+        return self.pcscd.reader
+
+    # -- a traveller -------------------------------------------------------------
+    def issuing_pki(self, state: str) -> TestPki:
+        """Each issuing state signs its own passports; its CSCA goes into the gate's trust folder."""
+        if state not in self._pkis:
+            pki = make_test_pki(state)
+            (self.csca_dir / f"{state}.pem").write_bytes(pki.csca.certificate.public_bytes(Encoding.PEM))
+            self._pkis[state] = pki
+        return self._pkis[state]
+
+    def step_up(self, traveller: Traveller) -> None:
+        """The traveller walks into the gate and lays the passport on the reader."""
+        self.camera.show(Scene.approach(self.faces / traveller.live_face) if traveller.live_face
+                         else Scene.empty())
+        mrz = traveller.mrz()
+        photo = (self.faces / traveller.document_photo).read_bytes()
+        files = personalise(mrz, chip_photo(photo), self.issuing_pki(traveller.nationality))
+        self._card = VpcdCard(VirtualChip(files, _chip_key(traveller)), self.pcscd.port)
+        self._card.insert()
+        time.sleep(SETTLE_S)
+        self.reader.present(mrz)
+
+    def take_back(self) -> None:
+        """The traveller takes the passport and leaves."""
+        if self._card is not None:
+            self._card.remove()
+            self._card = None
+        self.reader.remove()
+        self.camera.show(Scene.empty())
+
+
+def _chip_key(traveller: Traveller) -> str:
+    # The chip's BAC key comes from its true MRZ, also when the printed one is damaged.
+    from drivers.mrz import parse
+
+    intact = dataclasses.replace(traveller, damage_mrz=False)
+    return parse(intact.mrz()).bac_key_seed_input
+
+
+def chip_photo(photo: bytes, height: int = 480) -> bytes:
+    """The photo as a chip holds it: a JPEG of passport-photo size (about 20-40 KB)."""
+    image = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError("photo does not decode")
+    if image.shape[0] > height:
+        width = round(image.shape[1] * height / image.shape[0])
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:
+        raise ValueError("photo does not encode as JPEG")
+    return encoded.tobytes()

@@ -1,0 +1,74 @@
+"""The demo's travellers: fictional identities on real face photos.
+
+Each traveller has a document (printed MRZ, chip photo) and a live face the
+camera sees. The photos come from the shared faces folder by relative path
+(never copied); the names are invented, so no real person's identity is used.
+`expected` is what a correct gate decides, and `because` the check that
+should decide it: the demo prints both, and the end-to-end test asserts them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from drivers.mrz import generate_td3
+
+
+@dataclass(frozen=True)
+class Traveller:
+    label: str
+    surname: str
+    given_names: str
+    nationality: str
+    sex: str
+    birth_date: dt.date
+    document_number: str
+    expiry_date: dt.date
+    document_photo: str              # relative to the faces folder
+    live_face: str | None            # None: nobody in front of the camera
+    expected: str                    # "open" or "refer"
+    because: tuple[str, ...] = ()    # the checks that must fail when referring
+    alerts: tuple[str, ...] = field(default_factory=tuple)  # "stolen", "watchlist"
+    watchlist_photo: str | None = None
+    damage_mrz: bool = False         # a misprinted check digit
+
+    def mrz(self) -> str:
+        text = generate_td3(document_type="P", issuing_state=self.nationality, surname=self.surname,
+                            given_names=self.given_names, document_number=self.document_number,
+                            nationality=self.nationality, birth_date=self.birth_date, sex=self.sex,
+                            expiry_date=self.expiry_date)
+        if self.damage_mrz:  # flip the document number's check digit (line 2, position 10)
+            line1, line2 = text.split("\n")
+            wrong = str((int(line2[9]) + 1) % 10)
+            text = line1 + "\n" + line2[:9] + wrong + line2[10:]
+        return text
+
+
+def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
+    today = today or dt.date.today()
+    valid = today.replace(year=today.year + 5) if not (today.month == 2 and today.day == 29) else today + dt.timedelta(days=1826)
+    # Live faces are photos that pass the gate's quality checks (frontal enough);
+    # document photos need only hold a face.
+    return [
+        Traveller("genuine traveller", "HOLLAND", "JAMES ROBERT", "USA", "M", dt.date(1961, 8, 4),
+                  "X4829A17", valid, "obama/01.jpg", "obama/03.jpg", "open"),
+        Traveller("genuine traveller (French)", "MARTIN", "LUC", "FRA", "M", dt.date(1952, 11, 20),
+                  "19FR55231", valid, "biden/01.jpg", "biden/02.jpg", "open"),
+        Traveller("impostor with someone else's passport", "BRENNAN", "JOSEPH", "IRL", "M",
+                  dt.date(1986, 12, 26), "PA7731902", valid, "kit_harington/02.jpg",
+                  "lin_manuel_miranda/01.png", "refer", ("face.verification",)),
+        Traveller("expired passport", "GARCIA", "LUCIA", "ESP", "F", dt.date(1987, 2, 9),
+                  "PAE118273", today - dt.timedelta(days=40), "rose_leslie/01.jpg", "rose_leslie/02.jpg",
+                  "refer", ("document.expiry",)),
+        Traveller("on the watchlist", "VANCE", "ALEXANDER", "CAN", "M", dt.date(1975, 6, 13),
+                  "GC8812345", valid, "alex_lacamoire/02.jpg", "alex_lacamoire/03.jpg", "refer",
+                  ("watchlist.face",), alerts=("watchlist",), watchlist_photo="alex_lacamoire/01.png"),
+        Traveller("passport reported stolen", "HOLLAND", "MICHAEL", "USA", "M", dt.date(1961, 8, 4),
+                  "Y5530B21", valid, "obama/07_720p.jpg", "obama/01.jpg", "refer", ("alerts.document",),
+                  alerts=("stolen",)),
+        Traveller("misprinted MRZ check digit", "OKAFOR", "DANIEL", "NGA", "M", dt.date(1950, 3, 2),
+                  "A07712345", valid, "kit_harington/01.jpg", "kit_harington/03.jpg", "refer", ("mrz.valid",),
+                  damage_mrz=True),
+        Traveller("nobody in front of the camera", "REYES", "MATEO", "MEX", "M", dt.date(1980, 1, 16),
+                  "G33390817", valid, "kit_harington/01.jpg", None, "refer", ("face.capture",)),
+    ]

@@ -1,0 +1,74 @@
+"""gRPC clients for the Limes services, with a deadline on every call.
+
+Thin on purpose: they speak protobuf messages, and the caller (the edge, the
+demo, tests) maps its own domain objects onto them. A call that fails raises
+grpc.RpcError; callers decide what a failure means (the gate refers).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import grpc
+
+from proto.limes.v1 import central_pb2, central_pb2_grpc, common_pb2, matcher_pb2, matcher_pb2_grpc
+
+DEFAULT_TIMEOUT_S = 2.0
+
+
+def open_channel(address: str, credentials: grpc.ChannelCredentials | None = None) -> grpc.Channel:
+    if credentials is None:
+        return grpc.insecure_channel(address)
+    return grpc.secure_channel(address, credentials)
+
+
+def face_template(vector: Sequence[float], model: str, model_version: str) -> common_pb2.FaceTemplate:
+    return common_pb2.FaceTemplate(vector=[float(v) for v in vector], model=model, model_version=model_version)
+
+
+class MatcherClient:
+    def __init__(self, address: str, *, timeout: float = DEFAULT_TIMEOUT_S,
+                 credentials: grpc.ChannelCredentials | None = None):
+        self.address = address
+        self.timeout = timeout
+        self._channel = open_channel(address, credentials)
+        self.stub = matcher_pb2_grpc.MatcherStub(self._channel)
+
+    def create_gallery(self, gallery: str, *, model: str, model_version: str, dimension: int,
+                       threshold: float, index_factory: str = "") -> matcher_pb2.GalleryStatsResponse:
+        return self.stub.CreateGallery(matcher_pb2.CreateGalleryRequest(
+            gallery=gallery, model=model, model_version=model_version, dimension=dimension,
+            threshold=threshold, index_factory=index_factory), timeout=self.timeout)
+
+    def enrol(self, gallery: str, subject_id: str, template: common_pb2.FaceTemplate) -> matcher_pb2.EnrolResponse:
+        return self.stub.Enrol(matcher_pb2.EnrolRequest(gallery=gallery, subject_id=subject_id, template=template),
+                               timeout=self.timeout)
+
+    def search(self, gallery: str, template: common_pb2.FaceTemplate, *, top_k: int = 5,
+               threshold: float = 0.0) -> matcher_pb2.SearchResponse:
+        return self.stub.Search(matcher_pb2.SearchRequest(gallery=gallery, template=template, top_k=top_k,
+                                                          threshold=threshold), timeout=self.timeout)
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+class CentralClient:
+    def __init__(self, address: str, *, timeout: float = DEFAULT_TIMEOUT_S,
+                 credentials: grpc.ChannelCredentials | None = None,
+                 metadata: Sequence[tuple[str, str]] = ()):
+        self.address = address
+        self.timeout = timeout
+        self.metadata = tuple(metadata)  # caller identity until mutual TLS carries it
+        self._channel = open_channel(address, credentials)
+        self.stub = central_pb2_grpc.CentralStub(self._channel)
+
+    def call(self, method: str, request):
+        """Call any Central RPC by name with this client's deadline and identity."""
+        return getattr(self.stub, method)(request, timeout=self.timeout, metadata=self.metadata)
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+__all__ = ["CentralClient", "MatcherClient", "central_pb2", "common_pb2", "face_template", "matcher_pb2",
+           "open_channel"]

@@ -1,0 +1,126 @@
+"""A whole border post on one machine: central, matcher, the simulated devices
+of one e-gate, and the gate itself, wired only through their real interfaces.
+
+Used by `limes demo` and the end-to-end tests.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from edge.gate import Station
+from edge.messages import message
+from edge.runtime import GateConfig, RunningGate, start_gate
+from hardware_sim.devices import SimulatedGateDevices
+from hardware_sim.travellers import Traveller, demo_travellers
+from limes.stack import DEFAULT_CENTRAL_PORT, DEFAULT_MATCHER_PORT, Services, local_services
+from proto.clients import CentralClient, MatcherClient, central_pb2, face_template
+
+WATCHLIST = "watchlist"
+DOCUMENT_WAIT_S = 5.0
+
+
+@dataclass
+class BorderPost:
+    services: Services
+    devices: SimulatedGateDevices
+    running: RunningGate
+    travellers: list[Traveller]
+
+    @property
+    def reader_port(self) -> str:
+        return self.devices.reader_port
+
+    @property
+    def camera_url(self) -> str:
+        return self.devices.camera_url
+
+    def run_travellers(self, progress: Callable[[int, int, dict], None] | None = None) -> list[dict]:
+        results = []
+        for index, traveller in enumerate(self.travellers, 1):
+            result = self.pass_through(traveller)
+            results.append(result)
+            if progress:
+                progress(index, len(self.travellers), result)
+        return results
+
+    def pass_through(self, traveller: Traveller) -> dict:
+        """One traveller: step up, the gate reads the document from the serial line and decides."""
+        started = time.perf_counter()
+        self.devices.step_up(traveller)
+        try:
+            mrz_text = self.running.reader.wait_for_document(DOCUMENT_WAIT_S)
+            if mrz_text is None:
+                raise RuntimeError("the gate received no document from the reader")
+            outcome = self.running.gate.process(mrz_text)
+        finally:
+            self.devices.take_back()
+        failed = {c.name for c in outcome.checks if c.status.value == "fail"}
+        not_done = {c.name for c in outcome.checks if c.status.value == "not_done"}
+        as_expected = outcome.decision.value == traveller.expected and all(
+            name in failed or name in not_done for name in traveller.because)
+        name = f"{outcome.traveller['surname']}, {outcome.traveller['given_names']} " \
+               f"({outcome.traveller['nationality']})" if outcome.traveller else ""
+        key = "proceed" if outcome.decision.value == "open" else "see_officer"
+        return {
+            "label": traveller.label,
+            "traveller": name,
+            "decision": outcome.decision.value,
+            "expected": traveller.expected,
+            "as_expected": as_expected,
+            "reasons": outcome.reasons,
+            "message": message(key, outcome.traveller.get("nationality")),
+            "recorded": outcome.recorded,
+            "seconds": round(time.perf_counter() - started, 2),
+            "outcome": outcome.to_dict(),
+        }
+
+
+def seed_alerts(services: Services, travellers: list[Traveller], faces: Path) -> None:
+    """What the authorities already know: a stolen passport on central's
+    document list, a face on the matcher's watchlist."""
+    from drivers.face import default_encoder, encode_face, load_image
+
+    encoder = default_encoder()
+    matcher = MatcherClient(services.matcher_address, timeout=10)
+    central = CentralClient(services.central_address, metadata=(("x-limes-user", "demo-admin"),))
+    try:
+        matcher.create_gallery(WATCHLIST, model=encoder.name, model_version=encoder.version,
+                               dimension=encoder.dimension, threshold=0.5)
+        for traveller in travellers:
+            if "watchlist" in traveller.alerts:
+                template = encode_face(load_image(faces / traveller.watchlist_photo))
+                matcher.enrol(WATCHLIST, f"WL-{traveller.document_number}",
+                              face_template(template.vector, template.model, template.model_version))
+            if "stolen" in traveller.alerts:
+                central.call("AddDocumentAlert", central_pb2.AddDocumentAlertRequest(
+                    document_number=traveller.document_number, document_type="P",
+                    issuing_state=traveller.nationality, reason=central_pb2.DocumentAlert.STOLEN,
+                    handling_instruction="Seize the document; refer to the duty officer.",
+                    issuing_agency=f"{traveller.nationality} passport office"))
+    finally:
+        matcher.close()
+        central.close()
+
+
+@contextmanager
+def demo_border_post(state_dir: Path, faces: Path, *, fixed_ports: bool = False,
+                     travellers: list[Traveller] | None = None) -> Iterator[BorderPost]:
+    travellers = travellers if travellers is not None else demo_travellers()
+    ports = dict(central_port=DEFAULT_CENTRAL_PORT, matcher_port=DEFAULT_MATCHER_PORT) if fixed_ports else {}
+    with ExitStack() as stack:
+        # Devices first: pcscd is a child process, best forked before gRPC starts its threads.
+        devices = stack.enter_context(SimulatedGateDevices(faces, state_dir))
+        services = stack.enter_context(local_services(state_dir, **ports))
+        seed_alerts(services, travellers, faces)
+        for traveller in travellers:  # publish every issuing state's CSCA before the gate loads its trust list
+            devices.issuing_pki(traveller.nationality)
+        running = start_gate(GateConfig(
+            station=Station(), reader_url=devices.reader_port, camera_source=devices.camera_url,
+            chip_reader=devices.chip_reader, csca_paths=(devices.csca_dir,),
+            central_address=services.central_address, matcher_address=services.matcher_address))
+        stack.callback(running.close)
+        yield BorderPost(services, devices, running, travellers)

@@ -1,0 +1,41 @@
+"""Start the central and matcher gRPC servers on loopback, in this process.
+
+Used by `limes demo` and by the end-to-end tests: the servers are the real
+ones (real gRPC over TCP, SQLite file, FAISS with its log), only co-located.
+Port 0 picks free ports; --serve uses the fixed defaults so people can find them.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+DEFAULT_CENTRAL_PORT = 50051
+DEFAULT_MATCHER_PORT = 50052
+
+
+@dataclass(frozen=True)
+class Services:
+    central_address: str
+    matcher_address: str
+    database_url: str
+
+
+@contextmanager
+def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int = 0) -> Iterator[Services]:
+    from central.server import serve as serve_central
+    from matcher.server import serve as serve_matcher
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite:///{state_dir / 'central.sqlite'}"
+    central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url)
+    try:
+        matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher")
+        try:
+            yield Services(f"127.0.0.1:{central_bound}", f"127.0.0.1:{matcher_bound}", database_url)
+        finally:
+            matcher.stop(grace=1).wait()
+            matcher.registry.close()
+    finally:
+        central.stop(grace=1).wait()
