@@ -1,4 +1,6 @@
 """The router over three in-process shard servers: same answers as one server, and partial when a shard is down."""
+import time
+
 import grpc
 import numpy as np
 import pytest
@@ -102,3 +104,39 @@ def test_router_passes_refusals_through(cluster):
             call(request)
         assert caught.value.code() == code, caught.value.details()
     assert stub.GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="watchlist")).size == 0
+
+
+class SlowShard(matcher_pb2_grpc.MatcherServicer):
+    """A shard that answers searches only after the router has stopped waiting."""
+
+    def Search(self, request, context):
+        time.sleep(2)
+        return matcher_pb2.SearchResponse()
+
+
+@pytest.mark.parametrize("router_timeout,caller_timeout", [(0.3, None), (10.0, 0.6)])
+def test_a_slow_shard_is_cut_off_at_the_deadline_and_reported(tmp_path, people, router_timeout, caller_timeout):
+    _, enrolled, second_photos = people
+    fast, fast_port = serve("127.0.0.1:0", tmp_path / "fast", background=False)
+    slow, slow_port = start(SlowShard(), "127.0.0.1:0")
+    addresses = [f"127.0.0.1:{fast_port}", f"127.0.0.1:{slow_port}"]
+    router = Router(addresses, timeout=router_timeout)
+    server, port = start(router, "127.0.0.1:0")
+    try:
+        with grpc.insecure_channel(addresses[0]) as channel:
+            shard = matcher_pb2_grpc.MatcherStub(channel)
+            create(shard)
+            enrol(shard, enrolled[:50])
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = matcher_pb2_grpc.MatcherStub(channel)
+            began = time.monotonic()
+            reply = stub.Search(matcher_pb2.SearchRequest(gallery="watchlist", template=template(second_photos[7])),
+                                timeout=caller_timeout)
+            assert time.monotonic() - began < 1.5
+        assert reply.partial and list(reply.missing_shards) == [addresses[1]]
+        assert reply.candidates[0].subject_id == "p7"
+    finally:
+        for srv in (server, slow, fast):
+            srv.stop(0).wait()
+        router.close()
+        fast.registry.close()
