@@ -12,6 +12,8 @@ from central.person_match import Identity, compare, levenshtein, token_similarit
 NAME_WORD = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜÉÑ", min_size=2, max_size=12)
 NAME = st.lists(NAME_WORD, min_size=1, max_size=3).map(" ".join)
 DOCUMENT = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=12)
+# No per-example deadline: on a shared 2-core machine a slow example is load, not a bug.
+RELAXED = settings(deadline=None)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -38,6 +40,7 @@ def test_levenshtein():
     assert levenshtein("", "ABC") == 3
 
 
+@RELAXED
 @given(DOCUMENT)
 def test_ocr_key_is_idempotent_and_blind_to_confusions(number):
     assert ocr_key(ocr_key(number)) == ocr_key(number)
@@ -45,7 +48,7 @@ def test_ocr_key_is_idempotent_and_blind_to_confusions(number):
     assert ocr_key(swapped) == ocr_key(number)
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(NAME, NAME, st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2020, 12, 31)))
 def test_an_identity_matches_itself_fully_in_any_name_order(surname, given_names, birth):
     alert = Identity(surname, given_names, birth, "DEU")
@@ -54,13 +57,14 @@ def test_an_identity_matches_itself_fully_in_any_name_order(surname, given_names
     assert swapped is not None and swapped.score == 1.0
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(NAME, NAME, st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2020, 12, 31)))
 def test_another_birth_date_never_matches(surname, given_names, birth):
     other = birth + dt.timedelta(days=400)
     assert compare(Identity(surname, given_names, birth, ""), Identity(surname, given_names, other, "")) is None
 
 
+@RELAXED
 @given(NAME_WORD, NAME_WORD)
 def test_token_similarity_is_symmetric_and_bounded(a, b):
     a, b = transliterate(a), transliterate(b)
