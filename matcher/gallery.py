@@ -115,8 +115,10 @@ class Gallery:
         indexed = len(self._subjects)
         logs = [(seq, path) for seq, path in iter_logs(self.directory) if seq > covers]
         valid_end = None
+        replayed = 0
         for seq, path in logs:
             records, valid_end = replay(path)
+            replayed += len(records)
             for record in records:
                 if len(record.subject_id) == 0 or (record.op == ENROL and record.vector.shape != (self.config.dimension,)):
                     raise ValueError(f"{path}: record for {record.subject_id!r} does not fit this gallery")
@@ -134,7 +136,7 @@ class Gallery:
         else:
             self._log_seq = covers + 1
             self._log = EnrolmentLog(log_path(self.directory, self._log_seq))
-        self._since_snapshot = sum(1 for _ in logs)  # any replayed log is worth folding into a snapshot
+        self._since_snapshot = replayed
         log.info("gallery %s: %d subjects loaded (%s)", self.config.name, len(self._rows), self.index_kind)
         self._maintain()
 
