@@ -75,10 +75,12 @@ class SimulatedGateDevices:
 
     # -- a traveller -------------------------------------------------------------
     def issuing_pki(self, state: str) -> TestPki:
-        """Each issuing state signs its own passports; its CSCA goes into the gate's trust folder."""
+        """Each issuing state signs its own passports; its CSCA and CRL go into
+        the gate's trust folder, as a border post receives them."""
         if state not in self._pkis:
             pki = make_test_pki(state)
             (self.csca_dir / f"{state}.pem").write_bytes(pki.csca.certificate.public_bytes(Encoding.PEM))
+            (self.csca_dir / f"{state}.crl").write_bytes(pki.crl.public_bytes(Encoding.DER))
             self._pkis[state] = pki
         return self._pkis[state]
 

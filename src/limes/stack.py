@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 DEFAULT_CENTRAL_PORT = 50051
 DEFAULT_MATCHER_PORT = 50052
@@ -20,6 +20,9 @@ class Services:
     central_address: str
     matcher_address: str
     database_url: str
+    # The grpc.Server objects, for tests that take a service down.
+    central_server: Any = None
+    matcher_server: Any = None
 
 
 @contextmanager
@@ -33,7 +36,8 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     try:
         matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher")
         try:
-            yield Services(f"127.0.0.1:{central_bound}", f"127.0.0.1:{matcher_bound}", database_url)
+            yield Services(f"127.0.0.1:{central_bound}", f"127.0.0.1:{matcher_bound}", database_url,
+                           central, matcher)
         finally:
             matcher.stop(grace=1).wait()
             matcher.registry.close()

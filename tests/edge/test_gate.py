@@ -1,0 +1,173 @@
+"""The gate's transaction with its devices and services replaced by fakes:
+each way a step can fail ends in a referral with a reason, never a crash."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+
+from drivers.checks import Check
+from drivers.face import encode_face, load_image
+from drivers.mrz import generate_td3
+from edge.gate import Gate, ReferencePhoto, Station
+from edge.policy import Decision
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def mrz(expiry=dt.date(2030, 1, 1), number="X4829A17"):
+    return generate_td3(issuing_state="USA", surname="HOLLAND", given_names="JAMES", document_number=number,
+                        nationality="USA", birth_date=dt.date(1961, 8, 4), sex="M", expiry_date=expiry)
+
+
+@dataclass
+class Liveness:
+    live: bool = True
+    score: float = 0.9
+    reasons: list = field(default_factory=list)
+
+
+@dataclass
+class Capture:
+    template: object
+    liveness: Liveness | None = field(default_factory=Liveness)
+    faces_max: int = 1
+    frames: int = 12
+    failure: str | None = None
+
+
+@dataclass
+class Search:
+    candidates: list = field(default_factory=list)
+    partial: bool = False
+    missing_shards: list = field(default_factory=list)
+
+
+class FakeCentral:
+    def __init__(self, hits=(), fail=None):
+        self.hits, self.fail, self.recorded, self.referred = list(hits), fail, [], []
+
+    def check_document(self, mrz):
+        if self.fail:
+            raise self.fail
+        return self.hits
+
+    def record_crossing(self, outcome, mrz, station):
+        if self.fail:
+            raise self.fail
+        self.recorded.append(outcome.crossing_id)
+
+    def open_referral(self, outcome, station):
+        self.referred.append(outcome.crossing_id)
+        return outcome.crossing_id
+
+
+class FakeMatcher:
+    def __init__(self, result=None, fail=None):
+        self.result, self.fail = result or Search(), fail
+
+    def search(self, gallery, template):
+        if self.fail:
+            raise self.fail
+        return self.result
+
+
+@pytest.fixture(scope="module")
+def photos(faces_dir):
+    same = load_image(faces_dir / "obama" / "01.jpg")
+    live = encode_face(load_image(faces_dir / "obama" / "03.jpg"))
+    other = encode_face(load_image(faces_dir / "lin_manuel_miranda" / "01.png"))
+    return same, live, other
+
+
+def gate(photos, *, central=None, matcher=None, capture=None, photo=None):
+    reference, live, _ = photos
+    chip_ok = ReferencePhoto(reference, [Check.passed("chip.read", "read")])
+    return Gate(station=Station(), photo_source=photo or (lambda m: chip_ok),
+                capture_face=capture or (lambda: Capture(live)),
+                central=central or FakeCentral(), matcher=matcher or FakeMatcher(), today=lambda: TODAY)
+
+
+def reasons_of(outcome):
+    return " | ".join(outcome.reasons)
+
+
+def test_genuine_traveller_opens_and_is_recorded(photos):
+    central = FakeCentral()
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.OPEN, outcome.reasons
+    assert central.recorded == [outcome.crossing_id] and central.referred == []
+    assert outcome.face_score > 0.5
+
+
+def test_impostor_face_refers(photos):
+    other = photos[2]
+    outcome = gate(photos, capture=lambda: Capture(other)).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert "face.verification: live face does not match" in reasons_of(outcome)
+
+
+def test_expired_document_refers(photos):
+    outcome = gate(photos).process(mrz(expiry=dt.date(2026, 1, 1)))
+    assert "document.expiry: expired on 2026-01-01" in reasons_of(outcome)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("P<USAHOLLAND", "structure"),
+    ("", "structure"),
+    ("\x00\xff" * 44, "structure"),
+])
+def test_malformed_mrz_refers_without_recording(photos, text, fragment):
+    central = FakeCentral()
+    outcome = gate(photos, central=central).process(text)
+    assert outcome.decision is Decision.REFER
+    assert reasons_of(outcome).startswith("mrz.valid: " + fragment)
+    assert central.recorded == []
+    assert "crossing not recorded: document unreadable" in reasons_of(outcome)
+
+
+def test_central_down_refers_and_says_so(photos):
+    outcome = gate(photos, central=FakeCentral(fail=ConnectionError("connection refused"))).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert "alerts.document: could not be checked (central unavailable: connection refused)" in reasons_of(outcome)
+    assert not outcome.recorded
+
+
+def test_document_alert_refers(photos):
+    outcome = gate(photos, central=FakeCentral(hits=["stolen (exact, alert 7)"])).process(mrz())
+    assert "alerts.document: stolen (exact, alert 7)" in reasons_of(outcome)
+
+
+def test_matcher_down_or_partial_refers(photos):
+    down = gate(photos, matcher=FakeMatcher(fail=TimeoutError("deadline exceeded"))).process(mrz())
+    assert "watchlist.face: could not be checked (matcher unavailable: deadline exceeded)" in reasons_of(down)
+    partial = gate(photos, matcher=FakeMatcher(Search(partial=True, missing_shards=["shard-2"]))).process(mrz())
+    assert "watchlist.face: could not be checked (search incomplete: shard-2)" in reasons_of(partial)
+
+
+def test_camera_failure_and_no_face_refer(photos):
+    def broken():
+        raise RuntimeError("camera stalled")
+
+    stalled = gate(photos, capture=broken).process(mrz())
+    assert "face.capture: camera error: camera stalled" in reasons_of(stalled)
+    no_face = gate(photos, capture=lambda: Capture(None, liveness=None, failure="no face")).process(mrz())
+    assert "face.capture: no face" in reasons_of(no_face)
+
+
+def test_liveness_failure_and_tailgating_refer(photos):
+    live = photos[1]
+    spoof = gate(photos, capture=lambda: Capture(live, Liveness(False, 0.1, ["no blink"]))).process(mrz())
+    assert "face.liveness: score 0.10: no blink" in reasons_of(spoof)
+    two = gate(photos, capture=lambda: Capture(live, faces_max=2)).process(mrz())
+    assert "face.capture: 2 faces in the gate" in reasons_of(two)
+
+
+def test_chip_reader_crash_refers(photos):
+    def crash(mrz):
+        raise OSError("reader unplugged")
+
+    outcome = gate(photos, photo=crash).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert "chip.read: chip reader error: reader unplugged" in reasons_of(outcome)

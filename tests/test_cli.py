@@ -1,0 +1,59 @@
+"""Every `limes` command answers --help, and every one that prints results takes --json."""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from limes.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+# Long-running servers print only where they listen, not results.
+SERVERS = {("matcher", "serve"), ("matcher", "router")}
+
+
+def leaves(parser, path=()):
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield path, parser
+        return
+    for name, child in subs[0].choices.items():
+        yield from leaves(child, path + (name,))
+
+
+COMMANDS = list(leaves(build_parser()))
+
+
+def test_the_documented_commands_exist():
+    paths = {path for path, _ in COMMANDS}
+    assert {("demo",), ("bench", "matcher"), ("bench", "face"), ("central", "serve"), ("matcher", "serve"),
+            ("face", "evaluate"), ("mrz", "check")} <= paths
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=" ".join)
+def test_help(path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([*path, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: limes " + " ".join(path) in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path, parser", [(p, q) for p, q in COMMANDS if p not in SERVERS],
+                         ids=[" ".join(p) for p, _ in COMMANDS if p not in SERVERS])
+def test_result_commands_take_json(path, parser):
+    assert any("--json" in action.option_strings for action in parser._actions)
+
+
+def test_root_script_help_needs_no_setup():
+    result = subprocess.run([str(ROOT / "limes"), "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert "./limes demo" in result.stdout and "./limes test" in result.stdout
+
+
+def test_console_script_runs(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "limes", "mrz", "generate", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
