@@ -27,8 +27,8 @@ def minimum_size(factory: str, dimension: int) -> int:
     needed = 39 * ivf.nlist if ivf is not None else 0
     for bits in PQ_BITS.findall(factory):  # PQ codebooks: 2^bits centroids per sub-quantizer
         needed = max(needed, 39 * 2 ** int(bits or 8))
-    if not index.is_trained:
-        needed = max(needed, 256)  # e.g. SQ ranges: a few hundred points are plenty
+    if not index.is_trained and not needed:
+        needed = 256  # e.g. SQ ranges: a few hundred points are plenty
     return needed
 
 
