@@ -31,7 +31,7 @@ def brute_force(vectors, queries, k):
 # Strangers' nearest enrolled template is ~0.65 away with dozens of others close behind; a
 # shortlist from 16-byte PQ codes (32 x 4 bits) orders those roughly (harmless: all are far below threshold).
 @pytest.mark.parametrize("factory,strangers_top1", [("", 1.0), ("HNSW32", 0.9), ("IVF16,Flat", 0.9),
-                                                    ("IVF16,SQ8", 0.9), ("IVF16,PQ32x4", 0.6)])
+                                                    ("IVF16,SQ8", 0.9), ("IVF16,PQ32x4fs", 0.6)])
 def test_every_index_kind_finds_what_exact_search_finds(tmp_path, factory, strangers_top1):
     size = 3000
     rng = np.random.default_rng(1)
