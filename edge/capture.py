@@ -81,7 +81,9 @@ def capture_face(
             break
         frames += 1
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        faces = detect_faces(rgb)
+        # Faces too small for the upsampled search fail the size check anyway; an empty
+        # frame would cost four times as much with it.
+        faces = detect_faces(rgb, find_small=False)
         faces_max = max(faces_max, len(faces))
         if len(faces) > 1:
             multi_face_frames += 1

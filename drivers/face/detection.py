@@ -74,15 +74,19 @@ class Face:
         return dlib.full_object_detection(dlib.rectangle(left, top, right, bottom), points)
 
 
-def detect_faces(rgb: np.ndarray, *, detection_side: int = DETECTION_SIDE) -> list[Face]:
-    """Faces in an RGB image, largest first, each with its 68 landmarks."""
+def detect_faces(rgb: np.ndarray, *, detection_side: int = DETECTION_SIDE, find_small: bool = True) -> list[Face]:
+    """Faces in an RGB image, largest first, each with its 68 landmarks.
+
+    find_small: when nothing is found, search the copy again upsampled once (about 4x
+    the time). A capture loop whose quality check needs large faces anyway turns it off.
+    """
     image = _checked(rgb)
     height, width = image.shape[:2]
     scale = min(1.0, detection_side / max(height, width))
     small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     with DLIB_LOCK:
         rects, scores, _ = hog_detector().run(small, 0, 0.0)
-        if not rects:
+        if not rects and find_small:
             rects, scores, _ = hog_detector().run(small, 1, 0.0)
         faces = [_landmarked(image, rect, scale, score) for rect, score in zip(rects, scores)]
     return sorted(faces, key=lambda face: face.area, reverse=True)

