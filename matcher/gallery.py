@@ -71,6 +71,9 @@ class Gallery:
         self.background = background  # rebuilds and snapshots in a thread (False: inline, for tests)
         self.snapshot_every = snapshot_every
         self.rebuild_tombstones = rebuild_tombstones  # rebuild once tombstones exceed max(this, live/4)
+        # Changes hold _commit through the fsync'd log write (so log order is apply order) and the
+        # write lock only to apply them in memory, so searches never wait for a disk.
+        self._commit = threading.Lock()
         self._lock = ReadWriteLock()
         self._maintenance = threading.Lock()  # one rebuild or snapshot at a time
         self._worker_lock = threading.Lock()
@@ -179,25 +182,31 @@ class Gallery:
             check_subject_id(subject_id)
             if vector.shape != (self.config.dimension,) or vector.dtype != np.float32:
                 raise InvalidArgument(f"template.vector: not a float32 vector of dimension {self.config.dimension}")
-        with self._lock.write():
+        with self._commit:
             self._log.append([Record(ENROL, s, v) for s, v in items])
-            replaced = []
-            first = len(self._subjects)
-            for subject_id, vector in items:
-                replaced.append(self._apply_enrol(subject_id, vector))
-            rows = np.arange(first, len(self._subjects), dtype=np.int64)
-            self._index.add_with_ids(self._vectors[first:len(self._subjects)], rows)
+            with self._lock.write():
+                replaced = self._apply_enrol_batch(items)
             self._since_snapshot += len(items)
         self._maintain()
         return replaced
 
+    def _apply_enrol_batch(self, items: Sequence[tuple[str, np.ndarray]]) -> list[bool]:
+        replaced = []
+        first = len(self._subjects)
+        for subject_id, vector in items:
+            replaced.append(self._apply_enrol(subject_id, vector))
+        rows = np.arange(first, len(self._subjects), dtype=np.int64)
+        self._index.add_with_ids(self._vectors[first:len(self._subjects)], rows)
+        return replaced
+
     def remove(self, subject_id: str) -> None:
         check_subject_id(subject_id)
-        with self._lock.write():
+        with self._commit:
             if subject_id not in self._rows:
                 raise NotFound(f"subject_id: {subject_id!r} is not enrolled in gallery {self.config.name!r}")
             self._log.append([Record(REMOVE, subject_id)])
-            self._kill(self._rows.pop(subject_id))
+            with self._lock.write():
+                self._kill(self._rows.pop(subject_id))
             self._since_snapshot += 1
         self._maintain()
 
@@ -356,8 +365,8 @@ class Gallery:
     def snapshot(self) -> None:
         """Write the state to disk and drop the logs it covers."""
         with self._maintenance:
-            # Searches may go on; enrolments wait, so the copy and the log rotation agree.
-            with self._lock.read():
+            # Searches go on; enrolments wait, so the copy and the log rotation agree.
+            with self._commit:
                 covers = self._log_seq
                 self._log.close()
                 self._log_seq += 1
@@ -391,7 +400,7 @@ class Gallery:
 
     def close(self) -> None:
         self.wait_for_maintenance()
-        with self._lock.write():
+        with self._commit:
             if self._log is not None:
                 self._log.close()
                 self._log = None

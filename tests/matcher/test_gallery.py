@@ -165,3 +165,30 @@ def test_bad_gallery_configs_are_refused(bad):
     fields.update(bad)
     with pytest.raises(InvalidArgument):
         GalleryConfig.checked(**fields)
+
+
+def test_searches_run_while_enrolments_and_a_rebuild_go_on(tmp_path):
+    import threading
+    rng = np.random.default_rng(8)
+    vectors = synthetic.photos(rng, synthetic.population(rng, 2000), np.arange(2000))
+    config = GalleryConfig.checked("g", MODEL, VERSION, 128, 0, "IVF8,Flat", 500)
+    gallery = Gallery.create(config, tmp_path / "g", background=True)
+    gallery.enrol([(f"s{i}", vectors[i]) for i in range(100)])
+    failures, done = [], threading.Event()
+
+    def search_enrolled():
+        while not done.is_set():
+            for found in gallery.search(vectors[:100:9], 1):  # enrolled before the threads started
+                if not found or found[0].distance > 1e-5:
+                    failures.append(found)
+
+    searchers = [threading.Thread(target=search_enrolled) for _ in range(3)]
+    for thread in searchers:
+        thread.start()
+    for i in range(100, 2000, 50):
+        gallery.enrol([(f"s{j}", vectors[j]) for j in range(i, i + 50)])
+    done.set()
+    for thread in searchers:
+        thread.join()
+    gallery.wait_for_maintenance()
+    assert failures == [] and gallery.size == 2000 and gallery.stats().index_kind == "IVF8,Flat"
