@@ -21,6 +21,7 @@ from concurrent import futures
 import grpc
 
 from matcher.server import MESSAGE_OPTIONS
+from matcher.service import MAX_ENROL_BATCH
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
 
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED}
@@ -138,6 +139,9 @@ class Router(matcher_pb2_grpc.MatcherServicer):
         """
         if not request.items:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "items: empty")
+        if len(request.items) > MAX_ENROL_BATCH:  # the same limit as one server's, whatever the split
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"items: {len(request.items)} is more than {MAX_ENROL_BATCH} per batch")
         stats = self.GalleryStats(matcher_pb2.GalleryStatsRequest(gallery=request.gallery), context)
         parts: dict[int, list] = {}
         seen = set()

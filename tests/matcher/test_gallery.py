@@ -132,8 +132,8 @@ def test_background_rebuild_keeps_enrolments_made_meanwhile(tmp_path):
     config = GalleryConfig.checked("g", MODEL, VERSION, 128, 0, "IVF8,Flat", 1000)
     gallery = Gallery.create(config, tmp_path / "g", background=True)
     enrol_all(gallery, vectors[:1500])  # crosses exact_until: a rebuild starts in the background
-    for i in range(1500, 3000):
-        gallery.enrol([(f"s{i}", vectors[i])])
+    for i in range(1500, 3000, 10):  # small batches, each fsync'd: the rebuild runs meanwhile
+        gallery.enrol([(f"s{j}", vectors[j]) for j in range(i, i + 10)])
     gallery.wait_for_maintenance()
     assert gallery.stats().index_kind == "IVF8,Flat"
     probes = np.arange(0, 3000, 37)

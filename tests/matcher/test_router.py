@@ -98,6 +98,9 @@ def test_router_passes_refusals_through(cluster):
         (stub.EnrolBatch, matcher_pb2.EnrolBatchRequest(gallery="watchlist", items=[
             matcher_pb2.EnrolRequest(subject_id="ok", template=template(np.zeros(128))),
             matcher_pb2.EnrolRequest(subject_id="x", template=bad)]), grpc.StatusCode.INVALID_ARGUMENT),
+        (stub.EnrolBatch, matcher_pb2.EnrolBatchRequest(gallery="watchlist", items=[
+            matcher_pb2.EnrolRequest(subject_id=f"s{i}", template=template(np.zeros(128))) for i in range(10_001)]),
+         grpc.StatusCode.INVALID_ARGUMENT),
         (stub.Get, matcher_pb2.GetRequest(gallery="watchlist", subject_id="ghost"), grpc.StatusCode.NOT_FOUND),
     ]:
         with pytest.raises(grpc.RpcError) as caught:
