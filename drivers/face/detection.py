@@ -88,8 +88,19 @@ def detect_faces(rgb: np.ndarray, *, detection_side: int = DETECTION_SIDE, find_
         rects, scores, _ = hog_detector().run(small, 0, 0.0)
         if not rects and find_small:
             rects, scores, _ = hog_detector().run(small, 1, 0.0)
-        faces = [_landmarked(image, rect, scale, score) for rect, score in zip(rects, scores)]
-    return sorted(faces, key=lambda face: face.area, reverse=True)
+        kept = _without_nested(sorted(zip(rects, scores), key=lambda item: item[0].area(), reverse=True))
+        faces = [_landmarked(image, rect, scale, score) for rect, score in kept]
+    return faces
+
+
+def _without_nested(detections: list) -> list:
+    """Drop a detection lying mostly inside a larger one: HOG sometimes fires on part of a
+    face (chin and mouth), which would count as a second person."""
+    kept: list = []
+    for rect, score in detections:
+        if all(rect.intersect(larger).area() < 0.5 * rect.area() for larger, _ in kept):
+            kept.append((rect, score))
+    return kept
 
 
 def landmarks_for(rgb: np.ndarray, box: tuple[int, int, int, int]) -> Face:

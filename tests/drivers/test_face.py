@@ -223,3 +223,14 @@ def test_small_faces_need_the_upsampled_search(faces_dir):
     rgb = load_image(faces_dir / "groups" / "obama_and_biden.jpg")  # 2000 px wide, faces about 180 px
     assert len(detect_faces(rgb)) == 3
     assert detect_faces(rgb, find_small=False) == []
+
+
+def test_detections_nested_in_a_larger_face_are_dropped():
+    import dlib
+
+    from drivers.face.detection import _without_nested
+
+    face = (dlib.rectangle(100, 100, 300, 300), 1.6)
+    chin = (dlib.rectangle(180, 220, 290, 330), 0.03)  # mostly inside the face
+    neighbour = (dlib.rectangle(320, 110, 500, 290), 0.9)  # another person beside it
+    assert _without_nested([face, chin, neighbour]) == [face, neighbour]
