@@ -18,7 +18,7 @@ import numpy as np
 from drivers.face import Face, eye_aspect_ratio
 
 MIN_FRAMES = 8
-MIN_MOTION = 0.006  # spread of the smoothed face centre, in inter-eye distances: live 0.01+, a still print 0.003
+MIN_MOTION = 0.006  # spread of the smoothed face centre, in inter-eye distances: live 0.015+, a still print < 0.002
 BLINK_SIGMAS = 3.0  # an eye aspect ratio this many robust sigmas below its median is a closing eye
 MIN_BLINK_DROP = 0.12  # ...and at least this fraction below it, whatever the noise
 MAX_BLINK_FRAMES = 8  # a closure longer than this (about half a second) is not a blink
@@ -50,10 +50,9 @@ class LivenessObserver:
     def add(self, rgb: np.ndarray, face: Face) -> None:
         self._landmarks.append(face.landmarks.astype(np.float64))
         self._ears.append((eye_aspect_ratio(face.right_eye) + eye_aspect_ratio(face.left_eye)) / 2.0)
-        grey = _face_grey(rgb, face)
         self._brightness.append(_skin_brightness(rgb, face))
         if len(self._landmarks) % 3 == 1:  # the spectrum changes slowly; every third frame is enough
-            self._moire.append(moire_peak_ratio(grey))
+            self._moire.append(moire_peak_ratio(_face_grey(rgb, face)))
 
     def result(self) -> LivenessResult:
         frames = len(self._landmarks)

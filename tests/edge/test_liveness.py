@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from drivers.face import detect_faces
-from edge.liveness import MIN_FRAMES, LivenessObserver, count_blinks, moire_peak_ratio
+from edge.liveness import MIN_FRAMES, LivenessObserver, assess_liveness, count_blinks, moire_peak_ratio
 from hardware_sim.camera import FPS, Scene
 
 
@@ -62,7 +62,7 @@ def test_blink_counting():
 
 
 def test_too_few_frames_is_not_live():
-    result = LivenessObserver().result()
+    result = assess_liveness([])
     assert not result.live and result.reasons == [f"too few frames with a face (0 < {MIN_FRAMES})"]
 
 
