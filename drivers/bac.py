@@ -18,26 +18,15 @@ from drivers.iso7816.secure_messaging import (
     DesSmCipher, SecureMessaging, des3_cbc_decrypt, des3_cbc_encrypt, retail_mac,
 )
 from drivers.iso7816.transceiver import Transceiver, send
+from drivers.mrz.checkdigit import check_digit
 
 KDF_ENC = 1
 KDF_MAC = 2
-_MRZ_VALUES = {**{str(d): d for d in range(10)},
-               **{chr(ord("A") + i): 10 + i for i in range(26)}, "<": 0}
 
 
 class BacError(Exception):
     """Basic Access Control failed: wrong MRZ key, or a chip that does not
     answer the protocol correctly."""
-
-
-def check_digit(field: str) -> str:
-    """ICAO 9303 Part 3 check digit: weights 7, 3, 1 over the field's values."""
-    total = 0
-    for position, char in enumerate(field):
-        if char not in _MRZ_VALUES:
-            raise ValueError(f"character {char!r} is not allowed in an MRZ field")
-        total += _MRZ_VALUES[char] * (7, 3, 1)[position % 3]
-    return str(total % 10)
 
 
 def mrz_key(document_number: str, date_of_birth: str, date_of_expiry: str) -> str:
