@@ -30,7 +30,7 @@ def test_mrz_information_from_fields():
 
 
 def test_check_digit_rejects_lowercase_garbage():
-    with pytest.raises(ValueError, match="not allowed"):
+    with pytest.raises(ValueError, match="not an MRZ character"):
         bac.check_digit("ab!")
 
 
