@@ -23,7 +23,7 @@ import faiss
 import numpy as np
 
 from matcher import synthetic
-from matcher.calibration import score
+from drivers.face_score import score
 from matcher.config import GalleryConfig
 from matcher.registry import Registry
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import faiss
 
-from matcher.calibration import DEFAULT_THRESHOLD
+from drivers.face_score import DEFAULT_THRESHOLD
 from matcher.errors import InvalidArgument
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # also its directory name

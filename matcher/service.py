@@ -9,7 +9,7 @@ import grpc
 import numpy as np
 
 from matcher import metrics
-from matcher.calibration import score
+from drivers.face_score import score
 from matcher.config import GalleryConfig
 from matcher.errors import AlreadyExists, InvalidArgument, MatcherError, NotFound
 from matcher.gallery import Gallery, Hit

@@ -1,11 +1,11 @@
 """Face templates and their comparison."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from drivers import face_score
 from drivers.face.detection import Face, detect_faces
 from drivers.face.encoder import Encoder, default_encoder
 from drivers.face.errors import FaceError, NoFaceError
@@ -17,11 +17,8 @@ from drivers.face.errors import FaceError, NoFaceError
 # false reject (which only sends the traveller to the manual booth).
 DEFAULT_THRESHOLD = 0.58
 
-# The score is a fixed logistic of the distance, independent of any threshold
-# passed to compare(), so scores stay comparable across callers and over time:
-# 0.5 at SCORE_MIDPOINT, about 0.95 at 0.35 and 0.05 at 0.83.
-SCORE_MIDPOINT = 0.58
-SCORE_SLOPE = 12.0
+# The score is drivers.face_score's fixed logistic of the distance, the same
+# one the matcher reports, independent of any threshold passed to compare().
 
 
 @dataclass(frozen=True)
@@ -53,8 +50,8 @@ class Verification:
 
 
 def score_from_distance(distance: float) -> float:
-    """Monotone decreasing map of distance to a similarity score in (0, 1)."""
-    return 1.0 / (1.0 + math.exp(SCORE_SLOPE * (distance - SCORE_MIDPOINT)))
+    """Monotone decreasing map of distance to a similarity score in [0, 1)."""
+    return face_score.score(distance)
 
 
 def encode_face(rgb: np.ndarray, face: Face | None = None, *, encoder: Encoder | None = None) -> FaceTemplate:

@@ -5,7 +5,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from matcher.calibration import score
+from drivers.face_score import score
 from proto.limes.v1 import common_pb2, matcher_pb2
 
 from .conftest import MODEL, VERSION, create, template

@@ -1,5 +1,10 @@
 """Turning L2 distances between face templates into calibrated scores.
 
+One mapping for the whole system: the gate's 1:1 verification (drivers.face)
+and the matcher's 1:N candidates use it, so an officer sees the same score for
+the same pair wherever it was computed. This module imports nothing heavy, so
+the matcher can use it without loading dlib.
+
 face_recognition's dlib templates put two photos of the same person at an L2
 distance up to about 0.55 and two different people from about 0.6 on; its own
 `compare_faces` tolerance is 0.6. A logistic curve centred on that tolerance
