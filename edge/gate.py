@@ -19,15 +19,23 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
+from prometheus_client import Counter
 
 from drivers.checks import Check
 from drivers.mrz import Mrz, MrzError, parse as parse_mrz
-from edge.policy import Decision, Policy
+from edge.policy import OFFLINE_MARK, Decision, Policy, answered_offline
+
+if TYPE_CHECKING:
+    from edge.alert_cache import AlertCache
+    from edge.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+OUTCOMES = Counter("limes_edge_outcomes", "Gate decisions, by decision and whether central was unreachable",
+                   ["decision", "offline"])
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class Outcome:
     face_score: float | None = None
     recorded: bool = False
     referral_id: str | None = None
+    # Decided without central: the document alerts came from the gate's cached list.
+    offline: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +85,7 @@ class Outcome:
             "face_score": self.face_score,
             "recorded": self.recorded,
             "referral_id": self.referral_id,
+            "offline": self.offline,
             "timings_ms": self.timings_ms,
         }
 
@@ -85,7 +96,8 @@ class Gate:
 
     def __init__(self, *, station: Station, photo_source: PhotoSource, capture_face: FaceCapture,
                  central, matcher, policy: Policy | None = None, watchlist: str = "watchlist",
-                 today: Callable[[], dt.date] = dt.date.today):
+                 today: Callable[[], dt.date] = dt.date.today,
+                 outbox: Outbox | None = None, alerts: AlertCache | None = None):
         self.station = station
         self.photo_source = photo_source
         self.capture_face = capture_face
@@ -94,8 +106,26 @@ class Gate:
         self.policy = policy or Policy()
         self.watchlist = watchlist
         self.today = today
+        # With an outbox, every record is committed locally before the gate opens and sent from there;
+        # without one, it is sent directly and lost if central is down (tests, a desk without a disk).
+        self.outbox = outbox
+        # Central's document alerts as last fetched, for checks while central is unreachable.
+        self.alerts = alerts
+        self._central_reached = True
         # Central and matcher calls overlap with the face capture.
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gate")
+
+    @property
+    def online(self) -> bool:
+        """Whether central answered the last time the gate or its outbox asked."""
+        if self.outbox is not None and self.outbox.online is not None:
+            return self.outbox.online
+        return self._central_reached
+
+    @property
+    def backlog(self) -> int:
+        """Records waiting in the outbox for central."""
+        return self.outbox.backlog if self.outbox is not None else 0
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -197,7 +227,20 @@ class Gate:
         try:
             hits = self.central.check_document(mrz)
         except Exception as exc:  # any failure to ask is a check not done, never a crash
-            return Check.not_done("alerts.document", f"central unavailable: {exc}")
+            self._central_reached = False
+            if self.alerts is None:
+                return Check.not_done("alerts.document", f"central unavailable: {exc}")
+            try:
+                cached = self.alerts.check_document(mrz.document_number, mrz.document_type, mrz.issuing_state,
+                                                    self.today())
+                minutes = int(self.alerts.age().total_seconds() // 60)
+            except Exception as cache_exc:  # a cache never loaded knows of no alert, which is not "no alert"
+                return Check.not_done("alerts.document", f"central unavailable: {exc}; {cache_exc}")
+            source = f"{OFFLINE_MARK} cached alert list version {self.alerts.version}, {minutes} minutes old"
+            if cached:
+                return Check.failed("alerts.document", f"{source}: " + "; ".join(hit.describe() for hit in cached))
+            return Check.passed("alerts.document", source)
+        self._central_reached = True
         if hits:
             return Check.failed("alerts.document", "; ".join(hits))
         return Check.passed("alerts.document", "no document alert")
@@ -220,9 +263,19 @@ class Gate:
             checks.append(Check.passed("watchlist.face", "no watchlist candidate above threshold"))
 
     def _record(self, outcome: Outcome, mrz: Mrz | None) -> None:
+        outcome.offline = any(answered_offline(check) for check in outcome.checks)
+        try:
+            self._store_and_send(outcome, mrz)
+        finally:
+            OUTCOMES.labels(outcome.decision.value, str(outcome.offline).lower()).inc()
+
+    def _store_and_send(self, outcome: Outcome, mrz: Mrz | None) -> None:
         if mrz is None:
             # Central registers crossings by document; an unreadable one goes to the officer, who keys it in.
             outcome.reasons.append("crossing not recorded: document unreadable, officer to register it")
+            return
+        if self.outbox is not None:
+            self._record_through_outbox(outcome, mrz)
             return
         try:
             self.central.record_crossing(outcome, mrz, self.station)
@@ -230,9 +283,37 @@ class Gate:
             if outcome.decision is Decision.REFER:
                 outcome.referral_id = self.central.open_referral(outcome, self.station)
         except Exception as exc:
-            # Issue 7 adds the durable outbox; until then the failure is logged and visible in the outcome.
+            # Without an outbox nothing keeps the record: the failure is logged and shown in the outcome.
             log.warning("could not record crossing %s: %s", outcome.crossing_id, exc)
             outcome.reasons.append(f"crossing not recorded: {exc}")
+
+    def _record_through_outbox(self, outcome: Outcome, mrz: Mrz) -> None:
+        """Commit the crossing (and referral) to the outbox, then send it if central is answering."""
+        requests = [("RecordCrossing", self.central.crossing_request(outcome, mrz, self.station).SerializeToString())]
+        if outcome.decision is Decision.REFER:
+            requests.append(("OpenReferral", self.central.referral_request(outcome, self.station).SerializeToString()))
+        try:
+            waiting = self.outbox.backlog
+            seqs = self.outbox.append(outcome.crossing_id, requests)
+        except Exception as exc:
+            # Not even kept locally: a crossing nobody can prove must not happen, so an officer takes over.
+            log.exception("could not store crossing %s in the outbox", outcome.crossing_id)
+            outcome.decision = Decision.REFER
+            outcome.reasons.append(f"crossing not recorded: the gate's outbox failed ({exc}), officer to register it")
+            return
+        if waiting == 0 and (self.outbox.online is not False or self._central_reached):
+            self.outbox.deliver()  # the usual case: central answers, recorded before the gate opens
+        elif self._central_reached:
+            self.outbox.wake()  # central is back: drain the backlog now rather than after the backoff
+        states = [self.outbox.state_of(seq) for seq in seqs]
+        outcome.recorded = states[0] == "delivered"
+        if len(states) > 1 and states[1] == "delivered":
+            outcome.referral_id = outcome.crossing_id
+        if states[0] == "pending":
+            outcome.reasons.append(f"crossing not recorded yet: kept in the gate's outbox "
+                                   f"({self.outbox.backlog} record(s) waiting), sent when central answers")
+        elif states[0] == "rejected":
+            outcome.reasons.append("crossing not recorded: central refused it, kept in the outbox for an officer")
 
     @staticmethod
     def _timed(timings: dict[str, float], name: str, step: Callable[[], Any]) -> Any:

@@ -5,6 +5,12 @@ failed passive authentication, face mismatch, liveness failure, alert hit or
 high risk refers the traveller to an officer. A check that could not be done
 (`not_done`) also refers when the policy names it as required: a gate that
 cannot see an alert list must not open on that list's silence.
+
+A check answered from the gate's own copy while central is unreachable (the
+offline alert cache) says so at the start of its reason (OFFLINE_MARK). By
+default such an answer does not open the gate (`offline_may_open=False`): the
+copy may miss an alert issued since its last refresh, so the traveller is
+referred. A border authority that accepts that risk sets it to True.
 """
 from __future__ import annotations
 
@@ -20,6 +26,14 @@ class Decision(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+# The start of the reason of a check answered offline, e.g. "offline: cached alert list version 12, 3 minutes old".
+OFFLINE_MARK = "offline:"
+
+
+def answered_offline(check: Check) -> bool:
+    return check.reason.startswith(OFFLINE_MARK)
 
 
 # Every check the skeleton gate performs; each must pass for the gate to open.
@@ -40,6 +54,8 @@ class Policy:
     required: tuple[str, ...] = DEFAULT_REQUIRED
     # Checks that may be not_done without referring (e.g. no chip on an older document).
     optional: frozenset[str] = field(default_factory=frozenset)
+    # May a passed check answered from the gate's offline copy open the gate?
+    offline_may_open: bool = False
 
     def decide(self, checks: list[Check]) -> tuple[Decision, list[str]]:
         """The decision and, when referring, every reason an officer should read."""
@@ -54,4 +70,7 @@ class Policy:
                 reasons.append(f"{name}: could not be checked ({check.reason})")
         if missing:  # one line: after an early failure, the later steps never ran
             reasons.append("not performed: " + ", ".join(missing))
+        if not self.offline_may_open:
+            reasons.extend(f"{c.name}: {c.reason} (central unreachable; offline answers do not open the gate)"
+                           for c in checks if c.ok and answered_offline(c))
         return (Decision.REFER, reasons) if reasons else (Decision.OPEN, [])

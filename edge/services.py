@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
+import grpc
+from google.protobuf.message import DecodeError
+
 from drivers.mrz import Mrz
+from edge.alert_cache import describe_hit
+from edge.outbox import Reject, Retry
 from proto.clients import CentralClient, MatcherClient, central_pb2, face_template
 
 _DIRECTIONS = {"ENTRY": central_pb2.Crossing.ENTRY, "EXIT": central_pb2.Crossing.EXIT}
 _DECISIONS = {"open": central_pb2.Crossing.OPEN, "refer": central_pb2.Crossing.REFER}
 _CHECK_STATUS = {"pass": 1, "fail": 2, "not_done": 3}
+# The requests the outbox stores, by RPC: it keeps serialized bytes and parses them back to send.
+_OUTBOX_REQUESTS = {"RecordCrossing": central_pb2.RecordCrossingRequest,
+                    "OpenReferral": central_pb2.OpenReferralRequest}
+# Central looked at the request and refused it: sending the same bytes again gets the same answer.
+# ALREADY_EXISTS is among them: central answers a true retry (same id, same record) with OK and
+# already_recorded; ALREADY_EXISTS means the id belongs to a different record.
+_REFUSED = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.FAILED_PRECONDITION,
+            grpc.StatusCode.NOT_FOUND, grpc.StatusCode.OUT_OF_RANGE, grpc.StatusCode.UNIMPLEMENTED}
 
 
 class CentralService:
@@ -21,13 +34,24 @@ class CentralService:
         reply = self.client.call("CheckDocument", central_pb2.CheckDocumentRequest(
             document_number=mrz.document_number, document_type=mrz.document_type,
             issuing_state=mrz.issuing_state))
-        return [
-            f"{central_pb2.DocumentAlert.Reason.Name(hit.reason).lower()} ({hit.match}, alert {hit.alert_id})"
-            + (f": {hit.handling_instruction}" if hit.handling_instruction else "")
-            for hit in reply.hits
-        ]
+        return [describe_hit(central_pb2.DocumentAlert.Reason.Name(hit.reason).lower(), hit.match, hit.alert_id,
+                             hit.handling_instruction) for hit in reply.hits]
+
+    def alert_delta(self, since_version: int, limit: int) -> central_pb2.AlertDeltaResponse:
+        """For edge.alert_cache: alert changes after since_version."""
+        return self.client.call("AlertDelta", central_pb2.AlertDeltaRequest(since_version=since_version,
+                                                                           limit=limit))
 
     def record_crossing(self, outcome, mrz: Mrz, station) -> central_pb2.RecordCrossingResponse:
+        return self.client.call("RecordCrossing", self.crossing_request(outcome, mrz, station))
+
+    def open_referral(self, outcome, station) -> str:
+        request = self.referral_request(outcome, station)
+        self.client.call("OpenReferral", request)
+        return request.referral_id
+
+    def crossing_request(self, outcome, mrz: Mrz, station) -> central_pb2.RecordCrossingRequest:
+        """The crossing as central records it, stamped now: the time it happened, however late it is sent."""
         request = central_pb2.RecordCrossingRequest(
             crossing_id=outcome.crossing_id,
             station_id=station.station_id,
@@ -48,14 +72,33 @@ class CentralService:
         )
         if outcome.face_score is not None:
             request.face_score = outcome.face_score
-        return self.client.call("RecordCrossing", request)
+        return request
 
-    def open_referral(self, outcome, station) -> str:
-        referral_id = outcome.crossing_id  # one referral per crossing: reuse the idempotency key
-        self.client.call("OpenReferral", central_pb2.OpenReferralRequest(
-            referral_id=referral_id, crossing_id=outcome.crossing_id, station_id=station.station_id,
-            reasons=outcome.reasons))
-        return referral_id
+    def referral_request(self, outcome, station) -> central_pb2.OpenReferralRequest:
+        # One referral per crossing: the crossing's id is the referral's idempotency key too.
+        return central_pb2.OpenReferralRequest(referral_id=outcome.crossing_id, crossing_id=outcome.crossing_id,
+                                               station_id=station.station_id, reasons=outcome.reasons)
+
+    def deliver(self, method: str, payload: bytes) -> None:
+        """edge.outbox's sender: send one stored request; Retry when central is not reached, Reject when it refuses.
+
+        A crossing central already had (already_recorded) is delivered: the
+        outbox may resend after a crash between sending and marking it sent.
+        """
+        if method not in _OUTBOX_REQUESTS:
+            raise Reject(f"no such outbox request: {method}")
+        try:
+            request = _OUTBOX_REQUESTS[method].FromString(payload)
+        except DecodeError as error:
+            raise Reject(f"{method} request unreadable: {error}") from error
+        try:
+            self.client.call(method, request)
+        except grpc.RpcError as error:
+            code = error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
+            detail = f"{code.name}: {error.details() if callable(getattr(error, 'details', None)) else error}"
+            if code in _REFUSED:
+                raise Reject(detail) from error
+            raise Retry(detail) from error
 
 
 class MatcherService:

@@ -1,0 +1,228 @@
+"""The gate with its outbox and alert cache, central replaced by a fake gRPC
+client behind the real edge.services.CentralService: records are kept before
+the gate opens, sent when central answers, and offline decisions follow the policy."""
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import pytest
+
+from drivers.checks import Check
+from drivers.face import encode_face, load_image
+from drivers.mrz import generate_td3
+from edge.alert_cache import AlertCache
+from edge.gate import Gate, ReferencePhoto, Station
+from edge.outbox import Backoff, Outbox
+from edge.policy import Decision, Policy
+from edge.services import CentralService
+from proto.clients import central_pb2
+from tests.edge.test_gate import Capture, FakeMatcher
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def mrz(number="X4829A17"):
+    return generate_td3(issuing_state="USA", surname="HOLLAND", given_names="JAMES", document_number=number,
+                        nationality="USA", birth_date=dt.date(1961, 8, 4), sex="M", expiry_date=dt.date(2030, 1, 1))
+
+
+class RpcError(grpc.RpcError):
+    def __init__(self, code, details):
+        self._code, self._details = code, details
+
+    def code(self):
+        return self._code
+
+    def details(self):
+        return self._details
+
+    def __str__(self):
+        return f"{self._code.name}: {self._details}"
+
+
+class FakeClient:
+    """central's answers over the CentralClient.call interface, idempotent on crossing_id/referral_id."""
+
+    def __init__(self):
+        self.up = True
+        self.alerts: list[central_pb2.DocumentAlert] = []
+        self.crossings: dict[str, central_pb2.RecordCrossingRequest] = {}
+        self.referrals: dict[str, central_pb2.OpenReferralRequest] = {}
+        self.record_calls = 0
+
+    def call(self, method, request):
+        if not self.up:
+            raise RpcError(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses")
+        if method == "CheckDocument":
+            return central_pb2.CheckDocumentResponse(hits=[
+                central_pb2.DocumentHit(alert_id=a.alert_id, reason=a.reason, match="exact")
+                for a in self.alerts if a.document_number == request.document_number])
+        if method == "AlertDelta":
+            return central_pb2.AlertDeltaResponse(current_version=len(self.alerts),
+                                                  document_alerts=self.alerts[request.since_version:])
+        if method == "RecordCrossing":
+            self.record_calls += 1
+            if not request.document.number:
+                raise RpcError(grpc.StatusCode.INVALID_ARGUMENT, "document.number: is required")
+            already = request.crossing_id in self.crossings
+            self.crossings.setdefault(request.crossing_id, request)
+            return central_pb2.RecordCrossingResponse(crossing_id=request.crossing_id, already_recorded=already)
+        if method == "OpenReferral":
+            assert request.crossing_id in self.crossings, "a referral before its crossing"
+            self.referrals.setdefault(request.referral_id, request)
+            return central_pb2.Referral(referral_id=request.referral_id)
+        raise AssertionError(method)
+
+    def add_alert(self, number):
+        self.alerts.append(central_pb2.DocumentAlert(
+            alert_id=f"alert-{len(self.alerts) + 1}", document_number=number, document_type="P",
+            issuing_state="USA", reason=central_pb2.DocumentAlert.STOLEN, version=len(self.alerts) + 1))
+
+
+@pytest.fixture(scope="module")
+def photos(faces_dir):
+    return load_image(faces_dir / "obama" / "01.jpg"), encode_face(load_image(faces_dir / "obama" / "03.jpg"))
+
+
+@pytest.fixture
+def client():
+    return FakeClient()
+
+
+@pytest.fixture
+def local(tmp_path, client):
+    service = CentralService(client)
+    outbox = Outbox(tmp_path / "edge.sqlite", service.deliver, backoff=Backoff(first_s=0.01, most_s=0.05))
+    now = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
+    alerts = AlertCache(tmp_path / "edge.sqlite", service.alert_delta, clock=lambda: now)
+    yield service, outbox, alerts
+    outbox.close()
+    alerts.close()
+
+
+def gate(photos, local, policy=Policy()):
+    reference, live = photos
+    service, outbox, alerts = local
+    chip = ReferencePhoto(reference, [Check.passed("chip.read", "read")])
+    return Gate(station=Station(), photo_source=lambda m: chip, capture_face=lambda: Capture(live),
+                central=service, matcher=FakeMatcher(), policy=policy, today=lambda: TODAY,
+                outbox=outbox, alerts=alerts)
+
+
+def test_online_crossing_is_kept_then_recorded_before_the_gate_opens(photos, local, client):
+    outcome = gate(photos, local).process(mrz())
+    assert outcome.decision is Decision.OPEN and outcome.recorded and not outcome.offline, outcome.reasons
+    assert list(client.crossings) == [outcome.crossing_id]
+    _, outbox, _ = local
+    assert [(e.method, e.state) for e in outbox.entries()] == [("RecordCrossing", "delivered")]
+
+
+def test_referral_follows_its_crossing(photos, local, client):
+    client.add_alert("X4829A17")
+    outcome = gate(photos, local).process(mrz())
+    assert outcome.decision is Decision.REFER and outcome.referral_id == outcome.crossing_id
+    assert client.referrals[outcome.crossing_id].reasons == outcome.reasons
+
+
+def test_offline_with_a_clean_cached_list_refers_by_default(photos, local, client):
+    _, outbox, alerts = local
+    alerts.refresh()
+    client.up = False
+    the_gate = gate(photos, local)
+    outcome = the_gate.process(mrz())
+    assert outcome.decision is Decision.REFER and outcome.offline and not outcome.recorded
+    check = next(c for c in outcome.checks if c.name == "alerts.document")
+    assert check.ok and check.reason == "offline: cached alert list version 0, 0 minutes old"
+    assert outcome.reasons[0] == ("alerts.document: offline: cached alert list version 0, 0 minutes old "
+                                  "(central unreachable; offline answers do not open the gate)")
+    assert outcome.reasons[-1] == ("crossing not recorded yet: kept in the gate's outbox (2 record(s) waiting), "
+                                   "sent when central answers")
+    assert not the_gate.online and the_gate.backlog == 2
+
+
+def test_offline_may_open_when_the_policy_says_so(photos, local, client):
+    local[2].refresh()
+    client.up = False
+    outcome = gate(photos, local, Policy(offline_may_open=True)).process(mrz())
+    assert outcome.decision is Decision.OPEN and outcome.offline and outcome.reasons[-1].startswith(
+        "crossing not recorded yet")
+
+
+def test_offline_cache_still_catches_a_stolen_document(photos, local, client):
+    client.add_alert("X4829A17")
+    local[2].refresh()
+    client.up = False
+    outcome = gate(photos, local, Policy(offline_may_open=True)).process(mrz())
+    assert outcome.decision is Decision.REFER and outcome.offline
+    assert outcome.reasons[0] == "alerts.document: offline: cached alert list version 1, 0 minutes old: " \
+                                 "stolen (exact, alert alert-1)"
+
+
+def test_offline_without_a_loaded_cache_is_not_an_answer(photos, local, client):
+    client.up = False
+    outcome = gate(photos, local, Policy(offline_may_open=True)).process(mrz())
+    assert outcome.decision is Decision.REFER and not outcome.offline
+    assert ("alerts.document: could not be checked (central unavailable: UNAVAILABLE: failed to connect to all "
+            "addresses; the alert cache was never loaded from central)") in outcome.reasons
+
+
+def test_backlog_is_sent_in_order_once_central_is_back(photos, local, client):
+    _, outbox, alerts = local
+    alerts.refresh()
+    the_gate = gate(photos, local)
+    client.up = False
+    offline = [the_gate.process(mrz(f"X48{n}9A17")) for n in range(3)]
+    assert client.crossings == {} and the_gate.backlog == 6
+    client.up = True
+    outbox.start()
+    assert outbox.wait_until_delivered(timeout=30)
+    assert list(client.crossings) == [o.crossing_id for o in offline]
+    assert list(client.referrals) == [o.crossing_id for o in offline]
+    assert client.record_calls == 3 and the_gate.online and the_gate.backlog == 0
+    # Recorded as decided at the gate, offline reasons included, not as of the time of sending.
+    assert any("offline" in r for r in client.crossings[offline[0].crossing_id].reasons)
+
+
+def test_first_traveller_after_the_outage_waits_behind_the_backlog(photos, local, client):
+    _, outbox, alerts = local
+    alerts.refresh()
+    the_gate = gate(photos, local)
+    client.up = False
+    first = the_gate.process(mrz())
+    client.up = True
+    second = the_gate.process(mrz())  # central answers again: the outbox is woken to drain in order
+    assert second.decision is Decision.OPEN and not second.offline
+    outbox.start()
+    assert outbox.wait_until_delivered(timeout=30)
+    assert list(client.crossings) == [first.crossing_id, second.crossing_id]
+
+
+def test_a_record_central_refuses_is_parked_not_retried(photos, local, client):
+    service, outbox, _ = local
+    request = service.crossing_request  # a gate bug that loses the document number
+
+    def broken(outcome, mrz, station):
+        built = request(outcome, mrz, station)
+        built.document.number = ""
+        return built
+
+    service.crossing_request = broken
+    client.add_alert("X4829A17")
+    outcome = gate(photos, local).process(mrz())
+    assert not outcome.recorded and outcome.reasons[-1] == \
+        "crossing not recorded: central refused it, kept in the outbox for an officer"
+    assert [(e.method, e.error) for e in outbox.rejected()] == [
+        ("RecordCrossing", "INVALID_ARGUMENT: document.number: is required"),
+        ("OpenReferral", "RecordCrossing of this crossing was rejected: INVALID_ARGUMENT: document.number: "
+                         "is required")]
+    assert outbox.deliver() == 0 and client.record_calls == 1
+
+
+def test_outbox_failure_refers(photos, local, client):
+    _, outbox, _ = local
+    outbox.close()  # the disk is gone
+    outcome = gate(photos, local).process(mrz())
+    assert outcome.decision is Decision.REFER and not outcome.recorded
+    assert outcome.reasons[-1].startswith("crossing not recorded: the gate's outbox failed")
+    assert client.crossings == {}
