@@ -4,6 +4,9 @@ Devices are named the way an installer names them: the document reader by a
 pyserial URL (a device path, or a pty for the simulator), the camera by an
 OpenCV source (an index, a file, an RTSP/HTTP URL), the chip reader by its
 PC/SC name, the trusted CSCAs by files or folders (PEM/DER, master lists, CRLs).
+
+With a state folder the gate keeps `edge.sqlite` there: the outbox every record
+goes through and the cached alert list it checks against while central is down.
 """
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ from pathlib import Path
 from drivers.camera import Camera
 from drivers.docreader import DocumentReader
 from drivers.passiveauth import CscaStore
+from edge.alert_cache import AlertCache
 from edge.capture import capture_face
 from edge.chip import ChipPhotoSource
 from edge.gate import Gate, Station
+from edge.outbox import Backoff, Outbox
 from edge.policy import Policy
 from edge.services import CentralService, MatcherService
 from proto.clients import CentralClient, MatcherClient
@@ -32,6 +37,12 @@ class GateConfig:
     matcher_address: str
     capture_budget_s: float = 4.0
     policy: Policy = field(default_factory=Policy)
+    # Where edge.sqlite lives; None = no outbox and no alert cache (records are lost while central is down).
+    state_dir: Path | None = None
+    alert_refresh_s: float = 60.0
+    outbox_backoff: Backoff = Backoff()
+    # Prometheus metrics (outcomes, outbox backlog) on 127.0.0.1:metrics_port; None = not served.
+    metrics_port: int | None = None
 
 
 @dataclass
@@ -40,9 +51,15 @@ class RunningGate:
     reader: DocumentReader
     camera: Camera
     clients: tuple
+    outbox: Outbox | None = None
+    alerts: AlertCache | None = None
 
     def close(self) -> None:
         self.gate.close()
+        if self.outbox is not None:
+            self.outbox.close()
+        if self.alerts is not None:
+            self.alerts.close()
         self.reader.close()
         self.camera.close()
         for client in self.clients:
@@ -58,12 +75,28 @@ def start_gate(config: GateConfig) -> RunningGate:
     central = CentralClient(config.central_address,
                             metadata=(("x-limes-station", config.station.station_id),))
     matcher = MatcherClient(config.matcher_address)
+    central_service = CentralService(central)
+    outbox = alerts = None
+    if config.state_dir is not None:
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        database = config.state_dir / "edge.sqlite"
+        outbox = Outbox(database, central_service.deliver, backoff=config.outbox_backoff)
+        alerts = AlertCache(database, central_service.alert_delta)
     gate = Gate(
         station=config.station,
         photo_source=ChipPhotoSource(config.chip_reader, store),
         capture_face=lambda: capture_face(camera, budget_s=config.capture_budget_s),
-        central=CentralService(central),
+        central=central_service,
         matcher=MatcherService(matcher),
         policy=config.policy,
+        outbox=outbox,
+        alerts=alerts,
     )
-    return RunningGate(gate, reader, camera, (central, matcher))
+    if outbox is not None:
+        outbox.start()  # first of all, what a previous run left unsent
+        alerts.start(config.alert_refresh_s)
+    if config.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(config.metrics_port, addr="127.0.0.1")
+    return RunningGate(gate, reader, camera, (central, matcher), outbox, alerts)

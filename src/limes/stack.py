@@ -6,6 +6,7 @@ Port 0 picks free ports; --serve uses the fixed defaults so people can find them
 """
 from __future__ import annotations
 
+import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,3 +44,14 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
             matcher.registry.close()
     finally:
         central.stop(grace=1).wait()
+
+
+def restart_central(services: Services) -> Services:
+    """Central started again on the address and database it had, after a test stopped it.
+
+    The new server is the caller's to stop: local_services stops only the one it started.
+    """
+    from central.server import serve as serve_central
+
+    server, _ = serve_central(services.central_address, services.database_url)
+    return dataclasses.replace(services, central_server=server)

@@ -174,17 +174,19 @@ def test_same_answers_as_central(tmp_path):
     from central.server import serve
 
     server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}")
-    client = CentralClient(f"127.0.0.1:{port}", timeout=10, metadata=(("x-limes-user", "test-admin"),))
+    # Central's demo identities (registered on an SQLite database): an administrator issues, the gate asks.
+    admin = CentralClient(f"127.0.0.1:{port}", timeout=10, metadata=(("x-limes-user", "demo-admin"),))
+    client = CentralClient(f"127.0.0.1:{port}", timeout=10, metadata=(("x-limes-station", "DEMO-EGATE-01"),))
     try:
         for number, state, doc_type, window in [("L898902C3", "UTO", "P", {}), ("Z8B1S05", "DEU", "", {}),
                                                 ("AB12345", "", "I", {}), ("OLD0001", "UTO", "P",
                                                                           {"valid_to": "2020-01-01"})]:
-            client.call("AddDocumentAlert", central_pb2.AddDocumentAlertRequest(
+            admin.call("AddDocumentAlert", central_pb2.AddDocumentAlertRequest(
                 document_number=number, issuing_state=state, document_type=doc_type, reason=STOLEN,
                 handling_instruction="Seize it.", **window))
-        withdrawn = client.call("AddDocumentAlert", central_pb2.AddDocumentAlertRequest(
+        withdrawn = admin.call("AddDocumentAlert", central_pb2.AddDocumentAlertRequest(
             document_number="W1THDRAWN", reason=LOST))
-        client.call("WithdrawAlert", central_pb2.WithdrawAlertRequest(alert_id=withdrawn.alert_id, reason="found"))
+        admin.call("WithdrawAlert", central_pb2.WithdrawAlertRequest(alert_id=withdrawn.alert_id, reason="found"))
         alerts = AlertCache(tmp_path / "edge.sqlite",
                             lambda since, limit: client.call("AlertDelta", central_pb2.AlertDeltaRequest(
                                 since_version=since, limit=limit)), page=2)
@@ -204,5 +206,6 @@ def test_same_answers_as_central(tmp_path):
         assert matches == {"exact", "ocr_variant"}
         alerts.close()
     finally:
+        admin.close()
         client.close()
         server.stop(grace=0).wait()

@@ -226,3 +226,18 @@ def test_outbox_failure_refers(photos, local, client):
     assert outcome.decision is Decision.REFER and not outcome.recorded
     assert outcome.reasons[-1].startswith("crossing not recorded: the gate's outbox failed")
     assert client.crossings == {}
+
+
+def test_metrics_show_offline_outcomes_and_the_backlog(photos, local, client):
+    from prometheus_client import REGISTRY
+
+    def offline_refers():
+        return REGISTRY.get_sample_value("limes_edge_outcomes_total", {"decision": "refer", "offline": "true"}) or 0
+
+    local[2].refresh()
+    client.up = False
+    before = offline_refers()
+    the_gate = gate(photos, local)
+    the_gate.process(mrz())
+    assert offline_refers() == before + 1
+    assert REGISTRY.get_sample_value("limes_edge_outbox_backlog") == the_gate.backlog == 2
