@@ -85,7 +85,11 @@ def run(alerts: int, queries: int, concurrency: int, seed: int = 0, database_url
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="limes-central-bench-") as scratch:
         url = database_url or f"sqlite:///{Path(scratch) / 'central.sqlite'}"
-        server, port = serve("127.0.0.1:0", url, max_workers=max(8, concurrency))
+        from central.access import AccessPolicy, Kind, Role
+
+        # The bench station is a registered gate: the role check is part of what is measured.
+        server, port = serve("127.0.0.1:0", url, max_workers=max(8, concurrency),
+                             access=AccessPolicy(bootstrap={(Kind.STATION, "bench"): (Role.GATE,)}))
         database = Database(url)
         try:
             load_start = time.perf_counter()

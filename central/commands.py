@@ -1,4 +1,8 @@
-"""`limes central ...`: run the server, migrate the database, issue alerts.
+"""`limes central ...`: run the server, migrate the database, issue alerts, manage identities.
+
+The commands other than serve work on the database directly: whoever runs
+them holds the database's credentials and is trusted like an administrator.
+Each is audited as station "cli" and the operating-system user.
 
 Registration imports only argparse; the handlers import the rest.
 """
@@ -11,6 +15,7 @@ from limes.output import add_json_flag
 
 DOCUMENT_REASONS = ("LOST", "STOLEN", "REVOKED", "INVALIDATED")
 PERSON_REASONS = ("ENTRY_BAN", "ARREST", "MISSING_PERSON", "DISCREET_CHECK")
+ROLES = ("gate", "officer", "supervisor", "analyst", "administrator")
 
 
 def _database_flag(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +59,22 @@ def register(sub) -> None:
     _database_flag(audit)
     add_json_flag(audit)
     audit.set_defaults(func=_audit)
+
+    identity = commands.add_parser("identity", help="stations and users central knows, and their roles")
+    identity_commands = identity.add_subparsers(dest="identity_command", metavar="ACTION", required=True)
+    for action, text in (("grant", "give a station or user a role"), ("revoke", "take a role (or all) away")):
+        parser = identity_commands.add_parser(action, help=text)
+        parser.add_argument("kind", choices=("station", "user"))
+        parser.add_argument("name", help="the x-limes-station or x-limes-user it calls with")
+        parser.add_argument("role", nargs="?" if action == "revoke" else None, default=None,
+                            choices=ROLES, help="gate, officer, supervisor, analyst or administrator")
+        _database_flag(parser)
+        add_json_flag(parser)
+        parser.set_defaults(func=_identity)
+    listing = identity_commands.add_parser("list", help="every station and user with its roles")
+    _database_flag(listing)
+    add_json_flag(listing)
+    listing.set_defaults(func=_identity)
 
     add_alert = commands.add_parser("add-alert", help="issue a document or person alert")
     kinds = add_alert.add_subparsers(dest="alert_kind", metavar="KIND", required=True)
@@ -176,6 +197,49 @@ def _audit(args: argparse.Namespace) -> int:
     emit(entries, args.json, lambda rows: "\n".join(
         f"{r['at']}  {r['station'] or '-'}/{r['user'] or '-'}  {r['action']}  {r['subject']}  "
         f"[{r['purpose']}] -> {r['outcome']}" for r in rows) or "no audit entries")
+    return 0
+
+
+def _identity(args: argparse.Namespace) -> int:
+    from central import access, service
+    from central.db import Database
+    from central.errors import CentralError
+    from limes.output import emit
+
+    caller = _cli_caller("identity administration (limes central identity)")
+
+    def work(session) -> dict:
+        if args.identity_command == "list":
+            rows = access.principals(session)
+            service.audit(session, caller, "ManageIdentities", "principals", f"listed {len(rows)}",
+                          "identity administration")
+            return {"principals": [{"kind": r.kind, "name": r.name, "role": r.role} for r in rows]}
+        kind, role = access.parse_kind(args.kind), args.role and access.parse_role(args.role)
+        if args.identity_command == "grant":
+            changed = int(access.grant(session, kind, args.name, role))
+        else:
+            changed = access.revoke(session, kind, args.name, role or None)
+        outcome = f"{args.identity_command} {role.value if role else 'all roles'}: {changed} change(s)"
+        service.audit(session, caller, "ManageIdentities", f"{kind.value} {args.name}", outcome,
+                      "identity administration")
+        return {"kind": kind.value, "name": args.name, "action": args.identity_command,
+                "role": role.value if role else "", "changed": changed}
+
+    database = Database(_database_url(args))
+    database.migrate()
+    try:
+        result = database.run(work)
+    except CentralError as exc:
+        print(f"limes central identity: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    if "principals" in result:
+        emit(result, args.json, lambda r: "\n".join(
+            f"{p['kind']:8} {p['name']:24} {p['role']}" for p in r["principals"]) or "no identities")
+    else:
+        emit(result, args.json, lambda r: f"{r['kind']} {r['name']}: {r['action']} "
+                                          f"{r['role'] or 'all roles'} ({r['changed']} change(s))")
     return 0
 
 

@@ -277,3 +277,20 @@ class AuditEntry(Base):
     purpose: Mapped[str] = mapped_column(String(200), default="")
     # What came of it, e.g. "2 hits".
     outcome: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Principal(Base):
+    """A caller central knows and one role it holds (a caller with several roles has several rows).
+
+    kind "station": the x-limes-station a gate or desk sends; kind "user": the
+    x-limes-user of a person. Stand-in for mTLS identities (see docs/CENTRAL.md).
+    """
+
+    __tablename__ = "principals"
+    __table_args__ = (UniqueConstraint("kind", "name", "role", name="uq_principals_kind_name_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

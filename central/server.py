@@ -1,6 +1,7 @@
 """Start the central gRPC server: migrations to head, the Central service, health and reflection."""
 from __future__ import annotations
 
+import logging
 from concurrent import futures
 from pathlib import Path
 
@@ -8,27 +9,39 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from central.access import AccessPolicy, apply_bootstrap
 from central.db import Database, default_url
 from central.matching import FaceMatcher
 from central.risk import RiskRules
 from central.servicer import CentralServicer
 from proto.limes.v1 import central_pb2, central_pb2_grpc
 
+log = logging.getLogger(__name__)
 SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "limes.v1.Central"
 
 
 def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
-          max_workers: int = 8, metrics_port: int | None = None) -> tuple[grpc.Server, int]:
+          max_workers: int = 8, metrics_port: int | None = None,
+          access: AccessPolicy | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     The database (default: var/central.sqlite) is migrated to head first, so
     a new or old file is always usable. Stop with server.stop(grace).
     With metrics_port, Prometheus metrics are served on 127.0.0.1:metrics_port.
+    `access` (default: AccessPolicy.for_database(url): the demo identities and
+    open access on SQLite, nothing on PostgreSQL) says who may call what.
     """
-    database = Database(database_url or default_url())
+    url = database_url or default_url()
+    database = Database(url)
     database.migrate()
-    servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher)
+    policy = access if access is not None else AccessPolicy.for_database(url)
+    database.run(lambda session: apply_bootstrap(session, policy))
+    if policy.open_access:
+        log.warning("central OPEN ACCESS on %s: callers registered nowhere may read traveller histories, "
+                    "referrals and crossings as officers. For the embedded demo only; a PostgreSQL "
+                    "database or serve(access=AccessPolicy()) closes it.", url)
+    servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"))
     central_pb2_grpc.add_CentralServicer_to_server(servicer, server)
 

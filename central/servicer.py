@@ -15,7 +15,8 @@ from typing import Callable, TypeVar
 
 import grpc
 
-from central import convert, fields, metrics, models as m, service
+from central import access, convert, fields, metrics, models as m, service
+from central.access import AccessPolicy, PermissionDenied
 from central.db import Database
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from central.matching import FaceMatcher
@@ -38,6 +39,7 @@ _STATUS = {
     FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
     AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
     Unavailable: grpc.StatusCode.UNAVAILABLE,
+    PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
 }
 
 
@@ -50,8 +52,9 @@ def caller_of(context: grpc.ServicerContext) -> service.Caller:
 class CentralServicer(central_pb2_grpc.CentralServicer):
     def __init__(self, database: Database, risk_rules: RiskRules, face_matcher: FaceMatcher | None = None,
                  person_threshold: float = DEFAULT_THRESHOLD,
-                 clock: Callable[[], dt.datetime] = m.utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = m.utcnow, policy: AccessPolicy | None = None) -> None:
         self._db = database
+        self._policy = policy or AccessPolicy()
         self._rules = risk_rules
         self._matcher = face_matcher
         self._threshold = person_threshold
@@ -61,6 +64,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         started = time.perf_counter()
         code = grpc.StatusCode.UNKNOWN  # until known: the metrics are written in `finally`
         try:
+            self._authorise(method, caller_of(context))
             result = work()
             code = grpc.StatusCode.OK
             return result
@@ -74,6 +78,15 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             metrics.CALL_SECONDS.labels(method).observe(time.perf_counter() - started)
         context.abort(code, message)
         raise AssertionError("context.abort returned")
+
+    def _authorise(self, method: str, caller: service.Caller) -> None:
+        """PermissionDenied unless a role of the caller permits `method`; a refusal is audited."""
+        try:
+            self._db.run(lambda s: access.authorise(s, self._policy, caller.station, caller.user, method))
+        except PermissionDenied as exc:
+            self._db.run(lambda s: service.audit(s, caller, method, "", f"PERMISSION_DENIED: {exc}",
+                                                 "access control"))
+            raise
 
     def _today(self) -> dt.date:
         return self._clock().astimezone(dt.timezone.utc).date()

@@ -18,7 +18,28 @@ from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
 from proto.limes.v1 import common_pb2
 
+from central.access import AccessPolicy, Kind, Role
+
 GATE_METADATA = (("x-limes-station", "FRA-T1-G03"), ("x-limes-user", "gate"))
+# Calls made without metadata by the `stub` fixture come from this user, who holds every role:
+# most tests are about what a call does, not who may make it (tests/central/test_access.py is).
+TEST_USER = "tester"
+TEST_ACCESS = AccessPolicy(bootstrap={
+    (Kind.STATION, "FRA-T1-G03"): (Role.GATE,),
+    (Kind.USER, "officer-17"): (Role.OFFICER,),
+    (Kind.USER, "analyst-1"): (Role.ANALYST,),
+    (Kind.USER, "admin-1"): (Role.ADMINISTRATOR,),
+    (Kind.USER, TEST_USER): tuple(Role),
+})
+
+
+class _DefaultCaller(grpc.UnaryUnaryClientInterceptor):
+    """Adds x-limes-user: tester to calls that name no caller."""
+
+    def intercept_unary_unary(self, continuation, details, request):
+        if not details.metadata:
+            details = details._replace(metadata=(("x-limes-user", TEST_USER),))
+        return continuation(details, request)
 
 
 @pytest.fixture
@@ -38,7 +59,7 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def server(database_url: str):
-    server, port = serve("127.0.0.1:0", database_url)
+    server, port = serve("127.0.0.1:0", database_url, access=TEST_ACCESS)
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     yield channel
     channel.close()
@@ -47,7 +68,15 @@ def server(database_url: str):
 
 @pytest.fixture
 def stub(server) -> central_pb2_grpc.CentralStub:
-    return central_pb2_grpc.CentralStub(server)
+    return test_stub(server)
+
+
+def test_stub(channel: grpc.Channel) -> central_pb2_grpc.CentralStub:
+    """A stub whose calls without metadata come from TEST_USER."""
+    return central_pb2_grpc.CentralStub(grpc.intercept_channel(channel, _DefaultCaller()))
+
+
+test_stub.__test__ = False  # a helper, not a test
 
 
 def crossing_request(crossing_id: str | None = None, **overrides) -> pb.RecordCrossingRequest:

@@ -1,10 +1,13 @@
 """Every gRPC read of personal data leaves an audit row naming caller, action, subject and purpose."""
 from __future__ import annotations
 
+import grpc
+import pytest
 from sqlalchemy import create_engine, select
 
 from central import models as m
 from proto.limes.v1 import central_pb2 as pb
+from proto.limes.v1 import central_pb2_grpc
 
 from .conftest import GATE_METADATA, crossing_request
 
@@ -37,7 +40,11 @@ def test_reads_and_writes_are_audited_with_the_caller(stub, database_url):
     assert all(r.at is not None and r.purpose for r in rows)
 
 
-def test_an_anonymous_caller_is_audited_as_such(stub, database_url):
-    stub.CheckDocument(pb.CheckDocumentRequest(document_number="X1"))
+def test_an_anonymous_caller_is_refused_and_audited_as_such(server, database_url):
+    anonymous = central_pb2_grpc.CentralStub(server)  # no metadata at all
+    with pytest.raises(grpc.RpcError) as refused:
+        anonymous.CheckDocument(pb.CheckDocumentRequest(document_number="X1"))
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     [row] = audit_rows(database_url)
     assert (row.station, row.user_name, row.action) == ("", "", "CheckDocument")
+    assert row.outcome.startswith("PERMISSION_DENIED")

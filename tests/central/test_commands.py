@@ -15,6 +15,8 @@ from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
 
+from .conftest import GATE_METADATA, TEST_ACCESS
+
 
 def run_json(capsys, *argv: str) -> dict:
     assert main(list(argv)) == 0
@@ -42,13 +44,14 @@ def test_add_alerts_then_they_hit(capsys, database_url):
 
     from central.server import serve
 
-    server, port = serve("127.0.0.1:0", database_url)
+    server, port = serve("127.0.0.1:0", database_url, access=TEST_ACCESS)
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = central_pb2_grpc.CentralStub(channel)
-        [hit] = stub.CheckDocument(pb.CheckDocumentRequest(document_number="C01X00T47")).hits
+        [hit] = stub.CheckDocument(pb.CheckDocumentRequest(document_number="C01X00T47"),
+                                   metadata=GATE_METADATA).hits
         assert hit.alert_id == document["alert_id"]
         [person_hit] = stub.CheckPerson(pb.CheckPersonRequest(surname="MUELLER", given_names="HANS",
-                                                              birth_date="1980-03-04")).hits
+                                                              birth_date="1980-03-04"), metadata=GATE_METADATA).hits
         assert person_hit.alert_id == person["alert_id"]
     server.stop(None)
 

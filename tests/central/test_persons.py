@@ -8,7 +8,9 @@ from central.errors import Unavailable
 from central.matching import FaceCandidate, FaceQuery
 from central.server import serve
 from proto.limes.v1 import central_pb2 as pb
-from proto.limes.v1 import central_pb2_grpc, common_pb2
+from proto.limes.v1 import common_pb2
+
+from .conftest import TEST_ACCESS, test_stub
 
 
 def add(stub, surname: str, given_names: str, birth_date: str = "1980-03-04", nationality: str = "DEU",
@@ -127,10 +129,10 @@ def face_stub(database_url):
     matchers = []
 
     def start(matcher: FakeMatcher):
-        server, port = serve("127.0.0.1:0", database_url, face_matcher=matcher)
+        server, port = serve("127.0.0.1:0", database_url, face_matcher=matcher, access=TEST_ACCESS)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         matchers.append((server, channel))
-        return central_pb2_grpc.CentralStub(channel)
+        return test_stub(channel)
     yield start
     for server, channel in matchers:
         channel.close()

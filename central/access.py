@@ -1,0 +1,154 @@
+"""Who may call what: roles of stations and users, checked on every call.
+
+A caller is the pair (x-limes-station, x-limes-user) from gRPC metadata. Each
+may be registered in the `principals` table with one or more roles; a call is
+allowed when a role of the station or of the user permits it (a gate station
+records crossings whoever stands at it; an officer decides at any desk).
+
+Open access (the embedded demo default, see `AccessPolicy`) lets a caller who
+is registered nowhere read as an officer (history, queue, one crossing) and
+nothing else: enough for people trying the demo, never a write.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central import models as m
+from central.errors import CentralError, InvalidArgument
+
+log = logging.getLogger(__name__)
+
+
+class Role(enum.Enum):
+    GATE = "gate"
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    ANALYST = "analyst"
+    ADMINISTRATOR = "administrator"
+
+
+class Kind(enum.Enum):
+    STATION = "station"
+    USER = "user"
+
+
+# The read-only part of an officer's work, also what open access grants.
+OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing"})
+_OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral"}
+
+# Operation names are the RPC names; the CLI-only operations use the audit action names.
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.GATE: frozenset({"CheckDocument", "CheckPerson", "RecordCrossing", "OpenReferral", "AlertDelta",
+                          "ImportApi"}),
+    Role.OFFICER: _OFFICER,
+    # Supervisors do what officers do, see the audit log and the overstay list.
+    Role.SUPERVISOR: _OFFICER | {"ReadAuditLog", "ListOverstays", "ImportApi"},
+    # Analysts see numbers and pseudonyms, never a name.
+    Role.ANALYST: frozenset({"Statistics", "ExportPseudonymised"}),
+    Role.ADMINISTRATOR: frozenset({"AddDocumentAlert", "AddPersonAlert", "WithdrawAlert", "AlertDelta",
+                                   "ManageIdentities", "ReadAuditLog", "Purge", "ImportApi"}),
+}
+
+
+class PermissionDenied(CentralError):
+    """The caller is unknown or none of its roles permits the operation (gRPC PERMISSION_DENIED)."""
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """The identities to register at start and whether unknown callers may read as officers.
+
+    `bootstrap` maps (kind, name) to roles and is written to `principals` at
+    start (existing rows are kept). `open_access` is for the embedded demo only.
+    """
+
+    bootstrap: dict[tuple[Kind, str], tuple[Role, ...]] = field(default_factory=dict)
+    open_access: bool = False
+
+    @classmethod
+    def demo(cls) -> AccessPolicy:
+        """The embedded default: the demo gate and the demo administrator, unknown users read as officers."""
+        return cls(bootstrap={(Kind.STATION, "DEMO-EGATE-01"): (Role.GATE,),
+                              (Kind.USER, "demo-admin"): (Role.ADMINISTRATOR,)}, open_access=True)
+
+    @classmethod
+    def for_database(cls, url: str) -> AccessPolicy:
+        """The demo policy for an SQLite file (the embedded mode), a closed one for any other database."""
+        return cls.demo() if url.startswith("sqlite") else cls()
+
+
+def parse_role(text: str) -> Role:
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        raise InvalidArgument("role", f"{text!r} is not one of {', '.join(r.value for r in Role)}") from None
+
+
+def parse_kind(text: str) -> Kind:
+    try:
+        return Kind(text.strip().lower())
+    except ValueError:
+        raise InvalidArgument("kind", f"{text!r} is not station or user") from None
+
+
+def grant(session: Session, kind: Kind, name: str, role: Role) -> bool:
+    """Give a station or user a role; False when it had it already."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise InvalidArgument("name", "1 to 64 characters are required")
+    exists = session.scalar(select(m.Principal).where(
+        m.Principal.kind == kind.value, m.Principal.name == name, m.Principal.role == role.value))
+    if exists is not None:
+        return False
+    session.add(m.Principal(kind=kind.value, name=name, role=role.value, created_at=m.utcnow()))
+    session.flush()
+    return True
+
+
+def revoke(session: Session, kind: Kind, name: str, role: Role | None = None) -> int:
+    """Take one role (or all, with role None) from a station or user; the number of roles removed."""
+    query = select(m.Principal).where(m.Principal.kind == kind.value, m.Principal.name == name.strip())
+    if role is not None:
+        query = query.where(m.Principal.role == role.value)
+    rows = list(session.scalars(query))
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
+def principals(session: Session) -> list[m.Principal]:
+    return list(session.scalars(select(m.Principal).order_by(m.Principal.kind, m.Principal.name, m.Principal.role)))
+
+
+def apply_bootstrap(session: Session, policy: AccessPolicy) -> None:
+    for (kind, name), roles in policy.bootstrap.items():
+        for role in roles:
+            grant(session, kind, name, role)
+
+
+def roles_of(session: Session, station: str, user: str) -> set[Role]:
+    names = [(Kind.STATION.value, station), (Kind.USER.value, user)]
+    rows = session.execute(select(m.Principal.kind, m.Principal.name, m.Principal.role).where(
+        m.Principal.name.in_([n for _, n in names if n]))).all()
+    return {Role(role) for kind, name, role in rows if (kind, name) in names}
+
+
+def authorise(session: Session, policy: AccessPolicy, station: str, user: str, operation: str) -> set[Role]:
+    """The caller's roles when one of them (or open access) permits `operation`; else PermissionDenied."""
+    roles = roles_of(session, station, user)
+    if any(operation in PERMISSIONS[role] for role in roles):
+        return roles
+    who = f"station {station or '-'!r}, user {user or '-'!r}"
+    if roles:
+        raise PermissionDenied(f"{operation} is not permitted to {who} (roles: "
+                               f"{', '.join(sorted(r.value for r in roles))})")
+    if policy.open_access and user and operation in OFFICER_READS:
+        return set()
+    raise PermissionDenied(f"{operation}: {who} is not registered at central"
+                           + (" (open access lets unregistered users only read as officers)"
+                              if policy.open_access else ""))

@@ -1,0 +1,141 @@
+"""Roles checked on every call: allowed, refused (PERMISSION_DENIED, audited), open access, bootstrap."""
+from __future__ import annotations
+
+import json
+
+import grpc
+import pytest
+from sqlalchemy import create_engine, select
+
+from central import models as m
+from central.access import AccessPolicy, Kind, Role
+from central.server import serve
+from limes.cli import main
+from proto.limes.v1 import central_pb2 as pb
+from proto.limes.v1 import central_pb2_grpc
+
+from .conftest import GATE_METADATA, TEST_ACCESS, crossing_request
+
+OFFICER = (("x-limes-station", "FRA-T1-DESK1"), ("x-limes-user", "officer-17"))
+ANALYST = (("x-limes-user", "analyst-1"),)
+ADMIN = (("x-limes-user", "admin-1"),)
+
+
+def audit_rows(database_url: str) -> list[m.AuditEntry]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(select(m.AuditEntry).order_by(m.AuditEntry.id)).all())
+    finally:
+        engine.dispose()
+
+
+def denied(call, request, metadata) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as refused:
+        call(request, metadata=metadata)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    return refused.value
+
+
+def test_a_gate_records_but_may_not_decide_or_read_history(stub, database_url):
+    request = crossing_request()
+    stub.RecordCrossing(request, metadata=GATE_METADATA)
+    stub.CheckDocument(pb.CheckDocumentRequest(document_number="X1"), metadata=GATE_METADATA)
+    error = denied(stub.GetTravellerHistory, pb.GetTravellerHistoryRequest(document=request.document),
+                   GATE_METADATA)
+    assert "GetTravellerHistory is not permitted" in error.details() and "gate" in error.details()
+    denied(stub.AddDocumentAlert, pb.AddDocumentAlertRequest(document_number="X1", reason=pb.DocumentAlert.LOST),
+           GATE_METADATA)
+    last = audit_rows(database_url)[-1]
+    assert (last.station, last.action) == ("FRA-T1-G03", "AddDocumentAlert")
+    assert last.outcome.startswith("PERMISSION_DENIED")
+
+
+def test_an_officer_reads_history_but_records_no_crossing(stub):
+    request = crossing_request()
+    stub.RecordCrossing(request, metadata=GATE_METADATA)
+    history = stub.GetTravellerHistory(pb.GetTravellerHistoryRequest(document=request.document), metadata=OFFICER)
+    assert len(history.crossings) == 1
+    # The desk station is not a gate and the officer's role does not record crossings.
+    denied(stub.RecordCrossing, crossing_request(station_id="FRA-T1-DESK1"), OFFICER)
+
+
+def test_an_analyst_sees_no_personal_data_and_an_administrator_issues_alerts(stub):
+    request = crossing_request()
+    stub.RecordCrossing(request, metadata=GATE_METADATA)
+    denied(stub.GetTravellerHistory, pb.GetTravellerHistoryRequest(document=request.document), ANALYST)
+    denied(stub.CheckPerson, pb.CheckPersonRequest(surname="ROE"), ANALYST)
+    alert = stub.AddDocumentAlert(pb.AddDocumentAlertRequest(document_number="X1", reason=pb.DocumentAlert.LOST),
+                                  metadata=ADMIN)
+    assert alert.version == 1
+    denied(stub.GetTravellerHistory, pb.GetTravellerHistoryRequest(document=request.document), ADMIN)
+
+
+def test_an_unknown_user_is_refused_without_open_access(stub, database_url):
+    error = denied(stub.ListReferrals, pb.ListReferralsRequest(), (("x-limes-user", "mallory"),))
+    assert "not registered" in error.details()
+    [row] = audit_rows(database_url)
+    assert (row.user_name, row.action, row.purpose) == ("mallory", "ListReferrals", "access control")
+
+
+def test_open_access_lets_unknown_users_only_read(database_url):
+    server, port = serve("127.0.0.1:0", database_url,
+                         access=AccessPolicy(bootstrap=TEST_ACCESS.bootstrap, open_access=True))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = central_pb2_grpc.CentralStub(channel)
+            visitor = (("x-limes-user", "visitor"),)
+            assert not stub.ListReferrals(pb.ListReferralsRequest(), metadata=visitor).referrals
+            denied(stub.RecordCrossing, crossing_request(), visitor)
+            denied(stub.CheckDocument, pb.CheckDocumentRequest(document_number="X1"), visitor)
+            # Anonymous callers get nothing, even with open access.
+            denied(stub.ListReferrals, pb.ListReferralsRequest(), ())
+    finally:
+        server.stop(None)
+
+
+def test_the_embedded_default_registers_the_demo_gate_and_administrator(tmp_path):
+    url = f"sqlite:///{tmp_path / 'central.sqlite'}"
+    server, port = serve("127.0.0.1:0", url)  # the default policy for an SQLite file
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = central_pb2_grpc.CentralStub(channel)
+            stub.AddDocumentAlert(pb.AddDocumentAlertRequest(document_number="X1", reason=pb.DocumentAlert.LOST),
+                                  metadata=(("x-limes-user", "demo-admin"),))
+            stub.RecordCrossing(crossing_request(station_id="DEMO-EGATE-01"),
+                                metadata=(("x-limes-station", "DEMO-EGATE-01"),))
+            history = stub.GetTravellerHistory(pb.GetTravellerHistoryRequest(
+                document=crossing_request().document), metadata=(("x-limes-user", "test"),))
+            assert len(history.crossings) == 1
+    finally:
+        server.stop(None)
+
+
+def test_a_postgresql_url_gets_a_closed_policy():
+    assert AccessPolicy.for_database("postgresql+psycopg://u@h/db") == AccessPolicy()
+    assert AccessPolicy.for_database("sqlite:///var/central.sqlite").open_access
+
+
+def test_identity_commands_grant_revoke_and_are_audited(capsys, database_url):
+    assert main(["central", "identity", "grant", "user", "alice", "supervisor", "--database", database_url]) == 0
+    assert main(["central", "identity", "grant", "user", "alice", "supervisor", "--database", database_url,
+                 "--json"]) == 0
+    capsys.readouterr()
+    assert main(["central", "identity", "list", "--database", database_url, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["principals"]
+    assert {"kind": "user", "name": "alice", "role": "supervisor"} in listed
+    assert main(["central", "identity", "revoke", "user", "alice", "--database", database_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changed"] == 1
+    actions = [(r.action, r.outcome) for r in audit_rows(database_url)]
+    assert ("ManageIdentities", "grant supervisor: 1 change(s)") in actions
+    assert ("ManageIdentities", "grant supervisor: 0 change(s)") in actions
+    assert ("ManageIdentities", "revoke all roles: 1 change(s)") in actions
+
+
+def test_every_role_has_permissions_and_gates_cannot_administer():
+    from central.access import PERMISSIONS
+
+    assert set(PERMISSIONS) == set(Role)
+    assert "AddDocumentAlert" not in PERMISSIONS[Role.GATE]
+    assert not PERMISSIONS[Role.ANALYST] & {"GetTravellerHistory", "CheckPerson", "GetCrossing"}
+    assert Kind("station") is Kind.STATION
