@@ -227,8 +227,11 @@ class Gate:
         try:
             hits = self.central.check_document(mrz)
         except Exception as exc:  # any failure to ask is a check not done, never a crash
-            self._central_reached = False
-            if self.alerts is None:
+            # Only when central was not reached may the cached list stand in; an error it reports may not.
+            unreached = isinstance(exc, ConnectionError)
+            if unreached:
+                self._central_reached = False
+            if not unreached or self.alerts is None:
                 return Check.not_done("alerts.document", f"central unavailable: {exc}")
             try:
                 cached = self.alerts.check_document(mrz.document_number, mrz.document_type, mrz.issuing_state,

@@ -24,16 +24,28 @@ _OUTBOX_REQUESTS = {"RecordCrossing": central_pb2.RecordCrossingRequest,
 _REFUSED = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.FAILED_PRECONDITION,
             grpc.StatusCode.NOT_FOUND, grpc.StatusCode.OUT_OF_RANGE, grpc.StatusCode.UNIMPLEMENTED}
 
+# Central was not reached (or did not answer in time): the gate may fall back on its own copies.
+_UNREACHED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+
+
+class CentralUnreachable(ConnectionError):
+    """Central did not answer; unlike an error central reports, the gate's alert cache may stand in."""
+
 
 class CentralService:
     def __init__(self, client: CentralClient):
         self.client = client
 
     def check_document(self, mrz: Mrz) -> list[str]:
-        """One line per alert in force on the document; empty when none."""
-        reply = self.client.call("CheckDocument", central_pb2.CheckDocumentRequest(
-            document_number=mrz.document_number, document_type=mrz.document_type,
-            issuing_state=mrz.issuing_state))
+        """One line per alert in force on the document; empty when none. CentralUnreachable when not reached."""
+        try:
+            reply = self.client.call("CheckDocument", central_pb2.CheckDocumentRequest(
+                document_number=mrz.document_number, document_type=mrz.document_type,
+                issuing_state=mrz.issuing_state))
+        except grpc.RpcError as error:
+            if _code(error) in _UNREACHED:
+                raise CentralUnreachable(_describe(error)) from error
+            raise
         return [describe_hit(central_pb2.DocumentAlert.Reason.Name(hit.reason).lower(), hit.match, hit.alert_id,
                              hit.handling_instruction) for hit in reply.hits]
 
@@ -94,11 +106,19 @@ class CentralService:
         try:
             self.client.call(method, request)
         except grpc.RpcError as error:
-            code = error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
-            detail = f"{code.name}: {error.details() if callable(getattr(error, 'details', None)) else error}"
-            if code in _REFUSED:
-                raise Reject(detail) from error
-            raise Retry(detail) from error
+            if _code(error) in _REFUSED:
+                raise Reject(_describe(error)) from error
+            raise Retry(_describe(error)) from error
+
+
+def _code(error: grpc.RpcError) -> grpc.StatusCode:
+    # Errors raised by a call carry code() and details(); a bare RpcError does not.
+    return error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
+
+
+def _describe(error: grpc.RpcError) -> str:
+    details = error.details() if callable(getattr(error, "details", None)) else str(error)
+    return f"{_code(error).name}: {details}"
 
 
 class MatcherService:

@@ -38,7 +38,7 @@ class RpcError(grpc.RpcError):
         return self._details
 
     def __str__(self):
-        return f"{self._code.name}: {self._details}"
+        return f"<RpcError {self._code.name}: {self._details}>"
 
 
 class FakeClient:
@@ -46,6 +46,7 @@ class FakeClient:
 
     def __init__(self):
         self.up = True
+        self.refuse: RpcError | None = None
         self.alerts: list[central_pb2.DocumentAlert] = []
         self.crossings: dict[str, central_pb2.RecordCrossingRequest] = {}
         self.referrals: dict[str, central_pb2.OpenReferralRequest] = {}
@@ -54,6 +55,8 @@ class FakeClient:
     def call(self, method, request):
         if not self.up:
             raise RpcError(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses")
+        if self.refuse:
+            raise self.refuse
         if method == "CheckDocument":
             return central_pb2.CheckDocumentResponse(hits=[
                 central_pb2.DocumentHit(alert_id=a.alert_id, reason=a.reason, match="exact")
@@ -165,6 +168,18 @@ def test_offline_without_a_loaded_cache_is_not_an_answer(photos, local, client):
     assert outcome.decision is Decision.REFER and not outcome.offline
     assert ("alerts.document: could not be checked (central unavailable: UNAVAILABLE: failed to connect to all "
             "addresses; the alert cache was never loaded from central)") in outcome.reasons
+
+
+def test_an_error_central_reports_is_not_an_outage(photos, local, client):
+    local[2].refresh()
+    client.refuse = RpcError(grpc.StatusCode.PERMISSION_DENIED, "station not registered")
+    the_gate = gate(photos, local, Policy(offline_may_open=True))
+    outcome = the_gate.process(mrz())
+    assert outcome.decision is Decision.REFER and not outcome.offline
+    assert outcome.reasons[0] == ("alerts.document: could not be checked (central unavailable: <RpcError "
+                                  "PERMISSION_DENIED: station not registered>)")
+    # Refused for a reason central may fix: kept and retried, never dropped.
+    assert local[1].pending()[0].error == "PERMISSION_DENIED: station not registered"
 
 
 def test_backlog_is_sent_in_order_once_central_is_back(photos, local, client):
