@@ -32,6 +32,20 @@ def _database_url(args: argparse.Namespace) -> str:
 
 
 def register(sub) -> None:
+    stats = sub.add_parser("stats", help="crossing statistics for policy, small cells suppressed")
+    stats.add_argument("--by", default="", metavar="DIMS",
+                       help="comma-separated: nationality, sex, age_band, border_point, direction, "
+                            "document_type, decision (default: totals only)")
+    stats.add_argument("--period", default="month", choices=("day", "week", "month"))
+    stats.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
+    stats.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
+    formats = stats.add_mutually_exclusive_group()
+    formats.add_argument("--csv", action="store_true", help="print CSV")
+    add_json_flag(formats)
+    stats.add_argument("--plot", metavar="FILE.png", default=None, help="also draw a bar chart as PNG")
+    _database_flag(stats)
+    stats.set_defaults(func=_stats)
+
     central = sub.add_parser("central", help="the border management information system behind the gates")
     commands = central.add_subparsers(dest="central_command", metavar="COMMAND", required=True)
 
@@ -240,6 +254,35 @@ def _identity(args: argparse.Namespace) -> int:
     else:
         emit(result, args.json, lambda r: f"{r['kind']} {r['name']}: {r['action']} "
                                           f"{r['role'] or 'all roles'} ({r['changed']} change(s))")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from central import service, statistics
+    from central.db import Database
+    from central.errors import CentralError
+    from limes.output import emit
+
+    try:
+        by, period, start, end = statistics.parse_request(args.by.split(","), args.period, args.start, args.end)
+    except CentralError as exc:
+        print(f"limes stats: {exc}", file=sys.stderr)
+        return 2
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("statistics (limes stats)")
+    try:
+        table = database.run(lambda session: service.statistics(session, caller, by, period, start, end))
+    finally:
+        database.dispose()
+    if args.plot:
+        Path(args.plot).write_bytes(statistics.plot_png(table))
+    if args.csv:
+        sys.stdout.write(table.csv())
+    else:
+        emit(table.as_dict(), args.json, lambda _: table.text())
     return 0
 
 

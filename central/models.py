@@ -294,3 +294,42 @@ class Principal(Base):
     name: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CrossingAggregate(Base):
+    """Crossings counted per day and statistical cell, kept when purging removes the crossings.
+
+    Statistics add these counts to the crossings still stored; purging adds a
+    crossing's count here in the same transaction that deletes it.
+    """
+
+    __tablename__ = "crossing_aggregates"
+    __table_args__ = (UniqueConstraint("day", "nationality", "sex", "age_band", "border_point", "direction",
+                                       "document_type", "decision", name="uq_crossing_aggregates_cell"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    nationality: Mapped[str] = mapped_column(String(3))
+    sex: Mapped[str] = mapped_column(String(1))
+    age_band: Mapped[str] = mapped_column(String(8))
+    border_point: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    document_type: Mapped[str] = mapped_column(String(2))
+    decision: Mapped[str] = mapped_column(String(8))
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class PermittedStay(Base):
+    """A visa or residence permit: the holder of this document may stay until `valid_to`.
+
+    Entries covered by none are allowed the default stay (see central.overstay).
+    """
+
+    __tablename__ = "permitted_stays"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuing_state: Mapped[str] = mapped_column(String(3))
+    number_norm: Mapped[str] = mapped_column(String(40), index=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(64), default="")

@@ -528,3 +528,17 @@ def read_audit(session: Session, caller: Caller, limit: int, subject_contains: s
     audit(session, caller, "ReadAuditLog", f"audit entries with subject containing {subject_contains!r}",
           f"{len(entries)} entries", "audit review")
     return entries
+
+
+# ---------------------------------------------------------------- statistics
+
+def statistics(session: Session, caller: Caller, by: tuple[str, ...], period: str, start: dt.date,
+               end: dt.date):
+    """The suppressed statistics table (central.statistics.Table); the query is audited."""
+    from central.statistics import statistics as tabulate
+
+    table = tabulate(session, by, period, start, end)
+    hidden = sum(c.suppressed for c in table.cells)
+    audit(session, caller, "Statistics", f"crossings by {','.join(by) or '-'} per {period} {start}..{end}",
+          f"{len(table.cells)} cell(s), {hidden} suppressed", "statistics")
+    return table

@@ -241,3 +241,25 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                                            referrals=[convert.referral(r) for r in referrals])
             return self._db.run(transaction)
         return self._call("GetTravellerHistory", context, work)
+
+    # ------------------------------------------------------------ statistics and API
+
+    def Statistics(self, request: pb.StatisticsRequest, context) -> pb.StatisticsResponse:
+        def work() -> pb.StatisticsResponse:
+            from central import statistics
+
+            by, period, start, end = statistics.parse_request(
+                request.by, request.period or "month", getattr(request, "from"), request.to)
+            caller = caller_of(context)
+
+            def transaction(session) -> pb.StatisticsResponse:
+                table = service.statistics(session, caller, by, period, start, end)
+
+                def cell(c: statistics.Cell) -> pb.StatisticsCell:
+                    return pb.StatisticsCell(period=c.period, values=list(c.values), shown=c.shown,
+                                             count=0 if c.suppressed else c.count, suppressed=c.suppressed)
+                return pb.StatisticsResponse(by=list(by), period=period, cells=[cell(c) for c in table.cells],
+                                             period_totals=[cell(c) for c in table.period_totals],
+                                             total=table.total, threshold=table.threshold)
+            return self._db.run(transaction)
+        return self._call("Statistics", context, work)
