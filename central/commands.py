@@ -90,6 +90,25 @@ def register(sub) -> None:
     add_json_flag(listing)
     listing.set_defaults(func=_identity)
 
+    overstays = commands.add_parser("overstays", help="travellers still in the country after their permitted stay")
+    overstays.add_argument("--default-stay-days", type=int, default=90,
+                           help="stay allowed without a visa or permit on record (default %(default)s)")
+    overstays.add_argument("--today", default="", metavar="YYYY-MM-DD", help="measure open stays to this day")
+    overstays.add_argument("--include-exited", action="store_true", help="also those who left after the limit")
+    _database_flag(overstays)
+    add_json_flag(overstays)
+    overstays.set_defaults(func=_overstays)
+
+    add_stay = commands.add_parser("add-stay", help="record a visa or permit: its holder may stay until --to")
+    add_stay.add_argument("--state", required=True, help="issuing state of the travel document")
+    add_stay.add_argument("--number", required=True, help="travel document number")
+    add_stay.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
+    add_stay.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
+    add_stay.add_argument("--reference", default="", help="visa or permit number")
+    _database_flag(add_stay)
+    add_json_flag(add_stay)
+    add_stay.set_defaults(func=_add_stay)
+
     add_alert = commands.add_parser("add-alert", help="issue a document or person alert")
     kinds = add_alert.add_subparsers(dest="alert_kind", metavar="KIND", required=True)
 
@@ -283,6 +302,73 @@ def _stats(args: argparse.Namespace) -> int:
         sys.stdout.write(table.csv())
     else:
         emit(table.as_dict(), args.json, lambda _: table.text())
+    return 0
+
+
+def _overstays(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from central import overstay, service
+    from central.db import Database
+    from central.errors import CentralError
+    from limes.output import emit
+
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.timezone.utc).date()
+    except ValueError:
+        print("limes central overstays: --today: YYYY-MM-DD is required", file=sys.stderr)
+        return 2
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("overstay review (limes central overstays)")
+
+    def work(session) -> list[dict]:
+        found = overstay.overstays(session, today, args.default_stay_days, args.include_exited)
+        service.audit(session, caller, "ListOverstays", f"stays measured to {today}", f"{len(found)} overstay(s)",
+                      "overstay review")
+        return [s.as_dict() for s in found]
+    try:
+        rows = database.run(work)
+    except CentralError as exc:
+        print(f"limes central overstays: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    emit(rows, args.json, lambda rs: "\n".join(
+        f"{r['surname']}, {r['given_names']} ({r['nationality']}, {r['document']}) entered {r['entered_on']} at "
+        f"{r['border_point']}, allowed until {r['allowed_until']}, "
+        f"{'left ' + r['left_on'] if r['left_on'] else 'still in'}: {r['days_over']} day(s) over" for r in rs)
+        or "no overstays")
+    return 0
+
+
+def _add_stay(args: argparse.Namespace) -> int:
+    from central import fields, overstay, service
+    from central.db import Database
+    from central.errors import CentralError
+    from limes.output import emit
+
+    caller = _cli_caller("permitted stays (limes central add-stay)")
+
+    def work(session) -> dict:
+        stay = overstay.add_permitted_stay(session, args.state, args.number,
+                                           fields.required_date("from", args.start),
+                                           fields.required_date("to", args.end), args.reference)
+        service.audit(session, caller, "AddPermittedStay", f"document {stay.issuing_state} {stay.number_norm}",
+                      f"until {stay.valid_to}", "permitted stays")
+        return {"issuing_state": stay.issuing_state, "number": stay.number_norm,
+                "valid_from": stay.valid_from.isoformat(), "valid_to": stay.valid_to.isoformat(),
+                "reference": stay.reference}
+    database = Database(_database_url(args))
+    database.migrate()
+    try:
+        result = database.run(work)
+    except CentralError as exc:
+        print(f"limes central add-stay: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    emit(result, args.json, lambda r: f"{r['issuing_state']} {r['number']} may stay {r['valid_from']}..{r['valid_to']}")
     return 0
 
 

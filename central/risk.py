@@ -25,6 +25,7 @@ KINDS = {
     "document_expiring": ("within_days",),
     "previous_refusals": ("min_count", "lookback_days"),
     "crossing_frequency": ("min_crossings", "window_days"),
+    "previous_overstay": ("lookback_days", "default_stay_days"),
 }
 
 
@@ -119,4 +120,11 @@ class RiskRules:
                 .where(m.Crossing.traveller_id == traveller_id, m.Crossing.occurred_at >= since,
                        m.Crossing.occurred_at <= occurred_at))
             return (earlier or 0) >= p["min_crossings"] > 0
+        if rule.kind == "previous_overstay":
+            from central.overstay import stays
+
+            since = (occurred_at - dt.timedelta(days=p["lookback_days"])).date()
+            earlier = stays(session, occurred_at.date(), max(1, p["default_stay_days"]), traveller_id=traveller_id,
+                            before=occurred_at)
+            return any(s.days_over > 0 and (s.left_on or occurred_at.date()) >= since for s in earlier)
         raise AssertionError(f"unvalidated rule kind {rule.kind}")

@@ -14,7 +14,7 @@ from .conftest import crossing_request
 def test_the_shipped_rules_load():
     rules = RiskRules.load()
     assert rules.version and {r.kind for r in rules.rules} == {"document_expiring", "previous_refusals",
-                                                                "crossing_frequency"}
+                                                                "crossing_frequency", "previous_overstay"}
     assert DEFAULT_RULES.name == "risk_rules.toml"
 
 
