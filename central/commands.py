@@ -109,6 +109,30 @@ def register(sub) -> None:
     add_json_flag(add_stay)
     add_stay.set_defaults(func=_add_stay)
 
+    purge = commands.add_parser("purge", help="delete personal and biometric data past retention; keep statistics")
+    purge.add_argument("--personal-days", type=int, default=1095,
+                       help="crossings, referrals, travellers and documents older than this go (default %(default)s)")
+    purge.add_argument("--evidence-days", type=int, default=30,
+                       help="face scores and check results older than this are cleared (default %(default)s)")
+    purge.add_argument("--today", default="", metavar="YYYY-MM-DD", help="count the periods back from this day")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    _database_flag(purge)
+    add_json_flag(purge)
+    purge.set_defaults(func=_purge)
+
+    export = commands.add_parser("export", help="crossings for analysts, travellers replaced by keyed pseudonyms")
+    export.add_argument("--pseudonymise", action="store_true", required=True,
+                        help="required: only pseudonymised exports are offered")
+    export.add_argument("--key-file", default=None, metavar="FILE",
+                        help="the secret HMAC key, >= 16 bytes (default: $LIMES_PSEUDONYM_KEY)")
+    export.add_argument("--from", dest="start", default="", metavar="YYYY-MM-DD")
+    export.add_argument("--to", dest="end", default="", metavar="YYYY-MM-DD")
+    export_format = export.add_mutually_exclusive_group()
+    export_format.add_argument("--csv", action="store_true", help="print CSV (the default is JSON lines)")
+    add_json_flag(export_format)
+    _database_flag(export)
+    export.set_defaults(func=_export)
+
     add_alert = commands.add_parser("add-alert", help="issue a document or person alert")
     kinds = add_alert.add_subparsers(dest="alert_kind", metavar="KIND", required=True)
 
@@ -369,6 +393,76 @@ def _add_stay(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     emit(result, args.json, lambda r: f"{r['issuing_state']} {r['number']} may stay {r['valid_from']}..{r['valid_to']}")
+    return 0
+
+
+def _today(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text) if text else dt.datetime.now(dt.timezone.utc).date()
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from central import retention, service
+    from central.db import Database
+    from central.errors import CentralError
+    from limes.output import emit
+
+    try:
+        policy = retention.RetentionPolicy(args.personal_days, args.evidence_days)
+        today = _today(args.today)
+    except (CentralError, ValueError) as exc:
+        print(f"limes central purge: {exc}", file=sys.stderr)
+        return 2
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("retention (limes central purge)")
+    try:
+        report = database.run(lambda session: service.purge(session, caller, today, policy, args.dry_run))
+    finally:
+        database.dispose()
+    emit(report.as_dict(), args.json, lambda _: ("dry run, would have: " if report.dry_run else "") + report.summary())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import csv
+    import json
+    import os
+    from pathlib import Path
+
+    from central import pseudonym, service
+    from central.db import Database
+    from central.errors import CentralError
+
+    try:
+        if args.key_file:
+            key = Path(args.key_file).read_bytes()
+        else:
+            key = os.environ.get("LIMES_PSEUDONYM_KEY", "").encode()
+        pseudonym.check_key(key)
+        start = _today(args.start) if args.start else None
+        end = _today(args.end) if args.end else None
+    except (CentralError, OSError, ValueError) as exc:
+        print(f"limes central export: {exc}", file=sys.stderr)
+        return 2
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("pseudonymised export (limes central export)")
+    try:
+        rows = database.run(lambda session: service.export_pseudonymised(session, caller, key, start, end))
+    finally:
+        database.dispose()
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(pseudonym.ExportRow.FIELDS)
+        writer.writerows([getattr(r, f) for f in pseudonym.ExportRow.FIELDS] for r in rows)
+    elif args.json:
+        json.dump([r.as_dict() for r in rows], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for row in rows:
+            print(json.dumps(row.as_dict()))
     return 0
 
 

@@ -542,3 +542,25 @@ def statistics(session: Session, caller: Caller, by: tuple[str, ...], period: st
     audit(session, caller, "Statistics", f"crossings by {','.join(by) or '-'} per {period} {start}..{end}",
           f"{len(table.cells)} cell(s), {hidden} suppressed", "statistics")
     return table
+
+
+# ---------------------------------------------------------------- retention and export
+
+def purge(session: Session, caller: Caller, today: dt.date, policy, dry_run: bool = False):
+    """Purge by the retention policy (central.retention); audited, dry runs included."""
+    from central.retention import purge as run_purge
+
+    report = run_purge(session, today, policy, dry_run)
+    audit(session, caller, "Purge", f"personal data before {report.personal_before}, evidence before "
+          f"{report.evidence_before}", ("dry run: " if dry_run else "") + report.summary(), "retention")
+    return report
+
+
+def export_pseudonymised(session: Session, caller: Caller, key: bytes, start: dt.date | None,
+                         end: dt.date | None) -> list:
+    from central.pseudonym import export
+
+    rows = list(export(session, key, start, end))
+    audit(session, caller, "ExportPseudonymised", f"crossings {start or '-'}..{end or '-'}",
+          f"{len(rows)} row(s)", "statistics: pseudonymised export")
+    return rows

@@ -73,21 +73,26 @@ def crossing_facts(session: Session, start: dt.date, end: dt.date) -> Iterable[F
     """Facts of the stored crossings whose UTC day is within start..end, then of the aggregates."""
     since = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    yield from facts_where(session, m.Crossing.occurred_at >= since, m.Crossing.occurred_at < until)
+    for a in session.scalars(select(m.CrossingAggregate).where(
+            m.CrossingAggregate.day >= start, m.CrossingAggregate.day <= end)):
+        yield Fact(a.day, a.nationality, a.sex, a.age_band, a.border_point, a.direction, a.document_type,
+                   a.decision, a.count)
+
+
+def facts_where(session: Session, *conditions) -> Iterable[Fact]:
+    """One Fact per stored crossing meeting the conditions."""
     rows = session.execute(
         select(m.Crossing.occurred_at, m.Crossing.direction, m.Crossing.decision, m.Traveller.nationality,
                m.Traveller.sex, m.Traveller.birth_date, m.BorderPoint.code, m.TravelDocument.doc_type)
         .join(m.Traveller, m.Crossing.traveller_id == m.Traveller.id)
         .join(m.TravelDocument, m.Crossing.document_id == m.TravelDocument.id)
         .join(m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
-        .where(m.Crossing.occurred_at >= since, m.Crossing.occurred_at < until))
+        .where(*conditions))
     for occurred_at, direction, decision, nationality, sex, birth_date, point, doc_type in rows:
         day = _utc(occurred_at).date()
         yield Fact(day, nationality or "", sex or "", age_band(birth_date, day), point, direction.value,
                    doc_type or "", decision.value)
-    for a in session.scalars(select(m.CrossingAggregate).where(
-            m.CrossingAggregate.day >= start, m.CrossingAggregate.day <= end)):
-        yield Fact(a.day, a.nationality, a.sex, a.age_band, a.border_point, a.direction, a.document_type,
-                   a.decision, a.count)
 
 
 def _utc(instant: dt.datetime) -> dt.datetime:

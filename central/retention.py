@@ -1,0 +1,127 @@
+"""Retention: personal and biometric data deleted after configurable periods, statistics kept.
+
+Two periods, counted back from today in whole UTC days:
+- `evidence_days`: after it a crossing loses its face score and its check
+  results (the evidence of the automated decision);
+- `personal_days`: after it the crossing goes altogether, with its referrals
+  and decisions, and so do travellers and documents no crossing refers to any
+  more, and permitted stays that ended before it.
+Before a crossing is deleted its count is added to the daily aggregates
+(central.statistics reads both), in the same transaction: statistics never
+lose a crossing, and a failed purge deletes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from central import models as m
+from central.errors import InvalidArgument
+from central.statistics import Fact, facts_where
+
+DEFAULT_PERSONAL_DAYS = 1095  # three years, as the EU Entry/Exit System keeps crossings
+DEFAULT_EVIDENCE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    personal_days: int = DEFAULT_PERSONAL_DAYS
+    evidence_days: int = DEFAULT_EVIDENCE_DAYS
+
+    def __post_init__(self) -> None:
+        if self.evidence_days < 0:
+            raise InvalidArgument("evidence_days", "must be >= 0")
+        if self.personal_days < self.evidence_days:
+            raise InvalidArgument("personal_days", "must be at least evidence_days")
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    dry_run: bool
+    personal_before: str
+    evidence_before: str
+    crossings_deleted: int
+    referrals_deleted: int
+    decisions_deleted: int
+    documents_deleted: int
+    travellers_deleted: int
+    permitted_stays_deleted: int
+    evidence_cleared: int
+    aggregated: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (f"{self.crossings_deleted} crossing(s), {self.referrals_deleted} referral(s), "
+                f"{self.travellers_deleted} traveller(s), {self.documents_deleted} document(s), "
+                f"{self.permitted_stays_deleted} permitted stay(s) deleted; evidence cleared from "
+                f"{self.evidence_cleared} crossing(s)")
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+
+
+def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bool = False) -> PurgeReport:
+    """Delete what the policy says is due; with dry_run only count it (the caller rolls back or not, as it likes)."""
+    personal_day = today - dt.timedelta(days=policy.personal_days)
+    evidence_day = today - dt.timedelta(days=policy.evidence_days)
+    old = m.Crossing.occurred_at < _midnight(personal_day)
+    crossing_ids = list(session.scalars(select(m.Crossing.id).where(old)))
+    referral_ids = list(session.scalars(select(m.Referral.id).where(m.Referral.crossing_id.in_(crossing_ids))))
+    decision_ids = list(session.scalars(select(m.OfficerDecision.id).where(
+        m.OfficerDecision.referral_id.in_(referral_ids))))
+    evidence = [c for c in session.scalars(select(m.Crossing).where(
+        m.Crossing.occurred_at < _midnight(evidence_day), ~old)) if c.face_score is not None or c.checks]
+    stays = list(session.scalars(select(m.PermittedStay.id).where(m.PermittedStay.valid_to < personal_day)))
+    facts = list(facts_where(session, old))
+    if not dry_run:
+        _aggregate(session, facts)
+        for crossing in evidence:
+            crossing.face_score, crossing.checks = None, []
+        session.execute(delete(m.OfficerDecision).where(m.OfficerDecision.id.in_(decision_ids)))
+        session.execute(delete(m.Referral).where(m.Referral.id.in_(referral_ids)))
+        session.execute(delete(m.Crossing).where(m.Crossing.id.in_(crossing_ids)))
+        session.execute(delete(m.PermittedStay).where(m.PermittedStay.id.in_(stays)))
+    documents, travellers = _orphans(session, crossing_ids if dry_run else [])
+    if not dry_run:
+        session.execute(delete(m.TravelDocument).where(m.TravelDocument.id.in_(documents)))
+        session.execute(delete(m.Traveller).where(m.Traveller.id.in_(travellers)))
+    return PurgeReport(dry_run, personal_day.isoformat(), evidence_day.isoformat(), len(crossing_ids),
+                       len(referral_ids), len(decision_ids), len(documents), len(travellers), len(stays),
+                       len(evidence), len(facts))
+
+
+def _orphans(session: Session, leaving: list[int]) -> tuple[list[int], list[int]]:
+    """Documents and travellers no crossing refers to once the crossings `leaving` are gone."""
+    remaining = select(m.Crossing.id).where(m.Crossing.id.not_in(leaving)) if leaving else select(m.Crossing.id)
+    used_documents = select(m.Crossing.document_id).where(m.Crossing.id.in_(remaining))
+    used_travellers = select(m.Crossing.traveller_id).where(m.Crossing.id.in_(remaining))
+    documents = list(session.scalars(select(m.TravelDocument.id).where(m.TravelDocument.id.not_in(used_documents))))
+    travellers = list(session.scalars(select(m.Traveller.id).where(
+        m.Traveller.id.not_in(used_travellers),
+        # a traveller keeps any document still used (a renewed passport's holder crossing again)
+        m.Traveller.id.not_in(select(m.TravelDocument.traveller_id).where(
+            m.TravelDocument.id.not_in(documents))))))
+    return documents, travellers
+
+
+def _aggregate(session: Session, facts: list[Fact]) -> None:
+    cells: Counter[tuple] = Counter()
+    for f in facts:
+        cells[(f.day, f.nationality, f.sex, f.age_band, f.border_point, f.direction, f.document_type,
+               f.decision)] += f.count
+    columns = ("day", "nationality", "sex", "age_band", "border_point", "direction", "document_type", "decision")
+    for key, count in cells.items():
+        values = dict(zip(columns, key))
+        row = session.scalar(select(m.CrossingAggregate).filter_by(**values))
+        if row is None:
+            session.add(m.CrossingAggregate(**values, count=count))
+        else:
+            row.count += count
+    session.flush()
