@@ -43,8 +43,7 @@ _OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "O
 
 # Operation names are the RPC names; the CLI-only operations use the audit action names.
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.GATE: frozenset({"CheckDocument", "CheckPerson", "RecordCrossing", "OpenReferral", "AlertDelta",
-                          "ImportApi"}),
+    Role.GATE: frozenset({"CheckDocument", "CheckPerson", "RecordCrossing", "OpenReferral", "AlertDelta"}),
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, see the audit log and the overstay list.
     Role.SUPERVISOR: _OFFICER | {"ReadAuditLog", "ListOverstays", "ImportApi"},

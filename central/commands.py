@@ -133,6 +133,15 @@ def register(sub) -> None:
     _database_flag(export)
     export.set_defaults(func=_export)
 
+    import_api = commands.add_parser("import-api", help="pre-screen a flight manifest (API) against alerts and risk rules")
+    import_api.add_argument("manifest", metavar="FILE", help="a .csv (column mrz, optional reference, flight) or .json")
+    import_api.add_argument("--flight", default="", help="flight number, when the file does not name it")
+    import_api.add_argument("--border-point", default="", help="border point of arrival")
+    import_api.add_argument("--risk-rules", metavar="TOML", default=None, help="risk rule file (default: built-in)")
+    _database_flag(import_api)
+    add_json_flag(import_api)
+    import_api.set_defaults(func=_import_api)
+
     add_alert = commands.add_parser("add-alert", help="issue a document or person alert")
     kinds = add_alert.add_subparsers(dest="alert_kind", metavar="KIND", required=True)
 
@@ -463,6 +472,50 @@ def _export(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             print(json.dumps(row.as_dict()))
+    return 0
+
+
+def _import_api(args: argparse.Namespace) -> int:
+    import datetime as dt
+    from pathlib import Path
+
+    from central import api
+    from central.db import Database
+    from central.errors import CentralError
+    from central.risk import RiskConfigError, RiskRules
+    from limes.output import emit
+
+    try:
+        manifest = api.read_manifest(Path(args.manifest), args.flight, args.border_point)
+        rules = RiskRules.load(Path(args.risk_rules) if args.risk_rules else None)
+    except (CentralError, RiskConfigError, OSError) as exc:
+        print(f"limes central import-api: {exc}", file=sys.stderr)
+        return 2
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("")
+    try:
+        reports = database.run(lambda session: [r.as_dict() for r in api.prescreen(
+            session, caller, manifest, rules, dt.datetime.now(dt.timezone.utc))])
+    except CentralError as exc:
+        print(f"limes central import-api: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    result = {"flight": manifest.flight, "passengers": len(reports),
+              "hits": sum(r["status"] == "HIT" for r in reports), "reports": reports}
+
+    def render(r: dict) -> str:
+        lines = [f"flight {r['flight']}: {r['passengers']} passenger(s), {r['hits']} hit(s)"]
+        for p in r["reports"]:
+            who = p["error"] if p["status"] == "INVALID" else (
+                f"{p['surname']}, {p['given_names']} {p['issuing_state']} {p['document_number']}")
+            found = [f"document {h['reason']} ({h['match']})" for h in p["document_hits"]]
+            found += [f"person {h['reason']} ({h['explanation']})" for h in p["person_hits"]]
+            found += p["risk_rules_fired"]
+            lines.append(f"{p['index']:4} {p['status']:8} {who}" + (f": {'; '.join(found)}" if found else ""))
+        return "\n".join(lines)
+    emit(result, args.json, render)
     return 0
 
 

@@ -49,6 +49,21 @@ def caller_of(context: grpc.ServicerContext) -> service.Caller:
                           purpose=str(metadata.get(PURPOSE_METADATA, "")))
 
 
+def document_hit(h: service.DocumentHit) -> pb.DocumentHit:
+    return pb.DocumentHit(alert_id=h.alert.alert_id, reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
+                          match=h.match, handling_instruction=h.alert.handling_instruction,
+                          issuing_agency=h.alert.issuing_agency, document_number=h.alert.number)
+
+
+def person_hit(h: service.PersonHit) -> pb.PersonHit:
+    return pb.PersonHit(alert_id=h.alert.alert_id, score=h.match.score,
+                        reason=pb.PersonAlert.Reason.Value(h.alert.reason.name),
+                        handling_instruction=h.alert.handling_instruction, issuing_agency=h.alert.issuing_agency,
+                        surname=h.alert.surname, given_names=h.alert.given_names,
+                        birth_date=fields.format_date(h.alert.birth_date), nationality=h.alert.nationality,
+                        explanation=h.match.explanation)
+
+
 class CentralServicer(central_pb2_grpc.CentralServicer):
     def __init__(self, database: Database, risk_rules: RiskRules, face_matcher: FaceMatcher | None = None,
                  person_threshold: float = DEFAULT_THRESHOLD,
@@ -101,10 +116,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             def transaction(session) -> pb.CheckDocumentResponse:
                 hits = service.check_document(session, caller, number, request.document_type,
                                               request.issuing_state, self._today())
-                return pb.CheckDocumentResponse(hits=[pb.DocumentHit(
-                    alert_id=h.alert.alert_id, reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
-                    match=h.match, handling_instruction=h.alert.handling_instruction,
-                    issuing_agency=h.alert.issuing_agency, document_number=h.alert.number) for h in hits])
+                return pb.CheckDocumentResponse(hits=[document_hit(h) for h in hits])
             response = self._db.run(transaction)
             for hit in response.hits:
                 metrics.ALERT_HITS.labels("document", hit.match).inc()
@@ -118,13 +130,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             def transaction(session) -> pb.CheckPersonResponse:
                 hits = service.check_person(session, caller, identity, self._today(), self._threshold,
                                             face, self._matcher)
-                return pb.CheckPersonResponse(threshold=self._threshold, hits=[pb.PersonHit(
-                    alert_id=h.alert.alert_id, score=h.match.score,
-                    reason=pb.PersonAlert.Reason.Value(h.alert.reason.name),
-                    handling_instruction=h.alert.handling_instruction, issuing_agency=h.alert.issuing_agency,
-                    surname=h.alert.surname, given_names=h.alert.given_names,
-                    birth_date=fields.format_date(h.alert.birth_date), nationality=h.alert.nationality,
-                    explanation=h.match.explanation) for h in hits])
+                return pb.CheckPersonResponse(threshold=self._threshold, hits=[person_hit(h) for h in hits])
             response = self._db.run(transaction)
             for hit in response.hits:
                 metrics.ALERT_HITS.labels("person", "face" if hit.explanation.startswith("face") else "names").inc()
@@ -263,3 +269,26 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                                              total=table.total, threshold=table.threshold)
             return self._db.run(transaction)
         return self._call("Statistics", context, work)
+
+    def ImportApi(self, request: pb.ImportApiRequest, context) -> pb.ImportApiResponse:
+        def work() -> pb.ImportApiResponse:
+            from central import api
+
+            manifest = api.Manifest(fields.required("flight", request.flight, 16),
+                                    fields.bounded("border_point", request.border_point, 32),
+                                    [api.Passenger(p.mrz, p.reference) for p in request.passengers])
+            caller = caller_of(context)
+
+            def transaction(session) -> pb.ImportApiResponse:
+                reports = api.prescreen(session, caller, manifest, self._rules, self._clock(), self._threshold,
+                                        self._matcher)
+                return pb.ImportApiResponse(flight=manifest.flight, hits=sum(r.status == "HIT" for r in reports),
+                                            reports=[pb.ApiPassengerReport(
+                    index=r.index, reference=r.reference, status=r.status, error=r.error, surname=r.surname,
+                    given_names=r.given_names, document_number=r.document_number, issuing_state=r.issuing_state,
+                    nationality=r.nationality, birth_date=fields.format_date(r.birth_date),
+                    document_hits=[document_hit(h) for h in r.document_hits],
+                    person_hits=[person_hit(h) for h in r.person_hits], risk_score=r.risk_score,
+                    risk_rules_fired=list(r.risk_rules_fired)) for r in reports])
+            return self._db.run(transaction)
+        return self._call("ImportApi", context, work)
