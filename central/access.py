@@ -41,16 +41,17 @@ class Kind(enum.Enum):
 OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing"})
 _OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral"}
 
-# Operation names are the RPC names; the CLI-only operations use the audit action names.
+# RPC names. The `limes central` commands (audit, purge, export) work on the database
+# directly and are for whoever holds its credentials (see docs/CENTRAL.md).
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.GATE: frozenset({"CheckDocument", "CheckPerson", "RecordCrossing", "OpenReferral", "AlertDelta"}),
     Role.OFFICER: _OFFICER,
-    # Supervisors do what officers do, see the audit log and the overstay list.
-    Role.SUPERVISOR: _OFFICER | {"ReadAuditLog", "ListOverstays", "ImportApi"},
-    # Analysts see numbers and pseudonyms, never a name.
-    Role.ANALYST: frozenset({"Statistics", "ExportPseudonymised"}),
+    # Supervisors do what officers do, and see overstays and flight manifests.
+    Role.SUPERVISOR: _OFFICER | {"ListOverstays", "ImportApi"},
+    # Analysts see numbers, never a name.
+    Role.ANALYST: frozenset({"Statistics"}),
     Role.ADMINISTRATOR: frozenset({"AddDocumentAlert", "AddPersonAlert", "WithdrawAlert", "AlertDelta",
-                                   "ManageIdentities", "ReadAuditLog", "Purge", "ImportApi"}),
+                                   "GrantRole", "RevokeRole", "ListPrincipals", "ImportApi"}),
 }
 
 

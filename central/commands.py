@@ -341,7 +341,7 @@ def _stats(args: argparse.Namespace) -> int:
 def _overstays(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from central import overstay, service
+    from central import service
     from central.db import Database
     from central.errors import CentralError
     from limes.output import emit
@@ -355,13 +355,9 @@ def _overstays(args: argparse.Namespace) -> int:
     database.migrate()
     caller = _cli_caller("overstay review (limes central overstays)")
 
-    def work(session) -> list[dict]:
-        found = overstay.overstays(session, today, args.default_stay_days, args.include_exited)
-        service.audit(session, caller, "ListOverstays", f"stays measured to {today}", f"{len(found)} overstay(s)",
-                      "overstay review")
-        return [s.as_dict() for s in found]
     try:
-        rows = database.run(work)
+        rows = database.run(lambda session: [s.as_dict() for s in service.list_overstays(
+            session, caller, today, args.default_stay_days, args.include_exited)])
     except CentralError as exc:
         print(f"limes central overstays: {exc}", file=sys.stderr)
         return 2

@@ -564,3 +564,13 @@ def export_pseudonymised(session: Session, caller: Caller, key: bytes, start: dt
     audit(session, caller, "ExportPseudonymised", f"crossings {start or '-'}..{end or '-'}",
           f"{len(rows)} row(s)", "statistics: pseudonymised export")
     return rows
+
+
+def list_overstays(session: Session, caller: Caller, today: dt.date, default_days: int, include_exited: bool):
+    """Overstays (central.overstay.Stay) measured to today; audited."""
+    from central.overstay import overstays
+
+    found = overstays(session, today, default_days, include_exited)
+    audit(session, caller, "ListOverstays", f"stays measured to {today}", f"{len(found)} overstay(s)",
+          "overstay review")
+    return found

@@ -292,3 +292,62 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                     risk_rules_fired=list(r.risk_rules_fired)) for r in reports])
             return self._db.run(transaction)
         return self._call("ImportApi", context, work)
+
+    # ------------------------------------------------------------ identities and overstays
+
+    def _role_change(self, method: str, request: pb.RoleRequest, context) -> pb.RoleResponse:
+        def work() -> pb.RoleResponse:
+            kind = access.parse_kind(request.principal.kind)
+            name = fields.required("principal.name", request.principal.name, 64)
+            role = access.parse_role(request.principal.role) if request.principal.role else None
+            if role is None and method == "GrantRole":
+                raise InvalidArgument("principal.role", "is required")
+            caller = caller_of(context)
+
+            def transaction(session) -> pb.RoleResponse:
+                changed = (access.grant(session, kind, name, role) if method == "GrantRole"
+                           else access.revoke(session, kind, name, role) > 0)
+                service.audit(session, caller, method, f"{kind.value} {name}",
+                              f"{role.value if role else 'all roles'}: {'changed' if changed else 'unchanged'}",
+                              "identity administration")
+                return pb.RoleResponse(changed=bool(changed))
+            return self._db.run(transaction)
+        return self._call(method, context, work)
+
+    def GrantRole(self, request: pb.RoleRequest, context) -> pb.RoleResponse:
+        return self._role_change("GrantRole", request, context)
+
+    def RevokeRole(self, request: pb.RoleRequest, context) -> pb.RoleResponse:
+        return self._role_change("RevokeRole", request, context)
+
+    def ListPrincipals(self, request: pb.ListPrincipalsRequest, context) -> pb.ListPrincipalsResponse:
+        def work() -> pb.ListPrincipalsResponse:
+            caller = caller_of(context)
+
+            def transaction(session) -> pb.ListPrincipalsResponse:
+                rows = access.principals(session)
+                service.audit(session, caller, "ListPrincipals", "principals", f"{len(rows)} role(s)",
+                              "identity administration")
+                return pb.ListPrincipalsResponse(principals=[
+                    pb.Principal(kind=r.kind, name=r.name, role=r.role) for r in rows])
+            return self._db.run(transaction)
+        return self._call("ListPrincipals", context, work)
+
+    def ListOverstays(self, request: pb.ListOverstaysRequest, context) -> pb.ListOverstaysResponse:
+        def work() -> pb.ListOverstaysResponse:
+            from central import overstay
+
+            if request.default_stay_days < 0:
+                raise InvalidArgument("default_stay_days", "must be >= 0")
+            days = request.default_stay_days or overstay.DEFAULT_STAY_DAYS
+            caller = caller_of(context)
+
+            def transaction(session) -> pb.ListOverstaysResponse:
+                found = service.list_overstays(session, caller, self._today(), days, request.include_exited)
+                return pb.ListOverstaysResponse(overstays=[pb.Overstay(
+                    traveller=pb.Traveller(surname=s.surname, given_names=s.given_names, nationality=s.nationality),
+                    document=s.document, border_point=s.border_point, entry_crossing_id=s.entry_crossing_id,
+                    entered_on=s.entered_on.isoformat(), allowed_until=s.allowed_until.isoformat(),
+                    left_on=s.left_on.isoformat() if s.left_on else "", days_over=s.days_over) for s in found])
+            return self._db.run(transaction)
+        return self._call("ListOverstays", context, work)

@@ -139,3 +139,23 @@ def test_every_role_has_permissions_and_gates_cannot_administer():
     assert "AddDocumentAlert" not in PERMISSIONS[Role.GATE]
     assert not PERMISSIONS[Role.ANALYST] & {"GetTravellerHistory", "CheckPerson", "GetCrossing"}
     assert Kind("station") is Kind.STATION
+
+
+def test_an_administrator_grants_and_revokes_roles_over_grpc(stub, database_url):
+    bob = (("x-limes-user", "bob"),)
+    denied(stub.ListReferrals, pb.ListReferralsRequest(), bob)
+    grant = pb.RoleRequest(principal=pb.Principal(kind="user", name="bob", role="officer"))
+    assert stub.GrantRole(grant, metadata=ADMIN).changed
+    assert not stub.GrantRole(grant, metadata=ADMIN).changed
+    assert not stub.ListReferrals(pb.ListReferralsRequest(), metadata=bob).referrals
+    listed = stub.ListPrincipals(pb.ListPrincipalsRequest(), metadata=ADMIN).principals
+    assert ("user", "bob", "officer") in {(p.kind, p.name, p.role) for p in listed}
+    assert stub.RevokeRole(pb.RoleRequest(principal=pb.Principal(kind="user", name="bob")), metadata=ADMIN).changed
+    denied(stub.ListReferrals, pb.ListReferralsRequest(), bob)
+    # Officers cannot make themselves administrators.
+    denied(stub.GrantRole, pb.RoleRequest(principal=pb.Principal(kind="user", name="officer-17",
+                                                                 role="administrator")), OFFICER)
+    with pytest.raises(grpc.RpcError) as bad:
+        stub.GrantRole(pb.RoleRequest(principal=pb.Principal(kind="user", name="bob", role="king")), metadata=ADMIN)
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and bad.value.details().startswith("role:")
+    assert "GrantRole" in {r.action for r in audit_rows(database_url)}

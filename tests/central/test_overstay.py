@@ -82,3 +82,18 @@ def test_a_missing_exit_ends_the_stay_at_the_next_entry(stub, database_url):
     cross(stub, "TWICE", "T1", pb.Crossing.ENTRY, "2026-02-01T10:00:00Z")
     [open_stay] = stays(database_url, dt.date(2026, 6, 1))
     assert open_stay.entered_on == dt.date(2026, 2, 1)
+
+
+def test_list_overstays_rpc_for_supervisors_not_gates(stub):
+    import grpc
+    import pytest
+
+    cross(stub, "STAYER", "S1", pb.Crossing.ENTRY, "2026-01-01T10:00:00Z")
+    supervisor = (("x-limes-user", "sup-1"),)
+    stub.GrantRole(pb.RoleRequest(principal=pb.Principal(kind="user", name="sup-1", role="supervisor")))
+    [found] = stub.ListOverstays(pb.ListOverstaysRequest(), metadata=supervisor).overstays
+    assert (found.traveller.surname, found.allowed_until, found.left_on) == ("STAYER", "2026-03-31", "")
+    assert found.days_over > 200  # measured to today, at least 2026-11-25
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.ListOverstays(pb.ListOverstaysRequest(), metadata=GATE_METADATA)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
