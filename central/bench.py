@@ -89,7 +89,7 @@ def run(alerts: int, queries: int, concurrency: int, seed: int = 0, database_url
 
         # The bench station is a registered gate: the role check is part of what is measured.
         server, port = serve("127.0.0.1:0", url, max_workers=max(8, concurrency),
-                             access=AccessPolicy(bootstrap={(Kind.STATION, "bench"): (Role.GATE,)}))
+                             access=AccessPolicy(bootstrap={(Kind.STATION, "BENCH-G1"): (Role.GATE,)}))
         database = Database(url)
         try:
             load_start = time.perf_counter()
@@ -97,7 +97,7 @@ def run(alerts: int, queries: int, concurrency: int, seed: int = 0, database_url
             load_s = time.perf_counter() - load_start
             channel = grpc.insecure_channel(f"127.0.0.1:{port}")
             stub = central_pb2_grpc.CentralStub(channel)
-            metadata = (("x-limes-station", "bench"), ("x-limes-user", "bench"))
+            metadata = (("x-limes-station", "BENCH-G1"), ("x-limes-user", "bench"))
             samples = [rng.choice(planted) for _ in range(queries)]
 
             def document_call(p: Planted, alerted: bool, misread: bool) -> Callable[[], bool]:

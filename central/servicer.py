@@ -103,6 +103,14 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                                                  "access control"))
             raise
 
+    def _own_station(self, method: str, caller: service.Caller, station_id: str) -> None:
+        """A caller that names its station reports for that station only (audited refusal otherwise)."""
+        if caller.station and caller.station != station_id:
+            message = f"station_id: station {caller.station!r} may not report for station {station_id!r}"
+            self._db.run(lambda s: service.audit(s, caller, method, f"station {station_id}",
+                                                 f"PERMISSION_DENIED: {message}", "access control"))
+            raise PermissionDenied(message)
+
     def _today(self) -> dt.date:
         return self._clock().astimezone(dt.timezone.utc).date()
 
@@ -176,6 +184,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     def RecordCrossing(self, request: pb.RecordCrossingRequest, context) -> pb.RecordCrossingResponse:
         def work() -> pb.RecordCrossingResponse:
             new, caller = convert.new_crossing(request), caller_of(context)
+            self._own_station("RecordCrossing", caller, new.station)
 
             def transaction(session) -> pb.RecordCrossingResponse:
                 row, already = service.record_crossing(session, caller, new, self._rules)
@@ -191,6 +200,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             crossing_id = fields.client_uuid("crossing_id", request.crossing_id)
             station = fields.required("station_id", request.station_id, 64)
             caller = caller_of(context)
+            self._own_station("OpenReferral", caller, station)
             return self._db.run(lambda s: convert.referral(service.open_referral(
                 s, caller, referral_id, crossing_id, station, list(request.reasons))))
         return self._call("OpenReferral", context, work)

@@ -159,3 +159,10 @@ def test_an_administrator_grants_and_revokes_roles_over_grpc(stub, database_url)
         stub.GrantRole(pb.RoleRequest(principal=pb.Principal(kind="user", name="bob", role="king")), metadata=ADMIN)
     assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and bad.value.details().startswith("role:")
     assert "GrantRole" in {r.action for r in audit_rows(database_url)}
+
+
+def test_a_gate_reports_only_for_itself(stub, database_url):
+    error = denied(stub.RecordCrossing, crossing_request(station_id="FRA-T1-G04"), GATE_METADATA)
+    assert error.details() == "station_id: station 'FRA-T1-G03' may not report for station 'FRA-T1-G04'"
+    last = audit_rows(database_url)[-1]
+    assert (last.action, last.subject) == ("RecordCrossing", "station FRA-T1-G04")
