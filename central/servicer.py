@@ -276,7 +276,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                                              count=0 if c.suppressed else c.count, suppressed=c.suppressed)
                 return pb.StatisticsResponse(by=list(by), period=period, cells=[cell(c) for c in table.cells],
                                              period_totals=[cell(c) for c in table.period_totals],
-                                             total=table.total, threshold=table.threshold)
+                                             total=0 if table.total_suppressed else table.total,
+                                             total_suppressed=table.total_suppressed, threshold=table.threshold)
             return self._db.run(transaction)
         return self._call("Statistics", context, work)
 

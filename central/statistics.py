@@ -11,7 +11,8 @@ a lone suppressed cell back, so in every period with suppressed cells the
 smallest shown cells are suppressed too until at least two are and together
 they count at least k (secondary suppression); then neither their values nor
 their split can be worked out. Period totals are treated the same way against
-the grand total, and a hidden period total hides all its cells.
+the grand total, a hidden period total hides all its cells, and a grand total
+under k is shown as "<5" too.
 
 Not covered: differencing two tables of different breakdowns (by nationality,
 then by nationality and sex); analysts are trusted not to, and every query is
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 from sqlalchemy import select
@@ -122,11 +123,20 @@ class Table:
     period_totals: list[Cell]  # values=() ; one per period
     total: int
     threshold: int = MIN_CELL
-    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_suppressed(self) -> bool:
+        # All cells and period totals may be hidden; then a small grand total would tell.
+        return 0 < self.total < self.threshold
+
+    @property
+    def total_shown(self) -> str:
+        return f"<{self.threshold}" if self.total_suppressed else str(self.total)
 
     def as_dict(self) -> dict:
         return {"by": list(self.by), "period": self.period, "from": self.start.isoformat(),
-                "to": self.end.isoformat(), "threshold": self.threshold, "total": self.total,
+                "to": self.end.isoformat(), "threshold": self.threshold,
+                "total": None if self.total_suppressed else self.total, "total_shown": self.total_shown,
                 "cells": [{"period": c.period, **dict(zip(self.by, c.values)),
                            "count": None if c.suppressed else c.count, "shown": c.shown} for c in self.cells],
                 "period_totals": [{"period": c.period, "count": None if c.suppressed else c.count,
@@ -143,14 +153,14 @@ class Table:
             writer.writerow([cell.period, *cell.values, cell.shown])
         for cell in self.period_totals:
             writer.writerow([cell.period, *(["TOTAL"] * len(self.by)), cell.shown])
-        writer.writerow(["ALL", *(["TOTAL"] * len(self.by)), self.total])
+        writer.writerow(["ALL", *(["TOTAL"] * len(self.by)), self.total_shown])
         return out.getvalue()
 
     def text(self) -> str:
         header = ["period", *self.by, "count"]
         rows = [[c.period, *c.values, c.shown] for c in self.cells]
         rows += [[c.period, *(["total"] * len(self.by)), c.shown] for c in self.period_totals]
-        rows.append(["all", *(["total"] * len(self.by)), str(self.total)])
+        rows.append(["all", *(["total"] * len(self.by)), self.total_shown])
         widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
         lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in [header, *rows]]
         return "\n".join([*lines, f"(cells under {self.threshold} shown as <{self.threshold}, "

@@ -181,3 +181,10 @@ def test_statistics_include_daily_aggregates(database_url):
                                                          dt.date(2026, 11, 30)))
     database.dispose()
     assert [(c.values, c.count) for c in table.cells] == [(("DEU",), 12)]
+
+
+def test_a_small_grand_total_is_suppressed_too():
+    table = tabulate(facts(DEU=2, FRA=1), ("nationality",), "month", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    assert table.total_suppressed and table.as_dict()["total"] is None
+    assert table.csv().splitlines()[-1] == "ALL,TOTAL,<5"
+    assert "3" not in table.text().replace("30", "")
