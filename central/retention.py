@@ -16,7 +16,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from central import models as m
@@ -68,47 +68,48 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bool = False) -> PurgeReport:
-    """Delete what the policy says is due; with dry_run only count it (the caller rolls back or not, as it likes)."""
+    """Delete what the policy says is due; with dry_run only count it.
+
+    Sets are given as subqueries, not id lists: a first purge of years of
+    crossings would exceed the bound-parameter limits of SQLite.
+    """
     personal_day = today - dt.timedelta(days=policy.personal_days)
     evidence_day = today - dt.timedelta(days=policy.evidence_days)
     old = m.Crossing.occurred_at < _midnight(personal_day)
-    crossing_ids = list(session.scalars(select(m.Crossing.id).where(old)))
-    referral_ids = list(session.scalars(select(m.Referral.id).where(m.Referral.crossing_id.in_(crossing_ids))))
-    decision_ids = list(session.scalars(select(m.OfficerDecision.id).where(
-        m.OfficerDecision.referral_id.in_(referral_ids))))
+    crossings = select(m.Crossing.id).where(old)
+    referrals = select(m.Referral.id).where(m.Referral.crossing_id.in_(crossings))
+    decisions = select(m.OfficerDecision.id).where(m.OfficerDecision.referral_id.in_(referrals))
+    stays = select(m.PermittedStay.id).where(m.PermittedStay.valid_to < personal_day)
+    kept = select(m.Crossing.id).where(~old)
+    documents = select(m.TravelDocument.id).where(m.TravelDocument.id.not_in(
+        select(m.Crossing.document_id).where(m.Crossing.id.in_(kept))))
+    travellers = select(m.Traveller.id).where(
+        m.Traveller.id.not_in(select(m.Crossing.traveller_id).where(m.Crossing.id.in_(kept))),
+        # a traveller keeps any document still used (a renewed passport's holder crossing again)
+        m.Traveller.id.not_in(select(m.TravelDocument.traveller_id).where(m.TravelDocument.id.not_in(documents))))
     evidence = [c for c in session.scalars(select(m.Crossing).where(
         m.Crossing.occurred_at < _midnight(evidence_day), ~old)) if c.face_score is not None or c.checks]
-    stays = list(session.scalars(select(m.PermittedStay.id).where(m.PermittedStay.valid_to < personal_day)))
+    counted = {name: _count(session, query) for name, query in (
+        ("crossings", crossings), ("referrals", referrals), ("decisions", decisions), ("stays", stays),
+        ("documents", documents), ("travellers", travellers))}
     facts = list(facts_where(session, old))
     if not dry_run:
         _aggregate(session, facts)
         for crossing in evidence:
             crossing.face_score, crossing.checks = None, []
-        session.execute(delete(m.OfficerDecision).where(m.OfficerDecision.id.in_(decision_ids)))
-        session.execute(delete(m.Referral).where(m.Referral.id.in_(referral_ids)))
-        session.execute(delete(m.Crossing).where(m.Crossing.id.in_(crossing_ids)))
-        session.execute(delete(m.PermittedStay).where(m.PermittedStay.id.in_(stays)))
-    documents, travellers = _orphans(session, crossing_ids if dry_run else [])
-    if not dry_run:
-        session.execute(delete(m.TravelDocument).where(m.TravelDocument.id.in_(documents)))
-        session.execute(delete(m.Traveller).where(m.Traveller.id.in_(travellers)))
-    return PurgeReport(dry_run, personal_day.isoformat(), evidence_day.isoformat(), len(crossing_ids),
-                       len(referral_ids), len(decision_ids), len(documents), len(travellers), len(stays),
-                       len(evidence), len(facts))
+        # Children first; documents and travellers last, once no crossing refers to them.
+        # `kept` does not change meanwhile, so neither do the sets chosen through it.
+        for model, ids in ((m.OfficerDecision, decisions), (m.Referral, referrals), (m.Crossing, crossings),
+                           (m.PermittedStay, stays), (m.TravelDocument, documents), (m.Traveller, travellers)):
+            session.execute(delete(model).where(model.id.in_(ids)), execution_options={"synchronize_session": False})
+        session.expire_all()
+    return PurgeReport(dry_run, personal_day.isoformat(), evidence_day.isoformat(), counted["crossings"],
+                       counted["referrals"], counted["decisions"], counted["documents"], counted["travellers"],
+                       counted["stays"], len(evidence), len(facts))
 
 
-def _orphans(session: Session, leaving: list[int]) -> tuple[list[int], list[int]]:
-    """Documents and travellers no crossing refers to once the crossings `leaving` are gone."""
-    remaining = select(m.Crossing.id).where(m.Crossing.id.not_in(leaving)) if leaving else select(m.Crossing.id)
-    used_documents = select(m.Crossing.document_id).where(m.Crossing.id.in_(remaining))
-    used_travellers = select(m.Crossing.traveller_id).where(m.Crossing.id.in_(remaining))
-    documents = list(session.scalars(select(m.TravelDocument.id).where(m.TravelDocument.id.not_in(used_documents))))
-    travellers = list(session.scalars(select(m.Traveller.id).where(
-        m.Traveller.id.not_in(used_travellers),
-        # a traveller keeps any document still used (a renewed passport's holder crossing again)
-        m.Traveller.id.not_in(select(m.TravelDocument.traveller_id).where(
-            m.TravelDocument.id.not_in(documents))))))
-    return documents, travellers
+def _count(session: Session, query) -> int:
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def _aggregate(session: Session, facts: list[Fact]) -> None:
