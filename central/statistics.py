@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from itertools import groupby
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -84,16 +85,34 @@ def crossing_facts(session: Session, start: dt.date, end: dt.date) -> Iterable[F
 def facts_where(session: Session, *conditions) -> Iterable[Fact]:
     """One Fact per stored crossing meeting the conditions."""
     rows = session.execute(
-        select(m.Crossing.occurred_at, m.Crossing.direction, m.Crossing.decision, m.Traveller.nationality,
-               m.Traveller.sex, m.Traveller.birth_date, m.BorderPoint.code, m.TravelDocument.doc_type)
+        select(m.Crossing.id, m.Crossing.occurred_at, m.Crossing.direction, m.Crossing.decision,
+               m.Traveller.nationality, m.Traveller.sex, m.Traveller.birth_date, m.BorderPoint.code,
+               m.TravelDocument.doc_type, m.Referral.status)
         .join(m.Traveller, m.Crossing.traveller_id == m.Traveller.id)
         .join(m.TravelDocument, m.Crossing.document_id == m.TravelDocument.id)
         .join(m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
-        .where(*conditions))
-    for occurred_at, direction, decision, nationality, sex, birth_date, point, doc_type in rows:
+        .outerjoin(m.Referral, m.Referral.crossing_id == m.Crossing.id)
+        .where(*conditions)
+        .order_by(m.Crossing.id))
+    # One row per referral of a crossing (or one without): gather a crossing's rows, then decide.
+    for _, group in groupby(rows, key=lambda row: row[0]):
+        group = list(group)
+        _, occurred_at, direction, decision, nationality, sex, birth_date, point, doc_type, _ = group[0]
         day = _utc(occurred_at).date()
         yield Fact(day, nationality or "", sex or "", age_band(birth_date, day), point, direction.value,
-                   doc_type or "", decision.value)
+                   doc_type or "", outcome(decision, [row[-1] for row in group if row[-1] is not None]))
+
+
+def outcome(decision: m.GateDecision, referrals: list[m.ReferralStatus]) -> str:
+    """The `decision` dimension: OPEN (the gate opened), or for a referred crossing the officers'
+    outcome: REFUSED if any referral refused, else ADMITTED, else PENDING (open or escalated),
+    or REFER when no referral was opened."""
+    if decision is m.GateDecision.OPEN:
+        return "OPEN"
+    for status, label in ((m.ReferralStatus.REFUSED, "REFUSED"), (m.ReferralStatus.ADMITTED, "ADMITTED")):
+        if status in referrals:
+            return label
+    return "PENDING" if referrals else "REFER"
 
 
 def _utc(instant: dt.datetime) -> dt.datetime:

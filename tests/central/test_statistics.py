@@ -188,3 +188,33 @@ def test_a_small_grand_total_is_suppressed_too():
     assert table.total_suppressed and table.as_dict()["total"] is None
     assert table.csv().splitlines()[-1] == "ALL,TOTAL,<5"
     assert "3" not in table.text().replace("30", "")
+
+
+def test_the_decision_dimension_follows_the_officers(stub):
+    import uuid
+
+    outcomes = {}
+    for label, decision in (("refused", pb.Referral.REFUSED), ("admitted", pb.Referral.ADMITTED),
+                            ("pending", pb.Referral.ESCALATED), ("unreferred", None)):
+        request = crossing_request(decision=pb.Crossing.REFER)
+        request.document.number = uuid.uuid4().hex[:9].upper()
+        stub.RecordCrossing(request, metadata=GATE_METADATA)
+        if decision is not None:
+            stub.OpenReferral(pb.OpenReferralRequest(referral_id=request.crossing_id, crossing_id=request.crossing_id,
+                                                     station_id=request.station_id), metadata=GATE_METADATA)
+            stub.RecordDecision(pb.RecordDecisionRequest(referral_id=request.crossing_id, officer="o-1",
+                                                         decision=decision, reason="ground"))
+        outcomes[label] = request.document.number
+    record(stub, "DEU", "F", "1990-05-01", occurred_at="2026-11-25T07:00:00Z")
+    response = stub.Statistics(pb.StatisticsRequest(by=["decision"], period="month",
+                                                     **{"from": "2026-11-01", "to": "2026-11-30"}))
+    assert sorted(c.values[0] for c in response.cells) == ["ADMITTED", "OPEN", "PENDING", "REFER", "REFUSED"]
+    assert response.total == 5
+
+
+def test_a_refusal_in_any_referral_makes_the_crossing_refused():
+    from central import models as m
+
+    assert statistics.outcome(m.GateDecision.REFER, [m.ReferralStatus.ADMITTED, m.ReferralStatus.REFUSED]) == "REFUSED"
+    assert statistics.outcome(m.GateDecision.REFER, [m.ReferralStatus.OPEN]) == "PENDING"
+    assert statistics.outcome(m.GateDecision.OPEN, []) == "OPEN"
