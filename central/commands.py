@@ -133,7 +133,8 @@ def register(sub) -> None:
     _database_flag(export)
     export.set_defaults(func=_export)
 
-    import_api = commands.add_parser("import-api", help="pre-screen a flight manifest (API) against alerts and risk rules")
+    import_api = commands.add_parser("import-api",
+                                     help="pre-screen a flight manifest (API) against alerts and risk rules")
     import_api.add_argument("manifest", metavar="FILE", help="a .csv (column mrz, optional reference, flight) or .json")
     import_api.add_argument("--flight", default="", help="flight number, when the file does not name it")
     import_api.add_argument("--border-point", default="", help="border point of arrival")
