@@ -7,7 +7,7 @@ receives its master list).
 """
 from __future__ import annotations
 
-import dataclasses
+import threading
 import time
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from hardware_sim.camera import CameraSimulator, Scene
+from hardware_sim.camera import CameraSimulator, Scene, scene_named
 from hardware_sim.chip import VirtualChip
 from hardware_sim.chip.personalise import personalise
 from hardware_sim.chip.vpcd import VpcdCard
@@ -30,15 +30,19 @@ SETTLE_S = 0.4
 
 
 class SimulatedGateDevices:
-    def __init__(self, faces: Path, state_dir: Path):
+    def __init__(self, faces: Path, state_dir: Path, *, settle_s: float = SETTLE_S):
         self.faces = faces
+        self.settle_s = settle_s  # 0 for benchmarks: the traveller is already in view
         self.csca_dir = state_dir / "csca"
         self.csca_dir.mkdir(parents=True, exist_ok=True)
         self.pcscd = Pcscd()
         self.reader = ReaderEmulator()
         self.camera = CameraSimulator()
         self._pkis: dict[str, TestPki] = {}
+        # Issuers whose CSCA never reaches the gate's trust folder (documents the gate must not trust).
+        self._untrusted_pkis: dict[str, TestPki] = {}
         self._card: VpcdCard | None = None
+        self._scene_change: threading.Timer | None = None
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> "SimulatedGateDevices":
@@ -84,20 +88,44 @@ class SimulatedGateDevices:
             self._pkis[state] = pki
         return self._pkis[state]
 
+    def untrusted_pki(self, state: str) -> TestPki:
+        """A PKI of the same state whose CSCA the border post never received."""
+        if state not in self._untrusted_pkis:
+            self._untrusted_pkis[state] = make_test_pki(state)
+        return self._untrusted_pkis[state]
+
     def step_up(self, traveller: Traveller) -> None:
         """The traveller walks into the gate and lays the passport on the reader."""
-        self.camera.show(Scene.approach(self.faces / traveller.live_face) if traveller.live_face
-                         else Scene.empty())
-        mrz = traveller.mrz()
+        self.camera.show(self._scene(traveller))
         photo = (self.faces / traveller.document_photo).read_bytes()
-        files = personalise(mrz, chip_photo(photo), self.issuing_pki(traveller.nationality))
-        self._card = VpcdCard(VirtualChip(files, _chip_key(traveller)), self.pcscd.port)
+        pki = (self.untrusted_pki if traveller.untrusted_issuer else self.issuing_pki)(traveller.nationality)
+        files = personalise(traveller.chip_mrz(), chip_photo(photo), pki, faults=traveller.personalise_faults)
+        self._card = VpcdCard(VirtualChip(files, _chip_key(traveller), faults=traveller.chip_faults),
+                              self.pcscd.port)
         self._card.insert()
-        time.sleep(SETTLE_S)
-        self.reader.present(mrz)
+        if self.settle_s:
+            time.sleep(self.settle_s)
+        self.reader.present(traveller.mrz())
+        if traveller.recovers_after_s is not None and traveller.live_face:
+            # The traveller steps out of the shadow while the gate is already capturing.
+            self._scene_change = threading.Timer(traveller.recovers_after_s, self.camera.show,
+                                                 (Scene.approach(self.faces / traveller.live_face),))
+            self._scene_change.start()
+
+    def _scene(self, traveller: Traveller) -> Scene:
+        if not traveller.live_face:
+            return Scene.empty()
+        photos = [str(self.faces / traveller.live_face)]
+        if traveller.companion_face:
+            photos.append(str(self.faces / traveller.companion_face))
+        return scene_named(traveller.scene, photos)
 
     def take_back(self) -> None:
         """The traveller takes the passport and leaves."""
+        if self._scene_change is not None:
+            self._scene_change.cancel()
+            self._scene_change.join()  # a change under way finishes before the camera goes empty
+            self._scene_change = None
         if self._card is not None:
             self._card.remove()
             self._card = None
@@ -109,8 +137,7 @@ def _chip_key(traveller: Traveller) -> str:
     # The chip's BAC key comes from its true MRZ, also when the printed one is damaged.
     from drivers.mrz import parse
 
-    intact = dataclasses.replace(traveller, damage_mrz=False)
-    return parse(intact.mrz()).bac_key_seed_input
+    return parse(traveller.chip_mrz()).bac_key_seed_input
 
 
 def chip_photo(photo: bytes, height: int = 480) -> bytes:

@@ -8,10 +8,12 @@ should decide it: the demo prints both, and the end-to-end test asserts them.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
 from drivers.mrz import generate_td3
+from hardware_sim.chip import ChipFaults
 
 
 @dataclass(frozen=True)
@@ -28,20 +30,36 @@ class Traveller:
     live_face: str | None            # None: nobody in front of the camera
     expected: str                    # "open" or "refer"
     because: tuple[str, ...] = ()    # the checks that must fail when referring
-    alerts: tuple[str, ...] = field(default_factory=tuple)  # "stolen", "watchlist"
+    alerts: tuple[str, ...] = field(default_factory=tuple)  # "stolen", "watchlist", "person"
     watchlist_photo: str | None = None
     damage_mrz: bool = False         # a misprinted check digit
+    # What else can be wrong with the document or at the gate (the scenario library uses these):
+    personalise_faults: tuple[str, ...] = ()    # hardware_sim.chip.personalise.FAULTS, e.g. "altered_dg"
+    chip_faults: ChipFaults = ChipFaults()      # how the chip misbehaves in the reader
+    untrusted_issuer: bool = False              # signed under a CSCA the gate never received
+    chip_names: tuple[str, str] | None = None   # (surname, given names) in DG1 when not the printed ones
+    scene: str = "approach"                     # what the camera shows (hardware_sim.camera.SCENES)
+    companion_face: str | None = None           # a second person in the gate (scene "two_faces")
+    recovers_after_s: float | None = None       # the scene turns to "approach" this long after the document lands
 
     def mrz(self) -> str:
-        text = generate_td3(document_type="P", issuing_state=self.nationality, surname=self.surname,
-                            given_names=self.given_names, document_number=self.document_number,
-                            nationality=self.nationality, birth_date=self.birth_date, sex=self.sex,
-                            expiry_date=self.expiry_date)
+        text = self._mrz(self.surname, self.given_names)
         if self.damage_mrz:  # flip the document number's check digit (line 2, position 10)
             line1, line2 = text.split("\n")
             wrong = str((int(line2[9]) + 1) % 10)
             text = line1 + "\n" + line2[:9] + wrong + line2[10:]
         return text
+
+    def chip_mrz(self) -> str:
+        """The MRZ the chip's DG1 holds: the true one, or one with other names (same number and
+        dates, so the BAC key from the printed MRZ still opens the chip)."""
+        return self._mrz(*self.chip_names) if self.chip_names else dataclasses.replace(self, damage_mrz=False).mrz()
+
+    def _mrz(self, surname: str, given_names: str) -> str:
+        return generate_td3(document_type="P", issuing_state=self.nationality, surname=surname,
+                            given_names=given_names, document_number=self.document_number,
+                            nationality=self.nationality, birth_date=self.birth_date, sex=self.sex,
+                            expiry_date=self.expiry_date)
 
 
 def demo_travellers(today: dt.date | None = None) -> list[Traveller]:

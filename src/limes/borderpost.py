@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from edge.gate import Station
 from edge.messages import message
 from edge.runtime import GateConfig, RunningGate, start_gate
-from hardware_sim.devices import SimulatedGateDevices
+from hardware_sim.devices import SETTLE_S, SimulatedGateDevices
 from hardware_sim.travellers import Traveller, demo_travellers
 from limes.stack import DEFAULT_CENTRAL_PORT, DEFAULT_MATCHER_PORT, Services, local_services
 from proto.clients import CentralClient, MatcherClient, central_pb2, face_template
@@ -81,7 +81,7 @@ class BorderPost:
 
 def seed_alerts(services: Services, travellers: list[Traveller], faces: Path) -> None:
     """What the authorities already know: a stolen passport on central's
-    document list, a face on the matcher's watchlist."""
+    document list, a person on its person list, a face on the matcher's watchlist."""
     from drivers.face import default_encoder, encode_face, load_image
 
     encoder = default_encoder()
@@ -101,6 +101,13 @@ def seed_alerts(services: Services, travellers: list[Traveller], faces: Path) ->
                     issuing_state=traveller.nationality, reason=central_pb2.DocumentAlert.STOLEN,
                     handling_instruction="Seize the document; refer to the duty officer.",
                     issuing_agency=f"{traveller.nationality} passport office"))
+            if "person" in traveller.alerts:
+                central.call("AddPersonAlert", central_pb2.AddPersonAlertRequest(
+                    surname=traveller.surname, given_names=traveller.given_names,
+                    birth_date=traveller.birth_date.isoformat(), nationality=traveller.nationality,
+                    reason=central_pb2.PersonAlert.ENTRY_BAN,
+                    handling_instruction="Refuse entry; refer to the duty officer.",
+                    issuing_agency="Limes test authority"))
     finally:
         matcher.close()
         central.close()
@@ -108,12 +115,13 @@ def seed_alerts(services: Services, travellers: list[Traveller], faces: Path) ->
 
 @contextmanager
 def demo_border_post(state_dir: Path, faces: Path, *, fixed_ports: bool = False,
-                     travellers: list[Traveller] | None = None) -> Iterator[BorderPost]:
+                     travellers: list[Traveller] | None = None,
+                     settle_s: float = SETTLE_S) -> Iterator[BorderPost]:
     travellers = travellers if travellers is not None else demo_travellers()
     ports = dict(central_port=DEFAULT_CENTRAL_PORT, matcher_port=DEFAULT_MATCHER_PORT) if fixed_ports else {}
     with ExitStack() as stack:
         # Devices first: pcscd is a child process, best forked before gRPC starts its threads.
-        devices = stack.enter_context(SimulatedGateDevices(faces, state_dir))
+        devices = stack.enter_context(SimulatedGateDevices(faces, state_dir, settle_s=settle_s))
         services = stack.enter_context(local_services(state_dir, **ports))
         seed_alerts(services, travellers, faces)
         for traveller in travellers:  # publish every issuing state's CSCA before the gate loads its trust list

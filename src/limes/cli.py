@@ -32,9 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     modules = []
     for name in COMPONENT_COMMANDS:
         modules.append(importlib.import_module(name))
-    from limes import demo
+    from limes import demo, scenarios_cli
 
     demo.register(sub)
+    scenarios_cli.register(sub)
     for module in modules:
         module.register(sub)
     bench = sub.add_parser("bench", help="benchmarks with --json output (see docs/BENCHMARKS.md)")

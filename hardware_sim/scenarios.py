@@ -1,0 +1,181 @@
+"""The scenario library: one traveller per gate decision worth proving.
+
+Each scenario is a traveller (with the document, chip and camera faults that
+make the case) and what a correct gate must do with them: the decision, and
+the checks that must not pass when it refers. `limes sim run` walks them
+through a simulated border post, and tests/e2e/test_scenarios.py makes each
+one a test.
+
+A scenario the gate cannot pass yet, for want of a capability rather than by
+a bug, carries `pending` with the reason: it still runs, and is reported as
+pending while it fails in the way the reason says, and as `fixed` (which
+fails the run) the day it passes, so that the mark is removed.
+
+Identities are invented; photos are paths in the shared faces folder. Each
+scenario has its own document number and name, so that alerts seeded for one
+never touch another.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from hardware_sim.chip import ChipFaults
+from hardware_sim.travellers import Traveller
+
+# Services the runner can take down before a scenario's traveller steps up.
+STOPPABLE = frozenset({"matcher"})
+# How long after the document lands a traveller in the shadow steps into the light.
+RECOVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str                     # a slug for --scenario
+    traveller: Traveller          # its label is the title; it holds expected and because
+    stops: str | None = None      # a service down for this traveller (one of STOPPABLE)
+    pending: str | None = None    # why the gate cannot pass it yet
+
+    def __post_init__(self) -> None:
+        if self.stops is not None and self.stops not in STOPPABLE:
+            raise ValueError(f"scenario {self.name}: cannot stop {self.stops!r}; one of {sorted(STOPPABLE)}")
+        if self.traveller.expected not in ("open", "refer"):
+            raise ValueError(f"scenario {self.name}: expected must be open or refer")
+
+    @property
+    def title(self) -> str:
+        return self.traveller.label
+
+    @property
+    def expected(self) -> str:
+        return self.traveller.expected
+
+    @property
+    def because(self) -> tuple[str, ...]:
+        return self.traveller.because
+
+
+@dataclass(frozen=True)
+class Verdict:
+    scenario: str
+    status: str          # "pass", "fail", "pending" (fails as its reason says), "fixed" (pending yet passes)
+    expected: str
+    decision: str
+    because: tuple[str, ...]
+    not_passed: tuple[str, ...]   # checks that failed or could not be done
+    reasons: tuple[str, ...]
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run may succeed with this verdict."""
+        return self.status in ("pass", "pending")
+
+    def to_dict(self) -> dict:
+        return {"scenario": self.scenario, "status": self.status, "expected": self.expected,
+                "decision": self.decision, "because": list(self.because), "not_passed": list(self.not_passed),
+                "reasons": list(self.reasons), "note": self.note}
+
+
+def judge(scenario: Scenario, outcome: dict) -> Verdict:
+    """Compare a gate outcome (Outcome.to_dict()) with what the scenario expects."""
+    not_passed = tuple(c["name"] for c in outcome["checks"] if c["status"] != "pass")
+    missing = [name for name in scenario.because if name not in not_passed]
+    matched = outcome["decision"] == scenario.expected and not missing
+    if matched:
+        status, note = ("fixed", f"passes although marked pending ({scenario.pending}): remove the mark") \
+            if scenario.pending else ("pass", "")
+    elif scenario.pending:
+        status, note = "pending", scenario.pending
+    else:
+        status = "fail"
+        note = (f"decided {outcome['decision']}, expected {scenario.expected}"
+                if outcome["decision"] != scenario.expected else "")
+        if missing:
+            note = "; ".join(filter(None, [note, "passed although they should not: " + ", ".join(missing)]))
+    return Verdict(scenario.name, status, scenario.expected, outcome["decision"], scenario.because, not_passed,
+                   tuple(outcome["reasons"]), note)
+
+
+def scenarios(today: dt.date | None = None) -> list[Scenario]:
+    today = today or dt.date.today()
+    valid = today + dt.timedelta(days=5 * 365)
+
+    def traveller(label: str, surname: str, given: str, state: str, number: str, document: str,
+                  live: str | None, expected: str = "refer", because: tuple[str, ...] = (), **more) -> Traveller:
+        return Traveller(label, surname, given, state, more.pop("sex", "M"), dt.date(1975, 3, 14), number,
+                         more.pop("expiry_date", valid), document, live, expected, because, **more)
+
+    genuine = traveller("genuine traveller", "HOLLAND", "JAMES ROBERT", "USA", "S1000001", "obama/01.jpg",
+                        "obama/03.jpg", "open")
+
+    def like_genuine(label: str, number: str, surname: str, because: tuple[str, ...], **faults) -> Traveller:
+        """The genuine traveller's face and document, with one thing wrong."""
+        return replace(genuine, label=label, document_number=number, surname=surname, expected="refer",
+                       because=because, **faults)
+
+    return [
+        Scenario("genuine", genuine),
+        Scenario("impostor", traveller(
+            "impostor with someone else's passport", "BRENNAN", "JOSEPH", "IRL", "S1000002",
+            "kit_harington/02.jpg", "lin_manuel_miranda/01.png", because=("face.verification",))),
+        Scenario("expired", traveller(
+            "expired document", "GARCIA", "LUCIA", "ESP", "S1000003", "rose_leslie/01.jpg", "rose_leslie/02.jpg",
+            because=("document.expiry",), sex="F", expiry_date=today - dt.timedelta(days=40))),
+        Scenario("stolen", traveller(
+            "stolen document on the alert list", "HOLLAND", "MICHAEL", "USA", "S1000004", "obama/07_720p.jpg",
+            "obama/01.jpg", because=("alerts.document",), alerts=("stolen",))),
+        Scenario("person-alert", traveller(
+            "person alert by name", "DUBOIS", "ANTOINE", "FRA", "S1000005", "biden/01.jpg", "biden/02.jpg",
+            because=("alerts.person",), alerts=("person",)),
+            pending="the gate does not call Central.CheckPerson yet (edge/gate.py, edge/services.py), "
+                    "so a person alert cannot refer"),
+        Scenario("watchlist", traveller(
+            "face on the watchlist", "VANCE", "ALEXANDER", "CAN", "S1000006", "alex_lacamoire/02.jpg",
+            "alex_lacamoire/03.jpg", because=("watchlist.face",), alerts=("watchlist",),
+            watchlist_photo="alex_lacamoire/01.png")),
+        Scenario("altered-chip", like_genuine(
+            "chip data altered after signing", "S1000007", "HOLT", ("dg2.hash",), personalise_faults=("altered_dg",))),
+        Scenario("unknown-signer", like_genuine(
+            "signed under a CSCA the gate does not trust", "S1000008", "HOLM", ("dsc.chain",),
+            untrusted_issuer=True)),
+        Scenario("revoked-signer", like_genuine(
+            "signed by a revoked Document Signer", "S1000009", "HOLDEN", ("dsc.revocation",),
+            personalise_faults=("revoked_dsc",))),
+        Scenario("chip-removed", like_genuine(
+            "chip removed mid-read", "S1000010", "HOLBROOK", ("chip.read",),
+            chip_faults=ChipFaults(remove_after_reads=4))),
+        Scenario("chip-unreadable", like_genuine(
+            "unreadable chip (corrupt responses)", "S1000011", "HOLLIS", ("chip.read",),
+            chip_faults=ChipFaults(corrupt_after_reads=0))),
+        # Same number and dates, other names: BAC (keyed on those) opens the chip, DG1 betrays it.
+        Scenario("mrz-chip-mismatch", like_genuine(
+            "printed MRZ and chip disagree", "S1000012", "HOLLOWAY", ("dg1.printed_mrz",),
+            chip_names=("HARLOW", "JAMES ROBERT"))),
+        Scenario("poor-light-recovers", replace(
+            genuine, label="poor face quality, then recovery", document_number="S1000013", surname="HOLLINS",
+            scene="poor_light", recovers_after_s=RECOVERY_S)),
+        Scenario("print-attack", like_genuine(
+            "print attack (a photo held up)", "S1000014", "HOLCOMBE", ("face.liveness",), scene="print_attack")),
+        Scenario("replay-attack", like_genuine(
+            "replay attack (a face on a screen)", "S1000015", "HOLDER", ("face.liveness",),
+            scene="replay_attack")),
+        Scenario("two-people", like_genuine(
+            "two people in the gate", "S1000016", "HOLMAN", ("face.capture",), scene="two_faces",
+            companion_face="biden/02.jpg")),
+        Scenario("matcher-down", replace(
+            genuine, label="matcher down", document_number="S1000017", surname="HOLLAR", expected="refer",
+            because=("watchlist.face",)), stops="matcher"),
+    ]
+
+
+def select(names: list[str] | None, today: dt.date | None = None) -> list[Scenario]:
+    """The named scenarios in library order (all when names is empty); ValueError names the unknown ones."""
+    library = scenarios(today)
+    if not names:
+        return library
+    known = {s.name for s in library}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return [s for s in library if s.name in names]
