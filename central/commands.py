@@ -59,6 +59,8 @@ def register(sub) -> None:
                        help="the matcher gallery holding alert faces (default %(default)s)")
     serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                        help="serve Prometheus metrics on 127.0.0.1:PORT")
+    serve.add_argument("--closed", action="store_true",
+                       help="no demo identities and no open access, even on SQLite (see docs/CENTRAL.md, Roles)")
     add_json_flag(serve)
     serve.set_defaults(func=_serve)
 
@@ -213,8 +215,11 @@ def _serve(args: argparse.Namespace) -> int:
         from central.matcher_client import GrpcFaceMatcher
 
         matcher = GrpcFaceMatcher(args.matcher, args.matcher_gallery)
+    from central.access import AccessPolicy
+
     server, port = serve(args.listen, _database_url(args), face_matcher=matcher, metrics_port=args.metrics_port,
-                         risk_rules=Path(args.risk_rules) if args.risk_rules else None)
+                         risk_rules=Path(args.risk_rules) if args.risk_rules else None,
+                         access=AccessPolicy() if args.closed else None)
     host = args.listen.rsplit(":", 1)[0]
     emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args)}, args.json,
          lambda r: f"central listening on {r['address']} (database {r['database']})")

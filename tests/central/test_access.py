@@ -166,3 +166,28 @@ def test_a_gate_reports_only_for_itself(stub, database_url):
     assert error.details() == "station_id: station 'FRA-T1-G03' may not report for station 'FRA-T1-G04'"
     last = audit_rows(database_url)[-1]
     assert (last.action, last.subject) == ("RecordCrossing", "station FRA-T1-G04")
+
+
+def test_serve_closed_refuses_the_demo_identities(database_url):
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0",
+                                "--database", database_url, "--closed", "--json"], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not lines or lines[-1].strip() != "}":
+            line = process.stdout.readline()
+            assert line, "serve exited before printing its address"
+            lines.append(line)
+        address = json.loads("".join(lines))["address"]
+        with grpc.insecure_channel(address) as channel:
+            stub = central_pb2_grpc.CentralStub(channel)
+            denied(stub.AddDocumentAlert, pb.AddDocumentAlertRequest(document_number="X1",
+                                                                     reason=pb.DocumentAlert.LOST),
+                   (("x-limes-user", "demo-admin"),))
+            denied(stub.ListReferrals, pb.ListReferralsRequest(), (("x-limes-user", "visitor"),))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
