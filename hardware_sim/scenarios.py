@@ -152,6 +152,9 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
         Scenario("mrz-chip-mismatch", like_genuine(
             "printed MRZ and chip disagree", "S1000012", "HOLLOWAY", ("dg1.printed_mrz",),
             chip_names=("HARLOW", "JAMES ROBERT"))),
+        # The same shadow without the step into the light: what the recovery recovers from.
+        Scenario("poor-light", like_genuine(
+            "poor face quality throughout", "S1000018", "HOLLIDAY", ("face.capture",), scene="poor_light")),
         Scenario("poor-light-recovers", replace(
             genuine, label="poor face quality, then recovery", document_number="S1000013", surname="HOLLINS",
             scene="poor_light", recovers_after_s=RECOVERY_S)),

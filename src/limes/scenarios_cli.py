@@ -90,9 +90,10 @@ def run_scenario(post, scenario) -> dict:
         return {"scenario": scenario.name, "title": scenario.title, "status": "fail", "ok": False,
                 "expected": scenario.expected, "decision": None, "because": list(scenario.because),
                 "not_passed": [], "reasons": [], "note": f"the run broke: {type(exc).__name__}: {exc}",
-                "seconds": None}
+                "seconds": None, "timings_ms": {}}
     verdict = judge(scenario, passed["outcome"])
-    return {"title": scenario.title, **verdict.to_dict(), "ok": verdict.ok, "seconds": passed["seconds"]}
+    return {"title": scenario.title, **verdict.to_dict(), "ok": verdict.ok, "seconds": passed["seconds"],
+            "timings_ms": passed["outcome"]["timings_ms"]}
 
 
 def stop_service(post, service: str) -> None:

@@ -1,0 +1,55 @@
+"""The scenario library itself: names, selection and the judge, without devices."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hardware_sim.scenarios import Scenario, judge, scenarios, select
+
+
+def outcome(decision: str, **statuses: str) -> dict:
+    return {"decision": decision, "reasons": [f"{n}: x" for n, s in statuses.items() if s != "pass"],
+            "checks": [{"name": n.replace("_", "."), "status": s} for n, s in statuses.items()]}
+
+
+def test_names_and_documents_are_unique():
+    library = scenarios()
+    assert len({s.name for s in library}) == len(library)
+    assert len({s.traveller.document_number for s in library}) == len(library)
+
+
+def test_every_referral_names_the_checks_that_decide_it():
+    for scenario in scenarios():
+        assert bool(scenario.because) == (scenario.expected == "refer"), scenario.name
+
+
+def test_select_keeps_library_order_and_names_unknown_ones():
+    assert [s.name for s in select(["two-people", "genuine"])] == ["genuine", "two-people"]
+    with pytest.raises(ValueError, match="unknown scenario.*nosuch"):
+        select(["genuine", "nosuch"])
+
+
+def test_judge():
+    genuine, stolen = select(["genuine", "stolen"])
+    assert judge(genuine, outcome("open", mrz_valid="pass")).status == "pass"
+    assert judge(stolen, outcome("refer", alerts_document="fail")).status == "pass"
+    # The right decision for the wrong reason is a failure.
+    wrong = judge(stolen, outcome("refer", alerts_document="pass", face_liveness="fail"))
+    assert wrong.status == "fail" and "alerts.document" in wrong.note
+    assert judge(stolen, outcome("open", alerts_document="pass")).status == "fail"
+
+
+def test_pending_scenario_is_pending_while_failing_and_fixed_once_passing():
+    [person] = select(["person-alert"])
+    assert judge(person, outcome("open", alerts_document="pass")).status == "pending"
+    fixed = judge(person, outcome("refer", alerts_person="fail"))
+    assert fixed.status == "fixed" and not fixed.ok
+
+
+def test_a_scenario_can_only_stop_known_services():
+    genuine = select(["genuine"])[0]
+    with pytest.raises(ValueError, match="cannot stop"):
+        dataclasses.replace(genuine, stops="central")
+    with pytest.raises(ValueError, match="expected"):
+        Scenario("x", dataclasses.replace(genuine.traveller, expected="maybe"))
