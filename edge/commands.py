@@ -1,7 +1,7 @@
 """`limes` subcommands of the edge: face biometrics (and their benchmark)."""
 from __future__ import annotations
 
-from edge import face_commands
+from edge import bench, face_commands
 
 
 def register(sub) -> None:
@@ -10,3 +10,4 @@ def register(sub) -> None:
 
 def register_bench(bench_sub) -> None:
     face_commands.register_bench(bench_sub)
+    bench.register_bench(bench_sub)
