@@ -1,0 +1,44 @@
+"""`limes bench gate`: its statistics, and one short run (figures are reported, never asserted:
+the machine is shared)."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from edge.bench import capture_floor_ms, percentile, summarise
+from limes.cli import main
+
+
+def test_percentile_interpolates_between_ranks():
+    assert percentile([3.0], 95) == 3.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile(list(map(float, range(101))), 95) == 95.0
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    assert summarise([1.0, 3.0]) == {"p50": 2.0, "p95": 2.9, "max": 3.0, "mean": 2.0}
+
+
+def test_capture_floor_is_min_frames_at_the_frame_rate():
+    # edge.capture's min_frames (12) frames, the first already waiting: 11 frame periods.
+    assert capture_floor_ms(15.0) == pytest.approx(1000 * 11 / 15, abs=0.1)
+
+
+@pytest.mark.slow
+def test_bench_gate_reports_every_step(faces_dir, tmp_path, capsys):
+    from hardware_sim.pcscd import PcscdUnavailable
+
+    try:
+        code = main(["bench", "gate", "--travellers", "2", "--json", "--faces", str(faces_dir),
+                     "--state", str(tmp_path)])
+    except PcscdUnavailable as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"pcscd with vpcd is required under CI: {error}")
+        pytest.skip(f"pcscd with vpcd not available: {error}")
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["travellers"] == 2 and sum(result["decisions"].values()) == 2
+    assert {"reference_photo", "face_capture", "face_verification", "watchlist", "decision_total"} \
+        <= set(result["steps_ms"])
+    assert result["presented_to_decision_ms"]["p50"] >= result["steps_ms"]["decision_total"]["p50"]

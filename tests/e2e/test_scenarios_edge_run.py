@@ -1,0 +1,147 @@
+"""`limes edge run`: the configuration it reads, and the command as its own process
+serving one traveller on a border post's simulated devices."""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from edge.edge_commands import ConfigError, load_config
+from hardware_sim.scenarios import select
+from proto.clients import CentralClient, central_pb2
+
+CONFIG = """
+[station]
+border_point = "{border_point}"
+direction = "EXIT"
+
+[devices]
+reader = "{reader}"
+camera = "{camera}"
+chip_reader = "{chip_reader}"
+csca = ["{csca}"]
+
+[services]
+central = "{central}"
+matcher = "{matcher}"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gate.toml"
+    path.write_text(text)
+    return path
+
+
+def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
+    path = write(tmp_path, CONFIG.format(border_point="PORT-1", reader="/dev/ttyUSB0", camera="0",
+                                         chip_reader="ACS 00 00", csca="csca", central="c:1", matcher="m:2")
+                 + "[gate]\ncapture_budget_s = 3\nstate_dir = \"state\"\n[policy]\noptional = [\"watchlist.face\"]\n")
+    config = load_config(path, "GATE-7")
+    assert (config.station.station_id, config.station.border_point, config.station.direction) == \
+        ("GATE-7", "PORT-1", "EXIT")
+    assert config.csca_paths == (tmp_path / "csca",) and config.state_dir == tmp_path / "state"
+    assert (config.reader_url, config.camera_source, config.chip_reader) == ("/dev/ttyUSB0", "0", "ACS 00 00")
+    assert (config.central_address, config.matcher_address, config.capture_budget_s) == ("c:1", "m:2", 3.0)
+    assert config.policy.optional == frozenset({"watchlist.face"})
+
+
+@pytest.mark.parametrize("text, field", [
+    ("[devices]\nreader = 'x'\n", "devices.camera"),
+    ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\ncolour='red'\n", "devices.colour"),
+    ("[printer]\n", "printer"),
+    ("[devices]\nreader=1\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n",
+     "devices.reader"),
+    ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
+     "[gate]\ncapture_budget_s = -1\n", "gate.capture_budget_s"),
+    ("[station]\ndirection='SIDEWAYS'\n[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n"
+     "[services]\ncentral='c'\nmatcher='m'\n", "station.direction"),
+    ("[devices\n", "gate.toml"),
+])
+def test_bad_config_names_the_field(tmp_path, text, field):
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text), "GATE-7")
+    assert error.value.field.endswith(field)
+
+
+@pytest.mark.slow
+def test_edge_run_serves_one_traveller_as_its_own_process(faces_dir, tmp_path):
+    from hardware_sim.devices import SimulatedGateDevices
+    from hardware_sim.pcscd import PcscdUnavailable
+    from limes.borderpost import seed_alerts
+    from limes.stack import local_services
+
+    [scenario] = select(["genuine"])
+    traveller = scenario.traveller
+    try:
+        devices = SimulatedGateDevices(faces_dir, tmp_path).start()
+    except PcscdUnavailable as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"pcscd with vpcd is required under CI: {error}")
+        pytest.skip(f"pcscd with vpcd not available: {error}")
+    try:
+        with local_services(tmp_path) as services:
+            seed_alerts(services, [traveller], faces_dir)
+            _register_station(services.central_address, "TEST-EGATE-07")
+            devices.issuing_pki(traveller.nationality)
+            config = write(tmp_path, CONFIG.format(
+                border_point="TEST-PORT", reader=devices.reader_port, camera=devices.camera_url,
+                chip_reader=devices.chip_reader, csca=devices.csca_dir, central=services.central_address,
+                matcher=services.matcher_address))
+            gate = subprocess.Popen(
+                [sys.executable, "-m", "limes", "edge", "run", "--station", "TEST-EGATE-07", "--config", str(config),
+                 "--json", "--max-travellers", "1"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                banner = gate.stderr.readline()  # the gate has opened its devices
+                assert "waiting for documents" in banner, banner + gate.stderr.read()
+                devices.step_up(traveller)
+                lines = _lines(gate.stdout)
+                line = lines.get(timeout=60)
+                devices.take_back()
+                assert gate.wait(timeout=30) == 0, gate.stderr.read()
+            finally:
+                if gate.poll() is None:
+                    gate.kill()
+                    gate.wait()
+            outcome = json.loads(line)
+            assert outcome["station"] == "TEST-EGATE-07"
+            assert outcome["decision"] == "open", outcome["reasons"]
+            assert outcome["traveller"]["document_number"] == traveller.document_number
+            assert outcome["recorded"]
+            client = CentralClient(services.central_address, metadata=(("x-limes-user", "test"),))
+            try:
+                history = client.call("GetTravellerHistory", central_pb2.GetTravellerHistoryRequest(
+                    document=central_pb2.TravelDocument(number=traveller.document_number,
+                                                        issuing_state=traveller.nationality)))
+            finally:
+                client.close()
+            [crossing] = history.crossings
+            assert (crossing.crossing_id, crossing.station_id, crossing.border_point) == \
+                (outcome["crossing_id"], "TEST-EGATE-07", "TEST-PORT")
+            assert crossing.direction == central_pb2.Crossing.EXIT
+    finally:
+        devices.stop()
+
+
+def _register_station(central_address: str, station: str) -> None:
+    """As an administrator registers a new gate at central before it goes into service."""
+    admin = CentralClient(central_address, metadata=(("x-limes-user", "demo-admin"),))
+    try:
+        admin.call("GrantRole", central_pb2.RoleRequest(
+            principal=central_pb2.Principal(kind="station", name=station, role="gate")))
+    finally:
+        admin.close()
+
+
+def _lines(stream) -> "queue.Queue[str]":
+    """stdout lines as they come, so that a hung gate fails the test at a timeout instead of blocking it."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    return lines
