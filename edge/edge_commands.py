@@ -118,7 +118,7 @@ def load_config(path: Path, station_id: str):
         central_address=_typed(services, "services", "central", str),
         matcher_address=_typed(services, "services", "matcher", str),
         capture_budget_s=_positive(gate, "capture_budget_s", 4.0),
-        policy=Policy(optional=frozenset(_typed(policy, "policy", "optional", list, [])),
+        policy=Policy(optional=frozenset(_names(_typed(policy, "policy", "optional", list, []), "policy.optional")),
                       offline_may_open=_typed(policy, "policy", "offline_may_open", bool, False)),
         state_dir=_path(base, state_dir, "gate.state_dir") if state_dir is not None else None,
         alert_refresh_s=_positive(gate, "alert_refresh_s", 60.0),
@@ -135,6 +135,12 @@ def _typed(table: dict, section: str, key: str, kind: type, default: Any = ...) 
     if kind is str and not value.strip():
         raise ConfigError(f"{section}.{key}", "empty")
     return value
+
+
+def _names(values: list, field: str) -> list[str]:
+    if not all(isinstance(value, str) and value for value in values):
+        raise ConfigError(field, "must be a list of check names")
+    return values
 
 
 def _positive(table: dict, key: str, default: float) -> float:

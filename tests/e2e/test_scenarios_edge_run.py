@@ -63,6 +63,8 @@ def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
     ("[station]\ndirection='SIDEWAYS'\n[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n"
      "[services]\ncentral='c'\nmatcher='m'\n", "station.direction"),
     ("[devices\n", "gate.toml"),
+    ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
+     "[policy]\noptional = [1]\n", "policy.optional"),
 ])
 def test_bad_config_names_the_field(tmp_path, text, field):
     with pytest.raises(ConfigError) as error:
