@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -53,3 +54,19 @@ def test_a_scenario_can_only_stop_known_services():
         dataclasses.replace(genuine, stops="central")
     with pytest.raises(ValueError, match="expected"):
         Scenario("x", dataclasses.replace(genuine.traveller, expected="maybe"))
+
+
+def test_sim_run_lists_the_library(capsys):
+    from limes.cli import main
+
+    assert main(["sim", "run", "--list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert [item["scenario"] for item in listing] == [s.name for s in scenarios()]
+    assert [item["scenario"] for item in listing if item["pending"]] == ["person-alert"]
+
+
+def test_sim_run_refuses_an_unknown_scenario(capsys):
+    from limes.cli import main
+
+    assert main(["sim", "run", "--scenario", "nosuch"]) == 2
+    assert "unknown scenario(s) nosuch" in capsys.readouterr().err
