@@ -34,6 +34,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from hardware_sim.pcscd import PcscdUnavailable
     from limes.borderpost import demo_border_post
 
     faces = args.faces or faces_dir()
@@ -42,6 +43,14 @@ def run(args) -> int:
         return 2
     state = args.state or var_dir() / "demo"
     shutil.rmtree(state, ignore_errors=True)
+    try:
+        return _run(args, state, faces, demo_border_post)
+    except PcscdUnavailable as exc:
+        print(f"error: the simulated chip reader needs its own pcscd: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args, state: Path, faces: Path, demo_border_post) -> int:
     progress = None if args.json else _print_line
     with demo_border_post(state, faces, fixed_ports=args.serve) as post:
         if not args.json:
