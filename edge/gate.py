@@ -142,12 +142,20 @@ class Gate:
         face_score = None
         if mrz is not None:
             document_alerts = self._pool.submit(self._check_document, mrz)
-            reference = self._timed(timings, "reference_photo", lambda: self._reference_photo(mrz, checks))
-            live = self._timed(timings, "face_capture", lambda: self._capture(checks))
+            person_alerts = self._pool.submit(self._check_person, mrz)
+            # The chip and the camera are different devices: read the chip while the face is captured.
+            chip_checks: list[Check] = []
+            reference_photo = self._pool.submit(
+                self._timed, timings, "reference_photo", lambda: self._reference_photo(mrz, chip_checks))
+            capture_checks: list[Check] = []
+            live = self._timed(timings, "face_capture", lambda: self._capture(capture_checks))
+            reference = reference_photo.result()
+            checks.extend(chip_checks + capture_checks)
             face_score = self._timed(timings, "face_verification",
                                      lambda: self._verify(reference, live, checks))
             self._timed(timings, "watchlist", lambda: self._search_watchlist(live, checks))
             checks.append(self._timed(timings, "document_alerts", document_alerts.result))
+            checks.append(self._timed(timings, "person_alerts", person_alerts.result))
 
         decision, reasons = self.policy.decide(checks)
         timings["decision_total"] = round((time.perf_counter() - started) * 1000, 1)
@@ -247,6 +255,17 @@ class Gate:
         if hits:
             return Check.failed("alerts.document", "; ".join(hits))
         return Check.passed("alerts.document", "no document alert")
+
+    def _check_person(self, mrz: Mrz) -> Check:
+        if mrz.birth_date is None:
+            return Check.not_done("alerts.person", "no birth date in the MRZ to check names against")
+        try:
+            hits = self.central.check_person(mrz)
+        except Exception as exc:  # the gate keeps no offline copy of person alerts
+            return Check.not_done("alerts.person", f"central unavailable: {exc}")
+        if hits:
+            return Check.failed("alerts.person", "; ".join(hits))
+        return Check.passed("alerts.person", "no person alert")
 
     def _search_watchlist(self, live, checks: list[Check]) -> None:
         if live.template is None:

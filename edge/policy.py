@@ -45,6 +45,7 @@ DEFAULT_REQUIRED = (
     "face.liveness",
     "face.verification",
     "alerts.document",
+    "alerts.person",
     "watchlist.face",
 )
 

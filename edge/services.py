@@ -49,6 +49,21 @@ class CentralService:
         return [describe_hit(central_pb2.DocumentAlert.Reason.Name(hit.reason).lower(), hit.match, hit.alert_id,
                              hit.handling_instruction) for hit in reply.hits]
 
+    def check_person(self, mrz: Mrz) -> list[str]:
+        """One line per person alert central finds for the holder; empty when none."""
+        try:
+            reply = self.client.call("CheckPerson", central_pb2.CheckPersonRequest(
+                surname=mrz.surname, given_names=mrz.given_names, birth_date=mrz.birth_date.isoformat(),
+                nationality=mrz.nationality))
+        except grpc.RpcError as error:
+            if _code(error) in _UNREACHED:
+                raise CentralUnreachable(_describe(error)) from error
+            raise
+        return [f"{central_pb2.PersonAlert.Reason.Name(hit.reason).lower()} (score {hit.score:.2f}, "
+                f"alert {hit.alert_id}: {hit.explanation})"
+                + (f": {hit.handling_instruction}" if hit.handling_instruction else "")
+                for hit in reply.hits]
+
     def alert_delta(self, since_version: int, limit: int) -> central_pb2.AlertDeltaResponse:
         """For edge.alert_cache: alert changes after since_version."""
         return self.client.call("AlertDelta", central_pb2.AlertDeltaRequest(since_version=since_version,

@@ -127,9 +127,7 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
             "obama/01.jpg", because=("alerts.document",), alerts=("stolen",))),
         Scenario("person-alert", traveller(
             "person alert by name", "DUBOIS", "ANTOINE", "FRA", "S1000005", "biden/01.jpg", "biden/02.jpg",
-            because=("alerts.person",), alerts=("person",)),
-            pending="the gate does not call Central.CheckPerson yet (edge/gate.py, edge/services.py), "
-                    "so a person alert cannot refer"),
+            because=("alerts.person",), alerts=("person",))),
         Scenario("watchlist", traveller(
             "face on the watchlist", "VANCE", "ALEXANDER", "CAN", "S1000006", "alex_lacamoire/02.jpg",
             "alex_lacamoire/03.jpg", because=("watchlist.face",), alerts=("watchlist",),

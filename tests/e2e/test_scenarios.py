@@ -10,7 +10,6 @@ import pytest
 
 from hardware_sim.scenarios import scenarios
 from limes.scenarios_cli import run_scenario
-from proto.clients import CentralClient, central_pb2
 from tests.e2e.conftest import border_post_or_skip
 
 pytestmark = pytest.mark.slow
@@ -30,20 +29,3 @@ def test_scenario(post, scenario):
     result = run_scenario(post, scenario)
     # A pending scenario must still fail the way its reason says; once it passes ("fixed"), drop the mark.
     assert result["status"] == ("pending" if scenario.pending else "pass"), result
-
-
-def test_person_alert_is_pending_on_the_gate_not_on_central(post):
-    """Central does know the person, and would tell the gate if it asked: only the gate's missing
-    CheckPerson call keeps the scenario pending."""
-    scenario = next(s for s in WHOLE_POST if s.name == "person-alert")
-    traveller = scenario.traveller
-    station = post.running.gate.station.station_id
-    client = CentralClient(post.services.central_address, metadata=(("x-limes-station", station),))
-    try:
-        reply = client.call("CheckPerson", central_pb2.CheckPersonRequest(
-            surname=traveller.surname, given_names=traveller.given_names,
-            birth_date=traveller.birth_date.isoformat(), nationality=traveller.nationality))
-    finally:
-        client.close()
-    assert [hit.surname for hit in reply.hits] == [traveller.surname]
-    assert scenario.pending and "CheckPerson" in scenario.pending

@@ -45,13 +45,19 @@ class Search:
 
 
 class FakeCentral:
-    def __init__(self, hits=(), fail=None):
+    def __init__(self, hits=(), fail=None, person_hits=()):
         self.hits, self.fail, self.recorded, self.referred = list(hits), fail, [], []
+        self.person_hits = list(person_hits)
 
     def check_document(self, mrz):
         if self.fail:
             raise self.fail
         return self.hits
+
+    def check_person(self, mrz):
+        if self.fail:
+            raise self.fail
+        return self.person_hits
 
     def record_crossing(self, outcome, mrz, station):
         if self.fail:
@@ -137,6 +143,13 @@ def test_central_down_refers_and_says_so(photos):
 def test_document_alert_refers(photos):
     outcome = gate(photos, central=FakeCentral(hits=["stolen (exact, alert 7)"])).process(mrz())
     assert "alerts.document: stolen (exact, alert 7)" in reasons_of(outcome)
+
+
+def test_person_alert_refers(photos):
+    central = FakeCentral(person_hits=["entry_ban (score 0.97, alert 9: names exact)"])
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert "alerts.person: entry_ban (score 0.97, alert 9: names exact)" in reasons_of(outcome)
 
 
 def test_matcher_down_or_partial_refers(photos):
