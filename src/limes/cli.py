@@ -20,6 +20,7 @@ COMPONENT_COMMANDS = [
     "central.commands",
     "matcher.commands",
     "drivers.commands",
+    "hardware_sim.commands",
 ]
 
 

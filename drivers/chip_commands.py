@@ -1,0 +1,374 @@
+"""`limes chip read` and `limes pki import-master-list`: read an ePassport chip
+in a PC/SC reader and check it by passive authentication; take a CSCA master
+list into the folder of trusted CSCAs.
+
+Registration imports only argparse; the handlers import the chip, PC/SC and
+PKI code. `describe_read` and `import_master_list` are the work behind the
+commands, without any printing, so that tests can use them directly.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from limes.output import add_json_flag, emit
+
+CARD_WAIT_S = 10.0
+# what `chip read` asks for; the chip says 'absent' for the ones it does not carry
+READ_GROUPS = (1, 2, 7, 11, 12, 14, 15)
+NO_TRUST = "no --csca given: the Document Signer was not checked against a CSCA"
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or an unusable reader, PKI file or store: exit 2 with this message."""
+
+
+def command_group(sub, name: str, help: str, dest: str):
+    """The subcommands of `limes NAME`, created or, when another component
+    registered NAME first, that parser's own (argparse refuses a name twice)."""
+    parser = sub.choices.get(name)
+    if parser is None:
+        parser = sub.add_parser(name, help=help)
+        return parser.add_subparsers(dest=dest, metavar="COMMAND", required=True)
+    return next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+
+
+def register(sub) -> None:
+    chip = sub.add_parser("chip", help="ePassport chips in a PC/SC reader")
+    chip_commands = chip.add_subparsers(dest="chip_command", metavar="COMMAND", required=True)
+    read = chip_commands.add_parser(
+        "read", help="read a chip with BAC and check it by passive authentication",
+        description="Wait for a chip in the reader, open it with Basic Access Control (key from the three "
+                    "MRZ fields), read EF.COM, DG1, DG2, DG7, DG11, DG12, DG14, DG15 and EF.SOD, and run "
+                    "every passive authentication check. Exit 0 when no check failed, 1 when one did "
+                    "(or the read broke off), 2 on bad arguments, no reader or no card, or a refused BAC.")
+    read.add_argument("--reader", default=None, help="PC/SC reader name (default: the first reader found)")
+    read.add_argument("--document-number", required=True, help="as printed in the MRZ, without check digit")
+    read.add_argument("--birth-date", required=True, metavar="YYMMDD")
+    read.add_argument("--expiry-date", required=True, metavar="YYMMDD")
+    read.add_argument("--csca", action="append", type=Path, default=[], metavar="PATH",
+                      help="trusted CSCA certificate, master list (.ml), CRL, or a folder of them (repeatable; "
+                           "without it the chain to a CSCA is not checked)")
+    read.add_argument("--save-photo", type=Path, default=None, metavar="FILE",
+                      help="write the face image of DG2 (JPEG or JPEG 2000, as stored) to FILE")
+    read.add_argument("--wait", type=float, default=CARD_WAIT_S, metavar="SECONDS",
+                      help=f"how long to wait for a card (default {CARD_WAIT_S:.0f})")
+    add_json_flag(read)
+    read.set_defaults(func=_read)
+
+    pki = command_group(sub, "pki", "trusted CSCAs and test PKIs", "pki_command")
+    master_list = pki.add_parser(
+        "import-master-list", help="verify a CSCA master list and store its CSCAs as PEM files",
+        description="Verify a CSCA master list's signature and its signer (issued by a CSCA already in the "
+                    "store, or, with --trust-list-issuer, by one in the list itself), then write every CSCA "
+                    "new to the store as a PEM file. Exit 1 when the list is refused.")
+    master_list.add_argument("file", type=Path, help="the master list (DER CMS, usually .ml)")
+    master_list.add_argument("--store", type=Path, default=None, metavar="DIR",
+                             help="folder of trusted CSCAs (default: var/csca)")
+    master_list.add_argument("--trust-list-issuer", action="store_true",
+                             help="accept a signer issued by a CSCA from the list itself: proves the list is "
+                                  "intact, not who made it (for a list obtained out of band)")
+    add_json_flag(master_list)
+    master_list.set_defaults(func=_import_master_list)
+
+
+# -- limes chip read ---------------------------------------------------------------
+
+def _read(args: argparse.Namespace) -> int:
+    try:
+        result = read_from_reader(args)
+    except UsageError as exc:
+        return _usage_error(str(exc), args.json)
+    emit(result, args.json, render_read)
+    return EXIT_OK if result["verdict"] in ("passed", "incomplete") else EXIT_CHECK_FAILED
+
+
+def _usage_error(message: str, as_json: bool) -> int:
+    if as_json:
+        emit({"error": message}, True)
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def read_from_reader(args: argparse.Namespace) -> dict[str, Any]:
+    from drivers import pcsc
+    from drivers.bac import mrz_key
+    from drivers.chipreader import AccessControlError, ChipReadError, read_chip
+    from drivers.iso7816.transceiver import TransportError
+    from drivers.lds.files import fid
+
+    key = bac_key(args.document_number, args.birth_date, args.expiry_date, mrz_key)
+    store = load_store(args.csca) if args.csca else None
+    try:
+        reader = choose_reader(args.reader, pcsc.list_readers())
+        pcsc.wait_for_card(reader, args.wait)
+    except TransportError as exc:  # pcscd not running, reader gone, no card in time
+        raise UsageError(str(exc)) from exc
+    try:
+        with pcsc.PcscTransceiver(reader) as link:
+            atr = link.atr
+            read = read_chip(link, key, files=[fid(n) for n in READ_GROUPS])
+    except AccessControlError as exc:
+        raise UsageError(f"the chip refused Basic Access Control ({exc}): check the document number, "
+                         "birth date and expiry date against the document's MRZ") from exc
+    except ChipReadError as exc:
+        result = describe_read(exc.partial, store)
+        result["verdict"] = "failed"
+        result["error"] = f"the read broke off at '{exc.step}': {exc}"
+    except TransportError as exc:
+        raise UsageError(f"reader {reader!r}: {exc}") from exc
+    else:
+        result = describe_read(read, store, save_photo=args.save_photo)
+    return {"reader": reader, "atr": atr.hex().upper(), **result}
+
+
+def bac_key(document_number: str, birth_date: str, expiry_date: str, mrz_key) -> str:
+    number = document_number.strip().upper()
+    if not number or any(not (c.isascii() and (c.isalnum() or c == "<")) for c in number):
+        raise UsageError(f"--document-number {document_number!r}: only A-Z, 0-9 and '<' as in the MRZ")
+    try:
+        return mrz_key(number, birth_date, expiry_date)
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("date_of_birth", "--birth-date")
+                         .replace("date_of_expiry", "--expiry-date")) from exc
+
+
+def choose_reader(wanted: str | None, readers: list[str]) -> str:
+    if not readers:
+        raise UsageError("pcscd lists no reader (is the reader plugged in, or `limes sim chip` running?)")
+    if wanted is None:
+        return readers[0]
+    if wanted not in readers:
+        raise UsageError(f"no reader named {wanted!r}; readers: {', '.join(readers)}")
+    return wanted
+
+
+def load_store(paths: list[Path]):
+    """A CscaStore from files and folders; CRLs last, as they are checked against the CSCAs."""
+    from drivers.passiveauth import CscaStore, StoreError
+
+    store = CscaStore()
+
+    def is_crl(path: Path) -> bool:
+        return path.is_file() and (path.suffix.lower() == ".crl" or b"-----BEGIN X509 CRL-----" in path.read_bytes())
+
+    try:
+        ordered = sorted(paths, key=is_crl)
+        for path in ordered:
+            if path.is_dir():
+                store.load_dir(path)
+            else:
+                store.load_file(path)
+    except (OSError, StoreError) as exc:
+        raise UsageError(f"--csca: {exc}") from exc
+    if not store.cscas:
+        raise UsageError(f"--csca {' '.join(map(str, paths))}: no CSCA certificate found")
+    return store
+
+
+def describe_read(read, store, *, save_photo: Path | None = None,
+                  at: dt.datetime | None = None) -> dict[str, Any]:
+    """What a chip read found, as a JSON-ready dict: each file read or absent
+    (with size), DG1's fields, DG2's faces, DG11 and DG12 when present, every
+    passive authentication check and the verdict: 'passed', 'incomplete' (no
+    check failed, but some that matter were not done: no CSCA given) or
+    'failed'. store None means no trusted CSCAs were given."""
+    from drivers.checks import Check, CheckStatus
+    from drivers.chipreader import file_name
+    from drivers.passiveauth import CscaStore, verify
+
+    files: dict[str, dict[str, Any]] = {}
+    for step in read.steps:
+        if step.name.startswith("read "):
+            files[step.name[5:]] = {"status": step.outcome, "ms": round(step.seconds * 1000, 1)}
+            if step.detail:
+                files[step.name[5:]]["detail"] = step.detail
+    for file_id, data in read.files.items():
+        files[file_name(file_id)]["bytes"] = len(data)
+
+    result: dict[str, Any] = {
+        "extended_length": read.extended_length,
+        "steps": [{"name": s.name, "outcome": s.outcome, "ms": round(s.seconds * 1000, 1)} for s in read.steps],
+        "files": files,
+    }
+    problems = []
+    for number, describe in ((1, _dg1), (2, _dg2), (11, _dg11_or_12), (12, _dg11_or_12)):
+        data = read.files.get(0x0100 + number)
+        if data is None:
+            continue
+        try:
+            result[f"dg{number}"] = describe(number, data)
+        except ValueError as exc:  # LdsError is a ValueError
+            result[f"dg{number}"] = {"error": str(exc)}
+            problems.append(f"DG{number} does not parse: {exc}")
+
+    pa = verify(read.files, store if store is not None else CscaStore(), at=at)
+    if store is None:
+        pa = replace(pa, checks=tuple(
+            Check.not_done(c.name, NO_TRUST) if c.name in ("dsc.chain", "dsc.revocation") else c
+            for c in pa.checks))
+    result["passive_authentication"] = {**pa.to_dict(), "trusted_cscas": None if store is None else len(store.cscas)}
+
+    if save_photo is not None:
+        result["photo"] = _save_photo(read.files.get(0x0102), save_photo)
+        if "error" in result["photo"]:
+            problems.append(result["photo"]["error"])
+
+    failed = any(c.status is CheckStatus.FAIL for c in pa.checks) or bool(problems) or not read.ok
+    result["problems"] = problems
+    result["verdict"] = "failed" if failed else "passed" if pa.passed else "incomplete"
+    return result
+
+
+def _dg1(_: int, data: bytes) -> dict[str, Any]:
+    from drivers.lds import dg1
+
+    parsed = dg1.parse(data)
+    out: dict[str, Any] = {"mrz": parsed.lines}
+    mrz = parsed.mrz
+    if mrz is None:
+        out["fields"] = None
+        out["note"] = "the chip's MRZ does not pass the MRZ checks (see `limes mrz check`)"
+        return out
+    out["fields"] = {name: getattr(mrz, name) for name in (
+        "format", "document_type", "issuing_state", "surname", "given_names", "document_number", "nationality",
+        "birth_date", "sex", "expiry_date", "optional_data")}
+    return out
+
+
+def _dg2(_: int, data: bytes) -> dict[str, Any]:
+    from drivers.lds import dg2
+
+    return {"faces": [face.describe() for face in dg2.parse(data).faces]}
+
+
+def _dg11_or_12(number: int, data: bytes) -> dict[str, Any]:
+    from drivers.lds import dg11, dg12
+
+    parsed = (dg11 if number == 11 else dg12).parse(data)
+    out = {}
+    for f in fields(parsed):
+        value = getattr(parsed, f.name)
+        if f.name == "tags" or value in (None, ()):
+            continue
+        out[f.name] = {"image_bytes": len(value)} if isinstance(value, bytes) else value
+    return out
+
+
+def _save_photo(dg2_data: bytes | None, path: Path) -> dict[str, Any]:
+    from drivers.lds import LdsError, dg2
+
+    if dg2_data is None:
+        return {"error": "no photo saved: DG2 was not read"}
+    try:
+        faces = dg2.parse(dg2_data).faces
+    except LdsError as exc:
+        return {"error": f"no photo saved: {exc}"}
+    if not faces:
+        return {"error": "no photo saved: DG2 holds no face"}
+    face = faces[0]
+    try:
+        path.write_bytes(face.image)
+    except OSError as exc:
+        return {"error": f"no photo saved: {exc}"}
+    kind = "JPEG 2000" if face.image_data_type == dg2.IMAGE_JPEG2000 else "JPEG"
+    return {"saved": str(path), "format": kind, "bytes": len(face.image)}
+
+
+def render_read(result: dict[str, Any]) -> str:
+    lines = [f"reader   {result['reader']}", f"ATR      {result['atr']}", "files:"]
+    for name, info in result["files"].items():
+        size = f"{info['bytes']:>6} bytes" if "bytes" in info else ""
+        lines.append(f"  {name:<7} {info['status']:<7}{size}")
+    fields_ = (result.get("dg1") or {}).get("fields")
+    if fields_:
+        lines.append("DG1:")
+        lines.extend(f"  {k:<18} {v}" for k, v in fields_.items())
+    elif "dg1" in result:
+        lines.append(f"DG1:     {result['dg1']}")
+    for number in (11, 12):
+        if f"dg{number}" in result:
+            lines.append(f"DG{number}:")
+            lines.extend(f"  {k:<18} {v}" for k, v in result[f"dg{number}"].items())
+    pa = result["passive_authentication"]
+    lines.append("passive authentication:")
+    lines.extend(f"  {c['status']:<8} {c['name']:<18} {c['reason']}" for c in pa["checks"])
+    if "photo" in result:
+        photo = result["photo"]
+        lines.append(photo.get("error") or f"photo    {photo['saved']} ({photo['format']}, {photo['bytes']} bytes)")
+    lines.extend(f"problem: {p}" for p in result["problems"])
+    if "error" in result:
+        lines.append(f"error: {result['error']}")
+    verdict = {"passed": "PASSED", "failed": "FAILED",
+               "incomplete": "INCOMPLETE (no check failed, but without --csca the chain was not checked)"}
+    lines.append(f"verdict: {verdict[result['verdict']]}")
+    return "\n".join(lines)
+
+
+# -- limes pki import-master-list ------------------------------------------------------
+
+def _import_master_list(args: argparse.Namespace) -> int:
+    from drivers.passiveauth import StoreError
+    from limes.settings import var_dir
+
+    store_dir = args.store or var_dir() / "csca"
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        return _usage_error(f"cannot read {args.file}: {exc}", args.json)
+    try:
+        result = import_master_list(data, store_dir, trust_list_issuer=args.trust_list_issuer)
+    except UsageError as exc:
+        return _usage_error(str(exc), args.json)
+    except StoreError as exc:
+        hint = "" if args.trust_list_issuer or "not issued by a trusted CSCA" not in str(exc) else (
+            f" (put the CSCA that issued the list signer into {store_dir} first, "
+            "or pass --trust-list-issuer for a list obtained out of band)")
+        emit({"imported": False, "file": str(args.file), "reason": f"{exc}{hint}"}, args.json,
+             lambda r: f"master list refused: {r['reason']}")
+        return EXIT_CHECK_FAILED
+    result = {"imported": True, "file": str(args.file), **result}
+    emit(result, args.json, lambda r: (
+        f"{r['file']}: {r['listed']} CSCAs listed; added {r['added']} to {r['store']}, skipped "
+        f"{r['already_present'] + r['unusable']} ({r['already_present']} already in the store, "
+        f"{r['unusable']} not usable CSCA certificates)"
+        + "".join(f"\n  {path}" for path in r["written"])))
+    return EXIT_OK
+
+
+def import_master_list(data: bytes, store_dir: Path, *, trust_list_issuer: bool = False,
+                       at: dt.datetime | None = None) -> dict[str, Any]:
+    """Verify the list against the CSCAs in store_dir (StoreError when refused)
+    and write each CSCA new to the store there as <C>-<SHA-256 prefix>.pem."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    from drivers.passiveauth import CscaStore, StoreError
+
+    store = CscaStore()
+    if store_dir.exists():
+        try:
+            store.load_dir(store_dir)
+        except (OSError, StoreError) as exc:
+            raise UsageError(f"store {store_dir}: {exc}") from exc
+    before = {c.fingerprint(hashes.SHA256()) for c in store.cscas}
+    load = store.add_master_list(data, at=at, trust_list_issuer=trust_list_issuer)
+    written = []
+    for csca in store.cscas:
+        fingerprint = csca.fingerprint(hashes.SHA256())
+        if fingerprint in before:
+            continue
+        countries = csca.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+        country = str(countries[0].value).upper() if countries else "XX"
+        path = store_dir / f"{''.join(c for c in country if c.isalnum()) or 'XX'}-{fingerprint.hex()[:16]}.pem"
+        store_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(csca.public_bytes(serialization.Encoding.PEM))
+        written.append(str(path))
+    return {"store": str(store_dir), "listed": load.listed, "added": load.added,
+            "already_present": load.listed - load.added, "unusable": load.skipped, "written": written}

@@ -1,0 +1,192 @@
+"""`limes bench chip`: a full chip read, timed, through the real PC/SC stack and in process.
+
+One read is what a gate does with a document: select the application, BAC,
+read EF.COM, DG1, DG2 (a face image of --photo-kb), DG11, DG12 and EF.SOD, and
+passively authenticate the lot against the CSCA and its CRL. It runs N times
+through pcscd + vpcd + pyscard (each read connects to the card afresh, as a
+gate does per traveller) and N times against the virtual chip in process, the
+difference being the cost of the PC/SC path. The first read of each is a
+warm-up and not counted. A read that does not pass passive authentication
+stops the benchmark: timing a broken read would mean nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import time
+from typing import Any, Callable
+
+TARGET_P95_MS = 300.0
+BENCH_GROUPS = (1, 2, 11, 12)
+STATE = "UTO"
+
+
+class BenchError(RuntimeError):
+    """A benchmark read that did not read or verify correctly."""
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100), linear interpolation between closest ranks."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100.0
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarise(values: list[float]) -> dict[str, float]:
+    return {name: round(percentile(values, q), 2) for name, q in (("p50", 50), ("p95", 95), ("p99", 99))} | {
+        "max": round(max(values), 2)}
+
+
+def synthetic_photo(kb: float, seed: int = 0) -> bytes:
+    """A JPEG of about `kb` kilobytes (within ~10 %), smooth like a face photo with
+    sensor noise, 3:4 like a passport photo. Its size is steered by its dimensions."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    target = kb * 1000
+
+    def encode(height: int) -> bytes:
+        width = max(8, height * 3 // 4)
+        shape = (height, width, 3)
+        smooth = cv2.GaussianBlur(rng.random(shape, dtype=np.float32), (0, 0), max(1.0, height / 60))
+        smooth = (smooth - smooth.min()) / max(float(np.ptp(smooth)), 1e-6) * 200 + 20
+        pixels = np.clip(smooth + rng.normal(0, 4, shape), 0, 255).astype(np.uint8)
+        ok, data = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        if not ok:
+            raise BenchError("cannot encode the synthetic photo")
+        return data.tobytes()
+
+    height = 320
+    best = encode(height)
+    for _ in range(6):
+        if abs(len(best) - target) <= 0.05 * target:
+            break
+        height = max(16, round(height * (target / len(best)) ** 0.5))
+        candidate = encode(height)
+        if abs(len(candidate) - target) < abs(len(best) - target):
+            best = candidate
+    return best
+
+
+def bench_document(photo_kb: float):
+    """(files, BAC key, CSCA store) of a passport personalised with a synthetic photo."""
+    from drivers.mrz import generate_td3, parse
+    from drivers.passiveauth import CscaStore
+    from hardware_sim.chip.personalise import personalise
+    from hardware_sim.pki import make_test_pki
+
+    today = dt.date.today()
+    text = generate_td3(issuing_state=STATE, surname="BENCH", given_names="CHIP READ", document_number="B0000001",
+                        nationality=STATE, birth_date=dt.date(1980, 6, 15), sex="X",
+                        expiry_date=today.replace(year=today.year + 5))
+    pki = make_test_pki(STATE)
+    files = personalise(text, synthetic_photo(photo_kb), pki,
+                        dg11={"full_name": "BENCH<<CHIP<READ", "full_date_of_birth": "19800615",
+                              "place_of_birth": "TEST CITY"},
+                        dg12={"issuing_authority": "LIMES TEST AUTHORITY", "date_of_issue": today.strftime("%Y%m%d")})
+    store = CscaStore.from_certificates([pki.csca.certificate])
+    store.add_crl(pki.crl)
+    return files, parse(text).bac_key_seed_input, store
+
+
+def timed_read(transceiver, key: str, store) -> dict[str, float]:
+    """One read and passive authentication; milliseconds per step."""
+    from drivers.chipreader import read_chip
+    from drivers.lds.files import fid
+    from drivers.passiveauth import verify
+
+    read = read_chip(transceiver, key, files=[fid(n) for n in BENCH_GROUPS])
+    started = time.perf_counter()
+    result = verify(read.files, store)
+    verified = time.perf_counter()
+    if not read.ok or not result.passed:
+        failed = [f"{c.name}: {c.reason}" for c in result if not c.ok] + [s.name for s in read.steps if s.outcome != "ok"]
+        raise BenchError(f"the benchmark chip did not read and verify cleanly: {failed}")
+    steps = {step.name: step.seconds * 1000 for step in read.steps}
+    steps["passive authentication"] = (verified - started) * 1000
+    return steps
+
+
+def repeat(reads: int, one_read: Callable[[], dict[str, float]]) -> dict[str, Any]:
+    """A warm-up read, then `reads` timed ones: each step's and the total's percentiles."""
+    one_read()
+    runs, totals = [], []
+    for _ in range(reads):
+        started = time.perf_counter()
+        runs.append(one_read())
+        totals.append((time.perf_counter() - started) * 1000)
+    steps = {name: summarise([run[name] for run in runs]) for name in runs[0]}
+    return {"steps_ms": steps, "total_ms": summarise(totals),
+            "meets_target": percentile(totals, 95) <= TARGET_P95_MS}
+
+
+def run(reads: int, photo_kb: float, *, extended_length: bool = True) -> dict[str, Any]:
+    from drivers import pcsc
+    from drivers.iso7816.transceiver import TransportError
+    from drivers.lds.files import fid
+    from hardware_sim.chip import VirtualChip
+    from hardware_sim.chip.vpcd import VpcdCard
+    from hardware_sim.commands import NoVpcd, vpcd_pcscd
+
+    files, key, store = bench_document(photo_kb)
+    chip = VirtualChip(files, key, extended_length=extended_length)
+    in_process = repeat(reads, lambda: timed_read(chip, key, store))
+
+    def through_pcsc(reader: str) -> dict[str, float]:
+        started = time.perf_counter()
+        with pcsc.PcscTransceiver(reader) as link:
+            connected = time.perf_counter()
+            steps = timed_read(link, key, store)
+        return {"connect": (connected - started) * 1000, **steps}
+
+    try:
+        with vpcd_pcscd() as endpoint, VpcdCard(VirtualChip(files, key, extended_length=extended_length),
+                                                endpoint.port):
+            pcsc.wait_for_card(endpoint.reader, 5.0)
+            through = repeat(reads, lambda: through_pcsc(endpoint.reader))
+            through["reader"] = endpoint.reader
+    except (NoVpcd, TransportError) as exc:
+        through = {"error": f"no PC/SC path: {exc}"}
+
+    now = dt.datetime.now(dt.timezone.utc)
+    return {
+        "benchmark": "chip",
+        "reads": reads,
+        "extended_length": extended_length,
+        "files_bytes": {name: len(files[fid(n)]) for name, n in (("DG1", 1), ("DG2", 2), ("DG11", 11), ("DG12", 12))}
+        | {"EF.SOD": len(files[0x011D])},
+        "photo_bytes": _photo_size(files[fid(2)]),
+        "target_p95_ms": TARGET_P95_MS,
+        "transports": {"pcsc": through, "in_process": in_process},
+        "date": now.isoformat(timespec="seconds"),
+        "uname": " ".join(os.uname()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _photo_size(dg2_file: bytes) -> int:
+    from drivers.lds import dg2
+
+    return len(dg2.parse(dg2_file).faces[0].image)
+
+
+def render(result: dict[str, Any]) -> str:
+    lines = [f"chip read x{result['reads']} (DG2 {result['files_bytes']['DG2']} bytes, "
+             f"{'extended' if result['extended_length'] else 'short'} APDUs), target p95 <= "
+             f"{result['target_p95_ms']:.0f} ms"]
+    for transport, figures in result["transports"].items():
+        if "error" in figures:
+            lines.append(f"{transport}: {figures['error']}")
+            continue
+        total = figures["total_ms"]
+        lines.append(f"{transport}: total p50 {total['p50']:.1f} ms, p95 {total['p95']:.1f} ms, p99 "
+                     f"{total['p99']:.1f} ms -- target {'met' if figures['meets_target'] else 'NOT met'}")
+        for name, step in figures["steps_ms"].items():
+            lines.append(f"  {name:<24} p50 {step['p50']:>7.2f}  p95 {step['p95']:>7.2f}  p99 {step['p99']:>7.2f} ms")
+    lines.append(f"{result['date']}  {result['uname']}  load {result['load_average']}")
+    return "\n".join(lines)
