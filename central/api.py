@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from central import models as m
 from central.errors import InvalidArgument
 from central.matching import FaceMatcher
-from central.normalize import document_number, state_code
-from central.person_match import DEFAULT_THRESHOLD, Identity
+from drivers.alertmatch.normalize import document_number, state_code
+from drivers.alertmatch.persons import DEFAULT_THRESHOLD, Identity
 from central.risk import RiskRules
 from central.service import Caller, DocumentHit, PersonHit, check_document, check_person
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 from central import fields, models as m
 from central.errors import InvalidArgument
 from central.matching import FaceQuery
-from central.person_match import Identity
+from drivers.alertmatch.persons import Identity
 from central.service import DocumentData, NewCrossing, NewDocumentAlert, NewPersonAlert, TravellerData
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import common_pb2

@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 
 from central.errors import InvalidArgument
-from central.normalize import document_number, state_code
+from drivers.alertmatch.normalize import document_number, state_code
 
 
 def bounded(field: str, value: str, max_length: int) -> str:

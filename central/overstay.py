@@ -106,7 +106,7 @@ def overstays(session: Session, today: dt.date, default_days: int = DEFAULT_STAY
 
 def add_permitted_stay(session: Session, issuing_state: str, number: str, valid_from: dt.date,
                        valid_to: dt.date, reference: str = "") -> m.PermittedStay:
-    from central.normalize import document_number, state_code
+    from drivers.alertmatch.normalize import document_number, state_code
 
     norm, state = document_number(number), state_code(issuing_state)
     if not norm:

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from central import models as m
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from central.matching import FaceMatcher, FaceQuery
-from central.normalize import document_category, document_number, document_type, name_key, ocr_key, state_code
-from central.person_match import DEFAULT_THRESHOLD, Identity, PersonMatch, compare
+from drivers.alertmatch.normalize import document_category, document_number, document_type, name_key, ocr_key, state_code
+from drivers.alertmatch.persons import DEFAULT_THRESHOLD, Identity, PersonMatch, blocking_birth_dates, compare
 from central.risk import RiskAssessment, RiskRules
 
 MAX_HISTORY = 100
@@ -192,10 +192,7 @@ def check_person(session: Session, caller: Caller, identity: Identity, today: dt
     Candidates are blocked on the birth date (exact, day/month swapped, or
     none in the alert) before names are scored, so the scan stays small.
     """
-    dates = [identity.birth_date]
-    if identity.birth_date and identity.birth_date.day <= 12:
-        swapped = dt.date(identity.birth_date.year, identity.birth_date.day, identity.birth_date.month)
-        dates.append(swapped)
+    dates = blocking_birth_dates(identity.birth_date)
     candidates = session.scalars(
         select(m.PersonAlert)
         .where(or_(m.PersonAlert.birth_date.in_(dates), m.PersonAlert.birth_date.is_(None)),

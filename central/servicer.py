@@ -20,7 +20,7 @@ from central.access import AccessPolicy, PermissionDenied
 from central.db import Database
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from central.matching import FaceMatcher
-from central.person_match import DEFAULT_THRESHOLD
+from drivers.alertmatch.persons import DEFAULT_THRESHOLD
 from central.risk import RiskRules
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc

@@ -1,29 +1,29 @@
-"""The gate's copy of central's document alerts, for checks while central is unreachable.
+"""The gate's copy of central's alert lists, for checks while central is unreachable.
 
 Fed by Central.AlertDelta: every alert change after the version the gate
 holds, in pages (`limit`, `more`). The copy lives in the gate's SQLite file
 beside the outbox, so a gate that restarts offline still has its last list.
 A background thread refreshes it every few seconds or minutes.
 
-The check decides as central's CheckDocument does: the number equal after
-normalisation ("exact") or after folding OCR confusions ("ocr_variant",
-drivers.ocr), the alert in force today, and issuing state and document
-category agreeing where both sides name one.
-
-Person alerts travel in the same delta; the gate does not check persons yet,
-so they are not kept (personal data the gate does not use stays at central).
+Both checks decide as central's do, with the same pure rules
+(drivers.alertmatch): a document hits on its number equal after
+normalisation ("exact") or after folding OCR confusions ("ocr_variant"), the
+alert in force today, issuing state and document category agreeing where both
+sides name one; a person hits on the fuzzy name comparison, blocked on the
+birth date, at central's default threshold. The face part of central's person
+check needs the matcher and has no offline copy.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from drivers.ocr import document_number, ocr_key
+from drivers.alertmatch.normalize import document_category, document_number, ocr_key, state_code
+from drivers.alertmatch.persons import DEFAULT_THRESHOLD, Identity, blocking_birth_dates, compare
 from edge.outbox import open_store
 from proto.clients import central_pb2
 
@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 
 # fetch(since_version, limit) -> a limes.v1.AlertDeltaResponse
 Fetch = Callable[[int, int], "central_pb2.AlertDeltaResponse"]
-
-_NON_ALNUM = re.compile(r"[^A-Z0-9]+")
-# As central.normalize.state_code: the MRZ writes Germany as "D".
-_STATE_ALIASES = {"D": "DEU"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_cache_state (
@@ -59,18 +55,21 @@ CREATE TABLE IF NOT EXISTS alert_cache_documents (
 );
 CREATE INDEX IF NOT EXISTS alert_cache_documents_norm ON alert_cache_documents (number_norm);
 CREATE INDEX IF NOT EXISTS alert_cache_documents_ocr ON alert_cache_documents (number_ocr_key);
+CREATE TABLE IF NOT EXISTS alert_cache_persons (
+    alert_id TEXT PRIMARY KEY,
+    surname TEXT NOT NULL,
+    given_names TEXT NOT NULL,
+    birth_date TEXT NOT NULL,
+    nationality TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    handling_instruction TEXT NOT NULL,
+    issuing_agency TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_cache_persons_birth ON alert_cache_persons (birth_date);
 """
-
-
-def state_code(text: str) -> str:
-    """An ICAO state code without fillers (central.normalize.state_code)."""
-    code = _NON_ALNUM.sub("", text.upper())
-    return _STATE_ALIASES.get(code, code)
-
-
-def document_category(doc_type: str) -> str:
-    """The first letter of an ICAO document code (central.normalize.document_category)."""
-    return _NON_ALNUM.sub("", doc_type.upper())[:1]
 
 
 def describe_hit(reason: str, match: str, alert_id: str, handling_instruction: str) -> str:
@@ -89,6 +88,25 @@ class CachedHit:
 
     def describe(self) -> str:
         return describe_hit(self.reason, self.match, self.alert_id, self.handling_instruction)
+
+
+@dataclass(frozen=True)
+class CachedPersonHit:
+    alert_id: str
+    reason: str  # "entry_ban", "arrest", "missing_person", "discreet_check"
+    score: float
+    explanation: str
+    handling_instruction: str
+
+    def describe(self) -> str:
+        return describe_person_hit(self.reason, self.score, self.alert_id, self.explanation,
+                                   self.handling_instruction)
+
+
+def describe_person_hit(reason: str, score: float, alert_id: str, explanation: str, handling_instruction: str) -> str:
+    """One line per person alert hit, the same whether central or the cache found it."""
+    return (f"{reason} (score {score:.2f}, alert {alert_id}: {explanation})"
+            + (f": {handling_instruction}" if handling_instruction else ""))
 
 
 class NeverSynced(Exception):
@@ -128,8 +146,10 @@ class AlertCache:
         return self.clock() - synced
 
     def __len__(self) -> int:
+        """Alerts held, documents and persons."""
         with self._db_lock:
-            return self._db.execute("SELECT count(*) FROM alert_cache_documents").fetchone()[0]
+            return sum(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                       for table in ("alert_cache_documents", "alert_cache_persons"))
 
     # -- refreshing --------------------------------------------------------------
     def refresh(self) -> int:
@@ -198,6 +218,29 @@ class AlertCache:
         hits.sort(key=lambda hit: hit.match != "exact")
         return hits
 
+    def check_person(self, surname: str, given_names: str, birth_date: dt.date | None, nationality: str,
+                     today: dt.date, threshold: float = DEFAULT_THRESHOLD) -> list[CachedPersonHit]:
+        """Person alerts in force that the identity matches, best first; raises NeverSynced on an unloaded cache."""
+        if self.synced_at is None:
+            raise NeverSynced("the alert cache was never loaded from central")
+        dates = [d.isoformat() for d in blocking_birth_dates(birth_date) if d is not None]
+        day = today.isoformat()
+        with self._db_lock:
+            rows = self._db.execute(
+                "SELECT alert_id, surname, given_names, birth_date, nationality, reason, handling_instruction "
+                f"FROM alert_cache_persons WHERE (birth_date = '' OR birth_date IN ({','.join('?' * len(dates))})) "
+                "AND (valid_from = '' OR valid_from <= ?) AND (valid_to = '' OR valid_to >= ?) ORDER BY version",
+                (*dates, day, day)).fetchall()
+        traveller = Identity(surname, given_names, birth_date, state_code(nationality))
+        hits = []
+        for alert_id, a_surname, a_given, a_birth, a_nationality, reason, instruction in rows:
+            alert = Identity(a_surname, a_given, dt.date.fromisoformat(a_birth) if a_birth else None, a_nationality)
+            found = compare(alert, traveller)
+            if found is not None and found.score >= threshold:
+                hits.append(CachedPersonHit(alert_id, reason, found.score, found.explanation, instruction))
+        hits.sort(key=lambda hit: -hit.score)
+        return hits
+
     # -- internals ---------------------------------------------------------------
     def _run(self, every_s: float) -> None:
         while not self._stopping.is_set():
@@ -223,6 +266,16 @@ class AlertCache:
                          ocr_key(alert.document_number), alert.document_type, state_code(alert.issuing_state),
                          central_pb2.DocumentAlert.Reason.Name(alert.reason).lower(), alert.handling_instruction,
                          alert.issuing_agency, alert.valid_from, alert.valid_to, alert.version))
+                for alert in delta.person_alerts:
+                    if alert.withdrawn:
+                        self._db.execute("DELETE FROM alert_cache_persons WHERE alert_id = ?", (alert.alert_id,))
+                        continue
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO alert_cache_persons VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (alert.alert_id, alert.surname, alert.given_names, alert.birth_date,
+                         state_code(alert.nationality), central_pb2.PersonAlert.Reason.Name(alert.reason).lower(),
+                         alert.handling_instruction, alert.issuing_agency, alert.valid_from, alert.valid_to,
+                         alert.version))
                 self._db.execute("UPDATE alert_cache_state SET version = ? WHERE id = 1", (delta.current_version,))
                 self._db.execute("COMMIT")
             except BaseException:
@@ -233,6 +286,7 @@ class AlertCache:
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM alert_cache_documents")
+            self._db.execute("DELETE FROM alert_cache_persons")
             self._db.execute("UPDATE alert_cache_state SET version = 0 WHERE id = 1")
             self._db.execute("COMMIT")
 

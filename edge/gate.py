@@ -232,40 +232,43 @@ class Gate:
         return round(float(verification.score), 3)
 
     def _check_document(self, mrz: Mrz) -> Check:
+        return self._check_alerts(
+            "alerts.document", "no document alert", lambda: self.central.check_document(mrz),
+            lambda cache: [hit.describe() for hit in cache.check_document(
+                mrz.document_number, mrz.document_type, mrz.issuing_state, self.today())])
+
+    def _check_person(self, mrz: Mrz) -> Check:
+        if mrz.birth_date is None:
+            return Check.not_done("alerts.person", "no birth date in the MRZ to check names against")
+        return self._check_alerts(
+            "alerts.person", "no person alert", lambda: self.central.check_person(mrz),
+            lambda cache: [hit.describe() for hit in cache.check_person(
+                mrz.surname, mrz.given_names, mrz.birth_date, mrz.nationality, self.today())])
+
+    def _check_alerts(self, name: str, clean: str, ask_central, ask_cache) -> Check:
+        """One alert-list check: central's answer, or the gate's cached list when central was not reached."""
         try:
-            hits = self.central.check_document(mrz)
+            hits = ask_central()
         except Exception as exc:  # any failure to ask is a check not done, never a crash
             # Only when central was not reached may the cached list stand in; an error it reports may not.
             unreached = isinstance(exc, ConnectionError)
             if unreached:
                 self._central_reached = False
             if not unreached or self.alerts is None:
-                return Check.not_done("alerts.document", f"central unavailable: {exc}")
+                return Check.not_done(name, f"central unavailable: {exc}")
             try:
-                cached = self.alerts.check_document(mrz.document_number, mrz.document_type, mrz.issuing_state,
-                                                    self.today())
+                cached = ask_cache(self.alerts)
                 minutes = int(self.alerts.age().total_seconds() // 60)
             except Exception as cache_exc:  # a cache never loaded knows of no alert, which is not "no alert"
-                return Check.not_done("alerts.document", f"central unavailable: {exc}; {cache_exc}")
+                return Check.not_done(name, f"central unavailable: {exc}; {cache_exc}")
             source = f"{OFFLINE_MARK} cached alert list version {self.alerts.version}, {minutes} minutes old"
             if cached:
-                return Check.failed("alerts.document", f"{source}: " + "; ".join(hit.describe() for hit in cached))
-            return Check.passed("alerts.document", source)
+                return Check.failed(name, f"{source}: " + "; ".join(cached))
+            return Check.passed(name, source)
         self._central_reached = True
         if hits:
-            return Check.failed("alerts.document", "; ".join(hits))
-        return Check.passed("alerts.document", "no document alert")
-
-    def _check_person(self, mrz: Mrz) -> Check:
-        if mrz.birth_date is None:
-            return Check.not_done("alerts.person", "no birth date in the MRZ to check names against")
-        try:
-            hits = self.central.check_person(mrz)
-        except Exception as exc:  # the gate keeps no offline copy of person alerts
-            return Check.not_done("alerts.person", f"central unavailable: {exc}")
-        if hits:
-            return Check.failed("alerts.person", "; ".join(hits))
-        return Check.passed("alerts.person", "no person alert")
+            return Check.failed(name, "; ".join(hits))
+        return Check.passed(name, clean)
 
     def _search_watchlist(self, live, checks: list[Check]) -> None:
         if live.template is None:

@@ -8,7 +8,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from drivers.mrz import Mrz
-from edge.alert_cache import describe_hit
+from edge.alert_cache import describe_hit, describe_person_hit
 from edge.outbox import Reject, Retry
 from proto.clients import CentralClient, MatcherClient, central_pb2, face_template
 
@@ -59,10 +59,8 @@ class CentralService:
             if _code(error) in _UNREACHED:
                 raise CentralUnreachable(_describe(error)) from error
             raise
-        return [f"{central_pb2.PersonAlert.Reason.Name(hit.reason).lower()} (score {hit.score:.2f}, "
-                f"alert {hit.alert_id}: {hit.explanation})"
-                + (f": {hit.handling_instruction}" if hit.handling_instruction else "")
-                for hit in reply.hits]
+        return [describe_person_hit(central_pb2.PersonAlert.Reason.Name(hit.reason).lower(), hit.score, hit.alert_id,
+                                    hit.explanation, hit.handling_instruction) for hit in reply.hits]
 
     def alert_delta(self, since_version: int, limit: int) -> central_pb2.AlertDeltaResponse:
         """For edge.alert_cache: alert changes after since_version."""

@@ -48,6 +48,7 @@ class FakeClient:
         self.up = True
         self.refuse: RpcError | None = None
         self.alerts: list[central_pb2.DocumentAlert] = []
+        self.persons: list[central_pb2.PersonAlert] = []
         self.crossings: dict[str, central_pb2.RecordCrossingRequest] = {}
         self.referrals: dict[str, central_pb2.OpenReferralRequest] = {}
         self.record_calls = 0
@@ -61,9 +62,15 @@ class FakeClient:
             return central_pb2.CheckDocumentResponse(hits=[
                 central_pb2.DocumentHit(alert_id=a.alert_id, reason=a.reason, match="exact")
                 for a in self.alerts if a.document_number == request.document_number])
+        if method == "CheckPerson":
+            return central_pb2.CheckPersonResponse(hits=[
+                central_pb2.PersonHit(alert_id=a.alert_id, reason=a.reason, score=1.0, explanation="names exact")
+                for a in self.persons if a.surname == request.surname])
         if method == "AlertDelta":
-            return central_pb2.AlertDeltaResponse(current_version=len(self.alerts),
-                                                  document_alerts=self.alerts[request.since_version:])
+            since = request.since_version
+            return central_pb2.AlertDeltaResponse(
+                current_version=self.version, document_alerts=[a for a in self.alerts if a.version > since],
+                person_alerts=[a for a in self.persons if a.version > since])
         if method == "RecordCrossing":
             self.record_calls += 1
             if not request.document.number:
@@ -77,10 +84,19 @@ class FakeClient:
             return central_pb2.Referral(referral_id=request.referral_id)
         raise AssertionError(method)
 
+    @property
+    def version(self):
+        return len(self.alerts) + len(self.persons)
+
     def add_alert(self, number):
         self.alerts.append(central_pb2.DocumentAlert(
             alert_id=f"alert-{len(self.alerts) + 1}", document_number=number, document_type="P",
-            issuing_state="USA", reason=central_pb2.DocumentAlert.STOLEN, version=len(self.alerts) + 1))
+            issuing_state="USA", reason=central_pb2.DocumentAlert.STOLEN, version=self.version + 1))
+
+    def add_person(self, surname, given_names, birth_date):
+        self.persons.append(central_pb2.PersonAlert(
+            alert_id=f"person-{len(self.persons) + 1}", surname=surname, given_names=given_names,
+            birth_date=birth_date, reason=central_pb2.PersonAlert.ENTRY_BAN, version=self.version + 1))
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +176,21 @@ def test_offline_cache_still_catches_a_stolen_document(photos, local, client):
     assert outcome.decision is Decision.REFER and outcome.offline
     assert outcome.reasons[0] == "alerts.document: offline: cached alert list version 1, 0 minutes old: " \
                                  "stolen (exact, alert alert-1)"
+
+
+def test_offline_cache_still_catches_a_person_alert(photos, local, client):
+    holder = mrz()
+    client.add_person("HOLLAND", "JAMES", "1961-08-04")
+    online = gate(photos, local).process(holder)
+    assert online.decision is Decision.REFER and not online.offline
+    assert any(r.startswith("alerts.person: entry_ban (score 1.00, alert person-1") for r in online.reasons)
+    local[2].refresh()
+    client.up = False
+    offline = gate(photos, local, Policy(offline_may_open=True)).process(holder)
+    assert offline.decision is Decision.REFER and offline.offline
+    assert [r for r in offline.reasons if r.startswith("alerts.person")] == [
+        "alerts.person: offline: cached alert list version 1, 0 minutes old: entry_ban (score 1.00, alert "
+        "person-1: names 1.00; birth date exact)"]
 
 
 def test_offline_without_a_loaded_cache_is_not_an_answer(photos, local, client):

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from central.normalize import document_number, name_key, name_tokens, ocr_key, state_code, transliterate
-from central.person_match import Identity, compare, levenshtein, token_similarity
+from drivers.alertmatch.normalize import document_number, name_key, name_tokens, ocr_key, state_code, transliterate
+from drivers.alertmatch.persons import Identity, compare, levenshtein, token_similarity
 
 NAME_WORD = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜÉÑ", min_size=2, max_size=12)
 NAME = st.lists(NAME_WORD, min_size=1, max_size=3).map(" ".join)

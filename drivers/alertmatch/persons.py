@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from central.normalize import fold_umlaut_spelling, name_tokens
+from drivers.alertmatch.normalize import fold_umlaut_spelling, name_tokens
 
 # Word pairs below this similarity are not paired at all.
 TOKEN_FLOOR = 0.75
@@ -115,6 +115,15 @@ def _birth_date_factor(alert: dt.date | None, traveller: dt.date | None) -> tupl
     if alert.year == traveller.year and alert.month == traveller.day and alert.day == traveller.month:
         return SWAPPED_DAY_MONTH, "birth date with day and month swapped"
     return None
+
+
+def blocking_birth_dates(birth_date: dt.date | None) -> list[dt.date | None]:
+    """The alert birth dates worth scoring names against (besides alerts without one):
+    the traveller's own, and day and month swapped where that is a date."""
+    dates = [birth_date]
+    if birth_date and birth_date.day <= 12:
+        dates.append(dt.date(birth_date.year, birth_date.day, birth_date.month))
+    return dates
 
 
 def compare(alert: Identity, traveller: Identity) -> PersonMatch | None:
