@@ -57,6 +57,9 @@ class VpcdCard:
 
     def insert(self, timeout: float = 5.0) -> None:
         """Connect to the driver (retrying while pcscd is still starting) and serve it."""
+        if self._sock is not None:
+            # A second connection would leave the first serving: the reader would never see the card go.
+            raise RuntimeError("the card is already inserted")
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -61,10 +61,9 @@ def checks(result: dict) -> dict[str, str]:
     return {c["name"]: c["status"] for c in result["passive_authentication"]["checks"]}
 
 
-def insert(daemon, files, faults: ChipFaults = ChipFaults()) -> VpcdCard:
-    card = VpcdCard(VirtualChip(files, MRZ.bac_key_seed_input, faults=faults), daemon.port)
-    card.insert()
-    return card
+def card(daemon, files, faults: ChipFaults = ChipFaults()) -> VpcdCard:
+    """A virtual chip for the reader, inserted by `with`."""
+    return VpcdCard(VirtualChip(files, MRZ.bac_key_seed_input, faults=faults), daemon.port)
 
 
 # -- limes chip read -------------------------------------------------------------------------------
@@ -72,7 +71,7 @@ def insert(daemon, files, faults: ChipFaults = ChipFaults()) -> VpcdCard:
 @pytest.mark.pcsc
 def test_chip_read_passes_a_genuine_chip(reader, photo, issuer, capsys, tmp_path):
     files = personalise_document(MRZ, photo.read_bytes(), issuer[1], [])
-    with insert(reader, files):
+    with card(reader, files):
         code, result, _ = chip_read(capsys, *BAC_FIELDS, *trust(issuer), "--save-photo", str(tmp_path / "out.jpg"))
     assert code == 0 and result["verdict"] == "passed"
     assert result["reader"] == reader.reader  # the first reader, as none was named
@@ -92,7 +91,7 @@ def test_chip_read_passes_a_genuine_chip(reader, photo, issuer, capsys, tmp_path
 @pytest.mark.parametrize("fault, check", [("altered_dg", "dg2.hash"), ("wrong_signer", "sod.signature"),
                                           ("expired_dsc", "dsc.validity"), ("revoked_dsc", "dsc.revocation")])
 def test_chip_read_fails_a_faulty_chip(reader, photo, issuer, capsys, fault, check):
-    with insert(reader, personalise_document(MRZ, photo.read_bytes(), issuer[1], [fault])):
+    with card(reader, personalise_document(MRZ, photo.read_bytes(), issuer[1], [fault])):
         code, result, _ = chip_read(capsys, "--reader", reader.reader, *BAC_FIELDS, *trust(issuer))
     assert code == 1 and result["verdict"] == "failed"
     assert [name for name, status in checks(result).items() if status == "fail"] == [check]
@@ -100,7 +99,7 @@ def test_chip_read_fails_a_faulty_chip(reader, photo, issuer, capsys, fault, che
 
 @pytest.mark.pcsc
 def test_chip_read_with_wrong_bac_data(reader, photo, issuer, capsys):
-    with insert(reader, personalise_document(MRZ, photo.read_bytes(), issuer[1], [])):
+    with card(reader, personalise_document(MRZ, photo.read_bytes(), issuer[1], [])):
         code, result, err = chip_read(capsys, "--document-number", "L898902C3", "--birth-date", "740813",
                                       "--expiry-date", "300415")
     assert code == 2
@@ -111,7 +110,7 @@ def test_chip_read_with_wrong_bac_data(reader, photo, issuer, capsys):
 @pytest.mark.pcsc
 def test_chip_read_when_the_card_leaves_mid_read(reader, photo, issuer, capsys):
     files = personalise_document(MRZ, photo.read_bytes(), issuer[1], [])
-    with insert(reader, files, ChipFaults(remove_after_reads=4)):
+    with card(reader, files, ChipFaults(remove_after_reads=4)):
         code, result, _ = chip_read(capsys, *BAC_FIELDS)
     assert code == 1 and result["verdict"] == "failed"
     assert result["error"].startswith("the read broke off at 'read DG")
