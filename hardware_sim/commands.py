@@ -305,17 +305,18 @@ def _render_sim_chip(info: dict[str, Any]) -> str:
 
 
 def _serve(card, seconds: float | None) -> None:
-    """Keep the card in until Ctrl-C or `seconds`; say once (on stderr) when it left by itself."""
-    deadline = None if seconds is None else time.monotonic() + seconds
+    """Keep the card in until Ctrl-C, SIGTERM or `seconds`; say once (on stderr) when it left by itself."""
+    from limes.signals import wait_until_stopped
+
     told = False
-    try:
-        while deadline is None or time.monotonic() < deadline:
-            if not card.inserted and not told:
-                print(f"the card left the reader: {card.error}", file=sys.stderr, flush=True)
-                told = True
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
+
+    def report_removal() -> None:
+        nonlocal told
+        if not card.inserted and not told:
+            print(f"the card left the reader: {card.error}", file=sys.stderr, flush=True)
+            told = True
+
+    wait_until_stopped(seconds, while_waiting=report_removal)
 
 
 # -- limes bench chip --------------------------------------------------------------------------

@@ -76,12 +76,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def wait_for_signal(server) -> None:
     """Block until SIGTERM or Ctrl-C, then stop taking calls and let running ones finish."""
-    import signal
-    import threading
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    from limes.signals import wait_until_stopped
+
+    wait_until_stopped()
     server.stop(grace=5).wait()
