@@ -27,6 +27,10 @@ the gate talks to; relative paths are taken from the configuration's folder:
     optional = []                  # checks that may be not_done without referring
     offline_may_open = false
 
+    [budgets]                      # optional: seconds per transaction step (edge.gate.DEFAULT_BUDGETS)
+    chip = 8.0                     # mrz, chip, face_capture, face_verification, watchlist,
+                                   # document_alerts, person_alerts
+
 One line per traveller (a JSON object per line with --json).
 """
 from __future__ import annotations
@@ -39,6 +43,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from edge.gate import DEFAULT_BUDGETS
 from limes.output import add_json_flag
 
 # How long the gate waits for the previous traveller to take the document back before it goes on anyway.
@@ -49,6 +54,7 @@ _SECTIONS = {
     "services": {"central", "matcher"},
     "gate": {"capture_budget_s", "state_dir", "alert_refresh_s", "metrics_port"},
     "policy": {"optional", "offline_may_open"},
+    "budgets": set(DEFAULT_BUDGETS),
 }
 _REQUIRED = {"devices": {"reader", "camera", "chip_reader", "csca"}, "services": {"central", "matcher"}}
 
@@ -103,7 +109,7 @@ def load_config(path: Path, station_id: str):
 
     base = Path(path).parent
     station, devices, services = data.get("station", {}), data["devices"], data["services"]
-    gate, policy = data.get("gate", {}), data.get("policy", {})
+    gate, policy, budgets = data.get("gate", {}), data.get("policy", {}), data.get("budgets", {})
     csca = devices["csca"] if isinstance(devices["csca"], list) else [devices["csca"]]
     direction = _typed(station, "station", "direction", str, "ENTRY")
     if direction not in ("ENTRY", "EXIT"):
@@ -123,6 +129,7 @@ def load_config(path: Path, station_id: str):
         state_dir=_path(base, state_dir, "gate.state_dir") if state_dir is not None else None,
         alert_refresh_s=_positive(gate, "alert_refresh_s", 60.0),
         metrics_port=_typed(gate, "gate", "metrics_port", int, None),
+        budgets={step: _positive(budgets, step, 0, "budgets") for step in budgets},
     )
 
 
@@ -143,10 +150,10 @@ def _names(values: list, field: str) -> list[str]:
     return values
 
 
-def _positive(table: dict, key: str, default: float) -> float:
+def _positive(table: dict, key: str, default: float, section: str = "gate") -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"gate.{key}", f"must be a positive number of seconds, not {value!r}")
+        raise ConfigError(f"{section}.{key}", f"must be a positive number of seconds, not {value!r}")
     return float(value)
 
 

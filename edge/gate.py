@@ -1,15 +1,23 @@
 """One e-gate transaction: from a presented document to a decision.
 
-The steps, each of which ends in checks rather than exceptions:
+The steps, each of which ends in checks rather than exceptions, and what
+each needs (edge.transaction runs them as soon as their needs are met, so the
+chip is read while the face is captured and central is asked meanwhile):
 
-    MRZ read -> MRZ valid, not expired -> reference photo (chip DG2)
-    -> live face captured -> 1:1 verification -> document alerts (central)
-    and 1:N watchlist (matcher) -> decision by policy -> crossing recorded
-    (and a referral opened when the gate refers).
+    mrz                 MRZ valid, document not expired
+    chip                needs mrz: chip read, passive authentication, DG2 photo
+    face_capture        needs mrz: live face, quality, liveness
+    face_verification   needs chip and face_capture: 1:1, live face vs DG2
+    watchlist           needs face_capture: 1:N at the matcher
+    document_alerts     needs mrz: central (or the cached list offline)
+    person_alerts       needs mrz: central (or the cached list offline)
 
-Anything that goes wrong (a malformed MRZ, no face, a service down, a bug in
-a step) becomes a check that did not pass, so the gate refers the traveller
-to an officer with a reason instead of crashing.
+then the decision by policy, then the crossing recorded (and a referral
+opened when the gate refers). Each step has a time budget (DEFAULT_BUDGETS).
+
+Anything that goes wrong (a malformed MRZ, no face, a service down, a step
+over its budget, a bug in a step) becomes a check that did not pass, so the
+gate refers the traveller to an officer with a reason instead of crashing.
 """
 from __future__ import annotations
 
@@ -22,11 +30,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from drivers.checks import Check
 from drivers.mrz import Mrz, MrzError, parse as parse_mrz
+from edge.messages import guidance, message
 from edge.policy import OFFLINE_MARK, Decision, Policy, answered_offline
+from edge.transaction import Phase, Step, StepResult, Transaction
 
 if TYPE_CHECKING:
     from edge.alert_cache import AlertCache
@@ -36,6 +46,23 @@ log = logging.getLogger(__name__)
 
 OUTCOMES = Counter("limes_edge_outcomes", "Gate decisions, by decision and whether central was unreachable",
                    ["decision", "offline"])
+STEP_SECONDS = Histogram("limes_edge_step_seconds", "Time of each transaction step, by step and how it ended",
+                         ["step", "state"], buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2, 4, 8))
+DECISION_SECONDS = Histogram("limes_edge_decision_seconds", "Document presented to decision",
+                             buckets=(.25, .5, .75, 1, 1.5, 2, 3, 5, 8))
+
+# Step budgets in seconds: generous for real devices and a busy central, tight
+# enough that a stalled device or service refers the traveller instead of
+# holding the gate. Override any of them with Gate(budgets=...).
+DEFAULT_BUDGETS = {
+    "mrz": 1.0,
+    "chip": 8.0,               # a slow real chip reads a 20 KB photo in 2-4 s
+    "face_capture": 6.0,       # the capture loop ends itself at its own budget (4 s by default)
+    "face_verification": 3.0,
+    "watchlist": 3.0,          # the matcher client's deadline is 2 s
+    "document_alerts": 3.0,    # the central client's deadline is 2 s
+    "person_alerts": 3.0,
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +101,11 @@ class Outcome:
     referral_id: str | None = None
     # Decided without central: the document alerts came from the gate's cached list.
     offline: bool = False
+    # How each step ended (edge.transaction.StepRecord.to_dict) and when each phase began, in ms.
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    phases_ms: dict[str, float] = field(default_factory=dict)
+    # What the traveller's screen showed, in the traveller's language.
+    display: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +119,9 @@ class Outcome:
             "referral_id": self.referral_id,
             "offline": self.offline,
             "timings_ms": self.timings_ms,
+            "steps": self.steps,
+            "phases_ms": self.phases_ms,
+            "display": self.display,
         }
 
 
@@ -97,7 +132,8 @@ class Gate:
     def __init__(self, *, station: Station, photo_source: PhotoSource, capture_face: FaceCapture,
                  central, matcher, policy: Policy | None = None, watchlist: str = "watchlist",
                  today: Callable[[], dt.date] = dt.date.today,
-                 outbox: Outbox | None = None, alerts: AlertCache | None = None):
+                 outbox: Outbox | None = None, alerts: AlertCache | None = None,
+                 budgets: dict[str, float] | None = None, display: Callable[[str], None] | None = None):
         self.station = station
         self.photo_source = photo_source
         self.capture_face = capture_face
@@ -112,8 +148,14 @@ class Gate:
         # Central's document alerts as last fetched, for checks while central is unreachable.
         self.alerts = alerts
         self._central_reached = True
-        # Central and matcher calls overlap with the face capture.
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gate")
+        unknown = set(budgets or {}) - set(DEFAULT_BUDGETS)
+        if unknown:
+            raise ValueError(f"no such gate step(s): {', '.join(sorted(unknown))}")
+        self.budgets = {**DEFAULT_BUDGETS, **(budgets or {})}
+        # The traveller's screen; messages are also kept in Outcome.display.
+        self.display = display
+        # The steps run here. Room for a step over its budget still holding a thread.
+        self._pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="gate")
 
     @property
     def online(self) -> bool:
@@ -133,69 +175,97 @@ class Gate:
     # -- the transaction -------------------------------------------------
     def process(self, mrz_text: str) -> Outcome:
         crossing_id = str(uuid.uuid4())
-        timings: dict[str, float] = {}
-        checks: list[Check] = []
-        started = time.perf_counter()
-
-        mrz = self._timed(timings, "mrz", lambda: self._read_mrz(mrz_text, checks))
-        traveller = _traveller(mrz)
-        face_score = None
-        if mrz is not None:
-            document_alerts = self._pool.submit(self._check_document, mrz)
-            person_alerts = self._pool.submit(self._check_person, mrz)
-            # The chip and the camera are different devices: read the chip while the face is captured.
-            chip_checks: list[Check] = []
-            reference_photo = self._pool.submit(
-                self._timed, timings, "reference_photo", lambda: self._reference_photo(mrz, chip_checks))
-            capture_checks: list[Check] = []
-            live = self._timed(timings, "face_capture", lambda: self._capture(capture_checks))
-            reference = reference_photo.result()
-            checks.extend(chip_checks + capture_checks)
-            face_score = self._timed(timings, "face_verification",
-                                     lambda: self._verify(reference, live, checks))
-            self._timed(timings, "watchlist", lambda: self._search_watchlist(live, checks))
-            checks.append(self._timed(timings, "document_alerts", document_alerts.result))
-            checks.append(self._timed(timings, "person_alerts", person_alerts.result))
+        shown: list[str] = []
+        transaction = Transaction(self._steps(mrz_text, shown), self._pool)
+        values, checks = transaction.run()
+        mrz = values.get("mrz")
 
         decision, reasons = self.policy.decide(checks)
-        timings["decision_total"] = round((time.perf_counter() - started) * 1000, 1)
-        outcome = Outcome(crossing_id, decision, reasons, checks, traveller, timings, face_score)
+        transaction.advance(Phase.DECIDED)
+        records = transaction.step_records()
+        timings = {r.name: r.elapsed_ms for r in records if r.elapsed_ms is not None}
+        timings["decision_total"] = transaction.phase_ms[Phase.DECIDED.value]
+        outcome = Outcome(crossing_id, decision, reasons, checks, _traveller(mrz), timings,
+                          values.get("face_verification"), display=shown)
         self._timed(timings, "record", lambda: self._record(outcome, mrz))
+        transaction.advance(Phase.CLOSED)
+        # The gate opens (or shows the way to the officer) only once the record is kept.
+        self._show(shown, "proceed" if outcome.decision is Decision.OPEN else "see_officer", mrz)
+        outcome.steps = [r.to_dict() for r in records]
+        outcome.phases_ms = dict(transaction.phase_ms)
+        for record in records:
+            if record.elapsed_ms is not None:
+                STEP_SECONDS.labels(record.name, record.state.value).observe(record.elapsed_ms / 1000)
+        DECISION_SECONDS.observe(timings["decision_total"] / 1000)
         return outcome
 
+    def _steps(self, mrz_text: str, shown: list[str]) -> list[Step]:
+        budget = self.budgets
+
+        def capture(values):
+            self._show(shown, "look_at_camera", values["mrz"])
+            result = self._capture()
+            for text in getattr(result.value, "messages", None) or []:
+                self._show(shown, text, values["mrz"], is_guidance=True)
+            return result
+
+        return [
+            Step("mrz", lambda _: self._read_mrz(mrz_text), budget["mrz"], owes=("mrz.valid",)),
+            Step("chip", lambda v: self._reference_photo(v["mrz"]), budget["chip"],
+                 needs=("mrz",), requires=("mrz",), owes=("chip.read",)),
+            Step("face_capture", capture, budget["face_capture"],
+                 needs=("mrz",), requires=("mrz",), owes=("face.capture", "face.liveness")),
+            Step("face_verification", lambda v: self._verify(v["chip"], v["face_capture"]),
+                 budget["face_verification"], needs=("chip", "face_capture"), owes=("face.verification",)),
+            Step("watchlist", lambda v: self._search_watchlist(v["face_capture"]), budget["watchlist"],
+                 needs=("face_capture",), owes=("watchlist.face",)),
+            Step("document_alerts", lambda v: StepResult(checks=[self._check_document(v["mrz"])]),
+                 budget["document_alerts"], needs=("mrz",), requires=("mrz",), owes=("alerts.document",)),
+            Step("person_alerts", lambda v: StepResult(checks=[self._check_person(v["mrz"])]),
+                 budget["person_alerts"], needs=("mrz",), requires=("mrz",), owes=("alerts.person",)),
+        ]
+
+    def _show(self, shown: list[str], key_or_text: str, mrz: Mrz | None, *, is_guidance: bool = False) -> None:
+        nationality = mrz.nationality if mrz is not None else None
+        text = guidance(key_or_text, nationality) if is_guidance else message(key_or_text, nationality)
+        shown.append(text)
+        if self.display is not None:
+            try:
+                self.display(text)
+            except Exception:  # a broken screen must not stop the transaction
+                log.exception("the traveller display failed")
+
     # -- steps -------------------------------------------------------------
-    def _read_mrz(self, text: str, checks: list[Check]) -> Mrz | None:
+    def _read_mrz(self, text: str) -> StepResult:
         try:
             mrz = parse_mrz(text)
         except MrzError as exc:
-            checks.append(Check.failed("mrz.valid", "; ".join(f"{p.field}: {p.reason}" for p in exc.problems)))
-            return None
-        checks.append(Check.passed("mrz.valid", f"{mrz.format}, all check digits correct"))
+            return StepResult(None, [Check.failed("mrz.valid", "; ".join(f"{p.field}: {p.reason}"
+                                                                        for p in exc.problems))])
+        checks = [Check.passed("mrz.valid", f"{mrz.format}, all check digits correct")]
         if mrz.expiry_date is None:
             checks.append(Check.failed("document.expiry", "no expiry date"))
         elif mrz.is_expired(self.today()):
             checks.append(Check.failed("document.expiry", f"expired on {mrz.expiry_date.isoformat()}"))
         else:
             checks.append(Check.passed("document.expiry", f"valid until {mrz.expiry_date.isoformat()}"))
-        return mrz
+        return StepResult(mrz, checks)
 
-    def _reference_photo(self, mrz: Mrz, checks: list[Check]) -> np.ndarray | None:
+    def _reference_photo(self, mrz: Mrz) -> StepResult:
         try:
             photo = self.photo_source(mrz)
         except Exception as exc:  # a reader driver bug must not stop the gate
             log.exception("reading the document photo failed")
-            checks.append(Check.failed("chip.read", f"chip reader error: {exc}"))
-            return None
-        checks.extend(photo.checks)
-        return photo.image
+            return StepResult(None, [Check.failed("chip.read", f"chip reader error: {exc}")])
+        return StepResult(photo.image, list(photo.checks))
 
-    def _capture(self, checks: list[Check]):
+    def _capture(self) -> StepResult:
         try:
             result = self.capture_face()
         except Exception as exc:  # a camera driver bug must not stop the gate
             log.exception("face capture failed")
-            checks.append(Check.failed("face.capture", f"camera error: {exc}"))
-            return _NO_CAPTURE
+            return StepResult(_NO_CAPTURE, [Check.failed("face.capture", f"camera error: {exc}")])
+        checks = []
         if result.liveness is None:
             checks.append(Check.not_done("face.liveness", "too few frames to judge"))
         elif result.liveness.live:
@@ -209,27 +279,24 @@ class Gate:
             checks.append(Check.failed("face.capture", f"{result.faces_max} faces in the gate (tailgating?)"))
         else:
             checks.append(Check.passed("face.capture", f"best of {result.frames} frames"))
-        return result
+        return StepResult(result, checks)
 
-    def _verify(self, reference: np.ndarray | None, live, checks: list[Check]) -> float | None:
+    def _verify(self, reference: np.ndarray | None, live) -> StepResult:
         from drivers.face import FaceError, compare, encode_face
 
         if reference is None:
-            checks.append(Check.not_done("face.verification", "no document photo"))
-            return None
-        if live.template is None:
-            checks.append(Check.not_done("face.verification", "no live face"))
-            return None
+            return StepResult(None, [Check.not_done("face.verification", "no document photo")])
+        if live is None or live.template is None:
+            return StepResult(None, [Check.not_done("face.verification", "no live face")])
         try:
             verification = compare(live.template, encode_face(reference))
         except FaceError as exc:
-            checks.append(Check.failed("face.verification", f"document photo unusable: {exc}"))
-            return None
+            return StepResult(None, [Check.failed("face.verification", f"document photo unusable: {exc}")])
         detail = (f"score {verification.score:.2f}, distance {verification.distance:.2f} "
                   f"(match at <= {verification.threshold:.2f})")
-        checks.append(Check.passed("face.verification", detail) if verification.match
-                      else Check.failed("face.verification", "live face does not match the document photo, " + detail))
-        return round(float(verification.score), 3)
+        check = (Check.passed("face.verification", detail) if verification.match
+                 else Check.failed("face.verification", "live face does not match the document photo, " + detail))
+        return StepResult(round(float(verification.score), 3), [check])
 
     def _check_document(self, mrz: Mrz) -> Check:
         return self._check_alerts(
@@ -270,22 +337,21 @@ class Gate:
             return Check.failed(name, "; ".join(hits))
         return Check.passed(name, clean)
 
-    def _search_watchlist(self, live, checks: list[Check]) -> None:
-        if live.template is None:
-            checks.append(Check.not_done("watchlist.face", "no live face"))
-            return
+    def _search_watchlist(self, live) -> StepResult:
+        if live is None or live.template is None:
+            return StepResult(None, [Check.not_done("watchlist.face", "no live face")])
         try:
             hits = self.matcher.search(self.watchlist, live.template)
         except Exception as exc:
-            checks.append(Check.not_done("watchlist.face", f"matcher unavailable: {exc}"))
-            return
+            return StepResult(None, [Check.not_done("watchlist.face", f"matcher unavailable: {exc}")])
         if hits.partial:
-            checks.append(Check.not_done("watchlist.face", "search incomplete: " + ", ".join(hits.missing_shards)))
+            check = Check.not_done("watchlist.face", "search incomplete: " + ", ".join(hits.missing_shards))
         elif hits.candidates:
             best = hits.candidates[0]
-            checks.append(Check.failed("watchlist.face", f"watchlist hit {best.subject_id} (score {best.score:.2f})"))
+            check = Check.failed("watchlist.face", f"watchlist hit {best.subject_id} (score {best.score:.2f})")
         else:
-            checks.append(Check.passed("watchlist.face", "no watchlist candidate above threshold"))
+            check = Check.passed("watchlist.face", "no watchlist candidate above threshold")
+        return StepResult(hits, [check])
 
     def _record(self, outcome: Outcome, mrz: Mrz | None) -> None:
         outcome.offline = any(answered_offline(check) for check in outcome.checks)

@@ -41,3 +41,29 @@ def language_for(nationality: str | None) -> str:
 def message(key: str, nationality: str | None = None) -> str:
     texts = MESSAGES[key]
     return texts.get(language_for(nationality), texts["en"])
+
+
+# The capture loop's guidance (drivers.face.quality.GUIDANCE and edge.capture), translated.
+GUIDANCE = {
+    "look at the camera": {"fr": "Regardez la caméra.", "es": "Mire a la cámara."},
+    "one person at a time, please": {"fr": "Une personne à la fois, s'il vous plaît.",
+                                     "es": "Una persona a la vez, por favor."},
+    "move closer": {"fr": "Approchez-vous.", "es": "Acérquese."},
+    "step into the middle of the frame": {"fr": "Placez-vous au centre.", "es": "Colóquese en el centro."},
+    "look straight at the camera": {"fr": "Regardez droit vers la caméra.", "es": "Mire de frente a la cámara."},
+    "keep your head level": {"fr": "Gardez la tête droite.", "es": "Mantenga la cabeza recta."},
+    "hold your head upright": {"fr": "Tenez la tête bien droite.", "es": "No incline la cabeza."},
+    "hold still": {"fr": "Ne bougez pas.", "es": "No se mueva."},
+    "face the light": {"fr": "Tournez-vous vers la lumière.", "es": "Mire hacia la luz."},
+    "step out of the glare": {"fr": "Évitez le reflet.", "es": "Evite el reflejo."},
+    "open your eyes": {"fr": "Ouvrez les yeux.", "es": "Abra los ojos."},
+}
+
+
+def guidance(text: str, nationality: str | None = None) -> str:
+    """A guidance phrase in the traveller's language; as a sentence in English otherwise."""
+    language = language_for(nationality)
+    translated = GUIDANCE.get(text, {}).get(language)
+    if translated:
+        return translated
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")

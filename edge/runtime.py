@@ -41,8 +41,10 @@ class GateConfig:
     state_dir: Path | None = None
     alert_refresh_s: float = 60.0
     outbox_backoff: Backoff = Backoff()
-    # Prometheus metrics (outcomes, outbox backlog) on 127.0.0.1:metrics_port; None = not served.
+    # Prometheus metrics (outcomes, step latencies, outbox backlog) on 127.0.0.1:metrics_port; None = not served.
     metrics_port: int | None = None
+    # Seconds per transaction step, over edge.gate.DEFAULT_BUDGETS.
+    budgets: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,6 +93,8 @@ def start_gate(config: GateConfig) -> RunningGate:
         policy=config.policy,
         outbox=outbox,
         alerts=alerts,
+        # The capture loop ends itself at its own budget; the step's is a guard against a stalled camera.
+        budgets={"face_capture": config.capture_budget_s + 2.0, **config.budgets},
     )
     if outbox is not None:
         outbox.start()  # first of all, what a previous run left unsent

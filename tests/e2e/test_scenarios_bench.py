@@ -39,6 +39,6 @@ def test_bench_gate_reports_every_step(faces_dir, tmp_path, capsys):
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert result["travellers"] == 2 and sum(result["decisions"].values()) == 2
-    assert {"reference_photo", "face_capture", "face_verification", "watchlist", "decision_total"} \
+    assert {"chip", "face_capture", "face_verification", "watchlist", "decision_total"} \
         <= set(result["steps_ms"])
     assert result["presented_to_decision_ms"]["p50"] >= result["steps_ms"]["decision_total"]["p50"]

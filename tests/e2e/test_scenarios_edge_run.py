@@ -42,7 +42,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
     path = write(tmp_path, CONFIG.format(border_point="PORT-1", reader="/dev/ttyUSB0", camera="0",
                                          chip_reader="ACS 00 00", csca="csca", central="c:1", matcher="m:2")
-                 + "[gate]\ncapture_budget_s = 3\nstate_dir = \"state\"\n[policy]\noptional = [\"watchlist.face\"]\n")
+                 + "[gate]\ncapture_budget_s = 3\nstate_dir = \"state\"\n[policy]\noptional = [\"watchlist.face\"]\n"
+                 + "[budgets]\nchip = 2.5\nperson_alerts = 1\n")
     config = load_config(path, "GATE-7")
     assert (config.station.station_id, config.station.border_point, config.station.direction) == \
         ("GATE-7", "PORT-1", "EXIT")
@@ -50,6 +51,7 @@ def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
     assert (config.reader_url, config.camera_source, config.chip_reader) == ("/dev/ttyUSB0", "0", "ACS 00 00")
     assert (config.central_address, config.matcher_address, config.capture_budget_s) == ("c:1", "m:2", 3.0)
     assert config.policy.optional == frozenset({"watchlist.face"})
+    assert config.budgets == {"chip": 2.5, "person_alerts": 1.0}
 
 
 @pytest.mark.parametrize("text, field", [
@@ -65,6 +67,10 @@ def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
     ("[devices\n", "gate.toml"),
     ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
      "[policy]\noptional = [1]\n", "policy.optional"),
+    ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
+     "[budgets]\nchipp = 1\n", "budgets.chipp"),
+    ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
+     "[budgets]\nchip = 0\n", "budgets.chip"),
 ])
 def test_bad_config_names_the_field(tmp_path, text, field):
     with pytest.raises(ConfigError) as error:

@@ -3,6 +3,7 @@ each way a step can fail ends in a referral with a reason, never a crash."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 
 import pytest
@@ -35,6 +36,7 @@ class Capture:
     faces_max: int = 1
     frames: int = 12
     failure: str | None = None
+    messages: list = field(default_factory=list)
 
 
 @dataclass
@@ -184,3 +186,52 @@ def test_chip_reader_crash_refers(photos):
     outcome = gate(photos, photo=crash).process(mrz())
     assert outcome.decision is Decision.REFER
     assert "chip.read: chip reader error: reader unplugged" in reasons_of(outcome)
+
+
+def test_a_stalled_chip_reader_refers_within_its_budget(photos):
+    release = threading.Event()
+
+    def stalled_reader(mrz):
+        release.wait(10)
+        raise AssertionError("the gate should not have waited for this")
+
+    the_gate = Gate(station=Station(), photo_source=stalled_reader, capture_face=lambda: Capture(photos[1]),
+                    central=FakeCentral(), matcher=FakeMatcher(), today=lambda: TODAY, budgets={"chip": 0.2})
+    outcome = the_gate.process(mrz())
+    release.set()
+    assert outcome.decision is Decision.REFER and outcome.timings_ms["decision_total"] < 2000
+    assert "chip.read: could not be checked (no answer within its budget of 200 ms)" in reasons_of(outcome)
+    assert "face.verification: could not be checked (no document photo)" in reasons_of(outcome)
+    chip = next(step for step in outcome.steps if step["name"] == "chip")
+    assert chip["state"] == "over_budget" and chip["budget_ms"] == 200
+    assert list(outcome.phases_ms) == ["presented", "checking", "decided", "closed"]
+
+
+def test_unknown_step_budget_is_refused(photos):
+    with pytest.raises(ValueError, match="no such gate step"):
+        Gate(station=Station(), photo_source=None, capture_face=None, central=None, matcher=None,
+             budgets={"chipp": 1.0})
+
+
+def test_the_traveller_is_spoken_to_in_the_language_of_the_document(photos):
+    screen = []
+    spanish = generate_td3(issuing_state="ESP", surname="GARCIA", given_names="LUCIA", document_number="X4829A17",
+                           nationality="ESP", birth_date=dt.date(1980, 1, 2), sex="F", expiry_date=dt.date(2030, 1, 1))
+    reference, live, _ = photos
+    poor = Capture(live, messages=["move closer"])
+    the_gate = Gate(station=Station(), photo_source=lambda m: ReferencePhoto(reference, [Check.passed("chip.read", "")]),
+                    capture_face=lambda: poor, central=FakeCentral(), matcher=FakeMatcher(), today=lambda: TODAY,
+                    display=screen.append)
+    outcome = the_gate.process(spanish)
+    assert outcome.decision is Decision.OPEN, outcome.reasons
+    assert screen == outcome.display == ["Mire a la cámara.", "Acérquese.", "Gracias. Puede pasar."]
+    french = the_gate.process(mrz(expiry=dt.date(2020, 1, 1)).replace("USA", "FRA"))
+    assert french.display[-1] == "Veuillez patienter : un agent va vous aider."
+
+
+def test_every_capture_guidance_has_its_translations():
+    from drivers.face.quality import GUIDANCE as QUALITY_GUIDANCE
+    from edge.messages import GUIDANCE
+
+    for text in set(QUALITY_GUIDANCE.values()) | {"one person at a time, please", "look at the camera"}:
+        assert set(GUIDANCE[text]) == {"fr", "es"}, text
