@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 from drivers.chip_commands import command_group
 from limes.output import add_json_flag, emit
+from limes.signals import StopSignals
 
 FAULTS = ("altered_dg", "wrong_signer", "expired_dsc", "revoked_dsc")  # hardware_sim.chip.personalise.FAULTS
 KEY_KINDS = ("ecdsa-p256", "rsa-2048", "rsa-pss-2048")
@@ -224,9 +225,10 @@ def _sim_chip(args: argparse.Namespace) -> int:
                 return _usage_error(f"could not insert the card into vpcd on port {endpoint.port}: {exc}",
                                     args.json)
             try:
-                emit(sim_chip_info(endpoint, mrz, pki_dir, pki.country, args), args.json, _render_sim_chip)
-                sys.stdout.flush()
-                _serve(card, args.seconds)
+                with StopSignals() as stop:  # before saying "ready": a Ctrl-C right after must not be lost
+                    emit(sim_chip_info(endpoint, mrz, pki_dir, pki.country, args), args.json, _render_sim_chip)
+                    sys.stdout.flush()
+                    _serve(card, args.seconds, stop)
             finally:
                 card.remove()
     except NoVpcd as exc:
@@ -304,10 +306,8 @@ def _render_sim_chip(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _serve(card, seconds: float | None) -> None:
+def _serve(card, seconds: float | None, stop: StopSignals) -> None:
     """Keep the card in until Ctrl-C, SIGTERM or `seconds`; say once (on stderr) when it left by itself."""
-    from limes.signals import wait_until_stopped
-
     told = False
 
     def report_removal() -> None:
@@ -316,7 +316,7 @@ def _serve(card, seconds: float | None) -> None:
             print(f"the card left the reader: {card.error}", file=sys.stderr, flush=True)
             told = True
 
-    wait_until_stopped(seconds, while_waiting=report_removal)
+    stop.wait(seconds, while_waiting=report_removal)
 
 
 # -- limes bench chip --------------------------------------------------------------------------

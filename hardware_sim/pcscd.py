@@ -96,7 +96,9 @@ class Pcscd:
     The daemon is terminated when the thread that started it ends, so start it
     from the main thread (or one that lives as long as it is needed)."""
 
-    def __init__(self, port: int | None = None, lock_timeout: float = 60.0) -> None:
+    # A test module holds the daemon for its whole run (a minute or two of e2e tests), so
+    # a second test run on the same machine waits that long rather than failing.
+    def __init__(self, port: int | None = None, lock_timeout: float = 900.0) -> None:
         self.port = port
         self.lock_timeout = lock_timeout
         self.reader = READER_NAME

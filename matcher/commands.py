@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from limes.output import add_json_flag
+from limes.signals import StopSignals
 
 
 def register(sub) -> None:
@@ -46,8 +47,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from matcher.server import serve
     server, port = serve(args.listen, args.data, metrics_port=args.metrics_port, snapshot_every=args.snapshot_every)
     host = args.listen.rsplit(":", 1)[0]
-    print(f"matcher listening on {host}:{port}", flush=True)
-    wait_for_signal(server)
+    with StopSignals() as stop:  # before saying where it listens: a stop right after must not be lost
+        print(f"matcher listening on {host}:{port}", flush=True)
+        stop_when_signalled(server, stop)
     server.registry.close()
     return 0
 
@@ -58,8 +60,9 @@ def run_router(args: argparse.Namespace) -> int:
     router = Router(args.shard, timeout=args.timeout)
     server, port = start(router, args.listen, metrics_port=args.metrics_port)
     host = args.listen.rsplit(":", 1)[0]
-    print(f"matcher router listening on {host}:{port} over {len(args.shard)} shards", flush=True)
-    wait_for_signal(server)
+    with StopSignals() as stop:
+        print(f"matcher router listening on {host}:{port} over {len(args.shard)} shards", flush=True)
+        stop_when_signalled(server, stop)
     router.close()
     return 0
 
@@ -74,9 +77,7 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def wait_for_signal(server) -> None:
+def stop_when_signalled(server, stop) -> None:
     """Block until SIGTERM or Ctrl-C, then stop taking calls and let running ones finish."""
-    from limes.signals import wait_until_stopped
-
-    wait_until_stopped()
+    stop.wait()
     server.stop(grace=5).wait()

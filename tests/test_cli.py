@@ -59,24 +59,28 @@ def test_console_script_runs(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_wait_until_stopped_hears_ctrl_c_even_when_started_with_sigint_ignored():
+def test_stop_signals_hear_ctrl_c_even_when_started_with_sigint_ignored():
     """A command started in the background by a shell inherits SIGINT ignored; it must still stop on it."""
     import signal
     import subprocess
     import sys
 
-    code = "from limes.signals import wait_until_stopped; print('waiting', flush=True); print(wait_until_stopped(60))"
+    code = ("from limes.signals import StopSignals\n"
+            "with StopSignals() as stop:\n"
+            "    print('ready', flush=True)\n"
+            "    print(stop.wait(60))\n")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    assert child.stdout.readline() == "waiting\n"
+    assert child.stdout.readline() == "ready\n"
     child.send_signal(signal.SIGINT)
     out, _ = child.communicate(timeout=10)
     assert (child.returncode, out) == (0, "True\n")
 
 
-def test_wait_until_stopped_returns_false_after_its_time():
-    from limes.signals import wait_until_stopped
+def test_stop_signals_wait_returns_false_after_its_time():
+    from limes.signals import StopSignals
 
     calls = []
-    assert wait_until_stopped(0.1, poll_s=0.02, while_waiting=lambda: calls.append(1)) is False
-    assert len(calls) >= 4
+    with StopSignals() as stop:
+        assert stop.wait(0.1, poll_s=0.02, while_waiting=lambda: calls.append(1)) is False
+    assert len(calls) >= 4 and not stop.stopped

@@ -9,26 +9,48 @@ from __future__ import annotations
 
 import signal
 import threading
+from typing import Callable
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def wait_until_stopped(seconds: float | None = None, *, poll_s: float = 0.2, while_waiting=None) -> bool:
-    """Block until SIGINT or SIGTERM (True) or until `seconds` have passed (False).
+class StopSignals:
+    """Catches SIGINT and SIGTERM while in its `with` block; the previous handlers come back after.
 
-    `while_waiting`, if given, is called every `poll_s` seconds (e.g. to report a
-    card that left by itself). The previous handlers are restored on return.
-    Call from the main thread only (Python delivers signals there).
+    Enter it before telling anyone that the process is ready, so that a stop
+    sent right after that is not lost. Use from the main thread only (Python
+    delivers signals there).
     """
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> "StopSignals":
+        self._previous = {sig: signal.signal(sig, lambda *_: self._stop.set()) for sig in _SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def wait(self, seconds: float | None = None, *, poll_s: float = 0.2,
+             while_waiting: Callable[[], None] | None = None) -> bool:
+        """Block until a stop signal (True) or until `seconds` have passed (False).
+
+        `while_waiting`, if given, is called every `poll_s` seconds (e.g. to report
+        a card that left by itself).
+        """
         waited = 0.0
-        while not stop.wait(poll_s):
+        while not self._stop.wait(poll_s):
             waited += poll_s
             if while_waiting is not None:
                 while_waiting()
             if seconds is not None and waited >= seconds:
                 return False
         return True
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+
