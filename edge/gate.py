@@ -6,8 +6,9 @@ chip is read while the face is captured and central is asked meanwhile):
 
     mrz                 MRZ valid, document not expired
     chip                needs mrz: chip read, passive authentication, DG2 photo
+    document_face       needs chip: the template of the DG2 photo (while the face is captured)
     face_capture        needs mrz: live face, quality, liveness
-    face_verification   needs chip and face_capture: 1:1, live face vs DG2
+    face_verification   needs document_face and face_capture: 1:1, live face vs DG2
     watchlist           needs face_capture: 1:N at the matcher
     document_alerts     needs mrz: central (or the cached list offline)
     person_alerts       needs mrz: central (or the cached list offline)
@@ -57,6 +58,7 @@ DECISION_SECONDS = Histogram("limes_edge_decision_seconds", "Document presented 
 DEFAULT_BUDGETS = {
     "mrz": 1.0,
     "chip": 8.0,               # a slow real chip reads a 20 KB photo in 2-4 s
+    "document_face": 3.0,
     "face_capture": 6.0,       # the capture loop ends itself at its own budget (4 s by default)
     "face_verification": 3.0,
     "watchlist": 3.0,          # the matcher client's deadline is 2 s
@@ -213,10 +215,13 @@ class Gate:
             Step("mrz", lambda _: self._read_mrz(mrz_text), budget["mrz"], owes=("mrz.valid",)),
             Step("chip", lambda v: self._reference_photo(v["mrz"]), budget["chip"],
                  needs=("mrz",), requires=("mrz",), owes=("chip.read",)),
+            Step("document_face", lambda v: self._document_face(v["chip"]), budget["document_face"],
+                 needs=("chip",)),
             Step("face_capture", capture, budget["face_capture"],
                  needs=("mrz",), requires=("mrz",), owes=("face.capture", "face.liveness")),
-            Step("face_verification", lambda v: self._verify(v["chip"], v["face_capture"]),
-                 budget["face_verification"], needs=("chip", "face_capture"), owes=("face.verification",)),
+            Step("face_verification", lambda v: self._verify(v["chip"], v["document_face"], v["face_capture"]),
+                 budget["face_verification"], needs=("chip", "document_face", "face_capture"),
+                 owes=("face.verification",)),
             Step("watchlist", lambda v: self._search_watchlist(v["face_capture"]), budget["watchlist"],
                  needs=("face_capture",), owes=("watchlist.face",)),
             Step("document_alerts", lambda v: StepResult(checks=[self._check_document(v["mrz"])]),
@@ -281,17 +286,33 @@ class Gate:
             checks.append(Check.passed("face.capture", f"best of {result.frames} frames"))
         return StepResult(result, checks)
 
-    def _verify(self, reference: np.ndarray | None, live) -> StepResult:
-        from drivers.face import FaceError, compare, encode_face
+    def _document_face(self, photo: np.ndarray | None) -> StepResult:
+        """The DG2 photo's template (or why there is none), made while the live face is captured."""
+        from drivers.face import FaceError, encode_face
 
-        if reference is None:
+        if photo is None:
+            return StepResult(None)
+        try:
+            return StepResult(_DocumentFace(encode_face(photo)))
+        except FaceError as exc:
+            return StepResult(_DocumentFace(None, f"document photo unusable: {exc}"))
+
+    def _verify(self, photo: np.ndarray | None, document: "_DocumentFace | None", live) -> StepResult:
+        from drivers.face import FaceError, compare
+
+        if photo is None:
             return StepResult(None, [Check.not_done("face.verification", "no document photo")])
+        if document is None:
+            return StepResult(None, [Check.not_done("face.verification", "the document photo's template "
+                                                    "was not ready (step document_face late or failed)")])
+        if document.template is None:
+            return StepResult(None, [Check.failed("face.verification", document.problem)])
         if live is None or live.template is None:
             return StepResult(None, [Check.not_done("face.verification", "no live face")])
         try:
-            verification = compare(live.template, encode_face(reference))
-        except FaceError as exc:
-            return StepResult(None, [Check.failed("face.verification", f"document photo unusable: {exc}")])
+            verification = compare(live.template, document.template)
+        except FaceError as exc:  # e.g. templates of two models: never compared
+            return StepResult(None, [Check.failed("face.verification", str(exc))])
         detail = (f"score {verification.score:.2f}, distance {verification.distance:.2f} "
                   f"(match at <= {verification.threshold:.2f})")
         check = (Check.passed("face.verification", detail) if verification.match
@@ -413,6 +434,12 @@ class Gate:
             return step()
         finally:
             timings[name] = round((time.perf_counter() - started) * 1000, 1)
+
+
+@dataclass(frozen=True)
+class _DocumentFace:
+    template: Any  # drivers.face.FaceTemplate, or None with the problem
+    problem: str = ""
 
 
 @dataclass(frozen=True)
