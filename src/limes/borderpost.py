@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from edge.gate import Station
-from edge.messages import message
 from edge.runtime import GateConfig, RunningGate, start_gate
 from hardware_sim.devices import SETTLE_S, SimulatedGateDevices
 from hardware_sim.travellers import Traveller, demo_travellers
@@ -64,7 +63,6 @@ class BorderPost:
             name in failed or name in not_done for name in traveller.because)
         name = f"{outcome.traveller['surname']}, {outcome.traveller['given_names']} " \
                f"({outcome.traveller['nationality']})" if outcome.traveller else ""
-        key = "proceed" if outcome.decision.value == "open" else "see_officer"
         return {
             "label": traveller.label,
             "traveller": name,
@@ -72,7 +70,7 @@ class BorderPost:
             "expected": traveller.expected,
             "as_expected": as_expected,
             "reasons": outcome.reasons,
-            "message": message(key, outcome.traveller.get("nationality")),
+            "message": outcome.display[-1],  # what the gate's screen showed last
             "recorded": outcome.recorded,
             "seconds": round(time.perf_counter() - started, 2),
             "outcome": outcome.to_dict(),
