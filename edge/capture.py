@@ -1,9 +1,12 @@
 """The gate's face capture: a few seconds of frames, the best one kept and turned into a template.
 
-Every frame is searched for faces (on a downscaled copy), the largest face is
-followed and scored for quality, and its landmarks feed the liveness cues.
-More than one face in several frames means someone is tailgating. Only the
-best frame is encoded, once, at the end: the template is the costly step.
+Every REDETECT_EVERY-th frame is searched for faces (on a downscaled copy);
+in between, the face is followed by refitting its landmarks in the box where
+it was last found, a few milliseconds instead of tens. The followed face is
+scored for quality on every frame and its landmarks feed the liveness cues, so
+that even on a busy machine no frame, and no blink, is lost for want of time.
+More than one face in several searched frames means someone is tailgating.
+Only the best frame is encoded, once, at the end: the template is the costly step.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import numpy as np
 
 from drivers.camera import CameraError
 from drivers.face import Encoder, Face, FaceTemplate, QualityReport, assess_quality, detect_faces, encode_face
+from drivers.face.detection import landmarks_for
 from edge.liveness import LivenessObserver, LivenessResult
 
 # Frames with more than one face before the capture is refused as tailgating;
@@ -24,6 +28,9 @@ MULTI_FACE_FRAMES = 2
 # A largest face further than this many inter-eye distances from the one followed
 # so far is someone else: the liveness evidence starts again.
 MAX_TRACK_JUMP = 1.5
+# A full face search every this many frames (at 15 fps, every 200 ms): it re-anchors
+# the followed face and finds a second person; the frames between only refit landmarks.
+REDETECT_EVERY = 3
 
 
 class FrameSource(Protocol):
@@ -70,6 +77,8 @@ def capture_face(
     best: tuple[tuple, np.ndarray, Face, QualityReport] | None = None
     observer = LivenessObserver()
     followed: Face | None = None
+    searched_count = 0  # faces found by the last full search
+    since_search = REDETECT_EVERY  # frames since it
     liveness: LivenessResult | None = None
     camera_error: str | None = None
 
@@ -81,21 +90,27 @@ def capture_face(
             break
         frames += 1
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        # Faces too small for the upsampled search fail the size check anyway; an empty
-        # frame would cost four times as much with it.
-        faces = detect_faces(rgb, find_small=False)
-        faces_max = max(faces_max, len(faces))
-        if len(faces) > 1:
-            multi_face_frames += 1
-        if not faces:
-            continue
-        face = faces[0]
+        if followed is None or since_search >= REDETECT_EVERY - 1:
+            # Faces too small for the upsampled search fail the size check anyway; an empty
+            # frame would cost four times as much with it.
+            faces = detect_faces(rgb, find_small=False)
+            since_search, searched_count = 0, len(faces)
+            faces_max = max(faces_max, len(faces))
+            if len(faces) > 1:
+                multi_face_frames += 1
+            if not faces:
+                followed = None
+                continue
+            face = faces[0]
+            if followed is not None and _jump(followed, face) > MAX_TRACK_JUMP:
+                observer = LivenessObserver()
+        else:
+            since_search += 1
+            face = landmarks_for(rgb, followed.box)
         face_frames += 1
-        if followed is not None and _jump(followed, face) > MAX_TRACK_JUMP:
-            observer = LivenessObserver()
         followed = face
         observer.add(rgb, face)
-        quality = assess_quality(rgb, face, face_count=len(faces))
+        quality = assess_quality(rgb, face, face_count=searched_count)
         rank = (quality.passed, quality.score, face.inter_eye_distance)
         if best is None or rank > best[0]:
             best = (rank, rgb, face, quality)

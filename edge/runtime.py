@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drivers.camera import Camera
+from drivers.face import load_models
 from drivers.docreader import DocumentReader
 from drivers.passiveauth import CscaStore
 from edge.alert_cache import AlertCache
@@ -84,6 +85,7 @@ def start_gate(config: GateConfig) -> RunningGate:
         database = config.state_dir / "edge.sqlite"
         outbox = Outbox(database, central_service.deliver, backoff=config.outbox_backoff)
         alerts = AlertCache(database, central_service.alert_delta)
+    load_models()  # now, not while the first traveller waits
     gate = Gate(
         station=config.station,
         photo_source=ChipPhotoSource(config.chip_reader, store),

@@ -8,6 +8,7 @@ from drivers.face.detection import Face, detect_faces
 from drivers.face.encoder import DlibResNetEncoder, Encoder, default_encoder
 from drivers.face.errors import FaceError, NoFaceError
 from drivers.face.image import load_image
+from drivers.face.models import load_models
 from drivers.face.quality import QualityMetric, QualityReport, assess_quality, eye_aspect_ratio, head_pose
 from drivers.face.template import (
     DEFAULT_THRESHOLD,
@@ -37,5 +38,6 @@ __all__ = [
     "eye_aspect_ratio",
     "head_pose",
     "load_image",
+    "load_models",
     "score_from_distance",
 ]

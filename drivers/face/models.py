@@ -34,3 +34,16 @@ def landmark_predictor():
 @functools.cache
 def resnet_model():
     return dlib.face_recognition_model_v1(_model_path("face_recognition_model_location"))
+
+
+def load_models() -> None:
+    """Load the detector, the landmark model and the template network now.
+
+    Each loads on first use otherwise, which would make the first traveller at a
+    freshly started gate wait a second or more, against the step budgets.
+    """
+    from drivers.face.resnet import model_layers
+
+    hog_detector()
+    landmark_predictor()
+    model_layers()

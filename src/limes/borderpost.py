@@ -15,11 +15,14 @@ from edge.gate import Station
 from edge.runtime import GateConfig, RunningGate, start_gate
 from hardware_sim.devices import SETTLE_S, SimulatedGateDevices
 from hardware_sim.travellers import Traveller, demo_travellers
-from limes.stack import DEFAULT_CENTRAL_PORT, DEFAULT_MATCHER_PORT, Services, local_services
+from edge.outbox import Backoff
+from limes.stack import DEFAULT_CENTRAL_PORT, DEFAULT_MATCHER_PORT, Services, local_services, restart_central
 from proto.clients import CentralClient, MatcherClient, central_pb2, face_template
 
 WATCHLIST = "watchlist"
 DOCUMENT_WAIT_S = 5.0
+# How often the demo gate refreshes its cached alert lists (a deployed gate: a minute or so).
+GATE_ALERT_REFRESH_S = 5.0
 
 
 @dataclass
@@ -45,6 +48,30 @@ class BorderPost:
             if progress:
                 progress(index, len(self.travellers), result)
         return results
+
+    def wait_for_alert_cache(self, timeout_s: float = 60.0) -> None:
+        """Until the gate has loaded central's alert lists once (it does so in the background at start)."""
+        deadline = time.monotonic() + timeout_s
+        while self.running.alerts.synced_at is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the gate's alert cache did not load from central within {timeout_s:.0f} s")
+            time.sleep(0.1)
+
+    def restart_central(self) -> None:
+        """Central started again on its address and database, after a scenario or test stopped it."""
+        self.services = restart_central(self.services)
+
+    def crossings_at_central(self, crossing_id: str, document_number: str, issuing_state: str) -> int:
+        """How many times central holds this crossing (0 when the document has no such crossing)."""
+        # Read as an officer would (the demo's open access), the purpose written to central's audit log.
+        client = CentralClient(self.services.central_address, timeout=10, metadata=(
+            ("x-limes-user", "limes-sim"), ("x-limes-purpose", "scenario: did the offline crossing reach central")))
+        try:
+            history = client.call("GetTravellerHistory", central_pb2.GetTravellerHistoryRequest(
+                document=central_pb2.TravelDocument(number=document_number, issuing_state=issuing_state)))
+        finally:
+            client.close()
+        return sum(crossing.crossing_id == crossing_id for crossing in history.crossings)
 
     def pass_through(self, traveller: Traveller) -> dict:
         """One traveller: step up, the gate reads the document from the serial line and decides."""
@@ -124,9 +151,15 @@ def demo_border_post(state_dir: Path, faces: Path, *, fixed_ports: bool = False,
         seed_alerts(services, travellers, faces)
         for traveller in travellers:  # publish every issuing state's CSCA before the gate loads its trust list
             devices.issuing_pki(traveller.nationality)
+        # The gate keeps its outbox and alert cache in the state folder, as a deployed gate does.
         running = start_gate(GateConfig(
             station=Station(), reader_url=devices.reader_port, camera_source=devices.camera_url,
             chip_reader=devices.chip_reader, csca_paths=(devices.csca_dir,),
-            central_address=services.central_address, matcher_address=services.matcher_address))
-        stack.callback(running.close)
-        yield BorderPost(services, devices, running, travellers)
+            central_address=services.central_address, matcher_address=services.matcher_address,
+            state_dir=state_dir / "edge", alert_refresh_s=GATE_ALERT_REFRESH_S,
+            outbox_backoff=Backoff(first_s=0.2, most_s=2.0)))
+        post = BorderPost(services, devices, running, travellers)
+        # A central restarted by a scenario is the post's to stop (local_services stops the first one).
+        stack.callback(lambda: post.services.central_server.stop(grace=1).wait())
+        stack.callback(lambda: post.running.close())
+        yield post

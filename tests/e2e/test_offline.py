@@ -46,7 +46,7 @@ def post(faces_dir, tmp_path):
 
 @pytest.fixture
 def gate_with_outbox(post):
-    """Replaces the post's gate by one with edge.sqlite in a state folder (demo_border_post's has none)."""
+    """Replaces the post's gate by one with its own state folder, policy and fast refresh and backoff."""
     started: list[RunningGate] = []
 
     def start(state_dir, policy: Policy) -> RunningGate:

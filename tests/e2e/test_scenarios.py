@@ -28,4 +28,4 @@ def post(faces_dir, tmp_path_factory):
 def test_scenario(post, scenario):
     result = run_scenario(post, scenario)
     # A pending scenario must still fail the way its reason says; once it passes ("fixed"), drop the mark.
-    assert result["status"] == ("pending" if scenario.pending else "pass"), result
+    assert result["status"] == ("pending" if scenario.pending else "pass"), (result["note"], result["reasons"])

@@ -41,6 +41,19 @@ def test_judge():
     assert judge(stolen, outcome("open", alerts_document="pass")).status == "fail"
 
 
+def test_judge_of_an_offline_decision():
+    [central_down] = select(["central-down"])
+    offline = {"decision": "refer", "offline": True, "reasons": ["..."], "checks": [
+        {"name": "alerts.document", "status": "pass", "reason": "offline: cached alert list version 3, 0 minutes old"},
+        {"name": "alerts.person", "status": "pass", "reason": "offline: cached alert list version 3, 0 minutes old"}]}
+    assert judge(central_down, offline).status == "pass"
+    online = {**offline, "offline": False, "checks": [
+        {"name": "alerts.document", "status": "not_done", "reason": "central unavailable"},
+        {"name": "alerts.person", "status": "not_done", "reason": "central unavailable"}]}
+    refused = judge(central_down, online)
+    assert refused.status == "fail" and "expected a decision from the gate's alert cache" in refused.note
+
+
 def test_pending_scenario_is_pending_while_failing_and_fixed_once_passing():
     person = dataclasses.replace(select(["person-alert"])[0], pending="the gate lacks the person check")
     assert judge(person, outcome("open", alerts_document="pass")).status == "pending"
@@ -51,7 +64,7 @@ def test_pending_scenario_is_pending_while_failing_and_fixed_once_passing():
 def test_a_scenario_can_only_stop_known_services():
     genuine = select(["genuine"])[0]
     with pytest.raises(ValueError, match="cannot stop"):
-        dataclasses.replace(genuine, stops="central")
+        dataclasses.replace(genuine, stops="camera")
     with pytest.raises(ValueError, match="expected"):
         Scenario("x", dataclasses.replace(genuine.traveller, expected="maybe"))
 
