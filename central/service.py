@@ -665,8 +665,10 @@ def _history(session: Session, condition, limit: int) -> tuple[list[m.Crossing],
 
 # ---------------------------------------------------------------- audit log
 
-def read_audit(session: Session, caller: Caller, limit: int, subject_contains: str = "") -> list[m.AuditEntry]:
-    """The newest audit entries, optionally only those whose subject contains a text.
+def read_audit(session: Session, caller: Caller, limit: int, subject_contains: str = "", *, user: str = "",
+               action: str = "") -> list[m.AuditEntry]:
+    """The newest audit entries, optionally only those whose subject contains a text, of one user
+    or of one action.
 
     The audit log names whose data was read, so reading it is audited as well.
     """
@@ -675,9 +677,15 @@ def read_audit(session: Session, caller: Caller, limit: int, subject_contains: s
     query = select(m.AuditEntry).order_by(m.AuditEntry.id.desc()).limit(limit)
     if subject_contains:
         query = query.where(m.AuditEntry.subject.contains(subject_contains, autoescape=True))
+    if user:
+        query = query.where(m.AuditEntry.user_name == user)
+    if action:
+        query = query.where(m.AuditEntry.action == action)
     entries = list(session.scalars(query))
-    audit(session, caller, "ReadAuditLog", f"audit entries with subject containing {subject_contains!r}",
-          f"{len(entries)} entries", "audit review")
+    filters = f"subject containing {subject_contains!r}" + (f", user {user!r}" if user else "") + (
+        f", action {action!r}" if action else "")
+    audit(session, caller, "ReadAuditLog", f"audit entries with {filters}", f"{len(entries)} entries",
+          "audit review")
     return entries
 
 
