@@ -43,9 +43,11 @@ class Timeouts:
     max_failed: int = MAX_FAILED_LOGINS
 
 
-class SignInRefused(Exception):
-    """Wrong name or password, a locked account, or no role on the web desk (the message says which only
-    where telling does not help a guesser)."""
+@dataclass(frozen=True)
+class SignInResult:
+    """A session token, or why not (the message says which only where telling does not help a guesser)."""
+    token: str | None
+    refusal: str = ""
 
 
 def _utc(instant: dt.datetime | None) -> dt.datetime | None:
@@ -77,29 +79,30 @@ def set_password(session: Session, caller: Caller, user_name: str, password: str
 
 
 def sign_in(session: Session, caller: Caller, user_name: str, password: str, now: dt.datetime,
-            timeouts: Timeouts = Timeouts()) -> str:
-    """Check the password and open a session: its token (for the cookie). SignInRefused otherwise.
+            timeouts: Timeouts = Timeouts()) -> SignInResult:
+    """Check the password and open a session: its token (for the cookie), or the refusal.
 
     Every attempt is audited. After `max_failed` wrong passwords in a row the
-    account is locked for `lockout`, even to the right password.
+    account is locked for `lockout`, even to the right password. A refusal is
+    returned, not raised: the failure count and the audit row must be committed.
     """
     user_name = user_name.strip()[:64]
     account = session.scalar(select(m.WebAccount).where(m.WebAccount.user_name == user_name))
     who = Caller(caller.station, user_name or "-", caller.purpose)
 
-    def refuse(outcome: str, message: str = "wrong user name or password"):
+    def refuse(outcome: str, message: str = "wrong user name or password") -> SignInResult:
         audit(session, who, "SignIn", f"user {user_name or '-'}", outcome, "web desk sign-in")
-        return SignInRefused(message)
+        return SignInResult(None, message)
 
     if account is None:
         try:
             _hasher.verify(_DUMMY_HASH, password)
         except VerificationError:
             pass
-        raise refuse("refused: unknown user")
+        return refuse("refused: unknown user")
     locked_until = _utc(account.locked_until)
     if locked_until is not None and locked_until > now:
-        raise refuse(f"refused: locked until {locked_until:%Y-%m-%d %H:%M} UTC",
+        return refuse(f"refused: locked until {locked_until:%Y-%m-%d %H:%M} UTC",
                      "this account is locked after repeated failed sign-ins; try again later or ask an administrator")
     try:
         _hasher.verify(account.password_hash, password)
@@ -107,13 +110,13 @@ def sign_in(session: Session, caller: Caller, user_name: str, password: str, now
         account.failed_logins += 1
         if account.failed_logins >= timeouts.max_failed:
             account.locked_until, account.failed_logins = now + timeouts.lockout, 0
-            raise refuse(f"refused: wrong password, account locked for {timeouts.lockout}",
+            return refuse(f"refused: wrong password, account locked for {timeouts.lockout}",
                          "this account is locked after repeated failed sign-ins; try again later or ask an "
                          "administrator")
-        raise refuse(f"refused: wrong password ({account.failed_logins} in a row)")
+        return refuse(f"refused: wrong password ({account.failed_logins} in a row)")
     roles = web_roles(session, user_name)
     if not roles:
-        raise refuse("refused: no role on the web desk", "this account has no role on the web desk")
+        return refuse("refused: no role on the web desk", "this account has no role on the web desk")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
@@ -121,7 +124,7 @@ def sign_in(session: Session, caller: Caller, user_name: str, password: str, now
     session.add(m.WebSession(token_hash=_digest(token), user_name=user_name, created_at=now, last_seen_at=now))
     audit(session, who, "SignIn", f"user {user_name}", "signed in as " + ", ".join(sorted(r.value for r in roles)),
           "web desk sign-in")
-    return token
+    return SignInResult(token)
 
 
 @dataclass(frozen=True)

@@ -196,14 +196,13 @@ def _register_sign_in(app: Flask) -> None:
         if request.method == "POST":
             ctx = context()
             name, password = request.form.get("user", ""), request.form.get("password", "")
-            try:
-                token = ctx.db.run(lambda s: accounts.sign_in(s, caller("web desk sign-in"), name, password,
-                                                              ctx.clock(), ctx.settings.timeouts))
-            except accounts.SignInRefused as exc:
-                error = str(exc)
+            result = ctx.db.run(lambda s: accounts.sign_in(s, caller("web desk sign-in"), name, password,
+                                                           ctx.clock(), ctx.settings.timeouts))
+            if result.token is None:
+                error = result.refusal
             else:
                 response = redirect(_safe_next(request.args.get("next")) or url_for("index"))
-                response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict",
+                response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="Strict",
                                     secure=ctx.settings.secure_cookies, path="/")
                 return response
         return render_template("sign_in.html", error=error), (401 if error else 200)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import shutil
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -107,18 +108,30 @@ def sign_in(client, user: str, password: str = PASSWORD):
     return client.post("/sign-in", data={"user": user, "password": password, "csrf_token": csrf_token(client)})
 
 
-@pytest.fixture
-def desk(tmp_path) -> Desk:
-    database = Database(f"sqlite:///{tmp_path / 'central.sqlite'}")
+@pytest.fixture(scope="session")
+def desk_template(tmp_path_factory) -> tuple[Path, str]:
+    """A migrated database with the users (argon2 hashing is slow on purpose) and a referral, made once;
+    each test works on its own copy."""
+    path = tmp_path_factory.mktemp("desk") / "template.sqlite"
+    database = Database(f"sqlite:///{path}")
     database.migrate()
-    clock = Clock()
 
     def users(session):
         for role, user in USERS.items():
             access.grant(session, access.Kind.USER, user, access.Role(role))
-            set_password(session, service.Caller("test", "test"), user, PASSWORD, clock())
+            set_password(session, service.Caller("test", "test"), user, PASSWORD, NOW)
     database.run(users)
     referral_id = seed_referral(database)
+    database.dispose()  # the last connection closing folds the WAL into the file
+    return path, referral_id
+
+
+@pytest.fixture
+def desk(tmp_path, desk_template) -> Desk:
+    template, referral_id = desk_template
+    shutil.copyfile(template, tmp_path / "central.sqlite")
+    database = Database(f"sqlite:///{tmp_path / 'central.sqlite'}")
+    clock = Clock()
     enroller = FakeEnroller()
     app = create_app(database, enroller=enroller, settings=WebSettings(secret_key="test-secret"), clock=clock)
     yield Desk(database, app, clock, enroller, referral_id)
