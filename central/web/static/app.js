@@ -36,6 +36,13 @@ function decisionForm() {
     note.setCustomValidity(choice === "escalate" && !note.value.trim() ? "Say why you escalate." : "");
     if (!form.checkValidity()) { event.preventDefault(); form.reportValidity(); }
   });
+  // Alt+A admit, Alt+R refuse, Alt+E escalate, from anywhere on the page (the note included).
+  const keys = {a: "button.admit", r: "button.refuse", e: "button.escalate"};
+  document.addEventListener("keydown", (event) => {
+    const selector = event.altKey && !event.ctrlKey && !event.metaKey && keys[event.key.toLowerCase()];
+    const button = selector && form.querySelector(selector);
+    if (button) { event.preventDefault(); button.click(); }
+  });
   form.addEventListener("input", () => {
     document.getElementById("ground").setCustomValidity("");
     document.getElementById("note").setCustomValidity("");
