@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 from sqlalchemy import select
 
 from central import evidence, models as m, service
-from central.person_match import Identity
+from drivers.alertmatch.persons import Identity
 from central.web.app import caller, context, may, requires, run
 
 blueprint = Blueprint("desk", __name__)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from central import evidence, models as m, service
 from central.errors import InvalidArgument
-from central.normalize import state_code
+from drivers.alertmatch.normalize import state_code
 from central.web.app import caller, context, may, requires, run
 
 blueprint = Blueprint("watchlists", __name__, url_prefix="/watchlists")
