@@ -8,7 +8,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from central import evidence, models as m, service
 from central.errors import InvalidArgument
 from drivers.alertmatch.normalize import state_code
-from central.web.app import caller, context, may, requires, run
+from central.web.app import caller, context, deny, may, requires, run
 
 blueprint = Blueprint("watchlists", __name__, url_prefix="/watchlists")
 
@@ -40,7 +40,6 @@ def new(kind: str):
     if kind not in ("document", "person"):
         abort(404)
     if not may("AddDocumentAlert" if kind == "document" else "AddPersonAlert"):
-        from central.web.app import deny
         deny(f"new {kind} alert not permitted", "AddDocumentAlert" if kind == "document" else "AddPersonAlert")
     form, error = dict(request.form), None
     if request.method == "POST":
@@ -68,7 +67,6 @@ def alert(alert_id: str):
     error = None
     if request.method == "POST":
         if not may("UpdateAlert"):
-            from central.web.app import deny
             deny("alert change not permitted", "UpdateAlert")
         kind = request.form.get("kind")
         try:
