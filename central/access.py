@@ -38,21 +38,31 @@ class Kind(enum.Enum):
 
 
 # The read-only part of an officer's work, also what open access grants.
-OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing"})
-_OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral"}
+OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing", "GetReferral"})
+# "ViewPhoto" is the web desk's (central.web): a face image, served by its opaque token.
+_OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral", "ViewPhoto"}
 
-# RPC names. The `limes central` commands (audit, purge, export) work on the database
-# directly and are for whoever holds its credentials (see docs/CENTRAL.md).
+# RPC names, and the web desk's own operations (ViewPhoto, ListAlerts, UpdateAlert, EnrolFace,
+# ReadAuditLog, DecideEscalated). The `limes central` commands (audit, purge, export) work on the
+# database directly and are for whoever holds its credentials (see docs/CENTRAL.md).
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.GATE: frozenset({"CheckDocument", "CheckPerson", "RecordCrossing", "OpenReferral", "AlertDelta"}),
+    # A gate reads back only the referrals it opened (GetReferral: what the officer decided).
+    Role.GATE: frozenset({"CheckDocument", "CheckPerson", "RecordCrossing", "OpenReferral", "AlertDelta",
+                          "GetReferral"}),
     Role.OFFICER: _OFFICER,
-    # Supervisors do what officers do, and see overstays and flight manifests.
-    Role.SUPERVISOR: _OFFICER | {"ListOverstays", "ImportApi"},
+    # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
+    # lists, and see overstays and flight manifests.
+    Role.SUPERVISOR: _OFFICER | {"DecideEscalated", "ReadAuditLog", "ListAlerts", "ListOverstays", "ImportApi"},
     # Analysts see numbers, never a name.
     Role.ANALYST: frozenset({"Statistics"}),
     Role.ADMINISTRATOR: frozenset({"AddDocumentAlert", "AddPersonAlert", "WithdrawAlert", "AlertDelta",
+                                   "ListAlerts", "UpdateAlert", "EnrolFace", "ViewPhoto",
                                    "GrantRole", "RevokeRole", "ListPrincipals", "ImportApi"}),
 }
+
+
+def permits(roles: set[Role], operation: str) -> bool:
+    return any(operation in PERMISSIONS[role] for role in roles)
 
 
 class PermissionDenied(CentralError):
@@ -141,7 +151,7 @@ def roles_of(session: Session, station: str, user: str) -> set[Role]:
 def authorise(session: Session, policy: AccessPolicy, station: str, user: str, operation: str) -> set[Role]:
     """The caller's roles when one of them (or open access) permits `operation`; else PermissionDenied."""
     roles = roles_of(session, station, user)
-    if any(operation in PERMISSIONS[role] for role in roles):
+    if permits(roles, operation):
         return roles
     who = f"station {station or '-'!r}, user {user or '-'!r}"
     if roles:

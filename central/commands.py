@@ -59,10 +59,24 @@ def register(sub) -> None:
                        help="the matcher gallery holding alert faces (default %(default)s)")
     serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                        help="serve Prometheus metrics on 127.0.0.1:PORT")
+    serve.add_argument("--web", metavar="ADDR", default=None,
+                       help="also serve the officers' web desk on host:port, e.g. 127.0.0.1:8080 (docs/WEB.md); "
+                            "faces are enrolled into --matcher-gallery of --matcher")
     serve.add_argument("--closed", action="store_true",
                        help="no demo identities and no open access, even on SQLite (see docs/CENTRAL.md, Roles)")
     add_json_flag(serve)
     serve.set_defaults(func=_serve)
+
+    web_password = commands.add_parser(
+        "web-password", help="set a user's password for the web desk (roles: `limes central identity grant`)",
+        description="Set (or reset) the web desk password of a user; it also unlocks the account and ends the "
+                    "user's open sessions. The password is read from standard input (one line), or made up "
+                    "with --generate and printed.")
+    web_password.add_argument("user", help="the user name (as in `limes central identity grant user NAME ROLE`)")
+    web_password.add_argument("--generate", action="store_true", help="make up a random password and print it")
+    _database_flag(web_password)
+    add_json_flag(web_password)
+    web_password.set_defaults(func=_web_password)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the newest revision")
     _database_flag(migrate)
@@ -220,9 +234,21 @@ def _serve(args: argparse.Namespace) -> int:
     server, port = serve(args.listen, _database_url(args), face_matcher=matcher, metrics_port=args.metrics_port,
                          risk_rules=Path(args.risk_rules) if args.risk_rules else None,
                          access=AccessPolicy() if args.closed else None)
+    web = None
+    if args.web:
+        import os
+
+        from central.web import WebSettings
+        from central.web.server import serve_web
+
+        secret = os.environ.get("LIMES_WEB_SECRET_KEY")
+        web = serve_web(args.web, _database_url(args), enroller=matcher,
+                        settings=WebSettings(secret_key=secret) if secret else None)
     host = args.listen.rsplit(":", 1)[0]
-    emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args)}, args.json,
-         lambda r: f"central listening on {r['address']} (database {r['database']})")
+    emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args),
+          "web": web.url if web else None}, args.json,
+         lambda r: f"central listening on {r['address']} (database {r['database']})"
+                   + (f"; web desk on {r['web']}" if r["web"] else ""))
     sys.stdout.flush()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -230,7 +256,39 @@ def _serve(args: argparse.Namespace) -> int:
         stopped.wait()
     except KeyboardInterrupt:
         pass
+    if web is not None:
+        web.stop()
     server.stop(grace=5).wait()
+    return 0
+
+
+def _web_password(args: argparse.Namespace) -> int:
+    import getpass
+    import secrets
+
+    from central.db import Database
+    from central.errors import InvalidArgument
+    from central.models import utcnow
+    from central.service import Caller
+    from central.web.accounts import set_password, web_roles
+    from limes.output import emit
+
+    password = secrets.token_urlsafe(12) if args.generate else sys.stdin.readline().rstrip("\n")
+    database = Database(_database_url(args))
+    database.migrate()
+    try:
+        new, roles = database.run(lambda s: (
+            set_password(s, Caller("cli", getpass.getuser()), args.user, password, utcnow()),
+            sorted(r.value for r in web_roles(s, args.user))))
+    except InvalidArgument as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    result = {"user": args.user, "created": new, "roles": roles, **({"password": password} if args.generate else {})}
+    emit(result, args.json, lambda r: f"web password {'set' if r['created'] else 'changed'} for {r['user']} "
+         f"(roles: {', '.join(r['roles']) or 'none: grant one with limes central identity grant'})"
+         + (f"; password {r['password']}" if "password" in r else ""))
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from central import fields, models as m
 from central.errors import InvalidArgument
+from central.evidence import Candidate, Evidence
 from central.matching import FaceQuery
 from drivers.alertmatch.persons import Identity
 from central.service import DocumentData, NewCrossing, NewDocumentAlert, NewPersonAlert, TravellerData
@@ -31,6 +32,15 @@ def enum_value(field: str, proto_enum, number: int, model_enum: type[E]) -> E:
 
 
 # ---------------------------------------------------------------- requests
+
+def evidence(request: pb.OpenReferralRequest) -> Evidence | None:
+    """The gate's evidence, or None when it sent none; its parts are checked when stored (central.evidence)."""
+    if not request.HasField("evidence"):
+        return None
+    sent = request.evidence
+    return Evidence(live_jpeg=sent.live_capture_jpeg, chip_jpeg=sent.chip_photo_jpeg, candidates=tuple(
+        Candidate(c.gallery, c.subject_id, c.score) for c in sent.watchlist_candidates))
+
 
 def new_crossing(request: pb.RecordCrossingRequest) -> NewCrossing:
     face_score = request.face_score if request.HasField("face_score") else None

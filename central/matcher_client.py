@@ -1,4 +1,4 @@
-"""FaceMatcher over gRPC: searches the alert gallery of a limes.v1.Matcher."""
+"""FaceMatcher and FaceEnroller over gRPC: searches (and enrols into) the alert gallery of a limes.v1.Matcher."""
 from __future__ import annotations
 
 import grpc
@@ -28,6 +28,22 @@ class GrpcFaceMatcher:
             # A missing shard may hold the one subject that matters: no answer is better than a wrong "no hit".
             raise Unavailable(f"matcher answered without shards {', '.join(response.missing_shards)}")
         return [FaceCandidate(c.subject_id, c.score) for c in response.candidates]
+
+    def enrol(self, subject_id: str, face: FaceQuery) -> None:
+        request = matcher_pb2.EnrolRequest(gallery=self.gallery, subject_id=subject_id, template=common_pb2.FaceTemplate(
+            vector=face.vector, model=face.model, model_version=face.model_version))
+        try:
+            self._stub.Enrol(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise Unavailable(f"matcher enrolment failed: {exc.code().name} {exc.details()}") from None
+
+    def remove(self, subject_id: str) -> None:
+        try:
+            self._stub.Remove(matcher_pb2.RemoveRequest(gallery=self.gallery, subject_id=subject_id),
+                              timeout=self.timeout)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.NOT_FOUND:  # not there: nothing to take out
+                raise Unavailable(f"matcher removal failed: {exc.code().name} {exc.details()}") from None
 
     def close(self) -> None:
         self._channel.close()

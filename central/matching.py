@@ -30,3 +30,15 @@ class FaceMatcher(Protocol):
     def search(self, face: FaceQuery) -> list[FaceCandidate]:
         """Candidates of the alert gallery for one face, best first."""
         ...
+
+
+class FaceEnroller(Protocol):
+    """Puts faces into (and takes them out of) the gallery that gates and CheckPerson search."""
+
+    def enrol(self, subject_id: str, face: FaceQuery) -> None:
+        """Enrol (or replace) one subject's template; errors.Unavailable when the matcher fails."""
+        ...
+
+    def remove(self, subject_id: str) -> None:
+        """Take a subject out; errors.Unavailable when the matcher fails."""
+        ...

@@ -14,7 +14,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -232,11 +232,43 @@ class Referral(Base):
     status: Mapped[ReferralStatus] = mapped_column(_enum_column(ReferralStatus))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The gate's 1:N watchlist candidates: [{"gallery":..., "subject_id":..., "score":...}, ...], best first.
+    # Evidence: cleared with the photos after the evidence period (central.retention).
+    watchlist_candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     crossing: Mapped[Crossing] = relationship(back_populates="referrals")
     station: Mapped[Station] = relationship()
     decisions: Mapped[list[OfficerDecision]] = relationship(
         back_populates="referral", order_by="OfficerDecision.id")
+
+
+class FaceImageKind(enum.Enum):
+    # The gate's best frame of the traveller, cropped around the face.
+    LIVE = "LIVE"
+    # The document's photo as read from the chip (DG2).
+    CHIP = "CHIP"
+    # The photo a person alert's face was enrolled from (a watchlist candidate's picture).
+    ENROLMENT = "ENROLMENT"
+
+
+class FaceImage(Base):
+    """A face photo central keeps, as JPEG: evidence of a referral, or a person alert's enrolment photo.
+
+    Served only by its opaque random `token` (never by a path or a guessable
+    number), to a role that may see it, and each view is audited.
+    """
+
+    __tablename__ = "face_images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[FaceImageKind] = mapped_column(_enum_column(FaceImageKind))
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    person_alert_id: Mapped[int | None] = mapped_column(ForeignKey("person_alerts.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class OfficerDecision(Base):
@@ -333,3 +365,34 @@ class PermittedStay(Base):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(64), default="")
+
+
+class WebAccount(Base):
+    """The password of a user of the web desk (central.web); the user's roles are in `principals`.
+
+    Only an argon2 hash is kept. Failed sign-ins are counted; enough of them
+    lock the account for a while (central.web.accounts).
+    """
+
+    __tablename__ = "web_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    password_set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

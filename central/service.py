@@ -11,12 +11,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from central import models as m
+from central.access import PermissionDenied
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from central.matching import FaceMatcher, FaceQuery
+from central.evidence import Evidence, attach as attach_evidence
+from central.matching import FaceEnroller, FaceMatcher, FaceQuery
 from drivers.alertmatch.normalize import document_category, document_number, document_type, name_key, ocr_key, state_code
 from drivers.alertmatch.persons import DEFAULT_THRESHOLD, Identity, PersonMatch, blocking_birth_dates, compare
 from central.risk import RiskAssessment, RiskRules
@@ -162,16 +164,146 @@ def add_person_alert(session: Session, caller: Caller, new: NewPersonAlert) -> m
     return alert
 
 
-def withdraw_alert(session: Session, caller: Caller, alert_id: str, reason: str) -> m.DocumentAlert | m.PersonAlert:
+def withdraw_alert(session: Session, caller: Caller, alert_id: str, reason: str,
+                   enroller: FaceEnroller | None = None) -> m.DocumentAlert | m.PersonAlert:
+    """Take an alert out of the checks; with an enroller, its face leaves the matcher's gallery too."""
     alert = _existing_alert(session, m.DocumentAlert, alert_id) or _existing_alert(session, m.PersonAlert, alert_id)
     if alert is None:
         raise NotFound("alert", alert_id)
     if not alert.withdrawn:  # withdrawing twice changes nothing and keeps the version
         alert.withdrawn = True
         alert.version = _next_alert_version(session)
+        if enroller is not None and isinstance(alert, m.PersonAlert) and alert.matcher_subject_id:
+            enroller.remove(alert.matcher_subject_id)  # Unavailable fails the withdrawal: try again
         audit(session, caller, "WithdrawAlert", f"alert {alert_id}", f"withdrawn at version {alert.version}",
               reason or "alert administration")
     return alert
+
+
+def _alert_for_change(session: Session, model, alert_id: str):
+    alert = _existing_alert(session, model, alert_id)
+    if alert is None:
+        raise NotFound("alert", alert_id)
+    if alert.withdrawn:
+        raise FailedPrecondition(f"alert {alert_id} was withdrawn: issue a new one")
+    return alert
+
+
+def update_document_alert(session: Session, caller: Caller, change: NewDocumentAlert) -> m.DocumentAlert:
+    """Change an alert in force (its alert_id names it); a new version, so gate caches take the change."""
+    alert = _alert_for_change(session, m.DocumentAlert, change.alert_id)
+    norm = document_number(change.number)
+    if not norm:
+        raise InvalidArgument("document_number", "is required")
+    alert.number, alert.number_norm, alert.number_ocr_key = change.number.strip(), norm, ocr_key(change.number)
+    alert.doc_type, alert.issuing_state = document_type(change.doc_type), state_code(change.issuing_state)
+    alert.reason, alert.handling_instruction, alert.issuing_agency = (
+        change.reason, change.handling_instruction, change.issuing_agency)
+    alert.valid_from, alert.valid_to = change.valid_from, change.valid_to
+    alert.version = _next_alert_version(session)
+    audit(session, caller, "UpdateAlert", f"document {alert.issuing_state or '?'} {norm}",
+          f"alert {alert.alert_id} {alert.reason.value} at version {alert.version}", "alert administration")
+    return alert
+
+
+def update_person_alert(session: Session, caller: Caller, change: NewPersonAlert) -> m.PersonAlert:
+    """Change a person alert in force; its face (matcher_subject_id) stays as enrolled."""
+    alert = _alert_for_change(session, m.PersonAlert, change.alert_id)
+    if not change.surname.strip():
+        raise InvalidArgument("surname", "is required")
+    alert.surname, alert.given_names = change.surname.strip(), change.given_names.strip()
+    alert.birth_date, alert.nationality = change.birth_date, state_code(change.nationality)
+    alert.reason, alert.handling_instruction, alert.issuing_agency = (
+        change.reason, change.handling_instruction, change.issuing_agency)
+    alert.valid_from, alert.valid_to = change.valid_from, change.valid_to
+    alert.version = _next_alert_version(session)
+    audit(session, caller, "UpdateAlert", _person_subject(alert.surname, alert.given_names, alert.birth_date),
+          f"alert {alert.alert_id} {alert.reason.value} at version {alert.version}", "alert administration")
+    return alert
+
+
+MAX_ALERT_SEARCH = 200
+
+
+def search_alerts(session: Session, caller: Caller, text: str, today: dt.date, *, in_force_only: bool = True,
+                  limit: int = MAX_ALERT_SEARCH) -> tuple[list[m.DocumentAlert], list[m.PersonAlert]]:
+    """Alerts whose document number or names contain `text` (all alerts when empty), newest first."""
+    words = name_key(text, "").split() if text.strip() else []
+    number = document_number(text)
+    documents = select(m.DocumentAlert).order_by(m.DocumentAlert.id.desc()).limit(limit)
+    persons = select(m.PersonAlert).order_by(m.PersonAlert.id.desc()).limit(limit)
+    if in_force_only:
+        documents, persons = documents.where(*_in_force(m.DocumentAlert, today)), persons.where(
+            *_in_force(m.PersonAlert, today))
+    if text.strip():
+        documents = documents.where(or_(m.DocumentAlert.number_norm.contains(number, autoescape=True),
+                                        m.DocumentAlert.alert_id == text.strip()))
+        names = func.upper(m.PersonAlert.surname + " " + m.PersonAlert.given_names)
+        persons = persons.where(or_(m.PersonAlert.alert_id == text.strip(),
+                                    *[names.contains(word, autoescape=True) for word in words[:1]]))
+        for word in words[1:]:
+            persons = persons.where(names.contains(word, autoescape=True))
+    found = list(session.scalars(documents)), list(session.scalars(persons))
+    audit(session, caller, "SearchAlerts", f"alerts matching {text.strip()!r}",
+          f"{len(found[0])} document, {len(found[1])} person alert(s)", "alert administration")
+    return found
+
+
+def get_alert(session: Session, caller: Caller, alert_id: str) -> m.DocumentAlert | m.PersonAlert:
+    alert = _existing_alert(session, m.DocumentAlert, alert_id) or _existing_alert(session, m.PersonAlert, alert_id)
+    if alert is None:
+        raise NotFound("alert", alert_id)
+    audit(session, caller, "GetAlert", f"alert {alert_id}", alert.reason.value, "alert administration")
+    return alert
+
+
+def enrol_alert_face(session: Session, caller: Caller, alert_id: str, photo: bytes,
+                     enroller: FaceEnroller) -> m.FaceImage:
+    """Enrol the face in an uploaded photo (JPEG or PNG, one face) for a person alert.
+
+    The face's template goes to the matcher's gallery under the alert's
+    matcher_subject_id (given one if it had none), so gates searching that
+    gallery find the person; the photo is kept at central (as JPEG) to show
+    officers beside the candidate. The alert gets a new version.
+    """
+    from central.evidence import store_image, to_jpeg
+    from drivers.face import FaceError, detect_faces, encode_face, load_image
+
+    alert = _alert_for_change(session, m.PersonAlert, alert_id)
+    rgb = _decoded_photo(photo, load_image, FaceError)
+    faces = detect_faces(rgb)
+    if len(faces) != 1:
+        raise InvalidArgument("photo", "no face found in it" if not faces else
+                              f"{len(faces)} faces in it: upload a photo of this person alone")
+    template = encode_face(rgb, faces[0])
+    subject = alert.matcher_subject_id or f"PA-{alert.alert_id}"
+    image = store_image(session, m.FaceImageKind.ENROLMENT, to_jpeg(rgb), person_alert=alert)
+    alert.matcher_subject_id = subject
+    alert.version = _next_alert_version(session)
+    enroller.enrol(subject, FaceQuery(tuple(float(v) for v in template.vector), template.model,
+                                      template.model_version))
+    audit(session, caller, "EnrolFace", _person_subject(alert.surname, alert.given_names, alert.birth_date),
+          f"alert {alert.alert_id}: face enrolled as {subject}", "alert administration")
+    return image
+
+
+MAX_PHOTO_SIDE = 6000
+
+
+def _decoded_photo(photo: bytes, load_image, face_error):
+    from PIL import Image, UnidentifiedImageError
+    import io
+
+    try:  # the header first: a small file may claim a huge picture
+        with Image.open(io.BytesIO(photo)) as header:
+            if header.format not in ("JPEG", "PNG"):
+                raise InvalidArgument("photo", f"a {header.format} image: upload a JPEG or PNG")
+            if max(header.size) > MAX_PHOTO_SIDE:
+                raise InvalidArgument("photo", f"{header.size[0]}x{header.size[1]} pixels: at most "
+                                      f"{MAX_PHOTO_SIDE} a side")
+        return load_image(photo)
+    except (UnidentifiedImageError, OSError, face_error, Image.DecompressionBombError) as exc:
+        raise InvalidArgument("photo", f"not a readable JPEG or PNG image ({exc.__class__.__name__})") from None
 
 
 @dataclass(frozen=True)
@@ -393,8 +525,8 @@ def record_crossing(session: Session, caller: Caller, new: NewCrossing, rules: R
 # ---------------------------------------------------------------- referrals
 
 def open_referral(session: Session, caller: Caller, referral_id: str, crossing_id: str, station_code: str,
-                  reasons: list[str]) -> m.Referral:
-    """Open a referral once; a retry returns the stored one."""
+                  reasons: list[str], evidence: Evidence | None = None) -> m.Referral:
+    """Open a referral once, with the gate's evidence (central.evidence); a retry returns the stored one."""
     existing = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
     if existing is not None:
         if existing.crossing.crossing_id != crossing_id:
@@ -405,10 +537,26 @@ def open_referral(session: Session, caller: Caller, referral_id: str, crossing_i
         raise NotFound("crossing", crossing_id)
     station = _station(session, station_code, crossing.border_point.code)
     referral = m.Referral(referral_id=referral_id, crossing=crossing, station=station,
-                          status=m.ReferralStatus.OPEN, reasons=list(reasons), opened_at=m.utcnow())
+                          status=m.ReferralStatus.OPEN, reasons=list(reasons), opened_at=m.utcnow(),
+                          watchlist_candidates=[])
     session.add(referral)
     session.flush()
-    audit(session, caller, "OpenReferral", f"crossing {crossing_id}", f"referral {referral_id} OPEN", "referral")
+    kept = ""
+    if evidence is not None:
+        left_out = attach_evidence(session, referral, evidence)
+        kept = f", evidence kept{f' ({len(left_out)} part(s) left out)' if left_out else ''}"
+    audit(session, caller, "OpenReferral", f"crossing {crossing_id}", f"referral {referral_id} OPEN{kept}",
+          "referral")
+    return referral
+
+
+def get_referral(session: Session, caller: Caller, referral_id: str, purpose: str = "referral review") -> m.Referral:
+    referral = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
+    if referral is None:
+        raise NotFound("referral", referral_id)
+    audit(session, caller, "GetReferral", f"referral {referral_id}",
+          f"{referral.status.value}, document {referral.crossing.document.issuing_state} "
+          f"{referral.crossing.document.number_norm}", purpose)
     return referral
 
 
@@ -417,7 +565,10 @@ _DECISIONS = {m.ReferralStatus.ADMITTED, m.ReferralStatus.REFUSED, m.ReferralSta
 
 
 def record_decision(session: Session, caller: Caller, referral_id: str, officer: str,
-                    decision: m.ReferralStatus, reason: str, note: str) -> m.Referral:
+                    decision: m.ReferralStatus, reason: str, note: str, *,
+                    may_decide_escalated: bool = True) -> m.Referral:
+    """Record an officer's decision. An escalated referral waits for someone who may decide it
+    (a supervisor: access "DecideEscalated"); `may_decide_escalated` says whether the caller may."""
     if decision not in _DECISIONS:
         raise InvalidArgument("decision", f"must be ADMITTED, REFUSED or ESCALATED, not {decision.value}")
     if decision is m.ReferralStatus.REFUSED and not reason.strip():
@@ -430,6 +581,8 @@ def record_decision(session: Session, caller: Caller, referral_id: str, officer:
         return referral  # a retried call: the decision is already recorded
     if referral.status not in _DECIDABLE:
         raise FailedPrecondition(f"referral {referral_id} is already {referral.status.value}")
+    if referral.status is m.ReferralStatus.ESCALATED and not may_decide_escalated:
+        raise PermissionDenied(f"referral {referral_id} was escalated: a supervisor decides it")
     session.add(m.OfficerDecision(referral=referral, officer=officer, decision=decision, reason=reason,
                                   note=note, decided_at=m.utcnow()))
     referral.status = decision
@@ -443,13 +596,14 @@ MAX_REFERRAL_LIST = 1000
 
 
 def list_referrals(session: Session, caller: Caller, status: m.ReferralStatus | None, border_point: str,
-                   limit: int) -> list[m.Referral]:
-    """Referrals in a status (None: still waiting, OPEN or ESCALATED), oldest first."""
+                   limit: int, *, newest_first: bool = False) -> list[m.Referral]:
+    """Referrals in a status (None: still waiting, OPEN or ESCALATED), oldest first (or newest first)."""
     if not 0 <= limit <= MAX_REFERRAL_LIST:
         raise InvalidArgument("limit", f"must be within 0..{MAX_REFERRAL_LIST}")
     statuses = [status] if status else [m.ReferralStatus.OPEN, m.ReferralStatus.ESCALATED]
-    query = (select(m.Referral).where(m.Referral.status.in_(statuses))
-             .order_by(m.Referral.opened_at, m.Referral.id).limit(limit or MAX_HISTORY))
+    order = ((m.Referral.opened_at.desc(), m.Referral.id.desc()) if newest_first
+             else (m.Referral.opened_at, m.Referral.id))
+    query = select(m.Referral).where(m.Referral.status.in_(statuses)).order_by(*order).limit(limit or MAX_HISTORY)
     if border_point:
         query = query.join(m.Crossing, m.Referral.crossing_id == m.Crossing.id).join(
             m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id).where(m.BorderPoint.code == border_point)
@@ -511,8 +665,10 @@ def _history(session: Session, condition, limit: int) -> tuple[list[m.Crossing],
 
 # ---------------------------------------------------------------- audit log
 
-def read_audit(session: Session, caller: Caller, limit: int, subject_contains: str = "") -> list[m.AuditEntry]:
-    """The newest audit entries, optionally only those whose subject contains a text.
+def read_audit(session: Session, caller: Caller, limit: int, subject_contains: str = "", *, user: str = "",
+               action: str = "") -> list[m.AuditEntry]:
+    """The newest audit entries, optionally only those whose subject contains a text, of one user
+    or of one action.
 
     The audit log names whose data was read, so reading it is audited as well.
     """
@@ -521,9 +677,15 @@ def read_audit(session: Session, caller: Caller, limit: int, subject_contains: s
     query = select(m.AuditEntry).order_by(m.AuditEntry.id.desc()).limit(limit)
     if subject_contains:
         query = query.where(m.AuditEntry.subject.contains(subject_contains, autoescape=True))
+    if user:
+        query = query.where(m.AuditEntry.user_name == user)
+    if action:
+        query = query.where(m.AuditEntry.action == action)
     entries = list(session.scalars(query))
-    audit(session, caller, "ReadAuditLog", f"audit entries with subject containing {subject_contains!r}",
-          f"{len(entries)} entries", "audit review")
+    filters = f"subject containing {subject_contains!r}" + (f", user {user!r}" if user else "") + (
+        f", action {action!r}" if action else "")
+    audit(session, caller, "ReadAuditLog", f"audit entries with {filters}", f"{len(entries)} entries",
+          "audit review")
     return entries
 
 

@@ -94,14 +94,17 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         context.abort(code, message)
         raise AssertionError("context.abort returned")
 
-    def _authorise(self, method: str, caller: service.Caller) -> None:
-        """PermissionDenied unless a role of the caller permits `method`; a refusal is audited."""
+    def _authorise(self, method: str, caller: service.Caller) -> set[access.Role]:
+        """The caller's roles; PermissionDenied unless one permits `method` (a refusal is audited)."""
         try:
-            self._db.run(lambda s: access.authorise(s, self._policy, caller.station, caller.user, method))
+            return self._db.run(lambda s: access.authorise(s, self._policy, caller.station, caller.user, method))
         except PermissionDenied as exc:
-            self._db.run(lambda s: service.audit(s, caller, method, "", f"PERMISSION_DENIED: {exc}",
-                                                 "access control"))
+            self._refused(caller, method, "", exc)
             raise
+
+    def _refused(self, caller: service.Caller, method: str, subject: str, exc: Exception) -> None:
+        self._db.run(lambda s: service.audit(s, caller, method, subject, f"PERMISSION_DENIED: {exc}",
+                                             "access control"))
 
     def _own_station(self, method: str, caller: service.Caller, station_id: str) -> None:
         """A caller that names its station reports for that station only (audited refusal otherwise)."""
@@ -162,7 +165,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             alert_id, caller = fields.required("alert_id", request.alert_id), caller_of(context)
 
             def transaction(session) -> pb.WithdrawAlertResponse:
-                alert = service.withdraw_alert(session, caller, alert_id, request.reason)
+                alert = service.withdraw_alert(session, caller, alert_id, request.reason,
+                                               self._matcher if hasattr(self._matcher, "remove") else None)
                 return pb.WithdrawAlertResponse(alert_id=alert.alert_id, version=alert.version)
             return self._db.run(transaction)
         return self._call("WithdrawAlert", context, work)
@@ -201,9 +205,31 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             station = fields.required("station_id", request.station_id, 64)
             caller = caller_of(context)
             self._own_station("OpenReferral", caller, station)
+            evidence = convert.evidence(request)
             return self._db.run(lambda s: convert.referral(service.open_referral(
-                s, caller, referral_id, crossing_id, station, list(request.reasons))))
+                s, caller, referral_id, crossing_id, station, list(request.reasons), evidence)))
         return self._call("OpenReferral", context, work)
+
+    def GetReferral(self, request: pb.GetReferralRequest, context) -> pb.Referral:
+        def work() -> pb.Referral:
+            referral_id, caller = fields.client_uuid("referral_id", request.referral_id), caller_of(context)
+            roles = self._authorise("GetReferral", caller)
+            # A gate reads only the referrals it opened; officers read any.
+            gate_only = bool(roles) and not (roles & {access.Role.OFFICER, access.Role.SUPERVISOR})
+
+            def transaction(session) -> pb.Referral:
+                referral = service.get_referral(session, caller, referral_id,
+                                                "gate: officer's decision" if gate_only else "referral review")
+                if gate_only and referral.station.code != caller.station:
+                    raise PermissionDenied(f"GetReferral: station {caller.station!r} did not open referral "
+                                           f"{referral_id}")
+                return convert.referral(referral)
+            try:
+                return self._db.run(transaction)
+            except PermissionDenied as exc:
+                self._refused(caller, "GetReferral", f"referral {referral_id}", exc)
+                raise
+        return self._call("GetReferral", context, work)
 
     def RecordDecision(self, request: pb.RecordDecisionRequest, context) -> pb.Referral:
         def work() -> pb.Referral:
@@ -212,8 +238,10 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             reason = fields.bounded("reason", request.reason, 400)
             decision = convert.enum_value("decision", pb.Referral.Status, request.decision, m.ReferralStatus)
             caller = caller_of(context)
+            may_decide_escalated = access.permits(self._authorise("RecordDecision", caller), "DecideEscalated")
             return self._db.run(lambda s: convert.referral(service.record_decision(
-                s, caller, referral_id, officer, decision, reason, request.note)))
+                s, caller, referral_id, officer, decision, reason, request.note,
+                may_decide_escalated=may_decide_escalated)))
         return self._call("RecordDecision", context, work)
 
     def ListReferrals(self, request: pb.ListReferralsRequest, context) -> pb.ListReferralsResponse:

@@ -35,6 +35,7 @@ from prometheus_client import Counter, Histogram
 
 from drivers.checks import Check
 from drivers.mrz import Mrz, MrzError, parse as parse_mrz
+from edge.evidence import Candidate, Evidence, gather as gather_evidence
 from edge.messages import guidance, message
 from edge.policy import OFFLINE_MARK, Decision, Policy, answered_offline
 from edge.transaction import Phase, Step, StepResult, Transaction
@@ -108,6 +109,8 @@ class Outcome:
     phases_ms: dict[str, float] = field(default_factory=dict)
     # What the traveller's screen showed, in the traveller's language.
     display: list[str] = field(default_factory=list)
+    # For the officer, made only when the gate refers (edge.evidence).
+    evidence: Evidence | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +123,7 @@ class Outcome:
             "recorded": self.recorded,
             "referral_id": self.referral_id,
             "offline": self.offline,
+            "evidence": self.evidence.summary() if self.evidence is not None else None,
             "timings_ms": self.timings_ms,
             "steps": self.steps,
             "phases_ms": self.phases_ms,
@@ -189,6 +193,8 @@ class Gate:
         timings["decision_total"] = transaction.phase_ms[Phase.DECIDED.value]
         outcome = Outcome(crossing_id, decision, reasons, checks, _traveller(mrz), timings,
                           values.get("face_verification"), display=shown)
+        if decision is Decision.REFER and mrz is not None:
+            outcome.evidence = self._timed(timings, "evidence", lambda: self._evidence(values))
         self._timed(timings, "record", lambda: self._record(outcome, mrz))
         transaction.advance(Phase.CLOSED)
         # The gate opens (or shows the way to the officer) only once the record is kept.
@@ -373,6 +379,17 @@ class Gate:
         else:
             check = Check.passed("watchlist.face", "no watchlist candidate above threshold")
         return StepResult(hits, [check])
+
+    def _evidence(self, values: dict[str, Any]) -> Evidence | None:
+        """What the officer sees of this traveller: the live face, the chip photo, the 1:N candidates."""
+        hits = values.get("watchlist")
+        candidates = [Candidate(self.watchlist, c.subject_id, round(float(c.score), 4))
+                      for c in (getattr(hits, "candidates", None) or [])]
+        try:
+            return gather_evidence(values.get("face_capture"), values.get("chip"), candidates)
+        except Exception:  # the officer sees the traveller in person; a missing picture must not stop the gate
+            log.exception("could not make the referral's evidence")
+            return None
 
     def _record(self, outcome: Outcome, mrz: Mrz | None) -> None:
         outcome.offline = any(answered_offline(check) for check in outcome.checks)

@@ -100,9 +100,25 @@ class CentralService:
         return request
 
     def referral_request(self, outcome, station) -> central_pb2.OpenReferralRequest:
+        """The referral with the gate's evidence for the officer (edge.evidence), when it has any."""
         # One referral per crossing: the crossing's id is the referral's idempotency key too.
-        return central_pb2.OpenReferralRequest(referral_id=outcome.crossing_id, crossing_id=outcome.crossing_id,
-                                               station_id=station.station_id, reasons=outcome.reasons)
+        request = central_pb2.OpenReferralRequest(referral_id=outcome.crossing_id, crossing_id=outcome.crossing_id,
+                                                  station_id=station.station_id, reasons=outcome.reasons)
+        evidence = getattr(outcome, "evidence", None)
+        if evidence is not None:
+            request.evidence.CopyFrom(central_pb2.ReferralEvidence(
+                live_capture_jpeg=evidence.live_jpeg, chip_photo_jpeg=evidence.chip_jpeg,
+                watchlist_candidates=[central_pb2.WatchlistCandidate(gallery=c.gallery, subject_id=c.subject_id,
+                                                                     score=c.score) for c in evidence.candidates]))
+        return request
+
+    def referral_decision(self, referral_id: str) -> dict:
+        """What the officer decided on a referral this gate opened: status (OPEN while waiting) and decisions."""
+        reply = self.client.call("GetReferral", central_pb2.GetReferralRequest(referral_id=referral_id))
+        return {"referral_id": reply.referral_id, "status": central_pb2.Referral.Status.Name(reply.status),
+                "decisions": [{"officer": d.officer, "decision": central_pb2.Referral.Status.Name(d.decision),
+                               "reason": d.reason, "note": d.note, "decided_at": d.decided_at}
+                              for d in reply.decisions]}
 
     def deliver(self, method: str, payload: bytes) -> None:
         """edge.outbox's sender: send one stored request; Retry when central is not reached, Reject when it refuses.

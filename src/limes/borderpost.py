@@ -16,13 +16,16 @@ from edge.runtime import GateConfig, RunningGate, start_gate
 from hardware_sim.devices import SETTLE_S, SimulatedGateDevices
 from hardware_sim.travellers import Traveller, demo_travellers
 from edge.outbox import Backoff
-from limes.stack import DEFAULT_CENTRAL_PORT, DEFAULT_MATCHER_PORT, Services, local_services, restart_central
-from proto.clients import CentralClient, MatcherClient, central_pb2, face_template
+from limes.stack import (DEFAULT_CENTRAL_PORT, DEFAULT_MATCHER_PORT, DEFAULT_WEB_PORT, WATCHLIST, Services,
+                         local_services, restart_central)
+from proto.clients import CentralClient, MatcherClient, central_pb2
 
-WATCHLIST = "watchlist"
 DOCUMENT_WAIT_S = 5.0
 # How often the demo gate refreshes its cached alert lists (a deployed gate: a minute or so).
 GATE_ALERT_REFRESH_S = 5.0
+# The identity a watchlist traveller is wanted under: not the name on the passport they travel on,
+# so only the face finds them.
+WANTED_AS = dict(surname="KOVAC", given_names="ALEKSANDAR", birth_date="1974-02-11", nationality="HRV")
 
 
 @dataclass
@@ -105,21 +108,31 @@ class BorderPost:
 
 
 def seed_alerts(services: Services, travellers: list[Traveller], faces: Path) -> None:
-    """What the authorities already know: a stolen passport on central's
-    document list, a person on its person list, a face on the matcher's watchlist."""
-    from drivers.face import default_encoder, encode_face, load_image
+    """What the authorities already know: a stolen passport on central's document list, a person
+    on its person list, and a wanted person whose face is enrolled from a photo into the
+    matcher's watchlist through central (which keeps the photo for officers)."""
+    from central.db import Database
+    from central.matcher_client import GrpcFaceMatcher
+    from central.service import Caller, enrol_alert_face
+    from drivers.face import default_encoder
 
     encoder = default_encoder()
     matcher = MatcherClient(services.matcher_address, timeout=10)
     central = CentralClient(services.central_address, metadata=(("x-limes-user", "demo-admin"),))
+    enroller = GrpcFaceMatcher(services.matcher_address, WATCHLIST, timeout=10)
+    database = Database(services.database_url)
     try:
         matcher.create_gallery(WATCHLIST, model=encoder.name, model_version=encoder.version,
                                dimension=encoder.dimension, threshold=0.5)
         for traveller in travellers:
             if "watchlist" in traveller.alerts:
-                template = encode_face(load_image(faces / traveller.watchlist_photo))
-                matcher.enrol(WATCHLIST, f"WL-{traveller.document_number}",
-                              face_template(template.vector, template.model, template.model_version))
+                alert = central.call("AddPersonAlert", central_pb2.AddPersonAlertRequest(
+                    **WANTED_AS, reason=central_pb2.PersonAlert.ARREST,
+                    handling_instruction="European Arrest Warrant: detain discreetly, call the duty officer.",
+                    issuing_agency="Limes test authority"))
+                photo = (faces / traveller.watchlist_photo).read_bytes()
+                database.run(lambda session: enrol_alert_face(
+                    session, Caller("demo", "demo-admin"), alert.alert_id, photo, enroller))
             if "stolen" in traveller.alerts:
                 central.call("AddDocumentAlert", central_pb2.AddDocumentAlertRequest(
                     document_number=traveller.document_number, document_type="P",
@@ -136,14 +149,47 @@ def seed_alerts(services: Services, travellers: list[Traveller], faces: Path) ->
     finally:
         matcher.close()
         central.close()
+        enroller.close()
+        database.dispose()
+
+
+DEMO_WEB_USERS = {"officer": "demo-officer", "supervisor": "demo-supervisor", "analyst": "demo-analyst",
+                  "administrator": "demo-admin"}
+
+
+def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) -> dict[str, tuple[str, str]]:
+    """One web desk user per role with a fresh random password: {role: (user, password)}."""
+    import secrets
+
+    from central import access
+    from central.db import Database
+    from central.models import utcnow
+    from central.service import Caller
+    from central.web.accounts import set_password
+
+    database = Database(database_url)
+    accounts = {role: (user, secrets.token_urlsafe(12)) for role, user in users.items()}
+
+    def work(session) -> None:
+        for role, (user, password) in accounts.items():
+            access.grant(session, access.Kind.USER, user, access.Role(role))
+            set_password(session, Caller("demo", "demo"), user, password, utcnow())
+    try:
+        database.run(work)
+    finally:
+        database.dispose()
+    return accounts
 
 
 @contextmanager
 def demo_border_post(state_dir: Path, faces: Path, *, fixed_ports: bool = False,
                      travellers: list[Traveller] | None = None,
-                     settle_s: float = SETTLE_S) -> Iterator[BorderPost]:
+                     settle_s: float = SETTLE_S, web: bool = False) -> Iterator[BorderPost]:
+    """The border post; with `web`, central's web desk too (on DEFAULT_WEB_PORT with fixed_ports)."""
     travellers = travellers if travellers is not None else demo_travellers()
     ports = dict(central_port=DEFAULT_CENTRAL_PORT, matcher_port=DEFAULT_MATCHER_PORT) if fixed_ports else {}
+    if web:
+        ports["web_port"] = DEFAULT_WEB_PORT if fixed_ports else 0
     with ExitStack() as stack:
         # Devices first: pcscd is a child process, best forked before gRPC starts its threads.
         devices = stack.enter_context(SimulatedGateDevices(faces, state_dir, settle_s=settle_s))

@@ -24,7 +24,8 @@ def register(sub) -> None:
     parser = sub.add_parser("demo", help="run one border post end to end on simulated devices",
                             description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--serve", action="store_true",
-                        help="keep the services and simulator running after the travellers (Ctrl-C stops)")
+                        help="keep the services, the simulator and the officers' web desk running after the "
+                             "travellers, with one web user per role (passwords printed; Ctrl-C stops)")
     parser.add_argument("--faces", type=Path, default=None,
                         help="folder of real face photos (default: LIMES_FACES_DIR or ../shared/faces)")
     parser.add_argument("--state", type=Path, default=None,
@@ -52,13 +53,22 @@ def run(args) -> int:
 
 def _run(args, state: Path, faces: Path, demo_border_post) -> int:
     progress = None if args.json else _print_line
-    with demo_border_post(state, faces, fixed_ports=args.serve) as post:
+    from limes.borderpost import seed_web_users
+
+    with demo_border_post(state, faces, fixed_ports=args.serve, web=args.serve) as post:
         if not args.json:
             print(f"central {post.services.central_address}  matcher {post.services.matcher_address}  "
                   f"reader {post.reader_port}  camera {post.camera_url}", flush=True)
         results = post.run_travellers(progress=progress)
         summary = _summary(results)
-        emit({"travellers": results, "summary": summary}, args.json, lambda _: _render_summary(summary))
+        web = None
+        if args.serve:
+            users = seed_web_users(post.services.database_url)
+            web = {"url": post.services.web_url,
+                   "users": [{"role": role, "user": user, "password": password}
+                             for role, (user, password) in users.items()]}
+        emit({"travellers": results, "summary": summary, **({"web": web} if web else {})}, args.json,
+             lambda _: _render_summary(summary) + (_render_web(web) if web else ""))
         if args.serve:
             print("services are up; press Ctrl-C to stop", flush=True)
             try:
@@ -88,6 +98,12 @@ def _summary(results: list[dict]) -> dict:
         "recorded": sum(r["recorded"] for r in results),
         "date": dt.date.today().isoformat(),
     }
+
+
+def _render_web(web: dict) -> str:
+    lines = [f"\nofficers' web desk: {web['url']}  (the referred travellers above are in its queue)"]
+    lines += [f"  {u['role']:<14} user {u['user']:<16} password {u['password']}" for u in web["users"]]
+    return "\n".join(lines)
 
 
 def _render_summary(summary: dict) -> str:

@@ -14,6 +14,9 @@ from typing import Any, Iterator
 
 DEFAULT_CENTRAL_PORT = 50051
 DEFAULT_MATCHER_PORT = 50052
+DEFAULT_WEB_PORT = 8080
+# The matcher gallery the gates search and the web desk enrols faces into.
+WATCHLIST = "watchlist"
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,19 @@ class Services:
     # The grpc.Server objects, for tests that take a service down.
     central_server: Any = None
     matcher_server: Any = None
+    # The officers' web desk (central.web.server.WebServer), when started.
+    web: Any = None
+
+    @property
+    def web_url(self) -> str | None:
+        return self.web.url if self.web is not None else None
 
 
 @contextmanager
-def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int = 0) -> Iterator[Services]:
+def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int = 0,
+                   web_port: int | None = None) -> Iterator[Services]:
+    """Central and the matcher; with web_port (0: a free one) also central's web desk, which
+    enrols faces into the matcher's WATCHLIST gallery."""
     from central.server import serve as serve_central
     from matcher.server import serve as serve_matcher
 
@@ -36,10 +48,20 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url)
     try:
         matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher")
+        web = enroller = None
         try:
+            if web_port is not None:
+                from central.matcher_client import GrpcFaceMatcher
+                from central.web.server import serve_web
+
+                enroller = GrpcFaceMatcher(f"127.0.0.1:{matcher_bound}", WATCHLIST, timeout=10)
+                web = serve_web(f"127.0.0.1:{web_port}", database_url, enroller=enroller)
             yield Services(f"127.0.0.1:{central_bound}", f"127.0.0.1:{matcher_bound}", database_url,
-                           central, matcher)
+                           central, matcher, web)
         finally:
+            if web is not None:
+                web.stop()
+                enroller.close()
             matcher.stop(grace=1).wait()
             matcher.registry.close()
     finally:

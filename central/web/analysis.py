@@ -1,0 +1,92 @@
+"""For analysts: the statistics dashboard and its CSV; for supervisors: the audit log."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, render_template, request
+
+from central import service, statistics as stats
+from central.errors import InvalidArgument
+from central.web.app import caller, context, requires, run
+
+blueprint = Blueprint("analysis", __name__)
+
+DEFAULT_DAYS = 30
+AUDIT_LIMITS = (50, 200, 1000)
+
+
+def _query() -> tuple[tuple[str, ...], str, dt.date, dt.date]:
+    today = context().clock().date()
+    by = [d for d in request.args.getlist("by") if d]
+    if "by" not in request.args:
+        by = ["nationality"]
+    period = request.args.get("period", "day")
+    start = request.args.get("from") or (today - dt.timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+    end = request.args.get("to") or today.isoformat()
+    return stats.parse_request(by[:3], period, start[:10], end[:10])
+
+
+@blueprint.get("/statistics")
+@requires("Statistics")
+def statistics():
+    try:
+        by, period, start, end = _query()
+    except InvalidArgument as exc:
+        return _statistics_page(None, str(exc), ("nationality",), "day", None, None), 400
+    who = caller("statistics")
+    table, error = run(lambda s: service.statistics(s, who, by, period, start, end))
+    return _statistics_page(table, error, by, period, start, end), (400 if error else 200)
+
+
+def _statistics_page(table, error, by, period, start, end):
+    series, chart = _chart(table) if table is not None else ([], [])
+    return render_template("statistics.html", table=table, error=error, by=by, period=period, start=start, end=end,
+                           dimensions=stats.DIMENSIONS, periods=stats.PERIODS, series=series, chart=chart,
+                           query=request.query_string.decode("ascii", "replace"))
+
+
+def _chart(table: stats.Table) -> tuple[list[str], list[dict]]:
+    """Bars per period, one per cell, scaled to the largest count shown; suppressed cells have no length."""
+    series = sorted({" / ".join(c.values) or "all" for c in table.cells})
+    peak = max([c.count for c in table.cells if not c.suppressed] or [1])
+    periods = []
+    for total in table.period_totals:
+        bars = [{"label": " / ".join(c.values) or "all", "shown": c.shown, "suppressed": c.suppressed,
+                 "width": 0 if c.suppressed else max(1, round(100 * c.count / peak)),
+                 "colour": series.index(" / ".join(c.values) or "all") % 8}
+                for c in table.cells if c.period == total.period]
+        periods.append({"period": total.period, "total": total.shown, "bars": bars})
+    return series, periods
+
+
+@blueprint.get("/statistics.csv")
+@requires("Statistics")
+def statistics_csv():
+    try:
+        by, period, start, end = _query()
+    except InvalidArgument as exc:
+        return Response(f"{exc}\n", status=400, mimetype="text/plain")
+    who = caller("statistics: CSV download")
+    table, error = run(lambda s: service.statistics(s, who, by, period, start, end))
+    if error:
+        return Response(f"{error}\n", status=400, mimetype="text/plain")
+    name = f"crossings-{'-'.join(by) or 'total'}-{period}-{start}-{end}.csv"
+    return Response(table.csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@blueprint.get("/audit")
+@requires("ReadAuditLog")
+def audit():
+    subject = request.args.get("subject", "")[:100]
+    user = request.args.get("user", "")[:64]
+    action = request.args.get("action", "")[:64]
+    try:
+        limit = int(request.args.get("limit", "200"))
+    except ValueError:
+        limit = 200
+    limit = limit if limit in AUDIT_LIMITS else 200
+    who = caller("audit review")
+    entries, error = run(lambda s: service.read_audit(s, who, limit, subject, user=user, action=action))
+    return render_template("audit.html", entries=entries or [], error=error, subject=subject, user_filter=user,
+                           action=action, limit=limit, limits=AUDIT_LIMITS)

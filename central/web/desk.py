@@ -1,0 +1,244 @@
+"""The officer's desk: the live referral queue, the referral page with its evidence, the decision, photos."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from central import evidence, models as m, service
+from drivers.alertmatch.persons import Identity
+from central.web.app import caller, context, may, requires, run
+
+blueprint = Blueprint("desk", __name__)
+
+STATUSES = {"waiting": None, "escalated": m.ReferralStatus.ESCALATED, "admitted": m.ReferralStatus.ADMITTED,
+            "refused": m.ReferralStatus.REFUSED}
+QUEUE_LIMIT = 200
+# Grounds for refusing entry, as in the uniform refusal form (Schengen Borders Code, Annex V, Part B).
+REFUSAL_GROUNDS = (
+    "A: no valid travel document",
+    "B: false, counterfeit or forged travel document",
+    "C: no valid visa or residence permit",
+    "D: false, counterfeit or forged visa or residence permit",
+    "E: no appropriate documentation justifying the purpose and conditions of stay",
+    "F: has already stayed 90 days during a 180-day period",
+    "G: insufficient means of subsistence",
+    "H: alert issued for the purpose of refusing entry (SIS or national register)",
+    "I: considered a threat to public policy, internal security, public health or international relations",
+    "J: no valid travel medical insurance",
+)
+DECISIONS = {"admit": m.ReferralStatus.ADMITTED, "refuse": m.ReferralStatus.REFUSED,
+             "escalate": m.ReferralStatus.ESCALATED}
+MAX_NOTE = 2000
+# How the gate's checks are grouped on the referral page.
+CHECK_GROUPS = (("Document and chip", ("mrz.", "document.", "chip.", "sod.", "dsc.", "dg", "csca", "pa.", "aa.",
+                                       "ca.", "pace.")),
+                ("Face", ("face.",)),
+                ("Alerts and watchlists", ("alerts.", "watchlist.")))
+
+
+# ---------------------------------------------------------------- the queue
+
+@blueprint.get("/queue")
+@requires("ListReferrals")
+def queue():
+    return _render_queue("queue.html")
+
+
+@blueprint.get("/queue/rows")
+@requires("ListReferrals")
+def queue_rows():
+    """The queue's table body alone: what the page's script fetches to stay live."""
+    return _render_queue("_queue_rows.html")
+
+
+def _render_queue(template: str):
+    point = request.args.get("border_point", "")[:32]
+    status_name = request.args.get("status", "waiting")
+    if status_name not in STATUSES:
+        status_name = "waiting"
+    who = caller("referral queue")
+
+    def work(session):
+        # Rendered inside the transaction: the rows' related records load as the template reads them.
+        referrals = service.list_referrals(session, who, STATUSES[status_name], point, QUEUE_LIMIT,
+                                           newest_first=True)
+        points = list(session.scalars(select(m.BorderPoint.code).order_by(m.BorderPoint.code)))
+        return render_template(template, rows=[_queue_row(r) for r in referrals], points=points,
+                               border_point=point, status=status_name, statuses=list(STATUSES),
+                               refresh_s=context().settings.queue_refresh_s)
+    html, error = run(work)
+    return html if error is None else (render_template("error.html", title="Queue unavailable", message=error), 400)
+
+
+def _queue_row(referral: m.Referral) -> dict:
+    crossing = referral.crossing
+    failed = [c["name"] for c in crossing.checks if c.get("status") == "FAIL"]
+    not_done = [c["name"] for c in crossing.checks if c.get("status") == "NOT_DONE"]
+    return {"referral": referral, "crossing": crossing, "traveller": crossing.traveller,
+            "document": crossing.document, "failed": failed, "not_done": not_done,
+            "reasons": referral.reasons, "candidates": len(referral.watchlist_candidates or [])}
+
+
+# ---------------------------------------------------------------- one referral
+
+@dataclass
+class CandidateView:
+    subject_id: str
+    score: float
+    gallery: str
+    alert: m.PersonAlert | None = None
+    photo_token: str | None = None
+
+
+@dataclass
+class ReferralView:
+    referral: m.Referral
+    crossing: m.Crossing
+    live_token: str | None
+    chip_token: str | None
+    check_groups: list[tuple[str, list[dict]]]
+    document_hits: list[service.DocumentHit]
+    person_hits: list[service.PersonHit]
+    candidates: list[CandidateView]
+    history: list[m.Crossing]
+    history_referrals: dict[int, list[m.Referral]] = field(default_factory=dict)
+    alert_check_error: str | None = None
+
+
+def _referral_view(session, referral_id: str) -> ReferralView:
+    who = caller("secondary inspection")
+    today = context().clock().date()
+    referral = service.get_referral(session, who, referral_id, "secondary inspection")
+    crossing = referral.crossing
+    document, person = crossing.document, crossing.traveller
+    images = evidence.referral_images(session, referral)
+    live, chip = images.get(m.FaceImageKind.LIVE), images.get(m.FaceImageKind.CHIP)
+    # The alerts in force now, with their handling instructions (the gate's checks hold only a line of text).
+    document_hits = service.check_document(session, who, document.number, document.doc_type,
+                                           document.issuing_state, today)
+    person_hits = (service.check_person(session, who, Identity(person.surname, person.given_names,
+                                                               person.birth_date, person.nationality), today)
+                   if person.birth_date else [])
+    candidates = [CandidateView(c["subject_id"], c["score"], c.get("gallery", ""))
+                  for c in referral.watchlist_candidates or []]
+    if candidates:
+        alerts = {a.matcher_subject_id: a for a in session.scalars(select(m.PersonAlert).where(
+            m.PersonAlert.matcher_subject_id.in_([c.subject_id for c in candidates])))}
+        for candidate in candidates:
+            candidate.alert = alerts.get(candidate.subject_id)
+            photo = evidence.enrolment_photo(session, candidate.alert) if candidate.alert else None
+            candidate.photo_token = photo.token if photo else None
+        service.audit(session, who, "GetWatchlistCandidates", f"referral {referral_id}",
+                      f"{len(candidates)} candidate(s), {sum(c.alert is not None for c in candidates)} with an alert",
+                      "secondary inspection")
+    if person.birth_date:
+        history, past_referrals = service.history_by_person(session, who, person.surname, person.given_names,
+                                                            person.birth_date, person.nationality, 20)
+    else:
+        history, past_referrals = service.history_by_document(session, who, document.number,
+                                                              document.issuing_state, 20)
+    by_crossing: dict[int, list[m.Referral]] = {}
+    for past in past_referrals:
+        by_crossing.setdefault(past.crossing_id, []).append(past)
+    return ReferralView(referral, crossing, live.token if live else None, chip.token if chip else None,
+                        _group_checks(crossing.checks), document_hits, person_hits, candidates, history,
+                        by_crossing)
+
+
+def _group_checks(checks: list[dict]) -> list[tuple[str, list[dict]]]:
+    groups: dict[str, list[dict]] = {title: [] for title, _ in CHECK_GROUPS}
+    groups["Other"] = []
+    for check in checks:
+        title = next((t for t, prefixes in CHECK_GROUPS if check.get("name", "").startswith(prefixes)), "Other")
+        groups[title].append(check)
+    return [(title, items) for title, items in groups.items() if items]
+
+
+def _referral_id(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        abort(404)
+
+
+@blueprint.get("/referrals/<referral_id>")
+@requires("GetReferral", "GetCrossing", "GetTravellerHistory")
+def referral(referral_id: str):
+    referral_id = _referral_id(referral_id)
+
+    def work(session):
+        view = _referral_view(session, referral_id)
+        return render_template("referral.html", view=view, grounds=REFUSAL_GROUNDS,
+                               error=request.args.get("error", "")[:300], decided=request.args.get("decided"),
+                               may_decide=_may_decide(view.referral))
+    html, error = run(work)
+    if html is None:
+        abort(404)
+    return html
+
+
+def _may_decide(referral: m.Referral) -> bool:
+    if referral.status is m.ReferralStatus.OPEN:
+        return may("RecordDecision")
+    if referral.status is m.ReferralStatus.ESCALATED:
+        return may("RecordDecision") and may("DecideEscalated")
+    return False
+
+
+@blueprint.post("/referrals/<referral_id>/decision")
+@requires("RecordDecision")
+def decide(referral_id: str):
+    referral_id = _referral_id(referral_id)
+    decision = DECISIONS.get(request.form.get("decision", ""))
+    ground = request.form.get("ground", "").strip()
+    note = request.form.get("note", "").strip()
+    problem = None
+    if decision is None:
+        problem = "choose admit, refuse or escalate"
+    elif decision is m.ReferralStatus.REFUSED and ground not in REFUSAL_GROUNDS:
+        problem = "a refusal needs its ground: choose one from the list"
+    elif decision is m.ReferralStatus.ESCALATED and not note:
+        problem = "say in the note why you escalate"
+    elif len(note) > MAX_NOTE:
+        problem = f"the note is longer than {MAX_NOTE} characters"
+    if problem is None:
+        who = caller("referral decision")
+        reason = ground if decision is m.ReferralStatus.REFUSED else ""
+        _, problem = run(lambda s: service.record_decision(
+            s, who, referral_id, g.user.user_name, decision, reason, note,
+            may_decide_escalated=may("DecideEscalated")))
+    if problem:
+        return redirect(url_for("desk.referral", referral_id=referral_id, error=problem))
+    return redirect(url_for("desk.referral", referral_id=referral_id, decided=1))
+
+
+# ---------------------------------------------------------------- photos
+
+@blueprint.get("/photos/<token>")
+@requires("ViewPhoto")
+def photo(token: str):
+    """A face image by its opaque token, for a role that may see it; every view is audited."""
+    who = caller("secondary inspection")
+
+    def work(session):
+        image = evidence.image_by_token(session, token)
+        if image is None:
+            return None
+        if image.kind is m.FaceImageKind.ENROLMENT:
+            allowed, subject = may("ListAlerts") or may("GetReferral"), f"person alert #{image.person_alert_id}"
+        else:
+            referral = session.get(m.Referral, image.referral_id)
+            allowed, subject = may("GetReferral"), f"referral {referral.referral_id}" if referral else "referral"
+        service.audit(session, who, "ViewPhoto", f"{subject} {image.kind.value.lower()} photo",
+                      "shown" if allowed else "PERMISSION_DENIED: role", "secondary inspection")
+        return image.jpeg if allowed else False
+    data, _ = run(work)
+    if data is None:
+        abort(404)
+    if data is False:
+        abort(403)
+    return Response(data, mimetype="image/jpeg", headers={
+        "Cache-Control": "private, no-store", "Content-Disposition": "inline"})

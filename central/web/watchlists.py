@@ -1,0 +1,194 @@
+"""Watchlists: search, issue, edit and expire document and person alerts; enrol a face from a photo."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from central import evidence, models as m, service
+from central.errors import InvalidArgument
+from drivers.alertmatch.normalize import state_code
+from central.web.app import caller, context, deny, may, requires, run
+
+blueprint = Blueprint("watchlists", __name__, url_prefix="/watchlists")
+
+DOCUMENT_REASONS = [r.value for r in m.DocumentAlertReason]
+PERSON_REASONS = [r.value for r in m.PersonAlertReason]
+
+
+@blueprint.get("")
+@requires("ListAlerts")
+def search():
+    text = request.args.get("q", "")[:100]
+    include_inactive = request.args.get("all") == "1"
+    who = caller("alert administration")
+    today = context().clock().date()
+
+    def work(session):
+        documents, persons = service.search_alerts(session, who, text, today, in_force_only=not include_inactive)
+        photos = {a.id: evidence.enrolment_photo(session, a) for a in persons if a.matcher_subject_id}
+        return render_template("watchlists.html", documents=documents, persons=persons, q=text,
+                               include_inactive=include_inactive, today=today,
+                               photos={k: v.token for k, v in photos.items() if v})
+    html, error = run(work)
+    return html if error is None else (render_template("error.html", title="Search failed", message=error), 400)
+
+
+@blueprint.route("/new/<kind>", methods=["GET", "POST"])
+@requires("ListAlerts")
+def new(kind: str):
+    if kind not in ("document", "person"):
+        abort(404)
+    if not may("AddDocumentAlert" if kind == "document" else "AddPersonAlert"):
+        deny(f"new {kind} alert not permitted", "AddDocumentAlert" if kind == "document" else "AddPersonAlert")
+    form, error = dict(request.form), None
+    if request.method == "POST":
+        who = caller("alert administration")
+        try:
+            if kind == "document":
+                change = _document_alert(form, "")
+                alert, error = run(lambda s: service.add_document_alert(s, who, change))
+            else:
+                change = _person_alert(form, "")
+                alert, error = run(lambda s: service.add_person_alert(s, who, change))
+        except InvalidArgument as exc:
+            error = str(exc)
+        if error is None:
+            return redirect(url_for("watchlists.alert", alert_id=alert.alert_id, saved=1))
+    return render_template("alert_form.html", kind=kind, form=form, error=error, alert=None,
+                           reasons=DOCUMENT_REASONS if kind == "document" else PERSON_REASONS), (400 if error else 200)
+
+
+@blueprint.route("/<alert_id>", methods=["GET", "POST"])
+@requires("ListAlerts")
+def alert(alert_id: str):
+    alert_id = alert_id[:36]
+    who = caller("alert administration")
+    error = None
+    if request.method == "POST":
+        if not may("UpdateAlert"):
+            deny("alert change not permitted", "UpdateAlert")
+        kind = request.form.get("kind")
+        try:
+            if kind == "document":
+                change = _document_alert(request.form, alert_id)
+                _, error = run(lambda s: service.update_document_alert(s, who, change))
+            elif kind == "person":
+                change = _person_alert(request.form, alert_id)
+                _, error = run(lambda s: service.update_person_alert(s, who, change))
+            else:
+                error = "kind: document or person"
+        except InvalidArgument as exc:
+            error = str(exc)
+        if error is None:
+            return redirect(url_for("watchlists.alert", alert_id=alert_id, saved=1))
+
+    def work(session):
+        found = service.get_alert(session, who, alert_id)
+        kind = "document" if isinstance(found, m.DocumentAlert) else "person"
+        photo = evidence.enrolment_photo(session, found) if kind == "person" else None
+        form = dict(request.form) if error else _form_of(found)
+        return render_template("alert_form.html", kind=kind, alert=found, form=form, error=error,
+                               photo_token=photo.token if photo else None, saved=request.args.get("saved"),
+                               message=request.args.get("message", "")[:300], today=context().clock().date(),
+                               reasons=DOCUMENT_REASONS if kind == "document" else PERSON_REASONS)
+    html, problem = run(work)
+    if html is None:
+        abort(404)
+    return html, (400 if error else 200)
+
+
+@blueprint.post("/<alert_id>/expire")
+@requires("WithdrawAlert")
+def expire(alert_id: str):
+    reason = request.form.get("reason", "").strip()[:200]
+    if not reason:
+        return redirect(url_for("watchlists.alert", alert_id=alert_id[:36], message="say why the alert ends"))
+    who = caller(f"alert withdrawn: {reason}")
+    enroller = context().enroller
+    _, error = run(lambda s: service.withdraw_alert(s, who, alert_id[:36], reason, enroller))
+    return redirect(url_for("watchlists.alert", alert_id=alert_id[:36], message=error or "alert withdrawn"))
+
+
+@blueprint.post("/<alert_id>/face")
+@requires("EnrolFace")
+def enrol_face(alert_id: str):
+    enroller = context().enroller
+    upload = request.files.get("photo")
+    if enroller is None:
+        error = "no matcher is configured for this central: faces cannot be enrolled"
+    elif upload is None or not upload.filename:
+        error = "choose a photo to upload"
+    else:
+        data = upload.read()  # the file name is never used: only the bytes
+        who = caller("alert administration")
+        _, error = run(lambda s: service.enrol_alert_face(s, who, alert_id[:36], data, enroller))
+    return redirect(url_for("watchlists.alert", alert_id=alert_id[:36], message=error or "face enrolled"))
+
+
+# ---------------------------------------------------------------- forms
+
+def _date(form, name: str) -> dt.date | None:
+    text = form.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgument(name, "a date as YYYY-MM-DD") from None
+
+
+def _validity(form) -> tuple[dt.date | None, dt.date | None]:
+    start, end = _date(form, "valid_from"), _date(form, "valid_to")
+    if start and end and end < start:
+        raise InvalidArgument("valid_to", "is before valid_from")
+    return start, end
+
+
+def _text(form, name: str, limit: int) -> str:
+    text = form.get(name, "").strip()
+    if len(text) > limit:
+        raise InvalidArgument(name, f"at most {limit} characters")
+    return text
+
+
+def _document_alert(form, alert_id: str) -> service.NewDocumentAlert:
+    reason = form.get("reason", "")
+    if reason not in DOCUMENT_REASONS:
+        raise InvalidArgument("reason", f"one of {', '.join(DOCUMENT_REASONS)}")
+    start, end = _validity(form)
+    return service.NewDocumentAlert(
+        alert_id=alert_id, number=_text(form, "document_number", 40), doc_type=_text(form, "document_type", 2),
+        issuing_state=state_code(_text(form, "issuing_state", 3)), reason=m.DocumentAlertReason(reason),
+        handling_instruction=_text(form, "handling_instruction", 2000),
+        issuing_agency=_text(form, "issuing_agency", 200), valid_from=start, valid_to=end)
+
+
+def _person_alert(form, alert_id: str) -> service.NewPersonAlert:
+    reason = form.get("reason", "")
+    if reason not in PERSON_REASONS:
+        raise InvalidArgument("reason", f"one of {', '.join(PERSON_REASONS)}")
+    surname = _text(form, "surname", 200)
+    if not surname:
+        raise InvalidArgument("surname", "is required")
+    start, end = _validity(form)
+    return service.NewPersonAlert(
+        alert_id=alert_id, surname=surname, given_names=_text(form, "given_names", 200),
+        birth_date=_date(form, "birth_date"), nationality=state_code(_text(form, "nationality", 3)),
+        reason=m.PersonAlertReason(reason), handling_instruction=_text(form, "handling_instruction", 2000),
+        issuing_agency=_text(form, "issuing_agency", 200), valid_from=start, valid_to=end, matcher_subject_id="")
+
+
+def _form_of(alert) -> dict:
+    common = {"reason": alert.reason.value, "handling_instruction": alert.handling_instruction,
+              "issuing_agency": alert.issuing_agency, "valid_from": _iso(alert.valid_from),
+              "valid_to": _iso(alert.valid_to)}
+    if isinstance(alert, m.DocumentAlert):
+        return {**common, "document_number": alert.number, "document_type": alert.doc_type,
+                "issuing_state": alert.issuing_state}
+    return {**common, "surname": alert.surname, "given_names": alert.given_names,
+            "birth_date": _iso(alert.birth_date), "nationality": alert.nationality}
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""

@@ -1,0 +1,195 @@
+"""The web desk's pages and actions through Flask's test client: each role's work, audited."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from central import models as m
+from tests.web.conftest import USERS, csrf_token, seed_referral
+
+
+def audit_actions(desk, user: str) -> list[str]:
+    return desk.database.run(lambda s: list(s.scalars(
+        select(m.AuditEntry.action).where(m.AuditEntry.user_name == user).order_by(m.AuditEntry.id))))
+
+
+def test_each_role_lands_on_its_page_and_sees_only_its_menu(desk):
+    homes = {"officer": "/queue", "supervisor": "/queue", "analyst": "/statistics", "administrator": "/watchlists"}
+    menus = {"officer": {"Referral queue"}, "supervisor": {"Referral queue", "Watchlists", "Audit"},
+             "analyst": {"Statistics"}, "administrator": {"Watchlists"}}
+    for role, home in homes.items():
+        client = desk.signed_in(role)
+        response = client.get("/")
+        assert response.status_code == 302 and response.headers["Location"] == home
+        page = client.get(home).get_data(as_text=True)
+        nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', page, re.S).group(1)
+        assert set(re.findall(r">([A-Z][a-z]+(?: [a-z]+)?)</a>", nav)) == menus[role], role
+
+
+def test_queue_lists_the_referral_with_why_and_is_audited(desk):
+    client = desk.signed_in("officer")
+    page = client.get("/queue").get_data(as_text=True)
+    assert "MUSTERMANN" in page and "face.verification" in page and "1 watchlist candidate" in page
+    rows = client.get("/queue/rows", headers={"X-Limes-Poll": "1"}).get_data(as_text=True)
+    assert desk.referral_id in rows and "<html" not in rows
+    assert "ListReferrals" in audit_actions(desk, USERS["officer"])
+
+
+def test_queue_is_newest_first_and_filters_by_border_point(desk):
+    second = seed_referral(desk.database, surname="ROE", occurred_at=desk.clock())
+    client = desk.signed_in("officer")
+    page = client.get("/queue").get_data(as_text=True)
+    assert page.index(second) < page.index(desk.referral_id)
+    assert "No referrals waiting at BER-T1" in client.get("/queue?border_point=BER-T1").get_data(as_text=True)
+
+
+def test_referral_page_shows_the_evidence_side_by_side_and_audits_each_view(desk):
+    client = desk.signed_in("officer")
+    page = client.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
+    for text in ("Live capture at the gate", "Chip photo (DG2)", "31%", "no match", "PA-1", "82%",
+                 "face.verification", "Crossing history", "(this crossing)"):
+        assert text in page, text
+    photos = re.findall(r'src="(/photos/[A-Za-z0-9_-]{43})"', page)
+    assert len(photos) == 2  # live and chip; the candidate has no alert at central, so no photo
+    for url in photos:
+        response = client.get(url)
+        assert response.status_code == 200 and response.mimetype == "image/jpeg"
+        assert response.headers["Cache-Control"] == "private, no-store"
+    actions = audit_actions(desk, USERS["officer"])
+    for action in ("GetReferral", "CheckDocument", "CheckPerson", "GetWatchlistCandidates", "GetTravellerHistory"):
+        assert action in actions
+    assert actions.count("ViewPhoto") == 2
+
+
+def decide(client, referral_id, **form):
+    token = csrf_token(client, f"/referrals/{referral_id}")
+    return client.post(f"/referrals/{referral_id}/decision", data={"csrf_token": token, **form})
+
+
+def test_admit_reaches_the_crossing_record(desk):
+    client = desk.signed_in("officer")
+    response = decide(client, desk.referral_id, decision="admit", note="spoke to her; old photo")
+    assert response.status_code == 302 and "decided=1" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Decision recorded: admitted" in page and "old photo" in page
+    referral = desk.database.run(lambda s: s.scalar(select(m.Referral).where(
+        m.Referral.referral_id == desk.referral_id)))
+    assert referral.status is m.ReferralStatus.ADMITTED
+    decision = desk.database.run(lambda s: s.scalar(select(m.OfficerDecision)))
+    assert (decision.officer, decision.decision, decision.note) == (
+        USERS["officer"], m.ReferralStatus.ADMITTED, "spoke to her; old photo")
+
+
+def test_refusal_needs_a_ground_from_the_list(desk):
+    client = desk.signed_in("officer")
+    response = decide(client, desk.referral_id, decision="refuse", ground="because I say so")
+    assert "a+refusal+needs+its+ground" in response.headers["Location"]
+    response = decide(client, desk.referral_id, decision="refuse",
+                      ground="B: false, counterfeit or forged travel document")
+    assert "decided=1" in response.headers["Location"]
+    decision = desk.database.run(lambda s: s.scalar(select(m.OfficerDecision)))
+    assert decision.reason.startswith("B: false")
+
+
+def test_escalated_referral_waits_for_a_supervisor(desk):
+    officer = desk.signed_in("officer")
+    assert "why+you+escalate" in decide(officer, desk.referral_id, decision="escalate").headers["Location"]
+    assert "decided=1" in decide(officer, desk.referral_id, decision="escalate",
+                                 note="documents look fine, face does not").headers["Location"]
+    page = officer.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
+    assert "Escalated: a supervisor decides." in page and 'value="admit"' not in page
+    refused = decide(officer, desk.referral_id, decision="admit")
+    assert "supervisor+decides" in refused.headers["Location"]
+    supervisor = desk.signed_in("supervisor")
+    assert 'value="admit"' in supervisor.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
+    assert "decided=1" in decide(supervisor, desk.referral_id, decision="admit",
+                                 note="checked with the issuing state").headers["Location"]
+    statuses = desk.database.run(lambda s: [d.decision for d in s.scalars(select(m.OfficerDecision))])
+    assert statuses == [m.ReferralStatus.ESCALATED, m.ReferralStatus.ADMITTED]
+
+
+def test_unknown_or_malformed_referral_is_not_found(desk):
+    client = desk.signed_in("officer")
+    assert client.get("/referrals/not-a-uuid").status_code == 404
+    assert client.get("/referrals/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_statistics_page_and_csv_suppress_small_cells(desk):
+    client = desk.signed_in("analyst")
+    page = client.get("/statistics?by=nationality&period=day&from=2026-11-01&to=2026-11-30")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "&lt;5" in text and "MUSTERMANN" not in text
+    csv = client.get("/statistics.csv?by=nationality&period=month&from=2026-11-01&to=2026-11-30")
+    assert csv.mimetype == "text/csv" and "attachment" in csv.headers["Content-Disposition"]
+    assert csv.get_data(as_text=True).splitlines() == [
+        "period,nationality,count", "2026-11,DEU,<5", "2026-11,TOTAL,<5", "ALL,TOTAL,<5"]
+    bad = client.get("/statistics?by=shoe_size&from=2026-11-01&to=2026-11-30")
+    assert bad.status_code == 400 and "shoe_size" in bad.get_data(as_text=True)
+    assert audit_actions(desk, USERS["analyst"]).count("Statistics") == 2
+
+
+def test_audit_view_filters_and_is_itself_audited(desk):
+    desk.signed_in("officer").get(f"/referrals/{desk.referral_id}")
+    client = desk.signed_in("supervisor")
+    page = client.get(f"/audit?user={USERS['officer']}&action=GetReferral").get_data(as_text=True)
+    assert page.count("<code>GetReferral</code>") == 1 and "<code>SignIn</code>" not in page
+    assert "ReadAuditLog" in audit_actions(desk, USERS["supervisor"])
+
+
+def test_administrator_issues_edits_and_expires_a_document_alert(desk):
+    client = desk.signed_in("administrator")
+    token = csrf_token(client, "/watchlists/new/document")
+    created = client.post("/watchlists/new/document", data={
+        "csrf_token": token, "document_number": "X1234567", "document_type": "P", "issuing_state": "FRA",
+        "reason": "STOLEN", "handling_instruction": "Seize it", "issuing_agency": "FR police"})
+    assert created.status_code == 302
+    url = created.headers["Location"].split("?")[0]
+    alert_id = url.rsplit("/", 1)[1]
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="X1234567"' in page and "Saved" not in page
+    edited = client.post(url, data={"csrf_token": csrf_token(client, url), "kind": "document",
+                                    "document_number": "X1234568", "reason": "LOST", "issuing_state": "FRA"})
+    assert edited.status_code == 302 and "saved=1" in edited.headers["Location"]
+    assert "X1234568" in client.get("/watchlists?q=1234568").get_data(as_text=True)
+    expired = client.post(f"{url}/expire", data={"csrf_token": csrf_token(client, url), "reason": "found"})
+    assert "alert+withdrawn" in expired.headers["Location"]
+    assert "X1234568" not in client.get("/watchlists?q=1234568").get_data(as_text=True)
+    assert "X1234568" in client.get("/watchlists?q=1234568&all=1").get_data(as_text=True)
+    alert = desk.database.run(lambda s: s.scalar(select(m.DocumentAlert).where(m.DocumentAlert.alert_id == alert_id)))
+    assert alert.withdrawn and alert.number_norm == "X1234568" and alert.reason is m.DocumentAlertReason.LOST
+    actions = audit_actions(desk, USERS["administrator"])
+    assert {"AddDocumentAlert", "UpdateAlert", "WithdrawAlert", "SearchAlerts", "GetAlert"} <= set(actions)
+
+
+def test_bad_alert_form_says_which_field(desk):
+    client = desk.signed_in("administrator")
+    response = client.post("/watchlists/new/person", data={
+        "csrf_token": csrf_token(client, "/watchlists/new/person"), "surname": "ROE", "reason": "ENTRY_BAN",
+        "birth_date": "12/08/1964"})
+    assert response.status_code == 400 and "birth_date: a date as YYYY-MM-DD" in response.get_data(as_text=True)
+
+
+def test_face_enrolled_from_an_uploaded_photo(desk, faces_dir):
+    client = desk.signed_in("administrator")
+    created = client.post("/watchlists/new/person", data={
+        "csrf_token": csrf_token(client, "/watchlists/new/person"), "surname": "KOVAC", "given_names": "ALEKSANDAR",
+        "reason": "ARREST", "handling_instruction": "Detain"})
+    url = created.headers["Location"].split("?")[0]
+    photo = (faces_dir / "obama" / "01.jpg").read_bytes()
+    response = client.post(f"{url}/face", data={"csrf_token": csrf_token(client, url),
+                                                 "photo": (__import__("io").BytesIO(photo), "../../etc/passwd")},
+                           content_type="multipart/form-data")
+    assert "face+enrolled" in response.headers["Location"], response.headers["Location"]
+    alert = desk.database.run(lambda s: s.scalar(select(m.PersonAlert)))
+    assert alert.matcher_subject_id == f"PA-{alert.alert_id}"
+    assert len(desk.enroller.subjects[alert.matcher_subject_id]) == 128
+    page = client.get(url).get_data(as_text=True)
+    photo_url = re.search(r'src="(/photos/[A-Za-z0-9_-]{43})"', page).group(1)
+    assert client.get(photo_url).mimetype == "image/jpeg"
+    not_a_face = client.post(f"{url}/face", data={"csrf_token": csrf_token(client, url),
+                                                  "photo": (__import__("io").BytesIO(b"GIF89a..."), "x.gif")},
+                             content_type="multipart/form-data")
+    assert "not+a+readable+JPEG+or+PNG" in not_a_face.headers["Location"]
+    client.post(f"{url}/expire", data={"csrf_token": csrf_token(client, url), "reason": "arrested"})
+    assert alert.matcher_subject_id not in desk.enroller.subjects  # the face left the matcher with the alert
