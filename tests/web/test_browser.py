@@ -13,6 +13,8 @@ import re
 import uuid
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from hardware_sim.travellers import demo_travellers
@@ -82,8 +84,28 @@ def referral_of(post, label: str) -> str:
 
 
 def shot(page, name: str, full_page: bool = True) -> None:
+    """A PNG of the page for the docs, every picture on it blurred beyond recognition.
+
+    The pictures are the real photos of the shared faces folder, which must not be copied
+    into the repository. (Playwright's `style` option cannot do it: the desk's CSP refuses
+    injected styles, as it should.)
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+    png = page.screenshot(full_page=full_page)
+    boxes = page.eval_on_selector_all("img", """imgs => imgs.map(i => {
+        const r = i.getBoundingClientRect();
+        return [r.left + (%s ? window.scrollX : 0), r.top + (%s ? window.scrollY : 0), r.width, r.height];
+    })""" % (("true",) * 2 if full_page else ("false",) * 2))
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    scale = image.shape[1] / page.viewport_size["width"]  # device pixels per CSS pixel
+    for left, top, width, height in boxes:
+        x0, y0 = max(0, int(left * scale)), max(0, int(top * scale))
+        x1, y1 = min(image.shape[1], int((left + width) * scale)), min(image.shape[0], int((top + height) * scale))
+        if x1 > x0 and y1 > y0:
+            region = image[y0:y1, x0:x1]
+            small = cv2.resize(region, (max(1, (x1 - x0) // 24), max(1, (y1 - y0) // 24)), interpolation=cv2.INTER_AREA)
+            image[y0:y1, x0:x1] = cv2.GaussianBlur(cv2.resize(small, (x1 - x0, y1 - y0)), (0, 0), 6)
+    cv2.imwrite(str(SCREENSHOTS / f"{name}.png"), image)
 
 
 def images_loaded(page, selector: str) -> list[int]:
