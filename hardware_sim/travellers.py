@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
-from drivers.mrz import generate_td3
+from drivers.mrz import generate_td1, generate_td3
 from hardware_sim.chip import ChipFaults
 
 
@@ -41,6 +41,14 @@ class Traveller:
     scene: str = "approach"                     # what the camera shows (hardware_sim.camera.SCENES)
     companion_face: str | None = None           # a second person in the gate (scene "two_faces")
     recovers_after_s: float | None = None       # the scene turns to "approach" this long after the document lands
+    chip_profile: str = "bac"                   # what the chip offers (hardware_sim.chip.security.PROFILES)
+    document_format: str = "TD3"                # "TD3" passport or "TD1" identity card
+
+    def __post_init__(self) -> None:
+        if self.document_format not in ("TD3", "TD1"):
+            raise ValueError(f"{self.label}: document_format must be TD3 or TD1")
+        if self.damage_mrz and self.document_format != "TD3":
+            raise ValueError(f"{self.label}: damage_mrz is defined for passports (TD3) only")
 
     def mrz(self) -> str:
         text = self._mrz(self.surname, self.given_names)
@@ -56,10 +64,11 @@ class Traveller:
         return self._mrz(*self.chip_names) if self.chip_names else dataclasses.replace(self, damage_mrz=False).mrz()
 
     def _mrz(self, surname: str, given_names: str) -> str:
-        return generate_td3(document_type="P", issuing_state=self.nationality, surname=surname,
-                            given_names=given_names, document_number=self.document_number,
-                            nationality=self.nationality, birth_date=self.birth_date, sex=self.sex,
-                            expiry_date=self.expiry_date)
+        generate, document_type = (generate_td1, "I") if self.document_format == "TD1" else (generate_td3, "P")
+        return generate(document_type=document_type, issuing_state=self.nationality, surname=surname,
+                        given_names=given_names, document_number=self.document_number,
+                        nationality=self.nationality, birth_date=self.birth_date, sex=self.sex,
+                        expiry_date=self.expiry_date)
 
 
 def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
