@@ -44,6 +44,7 @@ from drivers.pace import (
 from drivers.pace.protocol import pace_group
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
+MASTER_FILE = bytes.fromhex("3F00")
 EF_COM = 0x011E
 EF_SOD = 0x011D
 EF_CARD_ACCESS = 0x011C  # in the Master File, readable without access control
@@ -298,8 +299,13 @@ class _Reading:
 
     # -- access control --------------------------------------------------------------------
     def read_card_access(self) -> None:
-        data = self.optional_file("read EF.CardAccess",
-                                  lambda: self.reader.read_file(EF_CARD_ACCESS, "EF.CardAccess"))
+        def select_master_file_and_read() -> bytes:
+            # A card left in the reader may still have an application selected: start from the
+            # Master File. Chips without a selectable MF say so in the status, which changes nothing.
+            send(self.chained, CommandApdu(0x00, 0xA4, 0x00, 0x0C, MASTER_FILE))
+            return self.reader.read_file(EF_CARD_ACCESS, "EF.CardAccess")
+
+        data = self.optional_file("read EF.CardAccess", select_master_file_and_read)
         if data is None:
             return
         self.result.master_files[EF_CARD_ACCESS] = data

@@ -174,6 +174,12 @@ class VirtualChip:
         return handler(command, protected)
 
     def _select(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        if command.p1 == 0x00:  # the Master File
+            if command.data not in (b"", b"\x3f\x00"):
+                return ResponseApdu.status(SW_NOT_FOUND)
+            self.application_selected = False
+            self.current_file = None
+            return ResponseApdu.status(SW_OK)
         if command.p1 == 0x04:  # by DF name
             if command.data != EMRTD_AID:
                 return ResponseApdu.status(SW_NOT_FOUND)
