@@ -218,10 +218,8 @@ def _usage_error(message: str, as_json: bool) -> int:
 
 def _sim_chip(args: argparse.Namespace) -> int:
     from drivers import pcsc
-    from drivers.chipauth.ca import ChipAuthenticationError
     from drivers.iso7816.transceiver import TransportError
     from drivers.mrz import MrzError, parse
-    from drivers.pace import PaceError
     from hardware_sim.chip import ChipFaults, VirtualChip
     from hardware_sim.chip.vpcd import VpcdCard
 
@@ -236,7 +234,7 @@ def _sim_chip(args: argparse.Namespace) -> int:
         photo = args.photo.read_bytes()
         pki_dir, pki = country_pki(args.country_pki, mrz.issuing_state)
         personalised = personalise_chip_document(mrz, photo, pki, args.fault, profile)
-    except (OSError, ValueError, PaceError, ChipAuthenticationError) as exc:
+    except (OSError, ValueError) as exc:
         return _usage_error(str(exc), args.json)
     chip = VirtualChip.personalised(personalised, mrz.bac_key_seed_input, faults=ChipFaults(
         remove_after_reads=args.remove_after, clone=args.clone, wrong_pace_token=args.wrong_pace_token))

@@ -54,7 +54,8 @@ class Curve:
         if p < 3 or n < 2 or not (0 <= a < p and 0 <= b < p):
             raise CurveError("explicit curve parameters out of range")
         curve = cls("explicit curve", (p.bit_length() + 7) // 8, p, a, b, generator[0], generator[1], n, h)
-        if not curve.contains(generator) or curve.multiply(n, generator) is not None:
+        # n * G = O, computed without reducing the scalar by the (claimed) order
+        if not curve.contains(generator) or curve._affine(curve._multiply(n, curve._jacobian(generator))) is not None:
             raise CurveError("explicit curve parameters are inconsistent (generator not of order n)")
         return curve
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from drivers.chipauth.aa import ECDSA_PLAIN_SHA256
-from drivers.chipauth.ca import CaProtocol
+from drivers.chipauth.ca import CaProtocol, ChipAuthenticationError
 from drivers.lds import dg14, dg15
 from drivers.lds.cardaccess import (
     ID_PK_DH, ID_PK_ECDH, encode_aa_info, encode_ca_info, encode_ca_public_key_info, encode_pace_info,
@@ -32,7 +32,8 @@ from drivers.lds.cardaccess import (
 )
 from drivers.lds.cardsecurity import SECURITY_OBJECT_OID
 from drivers.lds.publickey import encode_dh_public_key, encode_ec_public_key
-from drivers.pace import PaceProtocol, standard_group
+from drivers.pace import PaceError, PaceProtocol, standard_group
+from drivers.pace.curves import GroupError
 from drivers.pace.groups import EcGroup, Group
 from drivers.pace.protocol import pace_group
 
@@ -55,13 +56,15 @@ class PaceOffer:
     def parse(cls, text: str) -> "PaceOffer":
         """'ECDH-GM-AES-128' or 'DH-IM-3DES:0' (protocol name, optionally ':' the domain parameter id)."""
         name, _, number = text.partition(":")
-        protocol = PaceProtocol.from_name(name.strip())
-        default = DEFAULT_EC_PARAMETERS if protocol.agreement == "ECDH" else DEFAULT_DH_PARAMETERS
         try:
+            protocol = PaceProtocol.from_name(name.strip())
+            default = DEFAULT_EC_PARAMETERS if protocol.agreement == "ECDH" else DEFAULT_DH_PARAMETERS
             parameter_id = int(number) if number else default
+            pace_group(protocol, parameter_id)  # do protocol and parameters fit?
+        except PaceError as error:
+            raise ValueError(f"PACE offer {text!r}: {error}") from error
         except ValueError:
             raise ValueError(f"PACE offer {text!r}: domain parameter id must be a number") from None
-        pace_group(protocol, parameter_id)  # raises PaceUnsupported when they do not fit
         return cls(protocol, parameter_id)
 
     def __str__(self) -> str:
@@ -109,10 +112,16 @@ class ChipProfile:
 
 def _ca_spec(text: str) -> tuple[CaProtocol, int]:
     name, _, number = text.partition(":")
-    protocol = CaProtocol.from_name(name.strip())
-    parameter_id = int(number) if number else (DEFAULT_EC_PARAMETERS if protocol.agreement == "ECDH"
-                                               else DEFAULT_DH_PARAMETERS)
-    if standard_group(parameter_id).kind != protocol.agreement:
+    try:
+        protocol = CaProtocol.from_name(name.strip())
+        parameter_id = int(number) if number else (DEFAULT_EC_PARAMETERS if protocol.agreement == "ECDH"
+                                                   else DEFAULT_DH_PARAMETERS)
+        kind = standard_group(parameter_id).kind
+    except (ChipAuthenticationError, GroupError) as error:
+        raise ValueError(f"CA {text!r}: {error}") from error
+    except ValueError:
+        raise ValueError(f"CA {text!r}: domain parameter id must be a number") from None
+    if kind != protocol.agreement:
         raise ValueError(f"CA {text}: parameter id {parameter_id} does not fit {protocol.agreement}")
     return protocol, parameter_id
 
