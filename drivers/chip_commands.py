@@ -126,8 +126,10 @@ def read_from_reader(args: argparse.Namespace) -> dict[str, Any]:
             atr = link.atr
             read = read_chip(link, key, can=args.can, files=[fid(n) for n in READ_GROUPS])
     except AccessControlError as exc:
+        protocol = "PACE" if exc.step.startswith("PACE") else "Basic Access Control"
         password = "the CAN" if args.can else "the document number, birth date and expiry date"
-        raise UsageError(f"the chip refused access ({exc}): check {password} against the document") from exc
+        raise UsageError(f"the chip refused {protocol} ({exc}): check {password} against the document's "
+                         f"{'card' if args.can else 'MRZ'}") from exc
     except ChipReadError as exc:
         result = describe_read(exc.partial, store)
         result["verdict"] = "failed"
@@ -197,20 +199,25 @@ def describe_read(read, store, *, save_photo: Path | None = None,
     from drivers.passiveauth import CscaStore, verify
 
     files: dict[str, dict[str, Any]] = {}
+    master_files: dict[str, dict[str, Any]] = {}
     for step in read.steps:
         if step.name.startswith("read "):
-            files[step.name[5:]] = {"status": step.outcome, "ms": round(step.seconds * 1000, 1)}
+            name = step.name[5:]
+            entry = {"status": step.outcome, "ms": round(step.seconds * 1000, 1)}
             if step.detail:
-                files[step.name[5:]]["detail"] = step.detail
+                entry["detail"] = step.detail
+            (master_files if name in ("EF.CardAccess", "EF.CardSecurity") else files)[name] = entry
     for file_id, data in read.files.items():
         files[file_name(file_id)]["bytes"] = len(data)
+    for file_id, data in read.master_files.items():
+        master_files[file_name(file_id, master_file=True)]["bytes"] = len(data)
 
     access = read.access
     result: dict[str, Any] = {
         "access": None if access is None else {
             "method": access.method, "description": access.description, "offered": list(access.offered),
             "pace_failure": access.pace_failure, "pace_skipped": access.pace_skipped},
-        "master_files": {file_name(f, master_file=True): len(data) for f, data in read.master_files.items()},
+        "master_files": master_files,
         "extended_length": read.extended_length,
         "steps": [{"name": s.name, "outcome": s.outcome, "ms": round(s.seconds * 1000, 1)} for s in read.steps],
         "files": files,
@@ -310,7 +317,9 @@ def render_read(result: dict[str, Any]) -> str:
         if result["access"]["offered"]:
             lines.append(f"         EF.CardAccess offers {', '.join(result['access']['offered'])}")
     lines.append("files:")
-    lines.extend(f"  {name:<15} {size:>6} bytes" for name, size in result.get("master_files", {}).items())
+    for name, info in result.get("master_files", {}).items():
+        size = f"{info['bytes']:>6} bytes" if "bytes" in info else ""
+        lines.append(f"  {name:<15} {info['status']:<7}{size}")
     for name, info in result["files"].items():
         size = f"{info['bytes']:>6} bytes" if "bytes" in info else ""
         lines.append(f"  {name:<7} {info['status']:<7}{size}")

@@ -127,7 +127,7 @@ def test_a_chip_offering_nothing_has_the_clone_checks_not_done():
                                 "chip.aa": "not_done"}
 
 
-# -- forgers' chips -----------------------------------------------------------------------------------------------------
+# -- forgers' chips -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("profile", ["passport", "pace-cam", "id-card", "bac-aa"])
 def test_a_clone_fails_what_its_original_offers_but_still_reads(profile):
