@@ -58,8 +58,8 @@ def register(sub) -> None:
                       help="the card leaves the reader after N READ BINARY commands")
     offers = chip.add_argument_group(
         "what the chip offers", "A named --profile, changed by the options after it: bac (the default), "
-        "passport (BAC, PACE ECDH-GM-AES-128, CA ECDH-AES-128, AA RSA-2048), pace-cam, id-card (PACE only, "
-        "CA, CAN 123456), bac-aa.")
+        "passport (BAC, PACE ECDH-GM-AES-128, CA ECDH-AES-128, AA RSA-2048), pace-cam (BAC, PACE-CAM and "
+        "GM, CA, AA ECDSA), id-card (PACE only, CA, CAN 123456), bac-aa (BAC, AA RSA-1024).")
     offers.add_argument("--profile", choices=PROFILE_NAMES, default="bac", help="start from this chip (default bac)")
     offers.add_argument("--pace", action="append", default=None, metavar="PROTOCOL[:ID]",
                         help="offer this PACE protocol, e.g. ECDH-GM-AES-128, DH-IM-3DES:0, ECDH-CAM-AES-256:12 "

@@ -76,11 +76,13 @@ def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
     valid = today.replace(year=today.year + 5) if not (today.month == 2 and today.day == 29) else today + dt.timedelta(days=1826)
     # Live faces are photos that pass the gate's quality checks (frontal enough);
     # document photos need only hold a face.
-    return [
+    # Their chips are modern passports (PACE, Chip and Active Authentication); the French one
+    # authenticates its chip within PACE (PACE-CAM).
+    travellers = [
         Traveller("genuine traveller", "HOLLAND", "JAMES ROBERT", "USA", "M", dt.date(1961, 8, 4),
                   "X4829A17", valid, "obama/01.jpg", "obama/03.jpg", "open"),
         Traveller("genuine traveller (French)", "MARTIN", "LUC", "FRA", "M", dt.date(1952, 11, 20),
-                  "19FR55231", valid, "biden/01.jpg", "biden/02.jpg", "open"),
+                  "19FR55231", valid, "biden/01.jpg", "biden/02.jpg", "open", chip_profile="pace-cam"),
         Traveller("impostor with someone else's passport", "BRENNAN", "JOSEPH", "IRL", "M",
                   dt.date(1986, 12, 26), "PA7731902", valid, "kit_harington/02.jpg",
                   "lin_manuel_miranda/01.png", "refer", ("face.verification",)),
@@ -99,3 +101,4 @@ def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
         Traveller("nobody in front of the camera", "REYES", "MATEO", "MEX", "M", dt.date(1980, 1, 16),
                   "G33390817", valid, "kit_harington/01.jpg", None, "refer", ("face.capture",)),
     ]
+    return [t if t.chip_profile != "bac" else dataclasses.replace(t, chip_profile="passport") for t in travellers]

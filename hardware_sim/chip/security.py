@@ -226,7 +226,8 @@ def aa_hash_algorithm(name: str) -> hashes.HashAlgorithm:
 PROFILES = {
     "bac": ChipProfile.build(),
     "passport": ChipProfile.build(pace=["ECDH-GM-AES-128"], ca="ECDH-AES-128", aa="RSA-2048"),
-    "pace-cam": ChipProfile.build(pace=["ECDH-CAM-AES-128", "ECDH-GM-AES-128"], ca="ECDH-AES-128"),
+    "pace-cam": ChipProfile.build(pace=["ECDH-CAM-AES-128", "ECDH-GM-AES-128"], ca="ECDH-AES-128",
+                                  aa="ECDSA-BRAINPOOLP256R1"),
     "id-card": ChipProfile.build(bac=False, pace=["ECDH-GM-AES-128"], ca="ECDH-AES-128", can="123456"),
     "bac-aa": ChipProfile.build(aa="RSA-1024"),
 }
