@@ -45,7 +45,9 @@ def personalise_chip(mrz: str, photo_jpeg: bytes, pki: TestPki, *, profile: Chip
     """A chip for a document: its files and its private keys.
 
     photo_jpeg is the encoded face (JPEG or JPEG 2000); DG2 gets its size
-    from the image. Faults:
+    from the image. profile says what the chip offers beyond BAC (PACE, Chip
+    and Active Authentication: DG14, DG15, EF.CardAccess, EF.CardSecurity and
+    the keys; hardware_sim.chip.security). Faults:
       altered_dg    DG2 changed after signing (its hash no longer matches)
       wrong_signer  SOD signed by a key that is not the DSC's
       expired_dsc   SOD signed by a DSC whose validity has ended
