@@ -1,6 +1,7 @@
 """`limes chip read` and `limes pki import-master-list`: read an ePassport chip
-in a PC/SC reader and check it by passive authentication; take a CSCA master
-list into the folder of trusted CSCAs.
+in a PC/SC reader (PACE or BAC, Chip and Active Authentication) and check it
+by passive authentication and its own checks; take a CSCA master list into
+the folder of trusted CSCAs.
 
 Registration imports only argparse; the handlers import the chip, PC/SC and
 PKI code. `describe_read` and `import_master_list` are the work behind the
@@ -43,15 +44,20 @@ def register(sub) -> None:
     chip = sub.add_parser("chip", help="ePassport chips in a PC/SC reader")
     chip_commands = chip.add_subparsers(dest="chip_command", metavar="COMMAND", required=True)
     read = chip_commands.add_parser(
-        "read", help="read a chip with BAC and check it by passive authentication",
-        description="Wait for a chip in the reader, open it with Basic Access Control (key from the three "
-                    "MRZ fields), read EF.COM, DG1, DG2, DG7, DG11, DG12, DG14, DG15 and EF.SOD, and run "
-                    "every passive authentication check. Exit 0 when no check failed, 1 when one did "
-                    "(or the read broke off), 2 on bad arguments, no reader or no card, or a refused BAC.")
+        "read", help="read a chip (PACE or BAC, Chip and Active Authentication) and check it",
+        description="Wait for a chip in the reader and open it as an inspection system does: PACE when its "
+                    "EF.CardAccess offers it (password: the three MRZ fields, or --can), else or when PACE "
+                    "fails BAC. Read EF.CardSecurity, EF.COM, DG1, DG2, DG7, DG11, DG12, DG14, DG15 and EF.SOD, "
+                    "run Chip Authentication (DG14) and Active Authentication (DG15) when the chip offers them, "
+                    "and every passive authentication and chip check. Exit 0 when no check failed, 1 when one "
+                    "did (or the read broke off), 2 on bad arguments, no reader or no card, or a refused access.")
     read.add_argument("--reader", default=None, help="PC/SC reader name (default: the first reader found)")
-    read.add_argument("--document-number", required=True, help="as printed in the MRZ, without check digit")
-    read.add_argument("--birth-date", required=True, metavar="YYMMDD")
-    read.add_argument("--expiry-date", required=True, metavar="YYMMDD")
+    read.add_argument("--document-number", default=None, help="as printed in the MRZ, without check digit")
+    read.add_argument("--birth-date", default=None, metavar="YYMMDD")
+    read.add_argument("--expiry-date", default=None, metavar="YYMMDD")
+    read.add_argument("--can", default=None, metavar="DIGITS",
+                      help="the Card Access Number printed on the document: PACE's password instead of the MRZ "
+                           "(the MRZ fields may then be left out; BAC needs them)")
     read.add_argument("--csca", action="append", type=Path, default=[], metavar="PATH",
                       help="trusted CSCA certificate, master list (.ml), CRL, or a folder of them (repeatable; "
                            "without it the chain to a CSCA is not checked)")
@@ -103,7 +109,12 @@ def read_from_reader(args: argparse.Namespace) -> dict[str, Any]:
     from drivers.iso7816.transceiver import TransportError
     from drivers.lds.files import fid
 
-    key = bac_key(args.document_number, args.birth_date, args.expiry_date, mrz_key)
+    mrz_fields = (args.document_number, args.birth_date, args.expiry_date)
+    if args.can is not None and not (args.can.isdigit() and len(args.can) == 6):
+        raise UsageError(f"--can {args.can!r}: the CAN is six digits")
+    if args.can is None and None in mrz_fields:
+        raise UsageError("give --document-number, --birth-date and --expiry-date (or --can for PACE)")
+    key = None if None in mrz_fields else bac_key(*mrz_fields, mrz_key)
     store = load_store(args.csca) if args.csca else None
     try:
         reader = choose_reader(args.reader, pcsc.list_readers())
@@ -113,10 +124,12 @@ def read_from_reader(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with pcsc.PcscTransceiver(reader) as link:
             atr = link.atr
-            read = read_chip(link, key, files=[fid(n) for n in READ_GROUPS])
+            read = read_chip(link, key, can=args.can, files=[fid(n) for n in READ_GROUPS])
     except AccessControlError as exc:
-        raise UsageError(f"the chip refused Basic Access Control ({exc}): check the document number, "
-                         "birth date and expiry date against the document's MRZ") from exc
+        protocol = "PACE" if exc.step.startswith("PACE") else "Basic Access Control"
+        password = "the CAN" if args.can else "the document number, birth date and expiry date"
+        raise UsageError(f"the chip refused {protocol} ({exc}): check {password} against the document's "
+                         f"{'card' if args.can else 'MRZ'}") from exc
     except ChipReadError as exc:
         result = describe_read(exc.partial, store)
         result["verdict"] = "failed"
@@ -174,25 +187,37 @@ def load_store(paths: list[Path]):
 
 def describe_read(read, store, *, save_photo: Path | None = None,
                   at: dt.datetime | None = None) -> dict[str, Any]:
-    """What a chip read found, as a JSON-ready dict: each file read or absent
-    (with size), DG1's fields, DG2's faces, DG11 and DG12 when present, every
-    passive authentication check and the verdict: 'passed', 'incomplete' (no
-    check failed, but some that matter were not done: no CSCA given) or
-    'failed'. store None means no trusted CSCAs were given."""
+    """What a chip read found, as a JSON-ready dict: how the chip was opened,
+    each file read or absent (with size), DG1's fields, DG2's faces, DG11 and
+    DG12 when present, every passive authentication check, the chip checks
+    (chip.access, chip.card_security, chip.ca, chip.aa) and the verdict:
+    'passed', 'incomplete' (no check failed, but some that matter were not
+    done: no CSCA given) or 'failed'. store None means no trusted CSCAs."""
     from drivers.checks import Check, CheckStatus
+    from drivers.chipchecks import chip_checks
     from drivers.chipreader import file_name
     from drivers.passiveauth import CscaStore, verify
 
     files: dict[str, dict[str, Any]] = {}
+    master_files: dict[str, dict[str, Any]] = {}
     for step in read.steps:
         if step.name.startswith("read "):
-            files[step.name[5:]] = {"status": step.outcome, "ms": round(step.seconds * 1000, 1)}
+            name = step.name[5:]
+            entry = {"status": step.outcome, "ms": round(step.seconds * 1000, 1)}
             if step.detail:
-                files[step.name[5:]]["detail"] = step.detail
+                entry["detail"] = step.detail
+            (master_files if name in ("EF.CardAccess", "EF.CardSecurity") else files)[name] = entry
     for file_id, data in read.files.items():
         files[file_name(file_id)]["bytes"] = len(data)
+    for file_id, data in read.master_files.items():
+        master_files[file_name(file_id, master_file=True)]["bytes"] = len(data)
 
+    access = read.access
     result: dict[str, Any] = {
+        "access": None if access is None else {
+            "method": access.method, "description": access.description, "offered": list(access.offered),
+            "pace_failure": access.pace_failure, "pace_skipped": access.pace_skipped},
+        "master_files": master_files,
         "extended_length": read.extended_length,
         "steps": [{"name": s.name, "outcome": s.outcome, "ms": round(s.seconds * 1000, 1)} for s in read.steps],
         "files": files,
@@ -215,12 +240,16 @@ def describe_read(read, store, *, save_photo: Path | None = None,
             for c in pa.checks))
     result["passive_authentication"] = {**pa.to_dict(), "trusted_cscas": None if store is None else len(store.cscas)}
 
+    chip = chip_checks(read, store, at=at)
+    result["chip_checks"] = [c.to_dict() for c in chip]
+
     if save_photo is not None:
         result["photo"] = _save_photo(read.files.get(0x0102), save_photo)
         if "error" in result["photo"]:
             problems.append(result["photo"]["error"])
 
-    failed = any(c.status is CheckStatus.FAIL for c in pa.checks) or bool(problems) or not read.ok
+    failed = (any(c.status is CheckStatus.FAIL for c in (*pa.checks, *chip)) or bool(problems)
+              or not read.ok)
     result["problems"] = problems
     result["verdict"] = "failed" if failed else "passed" if pa.passed else "incomplete"
     return result
@@ -282,7 +311,15 @@ def _save_photo(dg2_data: bytes | None, path: Path) -> dict[str, Any]:
 
 
 def render_read(result: dict[str, Any]) -> str:
-    lines = [f"reader   {result['reader']}", f"ATR      {result['atr']}", "files:"]
+    lines = [f"reader   {result['reader']}", f"ATR      {result['atr']}"]
+    if result.get("access"):
+        lines.append(f"access   {result['access']['description']}")
+        if result["access"]["offered"]:
+            lines.append(f"         EF.CardAccess offers {', '.join(result['access']['offered'])}")
+    lines.append("files:")
+    for name, info in result.get("master_files", {}).items():
+        size = f"{info['bytes']:>6} bytes" if "bytes" in info else ""
+        lines.append(f"  {name:<15} {info['status']:<7}{size}")
     for name, info in result["files"].items():
         size = f"{info['bytes']:>6} bytes" if "bytes" in info else ""
         lines.append(f"  {name:<7} {info['status']:<7}{size}")
@@ -299,6 +336,8 @@ def render_read(result: dict[str, Any]) -> str:
     pa = result["passive_authentication"]
     lines.append("passive authentication:")
     lines.extend(f"  {c['status']:<8} {c['name']:<18} {c['reason']}" for c in pa["checks"])
+    lines.append("chip:")
+    lines.extend(f"  {c['status']:<8} {c['name']:<18} {c['reason']}" for c in result.get("chip_checks", []))
     if "photo" in result:
         photo = result["photo"]
         lines.append(photo.get("error") or f"photo    {photo['saved']} ({photo['format']}, {photo['bytes']} bytes)")

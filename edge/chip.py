@@ -1,16 +1,19 @@
-"""The gate's chip step: read the ePassport chip in the PC/SC reader with the
-key from the printed MRZ, check it by passive authentication, and hand back
-the chip's face photo (DG2) for the 1:1 comparison.
+"""The gate's chip step: read the chip in the PC/SC reader with the printed
+MRZ as password (PACE when the chip offers it, else BAC), check it by passive
+authentication and by its own checks (chip.access, chip.card_security,
+chip.ca, chip.aa: is it the genuine chip, or a copy of the data?), and hand
+back the chip's face photo (DG2) for the 1:1 comparison.
 
 Every way this can go wrong ends in a check, never an exception: no chip,
 an access refused, a link lost mid-read, data that fails its hash or
-signature, a photo that does not decode.
+signature, a chip that cannot prove its key, a photo that does not decode.
 """
 from __future__ import annotations
 
 import datetime as dt
 
 from drivers.checks import Check
+from drivers.chipchecks import chip_checks
 from drivers.chipreader import DG1, DG2, ChipReadError, read_chip
 from drivers.lds import LdsError, dg2 as lds_dg2
 from drivers.mrz import Mrz
@@ -41,9 +44,10 @@ class ChipPhotoSource:
         except TransportError as exc:
             return ReferencePhoto(None, [Check.failed("chip.read", f"link to the chip lost: {exc}")])
 
-        checks = [Check.passed("chip.read", f"BAC, {len(read.files)} files read")]
-        result = verify(read.files, self.store, printed_mrz=str(mrz), at=dt.datetime.now(dt.timezone.utc))
-        checks.extend(result)
+        now = dt.datetime.now(dt.timezone.utc)
+        checks = [Check.passed("chip.read", f"{read.access.method}, {len(read.files)} files read")]
+        checks.extend(verify(read.files, self.store, printed_mrz=str(mrz), at=now))
+        checks.extend(chip_checks(read, self.store, at=now))
         try:
             faces = lds_dg2.parse(read.files[DG2]).faces
             image = faces[0].decode_image() if faces else None

@@ -26,6 +26,7 @@ the gate talks to; relative paths are taken from the configuration's folder:
     [policy]                       # optional
     optional = []                  # checks that may be not_done without referring
     offline_may_open = false
+    require_clone_detection = false  # refer chips with neither Chip nor Active Authentication
 
     [budgets]                      # optional: seconds per transaction step (edge.gate.DEFAULT_BUDGETS)
     chip = 8.0                     # mrz, chip, face_capture, face_verification, watchlist,
@@ -53,7 +54,7 @@ _SECTIONS = {
     "devices": {"reader", "camera", "chip_reader", "csca"},
     "services": {"central", "matcher"},
     "gate": {"capture_budget_s", "state_dir", "alert_refresh_s", "metrics_port"},
-    "policy": {"optional", "offline_may_open"},
+    "policy": {"optional", "offline_may_open", "require_clone_detection"},
     "budgets": set(DEFAULT_BUDGETS),
 }
 _REQUIRED = {"devices": {"reader", "camera", "chip_reader", "csca"}, "services": {"central", "matcher"}}
@@ -125,7 +126,8 @@ def load_config(path: Path, station_id: str):
         matcher_address=_typed(services, "services", "matcher", str),
         capture_budget_s=_positive(gate, "capture_budget_s", 4.0),
         policy=Policy(optional=frozenset(_names(_typed(policy, "policy", "optional", list, []), "policy.optional")),
-                      offline_may_open=_typed(policy, "policy", "offline_may_open", bool, False)),
+                      offline_may_open=_typed(policy, "policy", "offline_may_open", bool, False),
+                      require_clone_detection=_typed(policy, "policy", "require_clone_detection", bool, False)),
         state_dir=_path(base, state_dir, "gate.state_dir") if state_dir is not None else None,
         alert_refresh_s=_positive(gate, "alert_refresh_s", 60.0),
         metrics_port=_typed(gate, "gate", "metrics_port", int, None),

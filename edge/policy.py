@@ -6,6 +6,12 @@ high risk refers the traveller to an officer. A check that could not be done
 (`not_done`) also refers when the policy names it as required: a gate that
 cannot see an alert list must not open on that list's silence.
 
+Clone detection (drivers.chipchecks): a chip that offers Chip Authentication
+or Active Authentication must pass it, so a failed `chip.ca` or `chip.aa`
+refers like any failed check; a chip that offers neither (older passports)
+has them `not_done`, which opens by default. `require_clone_detection=True`
+refers such chips too: nothing tells them from a copy of their data.
+
 A check answered from the gate's own copy while central is unreachable (the
 offline alert cache) says so at the start of its reason (OFFLINE_MARK). By
 default such an answer does not open the gate (`offline_may_open=False`): the
@@ -36,6 +42,9 @@ def answered_offline(check: Check) -> bool:
     return check.reason.startswith(OFFLINE_MARK)
 
 
+# The chip's proofs that it is not a copy; not_done means the chip offers neither.
+CLONE_DETECTION = ("chip.ca", "chip.aa")
+
 # Every check the skeleton gate performs; each must pass for the gate to open.
 DEFAULT_REQUIRED = (
     "mrz.valid",
@@ -57,6 +66,8 @@ class Policy:
     optional: frozenset[str] = field(default_factory=frozenset)
     # May a passed check answered from the gate's offline copy open the gate?
     offline_may_open: bool = False
+    # Refer a chip that offers neither Chip nor Active Authentication?
+    require_clone_detection: bool = False
 
     def decide(self, checks: list[Check]) -> tuple[Decision, list[str]]:
         """The decision and, when referring, every reason an officer should read."""
@@ -71,6 +82,11 @@ class Policy:
                 reasons.append(f"{name}: could not be checked ({check.reason})")
         if missing:  # one line: after an early failure, the later steps never ran
             reasons.append("not performed: " + ", ".join(missing))
+        clone_checks = [by_name[name] for name in CLONE_DETECTION if name in by_name]
+        if self.require_clone_detection and clone_checks and not any(c.ok for c in clone_checks) \
+                and not any(c.status is CheckStatus.FAIL for c in clone_checks):
+            reasons.append("chip.ca, chip.aa: the chip offers neither Chip nor Active Authentication, "
+                           "which this policy requires")
         if not self.offline_may_open:
             reasons.extend(f"{c.name}: {c.reason} (central unreachable; offline answers do not open the gate)"
                            for c in checks if c.ok and answered_offline(c))

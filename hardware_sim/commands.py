@@ -25,6 +25,7 @@ from limes.output import add_json_flag, emit
 from limes.signals import StopSignals
 
 FAULTS = ("altered_dg", "wrong_signer", "expired_dsc", "revoked_dsc")  # hardware_sim.chip.personalise.FAULTS
+PROFILE_NAMES = ("bac", "passport", "pace-cam", "id-card", "bac-aa")  # hardware_sim.chip.security.PROFILES
 KEY_KINDS = ("ecdsa-p256", "rsa-2048", "rsa-pss-2048")
 DEFAULT_READER_CONF = Path("/etc/reader.conf.d")
 VPCD_LIBRARY = "libifdvpcd"
@@ -55,6 +56,24 @@ def register(sub) -> None:
                       help="make passive authentication fail for this reason (repeatable)")
     chip.add_argument("--remove-after", type=int, default=None, metavar="N",
                       help="the card leaves the reader after N READ BINARY commands")
+    offers = chip.add_argument_group(
+        "what the chip offers", "A named --profile, changed by the options after it: bac (the default), "
+        "passport (BAC, PACE ECDH-GM-AES-128, CA ECDH-AES-128, AA RSA-2048), pace-cam (BAC, PACE-CAM and "
+        "GM, CA, AA ECDSA), id-card (PACE only, CA, CAN 123456), bac-aa (BAC, AA RSA-1024).")
+    offers.add_argument("--profile", choices=PROFILE_NAMES, default="bac", help="start from this chip (default bac)")
+    offers.add_argument("--pace", action="append", default=None, metavar="PROTOCOL[:ID]",
+                        help="offer this PACE protocol, e.g. ECDH-GM-AES-128, DH-IM-3DES:0, ECDH-CAM-AES-256:12 "
+                             "(repeatable; replaces the profile's)")
+    offers.add_argument("--no-bac", action="store_true", help="no BAC: a PACE-only chip")
+    offers.add_argument("--ca", default=None, metavar="PROTOCOL[:ID]",
+                        help="Chip Authentication, e.g. ECDH-AES-128, DH-3DES:2; 'none' for none")
+    offers.add_argument("--aa", default=None, metavar="KEY",
+                        help="Active Authentication key, e.g. RSA-2048, RSA-1024-SHA256, ECDSA-P256; 'none'")
+    offers.add_argument("--can", default=None, metavar="DIGITS", help="the Card Access Number (six digits)")
+    offers.add_argument("--clone", action="store_true",
+                        help="a copy: the data groups, but not the private keys (fails Chip and Active "
+                             "Authentication)")
+    offers.add_argument("--wrong-pace-token", action="store_true", help="the chip's PACE token is wrong")
     chip.add_argument("--seconds", type=float, default=None, help="stop after this long (default: at Ctrl-C)")
     add_json_flag(chip)
     chip.set_defaults(func=_sim_chip)
@@ -62,9 +81,13 @@ def register(sub) -> None:
 
 def register_bench(bench_sub) -> None:
     parser = bench_sub.add_parser("chip", help="full chip read through pcscd + vpcd and in process, p50/p95/p99",
-                                  description="Read a simulated chip (BAC, EF.COM, DG1, DG2, DG11, DG12, EF.SOD) "
-                                              "and run passive authentication, N times through pcscd + vpcd + "
-                                              "pyscard and N times in process; p50/p95/p99 per step and total.")
+                                  description="Read two simulated chips, N times through pcscd + vpcd + pyscard "
+                                              "and N times in process; p50/p95/p99 per step and total. A BAC "
+                                              "passport (EF.COM, DG1, DG2, DG11, DG12, EF.SOD and passive "
+                                              "authentication; target p95 300 ms) and a modern one (PACE "
+                                              "ECDH-GM-AES-128, EF.CardSecurity, Chip Authentication ECDH-AES-128, "
+                                              "Active Authentication RSA-2048, the same files, passive "
+                                              "authentication and the chip checks; target p95 400 ms).")
     parser.add_argument("--reads", type=int, default=30, help="timed reads per transport (default 30)")
     parser.add_argument("--photo-kb", type=float, default=20.0, help="size of the DG2 face image (default 20)")
     parser.add_argument("--short-apdus", action="store_true",
@@ -207,12 +230,14 @@ def _sim_chip(args: argparse.Namespace) -> int:
     if args.remove_after is not None and args.remove_after < 0:
         return _usage_error("--remove-after must not be negative", args.json)
     try:
+        profile = chip_profile(args)
         photo = args.photo.read_bytes()
         pki_dir, pki = country_pki(args.country_pki, mrz.issuing_state)
-        files = personalise_document(mrz, photo, pki, args.fault)
+        personalised = personalise_chip_document(mrz, photo, pki, args.fault, profile)
     except (OSError, ValueError) as exc:
         return _usage_error(str(exc), args.json)
-    chip = VirtualChip(files, mrz.bac_key_seed_input, faults=ChipFaults(remove_after_reads=args.remove_after))
+    chip = VirtualChip.personalised(personalised, mrz.bac_key_seed_input, faults=ChipFaults(
+        remove_after_reads=args.remove_after, clone=args.clone, wrong_pace_token=args.wrong_pace_token))
 
     try:
         with vpcd_pcscd() as endpoint:
@@ -226,7 +251,8 @@ def _sim_chip(args: argparse.Namespace) -> int:
                                     args.json)
             try:
                 with StopSignals() as stop:  # before saying "ready": a Ctrl-C right after must not be lost
-                    emit(sim_chip_info(endpoint, mrz, pki_dir, pki.country, args), args.json, _render_sim_chip)
+                    emit(sim_chip_info(endpoint, mrz, pki_dir, pki.country, args, personalised.profile), args.json,
+                         _render_sim_chip)
                     sys.stdout.flush()
                     _serve(card, args.seconds, stop)
             finally:
@@ -254,10 +280,31 @@ def country_pki(directory: Path | None, state: str):
     return directory, pki
 
 
+def chip_profile(args: argparse.Namespace):
+    """The named --profile with the options that change it; ValueError when they do not fit."""
+    from hardware_sim.chip.security import PROFILES, ChipProfile
+
+    base = PROFILES[args.profile]
+    pace = args.pace if args.pace is not None else [str(offer) for offer in base.pace]
+
+    def chosen(value: str | None, default: str | None) -> str | None:
+        return default if value is None else None if value.lower() == "none" else value
+
+    return ChipProfile.build(bac=base.bac and not args.no_bac, pace=pace, ca=chosen(args.ca, base.ca),
+                             aa=chosen(args.aa, base.aa), can=args.can if args.can is not None else base.can)
+
+
 def personalise_document(mrz, photo: bytes, pki, faults: list[str]) -> dict[int, bytes]:
-    """The chip files: DG1 from the MRZ, DG2 from the photo (as a chip stores it),
-    DG11 and DG12 with the name, birth date and a test issuing authority."""
-    from hardware_sim.chip.personalise import personalise
+    """The files of a BAC chip (see personalise_chip_document)."""
+    return personalise_chip_document(mrz, photo, pki, faults).files
+
+
+def personalise_chip_document(mrz, photo: bytes, pki, faults: list[str], profile=None):
+    """The chip: DG1 from the MRZ, DG2 from the photo (as a chip stores it), DG11
+    and DG12 with the name, birth date and a test issuing authority, and what
+    the profile offers (PersonalisedChip: files, keys, profile)."""
+    from hardware_sim.chip.personalise import personalise_chip
+    from hardware_sim.chip.security import PROFILES
     from hardware_sim.devices import chip_photo
 
     full_name = f"{mrz.surname}<<{mrz.given_names}".replace(" ", "<")
@@ -266,11 +313,12 @@ def personalise_document(mrz, photo: bytes, pki, faults: list[str]) -> dict[int,
         dg11["full_date_of_birth"] = mrz.birth_date.strftime("%Y%m%d")
     dg12 = {"issuing_authority": f"LIMES TEST AUTHORITY {mrz.issuing_state}",
             "date_of_issue": time.strftime("%Y%m%d")}
-    return personalise(str(mrz), chip_photo(photo), pki, dg11=dg11, dg12=dg12, faults=faults)
+    return personalise_chip(str(mrz), chip_photo(photo), pki, dg11=dg11, dg12=dg12, faults=faults,
+                            profile=profile or PROFILES["bac"])
 
 
 def sim_chip_info(endpoint: VpcdEndpoint, mrz, pki_dir: Path, pki_country: str,
-                  args: argparse.Namespace) -> dict[str, Any]:
+                  args: argparse.Namespace, profile=None) -> dict[str, Any]:
     csca, crl = pki_dir / "csca.pem", pki_dir / "crl.pem"
     read_command = (f"limes chip read --reader '{endpoint.reader}' --document-number {mrz.document_number} "
                     f"--birth-date {mrz.birth_date_field} --expiry-date {mrz.expiry_date_field} "
@@ -285,8 +333,11 @@ def sim_chip_info(endpoint: VpcdEndpoint, mrz, pki_dir: Path, pki_country: str,
         "document_number": mrz.document_number,
         "birth_date": mrz.birth_date_field,
         "expiry_date": mrz.expiry_date_field,
-        "faults": args.fault,
+        "faults": args.fault + (["clone"] if getattr(args, "clone", False) else [])
+        + (["wrong_pace_token"] if getattr(args, "wrong_pace_token", False) else []),
         "remove_after": args.remove_after,
+        "chip": None if profile is None else profile.describe(),
+        "can": None if profile is None else profile.can,
         "read_with": read_command,
     }
 
@@ -298,6 +349,8 @@ def _render_sim_chip(info: dict[str, Any]) -> str:
              f"document number  {info['document_number']}",
              f"birth date       {info['birth_date']}",
              f"expiry date      {info['expiry_date']}"]
+    if info.get("chip"):
+        lines.append(f"chip offers      {info['chip']}" + (f" (CAN {info['can']})" if info.get("can") else ""))
     if info["faults"]:
         lines.append(f"faults           {', '.join(info['faults'])}")
     if info["remove_after"] is not None:
@@ -330,4 +383,5 @@ def _bench_chip(args: argparse.Namespace) -> int:
     result["command"] = (f"limes bench chip --reads {args.reads} --photo-kb {args.photo_kb:g}"
                          + (" --short-apdus" if args.short_apdus else "") + (" --json" if args.json else ""))
     emit(result, args.json, chip_bench.render)
-    return 0 if "error" not in result["transports"]["pcsc"] else 1
+    no_pcsc = "error" in result["transports"]["pcsc"] or "error" in result["modern"]["transports"]["pcsc"]
+    return 1 if no_pcsc else 0

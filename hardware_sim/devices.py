@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from hardware_sim.camera import CameraSimulator, Scene, scene_named
 from hardware_sim.chip import VirtualChip
-from hardware_sim.chip.personalise import personalise
+from hardware_sim.chip.personalise import personalise_chip
+from hardware_sim.chip.security import PROFILES
 from hardware_sim.chip.vpcd import VpcdCard
 from hardware_sim.docreader import ReaderEmulator
 from hardware_sim.pcscd import Pcscd
@@ -99,8 +100,9 @@ class SimulatedGateDevices:
         self.camera.show(self._scene(traveller))
         photo = (self.faces / traveller.document_photo).read_bytes()
         pki = (self.untrusted_pki if traveller.untrusted_issuer else self.issuing_pki)(traveller.nationality)
-        files = personalise(traveller.chip_mrz(), chip_photo(photo), pki, faults=traveller.personalise_faults)
-        self._card = VpcdCard(VirtualChip(files, _chip_key(traveller), faults=traveller.chip_faults),
+        chip = personalise_chip(traveller.chip_mrz(), chip_photo(photo), pki, faults=traveller.personalise_faults,
+                                profile=PROFILES[traveller.chip_profile])
+        self._card = VpcdCard(VirtualChip.personalised(chip, _chip_key(traveller), faults=traveller.chip_faults),
                               self.pcscd.port)
         self._card.insert()
         if self.settle_s:

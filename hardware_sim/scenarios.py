@@ -178,6 +178,16 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
         Scenario("two-people", like_genuine(
             "two people in the gate", "S1000016", "HOLMAN", ("face.capture",), scene="two_faces",
             companion_face="biden/02.jpg")),
+        # Modern chips: a copy of a PACE passport's data on another chip, without its private keys.
+        Scenario("cloned-chip", like_genuine(
+            "cloned chip (data copied, keys not)", "S1000022", "HOLTON", ("chip.ca", "chip.aa"),
+            chip_profile="passport", chip_faults=ChipFaults(clone=True))),
+        Scenario("pace-token-wrong", like_genuine(
+            "chip whose PACE token is wrong", "S1000023", "HOLMES", ("chip.access",),
+            chip_profile="passport", chip_faults=ChipFaults(wrong_pace_token=True))),
+        Scenario("pace-only-id-card", traveller(
+            "identity card with PACE only (no BAC)", "LINDQVIST", "EMMA", "SWE", "S1000024", "rose_leslie/01.jpg",
+            "rose_leslie/02.jpg", "open", sex="F", chip_profile="id-card", document_format="TD1")),
         Scenario("central-down", replace(
             genuine, label="central down: offline, then replayed", document_number="S1000019", surname="HOLLOWELL",
             expected="refer", because=("alerts.document", "alerts.person")), stops="central"),

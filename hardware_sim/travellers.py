@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
-from drivers.mrz import generate_td3
+from drivers.mrz import generate_td1, generate_td3
 from hardware_sim.chip import ChipFaults
 
 
@@ -41,6 +41,14 @@ class Traveller:
     scene: str = "approach"                     # what the camera shows (hardware_sim.camera.SCENES)
     companion_face: str | None = None           # a second person in the gate (scene "two_faces")
     recovers_after_s: float | None = None       # the scene turns to "approach" this long after the document lands
+    chip_profile: str = "bac"                   # what the chip offers (hardware_sim.chip.security.PROFILES)
+    document_format: str = "TD3"                # "TD3" passport or "TD1" identity card
+
+    def __post_init__(self) -> None:
+        if self.document_format not in ("TD3", "TD1"):
+            raise ValueError(f"{self.label}: document_format must be TD3 or TD1")
+        if self.damage_mrz and self.document_format != "TD3":
+            raise ValueError(f"{self.label}: damage_mrz is defined for passports (TD3) only")
 
     def mrz(self) -> str:
         text = self._mrz(self.surname, self.given_names)
@@ -56,10 +64,11 @@ class Traveller:
         return self._mrz(*self.chip_names) if self.chip_names else dataclasses.replace(self, damage_mrz=False).mrz()
 
     def _mrz(self, surname: str, given_names: str) -> str:
-        return generate_td3(document_type="P", issuing_state=self.nationality, surname=surname,
-                            given_names=given_names, document_number=self.document_number,
-                            nationality=self.nationality, birth_date=self.birth_date, sex=self.sex,
-                            expiry_date=self.expiry_date)
+        generate, document_type = (generate_td1, "I") if self.document_format == "TD1" else (generate_td3, "P")
+        return generate(document_type=document_type, issuing_state=self.nationality, surname=surname,
+                        given_names=given_names, document_number=self.document_number,
+                        nationality=self.nationality, birth_date=self.birth_date, sex=self.sex,
+                        expiry_date=self.expiry_date)
 
 
 def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
@@ -67,11 +76,13 @@ def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
     valid = today.replace(year=today.year + 5) if not (today.month == 2 and today.day == 29) else today + dt.timedelta(days=1826)
     # Live faces are photos that pass the gate's quality checks (frontal enough);
     # document photos need only hold a face.
-    return [
+    # Their chips are modern passports (PACE, Chip and Active Authentication); the French one
+    # authenticates its chip within PACE (PACE-CAM).
+    travellers = [
         Traveller("genuine traveller", "HOLLAND", "JAMES ROBERT", "USA", "M", dt.date(1961, 8, 4),
                   "X4829A17", valid, "obama/01.jpg", "obama/03.jpg", "open"),
         Traveller("genuine traveller (French)", "MARTIN", "LUC", "FRA", "M", dt.date(1952, 11, 20),
-                  "19FR55231", valid, "biden/01.jpg", "biden/02.jpg", "open"),
+                  "19FR55231", valid, "biden/01.jpg", "biden/02.jpg", "open", chip_profile="pace-cam"),
         Traveller("impostor with someone else's passport", "BRENNAN", "JOSEPH", "IRL", "M",
                   dt.date(1986, 12, 26), "PA7731902", valid, "kit_harington/02.jpg",
                   "lin_manuel_miranda/01.png", "refer", ("face.verification",)),
@@ -90,3 +101,4 @@ def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
         Traveller("nobody in front of the camera", "REYES", "MATEO", "MEX", "M", dt.date(1980, 1, 16),
                   "G33390817", valid, "kit_harington/01.jpg", None, "refer", ("face.capture",)),
     ]
+    return [t if t.chip_profile != "bac" else dataclasses.replace(t, chip_profile="passport") for t in travellers]

@@ -1,14 +1,15 @@
 """Parsers (and encoders, for test chips) of the ICAO Doc 9303 LDS files.
 
-One module per file: efcom, dg1, dg2, dg11, dg12, sod, and raw for the data
-groups kept as bytes (DG14, DG15). Every parser raises LdsError, naming the
-file and the reason, on malformed input.
+One module per file: efcom, dg1, dg2, dg11, dg12, dg14, dg15, sod, cardaccess
+(SecurityInfos of EF.CardAccess, DG14 and EF.CardSecurity), cardsecurity, and
+raw for the data groups kept as bytes. Every parser raises LdsError, naming
+the file and the reason, on malformed input.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from drivers.lds import dg1, dg2, dg11, dg12, efcom, raw, sod
+from drivers.lds import dg1, dg2, dg11, dg12, dg14, dg15, efcom, raw, sod
 from drivers.lds.errors import LdsError
 from drivers.lds.files import DG_BY_FID, EF_COM, EF_SOD, file_name
 
@@ -21,6 +22,8 @@ _PARSERS = {
     0x0102: dg2.parse,
     0x010B: dg11.parse,
     0x010C: dg12.parse,
+    0x010E: dg14.parse,
+    0x010F: dg15.parse,
 }
 
 

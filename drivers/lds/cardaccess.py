@@ -18,6 +18,8 @@ ID_PACE = "0.4.0.127.0.7.2.2.4"
 ID_CA = "0.4.0.127.0.7.2.2.3"
 ID_PK = "0.4.0.127.0.7.2.2.1"
 ID_AA = "2.23.136.1.1.5"
+ID_PK_DH = ID_PK + ".1"
+ID_PK_ECDH = ID_PK + ".2"
 PACE_MAPPINGS = {"1": "DH-GM", "2": "ECDH-GM", "3": "DH-IM", "4": "ECDH-IM", "6": "ECDH-CAM"}
 CIPHER_SUFFIXES = {"1": "3DES-CBC-CBC", "2": "AES-CBC-CMAC-128", "3": "AES-CBC-CMAC-192", "4": "AES-CBC-CMAC-256"}
 
@@ -148,6 +150,28 @@ def encode_pace_info(protocol: str, parameter_id: int, version: int = 2) -> byte
     """One PACEInfo as DER (for building test chips)."""
     return _SecurityInfo({"protocol": protocol, "required": core.Integer(version),
                           "optional": core.Integer(parameter_id)}).dump()
+
+
+def encode_ca_info(protocol: str, key_id: int | None = None, version: int = 1) -> bytes:
+    """One ChipAuthenticationInfo (id-CA-*) as DER."""
+    fields = {"protocol": protocol, "required": core.Integer(version)}
+    if key_id is not None:
+        fields["optional"] = core.Integer(key_id)
+    return _SecurityInfo(fields).dump()
+
+
+def encode_ca_public_key_info(protocol: str, public_key: bytes, key_id: int | None = None) -> bytes:
+    """One ChipAuthenticationPublicKeyInfo (id-PK-ECDH / id-PK-DH) around a DER SubjectPublicKeyInfo."""
+    fields = {"protocol": protocol, "required": core.Any.load(public_key)}
+    if key_id is not None:
+        fields["optional"] = core.Integer(key_id)
+    return _SecurityInfo(fields).dump()
+
+
+def encode_aa_info(signature_algorithm: str, version: int = 1) -> bytes:
+    """ActiveAuthenticationInfo naming the (ECDSA) signature algorithm of DG15's key."""
+    return _SecurityInfo({"protocol": ID_AA, "required": core.Integer(version),
+                          "optional": core.ObjectIdentifier(signature_algorithm)}).dump()
 
 
 def encode_security_infos(infos: list[bytes]) -> bytes:

@@ -1,6 +1,5 @@
-"""Data groups kept as stored: DG14 (chip authentication / PACE info) and
-DG15 (active authentication public key) are consumed by the chip protocols,
-which need the exact bytes rather than a parsed view."""
+"""Data groups Limes reads but does not interpret (DG3 fingerprints, DG5
+portrait, DG7 signature, ...), kept as stored with their outer tag checked."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from drivers.lds.files import tag
 @dataclass(frozen=True)
 class RawDataGroup:
     number: int
-    value: bytes  # the content inside the outer tag (SecurityInfos for DG14, SubjectPublicKeyInfo for DG15)
+    value: bytes  # the content inside the outer tag
     data: bytes  # the whole file, as hashed in the SOD
 
     @property
@@ -28,11 +27,3 @@ def parse(number: int, data: bytes) -> RawDataGroup:
     if outer.tag != tag(number):
         raise LdsError(file, f"outer tag {outer.tag:X} is not {tag(number):X}")
     return RawDataGroup(number, outer.value, bytes(data))
-
-
-def parse_dg14(data: bytes) -> RawDataGroup:
-    return parse(14, data)
-
-
-def parse_dg15(data: bytes) -> RawDataGroup:
-    return parse(15, data)

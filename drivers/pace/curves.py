@@ -1,22 +1,33 @@
-"""Elliptic curves for PACE: the standardized domain parameters of Doc 9303
-Part 11 (ids 8-18) and minimal affine short-Weierstrass arithmetic.
+"""Elliptic curves for PACE and Chip Authentication: the standardized domain
+parameters of Doc 9303 Part 11 (ids 8-18), curves given explicitly (as DG14
+and EF.CardSecurity give them), and the point arithmetic the protocols need.
 
-Why hand-written: PACE generic mapping computes a new generator G' = s*G + H
-and then runs Diffie-Hellman over G'. `cryptography` exposes neither point
-addition nor key agreement over a generator of one's own, so both steps are
-done here; this is plain, not constant-time, arithmetic, acceptable for a
-reader that holds no long-term secret (the ephemeral keys die with the
-session), and not meant for anything else. Parameters were taken from
-OpenSSL's explicit encodings of the named curves.
+Why hand-written: PACE maps the nonce to a generator of its own (generic
+mapping: G' = s*G + H; integrated mapping: a point encoding) and then runs
+Diffie-Hellman over that generator. `cryptography` offers neither point
+addition nor key agreement over another generator, nor curves given by their
+parameters. Scalar multiplication uses Jacobian coordinates with a 4-bit
+window (one field inversion per multiplication instead of one per step). It
+is plain, not constant-time, arithmetic: acceptable for a reader, whose
+ephemeral keys die with the session, and for the simulator, and not meant
+for anything else. Parameters were taken from OpenSSL's explicit encodings
+of the named curves and are checked by the tests (G on the curve, n*G = O).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Point = tuple[int, int]
+_Jacobian = tuple[int, int, int]  # (X, Y, Z), x = X/Z^2, y = Y/Z^3; Z = 0 is the point at infinity
+_INFINITY: _Jacobian = (1, 1, 0)
+WINDOW = 4
 
 
-class CurveError(ValueError):
+class GroupError(ValueError):
+    """A group element (point or DH value) that is malformed or not in the group."""
+
+
+class CurveError(GroupError):
     """A point that is not on the curve, or a malformed point encoding."""
 
 
@@ -31,6 +42,22 @@ class Curve:
     gy: int
     n: int
     h: int
+    parameter_id: int | None = field(default=None, compare=False)  # Doc 9303 standardized id, if one
+
+    @classmethod
+    def explicit(cls, p: int, a: int, b: int, generator: Point, n: int, h: int = 1) -> "Curve":
+        """A curve from explicit parameters: the standardized one when they are its
+        parameters, else an unnamed curve (checked: generator on it, n*G = O)."""
+        for curve in STANDARD_CURVES.values():
+            if (curve.p, curve.a % curve.p, curve.b, curve.generator, curve.n) == (p, a % p, b, generator, n):
+                return curve
+        if p < 3 or n < 2 or not (0 <= a < p and 0 <= b < p):
+            raise CurveError("explicit curve parameters out of range")
+        curve = cls("explicit curve", (p.bit_length() + 7) // 8, p, a, b, generator[0], generator[1], n, h)
+        # n * G = O, computed without reducing the scalar by the (claimed) order
+        if not curve.contains(generator) or curve._affine(curve._multiply(n, curve._jacobian(generator))) is not None:
+            raise CurveError("explicit curve parameters are inconsistent (generator not of order n)")
+        return curve
 
     @property
     def generator(self) -> Point:
@@ -44,29 +71,16 @@ class Curve:
 
     def add(self, first: Point | None, second: Point | None) -> Point | None:
         """Affine addition; None is the point at infinity."""
-        if first is None:
-            return second
-        if second is None:
-            return first
-        (x1, y1), (x2, y2) = first, second
-        if x1 == x2 and (y1 + y2) % self.p == 0:
-            return None
-        if first == second:
-            slope = (3 * x1 * x1 + self.a) * pow(2 * y1, -1, self.p)
-        else:
-            slope = (y2 - y1) * pow(x2 - x1, -1, self.p)
-        x3 = (slope * slope - x1 - x2) % self.p
-        return (x3, (slope * (x1 - x3) - y1) % self.p)
+        return self._affine(self._add(self._jacobian(first), self._jacobian(second)))
 
     def multiply(self, scalar: int, point: Point | None) -> Point | None:
-        result: Point | None = None
-        addend = point
-        while scalar > 0:
-            if scalar & 1:
-                result = self.add(result, addend)
-            addend = self.add(addend, addend)
-            scalar >>= 1
-        return result
+        """scalar * point (scalar reduced mod n; the cofactor is the caller's concern)."""
+        if point is None or scalar % self.n == 0:
+            return None
+        return self._affine(self._multiply(scalar % self.n, self._jacobian(point)))
+
+    def negate(self, point: Point) -> Point:
+        return (point[0], (-point[1]) % self.p)
 
     def encode(self, point: Point) -> bytes:
         """Uncompressed encoding 04 || x || y."""
@@ -80,6 +94,64 @@ class Curve:
         if not self.contains(point):
             raise CurveError(f"point is not on {self.name}")
         return point
+
+    # -- Jacobian arithmetic -------------------------------------------------------------
+    @staticmethod
+    def _jacobian(point: Point | None) -> _Jacobian:
+        return _INFINITY if point is None else (point[0], point[1], 1)
+
+    def _affine(self, point: _Jacobian) -> Point | None:
+        x, y, z = point
+        if z % self.p == 0:
+            return None
+        inverse = pow(z, -1, self.p)
+        inverse2 = inverse * inverse % self.p
+        return (x * inverse2 % self.p, y * inverse2 * inverse % self.p)
+
+    def _double(self, point: _Jacobian) -> _Jacobian:
+        x, y, z = point
+        p = self.p
+        if z == 0 or y == 0:
+            return _INFINITY
+        yy = y * y % p
+        s = 4 * x * yy % p
+        zz = z * z % p
+        m = (3 * x * x + self.a * zz * zz) % p
+        x3 = (m * m - 2 * s) % p
+        return (x3, (m * (s - x3) - 8 * yy * yy) % p, 2 * y * z % p)
+
+    def _add(self, first: _Jacobian, second: _Jacobian) -> _Jacobian:
+        x1, y1, z1 = first
+        x2, y2, z2 = second
+        if z1 == 0:
+            return second
+        if z2 == 0:
+            return first
+        p = self.p
+        z1z1, z2z2 = z1 * z1 % p, z2 * z2 % p
+        u1, u2 = x1 * z2z2 % p, x2 * z1z1 % p
+        s1, s2 = y1 * z2 * z2z2 % p, y2 * z1 * z1z1 % p
+        if u1 == u2:
+            return self._double(first) if s1 == s2 else _INFINITY
+        h, r = (u2 - u1) % p, (s2 - s1) % p
+        hh = h * h % p
+        hhh = h * hh % p
+        v = u1 * hh % p
+        x3 = (r * r - hhh - 2 * v) % p
+        return (x3, (r * (v - x3) - s1 * hhh) % p, z1 * z2 * h % p)
+
+    def _multiply(self, scalar: int, point: _Jacobian) -> _Jacobian:
+        table = [_INFINITY, point]
+        for _ in range(2, 1 << WINDOW):
+            table.append(self._add(table[-1], point))
+        result = _INFINITY
+        for shift in range((scalar.bit_length() + WINDOW - 1) // WINDOW * WINDOW - WINDOW, -1, -WINDOW):
+            for _ in range(WINDOW):
+                result = self._double(result)
+            digit = (scalar >> shift) & ((1 << WINDOW) - 1)
+            if digit:
+                result = self._add(result, table[digit])
+        return result
 
 
 # Standardized domain parameters (Doc 9303 Part 11, table of parameter ids).
@@ -162,3 +234,7 @@ STANDARD_CURVES: dict[int, Curve] = {
           gy=0x11839296A789A3BC0045C8A5FB42C7D1BD998F54449579B446817AFBD17273E662C97EE72995EF42640C550B9013FAD0761353C7086A272C24088BE94769FD16650,
           n=0x1FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409, h=1),
 }
+# Each standardized curve knows its id (Curve.explicit returns these objects).
+for _id, _curve in STANDARD_CURVES.items():
+    object.__setattr__(_curve, "parameter_id", _id)
+del _id, _curve

@@ -1,9 +1,11 @@
-"""PACE with generic mapping over elliptic curves (ICAO Doc 9303 Part 11,
-section 4.4), reader side.
+"""PACE, reader side (ICAO Doc 9303 Part 11 section 4.4): MSE:Set AT, then
+four chained GENERAL AUTHENTICATE commands (encrypted nonce, mapping, key
+agreement, mutual authentication), for every mapping (generic, integrated,
+chip authentication), ECDH and DH, 3DES and AES.
 
-The pure steps (keys, nonce, mapping, tokens) are functions so that they can
-be checked against the worked example; `perform_pace` runs them over a
-Transceiver with MSE:Set AT and four chained GENERAL AUTHENTICATE commands.
+The pure steps live in `mapping`, `groups` and `suite`, where the worked
+examples of Doc 9303 check them; `perform_pace` runs them over a
+Transceiver and returns the session keys.
 """
 from __future__ import annotations
 
@@ -14,26 +16,37 @@ from dataclasses import dataclass
 from typing import Callable
 
 from drivers import tlv
-from drivers.bac import adjust_parity
-from drivers.iso7816.aes_sm import AesSmCipher, aes_cbc_decrypt, aes_cmac
+from drivers.iso7816.aes_sm import aes_ecb_encrypt_block
 from drivers.iso7816.apdu import CommandApdu
-from drivers.iso7816.secure_messaging import (
-    DesSmCipher, SecureMessaging, des3_cbc_decrypt, retail_mac,
-)
+from drivers.iso7816.secure_messaging import SecureMessaging, SecureMessagingError, unpad
 from drivers.iso7816.transceiver import Transceiver, send
-from drivers.pace.curves import STANDARD_CURVES, Curve, CurveError, Point
+from drivers.pace.curves import GroupError
+from drivers.pace.groups import EcGroup, Element, Group, standard_group
+from drivers.pace.mapping import generic_map, integrated_map
+from drivers.pace.suite import KDF_PI, SUITES, CipherSuite
 
 ID_PACE = "0.4.0.127.0.7.2.2.4"
 ECDH_GM = ID_PACE + ".2"
-CIPHERS = {1: ("3DES", 16), 2: ("AES", 16), 3: ("AES", 24), 4: ("AES", 32)}
+# second-to-last arc of a PACE protocol OID: (key agreement, mapping)
+MAPPINGS = {1: ("DH", "GM"), 2: ("ECDH", "GM"), 3: ("DH", "IM"), 4: ("ECDH", "IM"), 6: ("ECDH", "CAM")}
 PASSWORD_MRZ = 1
 PASSWORD_CAN = 2
-KDF_ENC, KDF_MAC, KDF_PI = 1, 2, 3
+PASSWORD_NAMES = {PASSWORD_MRZ: "MRZ", PASSWORD_CAN: "CAN"}
+SW_AUTHENTICATION_FAILED = 0x6300
 
 
 class PaceError(Exception):
-    """PACE failed: unsupported parameters, a wrong password (the chip's
-    token does not verify or the chip refuses ours) or a misbehaving chip."""
+    """PACE failed: a wrong password (the chip refuses our token), a chip whose
+    token does not verify, or a chip that does not follow the protocol."""
+
+
+class PaceUnsupported(PaceError):
+    """Parameters this reader cannot or may not use (e.g. explicit domain
+    parameters, which Doc 9303 forbids using unless known to be secure)."""
+
+
+class PaceRefused(PaceError):
+    """The chip refused the reader's authentication token: almost always a wrong password."""
 
 
 def oid_to_der(oid: str) -> bytes:
@@ -52,44 +65,66 @@ def oid_to_der(oid: str) -> bytes:
 
 @dataclass(frozen=True)
 class PaceProtocol:
-    """One id-PACE-ECDH-GM-* protocol: the cipher and its key length."""
+    """One id-PACE-* protocol: key agreement, mapping and cipher suite."""
 
     oid: str
-    cipher: str  # "3DES" or "AES"
-    key_length: int
+    agreement: str  # "ECDH" or "DH"
+    mapping: str  # "GM", "IM" or "CAM"
+    suite: CipherSuite
 
     @classmethod
     def from_oid(cls, oid: str) -> "PaceProtocol":
-        prefix, _, last = oid.rpartition(".")
-        if prefix != ECDH_GM or not last.isdigit() or int(last) not in CIPHERS:
-            raise PaceError(f"protocol {oid} is not a supported PACE ECDH generic mapping")
-        cipher, length = CIPHERS[int(last)]
-        return cls(oid, cipher, length)
+        prefix, _, rest = oid.partition(ID_PACE + ".")
+        arcs = rest.split(".") if not prefix else []
+        if len(arcs) != 2 or not all(arc.isdigit() for arc in arcs):
+            raise PaceUnsupported(f"{oid} is not a PACE protocol identifier")
+        mapping, cipher = int(arcs[0]), int(arcs[1])
+        if mapping not in MAPPINGS or cipher not in SUITES or (MAPPINGS[mapping][1] == "CAM" and cipher == 1):
+            raise PaceUnsupported(f"protocol {oid} is not a PACE protocol of Doc 9303")
+        agreement, kind = MAPPINGS[mapping]
+        return cls(oid, agreement, kind, SUITES[cipher])
+
+    @classmethod
+    def from_name(cls, name: str) -> "PaceProtocol":
+        """'ECDH-GM-AES-128', 'DH-IM-3DES', ... (case-insensitive)."""
+        wanted = name.upper()
+        for protocol in all_protocols():
+            if protocol.name == wanted:
+                return protocol
+        raise PaceUnsupported(f"no PACE protocol named {name!r}; known: "
+                              + ", ".join(p.name for p in all_protocols()))
+
+    @property
+    def name(self) -> str:
+        return f"{self.agreement}-{self.mapping}-{self.suite.name}"
+
+    # the cipher-suite operations, for callers that hold a protocol
+    @property
+    def cipher(self) -> str:
+        return self.suite.cipher
+
+    @property
+    def key_length(self) -> int:
+        return self.suite.key_length
 
     def kdf(self, secret: bytes, counter: int) -> bytes:
-        """Doc 9303 Part 11 key derivation: SHA-1 for 3DES and AES-128,
-        SHA-256 for AES-192/256; 3DES keys get DES parity."""
-        data = secret + counter.to_bytes(4, "big")
-        if self.cipher == "3DES":
-            return adjust_parity(hashlib.sha1(data).digest()[:16])
-        digest = hashlib.sha1(data) if self.key_length == 16 else hashlib.sha256(data)
-        return digest.digest()[:self.key_length]
+        return self.suite.kdf(secret, counter)
 
     def decrypt_nonce(self, k_pi: bytes, encrypted: bytes) -> bytes:
-        block = 8 if self.cipher == "3DES" else 16
-        if not encrypted or len(encrypted) % block:
-            raise PaceError(f"encrypted nonce of {len(encrypted)} bytes is not whole {self.cipher} blocks")
-        if self.cipher == "3DES":
-            return des3_cbc_decrypt(k_pi, encrypted)
-        return aes_cbc_decrypt(k_pi, encrypted)
+        if not encrypted or len(encrypted) % self.suite.block_size:
+            raise PaceError(f"encrypted nonce of {len(encrypted)} bytes is not whole {self.suite.cipher} blocks")
+        return self.suite.decrypt(k_pi, encrypted)
 
     def mac(self, key: bytes, data: bytes) -> bytes:
-        return retail_mac(key, data) if self.cipher == "3DES" else aes_cmac(key, data)
+        return self.suite.mac(key, data)
 
     def secure_messaging(self, ks_enc: bytes, ks_mac: bytes) -> SecureMessaging:
-        # After PACE the send sequence counter starts at zero.
-        cipher = DesSmCipher(ks_enc, ks_mac) if self.cipher == "3DES" else AesSmCipher(ks_enc, ks_mac)
-        return SecureMessaging(cipher, 0)
+        return self.suite.secure_messaging(ks_enc, ks_mac)
+
+
+def all_protocols() -> list[PaceProtocol]:
+    return [PaceProtocol.from_oid(f"{ID_PACE}.{mapping}.{cipher}") for mapping in MAPPINGS for cipher in SUITES
+            if not (MAPPINGS[mapping][1] == "CAM" and cipher == 1)]
 
 
 def mrz_password(mrz_information: str) -> bytes:
@@ -105,95 +140,155 @@ def can_password(can: str) -> bytes:
     return can.encode("ascii")
 
 
-def map_generator(curve: Curve, nonce: bytes, shared: Point) -> Point:
-    """Generic mapping: G' = s*G + H."""
-    mapped = curve.add(curve.multiply(int.from_bytes(nonce, "big"), curve.generator), shared)
-    if mapped is None:
-        raise PaceError("mapped generator is the point at infinity")
-    return mapped
+def public_key_object(protocol: PaceProtocol, group: Group, element: Element) -> bytes:
+    """The public key data object 7F49 the authentication tokens cover: the
+    protocol OID and the bare public value (86 point or 84 unsigned integer)."""
+    return tlv.encode(0x7F49, tlv.encode(0x06, oid_to_der(protocol.oid))
+                      + tlv.encode(group.public_key_tag, group.encode(element)))
 
 
-def public_key_object(protocol: PaceProtocol, curve: Curve, point: Point) -> bytes:
-    """The public key data object 7F49 the authentication tokens cover."""
-    return tlv.encode(0x7F49, tlv.encode(0x06, oid_to_der(protocol.oid)) + tlv.encode(0x86, curve.encode(point)))
+def token(protocol: PaceProtocol, ks_mac: bytes, group: Group, other_public: Element) -> bytes:
+    return protocol.mac(ks_mac, public_key_object(protocol, group, other_public))
 
 
-def token(protocol: PaceProtocol, ks_mac: bytes, curve: Curve, other_public: Point) -> bytes:
-    return protocol.mac(ks_mac, public_key_object(protocol, curve, other_public))
+def decrypt_chip_authentication_data(ks_enc: bytes, encrypted: bytes) -> bytes:
+    """A_IC -> CA_IC: AES-CBC with IV = E(KSenc, -1), padding method 2 (section 4.4.3.5)."""
+    if not encrypted or len(encrypted) % 16:
+        raise PaceError(f"encrypted chip authentication data of {len(encrypted)} bytes is not whole AES blocks")
+    iv = aes_ecb_encrypt_block(ks_enc, b"\xff" * 16)
+    try:
+        return unpad(CipherSuite("AES", len(ks_enc)).decrypt(ks_enc, encrypted, iv))
+    except SecureMessagingError as error:
+        raise PaceError(f"chip authentication data: {error}") from error
 
 
-def _private_key(curve: Curve, random: Callable[[int], bytes]) -> int:
-    while True:
-        key = int.from_bytes(random(curve.size + 8), "big") % curve.n
-        if key:
-            return key
+def pace_group(protocol: PaceProtocol, parameter_id: int) -> Group:
+    """The standardized group for this protocol; PaceUnsupported when they do not fit."""
+    try:
+        group = standard_group(parameter_id)
+    except GroupError as error:
+        raise PaceUnsupported(str(error)) from error
+    if group.kind != protocol.agreement:
+        raise PaceUnsupported(f"parameter id {parameter_id} ({group.name}) does not fit {protocol.name}")
+    if protocol.mapping == "IM" and isinstance(group, EcGroup) and group.prime % 4 != 3:
+        raise PaceUnsupported(f"{group.name} cannot be used with the integrated mapping")
+    return group
 
 
 @dataclass(frozen=True)
 class PaceResult:
     protocol: PaceProtocol
+    group: Group
+    parameter_id: int
+    password_type: int
     ks_enc: bytes
     ks_mac: bytes
-    chip_public_key: bytes  # the chip's ephemeral key, encoded (Chip Authentication binds to it)
+    chip_public_key: bytes  # the chip's ephemeral key, encoded (Terminal Authentication binds to it)
+    chip_mapping_key: bytes | None = None  # PK_Map,IC (generic mapping and CAM)
+    chip_authentication_data: bytes | None = None  # CA_IC, decrypted (CAM only)
+    chip_authentication_problem: str | None = None  # CAM: why there is no CA_IC
 
     def secure_messaging(self) -> SecureMessaging:
         return self.protocol.secure_messaging(self.ks_enc, self.ks_mac)
 
+    def describe(self) -> str:
+        return f"PACE {self.protocol.name} on {self.group.name} with the {PASSWORD_NAMES[self.password_type]}"
 
-def _general_authenticate(transceiver: Transceiver, tag: int, value: bytes, answer_tag: int,
-                          last: bool = False) -> bytes:
-    command = CommandApdu(0x00 if last else 0x10, 0x86, 0x00, 0x00,
-                          tlv.encode(0x7C, tlv.encode(tag, value) if tag else b""), ne=0x100)
+
+def _general_authenticate(transceiver: Transceiver, objects: bytes, *, last: bool, extended: bool) -> tlv.Tlv:
+    command = CommandApdu(0x00 if last else 0x10, 0x86, 0x00, 0x00, tlv.encode(0x7C, objects),
+                          ne=0x10000 if extended else 0x100)
     response = send(transceiver, command)
     if not response.ok:
-        raise PaceError(f"GENERAL AUTHENTICATE (answer {answer_tag:02X}) refused with status "
-                        f"{response.sw:04X}" + (": wrong password?" if last else ""))
+        if last and response.sw == SW_AUTHENTICATION_FAILED:
+            raise PaceRefused("the chip refused the reader's authentication token (6300): wrong password?")
+        raise PaceError(f"GENERAL AUTHENTICATE refused with status {response.sw:04X}")
     try:
-        found = tlv.decode_one(response.data, 0x7C).find(answer_tag)
+        return tlv.decode_one(response.data, 0x7C)
+    except tlv.TlvError as error:
+        raise PaceError(f"malformed dynamic authentication data: {error}") from error
+
+
+def _answer(data: tlv.Tlv, tag: int, *, may_be_empty: bool = False) -> bytes:
+    try:
+        found = data.find(tag)
     except tlv.TlvError as error:
         raise PaceError(f"malformed dynamic authentication data: {error}") from error
     if found is None:
-        raise PaceError(f"dynamic authentication data lacks tag {answer_tag:02X}")
+        if may_be_empty:
+            return b""
+        raise PaceError(f"dynamic authentication data lacks tag {tag:02X}")
     return found.value
 
 
-def perform_pace(transceiver: Transceiver, password: bytes, oid: str, parameter_id: int,
-                 password_type: int = PASSWORD_MRZ,
-                 random: Callable[[int], bytes] = secrets.token_bytes) -> PaceResult:
-    """Run PACE ECDH-GM; return the session keys. Raises PaceError."""
-    protocol = PaceProtocol.from_oid(oid)
-    curve = STANDARD_CURVES.get(parameter_id)
-    if curve is None:
-        raise PaceError(f"domain parameter id {parameter_id} is not a supported standard curve")
-    set_at = (tlv.encode(0x80, oid_to_der(oid)) + tlv.encode(0x83, bytes([password_type]))
-              + tlv.encode(0x84, bytes([parameter_id])))
+def perform_pace(transceiver: Transceiver, password: bytes, protocol: PaceProtocol | str, parameter_id: int,
+                 password_type: int = PASSWORD_MRZ, random: Callable[[int], bytes] = secrets.token_bytes, *,
+                 parameter_reference: bool = True,
+                 ephemeral_keys: Callable[[Group], int] | None = None) -> PaceResult:
+    """Run PACE; return the session keys. Raises PaceError (PaceUnsupported
+    before anything is sent, PaceRefused for a refused token).
+
+    parameter_reference: send the domain parameter id (DO'84') in MSE:Set AT,
+    which Doc 9303 requires when the chip offers several. ephemeral_keys picks
+    the reader's private keys (the worked examples fix them)."""
+    if isinstance(protocol, str):
+        protocol = PaceProtocol.from_oid(protocol)
+    group = pace_group(protocol, parameter_id)
+    suite = protocol.suite
+    new_key = ephemeral_keys or (lambda g: g.private_key(random))
+    extended = (group.size if group.kind == "DH" else 1 + 2 * group.size) + 8 > 0xFF
+
+    set_at = tlv.encode(0x80, oid_to_der(protocol.oid)) + tlv.encode(0x83, bytes([password_type]))
+    if parameter_reference:
+        set_at += tlv.encode(0x84, bytes([parameter_id]))
     response = send(transceiver, CommandApdu(0x00, 0x22, 0xC1, 0xA4, set_at))
     if not response.ok:
         raise PaceError(f"MSE:Set AT refused with status {response.sw:04X}")
-    k_pi = protocol.kdf(password, KDF_PI)
-    nonce = protocol.decrypt_nonce(k_pi, _general_authenticate(transceiver, 0, b"", 0x80))
+
+    k_pi = suite.kdf(password, KDF_PI)
+    nonce = protocol.decrypt_nonce(k_pi, _answer(
+        _general_authenticate(transceiver, b"", last=False, extended=False), 0x80))
+    chip_mapping_key = None
     try:
-        map_key = _private_key(curve, random)
-        chip_map = curve.decode(_general_authenticate(
-            transceiver, 0x81, curve.encode(curve.multiply(map_key, curve.generator)), 0x82))
-        shared = curve.multiply(map_key * curve.h, chip_map)
-        if shared is None:
-            raise PaceError("mapping shared secret is the point at infinity")
-        generator = map_generator(curve, nonce, shared)
-        key = _private_key(curve, random)
-        own_public = curve.multiply(key, generator)
-        chip_public = curve.decode(_general_authenticate(transceiver, 0x83, curve.encode(own_public), 0x84))
-    except CurveError as error:
-        raise PaceError(f"chip sent a bad public key: {error}") from error
-    if chip_public == own_public:
-        raise PaceError("chip echoed the reader's ephemeral public key")
-    secret = curve.multiply(key * curve.h, chip_public)
-    if secret is None:
-        raise PaceError("key agreement gave the point at infinity")
-    shared_x = secret[0].to_bytes(curve.size, "big")
-    ks_enc, ks_mac = protocol.kdf(shared_x, KDF_ENC), protocol.kdf(shared_x, KDF_MAC)
-    chip_token = _general_authenticate(transceiver, 0x85, token(protocol, ks_mac, curve, chip_public),
-                                       0x86, last=True)
-    if not hmac.compare_digest(chip_token, token(protocol, ks_mac, curve, own_public)):
-        raise PaceError("chip's authentication token does not verify")
-    return PaceResult(protocol, ks_enc, ks_mac, curve.encode(chip_public))
+        if protocol.mapping == "IM":
+            t = random(suite.key_length)
+            _answer(_general_authenticate(transceiver, tlv.encode(0x81, t), last=False, extended=extended),
+                    0x82, may_be_empty=True)
+            generator = integrated_map(group, suite, nonce, t)
+        else:
+            map_key = new_key(group)
+            own_map_public = group.power(group.generator, map_key)
+            chip_mapping_key = _answer(_general_authenticate(
+                transceiver, tlv.encode(0x81, group.encode(own_map_public)), last=False, extended=extended), 0x82)
+            chip_map_public = group.decode(chip_mapping_key)
+            if chip_map_public == own_map_public:
+                raise PaceError("chip echoed the reader's mapping public key")
+            generator = generic_map(group, nonce, group.agree(map_key, chip_map_public))
+        key = new_key(group)
+        own_public = group.power(generator, key)
+        chip_public_bytes = _answer(_general_authenticate(
+            transceiver, tlv.encode(0x83, group.encode(own_public)), last=False, extended=extended), 0x84)
+        chip_public = group.decode(chip_public_bytes)
+        if chip_public == own_public:
+            raise PaceError("chip echoed the reader's ephemeral public key")
+        ks_enc, ks_mac = suite.session_keys(group.shared_secret(key, chip_public))
+    except GroupError as error:
+        raise PaceError(f"key agreement failed: {error}") from error
+
+    final = _general_authenticate(transceiver, tlv.encode(0x85, token(protocol, ks_mac, group, chip_public)),
+                                  last=True, extended=False)
+    if not hmac.compare_digest(_answer(final, 0x86), token(protocol, ks_mac, group, own_public)):
+        raise PaceError("the chip's authentication token does not verify")
+    ca_data = problem = None
+    if protocol.mapping == "CAM":
+        # The session stands either way; a chip that cannot prove its key fails chip.ca, not access.
+        try:
+            encrypted = _answer(final, 0x8A, may_be_empty=True)
+            if encrypted:
+                ca_data = decrypt_chip_authentication_data(ks_enc, encrypted)
+            else:
+                problem = "the chip sent no chip authentication data (DO'8A') with PACE-CAM"
+        except PaceError as error:
+            problem = str(error)
+    return PaceResult(protocol, group, parameter_id, password_type, ks_enc, ks_mac, chip_public_bytes,
+                      chip_mapping_key, ca_data, problem)

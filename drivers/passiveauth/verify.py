@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from drivers.checks import Check, CheckStatus
+from drivers.lds.cms import SignedContent
 from drivers.lds import dg1 as dg1_file, sod as sod_file
 from drivers.lds.errors import LdsError
 from drivers.lds.files import DG_BY_FID, EF_SOD, fid
@@ -92,6 +93,36 @@ def verify(files: dict[int, bytes], store: CscaStore, *, printed_mrz: str | None
         csca.subject.rfc4514_string() if csca else None,
         sod.hash_algorithm if sod else None,
     )
+
+
+def verify_signed_file(signed: SignedContent, store: CscaStore | None, name: str, *,
+                       at: dt.datetime | None = None) -> Check:
+    """One Check for a file the Document Signer signs besides the SOD (EF.CardSecurity):
+    signature, DSC chain to a trusted CSCA, DSC validity and revocation. Without a
+    store only the signature is checked, and the check is not_done for the rest."""
+    at = as_utc(at)
+    if signed.signer_certificate is None:
+        return Check.failed(name, "carries no Document Signer certificate matching its signer")
+    try:
+        dsc = load_certificate(signed.signer_certificate)
+    except DECODE_ERRORS as exc:
+        return Check.failed(name, f"Document Signer certificate does not decode: {exc}")
+    problem = verify_signed_content(signed, dsc)
+    if problem:
+        return Check.failed(name, f"signature: {problem}")
+    signer = dsc.subject.rfc4514_string()
+    if store is None:
+        return Check.not_done(name, f"signature by {signer} verifies; no trusted CSCAs to check the signer against")
+    csca, chain = _chain(dsc, store, at)
+    if not chain.ok:
+        return Check.failed(name, f"signer {signer}: {chain.reason}")
+    if not valid_at(dsc, at):
+        return Check.failed(name, f"signer {signer} valid {dsc.not_valid_before_utc:%Y-%m-%d} to "
+                            f"{dsc.not_valid_after_utc:%Y-%m-%d}")
+    revocation = _revocation(dsc, csca, store, at)
+    if revocation.status is CheckStatus.FAIL:
+        return Check.failed(name, f"signer {signer}: {revocation.reason}")
+    return Check.passed(name, f"signed by {signer}, {chain.reason}")
 
 
 def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime,

@@ -1,8 +1,11 @@
-"""A virtual eMRTD chip: the LDS application with BAC and 3DES secure messaging.
+"""A virtual eMRTD chip: EF.CardAccess and EF.CardSecurity in the Master File,
+the LDS application, BAC and PACE (every mapping and cipher), secure
+messaging with 3DES or AES, Chip Authentication and Active Authentication.
 
 `VirtualChip.process(apdu) -> response` answers command APDUs the way an
-ICAO 9303 chip does, and `ChipFaults` makes it misbehave on demand the way
-worn cards and hasty travellers do.
+ICAO 9303 chip does; what it offers is its `ChipProfile`, with the private
+keys personalisation gave it. `ChipFaults` makes it misbehave on demand the
+way worn cards, hasty travellers and forgers do.
 """
 from __future__ import annotations
 
@@ -14,10 +17,14 @@ from drivers import bac, tlv
 from drivers.iso7816.apdu import ApduError, CommandApdu, ResponseApdu
 from drivers.iso7816.secure_messaging import DesSmCipher, des3_cbc_decrypt, des3_cbc_encrypt, retail_mac
 from drivers.iso7816.transceiver import TransportError
+from drivers.pace import can_password, mrz_password
+from hardware_sim.chip.personalise import PersonalisedChip
+from hardware_sim.chip.protocols import ChipAuthentication, ChipPace, active_authentication_signature
 from hardware_sim.chip.secure_messaging import ChipSession, SmViolation
+from hardware_sim.chip.security import PROFILES, ChipKeys, ChipProfile, ca_protocol
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
-# Files readable outside the eMRTD application and without BAC.
+# Master File files readable without access control (EF.CardSecurity needs a PACE session).
 UNPROTECTED_FILES = frozenset({0x011C, 0x2F01})  # EF.CardAccess, EF.ATR/INFO
 
 SW_OK = 0x9000
@@ -41,11 +48,13 @@ class CardRemoved(TransportError):
 
 @dataclass(frozen=True)
 class ChipFaults:
-    """Misbehaviour switched on after a number of READ BINARY commands."""
+    """Misbehaviour: after a number of READ BINARY commands, or from the start."""
 
     remove_after_reads: int | None = None     # card leaves the field
     corrupt_after_reads: int | None = None    # one bit flipped in each protected response
     wrong_mac_after_reads: int | None = None  # responses MACed under the wrong key
+    clone: bool = False                       # a copy: the data groups, not the private keys (fails CA and AA)
+    wrong_pace_token: bool = False            # the chip's PACE authentication token is wrong
 
 
 def build_atr(extended_length: bool) -> bytes:
@@ -60,10 +69,19 @@ def build_atr(extended_length: bool) -> bytes:
 
 class VirtualChip:
     def __init__(self, files: dict[int, bytes], mrz_key: str, *, faults: ChipFaults = ChipFaults(),
-                 extended_length: bool = True, random: Callable[[int], bytes] = os.urandom) -> None:
+                 extended_length: bool = True, random: Callable[[int], bytes] = os.urandom,
+                 master_files: dict[int, bytes] | None = None, keys: ChipKeys | None = None,
+                 profile: ChipProfile = PROFILES["bac"]) -> None:
         self.files = dict(files)
-        self.keys = bac.BacKeys.from_mrz(mrz_key)
+        self.master_files = dict(master_files or {})
+        self.bac_keys = bac.BacKeys.from_mrz(mrz_key)
+        self.profile = profile
         self.faults = faults
+        # A clone copied the files but not the private keys: it has keys of its own.
+        self.keys = (keys or ChipKeys()).counterfeit(random) if faults.clone else (keys or ChipKeys())
+        passwords = {1: mrz_password(mrz_key)} | ({2: can_password(profile.can)} if profile.can else {})
+        self._pace = ChipPace(profile.pace, passwords, self.keys, random, wrong_token=faults.wrong_pace_token)
+        self._chip_authentication = ChipAuthentication(ca_protocol(profile), self.keys)
         self.extended_length = extended_length
         self.atr = build_atr(extended_length)
         self._random = random
@@ -72,12 +90,22 @@ class VirtualChip:
         self.log: list[tuple[bytes, bytes]] = []  # (command, response) as seen on the wire
         self.reset()
 
+    @classmethod
+    def personalised(cls, chip: PersonalisedChip, mrz_key: str, **options) -> "VirtualChip":
+        """The chip a personalisation made: its files, keys and profile."""
+        return cls(chip.files, mrz_key, master_files=chip.master_files, keys=chip.keys, profile=chip.profile,
+                   **options)
+
     def reset(self) -> None:
         """Power cycle: everything but the files and the fault counters is forgotten."""
         self.application_selected = False
         self.current_file: int | None = None
+        self.current_master_file = False
         self.challenge: bytes | None = None
         self.session: ChipSession | None = None
+        self.next_session: ChipSession | None = None  # keys that take over after the current answer
+        self._pace.run = None
+        self._chip_authentication.selected = None
 
     def transmit(self, apdu: bytes) -> bytes:
         """The chip is its own in-memory Transceiver."""
@@ -128,19 +156,30 @@ class VirtualChip:
             corrupted = bytearray(wrapped.data)
             corrupted[len(corrupted) // 2] ^= 0x10
             wrapped = ResponseApdu(bytes(corrupted), wrapped.sw1, wrapped.sw2)
+        if self.next_session is not None:  # Chip Authentication: the answer went under the old keys
+            self.session, self.next_session = self.next_session, None
         return wrapped
 
     def _execute(self, command: CommandApdu, *, protected: bool) -> ResponseApdu:
-        if command.cla & 0xF0:
+        if command.cla & 0xF0 and not (command.cla == 0x10 and command.ins == 0x86):  # 10: PACE's chaining
             return ResponseApdu.status(SW_CLA_UNKNOWN)
         handlers = {0xA4: self._select, 0x84: self._get_challenge, 0x82: self._mutual_authenticate,
-                    0xB0: self._read_binary, 0xB1: self._read_binary_odd}
+                    0xB0: self._read_binary, 0xB1: self._read_binary_odd, 0x22: self._manage_security_environment,
+                    0x86: self._general_authenticate, 0x88: self._internal_authenticate}
         handler = handlers.get(command.ins)
         if handler is None:
             return ResponseApdu.status(SW_INS_UNKNOWN)
+        if command.ins != 0x86:
+            self._pace.run = None  # anything else breaks a PACE chain
         return handler(command, protected)
 
     def _select(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        if command.p1 == 0x00:  # the Master File
+            if command.data not in (b"", b"\x3f\x00"):
+                return ResponseApdu.status(SW_NOT_FOUND)
+            self.application_selected = False
+            self.current_file = None
+            return ResponseApdu.status(SW_OK)
         if command.p1 == 0x04:  # by DF name
             if command.data != EMRTD_AID:
                 return ResponseApdu.status(SW_NOT_FOUND)
@@ -151,10 +190,10 @@ class VirtualChip:
             if len(command.data) != 2:
                 return ResponseApdu.status(SW_WRONG_DATA)
             file_id = int.from_bytes(command.data, "big")
-            visible = self.application_selected or file_id in UNPROTECTED_FILES
-            if file_id not in self.files or not visible:
+            directory = self.files if self.application_selected else self.master_files
+            if file_id not in directory:
                 return ResponseApdu.status(SW_NOT_FOUND)
-            self.current_file = file_id
+            self.current_file, self.current_master_file = file_id, not self.application_selected
             return ResponseApdu.status(SW_OK)
         return ResponseApdu.status(SW_WRONG_P1P2)
 
@@ -166,29 +205,60 @@ class VirtualChip:
 
     def _mutual_authenticate(self, command: CommandApdu, protected: bool) -> ResponseApdu:
         challenge, self.challenge = self.challenge, None  # a challenge is good for one try
-        if challenge is None:
+        if challenge is None or not self.profile.bac:  # a PACE-only chip has no BAC
             return ResponseApdu.status(SW_CONDITIONS)
         if len(command.data) != 40:
             return ResponseApdu.status(SW_WRONG_LENGTH)
         cryptogram, mac = command.data[:32], command.data[32:]
-        if retail_mac(self.keys.k_mac, cryptogram) != mac:
+        if retail_mac(self.bac_keys.k_mac, cryptogram) != mac:
             return ResponseApdu.status(SW_AUTH_FAILED)
-        plain = des3_cbc_decrypt(self.keys.k_enc, cryptogram)
+        plain = des3_cbc_decrypt(self.bac_keys.k_enc, cryptogram)
         rnd_ifd, echoed, k_ifd = plain[:8], plain[8:16], plain[16:]
         if echoed != challenge:
             return ResponseApdu.status(SW_AUTH_FAILED)
         k_ic = self._random(16)
-        answer = des3_cbc_encrypt(self.keys.k_enc, challenge + rnd_ifd + k_ic)
+        answer = des3_cbc_encrypt(self.bac_keys.k_enc, challenge + rnd_ifd + k_ic)
         keys = bac.session_keys(k_ifd, k_ic, challenge, rnd_ifd)
         self.session = ChipSession(DesSmCipher(keys.ks_enc, keys.ks_mac), keys.ssc)
-        return ResponseApdu.status(SW_OK, answer + retail_mac(self.keys.k_mac, answer))
+        return ResponseApdu.status(SW_OK, answer + retail_mac(self.bac_keys.k_mac, answer))
+
+    def _manage_security_environment(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        reference = command.p1 << 8 | command.p2
+        if reference == 0xC1A4 and not protected:  # PACE
+            return self._pace.set_authentication_template(command.data)
+        if reference in (0x41A4, 0x41A6) and protected:  # Chip Authentication
+            if reference == 0x41A4:
+                return self._chip_authentication.set_authentication_template(command.data)
+            answer, self.next_session = self._chip_authentication.set_key_agreement_template(command.data)
+            return answer
+        return ResponseApdu.status(SW_WRONG_P1P2 if reference not in (0xC1A4, 0x41A4, 0x41A6) else SW_CONDITIONS)
+
+    def _general_authenticate(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        if protected:
+            answer, self.next_session = self._chip_authentication.general_authenticate(command)
+            return answer
+        answer, session = self._pace.general_authenticate(command)
+        if session is not None:  # PACE done: secure messaging in the Master File
+            self.session = session
+            self.application_selected = False
+            self.current_file = None
+        return answer
+
+    def _internal_authenticate(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        if not protected:
+            return ResponseApdu.status(SW_SECURITY)
+        if self.keys.aa_key is None:
+            return ResponseApdu.status(SW_INS_UNKNOWN)
+        if len(command.data) != 8:
+            return ResponseApdu.status(SW_WRONG_DATA)
+        return ResponseApdu.status(SW_OK, active_authentication_signature(self.keys, command.data, self._random))
 
     def _read_binary(self, command: CommandApdu, protected: bool) -> ResponseApdu:
         if command.p1 & 0x80:  # short EF identifier in P1, offset in P2
             file_id = 0x0100 | (command.p1 & 0x1F)
             if file_id not in self.files or not self.application_selected:
                 return ResponseApdu.status(SW_NOT_FOUND)
-            self.current_file, offset = file_id, command.p2
+            self.current_file, self.current_master_file, offset = file_id, False, command.p2
         else:
             offset = command.p1 << 8 | command.p2
         refusal = self._refuse_read(offset, protected)
@@ -196,7 +266,7 @@ class VirtualChip:
             return refusal
         self.reads += 1
         wanted = command.ne or 0x100
-        chunk = self.files[self.current_file][offset:offset + wanted]
+        chunk = self._current()[offset:offset + wanted]
         wildcard = wanted in (0x100, 0x10000)
         status = SW_END_OF_FILE if len(chunk) < wanted and not wildcard else SW_OK
         return ResponseApdu.status(status, chunk)
@@ -218,14 +288,17 @@ class VirtualChip:
         room = wanted - 2
         while room > 0 and len(tlv.encode(0x53, bytes(room))) > wanted:
             room -= 1
-        chunk = self.files[self.current_file][offset:offset + max(room, 0)]
+        chunk = self._current()[offset:offset + max(room, 0)]
         return ResponseApdu.status(SW_OK, tlv.encode(0x53, chunk))
+
+    def _current(self) -> bytes:
+        return (self.master_files if self.current_master_file else self.files)[self.current_file]
 
     def _refuse_read(self, offset: int, protected: bool) -> ResponseApdu | None:
         if self.current_file is None:
             return ResponseApdu.status(SW_NO_CURRENT_EF)
-        if not protected and self.current_file not in UNPROTECTED_FILES:
+        if not protected and not (self.current_master_file and self.current_file in UNPROTECTED_FILES):
             return ResponseApdu.status(SW_SECURITY)
-        if offset >= len(self.files[self.current_file]):
+        if offset >= len(self._current()):
             return ResponseApdu.status(SW_WRONG_OFFSET)
         return None

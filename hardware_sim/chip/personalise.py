@@ -1,20 +1,24 @@
 """Personalisation: the files of a test ePassport chip, signed by a test PKI.
 
-Builds EF.COM, DG1, DG2, optional DG11/DG12 and an EF.SOD signed by the
-Document Signer, keyed by file identifier as the virtual chip serves them.
-Faults make documents that passive authentication must reject, each for one
-reason only.
+Builds EF.COM, DG1, DG2, optional DG11/DG12, and, for a chip whose profile
+offers PACE, Chip or Active Authentication, DG14, DG15, EF.CardAccess and
+EF.CardSecurity with the chip's keys (hardware_sim.chip.security); then the
+EF.SOD signed by the Document Signer over every data group. Files are keyed
+by file identifier as the virtual chip serves them. Faults make documents
+that passive authentication must reject, each for one reason only.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from drivers.lds import dg1, dg2, efcom, sod
 from drivers.lds.dg11 import Dg11, encode as encode_dg11
 from drivers.lds.dg12 import Dg12, encode as encode_dg12
 from drivers.lds.files import EF_COM, EF_SOD, fid
+from hardware_sim.chip.security import PROFILES, ChipKeys, ChipProfile, make_keys, security_files
 from hardware_sim.pki import PrivateKey, TestPki, new_key, sign_cms
 
 FAULTS = frozenset({"altered_dg", "wrong_signer", "expired_dsc", "revoked_dsc"})
@@ -22,13 +26,28 @@ LDS_VERSION = "1.8"
 UNICODE_VERSION = "4.0.0"
 
 
-def personalise(mrz: str, photo_jpeg: bytes, pki: TestPki, *, dg11: Dg11 | dict | None = None,
-                dg12: Dg12 | dict | None = None, hash_alg: str = "sha256",
-                faults: Iterable[str] = (), signing_time: dt.datetime | None = None) -> dict[int, bytes]:
-    """Chip files for a document.
+@dataclass(frozen=True)
+class PersonalisedChip:
+    files: dict[int, bytes] = field(repr=False)  # the LDS application's files
+    master_files: dict[int, bytes] = field(repr=False)  # EF.CardAccess, EF.CardSecurity
+    keys: ChipKeys
+    profile: ChipProfile
+
+
+def personalise(mrz: str, photo_jpeg: bytes, pki: TestPki, **options) -> dict[int, bytes]:
+    """The LDS files of a document (see personalise_chip for the options)."""
+    return personalise_chip(mrz, photo_jpeg, pki, **options).files
+
+
+def personalise_chip(mrz: str, photo_jpeg: bytes, pki: TestPki, *, profile: ChipProfile = PROFILES["bac"],
+                     dg11: Dg11 | dict | None = None, dg12: Dg12 | dict | None = None, hash_alg: str = "sha256",
+                     faults: Iterable[str] = (), signing_time: dt.datetime | None = None) -> PersonalisedChip:
+    """A chip for a document: its files and its private keys.
 
     photo_jpeg is the encoded face (JPEG or JPEG 2000); DG2 gets its size
-    from the image. Faults:
+    from the image. profile says what the chip offers beyond BAC (PACE, Chip
+    and Active Authentication: DG14, DG15, EF.CardAccess, EF.CardSecurity and
+    the keys; hardware_sim.chip.security). Faults:
       altered_dg    DG2 changed after signing (its hash no longer matches)
       wrong_signer  SOD signed by a key that is not the DSC's
       expired_dsc   SOD signed by a DSC whose validity has ended
@@ -56,6 +75,11 @@ def personalise(mrz: str, photo_jpeg: bytes, pki: TestPki, *, dg11: Dg11 | dict 
         signer = pki.revoked_dsc
     forged_key: PrivateKey | None = new_key(pki.key_kind) if "wrong_signer" in faults else None
 
+    keys = make_keys(profile)
+    chip_groups, master_files = security_files(profile, keys, lambda content_type, content: sign_cms(
+        content_type, content, signer, hash_alg, signing_key=forged_key, signing_time=signing_time))
+    groups.update(chip_groups)
+
     hashes = {n: hashlib.new(hash_alg, data).digest() for n, data in groups.items()}
     security_object = sod.encode_security_object(hash_alg, hashes, "0108", "040000")
     content_info = sign_cms(sod.LDS_SECURITY_OBJECT_OID, security_object, signer, hash_alg,
@@ -67,7 +91,7 @@ def personalise(mrz: str, photo_jpeg: bytes, pki: TestPki, *, dg11: Dg11 | dict 
     files = {fid(n): data for n, data in groups.items()}
     files[EF_COM] = efcom.encode(efcom.EfCom(LDS_VERSION, UNICODE_VERSION, tuple(sorted(groups))))
     files[EF_SOD] = sod.wrap(content_info)
-    return files
+    return PersonalisedChip(files, master_files, keys, profile)
 
 
 def _alter(dg2_file: bytes) -> bytes:

@@ -36,7 +36,11 @@ def test_full_read_returns_every_file(extended):
     assert result.ok and result.extended_length is extended
     assert result.files == files
     assert [step.name for step in result.steps] == [
-        "select eMRTD application", "basic access control", "read EF.COM", "read DG1", "read DG2", "read EF.SOD"]
+        "read EF.CardAccess", "select eMRTD application", "basic access control", "read EF.COM", "read DG14",
+        "read DG1", "read DG2", "read DG15", "read EF.SOD"]
+    assert [step.name for step in result.steps if step.outcome == "absent"] == [
+        "read EF.CardAccess", "read DG14", "read DG15"]  # a BAC-only chip without CA or AA
+    assert result.access.method == "BAC" and result.chip_authentication is None
     assert all(step.seconds >= 0 for step in result.steps)
     reads = sum(1 for command, _ in chip.log if command[1] == 0xB0)
     # DG2 alone needs 12_004 / 0xDF = 54 short reads; extended reads one block per file after the probe.
@@ -51,7 +55,8 @@ def test_short_reads_on_a_chip_without_extended_length_even_if_asked_not_to_prob
 def test_missing_data_group_is_recorded_as_absent():
     result = read_chip(VirtualChip(sample_files(), MRZ), MRZ, files=(DG1, DG11, DG2))
     absent = [step for step in result.steps if step.outcome == "absent"]
-    assert [step.name for step in absent] == ["read DG11"] and "6A82" in absent[0].detail
+    assert [step.name for step in absent] == ["read EF.CardAccess", "read DG14", "read DG11", "read DG15"]
+    assert "6A82" in absent[2].detail
     assert result.ok and DG11 not in result.files and DG2 in result.files
 
 
@@ -59,7 +64,7 @@ def test_wrong_mrz_key_is_an_access_control_error():
     with pytest.raises(AccessControlError, match="6300") as caught:
         read_chip(VirtualChip(sample_files(), MRZ), "X12345678<069080619406236")
     assert caught.value.step == "basic access control"
-    assert caught.value.partial.steps[0].outcome == "ok"
+    assert [s.outcome for s in caught.value.partial.steps] == ["absent", "ok", "failed"]
 
 
 def test_card_removed_mid_read_is_a_link_error_with_partial_result():

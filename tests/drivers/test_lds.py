@@ -271,12 +271,11 @@ def test_dg12_bcd_personalisation_time():
 
 # --- raw data groups and dispatch -------------------------------------------
 
-def test_raw_dg14_dg15():
-    body = bytes.fromhex("3012300d06072a8648ce3d0201")
-    parsed = raw.parse_dg15(tlv.encode(0x6F, body))
-    assert (parsed.number, parsed.tag, parsed.value) == (15, 0x6F, body)
-    with pytest.raises(LdsError, match="outer tag 6F is not 6E"):
-        raw.parse_dg14(tlv.encode(0x6F, body))
+def test_raw_data_groups():
+    parsed = raw.parse(7, tlv.encode(0x67, b"signature image"))
+    assert (parsed.number, parsed.tag, parsed.value) == (7, 0x67, b"signature image")
+    with pytest.raises(LdsError, match="outer tag 6F is not 67"):
+        raw.parse(7, tlv.encode(0x6F, b"x"))
 
 
 def test_parse_file_dispatches_by_identifier():

@@ -7,7 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from drivers import tlv
-from drivers.lds import LdsError, dg1, dg2, dg11, dg12, efcom, parse_file, raw, sod
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from drivers.lds import LdsError, cardaccess, cardsecurity, dg1, dg2, dg11, dg12, dg14, dg15, efcom, parse_file, sod
+from drivers.lds.publickey import encode_ec_public_key
+from drivers.pace import standard_group
 from drivers.lds.dg11 import Dg11
 from drivers.lds.dg12 import Dg12
 from drivers.passiveauth import masterlist
@@ -23,7 +28,8 @@ PARSERS = {
     "DG2": (dg2.parse, 0x75),
     "DG11": (dg11.parse, 0x6B),
     "DG12": (dg12.parse, 0x6C),
-    "DG14": (raw.parse_dg14, 0x6E),
+    "DG14": (dg14.parse, 0x6E),
+    "DG15": (dg15.parse, 0x6F),
     "EF.SOD": (sod.parse, 0x77),
 }
 
@@ -34,8 +40,19 @@ def _jpeg() -> bytes:
     return buffer.tobytes()
 
 
+def _security_infos() -> list[bytes]:
+    group = standard_group(13)
+    key = encode_ec_public_key(group.curve, group.power(group.generator, 12345))
+    return [cardaccess.encode_pace_info("0.4.0.127.0.7.2.2.4.2.2", 13),
+            cardaccess.encode_ca_info("0.4.0.127.0.7.2.2.3.2.2", 1),
+            cardaccess.encode_ca_public_key_info(cardaccess.ID_PK_ECDH, key, 1),
+            cardaccess.encode_aa_info("0.4.0.127.0.7.1.1.4.1.3")]
+
+
 def _valid_files() -> dict[str, bytes]:
     pki = make_test_pki()
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     lso = sod.encode_security_object("sha256", {1: b"\x01" * 32, 2: b"\x02" * 32}, "0108", "040000")
     return {
         "EF.COM": efcom.encode(efcom.EfCom("1.8", "4.0.0", (1, 2, 11, 12))),
@@ -43,14 +60,17 @@ def _valid_files() -> dict[str, bytes]:
         "DG2": dg2.encode([dg2.face_from_image(_jpeg(), feature_points=(dg2.FeaturePoint(1, 0x31, 3, 4),))]),
         "DG11": dg11.encode(Dg11(full_name="ERIKSSON<<ANNA", other_names=("A", "B"), full_date_of_birth="19740812")),
         "DG12": dg12.encode(Dg12(issuing_authority="UTO", date_of_issue="20120415", other_persons=("X",))),
-        "DG14": tlv.encode(0x6E, b"\x31\x00"),
+        "DG14": dg14.encode(_security_infos()),
+        "DG15": dg15.encode(rsa_key),
+        "EF.CardSecurity": sign_cms(cardsecurity.SECURITY_OBJECT_OID,
+                                    cardaccess.encode_security_infos(_security_infos()), pki.dsc),
         "EF.SOD": sod.wrap(sign_cms(sod.LDS_SECURITY_OBJECT_OID, lso, pki.dsc)),
         "master list": pki.master_list,
     }
 
 
 VALID = _valid_files()
-ALL = {**PARSERS, "master list": (masterlist.parse, None)}
+ALL = {**PARSERS, "master list": (masterlist.parse, None), "EF.CardSecurity": (cardsecurity.parse, None)}
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
