@@ -103,7 +103,13 @@ def wait_for_removal(reader: str, timeout: float) -> None:
 
 class PcscTransceiver:
     """A Transceiver over one PC/SC reader; use as a context manager or call
-    connect()/close()."""
+    connect()/close().
+
+    The connection is shared (other clients may watch the reader), but holds a
+    PC/SC transaction from connect() to close(): another client's command
+    between ours would end the chip's secure-messaging session mid-read, so
+    pcscd makes it wait until this read is done.
+    """
 
     def __init__(self, reader: str) -> None:
         self.reader = reader
@@ -121,6 +127,10 @@ class PcscTransceiver:
             self.close()
             _check(f"connect to {self.reader!r}", code)
         self._card = card
+        code = scard.SCardBeginTransaction(self._card)
+        if code != scard.SCARD_S_SUCCESS:
+            self.close()
+            _check(f"hold {self.reader!r} for this read", code)
         code, _, _, _, atr = scard.SCardStatus(self._card)
         _check("read card status", code)
         self.atr = bytes(atr)
@@ -138,6 +148,7 @@ class PcscTransceiver:
 
     def close(self) -> None:
         if self._card is not None:
+            scard.SCardEndTransaction(self._card, scard.SCARD_LEAVE_CARD)  # fails harmlessly if never begun
             scard.SCardDisconnect(self._card, scard.SCARD_LEAVE_CARD)
             self._card = None
         if self._context is not None:

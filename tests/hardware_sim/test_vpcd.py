@@ -126,3 +126,26 @@ def test_vpcd_wire_protocol_against_a_fake_driver():
     finally:
         link.close()
         server.close()
+
+
+@pytest.mark.pcsc
+def test_a_read_holds_the_reader_until_it_closes(empty_reader):
+    """A second PC/SC client waits for the first one's read (its commands would break the
+    first one's secure messaging) and gets the card once that read is closed."""
+    import threading
+    import time
+
+    with VpcdCard(VirtualChip(FILES, MRZ), empty_reader.port):
+        pcsc.wait_for_card(empty_reader.reader, timeout=5)
+        first = pcsc.PcscTransceiver(empty_reader.reader).connect()
+        connected_at = []
+        second = pcsc.PcscTransceiver(empty_reader.reader)
+        waiter = threading.Thread(target=lambda: (second.connect(), connected_at.append(time.monotonic())))
+        waiter.start()
+        time.sleep(0.5)
+        assert connected_at == []  # still waiting for the first read
+        released_at = time.monotonic()
+        first.close()
+        waiter.join(timeout=5)
+        assert connected_at and connected_at[0] >= released_at
+        second.close()
