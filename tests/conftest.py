@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from limes.settings import faces_dir as configured_faces_dir
+from proto.dev_pki import DevPki
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +24,10 @@ def faces_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def dev_pki(tmp_path_factory) -> DevPki:
+    """One development CA for the run (proto.dev_pki): `.server()` for the services, and
+    `.station(id)` or `.user(name)` for a client, each issued on first use."""
+    return DevPki(tmp_path_factory.mktemp("pki"))

@@ -33,12 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     modules = []
     for name in COMPONENT_COMMANDS:
         modules.append(importlib.import_module(name))
-    from limes import demo, scenarios_cli
+    from limes import demo, pki_cli, scenarios_cli
 
     demo.register(sub)
     scenarios_cli.register(sub)
     for module in modules:
         module.register(sub)
+    pki_cli.register(sub)  # joins the `limes pki` group of the chip commands
     bench = sub.add_parser("bench", help="benchmarks with --json output (see docs/BENCHMARKS.md)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="WHAT", required=True)
     for module in modules:
