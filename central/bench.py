@@ -88,7 +88,7 @@ def run(alerts: int, queries: int, concurrency: int, seed: int = 0, database_url
         from central.access import AccessPolicy, Kind, Role
 
         # The bench station is a registered gate: the role check is part of what is measured.
-        server, port = serve("127.0.0.1:0", url, max_workers=max(8, concurrency),
+        server, port = serve("127.0.0.1:0", url, plaintext=True, max_workers=max(8, concurrency),
                              access=AccessPolicy(bootstrap={(Kind.STATION, "BENCH-G1"): (Role.GATE,)}))
         database = Database(url)
         try:

@@ -64,6 +64,9 @@ def register(sub) -> None:
                             "faces are enrolled into --matcher-gallery of --matcher")
     serve.add_argument("--closed", action="store_true",
                        help="no demo identities and no open access, even on SQLite (see docs/CENTRAL.md, Roles)")
+    from proto.tls import add_tls_arguments
+
+    add_tls_arguments(serve, "central's own (also presented to --matcher)")
     add_json_flag(serve)
     serve.set_defaults(func=_serve)
 
@@ -223,15 +226,22 @@ def _serve(args: argparse.Namespace) -> int:
 
     from central.server import serve
     from limes.output import emit
+    from proto.tls import TlsError, tls_from_arguments
 
+    try:
+        tls = tls_from_arguments(args, "limes central serve")
+    except TlsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     matcher = None
     if args.matcher:
         from central.matcher_client import GrpcFaceMatcher
 
-        matcher = GrpcFaceMatcher(args.matcher, args.matcher_gallery)
+        matcher = GrpcFaceMatcher(args.matcher, args.matcher_gallery, tls=tls, plaintext=args.plaintext)
     from central.access import AccessPolicy
 
-    server, port = serve(args.listen, _database_url(args), face_matcher=matcher, metrics_port=args.metrics_port,
+    server, port = serve(args.listen, _database_url(args), tls=tls, plaintext=args.plaintext,
+                         face_matcher=matcher, metrics_port=args.metrics_port,
                          risk_rules=Path(args.risk_rules) if args.risk_rules else None,
                          access=AccessPolicy() if args.closed else None)
     web = None
@@ -246,8 +256,8 @@ def _serve(args: argparse.Namespace) -> int:
                         settings=WebSettings(secret_key=secret) if secret else None)
     host = args.listen.rsplit(":", 1)[0]
     emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args),
-          "web": web.url if web else None}, args.json,
-         lambda r: f"central listening on {r['address']} (database {r['database']})"
+          "transport": "plaintext" if tls is None else "mutual TLS", "web": web.url if web else None}, args.json,
+         lambda r: f"central listening on {r['address']} ({r['transport']}, database {r['database']})"
                    + (f"; web desk on {r['web']}" if r["web"] else ""))
     sys.stdout.flush()
     stopped = threading.Event()

@@ -6,14 +6,19 @@ import grpc
 from central.errors import Unavailable
 from central.matching import FaceCandidate, FaceQuery
 from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
+from proto.tls import TlsFiles, open_channel
 
 
 class GrpcFaceMatcher:
-    def __init__(self, address: str, gallery: str, *, top_k: int = 5, timeout: float = 2.0) -> None:
+    """`tls`: central's own CA, certificate and key (the matcher requires a client certificate);
+    or `plaintext=True` towards a plaintext matcher (development only)."""
+
+    def __init__(self, address: str, gallery: str, *, tls: TlsFiles | None = None, plaintext: bool = False,
+                 top_k: int = 5, timeout: float = 2.0) -> None:
         self.gallery = gallery
         self.top_k = top_k
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(address)
+        self._channel = open_channel(address, tls, plaintext=plaintext)
         self._stub = matcher_pb2_grpc.MatcherStub(self._channel)
 
     def search(self, face: FaceQuery) -> list[FaceCandidate]:

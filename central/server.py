@@ -15,23 +15,30 @@ from central.matching import FaceMatcher
 from central.risk import RiskRules
 from central.servicer import CentralServicer
 from proto.limes.v1 import central_pb2, central_pb2_grpc
+from proto.tls import TlsFiles, add_port, require_choice
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "limes.v1.Central"
 
 
 def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
+          tls: TlsFiles | None = None, plaintext: bool = False,
           risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
           max_workers: int = 8, metrics_port: int | None = None,
           access: AccessPolicy | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
+    `tls`: the server's CA, certificate and key; callers must then present a
+    certificate from that CA, and who they are comes from it (proto.tls).
+    Without TLS, `plaintext=True` must be given: callers then name themselves
+    in metadata, unverified (development only). TlsError when neither is given.
     The database (default: var/central.sqlite) is migrated to head first, so
     a new or old file is always usable. Stop with server.stop(grace).
     With metrics_port, Prometheus metrics are served on 127.0.0.1:metrics_port.
     `access` (default: AccessPolicy.for_database(url): the demo identities and
     open access on SQLite, nothing on PostgreSQL) says who may call what.
     """
+    require_choice(tls, plaintext, "central")
     url = database_url or default_url()
     database = Database(url)
     database.migrate()
@@ -52,9 +59,10 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     reflection.enable_server_reflection(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server)
 
-    port = server.add_insecure_port(address)
-    if port == 0:
-        raise OSError(f"central cannot listen on {address}")
+    port = add_port(server, address, tls, plaintext)
+    if plaintext:
+        log.warning("central on %s in PLAINTEXT: callers name themselves in metadata, unverified. "
+                    "For development only; give it TLS files for anything else.", address)
     server.start()
     if metrics_port is not None:
         from prometheus_client import start_http_server

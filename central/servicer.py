@@ -24,11 +24,13 @@ from drivers.alertmatch.persons import DEFAULT_THRESHOLD
 from central.risk import RiskRules
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
+from proto.tls import peer_identity
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# gRPC metadata naming the caller, until mTLS identities replace them.
+# gRPC metadata naming the caller: trusted as sent in plaintext (development), checked against
+# the client certificate under TLS (see caller_of).
 STATION_METADATA = "x-limes-station"
 USER_METADATA = "x-limes-user"
 PURPOSE_METADATA = "x-limes-purpose"
@@ -43,10 +45,39 @@ _STATUS = {
 }
 
 
+class IdentityRefused(PermissionDenied):
+    """The caller's identity itself is refused (a certificate naming nobody, a claim it does not back)."""
+
+    def __init__(self, caller: service.Caller, message: str) -> None:
+        super().__init__(message)
+        self.caller = caller
+
+
 def caller_of(context: grpc.ServicerContext) -> service.Caller:
+    """Who is calling: the verified client certificate under TLS, else the metadata (plaintext, unverified).
+
+    Under TLS a station certificate makes the caller that station and nobody
+    else, a user certificate that user. Metadata may repeat the certificate's
+    name (a gate sends its station id either way) but not claim another station
+    or user: that is refused (IdentityRefused), not quietly ignored.
+    """
     metadata = {key: value for key, value in (context.invocation_metadata() or ())}
-    return service.Caller(station=str(metadata.get(STATION_METADATA, "")), user=str(metadata.get(USER_METADATA, "")),
-                          purpose=str(metadata.get(PURPOSE_METADATA, "")))
+    station, user = str(metadata.get(STATION_METADATA, "")), str(metadata.get(USER_METADATA, ""))
+    purpose = str(metadata.get(PURPOSE_METADATA, ""))
+    peer = peer_identity(context)
+    if peer is None:
+        return service.Caller(station=station, user=user, purpose=purpose)
+    caller = service.Caller(station=peer.name if peer.kind == "station" else "",
+                            user=peer.name if peer.kind == "user" else "", purpose=purpose)
+    if not (caller.station or caller.user):
+        raise IdentityRefused(caller, f"the client certificate (CN={peer.name!r}) names no station or user "
+                                      "(its OU must be 'station' or 'user')")
+    for header, claimed, certified in ((STATION_METADATA, station, caller.station), (USER_METADATA, user, caller.user)):
+        if claimed and claimed != certified:
+            holder = f"station {caller.station!r}" if caller.station else f"user {caller.user!r}"
+            raise IdentityRefused(caller, f"{header}: {claimed!r} is not who the client certificate names "
+                                          f"({holder}); under TLS the certificate is the identity")
+    return caller
 
 
 def document_hit(h: service.DocumentHit) -> pb.DocumentHit:
@@ -75,16 +106,18 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         self._threshold = person_threshold
         self._clock = clock
 
-    def _call(self, method: str, context: grpc.ServicerContext, work: Callable[[], T]) -> T:
+    def _call(self, method: str, context: grpc.ServicerContext, work: Callable[[service.Caller], T]) -> T:
         started = time.perf_counter()
         code = grpc.StatusCode.UNKNOWN  # until known: the metrics are written in `finally`
         try:
-            self._authorise(method, caller_of(context))
-            result = work()
+            caller = self._identify(method, context)
+            self._authorise(method, caller)
+            result = work(caller)
             code = grpc.StatusCode.OK
             return result
         except tuple(_STATUS) as exc:
-            code, message = _STATUS[type(exc)], str(exc)
+            code = next(status for kind, status in _STATUS.items() if isinstance(exc, kind))
+            message = str(exc)
         except Exception:
             log.exception("central call %s failed", method)
             code, message = grpc.StatusCode.INTERNAL, "internal error (logged by central)"
@@ -93,6 +126,14 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             metrics.CALL_SECONDS.labels(method).observe(time.perf_counter() - started)
         context.abort(code, message)
         raise AssertionError("context.abort returned")
+
+    def _identify(self, method: str, context: grpc.ServicerContext) -> service.Caller:
+        """The caller (see caller_of); a refused identity is audited like any refusal."""
+        try:
+            return caller_of(context)
+        except IdentityRefused as exc:
+            self._refused(exc.caller, method, "", exc)
+            raise
 
     def _authorise(self, method: str, caller: service.Caller) -> set[access.Role]:
         """The caller's roles; PermissionDenied unless one permits `method` (a refusal is audited)."""
@@ -120,9 +161,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     # ------------------------------------------------------------ alerts
 
     def CheckDocument(self, request: pb.CheckDocumentRequest, context) -> pb.CheckDocumentResponse:
-        def work() -> pb.CheckDocumentResponse:
+        def work(caller: service.Caller) -> pb.CheckDocumentResponse:
             number = fields.document_no("document_number", request.document_number)
-            caller = caller_of(context)
 
             def transaction(session) -> pb.CheckDocumentResponse:
                 hits = service.check_document(session, caller, number, request.document_type,
@@ -135,8 +175,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._call("CheckDocument", context, work)
 
     def CheckPerson(self, request: pb.CheckPersonRequest, context) -> pb.CheckPersonResponse:
-        def work() -> pb.CheckPersonResponse:
-            identity, face, caller = convert.identity(request), convert.face_query(request), caller_of(context)
+        def work(caller: service.Caller) -> pb.CheckPersonResponse:
+            identity, face = convert.identity(request), convert.face_query(request)
 
             def transaction(session) -> pb.CheckPersonResponse:
                 hits = service.check_person(session, caller, identity, self._today(), self._threshold,
@@ -149,20 +189,20 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._call("CheckPerson", context, work)
 
     def AddDocumentAlert(self, request: pb.AddDocumentAlertRequest, context) -> pb.DocumentAlert:
-        def work() -> pb.DocumentAlert:
-            new, caller = convert.new_document_alert(request), caller_of(context)
+        def work(caller: service.Caller) -> pb.DocumentAlert:
+            new = convert.new_document_alert(request)
             return self._db.run(lambda s: convert.document_alert(service.add_document_alert(s, caller, new)))
         return self._call("AddDocumentAlert", context, work)
 
     def AddPersonAlert(self, request: pb.AddPersonAlertRequest, context) -> pb.PersonAlert:
-        def work() -> pb.PersonAlert:
-            new, caller = convert.new_person_alert(request), caller_of(context)
+        def work(caller: service.Caller) -> pb.PersonAlert:
+            new = convert.new_person_alert(request)
             return self._db.run(lambda s: convert.person_alert(service.add_person_alert(s, caller, new)))
         return self._call("AddPersonAlert", context, work)
 
     def WithdrawAlert(self, request: pb.WithdrawAlertRequest, context) -> pb.WithdrawAlertResponse:
-        def work() -> pb.WithdrawAlertResponse:
-            alert_id, caller = fields.required("alert_id", request.alert_id), caller_of(context)
+        def work(caller: service.Caller) -> pb.WithdrawAlertResponse:
+            alert_id = fields.required("alert_id", request.alert_id)
 
             def transaction(session) -> pb.WithdrawAlertResponse:
                 alert = service.withdraw_alert(session, caller, alert_id, request.reason,
@@ -172,9 +212,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._call("WithdrawAlert", context, work)
 
     def AlertDelta(self, request: pb.AlertDeltaRequest, context) -> pb.AlertDeltaResponse:
-        def work() -> pb.AlertDeltaResponse:
-            caller = caller_of(context)
-
+        def work(caller: service.Caller) -> pb.AlertDeltaResponse:
             def transaction(session) -> pb.AlertDeltaResponse:
                 delta = service.alert_delta(session, caller, request.since_version, request.limit)
                 return pb.AlertDeltaResponse(current_version=delta.version, more=delta.more,
@@ -186,8 +224,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     # ------------------------------------------------------------ crossings and referrals
 
     def RecordCrossing(self, request: pb.RecordCrossingRequest, context) -> pb.RecordCrossingResponse:
-        def work() -> pb.RecordCrossingResponse:
-            new, caller = convert.new_crossing(request), caller_of(context)
+        def work(caller: service.Caller) -> pb.RecordCrossingResponse:
+            new = convert.new_crossing(request)
             self._own_station("RecordCrossing", caller, new.station)
 
             def transaction(session) -> pb.RecordCrossingResponse:
@@ -199,11 +237,10 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._call("RecordCrossing", context, work)
 
     def OpenReferral(self, request: pb.OpenReferralRequest, context) -> pb.Referral:
-        def work() -> pb.Referral:
+        def work(caller: service.Caller) -> pb.Referral:
             referral_id = fields.client_uuid("referral_id", request.referral_id)
             crossing_id = fields.client_uuid("crossing_id", request.crossing_id)
             station = fields.required("station_id", request.station_id, 64)
-            caller = caller_of(context)
             self._own_station("OpenReferral", caller, station)
             evidence = convert.evidence(request)
             return self._db.run(lambda s: convert.referral(service.open_referral(
@@ -211,8 +248,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._call("OpenReferral", context, work)
 
     def GetReferral(self, request: pb.GetReferralRequest, context) -> pb.Referral:
-        def work() -> pb.Referral:
-            referral_id, caller = fields.client_uuid("referral_id", request.referral_id), caller_of(context)
+        def work(caller: service.Caller) -> pb.Referral:
+            referral_id = fields.client_uuid("referral_id", request.referral_id)
             roles = self._authorise("GetReferral", caller)
             # A gate reads only the referrals it opened; officers read any.
             gate_only = bool(roles) and not (roles & {access.Role.OFFICER, access.Role.SUPERVISOR})
@@ -232,12 +269,11 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._call("GetReferral", context, work)
 
     def RecordDecision(self, request: pb.RecordDecisionRequest, context) -> pb.Referral:
-        def work() -> pb.Referral:
+        def work(caller: service.Caller) -> pb.Referral:
             referral_id = fields.client_uuid("referral_id", request.referral_id)
             officer = fields.required("officer", request.officer, 64)
             reason = fields.bounded("reason", request.reason, 400)
             decision = convert.enum_value("decision", pb.Referral.Status, request.decision, m.ReferralStatus)
-            caller = caller_of(context)
             may_decide_escalated = access.permits(self._authorise("RecordDecision", caller), "DecideEscalated")
             return self._db.run(lambda s: convert.referral(service.record_decision(
                 s, caller, referral_id, officer, decision, reason, request.note,
@@ -245,24 +281,23 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._call("RecordDecision", context, work)
 
     def ListReferrals(self, request: pb.ListReferralsRequest, context) -> pb.ListReferralsResponse:
-        def work() -> pb.ListReferralsResponse:
+        def work(caller: service.Caller) -> pb.ListReferralsResponse:
             status = (None if request.status == pb.Referral.STATUS_UNSPECIFIED
                       else convert.enum_value("status", pb.Referral.Status, request.status, m.ReferralStatus))
             border_point = fields.bounded("border_point", request.border_point, 32)
-            caller = caller_of(context)
             return self._db.run(lambda s: pb.ListReferralsResponse(referrals=[
                 convert.referral(r) for r in service.list_referrals(s, caller, status, border_point, request.limit)]))
         return self._call("ListReferrals", context, work)
 
     def GetCrossing(self, request: pb.GetCrossingRequest, context) -> pb.Crossing:
-        def work() -> pb.Crossing:
-            crossing_id, caller = fields.client_uuid("crossing_id", request.crossing_id), caller_of(context)
+        def work(caller: service.Caller) -> pb.Crossing:
+            crossing_id = fields.client_uuid("crossing_id", request.crossing_id)
             return self._db.run(lambda s: convert.crossing(service.get_crossing(s, caller, crossing_id)))
         return self._call("GetCrossing", context, work)
 
     def GetTravellerHistory(self, request: pb.GetTravellerHistoryRequest, context) -> pb.TravellerHistory:
-        def work() -> pb.TravellerHistory:
-            caller, subject = caller_of(context), request.WhichOneof("subject")
+        def work(caller: service.Caller) -> pb.TravellerHistory:
+            subject = request.WhichOneof("subject")
             if subject == "document":
                 number = fields.document_no("document.number", request.document.number)
                 state = fields.state("document.issuing_state", request.document.issuing_state, is_required=True)
@@ -289,12 +324,11 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     # ------------------------------------------------------------ statistics and API
 
     def Statistics(self, request: pb.StatisticsRequest, context) -> pb.StatisticsResponse:
-        def work() -> pb.StatisticsResponse:
+        def work(caller: service.Caller) -> pb.StatisticsResponse:
             from central import statistics
 
             by, period, start, end = statistics.parse_request(
                 request.by, request.period or "month", getattr(request, "from"), request.to)
-            caller = caller_of(context)
 
             def transaction(session) -> pb.StatisticsResponse:
                 table = service.statistics(session, caller, by, period, start, end)
@@ -310,13 +344,12 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._call("Statistics", context, work)
 
     def ImportApi(self, request: pb.ImportApiRequest, context) -> pb.ImportApiResponse:
-        def work() -> pb.ImportApiResponse:
+        def work(caller: service.Caller) -> pb.ImportApiResponse:
             from central import api
 
             manifest = api.Manifest(fields.required("flight", request.flight, 16),
                                     fields.bounded("border_point", request.border_point, 32),
                                     [api.Passenger(p.mrz, p.reference) for p in request.passengers])
-            caller = caller_of(context)
 
             def transaction(session) -> pb.ImportApiResponse:
                 reports = api.prescreen(session, caller, manifest, self._rules, self._clock(), self._threshold,
@@ -335,13 +368,12 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     # ------------------------------------------------------------ identities and overstays
 
     def _role_change(self, method: str, request: pb.RoleRequest, context) -> pb.RoleResponse:
-        def work() -> pb.RoleResponse:
+        def work(caller: service.Caller) -> pb.RoleResponse:
             kind = access.parse_kind(request.principal.kind)
             name = fields.required("principal.name", request.principal.name, 64)
             role = access.parse_role(request.principal.role) if request.principal.role else None
             if role is None and method == "GrantRole":
                 raise InvalidArgument("principal.role", "is required")
-            caller = caller_of(context)
 
             def transaction(session) -> pb.RoleResponse:
                 changed = (access.grant(session, kind, name, role) if method == "GrantRole"
@@ -360,9 +392,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._role_change("RevokeRole", request, context)
 
     def ListPrincipals(self, request: pb.ListPrincipalsRequest, context) -> pb.ListPrincipalsResponse:
-        def work() -> pb.ListPrincipalsResponse:
-            caller = caller_of(context)
-
+        def work(caller: service.Caller) -> pb.ListPrincipalsResponse:
             def transaction(session) -> pb.ListPrincipalsResponse:
                 rows = access.principals(session)
                 service.audit(session, caller, "ListPrincipals", "principals", f"{len(rows)} role(s)",
@@ -373,13 +403,12 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         return self._call("ListPrincipals", context, work)
 
     def ListOverstays(self, request: pb.ListOverstaysRequest, context) -> pb.ListOverstaysResponse:
-        def work() -> pb.ListOverstaysResponse:
+        def work(caller: service.Caller) -> pb.ListOverstaysResponse:
             from central import overstay
 
             if request.default_stay_days < 0:
                 raise InvalidArgument("default_stay_days", "must be >= 0")
             days = request.default_stay_days or overstay.DEFAULT_STAY_DAYS
-            caller = caller_of(context)
 
             def transaction(session) -> pb.ListOverstaysResponse:
                 found = service.list_overstays(session, caller, self._today(), days, request.include_exited)

@@ -16,6 +16,12 @@ the gate talks to; relative paths are taken from the configuration's folder:
     [services]
     central = "central.example:50051"
     matcher = "matcher.example:50052"
+    # plaintext = true             # no TLS: development only, central trusts the station id as sent
+
+    [tls]                          # mutual TLS with both (required unless services.plaintext = true)
+    ca = "pki/ca.pem"              # the CA of central's and the matcher's certificates
+    certificate = "pki/station-GATE-1.pem"   # this station's: its subject names the --station id
+    key = "pki/station-GATE-1.key"
 
     [gate]                         # optional
     capture_budget_s = 4.0
@@ -37,6 +43,7 @@ One line per traveller (a JSON object per line with --json).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -52,7 +59,8 @@ REMOVAL_WAIT_S = 30.0
 _SECTIONS = {
     "station": {"border_point", "direction"},
     "devices": {"reader", "camera", "chip_reader", "csca"},
-    "services": {"central", "matcher"},
+    "services": {"central", "matcher", "plaintext"},
+    "tls": {"ca", "certificate", "key"},
     "gate": {"capture_budget_s", "state_dir", "alert_refresh_s", "metrics_port"},
     "policy": {"optional", "offline_may_open", "require_clone_detection"},
     "budgets": set(DEFAULT_BUDGETS),
@@ -116,7 +124,7 @@ def load_config(path: Path, station_id: str):
     if direction not in ("ENTRY", "EXIT"):
         raise ConfigError("station.direction", f"{direction!r} is neither ENTRY nor EXIT")
     state_dir = _typed(gate, "gate", "state_dir", str, None)
-    return GateConfig(
+    config = GateConfig(
         station=Station(station_id, _typed(station, "station", "border_point", str, Station.border_point), direction),
         reader_url=_typed(devices, "devices", "reader", str),
         camera_source=_typed(devices, "devices", "camera", str),
@@ -133,6 +141,27 @@ def load_config(path: Path, station_id: str):
         metrics_port=_typed(gate, "gate", "metrics_port", int, None),
         budgets={step: _positive(budgets, step, 0, "budgets") for step in budgets},
     )
+    tls, plaintext = _transport(data, base)
+    return dataclasses.replace(config, tls=tls, plaintext=plaintext)
+
+
+def _transport(data: dict, base: Path):
+    """(TlsFiles, False) from [tls], or (None, True) with services.plaintext = true; never neither."""
+    from proto.tls import TlsFiles
+
+    plaintext = _typed(data["services"], "services", "plaintext", bool, False)
+    tls = data.get("tls")
+    if plaintext:
+        if tls:
+            raise ConfigError("services.plaintext", "true, yet [tls] is given: choose one")
+        return None, True
+    if tls is None:
+        raise ConfigError("tls", "required: ca, certificate and key of this station (`limes pki dev-certs` makes "
+                                 "them for development), or services.plaintext = true")
+    for key in ("ca", "certificate", "key"):
+        if key not in tls:
+            raise ConfigError(f"tls.{key}", "required")
+    return TlsFiles(*(_path(base, tls[key], f"tls.{key}") for key in ("ca", "certificate", "key"))), False
 
 
 def _typed(table: dict, section: str, key: str, kind: type, default: Any = ...) -> Any:

@@ -25,6 +25,7 @@ from edge.outbox import Backoff, Outbox
 from edge.policy import Policy
 from edge.services import CentralService, MatcherService
 from proto.clients import CentralClient, MatcherClient
+from proto.tls import TlsFiles
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class GateConfig:
     csca_paths: tuple[Path, ...]
     central_address: str
     matcher_address: str
+    # Mutual TLS with central and the matcher: the CA and this station's certificate and key.
+    # Without it, plaintext must be chosen (development only: central then trusts the station id as sent).
+    tls: TlsFiles | None = None
+    plaintext: bool = False
     capture_budget_s: float = 4.0
     policy: Policy = field(default_factory=Policy)
     # Where edge.sqlite lives; None = no outbox and no alert cache (records are lost while central is down).
@@ -70,14 +75,17 @@ class RunningGate:
 
 
 def start_gate(config: GateConfig) -> RunningGate:
+    if config.tls is not None:
+        _check_certificate(config.tls, config.station.station_id)
     store = CscaStore()
     for path in config.csca_paths:
         store.load_dir(path) if Path(path).is_dir() else store.load_file(path)
     reader = DocumentReader(config.reader_url)
     camera = Camera(config.camera_source)
-    central = CentralClient(config.central_address,
+    # Under TLS the certificate names the station and the metadata only repeats it.
+    central = CentralClient(config.central_address, tls=config.tls, plaintext=config.plaintext,
                             metadata=(("x-limes-station", config.station.station_id),))
-    matcher = MatcherClient(config.matcher_address)
+    matcher = MatcherClient(config.matcher_address, tls=config.tls, plaintext=config.plaintext)
     central_service = CentralService(central)
     outbox = alerts = None
     if config.state_dir is not None:
@@ -106,3 +114,14 @@ def start_gate(config: GateConfig) -> RunningGate:
 
         start_http_server(config.metrics_port, addr="127.0.0.1")
     return RunningGate(gate, reader, camera, (central, matcher), outbox, alerts)
+
+
+def _check_certificate(tls: TlsFiles, station_id: str) -> None:
+    """TlsError unless the files load and the certificate is this station's (central would refuse the rest)."""
+    from proto.tls import TlsError, certificate_identity
+
+    _, certificate, _ = tls.read()
+    holder = certificate_identity(certificate)
+    if (holder.kind, holder.name) != ("station", station_id):
+        raise TlsError(f"TLS certificate {tls.certificate} names {holder.kind or 'no station or user'} "
+                       f"{holder.name!r}, not station {station_id!r}")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from limes.output import add_json_flag
 from limes.signals import StopSignals
+from proto.tls import add_tls_arguments
 
 
 def register(sub) -> None:
@@ -18,6 +19,7 @@ def register(sub) -> None:
     serve.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     serve.add_argument("--snapshot-every", type=int, default=100_000, metavar="N",
                        help="write a gallery snapshot after N logged changes (default 100000)")
+    add_tls_arguments(serve, "the matcher's own")
     serve.set_defaults(func=run_serve)
 
     router = matcher_sub.add_parser("router", help="serve the Matcher API over several shard servers (blocks)")
@@ -26,6 +28,7 @@ def register(sub) -> None:
                         help="a shard's address; repeat once per shard, always in the same order")
     router.add_argument("--timeout", type=float, default=2.0, help="seconds a shard gets to answer")
     router.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    add_tls_arguments(router, "the router's own (also presented to the shards)")
     router.set_defaults(func=run_router)
 
 
@@ -43,12 +46,32 @@ def register_bench(bench_sub) -> None:
     bench.set_defaults(func=run_bench)
 
 
+def _tls(args: argparse.Namespace, who: str):
+    """(TlsFiles or None, ok): the TLS flags resolved, or an error printed."""
+    import sys
+
+    from proto.tls import TlsError, tls_from_arguments
+    try:
+        return tls_from_arguments(args, who), True
+    except TlsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None, False
+
+
+def _transport(tls) -> str:
+    return "plaintext" if tls is None else "mutual TLS"
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from matcher.server import serve
-    server, port = serve(args.listen, args.data, metrics_port=args.metrics_port, snapshot_every=args.snapshot_every)
+    tls, ok = _tls(args, "limes matcher serve")
+    if not ok:
+        return 2
+    server, port = serve(args.listen, args.data, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port,
+                         snapshot_every=args.snapshot_every)
     host = args.listen.rsplit(":", 1)[0]
     with StopSignals() as stop:  # before saying where it listens: a stop right after must not be lost
-        print(f"matcher listening on {host}:{port}", flush=True)
+        print(f"matcher ({_transport(tls)}) listening on {host}:{port}", flush=True)
         stop_when_signalled(server, stop)
     server.registry.close()
     return 0
@@ -57,11 +80,15 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_router(args: argparse.Namespace) -> int:
     from matcher.router import Router
     from matcher.server import start
-    router = Router(args.shard, timeout=args.timeout)
-    server, port = start(router, args.listen, metrics_port=args.metrics_port)
+    tls, ok = _tls(args, "limes matcher router")
+    if not ok:
+        return 2
+    router = Router(args.shard, timeout=args.timeout, tls=tls, plaintext=args.plaintext)
+    server, port = start(router, args.listen, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port)
     host = args.listen.rsplit(":", 1)[0]
     with StopSignals() as stop:
-        print(f"matcher router listening on {host}:{port} over {len(args.shard)} shards", flush=True)
+        print(f"matcher router ({_transport(tls)}) listening on {host}:{port} over {len(args.shard)} shards",
+              flush=True)
         stop_when_signalled(server, stop)
     router.close()
     return 0

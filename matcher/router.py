@@ -23,6 +23,7 @@ import grpc
 from matcher.server import MESSAGE_OPTIONS
 from matcher.service import MAX_ENROL_BATCH
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
+from proto.tls import TlsFiles, open_channel
 
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED}
 
@@ -34,12 +35,15 @@ def shard_of(subject_id: str, shards: int) -> int:
 
 
 class Router(matcher_pb2_grpc.MatcherServicer):
-    def __init__(self, shard_addresses: list[str], timeout: float = 2.0):
+    """`tls`: the router's own CA, certificate and key, presented to the shards (or plaintext=True)."""
+
+    def __init__(self, shard_addresses: list[str], timeout: float = 2.0, *, tls: TlsFiles | None = None,
+                 plaintext: bool = False):
         if not shard_addresses:
             raise ValueError("shard_addresses: empty")
         self.addresses = list(shard_addresses)
         self.timeout = timeout  # seconds each shard gets for one call
-        self._channels = [grpc.insecure_channel(a, options=MESSAGE_OPTIONS) for a in self.addresses]
+        self._channels = [open_channel(a, tls, plaintext=plaintext, options=MESSAGE_OPTIONS) for a in self.addresses]
         self._stubs = [matcher_pb2_grpc.MatcherStub(c) for c in self._channels]
         self._pool = futures.ThreadPoolExecutor(max_workers=4 * len(self.addresses))
 

@@ -1,4 +1,9 @@
-"""Starting a matcher (or router) gRPC server with health checking and reflection."""
+"""Starting a matcher (or router) gRPC server with health checking and reflection.
+
+Mutual TLS (`tls`) or, chosen explicitly, plaintext: every caller must present a
+certificate from the server's CA. The matcher has no roles of its own: any
+holder of such a certificate (central, gates, the router) may call it.
+"""
 from __future__ import annotations
 
 from concurrent import futures
@@ -11,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from matcher.registry import Registry
 from matcher.service import MatcherService
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
+from proto.tls import TlsFiles, add_port, require_choice
 
 # A full EnrolBatch (10000 x 128 floats) is ~5.5 MB, over gRPC's 4 MB default.
 MESSAGE_LIMIT = 64 * 1024 * 1024
@@ -18,13 +24,17 @@ MESSAGE_OPTIONS = [("grpc.max_receive_message_length", MESSAGE_LIMIT), ("grpc.ma
 SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["Matcher"].full_name  # "limes.v1.Matcher"
 
 
-def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, max_workers: int = 16,
+def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, tls: TlsFiles | None = None,
+          plaintext: bool = False, max_workers: int = 16,
           metrics_port: int | None = None) -> tuple[grpc.Server, int]:
     """Serve `servicer` on `address` (port 0: any free port) in the background; returns the bound port.
+
+    `tls` or `plaintext=True`, exactly one (proto.tls.TlsError otherwise).
 
     With `metrics_port`, Prometheus metrics are served over HTTP on 127.0.0.1 too
     (`server.metrics_http`, to shut down with the server).
     """
+    require_choice(tls, plaintext, "matcher")
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=MESSAGE_OPTIONS)
     matcher_pb2_grpc.add_MatcherServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
@@ -32,9 +42,7 @@ def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, max_worke
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
-    if port == 0:
-        raise OSError(f"cannot listen on {address}")
+    port = add_port(server, address, tls, plaintext)
     server.start()
     server.metrics_http = None
     if metrics_port is not None:  # port 0: any free port, then in server.metrics_http.server_port
@@ -43,7 +51,8 @@ def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, max_worke
     return server, port
 
 
-def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, metrics_port: int | None = None,
+def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: TlsFiles | None = None,
+          plaintext: bool = False, metrics_port: int | None = None,
           max_workers: int = 16, **gallery_options) -> tuple[grpc.Server, int]:
     """Load the galleries under `data_dir` and serve them; returns (server, bound port) without blocking.
 
@@ -52,7 +61,13 @@ def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, metrics
     if data_dir is None:
         from limes.settings import var_dir
         data_dir = var_dir() / "matcher"
+    require_choice(tls, plaintext, "matcher")
     registry = Registry(Path(data_dir), **gallery_options)
-    server, port = start(MatcherService(registry), address, max_workers=max_workers, metrics_port=metrics_port)
+    try:
+        server, port = start(MatcherService(registry), address, tls=tls, plaintext=plaintext,
+                             max_workers=max_workers, metrics_port=metrics_port)
+    except BaseException:
+        registry.close()
+        raise
     server.registry = registry
     return server, port

@@ -3,22 +3,18 @@
 Thin on purpose: they speak protobuf messages, and the caller (the edge, the
 demo, tests) maps its own domain objects onto them. A call that fails raises
 grpc.RpcError; callers decide what a failure means (the gate refers).
+
+Every client talks mutual TLS (`tls`: the CA, the client's certificate and key,
+see proto.tls) unless `plaintext=True` is given; giving neither is a TlsError.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
-import grpc
-
 from proto.limes.v1 import central_pb2, central_pb2_grpc, common_pb2, matcher_pb2, matcher_pb2_grpc
+from proto.tls import TlsFiles, open_channel
 
 DEFAULT_TIMEOUT_S = 2.0
-
-
-def open_channel(address: str, credentials: grpc.ChannelCredentials | None = None) -> grpc.Channel:
-    if credentials is None:
-        return grpc.insecure_channel(address)
-    return grpc.secure_channel(address, credentials)
 
 
 def face_template(vector: Sequence[float], model: str, model_version: str) -> common_pb2.FaceTemplate:
@@ -26,11 +22,11 @@ def face_template(vector: Sequence[float], model: str, model_version: str) -> co
 
 
 class MatcherClient:
-    def __init__(self, address: str, *, timeout: float = DEFAULT_TIMEOUT_S,
-                 credentials: grpc.ChannelCredentials | None = None):
+    def __init__(self, address: str, *, tls: TlsFiles | None = None, plaintext: bool = False,
+                 timeout: float = DEFAULT_TIMEOUT_S):
         self.address = address
         self.timeout = timeout
-        self._channel = open_channel(address, credentials)
+        self._channel = open_channel(address, tls, plaintext=plaintext)
         self.stub = matcher_pb2_grpc.MatcherStub(self._channel)
 
     def create_gallery(self, gallery: str, *, model: str, model_version: str, dimension: int,
@@ -53,13 +49,14 @@ class MatcherClient:
 
 
 class CentralClient:
-    def __init__(self, address: str, *, timeout: float = DEFAULT_TIMEOUT_S,
-                 credentials: grpc.ChannelCredentials | None = None,
-                 metadata: Sequence[tuple[str, str]] = ()):
+    def __init__(self, address: str, *, tls: TlsFiles | None = None, plaintext: bool = False,
+                 timeout: float = DEFAULT_TIMEOUT_S, metadata: Sequence[tuple[str, str]] = ()):
         self.address = address
         self.timeout = timeout
-        self.metadata = tuple(metadata)  # caller identity until mutual TLS carries it
-        self._channel = open_channel(address, credentials)
+        # x-limes-station / x-limes-user: the identity in plaintext; under TLS the certificate is,
+        # and metadata may only repeat it.
+        self.metadata = tuple(metadata)
+        self._channel = open_channel(address, tls, plaintext=plaintext)
         self.stub = central_pb2_grpc.CentralStub(self._channel)
 
     def call(self, method: str, request):
@@ -70,5 +67,5 @@ class CentralClient:
         self._channel.close()
 
 
-__all__ = ["CentralClient", "MatcherClient", "central_pb2", "common_pb2", "face_template", "matcher_pb2",
-           "open_channel"]
+__all__ = ["CentralClient", "MatcherClient", "TlsFiles", "central_pb2", "common_pb2", "face_template",
+           "matcher_pb2", "open_channel"]

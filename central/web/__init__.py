@@ -5,7 +5,7 @@ JavaScript that only improves them (the live queue refreshes itself); every
 page works without it. See docs/WEB.md.
 
     from central.web import create_app
-    app = create_app(Database(url), enroller=GrpcFaceMatcher(address, "watchlist"))
+    app = create_app(Database(url), enroller=GrpcFaceMatcher(address, "watchlist", tls=tls))
 
 central.web.server runs it in the central process (waitress).
 """

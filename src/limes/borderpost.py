@@ -67,8 +67,8 @@ class BorderPost:
     def crossings_at_central(self, crossing_id: str, document_number: str, issuing_state: str) -> int:
         """How many times central holds this crossing (0 when the document has no such crossing)."""
         # Read as an officer would (the demo's open access), the purpose written to central's audit log.
-        client = CentralClient(self.services.central_address, timeout=10, metadata=(
-            ("x-limes-user", "limes-sim"), ("x-limes-purpose", "scenario: did the offline crossing reach central")))
+        client = CentralClient(self.services.central_address, timeout=10, tls=self.services.user_tls("limes-sim"),
+                               metadata=(("x-limes-purpose", "scenario: did the offline crossing reach central"),))
         try:
             history = client.call("GetTravellerHistory", central_pb2.GetTravellerHistoryRequest(
                 document=central_pb2.TravelDocument(number=document_number, issuing_state=issuing_state)))
@@ -117,9 +117,11 @@ def seed_alerts(services: Services, travellers: list[Traveller], faces: Path) ->
     from drivers.face import default_encoder
 
     encoder = default_encoder()
-    matcher = MatcherClient(services.matcher_address, timeout=10)
-    central = CentralClient(services.central_address, metadata=(("x-limes-user", "demo-admin"),))
-    enroller = GrpcFaceMatcher(services.matcher_address, WATCHLIST, timeout=10)
+    admin = services.user_tls("demo-admin")
+    matcher = MatcherClient(services.matcher_address, tls=admin, timeout=10)
+    central = CentralClient(services.central_address, tls=admin)
+    # Central's own side of the enrolment: it calls the matcher under the services' certificate.
+    enroller = GrpcFaceMatcher(services.matcher_address, WATCHLIST, tls=services.server_tls, timeout=10)
     database = Database(services.database_url)
     try:
         matcher.create_gallery(WATCHLIST, model=encoder.name, model_version=encoder.version,
@@ -198,10 +200,12 @@ def demo_border_post(state_dir: Path, faces: Path, *, fixed_ports: bool = False,
         for traveller in travellers:  # publish every issuing state's CSCA before the gate loads its trust list
             devices.issuing_pki(traveller.nationality)
         # The gate keeps its outbox and alert cache in the state folder, as a deployed gate does.
+        station = Station()
         running = start_gate(GateConfig(
-            station=Station(), reader_url=devices.reader_port, camera_source=devices.camera_url,
+            station=station, reader_url=devices.reader_port, camera_source=devices.camera_url,
             chip_reader=devices.chip_reader, csca_paths=(devices.csca_dir,),
             central_address=services.central_address, matcher_address=services.matcher_address,
+            tls=services.station_tls(station.station_id),
             state_dir=state_dir / "edge", alert_refresh_s=GATE_ALERT_REFRESH_S,
             outbox_backoff=Backoff(first_s=0.2, most_s=2.0)))
         post = BorderPost(services, devices, running, travellers)

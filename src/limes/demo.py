@@ -59,6 +59,7 @@ def _run(args, state: Path, faces: Path, demo_border_post) -> int:
         if not args.json:
             print(f"central {post.services.central_address}  matcher {post.services.matcher_address}  "
                   f"reader {post.reader_port}  camera {post.camera_url}", flush=True)
+            print(f"mutual TLS: CA and certificates in {post.services.pki_dir}", flush=True)
         results = post.run_travellers(progress=progress)
         summary = _summary(results)
         web = None
@@ -70,7 +71,10 @@ def _run(args, state: Path, faces: Path, demo_border_post) -> int:
         emit({"travellers": results, "summary": summary, **({"web": web} if web else {})}, args.json,
              lambda _: _render_summary(summary) + (_render_web(web) if web else ""))
         if args.serve:
-            print("services are up; press Ctrl-C to stop", flush=True)
+            pki = post.services.pki_dir
+            print(f"services are up; press Ctrl-C to stop. They speak mutual TLS: a client needs {pki}/ca.pem "
+                  f"and a certificate of its own, e.g. {pki}/user-demo-admin.pem and .key "
+                  f"(`limes pki dev-certs --out {pki} --user NAME` issues more)", flush=True)
             try:
                 while True:
                     time.sleep(3600)

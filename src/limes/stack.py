@@ -1,7 +1,9 @@
 """Start the central and matcher gRPC servers on loopback, in this process.
 
 Used by `limes demo` and by the end-to-end tests: the servers are the real
-ones (real gRPC over TCP, SQLite file, FAISS with its log), only co-located.
+ones (real gRPC over mutual TLS, SQLite file, FAISS with its log), only
+co-located. Their development PKI (proto.dev_pki) is made in `pki/` of the
+state folder; a client asks `Services` for the certificate of its station or user.
 Port 0 picks free ports; --serve uses the fixed defaults so people can find them.
 """
 from __future__ import annotations
@@ -11,6 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+
+from proto.dev_pki import DevPki, dev_certs
+from proto.tls import TlsFiles
 
 DEFAULT_CENTRAL_PORT = 50051
 DEFAULT_MATCHER_PORT = 50052
@@ -24,6 +29,7 @@ class Services:
     central_address: str
     matcher_address: str
     database_url: str
+    pki_dir: Path
     # The grpc.Server objects, for tests that take a service down.
     central_server: Any = None
     matcher_server: Any = None
@@ -33,6 +39,19 @@ class Services:
     @property
     def web_url(self) -> str | None:
         return self.web.url if self.web is not None else None
+
+    @property
+    def server_tls(self) -> TlsFiles:
+        """The services' own certificate (central presents it to the matcher too)."""
+        return DevPki(self.pki_dir).server()
+
+    def station_tls(self, station_id: str) -> TlsFiles:
+        """The CA and a certificate of this station (issued on first use)."""
+        return DevPki(self.pki_dir).station(station_id)
+
+    def user_tls(self, name: str) -> TlsFiles:
+        """The CA and a certificate of this user (issued on first use)."""
+        return DevPki(self.pki_dir).user(name)
 
 
 @contextmanager
@@ -45,19 +64,20 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
 
     state_dir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{state_dir / 'central.sqlite'}"
-    central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url)
+    tls = dev_certs(state_dir / "pki").server  # the demo gate's and administrator's too (dev_certs defaults)
+    central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url, tls=tls)
     try:
-        matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher")
+        matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher", tls=tls)
         web = enroller = None
         try:
             if web_port is not None:
                 from central.matcher_client import GrpcFaceMatcher
                 from central.web.server import serve_web
 
-                enroller = GrpcFaceMatcher(f"127.0.0.1:{matcher_bound}", WATCHLIST, timeout=10)
+                enroller = GrpcFaceMatcher(f"127.0.0.1:{matcher_bound}", WATCHLIST, tls=tls, timeout=10)
                 web = serve_web(f"127.0.0.1:{web_port}", database_url, enroller=enroller)
             yield Services(f"127.0.0.1:{central_bound}", f"127.0.0.1:{matcher_bound}", database_url,
-                           central, matcher, web)
+                           state_dir / "pki", central_server=central, matcher_server=matcher, web=web)
         finally:
             if web is not None:
                 web.stop()
@@ -75,5 +95,5 @@ def restart_central(services: Services) -> Services:
     """
     from central.server import serve as serve_central
 
-    server, _ = serve_central(services.central_address, services.database_url)
+    server, _ = serve_central(services.central_address, services.database_url, tls=services.server_tls)
     return dataclasses.replace(services, central_server=server)

@@ -1,5 +1,11 @@
 """A central server on an ephemeral port over a fresh SQLite file, and helpers to talk to it.
 
+The server speaks mutual TLS with the run's development CA (the `dev_pki`
+fixture), as in production: every caller is the station or user its client
+certificate names. The `stub` fixture sends each call over the channel of the
+identity its metadata names (see IdentityStub), so tests can say who calls
+the way a gate or an officer tool does.
+
 With LIMES_CENTRAL_TEST_DATABASE set to a PostgreSQL URL (e.g.
 postgresql+psycopg://limes@127.0.0.1:55432/central, driver installed by hand),
 the same tests run there instead: its public schema is emptied before each test.
@@ -13,14 +19,15 @@ from pathlib import Path
 import grpc
 import pytest
 
+from central.access import AccessPolicy, Kind, Role
 from central.server import serve
+from proto.dev_pki import DevPki
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
 from proto.limes.v1 import common_pb2
+from proto.tls import open_channel
 
-from central.access import AccessPolicy, Kind, Role
-
-GATE_METADATA = (("x-limes-station", "FRA-T1-G03"), ("x-limes-user", "gate"))
+GATE_METADATA = (("x-limes-station", "FRA-T1-G03"),)
 # Calls made without metadata by the `stub` fixture come from this user, who holds every role:
 # most tests are about what a call does, not who may make it (tests/central/test_access.py is).
 TEST_USER = "tester"
@@ -33,13 +40,51 @@ TEST_ACCESS = AccessPolicy(bootstrap={
 })
 
 
-class _DefaultCaller(grpc.UnaryUnaryClientInterceptor):
-    """Adds x-limes-user: tester to calls that name no caller."""
+class Central:
+    """A central server under test: its address, and a TLS channel per identity, opened on first use."""
 
-    def intercept_unary_unary(self, continuation, details, request):
-        if not details.metadata:
-            details = details._replace(metadata=(("x-limes-user", TEST_USER),))
-        return continuation(details, request)
+    def __init__(self, address: str, pki: DevPki) -> None:
+        self.address = address
+        self.pki = pki
+        self._channels: dict[tuple[str, str], grpc.Channel] = {}
+
+    def channel(self, *, station: str = "", user: str = "") -> grpc.Channel:
+        """The channel of a station's certificate, or else of a user's (TEST_USER by default)."""
+        key = ("station", station) if station else ("user", user or TEST_USER)
+        if key not in self._channels:
+            tls = self.pki.station(key[1]) if key[0] == "station" else self.pki.user(key[1])
+            self._channels[key] = open_channel(self.address, tls)
+        return self._channels[key]
+
+    def stub(self) -> IdentityStub:
+        return IdentityStub(self)
+
+    def close(self) -> None:
+        for channel in self._channels.values():
+            channel.close()
+
+
+class IdentityStub:
+    """A CentralStub whose every call goes over the certificate of the identity its metadata names:
+    x-limes-station picks that station's, else x-limes-user that user's, else TEST_USER's.
+    The metadata goes along unchanged (under TLS it may repeat what the certificate says)."""
+
+    def __init__(self, central: Central) -> None:
+        self._central = central
+
+    def __getattr__(self, method: str):
+        def call(request, metadata=(), **options):
+            names = dict(metadata or ())
+            channel = self._central.channel(station=names.get("x-limes-station", ""),
+                                            user=names.get("x-limes-user", ""))
+            return getattr(central_pb2_grpc.CentralStub(channel), method)(request, metadata=metadata, **options)
+        return call
+
+
+def serve_central(database_url: str, pki: DevPki, **options):
+    """serve() over TLS with the run's CA, on a free port: (server, Central)."""
+    server, port = serve("127.0.0.1:0", database_url, tls=pki.server(), **options)
+    return server, Central(f"127.0.0.1:{port}", pki)
 
 
 @pytest.fixture
@@ -58,25 +103,22 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def server(database_url: str):
-    server, port = serve("127.0.0.1:0", database_url, access=TEST_ACCESS)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    yield channel
-    channel.close()
+def central(database_url: str, dev_pki: DevPki):
+    server, central = serve_central(database_url, dev_pki, access=TEST_ACCESS)
+    yield central
+    central.close()
     server.stop(None)
 
 
 @pytest.fixture
-def stub(server) -> central_pb2_grpc.CentralStub:
-    return test_stub(server)
+def server(central: Central) -> grpc.Channel:
+    """A channel to the test server as TEST_USER."""
+    return central.channel()
 
 
-def test_stub(channel: grpc.Channel) -> central_pb2_grpc.CentralStub:
-    """A stub whose calls without metadata come from TEST_USER."""
-    return central_pb2_grpc.CentralStub(grpc.intercept_channel(channel, _DefaultCaller()))
-
-
-test_stub.__test__ = False  # a helper, not a test
+@pytest.fixture
+def stub(central: Central) -> IdentityStub:
+    return central.stub()
 
 
 def crossing_request(crossing_id: str | None = None, **overrides) -> pb.RecordCrossingRequest:

@@ -9,14 +9,14 @@ from sqlalchemy import create_engine, select
 
 from central import models as m
 from central.access import AccessPolicy, Kind, Role
-from central.server import serve
 from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
+from proto.tls import open_channel
 
-from .conftest import GATE_METADATA, TEST_ACCESS, crossing_request
+from .conftest import GATE_METADATA, TEST_ACCESS, crossing_request, serve_central
 
-OFFICER = (("x-limes-station", "FRA-T1-DESK1"), ("x-limes-user", "officer-17"))
+OFFICER = (("x-limes-user", "officer-17"),)
 ANALYST = (("x-limes-user", "analyst-1"),)
 ADMIN = (("x-limes-user", "admin-1"),)
 
@@ -56,7 +56,7 @@ def test_an_officer_reads_history_but_records_no_crossing(stub):
     stub.RecordCrossing(request, metadata=GATE_METADATA)
     history = stub.GetTravellerHistory(pb.GetTravellerHistoryRequest(document=request.document), metadata=OFFICER)
     assert len(history.crossings) == 1
-    # The desk station is not a gate and the officer's role does not record crossings.
+    # The officer's role does not record crossings.
     denied(stub.RecordCrossing, crossing_request(station_id="FRA-T1-DESK1"), OFFICER)
 
 
@@ -78,36 +78,37 @@ def test_an_unknown_user_is_refused_without_open_access(stub, database_url):
     assert (row.user_name, row.action, row.purpose) == ("mallory", "ListReferrals", "access control")
 
 
-def test_open_access_lets_unknown_users_only_read(database_url):
-    server, port = serve("127.0.0.1:0", database_url,
-                         access=AccessPolicy(bootstrap=TEST_ACCESS.bootstrap, open_access=True))
+def test_open_access_lets_unknown_users_only_read(database_url, dev_pki):
+    server, central = serve_central(database_url, dev_pki,
+                                    access=AccessPolicy(bootstrap=TEST_ACCESS.bootstrap, open_access=True))
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = central_pb2_grpc.CentralStub(channel)
-            visitor = (("x-limes-user", "visitor"),)
-            assert not stub.ListReferrals(pb.ListReferralsRequest(), metadata=visitor).referrals
-            denied(stub.RecordCrossing, crossing_request(), visitor)
-            denied(stub.CheckDocument, pb.CheckDocumentRequest(document_number="X1"), visitor)
-            # Anonymous callers get nothing, even with open access.
-            denied(stub.ListReferrals, pb.ListReferralsRequest(), ())
+        stub = central.stub()
+        visitor = (("x-limes-user", "visitor"),)
+        assert not stub.ListReferrals(pb.ListReferralsRequest(), metadata=visitor).referrals
+        denied(stub.RecordCrossing, crossing_request(), visitor)
+        denied(stub.CheckDocument, pb.CheckDocumentRequest(document_number="X1"), visitor)
+        # A certificate naming no station or user (the services' own) gets nothing, even with open access.
+        with open_channel(central.address, dev_pki.server()) as channel:
+            denied(central_pb2_grpc.CentralStub(channel).ListReferrals, pb.ListReferralsRequest(), ())
     finally:
+        central.close()
         server.stop(None)
 
 
-def test_the_embedded_default_registers_the_demo_gate_and_administrator(tmp_path):
+def test_the_embedded_default_registers_the_demo_gate_and_administrator(tmp_path, dev_pki):
     url = f"sqlite:///{tmp_path / 'central.sqlite'}"
-    server, port = serve("127.0.0.1:0", url)  # the default policy for an SQLite file
+    server, central = serve_central(url, dev_pki)  # the default policy for an SQLite file
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = central_pb2_grpc.CentralStub(channel)
-            stub.AddDocumentAlert(pb.AddDocumentAlertRequest(document_number="X1", reason=pb.DocumentAlert.LOST),
-                                  metadata=(("x-limes-user", "demo-admin"),))
-            stub.RecordCrossing(crossing_request(station_id="DEMO-EGATE-01"),
-                                metadata=(("x-limes-station", "DEMO-EGATE-01"),))
-            history = stub.GetTravellerHistory(pb.GetTravellerHistoryRequest(
-                document=crossing_request().document), metadata=(("x-limes-user", "test"),))
-            assert len(history.crossings) == 1
+        stub = central.stub()
+        stub.AddDocumentAlert(pb.AddDocumentAlertRequest(document_number="X1", reason=pb.DocumentAlert.LOST),
+                              metadata=(("x-limes-user", "demo-admin"),))
+        stub.RecordCrossing(crossing_request(station_id="DEMO-EGATE-01"),
+                            metadata=(("x-limes-station", "DEMO-EGATE-01"),))
+        history = stub.GetTravellerHistory(pb.GetTravellerHistoryRequest(
+            document=crossing_request().document), metadata=(("x-limes-user", "test"),))
+        assert len(history.crossings) == 1
     finally:
+        central.close()
         server.stop(None)
 
 
@@ -168,12 +169,15 @@ def test_a_gate_reports_only_for_itself(stub, database_url):
     assert (last.action, last.subject) == ("RecordCrossing", "station FRA-T1-G04")
 
 
-def test_serve_closed_refuses_the_demo_identities(database_url):
+def test_serve_closed_refuses_the_demo_identities(database_url, dev_pki):
     import subprocess
     import sys
 
+    tls = dev_pki.server()
     process = subprocess.Popen([sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0",
-                                "--database", database_url, "--closed", "--json"], stdout=subprocess.PIPE, text=True)
+                                "--database", database_url, "--closed", "--json", "--tls-ca", str(tls.ca),
+                                "--tls-cert", str(tls.certificate), "--tls-key", str(tls.key)],
+                               stdout=subprocess.PIPE, text=True)
     try:
         lines = []
         while not lines or lines[-1].strip() != "}":
@@ -181,12 +185,12 @@ def test_serve_closed_refuses_the_demo_identities(database_url):
             assert line, "serve exited before printing its address"
             lines.append(line)
         address = json.loads("".join(lines))["address"]
-        with grpc.insecure_channel(address) as channel:
+        with open_channel(address, dev_pki.user("demo-admin")) as channel:
             stub = central_pb2_grpc.CentralStub(channel)
             denied(stub.AddDocumentAlert, pb.AddDocumentAlertRequest(document_number="X1",
-                                                                     reason=pb.DocumentAlert.LOST),
-                   (("x-limes-user", "demo-admin"),))
-            denied(stub.ListReferrals, pb.ListReferralsRequest(), (("x-limes-user", "visitor"),))
+                                                                     reason=pb.DocumentAlert.LOST), ())
+        with open_channel(address, dev_pki.user("visitor")) as channel:
+            denied(central_pb2_grpc.CentralStub(channel).ListReferrals, pb.ListReferralsRequest(), ())
     finally:
         process.terminate()
         process.wait(timeout=30)

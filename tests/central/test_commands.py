@@ -15,7 +15,9 @@ from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
 
-from .conftest import GATE_METADATA, TEST_ACCESS
+from proto.tls import open_channel
+
+from .conftest import GATE_METADATA, TEST_ACCESS, serve_central
 
 
 def run_json(capsys, *argv: str) -> dict:
@@ -33,7 +35,7 @@ def test_migrate_reports_the_revision(capsys, database_url):
     assert result == {"database": database_url, "revision": head}
 
 
-def test_add_alerts_then_they_hit(capsys, database_url):
+def test_add_alerts_then_they_hit(capsys, database_url, dev_pki):
     document = run_json(capsys, "central", "add-alert", "document", "--number", "C01X00T47", "--state", "D",
                         "--type", "P", "--reason", "STOLEN", "--instruction", "Seize", "--agency", "BKA",
                         "--database", database_url, "--json")
@@ -42,17 +44,14 @@ def test_add_alerts_then_they_hit(capsys, database_url):
                       "--birth-date", "1980-03-04", "--reason", "ENTRY_BAN", "--database", database_url, "--json")
     assert (person["surname"], person["version"]) == ("Müller", "2")
 
-    from central.server import serve
-
-    server, port = serve("127.0.0.1:0", database_url, access=TEST_ACCESS)
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = central_pb2_grpc.CentralStub(channel)
-        [hit] = stub.CheckDocument(pb.CheckDocumentRequest(document_number="C01X00T47"),
-                                   metadata=GATE_METADATA).hits
-        assert hit.alert_id == document["alert_id"]
-        [person_hit] = stub.CheckPerson(pb.CheckPersonRequest(surname="MUELLER", given_names="HANS",
-                                                              birth_date="1980-03-04"), metadata=GATE_METADATA).hits
-        assert person_hit.alert_id == person["alert_id"]
+    server, central = serve_central(database_url, dev_pki, access=TEST_ACCESS)
+    stub = central.stub()
+    [hit] = stub.CheckDocument(pb.CheckDocumentRequest(document_number="C01X00T47"), metadata=GATE_METADATA).hits
+    assert hit.alert_id == document["alert_id"]
+    [person_hit] = stub.CheckPerson(pb.CheckPersonRequest(surname="MUELLER", given_names="HANS",
+                                                          birth_date="1980-03-04"), metadata=GATE_METADATA).hits
+    assert person_hit.alert_id == person["alert_id"]
+    central.close()
     server.stop(None)
 
 
@@ -78,18 +77,22 @@ def test_help(capsys, argv):
     assert "usage:" in capsys.readouterr().out
 
 
-def test_serve_runs_until_terminated(database_url):
+def test_serve_runs_until_terminated(database_url, dev_pki):
+    tls = dev_pki.server()
     process = subprocess.Popen(
         [sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0", "--database", database_url,
-         "--json"], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+         "--tls-ca", str(tls.ca), "--tls-cert", str(tls.certificate), "--tls-key", str(tls.key), "--json"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         lines = []
         while not lines or lines[-1].strip() != "}":
             line = process.stdout.readline()
             assert line, "serve exited before printing its address"
             lines.append(line)
-        address = json.loads("".join(lines))["address"]
-        with grpc.insecure_channel(address) as channel:
+        served = json.loads("".join(lines))
+        address = served["address"]
+        assert served["transport"] == "mutual TLS"
+        with open_channel(address, dev_pki.user("tester")) as channel:
             status = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service="limes.v1.Central"), timeout=10).status
         assert status == health_pb2.HealthCheckResponse.SERVING

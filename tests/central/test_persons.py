@@ -6,11 +6,10 @@ import pytest
 
 from central.errors import Unavailable
 from central.matching import FaceCandidate, FaceQuery
-from central.server import serve
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import common_pb2
 
-from .conftest import TEST_ACCESS, test_stub
+from .conftest import TEST_ACCESS, serve_central
 
 
 def add(stub, surname: str, given_names: str, birth_date: str = "1980-03-04", nationality: str = "DEU",
@@ -125,17 +124,16 @@ class FakeMatcher:
 
 
 @pytest.fixture
-def face_stub(database_url):
+def face_stub(database_url, dev_pki):
     matchers = []
 
     def start(matcher: FakeMatcher):
-        server, port = serve("127.0.0.1:0", database_url, face_matcher=matcher, access=TEST_ACCESS)
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        matchers.append((server, channel))
-        return test_stub(channel)
+        server, central = serve_central(database_url, dev_pki, face_matcher=matcher, access=TEST_ACCESS)
+        matchers.append((server, central))
+        return central.stub()
     yield start
-    for server, channel in matchers:
-        channel.close()
+    for server, central in matchers:
+        central.close()
         server.stop(None)
 
 
@@ -180,10 +178,11 @@ class MatcherService:
 
 
 @pytest.fixture
-def matcher_address():
+def matcher_address(dev_pki):
     from concurrent import futures
 
     from proto.limes.v1 import matcher_pb2_grpc
+    from proto.tls import add_port
 
     servers = []
 
@@ -191,7 +190,7 @@ def matcher_address():
         handler = type("Handler", (matcher_pb2_grpc.MatcherServicer,), {"Search": service.Search})()
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         matcher_pb2_grpc.add_MatcherServicer_to_server(handler, server)
-        port = server.add_insecure_port("127.0.0.1:0")
+        port = add_port(server, "127.0.0.1:0", dev_pki.server())
         server.start()
         servers.append(server)
         return f"127.0.0.1:{port}"
@@ -200,13 +199,14 @@ def matcher_address():
         server.stop(None)
 
 
-def test_grpc_face_matcher_searches_the_alert_gallery(matcher_address):
+def test_grpc_face_matcher_searches_the_alert_gallery(matcher_address, dev_pki):
     from central.matcher_client import GrpcFaceMatcher
     from proto.limes.v1 import matcher_pb2
 
     service = MatcherService(matcher_pb2.SearchResponse(candidates=[
         matcher_pb2.Candidate(subject_id="subject-7", score=0.93, distance=0.31)]))
-    matcher = GrpcFaceMatcher(matcher_address(service), "alerts", top_k=3)
+    # Central presents its own (the services') certificate to the matcher.
+    matcher = GrpcFaceMatcher(matcher_address(service), "alerts", tls=dev_pki.server(), top_k=3)
     found = matcher.search(FaceQuery(tuple(FACE.vector), FACE.model, FACE.model_version))
     matcher.close()
     assert found == [FaceCandidate("subject-7", 0.93)]
@@ -214,21 +214,21 @@ def test_grpc_face_matcher_searches_the_alert_gallery(matcher_address):
     assert (request.gallery, request.top_k, request.template.model) == ("alerts", 3, "dlib-resnet-v1")
 
 
-def test_grpc_face_matcher_refuses_a_partial_answer(matcher_address):
+def test_grpc_face_matcher_refuses_a_partial_answer(matcher_address, dev_pki):
     from central.matcher_client import GrpcFaceMatcher
     from proto.limes.v1 import matcher_pb2
 
     service = MatcherService(matcher_pb2.SearchResponse(partial=True, missing_shards=["shard-2"]))
-    matcher = GrpcFaceMatcher(matcher_address(service), "alerts")
+    matcher = GrpcFaceMatcher(matcher_address(service), "alerts", tls=dev_pki.server())
     with pytest.raises(Unavailable, match="shard-2"):
         matcher.search(FaceQuery(tuple(FACE.vector), FACE.model, FACE.model_version))
     matcher.close()
 
 
-def test_grpc_face_matcher_unreachable_is_unavailable():
+def test_grpc_face_matcher_unreachable_is_unavailable(dev_pki):
     from central.matcher_client import GrpcFaceMatcher
 
-    matcher = GrpcFaceMatcher("127.0.0.1:1", "alerts", timeout=0.5)
+    matcher = GrpcFaceMatcher("127.0.0.1:1", "alerts", tls=dev_pki.server(), timeout=0.5)
     with pytest.raises(Unavailable):
         matcher.search(FaceQuery(tuple(FACE.vector), FACE.model, FACE.model_version))
     matcher.close()

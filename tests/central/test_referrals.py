@@ -8,7 +8,7 @@ import pytest
 
 from proto.limes.v1 import central_pb2 as pb
 
-from .conftest import GATE_METADATA, TEST_USER, crossing_request
+from .conftest import GATE_METADATA, crossing_request
 
 
 @pytest.fixture
@@ -21,8 +21,7 @@ def crossing(stub) -> pb.RecordCrossingRequest:
 def open_referral(stub, crossing, referral_id: str | None = None) -> pb.Referral:
     return stub.OpenReferral(pb.OpenReferralRequest(
         referral_id=referral_id or str(uuid.uuid4()), crossing_id=crossing.crossing_id,
-        station_id=crossing.station_id, reasons=["face score below threshold"]),
-        metadata=(("x-limes-station", crossing.station_id), ("x-limes-user", TEST_USER)))
+        station_id=crossing.station_id, reasons=["face score below threshold"]))
 
 
 def decide(stub, referral_id: str, decision, reason: str = "", officer: str = "officer-17") -> pb.Referral:

@@ -10,6 +10,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from hardware_sim.travellers import demo_travellers
 from tests.e2e.conftest import border_post_or_skip
 from proto.clients import CentralClient, central_pb2
+from proto.tls import open_channel
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +46,7 @@ def test_genuine_travellers_pass_every_check(results):
 
 
 def test_crossings_and_referrals_reach_central(post, results):
-    client = CentralClient(post.services.central_address, metadata=(("x-limes-user", "test"),))
+    client = CentralClient(post.services.central_address, tls=post.services.user_tls("test"))
     try:
         for result in results:
             outcome = result["outcome"]
@@ -67,7 +68,7 @@ def test_crossings_and_referrals_reach_central(post, results):
 @pytest.mark.parametrize("which, service", [("central", "limes.v1.Central"), ("matcher", "limes.v1.Matcher")])
 def test_servers_answer_health_and_reflection(post, which, service):
     address = getattr(post.services, f"{which}_address")
-    with grpc.insecure_channel(address) as channel:
+    with open_channel(address, post.services.user_tls("test")) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         for name in ("", service):
             reply = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=2)
@@ -77,3 +78,34 @@ def test_servers_answer_health_and_reflection(post, which, service):
                                             timeout=2)
         names = {s.name for reply in replies for s in reply.list_services_response.service}
         assert {service, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= names
+
+
+@pytest.mark.parametrize("which", ["central", "matcher"])
+def test_servers_refuse_plaintext_and_strangers(post, which, tmp_path):
+    from proto.dev_pki import DevPki
+    from proto.tls import TlsFiles
+
+    address = getattr(post.services, f"{which}_address")
+    stranger = DevPki(tmp_path / "other-ca").station("DEMO-EGATE-01")
+    for channel in (grpc.insecure_channel(address),
+                    open_channel(address, TlsFiles(post.services.server_tls.ca, stranger.certificate, stranger.key))):
+        with channel, pytest.raises(grpc.RpcError) as refused:
+            health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def test_the_gate_records_under_its_certificate(post, results):
+    """Every crossing of the run is at central under the gate's station, taken from its certificate."""
+    from sqlalchemy import create_engine, select
+
+    from central import models as m
+
+    engine = create_engine(post.services.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(m.AuditEntry.station, m.AuditEntry.user_name)
+                                      .where(m.AuditEntry.action == "RecordCrossing")).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == sum(r["recorded"] for r in results) > 0
+    assert set(rows) == {("DEMO-EGATE-01", "")}

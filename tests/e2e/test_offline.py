@@ -55,6 +55,7 @@ def gate_with_outbox(post):
             station=Station(), reader_url=post.devices.reader_port, camera_source=post.devices.camera_url,
             chip_reader=post.devices.chip_reader, csca_paths=(post.devices.csca_dir,),
             central_address=post.services.central_address, matcher_address=post.services.matcher_address,
+            tls=post.services.station_tls(Station().station_id),
             policy=policy, state_dir=state_dir, alert_refresh_s=0.2,
             outbox_backoff=Backoff(first_s=0.1, most_s=1.0)))
         started.append(running)
@@ -75,7 +76,7 @@ def wait_for(condition, timeout: float, what: str) -> None:
 
 
 def report_stolen(post, traveller: Traveller) -> None:
-    client = CentralClient(post.services.central_address, timeout=10, metadata=(("x-limes-user", "demo-admin"),))
+    client = CentralClient(post.services.central_address, timeout=10, tls=post.services.user_tls("demo-admin"))
     try:
         client.call("AddDocumentAlert", central_pb2.AddDocumentAlertRequest(
             document_number=traveller.document_number, document_type="P", issuing_state=traveller.nationality,
@@ -85,7 +86,7 @@ def report_stolen(post, traveller: Traveller) -> None:
 
 
 def history(post, traveller: Traveller) -> central_pb2.TravellerHistory:
-    client = CentralClient(post.services.central_address, timeout=10, metadata=(("x-limes-user", "test"),))
+    client = CentralClient(post.services.central_address, timeout=10, tls=post.services.user_tls("test"))
     try:
         return client.call("GetTravellerHistory", central_pb2.GetTravellerHistoryRequest(
             document=central_pb2.TravelDocument(number=traveller.document_number,
@@ -158,7 +159,7 @@ def test_gate_stopped_with_a_backlog_replays_it_on_start_once(post, gate_with_ou
         from edge.services import CentralService
 
         client = CentralClient(post.services.central_address, timeout=10,
-                               metadata=(("x-limes-station", Station().station_id),))
+                               tls=post.services.station_tls(Station().station_id))
         CentralService(client).deliver(pending[0].method, pending[0].payload)
         client.close()
 

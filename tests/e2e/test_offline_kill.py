@@ -28,9 +28,10 @@ CHILD = textwrap.dedent("""
     from edge.outbox import Outbox
     from edge.services import CentralService
     from proto.clients import CentralClient, central_pb2
+    from proto.tls import TlsFiles
 
-    address, path = sys.argv[1], sys.argv[2]
-    gate = CentralClient(address, timeout=10, metadata=(("x-limes-station", "DEMO-EGATE-01"),))
+    address, path, tls = sys.argv[1], sys.argv[2], TlsFiles(*sys.argv[3:6])
+    gate = CentralClient(address, timeout=10, tls=tls)
     outbox = Outbox(path, CentralService(gate).deliver)
     outbox.deliver()  # what the previous run left
     while True:
@@ -51,10 +52,10 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def run_and_kill(address: str, path, after: int) -> list[str]:
+def run_and_kill(address: str, path, tls, after: int) -> list[str]:
     """Start the child, SIGKILL it once it has committed `after` crossings; the ids it reported."""
-    child = subprocess.Popen([sys.executable, "-c", CHILD, address, str(path)], stdout=subprocess.PIPE,
-                             text=True, cwd=os.getcwd())
+    child = subprocess.Popen([sys.executable, "-c", CHILD, address, str(path), str(tls.ca), str(tls.certificate),
+                              str(tls.key)], stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
     reported = []
     try:
         while len(reported) < after:
@@ -70,17 +71,18 @@ def run_and_kill(address: str, path, after: int) -> list[str]:
     return reported
 
 
-def test_killed_twice_mid_recording_every_crossing_once(tmp_path):
+def test_killed_twice_mid_recording_every_crossing_once(tmp_path, dev_pki):
     from central.server import serve
 
-    server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}")
+    server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}", tls=dev_pki.server())
     address = f"127.0.0.1:{port}"
     # The demo's gate station (central registers it as a gate on an SQLite database); reads as an officer.
-    gate = CentralClient(address, timeout=10, metadata=(("x-limes-station", "DEMO-EGATE-01"),))
-    client = CentralClient(address, timeout=10, metadata=(("x-limes-user", "test"),))
+    station = dev_pki.station("DEMO-EGATE-01")
+    gate = CentralClient(address, timeout=10, tls=station)
+    client = CentralClient(address, timeout=10, tls=dev_pki.user("test"))
     path = tmp_path / "edge.sqlite"
     try:
-        reported = run_and_kill(address, path, after=15) + run_and_kill(address, path, after=15)
+        reported = run_and_kill(address, path, station, after=15) + run_and_kill(address, path, station, after=15)
 
         outbox = Outbox(path, CentralService(gate).deliver)
         outbox.deliver()

@@ -15,6 +15,7 @@ import pytest
 from edge.edge_commands import ConfigError, load_config
 from hardware_sim.scenarios import select
 from proto.clients import CentralClient, central_pb2
+from proto.tls import TlsFiles
 
 CONFIG = """
 [station]
@@ -30,7 +31,13 @@ csca = ["{csca}"]
 [services]
 central = "{central}"
 matcher = "{matcher}"
+
+[tls]
+ca = "{ca}"
+certificate = "{certificate}"
+key = "{key}"
 """
+PKI = dict(ca="pki/ca.pem", certificate="pki/station-GATE-7.pem", key="pki/station-GATE-7.key")
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -41,7 +48,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
     path = write(tmp_path, CONFIG.format(border_point="PORT-1", reader="/dev/ttyUSB0", camera="0",
-                                         chip_reader="ACS 00 00", csca="csca", central="c:1", matcher="m:2")
+                                         chip_reader="ACS 00 00", csca="csca", central="c:1", matcher="m:2", **PKI)
                  + "[gate]\ncapture_budget_s = 3\nstate_dir = \"state\"\n[policy]\noptional = [\"watchlist.face\"]\n"
                  + "[budgets]\nchip = 2.5\nperson_alerts = 1\n")
     config = load_config(path, "GATE-7")
@@ -52,6 +59,39 @@ def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
     assert (config.central_address, config.matcher_address, config.capture_budget_s) == ("c:1", "m:2", 3.0)
     assert config.policy.optional == frozenset({"watchlist.face"})
     assert config.budgets == {"chip": 2.5, "person_alerts": 1.0}
+    assert config.tls == TlsFiles(tmp_path / "pki/ca.pem", tmp_path / "pki/station-GATE-7.pem",
+                                  tmp_path / "pki/station-GATE-7.key")
+    assert not config.plaintext
+
+
+MINIMAL = "[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
+
+
+def test_plaintext_only_when_the_config_says_so(tmp_path):
+    config = load_config(write(tmp_path, MINIMAL + "plaintext = true\n"), "GATE-7")
+    assert (config.tls, config.plaintext) == (None, True)
+    with pytest.raises(ConfigError) as missing:
+        load_config(write(tmp_path, MINIMAL), "GATE-7")
+    assert missing.value.field == "tls" and "plaintext = true" in missing.value.reason
+    with pytest.raises(ConfigError) as both:
+        load_config(write(tmp_path, MINIMAL + "plaintext = true\n[tls]\nca='a'\ncertificate='b'\nkey='c'\n"),
+                    "GATE-7")
+    assert both.value.field == "services.plaintext"
+    with pytest.raises(ConfigError) as partial:
+        load_config(write(tmp_path, MINIMAL + "[tls]\nca='a'\ncertificate='b'\n"), "GATE-7")
+    assert partial.value.field == "tls.key"
+
+
+def test_a_gate_refuses_to_start_with_another_stations_certificate(tmp_path, dev_pki):
+    from edge.gate import Station
+    from edge.runtime import GateConfig, start_gate
+    from proto.tls import TlsError
+
+    config = GateConfig(station=Station("GATE-7"), reader_url="loop://", camera_source="0", chip_reader="none",
+                        csca_paths=(), central_address="127.0.0.1:1", matcher_address="127.0.0.1:1",
+                        tls=dev_pki.station("GATE-8"))
+    with pytest.raises(TlsError, match="names station 'GATE-8', not station 'GATE-7'"):
+        start_gate(config)
 
 
 @pytest.mark.parametrize("text, field", [
@@ -96,12 +136,14 @@ def test_edge_run_serves_one_traveller_as_its_own_process(faces_dir, tmp_path):
     try:
         with local_services(tmp_path) as services:
             seed_alerts(services, [traveller], faces_dir)
-            _register_station(services.central_address, "TEST-EGATE-07")
+            _register_station(services, "TEST-EGATE-07")
             devices.issuing_pki(traveller.nationality)
+            station_tls = services.station_tls("TEST-EGATE-07")  # as `limes pki dev-certs --station` makes it
             config = write(tmp_path, CONFIG.format(
                 border_point="TEST-PORT", reader=devices.reader_port, camera=devices.camera_url,
                 chip_reader=devices.chip_reader, csca=devices.csca_dir, central=services.central_address,
-                matcher=services.matcher_address))
+                matcher=services.matcher_address, ca=station_tls.ca, certificate=station_tls.certificate,
+                key=station_tls.key))
             gate = subprocess.Popen(
                 [sys.executable, "-m", "limes", "edge", "run", "--station", "TEST-EGATE-07", "--config", str(config),
                  "--json", "--max-travellers", "1"],
@@ -123,7 +165,7 @@ def test_edge_run_serves_one_traveller_as_its_own_process(faces_dir, tmp_path):
             assert outcome["decision"] == "open", outcome["reasons"]
             assert outcome["traveller"]["document_number"] == traveller.document_number
             assert outcome["recorded"]
-            client = CentralClient(services.central_address, metadata=(("x-limes-user", "test"),))
+            client = CentralClient(services.central_address, tls=services.user_tls("test"))
             try:
                 history = client.call("GetTravellerHistory", central_pb2.GetTravellerHistoryRequest(
                     document=central_pb2.TravelDocument(number=traveller.document_number,
@@ -138,9 +180,9 @@ def test_edge_run_serves_one_traveller_as_its_own_process(faces_dir, tmp_path):
         devices.stop()
 
 
-def _register_station(central_address: str, station: str) -> None:
+def _register_station(services, station: str) -> None:
     """As an administrator registers a new gate at central before it goes into service."""
-    admin = CentralClient(central_address, metadata=(("x-limes-user", "demo-admin"),))
+    admin = CentralClient(services.central_address, tls=services.user_tls("demo-admin"))
     try:
         admin.call("GrantRole", central_pb2.RoleRequest(
             principal=central_pb2.Principal(kind="station", name=station, role="gate")))

@@ -186,14 +186,14 @@ def test_refresh_cut_short_keeps_what_arrived_and_the_old_sync_time(tmp_path):
     alerts.close()
 
 
-def test_same_answers_as_central(tmp_path):
+def test_same_answers_as_central(tmp_path, dev_pki):
     """The cache loaded from a real central answers CheckDocument and CheckPerson as central does."""
     from central.server import serve
 
-    server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}")
+    server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}", tls=dev_pki.server())
     # Central's demo identities (registered on an SQLite database): an administrator issues, the gate asks.
-    admin = CentralClient(f"127.0.0.1:{port}", timeout=10, metadata=(("x-limes-user", "demo-admin"),))
-    client = CentralClient(f"127.0.0.1:{port}", timeout=10, metadata=(("x-limes-station", "DEMO-EGATE-01"),))
+    admin = CentralClient(f"127.0.0.1:{port}", timeout=10, tls=dev_pki.user("demo-admin"))
+    client = CentralClient(f"127.0.0.1:{port}", timeout=10, tls=dev_pki.station("DEMO-EGATE-01"))
     try:
         for number, state, doc_type, window in [("L898902C3", "UTO", "P", {}), ("Z8B1S05", "DEU", "", {}),
                                                 ("AB12345", "", "I", {}), ("OLD0001", "UTO", "P",

@@ -1,4 +1,5 @@
-"""Fixtures for the matcher tests: synthetic templates and in-process servers on ephemeral ports."""
+"""Fixtures for the matcher tests: synthetic templates and in-process servers on ephemeral ports,
+speaking mutual TLS with the run's development CA (the `dev_pki` fixture)."""
 from __future__ import annotations
 
 import grpc
@@ -8,6 +9,7 @@ import pytest
 from matcher import synthetic
 from matcher.server import serve
 from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
+from proto.tls import open_channel
 
 MODEL, VERSION = "dlib-resnet-v1", "1"
 
@@ -26,9 +28,9 @@ def people():
 
 
 @pytest.fixture
-def server(tmp_path):
-    srv, port = serve("127.0.0.1:0", tmp_path / "data", background=False)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+def server(tmp_path, dev_pki):
+    srv, port = serve("127.0.0.1:0", tmp_path / "data", tls=dev_pki.server(), background=False)
+    channel = open_channel(f"127.0.0.1:{port}", dev_pki.user("tester"))
     yield srv, port, channel
     channel.close()
     srv.stop(0).wait()

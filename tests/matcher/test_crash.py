@@ -11,20 +11,23 @@ import numpy as np
 
 from matcher.wal import iter_logs
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
+from proto.tls import open_channel
 
 from .conftest import create, template
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def start_server(data_dir):
+def start_server(data_dir, pki):
+    tls = pki.server()
     process = subprocess.Popen(
         [sys.executable, "-m", "limes", "matcher", "serve", "--listen", "127.0.0.1:0", "--data", str(data_dir),
-         "--snapshot-every", "150"],
+         "--snapshot-every", "150", "--tls-ca", str(tls.ca), "--tls-cert", str(tls.certificate),
+         "--tls-key", str(tls.key)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stdout.readline()  # "matcher listening on 127.0.0.1:PORT"
-    assert "listening on" in line, process.stderr.read()
-    channel = grpc.insecure_channel(line.split()[-1])
+    line = process.stdout.readline()  # "matcher (mutual TLS) listening on 127.0.0.1:PORT"
+    assert "mutual TLS) listening on" in line, process.stderr.read()
+    channel = open_channel(line.split()[-1], pki.user("tester"))
     grpc.channel_ready_future(channel).result(timeout=20)
     return process, channel
 
@@ -33,8 +36,8 @@ def vector(i):
     return np.random.default_rng(i).normal(0, 0.05, 128)
 
 
-def test_every_acknowledged_enrolment_survives_kill_9(tmp_path):
-    process, channel = start_server(tmp_path)
+def test_every_acknowledged_enrolment_survives_kill_9(tmp_path, dev_pki):
+    process, channel = start_server(tmp_path, dev_pki)
     acknowledged: list[str] = []
     refusals: list[grpc.RpcError] = []
     try:
@@ -78,7 +81,7 @@ def test_every_acknowledged_enrolment_survives_kill_9(tmp_path):
     with open(last_log, "ab") as log:
         log.write(b"\x40\x02\x00\x00\x99\x99")  # a torn record: header of a 576-byte payload, 2 bytes of it
 
-    process, channel = start_server(tmp_path)
+    process, channel = start_server(tmp_path, dev_pki)
     try:
         stub = matcher_pb2_grpc.MatcherStub(channel)
         stats = stub.GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="watchlist"))
@@ -99,7 +102,7 @@ def test_every_acknowledged_enrolment_survives_kill_9(tmp_path):
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
-    process, channel = start_server(tmp_path)
+    process, channel = start_server(tmp_path, dev_pki)
     try:
         stub = matcher_pb2_grpc.MatcherStub(channel)
         assert stub.Get(matcher_pb2.GetRequest(gallery="watchlist", subject_id="after")).subject_id == "after"

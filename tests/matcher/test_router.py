@@ -8,17 +8,19 @@ import pytest
 from matcher.router import Router, shard_of
 from matcher.server import serve, start
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
+from proto.tls import open_channel
 
 from .conftest import create, template
 
 
 @pytest.fixture
-def cluster(tmp_path):
-    shards = [serve("127.0.0.1:0", tmp_path / f"shard{i}", background=False) for i in range(3)]
+def cluster(tmp_path, dev_pki):
+    tls = dev_pki.server()  # the router presents the services' certificate to the shards
+    shards = [serve("127.0.0.1:0", tmp_path / f"shard{i}", tls=tls, background=False) for i in range(3)]
     addresses = [f"127.0.0.1:{port}" for _, port in shards]
-    router = Router(addresses, timeout=2.0)
-    server, port = start(router, "127.0.0.1:0")
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    router = Router(addresses, timeout=2.0, tls=tls)
+    server, port = start(router, "127.0.0.1:0", tls=tls)
+    channel = open_channel(f"127.0.0.1:{port}", dev_pki.user("tester"))
     yield matcher_pb2_grpc.MatcherStub(channel), shards, addresses
     channel.close()
     server.stop(0).wait()
@@ -118,19 +120,21 @@ class SlowShard(matcher_pb2_grpc.MatcherServicer):
 
 
 @pytest.mark.parametrize("router_timeout,caller_timeout", [(0.3, None), (10.0, 0.6)])
-def test_a_slow_shard_is_cut_off_at_the_deadline_and_reported(tmp_path, people, router_timeout, caller_timeout):
+def test_a_slow_shard_is_cut_off_at_the_deadline_and_reported(tmp_path, people, router_timeout, caller_timeout,
+                                                              dev_pki):
     _, enrolled, second_photos = people
-    fast, fast_port = serve("127.0.0.1:0", tmp_path / "fast", background=False)
-    slow, slow_port = start(SlowShard(), "127.0.0.1:0")
+    tls, tester = dev_pki.server(), dev_pki.user("tester")
+    fast, fast_port = serve("127.0.0.1:0", tmp_path / "fast", tls=tls, background=False)
+    slow, slow_port = start(SlowShard(), "127.0.0.1:0", tls=tls)
     addresses = [f"127.0.0.1:{fast_port}", f"127.0.0.1:{slow_port}"]
-    router = Router(addresses, timeout=router_timeout)
-    server, port = start(router, "127.0.0.1:0")
+    router = Router(addresses, timeout=router_timeout, tls=tls)
+    server, port = start(router, "127.0.0.1:0", tls=tls)
     try:
-        with grpc.insecure_channel(addresses[0]) as channel:
+        with open_channel(addresses[0], tester) as channel:
             shard = matcher_pb2_grpc.MatcherStub(channel)
             create(shard)
             enrol(shard, enrolled[:50])
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with open_channel(f"127.0.0.1:{port}", tester) as channel:
             stub = matcher_pb2_grpc.MatcherStub(channel)
             began = time.monotonic()
             reply = stub.Search(matcher_pb2.SearchRequest(gallery="watchlist", template=template(second_photos[7])),

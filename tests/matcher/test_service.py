@@ -150,14 +150,15 @@ def test_health_serving_and_reflection_lists_the_service(server):
     assert "limes.v1.Matcher" in names
 
 
-def test_prometheus_metrics_count_searches_and_gallery_sizes(tmp_path, people):
+def test_prometheus_metrics_count_searches_and_gallery_sizes(tmp_path, people, dev_pki):
     import urllib.request
 
     from matcher.server import serve
     from proto.limes.v1 import matcher_pb2_grpc
-    server, port = serve("127.0.0.1:0", tmp_path / "data", metrics_port=0, background=False)
+    from proto.tls import open_channel
+    server, port = serve("127.0.0.1:0", tmp_path / "data", tls=dev_pki.server(), metrics_port=0, background=False)
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with open_channel(f"127.0.0.1:{port}", dev_pki.user("tester")) as channel:
             stub = matcher_pb2_grpc.MatcherStub(channel)
             create(stub, "metered")
             _, enrolled, second_photos = people

@@ -182,7 +182,7 @@ def test_an_admission_reaches_the_crossing_record_and_the_gate(as_role, post):
     page.wait_for_selector("text=Decision recorded: admitted")
     assert page.inner_text("#referral-status") == "Admitted"
     # The crossing record at central has the officer's decision ...
-    client = CentralClient(post.services.central_address, metadata=(("x-limes-user", "auditor"),))
+    client = CentralClient(post.services.central_address, tls=post.services.user_tls("auditor"))
     try:
         outcome = post.results["impostor with someone else's passport"]["outcome"]
         history = client.call("GetTravellerHistory", central_pb2.GetTravellerHistoryRequest(
@@ -276,7 +276,7 @@ def test_an_alert_issued_in_the_browser_is_hit_by_a_simulated_traveller(as_role,
 def test_hostile_names_and_notes_stay_text(as_role, post):
     hostile = '<img src=x onerror=alert(1)><script>alert(2)</script>'
     crossing_id = str(uuid.uuid4())
-    gate = CentralClient(post.services.central_address, metadata=(("x-limes-station", "DEMO-EGATE-01"),))
+    gate = CentralClient(post.services.central_address, tls=post.services.station_tls("DEMO-EGATE-01"))
     try:
         gate.call("RecordCrossing", central_pb2.RecordCrossingRequest(
             crossing_id=crossing_id, station_id="DEMO-EGATE-01", border_point="DEMO-AIRPORT",
@@ -308,7 +308,7 @@ def record_a_month_of_crossings(post, count: int = 400) -> None:
 
     rng = random.Random(8)
     nationalities = ["DEU"] * 8 + ["FRA"] * 5 + ["USA"] * 4 + ["GBR"] * 3 + ["ESP", "ITA", "POL", "NGA", "ISL"]
-    gate = CentralClient(post.services.central_address, metadata=(("x-limes-station", "DEMO-EGATE-01"),))
+    gate = CentralClient(post.services.central_address, tls=post.services.station_tls("DEMO-EGATE-01"))
     try:
         for index in range(count):
             nationality = rng.choice(nationalities)
