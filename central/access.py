@@ -1,9 +1,15 @@
 """Who may call what: roles of stations and users, checked on every call.
 
-A caller is the pair (x-limes-station, x-limes-user) from gRPC metadata. Each
-may be registered in the `principals` table with one or more roles; a call is
-allowed when a role of the station or of the user permits it (a gate station
-records crossings whoever stands at it; an officer decides at any desk).
+A caller is a station or a user: under mutual TLS the one its client
+certificate names, in plaintext the pair (x-limes-station, x-limes-user) from
+gRPC metadata (central.servicer.caller_of). Each may be registered in the
+`principals` table with one or more roles; a call is allowed when a role of
+the station or of the user permits it.
+
+The roles of a caller are read from the database at most every few seconds
+(RoleCache): a change made through this server's GrantRole/RevokeRole takes
+effect at once, one made elsewhere (`limes central identity`, another server
+over the same database) within the cache's lifetime.
 
 Open access (the embedded demo default, see `AccessPolicy`) lets a caller who
 is registered nowhere read as an officer (history, queue, one crossing) and
@@ -13,9 +19,12 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from central import models as m
@@ -141,16 +150,24 @@ def apply_bootstrap(session: Session, policy: AccessPolicy) -> None:
             grant(session, kind, name, role)
 
 
-def roles_of(session: Session, station: str, user: str) -> set[Role]:
-    names = [(Kind.STATION.value, station), (Kind.USER.value, user)]
-    rows = session.execute(select(m.Principal.kind, m.Principal.name, m.Principal.role).where(
-        m.Principal.name.in_([n for _, n in names if n]))).all()
+_ROLES = select(m.Principal.kind, m.Principal.name, m.Principal.role).where(
+    or_(m.Principal.name == bindparam("station"), m.Principal.name == bindparam("user")))
+
+
+def roles_of(db, station: str, user: str) -> set[Role]:
+    """The roles of the station and of the user (db: a Session or Connection)."""
+    names = {(Kind.STATION.value, station), (Kind.USER.value, user)}
+    rows = db.execute(_ROLES, {"station": station or None, "user": user or None}).all()
     return {Role(role) for kind, name, role in rows if (kind, name) in names}
 
 
 def authorise(session: Session, policy: AccessPolicy, station: str, user: str, operation: str) -> set[Role]:
     """The caller's roles when one of them (or open access) permits `operation`; else PermissionDenied."""
-    roles = roles_of(session, station, user)
+    return permit(policy, roles_of(session, station, user), station, user, operation)
+
+
+def permit(policy: AccessPolicy, roles: set[Role], station: str, user: str, operation: str) -> set[Role]:
+    """`roles` when one of them (or open access) permits `operation`; else PermissionDenied."""
     if permits(roles, operation):
         return roles
     who = f"station {station or '-'!r}, user {user or '-'!r}"
@@ -162,3 +179,44 @@ def authorise(session: Session, policy: AccessPolicy, station: str, user: str, o
     raise PermissionDenied(f"{operation}: {who} is not registered at central"
                            + (" (open access lets unregistered users only read as officers)"
                               if policy.open_access else ""))
+
+
+class RoleCache:
+    """The roles of recent callers, each kept `ttl_s` seconds (0: not kept).
+
+    Every call needs its caller's roles; reading them costs a transaction of
+    its own, which on SQLite is one more turn at the write lock. Gates call
+    several times per traveller with the same identity, so a few seconds of
+    memory remove nearly all of those reads. clear() forgets everything (a
+    role changed through this server).
+    """
+
+    def __init__(self, ttl_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._roles: dict[tuple[str, str], tuple[float, frozenset[Role]]] = {}
+        self._lock = threading.Lock()
+        self.generation = 0  # counts clear(): roles read before a change must not be kept after it
+
+    def get(self, station: str, user: str) -> frozenset[Role] | None:
+        with self._lock:
+            found = self._roles.get((station, user))
+        if found is None or self._clock() >= found[0]:
+            return None
+        return found[1]
+
+    def put(self, station: str, user: str, roles: set[Role], generation: int) -> None:
+        """Keep roles read when `generation` was current; dropped if clear() came in between."""
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._roles) > 10_000:  # callers that come and go: start afresh rather than grow
+                self._roles.clear()
+            self._roles[(station, user)] = (self._clock() + self.ttl_s, frozenset(roles))
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._roles.clear()

@@ -110,11 +110,10 @@ def read_manifest(path: Path, flight: str = "", border_point: str = "") -> Manif
     raise InvalidArgument("manifest", f"{path.name}: a .csv or .json file is required")
 
 
-def _known_traveller_id(session: Session, number: str, state: str) -> int:
-    traveller = session.scalar(select(m.TravelDocument.traveller_id).where(
+def _known_traveller_id(session: Session, number: str, state: str) -> int | None:
+    # None: nobody known by this document; the history rules then do not apply, the document rules still do.
+    return session.scalar(select(m.TravelDocument.traveller_id).where(
         m.TravelDocument.number_norm == document_number(number), m.TravelDocument.issuing_state == state_code(state)))
-    # 0 is no traveller's id: the history rules then find nothing, the document rules still apply.
-    return traveller or 0
 
 
 def prescreen(session: Session, caller: Caller, manifest: Manifest, rules: RiskRules, now: dt.datetime,

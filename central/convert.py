@@ -14,7 +14,8 @@ from central.errors import InvalidArgument
 from central.evidence import Candidate, Evidence
 from central.matching import FaceQuery
 from drivers.alertmatch.persons import Identity
-from central.service import DocumentData, NewCrossing, NewDocumentAlert, NewPersonAlert, TravellerData
+from central.gate_calls import DocumentData, NewCrossing, TravellerData
+from central.service import NewDocumentAlert, NewPersonAlert
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import common_pb2
 

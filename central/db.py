@@ -1,16 +1,26 @@
 """Engine, migrations and the one-transaction-per-call runner.
 
-SQLite is the embedded default. Two of its habits are changed here so that it
+SQLite is the embedded default. Some of its habits are changed here so that it
 behaves like PostgreSQL under concurrent calls:
 - Python's sqlite3 opens transactions lazily, so two writers that both read
   first deadlock and one fails at once with "database is locked". Every
-  transaction here starts with BEGIN IMMEDIATE, which takes the write lock up
-  front and makes the others wait (up to the busy timeout) instead.
+  writing transaction (`run`) starts with BEGIN IMMEDIATE, which takes the
+  write lock up front and makes the others wait (up to the busy timeout)
+  instead. Read-only transactions (`read`) start with a plain BEGIN on
+  connections of their own and, in WAL mode, run beside the writer.
 - Foreign keys are off by default in SQLite; they are switched on.
 - Threads of one process queue on a lock for the write lock: SQLite's own busy
   handler polls with sleeps of up to 100 ms, which showed as p99 latencies of
   several hundred ms under four concurrent gates. Other processes still wait
   through the busy timeout.
+- Durability: journal_mode=WAL with synchronous=FULL, so a commit is on disk
+  (the WAL fsynced) before the call answers. NORMAL would be faster but can
+  lose the last commits on power loss, after the gate has already dropped the
+  crossing from its outbox because central acknowledged it.
+
+PostgreSQL: the pool holds as many connections as the server has threads.
+Connections are not pinged before use (a round trip per transaction); a
+transaction that finds its connection gone is run again once on a new one.
 """
 from __future__ import annotations
 
@@ -19,9 +29,9 @@ import threading
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -37,17 +47,24 @@ def default_url() -> str:
     return f"sqlite:///{var_dir() / 'central.sqlite'}"
 
 
-def make_engine(url: str) -> Engine:
+def is_in_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def make_engine(url: str, pool_size: int = 5, begin: str = "BEGIN IMMEDIATE") -> Engine:
+    """An engine; on SQLite every transaction starts with `begin` (BEGIN IMMEDIATE: a writer)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
-    in_memory = parsed.database in (None, "", ":memory:")
+        return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size)
+    in_memory = is_in_memory(url)
     engine = create_engine(
         parsed,
         # gRPC calls run on worker threads; each uses its own pooled connection.
         connect_args={"check_same_thread": False, "timeout": 30},
         # An in-memory database lives and dies with its one connection: keep exactly one.
-        **({"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0} if in_memory else {}),
+        **({"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0} if in_memory
+           else {"poolclass": QueuePool, "pool_size": pool_size, "max_overflow": pool_size}),
     )
 
     @event.listens_for(engine, "connect")
@@ -58,11 +75,12 @@ def make_engine(url: str) -> Engine:
         if not in_memory:
             # Readers do not block the writer, nor the writer the readers.
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")  # see the module's docstring: durable on return
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
     return engine
 
@@ -78,14 +96,22 @@ def alembic_config(url: str):
 
 
 class Database:
-    """One database: its engine, its migrations and transactions."""
+    """One database: its engine, its migrations and transactions.
 
-    def __init__(self, url: str) -> None:
+    `pool_size`: connections kept for concurrent calls (a server passes its thread count).
+    """
+
+    def __init__(self, url: str, pool_size: int = 5) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # Every SQLite transaction here is a writer (BEGIN IMMEDIATE): queue them in-process.
-        self._writers = threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        sqlite = self.engine.dialect.name == "sqlite"
+        # Readers of SQLite get connections of their own, opened with a plain BEGIN (an in-memory
+        # database has only its one connection). Elsewhere a read is an ordinary transaction.
+        self._read_engine = (make_engine(url, pool_size, begin="BEGIN") if sqlite and not is_in_memory(url)
+                             else self.engine)
+        # Every SQLite writer (BEGIN IMMEDIATE) queues in-process first.
+        self._writers = threading.Lock() if sqlite else contextlib.nullcontext()
 
     def migrate(self) -> str:
         """Upgrade the schema to the newest migration; returns the revision now in force."""
@@ -104,16 +130,45 @@ class Database:
 
         A unique-key race (two calls creating the same station, document or
         idempotency key at once; possible on PostgreSQL) rolls back and runs
-        `work` again, which then finds the row the other call committed.
+        `work` again, which then finds the row the other call committed. So
+        does a connection found dead (the database restarted).
         """
         for attempt in range(1, attempts + 1):
             try:
                 with self._writers, self._sessions.begin() as session:
                     return work(session)
-            except IntegrityError:
-                if attempt == attempts:
+            except (IntegrityError, DBAPIError) as exc:
+                if attempt == attempts or not (isinstance(exc, IntegrityError) or exc.connection_invalidated):
+                    raise
+        raise AssertionError("unreachable")
+
+    def write(self, work: Callable[[Connection], T], attempts: int = 3) -> T:
+        """As run, on a Core Connection instead of an ORM Session (central.gate_calls)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._writers, self.engine.begin() as connection:
+                    return work(connection)
+            except (IntegrityError, DBAPIError) as exc:
+                if attempt == attempts or not (isinstance(exc, IntegrityError) or exc.connection_invalidated):
+                    raise
+        raise AssertionError("unreachable")
+
+    def read(self, work: Callable[[Connection], T]) -> T:
+        """Run `work`, which only reads, on a Core Connection in a transaction of its own (then rolled
+        back); on SQLite beside the writer."""
+        for attempt in (1, 2):
+            try:
+                with self._read_engine.connect() as connection:
+                    try:
+                        return work(connection)
+                    finally:
+                        connection.rollback()
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
                     raise
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._read_engine is not self.engine:
+            self._read_engine.dispose()

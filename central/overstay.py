@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from central import models as m
@@ -45,6 +45,22 @@ class Stay:
                 "left_on": self.left_on.isoformat() if self.left_on else None, "days_over": self.days_over}
 
 
+# Columns, not objects, in one query (session: an ORM Session or a Core Connection).
+_CROSSINGS = (select(m.Crossing.traveller_id, m.Crossing.occurred_at, m.Crossing.direction, m.Crossing.crossing_id,
+                     m.Traveller.surname, m.Traveller.given_names, m.Traveller.nationality,
+                     m.TravelDocument.issuing_state, m.TravelDocument.number_norm, m.BorderPoint.code)
+              .join(m.Traveller, m.Crossing.traveller_id == m.Traveller.id)
+              .join(m.TravelDocument, m.Crossing.document_id == m.TravelDocument.id)
+              .join(m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
+              .order_by(m.Crossing.traveller_id, m.Crossing.occurred_at, m.Crossing.id))
+_ONE_TRAVELLERS_BEFORE = _CROSSINGS.where(m.Crossing.traveller_id == bindparam("traveller_id"),
+                                          m.Crossing.occurred_at < bindparam("before"))
+_PERMITS = (select(m.TravelDocument.traveller_id, m.PermittedStay.valid_from, m.PermittedStay.valid_to)
+            .join(m.PermittedStay, (m.PermittedStay.issuing_state == m.TravelDocument.issuing_state)
+                  & (m.PermittedStay.number_norm == m.TravelDocument.number_norm)))
+_ONE_TRAVELLERS_PERMITS = _PERMITS.where(m.TravelDocument.traveller_id == bindparam("traveller_id"))
+
+
 def _day(instant: dt.datetime) -> dt.date:
     return (instant if instant.tzinfo is None else instant.astimezone(dt.timezone.utc)).date()
 
@@ -57,12 +73,15 @@ def stays(session: Session, today: dt.date, default_days: int = DEFAULT_STAY_DAY
     """
     if default_days < 1:
         raise InvalidArgument("default_stay_days", "must be at least 1")
-    query = (select(m.Crossing).order_by(m.Crossing.traveller_id, m.Crossing.occurred_at, m.Crossing.id))
-    if traveller_id is not None:
-        query = query.where(m.Crossing.traveller_id == traveller_id)
-    if before is not None:
-        query = query.where(m.Crossing.occurred_at < before)
-    crossings = list(session.scalars(query))
+    if traveller_id is not None and before is not None:  # the risk rule's question, at every crossing
+        crossings = session.execute(_ONE_TRAVELLERS_BEFORE, {"traveller_id": traveller_id, "before": before}).all()
+    else:
+        query = _CROSSINGS
+        if traveller_id is not None:
+            query = query.where(m.Crossing.traveller_id == traveller_id)
+        if before is not None:
+            query = query.where(m.Crossing.occurred_at < before)
+        crossings = session.execute(query).all()
     permits = _permits(session, {c.traveller_id for c in crossings})
     result = []
     for index, crossing in enumerate(crossings):
@@ -76,9 +95,8 @@ def stays(session: Session, today: dt.date, default_days: int = DEFAULT_STAY_DAY
         allowed = max(covering) if covering else entered + dt.timedelta(days=default_days - 1)
         left = _day(following.occurred_at) if following is not None else None
         over = max(0, ((left or today) - allowed).days)
-        person, document = crossing.traveller, crossing.document
-        result.append(Stay(crossing.traveller_id, person.surname, person.given_names, person.nationality,
-                           f"{document.issuing_state} {document.number_norm}", crossing.border_point.code,
+        result.append(Stay(crossing.traveller_id, crossing.surname, crossing.given_names, crossing.nationality,
+                           f"{crossing.issuing_state} {crossing.number_norm}", crossing.code,
                            crossing.crossing_id, entered, allowed, left, over))
     return result
 
@@ -86,11 +104,10 @@ def stays(session: Session, today: dt.date, default_days: int = DEFAULT_STAY_DAY
 def _permits(session: Session, traveller_ids: set[int]) -> dict[int, list[tuple[dt.date, dt.date]]]:
     if not traveller_ids:
         return {}
-    rows = session.execute(
-        select(m.TravelDocument.traveller_id, m.PermittedStay.valid_from, m.PermittedStay.valid_to)
-        .join(m.PermittedStay, (m.PermittedStay.issuing_state == m.TravelDocument.issuing_state)
-              & (m.PermittedStay.number_norm == m.TravelDocument.number_norm))
-        .where(m.TravelDocument.traveller_id.in_(traveller_ids)))
+    if len(traveller_ids) == 1:
+        rows = session.execute(_ONE_TRAVELLERS_PERMITS, {"traveller_id": next(iter(traveller_ids))})
+    else:
+        rows = session.execute(_PERMITS.where(m.TravelDocument.traveller_id.in_(traveller_ids)))
     permits: dict[int, list[tuple[dt.date, dt.date]]] = {}
     for traveller, valid_from, valid_to in rows:
         permits.setdefault(traveller, []).append((valid_from, valid_to))

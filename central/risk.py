@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from central import models as m
@@ -27,6 +27,18 @@ KINDS = {
     "crossing_frequency": ("min_crossings", "window_days"),
     "previous_overstay": ("lookback_days", "default_stay_days"),
 }
+
+
+# The history rules' queries, built once (session: an ORM Session or a Core Connection).
+_REFUSALS = (select(func.count(m.OfficerDecision.id))
+             .join(m.Referral, m.OfficerDecision.referral_id == m.Referral.id)
+             .join(m.Crossing, m.Referral.crossing_id == m.Crossing.id)
+             .where(m.Crossing.traveller_id == bindparam("traveller_id"),
+                    m.OfficerDecision.decision == m.ReferralStatus.REFUSED,
+                    m.OfficerDecision.decided_at >= bindparam("since")))
+_EARLIER_CROSSINGS = select(func.count(m.Crossing.id)).where(
+    m.Crossing.traveller_id == bindparam("traveller_id"), m.Crossing.occurred_at >= bindparam("since"),
+    m.Crossing.occurred_at <= bindparam("until"))
 
 
 class RiskConfigError(ValueError):
@@ -90,35 +102,33 @@ class RiskRules:
             raise RiskConfigError(f"{path}: rule names must be unique")
         return cls(version, rules)
 
-    def assess(self, session: Session, traveller_id: int, occurred_at: dt.datetime,
+    def assess(self, session: Session, traveller_id: int | None, occurred_at: dt.datetime,
                expiry_date: dt.date | None) -> RiskAssessment:
-        """Score a crossing about to be stored (earlier crossings and decisions only)."""
+        """Score a crossing about to be stored (earlier crossings and decisions only).
+
+        traveller_id None: a traveller first seen with this crossing, who has no
+        history, so only the rules about the document itself can fire.
+        """
         fired = [r for r in self.rules if self._fires(r, session, traveller_id, occurred_at, expiry_date)]
         score = min(1.0, sum(r.weight for r in fired))
         return RiskAssessment(score=round(score, 4), fired=tuple(r.name for r in fired), version=self.version)
 
     @staticmethod
-    def _fires(rule: Rule, session: Session, traveller_id: int, occurred_at: dt.datetime,
+    def _fires(rule: Rule, session: Session, traveller_id: int | None, occurred_at: dt.datetime,
                expiry_date: dt.date | None) -> bool:
         p = rule.params
         if rule.kind == "document_expiring":
             return expiry_date is not None and (expiry_date - occurred_at.date()).days <= p["within_days"]
+        if traveller_id is None:  # every other kind is about the traveller's history
+            return False
         if rule.kind == "previous_refusals":
             since = occurred_at - dt.timedelta(days=p["lookback_days"])
-            refusals = session.scalar(
-                select(func.count(m.OfficerDecision.id))
-                .join(m.Referral, m.OfficerDecision.referral_id == m.Referral.id)
-                .join(m.Crossing, m.Referral.crossing_id == m.Crossing.id)
-                .where(m.Crossing.traveller_id == traveller_id,
-                       m.OfficerDecision.decision == m.ReferralStatus.REFUSED,
-                       m.OfficerDecision.decided_at >= since))
+            refusals = session.scalar(_REFUSALS, {"traveller_id": traveller_id, "since": since})
             return (refusals or 0) >= p["min_count"] > 0
         if rule.kind == "crossing_frequency":
             since = occurred_at - dt.timedelta(days=p["window_days"])
-            earlier = session.scalar(
-                select(func.count(m.Crossing.id))
-                .where(m.Crossing.traveller_id == traveller_id, m.Crossing.occurred_at >= since,
-                       m.Crossing.occurred_at <= occurred_at))
+            earlier = session.scalar(_EARLIER_CROSSINGS, {"traveller_id": traveller_id, "since": since,
+                                                          "until": occurred_at})
             return (earlier or 0) >= p["min_crossings"] > 0
         if rule.kind == "previous_overstay":
             from central.overstay import stays

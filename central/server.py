@@ -24,8 +24,8 @@ SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "
 def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           tls: TlsFiles | None = None, plaintext: bool = False,
           risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
-          max_workers: int = 8, metrics_port: int | None = None,
-          access: AccessPolicy | None = None) -> tuple[grpc.Server, int]:
+          max_workers: int = 16, metrics_port: int | None = None,
+          access: AccessPolicy | None = None, role_cache_s: float = 5.0) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -36,11 +36,13 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     a new or old file is always usable. Stop with server.stop(grace).
     With metrics_port, Prometheus metrics are served on 127.0.0.1:metrics_port.
     `access` (default: AccessPolicy.for_database(url): the demo identities and
-    open access on SQLite, nothing on PostgreSQL) says who may call what.
+    open access on SQLite, nothing on PostgreSQL) says who may call what; a
+    caller's roles are read again after `role_cache_s` seconds at the latest.
+    `max_workers` threads serve calls, each with a database connection of its own.
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
-    database = Database(url)
+    database = Database(url, pool_size=max_workers)
     database.migrate()
     policy = access if access is not None else AccessPolicy.for_database(url)
     database.run(lambda session: apply_bootstrap(session, policy))
@@ -48,7 +50,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
         log.warning("central OPEN ACCESS on %s: callers registered nowhere may read traveller histories, "
                     "referrals and crossings as officers. For the embedded demo only; a PostgreSQL "
                     "database or serve(access=AccessPolicy()) closes it.", url)
-    servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy)
+    servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy,
+                               role_cache_s=role_cache_s)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"))
     central_pb2_grpc.add_CentralServicer_to_server(servicer, server)
 

@@ -2,44 +2,35 @@
 
 Inputs are already-parsed Python values (see central.convert for the
 parsing of gRPC requests); every operation that touches personal data writes
-its audit row in the same transaction. Nothing here knows about gRPC.
+its audit row in the same transaction. The calls a gate makes per traveller
+(the alert checks, RecordCrossing) are in central.gate_calls; their audited
+forms for one session are here. Nothing here knows about gRPC.
 """
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from central import models as m
 from central.access import PermissionDenied
+from central.audit_log import Caller, audit_row
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from central.evidence import Evidence, attach as attach_evidence
+from central.gate_calls import (DOCUMENT_CHECK_PURPOSE, PERSON_CHECK_PURPOSE, DocumentHit, PersonHit, document_hits,
+                                document_subject, person_hits, person_subject, station_ids)
 from central.matching import FaceEnroller, FaceMatcher, FaceQuery
-from drivers.alertmatch.normalize import document_category, document_number, document_type, name_key, ocr_key, state_code
-from drivers.alertmatch.persons import DEFAULT_THRESHOLD, Identity, PersonMatch, blocking_birth_dates, compare
-from central.risk import RiskAssessment, RiskRules
+from drivers.alertmatch.normalize import document_number, document_type, name_key, ocr_key, state_code
+from drivers.alertmatch.persons import DEFAULT_THRESHOLD, Identity
 
 MAX_HISTORY = 100
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking and why, for the audit log."""
-
-    station: str = ""
-    user: str = ""
-    purpose: str = ""
-
-
 def audit(session: Session, caller: Caller, action: str, subject: str, outcome: str, purpose: str) -> None:
-    session.add(m.AuditEntry(
-        at=m.utcnow(), station=caller.station[:64], user_name=caller.user[:64], action=action,
-        subject=subject[:400], purpose=(caller.purpose or purpose)[:200], outcome=outcome[:200],
-    ))
+    session.add(m.AuditEntry(**audit_row(caller, action, subject, outcome, purpose)))
 
 
 def _in_force(model, today: dt.date):
@@ -52,33 +43,12 @@ def _in_force(model, today: dt.date):
 
 # ---------------------------------------------------------------- document alerts
 
-@dataclass(frozen=True)
-class DocumentHit:
-    alert: m.DocumentAlert
-    match: str  # "exact" | "ocr_variant"
-
-
 def check_document(session: Session, caller: Caller, number: str, doc_type: str, issuing_state: str,
                    today: dt.date) -> list[DocumentHit]:
-    norm, key = document_number(number), ocr_key(number)
-    if not norm:
-        raise InvalidArgument("document_number", "is required")
-    state, category = state_code(issuing_state), document_category(doc_type)
-    alerts = session.scalars(
-        select(m.DocumentAlert)
-        .where(or_(m.DocumentAlert.number_norm == norm, m.DocumentAlert.number_ocr_key == key),
-               *_in_force(m.DocumentAlert, today))
-        .order_by(m.DocumentAlert.id)
-    ).all()
-    hits = [
-        DocumentHit(alert, "exact" if alert.number_norm == norm else "ocr_variant")
-        for alert in alerts
-        if not (state and alert.issuing_state and alert.issuing_state != state)
-        and not (category and alert.doc_type and document_category(alert.doc_type) != category)
-    ]
-    hits.sort(key=lambda hit: hit.match != "exact")
-    audit(session, caller, "CheckDocument", f"document {state or '?'} {norm}", f"{len(hits)} hit(s)",
-          "border check: document alerts")
+    """central.gate_calls.document_hits, audited in the same transaction."""
+    hits = document_hits(session, number, doc_type, issuing_state, today)
+    audit(session, caller, "CheckDocument", document_subject(number, issuing_state), f"{len(hits)} hit(s)",
+          DOCUMENT_CHECK_PURPOSE)
     return hits
 
 
@@ -306,58 +276,18 @@ def _decoded_photo(photo: bytes, load_image, face_error):
         raise InvalidArgument("photo", f"not a readable JPEG or PNG image ({exc.__class__.__name__})") from None
 
 
-@dataclass(frozen=True)
-class PersonHit:
-    alert: m.PersonAlert
-    match: PersonMatch
-
-
 def _person_subject(surname: str, given_names: str, birth_date: dt.date | None) -> str:
-    return f"person {surname}, {given_names} {birth_date.isoformat() if birth_date else '?'}"
+    return person_subject(surname, given_names, birth_date)
 
 
 def check_person(session: Session, caller: Caller, identity: Identity, today: dt.date,
                  threshold: float = DEFAULT_THRESHOLD, face: FaceQuery | None = None,
                  matcher: FaceMatcher | None = None) -> list[PersonHit]:
-    """Alerts in force whose identity matches, best first.
-
-    Candidates are blocked on the birth date (exact, day/month swapped, or
-    none in the alert) before names are scored, so the scan stays small.
-    """
-    dates = blocking_birth_dates(identity.birth_date)
-    candidates = session.scalars(
-        select(m.PersonAlert)
-        .where(or_(m.PersonAlert.birth_date.in_(dates), m.PersonAlert.birth_date.is_(None)),
-               *_in_force(m.PersonAlert, today))
-        .order_by(m.PersonAlert.id)
-    ).all()
-    hits: dict[str, PersonHit] = {}
-    for alert in candidates:
-        found = compare(Identity(alert.surname, alert.given_names, alert.birth_date, alert.nationality), identity)
-        if found is not None and found.score >= threshold:
-            hits[alert.alert_id] = PersonHit(alert, found)
-    if face is not None and matcher is not None:
-        for hit in _face_hits(session, face, matcher, today):
-            known = hits.get(hit.alert.alert_id)
-            if known is None or hit.match.score > known.match.score:
-                hits[hit.alert.alert_id] = hit
-    ordered = sorted(hits.values(), key=lambda hit: -hit.match.score)
-    audit(session, caller, "CheckPerson", _person_subject(identity.surname, identity.given_names, identity.birth_date),
-          f"{len(ordered)} hit(s)", "border check: person alerts")
-    return ordered
-
-
-def _face_hits(session: Session, face: FaceQuery, matcher: FaceMatcher, today: dt.date) -> Iterable[PersonHit]:
-    # The matcher returns only candidates above its own calibrated threshold; its
-    # scores are on its scale, not the name score's, so no second cut here.
-    scores = {c.subject_id: c.score for c in matcher.search(face)}
-    if not scores:
-        return []
-    alerts = session.scalars(
-        select(m.PersonAlert).where(m.PersonAlert.matcher_subject_id.in_(scores), *_in_force(m.PersonAlert, today))
-    ).all()
-    return [PersonHit(a, PersonMatch(round(scores[a.matcher_subject_id], 4),
-                                     f"face {scores[a.matcher_subject_id]:.2f} (matcher)")) for a in alerts]
+    """central.gate_calls.person_hits, audited in the same transaction."""
+    hits = person_hits(session, identity, today, threshold, face, matcher)
+    audit(session, caller, "CheckPerson", person_subject(identity.surname, identity.given_names, identity.birth_date),
+          f"{len(hits)} hit(s)", PERSON_CHECK_PURPOSE)
+    return hits
 
 
 DEFAULT_DELTA_LIMIT = 1000
@@ -405,123 +335,6 @@ def alert_delta(session: Session, caller: Caller, since_version: int, limit: int
     return AlertDelta(version, documents, persons, more)
 
 
-# ---------------------------------------------------------------- crossings
-
-@dataclass(frozen=True)
-class DocumentData:
-    number: str
-    doc_type: str
-    issuing_state: str
-    expiry_date: dt.date | None
-
-
-@dataclass(frozen=True)
-class TravellerData:
-    surname: str
-    given_names: str
-    nationality: str
-    sex: str
-    birth_date: dt.date | None
-
-
-@dataclass(frozen=True)
-class NewCrossing:
-    crossing_id: str
-    station: str
-    border_point: str
-    direction: m.Direction
-    occurred_at: dt.datetime
-    document: DocumentData
-    traveller: TravellerData
-    decision: m.GateDecision
-    reasons: list[str]
-    checks: list[dict]
-    face_score: float | None
-
-
-def _station(session: Session, station_code: str, border_point_code: str) -> m.Station:
-    """The station, registered at the border point the first time it reports."""
-    station = session.scalar(select(m.Station).where(m.Station.code == station_code))
-    if station is not None:
-        if station.border_point.code != border_point_code:
-            raise FailedPrecondition(
-                f"station {station_code!r} belongs to border point {station.border_point.code!r}, "
-                f"not {border_point_code!r}")
-        return station
-    point = session.scalar(select(m.BorderPoint).where(m.BorderPoint.code == border_point_code))
-    if point is None:
-        point = m.BorderPoint(code=border_point_code, name="")
-        session.add(point)
-    station = m.Station(code=station_code, border_point=point)
-    session.add(station)
-    session.flush()
-    return station
-
-
-def _document_and_traveller(session: Session, data: DocumentData, person: TravellerData
-                            ) -> tuple[m.TravelDocument, m.Traveller]:
-    norm, state = document_number(data.number), state_code(data.issuing_state)
-    document = session.scalar(select(m.TravelDocument).where(
-        m.TravelDocument.issuing_state == state, m.TravelDocument.number_norm == norm))
-    if document is not None:
-        if data.expiry_date and document.expiry_date is None:
-            document.expiry_date = data.expiry_date
-        return document, document.traveller
-    key = name_key(person.surname, person.given_names)
-    traveller = None
-    if person.birth_date is not None:
-        # A new document of a person already known (a renewed passport) joins their history.
-        traveller = session.scalar(select(m.Traveller).where(
-            m.Traveller.name_key == key, m.Traveller.birth_date == person.birth_date,
-            m.Traveller.nationality == state_code(person.nationality)).order_by(m.Traveller.id))
-    if traveller is None:
-        traveller = m.Traveller(surname=person.surname, given_names=person.given_names, name_key=key,
-                                birth_date=person.birth_date, nationality=state_code(person.nationality),
-                                sex=person.sex)
-        session.add(traveller)
-    document = m.TravelDocument(number=data.number.strip(), number_norm=norm, issuing_state=state,
-                                doc_type=document_type(data.doc_type), expiry_date=data.expiry_date,
-                                traveller=traveller)
-    session.add(document)
-    session.flush()
-    return document, traveller
-
-
-def record_crossing(session: Session, caller: Caller, new: NewCrossing, rules: RiskRules
-                    ) -> tuple[m.Crossing, bool]:
-    """Store a crossing once; a retry returns the stored one and True.
-
-    A retry may differ in details the gate fills in per attempt (occurred_at,
-    say): the first record stands. The same id for another document, station
-    or direction is not a retry but a client bug, and is refused.
-    """
-    existing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == new.crossing_id))
-    if existing is not None:
-        same = (existing.station.code, existing.document.issuing_state, existing.document.number_norm,
-                existing.direction) == (new.station, state_code(new.document.issuing_state),
-                                        document_number(new.document.number), new.direction)
-        if not same:
-            raise AlreadyExists(f"crossing_id {new.crossing_id} was recorded for another document, station "
-                                f"or direction")
-        return existing, True
-    station = _station(session, new.station, new.border_point)
-    document, traveller = _document_and_traveller(session, new.document, new.traveller)
-    risk: RiskAssessment = rules.assess(session, traveller_id=traveller.id, occurred_at=new.occurred_at,
-                                        expiry_date=document.expiry_date)
-    crossing = m.Crossing(
-        crossing_id=new.crossing_id, station=station,
-        border_point=station.border_point, direction=new.direction, occurred_at=new.occurred_at,
-        recorded_at=m.utcnow(), document=document, traveller=traveller, decision=new.decision,
-        reasons=list(new.reasons), checks=list(new.checks), face_score=new.face_score,
-        risk_score=risk.score, risk_rules_fired=list(risk.fired), risk_rules_version=risk.version,
-    )
-    session.add(crossing)
-    session.flush()  # a concurrent insert of the same crossing_id fails here, inside the transaction
-    audit(session, caller, "RecordCrossing", f"document {document.issuing_state} {document.number_norm}",
-          f"crossing {new.crossing_id} {new.direction.value} {new.decision.value}", "crossing register")
-    return crossing, False
-
-
 # ---------------------------------------------------------------- referrals
 
 def open_referral(session: Session, caller: Caller, referral_id: str, crossing_id: str, station_code: str,
@@ -535,8 +348,8 @@ def open_referral(session: Session, caller: Caller, referral_id: str, crossing_i
     crossing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == crossing_id))
     if crossing is None:
         raise NotFound("crossing", crossing_id)
-    station = _station(session, station_code, crossing.border_point.code)
-    referral = m.Referral(referral_id=referral_id, crossing=crossing, station=station,
+    station_id, _ = station_ids(session, station_code, crossing.border_point.code)
+    referral = m.Referral(referral_id=referral_id, crossing=crossing, station_id=station_id,
                           status=m.ReferralStatus.OPEN, reasons=list(reasons), opened_at=m.utcnow(),
                           watchlist_candidates=[])
     session.add(referral)

@@ -26,6 +26,7 @@ import datetime as dt
 import ipaddress
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,9 @@ LEAF_DAYS = 365
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 # Names become file names and certificate subjects: keep them plain (the station ids of central are such).
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+_ISSUING = threading.Lock()
 
 
 class DevPkiError(ValueError):
@@ -109,7 +113,7 @@ class DevPki:
                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(self._ca_key.public_key()), critical=False)
                 .sign(self._ca_key, hashes.SHA256()))
             _write_key(ca_key_path, self._ca_key)
-            self.ca_path.write_bytes(self._ca_cert.public_bytes(serialization.Encoding.PEM))
+            _write_atomically(self.ca_path, self._ca_cert.public_bytes(serialization.Encoding.PEM))
             self.created += ["ca.pem", "ca.key"]
 
     def server(self, hosts: tuple[str, ...] = ()) -> TlsFiles:
@@ -132,8 +136,12 @@ class DevPki:
     def _issue(self, stem: str, kind: str, name: str, hosts: list[str] = (), server: bool = False) -> TlsFiles:
         assert kind in KINDS
         files = TlsFiles(self.ca_path, self.folder / f"{stem}.pem", self.folder / f"{stem}.key")
-        if files.certificate.exists() and files.key.exists():
-            return files
+        with _ISSUING:  # threads asking for the same holder at once get one certificate
+            if not (files.certificate.exists() and files.key.exists()):
+                self._write(files, kind, name, hosts, server)
+        return files
+
+    def _write(self, files: TlsFiles, kind: str, name: str, hosts: list[str], server: bool) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
         now = _now()
         builder = (
@@ -158,9 +166,8 @@ class DevPki:
                                             critical=False)
         certificate = builder.sign(self._ca_key, hashes.SHA256())
         _write_key(files.key, key)
-        files.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        _write_atomically(files.certificate, certificate.public_bytes(serialization.Encoding.PEM))
         self.created += [files.certificate.name, files.key.name]
-        return files
 
 
 def dev_certs(folder: Path, stations: tuple[str, ...] = ("DEMO-EGATE-01",), users: tuple[str, ...] = ("demo-admin",),
@@ -193,11 +200,17 @@ def _names_in(certificate: Path) -> set[str]:
 
 
 def _write_key(path: Path, key) -> None:
-    data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    _write_atomically(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()), mode=0o600)
+
+
+def _write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Whole or not at all: a reader never sees half a file."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(descriptor, "wb") as file:
         file.write(data)
+    os.replace(partial, path)
 
 
 def _now() -> dt.datetime:

@@ -13,6 +13,7 @@ the same tests run there instead: its public schema is emptied before each test.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -47,14 +48,16 @@ class Central:
         self.address = address
         self.pki = pki
         self._channels: dict[tuple[str, str], grpc.Channel] = {}
+        self._opening = threading.Lock()  # tests call from many threads at once
 
     def channel(self, *, station: str = "", user: str = "") -> grpc.Channel:
         """The channel of a station's certificate, or else of a user's (TEST_USER by default)."""
         key = ("station", station) if station else ("user", user or TEST_USER)
-        if key not in self._channels:
-            tls = self.pki.station(key[1]) if key[0] == "station" else self.pki.user(key[1])
-            self._channels[key] = open_channel(self.address, tls)
-        return self._channels[key]
+        with self._opening:
+            if key not in self._channels:
+                tls = self.pki.station(key[1]) if key[0] == "station" else self.pki.user(key[1])
+                self._channels[key] = open_channel(self.address, tls)
+            return self._channels[key]
 
     def stub(self) -> IdentityStub:
         return IdentityStub(self)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from central import access, models as m, service
+from central import access, gate_calls, models as m, service
 from central.db import Database
 from central.evidence import Candidate, Evidence
 from central.risk import RiskRules
@@ -59,11 +59,11 @@ def seed_referral(database: Database, *, surname="MUSTERMANN", given_names="ERIK
                   evidence: Evidence | None = None, occurred_at: dt.datetime = NOW) -> str:
     """A referred crossing with the gate's evidence; its referral id."""
     crossing_id = str(uuid.uuid4())
-    new = service.NewCrossing(
+    new = gate_calls.NewCrossing(
         crossing_id=crossing_id, station="FRA-T1-G03", border_point="FRA-T1", direction=m.Direction.ENTRY,
         occurred_at=occurred_at,
-        document=service.DocumentData("C01X00T47", "P", "DEU", dt.date(2031, 8, 1)),
-        traveller=service.TravellerData(surname, given_names, "DEU", "F", dt.date(1964, 8, 12)),
+        document=gate_calls.DocumentData("C01X00T47", "P", "DEU", dt.date(2031, 8, 1)),
+        traveller=gate_calls.TravellerData(surname, given_names, "DEU", "F", dt.date(1964, 8, 12)),
         decision=m.GateDecision.REFER, reasons=note_reasons or ["face.verification: live face does not match"],
         checks=[{"name": "mrz.valid", "status": "PASS", "reason": "TD3"},
                 {"name": "face.verification", "status": "FAIL", "reason": "score 0.31"}],
@@ -73,7 +73,7 @@ def seed_referral(database: Database, *, surname="MUSTERMANN", given_names="ERIK
                                                               (Candidate("watchlist", "PA-1", 0.82),))
 
     def work(session):
-        service.record_crossing(session, gate, new, RiskRules.load(None))
+        gate_calls.record_crossing(session, gate, new, RiskRules.load(None))
         service.open_referral(session, gate, crossing_id, crossing_id, "FRA-T1-G03", list(new.reasons), evidence)
     database.run(work)
     return crossing_id

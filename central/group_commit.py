@@ -1,0 +1,133 @@
+"""Group commit: the writes of many concurrent calls in one transaction, one commit.
+
+A commit is durable when it returns (on SQLite the WAL is fsynced; see
+central.db), and that costs the same for one row as for fifty. With sixteen
+gates calling at once, most of central's time went into commits taken one
+after another under SQLite's single write lock. Here a call hands over its
+write and waits; the first caller to find no commit under way takes every
+write waiting at that moment, its own included, runs them in one transaction
+and commits once; writes that arrive meanwhile go into the next commit, led
+by the first of their callers.
+
+Two kinds of write:
+- an audit row (`add_row`): the one write of a call that only reads; all rows
+  of a batch go in with one INSERT;
+- a unit of work (`run`, e.g. RecordCrossing): on SQLite each runs under a
+  SAVEPOINT of the batch's transaction, so one that fails (a refused
+  crossing, a bad request) is undone alone and its caller gets its error; on
+  PostgreSQL it runs in a transaction of its own (concurrent writers are
+  PostgreSQL's strength; it groups their commits itself).
+
+Either way a call returns only after the commit that holds its write has
+succeeded; if that commit fails, every call in it fails and none answers:
+no row, no access.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+from sqlalchemy import Connection, insert
+
+from central import metrics, models as m
+from central.db import Database
+
+T = TypeVar("T")
+_INSERT_AUDIT = insert(m.AuditEntry)
+
+
+class CommitFailed(RuntimeError):
+    """The commit that held this call's write failed: the call must not answer."""
+
+
+@dataclass
+class _Write:
+    row: dict | None = None
+    work: Callable[[Connection], Any] | None = None
+    result: Any = None
+    error: BaseException | None = None
+    # The waiting call's state: None, "lead" (take the next batch) or "done".
+    state: str | None = None
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def signal(self, state: str) -> None:
+        with self.changed:
+            self.state = state
+            self.changed.notify()
+
+    def next(self) -> str:
+        with self.changed:
+            while self.state is None:
+                self.changed.wait()
+            state, self.state = self.state, (None if self.state == "lead" else self.state)
+            return state
+
+
+class GroupCommit:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._batch_work = database.engine.dialect.name == "sqlite"
+        self._lock = threading.Lock()
+        self._pending: list[_Write] = []
+        self._committing = False
+
+    def add_row(self, row: dict) -> None:
+        """Return once the audit row (central.audit_log.audit_row) is committed; CommitFailed otherwise."""
+        self._wait(_Write(row=row))
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """`work` (writes on a Core Connection) committed; its own exception, or CommitFailed."""
+        if not self._batch_work:
+            return self._db.write(work)
+        return self._wait(_Write(work=work))
+
+    def _wait(self, write: _Write) -> Any:
+        with self._lock:
+            self._pending.append(write)
+            lead = not self._committing
+            self._committing = True
+        if lead:
+            self._commit_waiting()
+        while write.next() == "lead":
+            self._commit_waiting()
+        if write.error is not None:
+            raise write.error
+        return write.result
+
+    def _commit_waiting(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        try:
+            self._db.write(lambda connection: self._apply(connection, batch), attempts=1)
+        except Exception as exc:  # BEGIN, the rows or COMMIT failed: nothing of the batch is stored
+            failed = CommitFailed(f"not committed: {type(exc).__name__}: {exc}")
+            failed.__cause__ = exc
+            for write in batch:
+                write.result, write.error = None, failed
+        metrics.COMMITS.inc()
+        metrics.COMMITTED_WRITES.inc(len(batch))
+        for write in batch:
+            write.signal("done")
+        with self._lock:
+            if self._pending:
+                self._pending[0].signal("lead")  # still committing, until that call takes over
+            else:
+                self._committing = False
+
+    @staticmethod
+    def _apply(connection: Connection, batch: list[_Write]) -> None:
+        # Plain SQL for the savepoints: SQLAlchemy's own compile a new statement for every name.
+        for write in batch:
+            if write.work is None:
+                continue
+            connection.exec_driver_sql("SAVEPOINT unit")
+            try:
+                write.result = write.work(connection)
+            except Exception as exc:  # this call's own failure: undone alone, reported to it alone
+                connection.exec_driver_sql("ROLLBACK TO SAVEPOINT unit")
+                write.error = exc
+            connection.exec_driver_sql("RELEASE SAVEPOINT unit")
+        rows = [write.row for write in batch if write.row is not None]
+        if rows:
+            connection.execute(_INSERT_AUDIT, rows)
