@@ -314,8 +314,9 @@ class AuditEntry(Base):
 class Principal(Base):
     """A caller central knows and one role it holds (a caller with several roles has several rows).
 
-    kind "station": the x-limes-station a gate or desk sends; kind "user": the
-    x-limes-user of a person. Stand-in for mTLS identities (see docs/CENTRAL.md).
+    kind "station": a gate or desk, by the station id its client certificate names (CN, with
+    OU=station); kind "user": a person, by their certificate's name (OU=user). In plaintext
+    (development) the x-limes-station / x-limes-user metadata stand in (see docs/CENTRAL.md).
     """
 
     __tablename__ = "principals"
