@@ -235,9 +235,10 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
     now = time.perf_counter()
     window[:] = [now + plan.warmup_s, now + plan.warmup_s + plan.seconds]
     started.set()
+    cpu = _cpu_in_window(window, time.process_time)
     for thread in threads:
         thread.join()
-    results.put(([row for out in outputs for row in out], errors))
+    results.put(([row for out in outputs for row in out], errors, cpu))
 
 
 # ---------------------------------------------------------------- the run
@@ -272,11 +273,16 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
             for process in processes:
                 process.start()
             ready.wait(timeout=300)
-            rows, errors = [], []
+            now = time.perf_counter()
+            window = [now + warmup_s, now + warmup_s + seconds]
+            # CPU seconds spent in the window: by this process (the server), by PostgreSQL, by the machine.
+            server_cpu = _cpu_in_window(window, lambda: (time.process_time(), _postgres_cpu(), _machine_cpu()))
+            rows, errors, gates_cpu = [], [], 0.0
             for _ in processes:
-                got, failed = results.get(timeout=seconds + warmup_s + 300)
+                got, failed, cpu = results.get(timeout=seconds + warmup_s + 300)
                 rows += got
                 errors += failed
+                gates_cpu += cpu
             for process in processes:
                 process.join(timeout=60)
         finally:
@@ -291,6 +297,10 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         raise BenchError(f"{len(errors)} gate(s) failed: " + "; ".join(errors[:3]))
 
     totals = [spans[-1] for spans, _ in rows]
+    server_s, database_s, (machine_busy_s, machine_all_s) = server_cpu
+
+    def per_crossing(cpu_s: float) -> float:
+        return round(1000 * cpu_s / len(rows), 2) if rows else 0.0
     return {
         "target": "crossings per second, each = CheckDocument + CheckPerson + RecordCrossing (risk rules)",
         "database": "sqlite" if url.startswith("sqlite") else url.split(":", 1)[0],
@@ -305,11 +315,59 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         "calls_ms": {name: _percentiles([calls[i] for calls, _ in rows]) for i, name in enumerate(CALLS)},
         # How many writes (audit rows, crossings) shared a commit, over the whole run (central.group_commit).
         "writes_per_commit": round(writes / commits, 2) if commits else 0.0,
+        # CPU milliseconds per crossing in the window: the server's process (its Python runs one thread at a
+        # time), the gate processes, PostgreSQL's processes; and how busy the machine's cores were (all users).
+        "cpu_ms_per_crossing": {"server": per_crossing(server_s), "gates": per_crossing(gates_cpu),
+                                "database_server": per_crossing(database_s)},
+        "machine_busy": round(machine_busy_s / machine_all_s, 3) if machine_all_s else 0.0,
         "machine": {"cores": os.cpu_count(), "cpu": _cpu(), "python": platform.python_version(),
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in load_after]},
         "date": dt.date.today().isoformat(),
     }
+
+
+def _cpu_in_window(window: list[float], read):
+    """read() at the window's start and end (sleeping till then): the difference, element by element."""
+    def until(moment: float) -> None:
+        time.sleep(max(0.0, moment - time.perf_counter()))
+    until(window[0])
+    first = read()
+    until(window[1])
+    last = read()
+    if isinstance(first, tuple):
+        return tuple(_minus(b, a) for a, b in zip(first, last))
+    return last - first
+
+
+def _minus(later, earlier):
+    return tuple(b - a for a, b in zip(earlier, later)) if isinstance(later, tuple) else later - earlier
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds used so far by processes named postgres (a database on this machine), 0 where none."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if name == "postgres":
+            ticks += int(rest[11]) + int(rest[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, all) CPU seconds of every core since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:9]]
+    except OSError:
+        return 0.0, 0.0
+    idle = values[3] + values[4]  # idle, iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
 
 
 def _sample(name: str) -> float:
@@ -343,7 +401,9 @@ def render(result: dict) -> str:
     for name in CALLS:
         c = r["calls_ms"][name]
         lines.append(f"  {name:16}  p50 {c['p50']:7.2f} ms  p95 {c['p95']:7.2f} ms  p99 {c['p99']:7.2f} ms")
-    machine = r["machine"]
+    machine, cpu = r["machine"], r["cpu_ms_per_crossing"]
+    lines.append(f"  CPU per crossing: server {cpu['server']} ms, gates {cpu['gates']} ms, database server "
+                 f"{cpu['database_server']} ms; cores busy {100 * r['machine_busy']:.0f}% (all users)")
     lines.append(f"  {r['writes_per_commit']} writes per commit; "
                  f"{r['alerts']} document + {r['alerts']} person alerts, {r['travellers']} travellers; "
                  f"{machine['cores']} cores, load average {machine['load_average_before'][0]} before, "
