@@ -30,8 +30,11 @@ _STATE_ALIASES = {"D": "DEU"}
 
 def transliterate(text: str) -> str:
     """Upper-case Latin text as ICAO 9303 writes it in an MRZ (non-Latin letters are kept)."""
+    upper = text.upper()
+    if upper.isascii():  # an MRZ, most typed names: nothing to transliterate (and it is asked thousands of times)
+        return upper
     out = []
-    for char in text.upper():
+    for char in upper:
         if char in _ICAO_LATIN:
             out.append(_ICAO_LATIN[char])
             continue

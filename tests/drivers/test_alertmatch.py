@@ -70,3 +70,16 @@ def test_token_similarity_is_symmetric_and_bounded(a, b):
     a, b = transliterate(a), transliterate(b)
     assert token_similarity(a, b) == token_similarity(b, a)
     assert 0.0 <= token_similarity(a, b) <= 1.0
+
+
+@RELAXED
+@given(st.text(max_size=20))
+def test_transliteration_of_plain_ascii_is_upper_case_alone(text):
+    """The fast path for ASCII text gives what the letter-by-letter rules give."""
+    import unicodedata
+
+    from drivers.alertmatch.normalize import _ICAO_LATIN
+
+    by_letter = "".join(_ICAO_LATIN.get(c) or "".join(d for d in unicodedata.normalize("NFKD", c)
+                                                      if not unicodedata.combining(d)) for c in text.upper())
+    assert transliterate(text) == by_letter
