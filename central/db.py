@@ -107,9 +107,12 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         sqlite = self.engine.dialect.name == "sqlite"
         # Readers of SQLite get connections of their own, opened with a plain BEGIN (an in-memory
-        # database has only its one connection). Elsewhere a read is an ordinary transaction.
-        self._read_engine = (make_engine(url, pool_size, begin="BEGIN") if sqlite and not is_in_memory(url)
-                             else self.engine)
+        # database has only its one connection). On PostgreSQL reads run in autocommit: each
+        # statement its own snapshot, and no COMMIT or ROLLBACK round trip after it.
+        if sqlite:
+            self._read_engine = self.engine if is_in_memory(url) else make_engine(url, pool_size, begin="BEGIN")
+        else:
+            self._read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # Every SQLite writer (BEGIN IMMEDIATE) queues in-process first.
         self._writers = threading.Lock() if sqlite else contextlib.nullcontext()
 
@@ -154,8 +157,8 @@ class Database:
         raise AssertionError("unreachable")
 
     def read(self, work: Callable[[Connection], T]) -> T:
-        """Run `work`, which only reads, on a Core Connection in a transaction of its own (then rolled
-        back); on SQLite beside the writer."""
+        """Run `work`, which only reads, on a Core Connection: on SQLite in a transaction of its own
+        (then rolled back) beside the writer, on PostgreSQL in autocommit."""
         for attempt in (1, 2):
             try:
                 with self._read_engine.connect() as connection:
@@ -170,5 +173,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self._read_engine is not self.engine:
+        if self._read_engine.pool is not self.engine.pool:
             self._read_engine.dispose()

@@ -12,11 +12,12 @@ by the first of their callers.
 Two kinds of write:
 - an audit row (`add_row`): the one write of a call that only reads; all rows
   of a batch go in with one INSERT;
-- a unit of work (`run`, e.g. RecordCrossing): on SQLite each runs under a
-  SAVEPOINT of the batch's transaction, so one that fails (a refused
-  crossing, a bad request) is undone alone and its caller gets its error; on
-  PostgreSQL it runs in a transaction of its own (concurrent writers are
-  PostgreSQL's strength; it groups their commits itself).
+- a unit of work (`run`, e.g. RecordCrossing): each runs under a SAVEPOINT of
+  the batch's transaction, so one that fails (a refused crossing, a bad
+  request) is undone alone and its caller gets its error. A unit that meets
+  a unique violation (another server inserted the same document or crossing
+  id first, possible on PostgreSQL) is undone and run once more, and then
+  finds the other's row.
 
 Either way a call returns only after the commit that holds its write has
 succeeded; if that commit fails, every call in it fails and none answers:
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from sqlalchemy import Connection, insert
+from sqlalchemy.exc import IntegrityError
 
 from central import metrics, models as m
 from central.db import Database
@@ -67,7 +69,6 @@ class _Write:
 class GroupCommit:
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._batch_work = database.engine.dialect.name == "sqlite"
         self._lock = threading.Lock()
         self._pending: list[_Write] = []
         self._committing = False
@@ -78,8 +79,6 @@ class GroupCommit:
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """`work` (writes on a Core Connection) committed; its own exception, or CommitFailed."""
-        if not self._batch_work:
-            return self._db.write(work)
         return self._wait(_Write(work=work))
 
     def _wait(self, write: _Write) -> Any:
@@ -117,17 +116,32 @@ class GroupCommit:
 
     @staticmethod
     def _apply(connection: Connection, batch: list[_Write]) -> None:
-        # Plain SQL for the savepoints: SQLAlchemy's own compile a new statement for every name.
         for write in batch:
             if write.work is None:
                 continue
-            connection.exec_driver_sql("SAVEPOINT unit")
             try:
-                write.result = write.work(connection)
+                write.result = _in_savepoint(connection, write.work)
+            except IntegrityError:  # lost a race for a unique key: once more finds the winner's row
+                try:
+                    write.result = _in_savepoint(connection, write.work)
+                except Exception as exc:
+                    write.error = exc
             except Exception as exc:  # this call's own failure: undone alone, reported to it alone
-                connection.exec_driver_sql("ROLLBACK TO SAVEPOINT unit")
                 write.error = exc
-            connection.exec_driver_sql("RELEASE SAVEPOINT unit")
         rows = [write.row for write in batch if write.row is not None]
         if rows:
             connection.execute(_INSERT_AUDIT, rows)
+
+
+def _in_savepoint(connection: Connection, work: Callable[[Connection], T]) -> T:
+    """`work` under a savepoint: undone alone if it raises. Plain SQL: SQLAlchemy's own savepoints
+    compile a new statement for every savepoint name."""
+    connection.exec_driver_sql("SAVEPOINT unit")
+    try:
+        result = work(connection)
+    except BaseException:
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT unit")
+        connection.exec_driver_sql("RELEASE SAVEPOINT unit")
+        raise
+    connection.exec_driver_sql("RELEASE SAVEPOINT unit")
+    return result

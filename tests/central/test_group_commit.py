@@ -88,8 +88,6 @@ def test_concurrent_rows_share_commits(database):
         release.wait(timeout=30)
         connection.execute(insert(m.AuditEntry), [row("Slow")])
         return "slow"
-    if database.engine.dialect.name != "sqlite":
-        pytest.skip("on PostgreSQL units of work run in transactions of their own")
     results: list = []
     first = threading.Thread(target=lambda: results.append(group.run(slow_unit)))
     first.start()
@@ -129,8 +127,6 @@ def test_a_failed_commit_fails_every_call_in_it(database):
     """A row that cannot be stored takes its whole commit down: none of those calls may answer."""
     group = GroupCommit(database)
     entered, release = threading.Event(), threading.Event()
-    if database.engine.dialect.name != "sqlite":
-        pytest.skip("on PostgreSQL units of work run in transactions of their own")
 
     def first_unit(connection) -> None:
         entered.set()
