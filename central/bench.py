@@ -138,6 +138,9 @@ class GatePlan:
     travellers: int
     warmup_s: float
     seconds: float
+    # Instead of travellers: empty calls (Health.Check) over the same channels, to show what gRPC
+    # and TLS alone cost per call on this machine.
+    empty_calls: bool = False
 
 
 def _gate_process(plan: GatePlan, ready, results) -> None:
@@ -148,6 +151,8 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
     begin after the warm-up and end within the measured window. A failed call
     stops its gate and is reported.
     """
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
     from proto.limes.v1 import central_pb2 as pb
     from proto.limes.v1 import central_pb2_grpc
     from proto.limes.v1 import common_pb2
@@ -174,6 +179,13 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
         stub = central_pb2_grpc.CentralStub(channel)
         metadata = (("x-limes-station", station),)  # repeats the certificate; the identity in plaintext
         checks = [common_pb2.Check(name=name, status=common_pb2.Check.PASS) for name in CHECK_NAMES]
+        health = health_pb2_grpc.HealthStub(channel)
+
+        def empty_call(_: Traveller) -> tuple[list[float], float, float, bool]:
+            began = time.perf_counter()
+            health.Check(health_pb2.HealthCheckRequest(), timeout=30)
+            ended = time.perf_counter()
+            return [1000 * (ended - began)], began, ended, True
 
         def transaction(t: Traveller) -> tuple[list[float], float, float, bool]:
             """([document check, person check, record, whole] in ms, start, end, answered as planted)."""
@@ -211,14 +223,15 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
                      ended - checked, ended - began]
             return [1000 * span for span in spans], began, ended, as_planted
 
+        one = empty_call if plan.empty_calls else transaction
         try:
-            transaction(rng.choice(crowd))  # the handshake and a first call, before the clock runs
+            one(rng.choice(crowd))  # the handshake and a first call, before the clock runs
         finally:
             connected.wait()
         started.wait()
         begin, end = window
         while True:
-            spans, began, ended, ok = transaction(rng.choice(crowd))
+            spans, began, ended, ok = one(rng.choice(crowd))
             if began >= end:
                 break
             if began >= begin and ended <= end:
@@ -245,8 +258,13 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
 
 def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: int = 10_000,
         travellers: int = 20_000, client_processes: int = 2, database_url: str | None = None,
-        plaintext: bool = False, server_workers: int | None = None, seed: int = 0) -> dict:
-    """Run the benchmark and return its report (see render)."""
+        plaintext: bool = False, server_workers: int | None = None, seed: int = 0,
+        grpc_floor: bool = False) -> dict:
+    """Run the benchmark and return its report (see render).
+
+    With `grpc_floor`, a first phase of empty calls (Health.Check) over the same
+    channels measures what gRPC and TLS alone cost per call on this machine.
+    """
     from central.access import AccessPolicy, Kind, Role
     from central.server import serve
     from proto.dev_pki import dev_certs
@@ -262,46 +280,31 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         workers = server_workers or gates
         server, port = serve("127.0.0.1:0", url, tls=tls, plaintext=plaintext, max_workers=workers,
                              access=AccessPolicy(bootstrap={(Kind.STATION, s): (Role.GATE,) for s in stations}))
-        context = multiprocessing.get_context("spawn")  # never fork a process running gRPC threads
-        ready, results = context.Barrier(client_processes + 1), context.Queue()
-        processes = [context.Process(target=_gate_process, daemon=True, args=(GatePlan(
-            f"127.0.0.1:{port}", stations[i::client_processes], None if tls_dir is None else str(tls_dir), seed,
-            alerts, travellers, warmup_s, seconds), ready, results)) for i in range(client_processes)]
-        load_before = os.getloadavg()
-        commits_before = _sample("limes_central_group_commits_total"), _sample("limes_central_group_commit_writes_total")
+
+        def plans(phase_seconds: float, phase_warmup_s: float, empty_calls: bool) -> list[GatePlan]:
+            return [GatePlan(f"127.0.0.1:{port}", stations[i::client_processes],
+                             None if tls_dir is None else str(tls_dir), seed, alerts, travellers, phase_warmup_s,
+                             phase_seconds, empty_calls) for i in range(client_processes)]
         try:
-            for process in processes:
-                process.start()
-            ready.wait(timeout=300)
-            now = time.perf_counter()
-            window = [now + warmup_s, now + warmup_s + seconds]
-            # CPU seconds spent in the window: by this process (the server), by PostgreSQL, by the machine.
-            server_cpu = _cpu_in_window(window, lambda: (time.process_time(), _postgres_cpu(), _machine_cpu()))
-            rows, errors, gates_cpu = [], [], 0.0
-            for _ in processes:
-                got, failed, cpu = results.get(timeout=seconds + warmup_s + 300)
-                rows += got
-                errors += failed
-                gates_cpu += cpu
-            for process in processes:
-                process.join(timeout=60)
+            floor = None
+            if grpc_floor:
+                floor = _phase(plans(min(5.0, seconds), 1.0, True))
+            load_before = os.getloadavg()
+            commits_before = (_sample("limes_central_group_commits_total"),
+                              _sample("limes_central_group_commit_writes_total"))
+            rows, server_cpu, gates_cpu = _phase(plans(seconds, warmup_s, False))
+            commits = _sample("limes_central_group_commits_total") - commits_before[0]
+            writes = _sample("limes_central_group_commit_writes_total") - commits_before[1]
+            load_after = os.getloadavg()
         finally:
-            for process in processes:
-                if process.is_alive():
-                    process.kill()
             server.stop(None)
-        load_after = os.getloadavg()
-        commits = _sample("limes_central_group_commits_total") - commits_before[0]
-        writes = _sample("limes_central_group_commit_writes_total") - commits_before[1]
-    if errors:
-        raise BenchError(f"{len(errors)} gate(s) failed: " + "; ".join(errors[:3]))
 
     totals = [spans[-1] for spans, _ in rows]
     server_s, database_s, (machine_busy_s, machine_all_s) = server_cpu
 
-    def per_crossing(cpu_s: float) -> float:
-        return round(1000 * cpu_s / len(rows), 2) if rows else 0.0
-    return {
+    def per(count: int, cpu_s: float) -> float:
+        return round(1000 * cpu_s / count, 3) if count else 0.0
+    result = {
         "target": "crossings per second, each = CheckDocument + CheckPerson + RecordCrossing (risk rules)",
         "database": "sqlite" if url.startswith("sqlite") else url.split(":", 1)[0],
         "transport": "plaintext" if plaintext else "mutual TLS",
@@ -317,14 +320,54 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         "writes_per_commit": round(writes / commits, 2) if commits else 0.0,
         # CPU milliseconds per crossing in the window: the server's process (its Python runs one thread at a
         # time), the gate processes, PostgreSQL's processes; and how busy the machine's cores were (all users).
-        "cpu_ms_per_crossing": {"server": per_crossing(server_s), "gates": per_crossing(gates_cpu),
-                                "database_server": per_crossing(database_s)},
+        "cpu_ms_per_crossing": {"server": round(per(len(rows), server_s), 2),
+                                "gates": round(per(len(rows), gates_cpu), 2),
+                                "database_server": round(per(len(rows), database_s), 2)},
         "machine_busy": round(machine_busy_s / machine_all_s, 3) if machine_all_s else 0.0,
         "machine": {"cores": os.cpu_count(), "cpu": _cpu(), "python": platform.python_version(),
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in load_after]},
         "date": dt.date.today().isoformat(),
     }
+    if floor is not None:
+        calls, (floor_server_s, _, _), floor_gates_s = floor
+        window = min(5.0, seconds)
+        result["empty_calls"] = {"calls_per_second": round(len(calls) / window, 1),
+                                 "cpu_ms_per_call": {"server": per(len(calls), floor_server_s),
+                                                     "gates": per(len(calls), floor_gates_s)},
+                                 "ms": _percentiles([spans[0] for spans, _ in calls])}
+    return result
+
+
+def _phase(plans: list[GatePlan]):
+    """Run the gate processes of `plans` once: (rows, server/PostgreSQL/machine CPU in the window, gates' CPU)."""
+    context = multiprocessing.get_context("spawn")  # never fork a process running gRPC threads
+    ready, results = context.Barrier(len(plans) + 1), context.Queue()
+    processes = [context.Process(target=_gate_process, daemon=True, args=(plan, ready, results)) for plan in plans]
+    warmup_s, seconds = plans[0].warmup_s, plans[0].seconds
+    try:
+        for process in processes:
+            process.start()
+        ready.wait(timeout=300)
+        now = time.perf_counter()
+        window = [now + warmup_s, now + warmup_s + seconds]
+        # CPU seconds spent in the window: by this process (the server), by PostgreSQL, by the machine.
+        server_cpu = _cpu_in_window(window, lambda: (time.process_time(), _postgres_cpu(), _machine_cpu()))
+        rows, errors, gates_cpu = [], [], 0.0
+        for _ in processes:
+            got, failed, cpu = results.get(timeout=seconds + warmup_s + 300)
+            rows += got
+            errors += failed
+            gates_cpu += cpu
+        for process in processes:
+            process.join(timeout=60)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+    if errors:
+        raise BenchError(f"{len(errors)} gate(s) failed: " + "; ".join(errors[:3]))
+    return rows, server_cpu, gates_cpu
 
 
 def _cpu_in_window(window: list[float], read):
@@ -404,6 +447,10 @@ def render(result: dict) -> str:
     machine, cpu = r["machine"], r["cpu_ms_per_crossing"]
     lines.append(f"  CPU per crossing: server {cpu['server']} ms, gates {cpu['gates']} ms, database server "
                  f"{cpu['database_server']} ms; cores busy {100 * r['machine_busy']:.0f}% (all users)")
+    if "empty_calls" in r:
+        e = r["empty_calls"]
+        lines.append(f"  empty gRPC calls (Health.Check, same channels): {e['calls_per_second']}/s, CPU per call: "
+                     f"server {e['cpu_ms_per_call']['server']} ms, gates {e['cpu_ms_per_call']['gates']} ms")
     lines.append(f"  {r['writes_per_commit']} writes per commit; "
                  f"{r['alerts']} document + {r['alerts']} person alerts, {r['travellers']} travellers; "
                  f"{machine['cores']} cores, load average {machine['load_average_before'][0]} before, "

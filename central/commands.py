@@ -201,6 +201,8 @@ def register_bench(bench_sub) -> None:
                        help="processes the gates run in, as threads (default 2)")
     bench.add_argument("--server-workers", type=int, default=None, help="server threads (default: one per gate)")
     bench.add_argument("--plaintext", action="store_true", help="no TLS (default: mutual TLS, dev certificates)")
+    bench.add_argument("--grpc-floor", action="store_true",
+                       help="first measure empty calls (Health.Check) over the same channels: gRPC's own cost")
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--database", metavar="URL", default=None,
                        help="an EMPTY scratch database (default: a temporary SQLite file)")
@@ -223,7 +225,7 @@ def _bench(args: argparse.Namespace) -> int:
         result = bench.run(gates=args.gates, seconds=args.seconds, warmup_s=args.warmup, alerts=args.alerts,
                            travellers=args.travellers, client_processes=args.client_processes,
                            database_url=args.database, plaintext=args.plaintext,
-                           server_workers=args.server_workers, seed=args.seed)
+                           server_workers=args.server_workers, seed=args.seed, grpc_floor=args.grpc_floor)
     except bench.BenchError as exc:
         print(f"limes bench central: {exc}", file=sys.stderr)
         return 1

@@ -106,7 +106,7 @@ def test_serve_runs_until_terminated(database_url, dev_pki):
 
 def test_bench_gates_find_every_planted_alert(capsys):
     result = run_json(capsys, "bench", "central", "--gates", "3", "--seconds", "2", "--warmup", "0.5",
-                      "--alerts", "200", "--travellers", "300", "--client-processes", "2", "--json")
+                      "--alerts", "200", "--travellers", "300", "--client-processes", "2", "--grpc-floor", "--json")
     assert (result["gates"], result["transport"], result["database"]) == (3, "mutual TLS", "sqlite")
     assert result["crossings"] > 0
     assert result["crossings_per_second"] == round(result["crossings"] / 2, 1)
@@ -114,6 +114,10 @@ def test_bench_gates_find_every_planted_alert(capsys):
     timings = [result["transaction_ms"], *result["calls_ms"].values()]
     assert all(0 < t["p50"] <= t["p95"] <= t["p99"] for t in timings)
     assert result["transaction_ms"]["p50"] >= result["calls_ms"]["record_crossing"]["p50"]
+    assert result["cpu_ms_per_crossing"]["server"] > 0 and result["cpu_ms_per_crossing"]["gates"] > 0
+    assert 0 < result["machine_busy"] <= 1
+    floor = result["empty_calls"]  # --grpc-floor: empty calls over the same channels first
+    assert floor["calls_per_second"] > result["crossings_per_second"] and floor["cpu_ms_per_call"]["server"] > 0
 
 
 def test_bench_population_plants_alerts_on_some_travellers():
