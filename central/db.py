@@ -4,10 +4,10 @@ SQLite is the embedded default. Some of its habits are changed here so that it
 behaves like PostgreSQL under concurrent calls:
 - Python's sqlite3 opens transactions lazily, so two writers that both read
   first deadlock and one fails at once with "database is locked". Every
-  writing transaction (`run`) starts with BEGIN IMMEDIATE, which takes the
-  write lock up front and makes the others wait (up to the busy timeout)
-  instead. Read-only transactions (`read`) start with a plain BEGIN on
-  connections of their own and, in WAL mode, run beside the writer.
+  writing transaction (`run`, `write`) starts with BEGIN IMMEDIATE, which
+  takes the write lock up front and makes the others wait (up to the busy
+  timeout) instead. Reads (`read`) run in autocommit on connections of their
+  own and, in WAL mode, beside the writer.
 - Foreign keys are off by default in SQLite; they are switched on.
 - Threads of one process queue on a lock for the write lock: SQLite's own busy
   handler polls with sleeps of up to 100 ms, which showed as p99 latencies of
@@ -52,8 +52,9 @@ def is_in_memory(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
-def make_engine(url: str, pool_size: int = 5, begin: str = "BEGIN IMMEDIATE") -> Engine:
-    """An engine; on SQLite every transaction starts with `begin` (BEGIN IMMEDIATE: a writer)."""
+def make_engine(url: str, pool_size: int = 5, begin: str | None = "BEGIN IMMEDIATE") -> Engine:
+    """An engine; on SQLite every transaction starts with `begin` (BEGIN IMMEDIATE: a writer; None:
+    no transaction, each statement on its own, for readers)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size)
@@ -78,9 +79,10 @@ def make_engine(url: str, pool_size: int = 5, begin: str = "BEGIN IMMEDIATE") ->
             cursor.execute("PRAGMA synchronous=FULL")  # see the module's docstring: durable on return
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:
-        connection.exec_driver_sql(begin)
+    if begin is not None:
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection) -> None:
+            connection.exec_driver_sql(begin)
 
     return engine
 
@@ -106,11 +108,11 @@ class Database:
         self.engine = make_engine(url, pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         sqlite = self.engine.dialect.name == "sqlite"
-        # Readers of SQLite get connections of their own, opened with a plain BEGIN (an in-memory
-        # database has only its one connection). On PostgreSQL reads run in autocommit: each
-        # statement its own snapshot, and no COMMIT or ROLLBACK round trip after it.
+        # Readers get connections of their own in autocommit: each statement its own snapshot (in
+        # WAL mode beside the writer on SQLite), no BEGIN, COMMIT or ROLLBACK around it. An in-memory
+        # SQLite database has only its one connection.
         if sqlite:
-            self._read_engine = self.engine if is_in_memory(url) else make_engine(url, pool_size, begin="BEGIN")
+            self._read_engine = self.engine if is_in_memory(url) else make_engine(url, pool_size, begin=None)
         else:
             self._read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # Every SQLite writer (BEGIN IMMEDIATE) queues in-process first.
@@ -157,8 +159,8 @@ class Database:
         raise AssertionError("unreachable")
 
     def read(self, work: Callable[[Connection], T]) -> T:
-        """Run `work`, which only reads, on a Core Connection: on SQLite in a transaction of its own
-        (then rolled back) beside the writer, on PostgreSQL in autocommit."""
+        """Run `work`, which only reads, on a Core Connection in autocommit (each statement its own
+        snapshot; on SQLite beside the writer). Nothing it writes would be kept: it is rolled back."""
         for attempt in (1, 2):
             try:
                 with self._read_engine.connect() as connection:
