@@ -3,9 +3,8 @@ document check, the person check and the recording of the crossing.
 
 These run thousands of times a minute at a busy border point, so they use
 SQLAlchemy Core statements built once at import (bind parameters, compiled
-once and cached) on a plain Connection, not the ORM: on the 2-core machine
-the ORM's session and unit of work cost about 7 ms of CPU per RecordCrossing
-against about 1 ms here (docs/BENCHMARKS.md). They take a Connection,
+once and cached) on a plain Connection, not the ORM's session and unit of
+work, which cost several times as much CPU per call (docs/BENCHMARKS.md). They take a Connection,
 or an ORM Session inside a larger transaction (as the flight-manifest
 screening and OpenReferral use them), whose connection they then use. The tables, types
 and rules are the ORM models' (central.models); nothing else changes.
