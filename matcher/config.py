@@ -16,6 +16,10 @@ from matcher.errors import InvalidArgument
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # also its directory name
 DEFAULT_EXACT_UNTIL = 20_000
 MAX_DIMENSION = 4096
+# How the gallery keeps each template in memory for exact re-ranking, Get and Verify.
+# float16 halves that memory (256 B instead of 512 B at 128-d) at a distance error of
+# ~1e-5 on face templates (docs/MATCHER.md); the log always keeps the float32 template.
+VECTOR_STORAGE = ("float32", "float16")
 
 
 @dataclass(frozen=True)
@@ -28,10 +32,12 @@ class GalleryConfig:
     index_factory: str = ""  # empty: exact search at every size
     exact_until: int = DEFAULT_EXACT_UNTIL
     search_breadth: int = 0  # nprobe (IVF) or efSearch (HNSW); 0: matcher.index's default
+    vector_storage: str = "float32"  # one of VECTOR_STORAGE
 
     @classmethod
     def checked(cls, name: str, model: str, model_version: str, dimension: int, threshold: float = 0.0,
-                index_factory: str = "", exact_until: int = 0, search_breadth: int = 0) -> "GalleryConfig":
+                index_factory: str = "", exact_until: int = 0, search_breadth: int = 0,
+                vector_storage: str = "") -> "GalleryConfig":
         """A config from a request, defaults filled in; InvalidArgument names the bad field."""
         if not NAME.fullmatch(name or ""):
             raise InvalidArgument(f"gallery: {name!r} is not 1-64 letters, digits, '_', '.', '-' (first a letter or digit)")
@@ -48,8 +54,11 @@ class GalleryConfig:
             check_factory(index_factory, dimension)
         if search_breadth < 0:
             raise InvalidArgument(f"search_breadth: {search_breadth} is negative")
+        vector_storage = vector_storage or VECTOR_STORAGE[0]
+        if vector_storage not in VECTOR_STORAGE:
+            raise InvalidArgument(f"vector_storage: {vector_storage!r} is not one of {', '.join(VECTOR_STORAGE)}")
         return cls(name, model, model_version, dimension, threshold, index_factory,
-                   exact_until or DEFAULT_EXACT_UNTIL, search_breadth)
+                   exact_until or DEFAULT_EXACT_UNTIL, search_breadth, vector_storage)
 
     def save(self, path: Path) -> None:
         """Written whole or not at all: to a temporary file, fsync'd, then renamed."""

@@ -1,7 +1,9 @@
 """One gallery: its templates in memory, its FAISS index, and its files on disk.
 
-Rows: every enrolment appends a row (subject id + full float32 vector) and gets
-the row number as its FAISS id. Re-enrolling a subject kills its old row;
+Rows: every enrolment appends a row (subject id + full vector, float32 or, with
+vector_storage "float16", half that) and gets the row number as its FAISS id.
+A row's vector never changes once written, which lets rebuilds and snapshots read
+rows without copying them all under a lock. Re-enrolling a subject kills its old row;
 removing kills it too. Killed rows are tombstones, filtered out of every search
 (see matcher.index) and dropped from the index at the next rebuild.
 
@@ -20,6 +22,7 @@ import logging
 import math
 import os
 import shutil
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -82,7 +85,8 @@ class Gallery:
         if config.index_factory:
             self._approximate_from = max(config.exact_until, indexes.minimum_size(config.index_factory, config.dimension))
         d = config.dimension
-        self._vectors = np.zeros((1024, d), dtype=np.float32)
+        # np.zeros maps fresh zero pages: capacity not yet written costs no memory.
+        self._vectors = np.zeros((1024, d), dtype=config.vector_storage)
         self._subjects: list[str | None] = []  # by row; None once killed
         self._rows: dict[str, int] = {}
         self._live_bits = np.zeros(1024 // 8, dtype=np.uint8)  # bit r (LSB first) = row r is live
@@ -111,6 +115,7 @@ class Gallery:
         return gallery
 
     def _load(self) -> None:
+        started = time.monotonic()
         covers = -1
         snapshot = latest_snapshot(self.directory)
         if snapshot is not None:
@@ -132,7 +137,7 @@ class Gallery:
         late = np.arange(indexed, len(self._subjects))
         late = late[self._live_mask()[indexed:]]
         if len(late):
-            self._index.add_with_ids(self._vectors[late], late.astype(np.int64))
+            self._index.add_with_ids(self._vectors[late].astype(np.float32), late.astype(np.int64))
         if logs:
             self._log_seq = logs[-1][0]
             self._log = EnrolmentLog(logs[-1][1], valid_end)
@@ -140,15 +145,17 @@ class Gallery:
             self._log_seq = covers + 1
             self._log = EnrolmentLog(log_path(self.directory, self._log_seq))
         self._since_snapshot = replayed
-        log.info("gallery %s: %d subjects loaded (%s)", self.config.name, len(self._rows), self.index_kind)
+        log.info("gallery %s: %d subjects loaded (%s; snapshot of %d rows + %d log records) in %.1f s",
+                 self.config.name, len(self._rows), self.index_kind, indexed, replayed, time.monotonic() - started)
         self._maintain()
 
     def _load_snapshot(self, snapshot: Path) -> int:
         meta = json.loads((snapshot / "meta.json").read_text())
-        vectors = np.load(snapshot / "vectors.npy")
+        vectors = np.load(snapshot / "vectors.npy", mmap_mode="r")  # read straight into place, not twice
         subjects = json.loads((snapshot / "subjects.json").read_text())
         self._reserve(len(subjects))
         self._vectors[:len(subjects)] = vectors
+        del vectors
         self._subjects = subjects
         for row, subject in enumerate(subjects):
             if subject is not None:
@@ -196,7 +203,7 @@ class Gallery:
         for subject_id, vector in items:
             replaced.append(self._apply_enrol(subject_id, vector))
         rows = np.arange(first, len(self._subjects), dtype=np.int64)
-        self._index.add_with_ids(self._vectors[first:len(self._subjects)], rows)
+        self._index.add_with_ids(np.stack([vector for _, vector in items]), rows)  # the float32 templates
         return replaced
 
     def remove(self, subject_id: str) -> None:
@@ -230,7 +237,7 @@ class Gallery:
         if rows <= len(self._vectors):
             return
         capacity = max(rows, 2 * len(self._vectors))
-        vectors = np.zeros((capacity, self.config.dimension), dtype=np.float32)
+        vectors = np.zeros((capacity, self.config.dimension), dtype=self._vectors.dtype)
         vectors[:len(self._vectors)] = self._vectors
         bits = np.zeros((capacity + 7) // 8, dtype=np.uint8)
         bits[:len(self._live_bits)] = self._live_bits
@@ -247,7 +254,7 @@ class Gallery:
             row = self._rows.get(subject_id)
             if row is None:
                 raise NotFound(f"subject_id: {subject_id!r} is not enrolled in gallery {self.config.name!r}")
-            return self._vectors[row].copy()
+            return self._vectors[row].astype(np.float32)  # a copy
 
     def distance_to(self, subject_id: str, vector: np.ndarray) -> float:
         enrolled = self.get(subject_id)
@@ -278,7 +285,7 @@ class Gallery:
                 if exact:
                     row_squared = row_squared[keep]
                 else:
-                    difference = self._vectors[rows] - query
+                    difference = self._vectors[rows].astype(np.float32) - query
                     row_squared = np.einsum("ij,ij->i", difference, difference)
                 order = np.argsort(row_squared, kind="stable")[:top_k]
                 results.append([Hit(self._subjects[rows[i]], math.sqrt(max(float(row_squared[i]), 0.0)))
@@ -292,6 +299,23 @@ class Gallery:
     @property
     def index_kind(self) -> str:
         return "exact" if self._kind == indexes.EXACT else self._kind
+
+    def memory_bytes(self) -> dict[str, int]:
+        """What the gallery holds in memory, by part: for operators and the benchmark.
+
+        `vectors` counts the rows written (capacity beyond them is untouched zero pages),
+        `index` is the FAISS index's serialised size (its codes, ids and quantizers), and
+        `ids` the Python objects that map row numbers and subject ids both ways. Walks
+        every subject id: seconds at ten million, not for a hot path.
+        """
+        with self._lock.read():
+            rows = len(self._subjects)
+            vectors = rows * self._vectors.shape[1] * self._vectors.itemsize
+            index = len(faiss.serialize_index(self._index))
+            ids = (sys.getsizeof(self._subjects) + sys.getsizeof(self._rows) + self._live_bits.nbytes
+                   + sum(sys.getsizeof(s) for s in self._subjects if s is not None)
+                   + sum(sys.getsizeof(r) for r in self._rows.values()))
+        return {"vectors": vectors, "index": index, "ids": ids, "total": vectors + index + ids}
 
     def stats(self) -> GalleryStats:
         with self._lock.read():
@@ -349,7 +373,7 @@ class Gallery:
             with self._lock.read():
                 frozen = len(self._subjects)
                 rows = np.flatnonzero(self._live_mask())
-                vectors = self._vectors[rows]
+                vectors = self._vectors  # rows below `frozen` are final, even if enrolment grows the array
                 kind = self._wanted_kind()
             started = time.monotonic()
             index = indexes.build(kind, self.config.dimension, vectors, rows)
@@ -357,7 +381,7 @@ class Gallery:
                 late = np.arange(frozen, len(self._subjects))
                 late = late[self._live_mask()[frozen:]]
                 if len(late):
-                    index.add_with_ids(self._vectors[late], late.astype(np.int64))
+                    index.add_with_ids(self._vectors[late].astype(np.float32), late.astype(np.int64))
                 self._index, self._kind = index, kind
             log.info("gallery %s: rebuilt %s index of %d rows in %.1f s", self.config.name, self.index_kind,
                      len(rows) + len(late), time.monotonic() - started)
@@ -372,7 +396,7 @@ class Gallery:
                 self._log_seq += 1
                 self._log = EnrolmentLog(log_path(self.directory, self._log_seq))
                 count = len(self._subjects)
-                vectors = self._vectors[:count].copy()
+                vectors = self._vectors[:count]  # no copy: rows below `count` never change
                 subjects = list(self._subjects)
                 index_bytes = faiss.serialize_index(self._index)
                 kind = self._kind

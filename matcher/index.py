@@ -16,8 +16,9 @@ import numpy as np
 
 EXACT = "Flat"
 TRAIN_SAMPLE = 200_000  # k-means does not get better beyond a few hundred points per list
-RERANK_SHORTLIST = 64
-PQ_BITS = re.compile(r"PQ\d+(?:x(\d+))?")  # "PQ32" (8 bits) or "PQ32x4"  # candidates an approximate index proposes for exact re-ranking
+RERANK_SHORTLIST = 64  # candidates an approximate index proposes for exact re-ranking
+ADD_BLOCK = 65_536  # rows converted to float32 and added at a time when building
+PQ_BITS = re.compile(r"PQ\d+(?:x(\d+))?")  # "PQ32" (8 bits) or "PQ32x4"
 
 
 def minimum_size(factory: str, dimension: int) -> int:
@@ -33,17 +34,18 @@ def minimum_size(factory: str, dimension: int) -> int:
 
 
 def build(factory: str, dimension: int, vectors: np.ndarray, rows: np.ndarray) -> faiss.Index:
-    """A trained index holding `vectors` under the ids `rows`."""
+    """A trained index holding the gallery rows `rows`, read from `vectors` (all the gallery's rows,
+    float32 or float16) a block at a time, so no float32 copy of them all is ever made."""
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # training and adding do use every core
     index = faiss.IndexIDMap(faiss.index_factory(dimension, factory))
     if not index.is_trained:
-        sample = vectors
-        if len(vectors) > TRAIN_SAMPLE:
-            chosen = np.random.default_rng(0).choice(len(vectors), TRAIN_SAMPLE, replace=False)
-            sample = vectors[np.sort(chosen)]
-        index.train(sample)
-    if len(rows):
-        index.add_with_ids(vectors, rows.astype(np.int64))
+        sample = rows
+        if len(rows) > TRAIN_SAMPLE:
+            sample = np.sort(np.random.default_rng(0).choice(rows, TRAIN_SAMPLE, replace=False))
+        index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+    for first in range(0, len(rows), ADD_BLOCK):
+        block = rows[first:first + ADD_BLOCK]
+        index.add_with_ids(np.ascontiguousarray(vectors[block], dtype=np.float32), block.astype(np.int64))
     return index
 
 

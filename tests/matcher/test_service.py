@@ -25,12 +25,14 @@ def code_of(call, *args):
 def test_create_gallery_is_idempotent_and_refuses_a_different_config(stub):
     first = create(stub, threshold=0.7, index_factory="HNSW32")
     assert (first.gallery, first.size, first.threshold, first.index_kind) == ("watchlist", 0, 0.7, "exact")
+    assert first.vector_storage == "float32"  # the default
+    assert create(stub, "compact", vector_storage="float16").vector_storage == "float16"
     assert create(stub, threshold=0.7, index_factory="HNSW32") == first
     code, details = code_of(lambda: create(stub, threshold=0.8))
     assert code == grpc.StatusCode.ALREADY_EXISTS and "another configuration" in details
     create(stub, "travellers")
     listed = stub.ListGalleries(matcher_pb2.ListGalleriesRequest())
-    assert [g.gallery for g in listed.galleries] == ["travellers", "watchlist"]
+    assert [g.gallery for g in listed.galleries] == ["compact", "travellers", "watchlist"]
 
 
 def test_mated_probe_finds_its_subject_with_a_calibrated_score(stub, people):
@@ -127,6 +129,8 @@ def bad_calls(stub):
         (stub.CreateGallery, matcher_pb2.CreateGalleryRequest(gallery="x", model=MODEL, dimension=0), invalid, "dimension"),
         (stub.CreateGallery, matcher_pb2.CreateGalleryRequest(gallery="x", model=MODEL, dimension=128,
                                                               index_factory="HNSWx"), invalid, "index_factory"),
+        (stub.CreateGallery, matcher_pb2.CreateGalleryRequest(gallery="x", model=MODEL, dimension=128,
+                                                              vector_storage="int8"), invalid, "vector_storage"),
     ]
 
 
