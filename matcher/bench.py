@@ -1,19 +1,28 @@
-"""`limes bench matcher`: recall, false matches, latency and throughput on a synthetic gallery.
+"""`limes bench matcher`: recall, false matches, latency, throughput, memory and start-up time.
 
 The gallery is enrolled through the real Gallery (fsync'd log, the index switch
 from exact to the approximate kind at `exact_until`), then probed with mated
 probes (a second "photo" of an enrolled identity) and non-mated ones (people
 never enrolled). Recall@1 is against exact brute-force FAISS search over the
-same templates; latency is measured in-process and over gRPC on loopback, with
-`concurrency` client processes for the throughput figure.
+same float32 templates. Latency is measured in-process, then over gRPC against
+a separate `limes matcher serve` process started on the gallery's files: its
+start-up time is the recovery time (snapshot load + log replay), and its memory
+is the matcher's own, apart from this process's synthetic data.
+
+It holds little besides the gallery: the synthetic population is made block by
+block (matcher.synthetic), and the exact ground truth is kept up to date block by
+block as the gallery is enrolled (ExactNearest), so ten million templates fit.
 """
 from __future__ import annotations
 
 import datetime
+import gc
 import multiprocessing
 import os
 import platform
 import resource
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,41 +38,82 @@ from matcher.registry import Registry
 
 MODEL, VERSION = "synthetic-dlib-128", "1"
 BATCH = 10_000
+WAL_TAIL = 100_000  # enrolments left in the log after the last snapshot: the default --snapshot-every
+START_TIMEOUT_S = 3600
 
 
-def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: str = "IVF1024,PQ32x4fs",
-        exact_until: int = 20_000, search_breadth: int = 0, seed: int = 0) -> dict:
+def default_factory(gallery_size: int) -> str:
+    """The index the benchmark uses unless told: about 4 x sqrt(N) IVF lists (the nearest power of
+    two, 1024 at least) over 4-bit fast-scan PQ codes, re-ranked exactly (docs/MATCHER.md)."""
+    nlist = 2 ** max(10, round(np.log2(4 * np.sqrt(max(gallery_size, 1)))))
+    return f"IVF{nlist},PQ32x4fs"
+
+
+class ExactNearest:
+    """The exact nearest gallery row of each probe, for a gallery seen one block of rows at a time."""
+
+    def __init__(self, probes: np.ndarray):
+        self.probes = np.ascontiguousarray(probes, dtype=np.float32)
+        self.squared = np.full(len(probes), np.inf, dtype=np.float32)
+        self.rows = np.full(len(probes), -1, dtype=np.int64)
+
+    def add(self, vectors: np.ndarray, first_row: int) -> None:
+        block = faiss.IndexFlatL2(self.probes.shape[1])
+        block.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        squared, rows = block.search(self.probes, 1)
+        better = squared[:, 0] < self.squared  # strictly: on a tie the earlier row stays
+        self.squared[better] = squared[better, 0]
+        self.rows[better] = rows[better, 0] + first_row
+
+
+def mated_probes(seed: int, gallery_size: int, which: np.ndarray) -> np.ndarray:
+    """A second photo of each identity in `which` (sorted), made block by block."""
+    probes = np.empty((len(which), synthetic.DIMENSION), dtype=np.float32)
+    for block, first, end in synthetic.blocks(gallery_size):
+        chosen = np.flatnonzero((which >= first) & (which < end))
+        if len(chosen):
+            people = synthetic.population_block(seed, block, end - first)
+            probes[chosen] = synthetic.photos(np.random.default_rng([seed, block, 2]), people, which[chosen] - first)
+    return probes
+
+
+def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: str = "",
+        exact_until: int = 20_000, search_breadth: int = 0, seed: int = 0, vector_storage: str = "float32",
+        wal_tail: int = WAL_TAIL) -> dict:
+    index_factory = index_factory or default_factory(gallery_size)
     rng = np.random.default_rng(seed)
-    people = synthetic.population(rng, gallery_size)
-    enrolled = synthetic.photos(rng, people, np.arange(gallery_size))
-    mated_ids = rng.choice(gallery_size, size=min(queries, gallery_size), replace=False)
-    mated = synthetic.photos(rng, people, mated_ids)
+    mated_ids = np.sort(rng.choice(gallery_size, size=min(queries, gallery_size), replace=False))
+    mated = mated_probes(seed, gallery_size, mated_ids)
     strangers = synthetic.photos(rng, synthetic.population(rng, queries), np.arange(queries))
     probes = np.concatenate([mated, strangers])
+    nearest = ExactNearest(probes)
+    wal_tail = min(wal_tail, gallery_size // 2)
+    snapshot_at = gallery_size - wal_tail
 
     with tempfile.TemporaryDirectory(prefix="limes-bench-matcher-") as data_dir:
         rss_before = current_rss()
-        # Snapshots are left to the end (timed on their own) instead of every 100k changes.
+        # One snapshot, timed on its own, where the last `wal_tail` enrolments are left to the log.
         registry = Registry(Path(data_dir), background=False, snapshot_every=2 ** 62)
         config = GalleryConfig.checked("bench", MODEL, VERSION, synthetic.DIMENSION, 0, index_factory, exact_until,
-                                       search_breadth)
+                                       search_breadth, vector_storage)
         gallery, _ = registry.create(config)
-        started = time.perf_counter()
-        for first in range(0, gallery_size, BATCH):
-            last = min(first + BATCH, gallery_size)
-            gallery.enrol([(f"id{i}", enrolled[i]) for i in range(first, last)])
-        build_s = time.perf_counter() - started
-        started = time.perf_counter()
-        gallery.snapshot()
-        snapshot_s = time.perf_counter() - started
+        build_s = exact_s = snapshot_s = 0.0
+        for block, first, end in synthetic.blocks(gallery_size):
+            enrolled = synthetic.enrolment_photos(seed, block, synthetic.population_block(seed, block, end - first))
+            started = time.perf_counter()
+            nearest.add(enrolled, first)
+            exact_s += time.perf_counter() - started
+            for start, stop in batches(first, end, snapshot_at):
+                started = time.perf_counter()
+                gallery.enrol([(f"id{i}", enrolled[i - first]) for i in range(start, stop)])
+                build_s += time.perf_counter() - started
+                if stop == snapshot_at:
+                    started = time.perf_counter()
+                    gallery.snapshot()
+                    snapshot_s = time.perf_counter() - started
+            del enrolled
+        memory = gallery.memory_bytes()
         rss_after = current_rss()
-        index_bytes = len(faiss.serialize_index(gallery._index))
-
-        exact = faiss.IndexFlatL2(synthetic.DIMENSION)
-        exact.add(enrolled)
-        started = time.perf_counter()
-        exact_squared, exact_rows = exact.search(probes, 1)
-        exact_batch_ms = (time.perf_counter() - started) * 1000 / len(probes)
 
         latencies, top1 = [], []
         for probe in probes:
@@ -72,16 +122,24 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
             latencies.append((time.perf_counter() - started) * 1000)
             top1.append(hits[0] if hits else None)
         threshold = config.threshold
-        same = [hit is not None and hit.subject_id == f"id{row}" for hit, row in zip(top1, exact_rows[:, 0])]
+        same = [hit is not None and hit.subject_id == f"id{row}" for hit, row in zip(top1, nearest.rows)]
         mated_hits = [hit is not None and hit.subject_id == f"id{i}" and score(hit.distance) >= threshold
                       for hit, i in zip(top1[:len(mated)], mated_ids)]
         exact_mated_hits = [row == i and score(float(np.sqrt(max(d, 0)))) >= threshold
-                            for row, d, i in zip(exact_rows[:len(mated), 0], exact_squared[:len(mated), 0], mated_ids)]
+                            for row, d, i in zip(nearest.rows[:len(mated)], nearest.squared[:len(mated)], mated_ids)]
         false_matches = sum(hit is not None and score(hit.distance) >= threshold for hit in top1[len(mated):])
-
-        grpc_single, grpc_concurrent = over_grpc(registry, probes, concurrency)
+        exact_distances = np.sqrt(np.maximum(nearest.squared, 0))
+        distance_error = max((abs(hit.distance - float(d)) for hit, d, ok in zip(top1, exact_distances, same) if ok),
+                             default=0.0)
         stats = gallery.stats()
         registry.close()
+        del registry, gallery, top1
+        gc.collect()
+
+        with MatcherProcess(Path(data_dir)) as matcher:
+            grpc_single, grpc_concurrent = over_grpc(matcher.address, probes, concurrency)
+            matcher_memory = matcher.memory()
+            startup_s = matcher.startup_s
 
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -89,44 +147,92 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
         "command": "limes bench matcher " + " ".join(sys.argv[3:]) if sys.argv[1:3] == ["bench", "matcher"] else None,
         "gallery": gallery_size, "mated_probes": len(mated), "non_mated_probes": len(strangers),
         "index_factory": index_factory, "index_kind": stats.index_kind, "exact_until": exact_until,
-        "search_breadth": search_breadth,
+        "search_breadth": search_breadth, "vector_storage": vector_storage,
         "threshold": threshold,
         "recall_at_1_vs_exact": {"mated": mean(same[:len(mated)]), "non_mated": mean(same[len(mated):]),
                                  "all": mean(same)},
+        "max_distance_error_vs_exact": float(f"{distance_error:.3g}"),
         "mated_identified_at_threshold": mean(mated_hits),
         "mated_identified_at_threshold_exact": mean(exact_mated_hits),
         "false_matches_at_threshold": {"count": false_matches, "rate": false_matches / len(strangers)},
         "build_s": round(build_s, 2), "snapshot_s": round(snapshot_s, 2),
-        "exact_bruteforce_ms_per_query_batched": round(exact_batch_ms, 3),
+        "exact_bruteforce_ms_per_query": round(exact_s * 1000 / len(probes), 3),
         "in_process_ms": percentiles(latencies),
         "grpc_ms_one_client": grpc_single,
         "grpc_concurrent": grpc_concurrent,
-        "rss_mb": round(rss_after / 2 ** 20, 1),
-        "rss_growth_bytes_per_template": round((rss_after - rss_before) / gallery_size, 1),
-        "index_bytes_per_template": round(index_bytes / gallery_size, 1),
-        "stored_vector_bytes_per_template": 4 * synthetic.DIMENSION,
+        "startup": {"s": round(startup_s, 2), "snapshot_rows": snapshot_at, "log_records_replayed": wal_tail},
+        "gallery_memory_mb": {part: round(size / 2 ** 20, 1) for part, size in memory.items()},
+        "gallery_memory_bytes_per_template": round(memory["total"] / gallery_size, 1),
+        "matcher_process_memory_mb": matcher_memory,
+        "bench_rss_growth_mb": round((rss_after - rss_before) / 2 ** 20, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
-def over_grpc(registry: Registry, probes: np.ndarray, concurrency: int) -> tuple[dict, dict]:
+def batches(first: int, end: int, split_at: int) -> list[tuple[int, int]]:
+    """[start, stop) enrolment batches of at most BATCH covering first..end, one of them ending at split_at."""
+    bounds = sorted({*range(first, end, BATCH), end} | ({split_at} if first < split_at < end else set()))
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+class MatcherProcess:
+    """`limes matcher serve` on a data directory in its own process: start-up time and memory."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+
+    def __enter__(self) -> "MatcherProcess":
+        started = time.perf_counter()
+        # The benchmark's snapshot is already taken: none at start-up while the latency is measured.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "limes.cli", "matcher", "serve", "--listen", "127.0.0.1:0",
+             "--data", str(self.data_dir), "--snapshot-every", str(2 ** 62),
+             "--plaintext"],  # plaintext on loopback: this bench is about FAISS and gRPC, not TLS
+            stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()  # "matcher (plaintext) listening on HOST:PORT", once every gallery is loaded
+        self.startup_s = time.perf_counter() - started
+        if " listening on " not in line:
+            self.process.kill()
+            raise RuntimeError(f"limes matcher serve did not start: {line!r}, exit {self.process.wait()}")
+        self.address = line.split()[-1]
+        self.after_start = self.status()
+        return self
+
+    def status(self) -> dict:
+        """VmRSS (resident now) and VmHWM (peak resident) of the matcher process, in MB."""
+        fields = {}
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "VmHWM"):
+                    fields[name] = round(int(value.split()[0]) / 1024, 1)
+        return fields
+
+    def memory(self) -> dict:
+        now = self.status()
+        return {"rss_after_start": self.after_start["VmRSS"], "rss_after_queries": now["VmRSS"],
+                "peak_rss": now["VmHWM"]}
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def over_grpc(address: str, probes: np.ndarray, concurrency: int) -> tuple[dict, dict]:
     """Latency with one client, then throughput and latency with `concurrency` client processes."""
-    from matcher.server import start
-    from matcher.service import MatcherService
-    # Plaintext on loopback, as the recorded figures were measured: this bench is about FAISS and gRPC.
-    server, port = start(MatcherService(registry), "127.0.0.1:0", plaintext=True, max_workers=max(16, 2 * concurrency))
-    address = f"127.0.0.1:{port}"
-    try:
-        single = percentiles(client(address, probes.tolist())["latencies"])
-        context = multiprocessing.get_context("spawn")  # no fork of a process running gRPC threads
-        shares = [probes[i::concurrency].tolist() for i in range(concurrency)]
-        with context.Pool(concurrency) as pool:
-            results = pool.starmap(client, [(address, share, True) for share in shares])
-        latencies = [ms for r in results for ms in r["latencies"]]
-        wall = max(r["end"] for r in results) - min(r["start"] for r in results)
-        concurrent = {"clients": concurrency, "queries": len(latencies), "qps": round(len(latencies) / wall, 1),
-                      "ms": percentiles(latencies)}
-    finally:
-        server.stop(0).wait()
+    single = percentiles(client(address, probes.tolist())["latencies"])
+    context = multiprocessing.get_context("spawn")  # no fork of a process running gRPC threads
+    shares = [probes[i::concurrency].tolist() for i in range(concurrency)]
+    with context.Pool(concurrency) as pool:
+        results = pool.starmap(client, [(address, share, True) for share in shares])
+    latencies = [ms for r in results for ms in r["latencies"]]
+    wall = max(r["end"] for r in results) - min(r["start"] for r in results)
+    concurrent = {"clients": concurrency, "queries": len(latencies), "qps": round(len(latencies) / wall, 1),
+                  "ms": percentiles(latencies)}
     return single, concurrent
 
 
@@ -181,10 +287,12 @@ def render(result: dict) -> str:
         f"gallery {r['gallery']} ({r['index_kind']}), {r['mated_probes']} mated + {r['non_mated_probes']} non-mated probes",
         f"recall@1 vs exact: mated {r['recall_at_1_vs_exact']['mated']}, all {r['recall_at_1_vs_exact']['all']}",
         f"false matches at threshold {r['threshold']}: {r['false_matches_at_threshold']['count']}",
-        f"build {r['build_s']} s, snapshot {r['snapshot_s']} s, RSS {r['rss_mb']} MB, "
-        f"index {r['index_bytes_per_template']} B/template",
+        f"build {r['build_s']} s, snapshot {r['snapshot_s']} s, start-up {r['startup']['s']} s "
+        f"(snapshot of {r['startup']['snapshot_rows']} + {r['startup']['log_records_replayed']} log records)",
+        f"gallery memory MB {r['gallery_memory_mb']}; matcher process MB {r['matcher_process_memory_mb']}",
         f"in-process ms: {r['in_process_ms']}",
         f"gRPC one client ms: {r['grpc_ms_one_client']}",
         f"gRPC {r['grpc_concurrent']['clients']} clients: {r['grpc_concurrent']['qps']} q/s, ms {r['grpc_concurrent']['ms']}",
+        f"load average {r['load_average']}",
     ]
     return "\n".join(lines)

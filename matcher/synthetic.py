@@ -5,6 +5,10 @@ identity's own spread. The scales put two photos of one person at an L2
 distance of about 0.3-0.5 and two different people at about 0.85 (face_recognition:
 same person up to ~0.55, different from ~0.6). A small share of identities are
 look-alikes of another one (~0.65 apart), so false matches are possible and counted.
+
+A large population is made block by block (`population_block`): each block of
+BLOCK identities comes from its own seeded generator, so any block can be made
+again on demand and a benchmark never has to hold ten million identities at once.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ IDENTITY_SPREAD = 0.053  # per coordinate: distance between identities ~ 16 x th
 PHOTO_NOISE = (0.019, 0.034)  # per identity, per coordinate: two photos ~ 16 x this apart
 LOOKALIKE_SHARE = 0.01
 LOOKALIKE_SPREAD = 0.029  # a look-alike sits ~ 16 x this (~0.46) from its twin, ~0.6 once photographed
+BLOCK = 100_000  # identities per block of a large population (look-alikes twin within their block)
 
 
 @dataclass(frozen=True)
@@ -39,3 +44,18 @@ def photos(rng: np.random.Generator, people: Population, which: np.ndarray) -> n
     """One template from a new photo of each identity in `which`."""
     centres = people.centres[which]
     return (centres + rng.normal(size=centres.shape).astype(np.float32) * people.noise[which, None]).astype(np.float32)
+
+
+def blocks(n: int) -> list[tuple[int, int, int]]:
+    """(block number, first identity, end) covering identities 0..n-1."""
+    return [(b, first, min(first + BLOCK, n)) for b, first in enumerate(range(0, n, BLOCK))]
+
+
+def population_block(seed: int, block: int, size: int) -> Population:
+    """Identities block*BLOCK .. block*BLOCK+size-1 of population `seed`: the same every time."""
+    return population(np.random.default_rng([seed, block]), size)
+
+
+def enrolment_photos(seed: int, block: int, people: Population) -> np.ndarray:
+    """The enrolment photo of every identity of a block: the same every time."""
+    return photos(np.random.default_rng([seed, block, 1]), people, np.arange(len(people.noise)))
