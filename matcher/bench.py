@@ -43,9 +43,11 @@ START_TIMEOUT_S = 3600
 
 
 def default_factory(gallery_size: int) -> str:
-    """The index the benchmark uses unless told: about 4 x sqrt(N) IVF lists (the nearest power of
-    two, 1024 at least) over 4-bit fast-scan PQ codes, re-ranked exactly (docs/MATCHER.md)."""
-    nlist = 2 ** max(10, round(np.log2(4 * np.sqrt(max(gallery_size, 1)))))
+    """The index the benchmark uses unless told: IVF lists over 4-bit fast-scan PQ codes, re-ranked
+    exactly (docs/MATCHER.md). About 4 x sqrt(N) lists (the nearest power of two, 1024 at least),
+    but at most 8192: on 2 cores, training and adding cost time in proportion to the lists, and
+    8192 lists keep a 10M build within about half an hour."""
+    nlist = 2 ** min(13, max(10, round(np.log2(4 * np.sqrt(max(gallery_size, 1))))))
     return f"IVF{nlist},PQ32x4fs"
 
 
@@ -112,6 +114,8 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
                     gallery.snapshot()
                     snapshot_s = time.perf_counter() - started
             del enrolled
+            if end % 1_000_000 == 0:  # big runs take a while: say how far they are
+                print(f"bench matcher: {end} enrolled, {build_s:.0f} s", file=sys.stderr, flush=True)
         memory = gallery.memory_bytes()
         rss_after = current_rss()
 

@@ -39,7 +39,7 @@ def register_bench(bench_sub) -> None:
     bench.add_argument("--concurrency", type=int, default=8, help="concurrent gRPC clients (default 8)")
     bench.add_argument("--index-factory", default="",
                        help="approximate index (default: IVFn,PQ32x4fs with n ~ 4 x sqrt(gallery), a power of "
-                            "two: IVF1024 at 100k, IVF4096 at 1M, IVF8192 at 10M)")
+                            "two, at most 8192: IVF1024 at 100k, IVF4096 at 1M, IVF8192 at 10M)")
     bench.add_argument("--exact-until", type=int, default=20_000, help="size up to which search stays exact")
     bench.add_argument("--search-breadth", type=int, default=0, help="nprobe (IVF) or efSearch (HNSW); 0: default")
     bench.add_argument("--vector-storage", choices=("float32", "float16"), default="float32",

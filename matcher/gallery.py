@@ -151,11 +151,11 @@ class Gallery:
 
     def _load_snapshot(self, snapshot: Path) -> int:
         meta = json.loads((snapshot / "meta.json").read_text())
-        vectors = np.load(snapshot / "vectors.npy", mmap_mode="r")  # read straight into place, not twice
         subjects = json.loads((snapshot / "subjects.json").read_text())
-        self._reserve(len(subjects))
-        self._vectors[:len(subjects)] = vectors
-        del vectors
+        # Room for as many again: pages not yet written cost nothing, and the gallery can then
+        # grow that far without copying every row (which for a moment needs twice the memory).
+        self._reserve(2 * len(subjects))
+        read_rows_into(snapshot / "vectors.npy", self._vectors[:len(subjects)])
         self._subjects = subjects
         for row, subject in enumerate(subjects):
             if subject is not None:
@@ -428,6 +428,22 @@ class Gallery:
             if self._log is not None:
                 self._log.close()
                 self._log = None
+
+
+def read_rows_into(path: Path, out: np.ndarray) -> None:
+    """Read a .npy array written by np.save straight into `out` (no second copy in memory)."""
+    with open(path, "rb") as file:
+        version = np.lib.format.read_magic(file)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran_order, dtype = read_header(file)
+        if shape != out.shape or dtype != out.dtype or fortran_order:
+            raise ValueError(f"{path}: {dtype} {shape} array, expected {out.dtype} {out.shape}")
+        view = memoryview(out.reshape(-1).view(np.uint8))
+        while view:
+            read = file.readinto(view)
+            if not read:
+                raise ValueError(f"{path}: ends {len(view)} bytes early")
+            view = view[read:]
 
 
 def latest_snapshot(directory: Path) -> Path | None:

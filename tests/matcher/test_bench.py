@@ -72,4 +72,4 @@ def test_enrolment_batches_end_at_the_snapshot_point():
 def test_default_index_grows_with_the_gallery():
     assert bench.default_factory(50_000) == "IVF1024,PQ32x4fs"
     assert bench.default_factory(1_000_000) == "IVF4096,PQ32x4fs"
-    assert bench.default_factory(10_000_000) == "IVF16384,PQ32x4fs"
+    assert bench.default_factory(10_000_000) == "IVF8192,PQ32x4fs"

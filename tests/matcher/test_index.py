@@ -17,3 +17,11 @@ def test_build_adds_the_chosen_rows_block_by_block(monkeypatch, dtype):
     _, found = index.search(vectors[rows[::10]].astype(np.float32), 1, params=indexes.search_parameters(
         index, 4, 1, None))
     assert found[:, 0].tolist() == rows[::10].tolist()
+
+
+def test_default_breadth_probes_about_sqrt_of_the_lists():
+    assert [indexes.default_nprobe(n) for n in (8, 64, 1024, 4096, 8192)] == [8, 64, 256, 512, 724]
+    vectors = np.random.default_rng(13).normal(size=(2500, 128)).astype(np.float32)
+    index = indexes.build("IVF64,Flat", 128, vectors, np.arange(2500))
+    assert indexes.search_parameters(index, 0, 64, None).nprobe == 64
+    assert indexes.search_parameters(index, 10, 64, None).nprobe == 10
