@@ -6,7 +6,7 @@ import pytest
 from matcher import synthetic
 from matcher.config import GalleryConfig
 from matcher.errors import InvalidArgument, NotFound
-from matcher.gallery import Gallery
+from matcher.gallery import Gallery, read_rows_into
 
 MODEL, VERSION = "dlib-resnet-v1", "1"
 
@@ -250,3 +250,17 @@ def test_memory_bytes_counts_vectors_index_and_ids(tmp_path):
     assert memory["index"] >= 500 * 512  # the exact index holds its own copy of every vector
     assert memory["ids"] - empty["ids"] > 500 * 50  # an id string and a row number per subject, both ways
     assert memory["total"] == memory["vectors"] + memory["index"] + memory["ids"]
+
+
+def test_snapshot_rows_are_read_into_place_and_a_damaged_file_is_refused(tmp_path):
+    rows = np.arange(12, dtype=np.float16).reshape(3, 4)
+    np.save(tmp_path / "vectors.npy", rows)
+    into = np.zeros((5, 4), np.float16)
+    read_rows_into(tmp_path / "vectors.npy", into[:3])
+    np.testing.assert_array_equal(into[:3], rows)
+    with pytest.raises(ValueError, match="expected float32"):
+        read_rows_into(tmp_path / "vectors.npy", np.zeros((3, 4), np.float32))
+    data = (tmp_path / "vectors.npy").read_bytes()
+    (tmp_path / "vectors.npy").write_bytes(data[:-5])
+    with pytest.raises(ValueError, match="5 bytes early"):
+        read_rows_into(tmp_path / "vectors.npy", into[:3])
