@@ -275,7 +275,9 @@ class Gallery:
                 return [[] for _ in queries]
             exact = indexes.is_exact(self._index)
             shortlist = top_k if exact else max(top_k, indexes.RERANK_SHORTLIST)
-            selector = faiss.IDSelectorBitmap(len(self._live_bits), faiss.swig_ptr(self._live_bits))
+            selector = None  # no tombstone in the index: nothing to filter, and the filter is not free
+            if self._index.ntotal > len(self._rows):  # (through the id map it doubles an IVF scan's time)
+                selector = faiss.IDSelectorBitmap(len(self._live_bits), faiss.swig_ptr(self._live_bits))
             params = indexes.search_parameters(self._index, self.config.search_breadth, shortlist, selector)
             squared, found = self._index.search(queries, shortlist, params=params)
             results = []

@@ -4,7 +4,8 @@ Every index is wrapped in an IndexIDMap whose ids are the gallery's row numbers,
 so an index can be rebuilt from any subset of rows. Removed and replaced rows
 stay in the index as tombstones (HNSW cannot remove at all) and are filtered
 out during the search itself through a bitmap selector, so they never take a
-top-k place; the gallery rebuilds the index when tombstones pile up.
+top-k place (a search without tombstones skips the filter); the gallery rebuilds the
+index when tombstones pile up.
 """
 from __future__ import annotations
 
@@ -51,9 +52,9 @@ def build(factory: str, dimension: int, vectors: np.ndarray, rows: np.ndarray) -
 
 
 def search_parameters(index: faiss.Index, breadth: int, shortlist: int,
-                      selector: faiss.IDSelector) -> faiss.SearchParameters:
+                      selector: faiss.IDSelector | None) -> faiss.SearchParameters:
     """How wide to search (`breadth`, 0: default) so the shortlist holds the true neighbours,
-    plus the live-row filter."""
+    plus the live-row filter (None: every row in the index is live)."""
     inner = faiss.downcast_index(index.index)
     ivf = faiss.try_extract_index_ivf(inner)
     if ivf is not None:
