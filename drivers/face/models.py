@@ -42,8 +42,8 @@ def load_models() -> None:
     Each loads on first use otherwise, which would make the first traveller at a
     freshly started gate wait a second or more, against the step budgets.
     """
-    from drivers.face.resnet import model_layers
+    from drivers.face.resnet import session
 
     hog_detector()
     landmark_predictor()
-    model_layers()
+    session()

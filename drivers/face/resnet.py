@@ -1,8 +1,11 @@
-"""dlib's face-recognition ResNet run with numpy, from the weights in dlib's own model file.
+"""dlib's face-recognition ResNet run by ONNX Runtime, from the weights in dlib's own model file.
 
 The dlib wheel in use is built without BLAS, so its convolutions take about
-72 ms per face on a 2-core machine; the same network as im2col + numpy's BLAS
-matrix products takes under 30 ms and gives the same vector (within 1e-6).
+72 ms per face on a 2-core machine. The same weights, read here and written
+as an ONNX graph in memory (each batch-norm affine folded into its
+convolution), run in ONNX Runtime in about 10 ms on one thread and give the
+same vector (within 1e-6; tests/drivers/test_face.py compares with dlib).
+Nothing is downloaded: the graph is made from the installed model file.
 
 The model file (dlib_face_recognition_resnet_model_v1.dat, shipped by the
 face_recognition_models package) is dlib's serialisation of the network
@@ -26,8 +29,6 @@ import functools
 import re
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-from threadpoolctl import ThreadpoolController
 
 from drivers.face.errors import FaceError
 
@@ -128,70 +129,113 @@ def model_layers() -> list[tuple]:
 
 
 @functools.cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
+def session():
+    """The network in ONNX Runtime, built once from the installed model file."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    # One thread: a gate's two cores also run capture, chip and gRPC; spinning pool
+    # threads made numpy's BLAS 10x slower at the median under such load.
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(to_onnx(model_layers()), options, providers=["CPUExecutionProvider"])
 
 
-def descriptor(chip: np.ndarray, layers: list[tuple] | None = None) -> np.ndarray:
+def descriptor(chip: np.ndarray) -> np.ndarray:
     """The 128-d vector of an aligned 150x150 RGB face chip (dlib.get_face_chip)."""
     if chip.shape != (CHIP_SIZE, CHIP_SIZE, 3):
         raise FaceError(f"resnet: expected a {CHIP_SIZE}x{CHIP_SIZE} RGB chip, got {chip.shape}")
-    # One BLAS thread: these matrices are small, and on a shared 2-core gate OpenBLAS's
-    # spinning worker threads made the median 10x slower under load (17 ms vs 200 ms).
-    with _blas().limit(limits=1, user_api="blas"):
-        return _forward(chip, layers or model_layers())
+    planes = np.ascontiguousarray(chip.transpose(2, 0, 1)[None], dtype=np.float32)
+    return session().run(None, {"chip": planes})[0][0]
 
 
-def _forward(chip: np.ndarray, layers: list[tuple]) -> np.ndarray:
-    # dlib's input layer: subtract the training mean per channel, divide by 256.
-    x = (chip.astype(np.float32) - layers[0][1]) / 256.0
-    block_input = shortcut = None
-    after_add = False
-    for layer in layers[1:]:
-        kind = layer[0]
-        if kind == "con":
-            x = _convolve(x, *layer[1:])
-        elif kind == "affine":
-            x = x * layer[1] + layer[2]
-        elif kind == "relu":
-            np.maximum(x, 0, out=x)
-            if after_add:  # the residual block's output is the next block's input
-                block_input, after_add = x, False
-        elif kind == "max":
-            x = _pool(x, layer[1], layer[2]).max(axis=(3, 4))
-            block_input = x
-        elif kind == "avg" and layer[1] == 0:  # avg_pool_everything
-            x = x.mean(axis=(0, 1))
-        elif kind == "avg":  # the shortcut of a down-sampling block
-            shortcut = _pool(block_input, layer[1], layer[2]).mean(axis=(3, 4))
-        elif kind == "add":
-            x = _add_padded(x, block_input if shortcut is None else shortcut)
-            shortcut, after_add = None, True
-        elif kind == "fc":
-            x = x @ layer[1]
-    return x.astype(np.float32)
+def to_onnx(layers: list[tuple]) -> bytes:
+    """The network of `parse_model` as a serialised ONNX model: input "chip" (1x3x150x150,
+    RGB values 0-255), output "descriptor" (1x128)."""
+    return _OnnxWriter(layers).model()
 
 
-def _convolve(x: np.ndarray, weights: np.ndarray, bias: np.ndarray, stride: int, pad: int) -> np.ndarray:
-    if pad:
-        x = np.pad(x, ((pad, pad), (pad, pad), (0, 0)))
-    filters, channels, rows, cols = weights.shape
-    windows = sliding_window_view(x, (rows, cols), axis=(0, 1))[::stride, ::stride]
-    height, width = windows.shape[:2]
-    patches = windows.reshape(height * width, channels * rows * cols)
-    return (patches @ weights.reshape(filters, -1).T + bias).reshape(height, width, filters)
+class _OnnxWriter:
+    """Walks dlib's layers from input to output, keeping each tensor's (height, width, channels)
+    because dlib's add_prev adds tensors of different sizes where they overlap (ONNX: Pad)."""
+
+    def __init__(self, layers: list[tuple]):
+        from onnx import helper, numpy_helper
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.layers, self.nodes, self.weights = layers, [], []
+
+    def node(self, op: str, inputs: list[str], **attributes) -> str:
+        output = f"t{len(self.nodes)}"
+        self.nodes.append(self.helper.make_node(op, inputs, [output], **attributes))
+        return output
+
+    def constant(self, values: np.ndarray) -> str:
+        name = f"w{len(self.weights)}"
+        self.weights.append(self.numpy_helper.from_array(np.ascontiguousarray(values), name))
+        return name
+
+    def model(self) -> bytes:
+        from onnx import TensorProto
+        layers = self.layers
+        # dlib's input layer: subtract the training mean per channel, divide by 256.
+        x = self.node("Sub", ["chip", self.constant(layers[0][1].reshape(1, 3, 1, 1))])
+        x = self.node("Mul", [x, self.constant(np.array(1 / 256, np.float32))])
+        shape = (CHIP_SIZE, CHIP_SIZE, 3)
+        block_input = shortcut = None  # with their shapes
+        after_add = False
+        i = 1
+        while i < len(layers):
+            kind = layers[i][0]
+            if kind == "con":
+                weights, bias, stride, pad = layers[i][1:]
+                if i + 1 < len(layers) and layers[i + 1][0] == "affine":  # fold batch norm into the convolution
+                    scale, shift = layers[i + 1][1:]
+                    weights, bias = weights * scale[:, None, None, None], bias * scale + shift
+                    i += 1
+                filters, _, rows, cols = weights.shape
+                x = self.node("Conv", [x, self.constant(weights), self.constant(bias)], kernel_shape=[rows, cols],
+                              strides=[stride, stride], pads=[pad] * 4)
+                shape = ((shape[0] + 2 * pad - rows) // stride + 1, (shape[1] + 2 * pad - cols) // stride + 1, filters)
+            elif kind == "affine":
+                raise FaceError("resnet model: an affine layer not after a convolution")
+            elif kind == "relu":
+                x = self.node("Relu", [x])
+                if after_add:  # the residual block's output is the next block's input
+                    block_input, after_add = (x, shape), False
+            elif kind == "max":
+                size, stride = layers[i][1:]
+                x = self.node("MaxPool", [x], kernel_shape=[size, size], strides=[stride, stride])
+                shape = _pooled(shape, size, stride)
+                block_input = (x, shape)
+            elif kind == "avg" and layers[i][1] == 0:  # avg_pool_everything
+                x = self.node("Flatten", [self.node("GlobalAveragePool", [x])])
+            elif kind == "avg":  # the shortcut of a down-sampling block
+                size, stride = layers[i][1:]
+                pooled = self.node("AveragePool", [block_input[0]], kernel_shape=[size, size], strides=[stride, stride])
+                shortcut = (pooled, _pooled(block_input[1], size, stride))
+            elif kind == "add":
+                other = block_input if shortcut is None else shortcut
+                total = tuple(max(p, q) for p, q in zip(shape, other[1]))
+                x = self.node("Add", [self.padded(x, shape, total), self.padded(*other, total)])
+                shape, shortcut, after_add = total, None, True
+            elif kind == "fc":
+                x = self.node("MatMul", [x, self.constant(layers[i][1])])
+            i += 1
+        self.nodes[-1].output[0] = "descriptor"
+        helper = self.helper
+        graph = helper.make_graph(
+            self.nodes, "dlib_face_recognition_resnet_model_v1",
+            [helper.make_tensor_value_info("chip", TensorProto.FLOAT, [1, 3, CHIP_SIZE, CHIP_SIZE])],
+            [helper.make_tensor_value_info("descriptor", TensorProto.FLOAT, [1, 128])], self.weights)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+
+    def padded(self, tensor: str, shape: tuple, total: tuple) -> str:
+        """dlib's add_prev: zeros where the smaller tensor has no values (ONNX pads are NCHW begins, then ends)."""
+        if shape == total:
+            return tensor
+        ends = [0, total[2] - shape[2], total[0] - shape[0], total[1] - shape[1]]
+        return self.node("Pad", [tensor, self.constant(np.array([0, 0, 0, 0, *ends], np.int64))])
 
 
-def _pool(x: np.ndarray, size: int, stride: int) -> np.ndarray:
-    return sliding_window_view(x, (size, size), axis=(0, 1))[::stride, ::stride]
-
-
-def _add_padded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """dlib's add_prev: tensors of different sizes add where they overlap, zero elsewhere."""
-    if a.shape == b.shape:
-        return a + b
-    shape = tuple(max(p, q) for p, q in zip(a.shape, b.shape))
-    out = np.zeros(shape, np.float32)
-    out[: a.shape[0], : a.shape[1], : a.shape[2]] += a
-    out[: b.shape[0], : b.shape[1], : b.shape[2]] += b
-    return out
+def _pooled(shape: tuple, size: int, stride: int) -> tuple:
+    return ((shape[0] - size) // stride + 1, (shape[1] - size) // stride + 1, shape[2])

@@ -192,7 +192,7 @@ def test_template_bytes_round_trip(analysed):
         FaceTemplate.from_bytes(b"\0" * 10, template.model, template.model_version)
 
 
-def test_numpy_resnet_gives_dlibs_own_vectors(analysed):
+def test_onnx_resnet_gives_dlibs_own_vectors(analysed):
     from drivers.face import DlibResNetEncoder
 
     reference = DlibResNetEncoder(backend="dlib")
