@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-import platform
 import random
 import statistics
 import string
@@ -32,6 +31,8 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from limes import machine
 
 CALLS = ("check_document", "check_person", "record_crossing")
 BORDER_POINT = "BENCH-PORT"
@@ -289,13 +290,13 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
             floor = None
             if grpc_floor:
                 floor = _phase(plans(min(5.0, seconds), 1.0, True))
-            load_before = os.getloadavg()
+            load_before = machine.load_average()
             commits_before = (_sample("limes_central_group_commits_total"),
                               _sample("limes_central_group_commit_writes_total"))
             rows, server_cpu, gates_cpu = _phase(plans(seconds, warmup_s, False))
             commits = _sample("limes_central_group_commits_total") - commits_before[0]
             writes = _sample("limes_central_group_commit_writes_total") - commits_before[1]
-            load_after = os.getloadavg()
+            load_after = machine.load_average()
         finally:
             server.stop(None)
 
@@ -324,9 +325,7 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
                                 "gates": round(per(len(rows), gates_cpu), 2),
                                 "database_server": round(per(len(rows), database_s), 2)},
         "machine_busy": round(machine_busy_s / machine_all_s, 3) if machine_all_s else 0.0,
-        "machine": {"cores": os.cpu_count(), "cpu": _cpu(), "python": platform.python_version(),
-                    "load_average_before": [round(x, 2) for x in load_before],
-                    "load_average_after": [round(x, 2) for x in load_after]},
+        "machine": {**machine.describe(), "load_average_before": load_before, "load_average_after": load_after},
         "date": dt.date.today().isoformat(),
     }
     if floor is not None:
@@ -426,14 +425,6 @@ def _percentiles(values: list[float]) -> dict:
     return {"p50": round(cuts[49], 2), "p95": round(cuts[94], 2), "p99": round(cuts[98], 2)}
 
 
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor()
-
-
 def render(result: dict) -> str:
     r, t = result, result["transaction_ms"]
     lines = [f"central: {r['crossings_per_second']} crossings/s ({r['crossings']} in {r['seconds']} s) from "
@@ -444,7 +435,7 @@ def render(result: dict) -> str:
     for name in CALLS:
         c = r["calls_ms"][name]
         lines.append(f"  {name:16}  p50 {c['p50']:7.2f} ms  p95 {c['p95']:7.2f} ms  p99 {c['p99']:7.2f} ms")
-    machine, cpu = r["machine"], r["cpu_ms_per_crossing"]
+    host, cpu = r["machine"], r["cpu_ms_per_crossing"]
     lines.append(f"  CPU per crossing: server {cpu['server']} ms, gates {cpu['gates']} ms, database server "
                  f"{cpu['database_server']} ms; cores busy {100 * r['machine_busy']:.0f}% (all users)")
     if "empty_calls" in r:
@@ -453,6 +444,6 @@ def render(result: dict) -> str:
                      f"server {e['cpu_ms_per_call']['server']} ms, gates {e['cpu_ms_per_call']['gates']} ms")
     lines.append(f"  {r['writes_per_commit']} writes per commit; "
                  f"{r['alerts']} document + {r['alerts']} person alerts, {r['travellers']} travellers; "
-                 f"{machine['cores']} cores, load average {machine['load_average_before'][0]} before, "
-                 f"{machine['load_average_after'][0]} after")
+                 f"{host['cores']} cores, load average {host['load_average_before'][0]} before, "
+                 f"{host['load_average_after'][0]} after")
     return "\n".join(lines)

@@ -138,21 +138,17 @@ class Database:
         `work` again, which then finds the row the other call committed. So
         does a connection found dead (the database restarted).
         """
-        for attempt in range(1, attempts + 1):
-            try:
-                with self._writers, self._sessions.begin() as session:
-                    return work(session)
-            except (IntegrityError, DBAPIError) as exc:
-                if attempt == attempts or not (isinstance(exc, IntegrityError) or exc.connection_invalidated):
-                    raise
-        raise AssertionError("unreachable")
+        return self._in_transaction(self._sessions.begin, work, attempts)
 
     def write(self, work: Callable[[Connection], T], attempts: int = 3) -> T:
         """As run, on a Core Connection instead of an ORM Session (central.gate_calls)."""
+        return self._in_transaction(self.engine.begin, work, attempts)
+
+    def _in_transaction(self, begin: Callable, work: Callable, attempts: int):
         for attempt in range(1, attempts + 1):
             try:
-                with self._writers, self.engine.begin() as connection:
-                    return work(connection)
+                with self._writers, begin() as handle:
+                    return work(handle)
             except (IntegrityError, DBAPIError) as exc:
                 if attempt == attempts or not (isinstance(exc, IntegrityError) or exc.connection_invalidated):
                     raise

@@ -18,13 +18,12 @@ import argparse
 import dataclasses
 import datetime as dt
 import inspect
-import os
-import platform
 import shutil
 import sys
 import time
 from pathlib import Path
 
+from limes import machine
 from limes.output import add_json_flag, emit
 
 TARGET_P95_MS = 1000.0
@@ -135,7 +134,8 @@ def _run(args) -> int:
         "settle_s": args.settle,
         "scene": "portrait",
         "date": dt.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine.describe(),
+        "load_average": machine.load_average(),
     }
     emit(result, args.json, _render)
     return 0

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from limes import machine
 from limes.output import add_json_flag, emit
 
 SPEED_TARGET_MS = 50.0  # detection + template per face at p50 (the e-gate's budget)
@@ -292,6 +293,8 @@ def _bench(args) -> int:
         "repeat": args.repeat,
         "stages_ms": {k: _percentiles(v, np) for k, v in timings.items()},
         "target_ms_p50": SPEED_TARGET_MS,
+        "machine": machine.describe(),
+        "load_average": machine.load_average(),
     }
     result["meets_target"] = result["stages_ms"]["detect+template"]["p50"] <= SPEED_TARGET_MS
     if not args.no_baseline:

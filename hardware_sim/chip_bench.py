@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
 import time
 from typing import Any, Callable
+
+from limes import machine
 
 TARGET_P95_MS = 300.0
 MODERN_TARGET_P95_MS = 400.0
@@ -174,8 +175,8 @@ def run(reads: int, photo_kb: float, *, extended_length: bool = True) -> dict[st
                    "transports": modern},
         "date": now.isoformat(timespec="seconds"),
         "uname": " ".join(os.uname()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "machine": machine.describe(),
+        "load_average": machine.load_average(),
     }
 
 

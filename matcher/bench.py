@@ -19,7 +19,6 @@ import datetime
 import gc
 import multiprocessing
 import os
-import platform
 import resource
 import signal
 import subprocess
@@ -33,6 +32,7 @@ import numpy as np
 
 from matcher import synthetic
 from drivers.face_score import score
+from limes import machine
 from matcher.config import GalleryConfig
 from matcher.registry import Registry
 
@@ -147,7 +147,7 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
 
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": machine_and_libraries(),
         "command": "limes bench matcher " + " ".join(sys.argv[3:]) if sys.argv[1:3] == ["bench", "matcher"] else None,
         "gallery": gallery_size, "mated_probes": len(mated), "non_mated_probes": len(strangers),
         "index_factory": index_factory, "index_kind": stats.index_kind, "exact_until": exact_until,
@@ -169,7 +169,7 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
         "gallery_memory_bytes_per_template": round(memory["total"] / gallery_size, 1),
         "matcher_process_memory_mb": matcher_memory,
         "bench_rss_growth_mb": round((rss_after - rss_before) / 2 ** 20, 1),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "load_average": machine.load_average(),
     }
 
 
@@ -278,10 +278,8 @@ def current_rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "faiss": faiss.__version__,
+def machine_and_libraries() -> dict:
+    return {**machine.describe(), "faiss": faiss.__version__,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 

@@ -120,8 +120,9 @@ def parse_model(data: bytes) -> list[tuple]:
     return layers
 
 
-@functools.cache
 def model_layers() -> list[tuple]:
+    """The installed model file's layers. Not cached: `session` reads them once and
+    ONNX Runtime keeps its own copy of the weights."""
     from drivers.face.models import _model_path
 
     with open(_model_path("face_recognition_model_location"), "rb") as handle:
