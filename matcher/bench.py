@@ -81,7 +81,7 @@ def mated_probes(seed: int, gallery_size: int, which: np.ndarray) -> np.ndarray:
 
 def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: str = "",
         exact_until: int = 20_000, search_breadth: int = 0, seed: int = 0, vector_storage: str = "float32",
-        wal_tail: int = WAL_TAIL) -> dict:
+        wal_tail: int = WAL_TAIL, rerank_shortlist: int = 0) -> dict:
     index_factory = index_factory or default_factory(gallery_size)
     rng = np.random.default_rng(seed)
     mated_ids = np.sort(rng.choice(gallery_size, size=min(queries, gallery_size), replace=False))
@@ -97,7 +97,7 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
         # One snapshot, timed on its own, where the last `wal_tail` enrolments are left to the log.
         registry = Registry(Path(data_dir), background=False, snapshot_every=2 ** 62)
         config = GalleryConfig.checked("bench", MODEL, VERSION, synthetic.DIMENSION, 0, index_factory, exact_until,
-                                       search_breadth, vector_storage)
+                                       search_breadth, vector_storage, rerank_shortlist)
         gallery, _ = registry.create(config)
         build_s = exact_s = snapshot_s = 0.0
         for block, first, end in synthetic.blocks(gallery_size):
@@ -152,6 +152,7 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
         "gallery": gallery_size, "mated_probes": len(mated), "non_mated_probes": len(strangers),
         "index_factory": index_factory, "index_kind": stats.index_kind, "exact_until": exact_until,
         "search_breadth": search_breadth, "vector_storage": vector_storage,
+        "rerank_shortlist": config.rerank_shortlist,
         "threshold": threshold,
         "recall_at_1_vs_exact": {"mated": mean(same[:len(mated)]), "non_mated": mean(same[len(mated):]),
                                  "all": mean(same)},

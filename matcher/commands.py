@@ -42,6 +42,8 @@ def register_bench(bench_sub) -> None:
                             "two, at most 8192: IVF1024 at 100k, IVF4096 at 1M, IVF8192 at 10M)")
     bench.add_argument("--exact-until", type=int, default=20_000, help="size up to which search stays exact")
     bench.add_argument("--search-breadth", type=int, default=0, help="nprobe (IVF) or efSearch (HNSW); 0: default")
+    bench.add_argument("--rerank-shortlist", type=int, default=0, metavar="N",
+                       help="candidates the approximate index proposes for exact re-ranking (0: 64)")
     bench.add_argument("--vector-storage", choices=("float32", "float16"), default="float32",
                        help="how the gallery keeps templates for exact re-ranking (default float32)")
     bench.add_argument("--wal-tail", type=int, default=100_000, metavar="N",
@@ -106,7 +108,7 @@ def run_bench(args: argparse.Namespace) -> int:
     result = run(gallery_size=args.gallery, queries=args.queries, concurrency=args.concurrency,
                  index_factory=args.index_factory, exact_until=args.exact_until,
                  search_breadth=args.search_breadth, seed=args.seed, vector_storage=args.vector_storage,
-                 wal_tail=args.wal_tail)
+                 rerank_shortlist=args.rerank_shortlist, wal_tail=args.wal_tail)
     emit(result, args.json, render)
     return 0
 

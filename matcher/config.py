@@ -20,6 +20,8 @@ MAX_DIMENSION = 4096
 # float16 halves that memory (256 B instead of 512 B at 128-d) at a distance error of
 # ~1e-5 on face templates (docs/MATCHER.md); the log always keeps the float32 template.
 VECTOR_STORAGE = ("float32", "float16")
+DEFAULT_RERANK_SHORTLIST = 64  # candidates an approximate index proposes for exact re-ranking
+MAX_RERANK_SHORTLIST = 4096
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,14 @@ class GalleryConfig:
     exact_until: int = DEFAULT_EXACT_UNTIL
     search_breadth: int = 0  # nprobe (IVF) or efSearch (HNSW); 0: matcher.index's default
     vector_storage: str = "float32"  # one of VECTOR_STORAGE
+    # Candidates an approximate index proposes, re-ranked on the stored vectors: coarser codes
+    # (PQ16 rather than PQ32) order them more roughly, so the true neighbour needs a longer list.
+    rerank_shortlist: int = DEFAULT_RERANK_SHORTLIST
 
     @classmethod
     def checked(cls, name: str, model: str, model_version: str, dimension: int, threshold: float = 0.0,
                 index_factory: str = "", exact_until: int = 0, search_breadth: int = 0,
-                vector_storage: str = "") -> "GalleryConfig":
+                vector_storage: str = "", rerank_shortlist: int = 0) -> "GalleryConfig":
         """A config from a request, defaults filled in; InvalidArgument names the bad field."""
         if not NAME.fullmatch(name or ""):
             raise InvalidArgument(f"gallery: {name!r} is not 1-64 letters, digits, '_', '.', '-' (first a letter or digit)")
@@ -57,8 +62,11 @@ class GalleryConfig:
         vector_storage = vector_storage or VECTOR_STORAGE[0]
         if vector_storage not in VECTOR_STORAGE:
             raise InvalidArgument(f"vector_storage: {vector_storage!r} is not one of {', '.join(VECTOR_STORAGE)}")
+        if not 0 <= rerank_shortlist <= MAX_RERANK_SHORTLIST:
+            raise InvalidArgument(f"rerank_shortlist: {rerank_shortlist} is not in 0..{MAX_RERANK_SHORTLIST}")
         return cls(name, model, model_version, dimension, threshold, index_factory,
-                   exact_until or DEFAULT_EXACT_UNTIL, search_breadth, vector_storage)
+                   exact_until or DEFAULT_EXACT_UNTIL, search_breadth, vector_storage,
+                   rerank_shortlist or DEFAULT_RERANK_SHORTLIST)
 
     def save(self, path: Path) -> None:
         """Written whole or not at all: to a temporary file, fsync'd, then renamed."""

@@ -274,7 +274,7 @@ class Gallery:
             if not self._rows:
                 return [[] for _ in queries]
             exact = indexes.is_exact(self._index)
-            shortlist = top_k if exact else max(top_k, indexes.RERANK_SHORTLIST)
+            shortlist = top_k if exact else max(top_k, self.config.rerank_shortlist)
             selector = None  # no tombstone in the index: nothing to filter, and the filter is not free
             if self._index.ntotal > len(self._rows):  # (through the id map it doubles an IVF scan's time)
                 selector = faiss.IDSelectorBitmap(len(self._live_bits), faiss.swig_ptr(self._live_bits))

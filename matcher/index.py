@@ -18,7 +18,6 @@ import numpy as np
 
 EXACT = "Flat"
 TRAIN_SAMPLE = 200_000  # k-means does not get better beyond a few hundred points per list
-RERANK_SHORTLIST = 64  # candidates an approximate index proposes for exact re-ranking
 ADD_BLOCK = 65_536  # rows converted to float32 and added at a time when building
 PQ_BITS = re.compile(r"PQ\d+(?:x(\d+))?")  # "PQ32" (8 bits) or "PQ32x4"
 

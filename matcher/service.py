@@ -44,7 +44,7 @@ def stats_message(gallery: Gallery) -> matcher_pb2.GalleryStatsResponse:
         gallery=c.name, size=stats.size, model=c.model, model_version=c.model_version, dimension=c.dimension,
         threshold=c.threshold, index_factory=c.index_factory, index_kind=stats.index_kind,
         exact_until=c.exact_until, tombstones=stats.tombstones, search_breadth=c.search_breadth,
-        vector_storage=c.vector_storage)
+        vector_storage=c.vector_storage, rerank_shortlist=c.rerank_shortlist)
 
 
 def checked_threshold(requested: float, gallery: Gallery) -> float:
@@ -81,7 +81,7 @@ class MatcherService(matcher_pb2_grpc.MatcherServicer):
     def CreateGallery(self, request, context):
         config = GalleryConfig.checked(request.gallery, request.model, request.model_version, request.dimension,
                                        request.threshold, request.index_factory, request.exact_until,
-                                       request.search_breadth, request.vector_storage)
+                                       request.search_breadth, request.vector_storage, request.rerank_shortlist)
         gallery, _ = self.registry.create(config)
         metrics.GALLERY_SIZE.labels(config.name).set(gallery.size)
         return stats_message(gallery)

@@ -56,6 +56,26 @@ def test_every_index_kind_finds_what_exact_search_finds(tmp_path, factory, stran
             np.testing.assert_allclose(returned, true, rtol=1e-4, atol=1e-5)
 
 
+def test_a_longer_rerank_shortlist_recovers_what_coarse_codes_misorder(tmp_path):
+    # Every list probed, so only the 8-byte codes' ordering of the shortlist can miss a neighbour.
+    # Strangers are the hard case: dozens of enrolled templates lie about as far as their nearest.
+    size = 3000
+    rng = np.random.default_rng(5)
+    enrolled = synthetic.photos(rng, synthetic.population(rng, size), np.arange(size))
+    strangers = synthetic.photos(rng, synthetic.population(rng, 200), np.arange(200))
+    _, exact_rows = brute_force(enrolled, strangers, 1)
+    agreement = {}
+    for shortlist in (4, 1024):
+        config = GalleryConfig.checked("g", MODEL, VERSION, 128, 0, "IVF16,PQ16x4fs", 1000, search_breadth=16,
+                                       rerank_shortlist=shortlist)
+        gallery = Gallery.create(config, tmp_path / f"g{shortlist}", background=False)
+        enrol_all(gallery, enrolled)
+        assert gallery.stats().index_kind == "IVF16,PQ16x4fs"
+        found = gallery.search(strangers, 1)
+        agreement[shortlist] = np.mean([f[0].subject_id == f"s{r[0]}" for f, r in zip(found, exact_rows)])
+    assert agreement[1024] >= 0.9 > 0.5 > agreement[4]
+
+
 @pytest.mark.parametrize("factory", ["", "HNSW32", "IVF8,Flat"])
 def test_removed_and_replaced_templates_never_come_back(tmp_path, factory):
     rng = np.random.default_rng(2)
@@ -159,7 +179,8 @@ def test_template_checks_name_the_field(tmp_path):
 
 @pytest.mark.parametrize("bad", [dict(name="../etc"), dict(dimension=0), dict(threshold=1.5),
                                  dict(threshold=float("nan")), dict(index_factory="IVFbogus"),
-                                 dict(index_factory="IDMap,Flat"), dict(model="")])
+                                 dict(index_factory="IDMap,Flat"), dict(model=""), dict(rerank_shortlist=-1),
+                                 dict(rerank_shortlist=5000)])
 def test_bad_gallery_configs_are_refused(bad):
     fields = dict(name="g", model=MODEL, model_version=VERSION, dimension=128)
     fields.update(bad)

@@ -25,14 +25,15 @@ def code_of(call, *args):
 def test_create_gallery_is_idempotent_and_refuses_a_different_config(stub):
     first = create(stub, threshold=0.7, index_factory="HNSW32")
     assert (first.gallery, first.size, first.threshold, first.index_kind) == ("watchlist", 0, 0.7, "exact")
-    assert first.vector_storage == "float32"  # the default
+    assert (first.vector_storage, first.rerank_shortlist) == ("float32", 64)  # the defaults
+    assert create(stub, "wide", rerank_shortlist=256).rerank_shortlist == 256
     assert create(stub, "compact", vector_storage="float16").vector_storage == "float16"
     assert create(stub, threshold=0.7, index_factory="HNSW32") == first
     code, details = code_of(lambda: create(stub, threshold=0.8))
     assert code == grpc.StatusCode.ALREADY_EXISTS and "another configuration" in details
     create(stub, "travellers")
     listed = stub.ListGalleries(matcher_pb2.ListGalleriesRequest())
-    assert [g.gallery for g in listed.galleries] == ["compact", "travellers", "watchlist"]
+    assert [g.gallery for g in listed.galleries] == ["compact", "travellers", "watchlist", "wide"]
 
 
 def test_mated_probe_finds_its_subject_with_a_calibrated_score(stub, people):
