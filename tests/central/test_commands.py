@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import grpc
 import pytest
@@ -77,11 +79,25 @@ def test_help(capsys, argv):
     assert "usage:" in capsys.readouterr().out
 
 
-def test_serve_runs_until_terminated(database_url, dev_pki):
+def _children(pid: int) -> set[int]:
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if int(text[text.rindex(")") + 2:].split()[1]) == pid:  # the parent's pid
+            children.add(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_serve_runs_until_terminated(database_url, dev_pki, processes):
     tls = dev_pki.server()
     process = subprocess.Popen(
         [sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0", "--database", database_url,
-         "--tls-ca", str(tls.ca), "--tls-cert", str(tls.certificate), "--tls-key", str(tls.key), "--json"],
+         "--tls-ca", str(tls.ca), "--tls-cert", str(tls.certificate), "--tls-key", str(tls.key),
+         "--processes", str(processes), "--json"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         lines = []
@@ -91,13 +107,21 @@ def test_serve_runs_until_terminated(database_url, dev_pki):
             lines.append(line)
         served = json.loads("".join(lines))
         address = served["address"]
-        assert served["transport"] == "mutual TLS"
+        assert (served["transport"], served["processes"]) == ("mutual TLS", processes)
         with open_channel(address, dev_pki.user("tester")) as channel:
             status = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service="limes.v1.Central"), timeout=10).status
         assert status == health_pb2.HealthCheckResponse.SERVING
+        children = _children(process.pid)
+        if processes > 1:
+            assert children  # the further server process (and multiprocessing's resource tracker)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+        deadline = time.monotonic() + 10
+        while children and time.monotonic() < deadline:
+            children = {pid for pid in children if Path(f"/proc/{pid}").exists()}
+            time.sleep(0.1)
+        assert not children
     finally:
         if process.poll() is None:
             process.kill()
