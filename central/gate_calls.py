@@ -274,9 +274,20 @@ def _document_and_traveller(db, data: DocumentData, person: TravellerData
     return document_id, traveller_id, data.expiry_date, known
 
 
+def crossing_audit_row(caller: Caller, new: NewCrossing) -> dict:
+    """The audit row of a newly recorded crossing."""
+    return audit_row(caller, "RecordCrossing",
+                     f"document {state_code(new.document.issuing_state)} {document_number(new.document.number)}",
+                     f"crossing {new.crossing_id} {new.direction.value} {new.decision.value}", "crossing register")
+
+
 def record_crossing(db, caller: Caller, new: NewCrossing, rules: RiskRules,
-                    known: StationCache | None = None, seen: StationCache | None = None) -> Recorded:
+                    known: StationCache | None = None, seen: StationCache | None = None,
+                    audited: bool = True) -> Recorded:
     """Store a crossing once, scored by the risk rules, with its audit row; a retry returns the stored one.
+
+    `audited` False: the caller inserts the audit row (crossing_audit_row, for a crossing not
+    already_recorded) itself, as central.group_commit does with all rows of a commit at once.
 
     A retry may differ in details the gate fills in per attempt (occurred_at,
     say): the first record stands. The same id for another document, station
@@ -305,8 +316,6 @@ def record_crossing(db, caller: Caller, new: NewCrossing, rules: RiskRules,
         "document_id": document_id, "traveller_id": traveller_id, "decision": new.decision,
         "reasons": list(new.reasons), "checks": list(new.checks), "face_score": new.face_score,
         "risk_score": risk.score, "risk_rules_fired": list(risk.fired), "risk_rules_version": risk.version})
-    db.execute(_INSERT_AUDIT, audit_row(
-        caller, "RecordCrossing", f"document {state_code(new.document.issuing_state)} "
-        f"{document_number(new.document.number)}",
-        f"crossing {new.crossing_id} {new.direction.value} {new.decision.value}", "crossing register"))
+    if audited:
+        db.execute(_INSERT_AUDIT, crossing_audit_row(caller, new))
     return Recorded(new.crossing_id, risk.score, tuple(risk.fired), risk.version, False)
