@@ -4,7 +4,7 @@ What one simulated gate does per traveller is what an e-gate does at central
 (edge.gate): CheckDocument (the document alert list) and CheckPerson (the
 person alert list, fuzzy) at once, then RecordCrossing (stored with the risk
 rules applied), over its own channel, under its own station certificate
-(mutual TLS, unless --plaintext). The gates run as threads in a few client processes, so
+(mutual TLS, unless --plaintext). The gates run as asyncio tasks in a few client processes, so
 that they do not share the server's interpreter; on a small machine they
 share its cores, which the report says (load average, cores).
 
@@ -27,7 +27,6 @@ import random
 import statistics
 import string
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -146,66 +145,68 @@ class GatePlan:
 
 
 def _gate_process(plan: GatePlan, ready, results) -> None:
-    """One client process: a thread per station, each a gate sending one traveller after another.
+    """One client process: an asyncio task per station, each a gate sending one traveller after another.
 
-    Every gate connects and sends a first traveller; then all processes start
-    the clock together (`ready`), and each gate counts the transactions that
-    begin after the warm-up and end within the measured window. A failed call
-    stops its gate and is reported.
+    The gates share the process's event loop (grpc.aio, a channel each): the
+    same calls, checked the same way, for about a fifth less client CPU per
+    call than a thread per gate with the blocking stubs. Every gate connects
+    and sends a first traveller; then all processes start the clock together
+    (`ready`), and each gate counts the transactions that begin after the
+    warm-up and end within the measured window. A failed call stops its gate
+    and is reported.
     """
+    import asyncio
+
+    import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     from proto.limes.v1 import central_pb2 as pb
     from proto.limes.v1 import central_pb2_grpc
     from proto.limes.v1 import common_pb2
-    from proto.tls import TlsFiles, open_channel
+    from proto.tls import TlsFiles
 
     _, crowd = population(plan.seed, plan.alerts, plan.travellers)
-    connected = threading.Barrier(len(plan.stations) + 1)
-    started = threading.Event()
     window: list[float] = []
     errors: list[str] = []
+    checks = [common_pb2.Check(name=name, status=common_pb2.Check.PASS) for name in CHECK_NAMES]
 
-    def gate(station: str, out: list) -> None:
-        try:
-            run_gate(station, out)
-        except Exception as exc:  # reported to the parent, which fails the run
-            errors.append(f"{station}: {type(exc).__name__}: {exc}")
+    def channel_of(station: str) -> grpc.aio.Channel:
+        if plan.tls_dir is None:
+            return grpc.aio.insecure_channel(plan.address)
+        folder = Path(plan.tls_dir)
+        tls = TlsFiles(folder / "ca.pem", folder / f"station-{station}.pem", folder / f"station-{station}.key")
+        return grpc.aio.secure_channel(plan.address, tls.channel_credentials())
 
-    def run_gate(station: str, out: list) -> None:
+    async def gate(station: str, out: list, connected: asyncio.Queue, started: asyncio.Event) -> None:
         rng = random.Random(f"{plan.seed}-{station}")
-        folder = None if plan.tls_dir is None else Path(plan.tls_dir)
-        tls = None if folder is None else TlsFiles(folder / "ca.pem", folder / f"station-{station}.pem",
-                                                   folder / f"station-{station}.key")
-        channel = open_channel(plan.address, tls, plaintext=tls is None)
-        stub = central_pb2_grpc.CentralStub(channel)
         metadata = (("x-limes-station", station),)  # repeats the certificate; the identity in plaintext
-        checks = [common_pb2.Check(name=name, status=common_pb2.Check.PASS) for name in CHECK_NAMES]
-        health = health_pb2_grpc.HealthStub(channel)
 
-        def empty_call(_: Traveller) -> tuple[list[float], float, float, bool]:
+        async def empty_call(_: Traveller) -> tuple[list[float], float, float, bool]:
             began = time.perf_counter()
-            health.Check(health_pb2.HealthCheckRequest(), timeout=30)
+            await health.Check(health_pb2.HealthCheckRequest(), timeout=30)
             ended = time.perf_counter()
             return [1000 * (ended - began)], began, ended, True
 
-        def transaction(t: Traveller) -> tuple[list[float], float, float, bool]:
+        async def answer(call, name: str, answered: dict):
+            response = await call
+            answered[name] = time.perf_counter()
+            return response
+
+        async def transaction(t: Traveller) -> tuple[list[float], float, float, bool]:
             """([document check, person check, record, whole] in ms, start, end, answered as planted)."""
             began = time.perf_counter()
             answered: dict[str, float] = {}
             # Both checks at once, as edge.gate asks them, then the record.
-            document_call = stub.CheckDocument.future(pb.CheckDocumentRequest(
-                document_number=t.number, document_type="P", issuing_state=t.nationality),
-                metadata=metadata, timeout=30)
-            document_call.add_done_callback(lambda _: answered.setdefault("document", time.perf_counter()))
-            person_call = stub.CheckPerson.future(pb.CheckPersonRequest(
-                surname=t.surname, given_names=t.given_names, birth_date=t.birth_date, nationality=t.nationality),
-                metadata=metadata, timeout=30)
-            person_call.add_done_callback(lambda _: answered.setdefault("person", time.perf_counter()))
-            document, person = document_call.result(), person_call.result()
+            document, person = await asyncio.gather(
+                answer(stub.CheckDocument(pb.CheckDocumentRequest(
+                    document_number=t.number, document_type="P", issuing_state=t.nationality),
+                    metadata=metadata, timeout=30), "document", answered),
+                answer(stub.CheckPerson(pb.CheckPersonRequest(
+                    surname=t.surname, given_names=t.given_names, birth_date=t.birth_date, nationality=t.nationality),
+                    metadata=metadata, timeout=30), "person", answered))
             checked = time.perf_counter()
             hit = bool(document.hits or person.hits)
-            crossing = stub.RecordCrossing(pb.RecordCrossingRequest(
+            crossing = await stub.RecordCrossing(pb.RecordCrossingRequest(
                 crossing_id=str(uuid.uuid4()), station_id=station, border_point=BORDER_POINT,
                 direction=rng.choice((pb.Crossing.ENTRY, pb.Crossing.EXIT)),
                 occurred_at=dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -221,39 +222,52 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
             found_person = any((h.surname, h.birth_date) == (t.surname, t.birth_date) for h in person.hits)
             as_planted = (found_document == t.document_alert and found_person == t.person_alert
                           and not crossing.already_recorded)
-            spans = [answered.get("document", checked) - began, answered.get("person", checked) - began,
-                     ended - checked, ended - began]
+            spans = [answered["document"] - began, answered["person"] - began, ended - checked, ended - began]
             return [1000 * span for span in spans], began, ended, as_planted
 
-        one = empty_call if plan.empty_calls else transaction
+        channel = None
         try:
-            one(rng.choice(crowd))  # the handshake and a first call, before the clock runs
+            channel = channel_of(station)
+            stub, health = central_pb2_grpc.CentralStub(channel), health_pb2_grpc.HealthStub(channel)
+            one = empty_call if plan.empty_calls else transaction
+            try:
+                await one(rng.choice(crowd))  # the handshake and a first call, before the clock runs
+            finally:
+                connected.put_nowait(station)
+            await started.wait()
+            begin, end = window
+            while True:
+                spans, began, ended, ok = await one(rng.choice(crowd))
+                if began >= end:
+                    break
+                if began >= begin and ended <= end:
+                    out.append((spans, ok))
+        except Exception as exc:  # reported to the parent, which fails the run
+            errors.append(f"{station}: {type(exc).__name__}: {exc}")
+            if channel is None:
+                connected.put_nowait(station)
         finally:
-            connected.wait()
-        started.wait()
-        begin, end = window
-        while True:
-            spans, began, ended, ok = one(rng.choice(crowd))
-            if began >= end:
-                break
-            if began >= begin and ended <= end:
-                out.append((spans, ok))
-        channel.close()
+            if channel is not None:
+                await channel.close()
 
-    outputs: list[list] = [[] for _ in plan.stations]
-    threads = [threading.Thread(target=gate, args=(station, outputs[i]), daemon=True)
-               for i, station in enumerate(plan.stations)]
-    for thread in threads:
-        thread.start()
-    connected.wait()
-    ready.wait()  # every gate of every process has connected: the clocks start together
-    now = time.perf_counter()
-    window[:] = [now + plan.warmup_s, now + plan.warmup_s + plan.seconds]
-    started.set()
-    cpu = _cpu_in_window(window, time.process_time)
-    for thread in threads:
-        thread.join()
-    results.put(([row for out in outputs for row in out], errors, cpu))
+    async def gates() -> tuple[list, float]:
+        loop = asyncio.get_running_loop()
+        connected, started = asyncio.Queue(), asyncio.Event()
+        outputs: list[list] = [[] for _ in plan.stations]
+        tasks = [asyncio.create_task(gate(station, out, connected, started))
+                 for station, out in zip(plan.stations, outputs)]
+        for _ in plan.stations:
+            await connected.get()
+        await loop.run_in_executor(None, ready.wait)  # every gate of every process has connected
+        now = time.perf_counter()
+        window[:] = [now + plan.warmup_s, now + plan.warmup_s + plan.seconds]
+        started.set()
+        cpu = loop.run_in_executor(None, _cpu_in_window, window, time.process_time)
+        await asyncio.gather(*tasks)
+        return [row for out in outputs for row in out], await cpu
+
+    rows, cpu = asyncio.run(gates())
+    results.put((rows, errors, cpu))
 
 
 # ---------------------------------------------------------------- the run

@@ -190,7 +190,7 @@ def register(sub) -> None:
 def register_bench(bench_sub) -> None:
     bench = bench_sub.add_parser(
         "central", help="crossings/s with concurrent gates: CheckDocument + CheckPerson + RecordCrossing each",
-        description="Concurrent simulated gates (threads in client processes, each with its own station "
+        description="Concurrent simulated gates (asyncio tasks in client processes, each with its own station "
                     "certificate) send one traveller after another to a central server in this process: "
                     "CheckDocument, CheckPerson, RecordCrossing (risk rules applied). Reports crossings per "
                     "second and p50/p95/p99 of the gate transaction and of each call.")
@@ -201,7 +201,7 @@ def register_bench(bench_sub) -> None:
     bench.add_argument("--travellers", type=int, default=20_000,
                        help="distinct travellers the gates draw from (default 20000)")
     bench.add_argument("--client-processes", type=int, default=2,
-                       help="processes the gates run in, as threads (default 2)")
+                       help="processes the gates run in, as asyncio tasks (default 2)")
     bench.add_argument("--server-workers", type=int, default=None,
                        help="server threads per server process (default: one per gate)")
     bench.add_argument("--server-processes", type=int, default=1,

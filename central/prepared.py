@@ -26,7 +26,7 @@ from sqlalchemy.sql import ClauseElement
 
 
 class _Compiled:
-    __slots__ = ("sql", "names", "positional", "defaults", "binds", "row", "results")
+    __slots__ = ("sql", "names", "positional", "defaults", "binds", "row", "types", "results")
 
     def __init__(self, statement: ClauseElement, dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -47,7 +47,14 @@ class _Compiled:
         if not columns:
             raise ValueError("Prepared: a statement that returns rows (a SELECT, or an INSERT ... RETURNING)")
         self.row = namedtuple("Row", [column.key for column in columns], rename=True)
-        self.results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+        self.types = [column.type.dialect_impl(dialect) for column in columns]
+        self.results: tuple | None = None  # at the first execution: some need the driver's column types
+
+    def result_processors(self, dialect, description) -> tuple:
+        if self.results is None:
+            self.results = tuple(kind.result_processor(dialect, column[1])
+                                 for kind, column in zip(self.types, description))
+        return self.results
 
     def parameters(self, values: dict[str, Any]):
         if self.defaults:
@@ -76,11 +83,12 @@ class Prepared:
         try:
             cursor.execute(compiled.sql, parameters)
             fetched = cursor.fetchall()
+            results = compiled.result_processors(dialect, cursor.description)
         except dialect.loaded_dbapi.Error as error:
             raise _wrapped(connection, error, compiled.sql, parameters, cursor) from error
         finally:
             cursor.close()
-        results, row = compiled.results, compiled.row
+        row = compiled.row
         if not any(results):
             return [row._make(values) for values in fetched]
         return [row._make([value if process is None else process(value) for process, value in zip(results, values)])

@@ -160,3 +160,26 @@ def test_bench_population_plants_alerts_on_some_travellers():
 def test_bench_refuses_nonsense(capsys):
     assert main(["bench", "central", "--gates", "0"]) == 2
     assert "--gates must be at least 1" in capsys.readouterr().err
+    assert main(["bench", "central", "--server-processes", "0"]) == 2
+    assert "--server-processes must be at least 1" in capsys.readouterr().err
+
+
+def test_bench_reports_gates_that_fail():
+    """Gates whose calls fail (nothing listens) stop, and the run fails naming them instead of measuring."""
+    import socket
+
+    from central.bench import BenchError, GatePlan, _phase
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    plan = GatePlan(f"127.0.0.1:{port}", ("G1", "G2"), None, 0, 10, 10, 0.1, 0.5)
+    with pytest.raises(BenchError, match=r"(?s)2 gate\(s\) failed: G[12]: AioRpcError.*UNAVAILABLE"):
+        _phase([plan], lambda: 0.0)
+
+
+def test_bench_runs_several_server_processes(capsys):
+    result = run_json(capsys, "bench", "central", "--gates", "4", "--seconds", "2", "--warmup", "0.5",
+                      "--alerts", "200", "--travellers", "300", "--server-processes", "2", "--json")
+    assert (result["server_processes"], result["expected_results"]) == (2, 1.0)
+    assert result["crossings"] > 0 and result["cpu_ms_per_crossing"]["server"] > 0
