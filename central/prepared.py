@@ -22,11 +22,12 @@ from collections import namedtuple
 from typing import Any, Callable
 
 from sqlalchemy import Connection, exc
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 
 class _Compiled:
-    __slots__ = ("sql", "names", "positional", "defaults", "binds", "row", "types", "results")
+    __slots__ = ("sql", "names", "positional", "defaults", "plan", "row", "types", "results")
 
     def __init__(self, statement: ClauseElement, dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -38,11 +39,11 @@ class _Compiled:
         self.names = tuple(compiled.positiontup) if self.positional else tuple(compiled.binds)
         # Parameters the statement carries itself (a LIMIT, a literal compared with): their own values.
         self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
-        self.binds: dict[str, Callable[[Any], Any]] = {}
-        for name, bind in compiled.binds.items():
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                self.binds[name] = process
+        processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                      for name, bind in compiled.binds.items()}
+        # (name, its bind processor or None) in the order the driver takes them.
+        self.plan: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
+            (name, processors[name]) for name in self.names)
         columns = list(statement.exported_columns)  # a SELECT's columns, or those an INSERT returns
         if not columns:
             raise ValueError("Prepared: a statement that returns rows (a SELECT, or an INSERT ... RETURNING)")
@@ -59,20 +60,22 @@ class _Compiled:
     def parameters(self, values: dict[str, Any]):
         if self.defaults:
             values = {**self.defaults, **values}
-        converted = {name: (self.binds[name](value) if name in self.binds else value)
-                     for name, value in values.items()}
-        return tuple(converted[name] for name in self.names) if self.positional else converted
+        converted = [values[name] if process is None else process(values[name]) for name, process in self.plan]
+        return tuple(converted) if self.positional else dict(zip(self.names, converted))
 
 
 class Prepared:
-    """One Core statement (a SELECT, or an INSERT ... RETURNING), run on a Connection's DBAPI cursor."""
+    """One Core statement (a SELECT, or an INSERT ... RETURNING), run on the DBAPI cursor of a Connection
+    (or of an ORM Session, inside its transaction)."""
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
 
-    def rows(self, connection: Connection, values: dict[str, Any]) -> list:
+    def rows(self, connection: Connection | Session, values: dict[str, Any]) -> list:
         """Every row, as named tuples with the statement's column names."""
+        if isinstance(connection, Session):
+            connection = connection.connection()
         dialect = connection.dialect
         compiled = self._by_dialect.get(dialect.name)
         if compiled is None:
@@ -94,12 +97,12 @@ class Prepared:
         return [row._make([value if process is None else process(value) for process, value in zip(results, values)])
                 for values in fetched]
 
-    def first(self, connection: Connection, values: dict[str, Any]):
+    def first(self, connection: Connection | Session, values: dict[str, Any]):
         """The first row, or None."""
         rows = self.rows(connection, values)
         return rows[0] if rows else None
 
-    def scalar(self, connection: Connection, values: dict[str, Any]):
+    def scalar(self, connection: Connection | Session, values: dict[str, Any]):
         """The first column of the first row, or None."""
         rows = self.rows(connection, values)
         return rows[0][0] if rows else None

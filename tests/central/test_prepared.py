@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import bindparam, exc, insert, select
 
-from central import bench, gate_calls, models as m
+from central import bench, gate_calls, models as m, overstay, risk
 from central.db import Database
 from central.prepared import Prepared
 from drivers.alertmatch.normalize import document_number, name_key, ocr_key
@@ -52,7 +52,11 @@ def test_selects_return_what_sqlalchemy_returns(database):
     station, point, document, traveller = _stored(database)
     crossing_id = str(uuid.uuid4())
     database.write(lambda c: c.execute(insert(m.Crossing), _crossing(crossing_id, document, traveller, station, point)))
+    database.write(lambda c: c.execute(insert(m.PermittedStay), {
+        "issuing_state": "D", "number_norm": "C01X00T47", "valid_from": dt.date(2026, 11, 1),
+        "valid_to": dt.date(2027, 2, 1), "reference": "visa"}))
     alert, person = ALERTED[3], ALERTED[4]
+    later = dt.datetime(2026, 12, 24, tzinfo=dt.timezone.utc)
     today = dt.date(2026, 11, 30)
     cases = [
         (gate_calls._DOCUMENT_ALERTS, {"norm": document_number(alert.number), "key": ocr_key(alert.number),
@@ -63,6 +67,11 @@ def test_selects_return_what_sqlalchemy_returns(database):
         (gate_calls._DOCUMENT, {"state": "D", "norm": "C01X00T47"}),
         (gate_calls._TRAVELLER, {"key": name_key("MUSTERMANN", "ERIKA"), "born": dt.date(1964, 8, 12),
                                  "nationality": "D"}),
+        (risk._REFUSALS, {"traveller_id": traveller, "since": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}),
+        (risk._EARLIER_CROSSINGS, {"traveller_id": traveller, "since": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+                                   "until": later}),
+        (overstay._ONE_TRAVELLERS_BEFORE, {"traveller_id": traveller, "before": later}),
+        (overstay._ONE_TRAVELLERS_PERMITS, {"traveller_id": traveller}),
     ]
     for prepared, values in cases:
         def both(connection):
