@@ -4,12 +4,13 @@ What one simulated gate does per traveller is what an e-gate does at central
 (edge.gate): CheckDocument (the document alert list) and CheckPerson (the
 person alert list, fuzzy) at once, then RecordCrossing (stored with the risk
 rules applied), over its own channel, under its own station certificate
-(mutual TLS, unless --plaintext). The gates run as threads in a few client processes, so
+(mutual TLS, unless --plaintext). The gates run as asyncio tasks in a few client processes, so
 that they do not share the server's interpreter; on a small machine they
 share its cores, which the report says (load average, cores).
 
-The server runs in this process over a fresh database (a temporary SQLite
-file, or an EMPTY scratch database given by URL) holding synthetic alerts.
+The server runs in this process (and `server_processes - 1` more on the same
+port, central.processes) over a fresh database (a temporary SQLite file, or
+an EMPTY scratch database given by URL) holding synthetic alerts.
 Some travellers carry an alerted document or are on the person list; every
 answer is checked (`expected_results`, 1.0 = every planted alert found, no
 planted alert reported for a clean traveller).
@@ -26,7 +27,6 @@ import random
 import statistics
 import string
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -145,66 +145,68 @@ class GatePlan:
 
 
 def _gate_process(plan: GatePlan, ready, results) -> None:
-    """One client process: a thread per station, each a gate sending one traveller after another.
+    """One client process: an asyncio task per station, each a gate sending one traveller after another.
 
-    Every gate connects and sends a first traveller; then all processes start
-    the clock together (`ready`), and each gate counts the transactions that
-    begin after the warm-up and end within the measured window. A failed call
-    stops its gate and is reported.
+    The gates share the process's event loop (grpc.aio, a channel each): the
+    same calls, checked the same way, for about a fifth less client CPU per
+    call than a thread per gate with the blocking stubs. Every gate connects
+    and sends a first traveller; then all processes start the clock together
+    (`ready`), and each gate counts the transactions that begin after the
+    warm-up and end within the measured window. A failed call stops its gate
+    and is reported.
     """
+    import asyncio
+
+    import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     from proto.limes.v1 import central_pb2 as pb
     from proto.limes.v1 import central_pb2_grpc
     from proto.limes.v1 import common_pb2
-    from proto.tls import TlsFiles, open_channel
+    from proto.tls import TlsFiles
 
     _, crowd = population(plan.seed, plan.alerts, plan.travellers)
-    connected = threading.Barrier(len(plan.stations) + 1)
-    started = threading.Event()
     window: list[float] = []
     errors: list[str] = []
+    checks = [common_pb2.Check(name=name, status=common_pb2.Check.PASS) for name in CHECK_NAMES]
 
-    def gate(station: str, out: list) -> None:
-        try:
-            run_gate(station, out)
-        except Exception as exc:  # reported to the parent, which fails the run
-            errors.append(f"{station}: {type(exc).__name__}: {exc}")
+    def channel_of(station: str) -> grpc.aio.Channel:
+        if plan.tls_dir is None:
+            return grpc.aio.insecure_channel(plan.address)
+        folder = Path(plan.tls_dir)
+        tls = TlsFiles(folder / "ca.pem", folder / f"station-{station}.pem", folder / f"station-{station}.key")
+        return grpc.aio.secure_channel(plan.address, tls.channel_credentials())
 
-    def run_gate(station: str, out: list) -> None:
+    async def gate(station: str, out: list, connected: asyncio.Queue, started: asyncio.Event) -> None:
         rng = random.Random(f"{plan.seed}-{station}")
-        folder = None if plan.tls_dir is None else Path(plan.tls_dir)
-        tls = None if folder is None else TlsFiles(folder / "ca.pem", folder / f"station-{station}.pem",
-                                                   folder / f"station-{station}.key")
-        channel = open_channel(plan.address, tls, plaintext=tls is None)
-        stub = central_pb2_grpc.CentralStub(channel)
         metadata = (("x-limes-station", station),)  # repeats the certificate; the identity in plaintext
-        checks = [common_pb2.Check(name=name, status=common_pb2.Check.PASS) for name in CHECK_NAMES]
-        health = health_pb2_grpc.HealthStub(channel)
 
-        def empty_call(_: Traveller) -> tuple[list[float], float, float, bool]:
+        async def empty_call(_: Traveller) -> tuple[list[float], float, float, bool]:
             began = time.perf_counter()
-            health.Check(health_pb2.HealthCheckRequest(), timeout=30)
+            await health.Check(health_pb2.HealthCheckRequest(), timeout=30)
             ended = time.perf_counter()
             return [1000 * (ended - began)], began, ended, True
 
-        def transaction(t: Traveller) -> tuple[list[float], float, float, bool]:
+        async def answer(call, name: str, answered: dict):
+            response = await call
+            answered[name] = time.perf_counter()
+            return response
+
+        async def transaction(t: Traveller) -> tuple[list[float], float, float, bool]:
             """([document check, person check, record, whole] in ms, start, end, answered as planted)."""
             began = time.perf_counter()
             answered: dict[str, float] = {}
             # Both checks at once, as edge.gate asks them, then the record.
-            document_call = stub.CheckDocument.future(pb.CheckDocumentRequest(
-                document_number=t.number, document_type="P", issuing_state=t.nationality),
-                metadata=metadata, timeout=30)
-            document_call.add_done_callback(lambda _: answered.setdefault("document", time.perf_counter()))
-            person_call = stub.CheckPerson.future(pb.CheckPersonRequest(
-                surname=t.surname, given_names=t.given_names, birth_date=t.birth_date, nationality=t.nationality),
-                metadata=metadata, timeout=30)
-            person_call.add_done_callback(lambda _: answered.setdefault("person", time.perf_counter()))
-            document, person = document_call.result(), person_call.result()
+            document, person = await asyncio.gather(
+                answer(stub.CheckDocument(pb.CheckDocumentRequest(
+                    document_number=t.number, document_type="P", issuing_state=t.nationality),
+                    metadata=metadata, timeout=30), "document", answered),
+                answer(stub.CheckPerson(pb.CheckPersonRequest(
+                    surname=t.surname, given_names=t.given_names, birth_date=t.birth_date, nationality=t.nationality),
+                    metadata=metadata, timeout=30), "person", answered))
             checked = time.perf_counter()
             hit = bool(document.hits or person.hits)
-            crossing = stub.RecordCrossing(pb.RecordCrossingRequest(
+            crossing = await stub.RecordCrossing(pb.RecordCrossingRequest(
                 crossing_id=str(uuid.uuid4()), station_id=station, border_point=BORDER_POINT,
                 direction=rng.choice((pb.Crossing.ENTRY, pb.Crossing.EXIT)),
                 occurred_at=dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -220,46 +222,59 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
             found_person = any((h.surname, h.birth_date) == (t.surname, t.birth_date) for h in person.hits)
             as_planted = (found_document == t.document_alert and found_person == t.person_alert
                           and not crossing.already_recorded)
-            spans = [answered.get("document", checked) - began, answered.get("person", checked) - began,
-                     ended - checked, ended - began]
+            spans = [answered["document"] - began, answered["person"] - began, ended - checked, ended - began]
             return [1000 * span for span in spans], began, ended, as_planted
 
-        one = empty_call if plan.empty_calls else transaction
+        channel = None
         try:
-            one(rng.choice(crowd))  # the handshake and a first call, before the clock runs
+            channel = channel_of(station)
+            stub, health = central_pb2_grpc.CentralStub(channel), health_pb2_grpc.HealthStub(channel)
+            one = empty_call if plan.empty_calls else transaction
+            try:
+                await one(rng.choice(crowd))  # the handshake and a first call, before the clock runs
+            finally:
+                connected.put_nowait(station)
+            await started.wait()
+            begin, end = window
+            while True:
+                spans, began, ended, ok = await one(rng.choice(crowd))
+                if began >= end:
+                    break
+                if began >= begin and ended <= end:
+                    out.append((spans, ok))
+        except Exception as exc:  # reported to the parent, which fails the run
+            errors.append(f"{station}: {type(exc).__name__}: {exc}")
+            if channel is None:
+                connected.put_nowait(station)
         finally:
-            connected.wait()
-        started.wait()
-        begin, end = window
-        while True:
-            spans, began, ended, ok = one(rng.choice(crowd))
-            if began >= end:
-                break
-            if began >= begin and ended <= end:
-                out.append((spans, ok))
-        channel.close()
+            if channel is not None:
+                await channel.close()
 
-    outputs: list[list] = [[] for _ in plan.stations]
-    threads = [threading.Thread(target=gate, args=(station, outputs[i]), daemon=True)
-               for i, station in enumerate(plan.stations)]
-    for thread in threads:
-        thread.start()
-    connected.wait()
-    ready.wait()  # every gate of every process has connected: the clocks start together
-    now = time.perf_counter()
-    window[:] = [now + plan.warmup_s, now + plan.warmup_s + plan.seconds]
-    started.set()
-    cpu = _cpu_in_window(window, time.process_time)
-    for thread in threads:
-        thread.join()
-    results.put(([row for out in outputs for row in out], errors, cpu))
+    async def gates() -> tuple[list, float]:
+        loop = asyncio.get_running_loop()
+        connected, started = asyncio.Queue(), asyncio.Event()
+        outputs: list[list] = [[] for _ in plan.stations]
+        tasks = [asyncio.create_task(gate(station, out, connected, started))
+                 for station, out in zip(plan.stations, outputs)]
+        for _ in plan.stations:
+            await connected.get()
+        await loop.run_in_executor(None, ready.wait)  # every gate of every process has connected
+        now = time.perf_counter()
+        window[:] = [now + plan.warmup_s, now + plan.warmup_s + plan.seconds]
+        started.set()
+        cpu = loop.run_in_executor(None, _cpu_in_window, window, time.process_time)
+        await asyncio.gather(*tasks)
+        return [row for out in outputs for row in out], await cpu
+
+    rows, cpu = asyncio.run(gates())
+    results.put((rows, errors, cpu))
 
 
 # ---------------------------------------------------------------- the run
 
 def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: int = 10_000,
         travellers: int = 20_000, client_processes: int = 2, database_url: str | None = None,
-        plaintext: bool = False, server_workers: int | None = None, seed: int = 0,
+        plaintext: bool = False, server_workers: int | None = None, server_processes: int = 1, seed: int = 0,
         grpc_floor: bool = False) -> dict:
     """Run the benchmark and return its report (see render).
 
@@ -267,7 +282,7 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
     channels measures what gRPC and TLS alone cost per call on this machine.
     """
     from central.access import AccessPolicy, Kind, Role
-    from central.server import serve
+    from central.processes import serve_processes
     from proto.dev_pki import dev_certs
 
     stations = tuple(f"BENCH-G{i:02d}" for i in range(1, gates + 1))
@@ -279,8 +294,10 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         tls_dir = None if plaintext else Path(scratch) / "pki"
         tls = None if plaintext else dev_certs(tls_dir, stations=stations, users=()).server
         workers = server_workers or gates
-        server, port = serve("127.0.0.1:0", url, tls=tls, plaintext=plaintext, max_workers=workers,
-                             access=AccessPolicy(bootstrap={(Kind.STATION, s): (Role.GATE,) for s in stations}))
+        server, port = serve_processes(
+            server_processes, "127.0.0.1:0", url, tls=tls, plaintext=plaintext, max_workers=workers,
+            access=AccessPolicy(bootstrap={(Kind.STATION, s): (Role.GATE,) for s in stations}))
+        read_server_cpu = _server_cpu(server.pids)
 
         def plans(phase_seconds: float, phase_warmup_s: float, empty_calls: bool) -> list[GatePlan]:
             return [GatePlan(f"127.0.0.1:{port}", stations[i::client_processes],
@@ -289,16 +306,16 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         try:
             floor = None
             if grpc_floor:
-                floor = _phase(plans(min(5.0, seconds), 1.0, True))
+                floor = _phase(plans(min(5.0, seconds), 1.0, True), read_server_cpu)
             load_before = machine.load_average()
             commits_before = (_sample("limes_central_group_commits_total"),
                               _sample("limes_central_group_commit_writes_total"))
-            rows, server_cpu, gates_cpu = _phase(plans(seconds, warmup_s, False))
+            rows, server_cpu, gates_cpu = _phase(plans(seconds, warmup_s, False), read_server_cpu)
             commits = _sample("limes_central_group_commits_total") - commits_before[0]
             writes = _sample("limes_central_group_commit_writes_total") - commits_before[1]
             load_after = machine.load_average()
         finally:
-            server.stop(None)
+            server.stop(None).wait()
 
     totals = [spans[-1] for spans, _ in rows]
     server_s, database_s, (machine_busy_s, machine_all_s) = server_cpu
@@ -309,7 +326,8 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         "target": "crossings per second, each = CheckDocument + CheckPerson + RecordCrossing (risk rules)",
         "database": "sqlite" if url.startswith("sqlite") else url.split(":", 1)[0],
         "transport": "plaintext" if plaintext else "mutual TLS",
-        "gates": gates, "client_processes": client_processes, "server_workers": workers,
+        "gates": gates, "client_processes": client_processes, "server_processes": server_processes,
+        "server_workers": workers,
         "alerts": alerts, "travellers": travellers, "alert_load_s": round(load_s, 2),
         "seconds": seconds, "warmup_s": warmup_s,
         "crossings": len(rows),
@@ -319,8 +337,8 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         "calls_ms": {name: _percentiles([calls[i] for calls, _ in rows]) for i, name in enumerate(CALLS)},
         # How many writes (audit rows, crossings) shared a commit, over the whole run (central.group_commit).
         "writes_per_commit": round(writes / commits, 2) if commits else 0.0,
-        # CPU milliseconds per crossing in the window: the server's process (its Python runs one thread at a
-        # time), the gate processes, PostgreSQL's processes; and how busy the machine's cores were (all users).
+        # CPU milliseconds per crossing in the window: the server's processes (each one's Python runs one thread
+        # at a time), the gate processes, PostgreSQL's processes; and how busy the machine's cores were (all users).
         "cpu_ms_per_crossing": {"server": round(per(len(rows), server_s), 2),
                                 "gates": round(per(len(rows), gates_cpu), 2),
                                 "database_server": round(per(len(rows), database_s), 2)},
@@ -338,8 +356,10 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
     return result
 
 
-def _phase(plans: list[GatePlan]):
-    """Run the gate processes of `plans` once: (rows, server/PostgreSQL/machine CPU in the window, gates' CPU)."""
+def _phase(plans: list[GatePlan], read_server_cpu):
+    """Run the gate processes of `plans` once: (rows, server/PostgreSQL/machine CPU in the window, gates' CPU).
+
+    `read_server_cpu()`: CPU seconds used so far by the server's processes."""
     context = multiprocessing.get_context("spawn")  # never fork a process running gRPC threads
     ready, results = context.Barrier(len(plans) + 1), context.Queue()
     processes = [context.Process(target=_gate_process, daemon=True, args=(plan, ready, results)) for plan in plans]
@@ -350,8 +370,8 @@ def _phase(plans: list[GatePlan]):
         ready.wait(timeout=300)
         now = time.perf_counter()
         window = [now + warmup_s, now + warmup_s + seconds]
-        # CPU seconds spent in the window: by this process (the server), by PostgreSQL, by the machine.
-        server_cpu = _cpu_in_window(window, lambda: (time.process_time(), _postgres_cpu(), _machine_cpu()))
+        # CPU seconds spent in the window: by the server's processes, by PostgreSQL, by the machine.
+        server_cpu = _cpu_in_window(window, lambda: (read_server_cpu(), _postgres_cpu(), _machine_cpu()))
         rows, errors, gates_cpu = [], [], 0.0
         for _ in processes:
             got, failed, cpu = results.get(timeout=seconds + warmup_s + 300)
@@ -386,18 +406,29 @@ def _minus(later, earlier):
     return tuple(b - a for a, b in zip(earlier, later)) if isinstance(later, tuple) else later - earlier
 
 
+def _server_cpu(children: list[int]):
+    """A reader of the CPU seconds used so far by this process (the first server) and its server `children`."""
+    def read() -> float:
+        return time.process_time() + sum(_process_cpu(Path(f"/proc/{pid}/stat")) or 0.0 for pid in children)
+    return read
+
+
+def _process_cpu(stat: Path, name: str | None = None) -> float | None:
+    """CPU seconds (user + system) of the process whose /proc stat file this is; None if it is gone, or
+    not named `name`."""
+    try:
+        text = stat.read_text()
+    except OSError:
+        return None
+    if name is not None and text[text.index("(") + 1:text.rindex(")")] != name:
+        return None
+    rest = text[text.rindex(")") + 2:].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def _postgres_cpu() -> float:
     """CPU seconds used so far by processes named postgres (a database on this machine), 0 where none."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
-        if name == "postgres":
-            ticks += int(rest[11]) + int(rest[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(_process_cpu(stat, "postgres") or 0.0 for stat in Path("/proc").glob("[0-9]*/stat"))
 
 
 def _machine_cpu() -> tuple[float, float]:
@@ -429,7 +460,7 @@ def render(result: dict) -> str:
     r, t = result, result["transaction_ms"]
     lines = [f"central: {r['crossings_per_second']} crossings/s ({r['crossings']} in {r['seconds']} s) from "
              f"{r['gates']} gates in {r['client_processes']} processes, {r['database']}, {r['transport']}, "
-             f"{r['server_workers']} server threads",
+             f"{r['server_processes']} server process(es) of {r['server_workers']} threads",
              f"  gate transaction  p50 {t['p50']:7.2f} ms  p95 {t['p95']:7.2f} ms  p99 {t['p99']:7.2f} ms  "
              f"as planted {r['expected_results']:.4f}"]
     for name in CALLS:

@@ -58,7 +58,10 @@ def register(sub) -> None:
     serve.add_argument("--matcher-gallery", metavar="NAME", default="alerts",
                        help="the matcher gallery holding alert faces (default %(default)s)")
     serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
-                       help="serve Prometheus metrics on 127.0.0.1:PORT")
+                       help="serve Prometheus metrics on 127.0.0.1:PORT (server process i: PORT+i)")
+    serve.add_argument("--processes", type=int, default=1, metavar="N",
+                       help="server processes on the one port, to use more than one core (default 1; "
+                            "docs/CENTRAL.md, Throughput)")
     serve.add_argument("--web", metavar="ADDR", default=None,
                        help="also serve the officers' web desk on host:port, e.g. 127.0.0.1:8080 (docs/WEB.md); "
                             "faces are enrolled into --matcher-gallery of --matcher")
@@ -187,7 +190,7 @@ def register(sub) -> None:
 def register_bench(bench_sub) -> None:
     bench = bench_sub.add_parser(
         "central", help="crossings/s with concurrent gates: CheckDocument + CheckPerson + RecordCrossing each",
-        description="Concurrent simulated gates (threads in client processes, each with its own station "
+        description="Concurrent simulated gates (asyncio tasks in client processes, each with its own station "
                     "certificate) send one traveller after another to a central server in this process: "
                     "CheckDocument, CheckPerson, RecordCrossing (risk rules applied). Reports crossings per "
                     "second and p50/p95/p99 of the gate transaction and of each call.")
@@ -198,8 +201,11 @@ def register_bench(bench_sub) -> None:
     bench.add_argument("--travellers", type=int, default=20_000,
                        help="distinct travellers the gates draw from (default 20000)")
     bench.add_argument("--client-processes", type=int, default=2,
-                       help="processes the gates run in, as threads (default 2)")
-    bench.add_argument("--server-workers", type=int, default=None, help="server threads (default: one per gate)")
+                       help="processes the gates run in, as asyncio tasks (default 2)")
+    bench.add_argument("--server-workers", type=int, default=None,
+                       help="server threads per server process (default: one per gate)")
+    bench.add_argument("--server-processes", type=int, default=1,
+                       help="server processes on the one port (default 1; central.processes)")
     bench.add_argument("--plaintext", action="store_true", help="no TLS (default: mutual TLS, dev certificates)")
     bench.add_argument("--grpc-floor", action="store_true",
                        help="first measure empty calls (Health.Check) over the same channels: gRPC's own cost")
@@ -214,7 +220,7 @@ def _bench(args: argparse.Namespace) -> int:
     from central import bench
     from limes.output import emit
 
-    for name in ("gates", "alerts", "travellers", "client_processes"):
+    for name in ("gates", "alerts", "travellers", "client_processes", "server_processes"):
         if getattr(args, name) < 1:
             print(f"limes bench central: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
@@ -225,7 +231,8 @@ def _bench(args: argparse.Namespace) -> int:
         result = bench.run(gates=args.gates, seconds=args.seconds, warmup_s=args.warmup, alerts=args.alerts,
                            travellers=args.travellers, client_processes=args.client_processes,
                            database_url=args.database, plaintext=args.plaintext,
-                           server_workers=args.server_workers, seed=args.seed, grpc_floor=args.grpc_floor)
+                           server_workers=args.server_workers, server_processes=args.server_processes,
+                           seed=args.seed, grpc_floor=args.grpc_floor)
     except bench.BenchError as exc:
         print(f"limes bench central: {exc}", file=sys.stderr)
         return 1
@@ -248,26 +255,34 @@ def _serve(args: argparse.Namespace) -> int:
     import threading
     from pathlib import Path
 
-    from central.server import serve
+    from central.processes import serve_processes
     from limes.output import emit
     from proto.tls import TlsError, tls_from_arguments
 
+    if args.processes < 1:
+        print("error: --processes must be at least 1", file=sys.stderr)
+        return 2
     try:
         tls = tls_from_arguments(args, "limes central serve")
     except TlsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    matcher = None
+    matcher_factory = None
     if args.matcher:
+        from functools import partial
+
         from central.matcher_client import GrpcFaceMatcher
 
-        matcher = GrpcFaceMatcher(args.matcher, args.matcher_gallery, tls=tls, plaintext=args.plaintext)
+        # Each server process (and the web desk) opens its own channel to the matcher.
+        matcher_factory = partial(GrpcFaceMatcher, args.matcher, args.matcher_gallery, tls=tls,
+                                  plaintext=args.plaintext)
     from central.access import AccessPolicy
 
-    server, port = serve(args.listen, _database_url(args), tls=tls, plaintext=args.plaintext,
-                         face_matcher=matcher, metrics_port=args.metrics_port,
-                         risk_rules=Path(args.risk_rules) if args.risk_rules else None,
-                         access=AccessPolicy() if args.closed else None)
+    server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls,
+                                   plaintext=args.plaintext, face_matcher_factory=matcher_factory,
+                                   metrics_port=args.metrics_port,
+                                   risk_rules=Path(args.risk_rules) if args.risk_rules else None,
+                                   access=AccessPolicy() if args.closed else None)
     web = None
     if args.web:
         import os
@@ -276,12 +291,13 @@ def _serve(args: argparse.Namespace) -> int:
         from central.web.server import serve_web
 
         secret = os.environ.get("LIMES_WEB_SECRET_KEY")
-        web = serve_web(args.web, _database_url(args), enroller=matcher,
+        web = serve_web(args.web, _database_url(args), enroller=matcher_factory() if matcher_factory else None,
                         settings=WebSettings(secret_key=secret) if secret else None)
     host = args.listen.rsplit(":", 1)[0]
-    emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args),
+    emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args), "processes": args.processes,
           "transport": "plaintext" if tls is None else "mutual TLS", "web": web.url if web else None}, args.json,
-         lambda r: f"central listening on {r['address']} ({r['transport']}, database {r['database']})"
+         lambda r: f"central listening on {r['address']} ({r['transport']}, database {r['database']}, "
+                   f"{r['processes']} process{'es' if r['processes'] > 1 else ''})"
                    + (f"; web desk on {r['web']}" if r["web"] else ""))
     sys.stdout.flush()
     stopped = threading.Event()

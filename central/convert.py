@@ -80,12 +80,17 @@ def traveller_data(traveller: pb.Traveller) -> TravellerData:
     )
 
 
+_CHECK_STATUS = {number: name for name, number in common_pb2.Check.Status.items()}
+
+
 def check_json(field: str, check: common_pb2.Check) -> dict:
-    try:
-        status = common_pb2.Check.Status.Name(check.status)
-    except ValueError:
-        raise InvalidArgument(f"{field}.status", f"unknown status {check.status}") from None
-    return {"name": fields.required(f"{field}.name", check.name), "status": status, "reason": check.reason}
+    status = _CHECK_STATUS.get(check.status)
+    if status is None:
+        raise InvalidArgument(f"{field}.status", f"unknown status {check.status}")
+    name = check.name.strip()
+    if not name or len(name) > 200:  # refused: fields.required says why
+        name = fields.required(f"{field}.name", check.name)
+    return {"name": name, "status": status, "reason": check.reason}
 
 
 def identity(request: pb.CheckPersonRequest) -> Identity:

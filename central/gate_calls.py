@@ -2,9 +2,10 @@
 document check, the person check and the recording of the crossing.
 
 These run thousands of times a minute at a busy border point, so they use
-SQLAlchemy Core statements built once at import (bind parameters, compiled
-once and cached) on a plain Connection, not the ORM's session and unit of
-work, which cost several times as much CPU per call (docs/BENCHMARKS.md). They take a Connection,
+SQLAlchemy Core statements built once at import, not the ORM's session and
+unit of work, which cost several times as much CPU per call (docs/BENCHMARKS.md);
+those run for every traveller are compiled once per dialect and run on the
+DBAPI cursor (central.prepared), the rest through a plain Connection. They take a Connection,
 or an ORM Session inside a larger transaction (as the flight-manifest
 screening and OpenReferral use them), whose connection they then use. The tables, types
 and rules are the ORM models' (central.models); nothing else changes.
@@ -22,6 +23,7 @@ from central import models as m
 from central.audit_log import Caller, audit_row
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from central.matching import FaceMatcher, FaceQuery
+from central.prepared import Prepared
 from central.risk import RiskAssessment, RiskRules
 from drivers.alertmatch.normalize import (document_category, document_number, document_type, name_key, ocr_key,
                                           state_code)
@@ -46,7 +48,7 @@ def _in_force(model) -> tuple:
 # ---------------------------------------------------------------- document alerts
 
 DA = m.DocumentAlert
-_DOCUMENT_ALERTS = (
+_DOCUMENT_ALERTS = Prepared(
     select(DA.alert_id, DA.number, DA.number_norm, DA.doc_type, DA.issuing_state, DA.reason,
            DA.handling_instruction, DA.issuing_agency)
     .where(or_(DA.number_norm == bindparam("norm"), DA.number_ocr_key == bindparam("key")), *_in_force(DA))
@@ -74,7 +76,7 @@ def document_hits(db, number: str, doc_type: str, issuing_state: str, today: dt.
     if not norm:
         raise InvalidArgument("document_number", "is required")
     state, category = state_code(issuing_state), document_category(doc_type)
-    alerts = _connection(db).execute(_DOCUMENT_ALERTS, {"norm": norm, "key": key, "today": today}).all()
+    alerts = _DOCUMENT_ALERTS.rows(_connection(db), {"norm": norm, "key": key, "today": today})
     hits = [
         DocumentHit(alert, "exact" if alert.number_norm == norm else "ocr_variant")
         for alert in alerts
@@ -91,7 +93,7 @@ PA = m.PersonAlert
 _PERSON_COLUMNS = (PA.alert_id, PA.surname, PA.given_names, PA.birth_date, PA.nationality, PA.reason,
                    PA.handling_instruction, PA.issuing_agency, PA.matcher_subject_id)
 # Blocking: alerts born on the traveller's birth date, on it with day and month swapped, or of no known birth date.
-_PERSON_CANDIDATES = (
+_PERSON_CANDIDATES = Prepared(
     select(*_PERSON_COLUMNS)
     .where(or_(PA.birth_date == bindparam("born"), PA.birth_date == bindparam("swapped"), PA.birth_date.is_(None)),
            *_in_force(PA))
@@ -120,7 +122,7 @@ def person_hits(db, identity: Identity, today: dt.date, threshold: float = DEFAU
     """
     db = _connection(db)
     dates = blocking_birth_dates(identity.birth_date)
-    candidates = db.execute(_PERSON_CANDIDATES, {"born": dates[0], "swapped": dates[-1], "today": today}).all()
+    candidates = _PERSON_CANDIDATES.rows(db, {"born": dates[0], "swapped": dates[-1], "today": today})
     hits: dict[str, PersonHit] = {}
     for alert in candidates:
         found = compare(Identity(alert.surname, alert.given_names, alert.birth_date, alert.nationality), identity)
@@ -195,7 +197,7 @@ class Recorded:
 StationCache = dict
 
 C, D, T, S, B = m.Crossing, m.TravelDocument, m.Traveller, m.Station, m.BorderPoint
-_CROSSING_BY_KEY = (
+_CROSSING_BY_KEY = Prepared(
     select(C.direction, C.risk_score, C.risk_rules_fired, C.risk_rules_version, S.code.label("station"),
            D.issuing_state, D.number_norm)
     .join(S, C.station_id == S.id).join(D, C.document_id == D.id)
@@ -203,14 +205,29 @@ _CROSSING_BY_KEY = (
 _STATION = (select(S.id, S.border_point_id, B.code).join(B, S.border_point_id == B.id)
             .where(S.code == bindparam("code")))
 _BORDER_POINT = select(B.id).where(B.code == bindparam("code"))
-_DOCUMENT = select(D.id, D.traveller_id, D.expiry_date).where(D.issuing_state == bindparam("state"),
-                                                             D.number_norm == bindparam("norm"))
+_DOCUMENT = Prepared(select(D.id, D.traveller_id, D.expiry_date).where(D.issuing_state == bindparam("state"),
+                                                                      D.number_norm == bindparam("norm")))
 _SET_EXPIRY = update(D).where(D.id == bindparam("document_id")).values(expiry_date=bindparam("expiry"))
-_TRAVELLER = (select(T.id).where(T.name_key == bindparam("key"), T.birth_date == bindparam("born"),
-                                 T.nationality == bindparam("nationality"))
-              .order_by(T.id).limit(1))
-_INSERT_BORDER_POINT, _INSERT_STATION, _INSERT_TRAVELLER, _INSERT_DOCUMENT = insert(B), insert(S), insert(T), insert(D)
-_INSERT_CROSSING = insert(C)
+_TRAVELLER = Prepared(select(T.id).where(T.name_key == bindparam("key"), T.birth_date == bindparam("born"),
+                                          T.nationality == bindparam("nationality"))
+                       .order_by(T.id).limit(1))
+_INSERT_BORDER_POINT, _INSERT_STATION = insert(B), insert(S)
+
+
+def _insert_returning_id(model, columns: tuple[str, ...]) -> Prepared:
+    """INSERT of every one of `columns` (bind parameters of the same names), RETURNING the new id."""
+    table = model.__table__
+    return Prepared(insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+                    .returning(table.c.id))
+
+
+_INSERT_TRAVELLER = _insert_returning_id(T, ("surname", "given_names", "name_key", "birth_date", "nationality", "sex"))
+_INSERT_DOCUMENT = _insert_returning_id(D, ("number", "number_norm", "issuing_state", "doc_type", "expiry_date",
+                                           "traveller_id"))
+_INSERT_CROSSING = _insert_returning_id(C, (
+    "crossing_id", "station_id", "border_point_id", "direction", "occurred_at", "recorded_at", "document_id",
+    "traveller_id", "decision", "reasons", "checks", "face_score", "risk_score", "risk_rules_fired",
+    "risk_rules_version"))
 _INSERT_AUDIT = insert(m.AuditEntry)
 
 
@@ -251,7 +268,7 @@ def _document_and_traveller(db, data: DocumentData, person: TravellerData
     nationality: a renewed passport) joins their history.
     """
     norm, state = document_number(data.number), state_code(data.issuing_state)
-    document = db.execute(_DOCUMENT, {"state": state, "norm": norm}).first()
+    document = _DOCUMENT.first(db, {"state": state, "norm": norm})
     if document is not None:
         expiry = document.expiry_date
         if data.expiry_date and expiry is None:
@@ -261,22 +278,33 @@ def _document_and_traveller(db, data: DocumentData, person: TravellerData
     key, nationality = name_key(person.surname, person.given_names), state_code(person.nationality)
     traveller_id = None
     if person.birth_date is not None:
-        traveller_id = db.scalar(_TRAVELLER, {"key": key, "born": person.birth_date, "nationality": nationality})
+        traveller_id = _TRAVELLER.scalar(db, {"key": key, "born": person.birth_date, "nationality": nationality})
     known = traveller_id is not None
     if not known:
-        traveller_id = db.execute(_INSERT_TRAVELLER, {
+        traveller_id = _INSERT_TRAVELLER.scalar(db, {
             "surname": person.surname, "given_names": person.given_names, "name_key": key,
-            "birth_date": person.birth_date, "nationality": nationality, "sex": person.sex}).inserted_primary_key[0]
-    document_id = db.execute(_INSERT_DOCUMENT, {
+            "birth_date": person.birth_date, "nationality": nationality, "sex": person.sex})
+    document_id = _INSERT_DOCUMENT.scalar(db, {
         "number": data.number.strip(), "number_norm": norm, "issuing_state": state,
         "doc_type": document_type(data.doc_type), "expiry_date": data.expiry_date,
-        "traveller_id": traveller_id}).inserted_primary_key[0]
+        "traveller_id": traveller_id})
     return document_id, traveller_id, data.expiry_date, known
 
 
+def crossing_audit_row(caller: Caller, new: NewCrossing) -> dict:
+    """The audit row of a newly recorded crossing."""
+    return audit_row(caller, "RecordCrossing",
+                     f"document {state_code(new.document.issuing_state)} {document_number(new.document.number)}",
+                     f"crossing {new.crossing_id} {new.direction.value} {new.decision.value}", "crossing register")
+
+
 def record_crossing(db, caller: Caller, new: NewCrossing, rules: RiskRules,
-                    known: StationCache | None = None, seen: StationCache | None = None) -> Recorded:
+                    known: StationCache | None = None, seen: StationCache | None = None,
+                    audited: bool = True) -> Recorded:
     """Store a crossing once, scored by the risk rules, with its audit row; a retry returns the stored one.
+
+    `audited` False: the caller inserts the audit row (crossing_audit_row, for a crossing not
+    already_recorded) itself, as central.group_commit does with all rows of a commit at once.
 
     A retry may differ in details the gate fills in per attempt (occurred_at,
     say): the first record stands. The same id for another document, station
@@ -285,7 +313,7 @@ def record_crossing(db, caller: Caller, new: NewCrossing, rules: RiskRules,
     the transaction is then run again and finds the other's row (Database.write).
     """
     db = _connection(db)
-    existing = db.execute(_CROSSING_BY_KEY, {"crossing_id": new.crossing_id}).first()
+    existing = _CROSSING_BY_KEY.first(db, {"crossing_id": new.crossing_id})
     if existing is not None:
         same = (existing.station, existing.issuing_state, existing.number_norm, existing.direction) == (
             new.station, state_code(new.document.issuing_state), document_number(new.document.number), new.direction)
@@ -299,14 +327,12 @@ def record_crossing(db, caller: Caller, new: NewCrossing, rules: RiskRules,
     # A traveller first seen now has no earlier crossings for the history rules to look at.
     risk: RiskAssessment = rules.assess(db, traveller_id=traveller_id if known else None,
                                         occurred_at=new.occurred_at, expiry_date=expiry)
-    db.execute(_INSERT_CROSSING, {
+    _INSERT_CROSSING.rows(db, {
         "crossing_id": new.crossing_id, "station_id": station_id, "border_point_id": point_id,
         "direction": new.direction, "occurred_at": new.occurred_at, "recorded_at": m.utcnow(),
         "document_id": document_id, "traveller_id": traveller_id, "decision": new.decision,
         "reasons": list(new.reasons), "checks": list(new.checks), "face_score": new.face_score,
         "risk_score": risk.score, "risk_rules_fired": list(risk.fired), "risk_rules_version": risk.version})
-    db.execute(_INSERT_AUDIT, audit_row(
-        caller, "RecordCrossing", f"document {state_code(new.document.issuing_state)} "
-        f"{document_number(new.document.number)}",
-        f"crossing {new.crossing_id} {new.direction.value} {new.decision.value}", "crossing register"))
+    if audited:
+        db.execute(_INSERT_AUDIT, crossing_audit_row(caller, new))
     return Recorded(new.crossing_id, risk.score, tuple(risk.fired), risk.version, False)

@@ -12,12 +12,16 @@ by the first of their callers.
 Two kinds of write:
 - an audit row (`add_row`): the one write of a call that only reads; all rows
   of a batch go in with one INSERT;
-- a unit of work (`run`, e.g. RecordCrossing): each runs under a SAVEPOINT of
-  the batch's transaction, so one that fails (a refused crossing, a bad
-  request) is undone alone and its caller gets its error. A unit that meets
-  a unique violation (another server inserted the same document or crossing
-  id first, possible on PostgreSQL) is undone and run once more, and then
-  finds the other's row.
+- a unit of work (`run`, e.g. RecordCrossing), whose own audit row (`audit`)
+  joins the batch's one INSERT. The units of a batch first run one after the
+  other in its transaction; should one fail (a refused crossing, a bad
+  request), the whole transaction is undone and the batch runs again with
+  each unit under a SAVEPOINT of its own, so that the failing one is undone
+  alone and only its caller gets its error. A unit that meets a unique
+  violation there (another server inserted the same document or crossing id
+  first, possible on PostgreSQL) is undone and run once more, and then finds
+  the other's row. Savepoints only after a failure: they are two statements
+  per unit (two round trips on PostgreSQL), and units seldom fail.
 
 Either way a call returns only after the commit that holds its write has
 succeeded; if that commit fails, every call in it fails and none answers:
@@ -42,13 +46,18 @@ class CommitFailed(RuntimeError):
     """The commit that held this call's write failed: the call must not answer."""
 
 
+class _UnitFailed(Exception):
+    """A unit raised while the batch ran without savepoints: the batch runs again, each unit isolated."""
+
+
 class _Write:
     """One call's write, and its wait: for the commit that holds it, or for its turn to lead the next one."""
 
-    __slots__ = ("row", "work", "result", "error", "state", "_signalled")
+    __slots__ = ("row", "work", "audit", "result", "error", "state", "_signalled")
 
-    def __init__(self, row: dict | None = None, work: Callable[[Connection], Any] | None = None) -> None:
-        self.row, self.work = row, work
+    def __init__(self, row: dict | None = None, work: Callable[[Connection], Any] | None = None,
+                 audit: Callable[[Any], dict | None] | None = None) -> None:
+        self.row, self.work, self.audit = row, work, audit
         self.result: Any = None
         self.error: BaseException | None = None
         self.state: str | None = None  # "lead" (take the next batch) or "done"
@@ -77,9 +86,11 @@ class GroupCommit:
         """Return once the audit row (central.audit_log.audit_row) is committed; CommitFailed otherwise."""
         self._wait(_Write(row=row))
 
-    def run(self, work: Callable[[Connection], T]) -> T:
-        """`work` (writes on a Core Connection) committed; its own exception, or CommitFailed."""
-        return self._wait(_Write(work=work))
+    def run(self, work: Callable[[Connection], T], audit: Callable[[T], dict | None] | None = None) -> T:
+        """`work` (writes on a Core Connection) committed; its own exception, or CommitFailed.
+
+        `audit(result)`: the unit's audit row (None: none), inserted with the batch's other rows."""
+        return self._wait(_Write(work=work, audit=audit))
 
     def _wait(self, write: _Write) -> Any:
         with self._lock:
@@ -98,7 +109,10 @@ class GroupCommit:
         with self._lock:
             batch, self._pending = self._pending, []
         try:
-            self._db.write(lambda connection: self._apply(connection, batch), attempts=1)
+            try:
+                self._db.write(lambda connection: self._apply(connection, batch, isolated=False), attempts=1)
+            except _UnitFailed:
+                self._db.write(lambda connection: self._apply(connection, batch, isolated=True), attempts=1)
         except Exception as exc:  # BEGIN, the rows or COMMIT failed: nothing of the batch is stored
             failed = CommitFailed(f"not committed: {type(exc).__name__}: {exc}")
             failed.__cause__ = exc
@@ -115,20 +129,34 @@ class GroupCommit:
                 self._committing = False
 
     @staticmethod
-    def _apply(connection: Connection, batch: list[_Write]) -> None:
+    def _apply(connection: Connection, batch: list[_Write], isolated: bool) -> None:
+        """The batch's writes in `connection`'s transaction; `isolated`: each unit under a savepoint
+        (else _UnitFailed at the first unit that raises)."""
+        rows = []
         for write in batch:
             if write.work is None:
+                rows.append(write.row)
                 continue
-            try:
-                write.result = _in_savepoint(connection, write.work)
-            except IntegrityError:  # lost a race for a unique key: once more finds the winner's row
+            write.result, write.error = None, None
+            if not isolated:
+                try:
+                    write.result = write.work(connection)
+                except Exception as exc:
+                    raise _UnitFailed() from exc
+            else:
                 try:
                     write.result = _in_savepoint(connection, write.work)
-                except Exception as exc:
+                except IntegrityError:  # lost a race for a unique key: once more finds the winner's row
+                    try:
+                        write.result = _in_savepoint(connection, write.work)
+                    except Exception as exc:
+                        write.error = exc
+                except Exception as exc:  # this call's own failure: undone alone, reported to it alone
                     write.error = exc
-            except Exception as exc:  # this call's own failure: undone alone, reported to it alone
-                write.error = exc
-        rows = [write.row for write in batch if write.row is not None]
+            if write.error is None and write.audit is not None:
+                row = write.audit(write.result)
+                if row is not None:
+                    rows.append(row)
         if rows:
             connection.execute(_INSERT_AUDIT, rows)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from central import models as m
 from central.errors import InvalidArgument
+from central.prepared import Prepared
 
 DEFAULT_STAY_DAYS = 90
 
@@ -53,12 +54,13 @@ _CROSSINGS = (select(m.Crossing.traveller_id, m.Crossing.occurred_at, m.Crossing
               .join(m.TravelDocument, m.Crossing.document_id == m.TravelDocument.id)
               .join(m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
               .order_by(m.Crossing.traveller_id, m.Crossing.occurred_at, m.Crossing.id))
-_ONE_TRAVELLERS_BEFORE = _CROSSINGS.where(m.Crossing.traveller_id == bindparam("traveller_id"),
-                                          m.Crossing.occurred_at < bindparam("before"))
+# The risk rule's two questions at every crossing of a known traveller: run on the driver (central.prepared).
+_ONE_TRAVELLERS_BEFORE = Prepared(_CROSSINGS.where(m.Crossing.traveller_id == bindparam("traveller_id"),
+                                                   m.Crossing.occurred_at < bindparam("before")))
 _PERMITS = (select(m.TravelDocument.traveller_id, m.PermittedStay.valid_from, m.PermittedStay.valid_to)
             .join(m.PermittedStay, (m.PermittedStay.issuing_state == m.TravelDocument.issuing_state)
                   & (m.PermittedStay.number_norm == m.TravelDocument.number_norm)))
-_ONE_TRAVELLERS_PERMITS = _PERMITS.where(m.TravelDocument.traveller_id == bindparam("traveller_id"))
+_ONE_TRAVELLERS_PERMITS = Prepared(_PERMITS.where(m.TravelDocument.traveller_id == bindparam("traveller_id")))
 
 
 def _day(instant: dt.datetime) -> dt.date:
@@ -74,7 +76,7 @@ def stays(session: Session, today: dt.date, default_days: int = DEFAULT_STAY_DAY
     if default_days < 1:
         raise InvalidArgument("default_stay_days", "must be at least 1")
     if traveller_id is not None and before is not None:  # the risk rule's question, at every crossing
-        crossings = session.execute(_ONE_TRAVELLERS_BEFORE, {"traveller_id": traveller_id, "before": before}).all()
+        crossings = _ONE_TRAVELLERS_BEFORE.rows(session, {"traveller_id": traveller_id, "before": before})
     else:
         query = _CROSSINGS
         if traveller_id is not None:
@@ -105,7 +107,7 @@ def _permits(session: Session, traveller_ids: set[int]) -> dict[int, list[tuple[
     if not traveller_ids:
         return {}
     if len(traveller_ids) == 1:
-        rows = session.execute(_ONE_TRAVELLERS_PERMITS, {"traveller_id": next(iter(traveller_ids))})
+        rows = _ONE_TRAVELLERS_PERMITS.rows(session, {"traveller_id": next(iter(traveller_ids))})
     else:
         rows = session.execute(_PERMITS.where(m.TravelDocument.traveller_id.in_(traveller_ids)))
     permits: dict[int, list[tuple[dt.date, dt.date]]] = {}

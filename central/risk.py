@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from central import models as m
+from central.prepared import Prepared
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "risk_rules.toml"
 
@@ -29,16 +30,17 @@ KINDS = {
 }
 
 
-# The history rules' queries, built once (session: an ORM Session or a Core Connection).
-_REFUSALS = (select(func.count(m.OfficerDecision.id))
-             .join(m.Referral, m.OfficerDecision.referral_id == m.Referral.id)
-             .join(m.Crossing, m.Referral.crossing_id == m.Crossing.id)
-             .where(m.Crossing.traveller_id == bindparam("traveller_id"),
-                    m.OfficerDecision.decision == m.ReferralStatus.REFUSED,
-                    m.OfficerDecision.decided_at >= bindparam("since")))
-_EARLIER_CROSSINGS = select(func.count(m.Crossing.id)).where(
+# The history rules' queries, built once and run on the driver (central.prepared; session: an ORM Session or
+# a Core Connection).
+_REFUSALS = Prepared(select(func.count(m.OfficerDecision.id))
+                     .join(m.Referral, m.OfficerDecision.referral_id == m.Referral.id)
+                     .join(m.Crossing, m.Referral.crossing_id == m.Crossing.id)
+                     .where(m.Crossing.traveller_id == bindparam("traveller_id"),
+                            m.OfficerDecision.decision == m.ReferralStatus.REFUSED,
+                            m.OfficerDecision.decided_at >= bindparam("since")))
+_EARLIER_CROSSINGS = Prepared(select(func.count(m.Crossing.id)).where(
     m.Crossing.traveller_id == bindparam("traveller_id"), m.Crossing.occurred_at >= bindparam("since"),
-    m.Crossing.occurred_at <= bindparam("until"))
+    m.Crossing.occurred_at <= bindparam("until")))
 
 
 class RiskConfigError(ValueError):
@@ -123,12 +125,12 @@ class RiskRules:
             return False
         if rule.kind == "previous_refusals":
             since = occurred_at - dt.timedelta(days=p["lookback_days"])
-            refusals = session.scalar(_REFUSALS, {"traveller_id": traveller_id, "since": since})
+            refusals = _REFUSALS.scalar(session, {"traveller_id": traveller_id, "since": since})
             return (refusals or 0) >= p["min_count"] > 0
         if rule.kind == "crossing_frequency":
             since = occurred_at - dt.timedelta(days=p["window_days"])
-            earlier = session.scalar(_EARLIER_CROSSINGS, {"traveller_id": traveller_id, "since": since,
-                                                          "until": occurred_at})
+            earlier = _EARLIER_CROSSINGS.scalar(session, {"traveller_id": traveller_id, "since": since,
+                                                         "until": occurred_at})
             return (earlier or 0) >= p["min_crossings"] > 0
         if rule.kind == "previous_overstay":
             from central.overstay import stays

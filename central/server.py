@@ -25,7 +25,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           tls: TlsFiles | None = None, plaintext: bool = False,
           risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
           max_workers: int = 16, metrics_port: int | None = None,
-          access: AccessPolicy | None = None, role_cache_s: float = 5.0) -> tuple[grpc.Server, int]:
+          access: AccessPolicy | None = None, role_cache_s: float = 5.0, reuse_port: bool = False,
+          prepared: bool = False) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -39,20 +40,27 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     open access on SQLite, nothing on PostgreSQL) says who may call what; a
     caller's roles are read again after `role_cache_s` seconds at the latest.
     `max_workers` threads serve calls, each with a database connection of its own.
+    `reuse_port`: other processes may listen on the same port (SO_REUSEPORT, the kernel spreads
+    connections among them: central.processes); otherwise a second server on the port fails to start.
+    `prepared`: the database is migrated and the identities registered already (by the first process).
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
     database = Database(url, pool_size=max_workers)
-    database.migrate()
     policy = access if access is not None else AccessPolicy.for_database(url)
-    database.run(lambda session: apply_bootstrap(session, policy))
-    if policy.open_access:
+    if not prepared:
+        database.migrate()
+        database.run(lambda session: apply_bootstrap(session, policy))
+    if policy.open_access and not prepared:
         log.warning("central OPEN ACCESS on %s: callers registered nowhere may read traveller histories, "
                     "referrals and crossings as officers. For the embedded demo only; a PostgreSQL "
                     "database or serve(access=AccessPolicy()) closes it.", url)
     servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy,
                                role_cache_s=role_cache_s)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"))
+    # grpc turns SO_REUSEPORT on by default: two servers started on one port by mistake would share
+    # its callers silently. Only a group of central processes (central.processes) asks for it.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"),
+                         options=[("grpc.so_reuseport", int(reuse_port))])
     central_pb2_grpc.add_CentralServicer_to_server(servicer, server)
 
     health_servicer = health.HealthServicer()

@@ -255,8 +255,10 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             self._own_station("RecordCrossing", caller, new.station)
 
             seen: gate_calls.StationCache = {}
-            recorded = self._writes.run(lambda db: gate_calls.record_crossing(
-                db, caller, new, self._rules, known=self._stations, seen=seen))
+            recorded = self._writes.run(
+                lambda db: gate_calls.record_crossing(db, caller, new, self._rules, known=self._stations, seen=seen,
+                                                      audited=False),
+                audit=lambda done: None if done.already_recorded else gate_calls.crossing_audit_row(caller, new))
             self._stations.update(seen)  # committed now: safe to remember
             return pb.RecordCrossingResponse(
                 crossing_id=recorded.crossing_id, already_recorded=recorded.already_recorded,

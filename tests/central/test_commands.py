@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import grpc
 import pytest
@@ -77,11 +79,25 @@ def test_help(capsys, argv):
     assert "usage:" in capsys.readouterr().out
 
 
-def test_serve_runs_until_terminated(database_url, dev_pki):
+def _children(pid: int) -> set[int]:
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if int(text[text.rindex(")") + 2:].split()[1]) == pid:  # the parent's pid
+            children.add(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_serve_runs_until_terminated(database_url, dev_pki, processes):
     tls = dev_pki.server()
     process = subprocess.Popen(
         [sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0", "--database", database_url,
-         "--tls-ca", str(tls.ca), "--tls-cert", str(tls.certificate), "--tls-key", str(tls.key), "--json"],
+         "--tls-ca", str(tls.ca), "--tls-cert", str(tls.certificate), "--tls-key", str(tls.key),
+         "--processes", str(processes), "--json"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         lines = []
@@ -91,13 +107,21 @@ def test_serve_runs_until_terminated(database_url, dev_pki):
             lines.append(line)
         served = json.loads("".join(lines))
         address = served["address"]
-        assert served["transport"] == "mutual TLS"
+        assert (served["transport"], served["processes"]) == ("mutual TLS", processes)
         with open_channel(address, dev_pki.user("tester")) as channel:
             status = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service="limes.v1.Central"), timeout=10).status
         assert status == health_pb2.HealthCheckResponse.SERVING
+        children = _children(process.pid)
+        if processes > 1:
+            assert children  # the further server process (and multiprocessing's resource tracker)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+        deadline = time.monotonic() + 10
+        while children and time.monotonic() < deadline:
+            children = {pid for pid in children if Path(f"/proc/{pid}").exists()}
+            time.sleep(0.1)
+        assert not children
     finally:
         if process.poll() is None:
             process.kill()
@@ -136,3 +160,26 @@ def test_bench_population_plants_alerts_on_some_travellers():
 def test_bench_refuses_nonsense(capsys):
     assert main(["bench", "central", "--gates", "0"]) == 2
     assert "--gates must be at least 1" in capsys.readouterr().err
+    assert main(["bench", "central", "--server-processes", "0"]) == 2
+    assert "--server-processes must be at least 1" in capsys.readouterr().err
+
+
+def test_bench_reports_gates_that_fail():
+    """Gates whose calls fail (nothing listens) stop, and the run fails naming them instead of measuring."""
+    import socket
+
+    from central.bench import BenchError, GatePlan, _phase
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    plan = GatePlan(f"127.0.0.1:{port}", ("G1", "G2"), None, 0, 10, 10, 0.1, 0.5)
+    with pytest.raises(BenchError, match=r"(?s)2 gate\(s\) failed: G[12]: AioRpcError.*UNAVAILABLE"):
+        _phase([plan], lambda: 0.0)
+
+
+def test_bench_runs_several_server_processes(capsys):
+    result = run_json(capsys, "bench", "central", "--gates", "4", "--seconds", "2", "--warmup", "0.5",
+                      "--alerts", "200", "--travellers", "300", "--server-processes", "2", "--json")
+    assert (result["server_processes"], result["expected_results"]) == (2, 1.0)
+    assert result["crossings"] > 0 and result["cpu_ms_per_crossing"]["server"] > 0

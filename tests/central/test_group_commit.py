@@ -123,6 +123,50 @@ def test_a_failing_unit_is_undone_alone(database):
     assert sorted(actions) == ["CheckDocument"] * 5 + ["Good"] * 5
 
 
+
+def test_a_units_audit_row_goes_in_with_the_batch_only_when_the_unit_succeeds(database):
+    """Units in one batch, one refused: the batch runs again with savepoints, and the audit rows of
+    the units that succeeded (and asked for one) are stored, the refused unit's not."""
+    group = GroupCommit(database)
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_unit(connection) -> str:
+        entered.set()
+        release.wait(timeout=30)
+        return "slow"
+
+    def stored(connection) -> str:
+        connection.execute(insert(m.AuditEntry), [row("Unit")])
+        return "stored"
+
+    def refused(connection) -> None:
+        connection.execute(insert(m.AuditEntry), [row("Unit")])
+        raise FailedPrecondition("not this one")
+    first = threading.Thread(target=lambda: group.run(slow_unit))
+    first.start()
+    assert entered.wait(timeout=30)
+    before = commits()
+    results: list = []
+
+    def call(work, audit) -> None:
+        try:
+            results.append(group.run(work, audit=audit))
+        except FailedPrecondition as exc:
+            results.append(exc)
+    calls = [(stored, lambda result: row(f"Audit-{result}")), (refused, lambda result: row("Audit-refused")),
+             (stored, lambda result: None), (stored, lambda result: row(f"Audit-{result}"))]
+    waiting = [threading.Thread(target=call, args=pair) for pair in calls]
+    for thread in waiting:
+        thread.start()
+    wait_until(lambda: len(group._pending) == 4)
+    release.set()
+    for thread in [first, *waiting]:
+        thread.join(timeout=60)
+    assert sorted(map(str, results)) == ["not this one"] + ["stored"] * 3
+    assert tuple(after - earlier for after, earlier in zip(commits(), before)) == (2, 5)
+    actions = database.read(lambda c: sorted(a for (a,) in c.execute(select(m.AuditEntry.action))))
+    assert actions == ["Audit-stored"] * 2 + ["Unit"] * 3
+
 def test_a_failed_commit_fails_every_call_in_it(database):
     """A row that cannot be stored takes its whole commit down: none of those calls may answer."""
     group = GroupCommit(database)
