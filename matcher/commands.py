@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from limes.output import add_json_flag
@@ -19,6 +20,8 @@ def register(sub) -> None:
     serve.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     serve.add_argument("--snapshot-every", type=int, default=100_000, metavar="N",
                        help="write a gallery snapshot after N logged changes (default 100000)")
+    serve.add_argument("--threads", type=int, default=None, metavar="N",
+                       help="threads serving calls (default: two per core)")
     add_tls_arguments(serve, "the matcher's own")
     serve.set_defaults(func=run_serve)
 
@@ -56,8 +59,6 @@ def register_bench(bench_sub) -> None:
 
 def _tls(args: argparse.Namespace, who: str):
     """(TlsFiles or None, ok): the TLS flags resolved, or an error printed."""
-    import sys
-
     from proto.tls import TlsError, tls_from_arguments
     try:
         return tls_from_arguments(args, who), True
@@ -75,8 +76,11 @@ def run_serve(args: argparse.Namespace) -> int:
     tls, ok = _tls(args, "limes matcher serve")
     if not ok:
         return 2
+    if args.threads is not None and args.threads < 1:
+        print("limes matcher serve: --threads must be at least 1", file=sys.stderr)
+        return 2
     server, port = serve(args.listen, args.data, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port,
-                         snapshot_every=args.snapshot_every)
+                         max_workers=args.threads, snapshot_every=args.snapshot_every)
     host = args.listen.rsplit(":", 1)[0]
     with StopSignals() as stop:  # before saying where it listens: a stop right after must not be lost
         print(f"matcher ({_transport(tls)}) listening on {host}:{port}", flush=True)

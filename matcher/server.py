@@ -6,6 +6,7 @@ holder of such a certificate (central, gates, the router) may call it.
 """
 from __future__ import annotations
 
+import os
 from concurrent import futures
 from pathlib import Path
 
@@ -22,6 +23,14 @@ from proto.tls import TlsFiles, add_port, require_choice
 MESSAGE_LIMIT = 64 * 1024 * 1024
 MESSAGE_OPTIONS = [("grpc.max_receive_message_length", MESSAGE_LIMIT), ("grpc.max_send_message_length", MESSAGE_LIMIT)]
 SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["Matcher"].full_name  # "limes.v1.Matcher"
+
+
+def default_threads() -> int:
+    """Threads serving calls: two per core. A search runs in FAISS without the interpreter lock,
+    one per core, while the other thread of the pair does its call's Python (gRPC, checks, re-rank).
+    More threads only contend for that lock: at 1M templates on 2 cores, 16 threads served about
+    10% fewer searches a second than 4, at more CPU per search (docs/BENCHMARKS.md)."""
+    return 2 * (os.cpu_count() or 1)
 
 
 def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, tls: TlsFiles | None = None,
@@ -53,10 +62,11 @@ def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, tls: TlsF
 
 def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: TlsFiles | None = None,
           plaintext: bool = False, metrics_port: int | None = None,
-          max_workers: int = 16, **gallery_options) -> tuple[grpc.Server, int]:
+          max_workers: int | None = None, **gallery_options) -> tuple[grpc.Server, int]:
     """Load the galleries under `data_dir` and serve them; returns (server, bound port) without blocking.
 
     The server's `registry` attribute holds the galleries (close it after stopping the server).
+    `max_workers`: threads serving calls (None: default_threads()).
     """
     if data_dir is None:
         from limes.settings import var_dir
@@ -65,7 +75,7 @@ def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: Tl
     registry = Registry(Path(data_dir), **gallery_options)
     try:
         server, port = start(MatcherService(registry), address, tls=tls, plaintext=plaintext,
-                             max_workers=max_workers, metrics_port=metrics_port)
+                             max_workers=max_workers or default_threads(), metrics_port=metrics_port)
     except BaseException:
         registry.close()
         raise

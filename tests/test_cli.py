@@ -53,6 +53,14 @@ def test_root_script_help_needs_no_setup():
     assert "./limes demo" in result.stdout and "./limes test" in result.stdout
 
 
+def test_matcher_serve_refuses_zero_threads(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "limes", "matcher", "serve", "--plaintext", "--threads", "0",
+                             "--data", str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 2
+    assert "--threads must be at least 1" in result.stderr
+    assert not any(tmp_path.iterdir())  # refused before any gallery directory was touched
+
+
 def test_console_script_runs(tmp_path):
     result = subprocess.run([sys.executable, "-m", "limes", "mrz", "generate", "--help"],
                             capture_output=True, text=True, timeout=60)
