@@ -4,7 +4,6 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
-import socket
 import urllib.request
 import uuid
 
@@ -14,26 +13,12 @@ import pytest
 from central.db import WriterQueue
 from central.processes import serve_processes
 from central.server import serve
+from hardware_sim.pcscd import free_port_pair  # any two consecutive free ports: here for two processes' metrics
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
 from proto.tls import open_channel
 
 from .conftest import GATE_METADATA, TEST_ACCESS
-
-
-def _two_free_ports() -> int:
-    """A port p with p+1 free too (the first two processes' metrics)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-        return port
-    raise RuntimeError("no two adjacent free ports")
 
 
 def _answered(metrics_port: int) -> float:
@@ -46,7 +31,7 @@ def _answered(metrics_port: int) -> float:
 
 
 def test_connections_are_spread_over_the_processes_and_all_answer(database_url, dev_pki):
-    metrics_port = _two_free_ports()
+    metrics_port = free_port_pair()
     group, port = serve_processes(2, "127.0.0.1:0", database_url, tls=dev_pki.server(), access=TEST_ACCESS,
                                   metrics_port=metrics_port)
     channels = []
