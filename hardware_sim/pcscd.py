@@ -117,7 +117,12 @@ class Pcscd:
                 raise PcscdUnavailable(f"another pcscd (pid {other}) is running; one machine runs one pcscd")
             self.port = self.port or free_port_pair()
             self._config = tempfile.TemporaryDirectory(prefix="limes-pcscd-")
-            Path(self._config.name, "vpcd").write_text(
+            # pcscd reads every file of its --config folder as reader configuration, again
+            # whenever it rescans: its own log must live elsewhere, or it parses the log,
+            # logs the parse errors, parses those... (seen in CI: the reader never came).
+            readers = Path(self._config.name, "reader.conf.d")
+            readers.mkdir()
+            Path(readers, "vpcd").write_text(
                 'FRIENDLYNAME "Virtual PCD"\n'
                 f"DEVICENAME /dev/null:0x{self.port:04X}\n"
                 f"LIBPATH {VPCD_DRIVER}\n"
@@ -125,7 +130,7 @@ class Pcscd:
             self.log_path = Path(self._config.name, "pcscd.log")
             with open(self.log_path, "wb") as log:
                 self._process = subprocess.Popen(
-                    [binary, "--foreground", "--config", self._config.name],
+                    [binary, "--foreground", "--config", str(readers)],
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     preexec_fn=_die_with_parent)
             self._wait_for_reader(timeout)
