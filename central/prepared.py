@@ -75,6 +75,8 @@ class Prepared:
     def rows(self, connection: Connection | Session, values: dict[str, Any]) -> list:
         """Every row, as named tuples with the statement's column names."""
         if isinstance(connection, Session):
+            if connection.autoflush:  # as session.execute would: the query sees the session's pending objects
+                connection.flush()
             connection = connection.connection()
         dialect = connection.dialect
         compiled = self._by_dialect.get(dialect.name)

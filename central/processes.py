@@ -116,7 +116,7 @@ def _child(pipe, address: str, database_url: str | None, face_matcher_factory, m
     """One further server process: serve on `address` until the parent says stop or goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        server, _ = serve(address, database_url, reuse_port=True, prepared=True, metrics_port=metrics_port,
+        server, _ = serve(address, database_url, reuse_port=True, database_ready=True, metrics_port=metrics_port,
                           face_matcher=face_matcher_factory() if face_matcher_factory else None, **options)
     except Exception as exc:  # reported to the parent, which fails serve_processes with it
         pipe.send(("failed", f"{type(exc).__name__}: {exc}"))

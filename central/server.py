@@ -26,7 +26,7 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
           max_workers: int = 16, metrics_port: int | None = None,
           access: AccessPolicy | None = None, role_cache_s: float = 5.0, reuse_port: bool = False,
-          prepared: bool = False) -> tuple[grpc.Server, int]:
+          database_ready: bool = False) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -42,16 +42,16 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     `max_workers` threads serve calls, each with a database connection of its own.
     `reuse_port`: other processes may listen on the same port (SO_REUSEPORT, the kernel spreads
     connections among them: central.processes); otherwise a second server on the port fails to start.
-    `prepared`: the database is migrated and the identities registered already (by the first process).
+    `database_ready`: the database is migrated and the identities registered already (by the first process).
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
     database = Database(url, pool_size=max_workers)
     policy = access if access is not None else AccessPolicy.for_database(url)
-    if not prepared:
+    if not database_ready:
         database.migrate()
         database.run(lambda session: apply_bootstrap(session, policy))
-    if policy.open_access and not prepared:
+    if policy.open_access and not database_ready:
         log.warning("central OPEN ACCESS on %s: callers registered nowhere may read traveller histories, "
                     "referrals and crossings as officers. For the embedded demo only; a PostgreSQL "
                     "database or serve(access=AccessPolicy()) closes it.", url)

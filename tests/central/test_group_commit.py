@@ -123,7 +123,6 @@ def test_a_failing_unit_is_undone_alone(database):
     assert sorted(actions) == ["CheckDocument"] * 5 + ["Good"] * 5
 
 
-
 def test_a_units_audit_row_goes_in_with_the_batch_only_when_the_unit_succeeds(database):
     """Units in one batch, one refused: the batch runs again with savepoints, and the audit rows of
     the units that succeeded (and asked for one) are stored, the refused unit's not."""
