@@ -69,6 +69,22 @@ def commits() -> tuple[float, float]:
             REGISTRY.get_sample_value("limes_central_group_commit_writes_total") or 0.0)
 
 
+def storing(action: str):
+    """A unit of work that writes one audit row and returns "stored"."""
+    def work(connection) -> str:
+        connection.execute(insert(m.AuditEntry), [row(action)])
+        return "stored"
+    return work
+
+
+def refusing(action: str):
+    """A unit of work that writes one audit row, then is refused."""
+    def work(connection) -> None:
+        connection.execute(insert(m.AuditEntry), [row(action)])
+        raise FailedPrecondition("not this one")
+    return work
+
+
 def test_every_row_is_committed_before_its_call_returns(database):
     group = GroupCommit(database)
     before = commits()
@@ -108,14 +124,7 @@ def test_concurrent_rows_share_commits(database):
 
 def test_a_failing_unit_is_undone_alone(database):
     group = GroupCommit(database)
-
-    def good(connection) -> str:
-        connection.execute(insert(m.AuditEntry), [row("Good")])
-        return "stored"
-
-    def refused(connection) -> None:
-        connection.execute(insert(m.AuditEntry), [row("Refused")])
-        raise FailedPrecondition("not this one")
+    good, refused = storing("Good"), refusing("Refused")
     results = in_threads([lambda: group.run(good), lambda: group.run(refused), lambda: group.add_row(row())] * 5)
     assert results.count("stored") == 5 and results.count(None) == 5
     assert [type(r) for r in results if isinstance(r, Exception)] == [FailedPrecondition] * 5
@@ -133,14 +142,7 @@ def test_a_units_audit_row_goes_in_with_the_batch_only_when_the_unit_succeeds(da
         entered.set()
         release.wait(timeout=30)
         return "slow"
-
-    def stored(connection) -> str:
-        connection.execute(insert(m.AuditEntry), [row("Unit")])
-        return "stored"
-
-    def refused(connection) -> None:
-        connection.execute(insert(m.AuditEntry), [row("Unit")])
-        raise FailedPrecondition("not this one")
+    stored, refused = storing("Unit"), refusing("Unit")
     first = threading.Thread(target=lambda: group.run(slow_unit))
     first.start()
     assert entered.wait(timeout=30)
@@ -165,6 +167,7 @@ def test_a_units_audit_row_goes_in_with_the_batch_only_when_the_unit_succeeds(da
     assert tuple(after - earlier for after, earlier in zip(commits(), before)) == (2, 5)
     actions = database.read(lambda c: sorted(a for (a,) in c.execute(select(m.AuditEntry.action))))
     assert actions == ["Audit-stored"] * 2 + ["Unit"] * 3
+
 
 def test_a_failed_commit_fails_every_call_in_it(database):
     """A row that cannot be stored takes its whole commit down: none of those calls may answer."""
