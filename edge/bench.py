@@ -18,6 +18,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import inspect
+import math
 import shutil
 import sys
 import time
@@ -62,11 +63,13 @@ def summarise(values: list[float]) -> dict[str, float]:
 
 def capture_floor_ms(fps: float) -> float:
     """The shortest capture: min_frames frames with a face at the camera's frame rate, the first of
-    them already waiting in the camera driver when the capture starts."""
-    from edge.capture import capture_face
+    them already waiting in the camera driver when the capture starts. Frames between two face
+    searches count once the second search confirms them, so the capture ends on a searched frame."""
+    from edge.capture import REDETECT_EVERY, capture_face
 
     min_frames = inspect.signature(capture_face).parameters["min_frames"].default
-    return round(1000.0 * (min_frames - 1) / fps, 1)
+    frames = 1 + REDETECT_EVERY * math.ceil((min_frames - 1) / REDETECT_EVERY)
+    return round(1000.0 * (frames - 1) / fps, 1)
 
 
 def time_travellers(post, travellers) -> tuple[list[float], list[dict[str, float]], dict[str, int], list[list[str]]]:

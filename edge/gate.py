@@ -60,7 +60,7 @@ DEFAULT_BUDGETS = {
     "mrz": 1.0,
     "chip": 8.0,               # a slow real chip reads a 20 KB photo in 2-4 s
     "document_face": 3.0,
-    "face_capture": 6.0,       # the capture loop ends itself at its own budget (4 s by default)
+    "face_capture": 10.0,      # the capture ends itself: 4 s by default, 8 s on a too slow machine
     "face_verification": 3.0,
     "watchlist": 3.0,          # the matcher client's deadline is 2 s
     "document_alerts": 3.0,    # the central client's deadline is 2 s
@@ -284,10 +284,13 @@ class Gate:
         else:
             checks.append(Check.failed("face.liveness", f"score {result.liveness.score:.2f}: "
                                        + "; ".join(result.liveness.reasons)))
+        # Tailgating is the capture's verdict (a second face in several searched frames, failure
+        # "multiple faces"); one frame with two is a false detection or a passer-by, noted only.
         if result.template is None:
             checks.append(Check.failed("face.capture", result.failure or "no usable face"))
         elif result.faces_max > 1:
-            checks.append(Check.failed("face.capture", f"{result.faces_max} faces in the gate (tailgating?)"))
+            checks.append(Check.passed("face.capture", f"best of {result.frames} frames; "
+                                       f"{result.faces_max} faces in one of them only"))
         else:
             checks.append(Check.passed("face.capture", f"best of {result.frames} frames"))
         return StepResult(result, checks)

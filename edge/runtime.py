@@ -18,7 +18,7 @@ from drivers.face import load_models
 from drivers.docreader import DocumentReader
 from drivers.passiveauth import CscaStore
 from edge.alert_cache import AlertCache
-from edge.capture import capture_face
+from edge.capture import capture_face, longest_capture_s
 from edge.chip import ChipPhotoSource
 from edge.gate import Gate, Station
 from edge.outbox import Backoff, Outbox
@@ -104,7 +104,7 @@ def start_gate(config: GateConfig) -> RunningGate:
         outbox=outbox,
         alerts=alerts,
         # The capture loop ends itself at its own budget; the step's is a guard against a stalled camera.
-        budgets={"face_capture": config.capture_budget_s + 2.0, **config.budgets},
+        budgets={"face_capture": longest_capture_s(config.capture_budget_s) + 2.0, **config.budgets},
     )
     if outbox is not None:
         outbox.start()  # first of all, what a previous run left unsent

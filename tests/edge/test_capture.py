@@ -1,4 +1,4 @@
-"""The gate's capture loop against the simulated IP camera, over HTTP."""
+"""The gate's capture loop against the simulated IP camera, over HTTP, and on a virtual clock."""
 from __future__ import annotations
 
 import time
@@ -84,3 +84,57 @@ def test_camera_error_is_reported_as_failure():
     result = capture_face(BrokenCamera(), budget_s=1.0)
     assert result.failure.startswith("camera error: camera http://gate-cam/stream.mjpg: no frame")
     assert result.frames == 0 and result.template is None
+
+
+class SteppedCamera:
+    """Renders scenes on a virtual clock that advances `step_s` a frame read: the frame rate of a
+    gate that needs `step_s` per frame, exactly repeatable whatever the machine's load."""
+
+    def __init__(self, scene: Scene, step_s: float, then: Scene | None = None, switch_s: float = 0.0):
+        self.now, self.step_s, self.switch_s = 0.0, step_s, switch_s
+        self.first, self.then = scene.renderer(), then.renderer() if then else None
+
+    def read(self) -> np.ndarray:
+        self.now += self.step_s
+        if self.then is None or self.now < self.switch_s:
+            return self.first.render(self.now)
+        return self.then.render(self.now - self.switch_s)
+
+    def clock(self) -> float:
+        return self.now
+
+
+# (frame step, moment of the step into the light, seed): each of these once ended the capture on a
+# frame whose landmarks, refitted in the shadow's box, outlined nothing, encoded as another person.
+@pytest.mark.parametrize("step_s, switch_s, seed", [(0.066, 1.10, 2), (0.066, 1.12, 1), (0.066, 1.18, 2),
+                                                    (0.2, 1.0, 1), (0.2, 1.2, 1)])
+def test_stepping_out_of_the_shadow_yields_the_travellers_own_face(faces_dir, step_s, switch_s, seed):
+    live = faces_dir / "obama/03.jpg"
+    camera = SteppedCamera(Scene.poor_light(live).with_seed(seed), step_s,
+                           then=Scene.approach(live).with_seed(seed), switch_s=switch_s)
+    result = capture_face(camera, clock=camera.clock)
+    assert result.ok, result.failure
+    passport_photo = encode_face(load_image(faces_dir / "obama/01.jpg"))
+    verification = compare(result.template, passport_photo)
+    assert verification.match, f"distance {verification.distance:.2f}"
+
+
+def test_a_slow_gate_looks_longer_rather_than_judge_liveness_on_too_few_frames(faces_dir):
+    # 5 frames a second: 3 s would give 15 frames; the capture goes on to 24 (3 s x MIN_FPS).
+    camera = SteppedCamera(Scene.print_attack(faces_dir / "obama/01.jpg"), 0.2)
+    result = capture_face(camera, budget_s=3.0, clock=camera.clock)
+    assert result.frames == 24 and 4.7 < result.elapsed_s < 6.0, (result.frames, result.elapsed_s)
+    assert result.liveness is not None and not result.liveness.live
+
+
+def test_a_slow_gate_stops_at_twice_its_budget(faces_dir):
+    camera = SteppedCamera(Scene.print_attack(faces_dir / "obama/01.jpg"), 0.5)
+    result = capture_face(camera, budget_s=3.0, clock=camera.clock)
+    assert result.elapsed_s == pytest.approx(6.0) and result.frames == 12
+
+
+def test_a_live_traveller_passes_at_five_frames_a_second(faces_dir):
+    for seed in (1, 2, 3):
+        camera = SteppedCamera(Scene.approach(faces_dir / "obama/03.jpg").with_seed(seed), 0.2)
+        result = capture_face(camera, budget_s=3.0, clock=camera.clock)
+        assert result.ok and result.liveness.live, (seed, result.liveness)
