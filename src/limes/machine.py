@@ -7,11 +7,32 @@ import platform
 
 
 def cpu_model() -> str:
+    """The processor's name, with its family and model where the name alone is vague.
+
+    A virtual machine may call processors of different generations by one name ("AMD EPYC"):
+    the family and model numbers, and whether it has AVX-512 (FAISS's scans use it), tell them apart.
+    """
     try:
         with open("/proc/cpuinfo") as info:
-            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
+            fields = dict(_cpuinfo_fields(info))
+    except OSError:
+        fields = {}
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" not in fields:
+        return name
+    extras = f"family {fields['cpu family']} model {fields.get('model', '?')}"
+    if "avx512f" in fields.get("flags", "").split():
+        extras += ", AVX-512"
+    return f"{name} ({extras})"
+
+
+def _cpuinfo_fields(lines):
+    """The first processor's `name: value` pairs."""
+    for line in lines:
+        if not line.strip():
+            return
+        name, _, value = line.partition(":")
+        yield name.strip(), value.strip()
 
 
 def describe() -> dict:
