@@ -138,3 +138,32 @@ def test_a_live_traveller_passes_at_five_frames_a_second(faces_dir):
         camera = SteppedCamera(Scene.approach(faces_dir / "obama/03.jpg").with_seed(seed), 0.2)
         result = capture_face(camera, budget_s=3.0, clock=camera.clock)
         assert result.ok and result.liveness.live, (seed, result.liveness)
+
+
+@pytest.mark.slow
+def test_over_every_shared_photo_attacks_fail_liveness_and_approaches_keep_their_own_face(faces_dir):
+    """The capture loop at 15 frames a second on the virtual clock, one seed, every single-face photo.
+
+    Measured 2026-12-04: 16 of 18 approaches live (biden/02: no blink in the frames it saw; obama/02:
+    head turned, refused for yaw), no print or replay attack live.
+    """
+    photos = [p for p in sorted(faces_dir.glob("*/*")) if p.parent.name != "groups" and p.suffix in (".jpg", ".png")
+              and not any(word in p.name for word in ("partial", "small", "240p", "rgba"))]
+    assert len(photos) >= 10, photos
+    missed, accepted, strangers = [], [], []
+    for photo in photos:
+        for scene in ("approach", "print_attack", "replay_attack"):
+            camera = SteppedCamera(getattr(Scene, scene)(photo).with_seed(1), 1 / 15)
+            result = capture_face(camera, clock=camera.clock)
+            live = result.liveness is not None and result.liveness.live
+            name = f"{photo.parent.name}/{photo.name}"
+            if scene == "approach":
+                if not live:
+                    missed.append(name)
+                if result.template is not None and not compare(result.template, encode_face(load_image(photo))).match:
+                    strangers.append(name)
+            elif live:
+                accepted.append(f"{scene}: {name}")
+    assert not accepted, accepted
+    assert not strangers, f"templates of another face: {strangers}"
+    assert len(missed) <= max(3, len(photos) // 6), f"live travellers refused: {missed}"
