@@ -5,10 +5,15 @@
 is pure, so it runs on what a read recorded. RSA signatures are ISO/IEC
 9796-2 scheme 1 with message recovery (`iso9796`); ECDSA signatures are in
 the plain r || s format of BSI TR-03111 and are checked with `cryptography`,
-the hash named by DG14's ActiveAuthenticationInfo.
+the hash named by DG14's ActiveAuthenticationInfo. On the curves `cryptography`
+lacks (brainpoolP192r1, P224r1, P320r1, or a DG15 key's own explicit curve)
+they are checked with the `ecdsa` package, built on the key's parameters.
 """
 from __future__ import annotations
 
+import hashlib
+
+import ecdsa
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -18,6 +23,7 @@ from drivers.chipauth.iso9796 import Iso9796Error, recover
 from drivers.iso7816.apdu import CommandApdu
 from drivers.iso7816.transceiver import Transceiver, send
 from drivers.lds.publickey import ChipPublicKey
+from drivers.pace.curves import Curve
 
 CHALLENGE_LENGTH = 8
 # ecdsa-plain-SHA* (TR-03111) and X9.62 ecdsa-with-SHA*; Doc 9303 forbids SHA-1 for ECDSA AA
@@ -30,11 +36,6 @@ ECDSA_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 ECDSA_PLAIN_SHA256 = "0.4.0.127.0.7.1.1.4.1.3"
 
 
-class ActiveAuthenticationUnverifiable(Exception):
-    """The signature cannot be checked here (e.g. a curve `cryptography` does not implement):
-    says nothing about the chip."""
-
-
 def internal_authenticate(channel: Transceiver, challenge: bytes, *, extended_length: bool) -> bytes:
     """INTERNAL AUTHENTICATE with the challenge; the chip's signature. StatusError when refused."""
     if len(challenge) != CHALLENGE_LENGTH:
@@ -45,8 +46,7 @@ def internal_authenticate(channel: Transceiver, challenge: bytes, *, extended_le
 
 def verify(key: ChipPublicKey, algorithm: str | None, challenge: bytes, signature: bytes) -> str:
     """Check the chip's signature over the challenge. Returns what was verified;
-    raises ValueError (the reason) when it does not verify, and
-    ActiveAuthenticationUnverifiable when it cannot be checked here."""
+    raises ValueError (the reason) when it does not verify."""
     if key.algorithm == "rsa":
         try:
             recovered = recover(key.rsa_modulus, key.rsa_exponent, signature, challenge)
@@ -59,17 +59,36 @@ def verify(key: ChipPublicKey, algorithm: str | None, challenge: bytes, signatur
         raise ValueError("DG15 holds an EC key but DG14 names no Active Authentication signature algorithm")
     if algorithm not in ECDSA_HASHES:
         raise ValueError(f"signature algorithm {algorithm} is not one Doc 9303 allows for Active Authentication")
-    library_curve = key.group.library_curve
-    if library_curve is None:
-        raise ActiveAuthenticationUnverifiable(f"ECDSA on {key.group.name} is not implemented by the library")
     half = (key.group.order.bit_length() + 7) // 8
     if len(signature) != 2 * half:
         raise ValueError(f"plain ECDSA signature of {len(signature)} bytes, expected {2 * half}")
-    der = encode_dss_signature(int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big"))
-    public = ec.EllipticCurvePublicNumbers(key.public[0], key.public[1], library_curve).public_key()
     hash_algorithm = ECDSA_HASHES[algorithm]()
-    try:
-        public.verify(der, challenge, ec.ECDSA(hash_algorithm))
-    except InvalidSignature as error:
-        raise ValueError("ECDSA signature over the challenge does not verify with DG15's key") from error
+    library_curve = key.group.library_curve
+    if library_curve is None:
+        verified = _verify_on_own_curve(key.group.curve, key.public, signature, challenge, hash_algorithm.name)
+    else:
+        der = encode_dss_signature(int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big"))
+        public = ec.EllipticCurvePublicNumbers(key.public[0], key.public[1], library_curve).public_key()
+        try:
+            public.verify(der, challenge, ec.ECDSA(hash_algorithm))
+            verified = True
+        except InvalidSignature:
+            verified = False
+    if not verified:
+        raise ValueError("ECDSA signature over the challenge does not verify with DG15's key")
     return f"ECDSA {key.group.name} signature with {hash_algorithm.name.upper()}"
+
+
+def _verify_on_own_curve(curve: Curve, public: tuple[int, int], signature: bytes, challenge: bytes,
+                         hash_name: str) -> bool:
+    """Plain ECDSA verification with the `ecdsa` package over the curve's own parameters."""
+    field = ecdsa.ellipticcurve.CurveFp(curve.p, curve.a, curve.b, curve.h)
+    generator = ecdsa.ellipticcurve.PointJacobi(field, curve.gx, curve.gy, 1, curve.n, generator=True)
+    point = ecdsa.ellipticcurve.Point(field, public[0], public[1], curve.n)
+    hashfunc = getattr(hashlib, hash_name)
+    key = ecdsa.VerifyingKey.from_public_point(
+        point, curve=ecdsa.curves.Curve(curve.name, field, generator, None), hashfunc=hashfunc)
+    try:
+        return key.verify(signature, challenge, hashfunc=hashfunc, sigdecode=ecdsa.util.sigdecode_string)
+    except ecdsa.BadSignatureError:
+        return False

@@ -167,11 +167,56 @@ def test_active_authentication_with_plain_ecdsa(curve, algorithm, hash_algorithm
         aa.verify(key, algorithm, AA_CHALLENGE, signature[:-1])
 
 
-def test_ecdsa_on_a_curve_the_library_lacks_is_unverifiable_not_failed():
-    group = standard_group(14)  # brainpoolP320r1
-    key = parse_public_key(encode_ec_public_key(group.curve, group.power(group.generator, 99)), "DG15")
-    with pytest.raises(aa.ActiveAuthenticationUnverifiable):
-        aa.verify(key, "0.4.0.127.0.7.1.1.4.1.3", AA_CHALLENGE, bytes(80))
+# Curves `cryptography` lacks, signed by the `ecdsa` package's own curve definitions: this also checks
+# drivers.pace.curves' parameters for them against an independent table.
+@pytest.mark.parametrize("parameter_id, ecdsa_curve", [(9, "BRAINPOOLP192r1"), (11, "BRAINPOOLP224r1"),
+                                                        (14, "BRAINPOOLP320r1")])
+@pytest.mark.parametrize("algorithm, hash_name", [("0.4.0.127.0.7.1.1.4.1.3", "sha256"),
+                                                  ("1.2.840.10045.4.3.4", "sha512")])
+@pytest.mark.parametrize("named", [False, True])
+def test_ecdsa_on_curves_the_library_lacks(parameter_id, ecdsa_curve, algorithm, hash_name, named):
+    import ecdsa
+
+    group = standard_group(parameter_id)
+    assert group.library_curve is None
+    signer = ecdsa.SigningKey.generate(curve=getattr(ecdsa.curves, ecdsa_curve), hashfunc=getattr(hashlib, hash_name))
+    point = signer.get_verifying_key().pubkey.point
+    key = parse_public_key(encode_ec_public_key(group.curve, (point.x(), point.y()), named=named), "DG15")
+    signature = signer.sign(AA_CHALLENGE, sigencode=ecdsa.util.sigencode_string)
+    assert aa.verify(key, algorithm, AA_CHALLENGE, signature) == \
+        f"ECDSA {group.name} signature with {hash_name.upper()}"
+    with pytest.raises(ValueError, match="does not verify"):
+        aa.verify(key, algorithm, b"\x01" * 8, signature)
+    with pytest.raises(ValueError, match="plain ECDSA signature"):
+        aa.verify(key, algorithm, AA_CHALLENGE, signature[:-1])
+
+
+def test_ecdsa_on_a_dg15_keys_own_explicit_curve():
+    import ecdsa
+    from drivers.pace.curves import Curve
+
+    secp256k1 = ecdsa.curves.SECP256k1  # not among Doc 9303's standardized curves
+    field, generator = secp256k1.curve, secp256k1.generator
+    curve = Curve.explicit(field.p(), field.a(), field.b(), (generator.x(), generator.y()), secp256k1.order)
+    signer = ecdsa.SigningKey.generate(curve=secp256k1, hashfunc=hashlib.sha256)
+    point = signer.get_verifying_key().pubkey.point
+    key = parse_public_key(encode_ec_public_key(curve, (point.x(), point.y())), "DG15")
+    signature = signer.sign(AA_CHALLENGE, sigencode=ecdsa.util.sigencode_string)
+    assert aa.verify(key, "0.4.0.127.0.7.1.1.4.1.3", AA_CHALLENGE, signature).startswith("ECDSA explicit curve")
+    forged = signature[:32] + (int.from_bytes(signature[32:], "big") ^ 1).to_bytes(32, "big")
+    with pytest.raises(ValueError, match="does not verify"):
+        aa.verify(key, "0.4.0.127.0.7.1.1.4.1.3", AA_CHALLENGE, forged)
+
+
+def test_both_ecdsa_verifiers_agree_on_a_curve_both_know():
+    from cryptography.hazmat.primitives import hashes
+
+    private = ec.generate_private_key(ec.BrainpoolP256R1())
+    key = _public_key(private)
+    r, s = decode_dss_signature(private.sign(AA_CHALLENGE, ec.ECDSA(hashes.SHA256())))
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    assert aa._verify_on_own_curve(key.group.curve, key.public, signature, AA_CHALLENGE, "sha256")
+    assert not aa._verify_on_own_curve(key.group.curve, key.public, signature, b"\x02" * 8, "sha256")
 
 
 # -- public keys: every curve, explicit and named, and hostile bytes ------------------------------------------
