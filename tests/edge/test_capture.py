@@ -119,18 +119,27 @@ def test_stepping_out_of_the_shadow_yields_the_travellers_own_face(faces_dir, st
     assert verification.match, f"distance {verification.distance:.2f}"
 
 
-def test_a_slow_gate_looks_longer_rather_than_judge_liveness_on_too_few_frames(faces_dir):
+def test_a_slow_gate_looks_longer_rather_than_judge_liveness_on_too_few_frames(faces_dir, caplog):
     # 5 frames a second: 3 s would give 15 frames; the capture goes on to 24 (3 s x MIN_FPS).
     camera = SteppedCamera(Scene.print_attack(faces_dir / "obama/01.jpg"), 0.2)
-    result = capture_face(camera, budget_s=3.0, clock=camera.clock)
+    with caplog.at_level("WARNING", logger="edge.capture"):
+        result = capture_face(camera, budget_s=3.0, clock=camera.clock)
     assert result.frames == 24 and 4.7 < result.elapsed_s < 6.0, (result.frames, result.elapsed_s)
     assert result.liveness is not None and not result.liveness.live
+    assert "face capture took 4.8 s of a 3.0 s budget: 24 frames read, 5.0 a second" in caplog.text
 
 
 def test_a_slow_gate_stops_at_twice_its_budget(faces_dir):
     camera = SteppedCamera(Scene.print_attack(faces_dir / "obama/01.jpg"), 0.5)
     result = capture_face(camera, budget_s=3.0, clock=camera.clock)
     assert result.elapsed_s == pytest.approx(6.0) and result.frames == 12
+
+
+def test_a_gate_at_full_frame_rate_keeps_to_its_budget_and_says_nothing(faces_dir, caplog):
+    camera = SteppedCamera(Scene.print_attack(faces_dir / "obama/01.jpg"), 1 / 16)  # exact in binary
+    with caplog.at_level("WARNING", logger="edge.capture"):
+        result = capture_face(camera, budget_s=2.0, clock=camera.clock)
+    assert result.frames == 32 and result.elapsed_s == pytest.approx(2.0) and not caplog.text
 
 
 def test_a_live_traveller_passes_at_five_frames_a_second(faces_dir):
