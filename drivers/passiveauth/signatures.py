@@ -56,6 +56,21 @@ def verify_signed_content(signed: SignedContent, certificate: x509.Certificate) 
     return None
 
 
+def _pss_padding(params) -> padding.PSS:
+    """The RSASSA-PSS parameters as padding; ValueError when they are malformed or unsupported."""
+    try:
+        mask = params["mask_gen_algorithm"]
+        mask_name, mgf_hash = mask["algorithm"].native, mask["parameters"]["algorithm"].native
+        salt_length = params["salt_length"].native
+    except (KeyError, TypeError, ValueError) as error:  # a damaged structure parses as something else
+        raise ValueError(f"malformed RSASSA-PSS parameters: {error}") from error
+    if mask_name != "mgf1":
+        raise ValueError(f"PSS mask generation function {mask_name} is not supported")
+    if mgf_hash not in HASHES:
+        raise ValueError(f"PSS mask generation hash {mgf_hash} is not supported")
+    return padding.PSS(mgf=padding.MGF1(HASHES[mgf_hash]()), salt_length=salt_length)
+
+
 def _verify(signed: SignedContent, key: object) -> None:
     algorithm = signed.signature_algorithm
     oid = algorithm["algorithm"].dotted
@@ -74,12 +89,7 @@ def _verify(signed: SignedContent, key: object) -> None:
 
     if isinstance(key, rsa.RSAPublicKey):
         if scheme == "rsassa_pss":
-            params = algorithm["parameters"]
-            mgf_hash = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
-            if mgf_hash not in HASHES:
-                raise ValueError(f"PSS mask generation hash {mgf_hash} is not supported")
-            pss = padding.PSS(mgf=padding.MGF1(HASHES[mgf_hash]()), salt_length=params["salt_length"].native)
-            key.verify(signature, data, pss, chosen)
+            key.verify(signature, data, _pss_padding(algorithm["parameters"]), chosen)
         elif scheme in ("rsassa_pkcs1v15", None) and oid != "1.2.840.10045.2.1":
             key.verify(signature, data, padding.PKCS1v15(), chosen)
         else:
