@@ -26,7 +26,7 @@ from limes.signals import StopSignals
 
 FAULTS = ("altered_dg", "wrong_signer", "expired_dsc", "revoked_dsc")  # hardware_sim.chip.personalise.FAULTS
 PROFILE_NAMES = ("bac", "passport", "pace-cam", "id-card", "bac-aa")  # hardware_sim.chip.security.PROFILES
-KEY_KINDS = ("ecdsa-p256", "rsa-2048", "rsa-pss-2048")
+KEY_KINDS = ("ecdsa-p256", "ecdsa-brainpool-explicit", "rsa-2048", "rsa-pss-2048")  # hardware_sim.pki.KeyKind
 DEFAULT_READER_CONF = Path("/etc/reader.conf.d")
 VPCD_LIBRARY = "libifdvpcd"
 CARD_WAIT_S = 5.0

@@ -28,6 +28,10 @@ from hardware_sim.travellers import Traveller
 # Time for the camera to show the new traveller before the document lands,
 # as a traveller steps into the gate before putting the passport down.
 SETTLE_S = 0.4
+# The kind of test PKI each simulated state signs with (hardware_sim.pki.KeyKind; others ecdsa-p256).
+# Several states' CSCAs and Document Signers spell their EC curve out instead of naming it; AUT
+# stands for them here, so that the scenario library proves the gate reads such certificates.
+STATE_PKI_KEYS = {"AUT": "ecdsa-brainpool-explicit"}
 
 
 class SimulatedGateDevices:
@@ -83,7 +87,7 @@ class SimulatedGateDevices:
         """Each issuing state signs its own passports; its CSCA and CRL go into
         the gate's trust folder, as a border post receives them."""
         if state not in self._pkis:
-            pki = make_test_pki(state)
+            pki = make_test_pki(state, key=STATE_PKI_KEYS.get(state, "ecdsa-p256"))
             (self.csca_dir / f"{state}.pem").write_bytes(pki.csca.certificate.public_bytes(Encoding.PEM))
             (self.csca_dir / f"{state}.crl").write_bytes(pki.crl.public_bytes(Encoding.DER))
             self._pkis[state] = pki
@@ -92,7 +96,7 @@ class SimulatedGateDevices:
     def untrusted_pki(self, state: str) -> TestPki:
         """A PKI of the same state whose CSCA the border post never received."""
         if state not in self._untrusted_pkis:
-            self._untrusted_pkis[state] = make_test_pki(state)
+            self._untrusted_pkis[state] = make_test_pki(state, key=STATE_PKI_KEYS.get(state, "ecdsa-p256"))
         return self._untrusted_pkis[state]
 
     def step_up(self, traveller: Traveller) -> None:

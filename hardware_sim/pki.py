@@ -12,21 +12,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from asn1crypto import cms, x509 as asn1_x509
+from asn1crypto import cms, keys as asn1_keys, x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from drivers.lds.publickey import encode_ec_public_key
+from drivers.pace.curves import STANDARD_CURVES
 from drivers.passiveauth.countries import iso2
 from drivers.passiveauth.masterlist import MASTER_LIST_OID, MASTER_LIST_SIGNER_EKU, encode_content
 
-KeyKind = Literal["ecdsa-p256", "rsa-2048", "rsa-pss-2048"]
+# ecdsa-brainpool-explicit: brainpoolP256r1 keys whose certificates spell the curve's parameters
+# out instead of naming it, as several states' CSCAs and Document Signers do.
+KeyKind = Literal["ecdsa-p256", "ecdsa-brainpool-explicit", "rsa-2048", "rsa-pss-2048"]
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 _HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
            "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 _YEAR = dt.timedelta(days=365)
+_CURVES_BY_NAME = {curve.name.lower(): curve for curve in STANDARD_CURVES.values()}
 
 
 @dataclass(frozen=True)
@@ -114,9 +119,11 @@ class TestPki:
 def new_key(kind: str) -> PrivateKey:
     if kind == "ecdsa-p256":
         return ec.generate_private_key(ec.SECP256R1())
+    if kind == "ecdsa-brainpool-explicit":
+        return ec.generate_private_key(ec.BrainpoolP256R1())
     if kind in ("rsa-2048", "rsa-pss-2048"):
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    raise ValueError(f"unknown key kind {kind!r}: use ecdsa-p256, rsa-2048 or rsa-pss-2048")
+    raise ValueError(f"unknown key kind {kind!r}: use ecdsa-p256, ecdsa-brainpool-explicit, rsa-2048 or rsa-pss-2048")
 
 
 def subject_name(country: str, common_name: str) -> x509.Name:
@@ -135,8 +142,9 @@ def key_usage(**flags: bool) -> x509.KeyUsage:
 
 def issue(subject: x509.Name, key: PrivateKey, issuer: Signer | None, not_before: dt.datetime,
            not_after: dt.datetime, *, ca: bool, usage: x509.KeyUsage,
-           eku: str | None = None, pss: bool = False) -> Signer:
-    """A certificate for key, signed by issuer (self-signed when issuer is None)."""
+           eku: str | None = None, pss: bool = False, explicit_curve: bool = False) -> Signer:
+    """A certificate for key, signed by issuer (self-signed when issuer is None);
+    explicit_curve: an EC key's domain parameters spelt out rather than named."""
     signing_key = issuer.key if issuer else key
     issuer_name = issuer.certificate.subject if issuer else subject
     issuer_public = signing_key.public_key()
@@ -154,7 +162,27 @@ def issue(subject: x509.Name, key: PrivateKey, issuer: Signer | None, not_before
     algorithm = hashes.SHA256()
     rsa_padding = _rsa_padding(pss, algorithm) if isinstance(signing_key, rsa.RSAPrivateKey) else None
     certificate = builder.sign(signing_key, algorithm, rsa_padding=rsa_padding)
+    if explicit_curve:
+        certificate = _with_explicit_curve(certificate, key, signing_key, algorithm)
     return Signer(certificate, key, pss)
+
+
+def _with_explicit_curve(certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey,
+                         signing_key: ec.EllipticCurvePrivateKey, algorithm: hashes.HashAlgorithm) -> x509.Certificate:
+    """The certificate with its EC key's curve given by explicit parameters, signed again."""
+    numbers = key.public_key().public_numbers()
+    curve = _CURVES_BY_NAME[numbers.curve.name.lower()]
+    tbs = asn1_x509.TbsCertificate.load(certificate.tbs_certificate_bytes)
+    tbs["subject_public_key_info"] = asn1_keys.PublicKeyInfo.load(
+        encode_ec_public_key(curve, (numbers.x, numbers.y), named=False))
+    tbs_der = tbs.dump(force=True)
+    signed = asn1_x509.Certificate({
+        "tbs_certificate": asn1_x509.TbsCertificate.load(tbs_der),
+        "signature_algorithm": asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+        ["signature_algorithm"],
+        "signature_value": signing_key.sign(tbs_der, ec.ECDSA(algorithm)),
+    })
+    return x509.load_der_x509_certificate(signed.dump())
 
 
 def sign_cms(content_type: str, content: bytes, signer: Signer, hash_alg: str = "sha256", *,
@@ -206,21 +234,22 @@ def make_test_pki(country: str = "UTO", *, key: KeyKind = "ecdsa-p256", now: dt.
     code = iso2(country)
     if code is None:
         raise ValueError(f"{country!r} is not an ICAO state code")
-    pss = key == "rsa-pss-2048"
+    pss, explicit = key == "rsa-pss-2048", key == "ecdsa-brainpool-explicit"
     ca_start = now - 5 * _YEAR
     csca = issue(subject_name(code, f"CSCA {country}"), new_key(key), None, ca_start, ca_start + csca_validity,
-                  ca=True, usage=key_usage(key_cert_sign=True, crl_sign=True), pss=pss)
+                  ca=True, usage=key_usage(key_cert_sign=True, crl_sign=True), pss=pss, explicit_curve=explicit)
 
     def document_signer(label: str, start: dt.datetime, end: dt.datetime) -> Signer:
         return issue(subject_name(code, f"Document Signer {country} {label}"), new_key(key), csca, start, end,
-                      ca=False, usage=key_usage(digital_signature=True), pss=pss)
+                      ca=False, usage=key_usage(digital_signature=True), pss=pss, explicit_curve=explicit)
 
     start = now - dt.timedelta(days=1)
     dsc = document_signer("1", start, start + dsc_validity)
     expired = document_signer("expired", ca_start, now - _YEAR)
     revoked = document_signer("revoked", start, start + dsc_validity)
     mls = issue(subject_name(code, f"Master List Signer {country}"), new_key(key), csca, start, start + 3 * _YEAR,
-                 ca=False, usage=key_usage(digital_signature=True), eku=MASTER_LIST_SIGNER_EKU, pss=pss)
+                 ca=False, usage=key_usage(digital_signature=True), eku=MASTER_LIST_SIGNER_EKU, pss=pss,
+                 explicit_curve=explicit)
 
     crl = make_crl(csca, [revoked] + ([dsc] if revoke_dsc else []), now)
     der = lambda s: s.certificate.public_bytes(serialization.Encoding.DER)  # noqa: E731

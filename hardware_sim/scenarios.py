@@ -188,6 +188,10 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
         Scenario("pace-only-id-card", traveller(
             "identity card with PACE only (no BAC)", "LINDQVIST", "EMMA", "SWE", "S1000024", "rose_leslie/01.jpg",
             "rose_leslie/02.jpg", "open", sex="F", chip_profile="id-card", document_format="TD1")),
+        # Its state's CSCA and Document Signer give their brainpool curve by explicit parameters.
+        Scenario("explicit-curve-signer", replace(
+            genuine, label="passport of a state whose certificates spell their curve out", nationality="AUT",
+            document_number="S1000025", surname="HUBER", given_names="LUKAS")),
         Scenario("central-down", replace(
             genuine, label="central down: offline, then replayed", document_number="S1000019", surname="HOLLOWELL",
             expected="refer", because=("alerts.document", "alerts.person")), stops="central"),

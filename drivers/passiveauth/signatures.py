@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from drivers.lds.cms import SignedContent
+from drivers.passiveauth.keys import public_key
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
@@ -48,7 +49,7 @@ def verify_signed_content(signed: SignedContent, certificate: x509.Certificate) 
     if signed.signed_content_type is not None and signed.signed_content_type != signed.content_type:
         return f"contentType attribute {signed.signed_content_type} differs from {signed.content_type}"
     try:
-        _verify(signed, certificate.public_key())
+        _verify(signed, public_key(certificate))
     except InvalidSignature:
         return "signature does not verify with the signer certificate's key"
     except (ValueError, UnsupportedAlgorithm) as exc:

@@ -10,9 +10,11 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from drivers.lds.errors import LdsError
 from drivers.passiveauth import masterlist
+from drivers.passiveauth.keys import public_key
 from drivers.passiveauth.signatures import verify_signed_content
 
 # what cryptography raises on a malformed certificate or CRL
@@ -57,7 +59,24 @@ def valid_at(certificate: x509.Certificate, at: dt.datetime) -> bool:
 def is_issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         certificate.verify_directly_issued_by(issuer)
-    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):  # name, key type, signature
+    except UnsupportedAlgorithm:  # perhaps an issuer key with explicit EC parameters
+        return _is_signed_by_named_ec_key(certificate, issuer)
+    except (InvalidSignature, ValueError, TypeError):  # name, key type, signature
+        return False
+    return True
+
+
+def _is_signed_by_named_ec_key(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        key = public_key(issuer)
+    except UnsupportedAlgorithm:
+        return False
+    if certificate.issuer != issuer.subject or not isinstance(key, ec.EllipticCurvePublicKey):
+        return False
+    try:
+        key.verify(certificate.signature, certificate.tbs_certificate_bytes,
+                   certificate.signature_algorithm_parameters)
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return True
 
@@ -149,14 +168,14 @@ class CscaStore:
         issuers = [c for c in self._cscas.values() if c.subject == crl.issuer]
         if not issuers:
             raise StoreError(f"CRL issuer {crl.issuer.rfc4514_string()} is not a CSCA in the store")
-        if not any(crl.is_signature_valid(c.public_key()) for c in issuers):  # type: ignore[arg-type]
+        if not any(crl.is_signature_valid(public_key(c)) for c in issuers):  # type: ignore[arg-type]
             raise StoreError(f"CRL signature of {crl.issuer.rfc4514_string()} does not verify")
         self._crls.append(crl)
 
     def crl_for(self, csca: x509.Certificate) -> x509.CertificateRevocationList | None:
         """The newest CRL issued by this CSCA (its signature was checked on loading)."""
         own = [crl for crl in self._crls
-               if crl.issuer == csca.subject and crl.is_signature_valid(csca.public_key())]  # type: ignore[arg-type]
+               if crl.issuer == csca.subject and crl.is_signature_valid(public_key(csca))]  # type: ignore[arg-type]
         return max(own, key=lambda crl: crl.last_update_utc, default=None)
 
     def load_file(self, path: Path | str) -> None:

@@ -17,6 +17,7 @@ from drivers import tlv
 from drivers.checks import Check, CheckStatus
 from drivers.lds import EF_SOD, sod
 from drivers.passiveauth import CscaStore, PassiveAuthResult, verify
+from drivers.passiveauth.keys import public_key
 from hardware_sim.chip.personalise import personalise
 from hardware_sim.pki import make_crl, make_test_pki
 
@@ -59,6 +60,7 @@ def status(result: PassiveAuthResult, name: str) -> CheckStatus:
 @pytest.mark.parametrize("key, hash_alg", [
     ("ecdsa-p256", "sha256"), ("ecdsa-p256", "sha1"), ("ecdsa-p256", "sha384"), ("ecdsa-p256", "sha512"),
     ("rsa-2048", "sha256"), ("rsa-pss-2048", "sha256"), ("rsa-pss-2048", "sha512"),
+    ("ecdsa-brainpool-explicit", "sha256"), ("ecdsa-brainpool-explicit", "sha384"),
 ])
 def test_genuine_document_passes_every_check(photo, key, hash_alg):
     pki = make_test_pki(key=key, now=NOW)
@@ -329,3 +331,48 @@ def test_check_accepts_plain_status_strings():
     assert Check.passed("y").ok and not Check.failed("z", "bad").ok
     with pytest.raises(ValueError):
         Check("x", "maybe")
+
+
+# --- certificates whose EC keys spell their curve out -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def explicit_pki():
+    return make_test_pki(key="ecdsa-brainpool-explicit", now=NOW)
+
+
+def test_explicit_brainpool_keys_are_what_cryptography_alone_refuses(explicit_pki):
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    with pytest.raises(UnsupportedAlgorithm):
+        explicit_pki.dsc.certificate.public_key()
+    key = public_key(explicit_pki.dsc.certificate)
+    assert isinstance(key.curve, ec.BrainpoolP256R1)
+    assert key.public_numbers() == explicit_pki.dsc.key.public_key().public_numbers()
+
+
+def test_a_document_signer_of_another_explicit_csca_is_not_chained(photo, explicit_pki):
+    impostor = make_test_pki(key="ecdsa-brainpool-explicit", now=NOW)
+    store = CscaStore.from_certificates([explicit_pki.csca.certificate])
+    store.add_crl(explicit_pki.crl)
+    result = verify(personalise(TD3, photo, impostor), store, at=NOW)
+    assert status(result, "sod.signature") is CheckStatus.PASS
+    assert status(result, "dsc.chain") is CheckStatus.FAIL, failures(result)
+
+
+def test_a_master_list_of_explicit_keys_is_trusted_through_its_csca(explicit_pki):
+    store = CscaStore.from_certificates([explicit_pki.csca.certificate])
+    assert store.add_master_list(explicit_pki.master_list, at=NOW).listed == 1
+
+
+def test_explicit_parameters_of_no_known_curve_stay_refused(explicit_pki):
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    certificate = asn1_x509.Certificate.load(explicit_pki.dsc.certificate.public_bytes(serialization.Encoding.DER))
+    domain = certificate["tbs_certificate"]["subject_public_key_info"]["algorithm"]["parameters"].chosen
+    domain["curve"]["b"] = bytes(31) + b"\x07"  # another curve: the generator is no longer on it
+    tampered = x509.load_der_x509_certificate(certificate.dump(force=True))
+    with pytest.raises(UnsupportedAlgorithm):
+        public_key(tampered)

@@ -17,7 +17,7 @@ TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
        "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 _ok, _photo = cv2.imencode(".jpg", np.full((24, 20, 3), 90, np.uint8))
-PKIS = {key: make_test_pki(key=key, now=NOW) for key in ("ecdsa-p256", "rsa-pss-2048")}
+PKIS = {key: make_test_pki(key=key, now=NOW) for key in ("ecdsa-p256", "rsa-pss-2048", "ecdsa-brainpool-explicit")}
 FILES = {key: personalise(TD3, _photo.tobytes(), pki, dg11={"full_name": "A<<B"}) for key, pki in PKIS.items()}
 STORES = {key: CscaStore.from_certificates([pki.csca.certificate]) for key, pki in PKIS.items()}
 for _key, _pki in PKIS.items():

@@ -187,8 +187,9 @@ def test_vpcd_port_of_a_running_pcscd_from_its_configuration(tmp_path, monkeypat
 
 # -- limes pki make-test-pki ----------------------------------------------------------------------------
 
-def test_make_test_pki_then_import_its_master_list(tmp_path, capsys):
-    assert main(["pki", "make-test-pki", "--country", "UTO", str(tmp_path / "pki"), "--json"]) == 0
+@pytest.mark.parametrize("key", ["ecdsa-p256", "ecdsa-brainpool-explicit"])
+def test_make_test_pki_then_import_its_master_list(tmp_path, capsys, key):
+    assert main(["pki", "make-test-pki", "--country", "UTO", "--key", key, str(tmp_path / "pki"), "--json"]) == 0
     made = json.loads(capsys.readouterr().out)
     assert {"csca.pem", "crl.pem", "dsc.pem", "masterlist.ml", "pki.json"} <= set(made["files"])
     assert main(["pki", "import-master-list", made["master_list"], "--store", str(tmp_path / "csca"),
