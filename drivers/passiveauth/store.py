@@ -18,7 +18,9 @@ from drivers.passiveauth.keys import public_key
 from drivers.passiveauth.signatures import verify_signed_content
 
 # what cryptography raises on a malformed certificate or CRL
-DECODE_ERRORS = (ValueError, x509.InvalidVersion)
+# What a damaged certificate raises as cryptography decodes it: a name attribute of the wrong
+# ASN.1 type (a BIT STRING where a string belongs) is a TypeError there, not a ValueError.
+DECODE_ERRORS = (ValueError, TypeError, x509.InvalidVersion)
 
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 MASTER_LIST_SUFFIXES = (".ml",)

@@ -5,6 +5,7 @@ import datetime as dt
 
 import cv2
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from drivers.checks import CheckStatus
@@ -94,3 +95,14 @@ def test_damaged_crl_or_certificate_is_refused_or_harmless(data, what):
     # load with a broken signature (a CSCA is trusted as configured), but never
     # raises anything other than StoreError
     assert what == "certificate" or len(store.crls) == 1
+
+
+def test_a_name_attribute_of_the_wrong_asn1_type_is_refused():
+    # Found by the test above: cryptography decodes a BIT STRING common name with a TypeError.
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = PKIS["ecdsa-p256"].csca.certificate.public_bytes(Encoding.DER)
+    common_name = b"\x0c\x08CSCA UTO"
+    assert common_name in der
+    with pytest.raises(StoreError, match="not a PEM or DER certificate"):
+        CscaStore().add_certificate(der.replace(common_name, b"\x03\x08CSCA UTO", 1))
