@@ -360,8 +360,10 @@ class _Reading:
         try:
             keys = self.step("basic access control" + suffix, lambda: perform_bac(self.chained, self.mrz_key))
         except AccessControlError as error:
-            if failure is not None:  # PACE failed first: that is the news, BAC was the fallback
-                raise AccessControlError(error.step, f"PACE failed ({failure}); BAC, tried instead, failed too "
+            # PACE failed or could not be used first: that is the news, BAC was the fallback
+            pace = f"PACE failed ({failure})" if failure is not None else skipped and f"PACE not used ({skipped})"
+            if pace:
+                raise AccessControlError(error.step, f"{pace}; BAC, tried instead, failed too "
                                          f"({error.__cause__ or error})", self.result) from error
             raise
         self.reader = FileReader(SecureMessagingTransceiver(self.chained, keys.secure_messaging()), self.block)

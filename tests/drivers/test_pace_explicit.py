@@ -15,9 +15,9 @@ from drivers.lds.cardaccess import (
 from drivers.lds.errors import LdsError
 from drivers.lds.publickey import DH_PUBLIC_NUMBER, EC_PUBLIC_KEY, encode_domain_parameters, parse_domain_parameters
 from drivers.pace import PaceProtocol, PaceUnsupported, standard_group
-from drivers.pace.curves import Curve
-from drivers.pace.groups import ModpGroup, ec_group, standard_parameter_id
+from drivers.pace.groups import standard_parameter_id
 from drivers.pace.protocol import pace_group
+from hardware_sim.chip.security import with_other_generator
 
 ID_PACE = "0.4.0.127.0.7.2.2.4"
 ECDH_GM_AES_128 = ID_PACE + ".2.2"
@@ -26,16 +26,6 @@ DH_GM_AES_128 = ID_PACE + ".1.2"
 ECDH_GM, DH_GM = ID_PACE + ".2", ID_PACE + ".1"
 STANDARD_IDS = [0, 1, 2, *range(8, 19)]
 NOT_KNOWN_SECURE = "explicit domain parameters that are not a standardized group: not known to be secure"
-
-
-def other_generator(parameter_id: int):
-    """A standardized group with its generator doubled: sound, but not Doc 9303's parameters."""
-    group = standard_group(parameter_id)
-    generator = group.power(group.generator, 2)
-    if group.kind == "ECDH":
-        curve = group.curve
-        return ec_group(Curve.explicit(curve.p, curve.a, curve.b, generator, curve.n, curve.h))
-    return ModpGroup("other generator", group.prime, generator, group.order)
 
 
 def card_access(*infos: bytes) -> list:
@@ -66,7 +56,7 @@ def test_a_named_curve_is_its_standardized_group():
 
 @pytest.mark.parametrize("parameter_id", [2, 13])
 def test_explicit_parameters_of_another_group_parse_but_are_not_standardized(parameter_id):
-    [info] = card_access(domain_info(other_generator(parameter_id)))
+    [info] = card_access(domain_info(with_other_generator(parameter_id)))
     group, standard = info.group(), standard_group(parameter_id)
     assert group.order == standard.order and group.generator != standard.generator
     assert standard_parameter_id(group) is None
@@ -119,7 +109,7 @@ def test_malformed_domain_parameters_are_a_clear_lds_error(data, reason):
 
 
 VALID_PARAMETERS = [encode_domain_parameters(standard_group(13)), encode_domain_parameters(standard_group(2)),
-                    encode_domain_parameters(other_generator(12))]
+                    encode_domain_parameters(with_other_generator(12))]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -140,7 +130,7 @@ def test_mutated_domain_parameters_give_a_group_or_an_lds_error(original, flips)
 
 def test_standardized_explicit_parameters_under_a_proprietary_id_are_chosen():
     infos = card_access(encode_pace_info(ECDH_GM_AES_128, 32), domain_info(standard_group(13), 32),
-                        domain_info(other_generator(12), 33))
+                        domain_info(with_other_generator(12), 33))
     choice = choose_pace(infos)
     assert choice == PaceChoice(PaceInfo(ECDH_GM_AES_128, 2, 32), PaceProtocol.from_oid(ECDH_GM_AES_128),
                                 standard_group(13))
@@ -154,18 +144,18 @@ def test_a_pace_info_without_id_takes_the_only_domain_parameter_info():
 
 
 def test_standardized_ids_ignore_domain_parameter_infos():
-    infos = card_access(encode_pace_info(ECDH_GM_AES_128, 12), domain_info(other_generator(13), 12))
+    infos = card_access(encode_pace_info(ECDH_GM_AES_128, 12), domain_info(with_other_generator(13), 12))
     choice = choose_pace(infos)
     assert choice.explicit is None and choice.info.parameter_id == 12
 
 
 def test_non_standard_explicit_parameters_are_refused_with_the_reason():
-    infos = card_access(encode_pace_info(ECDH_GM_AES_128, 32), domain_info(other_generator(13), 32))
+    infos = card_access(encode_pace_info(ECDH_GM_AES_128, 32), domain_info(with_other_generator(13), 32))
     assert choose_pace(infos) == f"{ECDH_GM_AES_128}: {NOT_KNOWN_SECURE}"
 
 
 def test_a_refused_offer_falls_back_to_the_next_one():
-    infos = card_access(encode_pace_info(ECDH_GM_AES_256, 32), domain_info(other_generator(13), 32),
+    infos = card_access(encode_pace_info(ECDH_GM_AES_256, 32), domain_info(with_other_generator(13), 32),
                         encode_pace_info(ECDH_GM_AES_128, 13))
     assert choose_pace(infos).info == PaceInfo(ECDH_GM_AES_128, 2, 13)
 
@@ -198,7 +188,7 @@ def test_explicit_parameters_must_fit_the_protocol_and_use_a_proprietary_id():
     with pytest.raises(PaceUnsupported, match="not a proprietary one"):
         pace_group(protocol, 13, standard_group(13))
     with pytest.raises(PaceUnsupported, match=NOT_KNOWN_SECURE):
-        pace_group(protocol, 32, other_generator(13))
+        pace_group(protocol, 32, with_other_generator(13))
     with pytest.raises(PaceUnsupported, match="integrated mapping"):
         pace_group(PaceProtocol.from_name("ECDH-IM-AES-128"), 32, standard_group(10))
     assert pace_group(protocol, None, standard_group(12)) is standard_group(12)
