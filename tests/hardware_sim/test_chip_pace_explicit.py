@@ -10,7 +10,7 @@ from drivers.chipreader import EF_CARD_ACCESS, AccessControlError
 from drivers.lds.cardaccess import PaceDomainParameterInfo, PaceInfo, parse_security_infos
 from drivers.pace import standard_group
 from hardware_sim.chip.security import ChipProfile, PaceOffer
-from tests.hardware_sim.test_chip_security import read, statuses
+from tests.hardware_sim.test_chip_security import _drop, read, statuses
 
 NOT_KNOWN_SECURE = "explicit domain parameters that are not a standardized group: not known to be secure"
 
@@ -57,6 +57,13 @@ def test_non_standard_explicit_parameters_are_refused_and_bac_opens_the_chip():
     assert result.access.pace_skipped == f"0.4.0.127.0.7.2.2.4.2.2: {NOT_KNOWN_SECURE}"
     assert checks["chip.access"].ok and NOT_KNOWN_SECURE in checks["chip.access"].reason
     assert not any(command[1:4] == b"\x22\xc1\xa4" for command, _ in chip.log)  # PACE never started
+
+
+def test_hiding_ef_card_access_of_an_explicit_parameter_chip_fails_chip_access():
+    result, checks, _ = read(ChipProfile.build(pace=["ECDH-GM-AES-128:13@32"]),
+                             tamper=_drop(EF_CARD_ACCESS, master=True))
+    assert result.access.method == "BAC"  # the signed DG14 holds the PACEDomainParameterInfo too
+    assert checks["chip.access"].status.value == "fail" and "signed DG14 announces PACE" in checks["chip.access"].reason
 
 
 def test_a_refused_explicit_offer_leaves_the_standardized_one():
