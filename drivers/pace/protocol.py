@@ -207,7 +207,9 @@ class PaceResult:
         return self.protocol.secure_messaging(self.ks_enc, self.ks_mac)
 
     def describe(self) -> str:
-        explicit = f" (given explicitly, id {self.parameter_id})" if self.explicit_parameters else ""
+        explicit = ""
+        if self.explicit_parameters:
+            explicit = " (given explicitly" + (f", id {self.parameter_id})" if self.parameter_id is not None else ")")
         return (f"PACE {self.protocol.name} on {self.group.name}{explicit} "
                 f"with the {PASSWORD_NAMES[self.password_type]}")
 

@@ -3,6 +3,8 @@ group, a PACEInfo matched to it, and the rule that explicit parameters are
 used only when they are one of Doc 9303's standardized groups."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from asn1crypto import core, keys
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -14,7 +16,7 @@ from drivers.lds.cardaccess import (
 )
 from drivers.lds.errors import LdsError
 from drivers.lds.publickey import DH_PUBLIC_NUMBER, EC_PUBLIC_KEY, encode_domain_parameters, parse_domain_parameters
-from drivers.pace import PaceProtocol, PaceUnsupported, standard_group
+from drivers.pace import PASSWORD_MRZ, PaceProtocol, PaceResult, PaceUnsupported, standard_group
 from drivers.pace.groups import standard_parameter_id
 from drivers.pace.protocol import pace_group
 from hardware_sim.chip.security import with_other_generator
@@ -192,3 +194,11 @@ def test_explicit_parameters_must_fit_the_protocol_and_use_a_proprietary_id():
     with pytest.raises(PaceUnsupported, match="integrated mapping"):
         pace_group(PaceProtocol.from_name("ECDH-IM-AES-128"), 32, standard_group(10))
     assert pace_group(protocol, None, standard_group(12)) is standard_group(12)
+
+
+def test_the_access_description_says_the_parameters_were_given_explicitly():
+    protocol = PaceProtocol.from_oid(ECDH_GM_AES_128)
+    result = PaceResult(protocol, standard_group(13), None, PASSWORD_MRZ, b"", b"", b"", explicit_parameters=True)
+    assert result.describe() == "PACE ECDH-GM-AES-128 on brainpoolP256r1 (given explicitly) with the MRZ"
+    result = replace(result, parameter_id=32)
+    assert result.describe() == "PACE ECDH-GM-AES-128 on brainpoolP256r1 (given explicitly, id 32) with the MRZ"
