@@ -8,6 +8,7 @@ are kept as `OtherInfo` because Doc 9303 tells readers to ignore them.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from asn1crypto import core, keys
@@ -62,7 +63,10 @@ class PaceDomainParameterInfo:
 
     def group(self, file: str = "EF.CardAccess") -> Group:
         """The domain parameters; LdsError when they are malformed or not of a supported kind."""
-        return parse_domain_parameters(self.algorithm_identifier, file)
+        parsed = _parsed_domain_parameters(self.algorithm_identifier, file)
+        if isinstance(parsed, LdsError):
+            raise parsed
+        return parsed
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,16 @@ def parse_security_infos(data: bytes, file: str = "EF.CardAccess") -> list[Secur
     if not result:
         raise LdsError(file, "SecurityInfos is empty")
     return result
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_domain_parameters(algorithm_identifier: bytes, file: str) -> Group | LdsError:
+    """Each set of parameters is checked once (a curve not standardized costs a scalar multiplication):
+    a hostile EF.CardAccess may point thousands of PACEInfos at the same parameters."""
+    try:
+        return parse_domain_parameters(algorithm_identifier, file)
+    except LdsError as error:
+        return error
 
 
 def explicit_domain_parameters(info: PaceInfo, infos: list[SecurityInfo], file: str = "EF.CardAccess"

@@ -202,3 +202,14 @@ def test_the_access_description_says_the_parameters_were_given_explicitly():
     assert result.describe() == "PACE ECDH-GM-AES-128 on brainpoolP256r1 (given explicitly) with the MRZ"
     result = replace(result, parameter_id=32)
     assert result.describe() == "PACE ECDH-GM-AES-128 on brainpoolP256r1 (given explicitly, id 32) with the MRZ"
+
+
+def test_parameters_shared_by_many_pace_infos_are_checked_once(monkeypatch):
+    parsed = []
+    monkeypatch.setattr("drivers.lds.cardaccess.parse_domain_parameters",
+                        lambda data, file: parsed.append(data) or parse_domain_parameters(data, file))
+    costly = encode_domain_parameters(with_other_generator(18))  # a 521-bit curve checked by n*G
+    infos = card_access(*[encode_pace_info(ECDH_GM_AES_128, 32, version) for version in range(2, 200)],
+                        encode_pace_domain_parameter_info(ECDH_GM, costly, 32))
+    assert choose_pace(infos).count(NOT_KNOWN_SECURE) == 198
+    assert len(parsed) <= 1  # none when an earlier test checked the same parameters
