@@ -74,7 +74,7 @@ def _access(read: ChipRead, dg14: dg14_file.Dg14 | None) -> Check:
         return Check.failed("chip.access", f"the chip offers PACE ({', '.join(access.offered)}) but PACE failed "
                             f"({access.pace_failure}); it was opened with BAC")
     signed_pace = [info for info in (dg14.infos if dg14 else ()) if isinstance(info, PaceInfo)]
-    if signed_pace and not access.offered and not isinstance(choose_pace(signed_pace), str):
+    if signed_pace and not access.offered and not isinstance(choose_pace(dg14.infos), str):
         return Check.failed("chip.access", "the signed DG14 announces PACE but EF.CardAccess offered none "
                             f"({access.pace_skipped or 'missing'}); the chip was opened with BAC")
     if access.pace_skipped and access.offered:

@@ -36,11 +36,12 @@ from drivers.iso7816.atr import supports_extended_length
 from drivers.iso7816.secure_messaging import SecureMessagingError, SecureMessagingTransceiver
 from drivers.iso7816.transceiver import ResponseChaining, Transceiver, TransportError, send
 from drivers.lds import dg14 as dg14_file
-from drivers.lds.cardaccess import PaceInfo, SecurityInfo, parse_security_infos
+from drivers.lds.cardaccess import PaceInfo, SecurityInfo, explicit_domain_parameters, parse_security_infos
 from drivers.lds.errors import LdsError
 from drivers.pace import (
     PASSWORD_CAN, PASSWORD_MRZ, PaceError, PaceProtocol, PaceResult, can_password, mrz_password, perform_pace,
 )
+from drivers.pace.groups import Group
 from drivers.pace.protocol import pace_group
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
@@ -221,7 +222,14 @@ class FileReader:
 
 
 
-def choose_pace(infos: list[SecurityInfo]) -> tuple[PaceInfo, PaceProtocol] | str:
+@dataclass(frozen=True)
+class PaceChoice:
+    info: PaceInfo
+    protocol: PaceProtocol
+    explicit: Group | None  # the domain parameters, when the chip gave them explicitly
+
+
+def choose_pace(infos: list[SecurityInfo]) -> PaceChoice | str:
     """The PACEInfo to run, or why none of those offered can be used here.
     Chip Authentication Mapping first (it authenticates the chip on the way),
     then generic, then integrated; ECDH before DH; the strongest cipher."""
@@ -231,18 +239,17 @@ def choose_pace(infos: list[SecurityInfo]) -> tuple[PaceInfo, PaceProtocol] | st
             continue
         try:
             protocol = PaceProtocol.from_oid(info.protocol)
-            if info.parameter_id is None:
-                raise PaceError("explicit domain parameters, which Doc 9303 forbids using unless known to be "
-                                "secure")
-            pace_group(protocol, info.parameter_id)
-        except PaceError as error:
+            explicit = explicit_domain_parameters(info, infos)
+            pace_group(protocol, info.parameter_id, explicit)
+        except (PaceError, LdsError) as error:
             reasons.append(f"{info.protocol}: {error}")
             continue
-        usable.append((info, protocol))
+        usable.append(PaceChoice(info, protocol, explicit))
     if not usable:
         return "; ".join(reasons) or "EF.CardAccess holds no PACEInfo"
-    return max(usable, key=lambda item: (MAPPING_PREFERENCE[item[1].mapping], item[1].agreement == "ECDH",
-                                         item[1].suite.cipher == "AES", item[1].suite.key_length))
+    return max(usable, key=lambda choice: (MAPPING_PREFERENCE[choice.protocol.mapping],
+                                           choice.protocol.agreement == "ECDH", choice.protocol.suite.cipher == "AES",
+                                           choice.protocol.suite.key_length))
 
 
 def _offered(infos: list[SecurityInfo]) -> tuple[str, ...]:
@@ -324,14 +331,15 @@ class _Reading:
         if isinstance(choice, str):
             skipped, choice = choice, None
         if choice is not None and (self.can or self.mrz_key):
-            info, protocol = choice
             password, kind = ((can_password(self.can), PASSWORD_CAN) if self.can
                               else (mrz_password(self.mrz_key), PASSWORD_MRZ))
+            # Doc 9303 wants the parameter id (DO'84') when the chip offers several; explicit domain
+            # parameters are sent by the chip's own proprietary id, so that it knows which we took.
             several = sum(isinstance(i, PaceInfo) for i in self.card_access) > 1
             try:
                 pace = self.step("PACE" + suffix, lambda: perform_pace(
-                    self.chained, password, protocol, info.parameter_id, kind, self.random,
-                    parameter_reference=several))
+                    self.chained, password, choice.protocol, choice.info.parameter_id, kind, self.random,
+                    parameter_reference=several or choice.explicit is not None, explicit=choice.explicit))
             except (AccessControlError, ChipProtocolError) as error:
                 failure = str(error.__cause__ or error)
             else:
@@ -352,8 +360,10 @@ class _Reading:
         try:
             keys = self.step("basic access control" + suffix, lambda: perform_bac(self.chained, self.mrz_key))
         except AccessControlError as error:
-            if failure is not None:  # PACE failed first: that is the news, BAC was the fallback
-                raise AccessControlError(error.step, f"PACE failed ({failure}); BAC, tried instead, failed too "
+            # PACE failed or could not be used first: that is the news, BAC was the fallback
+            pace = f"PACE failed ({failure})" if failure is not None else skipped and f"PACE not used ({skipped})"
+            if pace:
+                raise AccessControlError(error.step, f"{pace}; BAC, tried instead, failed too "
                                          f"({error.__cause__ or error})", self.result) from error
             raise
         self.reader = FileReader(SecureMessagingTransceiver(self.chained, keys.secure_messaging()), self.block)

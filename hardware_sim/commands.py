@@ -61,8 +61,10 @@ def register(sub) -> None:
         "passport (BAC, PACE ECDH-GM-AES-128, CA ECDH-AES-128, AA RSA-2048), pace-cam (BAC, PACE-CAM and "
         "GM, CA, AA ECDSA), id-card (PACE only, CA, CAN 123456), bac-aa (BAC, AA RSA-1024).")
     offers.add_argument("--profile", choices=PROFILE_NAMES, default="bac", help="start from this chip (default bac)")
-    offers.add_argument("--pace", action="append", default=None, metavar="PROTOCOL[:ID]",
-                        help="offer this PACE protocol, e.g. ECDH-GM-AES-128, DH-IM-3DES:0, ECDH-CAM-AES-256:12 "
+    offers.add_argument("--pace", action="append", default=None, metavar="PROTOCOL[:ID][@ID]",
+                        help="offer this PACE protocol, e.g. ECDH-GM-AES-128, DH-IM-3DES:0, ECDH-CAM-AES-256:12; "
+                             "ECDH-GM-AES-128:13@32 gives id 13's domain parameters explicitly under the "
+                             "proprietary id 32, '/other-generator' after it a group that is not standardized "
                              "(repeatable; replaces the profile's)")
     offers.add_argument("--no-bac", action="store_true", help="no BAC: a PACE-only chip")
     offers.add_argument("--ca", default=None, metavar="PROTOCOL[:ID]",

@@ -8,11 +8,15 @@ are kept as `OtherInfo` because Doc 9303 tells readers to ignore them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 from asn1crypto import core, keys
 
 from drivers.lds.errors import LdsError
+from drivers.lds.publickey import parse_domain_parameters
+from drivers.pace.groups import Group
+from drivers.pace.protocol import FIRST_PROPRIETARY_PARAMETER_ID
 
 ID_PACE = "0.4.0.127.0.7.2.2.4"
 ID_CA = "0.4.0.127.0.7.2.2.3"
@@ -53,6 +57,16 @@ class PaceDomainParameterInfo:
     protocol: str
     algorithm: str  # OID of the domain parameter algorithm (id-ecPublicKey, dhpublicnumber)
     parameter_id: int | None
+    # DER AlgorithmIdentifier; parsed only when a PACEInfo needs it, so that odd parameters a reader
+    # never uses cannot make the whole file (or DG14, and Chip Authentication with it) unreadable
+    algorithm_identifier: bytes = field(default=b"", repr=False)
+
+    def group(self, file: str = "EF.CardAccess") -> Group:
+        """The domain parameters; LdsError when they are malformed or not of a supported kind."""
+        parsed = _parsed_domain_parameters(self.algorithm_identifier, file)
+        if isinstance(parsed, LdsError):
+            raise parsed
+        return parsed
 
 
 @dataclass(frozen=True)
@@ -112,7 +126,8 @@ def _interpret(file: str, info: _SecurityInfo) -> SecurityInfo:
         if len(arcs) == 1:
             algorithm = required.parse(_AlgorithmIdentifier)
             return PaceDomainParameterInfo(protocol, algorithm["algorithm"].dotted,
-                                           _integer(file, "PACEDomainParameterInfo parameterId", optional))
+                                           _integer(file, "PACEDomainParameterInfo parameterId", optional),
+                                           algorithm.dump())
     if protocol.startswith(ID_CA + ".") and len(protocol[len(ID_CA) + 1:].split(".")) == 2:
         return ChipAuthenticationInfo(protocol, _required_integer(file, "ChipAuthenticationInfo version", required),
                                       _integer(file, "ChipAuthenticationInfo keyId", optional))
@@ -146,25 +161,61 @@ def parse_security_infos(data: bytes, file: str = "EF.CardAccess") -> list[Secur
     return result
 
 
-def encode_pace_info(protocol: str, parameter_id: int, version: int = 2) -> bytes:
-    """One PACEInfo as DER (for building test chips)."""
-    return _SecurityInfo({"protocol": protocol, "required": core.Integer(version),
-                          "optional": core.Integer(parameter_id)}).dump()
+@functools.lru_cache(maxsize=64)
+def _parsed_domain_parameters(algorithm_identifier: bytes, file: str) -> Group | LdsError:
+    """Each set of parameters is checked once (a curve not standardized costs a scalar multiplication):
+    a hostile EF.CardAccess may point thousands of PACEInfos at the same parameters."""
+    try:
+        return parse_domain_parameters(algorithm_identifier, file)
+    except LdsError as error:
+        return error
+
+
+def explicit_domain_parameters(info: PaceInfo, infos: list[SecurityInfo], file: str = "EF.CardAccess"
+                               ) -> Group | None:
+    """The domain parameters a PACEInfo gives explicitly: None when its parameterId is one of Doc
+    9303's (below 32); else the group of its PACEDomainParameterInfo, the one with the same
+    parameterId or, for a PACEInfo without one, the only one. LdsError when there is none, more
+    than one, or its parameters are malformed."""
+    if info.parameter_id is not None and info.parameter_id < FIRST_PROPRIETARY_PARAMETER_ID:
+        return None
+    domains = [other for other in infos if isinstance(other, PaceDomainParameterInfo)]
+    if info.parameter_id is not None:
+        domains = [other for other in domains if other.parameter_id == info.parameter_id]
+    named = "without a parameterId" if info.parameter_id is None else f"with parameterId {info.parameter_id}"
+    if len(domains) != 1:
+        raise LdsError(file, f"a PACEInfo {named} needs exactly one PACEDomainParameterInfo to go with it, "
+                       f"there are {len(domains)}")
+    return domains[0].group(file)
+
+
+def encode_pace_info(protocol: str, parameter_id: int | None, version: int = 2) -> bytes:
+    """One PACEInfo as DER (for building test chips); parameter_id None leaves it out."""
+    return _encode_info(protocol, core.Integer(version), parameter_id)
+
+
+def encode_pace_domain_parameter_info(protocol: str, algorithm_identifier: bytes,
+                                     parameter_id: int | None = None) -> bytes:
+    """One PACEDomainParameterInfo (protocol id-PACE-DH-GM, id-PACE-ECDH-GM, ...) around a DER
+    AlgorithmIdentifier of explicit domain parameters (drivers.lds.publickey.encode_domain_parameters)."""
+    return _encode_info(protocol, core.Any.load(algorithm_identifier), parameter_id)
 
 
 def encode_ca_info(protocol: str, key_id: int | None = None, version: int = 1) -> bytes:
     """One ChipAuthenticationInfo (id-CA-*) as DER."""
-    fields = {"protocol": protocol, "required": core.Integer(version)}
-    if key_id is not None:
-        fields["optional"] = core.Integer(key_id)
-    return _SecurityInfo(fields).dump()
+    return _encode_info(protocol, core.Integer(version), key_id)
 
 
 def encode_ca_public_key_info(protocol: str, public_key: bytes, key_id: int | None = None) -> bytes:
     """One ChipAuthenticationPublicKeyInfo (id-PK-ECDH / id-PK-DH) around a DER SubjectPublicKeyInfo."""
-    fields = {"protocol": protocol, "required": core.Any.load(public_key)}
-    if key_id is not None:
-        fields["optional"] = core.Integer(key_id)
+    return _encode_info(protocol, core.Any.load(public_key), key_id)
+
+
+def _encode_info(protocol: str, required: core.Asn1Value, identifier: int | None) -> bytes:
+    """A SecurityInfo whose optional data is an id (parameterId, keyId), left out when None."""
+    fields = {"protocol": protocol, "required": required}
+    if identifier is not None:
+        fields["optional"] = core.Integer(identifier)
     return _SecurityInfo(fields).dump()
 
 

@@ -212,6 +212,15 @@ def standard_group(parameter_id: int) -> Group:
     return group
 
 
+def standard_parameter_id(group: Group) -> int | None:
+    """The id of the standardized domain parameters this group is, or None for any other group."""
+    if isinstance(group, EcGroup):
+        return group.curve.parameter_id  # Curve.explicit gives the standardized curve for its parameters
+    parameters = (group.prime, group.generator, group.order)
+    return next((number for number, standard in STANDARD_DH_GROUPS.items()
+                 if (standard.prime, standard.generator, standard.order) == parameters), None)
+
+
 def ec_group(curve: Curve) -> EcGroup:
     """The group of a curve (the shared instance for a standardized curve)."""
     if curve.parameter_id is not None:
@@ -220,4 +229,4 @@ def ec_group(curve: Curve) -> EcGroup:
 
 
 __all__ = ["CurveError", "EcGroup", "Element", "Group", "GroupError", "ModpGroup", "STANDARD_DH_GROUPS",
-           "ec_group", "standard_group", "unsigned"]
+           "ec_group", "standard_group", "standard_parameter_id", "unsigned"]

@@ -21,7 +21,7 @@ from drivers.iso7816.apdu import CommandApdu
 from drivers.iso7816.secure_messaging import SecureMessaging, SecureMessagingError, unpad
 from drivers.iso7816.transceiver import Transceiver, send
 from drivers.pace.curves import GroupError
-from drivers.pace.groups import EcGroup, Element, Group, standard_group
+from drivers.pace.groups import EcGroup, Element, Group, standard_group, standard_parameter_id, unsigned
 from drivers.pace.mapping import generic_map, integrated_map
 from drivers.pace.suite import KDF_PI, SUITES, CipherSuite
 
@@ -33,6 +33,7 @@ PASSWORD_MRZ = 1
 PASSWORD_CAN = 2
 PASSWORD_NAMES = {PASSWORD_MRZ: "MRZ", PASSWORD_CAN: "CAN"}
 SW_AUTHENTICATION_FAILED = 0x6300
+FIRST_PROPRIETARY_PARAMETER_ID = 32  # Doc 9303 Part 11 table 12: 0-31 are standardized or reserved
 
 
 class PaceError(Exception):
@@ -42,7 +43,8 @@ class PaceError(Exception):
 
 class PaceUnsupported(PaceError):
     """Parameters this reader cannot or may not use (e.g. explicit domain
-    parameters, which Doc 9303 forbids using unless known to be secure)."""
+    parameters that are not a standardized group: Doc 9303 forbids using
+    explicit parameters unless they are known to be secure)."""
 
 
 class PaceRefused(PaceError):
@@ -162,12 +164,24 @@ def decrypt_chip_authentication_data(ks_enc: bytes, encrypted: bytes) -> bytes:
         raise PaceError(f"chip authentication data: {error}") from error
 
 
-def pace_group(protocol: PaceProtocol, parameter_id: int) -> Group:
-    """The standardized group for this protocol; PaceUnsupported when they do not fit."""
-    try:
-        group = standard_group(parameter_id)
-    except GroupError as error:
-        raise PaceUnsupported(str(error)) from error
+def pace_group(protocol: PaceProtocol, parameter_id: int | None, explicit: Group | None = None) -> Group:
+    """The group PACE runs in: the standardized domain parameters with this id or, when the chip gave
+    them explicitly (a proprietary id, in a PACEDomainParameterInfo), those. Doc 9303 allows explicit
+    parameters only when known to be secure; this reader knows only its standardized groups, so the
+    explicit parameters must be one of them. PaceUnsupported when the group may not be used."""
+    if explicit is not None:
+        if parameter_id is not None and parameter_id < FIRST_PROPRIETARY_PARAMETER_ID:
+            raise PaceUnsupported(f"explicit domain parameters under id {parameter_id}, which is not a "
+                                  f"proprietary one ({FIRST_PROPRIETARY_PARAMETER_ID} and above)")
+        if standard_parameter_id(explicit) is None:
+            raise PaceUnsupported("explicit domain parameters that are not a standardized group: "
+                                  "not known to be secure")
+        group = explicit
+    else:
+        try:
+            group = standard_group(parameter_id)
+        except GroupError as error:
+            raise PaceUnsupported(str(error)) from error
     if group.kind != protocol.agreement:
         raise PaceUnsupported(f"parameter id {parameter_id} ({group.name}) does not fit {protocol.name}")
     if protocol.mapping == "IM" and isinstance(group, EcGroup) and group.prime % 4 != 3:
@@ -179,7 +193,7 @@ def pace_group(protocol: PaceProtocol, parameter_id: int) -> Group:
 class PaceResult:
     protocol: PaceProtocol
     group: Group
-    parameter_id: int
+    parameter_id: int | None  # None: explicit domain parameters announced without an id
     password_type: int
     ks_enc: bytes
     ks_mac: bytes
@@ -187,12 +201,17 @@ class PaceResult:
     chip_mapping_key: bytes | None = None  # PK_Map,IC (generic mapping and CAM)
     chip_authentication_data: bytes | None = None  # CA_IC, decrypted (CAM only)
     chip_authentication_problem: str | None = None  # CAM: why there is no CA_IC
+    explicit_parameters: bool = False  # the chip gave the (standardized) group explicitly
 
     def secure_messaging(self) -> SecureMessaging:
         return self.protocol.secure_messaging(self.ks_enc, self.ks_mac)
 
     def describe(self) -> str:
-        return f"PACE {self.protocol.name} on {self.group.name} with the {PASSWORD_NAMES[self.password_type]}"
+        explicit = ""
+        if self.explicit_parameters:
+            explicit = " (given explicitly" + (f", id {self.parameter_id})" if self.parameter_id is not None else ")")
+        return (f"PACE {self.protocol.name} on {self.group.name}{explicit} "
+                f"with the {PASSWORD_NAMES[self.password_type]}")
 
 
 def _general_authenticate(transceiver: Transceiver, objects: bytes, *, last: bool, extended: bool) -> tlv.Tlv:
@@ -221,26 +240,28 @@ def _answer(data: tlv.Tlv, tag: int, *, may_be_empty: bool = False) -> bytes:
     return found.value
 
 
-def perform_pace(transceiver: Transceiver, password: bytes, protocol: PaceProtocol | str, parameter_id: int,
+def perform_pace(transceiver: Transceiver, password: bytes, protocol: PaceProtocol | str, parameter_id: int | None,
                  password_type: int = PASSWORD_MRZ, random: Callable[[int], bytes] = secrets.token_bytes, *,
-                 parameter_reference: bool = True,
+                 parameter_reference: bool = True, explicit: Group | None = None,
                  ephemeral_keys: Callable[[Group], int] | None = None) -> PaceResult:
     """Run PACE; return the session keys. Raises PaceError (PaceUnsupported
     before anything is sent, PaceRefused for a refused token).
 
     parameter_reference: send the domain parameter id (DO'84') in MSE:Set AT,
-    which Doc 9303 requires when the chip offers several. ephemeral_keys picks
-    the reader's private keys (the worked examples fix them)."""
+    which Doc 9303 requires when the chip offers several; it is the chip's own
+    (proprietary) id when the chip gave the domain parameters explicitly, as
+    `explicit` (see pace_group). ephemeral_keys picks the reader's private
+    keys (the worked examples fix them)."""
     if isinstance(protocol, str):
         protocol = PaceProtocol.from_oid(protocol)
-    group = pace_group(protocol, parameter_id)
+    group = pace_group(protocol, parameter_id, explicit)
     suite = protocol.suite
     new_key = ephemeral_keys or (lambda g: g.private_key(random))
     extended = (group.size if group.kind == "DH" else 1 + 2 * group.size) + 8 > 0xFF
 
     set_at = tlv.encode(0x80, oid_to_der(protocol.oid)) + tlv.encode(0x83, bytes([password_type]))
-    if parameter_reference:
-        set_at += tlv.encode(0x84, bytes([parameter_id]))
+    if parameter_reference and parameter_id is not None:
+        set_at += tlv.encode(0x84, unsigned(parameter_id))
     response = send(transceiver, CommandApdu(0x00, 0x22, 0xC1, 0xA4, set_at))
     if not response.ok:
         raise PaceError(f"MSE:Set AT refused with status {response.sw:04X}")
@@ -291,4 +312,4 @@ def perform_pace(transceiver: Transceiver, password: bytes, protocol: PaceProtoc
         except PaceError as error:
             problem = str(error)
     return PaceResult(protocol, group, parameter_id, password_type, ks_enc, ks_mac, chip_public_bytes,
-                      chip_mapping_key, ca_data, problem)
+                      chip_mapping_key, ca_data, problem, explicit is not None)

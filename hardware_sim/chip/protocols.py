@@ -22,7 +22,7 @@ from drivers.chipauth.ca import CaProtocol
 from drivers.iso7816.aes_sm import aes_ecb_encrypt_block
 from drivers.iso7816.apdu import CommandApdu, ResponseApdu
 from drivers.iso7816.secure_messaging import pad
-from drivers.pace import PaceProtocol, PaceUnsupported, standard_group
+from drivers.pace import PaceProtocol, PaceUnsupported
 from drivers.pace.curves import GroupError
 from drivers.pace.groups import Element, Group
 from drivers.pace.mapping import chip_authentication_data, generic_map, integrated_map
@@ -98,11 +98,7 @@ class ChipPace:
         if len(reference) != 1 or reference[0] not in self.passwords:
             return _status(SW_NOT_FOUND_DATA)
         offer = offers[0]
-        try:
-            group = standard_group(offer.parameter_id)
-        except GroupError:
-            return _status(SW_WRONG_DATA)
-        self.run = _PaceRun(offer.protocol, group, self.passwords[reference[0]])
+        self.run = _PaceRun(offer.protocol, offer.group, self.passwords[reference[0]])
         return _status(SW_OK)
 
     def general_authenticate(self, command: CommandApdu) -> tuple[ResponseApdu, ChipSession | None]:

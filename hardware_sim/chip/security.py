@@ -16,6 +16,7 @@ keys are published with explicit curve parameters, as Doc 9303 asks.
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -27,15 +28,15 @@ from drivers.chipauth.aa import ECDSA_PLAIN_SHA256
 from drivers.chipauth.ca import CaProtocol, ChipAuthenticationError
 from drivers.lds import dg14, dg15
 from drivers.lds.cardaccess import (
-    ID_PK_DH, ID_PK_ECDH, encode_aa_info, encode_ca_info, encode_ca_public_key_info, encode_pace_info,
-    encode_security_infos,
+    ID_PK_DH, ID_PK_ECDH, encode_aa_info, encode_ca_info, encode_ca_public_key_info, encode_pace_domain_parameter_info,
+    encode_pace_info, encode_security_infos,
 )
 from drivers.lds.cardsecurity import SECURITY_OBJECT_OID
-from drivers.lds.publickey import encode_dh_public_key, encode_ec_public_key
+from drivers.lds.publickey import encode_dh_public_key, encode_domain_parameters, encode_ec_public_key
 from drivers.pace import PaceError, PaceProtocol, standard_group
-from drivers.pace.curves import GroupError
-from drivers.pace.groups import EcGroup, Group
-from drivers.pace.protocol import pace_group
+from drivers.pace.curves import Curve, GroupError
+from drivers.pace.groups import EcGroup, Group, ModpGroup, ec_group
+from drivers.pace.protocol import FIRST_PROPRIETARY_PARAMETER_ID, pace_group
 
 DEFAULT_EC_PARAMETERS = 13  # brainpoolP256r1, the usual choice of issuing states
 DEFAULT_DH_PARAMETERS = 2  # the 2048-bit MODP group with a 256-bit subgroup
@@ -50,25 +51,62 @@ _LIBRARY_CURVES = {"P256": ec.SECP256R1, "P384": ec.SECP384R1, "P521": ec.SECP52
 @dataclass(frozen=True)
 class PaceOffer:
     protocol: PaceProtocol
-    parameter_id: int
+    parameter_id: int  # as the PACEInfo announces it: a standardized id, or a proprietary one (explicit)
+    explicit: int | None = None  # the standardized id whose parameters the chip gives explicitly instead
+    other_generator: bool = False  # ... with another generator: as strong, but not a standardized group
 
     @classmethod
     def parse(cls, text: str) -> "PaceOffer":
-        """'ECDH-GM-AES-128' or 'DH-IM-3DES:0' (protocol name, optionally ':' the domain parameter id)."""
-        name, _, number = text.partition(":")
+        """'ECDH-GM-AES-128' or 'DH-IM-3DES:0' (protocol name, optionally ':' the domain parameter id);
+        'ECDH-GM-AES-128:13@32' gives id 13's parameters explicitly (PACEDomainParameterInfo) under
+        the proprietary id 32, 'ECDH-GM-AES-128:13@32/other-generator' the same with another generator."""
+        offer, _, variant = text.partition("/")
+        offer, _, proprietary = offer.partition("@")
+        name, _, number = offer.partition(":")
         try:
             protocol = PaceProtocol.from_name(name.strip())
             default = DEFAULT_EC_PARAMETERS if protocol.agreement == "ECDH" else DEFAULT_DH_PARAMETERS
             parameter_id = int(number) if number else default
             pace_group(protocol, parameter_id)  # do protocol and parameters fit?
+            explicit_id = int(proprietary) if proprietary else None
         except PaceError as error:
             raise ValueError(f"PACE offer {text!r}: {error}") from error
         except ValueError:
-            raise ValueError(f"PACE offer {text!r}: domain parameter id must be a number") from None
-        return cls(protocol, parameter_id)
+            raise ValueError(f"PACE offer {text!r}: domain parameter ids must be numbers") from None
+        if variant not in ("", "other-generator"):
+            raise ValueError(f"PACE offer {text!r}: the only variant is '/other-generator'")
+        if variant and explicit_id is None:
+            raise ValueError(f"PACE offer {text!r}: '/other-generator' needs explicit parameters ('@ID')")
+        if explicit_id is None:
+            return cls(protocol, parameter_id)
+        if not FIRST_PROPRIETARY_PARAMETER_ID <= explicit_id <= 0xFF:
+            raise ValueError(f"PACE offer {text!r}: explicit parameters need a proprietary id "
+                             f"({FIRST_PROPRIETARY_PARAMETER_ID}-255)")
+        return cls(protocol, explicit_id, parameter_id, bool(variant))
+
+    @property
+    def group(self) -> Group:
+        if self.explicit is None:
+            return standard_group(self.parameter_id)
+        return with_other_generator(self.explicit) if self.other_generator else standard_group(self.explicit)
 
     def __str__(self) -> str:
-        return f"{self.protocol.name}:{self.parameter_id}"
+        if self.explicit is None:
+            return f"{self.protocol.name}:{self.parameter_id}"
+        variant = "/other-generator" if self.other_generator else ""
+        return f"{self.protocol.name}:{self.explicit}@{self.parameter_id}{variant}"
+
+
+@functools.cache
+def with_other_generator(parameter_id: int) -> Group:
+    """A standardized group with its generator doubled (squared): the same subgroup, so as strong,
+    yet not Doc 9303's parameters, which is all a reader can know of explicit ones."""
+    group = standard_group(parameter_id)
+    generator = group.power(group.generator, 2)
+    if isinstance(group, EcGroup):
+        curve = group.curve
+        return ec_group(Curve.explicit(curve.p, curve.a, curve.b, generator, curve.n, curve.h))
+    return ModpGroup(f"{group.name}, other generator", group.prime, generator, group.order)
 
 
 @dataclass(frozen=True)
@@ -97,6 +135,10 @@ class ChipProfile:
         cams = {offer.parameter_id for offer in profile.pace if offer.protocol.mapping == "CAM"}
         if len(cams) > 1:
             raise ValueError("PACE-CAM offers must share one domain parameter id (it is the CA key's id)")
+        for offer in profile.pace:
+            if any(other.parameter_id == offer.parameter_id and other.group is not offer.group
+                   for other in profile.pace):
+                raise ValueError(f"PACE offers under id {offer.parameter_id} must share its domain parameters")
         return profile
 
     @property
@@ -171,7 +213,7 @@ class ChipKeys:
 def make_keys(profile: ChipProfile, random: Callable[[int], bytes] = os.urandom) -> ChipKeys:
     ca_group, key_id = None, None
     if profile.cam is not None:
-        ca_group, key_id = standard_group(profile.cam.parameter_id), profile.cam.parameter_id
+        ca_group, key_id = profile.cam.group, profile.cam.parameter_id
     elif profile.ca:
         ca_group = standard_group(_ca_spec(profile.ca)[1])
     aa_key, aa_hash = None, "sha1"
@@ -190,11 +232,19 @@ def _ca_public_key(keys: ChipKeys) -> bytes:
     return encode_ca_public_key_info(ID_PK_DH, encode_dh_public_key(group, public), keys.ca_key_id)
 
 
+def _domain_parameter_protocol(offer: PaceOffer) -> str:
+    """id-PACE-ECDH-GM, id-PACE-DH-IM, ...: the PACE OID without its cipher arc."""
+    return offer.protocol.oid.rsplit(".", 1)[0]
+
+
 def security_files(profile: ChipProfile, keys: ChipKeys, sign: Callable[[str, bytes], bytes]
                    ) -> tuple[dict[int, bytes], dict[int, bytes]]:
     """(data groups {14: DG14, 15: DG15} as the chip needs, Master File files {FID: bytes}).
     sign(content_type, content) makes the CMS SignedData for EF.CardSecurity."""
     pace_infos = [encode_pace_info(offer.protocol.oid, offer.parameter_id) for offer in profile.pace]
+    explicit = {offer.parameter_id: offer for offer in profile.pace if offer.explicit is not None}
+    pace_infos += [encode_pace_domain_parameter_info(_domain_parameter_protocol(offer), encode_domain_parameters(
+        offer.group), parameter_id) for parameter_id, offer in explicit.items()]
     ca_infos = []
     if keys.ca_group is not None:
         if profile.ca:
