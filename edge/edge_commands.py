@@ -32,6 +32,7 @@ the gate talks to; relative paths are taken from the configuration's folder:
     [policy]                       # optional
     optional = []                  # checks that may be not_done without referring
     offline_may_open = false
+    offline_max_age_s = 86400.0    # an offline answer from an older alert list is no answer
     require_clone_detection = false  # refer chips with neither Chip nor Active Authentication
 
     [budgets]                      # optional: seconds per transaction step (edge.gate.DEFAULT_BUDGETS)
@@ -62,7 +63,7 @@ _SECTIONS = {
     "services": {"central", "matcher", "plaintext"},
     "tls": {"ca", "certificate", "key"},
     "gate": {"capture_budget_s", "state_dir", "alert_refresh_s", "metrics_port"},
-    "policy": {"optional", "offline_may_open", "require_clone_detection"},
+    "policy": {"optional", "offline_may_open", "offline_max_age_s", "require_clone_detection"},
     "budgets": set(DEFAULT_BUDGETS),
 }
 _REQUIRED = {"devices": {"reader", "camera", "chip_reader", "csca"}, "services": {"central", "matcher"}}
@@ -135,6 +136,7 @@ def load_config(path: Path, station_id: str):
         capture_budget_s=_positive(gate, "capture_budget_s", 4.0),
         policy=Policy(optional=frozenset(_names(_typed(policy, "policy", "optional", list, []), "policy.optional")),
                       offline_may_open=_typed(policy, "policy", "offline_may_open", bool, False),
+                      offline_max_age_s=_positive(policy, "offline_max_age_s", Policy.offline_max_age_s, "policy"),
                       require_clone_detection=_typed(policy, "policy", "require_clone_detection", bool, False)),
         state_dir=_path(base, state_dir, "gate.state_dir") if state_dir is not None else None,
         alert_refresh_s=_positive(gate, "alert_refresh_s", 60.0),

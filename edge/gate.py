@@ -355,12 +355,15 @@ class Gate:
                 return Check.not_done(name, f"central unavailable: {exc}")
             try:
                 cached = ask_cache(self.alerts)
-                minutes = int(self.alerts.age().total_seconds() // 60)
+                age_s = self.alerts.age().total_seconds()
             except Exception as cache_exc:  # a cache never loaded knows of no alert, which is not "no alert"
                 return Check.not_done(name, f"central unavailable: {exc}; {cache_exc}")
-            source = f"{OFFLINE_MARK} cached alert list version {self.alerts.version}, {minutes} minutes old"
-            if cached:
+            source = f"{OFFLINE_MARK} cached alert list version {self.alerts.version}, {int(age_s // 60)} minutes old"
+            if cached:  # a hit stands however old the copy: the alert was there
                 return Check.failed(name, f"{source}: " + "; ".join(cached))
+            if age_s > self.policy.offline_max_age_s:
+                return Check.not_done(name, f"{source}, older than the {int(self.policy.offline_max_age_s // 60)} "
+                                      "minutes the policy trusts")
             return Check.passed(name, source)
         self._central_reached = True
         if hits:

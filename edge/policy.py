@@ -16,7 +16,9 @@ A check answered from the gate's own copy while central is unreachable (the
 offline alert cache) says so at the start of its reason (OFFLINE_MARK). By
 default such an answer does not open the gate (`offline_may_open=False`): the
 copy may miss an alert issued since its last refresh, so the traveller is
-referred. A border authority that accepts that risk sets it to True.
+referred. A border authority that accepts that risk sets it to True, and
+bounds it with `offline_max_age_s` (default a day): an answer from a copy
+older than that is no answer (`not_done`), and refers whatever the policy.
 """
 from __future__ import annotations
 
@@ -66,6 +68,8 @@ class Policy:
     optional: frozenset[str] = field(default_factory=frozenset)
     # May a passed check answered from the gate's offline copy open the gate?
     offline_may_open: bool = False
+    # How old that copy may be, in seconds, for its "no alert" to count at all.
+    offline_max_age_s: float = 24 * 3600.0
     # Refer a chip that offers neither Chip nor Active Authentication?
     require_clone_detection: bool = False
 

@@ -50,6 +50,7 @@ def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
     path = write(tmp_path, CONFIG.format(border_point="PORT-1", reader="/dev/ttyUSB0", camera="0",
                                          chip_reader="ACS 00 00", csca="csca", central="c:1", matcher="m:2", **PKI)
                  + "[gate]\ncapture_budget_s = 3\nstate_dir = \"state\"\n[policy]\noptional = [\"watchlist.face\"]\n"
+                 + "offline_max_age_s = 3600\n"
                  + "[budgets]\nchip = 2.5\nperson_alerts = 1\n")
     config = load_config(path, "GATE-7")
     assert (config.station.station_id, config.station.border_point, config.station.direction) == \
@@ -57,7 +58,7 @@ def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
     assert config.csca_paths == (tmp_path / "csca",) and config.state_dir == tmp_path / "state"
     assert (config.reader_url, config.camera_source, config.chip_reader) == ("/dev/ttyUSB0", "0", "ACS 00 00")
     assert (config.central_address, config.matcher_address, config.capture_budget_s) == ("c:1", "m:2", 3.0)
-    assert config.policy.optional == frozenset({"watchlist.face"})
+    assert config.policy.optional == frozenset({"watchlist.face"}) and config.policy.offline_max_age_s == 3600.0
     assert config.budgets == {"chip": 2.5, "person_alerts": 1.0}
     assert config.tls == TlsFiles(tmp_path / "pki/ca.pem", tmp_path / "pki/station-GATE-7.pem",
                                   tmp_path / "pki/station-GATE-7.key")
@@ -111,6 +112,8 @@ def test_a_gate_refuses_to_start_with_another_stations_certificate(tmp_path, dev
      "[budgets]\nchipp = 1\n", "budgets.chipp"),
     ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
      "[budgets]\nchip = 0\n", "budgets.chip"),
+    ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
+     "[policy]\noffline_max_age_s = 0\n", "policy.offline_max_age_s"),
 ])
 def test_bad_config_names_the_field(tmp_path, text, field):
     with pytest.raises(ConfigError) as error:

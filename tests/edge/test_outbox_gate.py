@@ -168,6 +168,24 @@ def test_offline_may_open_when_the_policy_says_so(photos, local, client):
         "crossing not recorded yet")
 
 
+def test_an_offline_answer_older_than_the_policy_trusts_is_no_answer(photos, local, client, tmp_path):
+    service, outbox, _ = local
+    now = [dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)]
+    alerts = AlertCache(tmp_path / "stale.sqlite", service.alert_delta, clock=lambda: now[0])
+    alerts.refresh()
+    now[0] += dt.timedelta(hours=25)
+    client.up = False
+    try:
+        stale = gate(photos, (service, outbox, alerts), Policy(offline_may_open=True)).process(mrz())
+        assert stale.decision is Decision.REFER and stale.offline
+        assert ("alerts.document: could not be checked (offline: cached alert list version 0, 1500 minutes old, "
+                "older than the 1440 minutes the policy trusts)") in stale.reasons
+        trusting = Policy(offline_may_open=True, offline_max_age_s=2 * 86400.0)
+        assert gate(photos, (service, outbox, alerts), trusting).process(mrz()).decision is Decision.OPEN
+    finally:
+        alerts.close()
+
+
 def test_offline_cache_still_catches_a_stolen_document(photos, local, client):
     client.add_alert("X4829A17")
     local[2].refresh()
