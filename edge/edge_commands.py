@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.gate import DEFAULT_BUDGETS
-from limes.output import add_json_flag
+from limes.output import add_json_flag, emit
 
 # How long the gate waits for the previous traveller to take the document back before it goes on anyway.
 REMOVAL_WAIT_S = 30.0
@@ -89,6 +89,18 @@ def register(sub) -> None:
                      help="stop after N travellers (default: run until Ctrl-C)")
     add_json_flag(run)
     run.set_defaults(func=_run)
+    outbox = edge_sub.add_parser(
+        "outbox", help="records a gate keeps for central: waiting, and refused",
+        description="List a gate's outbox: the records waiting for central (pending) and those central "
+                    "refused for good (rejected, parked for an officer, with central's reason). --resubmit puts "
+                    "a refused crossing's records back in line once what central refused is put right (a "
+                    "station registered, say): a running gate sends them within its poll interval (5 s), a stopped one "
+                    "when it starts.")
+    outbox.add_argument("state_dir", type=Path, metavar="STATE_DIR", help="the gate's state folder ([gate] state_dir)")
+    outbox.add_argument("--resubmit", metavar="CROSSING_ID", help="send this crossing's refused records again")
+    outbox.add_argument("--all", action="store_true", help="the delivered records still in the short log too")
+    add_json_flag(outbox)
+    outbox.set_defaults(func=_outbox)
 
 
 def load_config(path: Path, station_id: str):
@@ -195,6 +207,41 @@ def _path(base: Path, entry: Any, field: str) -> Path:
         raise ConfigError(field, f"must be a path, not {entry!r}")
     path = Path(entry).expanduser()
     return path if path.is_absolute() else base / path
+
+
+def _outbox(args) -> int:
+    from edge.outbox import DELIVERED, STATE_FILE, Outbox
+
+    path = args.state_dir / STATE_FILE
+    if not path.is_file():
+        emit({"error": f"no outbox at {path}: is {args.state_dir} the gate's state folder?"}, args.json,
+             lambda result: f"error: {result['error']}")
+        return 2
+
+    def not_here(method: str, payload: bytes) -> None:
+        raise AssertionError("this command only reads and requeues; the gate sends")
+
+    outbox = Outbox(path, not_here)
+    try:
+        resubmitted = outbox.resubmit(args.resubmit) if args.resubmit else None
+        entries = [e for e in outbox.entries() if args.all or e.state != DELIVERED]
+    finally:
+        outbox.close()
+    result = {"outbox": str(path), "entries": [
+        {"seq": e.seq, "state": e.state, "method": e.method, "crossing_id": e.crossing_id, "attempts": e.attempts,
+         "created_at": e.created_at, "error": e.error} for e in entries]}
+    if resubmitted is not None:
+        result["resubmitted"] = resubmitted
+    emit(result, args.json, _render_outbox)
+    return 0 if resubmitted is None or resubmitted else 1
+
+
+def _render_outbox(result: dict) -> str:
+    lines = [f"{e['seq']:>6}  {e['state']:<9} {e['method']:<15} {e['crossing_id']}  attempts {e['attempts']}"
+             + (f"  {e['error']}" if e["error"] else "") for e in result["entries"]]
+    if "resubmitted" in result:
+        lines.append(f"resubmitted: {result['resubmitted']} record(s)")
+    return "\n".join(lines or ["nothing waiting for central, nothing refused"])
 
 
 def _run(args) -> int:

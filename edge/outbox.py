@@ -33,6 +33,8 @@ BACKLOG = Gauge("limes_edge_outbox_backlog", "Records waiting in the gate's outb
 REJECTED = Gauge("limes_edge_outbox_rejected", "Records central refused, parked for an officer")
 
 PENDING, DELIVERED, REJECTED_STATE = "pending", "delivered", "rejected"
+# The file in a gate's state folder that holds its outbox (and its alert cache, edge.alert_cache).
+STATE_FILE = "edge.sqlite"
 
 
 class Retry(Exception):
@@ -150,6 +152,16 @@ class Outbox:
     def rejected(self) -> list[Entry]:
         """Records central refused: for an officer to read and register by hand."""
         return self.entries(REJECTED_STATE)
+
+    def resubmit(self, crossing_id: str) -> int:
+        """Put a crossing's refused records back in line, once what central refused is put right
+        (a station registered, say); how many. They keep their place: a crossing before its referral."""
+        with self._db_lock, self._transaction():
+            count = self._db.execute("UPDATE outbox SET state = ?, done_at = NULL WHERE crossing_id = ? AND state = ?",
+                                     (PENDING, crossing_id, REJECTED_STATE)).rowcount
+        self._update_gauges()
+        self.wake()
+        return count
 
     def state_of(self, seq: int) -> str:
         with self._db_lock:

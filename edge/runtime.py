@@ -21,7 +21,7 @@ from edge.alert_cache import AlertCache
 from edge.capture import capture_face, longest_capture_s
 from edge.chip import ChipPhotoSource
 from edge.gate import Gate, Station
-from edge.outbox import Backoff, Outbox
+from edge.outbox import STATE_FILE, Backoff, Outbox
 from edge.policy import Policy
 from edge.services import CentralService, MatcherService
 from proto.clients import CentralClient, MatcherClient
@@ -90,7 +90,7 @@ def start_gate(config: GateConfig) -> RunningGate:
     outbox = alerts = None
     if config.state_dir is not None:
         config.state_dir.mkdir(parents=True, exist_ok=True)
-        database = config.state_dir / "edge.sqlite"
+        database = config.state_dir / STATE_FILE
         outbox = Outbox(database, central_service.deliver, backoff=config.outbox_backoff)
         alerts = AlertCache(database, central_service.alert_delta)
     load_models()  # now, not while the first traveller waits

@@ -88,6 +88,19 @@ def test_refused_record_is_parked_with_its_referral_and_the_rest_goes_on(tmp_pat
     outbox.close()
 
 
+def test_a_refused_crossing_resubmitted_is_sent_again_in_its_order(tmp_path):
+    outbox = Outbox(tmp_path / "edge.sqlite", FakeCentral().send)
+    append(outbox, 0, refer=True, bad=True)
+    assert outbox.deliver() == 0 and len(outbox.rejected()) == 2
+    sent = []
+    outbox.send = lambda method, payload: sent.append((method, payload))  # what central refused is put right
+    assert outbox.resubmit("id-0") == 2 and outbox.resubmit("id-0") == 0 and outbox.resubmit("id-9") == 0
+    assert [e.state for e in outbox.entries()] == ["pending", "pending"]
+    assert outbox.deliver() == 2 and outbox.rejected() == []
+    assert sent == [("RecordCrossing", b"crossing 0 bad"), ("OpenReferral", b"referral 0")]
+    outbox.close()
+
+
 def test_a_bug_in_the_sender_keeps_the_record(tmp_path):
     central = FakeCentral(script=[ValueError("oops")])
     outbox = Outbox(tmp_path / "edge.sqlite", central.send)
@@ -177,3 +190,28 @@ def test_every_record_reaches_central_once_in_order_whatever_fails(tmp_path_fact
     assert all(times == 1 for times in central.stored.values())
     assert outbox.backlog == 0
     outbox.close()
+
+
+def test_limes_edge_outbox_lists_and_resubmits(tmp_path, capsys):
+    import json
+
+    from limes.cli import main
+
+    outbox = Outbox(tmp_path / "edge.sqlite", FakeCentral().send)
+    append(outbox, 0, refer=True, bad=True)
+    append(outbox, 1)
+    outbox.deliver()
+    outbox.close()
+    assert main(["edge", "outbox", str(tmp_path), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["entries"]
+    assert [(e["state"], e["method"], e["crossing_id"]) for e in listed] == [
+        ("rejected", "RecordCrossing", "id-0"), ("rejected", "OpenReferral", "id-0")]
+    assert listed[0]["error"] == "INVALID_ARGUMENT: document.number: is required"
+    assert main(["edge", "outbox", str(tmp_path), "--all", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["entries"]) == 3  # and the delivered crossing 1
+    assert main(["edge", "outbox", str(tmp_path), "--resubmit", "id-0"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "resubmitted: 2 record(s)"
+    assert main(["edge", "outbox", str(tmp_path), "--resubmit", "id-0", "--json"]) == 1  # none refused now
+    assert json.loads(capsys.readouterr().out)["resubmitted"] == 0
+    assert main(["edge", "outbox", str(tmp_path / "nowhere"), "--json"]) == 2
+    assert "no outbox at" in json.loads(capsys.readouterr().out)["error"]
