@@ -5,7 +5,7 @@ whether it is the genuine chip rather than a copy of its data.
 | ------------------- | ----------------------------------------------------------------------- |
 | chip.access         | PACE opened the chip, or BAC did on a chip that offers no usable PACE    |
 | chip.card_security  | EF.CardSecurity is signed by a trusted Document Signer and includes       |
-|                     | EF.CardAccess's PACE offers                                              |
+|                     | EF.CardAccess's PACE offers (explicit domain parameters byte for byte)    |
 | chip.ca             | Chip Authentication (or PACE-CAM) proved the chip holds the private key   |
 |                     | of the public key it publishes                                           |
 | chip.aa             | Active Authentication: the chip signed a fresh challenge with DG15's key |
@@ -27,7 +27,8 @@ from drivers.chipauth import aa, ca
 from drivers.chipreader import DG14, DG15, EF_CARD_ACCESS, EF_CARD_SECURITY, EF_SOD, ChipRead, choose_pace
 from drivers.lds import cardsecurity, dg14 as dg14_file, dg15 as dg15_file, sod as sod_file
 from drivers.lds.cardaccess import (
-    ActiveAuthenticationInfo, ChipAuthenticationPublicKeyInfo, PaceInfo, SecurityInfo, parse_security_infos,
+    ActiveAuthenticationInfo, ChipAuthenticationPublicKeyInfo, PaceDomainParameterInfo, PaceInfo, SecurityInfo,
+    parse_security_infos,
 )
 from drivers.lds.errors import LdsError
 from drivers.lds.publickey import parse_public_key
@@ -103,13 +104,26 @@ def _card_security(read: ChipRead, store: CscaStore | None,
     check = verify_signed_file(security.signed, store, "chip.card_security", at=at)
     if not check.ok:
         return security, check
-    signed = {(i.protocol, i.parameter_id) for i in security.infos if isinstance(i, PaceInfo)}
-    unsigned = [i.protocol for i in _card_access_infos(read) if isinstance(i, PaceInfo)
-                and (i.protocol, i.parameter_id) not in signed]
+    signed = {_pace_offer(i) for i in security.infos if isinstance(i, (PaceInfo, PaceDomainParameterInfo))}
+    unsigned = [_describe_offer(i) for i in _card_access_infos(read)
+                if isinstance(i, (PaceInfo, PaceDomainParameterInfo)) and _pace_offer(i) not in signed]
     if unsigned:
-        return security, Check.failed("chip.card_security", "EF.CardAccess offers PACE protocols the signed "
-                                      f"EF.CardSecurity does not: {', '.join(unsigned)}")
+        return security, Check.failed("chip.card_security", "EF.CardAccess offers PACE protocols or domain "
+                                      f"parameters the signed EF.CardSecurity does not: {', '.join(unsigned)}")
     return security, check
+
+
+def _pace_offer(info: PaceInfo | PaceDomainParameterInfo) -> tuple:
+    """What EF.CardSecurity must repeat of a PACE offer: explicit domain parameters byte for byte."""
+    if isinstance(info, PaceDomainParameterInfo):
+        return info.protocol, info.parameter_id, info.algorithm_identifier
+    return info.protocol, info.parameter_id
+
+
+def _describe_offer(info: PaceInfo | PaceDomainParameterInfo) -> str:
+    if isinstance(info, PaceDomainParameterInfo):
+        return f"domain parameters {info.parameter_id if info.parameter_id is not None else '(no id)'}"
+    return info.protocol
 
 
 def _card_access_infos(read: ChipRead) -> list[SecurityInfo]:

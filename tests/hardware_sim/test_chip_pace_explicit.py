@@ -84,3 +84,22 @@ def test_explicit_offers_are_checked_when_the_profile_is_built():
         ChipProfile.build(pace=["ECDH-GM-AES-128:13/other-generator"])
     with pytest.raises(ValueError, match="must share its domain parameters"):
         ChipProfile.build(pace=["ECDH-GM-AES-128:13@32", "ECDH-GM-AES-256:12@32"])
+
+
+def test_explicit_parameters_not_repeated_in_the_signed_card_security_fail_it():
+    from drivers.lds.cardaccess import encode_pace_domain_parameter_info, encode_pace_info, encode_security_infos
+    from drivers.lds.publickey import encode_domain_parameters
+
+    def named_in_card_access(chip):
+        # The same group, by name: PACE still runs over it, but these are not the bytes the issuer signed.
+        master = dict(chip.master_files)
+        master[EF_CARD_ACCESS] = encode_security_infos([
+            encode_pace_info("0.4.0.127.0.7.2.2.4.2.2", 32),
+            encode_pace_domain_parameter_info("0.4.0.127.0.7.2.2.4.2", encode_domain_parameters(
+                standard_group(13), named=True), 32)])
+        return type(chip)(chip.files, master, chip.keys, chip.profile)
+
+    result, checks, _ = read(ChipProfile.build(pace=["ECDH-GM-AES-128:13@32"]), tamper=named_in_card_access)
+    assert result.access.method == "PACE" and checks["chip.access"].ok
+    assert checks["chip.card_security"].status.value == "fail"
+    assert checks["chip.card_security"].reason.endswith("the signed EF.CardSecurity does not: domain parameters 32")
