@@ -106,3 +106,15 @@ def test_a_name_attribute_of_the_wrong_asn1_type_is_refused():
     assert common_name in der
     with pytest.raises(StoreError, match="not a PEM or DER certificate"):
         CscaStore().add_certificate(der.replace(common_name, b"\x03\x08CSCA UTO", 1))
+
+
+def test_a_damaged_rsassa_pss_mask_generation_function_fails_the_signature():
+    # Found by the damage test above: the signer's PSS parameters no longer parse as mgf1's.
+    mgf1 = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x08"  # OID 1.2.840.113549.1.1.8
+    files = dict(FILES["rsa-pss-2048"])
+    sod = files[EF_SOD]
+    at = sod.rindex(mgf1)  # the SignerInfo's, after the certificate's own
+    files[EF_SOD] = sod[:at] + mgf1[:-1] + b"\x07" + sod[at + len(mgf1):]
+    result = verify(files, STORES["rsa-pss-2048"], printed_mrz=TD3, at=NOW)
+    check = result.check("sod.signature")
+    assert check.status is CheckStatus.FAIL and "malformed RSASSA-PSS parameters" in check.reason, check
