@@ -250,7 +250,14 @@ def _alert_common(parser: argparse.ArgumentParser) -> None:
     add_json_flag(parser)
 
 
+# Calls under way when central is told to stop get this long to finish; the process is gone
+# STOP_LIMIT_S later at the latest.
+STOP_GRACE_S = 5.0
+STOP_LIMIT_S = 10.0
+
+
 def _serve(args: argparse.Namespace) -> int:
+    import faulthandler
     import signal
     import threading
     from pathlib import Path
@@ -293,6 +300,9 @@ def _serve(args: argparse.Namespace) -> int:
         secret = os.environ.get("LIMES_WEB_SECRET_KEY")
         web = serve_web(args.web, _database_url(args), enroller=matcher_factory() if matcher_factory else None,
                         settings=WebSettings(secret_key=secret) if secret else None)
+    # Ready to stop before it says it serves: whoever reads the address may stop it at once.
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     host = args.listen.rsplit(":", 1)[0]
     emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args), "processes": args.processes,
           "transport": "plaintext" if tls is None else "mutual TLS", "web": web.url if web else None}, args.json,
@@ -300,15 +310,17 @@ def _serve(args: argparse.Namespace) -> int:
                    f"{r['processes']} process{'es' if r['processes'] > 1 else ''})"
                    + (f"; web desk on {r['web']}" if r["web"] else ""))
     sys.stdout.flush()
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
         stopped.wait()
     except KeyboardInterrupt:
         pass
+    # A stop that does not end in time (a call stuck past its grace, a thread that never finishes,
+    # seen once in CI without a cause found) must not leave a half-stopped server behind: every
+    # thread's stack goes to stderr, where the next such stop shows what held it, and the process exits 1.
+    faulthandler.dump_traceback_later(STOP_GRACE_S + STOP_LIMIT_S, exit=True)
     if web is not None:
         web.stop()
-    server.stop(grace=5).wait()
+    server.stop(grace=STOP_GRACE_S).wait()
     return 0
 
 

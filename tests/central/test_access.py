@@ -169,15 +169,17 @@ def test_a_gate_reports_only_for_itself(stub, database_url):
     assert (last.action, last.subject) == ("RecordCrossing", "station FRA-T1-G04")
 
 
-def test_serve_closed_refuses_the_demo_identities(database_url, dev_pki):
+def test_serve_closed_refuses_the_demo_identities(database_url, dev_pki, tmp_path):
     import subprocess
     import sys
+    import warnings
 
     tls = dev_pki.server()
+    stderr = open(tmp_path / "serve.stderr", "w+")  # a file: a pipe nobody reads could stall the server
     process = subprocess.Popen([sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0",
                                 "--database", database_url, "--closed", "--json", "--tls-ca", str(tls.ca),
                                 "--tls-cert", str(tls.certificate), "--tls-key", str(tls.key)],
-                               stdout=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         lines = []
         while not lines or lines[-1].strip() != "}":
@@ -193,5 +195,9 @@ def test_serve_closed_refuses_the_demo_identities(database_url, dev_pki):
             denied(central_pb2_grpc.CentralStub(channel).ListReferrals, pb.ListReferralsRequest(), ())
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.wait(timeout=30)  # the server's own stop limit (central.commands.STOP_LIMIT_S) ends it sooner
         process.stdout.close()
+        stderr.seek(0)
+        if process.returncode != 0:  # its stop watchdog fired: say where it was stuck, loudly
+            warnings.warn(f"central serve did not stop cleanly (exit {process.returncode}):\n{stderr.read()}")
+        stderr.close()
