@@ -87,7 +87,7 @@ class SimulatedGateDevices:
         """Each issuing state signs its own passports; its CSCA and CRL go into
         the gate's trust folder, as a border post receives them."""
         if state not in self._pkis:
-            pki = make_test_pki(state, key=STATE_PKI_KEYS.get(state, "ecdsa-p256"))
+            pki = _state_pki(state)
             (self.csca_dir / f"{state}.pem").write_bytes(pki.csca.certificate.public_bytes(Encoding.PEM))
             (self.csca_dir / f"{state}.crl").write_bytes(pki.crl.public_bytes(Encoding.DER))
             self._pkis[state] = pki
@@ -96,7 +96,7 @@ class SimulatedGateDevices:
     def untrusted_pki(self, state: str) -> TestPki:
         """A PKI of the same state whose CSCA the border post never received."""
         if state not in self._untrusted_pkis:
-            self._untrusted_pkis[state] = make_test_pki(state, key=STATE_PKI_KEYS.get(state, "ecdsa-p256"))
+            self._untrusted_pkis[state] = _state_pki(state)
         return self._untrusted_pkis[state]
 
     def step_up(self, traveller: Traveller) -> None:
@@ -158,3 +158,8 @@ def chip_photo(photo: bytes, height: int = 480) -> bytes:
     if not ok:
         raise ValueError("photo does not encode as JPEG")
     return encoded.tobytes()
+
+
+def _state_pki(state: str) -> TestPki:
+    """A new test PKI of the kind the state signs with."""
+    return make_test_pki(state, key=STATE_PKI_KEYS.get(state, "ecdsa-p256"))

@@ -18,8 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from drivers.lds.publickey import encode_ec_public_key
-from drivers.pace.curves import STANDARD_CURVES
+from drivers.lds.publickey import encode_ec_public_key, parse_public_key
 from drivers.passiveauth.countries import iso2
 from drivers.passiveauth.masterlist import MASTER_LIST_OID, MASTER_LIST_SIGNER_EKU, encode_content
 
@@ -31,7 +30,6 @@ PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 _HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
            "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 _YEAR = dt.timedelta(days=365)
-_CURVES_BY_NAME = {curve.name.lower(): curve for curve in STANDARD_CURVES.values()}
 
 
 @dataclass(frozen=True)
@@ -163,23 +161,22 @@ def issue(subject: x509.Name, key: PrivateKey, issuer: Signer | None, not_before
     rsa_padding = _rsa_padding(pss, algorithm) if isinstance(signing_key, rsa.RSAPrivateKey) else None
     certificate = builder.sign(signing_key, algorithm, rsa_padding=rsa_padding)
     if explicit_curve:
-        certificate = _with_explicit_curve(certificate, key, signing_key, algorithm)
+        certificate = _with_explicit_curve(certificate, signing_key, algorithm)
     return Signer(certificate, key, pss)
 
 
-def _with_explicit_curve(certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey,
-                         signing_key: ec.EllipticCurvePrivateKey, algorithm: hashes.HashAlgorithm) -> x509.Certificate:
+def _with_explicit_curve(certificate: x509.Certificate, signing_key: ec.EllipticCurvePrivateKey,
+                         algorithm: hashes.HashAlgorithm) -> x509.Certificate:
     """The certificate with its EC key's curve given by explicit parameters, signed again."""
-    numbers = key.public_key().public_numbers()
-    curve = _CURVES_BY_NAME[numbers.curve.name.lower()]
-    tbs = asn1_x509.TbsCertificate.load(certificate.tbs_certificate_bytes)
+    original = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+    tbs = original["tbs_certificate"]
+    key = parse_public_key(tbs["subject_public_key_info"].dump(), "certificate")  # the named curve, as ours
     tbs["subject_public_key_info"] = asn1_keys.PublicKeyInfo.load(
-        encode_ec_public_key(curve, (numbers.x, numbers.y), named=False))
+        encode_ec_public_key(key.group.curve, key.public, named=False))
     tbs_der = tbs.dump(force=True)
     signed = asn1_x509.Certificate({
         "tbs_certificate": asn1_x509.TbsCertificate.load(tbs_der),
-        "signature_algorithm": asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-        ["signature_algorithm"],
+        "signature_algorithm": original["signature_algorithm"],
         "signature_value": signing_key.sign(tbs_der, ec.ECDSA(algorithm)),
     })
     return x509.load_der_x509_certificate(signed.dump())

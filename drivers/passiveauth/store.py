@@ -17,8 +17,7 @@ from drivers.passiveauth import masterlist
 from drivers.passiveauth.keys import public_key
 from drivers.passiveauth.signatures import verify_signed_content
 
-# what cryptography raises on a malformed certificate or CRL
-# What a damaged certificate raises as cryptography decodes it: a name attribute of the wrong
+# What cryptography raises on a malformed certificate or CRL: a name attribute of the wrong
 # ASN.1 type (a BIT STRING where a string belongs) is a TypeError there, not a ValueError.
 DECODE_ERRORS = (ValueError, TypeError, x509.InvalidVersion)
 
