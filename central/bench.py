@@ -9,7 +9,7 @@ that they do not share the server's interpreter; on a small machine they
 share its cores, which the report says (load average, cores).
 
 The server runs in this process (and `server_processes - 1` more on the same
-port, central.processes) over a fresh database (a temporary SQLite file, or
+port, central.rpc.processes) over a fresh database (a temporary SQLite file, or
 an EMPTY scratch database given by URL) holding synthetic alerts.
 Some travellers carry an alerted document or are on the person list; every
 answer is checked (`expected_results`, 1.0 = every planted alert found, no
@@ -32,7 +32,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from limes import machine
+from common import machine
 
 CALLS = ("check_document", "check_person", "record_crossing")
 BORDER_POINT = "BENCH-PORT"
@@ -98,8 +98,8 @@ def _plant(url: str, alerted: list[Traveller]) -> float:
     """Alerts straight into the database (as many rows as a national list), in one transaction; seconds taken."""
     from sqlalchemy import insert, update
 
-    from central import models as m
-    from central.db import Database
+    from central.database import models as m
+    from central.database.engine import Database
     from drivers.alertmatch.normalize import document_number, ocr_key
 
     started = time.perf_counter()
@@ -281,8 +281,8 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
     With `grpc_floor`, a first phase of empty calls (Health.Check) over the same
     channels measures what gRPC and TLS alone cost per call on this machine.
     """
-    from central.access import AccessPolicy, Kind, Role
-    from central.processes import serve_processes
+    from central.access.roles import AccessPolicy, Kind, Role
+    from central.rpc.processes import serve_processes
     from proto.dev_pki import dev_certs
 
     stations = tuple(f"BENCH-G{i:02d}" for i in range(1, gates + 1))
@@ -335,7 +335,7 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         "expected_results": round(sum(ok for _, ok in rows) / len(rows), 4) if rows else 0.0,
         "transaction_ms": _percentiles(totals),
         "calls_ms": {name: _percentiles([calls[i] for calls, _ in rows]) for i, name in enumerate(CALLS)},
-        # How many writes (audit rows, crossings) shared a commit, over the whole run (central.group_commit).
+        # How many writes (audit rows, crossings) shared a commit, over the whole run (central.database.group_commit).
         "writes_per_commit": round(writes / commits, 2) if commits else 0.0,
         # CPU milliseconds per crossing in the window: the server's processes (each one's Python runs one thread
         # at a time), the gate processes, PostgreSQL's processes; and how busy the machine's cores were (all users).

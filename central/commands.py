@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from limes.output import add_json_flag
+from common.output import add_json_flag
 
 DOCUMENT_REASONS = ("LOST", "STOLEN", "REVOKED", "INVALIDATED")
 PERSON_REASONS = ("ENTRY_BAN", "ARREST", "MISSING_PERSON", "DISCREET_CHECK")
@@ -26,7 +26,7 @@ def _database_flag(parser: argparse.ArgumentParser) -> None:
 def _database_url(args: argparse.Namespace) -> str:
     import os
 
-    from central.db import default_url
+    from central.database.engine import default_url
 
     return args.database or os.environ.get("LIMES_CENTRAL_DATABASE") or default_url()
 
@@ -205,7 +205,7 @@ def register_bench(bench_sub) -> None:
     bench.add_argument("--server-workers", type=int, default=None,
                        help="server threads per server process (default: one per gate)")
     bench.add_argument("--server-processes", type=int, default=1,
-                       help="server processes on the one port (default 1; central.processes)")
+                       help="server processes on the one port (default 1; central.rpc.processes)")
     bench.add_argument("--plaintext", action="store_true", help="no TLS (default: mutual TLS, dev certificates)")
     bench.add_argument("--grpc-floor", action="store_true",
                        help="first measure empty calls (Health.Check) over the same channels: gRPC's own cost")
@@ -218,7 +218,7 @@ def register_bench(bench_sub) -> None:
 
 def _bench(args: argparse.Namespace) -> int:
     from central import bench
-    from limes.output import emit
+    from common.output import emit
 
     for name in ("gates", "alerts", "travellers", "client_processes", "server_processes"):
         if getattr(args, name) < 1:
@@ -262,8 +262,8 @@ def _serve(args: argparse.Namespace) -> int:
     import threading
     from pathlib import Path
 
-    from central.processes import serve_processes
-    from limes.output import emit
+    from central.rpc.processes import serve_processes
+    from common.output import emit
     from proto.tls import TlsError, tls_from_arguments
 
     if args.processes < 1:
@@ -278,12 +278,12 @@ def _serve(args: argparse.Namespace) -> int:
     if args.matcher:
         from functools import partial
 
-        from central.matcher_client import GrpcFaceMatcher
+        from central.alerts.matcher_client import GrpcFaceMatcher
 
         # Each server process (and the web desk) opens its own channel to the matcher.
         matcher_factory = partial(GrpcFaceMatcher, args.matcher, args.matcher_gallery, tls=tls,
                                   plaintext=args.plaintext)
-    from central.access import AccessPolicy
+    from central.access.roles import AccessPolicy
 
     server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls,
                                    plaintext=args.plaintext, face_matcher_factory=matcher_factory,
@@ -328,12 +328,12 @@ def _web_password(args: argparse.Namespace) -> int:
     import getpass
     import secrets
 
-    from central.db import Database
+    from central.database.engine import Database
     from central.errors import InvalidArgument
-    from central.models import utcnow
-    from central.service import Caller
+    from central.database.models import utcnow
+    from central.access.audit import Caller
     from central.web.accounts import set_password, web_roles
-    from limes.output import emit
+    from common.output import emit
 
     password = secrets.token_urlsafe(12) if args.generate else sys.stdin.readline().rstrip("\n")
     database = Database(_database_url(args))
@@ -355,8 +355,8 @@ def _web_password(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from central.db import Database
-    from limes.output import emit
+    from central.database.engine import Database
+    from common.output import emit
 
     database = Database(_database_url(args))
     revision = database.migrate()
@@ -367,11 +367,11 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from central import service
-    from central.db import Database
+    from central.access import audit as audit_log
+    from central.database.engine import Database
     from central.errors import CentralError
-    from central.fields import format_instant
-    from limes.output import emit
+    from central.rpc.fields import format_instant
+    from common.output import emit
 
     database = Database(_database_url(args))
     database.migrate()
@@ -380,7 +380,7 @@ def _audit(args: argparse.Namespace) -> int:
         entries = database.run(lambda session: [
             {"at": format_instant(e.at), "station": e.station, "user": e.user_name, "action": e.action,
              "subject": e.subject, "purpose": e.purpose, "outcome": e.outcome}
-            for e in service.read_audit(session, caller, args.limit, args.subject)])
+            for e in audit_log.read_audit(session, caller, args.limit, args.subject)])
     except CentralError as exc:
         print(f"limes central audit: {exc}", file=sys.stderr)
         return 2
@@ -393,17 +393,18 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _identity(args: argparse.Namespace) -> int:
-    from central import access, service
-    from central.db import Database
+    from central.access import audit as audit_log
+    from central.access import roles as access
+    from central.database.engine import Database
     from central.errors import CentralError
-    from limes.output import emit
+    from common.output import emit
 
     caller = _cli_caller("identity administration (limes central identity)")
 
     def work(session) -> dict:
         if args.identity_command == "list":
             rows = access.principals(session)
-            service.audit(session, caller, "ManageIdentities", "principals", f"listed {len(rows)}",
+            audit_log.audit(session, caller, "ManageIdentities", "principals", f"listed {len(rows)}",
                           "identity administration")
             return {"principals": [{"kind": r.kind, "name": r.name, "role": r.role} for r in rows]}
         kind, role = access.parse_kind(args.kind), args.role and access.parse_role(args.role)
@@ -412,7 +413,7 @@ def _identity(args: argparse.Namespace) -> int:
         else:
             changed = access.revoke(session, kind, args.name, role or None)
         outcome = f"{args.identity_command} {role.value if role else 'all roles'}: {changed} change(s)"
-        service.audit(session, caller, "ManageIdentities", f"{kind.value} {args.name}", outcome,
+        audit_log.audit(session, caller, "ManageIdentities", f"{kind.value} {args.name}", outcome,
                       "identity administration")
         return {"kind": kind.value, "name": args.name, "action": args.identity_command,
                 "role": role.value if role else "", "changed": changed}
@@ -438,10 +439,11 @@ def _identity(args: argparse.Namespace) -> int:
 def _stats(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from central import service, statistics
-    from central.db import Database
+    from central import reports
+    from central.statistics import tables as statistics
+    from central.database.engine import Database
     from central.errors import CentralError
-    from limes.output import emit
+    from common.output import emit
 
     try:
         by, period, start, end = statistics.parse_request(args.by.split(","), args.period, args.start, args.end)
@@ -452,7 +454,7 @@ def _stats(args: argparse.Namespace) -> int:
     database.migrate()
     caller = _cli_caller("statistics (limes stats)")
     try:
-        table = database.run(lambda session: service.statistics(session, caller, by, period, start, end))
+        table = database.run(lambda session: reports.statistics(session, caller, by, period, start, end))
     finally:
         database.dispose()
     if args.plot:
@@ -467,10 +469,10 @@ def _stats(args: argparse.Namespace) -> int:
 def _overstays(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from central import service
-    from central.db import Database
+    from central import reports
+    from central.database.engine import Database
     from central.errors import CentralError
-    from limes.output import emit
+    from common.output import emit
 
     try:
         today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.timezone.utc).date()
@@ -482,7 +484,7 @@ def _overstays(args: argparse.Namespace) -> int:
     caller = _cli_caller("overstay review (limes central overstays)")
 
     try:
-        rows = database.run(lambda session: [s.as_dict() for s in service.list_overstays(
+        rows = database.run(lambda session: [s.as_dict() for s in reports.list_overstays(
             session, caller, today, args.default_stay_days, args.include_exited)])
     except CentralError as exc:
         print(f"limes central overstays: {exc}", file=sys.stderr)
@@ -498,10 +500,12 @@ def _overstays(args: argparse.Namespace) -> int:
 
 
 def _add_stay(args: argparse.Namespace) -> int:
-    from central import fields, overstay, service
-    from central.db import Database
+    from central.access import audit as audit_log
+    from central.rpc import fields
+    from central.records import overstay
+    from central.database.engine import Database
     from central.errors import CentralError
-    from limes.output import emit
+    from common.output import emit
 
     caller = _cli_caller("permitted stays (limes central add-stay)")
 
@@ -509,7 +513,7 @@ def _add_stay(args: argparse.Namespace) -> int:
         stay = overstay.add_permitted_stay(session, args.state, args.number,
                                            fields.required_date("from", args.start),
                                            fields.required_date("to", args.end), args.reference)
-        service.audit(session, caller, "AddPermittedStay", f"document {stay.issuing_state} {stay.number_norm}",
+        audit_log.audit(session, caller, "AddPermittedStay", f"document {stay.issuing_state} {stay.number_norm}",
                       f"until {stay.valid_to}", "permitted stays")
         return {"issuing_state": stay.issuing_state, "number": stay.number_norm,
                 "valid_from": stay.valid_from.isoformat(), "valid_to": stay.valid_to.isoformat(),
@@ -534,10 +538,11 @@ def _today(text: str):
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from central import retention, service
-    from central.db import Database
+    from central import reports
+    from central.access import retention
+    from central.database.engine import Database
     from central.errors import CentralError
-    from limes.output import emit
+    from common.output import emit
 
     try:
         policy = retention.RetentionPolicy(args.personal_days, args.evidence_days)
@@ -549,7 +554,7 @@ def _purge(args: argparse.Namespace) -> int:
     database.migrate()
     caller = _cli_caller("retention (limes central purge)")
     try:
-        report = database.run(lambda session: service.purge(session, caller, today, policy, args.dry_run))
+        report = database.run(lambda session: reports.purge(session, caller, today, policy, args.dry_run))
     finally:
         database.dispose()
     emit(report.as_dict(), args.json, lambda _: ("dry run, would have: " if report.dry_run else "") + report.summary())
@@ -562,8 +567,9 @@ def _export(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from central import pseudonym, service
-    from central.db import Database
+    from central import reports
+    from central.statistics import pseudonym
+    from central.database.engine import Database
     from central.errors import CentralError
 
     try:
@@ -581,7 +587,7 @@ def _export(args: argparse.Namespace) -> int:
     database.migrate()
     caller = _cli_caller("pseudonymised export (limes central export)")
     try:
-        rows = database.run(lambda session: service.export_pseudonymised(session, caller, key, start, end))
+        rows = database.run(lambda session: reports.export_pseudonymised(session, caller, key, start, end))
     finally:
         database.dispose()
     if args.csv:
@@ -601,11 +607,11 @@ def _import_api(args: argparse.Namespace) -> int:
     import datetime as dt
     from pathlib import Path
 
-    from central import api
-    from central.db import Database
+    from central.passengers import manifest as api
+    from central.database.engine import Database
     from central.errors import CentralError
-    from central.risk import RiskConfigError, RiskRules
-    from limes.output import emit
+    from central.risk.rules import RiskConfigError, RiskRules
+    from common.output import emit
 
     try:
         manifest = api.read_manifest(Path(args.manifest), args.flight, args.border_point)
@@ -644,7 +650,7 @@ def _import_api(args: argparse.Namespace) -> int:
 def _cli_caller(purpose: str = "alert administration (limes central add-alert)"):
     import getpass
 
-    from central.service import Caller
+    from central.access.audit import Caller
 
     return Caller(station="cli", user=getpass.getuser(), purpose=purpose)
 
@@ -652,9 +658,9 @@ def _cli_caller(purpose: str = "alert administration (limes central add-alert)")
 def _add_alert(args: argparse.Namespace, build_request, to_new, add, to_message) -> int:
     from google.protobuf.json_format import MessageToDict
 
-    from central.db import Database
+    from central.database.engine import Database
     from central.errors import CentralError
-    from limes.output import emit
+    from common.output import emit
 
     try:
         new = to_new(build_request())
@@ -672,18 +678,20 @@ def _add_alert(args: argparse.Namespace, build_request, to_new, add, to_message)
 
 
 def _add_document_alert(args: argparse.Namespace) -> int:
-    from central import convert, service
+    from central.alerts import lists as alert_lists
+    from central.rpc import convert
     from proto.limes.v1 import central_pb2 as pb
 
     return _add_alert(args, lambda: pb.AddDocumentAlertRequest(
         alert_id=args.id, document_number=args.number, document_type=args.type, issuing_state=args.state,
         reason=pb.DocumentAlert.Reason.Value(args.reason), handling_instruction=args.instruction,
         issuing_agency=args.agency, valid_from=args.valid_from, valid_to=args.valid_to),
-        convert.new_document_alert, service.add_document_alert, convert.document_alert)
+        convert.new_document_alert, alert_lists.add_document_alert, convert.document_alert)
 
 
 def _add_person_alert(args: argparse.Namespace) -> int:
-    from central import convert, service
+    from central.alerts import lists as alert_lists
+    from central.rpc import convert
     from proto.limes.v1 import central_pb2 as pb
 
     return _add_alert(args, lambda: pb.AddPersonAlertRequest(
@@ -691,4 +699,4 @@ def _add_person_alert(args: argparse.Namespace) -> int:
         nationality=args.nationality, reason=pb.PersonAlert.Reason.Value(args.reason),
         handling_instruction=args.instruction, issuing_agency=args.agency, valid_from=args.valid_from,
         valid_to=args.valid_to, matcher_subject_id=args.matcher_subject_id),
-        convert.new_person_alert, service.add_person_alert, convert.person_alert)
+        convert.new_person_alert, alert_lists.add_person_alert, convert.person_alert)

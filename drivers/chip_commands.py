@@ -16,7 +16,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from limes.output import add_json_flag, emit
+from common.output import add_json_flag, emit
 
 CARD_WAIT_S = 10.0
 # what `chip read` asks for; the chip says 'absent' for the ones it does not carry
@@ -103,11 +103,11 @@ def _usage_error(message: str, as_json: bool) -> int:
 
 
 def read_from_reader(args: argparse.Namespace) -> dict[str, Any]:
-    from drivers import pcsc
-    from drivers.bac import mrz_key
-    from drivers.chipreader import AccessControlError, ChipReadError, read_chip
-    from drivers.iso7816.transceiver import TransportError
-    from drivers.lds.files import fid
+    from drivers.devices import pcsc
+    from drivers.emrtd.bac import mrz_key
+    from drivers.emrtd.reader import AccessControlError, ChipReadError, read_chip
+    from drivers.emrtd.iso7816.transceiver import TransportError
+    from drivers.emrtd.lds.files import fid
 
     mrz_fields = (args.document_number, args.birth_date, args.expiry_date)
     if args.can is not None and not (args.can.isdigit() and len(args.can) == 6):
@@ -164,7 +164,7 @@ def choose_reader(wanted: str | None, readers: list[str]) -> str:
 
 def load_store(paths: list[Path]):
     """A CscaStore from files and folders; CRLs last, as they are checked against the CSCAs."""
-    from drivers.passiveauth import CscaStore, StoreError
+    from drivers.emrtd.passiveauth import CscaStore, StoreError
 
     store = CscaStore()
 
@@ -194,9 +194,9 @@ def describe_read(read, store, *, save_photo: Path | None = None,
     'passed', 'incomplete' (no check failed, but some that matter were not
     done: no CSCA given) or 'failed'. store None means no trusted CSCAs."""
     from drivers.checks import Check, CheckStatus
-    from drivers.chipchecks import chip_checks
-    from drivers.chipreader import file_name
-    from drivers.passiveauth import CscaStore, verify
+    from drivers.emrtd.checks import chip_checks
+    from drivers.emrtd.reader import file_name
+    from drivers.emrtd.passiveauth import CscaStore, verify
 
     files: dict[str, dict[str, Any]] = {}
     master_files: dict[str, dict[str, Any]] = {}
@@ -256,7 +256,7 @@ def describe_read(read, store, *, save_photo: Path | None = None,
 
 
 def _dg1(_: int, data: bytes) -> dict[str, Any]:
-    from drivers.lds import dg1
+    from drivers.emrtd.lds import dg1
 
     parsed = dg1.parse(data)
     out: dict[str, Any] = {"mrz": parsed.lines}
@@ -272,13 +272,13 @@ def _dg1(_: int, data: bytes) -> dict[str, Any]:
 
 
 def _dg2(_: int, data: bytes) -> dict[str, Any]:
-    from drivers.lds import dg2
+    from drivers.emrtd.lds import dg2
 
     return {"faces": [face.describe() for face in dg2.parse(data).faces]}
 
 
 def _dg11_or_12(number: int, data: bytes) -> dict[str, Any]:
-    from drivers.lds import dg11, dg12
+    from drivers.emrtd.lds import dg11, dg12
 
     parsed = (dg11 if number == 11 else dg12).parse(data)
     out = {}
@@ -291,7 +291,7 @@ def _dg11_or_12(number: int, data: bytes) -> dict[str, Any]:
 
 
 def _save_photo(dg2_data: bytes | None, path: Path) -> dict[str, Any]:
-    from drivers.lds import LdsError, dg2
+    from drivers.emrtd.lds import LdsError, dg2
 
     if dg2_data is None:
         return {"error": "no photo saved: DG2 was not read"}
@@ -353,8 +353,8 @@ def render_read(result: dict[str, Any]) -> str:
 # -- limes pki import-master-list ------------------------------------------------------
 
 def _import_master_list(args: argparse.Namespace) -> int:
-    from drivers.passiveauth import StoreError
-    from limes.settings import var_dir
+    from drivers.emrtd.passiveauth import StoreError
+    from common.settings import var_dir
 
     store_dir = args.store or var_dir() / "csca"
     try:
@@ -388,7 +388,7 @@ def import_master_list(data: bytes, store_dir: Path, *, trust_list_issuer: bool 
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509.oid import NameOID
 
-    from drivers.passiveauth import CscaStore, StoreError
+    from drivers.emrtd.passiveauth import CscaStore, StoreError
 
     store = CscaStore()
     if store_dir.exists():

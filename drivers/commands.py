@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from drivers import chip_commands
-from drivers.docreader import commands as docreader_commands
+from drivers.devices.docreader import commands as docreader_commands
 from drivers.mrz import commands as mrz_commands
 
 

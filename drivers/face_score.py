@@ -25,7 +25,7 @@ import math
 
 MIDPOINT = 0.6  # distance scored 0.5: face_recognition's tolerance
 SCALE = 0.05  # distance units per e-fold of the odds
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_MIN_SCORE = 0.5
 
 
 def score(distance: float) -> float:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from drivers.alertmatch.normalize import document_category, document_number, ocr_key, state_code
-from drivers.alertmatch.persons import DEFAULT_THRESHOLD, Identity, blocking_birth_dates, compare
+from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY, Identity, blocking_birth_dates, compare
 from edge.outbox import open_store
 from proto.clients import central_pb2
 
@@ -219,7 +219,7 @@ class AlertCache:
         return hits
 
     def check_person(self, surname: str, given_names: str, birth_date: dt.date | None, nationality: str,
-                     today: dt.date, threshold: float = DEFAULT_THRESHOLD) -> list[CachedPersonHit]:
+                     today: dt.date, threshold: float = DEFAULT_MIN_SIMILARITY) -> list[CachedPersonHit]:
         """Person alerts in force that the identity matches, best first; raises NeverSynced on an unloaded cache."""
         if self.synced_at is None:
             raise NeverSynced("the alert cache was never loaded from central")

@@ -24,8 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-from limes import machine
-from limes.output import add_json_flag, emit
+from common import machine
+from common.output import add_json_flag, emit
 
 TARGET_P95_MS = 1000.0
 DOCUMENT_WAIT_S = 5.0
@@ -75,7 +75,7 @@ def capture_floor_ms(fps: float) -> float:
 def time_travellers(post, travellers) -> tuple[list[float], list[dict[str, float]], dict[str, int], list[list[str]]]:
     """Each traveller through the post's gate: presented-to-decision ms, step timings, decisions,
     and the reasons of every referral (all travellers are genuine: a referral is a false rejection)."""
-    from drivers.pcsc import wait_for_removal
+    from drivers.devices.pcsc import wait_for_removal
 
     latencies, steps, decisions, referrals = [], [], {}, []
     for traveller in travellers:
@@ -104,7 +104,7 @@ def _run(args) -> int:
     from hardware_sim.camera import FPS
     from hardware_sim.scenarios import select
     from limes.borderpost import demo_border_post
-    from limes.settings import faces_dir, var_dir
+    from common.settings import faces_dir, var_dir
 
     if args.travellers < 1 or args.settle < 0:
         print("error: --travellers must be at least 1 and --settle not negative", file=sys.stderr)

@@ -26,7 +26,7 @@ from typing import Callable, Protocol
 import cv2
 import numpy as np
 
-from drivers.camera import CameraError
+from drivers.devices.camera import CameraError
 from drivers.face import Encoder, Face, FaceTemplate, QualityReport, assess_quality, detect_faces, encode_face
 from drivers.face.detection import landmarks_for
 from edge.liveness import LivenessObserver, LivenessResult

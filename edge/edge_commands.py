@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.gate import DEFAULT_BUDGETS
-from limes.output import add_json_flag, emit
+from common.output import add_json_flag, emit
 
 # How long the gate waits for the previous traveller to take the document back before it goes on anyway.
 REMOVAL_WAIT_S = 30.0
@@ -105,7 +105,7 @@ def register(sub) -> None:
 
 def load_config(path: Path, station_id: str):
     """The GateConfig a TOML file describes; ConfigError names the field at fault."""
-    from edge.gate import Station
+    from edge.gate import GateStation
     from edge.policy import Policy
     from edge.runtime import GateConfig
 
@@ -138,7 +138,7 @@ def load_config(path: Path, station_id: str):
         raise ConfigError("station.direction", f"{direction!r} is neither ENTRY nor EXIT")
     state_dir = _typed(gate, "gate", "state_dir", str, None)
     config = GateConfig(
-        station=Station(station_id, _typed(station, "station", "border_point", str, Station.border_point), direction),
+        station=GateStation(station_id, _typed(station, "station", "border_point", str, GateStation.border_point), direction),
         reader_url=_typed(devices, "devices", "reader", str),
         camera_source=_typed(devices, "devices", "camera", str),
         chip_reader=_typed(devices, "devices", "chip_reader", str),
@@ -245,7 +245,7 @@ def _render_outbox(result: dict) -> str:
 
 
 def _run(args) -> int:
-    from drivers.docreader.reader import ReaderError
+    from drivers.devices.docreader.reader import ReaderError
     from edge.runtime import start_gate
 
     if args.max_travellers is not None and args.max_travellers < 1:
@@ -291,8 +291,8 @@ def _run(args) -> int:
 
 def _await_removal(chip_reader: str) -> None:
     """The next traveller is served once this one has taken the passport off the chip reader."""
-    from drivers.iso7816.transceiver import TransportError
-    from drivers.pcsc import CardAbsent, wait_for_removal
+    from drivers.emrtd.iso7816.transceiver import TransportError
+    from drivers.devices.pcsc import CardAbsent, wait_for_removal
 
     try:
         wait_for_removal(chip_reader, REMOVAL_WAIT_S)

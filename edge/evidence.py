@@ -19,17 +19,17 @@ CROP_MARGIN = 0.6
 
 
 @dataclass(frozen=True)
-class Candidate:
+class GateCandidate:
     gallery: str
     subject_id: str
     score: float
 
 
 @dataclass
-class Evidence:
+class GateEvidence:
     live_jpeg: bytes = b""
     chip_jpeg: bytes = b""
-    candidates: list[Candidate] = field(default_factory=list)
+    candidates: list[GateCandidate] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {"live_capture_bytes": len(self.live_jpeg), "chip_photo_bytes": len(self.chip_jpeg),
@@ -58,9 +58,9 @@ def face_crop(rgb: np.ndarray, box: tuple[int, int, int, int], margin: float = C
     return rgb[max(0, top - dy):min(height, bottom + dy), max(0, left - dx):min(width, right + dx)]
 
 
-def gather(live, reference: np.ndarray | None, candidates: list[Candidate]) -> Evidence:
-    """Evidence from a capture (edge.capture.CaptureResult or none), the chip photo and the candidates."""
-    evidence = Evidence(candidates=list(candidates))
+def gather(live, reference: np.ndarray | None, candidates: list[GateCandidate]) -> GateEvidence:
+    """GateEvidence from a capture (edge.capture.CaptureResult or none), the chip photo and the candidates."""
+    evidence = GateEvidence(candidates=list(candidates))
     image, face = getattr(live, "image", None), getattr(live, "face", None)
     if image is not None:
         evidence.live_jpeg = jpeg(face_crop(image, face.box) if face is not None else image)

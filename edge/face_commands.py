@@ -8,8 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from limes import machine
-from limes.output import add_json_flag, emit
+from common import machine
+from common.output import add_json_flag, emit
 
 SPEED_TARGET_MS = 50.0  # detection + template per face at p50 (the e-gate's budget)
 
@@ -34,7 +34,7 @@ def register(sub) -> None:
         "calibrate",
         help="recompute the operating threshold from labelled photos",
         description="Measure genuine and impostor distances and recommend the operating threshold "
-        "(drivers.face.template.DEFAULT_THRESHOLD), with the reasoning.",
+        "(drivers.face.template.DEFAULT_MAX_DISTANCE), with the reasoning.",
     )
     _add_pairs_arguments(calibrate)
     add_json_flag(calibrate)
@@ -74,7 +74,7 @@ def _add_pairs_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _images_dir(args) -> Path:
-    from limes.settings import faces_dir
+    from common.settings import faces_dir
 
     return args.images if args.images is not None else faces_dir()
 
@@ -125,13 +125,13 @@ def _stats(values: list[float]) -> dict:
 
 
 def _evaluate(args) -> int:
-    from drivers.face import DEFAULT_THRESHOLD, FaceError
+    from drivers.face import DEFAULT_MAX_DISTANCE, FaceError
     from drivers.face.evaluation import equal_error_rate, error_rates, frr_at_far
 
     try:
         measured = _distances(args)
         genuine, impostor = measured["genuine"], measured["impostor"]
-        threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+        threshold = DEFAULT_MAX_DISTANCE if args.threshold is None else args.threshold
         far, frr = error_rates(genuine, impostor, threshold)
         eer, eer_threshold = equal_error_rate(genuine, impostor)
         at_far = frr_at_far(genuine, impostor, 0.001)
@@ -183,7 +183,7 @@ def _render_evaluation(r: dict) -> str:
 
 
 def _calibrate(args) -> int:
-    from drivers.face import DEFAULT_THRESHOLD, FaceError
+    from drivers.face import DEFAULT_MAX_DISTANCE, FaceError
     from drivers.face.evaluation import error_rates, recommend_threshold
 
     try:
@@ -194,7 +194,7 @@ def _calibrate(args) -> int:
     far, frr = error_rates(measured["genuine"], measured["impostor"], recommendation["threshold"])
     result = {
         **recommendation,
-        "current_default": DEFAULT_THRESHOLD,
+        "current_default": DEFAULT_MAX_DISTANCE,
         "far": far,
         "frr": frr,
         "genuine_pairs": len(measured["genuine"]),

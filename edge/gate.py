@@ -35,7 +35,7 @@ from prometheus_client import Counter, Histogram
 
 from drivers.checks import Check
 from drivers.mrz import Mrz, MrzError, parse as parse_mrz
-from edge.evidence import Candidate, Evidence, gather as gather_evidence
+from edge.evidence import GateCandidate, GateEvidence, gather as gather_evidence
 from edge.messages import guidance, message
 from edge.policy import OFFLINE_MARK, Decision, Policy, answered_offline
 from edge.transaction import Phase, Step, StepResult, Transaction
@@ -69,7 +69,7 @@ DEFAULT_BUDGETS = {
 
 
 @dataclass(frozen=True)
-class Station:
+class GateStation:
     station_id: str = "DEMO-EGATE-01"
     border_point: str = "DEMO-AIRPORT"
     direction: str = "ENTRY"
@@ -110,7 +110,7 @@ class Outcome:
     # What the traveller's screen showed, in the traveller's language.
     display: list[str] = field(default_factory=list)
     # For the officer, made only when the gate refers (edge.evidence).
-    evidence: Evidence | None = None
+    evidence: GateEvidence | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,7 +135,7 @@ class Gate:
     """Runs transactions; devices and services are injected so that real and
     simulated hardware, and real or fake clients, plug in the same way."""
 
-    def __init__(self, *, station: Station, photo_source: PhotoSource, capture_face: FaceCapture,
+    def __init__(self, *, station: GateStation, photo_source: PhotoSource, capture_face: FaceCapture,
                  central, matcher, policy: Policy | None = None, watchlist: str = "watchlist",
                  today: Callable[[], dt.date] = dt.date.today,
                  outbox: Outbox | None = None, alerts: AlertCache | None = None,
@@ -386,10 +386,10 @@ class Gate:
             check = Check.passed("watchlist.face", "no watchlist candidate above threshold")
         return StepResult(hits, [check])
 
-    def _evidence(self, values: dict[str, Any]) -> Evidence | None:
+    def _evidence(self, values: dict[str, Any]) -> GateEvidence | None:
         """What the officer sees of this traveller: the live face, the chip photo, the 1:N candidates."""
         hits = values.get("watchlist")
-        candidates = [Candidate(self.watchlist, c.subject_id, round(float(c.score), 4))
+        candidates = [GateCandidate(self.watchlist, c.subject_id, round(float(c.score), 4))
                       for c in (getattr(hits, "candidates", None) or [])]
         try:
             return gather_evidence(values.get("face_capture"), values.get("chip"), candidates)

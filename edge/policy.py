@@ -6,7 +6,7 @@ high risk refers the traveller to an officer. A check that could not be done
 (`not_done`) also refers when the policy names it as required: a gate that
 cannot see an alert list must not open on that list's silence.
 
-Clone detection (drivers.chipchecks): a chip that offers Chip Authentication
+Clone detection (drivers.emrtd.checks): a chip that offers Chip Authentication
 or Active Authentication must pass it, so a failed `chip.ca` or `chip.aa`
 refers like any failed check; a chip that offers neither (older passports)
 has them `not_done`, which opens by default. `require_clone_detection=True`

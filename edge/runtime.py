@@ -13,24 +13,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drivers.camera import Camera
+from drivers.devices.camera import Camera
 from drivers.face import load_models
-from drivers.docreader import DocumentReader
-from drivers.passiveauth import CscaStore
+from drivers.devices.docreader import DocumentReader
+from drivers.emrtd.passiveauth import CscaStore
 from edge.alert_cache import AlertCache
 from edge.capture import capture_face, longest_capture_s
 from edge.chip import ChipPhotoSource
-from edge.gate import Gate, Station
+from edge.gate import Gate, GateStation
 from edge.outbox import STATE_FILE, Backoff, Outbox
 from edge.policy import Policy
-from edge.services import CentralService, MatcherService
+from edge.remote import RemoteCentral, RemoteMatcher
 from proto.clients import CentralClient, MatcherClient
 from proto.tls import TlsFiles
 
 
 @dataclass(frozen=True)
 class GateConfig:
-    station: Station
+    station: GateStation
     reader_url: str
     camera_source: str
     chip_reader: str
@@ -86,7 +86,7 @@ def start_gate(config: GateConfig) -> RunningGate:
     central = CentralClient(config.central_address, tls=config.tls, plaintext=config.plaintext,
                             metadata=(("x-limes-station", config.station.station_id),))
     matcher = MatcherClient(config.matcher_address, tls=config.tls, plaintext=config.plaintext)
-    central_service = CentralService(central)
+    central_service = RemoteCentral(central)
     outbox = alerts = None
     if config.state_dir is not None:
         config.state_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +99,7 @@ def start_gate(config: GateConfig) -> RunningGate:
         photo_source=ChipPhotoSource(config.chip_reader, store),
         capture_face=lambda: capture_face(camera, budget_s=config.capture_budget_s),
         central=central_service,
-        matcher=MatcherService(matcher),
+        matcher=RemoteMatcher(matcher),
         policy=config.policy,
         outbox=outbox,
         alerts=alerts,

@@ -25,7 +25,7 @@ import os
 import time
 from typing import Any, Callable
 
-from limes import machine
+from common import machine
 
 TARGET_P95_MS = 300.0
 MODERN_TARGET_P95_MS = 400.0
@@ -87,7 +87,7 @@ def synthetic_photo(kb: float, seed: int = 0) -> bytes:
 def bench_document(photo_kb: float, profile: str = "bac"):
     """(PersonalisedChip, BAC key, CSCA store) of a passport personalised with a synthetic photo."""
     from drivers.mrz import generate_td3, parse
-    from drivers.passiveauth import CscaStore
+    from drivers.emrtd.passiveauth import CscaStore
     from hardware_sim.chip.personalise import personalise_chip
     from hardware_sim.chip.security import PROFILES
     from hardware_sim.pki import make_test_pki
@@ -110,10 +110,10 @@ def bench_document(photo_kb: float, profile: str = "bac"):
 def timed_read(transceiver, key: str, store, *, modern: bool = False) -> dict[str, float]:
     """One read, passive authentication and (modern chip) the chip checks; milliseconds per step.
     The modern chip must have opened with PACE and passed Chip and Active Authentication."""
-    from drivers.chipchecks import chip_checks
-    from drivers.chipreader import read_chip
-    from drivers.lds.files import fid
-    from drivers.passiveauth import verify
+    from drivers.emrtd.checks import chip_checks
+    from drivers.emrtd.reader import read_chip
+    from drivers.emrtd.lds.files import fid
+    from drivers.emrtd.passiveauth import verify
 
     read = read_chip(transceiver, key, files=[fid(n) for n in BENCH_GROUPS], authenticate_chip=modern)
     started = time.perf_counter()
@@ -149,7 +149,7 @@ def repeat(reads: int, one_read: Callable[[], dict[str, float]], target_ms: floa
 
 
 def run(reads: int, photo_kb: float, *, extended_length: bool = True) -> dict[str, Any]:
-    from drivers.lds.files import fid
+    from drivers.emrtd.lds.files import fid
 
     bac_chip, key, store = bench_document(photo_kb)
     files = bac_chip.files
@@ -183,8 +183,8 @@ def run(reads: int, photo_kb: float, *, extended_length: bool = True) -> dict[st
 def _transports(chip, key: str, store, reads: int, extended_length: bool, *, modern: bool,
                 target_ms: float) -> dict[str, Any]:
     """The read timed in process and through pcscd + vpcd."""
-    from drivers import pcsc
-    from drivers.iso7816.transceiver import TransportError
+    from drivers.devices import pcsc
+    from drivers.emrtd.iso7816.transceiver import TransportError
     from hardware_sim.chip import VirtualChip
     from hardware_sim.chip.vpcd import VpcdCard
     from hardware_sim.commands import NoVpcd, vpcd_pcscd
@@ -216,7 +216,7 @@ def _transports(chip, key: str, store, reads: int, extended_length: bool, *, mod
 
 
 def _photo_size(dg2_file: bytes) -> int:
-    from drivers.lds import dg2
+    from drivers.emrtd.lds import dg2
 
     return len(dg2.parse(dg2_file).faces[0].image)
 

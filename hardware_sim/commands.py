@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from drivers.chip_commands import command_group
-from limes.output import add_json_flag, emit
-from limes.signals import StopSignals
+from common.output import add_json_flag, emit
+from common.signals import StopSignals
 
 FAULTS = ("altered_dg", "wrong_signer", "expired_dsc", "revoked_dsc")  # hardware_sim.chip.personalise.FAULTS
 PROFILE_NAMES = ("bac", "passport", "pace-cam", "id-card", "bac-aa")  # hardware_sim.chip.security.PROFILES
@@ -144,7 +144,7 @@ def running_pcscd_vpcd_port(pid: int) -> tuple[int, str] | None:
 @contextmanager
 def vpcd_pcscd() -> Iterator[VpcdEndpoint]:
     """The running pcscd when it serves vpcd, else a private one for the duration."""
-    from drivers import pcsc
+    from drivers.devices import pcsc
     from hardware_sim.pcscd import Pcscd, PcscdUnavailable, running_pid
 
     pid = running_pid()
@@ -176,7 +176,7 @@ def vpcd_pcscd() -> Iterator[VpcdEndpoint]:
 def _is_empty(reader: str) -> bool:
     """No card in the reader: a second virtual card on a busy vpcd slot would
     wait unserved while readers talk to the first one."""
-    from drivers import pcsc
+    from drivers.devices import pcsc
 
     try:
         pcsc.wait_for_removal(reader, 0)
@@ -219,8 +219,8 @@ def _usage_error(message: str, as_json: bool) -> int:
 # -- limes sim chip ---------------------------------------------------------------------------
 
 def _sim_chip(args: argparse.Namespace) -> int:
-    from drivers import pcsc
-    from drivers.iso7816.transceiver import TransportError
+    from drivers.devices import pcsc
+    from drivers.emrtd.iso7816.transceiver import TransportError
     from drivers.mrz import MrzError, parse
     from hardware_sim.chip import ChipFaults, VirtualChip
     from hardware_sim.chip.vpcd import VpcdCard
@@ -267,7 +267,7 @@ def _sim_chip(args: argparse.Namespace) -> int:
 def country_pki(directory: Path | None, state: str):
     """The test PKI in directory (made there first when there is none)."""
     from hardware_sim.pki import TestPki, make_test_pki
-    from limes.settings import var_dir
+    from common.settings import var_dir
 
     directory = directory or var_dir() / "sim-chip" / "pki" / state
     if (directory / "pki.json").exists():

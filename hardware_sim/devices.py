@@ -23,7 +23,7 @@ from hardware_sim.chip.vpcd import VpcdCard
 from hardware_sim.docreader import ReaderEmulator
 from hardware_sim.pcscd import Pcscd
 from hardware_sim.pki import TestPki, make_test_pki
-from hardware_sim.travellers import Traveller
+from hardware_sim.travellers import SimulatedTraveller
 
 # Time for the camera to show the new traveller before the document lands,
 # as a traveller steps into the gate before putting the passport down.
@@ -99,7 +99,7 @@ class SimulatedGateDevices:
             self._untrusted_pkis[state] = _state_pki(state)
         return self._untrusted_pkis[state]
 
-    def step_up(self, traveller: Traveller) -> None:
+    def step_up(self, traveller: SimulatedTraveller) -> None:
         """The traveller walks into the gate and lays the passport on the reader."""
         self.camera.show(self._scene(traveller))
         photo = (self.faces / traveller.document_photo).read_bytes()
@@ -118,7 +118,7 @@ class SimulatedGateDevices:
                                                  (Scene.approach(self.faces / traveller.live_face),))
             self._scene_change.start()
 
-    def _scene(self, traveller: Traveller) -> Scene:
+    def _scene(self, traveller: SimulatedTraveller) -> Scene:
         if not traveller.live_face:
             return Scene.empty()
         photos = [str(self.faces / traveller.live_face)]
@@ -139,7 +139,7 @@ class SimulatedGateDevices:
         self.camera.show(Scene.empty())
 
 
-def _chip_key(traveller: Traveller) -> str:
+def _chip_key(traveller: SimulatedTraveller) -> str:
     # The chip's BAC key comes from its true MRZ, also when the printed one is damaged.
     from drivers.mrz import parse
 

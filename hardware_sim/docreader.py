@@ -1,4 +1,4 @@
-"""An OCR-B document reader on a pseudo-terminal, speaking drivers.docreader's protocol.
+"""An OCR-B document reader on a pseudo-terminal, speaking drivers.devices.docreader's protocol.
 
 The emulator holds the master side of a pty pair and serves it from a thread; the host
 opens `port` (the slave path) like a real serial device. Like a real desk reader it
@@ -15,7 +15,7 @@ import time
 import tty
 from dataclasses import dataclass
 
-from drivers.docreader.protocol import (ACK, Control, Frame, FrameDecoder, FrameKind, Status,
+from drivers.devices.docreader.protocol import (ACK, Control, Frame, FrameDecoder, FrameKind, Status,
                                         mrz_frame, status_frame)
 
 _POLL = 0.01

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from drivers.lds.publickey import encode_ec_public_key, parse_public_key
-from drivers.passiveauth.countries import iso2
-from drivers.passiveauth.masterlist import MASTER_LIST_OID, MASTER_LIST_SIGNER_EKU, encode_content
+from drivers.emrtd.lds.publickey import encode_ec_public_key, parse_public_key
+from drivers.emrtd.passiveauth.countries import iso2
+from drivers.emrtd.passiveauth.masterlist import MASTER_LIST_OID, MASTER_LIST_SIGNER_EKU, encode_content
 
 # ecdsa-brainpool-explicit: brainpoolP256r1 keys whose certificates spell the curve's parameters
 # out instead of naming it, as several states' CSCAs and Document Signers do.

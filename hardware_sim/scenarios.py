@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from hardware_sim.chip import ChipFaults
-from hardware_sim.travellers import Traveller
+from hardware_sim.travellers import SimulatedTraveller
 
 # Services the runner can take down before a scenario's traveller steps up. The matcher
 # stays down; central comes back after the traveller, and the gate's outbox must then
@@ -34,7 +34,7 @@ RECOVERY_S = 1.0
 @dataclass(frozen=True)
 class Scenario:
     name: str                     # a slug for --scenario
-    traveller: Traveller          # its label is the title; it holds expected and because
+    traveller: SimulatedTraveller          # its label is the title; it holds expected and because
     stops: str | None = None      # a service down for this traveller (one of STOPPABLE)
     pending: str | None = None    # why the gate cannot pass it yet
 
@@ -116,14 +116,14 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
     valid = today + dt.timedelta(days=5 * 365)
 
     def traveller(label: str, surname: str, given: str, state: str, number: str, document: str,
-                  live: str | None, expected: str = "refer", because: tuple[str, ...] = (), **more) -> Traveller:
-        return Traveller(label, surname, given, state, more.pop("sex", "M"), dt.date(1975, 3, 14), number,
+                  live: str | None, expected: str = "refer", because: tuple[str, ...] = (), **more) -> SimulatedTraveller:
+        return SimulatedTraveller(label, surname, given, state, more.pop("sex", "M"), dt.date(1975, 3, 14), number,
                          more.pop("expiry_date", valid), document, live, expected, because, **more)
 
     genuine = traveller("genuine traveller", "HOLLAND", "JAMES ROBERT", "USA", "S1000001", "obama/01.jpg",
                         "obama/03.jpg", "open")
 
-    def like_genuine(label: str, number: str, surname: str, because: tuple[str, ...], **faults) -> Traveller:
+    def like_genuine(label: str, number: str, surname: str, because: tuple[str, ...], **faults) -> SimulatedTraveller:
         """The genuine traveller's face and document, with one thing wrong."""
         return replace(genuine, label=label, document_number=number, surname=surname, expected="refer",
                        because=because, **faults)

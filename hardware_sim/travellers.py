@@ -17,7 +17,7 @@ from hardware_sim.chip import ChipFaults
 
 
 @dataclass(frozen=True)
-class Traveller:
+class SimulatedTraveller:
     label: str
     surname: str
     given_names: str
@@ -71,7 +71,7 @@ class Traveller:
                         expiry_date=self.expiry_date)
 
 
-def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
+def demo_travellers(today: dt.date | None = None) -> list[SimulatedTraveller]:
     today = today or dt.date.today()
     valid = today.replace(year=today.year + 5) if not (today.month == 2 and today.day == 29) else today + dt.timedelta(days=1826)
     # Live faces are photos that pass the gate's quality checks (frontal enough);
@@ -79,26 +79,26 @@ def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
     # Their chips are modern passports (PACE, Chip and Active Authentication); the French one
     # authenticates its chip within PACE (PACE-CAM).
     travellers = [
-        Traveller("genuine traveller", "HOLLAND", "JAMES ROBERT", "USA", "M", dt.date(1961, 8, 4),
+        SimulatedTraveller("genuine traveller", "HOLLAND", "JAMES ROBERT", "USA", "M", dt.date(1961, 8, 4),
                   "X4829A17", valid, "obama/01.jpg", "obama/03.jpg", "open"),
-        Traveller("genuine traveller (French)", "MARTIN", "LUC", "FRA", "M", dt.date(1952, 11, 20),
+        SimulatedTraveller("genuine traveller (French)", "MARTIN", "LUC", "FRA", "M", dt.date(1952, 11, 20),
                   "19FR55231", valid, "biden/01.jpg", "biden/02.jpg", "open", chip_profile="pace-cam"),
-        Traveller("impostor with someone else's passport", "BRENNAN", "JOSEPH", "IRL", "M",
+        SimulatedTraveller("impostor with someone else's passport", "BRENNAN", "JOSEPH", "IRL", "M",
                   dt.date(1986, 12, 26), "PA7731902", valid, "kit_harington/02.jpg",
                   "lin_manuel_miranda/01.png", "refer", ("face.verification",)),
-        Traveller("expired passport", "GARCIA", "LUCIA", "ESP", "F", dt.date(1987, 2, 9),
+        SimulatedTraveller("expired passport", "GARCIA", "LUCIA", "ESP", "F", dt.date(1987, 2, 9),
                   "PAE118273", today - dt.timedelta(days=40), "rose_leslie/01.jpg", "rose_leslie/02.jpg",
                   "refer", ("document.expiry",)),
-        Traveller("on the watchlist", "VANCE", "ALEXANDER", "CAN", "M", dt.date(1975, 6, 13),
+        SimulatedTraveller("on the watchlist", "VANCE", "ALEXANDER", "CAN", "M", dt.date(1975, 6, 13),
                   "GC8812345", valid, "alex_lacamoire/02.jpg", "alex_lacamoire/03.jpg", "refer",
                   ("watchlist.face",), alerts=("watchlist",), watchlist_photo="alex_lacamoire/01.png"),
-        Traveller("passport reported stolen", "HOLLAND", "MICHAEL", "USA", "M", dt.date(1961, 8, 4),
+        SimulatedTraveller("passport reported stolen", "HOLLAND", "MICHAEL", "USA", "M", dt.date(1961, 8, 4),
                   "Y5530B21", valid, "obama/07_720p.jpg", "obama/01.jpg", "refer", ("alerts.document",),
                   alerts=("stolen",)),
-        Traveller("misprinted MRZ check digit", "OKAFOR", "DANIEL", "NGA", "M", dt.date(1950, 3, 2),
+        SimulatedTraveller("misprinted MRZ check digit", "OKAFOR", "DANIEL", "NGA", "M", dt.date(1950, 3, 2),
                   "A07712345", valid, "kit_harington/01.jpg", "kit_harington/03.jpg", "refer", ("mrz.valid",),
                   damage_mrz=True),
-        Traveller("nobody in front of the camera", "REYES", "MATEO", "MEX", "M", dt.date(1980, 1, 16),
+        SimulatedTraveller("nobody in front of the camera", "REYES", "MATEO", "MEX", "M", dt.date(1980, 1, 16),
                   "G33390817", valid, "kit_harington/01.jpg", None, "refer", ("face.capture",)),
     ]
     return [t if t.chip_profile != "bac" else dataclasses.replace(t, chip_profile="passport") for t in travellers]

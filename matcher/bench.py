@@ -32,7 +32,7 @@ import numpy as np
 
 from matcher import synthetic
 from drivers.face_score import score
-from limes import machine
+from common import machine
 from matcher.config import GalleryConfig
 from matcher.registry import Registry
 

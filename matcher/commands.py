@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from limes.output import add_json_flag
-from limes.signals import StopSignals
+from common.output import add_json_flag
+from common.signals import StopSignals
 from proto.tls import add_tls_arguments
 
 
@@ -107,7 +107,7 @@ def run_router(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from limes.output import emit
+    from common.output import emit
     from matcher.bench import render, run
     result = run(gallery_size=args.gallery, queries=args.queries, concurrency=args.concurrency,
                  index_factory=args.index_factory, exact_until=args.exact_until,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import faiss
 
-from drivers.face_score import DEFAULT_THRESHOLD
+from drivers.face_score import DEFAULT_MIN_SCORE
 from matcher.errors import InvalidArgument
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # also its directory name
@@ -30,7 +30,7 @@ class GalleryConfig:
     model: str
     model_version: str
     dimension: int
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float = DEFAULT_MIN_SCORE
     index_factory: str = ""  # empty: exact search at every size
     exact_until: int = DEFAULT_EXACT_UNTIL
     search_breadth: int = 0  # nprobe (IVF) or efSearch (HNSW); 0: matcher.index's default
@@ -51,7 +51,7 @@ class GalleryConfig:
         if not 1 <= dimension <= MAX_DIMENSION:
             raise InvalidArgument(f"dimension: {dimension} is not in 1..{MAX_DIMENSION}")
         if threshold == 0:
-            threshold = DEFAULT_THRESHOLD
+            threshold = DEFAULT_MIN_SCORE
         if not (math.isfinite(threshold) and 0 < threshold <= 1):
             raise InvalidArgument(f"threshold: {threshold} is not a score in (0, 1]")
         index_factory = index_factory.strip()

@@ -21,7 +21,7 @@ from concurrent import futures
 import grpc
 
 from matcher.server import MESSAGE_OPTIONS
-from matcher.service import MAX_ENROL_BATCH
+from matcher.servicer import MAX_ENROL_BATCH
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
 from proto.tls import TlsFiles, open_channel
 

@@ -15,7 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from matcher.registry import Registry
-from matcher.service import MatcherService
+from matcher.servicer import MatcherServicer
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
 from proto.tls import TlsFiles, add_port, require_choice
 
@@ -69,12 +69,12 @@ def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: Tl
     `max_workers`: threads serving calls (None: default_threads()).
     """
     if data_dir is None:
-        from limes.settings import var_dir
+        from common.settings import var_dir
         data_dir = var_dir() / "matcher"
     require_choice(tls, plaintext, "matcher")
     registry = Registry(Path(data_dir), **gallery_options)
     try:
-        server, port = start(MatcherService(registry), address, tls=tls, plaintext=plaintext,
+        server, port = start(MatcherServicer(registry), address, tls=tls, plaintext=plaintext,
                              max_workers=max_workers or default_threads(), metrics_port=metrics_port)
     except BaseException:
         registry.close()

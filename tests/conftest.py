@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from limes.settings import faces_dir as configured_faces_dir
+from common.settings import faces_dir as configured_faces_dir
 from proto.dev_pki import DevPki
+
+# The checkout's own folders, as ./limes sets them, for a suite run straight through pytest.
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("LIMES_FACES_DIR", str(ROOT.parent / "shared" / "faces"))
+os.environ.setdefault("LIMES_VAR_DIR", str(ROOT / "var"))
 
 
 @pytest.fixture(scope="session")

@@ -73,7 +73,7 @@ def test_stop_signals_hear_ctrl_c_even_when_started_with_sigint_ignored():
     import subprocess
     import sys
 
-    code = ("from limes.signals import StopSignals\n"
+    code = ("from common.signals import StopSignals\n"
             "with StopSignals() as stop:\n"
             "    print('ready', flush=True)\n"
             "    print(stop.wait(60))\n")
@@ -86,7 +86,7 @@ def test_stop_signals_hear_ctrl_c_even_when_started_with_sigint_ignored():
 
 
 def test_stop_signals_wait_returns_false_after_its_time():
-    from limes.signals import StopSignals
+    from common.signals import StopSignals
 
     calls = []
     with StopSignals() as stop:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import os
 
-from limes import machine
+from common import machine
 
 
 def test_cpuinfo_fields_are_the_first_processors_only():

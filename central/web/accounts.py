@@ -1,6 +1,6 @@
 """Web desk accounts: argon2 password hashes, sign-in with lock-out, server-side sessions.
 
-A user's roles are the `principals` rows of kind "user" (central.access), the
+A user's roles are the `principals` rows of kind "user" (central.access.roles), the
 same the gRPC service checks; `web_accounts` adds only a password. Sessions
 live in `web_sessions`: the browser holds a random token, the database its
 SHA-256, so a stolen database does not hand out live sessions, and signing
@@ -18,9 +18,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import access, models as m
+from central.access import roles as access
+from central.database import models as m
 from central.errors import InvalidArgument
-from central.service import Caller, audit
+from central.access.audit import Caller, audit
 
 MIN_PASSWORD_LENGTH = 12
 MAX_FAILED_LOGINS = 5

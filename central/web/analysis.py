@@ -5,7 +5,9 @@ import datetime as dt
 
 from flask import Blueprint, Response, render_template, request
 
-from central import service, statistics as stats
+from central import reports
+from central.access import audit as audit_log
+from central.statistics import tables as stats
 from central.errors import InvalidArgument
 from central.web.app import caller, context, requires, run
 
@@ -34,7 +36,7 @@ def statistics():
     except InvalidArgument as exc:
         return _statistics_page(None, str(exc), ("nationality",), "day", None, None), 400
     who = caller("statistics")
-    table, error = run(lambda s: service.statistics(s, who, by, period, start, end))
+    table, error = run(lambda s: reports.statistics(s, who, by, period, start, end))
     return _statistics_page(table, error, by, period, start, end), (400 if error else 200)
 
 
@@ -67,7 +69,7 @@ def statistics_csv():
     except InvalidArgument as exc:
         return Response(f"{exc}\n", status=400, mimetype="text/plain")
     who = caller("statistics: CSV download")
-    table, error = run(lambda s: service.statistics(s, who, by, period, start, end))
+    table, error = run(lambda s: reports.statistics(s, who, by, period, start, end))
     if error:
         return Response(f"{error}\n", status=400, mimetype="text/plain")
     name = f"crossings-{'-'.join(by) or 'total'}-{period}-{start}-{end}.csv"
@@ -87,6 +89,6 @@ def audit():
         limit = 200
     limit = limit if limit in AUDIT_LIMITS else 200
     who = caller("audit review")
-    entries, error = run(lambda s: service.read_audit(s, who, limit, subject, user=user, action=action))
+    entries, error = run(lambda s: audit_log.read_audit(s, who, limit, subject, user=user, action=action))
     return render_template("audit.html", entries=entries or [], error=error, subject=subject, user_filter=user,
                            action=action, limit=limit, limits=AUDIT_LIMITS)

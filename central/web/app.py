@@ -1,6 +1,6 @@
 """The Flask application: settings, sign-in, roles on every page, security headers.
 
-Every page names the access operation it needs (central.access.PERMISSIONS):
+Every page names the access operation it needs (central.access.roles.PERMISSIONS):
 `@requires("ListReferrals")`. The user's roles are read again on every
 request, so a revoked role takes effect at once. A refusal is answered 403
 and audited, like a refused gRPC call.
@@ -16,12 +16,13 @@ from typing import Callable
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from central import access, models as m
-from central.access import Role
-from central.db import Database
+from central.access import roles as access
+from central.database import models as m
+from central.access.roles import Role
+from central.database.engine import Database
 from central.errors import CentralError
-from central.matching import FaceEnroller
-from central.service import Caller, audit
+from central.alerts.face_matcher import FaceEnroller
+from central.access.audit import Caller, audit
 from central.web import accounts
 
 SESSION_COOKIE = "limes_session"

@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from central import evidence, models as m, service
+from central.access import audit as audit_log
+from central.alerts import lists as alert_lists
+from central.records import gate_calls
+from central.records import history
+from central.records import referrals
+from central.records import evidence
+from central.database import models as m
 from drivers.alertmatch.persons import Identity
 from central.web.app import caller, context, may, requires, run
 
@@ -63,10 +69,10 @@ def _render_queue(template: str):
 
     def work(session):
         # Rendered inside the transaction: the rows' related records load as the template reads them.
-        referrals = service.list_referrals(session, who, STATUSES[status_name], point, QUEUE_LIMIT,
+        waiting = referrals.list_referrals(session, who, STATUSES[status_name], point, QUEUE_LIMIT,
                                            newest_first=True)
         points = list(session.scalars(select(m.BorderPoint.code).order_by(m.BorderPoint.code)))
-        return render_template(template, rows=[_queue_row(r) for r in referrals], points=points,
+        return render_template(template, rows=[_queue_row(r) for r in waiting], points=points,
                                border_point=point, status=status_name, statuses=list(STATUSES),
                                refresh_s=context().settings.queue_refresh_s)
     html, error = run(work)
@@ -100,8 +106,8 @@ class ReferralView:
     live_token: str | None
     chip_token: str | None
     check_groups: list[tuple[str, list[dict]]]
-    document_hits: list[service.DocumentHit]
-    person_hits: list[service.PersonHit]
+    document_hits: list[gate_calls.DocumentHit]
+    person_hits: list[gate_calls.PersonHit]
     candidates: list[CandidateView]
     history: list[m.Crossing]
     history_referrals: dict[int, list[m.Referral]] = field(default_factory=dict)
@@ -111,15 +117,15 @@ class ReferralView:
 def _referral_view(session, referral_id: str) -> ReferralView:
     who = caller("secondary inspection")
     today = context().clock().date()
-    referral = service.get_referral(session, who, referral_id, "secondary inspection")
+    referral = referrals.get_referral(session, who, referral_id, "secondary inspection")
     crossing = referral.crossing
     document, person = crossing.document, crossing.traveller
     images = evidence.referral_images(session, referral)
     live, chip = images.get(m.FaceImageKind.LIVE), images.get(m.FaceImageKind.CHIP)
     # The alerts in force now, with their handling instructions (the gate's checks hold only a line of text).
-    document_hits = service.check_document(session, who, document.number, document.doc_type,
+    document_hits = alert_lists.check_document(session, who, document.number, document.doc_type,
                                            document.issuing_state, today)
-    person_hits = (service.check_person(session, who, Identity(person.surname, person.given_names,
+    person_hits = (alert_lists.check_person(session, who, Identity(person.surname, person.given_names,
                                                                person.birth_date, person.nationality), today)
                    if person.birth_date else [])
     candidates = [CandidateView(c["subject_id"], c["score"], c.get("gallery", ""))
@@ -131,20 +137,20 @@ def _referral_view(session, referral_id: str) -> ReferralView:
             candidate.alert = alerts.get(candidate.subject_id)
             photo = evidence.enrolment_photo(session, candidate.alert) if candidate.alert else None
             candidate.photo_token = photo.token if photo else None
-        service.audit(session, who, "GetWatchlistCandidates", f"referral {referral_id}",
+        audit_log.audit(session, who, "GetWatchlistCandidates", f"referral {referral_id}",
                       f"{len(candidates)} candidate(s), {sum(c.alert is not None for c in candidates)} with an alert",
                       "secondary inspection")
     if person.birth_date:
-        history, past_referrals = service.history_by_person(session, who, person.surname, person.given_names,
+        past_crossings, past_referrals = history.history_by_person(session, who, person.surname, person.given_names,
                                                             person.birth_date, person.nationality, 20)
     else:
-        history, past_referrals = service.history_by_document(session, who, document.number,
+        past_crossings, past_referrals = history.history_by_document(session, who, document.number,
                                                               document.issuing_state, 20)
     by_crossing: dict[int, list[m.Referral]] = {}
     for past in past_referrals:
         by_crossing.setdefault(past.crossing_id, []).append(past)
     return ReferralView(referral, crossing, live.token if live else None, chip.token if chip else None,
-                        _group_checks(crossing.checks), document_hits, person_hits, candidates, history,
+                        _group_checks(crossing.checks), document_hits, person_hits, candidates, past_crossings,
                         by_crossing)
 
 
@@ -207,7 +213,7 @@ def decide(referral_id: str):
     if problem is None:
         who = caller("referral decision")
         reason = ground if decision is m.ReferralStatus.REFUSED else ""
-        _, problem = run(lambda s: service.record_decision(
+        _, problem = run(lambda s: referrals.record_decision(
             s, who, referral_id, g.user.user_name, decision, reason, note,
             may_decide_escalated=may("DecideEscalated")))
     if problem:
@@ -232,7 +238,7 @@ def photo(token: str):
         else:
             referral = session.get(m.Referral, image.referral_id)
             allowed, subject = may("GetReferral"), f"referral {referral.referral_id}" if referral else "referral"
-        service.audit(session, who, "ViewPhoto", f"{subject} {image.kind.value.lower()} photo",
+        audit_log.audit(session, who, "ViewPhoto", f"{subject} {image.kind.value.lower()} photo",
                       "shown" if allowed else "PERMISSION_DENIED: role", "secondary inspection")
         return image.jpeg if allowed else False
     data, _ = run(work)

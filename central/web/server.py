@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from waitress.server import create_server
 
-from central.db import Database
-from central.matching import FaceEnroller
+from central.database.engine import Database
+from central.alerts.face_matcher import FaceEnroller
 from central.web.app import WebSettings, create_app
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,9 @@ import datetime as dt
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from central import evidence, models as m, service
+from central.alerts import lists as alert_lists
+from central.records import evidence
+from central.database import models as m
 from central.errors import InvalidArgument
 from drivers.alertmatch.normalize import state_code
 from central.web.app import caller, context, deny, may, requires, run
@@ -25,7 +27,7 @@ def search():
     today = context().clock().date()
 
     def work(session):
-        documents, persons = service.search_alerts(session, who, text, today, in_force_only=not include_inactive)
+        documents, persons = alert_lists.search_alerts(session, who, text, today, in_force_only=not include_inactive)
         photos = {a.id: evidence.enrolment_photo(session, a) for a in persons if a.matcher_subject_id}
         return render_template("watchlists.html", documents=documents, persons=persons, q=text,
                                include_inactive=include_inactive, today=today,
@@ -47,10 +49,10 @@ def new(kind: str):
         try:
             if kind == "document":
                 change = _document_alert(form, "")
-                alert, error = run(lambda s: service.add_document_alert(s, who, change))
+                alert, error = run(lambda s: alert_lists.add_document_alert(s, who, change))
             else:
                 change = _person_alert(form, "")
-                alert, error = run(lambda s: service.add_person_alert(s, who, change))
+                alert, error = run(lambda s: alert_lists.add_person_alert(s, who, change))
         except InvalidArgument as exc:
             error = str(exc)
         if error is None:
@@ -72,10 +74,10 @@ def alert(alert_id: str):
         try:
             if kind == "document":
                 change = _document_alert(request.form, alert_id)
-                _, error = run(lambda s: service.update_document_alert(s, who, change))
+                _, error = run(lambda s: alert_lists.update_document_alert(s, who, change))
             elif kind == "person":
                 change = _person_alert(request.form, alert_id)
-                _, error = run(lambda s: service.update_person_alert(s, who, change))
+                _, error = run(lambda s: alert_lists.update_person_alert(s, who, change))
             else:
                 error = "kind: document or person"
         except InvalidArgument as exc:
@@ -84,7 +86,7 @@ def alert(alert_id: str):
             return redirect(url_for("watchlists.alert", alert_id=alert_id, saved=1))
 
     def work(session):
-        found = service.get_alert(session, who, alert_id)
+        found = alert_lists.get_alert(session, who, alert_id)
         kind = "document" if isinstance(found, m.DocumentAlert) else "person"
         photo = evidence.enrolment_photo(session, found) if kind == "person" else None
         form = dict(request.form) if error else _form_of(found)
@@ -106,7 +108,7 @@ def expire(alert_id: str):
         return redirect(url_for("watchlists.alert", alert_id=alert_id[:36], message="say why the alert ends"))
     who = caller(f"alert withdrawn: {reason}")
     enroller = context().enroller
-    _, error = run(lambda s: service.withdraw_alert(s, who, alert_id[:36], reason, enroller))
+    _, error = run(lambda s: alert_lists.withdraw_alert(s, who, alert_id[:36], reason, enroller))
     return redirect(url_for("watchlists.alert", alert_id=alert_id[:36], message=error or "alert withdrawn"))
 
 
@@ -122,7 +124,7 @@ def enrol_face(alert_id: str):
     else:
         data = upload.read()  # the file name is never used: only the bytes
         who = caller("alert administration")
-        _, error = run(lambda s: service.enrol_alert_face(s, who, alert_id[:36], data, enroller))
+        _, error = run(lambda s: alert_lists.enrol_alert_face(s, who, alert_id[:36], data, enroller))
     return redirect(url_for("watchlists.alert", alert_id=alert_id[:36], message=error or "face enrolled"))
 
 
@@ -152,19 +154,19 @@ def _text(form, name: str, limit: int) -> str:
     return text
 
 
-def _document_alert(form, alert_id: str) -> service.NewDocumentAlert:
+def _document_alert(form, alert_id: str) -> alert_lists.NewDocumentAlert:
     reason = form.get("reason", "")
     if reason not in DOCUMENT_REASONS:
         raise InvalidArgument("reason", f"one of {', '.join(DOCUMENT_REASONS)}")
     start, end = _validity(form)
-    return service.NewDocumentAlert(
+    return alert_lists.NewDocumentAlert(
         alert_id=alert_id, number=_text(form, "document_number", 40), doc_type=_text(form, "document_type", 2),
         issuing_state=state_code(_text(form, "issuing_state", 3)), reason=m.DocumentAlertReason(reason),
         handling_instruction=_text(form, "handling_instruction", 2000),
         issuing_agency=_text(form, "issuing_agency", 200), valid_from=start, valid_to=end)
 
 
-def _person_alert(form, alert_id: str) -> service.NewPersonAlert:
+def _person_alert(form, alert_id: str) -> alert_lists.NewPersonAlert:
     reason = form.get("reason", "")
     if reason not in PERSON_REASONS:
         raise InvalidArgument("reason", f"one of {', '.join(PERSON_REASONS)}")
@@ -172,7 +174,7 @@ def _person_alert(form, alert_id: str) -> service.NewPersonAlert:
     if not surname:
         raise InvalidArgument("surname", "is required")
     start, end = _validity(form)
-    return service.NewPersonAlert(
+    return alert_lists.NewPersonAlert(
         alert_id=alert_id, surname=surname, given_names=_text(form, "given_names", 200),
         birth_date=_date(form, "birth_date"), nationality=state_code(_text(form, "nationality", 3)),
         reason=m.PersonAlertReason(reason), handling_instruction=_text(form, "handling_instruction", 2000),

@@ -32,7 +32,7 @@ NATIONALITY_MISMATCH_PENALTY = 0.05
 # Similarity given to words that sound alike but are spelled apart (see _skeleton).
 SAME_SKELETON = 0.9
 
-DEFAULT_THRESHOLD = 0.8
+DEFAULT_MIN_SIMILARITY = 0.8
 
 
 @dataclass(frozen=True)

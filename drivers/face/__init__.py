@@ -11,7 +11,7 @@ from drivers.face.image import load_image
 from drivers.face.models import load_models
 from drivers.face.quality import QualityMetric, QualityReport, assess_quality, eye_aspect_ratio, head_pose
 from drivers.face.template import (
-    DEFAULT_THRESHOLD,
+    DEFAULT_MAX_DISTANCE,
     FaceTemplate,
     Verification,
     compare,
@@ -20,7 +20,7 @@ from drivers.face.template import (
 )
 
 __all__ = [
-    "DEFAULT_THRESHOLD",
+    "DEFAULT_MAX_DISTANCE",
     "DlibResNetEncoder",
     "Encoder",
     "Face",

@@ -3,21 +3,15 @@ from __future__ import annotations
 
 import functools
 import threading
-import warnings
 
 import dlib
+
+from drivers.face.model_files import model_path
+from drivers.face.resnet import session
 
 # dlib's HOG detector and shape predictor are not documented as thread-safe; the
 # capture loop and a server thread may share them, so calls go through this lock.
 DLIB_LOCK = threading.Lock()
-
-
-def _model_path(name: str) -> str:
-    with warnings.catch_warnings():
-        # face_recognition_models still imports pkg_resources, which warns on import.
-        warnings.simplefilter("ignore")
-        import face_recognition_models
-    return getattr(face_recognition_models, name)()
 
 
 @functools.cache
@@ -28,12 +22,12 @@ def hog_detector():
 @functools.cache
 def landmark_predictor():
     """68-point iBUG-300W landmarks: pose, eye openness and template alignment all use them."""
-    return dlib.shape_predictor(_model_path("pose_predictor_model_location"))
+    return dlib.shape_predictor(model_path("pose_predictor_model_location"))
 
 
 @functools.cache
 def resnet_model():
-    return dlib.face_recognition_model_v1(_model_path("face_recognition_model_location"))
+    return dlib.face_recognition_model_v1(model_path("face_recognition_model_location"))
 
 
 def load_models() -> None:
@@ -42,8 +36,6 @@ def load_models() -> None:
     Each loads on first use otherwise, which would make the first traveller at a
     freshly started gate wait a second or more, against the step budgets.
     """
-    from drivers.face.resnet import session
-
     hog_detector()
     landmark_predictor()
     session()

@@ -31,6 +31,7 @@ import re
 import numpy as np
 
 from drivers.face.errors import FaceError
+from drivers.face.model_files import model_path
 
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
@@ -123,9 +124,7 @@ def parse_model(data: bytes) -> list[tuple]:
 def model_layers() -> list[tuple]:
     """The installed model file's layers. Not cached: `session` reads them once and
     ONNX Runtime keeps its own copy of the weights."""
-    from drivers.face.models import _model_path
-
-    with open(_model_path("face_recognition_model_location"), "rb") as handle:
+    with open(model_path("face_recognition_model_location"), "rb") as handle:
         return parse_model(handle.read())
 
 

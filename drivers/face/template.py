@@ -15,7 +15,7 @@ from drivers.face.errors import FaceError, NoFaceError
 # impostor pairs start at 0.66 (README of the photos). 0.58 sits in that gap,
 # nearer the genuine side, because at a border a false accept costs more than a
 # false reject (which only sends the traveller to the manual booth).
-DEFAULT_THRESHOLD = 0.58
+DEFAULT_MAX_DISTANCE = 0.58
 
 # The score is drivers.face_score's fixed logistic of the distance, the same
 # one the matcher reports, independent of any threshold passed to compare().
@@ -77,7 +77,7 @@ def compare(a: FaceTemplate, b: FaceTemplate, threshold: float | None = None) ->
         )
     if a.vector.shape != b.vector.shape:
         raise FaceError(f"template shapes differ: {a.vector.shape} vs {b.vector.shape}")
-    limit = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+    limit = DEFAULT_MAX_DISTANCE if threshold is None else float(threshold)
     distance = float(np.linalg.norm(a.vector.astype(np.float64) - b.vector.astype(np.float64)))
     return Verification(
         distance=distance, score=score_from_distance(distance), threshold=limit, match=distance <= limit

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from limes.output import add_json_flag, emit
+from common.output import add_json_flag, emit
 
 GENERATORS = ("td1", "td2", "td3", "mrva", "mrvb")
 

@@ -13,11 +13,12 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-from drivers import bac, tlv
-from drivers.iso7816.apdu import ApduError, CommandApdu, ResponseApdu
-from drivers.iso7816.secure_messaging import DesSmCipher, des3_cbc_decrypt, des3_cbc_encrypt, retail_mac
-from drivers.iso7816.transceiver import TransportError
-from drivers.pace import can_password, mrz_password
+from drivers.emrtd import bac
+from drivers.emrtd import tlv
+from drivers.emrtd.iso7816.apdu import ApduError, CommandApdu, ResponseApdu
+from drivers.emrtd.iso7816.secure_messaging import DesSmCipher, des3_cbc_decrypt, des3_cbc_encrypt, retail_mac
+from drivers.emrtd.iso7816.transceiver import TransportError
+from drivers.emrtd.pace import can_password, mrz_password
 from hardware_sim.chip.personalise import PersonalisedChip
 from hardware_sim.chip.protocols import ChipAuthentication, ChipPace, active_authentication_signature
 from hardware_sim.chip.secure_messaging import ChipSession, SmViolation

@@ -16,18 +16,18 @@ from asn1crypto import core
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from drivers import tlv
-from drivers.chipauth import iso9796
-from drivers.chipauth.ca import CaProtocol
-from drivers.iso7816.aes_sm import aes_ecb_encrypt_block
-from drivers.iso7816.apdu import CommandApdu, ResponseApdu
-from drivers.iso7816.secure_messaging import pad
-from drivers.pace import PaceProtocol, PaceUnsupported
-from drivers.pace.curves import GroupError
-from drivers.pace.groups import Element, Group
-from drivers.pace.mapping import chip_authentication_data, generic_map, integrated_map
-from drivers.pace.protocol import public_key_object
-from drivers.pace.suite import KDF_PI, CipherSuite
+from drivers.emrtd import tlv
+from drivers.emrtd.chipauth import iso9796
+from drivers.emrtd.chipauth.ca import CaProtocol
+from drivers.emrtd.iso7816.aes_sm import aes_ecb_encrypt_block
+from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu
+from drivers.emrtd.iso7816.secure_messaging import pad
+from drivers.emrtd.pace import PaceProtocol, PaceUnsupported
+from drivers.emrtd.pace.curves import GroupError
+from drivers.emrtd.pace.groups import Element, Group
+from drivers.emrtd.pace.mapping import chip_authentication_data, generic_map, integrated_map
+from drivers.emrtd.pace.protocol import public_key_object
+from drivers.emrtd.pace.suite import KDF_PI, CipherSuite
 from hardware_sim.chip.secure_messaging import ChipSession
 from hardware_sim.chip.security import ChipKeys, PaceOffer, aa_hash_algorithm
 

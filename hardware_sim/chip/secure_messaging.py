@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hmac
 
-from drivers import tlv
-from drivers.iso7816.apdu import CommandApdu, ResponseApdu
-from drivers.iso7816.secure_messaging import SecureMessagingError, SmCipher, pad, unpad
+from drivers.emrtd import tlv
+from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu
+from drivers.emrtd.iso7816.secure_messaging import SecureMessagingError, SmCipher, pad, unpad
 
 SW_SM_MISSING = 0x6987
 SW_SM_INCORRECT = 0x6988

@@ -24,19 +24,19 @@ from typing import Callable
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from drivers.chipauth.aa import ECDSA_PLAIN_SHA256
-from drivers.chipauth.ca import CaProtocol, ChipAuthenticationError
-from drivers.lds import dg14, dg15
-from drivers.lds.cardaccess import (
+from drivers.emrtd.chipauth.aa import ECDSA_PLAIN_SHA256
+from drivers.emrtd.chipauth.ca import CaProtocol, ChipAuthenticationError
+from drivers.emrtd.lds import dg14, dg15
+from drivers.emrtd.lds.cardaccess import (
     ID_PK_DH, ID_PK_ECDH, encode_aa_info, encode_ca_info, encode_ca_public_key_info, encode_pace_domain_parameter_info,
     encode_pace_info, encode_security_infos,
 )
-from drivers.lds.cardsecurity import SECURITY_OBJECT_OID
-from drivers.lds.publickey import encode_dh_public_key, encode_domain_parameters, encode_ec_public_key
-from drivers.pace import PaceError, PaceProtocol, standard_group
-from drivers.pace.curves import Curve, GroupError
-from drivers.pace.groups import EcGroup, Group, ModpGroup, ec_group
-from drivers.pace.protocol import FIRST_PROPRIETARY_PARAMETER_ID, pace_group
+from drivers.emrtd.lds.cardsecurity import SECURITY_OBJECT_OID
+from drivers.emrtd.lds.publickey import encode_dh_public_key, encode_domain_parameters, encode_ec_public_key
+from drivers.emrtd.pace import PaceError, PaceProtocol, standard_group
+from drivers.emrtd.pace.curves import Curve, GroupError
+from drivers.emrtd.pace.groups import EcGroup, Group, ModpGroup, ec_group
+from drivers.emrtd.pace.protocol import FIRST_PROPRIETARY_PARAMETER_ID, pace_group
 
 DEFAULT_EC_PARAMETERS = 13  # brainpoolP256r1, the usual choice of issuing states
 DEFAULT_DH_PARAMETERS = 2  # the 2048-bit MODP group with a 256-bit subgroup

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Protocol
 
-from drivers.iso7816.transceiver import TransportError
+from drivers.emrtd.iso7816.transceiver import TransportError
 
 VPCD_PORT = 35963  # the port in Debian's /etc/reader.conf.d/vpcd
 CONTROL_POWER_OFF = 0x00

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from edge.gate import Station
+from edge.gate import GateStation
 from edge.runtime import GateConfig, RunningGate, start_gate
 from hardware_sim.devices import SETTLE_S, SimulatedGateDevices
-from hardware_sim.travellers import Traveller, demo_travellers
+from hardware_sim.travellers import SimulatedTraveller, demo_travellers
 from edge.outbox import Backoff
 from limes.stack import (DEFAULT_CENTRAL_PORT, DEFAULT_MATCHER_PORT, DEFAULT_WEB_PORT, WATCHLIST, Services,
                          local_services, restart_central)
@@ -33,7 +33,7 @@ class BorderPost:
     services: Services
     devices: SimulatedGateDevices
     running: RunningGate
-    travellers: list[Traveller]
+    travellers: list[SimulatedTraveller]
 
     @property
     def reader_port(self) -> str:
@@ -76,7 +76,7 @@ class BorderPost:
             client.close()
         return sum(crossing.crossing_id == crossing_id for crossing in history.crossings)
 
-    def pass_through(self, traveller: Traveller) -> dict:
+    def pass_through(self, traveller: SimulatedTraveller) -> dict:
         """One traveller: step up, the gate reads the document from the serial line and decides."""
         started = time.perf_counter()
         self.devices.step_up(traveller)
@@ -107,13 +107,14 @@ class BorderPost:
         }
 
 
-def seed_alerts(services: Services, travellers: list[Traveller], faces: Path) -> None:
+def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces: Path) -> None:
     """What the authorities already know: a stolen passport on central's document list, a person
     on its person list, and a wanted person whose face is enrolled from a photo into the
     matcher's watchlist through central (which keeps the photo for officers)."""
-    from central.db import Database
-    from central.matcher_client import GrpcFaceMatcher
-    from central.service import Caller, enrol_alert_face
+    from central.database.engine import Database
+    from central.alerts.matcher_client import GrpcFaceMatcher
+    from central.access.audit import Caller
+    from central.alerts.lists import enrol_alert_face
     from drivers.face import default_encoder
 
     encoder = default_encoder()
@@ -163,10 +164,10 @@ def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) ->
     """One web desk user per role with a fresh random password: {role: (user, password)}."""
     import secrets
 
-    from central import access
-    from central.db import Database
-    from central.models import utcnow
-    from central.service import Caller
+    from central.access import roles as access
+    from central.database.engine import Database
+    from central.database.models import utcnow
+    from central.access.audit import Caller
     from central.web.accounts import set_password
 
     database = Database(database_url)
@@ -185,7 +186,7 @@ def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) ->
 
 @contextmanager
 def demo_border_post(state_dir: Path, faces: Path, *, fixed_ports: bool = False,
-                     travellers: list[Traveller] | None = None,
+                     travellers: list[SimulatedTraveller] | None = None,
                      settle_s: float = SETTLE_S, web: bool = False) -> Iterator[BorderPost]:
     """The border post; with `web`, central's web desk too (on DEFAULT_WEB_PORT with fixed_ports)."""
     travellers = travellers if travellers is not None else demo_travellers()
@@ -200,7 +201,7 @@ def demo_border_post(state_dir: Path, faces: Path, *, fixed_ports: bool = False,
         for traveller in travellers:  # publish every issuing state's CSCA before the gate loads its trust list
             devices.issuing_pki(traveller.nationality)
         # The gate keeps its outbox and alert cache in the state folder, as a deployed gate does.
-        station = Station()
+        station = GateStation()
         running = start_gate(GateConfig(
             station=station, reader_url=devices.reader_port, camera_source=devices.camera_url,
             chip_reader=devices.chip_reader, csca_paths=(devices.csca_dir,),

@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from limes.output import add_json_flag, emit
-from limes.settings import faces_dir, var_dir
+from common.output import add_json_flag, emit
+from common.settings import faces_dir, var_dir
 
 
 def register(sub) -> None:

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from limes.output import add_json_flag, emit
+from common.output import add_json_flag, emit
 
 
 def register(sub) -> None:

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from limes.output import add_json_flag, emit
-from limes.settings import faces_dir, var_dir
+from common.output import add_json_flag, emit
+from common.settings import faces_dir, var_dir
 
 # After central comes back: gRPC's reconnect backoff plus the outbox's, on a shared machine.
 REPLAY_TIMEOUT_S = 120.0

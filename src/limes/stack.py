@@ -59,7 +59,7 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
                    web_port: int | None = None) -> Iterator[Services]:
     """Central and the matcher; with web_port (0: a free one) also central's web desk, which
     enrols faces into the matcher's WATCHLIST gallery."""
-    from central.server import serve as serve_central
+    from central.rpc.server import serve as serve_central
     from matcher.server import serve as serve_matcher
 
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,7 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
         web = enroller = None
         try:
             if web_port is not None:
-                from central.matcher_client import GrpcFaceMatcher
+                from central.alerts.matcher_client import GrpcFaceMatcher
                 from central.web.server import serve_web
 
                 enroller = GrpcFaceMatcher(f"127.0.0.1:{matcher_bound}", WATCHLIST, tls=tls, timeout=10)
@@ -93,7 +93,7 @@ def restart_central(services: Services) -> Services:
 
     The new server is the caller's to stop: local_services stops only the one it started.
     """
-    from central.server import serve as serve_central
+    from central.rpc.server import serve as serve_central
 
     server, _ = serve_central(services.central_address, services.database_url, tls=services.server_tls)
     return dataclasses.replace(services, central_server=server)

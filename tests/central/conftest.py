@@ -20,8 +20,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from central.access import AccessPolicy, Kind, Role
-from central.server import serve
+from central.access.roles import AccessPolicy, Kind, Role
+from central.rpc.server import serve
 from proto.dev_pki import DevPki
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc

@@ -7,8 +7,8 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, select
 
-from central import models as m
-from central.access import AccessPolicy, Kind, Role
+from central.database import models as m
+from central.access.roles import AccessPolicy, Kind, Role
 from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
@@ -134,7 +134,7 @@ def test_identity_commands_grant_revoke_and_are_audited(capsys, database_url):
 
 
 def test_every_role_has_permissions_and_gates_cannot_administer():
-    from central.access import PERMISSIONS
+    from central.access.roles import PERMISSIONS
 
     assert set(PERMISSIONS) == set(Role)
     assert "AddDocumentAlert" not in PERMISSIONS[Role.GATE]

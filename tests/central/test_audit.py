@@ -5,7 +5,7 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, select
 
-from central import models as m
+from central.database import models as m
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
 
@@ -41,7 +41,7 @@ def test_reads_and_writes_are_audited_with_the_caller(stub, database_url):
 
 
 def test_an_anonymous_caller_is_refused_and_audited_as_such(database_url):
-    from central.server import serve
+    from central.rpc.server import serve
 
     from .conftest import TEST_ACCESS
 

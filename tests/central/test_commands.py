@@ -30,7 +30,7 @@ def run_json(capsys, *argv: str) -> dict:
 def test_migrate_reports_the_revision(capsys, database_url):
     from alembic.script import ScriptDirectory
 
-    from central.db import alembic_config
+    from central.database.engine import alembic_config
 
     result = run_json(capsys, "central", "migrate", "--database", database_url, "--json")
     head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()

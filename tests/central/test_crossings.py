@@ -8,7 +8,7 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from central import models as m
+from central.database import models as m
 from proto.limes.v1 import central_pb2 as pb
 
 from .conftest import GATE_METADATA, crossing_request

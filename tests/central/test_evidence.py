@@ -10,9 +10,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from central import evidence, models as m
-from central.db import Database
-from central.retention import RetentionPolicy, purge
+from central.records import evidence
+from central.database import models as m
+from central.database.engine import Database
+from central.access.retention import RetentionPolicy, purge
 from proto.limes.v1 import central_pb2 as pb
 
 from .conftest import GATE_METADATA, crossing_request

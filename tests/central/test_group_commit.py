@@ -1,5 +1,5 @@
-"""central.group_commit: concurrent writes share commits; a failed unit of work is undone alone; a failed
-commit fails every call in it (no row, no access). And the role cache of central.access."""
+"""central.database.group_commit: concurrent writes share commits; a failed unit of work is undone alone; a failed
+commit fails every call in it (no row, no access). And the role cache of central.access.roles."""
 from __future__ import annotations
 
 import threading
@@ -7,12 +7,12 @@ import threading
 import pytest
 from sqlalchemy import func, insert, select
 
-from central import models as m
-from central.access import Role, RoleCache
-from central.audit_log import Caller, audit_row
-from central.db import Database
+from central.database import models as m
+from central.access.roles import Role, RoleCache
+from central.access.audit import Caller, audit_row
+from central.database.engine import Database
 from central.errors import FailedPrecondition
-from central.group_commit import CommitFailed, GroupCommit
+from central.database.group_commit import CommitFailed, GroupCommit
 from proto.limes.v1 import central_pb2 as pb
 
 from .conftest import GATE_METADATA, crossing_request
@@ -253,7 +253,7 @@ def test_a_role_revoked_elsewhere_holds_within_the_cache_lifetime(database_url, 
 
     import grpc
 
-    from central.access import AccessPolicy, Kind
+    from central.access.roles import AccessPolicy, Kind
     from limes.cli import main
 
     from .conftest import serve_central

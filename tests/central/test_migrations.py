@@ -6,8 +6,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
-from central import models as m
-from central.db import Database, alembic_config
+from central.database import models as m
+from central.database.engine import Database, alembic_config
 
 
 def test_upgrade_head_matches_the_models(database_url):

@@ -5,7 +5,7 @@ import grpc
 import pytest
 
 from central.errors import Unavailable
-from central.matching import FaceCandidate, FaceQuery
+from central.alerts.face_matcher import FaceCandidate, FaceQuery
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import common_pb2
 
@@ -165,7 +165,7 @@ def test_a_failed_face_search_is_unavailable_not_no_hit(face_stub):
     assert error.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
-class MatcherService:
+class FixedMatcherServer:
     """A limes.v1.Matcher that answers Search with fixed candidates, to test the gRPC FaceMatcher."""
 
     def __init__(self, response):
@@ -186,7 +186,7 @@ def matcher_address(dev_pki):
 
     servers = []
 
-    def start(service: MatcherService) -> str:
+    def start(service: FixedMatcherServer) -> str:
         handler = type("Handler", (matcher_pb2_grpc.MatcherServicer,), {"Search": service.Search})()
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         matcher_pb2_grpc.add_MatcherServicer_to_server(handler, server)
@@ -200,10 +200,10 @@ def matcher_address(dev_pki):
 
 
 def test_grpc_face_matcher_searches_the_alert_gallery(matcher_address, dev_pki):
-    from central.matcher_client import GrpcFaceMatcher
+    from central.alerts.matcher_client import GrpcFaceMatcher
     from proto.limes.v1 import matcher_pb2
 
-    service = MatcherService(matcher_pb2.SearchResponse(candidates=[
+    service = FixedMatcherServer(matcher_pb2.SearchResponse(candidates=[
         matcher_pb2.Candidate(subject_id="subject-7", score=0.93, distance=0.31)]))
     # Central presents its own (the services') certificate to the matcher.
     matcher = GrpcFaceMatcher(matcher_address(service), "alerts", tls=dev_pki.server(), top_k=3)
@@ -215,10 +215,10 @@ def test_grpc_face_matcher_searches_the_alert_gallery(matcher_address, dev_pki):
 
 
 def test_grpc_face_matcher_refuses_a_partial_answer(matcher_address, dev_pki):
-    from central.matcher_client import GrpcFaceMatcher
+    from central.alerts.matcher_client import GrpcFaceMatcher
     from proto.limes.v1 import matcher_pb2
 
-    service = MatcherService(matcher_pb2.SearchResponse(partial=True, missing_shards=["shard-2"]))
+    service = FixedMatcherServer(matcher_pb2.SearchResponse(partial=True, missing_shards=["shard-2"]))
     matcher = GrpcFaceMatcher(matcher_address(service), "alerts", tls=dev_pki.server())
     with pytest.raises(Unavailable, match="shard-2"):
         matcher.search(FaceQuery(tuple(FACE.vector), FACE.model, FACE.model_version))
@@ -226,7 +226,7 @@ def test_grpc_face_matcher_refuses_a_partial_answer(matcher_address, dev_pki):
 
 
 def test_grpc_face_matcher_unreachable_is_unavailable(dev_pki):
-    from central.matcher_client import GrpcFaceMatcher
+    from central.alerts.matcher_client import GrpcFaceMatcher
 
     matcher = GrpcFaceMatcher("127.0.0.1:1", "alerts", tls=dev_pki.server(), timeout=0.5)
     with pytest.raises(Unavailable):

@@ -1,4 +1,4 @@
-"""central.prepared: the gate path's statements on the DBAPI cursor read and write exactly what SQLAlchemy
+"""central.database.prepared: the gate path's statements on the DBAPI cursor read and write exactly what SQLAlchemy
 does, and fail with SQLAlchemy's errors (on SQLite, and on PostgreSQL with LIMES_CENTRAL_TEST_DATABASE)."""
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import uuid
 import pytest
 from sqlalchemy import bindparam, exc, insert, select
 
-from central import bench, gate_calls, models as m, overstay, risk
-from central.db import Database
-from central.prepared import Prepared
+from central import bench
+from central.records import gate_calls
+from central.database import models as m
+from central.records import overstay
+from central.risk import rules as risk
+from central.database.engine import Database
+from central.database.prepared import Prepared
 from drivers.alertmatch.normalize import document_number, name_key, ocr_key
 
 ALERTED, _ = bench.population(7, 50, 10)

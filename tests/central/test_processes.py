@@ -1,4 +1,4 @@
-"""Several central server processes on one port (central.processes), and the SQLite writers' queue."""
+"""Several central server processes on one port (central.rpc.processes), and the SQLite writers' queue."""
 from __future__ import annotations
 
 import fcntl
@@ -10,9 +10,9 @@ import uuid
 import grpc
 import pytest
 
-from central.db import WriterQueue
-from central.processes import serve_processes
-from central.server import serve
+from central.database.engine import WriterQueue
+from central.rpc.processes import serve_processes
+from central.rpc.server import serve
 from hardware_sim.pcscd import free_port_pair  # any two consecutive free ports: here for two processes' metrics
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc

@@ -11,9 +11,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from central import models as m
-from central import pseudonym, statistics
-from central.db import Database
+from central.database import models as m
+from central.statistics import pseudonym
+from central.statistics import tables as statistics
+from central.database.engine import Database
 from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from central.risk import DEFAULT_RULES, RiskConfigError, RiskRules
+from central.risk.rules import DEFAULT_RULES, RiskConfigError, RiskRules
 from proto.limes.v1 import central_pb2 as pb
 
 from .conftest import crossing_request

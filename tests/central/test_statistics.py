@@ -8,8 +8,8 @@ import grpc
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from central import statistics
-from central.statistics import Cell, Fact, age_band, period_of, suppress, tabulate
+from central.statistics import tables as statistics
+from central.statistics.tables import Cell, Fact, age_band, period_of, suppress, tabulate
 from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
 
@@ -169,8 +169,8 @@ def test_limes_stats_json_csv_and_plot(recorded, database_url, capsys, tmp_path)
 
 
 def test_statistics_include_daily_aggregates(database_url):
-    from central import models as m
-    from central.db import Database
+    from central.database import models as m
+    from central.database.engine import Database
 
     database = Database(database_url)
     database.migrate()
@@ -213,7 +213,7 @@ def test_the_decision_dimension_follows_the_officers(stub):
 
 
 def test_a_refusal_in_any_referral_makes_the_crossing_refused():
-    from central import models as m
+    from central.database import models as m
 
     assert statistics.outcome(m.GateDecision.REFER, [m.ReferralStatus.ADMITTED, m.ReferralStatus.REFUSED]) == "REFUSED"
     assert statistics.outcome(m.GateDecision.REFER, [m.ReferralStatus.OPEN]) == "PENDING"

@@ -14,7 +14,7 @@ import sys
 import grpc
 import pytest
 
-from central.server import serve
+from central.rpc.server import serve
 from limes.cli import main
 from proto.clients import CentralClient
 from proto.dev_pki import DevPki

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from drivers import bac
-from drivers.iso7816.apdu import CommandApdu, ResponseApdu
-from drivers.iso7816.secure_messaging import (
+from drivers.emrtd import bac
+from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu
+from drivers.emrtd.iso7816.secure_messaging import (
     DesSmCipher, SecureMessaging, SecureMessagingError, pad, retail_mac, unpad,
 )
 

@@ -1,4 +1,4 @@
-"""drivers.camera against files and unreachable streams (the simulator's HTTP stream is tested in hardware_sim)."""
+"""drivers.devices.camera against files and unreachable streams (the simulator's HTTP stream is tested in hardware_sim)."""
 from __future__ import annotations
 
 import socket
@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from drivers.camera import Camera, CameraError
+from drivers.devices.camera import Camera, CameraError
 
 
 def write_counting_video(path, frames: int = 5) -> None:
@@ -53,7 +53,7 @@ def test_unreachable_stream_times_out_with_the_source_named():
 
 
 def test_source_kinds():
-    from drivers.camera import _parse_source
+    from drivers.devices.camera import _parse_source
 
     assert _parse_source("0") == ("device", 0)
     assert _parse_source(2) == ("device", 2)

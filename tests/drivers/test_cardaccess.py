@@ -7,12 +7,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings, strategies as st
 
-from drivers import tlv
-from drivers.lds.cardaccess import (
+from drivers.emrtd import tlv
+from drivers.emrtd.lds.cardaccess import (
     ActiveAuthenticationInfo, ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, OtherInfo,
     PaceInfo, encode_pace_info, encode_security_infos, parse_security_infos,
 )
-from drivers.lds.errors import LdsError
+from drivers.emrtd.lds.errors import LdsError
 
 H = bytes.fromhex
 # EF.CardAccess of the Doc 9303 Part 11 PACE ECDH-GM worked example.

@@ -10,10 +10,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from drivers.chip_commands import describe_read
-from drivers.chipreader import read_chip
-from drivers.lds import dg2
-from drivers.lds.files import fid
-from drivers.passiveauth import CscaStore
+from drivers.emrtd.reader import read_chip
+from drivers.emrtd.lds import dg2
+from drivers.emrtd.lds.files import fid
+from drivers.emrtd.passiveauth import CscaStore
 from hardware_sim.chip import VirtualChip
 from hardware_sim.chip.personalise import personalise
 from hardware_sim.chip_bench import synthetic_photo

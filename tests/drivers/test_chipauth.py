@@ -12,13 +12,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from drivers.chipauth import aa, ca, iso9796
-from drivers.lds.cardaccess import (
+from drivers.emrtd.chipauth import aa, ca, iso9796
+from drivers.emrtd.lds.cardaccess import (
     ID_PK_DH, ID_PK_ECDH, encode_ca_info, encode_ca_public_key_info, encode_security_infos, parse_security_infos,
 )
-from drivers.lds.errors import LdsError
-from drivers.lds.publickey import encode_dh_public_key, encode_ec_public_key, parse_public_key
-from drivers.pace import standard_group
+from drivers.emrtd.lds.errors import LdsError
+from drivers.emrtd.lds.publickey import encode_dh_public_key, encode_ec_public_key, parse_public_key
+from drivers.emrtd.pace import standard_group
 
 H = bytes.fromhex
 EC_GROUP = standard_group(13)
@@ -168,7 +168,7 @@ def test_active_authentication_with_plain_ecdsa(curve, algorithm, hash_algorithm
 
 
 # Curves `cryptography` lacks, signed by the `ecdsa` package's own curve definitions: this also checks
-# drivers.pace.curves' parameters for them against an independent table.
+# drivers.emrtd.pace.curves' parameters for them against an independent table.
 @pytest.mark.parametrize("parameter_id, ecdsa_curve", [(9, "BRAINPOOLP192r1"), (11, "BRAINPOOLP224r1"),
                                                         (14, "BRAINPOOLP320r1")])
 @pytest.mark.parametrize("algorithm, hash_name", [("0.4.0.127.0.7.1.1.4.1.3", "sha256"),
@@ -193,7 +193,7 @@ def test_ecdsa_on_curves_the_library_lacks(parameter_id, ecdsa_curve, algorithm,
 
 def test_ecdsa_on_a_dg15_keys_own_explicit_curve():
     import ecdsa
-    from drivers.pace.curves import Curve
+    from drivers.emrtd.pace.curves import Curve
 
     secp256k1 = ecdsa.curves.SECP256k1  # not among Doc 9303's standardized curves
     field, generator = secp256k1.curve, secp256k1.generator
@@ -236,7 +236,7 @@ def test_dh_keys_are_matched_to_the_standard_groups():
 
 
 def test_explicit_curves_not_standardized_are_checked():
-    from drivers.pace.curves import Curve, CurveError
+    from drivers.emrtd.pace.curves import Curve, CurveError
 
     curve = standard_group(12).curve
     with pytest.raises(CurveError, match="inconsistent"):

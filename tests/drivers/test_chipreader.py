@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from drivers import tlv
-from drivers.chipreader import (
+from drivers.emrtd import tlv
+from drivers.emrtd.reader import (
     DG1, DG2, EF_COM, EF_SOD, AccessControlError, ChipIntegrityError, ChipLinkError, ChipProtocolError,
     ChipReadError, read_chip,
 )
-from drivers.iso7816.transceiver import CallableTransceiver
+from drivers.emrtd.iso7816.transceiver import CallableTransceiver
 from hardware_sim.chip import ChipFaults, VirtualChip
 
 MRZ = "L898902C<369080619406236"

@@ -6,8 +6,8 @@ import tty
 
 import pytest
 
-from drivers.docreader import DocumentReader, ReaderError, ReaderEvent
-from drivers.docreader.protocol import ACK, NAK, Frame, FrameDecoder, Status, mrz_frame, status_frame
+from drivers.devices.docreader import DocumentReader, ReaderError, ReaderEvent
+from drivers.devices.docreader.protocol import ACK, NAK, Frame, FrameDecoder, Status, mrz_frame, status_frame
 
 TD1 = ("I<UTOD231458907<<<<<<<<<<<<<<<\n"
        "7408122F1204159UTO<<<<<<<<<<<6\n"
@@ -157,7 +157,7 @@ def test_a_failing_port_thread_surfaces_as_reader_error(line, monkeypatch):
         def feed(self, data):
             raise RuntimeError("decoder bug")
 
-    monkeypatch.setattr("drivers.docreader.reader.FrameDecoder", BrokenDecoder)
+    monkeypatch.setattr("drivers.devices.docreader.reader.FrameDecoder", BrokenDecoder)
     with DocumentReader(line.path) as reader:
         line.send(b"x")
         with pytest.raises(ReaderError, match="stopped: RuntimeError: decoder bug"):

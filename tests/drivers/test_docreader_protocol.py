@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from drivers.docreader.protocol import (ACK, CR, ETX, NAK, STX, Control, Frame, FrameDecoder,
+from drivers.devices.docreader.protocol import (ACK, CR, ETX, NAK, STX, Control, Frame, FrameDecoder,
                                         FrameError, Garbled, Noise, Status, checksum, mrz_frame,
                                         mrz_text, read_status, status_frame)
 

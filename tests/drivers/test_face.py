@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from drivers.face import (
-    DEFAULT_THRESHOLD,
+    DEFAULT_MAX_DISTANCE,
     FaceError,
     FaceTemplate,
     NoFaceError,
@@ -67,7 +67,7 @@ def test_different_person_pairs_do_not_verify(analysed):
     for a, b in pairs:
         result = compare(analysed[a][2], analysed[b][2])
         assert not result.match, (a, b, result.distance)
-        assert result.distance > DEFAULT_THRESHOLD
+        assert result.distance > DEFAULT_MAX_DISTANCE
 
 
 def test_template_shape_and_model(analysed):

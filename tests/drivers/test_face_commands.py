@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from drivers.face import DEFAULT_THRESHOLD
+from drivers.face import DEFAULT_MAX_DISTANCE
 from edge import face_commands
 
 
@@ -45,7 +45,7 @@ def test_evaluate_json_and_plot(small_set, faces_dir, tmp_path, capsys):
     result = json.loads(out)
     assert code == 0
     assert result["genuine_pairs"] == 2 and result["impostor_pairs"] == 3
-    assert result["failed_to_enrol"] == [] and result["threshold"] == DEFAULT_THRESHOLD
+    assert result["failed_to_enrol"] == [] and result["threshold"] == DEFAULT_MAX_DISTANCE
     assert result["far"] == 0.0 and result["frr"] == 0.0 and result["eer"] == 0.0
     assert result["frr_at_far_0.1%"]["resolved"] is False
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from drivers.iso7816.apdu import ApduError, CommandApdu, ResponseApdu, StatusError
-from drivers.iso7816.transceiver import CallableTransceiver, ResponseChaining, send
+from drivers.emrtd.iso7816.apdu import ApduError, CommandApdu, ResponseApdu, StatusError
+from drivers.emrtd.iso7816.transceiver import CallableTransceiver, ResponseChaining, send
 
 H = bytes.fromhex
 

@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from drivers import tlv
-from drivers.lds import EF_COM, EF_SOD, LdsError, dg1, dg2, dg11, dg12, efcom, parse_file, raw, sod
-from drivers.lds.dg11 import Dg11
-from drivers.lds.dg12 import Dg12
+from drivers.emrtd import tlv
+from drivers.emrtd.lds import EF_COM, EF_SOD, LdsError, dg1, dg2, dg11, dg12, efcom, parse_file, raw, sod
+from drivers.emrtd.lds.dg11 import Dg11
+from drivers.emrtd.lds.dg12 import Dg12
 
 # the Doc 9303 Part 3 specimen passport
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"

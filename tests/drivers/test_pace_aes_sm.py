@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from drivers.iso7816.aes_sm import AesSmCipher, aes_cmac, aes_ecb_encrypt_block
-from drivers.iso7816.apdu import CommandApdu, ResponseApdu
-from drivers.iso7816.secure_messaging import SecureMessaging, SecureMessagingError, pad
+from drivers.emrtd.iso7816.aes_sm import AesSmCipher, aes_cmac, aes_ecb_encrypt_block
+from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu
+from drivers.emrtd.iso7816.secure_messaging import SecureMessaging, SecureMessagingError, pad
 from hardware_sim.chip.secure_messaging import ChipSession, SmViolation
 
 H = bytes.fromhex

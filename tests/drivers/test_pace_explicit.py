@@ -9,16 +9,16 @@ import pytest
 from asn1crypto import core, keys
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from drivers.chipreader import PaceChoice, choose_pace
-from drivers.lds.cardaccess import (
+from drivers.emrtd.reader import PaceChoice, choose_pace
+from drivers.emrtd.lds.cardaccess import (
     PaceDomainParameterInfo, PaceInfo, encode_pace_domain_parameter_info, encode_pace_info, encode_security_infos,
     explicit_domain_parameters, parse_security_infos,
 )
-from drivers.lds.errors import LdsError
-from drivers.lds.publickey import DH_PUBLIC_NUMBER, EC_PUBLIC_KEY, encode_domain_parameters, parse_domain_parameters
-from drivers.pace import PASSWORD_MRZ, PaceProtocol, PaceResult, PaceUnsupported, standard_group
-from drivers.pace.groups import standard_parameter_id
-from drivers.pace.protocol import pace_group
+from drivers.emrtd.lds.errors import LdsError
+from drivers.emrtd.lds.publickey import DH_PUBLIC_NUMBER, EC_PUBLIC_KEY, encode_domain_parameters, parse_domain_parameters
+from drivers.emrtd.pace import PASSWORD_MRZ, PaceProtocol, PaceResult, PaceUnsupported, standard_group
+from drivers.emrtd.pace.groups import standard_parameter_id
+from drivers.emrtd.pace.protocol import pace_group
 from hardware_sim.chip.security import with_other_generator
 
 ID_PACE = "0.4.0.127.0.7.2.2.4"
@@ -206,7 +206,7 @@ def test_the_access_description_says_the_parameters_were_given_explicitly():
 
 def test_parameters_shared_by_many_pace_infos_are_checked_once(monkeypatch):
     parsed = []
-    monkeypatch.setattr("drivers.lds.cardaccess.parse_domain_parameters",
+    monkeypatch.setattr("drivers.emrtd.lds.cardaccess.parse_domain_parameters",
                         lambda data, file: parsed.append(data) or parse_domain_parameters(data, file))
     costly = encode_domain_parameters(with_other_generator(18))  # a 521-bit curve checked by n*G
     infos = card_access(*[encode_pace_info(ECDH_GM_AES_128, 32, version) for version in range(2, 200)],

@@ -13,11 +13,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from drivers import tlv
+from drivers.emrtd import tlv
 from drivers.checks import Check, CheckStatus
-from drivers.lds import EF_SOD, sod
-from drivers.passiveauth import CscaStore, PassiveAuthResult, verify
-from drivers.passiveauth.keys import public_key
+from drivers.emrtd.lds import EF_SOD, sod
+from drivers.emrtd.passiveauth import CscaStore, PassiveAuthResult, verify
+from drivers.emrtd.passiveauth.keys import public_key
 from hardware_sim.chip.personalise import personalise
 from hardware_sim.pki import make_crl, make_test_pki
 

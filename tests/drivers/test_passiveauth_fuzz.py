@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from drivers.checks import CheckStatus
-from drivers.lds import EF_SOD
-from drivers.passiveauth import CscaStore, StoreError, verify
+from drivers.emrtd.lds import EF_SOD
+from drivers.emrtd.passiveauth import CscaStore, StoreError, verify
 from hardware_sim.chip.personalise import personalise
 from hardware_sim.pki import make_test_pki
 

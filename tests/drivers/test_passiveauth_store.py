@@ -7,8 +7,8 @@ import shutil
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from drivers.passiveauth import CscaStore, StoreError
-from drivers.passiveauth.masterlist import MASTER_LIST_OID, encode_content
+from drivers.emrtd.passiveauth import CscaStore, StoreError
+from drivers.emrtd.passiveauth.masterlist import MASTER_LIST_OID, encode_content
 from hardware_sim.pki import make_crl, make_test_pki, sign_cms
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)

@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from drivers import tlv
+from drivers.emrtd import tlv
 
 
 def test_round_trip_nested():

@@ -98,7 +98,7 @@ def test_the_gate_records_under_its_certificate(post, results):
     """Every crossing of the run is at central under the gate's station, taken from its certificate."""
     from sqlalchemy import create_engine, select
 
-    from central import models as m
+    from central.database import models as m
 
     engine = create_engine(post.services.database_url)
     try:

@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from edge.gate import Station
+from edge.gate import GateStation
 from edge.outbox import Backoff
 from edge.policy import Policy
 from edge.runtime import GateConfig, RunningGate, start_gate
-from hardware_sim.travellers import Traveller, demo_travellers
+from hardware_sim.travellers import SimulatedTraveller, demo_travellers
 from limes.stack import restart_central
 from proto.clients import CentralClient, central_pb2
 from tests.e2e.conftest import border_post_or_skip
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 DELIVERY_TIMEOUT_S = 120  # gRPC's reconnect backoff after an outage, on a shared machine
 
 
-def travellers() -> dict[str, Traveller]:
+def travellers() -> dict[str, SimulatedTraveller]:
     demo = {t.label: t for t in demo_travellers()}
     holland = demo["genuine traveller"]
     return {
@@ -52,10 +52,10 @@ def gate_with_outbox(post):
     def start(state_dir, policy: Policy) -> RunningGate:
         post.running.close()  # it holds the reader's pty and the camera
         running = start_gate(GateConfig(
-            station=Station(), reader_url=post.devices.reader_port, camera_source=post.devices.camera_url,
+            station=GateStation(), reader_url=post.devices.reader_port, camera_source=post.devices.camera_url,
             chip_reader=post.devices.chip_reader, csca_paths=(post.devices.csca_dir,),
             central_address=post.services.central_address, matcher_address=post.services.matcher_address,
-            tls=post.services.station_tls(Station().station_id),
+            tls=post.services.station_tls(GateStation().station_id),
             policy=policy, state_dir=state_dir, alert_refresh_s=0.2,
             outbox_backoff=Backoff(first_s=0.1, most_s=1.0)))
         started.append(running)
@@ -75,7 +75,7 @@ def wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def report_stolen(post, traveller: Traveller) -> None:
+def report_stolen(post, traveller: SimulatedTraveller) -> None:
     client = CentralClient(post.services.central_address, timeout=10, tls=post.services.user_tls("demo-admin"))
     try:
         client.call("AddDocumentAlert", central_pb2.AddDocumentAlertRequest(
@@ -85,7 +85,7 @@ def report_stolen(post, traveller: Traveller) -> None:
         client.close()
 
 
-def history(post, traveller: Traveller) -> central_pb2.TravellerHistory:
+def history(post, traveller: SimulatedTraveller) -> central_pb2.TravellerHistory:
     client = CentralClient(post.services.central_address, timeout=10, tls=post.services.user_tls("test"))
     try:
         return client.call("GetTravellerHistory", central_pb2.GetTravellerHistoryRequest(
@@ -156,11 +156,11 @@ def test_gate_stopped_with_a_backlog_replays_it_on_start_once(post, gate_with_ou
     post.services = restart_central(post.services)
     try:
         # As if the first had reached central just before the gate died, unmarked in the outbox.
-        from edge.services import CentralService
+        from edge.remote import RemoteCentral
 
         client = CentralClient(post.services.central_address, timeout=10,
-                               tls=post.services.station_tls(Station().station_id))
-        CentralService(client).deliver(pending[0].method, pending[0].payload)
+                               tls=post.services.station_tls(GateStation().station_id))
+        RemoteCentral(client).deliver(pending[0].method, pending[0].payload)
         client.close()
 
         again = gate_with_outbox(state, Policy(offline_may_open=True))

@@ -1,7 +1,7 @@
 """A gate process killed (SIGKILL) in the middle of recording: nothing lost, nothing twice.
 
 The child process is the gate's recording path alone (edge.outbox with
-edge.services delivering to a real central over gRPC), writing crossings as
+edge.remote delivering to a real central over gRPC), writing crossings as
 fast as it can so that the kill lands anywhere: in an append, between the send
 and the mark, in SQLite's commit. Every crossing it reported committed must
 then be at central exactly once after the outbox is reopened and replayed.
@@ -17,7 +17,7 @@ import textwrap
 import pytest
 
 from edge.outbox import Outbox
-from edge.services import CentralService
+from edge.remote import RemoteCentral
 from proto.clients import CentralClient, central_pb2
 
 pytestmark = pytest.mark.slow
@@ -26,13 +26,13 @@ pytestmark = pytest.mark.slow
 CHILD = textwrap.dedent("""
     import sys, uuid
     from edge.outbox import Outbox
-    from edge.services import CentralService
+    from edge.remote import RemoteCentral
     from proto.clients import CentralClient, central_pb2
     from proto.tls import TlsFiles
 
     address, path, tls = sys.argv[1], sys.argv[2], TlsFiles(*sys.argv[3:6])
     gate = CentralClient(address, timeout=10, tls=tls)
-    outbox = Outbox(path, CentralService(gate).deliver)
+    outbox = Outbox(path, RemoteCentral(gate).deliver)
     outbox.deliver()  # what the previous run left
     while True:
         crossing_id = str(uuid.uuid4())
@@ -72,7 +72,7 @@ def run_and_kill(address: str, path, tls, after: int) -> list[str]:
 
 
 def test_killed_twice_mid_recording_every_crossing_once(tmp_path, dev_pki):
-    from central.server import serve
+    from central.rpc.server import serve
 
     server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}", tls=dev_pki.server())
     address = f"127.0.0.1:{port}"
@@ -84,7 +84,7 @@ def test_killed_twice_mid_recording_every_crossing_once(tmp_path, dev_pki):
     try:
         reported = run_and_kill(address, path, station, after=15) + run_and_kill(address, path, station, after=15)
 
-        outbox = Outbox(path, CentralService(gate).deliver)
+        outbox = Outbox(path, RemoteCentral(gate).deliver)
         outbox.deliver()
         entries = outbox.entries()
         outbox.close()

@@ -84,11 +84,11 @@ def test_plaintext_only_when_the_config_says_so(tmp_path):
 
 
 def test_a_gate_refuses_to_start_with_another_stations_certificate(tmp_path, dev_pki):
-    from edge.gate import Station
+    from edge.gate import GateStation
     from edge.runtime import GateConfig, start_gate
     from proto.tls import TlsError
 
-    config = GateConfig(station=Station("GATE-7"), reader_url="loop://", camera_source="0", chip_reader="none",
+    config = GateConfig(station=GateStation("GATE-7"), reader_url="loop://", camera_source="0", chip_reader="none",
                         csca_paths=(), central_address="127.0.0.1:1", matcher_address="127.0.0.1:1",
                         tls=dev_pki.station("GATE-8"))
     with pytest.raises(TlsError, match="names station 'GATE-8', not station 'GATE-7'"):

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from drivers.camera import Camera, CameraError
+from drivers.devices.camera import Camera, CameraError
 from drivers.face import compare, encode_face, load_image
 from edge.capture import capture_face
 from hardware_sim.camera import CameraSimulator, Scene

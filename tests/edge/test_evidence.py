@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 
 from drivers.face import detect_faces
-from edge.evidence import Candidate, MAX_SIDE, face_crop, gather
+from edge.evidence import GateCandidate, MAX_SIDE, face_crop, gather
 from edge.policy import Decision
-from edge.services import CentralService
+from edge.remote import RemoteCentral
 from proto.clients import central_pb2
 from tests.edge.test_gate import Capture, FakeMatcher, Search, gate, mrz, photos  # noqa: F401 (a fixture)
 
@@ -54,7 +54,7 @@ def test_a_referral_carries_the_live_face_the_chip_photo_and_the_candidates(phot
 
 def test_the_referral_request_carries_the_evidence_through_the_outbox_bytes(photos):
     outcome = gate(photos, matcher=FakeMatcher(Search(candidates=[Hit("PA-7", 0.93)]))).process(mrz())
-    request = CentralService(client=None).referral_request(outcome, gate(photos).station)
+    request = RemoteCentral(client=None).referral_request(outcome, gate(photos).station)
     again = central_pb2.OpenReferralRequest.FromString(request.SerializeToString())  # as the outbox keeps it
     assert again.evidence.chip_photo_jpeg == outcome.evidence.chip_jpeg
     assert [(c.gallery, c.subject_id) for c in again.evidence.watchlist_candidates] == [("watchlist", "PA-7")]
@@ -73,5 +73,5 @@ def test_a_crop_stays_inside_the_frame():
 
 
 def test_gather_without_anything_is_empty():
-    evidence = gather(None, None, [Candidate("watchlist", "PA-1", 0.8)])
+    evidence = gather(None, None, [GateCandidate("watchlist", "PA-1", 0.8)])
     assert evidence.live_jpeg == evidence.chip_jpeg == b"" and len(evidence.candidates) == 1

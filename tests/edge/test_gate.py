@@ -11,7 +11,7 @@ import pytest
 from drivers.checks import Check
 from drivers.face import encode_face, load_image
 from drivers.mrz import generate_td3
-from edge.gate import Gate, ReferencePhoto, Station
+from edge.gate import Gate, ReferencePhoto, GateStation
 from edge.policy import Decision
 
 TODAY = dt.date(2026, 11, 25)
@@ -92,7 +92,7 @@ def photos(faces_dir):
 def gate(photos, *, central=None, matcher=None, capture=None, photo=None):
     reference, live, _ = photos
     chip_ok = ReferencePhoto(reference, [Check.passed("chip.read", "read")])
-    return Gate(station=Station(), photo_source=photo or (lambda m: chip_ok),
+    return Gate(station=GateStation(), photo_source=photo or (lambda m: chip_ok),
                 capture_face=capture or (lambda: Capture(live)),
                 central=central or FakeCentral(), matcher=matcher or FakeMatcher(), today=lambda: TODAY)
 
@@ -202,7 +202,7 @@ def test_a_stalled_chip_reader_refers_within_its_budget(photos):
         release.wait(10)
         raise AssertionError("the gate should not have waited for this")
 
-    the_gate = Gate(station=Station(), photo_source=stalled_reader, capture_face=lambda: Capture(photos[1]),
+    the_gate = Gate(station=GateStation(), photo_source=stalled_reader, capture_face=lambda: Capture(photos[1]),
                     central=FakeCentral(), matcher=FakeMatcher(), today=lambda: TODAY, budgets={"chip": 0.2})
     outcome = the_gate.process(mrz())
     release.set()
@@ -216,7 +216,7 @@ def test_a_stalled_chip_reader_refers_within_its_budget(photos):
 
 def test_unknown_step_budget_is_refused(photos):
     with pytest.raises(ValueError, match="no such gate step"):
-        Gate(station=Station(), photo_source=None, capture_face=None, central=None, matcher=None,
+        Gate(station=GateStation(), photo_source=None, capture_face=None, central=None, matcher=None,
              budgets={"chipp": 1.0})
 
 
@@ -226,7 +226,7 @@ def test_the_traveller_is_spoken_to_in_the_language_of_the_document(photos):
                            nationality="ESP", birth_date=dt.date(1980, 1, 2), sex="F", expiry_date=dt.date(2030, 1, 1))
     reference, live, _ = photos
     poor = Capture(live, messages=["move closer"])
-    the_gate = Gate(station=Station(), photo_source=lambda m: ReferencePhoto(reference, [Check.passed("chip.read", "")]),
+    the_gate = Gate(station=GateStation(), photo_source=lambda m: ReferencePhoto(reference, [Check.passed("chip.read", "")]),
                     capture_face=lambda: poor, central=FakeCentral(), matcher=FakeMatcher(), today=lambda: TODAY,
                     display=screen.append)
     outcome = the_gate.process(spanish)

@@ -1,5 +1,5 @@
 """The gate with its outbox and alert cache, central replaced by a fake gRPC
-client behind the real edge.services.CentralService: records are kept before
+client behind the real edge.remote.RemoteCentral: records are kept before
 the gate opens, sent when central answers, and offline decisions follow the policy."""
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from drivers.checks import Check
 from drivers.face import encode_face, load_image
 from drivers.mrz import generate_td3
 from edge.alert_cache import AlertCache
-from edge.gate import Gate, ReferencePhoto, Station
+from edge.gate import Gate, ReferencePhoto, GateStation
 from edge.outbox import Backoff, Outbox
 from edge.policy import Decision, Policy
-from edge.services import CentralService
+from edge.remote import RemoteCentral
 from proto.clients import central_pb2
 from tests.edge.test_gate import Capture, FakeMatcher
 
@@ -111,7 +111,7 @@ def client():
 
 @pytest.fixture
 def local(tmp_path, client):
-    service = CentralService(client)
+    service = RemoteCentral(client)
     outbox = Outbox(tmp_path / "edge.sqlite", service.deliver, backoff=Backoff(first_s=0.01, most_s=0.05))
     now = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
     alerts = AlertCache(tmp_path / "edge.sqlite", service.alert_delta, clock=lambda: now)
@@ -124,7 +124,7 @@ def gate(photos, local, policy=Policy()):
     reference, live = photos
     service, outbox, alerts = local
     chip = ReferencePhoto(reference, [Check.passed("chip.read", "read")])
-    return Gate(station=Station(), photo_source=lambda m: chip, capture_face=lambda: Capture(live),
+    return Gate(station=GateStation(), photo_source=lambda m: chip, capture_face=lambda: Capture(live),
                 central=service, matcher=FakeMatcher(), policy=policy, today=lambda: TODAY,
                 outbox=outbox, alerts=alerts)
 

@@ -1,4 +1,4 @@
-"""The simulated IP camera, read through drivers.camera over HTTP exactly as the gate reads a real one."""
+"""The simulated IP camera, read through drivers.devices.camera over HTTP exactly as the gate reads a real one."""
 from __future__ import annotations
 
 import time
@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from drivers.camera import Camera, CameraError
+from drivers.devices.camera import Camera, CameraError
 from drivers.face import detect_faces
 from hardware_sim.camera import HEIGHT, WIDTH, CameraSimulator, Scene, write_video
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from drivers import bac, tlv
-from drivers.iso7816.apdu import CommandApdu, ResponseApdu
-from drivers.iso7816.atr import supports_extended_length
-from drivers.iso7816.secure_messaging import DesSmCipher, SecureMessaging, SecureMessagingError
+from drivers.emrtd import bac
+from drivers.emrtd import tlv
+from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu
+from drivers.emrtd.iso7816.atr import supports_extended_length
+from drivers.emrtd.iso7816.secure_messaging import DesSmCipher, SecureMessaging, SecureMessagingError
 from hardware_sim.chip import CardRemoved, ChipFaults, VirtualChip
 from hardware_sim.chip.card import build_atr
 from hardware_sim.chip.secure_messaging import ChipSession

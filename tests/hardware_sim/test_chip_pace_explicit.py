@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.chipreader import EF_CARD_ACCESS, AccessControlError
-from drivers.lds.cardaccess import PaceDomainParameterInfo, PaceInfo, parse_security_infos
-from drivers.pace import standard_group
+from drivers.emrtd.reader import EF_CARD_ACCESS, AccessControlError
+from drivers.emrtd.lds.cardaccess import PaceDomainParameterInfo, PaceInfo, parse_security_infos
+from drivers.emrtd.pace import standard_group
 from hardware_sim.chip.security import ChipProfile, PaceOffer
 from tests.hardware_sim.test_chip_security import _drop, read, statuses
 
@@ -87,8 +87,8 @@ def test_explicit_offers_are_checked_when_the_profile_is_built():
 
 
 def test_explicit_parameters_not_repeated_in_the_signed_card_security_fail_it():
-    from drivers.lds.cardaccess import encode_pace_domain_parameter_info, encode_pace_info, encode_security_infos
-    from drivers.lds.publickey import encode_domain_parameters
+    from drivers.emrtd.lds.cardaccess import encode_pace_domain_parameter_info, encode_pace_info, encode_security_infos
+    from drivers.emrtd.lds.publickey import encode_domain_parameters
 
     def named_in_card_access(chip):
         # The same group, by name: PACE still runs over it, but these are not the bytes the issuer signed.

@@ -8,12 +8,12 @@ import datetime as dt
 
 import pytest
 
-from drivers.chipchecks import chip_checks
-from drivers.chipreader import DG14, DG15, EF_CARD_ACCESS, EF_CARD_SECURITY, AccessControlError, read_chip
-from drivers.lds import cardaccess
+from drivers.emrtd.checks import chip_checks
+from drivers.emrtd.reader import DG14, DG15, EF_CARD_ACCESS, EF_CARD_SECURITY, AccessControlError, read_chip
+from drivers.emrtd.lds import cardaccess
 from drivers.mrz import generate_td1, generate_td3, parse
-from drivers.pace import all_protocols
-from drivers.passiveauth import CscaStore, verify
+from drivers.emrtd.pace import all_protocols
+from drivers.emrtd.passiveauth import CscaStore, verify
 from hardware_sim.chip import ChipFaults, VirtualChip
 from hardware_sim.chip.personalise import personalise_chip
 from hardware_sim.chip.security import PROFILES, ChipKeys, ChipProfile, make_keys

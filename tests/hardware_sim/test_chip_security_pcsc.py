@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from drivers import pcsc
-from drivers.chipchecks import chip_checks
-from drivers.chipreader import AccessControlError, read_chip
-from drivers.pace import all_protocols
-from drivers.passiveauth import verify
+from drivers.devices import pcsc
+from drivers.emrtd.checks import chip_checks
+from drivers.emrtd.reader import AccessControlError, read_chip
+from drivers.emrtd.pace import all_protocols
+from drivers.emrtd.passiveauth import verify
 from hardware_sim.chip import ChipFaults, VirtualChip
 from hardware_sim.chip.personalise import personalise_chip
 from hardware_sim.chip.security import PROFILES, ChipProfile

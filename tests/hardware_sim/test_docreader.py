@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from drivers.docreader import DocumentReader, ReaderError, ReaderEvent
+from drivers.devices.docreader import DocumentReader, ReaderError, ReaderEvent
 from drivers.mrz import generate_td1, parse
 from hardware_sim.docreader import ReaderEmulator
 

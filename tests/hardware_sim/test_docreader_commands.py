@@ -3,7 +3,7 @@ import argparse
 import json
 import threading
 
-from drivers.docreader import commands
+from drivers.devices.docreader import commands
 from hardware_sim.docreader import ReaderEmulator
 
 TD2 = ("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\n"

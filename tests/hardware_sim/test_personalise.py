@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from drivers.checks import CheckStatus
-from drivers.lds import EF_COM, EF_SOD, LdsError, parse_file
-from drivers.lds.dg11 import Dg11
-from drivers.passiveauth import CscaStore, verify
+from drivers.emrtd.lds import EF_COM, EF_SOD, LdsError, parse_file
+from drivers.emrtd.lds.dg11 import Dg11
+from drivers.emrtd.passiveauth import CscaStore, verify
 from hardware_sim.chip.personalise import FAULTS, personalise
 from hardware_sim.pki import make_test_pki
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from drivers import pcsc
+from drivers.devices import pcsc
 from hardware_sim.chip import ChipFaults, VirtualChip
 from hardware_sim.chip.personalise import personalise_chip
 from hardware_sim.chip.security import PROFILES

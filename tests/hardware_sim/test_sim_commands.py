@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from drivers import pcsc
-from drivers.lds import dg2
-from drivers.lds.files import fid
+from drivers.devices import pcsc
+from drivers.emrtd.lds import dg2
+from drivers.emrtd.lds.files import fid
 from drivers.mrz import parse
 from hardware_sim.chip import ChipFaults, VirtualChip
 from hardware_sim.chip.vpcd import VpcdCard

@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
-from drivers import pcsc, tlv
-from drivers.chipreader import AccessControlError, ChipLinkError, read_chip
+from drivers.devices import pcsc
+from drivers.emrtd import tlv
+from drivers.emrtd.reader import AccessControlError, ChipLinkError, read_chip
 from hardware_sim.chip import ChipFaults, VirtualChip
 from hardware_sim.chip.vpcd import VpcdCard
 
@@ -79,7 +80,7 @@ def test_unknown_reader_is_a_pcsc_error(pcscd):
 def test_no_pcscd_is_reported_clearly():
     """The client library honours PCSCLITE_CSOCK_NAME, so a subprocess can look
     for a pcscd that certainly is not there, whatever runs on this machine."""
-    code = ("from drivers import pcsc\n"
+    code = ("from drivers.devices import pcsc\n"
             "try:\n    pcsc.list_readers()\n"
             "except pcsc.PcscdNotRunning as error:\n    print('NOT RUNNING', error)\n")
     env = dict(os.environ, PCSCLITE_CSOCK_NAME="/nonexistent/pcscd.comm")

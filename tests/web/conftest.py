@@ -13,10 +13,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from central import access, gate_calls, models as m, service
-from central.db import Database
-from central.evidence import Candidate, Evidence
-from central.risk import RiskRules
+from central.access import audit as audit_log
+from central.records import referrals
+from central.access import roles as access
+from central.records import gate_calls
+from central.database import models as m
+from central.database.engine import Database
+from central.records.evidence import ReferralCandidate, ReferralEvidence
+from central.risk.rules import RiskRules
 from central.web import WebSettings, create_app
 from central.web.accounts import set_password
 
@@ -56,7 +60,7 @@ def jpeg(colour=(120, 140, 160), size=(60, 80)) -> bytes:
 
 
 def seed_referral(database: Database, *, surname="MUSTERMANN", given_names="ERIKA", note_reasons=None,
-                  evidence: Evidence | None = None, occurred_at: dt.datetime = NOW) -> str:
+                  evidence: ReferralEvidence | None = None, occurred_at: dt.datetime = NOW) -> str:
     """A referred crossing with the gate's evidence; its referral id."""
     crossing_id = str(uuid.uuid4())
     new = gate_calls.NewCrossing(
@@ -68,13 +72,13 @@ def seed_referral(database: Database, *, surname="MUSTERMANN", given_names="ERIK
         checks=[{"name": "mrz.valid", "status": "PASS", "reason": "TD3"},
                 {"name": "face.verification", "status": "FAIL", "reason": "score 0.31"}],
         face_score=0.31)
-    gate = service.Caller("FRA-T1-G03", "")
-    evidence = evidence if evidence is not None else Evidence(jpeg(), jpeg((200, 180, 170)),
-                                                              (Candidate("watchlist", "PA-1", 0.82),))
+    gate = audit_log.Caller("FRA-T1-G03", "")
+    evidence = evidence if evidence is not None else ReferralEvidence(jpeg(), jpeg((200, 180, 170)),
+                                                              (ReferralCandidate("watchlist", "PA-1", 0.82),))
 
     def work(session):
         gate_calls.record_crossing(session, gate, new, RiskRules.load(None))
-        service.open_referral(session, gate, crossing_id, crossing_id, "FRA-T1-G03", list(new.reasons), evidence)
+        referrals.open_referral(session, gate, crossing_id, crossing_id, "FRA-T1-G03", list(new.reasons), evidence)
     database.run(work)
     return crossing_id
 
@@ -119,7 +123,7 @@ def desk_template(tmp_path_factory) -> tuple[Path, str]:
     def users(session):
         for role, user in USERS.items():
             access.grant(session, access.Kind.USER, user, access.Role(role))
-            set_password(session, service.Caller("test", "test"), user, PASSWORD, NOW)
+            set_password(session, audit_log.Caller("test", "test"), user, PASSWORD, NOW)
     database.run(users)
     referral_id = seed_referral(database)
     database.dispose()  # the last connection closing folds the WAL into the file

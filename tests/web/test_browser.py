@@ -20,8 +20,8 @@ import pytest
 
 from hardware_sim.travellers import demo_travellers
 from limes.borderpost import seed_web_users
-from limes.settings import PROJECT_ROOT
 from proto.clients import CentralClient, central_pb2, common_pb2
+from tests.conftest import ROOT
 from tests.e2e.conftest import border_post_or_skip
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -32,7 +32,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
 # The docs' pictures are refreshed on request: LIMES_SCREENSHOTS=docs/screenshots ./limes test
 # tests/web/test_browser.py. Otherwise they go to a temporary folder, so a test run leaves the
 # checkout as it found it (the blurring is exercised either way).
-SCREENSHOTS = PROJECT_ROOT / os.environ.get("LIMES_SCREENSHOTS", Path(tempfile.gettempdir()) / "limes-screenshots")
+SCREENSHOTS = ROOT / os.environ.get("LIMES_SCREENSHOTS", Path(tempfile.gettempdir()) / "limes-screenshots")
 DESK = {"width": 1440, "height": 900}
 TABLET = {"width": 1024, "height": 768}
 TRAVELLERS = {t.label: t for t in demo_travellers()}

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from central import models as m
+from central.database import models as m
 from tests.web.conftest import USERS, csrf_token, seed_referral
 
 

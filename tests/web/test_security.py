@@ -7,8 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from central import access, models as m
-from central.evidence import Evidence
+from central.access import roles as access
+from central.database import models as m
+from central.records.evidence import ReferralEvidence
 from tests.web.conftest import PASSWORD, USERS, csrf_token, seed_referral, sign_in
 
 
@@ -129,7 +130,7 @@ def test_passwords_are_stored_as_argon2_hashes(desk):
 
 def test_a_user_without_a_web_role_cannot_sign_in(desk):
     from central.web.accounts import set_password
-    from central.service import Caller
+    from central.access.audit import Caller
 
     desk.database.run(lambda s: (access.grant(s, access.Kind.USER, "gate-tech", access.Role.GATE),
                                  set_password(s, Caller(), "gate-tech", PASSWORD, desk.clock())))
@@ -244,7 +245,7 @@ def test_a_photo_needs_a_role_that_may_see_it(desk):
 
 def test_evidence_that_is_not_a_jpeg_is_left_out_and_the_referral_still_arrives(desk):
     html = b"<html><script>alert(1)</script></html>"
-    referral = seed_referral(desk.database, evidence=Evidence(live_jpeg=html, chip_jpeg=b"\xff\xd8\xff broken"))
+    referral = seed_referral(desk.database, evidence=ReferralEvidence(live_jpeg=html, chip_jpeg=b"\xff\xd8\xff broken"))
     page = desk.signed_in("officer").get(f"/referrals/{referral}").get_data(as_text=True)
     assert "No live capture" in page and "No chip photo" in page
     assert "the gate&#39;s live capture was not kept" in page

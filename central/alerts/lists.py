@@ -1,0 +1,319 @@
+"""The alert lists: document and person alerts added, changed, withdrawn, searched and checked,
+faces enrolled for them, and the deltas gates cache. Every operation runs in the caller's
+transaction and writes its audit row there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from central.database import models as m
+from central.access.audit import Caller, audit
+from central.errors import FailedPrecondition, InvalidArgument, NotFound
+from central.records.gate_calls import (DOCUMENT_CHECK_PURPOSE, PERSON_CHECK_PURPOSE, DocumentHit, PersonHit, document_hits,
+                                document_subject, person_hits, person_subject)
+from central.alerts.face_matcher import FaceEnroller, FaceMatcher, FaceQuery
+from drivers.alertmatch.normalize import document_number, document_type, name_key, ocr_key, state_code
+from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY, Identity
+
+
+def _in_force(model, today: dt.date):
+    return (
+        model.withdrawn.is_(False),
+        or_(model.valid_from.is_(None), model.valid_from <= today),
+        or_(model.valid_to.is_(None), model.valid_to >= today),
+    )
+
+
+# ---------------------------------------------------------------- document alerts
+
+def check_document(session: Session, caller: Caller, number: str, doc_type: str, issuing_state: str,
+                   today: dt.date) -> list[DocumentHit]:
+    """central.records.gate_calls.document_hits, audited in the same transaction."""
+    hits = document_hits(session, number, doc_type, issuing_state, today)
+    audit(session, caller, "CheckDocument", document_subject(number, issuing_state), f"{len(hits)} hit(s)",
+          DOCUMENT_CHECK_PURPOSE)
+    return hits
+
+
+def _next_alert_version(session: Session) -> int:
+    # The row lock serialises alert writers on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+    counter = session.get(m.AlertVersion, 1, with_for_update=True)
+    if counter is None:
+        raise FailedPrecondition("alert_version row missing: run `limes central migrate`")
+    counter.value += 1
+    return counter.value
+
+
+def _existing_alert(session: Session, model, alert_id: str):
+    return session.scalar(select(model).where(model.alert_id == alert_id))
+
+
+@dataclass(frozen=True)
+class NewDocumentAlert:
+    alert_id: str  # "" = assign one
+    number: str
+    doc_type: str
+    issuing_state: str
+    reason: m.DocumentAlertReason
+    handling_instruction: str
+    issuing_agency: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+
+def add_document_alert(session: Session, caller: Caller, new: NewDocumentAlert) -> m.DocumentAlert:
+    """Issue a document alert; idempotent on a client-chosen alert_id."""
+    if new.alert_id and (existing := _existing_alert(session, m.DocumentAlert, new.alert_id)):
+        return existing
+    norm = document_number(new.number)
+    if not norm:
+        raise InvalidArgument("document_number", "is required")
+    alert = m.DocumentAlert(
+        alert_id=new.alert_id or str(uuid.uuid4()), number=new.number.strip(), number_norm=norm,
+        number_ocr_key=ocr_key(new.number), doc_type=document_type(new.doc_type),
+        issuing_state=state_code(new.issuing_state), reason=new.reason,
+        handling_instruction=new.handling_instruction, issuing_agency=new.issuing_agency,
+        valid_from=new.valid_from, valid_to=new.valid_to, version=_next_alert_version(session),
+        withdrawn=False, created_at=m.utcnow(),
+    )
+    session.add(alert)
+    audit(session, caller, "AddDocumentAlert", f"document {alert.issuing_state or '?'} {norm}",
+          f"alert {alert.alert_id} {new.reason.value}", "alert administration")
+    return alert
+
+
+# ---------------------------------------------------------------- person alerts
+
+@dataclass(frozen=True)
+class NewPersonAlert:
+    alert_id: str
+    surname: str
+    given_names: str
+    birth_date: dt.date | None
+    nationality: str
+    reason: m.PersonAlertReason
+    handling_instruction: str
+    issuing_agency: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    matcher_subject_id: str
+
+
+def add_person_alert(session: Session, caller: Caller, new: NewPersonAlert) -> m.PersonAlert:
+    """Issue a person alert; idempotent on a client-chosen alert_id."""
+    if new.alert_id and (existing := _existing_alert(session, m.PersonAlert, new.alert_id)):
+        return existing
+    alert = m.PersonAlert(
+        alert_id=new.alert_id or str(uuid.uuid4()), surname=new.surname.strip(),
+        given_names=new.given_names.strip(), birth_date=new.birth_date,
+        nationality=state_code(new.nationality), reason=new.reason,
+        handling_instruction=new.handling_instruction, issuing_agency=new.issuing_agency,
+        valid_from=new.valid_from, valid_to=new.valid_to, matcher_subject_id=new.matcher_subject_id.strip(),
+        version=_next_alert_version(session), withdrawn=False, created_at=m.utcnow(),
+    )
+    session.add(alert)
+    audit(session, caller, "AddPersonAlert", person_subject(alert.surname, alert.given_names, alert.birth_date),
+          f"alert {alert.alert_id} {new.reason.value}", "alert administration")
+    return alert
+
+
+def withdraw_alert(session: Session, caller: Caller, alert_id: str, reason: str,
+                   enroller: FaceEnroller | None = None) -> m.DocumentAlert | m.PersonAlert:
+    """Take an alert out of the checks; with an enroller, its face leaves the matcher's gallery too."""
+    alert = _existing_alert(session, m.DocumentAlert, alert_id) or _existing_alert(session, m.PersonAlert, alert_id)
+    if alert is None:
+        raise NotFound("alert", alert_id)
+    if not alert.withdrawn:  # withdrawing twice changes nothing and keeps the version
+        alert.withdrawn = True
+        alert.version = _next_alert_version(session)
+        if enroller is not None and isinstance(alert, m.PersonAlert) and alert.matcher_subject_id:
+            enroller.remove(alert.matcher_subject_id)  # Unavailable fails the withdrawal: try again
+        audit(session, caller, "WithdrawAlert", f"alert {alert_id}", f"withdrawn at version {alert.version}",
+              reason or "alert administration")
+    return alert
+
+
+def _alert_for_change(session: Session, model, alert_id: str):
+    alert = _existing_alert(session, model, alert_id)
+    if alert is None:
+        raise NotFound("alert", alert_id)
+    if alert.withdrawn:
+        raise FailedPrecondition(f"alert {alert_id} was withdrawn: issue a new one")
+    return alert
+
+
+def update_document_alert(session: Session, caller: Caller, change: NewDocumentAlert) -> m.DocumentAlert:
+    """Change an alert in force (its alert_id names it); a new version, so gate caches take the change."""
+    alert = _alert_for_change(session, m.DocumentAlert, change.alert_id)
+    norm = document_number(change.number)
+    if not norm:
+        raise InvalidArgument("document_number", "is required")
+    alert.number, alert.number_norm, alert.number_ocr_key = change.number.strip(), norm, ocr_key(change.number)
+    alert.doc_type, alert.issuing_state = document_type(change.doc_type), state_code(change.issuing_state)
+    alert.reason, alert.handling_instruction, alert.issuing_agency = (
+        change.reason, change.handling_instruction, change.issuing_agency)
+    alert.valid_from, alert.valid_to = change.valid_from, change.valid_to
+    alert.version = _next_alert_version(session)
+    audit(session, caller, "UpdateAlert", f"document {alert.issuing_state or '?'} {norm}",
+          f"alert {alert.alert_id} {alert.reason.value} at version {alert.version}", "alert administration")
+    return alert
+
+
+def update_person_alert(session: Session, caller: Caller, change: NewPersonAlert) -> m.PersonAlert:
+    """Change a person alert in force; its face (matcher_subject_id) stays as enrolled."""
+    alert = _alert_for_change(session, m.PersonAlert, change.alert_id)
+    if not change.surname.strip():
+        raise InvalidArgument("surname", "is required")
+    alert.surname, alert.given_names = change.surname.strip(), change.given_names.strip()
+    alert.birth_date, alert.nationality = change.birth_date, state_code(change.nationality)
+    alert.reason, alert.handling_instruction, alert.issuing_agency = (
+        change.reason, change.handling_instruction, change.issuing_agency)
+    alert.valid_from, alert.valid_to = change.valid_from, change.valid_to
+    alert.version = _next_alert_version(session)
+    audit(session, caller, "UpdateAlert", person_subject(alert.surname, alert.given_names, alert.birth_date),
+          f"alert {alert.alert_id} {alert.reason.value} at version {alert.version}", "alert administration")
+    return alert
+
+
+MAX_ALERT_SEARCH = 200
+
+
+def search_alerts(session: Session, caller: Caller, text: str, today: dt.date, *, in_force_only: bool = True,
+                  limit: int = MAX_ALERT_SEARCH) -> tuple[list[m.DocumentAlert], list[m.PersonAlert]]:
+    """Alerts whose document number or names contain `text` (all alerts when empty), newest first."""
+    words = name_key(text, "").split() if text.strip() else []
+    number = document_number(text)
+    documents = select(m.DocumentAlert).order_by(m.DocumentAlert.id.desc()).limit(limit)
+    persons = select(m.PersonAlert).order_by(m.PersonAlert.id.desc()).limit(limit)
+    if in_force_only:
+        documents, persons = documents.where(*_in_force(m.DocumentAlert, today)), persons.where(
+            *_in_force(m.PersonAlert, today))
+    if text.strip():
+        documents = documents.where(or_(m.DocumentAlert.number_norm.contains(number, autoescape=True),
+                                        m.DocumentAlert.alert_id == text.strip()))
+        names = func.upper(m.PersonAlert.surname + " " + m.PersonAlert.given_names)
+        persons = persons.where(or_(m.PersonAlert.alert_id == text.strip(),
+                                    *[names.contains(word, autoescape=True) for word in words[:1]]))
+        for word in words[1:]:
+            persons = persons.where(names.contains(word, autoescape=True))
+    found = list(session.scalars(documents)), list(session.scalars(persons))
+    audit(session, caller, "SearchAlerts", f"alerts matching {text.strip()!r}",
+          f"{len(found[0])} document, {len(found[1])} person alert(s)", "alert administration")
+    return found
+
+
+def get_alert(session: Session, caller: Caller, alert_id: str) -> m.DocumentAlert | m.PersonAlert:
+    alert = _existing_alert(session, m.DocumentAlert, alert_id) or _existing_alert(session, m.PersonAlert, alert_id)
+    if alert is None:
+        raise NotFound("alert", alert_id)
+    audit(session, caller, "GetAlert", f"alert {alert_id}", alert.reason.value, "alert administration")
+    return alert
+
+
+def enrol_alert_face(session: Session, caller: Caller, alert_id: str, photo: bytes,
+                     enroller: FaceEnroller) -> m.FaceImage:
+    """Enrol the face in an uploaded photo (JPEG or PNG, one face) for a person alert.
+
+    The face's template goes to the matcher's gallery under the alert's
+    matcher_subject_id (given one if it had none), so gates searching that
+    gallery find the person; the photo is kept at central (as JPEG) to show
+    officers beside the candidate. The alert gets a new version.
+    """
+    from central.records.evidence import store_image, to_jpeg
+    from drivers.face import FaceError, detect_faces, encode_face, load_image
+
+    alert = _alert_for_change(session, m.PersonAlert, alert_id)
+    rgb = _decoded_photo(photo, load_image, FaceError)
+    faces = detect_faces(rgb)
+    if len(faces) != 1:
+        raise InvalidArgument("photo", "no face found in it" if not faces else
+                              f"{len(faces)} faces in it: upload a photo of this person alone")
+    template = encode_face(rgb, faces[0])
+    subject = alert.matcher_subject_id or f"PA-{alert.alert_id}"
+    image = store_image(session, m.FaceImageKind.ENROLMENT, to_jpeg(rgb), person_alert=alert)
+    alert.matcher_subject_id = subject
+    alert.version = _next_alert_version(session)
+    enroller.enrol(subject, FaceQuery(tuple(float(v) for v in template.vector), template.model,
+                                      template.model_version))
+    audit(session, caller, "EnrolFace", person_subject(alert.surname, alert.given_names, alert.birth_date),
+          f"alert {alert.alert_id}: face enrolled as {subject}", "alert administration")
+    return image
+
+
+MAX_PHOTO_SIDE = 6000
+
+
+def _decoded_photo(photo: bytes, load_image, face_error):
+    from PIL import Image, UnidentifiedImageError
+    import io
+
+    try:  # the header first: a small file may claim a huge picture
+        with Image.open(io.BytesIO(photo)) as header:
+            if header.format not in ("JPEG", "PNG"):
+                raise InvalidArgument("photo", f"a {header.format} image: upload a JPEG or PNG")
+            if max(header.size) > MAX_PHOTO_SIDE:
+                raise InvalidArgument("photo", f"{header.size[0]}x{header.size[1]} pixels: at most "
+                                      f"{MAX_PHOTO_SIDE} a side")
+        return load_image(photo)
+    except (UnidentifiedImageError, OSError, face_error, Image.DecompressionBombError) as exc:
+        raise InvalidArgument("photo", f"not a readable JPEG or PNG image ({exc.__class__.__name__})") from None
+
+
+def check_person(session: Session, caller: Caller, identity: Identity, today: dt.date,
+                 threshold: float = DEFAULT_MIN_SIMILARITY, face: FaceQuery | None = None,
+                 matcher: FaceMatcher | None = None) -> list[PersonHit]:
+    """central.records.gate_calls.person_hits, audited in the same transaction."""
+    hits = person_hits(session, identity, today, threshold, face, matcher)
+    audit(session, caller, "CheckPerson", person_subject(identity.surname, identity.given_names, identity.birth_date),
+          f"{len(hits)} hit(s)", PERSON_CHECK_PURPOSE)
+    return hits
+
+
+DEFAULT_DELTA_LIMIT = 1000
+MAX_DELTA_LIMIT = 10000
+
+
+@dataclass(frozen=True)
+class AlertDelta:
+    # The newest change included: where the next delta starts.
+    version: int
+    documents: list[m.DocumentAlert]
+    persons: list[m.PersonAlert]
+    more: bool
+
+
+def alert_delta(session: Session, caller: Caller, since_version: int, limit: int = 0) -> AlertDelta:
+    """Alert changes after since_version in version order, at most `limit` of them.
+
+    Every change has its own version (the counter is incremented per change),
+    so cutting after the n-th change never splits a version between pages.
+    """
+    if since_version < 0:
+        raise InvalidArgument("since_version", "must be >= 0")
+    if not 0 <= limit <= MAX_DELTA_LIMIT:
+        raise InvalidArgument("limit", f"must be within 0..{MAX_DELTA_LIMIT}")
+    limit = limit or DEFAULT_DELTA_LIMIT
+    # Up to limit+1 of each kind: enough to merge the first limit+1 changes and see whether more remain.
+    changes = sorted(
+        [*session.scalars(select(m.DocumentAlert).where(m.DocumentAlert.version > since_version)
+                          .order_by(m.DocumentAlert.version).limit(limit + 1)),
+         *session.scalars(select(m.PersonAlert).where(m.PersonAlert.version > since_version)
+                          .order_by(m.PersonAlert.version).limit(limit + 1))],
+        key=lambda alert: alert.version)
+    more = len(changes) > limit
+    changes = changes[:limit]
+    if more:
+        version = changes[-1].version
+    else:
+        counter = session.get(m.AlertVersion, 1)
+        version = counter.value if counter else 0
+    documents = [a for a in changes if isinstance(a, m.DocumentAlert)]
+    persons = [a for a in changes if isinstance(a, m.PersonAlert)]
+    audit(session, caller, "AlertDelta", f"alerts after version {since_version}",
+          f"{len(documents)} document, {len(persons)} person alert(s) up to {version}", "gate alert cache")
+    return AlertDelta(version, documents, persons, more)

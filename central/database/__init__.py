@@ -1,0 +1,1 @@
+"""The database: SQLAlchemy models, Alembic migrations, the engine, prepared statements and group commit."""

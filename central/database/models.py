@@ -1,0 +1,399 @@
+"""The central database, as SQLAlchemy 2 typed ORM models.
+
+Portable SQL only: the embedded default is SQLite, production is PostgreSQL.
+Enumerations are stored as their names in short strings (no native ENUM
+types, which PostgreSQL would need migrated separately); instants are stored
+in UTC; lists and check results as JSON.
+
+The schema is created and changed only by the Alembic migrations in
+central/database/migrations; a test compares them with these models.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Explicit constraint names: Alembic can only alter or drop constraints it can name,
+# and PostgreSQL and SQLite would otherwise name them differently.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Direction(enum.Enum):
+    ENTRY = "ENTRY"
+    EXIT = "EXIT"
+
+
+class GateDecision(enum.Enum):
+    OPEN = "OPEN"
+    REFER = "REFER"
+
+
+class DocumentAlertReason(enum.Enum):
+    LOST = "LOST"
+    STOLEN = "STOLEN"
+    REVOKED = "REVOKED"
+    INVALIDATED = "INVALIDATED"
+
+
+class PersonAlertReason(enum.Enum):
+    ENTRY_BAN = "ENTRY_BAN"
+    ARREST = "ARREST"
+    MISSING_PERSON = "MISSING_PERSON"
+    DISCREET_CHECK = "DISCREET_CHECK"
+
+
+class ReferralStatus(enum.Enum):
+    OPEN = "OPEN"
+    ADMITTED = "ADMITTED"
+    REFUSED = "REFUSED"
+    ESCALATED = "ESCALATED"
+
+
+def _enum_column(enum_class: type[enum.Enum]) -> Enum:
+    # native_enum=False: a VARCHAR on every database; create_constraint=False: no CHECK
+    # constraint to migrate each time a value is added.
+    return Enum(enum_class, native_enum=False, create_constraint=False, length=16)
+
+
+class BorderPoint(Base):
+    """A border crossing point (airport terminal, road or rail crossing, port)."""
+
+    __tablename__ = "border_points"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+    stations: Mapped[list[Station]] = relationship(back_populates="border_point")
+
+
+class Station(Base):
+    """An e-gate or an officer's desk at a border point."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    border_point_id: Mapped[int] = mapped_column(ForeignKey("border_points.id"), index=True)
+
+    border_point: Mapped[BorderPoint] = relationship(back_populates="stations")
+
+
+class Traveller(Base):
+    """A person as known from their travel documents."""
+
+    __tablename__ = "travellers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    surname: Mapped[str] = mapped_column(String(200))
+    given_names: Mapped[str] = mapped_column(String(200), default="")
+    # Sorted transliterated name words: the look-up key for history by person.
+    name_key: Mapped[str] = mapped_column(String(400), index=True)
+    birth_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    nationality: Mapped[str] = mapped_column(String(3), default="")
+    sex: Mapped[str] = mapped_column(String(1), default="")
+
+    documents: Mapped[list[TravelDocument]] = relationship(back_populates="traveller")
+
+
+class TravelDocument(Base):
+    """A passport or ID card; one holder, identified by issuing state and number."""
+
+    __tablename__ = "travel_documents"
+    __table_args__ = (UniqueConstraint("issuing_state", "number_norm", name="uq_travel_documents_state_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40))
+    number_norm: Mapped[str] = mapped_column(String(40), index=True)
+    issuing_state: Mapped[str] = mapped_column(String(3))
+    doc_type: Mapped[str] = mapped_column(String(2), default="")
+    expiry_date: Mapped[dt.date | None] = mapped_column(Date)
+    traveller_id: Mapped[int] = mapped_column(ForeignKey("travellers.id"), index=True)
+
+    traveller: Mapped[Traveller] = relationship(back_populates="documents")
+
+
+class Crossing(Base):
+    """One passage through a gate or desk, as the station reported it."""
+
+    __tablename__ = "crossings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The client's UUID: unique, so a retried RecordCrossing can never add a second row.
+    crossing_id: Mapped[str] = mapped_column(String(36), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    border_point_id: Mapped[int] = mapped_column(ForeignKey("border_points.id"), index=True)
+    direction: Mapped[Direction] = mapped_column(_enum_column(Direction))
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    document_id: Mapped[int] = mapped_column(ForeignKey("travel_documents.id"), index=True)
+    traveller_id: Mapped[int] = mapped_column(ForeignKey("travellers.id"), index=True)
+    decision: Mapped[GateDecision] = mapped_column(_enum_column(GateDecision))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"name":..., "status": "PASS"|"FAIL"|"NOT_DONE"|"STATUS_UNSPECIFIED", "reason":...}, ...]
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    face_score: Mapped[float | None] = mapped_column(Float)
+    risk_score: Mapped[float] = mapped_column(Float, default=0.0)
+    risk_rules_fired: Mapped[list[str]] = mapped_column(JSON, default=list)
+    risk_rules_version: Mapped[str] = mapped_column(String(64), default="")
+
+    station: Mapped[Station] = relationship()
+    border_point: Mapped[BorderPoint] = relationship()
+    document: Mapped[TravelDocument] = relationship()
+    traveller: Mapped[Traveller] = relationship()
+    referrals: Mapped[list[Referral]] = relationship(back_populates="crossing")
+
+
+class DocumentAlert(Base):
+    """A document reported lost, stolen, revoked or invalidated."""
+
+    __tablename__ = "document_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(String(36), unique=True)
+    number: Mapped[str] = mapped_column(String(40))
+    number_norm: Mapped[str] = mapped_column(String(40), index=True)
+    # The number with OCR confusions folded (see normalize.ocr_key): finds misread numbers.
+    number_ocr_key: Mapped[str] = mapped_column(String(40), index=True)
+    doc_type: Mapped[str] = mapped_column(String(2), default="")
+    issuing_state: Mapped[str] = mapped_column(String(3), default="")
+    reason: Mapped[DocumentAlertReason] = mapped_column(_enum_column(DocumentAlertReason))
+    handling_instruction: Mapped[str] = mapped_column(Text, default="")
+    issuing_agency: Mapped[str] = mapped_column(String(200), default="")
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    # alert_version at the last change (creation or withdrawal).
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PersonAlert(Base):
+    """An alert on a person: entry ban, arrest, missing person, discreet check."""
+
+    __tablename__ = "person_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(String(36), unique=True)
+    surname: Mapped[str] = mapped_column(String(200))
+    given_names: Mapped[str] = mapped_column(String(200), default="")
+    # Indexed because person checks block on the birth date before scoring names.
+    birth_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    nationality: Mapped[str] = mapped_column(String(3), default="")
+    reason: Mapped[PersonAlertReason] = mapped_column(_enum_column(PersonAlertReason))
+    handling_instruction: Mapped[str] = mapped_column(Text, default="")
+    issuing_agency: Mapped[str] = mapped_column(String(200), default="")
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    # Subject id in the matcher's face gallery, when the alert carries a face.
+    matcher_subject_id: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AlertVersion(Base):
+    """The single-row counter of alert changes; gates ask for changes after the version they hold."""
+
+    __tablename__ = "alert_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Referral(Base):
+    """A crossing handed to an officer (second-line check)."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[str] = mapped_column(String(36), unique=True)
+    crossing_id: Mapped[int] = mapped_column(ForeignKey("crossings.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    status: Mapped[ReferralStatus] = mapped_column(_enum_column(ReferralStatus))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The gate's 1:N watchlist candidates: [{"gallery":..., "subject_id":..., "score":...}, ...], best first.
+    # Evidence: cleared with the photos after the evidence period (central.access.retention).
+    watchlist_candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    crossing: Mapped[Crossing] = relationship(back_populates="referrals")
+    station: Mapped[Station] = relationship()
+    decisions: Mapped[list[OfficerDecision]] = relationship(
+        back_populates="referral", order_by="OfficerDecision.id")
+
+
+class FaceImageKind(enum.Enum):
+    # The gate's best frame of the traveller, cropped around the face.
+    LIVE = "LIVE"
+    # The document's photo as read from the chip (DG2).
+    CHIP = "CHIP"
+    # The photo a person alert's face was enrolled from (a watchlist candidate's picture).
+    ENROLMENT = "ENROLMENT"
+
+
+class FaceImage(Base):
+    """A face photo central keeps, as JPEG: evidence of a referral, or a person alert's enrolment photo.
+
+    Served only by its opaque random `token` (never by a path or a guessable
+    number), to a role that may see it, and each view is audited.
+    """
+
+    __tablename__ = "face_images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[FaceImageKind] = mapped_column(_enum_column(FaceImageKind))
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    person_alert_id: Mapped[int | None] = mapped_column(ForeignKey("person_alerts.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OfficerDecision(Base):
+    """An officer's decision on a referral; escalations are followed by a final decision."""
+
+    __tablename__ = "officer_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    officer: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[ReferralStatus] = mapped_column(_enum_column(ReferralStatus))
+    reason: Mapped[str] = mapped_column(String(400), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    referral: Mapped[Referral] = relationship(back_populates="decisions")
+
+
+class AuditEntry(Base):
+    """Who read or changed what personal data, when, and why.
+
+    Written in the same transaction as the access it records: an access whose
+    audit row cannot be written does not happen.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    station: Mapped[str] = mapped_column(String(64), default="")
+    # "user" is reserved in PostgreSQL.
+    user_name: Mapped[str] = mapped_column(String(64), default="")
+    # The operation, e.g. "CheckDocument".
+    action: Mapped[str] = mapped_column(String(64))
+    # Whose data: a document number, a name and birth date, an id.
+    subject: Mapped[str] = mapped_column(String(400), default="")
+    # Why: the purpose the caller declared, or the operation's standing purpose.
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+    # What came of it, e.g. "2 hits".
+    outcome: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Principal(Base):
+    """A caller central knows and one role it holds (a caller with several roles has several rows).
+
+    kind "station": a gate or desk, by the station id its client certificate names (CN, with
+    OU=station); kind "user": a person, by their certificate's name (OU=user). In plaintext
+    (development) the x-limes-station / x-limes-user metadata stand in (see docs/CENTRAL.md).
+    """
+
+    __tablename__ = "principals"
+    __table_args__ = (UniqueConstraint("kind", "name", "role", name="uq_principals_kind_name_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CrossingAggregate(Base):
+    """Crossings counted per day and statistical cell, kept when purging removes the crossings.
+
+    Statistics add these counts to the crossings still stored; purging adds a
+    crossing's count here in the same transaction that deletes it.
+    """
+
+    __tablename__ = "crossing_aggregates"
+    __table_args__ = (UniqueConstraint("day", "nationality", "sex", "age_band", "border_point", "direction",
+                                       "document_type", "decision", name="uq_crossing_aggregates_cell"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    nationality: Mapped[str] = mapped_column(String(3))
+    sex: Mapped[str] = mapped_column(String(1))
+    age_band: Mapped[str] = mapped_column(String(8))
+    border_point: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    document_type: Mapped[str] = mapped_column(String(2))
+    decision: Mapped[str] = mapped_column(String(8))
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class PermittedStay(Base):
+    """A visa or residence permit: the holder of this document may stay until `valid_to`.
+
+    Entries covered by none are allowed the default stay (see central.records.overstay).
+    """
+
+    __tablename__ = "permitted_stays"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuing_state: Mapped[str] = mapped_column(String(3))
+    number_norm: Mapped[str] = mapped_column(String(40), index=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(64), default="")
+
+
+class WebAccount(Base):
+    """The password of a user of the web desk (central.web); the user's roles are in `principals`.
+
+    Only an argon2 hash is kept. Failed sign-ins are counted; enough of them
+    lock the account for a while (central.web.accounts).
+    """
+
+    __tablename__ = "web_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    password_set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""Advance passenger data: manifests screened before the flight lands."""

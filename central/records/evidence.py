@@ -1,0 +1,144 @@
+"""Face images central keeps, and the gate's evidence on a referred traveller.
+
+Three kinds of photo (models.FaceImageKind): the live capture and the chip
+photo a gate sends with a referral, and the photo a person alert's face was
+enrolled from (shown beside a 1:N candidate). All are stored as JPEG in the
+database and reached only through an opaque random token: there is no file
+name or path anywhere, so nothing a browser sends can name a file.
+
+ReferralEvidence never stops a referral: an image that is not a JPEG (or too large),
+or a malformed candidate, is left out and the referral says so in its
+reasons, so the traveller still reaches an officer.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.database import models as m
+
+log = logging.getLogger(__name__)
+
+MAX_JPEG_BYTES = 512 * 1024
+MAX_PIXELS_SIDE = 4096
+MAX_CANDIDATES = 20
+# secrets.token_urlsafe(32): 43 characters of A-Z a-z 0-9 - _
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class ImageRefused(ValueError):
+    """The bytes are not an image central keeps (not a JPEG, too large, undecodable)."""
+
+
+@dataclass(frozen=True)
+class ReferralCandidate:
+    gallery: str
+    subject_id: str
+    score: float
+
+    def as_json(self) -> dict:
+        return {"gallery": self.gallery, "subject_id": self.subject_id, "score": self.score}
+
+
+@dataclass(frozen=True)
+class ReferralEvidence:
+    """What a gate sends with a referral, already parsed; images may be empty."""
+
+    live_jpeg: bytes = b""
+    chip_jpeg: bytes = b""
+    candidates: tuple[ReferralCandidate, ...] = ()
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of a JPEG that decodes completely; ImageRefused otherwise."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_JPEG_BYTES:
+        raise ImageRefused(f"{len(data)} bytes, more than {MAX_JPEG_BYTES}")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "JPEG":
+                raise ImageRefused(f"a {image.format or 'unknown'} image, not a JPEG")
+            if max(image.size) > MAX_PIXELS_SIDE:
+                raise ImageRefused(f"{image.size[0]}x{image.size[1]} pixels, more than {MAX_PIXELS_SIDE} a side")
+            image.load()  # decodes every pixel: a truncated or corrupt file fails here
+            return image.size
+    except ImageRefused:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageRefused(f"not a readable JPEG ({exc.__class__.__name__})") from None
+
+
+def to_jpeg(rgb, max_side: int = 640, quality: int = 88) -> bytes:
+    """An RGB numpy image as JPEG, scaled down to at most max_side pixels a side."""
+    from PIL import Image
+
+    image = Image.fromarray(rgb)
+    image.thumbnail((max_side, max_side))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+def store_image(session: Session, kind: m.FaceImageKind, jpeg: bytes, *, referral: m.Referral | None = None,
+                person_alert: m.PersonAlert | None = None) -> m.FaceImage:
+    width, height = jpeg_size(jpeg)
+    image = m.FaceImage(token=secrets.token_urlsafe(32), kind=kind, jpeg=jpeg, width=width, height=height,
+                        referral_id=referral.id if referral is not None else None,
+                        person_alert_id=person_alert.id if person_alert is not None else None,
+                        created_at=m.utcnow())
+    session.add(image)
+    session.flush()
+    return image
+
+
+def attach(session: Session, referral: m.Referral, evidence: ReferralEvidence) -> list[str]:
+    """Store a referral's evidence; one line per part left out (also added to the referral's reasons)."""
+    notes = []
+    for kind, data, label in ((m.FaceImageKind.LIVE, evidence.live_jpeg, "live capture"),
+                              (m.FaceImageKind.CHIP, evidence.chip_jpeg, "chip photo")):
+        if not data:
+            continue
+        try:
+            store_image(session, kind, data, referral=referral)
+        except ImageRefused as exc:
+            notes.append(f"evidence: the gate's {label} was not kept: {exc}")
+    kept = []
+    for candidate in evidence.candidates[:MAX_CANDIDATES]:
+        if (0 < len(candidate.subject_id) <= 64 and len(candidate.gallery) <= 64
+                and math.isfinite(candidate.score) and 0.0 <= candidate.score <= 1.0):
+            kept.append(candidate.as_json())
+        else:
+            notes.append(f"evidence: a watchlist candidate was not kept (subject {candidate.subject_id[:64]!r}, "
+                         f"score {candidate.score!r})")
+    referral.watchlist_candidates = kept
+    if notes:
+        log.warning("referral %s: %s", referral.referral_id, "; ".join(notes))
+        referral.reasons = [*referral.reasons, *notes]
+    return notes
+
+
+def image_by_token(session: Session, token: str) -> m.FaceImage | None:
+    """The image with this token; None for anything else (a token is never used as a path)."""
+    if not TOKEN_PATTERN.fullmatch(token or ""):
+        return None
+    return session.scalar(select(m.FaceImage).where(m.FaceImage.token == token))
+
+
+def referral_images(session: Session, referral: m.Referral) -> dict[m.FaceImageKind, m.FaceImage]:
+    rows = session.scalars(select(m.FaceImage).where(m.FaceImage.referral_id == referral.id)
+                           .order_by(m.FaceImage.id))
+    return {row.kind: row for row in rows}
+
+
+def enrolment_photo(session: Session, alert: m.PersonAlert) -> m.FaceImage | None:
+    return session.scalar(select(m.FaceImage).where(m.FaceImage.person_alert_id == alert.id,
+                                                    m.FaceImage.kind == m.FaceImageKind.ENROLMENT)
+                          .order_by(m.FaceImage.id.desc()).limit(1))

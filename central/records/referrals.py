@@ -1,0 +1,117 @@
+"""Referrals to secondary inspection: opened by gates, read and decided by officers; and crossings read
+one by one. Each read and decision is audited in the caller's transaction.
+"""
+from __future__ import annotations
+
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.database import models as m
+from central.access.roles import PermissionDenied
+from central.access.audit import Caller, audit
+from central.records.history import MAX_HISTORY
+from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from central.records.evidence import ReferralEvidence, attach as attach_evidence
+from central.records.gate_calls import (station_ids)
+
+
+# ---------------------------------------------------------------- referrals
+
+def open_referral(session: Session, caller: Caller, referral_id: str, crossing_id: str, station_code: str,
+                  reasons: list[str], evidence: ReferralEvidence | None = None) -> m.Referral:
+    """Open a referral once, with the gate's evidence (central.records.evidence); a retry returns the stored one."""
+    existing = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
+    if existing is not None:
+        if existing.crossing.crossing_id != crossing_id:
+            raise AlreadyExists(f"referral_id {referral_id} belongs to crossing {existing.crossing.crossing_id}")
+        return existing
+    crossing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == crossing_id))
+    if crossing is None:
+        raise NotFound("crossing", crossing_id)
+    station_id, _ = station_ids(session, station_code, crossing.border_point.code)
+    referral = m.Referral(referral_id=referral_id, crossing=crossing, station_id=station_id,
+                          status=m.ReferralStatus.OPEN, reasons=list(reasons), opened_at=m.utcnow(),
+                          watchlist_candidates=[])
+    session.add(referral)
+    session.flush()
+    kept = ""
+    if evidence is not None:
+        left_out = attach_evidence(session, referral, evidence)
+        kept = f", evidence kept{f' ({len(left_out)} part(s) left out)' if left_out else ''}"
+    audit(session, caller, "OpenReferral", f"crossing {crossing_id}", f"referral {referral_id} OPEN{kept}",
+          "referral")
+    return referral
+
+
+def get_referral(session: Session, caller: Caller, referral_id: str, purpose: str = "referral review") -> m.Referral:
+    referral = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
+    if referral is None:
+        raise NotFound("referral", referral_id)
+    audit(session, caller, "GetReferral", f"referral {referral_id}",
+          f"{referral.status.value}, document {referral.crossing.document.issuing_state} "
+          f"{referral.crossing.document.number_norm}", purpose)
+    return referral
+
+
+_DECIDABLE = {m.ReferralStatus.OPEN, m.ReferralStatus.ESCALATED}
+_DECISIONS = {m.ReferralStatus.ADMITTED, m.ReferralStatus.REFUSED, m.ReferralStatus.ESCALATED}
+
+
+def record_decision(session: Session, caller: Caller, referral_id: str, officer: str,
+                    decision: m.ReferralStatus, reason: str, note: str, *,
+                    may_decide_escalated: bool = True) -> m.Referral:
+    """Record an officer's decision. An escalated referral waits for someone who may decide it
+    (a supervisor: access "DecideEscalated"); `may_decide_escalated` says whether the caller may."""
+    if decision not in _DECISIONS:
+        raise InvalidArgument("decision", f"must be ADMITTED, REFUSED or ESCALATED, not {decision.value}")
+    if decision is m.ReferralStatus.REFUSED and not reason.strip():
+        raise InvalidArgument("reason", "a refusal must state its ground")
+    referral = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
+    if referral is None:
+        raise NotFound("referral", referral_id)
+    last = referral.decisions[-1] if referral.decisions else None
+    if last is not None and (last.officer, last.decision, last.reason, last.note) == (officer, decision, reason, note):
+        return referral  # a retried call: the decision is already recorded
+    if referral.status not in _DECIDABLE:
+        raise FailedPrecondition(f"referral {referral_id} is already {referral.status.value}")
+    if referral.status is m.ReferralStatus.ESCALATED and not may_decide_escalated:
+        raise PermissionDenied(f"referral {referral_id} was escalated: a supervisor decides it")
+    session.add(m.OfficerDecision(referral=referral, officer=officer, decision=decision, reason=reason,
+                                  note=note, decided_at=m.utcnow()))
+    referral.status = decision
+    session.flush()
+    audit(session, caller, "RecordDecision", f"referral {referral_id}", f"{decision.value} by {officer}",
+          "referral decision")
+    return referral
+
+
+MAX_REFERRAL_LIST = 1000
+
+
+def list_referrals(session: Session, caller: Caller, status: m.ReferralStatus | None, border_point: str,
+                   limit: int, *, newest_first: bool = False) -> list[m.Referral]:
+    """Referrals in a status (None: still waiting, OPEN or ESCALATED), oldest first (or newest first)."""
+    if not 0 <= limit <= MAX_REFERRAL_LIST:
+        raise InvalidArgument("limit", f"must be within 0..{MAX_REFERRAL_LIST}")
+    statuses = [status] if status else [m.ReferralStatus.OPEN, m.ReferralStatus.ESCALATED]
+    order = ((m.Referral.opened_at.desc(), m.Referral.id.desc()) if newest_first
+             else (m.Referral.opened_at, m.Referral.id))
+    query = select(m.Referral).where(m.Referral.status.in_(statuses)).order_by(*order).limit(limit or MAX_HISTORY)
+    if border_point:
+        query = query.join(m.Crossing, m.Referral.crossing_id == m.Crossing.id).join(
+            m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id).where(m.BorderPoint.code == border_point)
+    referrals = list(session.scalars(query))
+    audit(session, caller, "ListReferrals",
+          f"referrals {'/'.join(s.value for s in statuses)} at {border_point or 'all border points'}",
+          f"{len(referrals)} referral(s)", "referral queue")
+    return referrals
+
+
+def get_crossing(session: Session, caller: Caller, crossing_id: str) -> m.Crossing:
+    crossing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == crossing_id))
+    if crossing is None:
+        raise NotFound("crossing", crossing_id)
+    audit(session, caller, "GetCrossing", f"crossing {crossing_id}",
+          f"document {crossing.document.issuing_state} {crossing.document.number_norm}", "crossing review")
+    return crossing

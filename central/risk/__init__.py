@@ -1,0 +1,1 @@
+"""Risk indicators from a rule file, scored on every crossing."""

@@ -1,0 +1,82 @@
+"""Start the central gRPC server: migrations to head, the Central service, health and reflection."""
+from __future__ import annotations
+
+import logging
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from central.access.roles import AccessPolicy, apply_bootstrap
+from central.database.engine import Database, default_url
+from central.alerts.face_matcher import FaceMatcher
+from central.risk.rules import RiskRules
+from central.rpc.servicer import CentralServicer
+from proto.limes.v1 import central_pb2, central_pb2_grpc
+from proto.tls import TlsFiles, add_port, require_choice
+
+log = logging.getLogger(__name__)
+SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "limes.v1.Central"
+
+
+def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
+          tls: TlsFiles | None = None, plaintext: bool = False,
+          risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
+          max_workers: int = 16, metrics_port: int | None = None,
+          access: AccessPolicy | None = None, role_cache_s: float = 5.0, reuse_port: bool = False,
+          database_ready: bool = False) -> tuple[grpc.Server, int]:
+    """Start serving and return at once: (the started server, the port it listens on).
+
+    `tls`: the server's CA, certificate and key; callers must then present a
+    certificate from that CA, and who they are comes from it (proto.tls).
+    Without TLS, `plaintext=True` must be given: callers then name themselves
+    in metadata, unverified (development only). TlsError when neither is given.
+    The database (default: var/central.sqlite) is migrated to head first, so
+    a new or old file is always usable. Stop with server.stop(grace).
+    With metrics_port, Prometheus metrics are served on 127.0.0.1:metrics_port.
+    `access` (default: AccessPolicy.for_database(url): the demo identities and
+    open access on SQLite, nothing on PostgreSQL) says who may call what; a
+    caller's roles are read again after `role_cache_s` seconds at the latest.
+    `max_workers` threads serve calls, each with a database connection of its own.
+    `reuse_port`: other processes may listen on the same port (SO_REUSEPORT, the kernel spreads
+    connections among them: central.rpc.processes); otherwise a second server on the port fails to start.
+    `database_ready`: the database is migrated and the identities registered already (by the first process).
+    """
+    require_choice(tls, plaintext, "central")
+    url = database_url or default_url()
+    database = Database(url, pool_size=max_workers)
+    policy = access if access is not None else AccessPolicy.for_database(url)
+    if not database_ready:
+        database.migrate()
+        database.run(lambda session: apply_bootstrap(session, policy))
+    if policy.open_access and not database_ready:
+        log.warning("central OPEN ACCESS on %s: callers registered nowhere may read traveller histories, "
+                    "referrals and crossings as officers. For the embedded demo only; a PostgreSQL "
+                    "database or serve(access=AccessPolicy()) closes it.", url)
+    servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy,
+                               role_cache_s=role_cache_s)
+    # grpc turns SO_REUSEPORT on by default: two servers started on one port by mistake would share
+    # its callers silently. Only a group of central processes (central.rpc.processes) asks for it.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"),
+                         options=[("grpc.so_reuseport", int(reuse_port))])
+    central_pb2_grpc.add_CentralServicer_to_server(servicer, server)
+
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", SERVICE_NAME):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server)
+
+    port = add_port(server, address, tls, plaintext)
+    if plaintext:
+        log.warning("central on %s in PLAINTEXT: callers name themselves in metadata, unverified. "
+                    "For development only; give it TLS files for anything else.", address)
+    server.start()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1")
+    return server, port

@@ -1,0 +1,463 @@
+"""The limes.v1.Central gRPC service: parses requests, runs one transaction per call, maps errors.
+
+Status codes: INVALID_ARGUMENT (malformed field, named in the message),
+NOT_FOUND (unknown crossing, referral or alert), FAILED_PRECONDITION (state
+does not allow it, e.g. deciding a closed referral), ALREADY_EXISTS (an
+idempotency key reused for other content), UNAVAILABLE (the matcher
+did not answer a face search fully), INTERNAL (anything else; logged).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Callable, TypeVar
+
+import grpc
+
+from central import reports
+from central.access import audit as audit_log
+from central.alerts import lists as alert_lists
+from central.records import history
+from central.records import referrals
+from central.access import roles as access
+from central.rpc import convert
+from central.rpc import fields
+from central.records import gate_calls
+from central.rpc import metrics
+from central.database import models as m
+from central.access.roles import AccessPolicy, PermissionDenied
+from central.database.group_commit import GroupCommit
+from central.database.engine import Database
+from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from central.alerts.face_matcher import FaceMatcher
+from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
+from central.risk.rules import RiskRules
+from proto.limes.v1 import central_pb2 as pb
+from proto.limes.v1 import central_pb2_grpc
+from proto.tls import peer_identity
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# gRPC metadata naming the caller: trusted as sent in plaintext (development), checked against
+# the client certificate under TLS (see caller_of).
+STATION_METADATA = "x-limes-station"
+USER_METADATA = "x-limes-user"
+PURPOSE_METADATA = "x-limes-purpose"
+
+_STATUS = {
+    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    Unavailable: grpc.StatusCode.UNAVAILABLE,
+    PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+}
+
+
+class IdentityRefused(PermissionDenied):
+    """The caller's identity itself is refused (a certificate naming nobody, a claim it does not back)."""
+
+    def __init__(self, caller: audit_log.Caller, message: str) -> None:
+        super().__init__(message)
+        self.caller = caller
+
+
+def caller_of(context: grpc.ServicerContext) -> audit_log.Caller:
+    """Who is calling: the verified client certificate under TLS, else the metadata (plaintext, unverified).
+
+    Under TLS a station certificate makes the caller that station and nobody
+    else, a user certificate that user. Metadata may repeat the certificate's
+    name (a gate sends its station id either way) but not claim another station
+    or user: that is refused (IdentityRefused), not quietly ignored.
+    """
+    metadata = {key: value for key, value in (context.invocation_metadata() or ())}
+    station, user = str(metadata.get(STATION_METADATA, "")), str(metadata.get(USER_METADATA, ""))
+    purpose = str(metadata.get(PURPOSE_METADATA, ""))
+    peer = peer_identity(context)
+    if peer is None:
+        return audit_log.Caller(station=station, user=user, purpose=purpose)
+    caller = audit_log.Caller(station=peer.name if peer.kind == "station" else "",
+                            user=peer.name if peer.kind == "user" else "", purpose=purpose)
+    if not (caller.station or caller.user):
+        raise IdentityRefused(caller, f"the client certificate (CN={peer.name!r}) names no station or user "
+                                      "(its OU must be 'station' or 'user')")
+    for header, claimed, certified in ((STATION_METADATA, station, caller.station), (USER_METADATA, user, caller.user)):
+        if claimed and claimed != certified:
+            holder = f"station {caller.station!r}" if caller.station else f"user {caller.user!r}"
+            raise IdentityRefused(caller, f"{header}: {claimed!r} is not who the client certificate names "
+                                          f"({holder}); under TLS the certificate is the identity")
+    return caller
+
+
+def document_hit(h: gate_calls.DocumentHit) -> pb.DocumentHit:
+    return pb.DocumentHit(alert_id=h.alert.alert_id, reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
+                          match=h.match, handling_instruction=h.alert.handling_instruction,
+                          issuing_agency=h.alert.issuing_agency, document_number=h.alert.number)
+
+
+def person_hit(h: gate_calls.PersonHit) -> pb.PersonHit:
+    return pb.PersonHit(alert_id=h.alert.alert_id, score=h.match.score,
+                        reason=pb.PersonAlert.Reason.Value(h.alert.reason.name),
+                        handling_instruction=h.alert.handling_instruction, issuing_agency=h.alert.issuing_agency,
+                        surname=h.alert.surname, given_names=h.alert.given_names,
+                        birth_date=fields.format_date(h.alert.birth_date), nationality=h.alert.nationality,
+                        explanation=h.match.explanation)
+
+
+class CentralServicer(central_pb2_grpc.CentralServicer):
+    """`role_cache_s`: how long a caller's roles are kept between reads (see central.access.roles.RoleCache)."""
+
+    def __init__(self, database: Database, risk_rules: RiskRules, face_matcher: FaceMatcher | None = None,
+                 person_threshold: float = DEFAULT_MIN_SIMILARITY,
+                 clock: Callable[[], dt.datetime] = m.utcnow, policy: AccessPolicy | None = None,
+                 role_cache_s: float = 5.0) -> None:
+        self._db = database
+        self._writes = GroupCommit(database)
+        self._roles = access.RoleCache(role_cache_s)
+        self._stations: gate_calls.StationCache = {}
+        self._policy = policy or AccessPolicy()
+        self._rules = risk_rules
+        self._matcher = face_matcher
+        self._threshold = person_threshold
+        self._clock = clock
+
+    def _call(self, method: str, context: grpc.ServicerContext, work: Callable[[audit_log.Caller], T]) -> T:
+        started = time.perf_counter()
+        code = grpc.StatusCode.UNKNOWN  # until known: the metrics are written in `finally`
+        try:
+            caller = self._identify(method, context)
+            self._authorise(method, caller)
+            result = work(caller)
+            code = grpc.StatusCode.OK
+            return result
+        except tuple(_STATUS) as exc:
+            code = next(status for kind, status in _STATUS.items() if isinstance(exc, kind))
+            message = str(exc)
+        except Exception:
+            log.exception("central call %s failed", method)
+            code, message = grpc.StatusCode.INTERNAL, "internal error (logged by central)"
+        finally:
+            metrics.CALLS.labels(method, code.name).inc()
+            metrics.CALL_SECONDS.labels(method).observe(time.perf_counter() - started)
+        context.abort(code, message)
+        raise AssertionError("context.abort returned")
+
+    def _identify(self, method: str, context: grpc.ServicerContext) -> audit_log.Caller:
+        """The caller (see caller_of); a refused identity is audited like any refusal."""
+        try:
+            return caller_of(context)
+        except IdentityRefused as exc:
+            self._refused(exc.caller, method, "", exc)
+            raise
+
+    def _authorise(self, method: str, caller: audit_log.Caller) -> set[access.Role]:
+        """The caller's roles; PermissionDenied unless one permits `method` (a refusal is audited)."""
+        roles = self._roles.get(caller.station, caller.user)
+        if roles is None:
+            generation = self._roles.generation
+            roles = self._db.read(lambda s: access.roles_of(s, caller.station, caller.user))
+            self._roles.put(caller.station, caller.user, roles, generation)
+        try:
+            return access.permit(self._policy, set(roles), caller.station, caller.user, method)
+        except PermissionDenied as exc:
+            self._refused(caller, method, "", exc)
+            raise
+
+    def _refused(self, caller: audit_log.Caller, method: str, subject: str, reason: Exception | str) -> None:
+        """The audit row of a refused call (purpose "access control"), committed before the refusal goes out."""
+        self._writes.add_row(audit_log.audit_row(caller, method, subject, f"PERMISSION_DENIED: {reason}",
+                                               "access control"))
+
+    def _own_station(self, method: str, caller: audit_log.Caller, station_id: str) -> None:
+        """A caller that names its station reports for that station only (audited refusal otherwise)."""
+        if caller.station and caller.station != station_id:
+            message = f"station_id: station {caller.station!r} may not report for station {station_id!r}"
+            self._refused(caller, method, f"station {station_id}", message)
+            raise PermissionDenied(message)
+
+    def _today(self) -> dt.date:
+        return self._clock().astimezone(dt.timezone.utc).date()
+
+    # ------------------------------------------------------------ alerts
+
+    def _audited_read(self, caller: audit_log.Caller, action: str, subject: str, purpose: str,
+                      read: Callable[[object], T], outcome: Callable[[T], str]) -> T:
+        """`read` in a read-only transaction, then its audit row committed (central.database.group_commit), then the answer.
+
+        Two transactions, not one: the read runs beside the writer (on SQLite
+        too), and the answer still waits for its row.
+        """
+        result = self._db.read(read)
+        self._writes.add_row(audit_log.audit_row(caller, action, subject, outcome(result), purpose))
+        return result
+
+    def CheckDocument(self, request: pb.CheckDocumentRequest, context) -> pb.CheckDocumentResponse:
+        def work(caller: audit_log.Caller) -> pb.CheckDocumentResponse:
+            number = fields.document_no("document_number", request.document_number)
+
+            def read(db) -> pb.CheckDocumentResponse:
+                hits = gate_calls.document_hits(db, number, request.document_type, request.issuing_state,
+                                                self._today())
+                return pb.CheckDocumentResponse(hits=[document_hit(h) for h in hits])
+            response = self._audited_read(caller, "CheckDocument",
+                                          gate_calls.document_subject(number, request.issuing_state),
+                                          gate_calls.DOCUMENT_CHECK_PURPOSE, read, lambda r: f"{len(r.hits)} hit(s)")
+            for hit in response.hits:
+                metrics.ALERT_HITS.labels("document", hit.match).inc()
+            return response
+        return self._call("CheckDocument", context, work)
+
+    def CheckPerson(self, request: pb.CheckPersonRequest, context) -> pb.CheckPersonResponse:
+        def work(caller: audit_log.Caller) -> pb.CheckPersonResponse:
+            identity, face = convert.identity(request), convert.face_query(request)
+
+            def read(db) -> pb.CheckPersonResponse:
+                hits = gate_calls.person_hits(db, identity, self._today(), self._threshold, face, self._matcher)
+                return pb.CheckPersonResponse(threshold=self._threshold, hits=[person_hit(h) for h in hits])
+            subject = gate_calls.person_subject(identity.surname, identity.given_names, identity.birth_date)
+            response = self._audited_read(caller, "CheckPerson", subject, gate_calls.PERSON_CHECK_PURPOSE, read,
+                                          lambda r: f"{len(r.hits)} hit(s)")
+            for hit in response.hits:
+                metrics.ALERT_HITS.labels("person", "face" if hit.explanation.startswith("face") else "names").inc()
+            return response
+        return self._call("CheckPerson", context, work)
+
+    def AddDocumentAlert(self, request: pb.AddDocumentAlertRequest, context) -> pb.DocumentAlert:
+        def work(caller: audit_log.Caller) -> pb.DocumentAlert:
+            new = convert.new_document_alert(request)
+            return self._db.run(lambda s: convert.document_alert(alert_lists.add_document_alert(s, caller, new)))
+        return self._call("AddDocumentAlert", context, work)
+
+    def AddPersonAlert(self, request: pb.AddPersonAlertRequest, context) -> pb.PersonAlert:
+        def work(caller: audit_log.Caller) -> pb.PersonAlert:
+            new = convert.new_person_alert(request)
+            return self._db.run(lambda s: convert.person_alert(alert_lists.add_person_alert(s, caller, new)))
+        return self._call("AddPersonAlert", context, work)
+
+    def WithdrawAlert(self, request: pb.WithdrawAlertRequest, context) -> pb.WithdrawAlertResponse:
+        def work(caller: audit_log.Caller) -> pb.WithdrawAlertResponse:
+            alert_id = fields.required("alert_id", request.alert_id)
+
+            def transaction(session) -> pb.WithdrawAlertResponse:
+                alert = alert_lists.withdraw_alert(session, caller, alert_id, request.reason,
+                                               self._matcher if hasattr(self._matcher, "remove") else None)
+                return pb.WithdrawAlertResponse(alert_id=alert.alert_id, version=alert.version)
+            return self._db.run(transaction)
+        return self._call("WithdrawAlert", context, work)
+
+    def AlertDelta(self, request: pb.AlertDeltaRequest, context) -> pb.AlertDeltaResponse:
+        def work(caller: audit_log.Caller) -> pb.AlertDeltaResponse:
+            def transaction(session) -> pb.AlertDeltaResponse:
+                delta = alert_lists.alert_delta(session, caller, request.since_version, request.limit)
+                return pb.AlertDeltaResponse(current_version=delta.version, more=delta.more,
+                                             document_alerts=[convert.document_alert(a) for a in delta.documents],
+                                             person_alerts=[convert.person_alert(a) for a in delta.persons])
+            return self._db.run(transaction)
+        return self._call("AlertDelta", context, work)
+
+    # ------------------------------------------------------------ crossings and referrals
+
+    def RecordCrossing(self, request: pb.RecordCrossingRequest, context) -> pb.RecordCrossingResponse:
+        def work(caller: audit_log.Caller) -> pb.RecordCrossingResponse:
+            new = convert.new_crossing(request)
+            self._own_station("RecordCrossing", caller, new.station)
+
+            seen: gate_calls.StationCache = {}
+            recorded = self._writes.run(
+                lambda db: gate_calls.record_crossing(db, caller, new, self._rules, known=self._stations, seen=seen,
+                                                      audited=False),
+                audit=lambda done: None if done.already_recorded else gate_calls.crossing_audit_row(caller, new))
+            self._stations.update(seen)  # committed now: safe to remember
+            return pb.RecordCrossingResponse(
+                crossing_id=recorded.crossing_id, already_recorded=recorded.already_recorded,
+                risk_score=recorded.risk_score, risk_rules_fired=recorded.risk_rules_fired,
+                risk_rules_version=recorded.risk_rules_version)
+        return self._call("RecordCrossing", context, work)
+
+    def OpenReferral(self, request: pb.OpenReferralRequest, context) -> pb.Referral:
+        def work(caller: audit_log.Caller) -> pb.Referral:
+            referral_id = fields.client_uuid("referral_id", request.referral_id)
+            crossing_id = fields.client_uuid("crossing_id", request.crossing_id)
+            station = fields.required("station_id", request.station_id, 64)
+            self._own_station("OpenReferral", caller, station)
+            evidence = convert.evidence(request)
+            return self._db.run(lambda s: convert.referral(referrals.open_referral(
+                s, caller, referral_id, crossing_id, station, list(request.reasons), evidence)))
+        return self._call("OpenReferral", context, work)
+
+    def GetReferral(self, request: pb.GetReferralRequest, context) -> pb.Referral:
+        def work(caller: audit_log.Caller) -> pb.Referral:
+            referral_id = fields.client_uuid("referral_id", request.referral_id)
+            roles = self._authorise("GetReferral", caller)
+            # A gate reads only the referrals it opened; officers read any.
+            gate_only = bool(roles) and not (roles & {access.Role.OFFICER, access.Role.SUPERVISOR})
+
+            def transaction(session) -> pb.Referral:
+                referral = referrals.get_referral(session, caller, referral_id,
+                                                "gate: officer's decision" if gate_only else "referral review")
+                if gate_only and referral.station.code != caller.station:
+                    raise PermissionDenied(f"GetReferral: station {caller.station!r} did not open referral "
+                                           f"{referral_id}")
+                return convert.referral(referral)
+            try:
+                return self._db.run(transaction)
+            except PermissionDenied as exc:
+                self._refused(caller, "GetReferral", f"referral {referral_id}", exc)
+                raise
+        return self._call("GetReferral", context, work)
+
+    def RecordDecision(self, request: pb.RecordDecisionRequest, context) -> pb.Referral:
+        def work(caller: audit_log.Caller) -> pb.Referral:
+            referral_id = fields.client_uuid("referral_id", request.referral_id)
+            officer = fields.required("officer", request.officer, 64)
+            reason = fields.bounded("reason", request.reason, 400)
+            decision = convert.enum_value("decision", pb.Referral.Status, request.decision, m.ReferralStatus)
+            may_decide_escalated = access.permits(self._authorise("RecordDecision", caller), "DecideEscalated")
+            return self._db.run(lambda s: convert.referral(referrals.record_decision(
+                s, caller, referral_id, officer, decision, reason, request.note,
+                may_decide_escalated=may_decide_escalated)))
+        return self._call("RecordDecision", context, work)
+
+    def ListReferrals(self, request: pb.ListReferralsRequest, context) -> pb.ListReferralsResponse:
+        def work(caller: audit_log.Caller) -> pb.ListReferralsResponse:
+            status = (None if request.status == pb.Referral.STATUS_UNSPECIFIED
+                      else convert.enum_value("status", pb.Referral.Status, request.status, m.ReferralStatus))
+            border_point = fields.bounded("border_point", request.border_point, 32)
+            return self._db.run(lambda s: pb.ListReferralsResponse(referrals=[
+                convert.referral(r) for r in referrals.list_referrals(s, caller, status, border_point, request.limit)]))
+        return self._call("ListReferrals", context, work)
+
+    def GetCrossing(self, request: pb.GetCrossingRequest, context) -> pb.Crossing:
+        def work(caller: audit_log.Caller) -> pb.Crossing:
+            crossing_id = fields.client_uuid("crossing_id", request.crossing_id)
+            return self._db.run(lambda s: convert.crossing(referrals.get_crossing(s, caller, crossing_id)))
+        return self._call("GetCrossing", context, work)
+
+    def GetTravellerHistory(self, request: pb.GetTravellerHistoryRequest, context) -> pb.TravellerHistory:
+        def work(caller: audit_log.Caller) -> pb.TravellerHistory:
+            subject = request.WhichOneof("subject")
+            if subject == "document":
+                number = fields.document_no("document.number", request.document.number)
+                state = fields.state("document.issuing_state", request.document.issuing_state, is_required=True)
+
+                def query(session):
+                    return history.history_by_document(session, caller, number, state, request.limit)
+            elif subject == "traveller":
+                surname = fields.required("traveller.surname", request.traveller.surname)
+                birth_date = fields.required_date("traveller.birth_date", request.traveller.birth_date)
+
+                def query(session):
+                    return history.history_by_person(session, caller, surname, request.traveller.given_names,
+                                                     birth_date, request.traveller.nationality, request.limit)
+            else:
+                raise InvalidArgument("subject", "give a document or a traveller")
+
+            def transaction(session) -> pb.TravellerHistory:
+                crossings, referrals = query(session)
+                return pb.TravellerHistory(crossings=[convert.crossing(c) for c in crossings],
+                                           referrals=[convert.referral(r) for r in referrals])
+            return self._db.run(transaction)
+        return self._call("GetTravellerHistory", context, work)
+
+    # ------------------------------------------------------------ statistics and API
+
+    def Statistics(self, request: pb.StatisticsRequest, context) -> pb.StatisticsResponse:
+        def work(caller: audit_log.Caller) -> pb.StatisticsResponse:
+            from central.statistics import tables as statistics
+
+            by, period, start, end = statistics.parse_request(
+                request.by, request.period or "month", getattr(request, "from"), request.to)
+
+            def transaction(session) -> pb.StatisticsResponse:
+                table = reports.statistics(session, caller, by, period, start, end)
+
+                def cell(c: statistics.Cell) -> pb.StatisticsCell:
+                    return pb.StatisticsCell(period=c.period, values=list(c.values), shown=c.shown,
+                                             count=0 if c.suppressed else c.count, suppressed=c.suppressed)
+                return pb.StatisticsResponse(by=list(by), period=period, cells=[cell(c) for c in table.cells],
+                                             period_totals=[cell(c) for c in table.period_totals],
+                                             total=0 if table.total_suppressed else table.total,
+                                             total_suppressed=table.total_suppressed, threshold=table.threshold)
+            return self._db.run(transaction)
+        return self._call("Statistics", context, work)
+
+    def ImportApi(self, request: pb.ImportApiRequest, context) -> pb.ImportApiResponse:
+        def work(caller: audit_log.Caller) -> pb.ImportApiResponse:
+            from central.passengers import manifest as api
+
+            manifest = api.Manifest(fields.required("flight", request.flight, 16),
+                                    fields.bounded("border_point", request.border_point, 32),
+                                    [api.Passenger(p.mrz, p.reference) for p in request.passengers])
+
+            def transaction(session) -> pb.ImportApiResponse:
+                reports = api.prescreen(session, caller, manifest, self._rules, self._clock(), self._threshold,
+                                        self._matcher)
+                return pb.ImportApiResponse(flight=manifest.flight, hits=sum(r.status == "HIT" for r in reports),
+                                            reports=[pb.ApiPassengerReport(
+                    index=r.index, reference=r.reference, status=r.status, error=r.error, surname=r.surname,
+                    given_names=r.given_names, document_number=r.document_number, issuing_state=r.issuing_state,
+                    nationality=r.nationality, birth_date=fields.format_date(r.birth_date),
+                    document_hits=[document_hit(h) for h in r.document_hits],
+                    person_hits=[person_hit(h) for h in r.person_hits], risk_score=r.risk_score,
+                    risk_rules_fired=list(r.risk_rules_fired)) for r in reports])
+            return self._db.run(transaction)
+        return self._call("ImportApi", context, work)
+
+    # ------------------------------------------------------------ identities and overstays
+
+    def _role_change(self, method: str, request: pb.RoleRequest, context) -> pb.RoleResponse:
+        def work(caller: audit_log.Caller) -> pb.RoleResponse:
+            kind = access.parse_kind(request.principal.kind)
+            name = fields.required("principal.name", request.principal.name, 64)
+            role = access.parse_role(request.principal.role) if request.principal.role else None
+            if role is None and method == "GrantRole":
+                raise InvalidArgument("principal.role", "is required")
+
+            def transaction(session) -> pb.RoleResponse:
+                changed = (access.grant(session, kind, name, role) if method == "GrantRole"
+                           else access.revoke(session, kind, name, role) > 0)
+                audit_log.audit(session, caller, method, f"{kind.value} {name}",
+                              f"{role.value if role else 'all roles'}: {'changed' if changed else 'unchanged'}",
+                              "identity administration")
+                return pb.RoleResponse(changed=bool(changed))
+            response = self._db.run(transaction)
+            self._roles.clear()  # the change holds for the next call, not after the cache's lifetime
+            return response
+        return self._call(method, context, work)
+
+    def GrantRole(self, request: pb.RoleRequest, context) -> pb.RoleResponse:
+        return self._role_change("GrantRole", request, context)
+
+    def RevokeRole(self, request: pb.RoleRequest, context) -> pb.RoleResponse:
+        return self._role_change("RevokeRole", request, context)
+
+    def ListPrincipals(self, request: pb.ListPrincipalsRequest, context) -> pb.ListPrincipalsResponse:
+        def work(caller: audit_log.Caller) -> pb.ListPrincipalsResponse:
+            def transaction(session) -> pb.ListPrincipalsResponse:
+                rows = access.principals(session)
+                audit_log.audit(session, caller, "ListPrincipals", "principals", f"{len(rows)} role(s)",
+                              "identity administration")
+                return pb.ListPrincipalsResponse(principals=[
+                    pb.Principal(kind=r.kind, name=r.name, role=r.role) for r in rows])
+            return self._db.run(transaction)
+        return self._call("ListPrincipals", context, work)
+
+    def ListOverstays(self, request: pb.ListOverstaysRequest, context) -> pb.ListOverstaysResponse:
+        def work(caller: audit_log.Caller) -> pb.ListOverstaysResponse:
+            from central.records import overstay
+
+            if request.default_stay_days < 0:
+                raise InvalidArgument("default_stay_days", "must be >= 0")
+            days = request.default_stay_days or overstay.DEFAULT_STAY_DAYS
+
+            def transaction(session) -> pb.ListOverstaysResponse:
+                found = reports.list_overstays(session, caller, self._today(), days, request.include_exited)
+                return pb.ListOverstaysResponse(overstays=[pb.Overstay(
+                    traveller=pb.Traveller(surname=s.surname, given_names=s.given_names, nationality=s.nationality),
+                    document=s.document, border_point=s.border_point, entry_crossing_id=s.entry_crossing_id,
+                    entered_on=s.entered_on.isoformat(), allowed_until=s.allowed_until.isoformat(),
+                    left_on=s.left_on.isoformat() if s.left_on else "", days_over=s.days_over) for s in found])
+            return self._db.run(transaction)
+        return self._call("ListOverstays", context, work)

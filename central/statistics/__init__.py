@@ -1,0 +1,1 @@
+"""Statistics for policy, with small cells suppressed, and the pseudonymised export."""

@@ -1,0 +1,1 @@
+"""Device drivers: the PC/SC chip reader, the camera and the serial document reader."""
