@@ -12,9 +12,14 @@ The outbox knows nothing of gRPC: it is given a `send(method, payload)` that
 either returns (delivered), raises Retry (central unreachable: back off and
 try again) or raises Reject (central refused the request for good: parked for
 an officer with the error, never retried).
+
+Given a `Sealer`, payloads (which carry the referral's face crops and the chip
+photo) are sealed at rest under the gate's key file (common.sealing): a stolen
+gate's disk holds no readable biometric data without the key.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import sqlite3
@@ -26,6 +31,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from prometheus_client import Gauge
+
+from common.sealing import SealError, Sealer, is_sealed
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +107,10 @@ class Backoff:
 class Outbox:
     def __init__(self, path: Path | str, send: Send, *, backoff: Backoff = Backoff(), poll_s: float = 5.0,
                  keep_delivered: dt.timedelta = dt.timedelta(days=1),
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)):
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+                 sealer: Sealer | None = None):
         self.path = Path(path)
+        self.sealer = sealer
         self.send = send
         self.backoff = backoff
         self.poll_s = poll_s
@@ -123,6 +132,20 @@ class Outbox:
                              (DELIVERED, (self.clock() - keep_delivered).isoformat()))
         self._update_gauges()
 
+    # -- sealing at rest ---------------------------------------------------------
+    def _seal(self, method: str, crossing_id: str, payload: bytes) -> bytes:
+        return self.sealer.seal(payload, f"outbox:{method}:{crossing_id}") if self.sealer else payload
+
+    def _entry(self, row: tuple) -> Entry:
+        """The row as an entry, its payload opened; SealError when it is sealed and does not open."""
+        entry = Entry(*row)
+        if entry.payload is None or not is_sealed(entry.payload):
+            return entry  # delivered (payload dropped), or written before the gate had a key file
+        if self.sealer is None:
+            raise SealError(f"outbox entry {entry.seq} is sealed and this outbox has no key file")
+        opened = self.sealer.open(entry.payload, f"outbox:{entry.method}:{entry.crossing_id}")
+        return dataclasses.replace(entry, payload=opened)
+
     # -- writing ---------------------------------------------------------------
     def append(self, crossing_id: str, requests: Sequence[tuple[str, bytes]]) -> list[int]:
         """Commit the requests of one crossing, in order, in one transaction; their sequence numbers."""
@@ -130,7 +153,8 @@ class Outbox:
         with self._db_lock, self._transaction():
             seqs = [self._db.execute(
                 "INSERT INTO outbox (method, crossing_id, payload, state, created_at) VALUES (?, ?, ?, ?, ?)",
-                (method, crossing_id, payload, PENDING, now)).lastrowid for method, payload in requests]
+                (method, crossing_id, self._seal(method, crossing_id, payload), PENDING, now)).lastrowid
+                for method, payload in requests]
         self._update_gauges()
         return seqs
 
@@ -144,7 +168,7 @@ class Outbox:
         with self._db_lock:
             rows = (self._db.execute(query + " WHERE state = ? ORDER BY seq", (state,)) if state
                     else self._db.execute(query + " ORDER BY seq")).fetchall()
-        return [Entry(*row) for row in rows]
+        return [self._entry(row) for row in rows]
 
     def pending(self) -> list[Entry]:
         return self.entries(PENDING)
@@ -180,7 +204,11 @@ class Outbox:
         delivered = 0
         with self._send_lock:
             while not self._stopping.is_set():
-                entry = self._next_pending()
+                try:
+                    entry = self._next_pending()
+                except SealError as exc:  # the key file lost or changed: keep the record, say so, retry later
+                    log.error("outbox: a pending record does not open: %s", exc)
+                    break
                 if entry is None:
                     break
                 try:
@@ -250,7 +278,7 @@ class Outbox:
             row = self._db.execute(
                 "SELECT seq, method, crossing_id, payload, state, attempts, error, created_at FROM outbox "
                 "WHERE state = ? ORDER BY seq LIMIT 1", (PENDING,)).fetchone()
-        return Entry(*row) if row else None
+        return self._entry(row) if row else None
 
     def _delivered(self, entry: Entry) -> None:
         with self._db_lock:

@@ -21,6 +21,7 @@ from edge.alert_cache import AlertCache
 from edge.capture import capture_face, longest_capture_s
 from edge.chip import ChipPhotoSource
 from edge.gate import Gate, GateStation
+from common.sealing import Sealer
 from edge.outbox import STATE_FILE, Backoff, Outbox
 from edge.policy import Policy
 from edge.remote import RemoteCentral, RemoteMatcher
@@ -51,6 +52,8 @@ class GateConfig:
     metrics_port: int | None = None
     # Seconds per transaction step, over edge.gate.DEFAULT_BUDGETS.
     budgets: dict[str, float] = field(default_factory=dict)
+    # The key file that seals the outbox's records at rest (common.sealing); kept outside state_dir.
+    key_file: Path | None = None
 
 
 @dataclass
@@ -91,7 +94,8 @@ def start_gate(config: GateConfig) -> RunningGate:
     if config.state_dir is not None:
         config.state_dir.mkdir(parents=True, exist_ok=True)
         database = config.state_dir / STATE_FILE
-        outbox = Outbox(database, central_service.deliver, backoff=config.outbox_backoff)
+        sealer = Sealer.from_file(config.key_file) if config.key_file is not None else None
+        outbox = Outbox(database, central_service.deliver, backoff=config.outbox_backoff, sealer=sealer)
         alerts = AlertCache(database, central_service.alert_delta)
     load_models()  # now, not while the first traveller waits
     gate = Gate(

@@ -215,3 +215,38 @@ def test_limes_edge_outbox_lists_and_resubmits(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["resubmitted"] == 0
     assert main(["edge", "outbox", str(tmp_path / "nowhere"), "--json"]) == 2
     assert "no outbox at" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_sealed_records_are_unreadable_on_disk_and_delivered_in_clear(tmp_path):
+    import sqlite3
+
+    from common.sealing import Sealer, add_key
+
+    add_key(tmp_path / "keys" / "gate.key")
+    sealer = Sealer.from_file(tmp_path / "keys" / "gate.key")
+    central = FakeCentral()
+    outbox = Outbox(tmp_path / "edge.sqlite", central.send, sealer=sealer)
+    outbox.append("id-1", [("RecordCrossing", b"crossing 1"), ("OpenReferral", b"referral 1 face crop")])
+    on_disk = [row[0] for row in sqlite3.connect(tmp_path / "edge.sqlite").execute("SELECT payload FROM outbox")]
+    assert on_disk and not any(b"face crop" in payload or b"crossing 1" in payload for payload in on_disk)
+    assert [e.payload for e in outbox.pending()] == [b"crossing 1", b"referral 1 face crop"]
+    assert outbox.deliver() == 2
+    assert central.arrivals == [b"crossing 1", b"referral 1 face crop"]
+    outbox.close()
+
+
+def test_a_sealed_record_without_its_key_is_kept_not_lost(tmp_path):
+    from common.sealing import Sealer, add_key
+
+    add_key(tmp_path / "gate.key")
+    sealed = Outbox(tmp_path / "edge.sqlite", FakeCentral().send, sealer=Sealer.from_file(tmp_path / "gate.key"))
+    append(sealed, 1)
+    sealed.close()
+    central = FakeCentral()
+    keyless = Outbox(tmp_path / "edge.sqlite", central.send)
+    assert keyless.deliver() == 0 and central.calls == 0
+    assert keyless.backlog == 1
+    keyless.close()
+    reopened = Outbox(tmp_path / "edge.sqlite", central.send, sealer=Sealer.from_file(tmp_path / "gate.key"))
+    assert reopened.deliver() == 1 and central.arrivals == [b"crossing 1"]
+    reopened.close()
