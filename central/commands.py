@@ -65,8 +65,12 @@ def register(sub) -> None:
     serve.add_argument("--web", metavar="ADDR", default=None,
                        help="also serve the officers' web desk on host:port, e.g. 127.0.0.1:8080 (docs/WEB.md); "
                             "faces are enrolled into --matcher-gallery of --matcher")
-    serve.add_argument("--closed", action="store_true",
-                       help="no demo identities and no open access, even on SQLite (see docs/CENTRAL.md, Roles)")
+    serve.add_argument("--open-access", action="store_true",
+                       help="DEMO ONLY: register the demo gate and administrator and let users registered nowhere "
+                            "read histories, referrals and crossings as officers (default: closed; docs/CENTRAL.md, "
+                            "Roles)")
+    # Closed is the default now; the flag is still accepted so that existing scripts keep working.
+    serve.add_argument("--closed", action="store_true", help=argparse.SUPPRESS)
     from proto.tls import add_tls_arguments
 
     add_tls_arguments(serve, "central's own (also presented to --matcher)")
@@ -269,6 +273,9 @@ def _serve(args: argparse.Namespace) -> int:
     if args.processes < 1:
         print("error: --processes must be at least 1", file=sys.stderr)
         return 2
+    if args.open_access and args.closed:
+        print("error: --open-access and --closed contradict each other", file=sys.stderr)
+        return 2
     try:
         tls = tls_from_arguments(args, "limes central serve")
     except TlsError as exc:
@@ -289,7 +296,7 @@ def _serve(args: argparse.Namespace) -> int:
                                    plaintext=args.plaintext, face_matcher_factory=matcher_factory,
                                    metrics_port=args.metrics_port,
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
-                                   access=AccessPolicy() if args.closed else None)
+                                   access=AccessPolicy.demo() if args.open_access else AccessPolicy())
     web = None
     if args.web:
         import os

@@ -1,8 +1,10 @@
 """Starting a matcher (or router) gRPC server with health checking and reflection.
 
 Mutual TLS (`tls`) or, chosen explicitly, plaintext: every caller must present a
-certificate from the server's CA. The matcher has no roles of its own: any
-holder of such a certificate (central, gates, the router) may call it.
+certificate from the server's CA, and its kind decides what it may call
+(matcher.access: gates search and verify; enrolment, removal, template reads and
+gallery administration are for services and administrators). Writes, template
+reads and refusals are audited (matcher.access.Audit).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from matcher.access import AUDIT_FILE, AccessInterceptor, Audit
 from matcher.registry import Registry
 from matcher.servicer import MatcherServicer
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
@@ -35,16 +38,18 @@ def default_threads() -> int:
 
 def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, tls: TlsFiles | None = None,
           plaintext: bool = False, max_workers: int = 16,
-          metrics_port: int | None = None) -> tuple[grpc.Server, int]:
+          metrics_port: int | None = None, audit: Audit | None = None) -> tuple[grpc.Server, int]:
     """Serve `servicer` on `address` (port 0: any free port) in the background; returns the bound port.
 
     `tls` or `plaintext=True`, exactly one (proto.tls.TlsError otherwise).
 
     With `metrics_port`, Prometheus metrics are served over HTTP on 127.0.0.1 too
     (`server.metrics_http`, to shut down with the server).
+    `audit`: where writes, template reads and refusals are recorded (default: the log only).
     """
     require_choice(tls, plaintext, "matcher")
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=MESSAGE_OPTIONS)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=MESSAGE_OPTIONS,
+                         interceptors=[AccessInterceptor(audit or Audit(None))])
     matcher_pb2_grpc.add_MatcherServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -65,7 +70,8 @@ def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: Tl
           max_workers: int | None = None, **gallery_options) -> tuple[grpc.Server, int]:
     """Load the galleries under `data_dir` and serve them; returns (server, bound port) without blocking.
 
-    The server's `registry` attribute holds the galleries (close it after stopping the server).
+    The server's `registry` attribute holds the galleries (close it after stopping the server);
+    the audit trail is `data_dir/audit.jsonl` (matcher.access).
     `max_workers`: threads serving calls (None: default_threads()).
     """
     if data_dir is None:
@@ -75,7 +81,8 @@ def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: Tl
     registry = Registry(Path(data_dir), **gallery_options)
     try:
         server, port = start(MatcherServicer(registry), address, tls=tls, plaintext=plaintext,
-                             max_workers=max_workers or default_threads(), metrics_port=metrics_port)
+                             max_workers=max_workers or default_threads(), metrics_port=metrics_port,
+                             audit=Audit(Path(data_dir) / AUDIT_FILE))
     except BaseException:
         registry.close()
         raise

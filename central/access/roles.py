@@ -11,9 +11,11 @@ The roles of a caller are read from the database at most every few seconds
 effect at once, one made elsewhere (`limes central identity`, another server
 over the same database) within the cache's lifetime.
 
-Open access (the embedded demo default, see `AccessPolicy`) lets a caller who
-is registered nowhere read as an officer (history, queue, one crossing) and
-nothing else: enough for people trying the demo, never a write.
+Access is closed unless a server is started with open access, explicitly
+(`AccessPolicy.demo()`, `limes central serve --open-access`; `limes demo` does):
+it lets a caller who is registered nowhere read as an officer (history, queue,
+one crossing) and nothing else: enough for people trying the demo, never a write.
+The kind of database never opens it.
 """
 from __future__ import annotations
 
@@ -84,6 +86,7 @@ class AccessPolicy:
 
     `bootstrap` maps (kind, name) to roles and is written to `principals` at
     start (existing rows are kept). `open_access` is for the embedded demo only.
+    The default, AccessPolicy(), is closed: nobody registered, no open access.
     """
 
     bootstrap: dict[tuple[Kind, str], tuple[Role, ...]] = field(default_factory=dict)
@@ -91,14 +94,10 @@ class AccessPolicy:
 
     @classmethod
     def demo(cls) -> AccessPolicy:
-        """The embedded default: the demo gate and the demo administrator, unknown users read as officers."""
+        """The demo's, chosen explicitly (`limes demo`, `--open-access`): the demo gate and the demo
+        administrator registered, unknown users read as officers."""
         return cls(bootstrap={(Kind.STATION, "DEMO-EGATE-01"): (Role.GATE,),
                               (Kind.USER, "demo-admin"): (Role.ADMINISTRATOR,)}, open_access=True)
-
-    @classmethod
-    def for_database(cls, url: str) -> AccessPolicy:
-        """The demo policy for an SQLite file (the embedded mode), a closed one for any other database."""
-        return cls.demo() if url.startswith("sqlite") else cls()
 
 
 def parse_role(text: str) -> Role:

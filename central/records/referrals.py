@@ -29,6 +29,11 @@ def open_referral(session: Session, caller: Caller, referral_id: str, crossing_i
     crossing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == crossing_id))
     if crossing is None:
         raise NotFound("crossing", crossing_id)
+    if crossing.station.code != station_code:
+        # The station handing over is the one that recorded the crossing, whoever calls (an officer's
+        # certificate names no station): a referral cannot be put in another station's name.
+        raise PermissionDenied(f"station_id: crossing {crossing_id} was recorded by station "
+                               f"{crossing.station.code!r}, not {station_code!r}")
     station_id, _ = station_ids(session, station_code, crossing.border_point.code)
     referral = m.Referral(referral_id=referral_id, crossing=crossing, station_id=station_id,
                           status=m.ReferralStatus.OPEN, reasons=list(reasons), opened_at=m.utcnow(),

@@ -36,9 +36,9 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     The database (default: var/central.sqlite) is migrated to head first, so
     a new or old file is always usable. Stop with server.stop(grace).
     With metrics_port, Prometheus metrics are served on 127.0.0.1:metrics_port.
-    `access` (default: AccessPolicy.for_database(url): the demo identities and
-    open access on SQLite, nothing on PostgreSQL) says who may call what; a
-    caller's roles are read again after `role_cache_s` seconds at the latest.
+    `access` (default: AccessPolicy(), closed: nobody registered, no open access,
+    whatever the database) says who may call what; AccessPolicy.demo() opens it for
+    the demo. A caller's roles are read again after `role_cache_s` seconds at the latest.
     `max_workers` threads serve calls, each with a database connection of its own.
     `reuse_port`: other processes may listen on the same port (SO_REUSEPORT, the kernel spreads
     connections among them: central.rpc.processes); otherwise a second server on the port fails to start.
@@ -47,14 +47,14 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
     database = Database(url, pool_size=max_workers)
-    policy = access if access is not None else AccessPolicy.for_database(url)
+    policy = access if access is not None else AccessPolicy()
     if not database_ready:
         database.migrate()
         database.run(lambda session: apply_bootstrap(session, policy))
     if policy.open_access and not database_ready:
         log.warning("central OPEN ACCESS on %s: callers registered nowhere may read traveller histories, "
-                    "referrals and crossings as officers. For the embedded demo only; a PostgreSQL "
-                    "database or serve(access=AccessPolicy()) closes it.", url)
+                    "referrals and crossings as officers. For the demo only: started without --open-access "
+                    "(serve(access=AccessPolicy())) it is closed.", url)
     servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy,
                                role_cache_s=role_cache_s)
     # grpc turns SO_REUSEPORT on by default: two servers started on one port by mistake would share

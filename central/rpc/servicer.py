@@ -177,6 +177,23 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             self._refused(caller, method, f"station {station_id}", message)
             raise PermissionDenied(message)
 
+    def _decision_author(self, caller: audit_log.Caller, referral_id: str, claimed: str) -> str:
+        """Who decides: the calling user (the client certificate's under TLS), never the request's word.
+
+        `officer` in the request may only repeat that user's name (empty is the same); naming anyone
+        else, or deciding as a station with no user, is refused and audited like any refusal.
+        """
+        author = caller.user
+        if not author:
+            message = "RecordDecision: a decision is a person's: the caller names no user"
+        elif claimed and claimed != author:
+            message = (f"officer: {claimed!r} is not the caller (user {author!r}); a decision is recorded "
+                       "under the caller's own name")
+        else:
+            return author
+        self._refused(caller, "RecordDecision", f"referral {referral_id}", message)
+        raise PermissionDenied(message)
+
     def _today(self) -> dt.date:
         return self._clock().astimezone(dt.timezone.utc).date()
 
@@ -283,8 +300,12 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             station = fields.required("station_id", request.station_id, 64)
             self._own_station("OpenReferral", caller, station)
             evidence = convert.evidence(request)
-            return self._db.run(lambda s: convert.referral(referrals.open_referral(
-                s, caller, referral_id, crossing_id, station, list(request.reasons), evidence)))
+            try:
+                return self._db.run(lambda s: convert.referral(referrals.open_referral(
+                    s, caller, referral_id, crossing_id, station, list(request.reasons), evidence)))
+            except PermissionDenied as exc:
+                self._refused(caller, "OpenReferral", f"crossing {crossing_id}", exc)
+                raise
         return self._call("OpenReferral", context, work)
 
     def GetReferral(self, request: pb.GetReferralRequest, context) -> pb.Referral:
@@ -311,10 +332,10 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     def RecordDecision(self, request: pb.RecordDecisionRequest, context) -> pb.Referral:
         def work(caller: audit_log.Caller) -> pb.Referral:
             referral_id = fields.client_uuid("referral_id", request.referral_id)
-            officer = fields.required("officer", request.officer, 64)
             reason = fields.bounded("reason", request.reason, 400)
             decision = convert.enum_value("decision", pb.Referral.Status, request.decision, m.ReferralStatus)
             may_decide_escalated = access.permits(self._authorise("RecordDecision", caller), "DecideEscalated")
+            officer = self._decision_author(caller, referral_id, request.officer)
             return self._db.run(lambda s: convert.referral(referrals.record_decision(
                 s, caller, referral_id, officer, decision, reason, request.note,
                 may_decide_escalated=may_decide_escalated)))

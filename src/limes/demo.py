@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import shutil
+import signal
 import sys
-import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from common.output import add_json_flag, emit
@@ -46,6 +48,9 @@ def run(args) -> int:
     shutil.rmtree(state, ignore_errors=True)
     try:
         return _run(args, state, faces, demo_border_post)
+    except Stopped as exc:
+        print(f"stopped by {exc}", file=sys.stderr)
+        return 130
     except PcscdUnavailable as exc:
         print(f"error: the simulated chip reader needs its own pcscd: {exc}", file=sys.stderr)
         return 2
@@ -55,7 +60,9 @@ def _run(args, state: Path, faces: Path, demo_border_post) -> int:
     progress = None if args.json else _print_line
     from limes.borderpost import seed_web_users
 
-    with demo_border_post(state, faces, fixed_ports=args.serve, web=args.serve) as post:
+    # SIGINT and SIGTERM unwind the border post (its pcscd and that one's temporary folder, the services),
+    # whenever they come; while --serve waits they are its ordinary stop.
+    with stop_unwinds(), demo_border_post(state, faces, fixed_ports=args.serve, web=args.serve) as post:
         if not args.json:
             print(f"central {post.services.central_address}  matcher {post.services.matcher_address}  "
                   f"reader {post.reader_port}  camera {post.camera_url}", flush=True)
@@ -72,15 +79,43 @@ def _run(args, state: Path, faces: Path, demo_border_post) -> int:
              lambda _: _render_summary(summary) + (_render_web(web) if web else ""))
         if args.serve:
             pki = post.services.pki_dir
-            print(f"services are up; press Ctrl-C to stop. They speak mutual TLS: a client needs {pki}/ca.pem "
-                  f"and a certificate of its own, e.g. {pki}/user-demo-admin.pem and .key "
-                  f"(`limes pki dev-certs --out {pki} --user NAME` issues more)", flush=True)
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+            serve_until_stopped(lambda: print(
+                f"services are up; press Ctrl-C to stop. They speak mutual TLS: a client needs {pki}/ca.pem "
+                f"and a certificate of its own, e.g. {pki}/user-demo-admin.pem and .key "
+                f"(`limes pki dev-certs --out {pki} --user NAME` issues more)", flush=True))
     return 0 if summary["as_expected"] == summary["travellers"] else 1
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while the demo was busy: unwind (the `with` blocks clean up) and exit."""
+
+
+@contextmanager
+def stop_unwinds() -> Iterator[None]:
+    """SIGINT and SIGTERM raise Stopped inside the block, so that its `with` blocks clean up.
+
+    Both handlers are installed explicitly: started in the background by a
+    non-interactive shell, the demo inherits SIGINT as ignored, and SIGTERM's
+    default ends the process without running any clean-up (pcscd's temporary
+    folder was left in /tmp).
+    """
+    def raise_stopped(signum, frame):
+        raise Stopped(signal.Signals(signum).name)
+    previous = {sig: signal.signal(sig, raise_stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def serve_until_stopped(announce: Callable[[], None]) -> None:
+    """Wait for SIGINT or SIGTERM (limes.signals.StopSignals), having said so with `announce` first."""
+    from limes.signals import StopSignals
+
+    with StopSignals() as stop:  # before announcing: a stop sent right after must not be lost
+        announce()
+        stop.wait()
 
 
 def _print_line(index: int, total: int, result: dict) -> None:

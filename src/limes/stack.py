@@ -59,13 +59,16 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
                    web_port: int | None = None) -> Iterator[Services]:
     """Central and the matcher; with web_port (0: a free one) also central's web desk, which
     enrols faces into the matcher's WATCHLIST gallery."""
+    from central.access.roles import AccessPolicy
     from central.rpc.server import serve as serve_central
     from matcher.server import serve as serve_matcher
 
     state_dir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{state_dir / 'central.sqlite'}"
     tls = dev_certs(state_dir / "pki").server  # the demo gate's and administrator's too (dev_certs defaults)
-    central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url, tls=tls)
+    # The demo opts in to open access, by name: a server is closed unless told otherwise.
+    central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url, tls=tls,
+                                           access=AccessPolicy.demo())
     try:
         matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher", tls=tls)
         web = enroller = None
@@ -93,7 +96,9 @@ def restart_central(services: Services) -> Services:
 
     The new server is the caller's to stop: local_services stops only the one it started.
     """
+    from central.access.roles import AccessPolicy
     from central.rpc.server import serve as serve_central
 
-    server, _ = serve_central(services.central_address, services.database_url, tls=services.server_tls)
+    server, _ = serve_central(services.central_address, services.database_url, tls=services.server_tls,
+                              access=AccessPolicy.demo())
     return dataclasses.replace(services, central_server=server)

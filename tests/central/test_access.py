@@ -95,9 +95,33 @@ def test_open_access_lets_unknown_users_only_read(database_url, dev_pki):
         server.stop(None)
 
 
-def test_the_embedded_default_registers_the_demo_gate_and_administrator(tmp_path, dev_pki):
+def test_the_default_is_closed_on_sqlite_too(tmp_path, dev_pki):
+    """No access policy given, an SQLite file: nobody is registered and nobody unregistered reads."""
     url = f"sqlite:///{tmp_path / 'central.sqlite'}"
-    server, central = serve_central(url, dev_pki)  # the default policy for an SQLite file
+    server, central = serve_central(url, dev_pki)  # the default policy
+    try:
+        stub = central.stub()
+        denied(stub.AddDocumentAlert, pb.AddDocumentAlertRequest(document_number="X1", reason=pb.DocumentAlert.LOST),
+               (("x-limes-user", "demo-admin"),))
+        denied(stub.RecordCrossing, crossing_request(station_id="DEMO-EGATE-01"),
+               (("x-limes-station", "DEMO-EGATE-01"),))
+        error = denied(stub.GetTravellerHistory, pb.GetTravellerHistoryRequest(document=crossing_request().document),
+                       (("x-limes-user", "visitor"),))
+        assert "not registered" in error.details() and "open access" not in error.details()
+        for method in ("ListReferrals", "GetCrossing", "GetReferral"):
+            request = getattr(pb, f"{method}Request")()
+            if method != "ListReferrals":
+                setattr(request, "crossing_id" if method == "GetCrossing" else "referral_id",
+                        "9d5c6f0e-2f55-4b7e-9a55-2a0f4f7a1c11")
+            denied(getattr(stub, method), request, (("x-limes-user", "visitor"),))
+    finally:
+        central.close()
+        server.stop(None)
+
+
+def test_the_demo_policy_opens_access_when_asked_for(tmp_path, dev_pki):
+    url = f"sqlite:///{tmp_path / 'central.sqlite'}"
+    server, central = serve_central(url, dev_pki, access=AccessPolicy.demo())  # what `limes demo` asks for
     try:
         stub = central.stub()
         stub.AddDocumentAlert(pb.AddDocumentAlertRequest(document_number="X1", reason=pb.DocumentAlert.LOST),
@@ -112,9 +136,9 @@ def test_the_embedded_default_registers_the_demo_gate_and_administrator(tmp_path
         server.stop(None)
 
 
-def test_a_postgresql_url_gets_a_closed_policy():
-    assert AccessPolicy.for_database("postgresql+psycopg://u@h/db") == AccessPolicy()
-    assert AccessPolicy.for_database("sqlite:///var/central.sqlite").open_access
+def test_no_policy_is_inferred_from_the_database_kind():
+    assert not hasattr(AccessPolicy, "for_database")
+    assert AccessPolicy() == AccessPolicy(bootstrap={}, open_access=False)
 
 
 def test_identity_commands_grant_revoke_and_are_audited(capsys, database_url):
@@ -169,7 +193,8 @@ def test_a_gate_reports_only_for_itself(stub, database_url):
     assert (last.action, last.subject) == ("RecordCrossing", "station FRA-T1-G04")
 
 
-def test_serve_closed_refuses_the_demo_identities(database_url, dev_pki, tmp_path):
+def test_serve_is_closed_by_default_on_sqlite(database_url, dev_pki, tmp_path):
+    """`limes central serve` without --open-access: the demo identities and unregistered users get nothing."""
     import subprocess
     import sys
     import warnings
@@ -177,7 +202,7 @@ def test_serve_closed_refuses_the_demo_identities(database_url, dev_pki, tmp_pat
     tls = dev_pki.server()
     stderr = open(tmp_path / "serve.stderr", "w+")  # a file: a pipe nobody reads could stall the server
     process = subprocess.Popen([sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0",
-                                "--database", database_url, "--closed", "--json", "--tls-ca", str(tls.ca),
+                                "--database", database_url, "--json", "--tls-ca", str(tls.ca),
                                 "--tls-cert", str(tls.certificate), "--tls-key", str(tls.key)],
                                stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:

@@ -63,7 +63,7 @@ def test_a_known_travellers_history_feeds_the_risk_rules(stub):
     stub.RecordCrossing(request, metadata=GATE_METADATA)
     stub.OpenReferral(pb.OpenReferralRequest(referral_id=request.crossing_id, crossing_id=request.crossing_id,
                                              station_id=request.station_id), metadata=GATE_METADATA)
-    stub.RecordDecision(pb.RecordDecisionRequest(referral_id=request.crossing_id, officer="o-1",
+    stub.RecordDecision(pb.RecordDecisionRequest(referral_id=request.crossing_id, officer="tester",
                                                  decision=pb.Referral.REFUSED, reason="no visa"))
     passenger = mrz("MUSTERMANN", "ERIKA", "C55555555", dt.date(1964, 8, 12))
     [report] = stub.ImportApi(pb.ImportApiRequest(flight="LH401", passengers=[pb.ApiPassenger(mrz=passenger)]),

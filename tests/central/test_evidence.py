@@ -98,7 +98,8 @@ def test_a_token_is_the_only_way_to_an_image(database_url):
 def test_the_gate_reads_back_the_decision_on_its_own_referral_only(stub):
     referral_id = refer(stub, None)
     decided = stub.RecordDecision(pb.RecordDecisionRequest(referral_id=referral_id, officer="officer-17",
-                                                           decision=pb.Referral.ADMITTED, note="ok"))
+                                                           decision=pb.Referral.ADMITTED, note="ok"),
+                                  metadata=(("x-limes-user", "officer-17"),))
     assert decided.status == pb.Referral.ADMITTED
     gate = stub  # each call under the certificate of the station its metadata names
     seen = gate.GetReferral(pb.GetReferralRequest(referral_id=referral_id), metadata=GATE_METADATA)

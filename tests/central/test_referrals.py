@@ -25,8 +25,10 @@ def open_referral(stub, crossing, referral_id: str | None = None) -> pb.Referral
 
 
 def decide(stub, referral_id: str, decision, reason: str = "", officer: str = "officer-17") -> pb.Referral:
-    return stub.RecordDecision(pb.RecordDecisionRequest(referral_id=referral_id, officer=officer, decision=decision,
-                                                        reason=reason, note="interviewed"))
+    """The decision of `officer`, over that user's certificate (the author is the caller, not a field)."""
+    return stub.RecordDecision(pb.RecordDecisionRequest(referral_id=referral_id, decision=decision,
+                                                        reason=reason, note="interviewed"),
+                               metadata=(("x-limes-user", officer),))
 
 
 def test_open_referral_is_idempotent(stub, crossing):
@@ -59,6 +61,7 @@ def test_escalation_then_admission(stub, crossing):
     referral = open_referral(stub, crossing)
     escalated = decide(stub, referral.referral_id, pb.Referral.ESCALATED, "second opinion")
     assert escalated.status == pb.Referral.ESCALATED
+    stub.GrantRole(pb.RoleRequest(principal=pb.Principal(kind="user", name="chief-2", role="supervisor")))
     admitted = decide(stub, referral.referral_id, pb.Referral.ADMITTED, officer="chief-2")
     assert admitted.status == pb.Referral.ADMITTED
     assert [(d.officer, d.decision) for d in admitted.decisions] == [

@@ -33,7 +33,7 @@ def cross(stub, surname: str, number: str, occurred_at: str, refer: bool = False
         referral_id = str(uuid.uuid4())
         stub.OpenReferral(pb.OpenReferralRequest(referral_id=referral_id, crossing_id=request.crossing_id,
                                                  station_id=request.station_id), metadata=GATE_METADATA)
-        stub.RecordDecision(pb.RecordDecisionRequest(referral_id=referral_id, officer="o-1",
+        stub.RecordDecision(pb.RecordDecisionRequest(referral_id=referral_id, officer="tester",
                                                      decision=pb.Referral.ADMITTED))
     return request.crossing_id
 

@@ -202,7 +202,7 @@ def test_the_decision_dimension_follows_the_officers(stub):
         if decision is not None:
             stub.OpenReferral(pb.OpenReferralRequest(referral_id=request.crossing_id, crossing_id=request.crossing_id,
                                                      station_id=request.station_id), metadata=GATE_METADATA)
-            stub.RecordDecision(pb.RecordDecisionRequest(referral_id=request.crossing_id, officer="o-1",
+            stub.RecordDecision(pb.RecordDecisionRequest(referral_id=request.crossing_id, officer="tester",
                                                          decision=decision, reason="ground"))
         outcomes[label] = request.document.number
     record(stub, "DEU", "F", "1990-05-01", occurred_at="2026-11-25T07:00:00Z")

@@ -112,6 +112,61 @@ def test_a_user_certificate_carries_that_users_roles_only(central, dev_pki):
     assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
+def test_a_decision_is_recorded_under_the_calling_officers_certificate(central, dev_pki, database_url):
+    """The repro: an officer's certificate sending officer="demo-supervisor" must not decide as that user."""
+    import uuid
+
+    gate = stub_with(central.address, dev_pki.station(GATE))
+    crossing = crossing_request(decision=pb.Crossing.REFER)
+    gate.RecordCrossing(crossing, timeout=10)
+    referral_id = str(uuid.uuid4())
+    gate.OpenReferral(pb.OpenReferralRequest(referral_id=referral_id, crossing_id=crossing.crossing_id,
+                                             station_id=GATE), timeout=10)
+    officer = stub_with(central.address, dev_pki.user("officer-17"))
+    with pytest.raises(grpc.RpcError) as error:
+        officer.RecordDecision(pb.RecordDecisionRequest(referral_id=referral_id, officer="demo-supervisor",
+                                                        decision=pb.Referral.ESCALATED, note="unsure"), timeout=10)
+    assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED and "demo-supervisor" in error.value.details()
+    refused = audit_rows(database_url)[-1]
+    assert (refused.user_name, refused.action, refused.purpose) == ("officer-17", "RecordDecision", "access control")
+    untouched = officer.GetReferral(pb.GetReferralRequest(referral_id=referral_id), timeout=10)
+    assert untouched.status == pb.Referral.OPEN and not untouched.decisions
+    # Without the field (or repeating the caller's own name) the author is the certificate's user.
+    escalated = officer.RecordDecision(pb.RecordDecisionRequest(referral_id=referral_id,
+                                                                decision=pb.Referral.ESCALATED, note="unsure"),
+                                       timeout=10)
+    assert [(d.officer, d.decision) for d in escalated.decisions] == [("officer-17", pb.Referral.ESCALATED)]
+    # A station cannot decide even if given the officer role: a decision is a person's.
+    admin = stub_with(central.address, dev_pki.user("admin-1"))
+    admin.GrantRole(pb.RoleRequest(principal=pb.Principal(kind="station", name="FRA-T1-DESK1", role="supervisor")),
+                    timeout=10)
+    desk = stub_with(central.address, dev_pki.station("FRA-T1-DESK1"))
+    with pytest.raises(grpc.RpcError) as error:
+        desk.RecordDecision(pb.RecordDecisionRequest(referral_id=referral_id, officer="officer-17",
+                                                     decision=pb.Referral.ADMITTED), timeout=10)
+    assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert officer.GetReferral(pb.GetReferralRequest(referral_id=referral_id), timeout=10).decisions[-1].officer \
+        == "officer-17"
+
+
+def test_an_officer_cannot_open_a_referral_in_another_stations_name(central, dev_pki, database_url):
+    import uuid
+
+    gate = stub_with(central.address, dev_pki.station(GATE))
+    crossing = crossing_request(decision=pb.Crossing.REFER)
+    gate.RecordCrossing(crossing, timeout=10)
+    officer = stub_with(central.address, dev_pki.user("officer-17"))
+    with pytest.raises(grpc.RpcError) as error:
+        officer.OpenReferral(pb.OpenReferralRequest(referral_id=str(uuid.uuid4()), crossing_id=crossing.crossing_id,
+                                                    station_id="FRA-T1-G99"), timeout=10)
+    assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED and GATE in error.value.details()
+    refused = audit_rows(database_url)[-1]
+    assert (refused.user_name, refused.action, refused.purpose) == ("officer-17", "OpenReferral", "access control")
+    opened = officer.OpenReferral(pb.OpenReferralRequest(referral_id=str(uuid.uuid4()),
+                                                         crossing_id=crossing.crossing_id, station_id=GATE), timeout=10)
+    assert opened.station_id == GATE
+
+
 # ---------------------------------------------------------------- plaintext only when chosen
 
 def test_serve_without_tls_or_plaintext_is_refused(database_url):

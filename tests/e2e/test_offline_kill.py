@@ -72,11 +72,13 @@ def run_and_kill(address: str, path, tls, after: int) -> list[str]:
 
 
 def test_killed_twice_mid_recording_every_crossing_once(tmp_path, dev_pki):
+    from central.access.roles import AccessPolicy
     from central.rpc.server import serve
 
-    server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}", tls=dev_pki.server())
+    server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}", tls=dev_pki.server(),
+                         access=AccessPolicy.demo())
     address = f"127.0.0.1:{port}"
-    # The demo's gate station (central registers it as a gate on an SQLite database); reads as an officer.
+    # The demo's gate station (registered by the demo policy, asked for); reads as an officer (open access).
     station = dev_pki.station("DEMO-EGATE-01")
     gate = CentralClient(address, timeout=10, tls=station)
     client = CentralClient(address, timeout=10, tls=dev_pki.user("test"))

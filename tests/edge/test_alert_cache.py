@@ -188,10 +188,12 @@ def test_refresh_cut_short_keeps_what_arrived_and_the_old_sync_time(tmp_path):
 
 def test_same_answers_as_central(tmp_path, dev_pki):
     """The cache loaded from a real central answers CheckDocument and CheckPerson as central does."""
+    from central.access.roles import AccessPolicy
     from central.rpc.server import serve
 
-    server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}", tls=dev_pki.server())
-    # Central's demo identities (registered on an SQLite database): an administrator issues, the gate asks.
+    server, port = serve("127.0.0.1:0", f"sqlite:///{tmp_path / 'central.sqlite'}", tls=dev_pki.server(),
+                         access=AccessPolicy.demo())
+    # Central's demo identities (the demo policy, asked for): an administrator issues, the gate asks.
     admin = CentralClient(f"127.0.0.1:{port}", timeout=10, tls=dev_pki.user("demo-admin"))
     client = CentralClient(f"127.0.0.1:{port}", timeout=10, tls=dev_pki.station("DEMO-EGATE-01"))
     try:
