@@ -110,8 +110,8 @@ def stop_unwinds() -> Iterator[None]:
 
 
 def serve_until_stopped(announce: Callable[[], None]) -> None:
-    """Wait for SIGINT or SIGTERM (limes.signals.StopSignals), having said so with `announce` first."""
-    from limes.signals import StopSignals
+    """Wait for SIGINT or SIGTERM (common.signals.StopSignals), having said so with `announce` first."""
+    from common.signals import StopSignals
 
     with StopSignals() as stop:  # before announcing: a stop sent right after must not be lost
         announce()

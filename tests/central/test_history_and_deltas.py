@@ -18,14 +18,14 @@ def test_history_by_document_newest_first_with_referrals(stub):
     for request in (first, second):
         stub.RecordCrossing(request)
     stub.OpenReferral(pb.OpenReferralRequest(referral_id=str(uuid.uuid4()), crossing_id=second.crossing_id,
-                                             station_id="FRA-T1-DESK1", reasons=["manual check"]))
+                                             station_id=second.station_id, reasons=["manual check"]))
     history = stub.GetTravellerHistory(pb.GetTravellerHistoryRequest(
         document=pb.TravelDocument(number="C01X00T47<", issuing_state="D")))
     assert [c.crossing_id for c in history.crossings] == [second.crossing_id, first.crossing_id]
     assert history.crossings[0].direction == pb.Crossing.EXIT
     assert history.crossings[1].occurred_at == "2026-11-01T08:00:00Z"
     assert [r.crossing_id for r in history.referrals] == [second.crossing_id]
-    assert history.referrals[0].station_id == "FRA-T1-DESK1"
+    assert history.referrals[0].station_id == second.station_id == "FRA-T1-G03"
 
 
 def test_history_by_person_follows_a_renewed_passport(stub):
