@@ -7,7 +7,7 @@ from flask import Blueprint, Response, render_template, request
 
 from central import service, statistics as stats
 from central.errors import InvalidArgument
-from central.web.app import caller, context, requires, run
+from central.web.auth import caller, context, requires, run
 
 blueprint = Blueprint("analysis", __name__)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from central import evidence, models as m, service
 from drivers.alertmatch.persons import Identity
-from central.web.app import caller, context, may, requires, run
+from central.web.auth import caller, context, may, requires, run
 
 blueprint = Blueprint("desk", __name__)
 

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from central import evidence, models as m, service
 from central.errors import InvalidArgument
 from drivers.alertmatch.normalize import state_code
-from central.web.app import caller, context, deny, may, requires, run
+from central.web.auth import caller, context, deny, may, requires, run
 
 blueprint = Blueprint("watchlists", __name__, url_prefix="/watchlists")
 
