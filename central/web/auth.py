@@ -16,8 +16,9 @@ import functools
 import secrets
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from central import access
 from central.access import Role
@@ -108,11 +109,21 @@ def home_for(roles) -> str:
     return url_for("analysis.statistics")
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Only a path on this site: never another host (an open redirect would help phishing).
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+def same_site_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: never another host (an open redirect helps phishing).
+
+    Judged as a browser would read it: browsers drop tabs and newlines anywhere in a URL and take a
+    backslash for a slash, so `/<tab>/evil.example` and `/<backslash>evil.example` both mean
+    `//evil.example`, another host. Whitespace and control characters are refused outright (a
+    newline in a Location header would be header injection), the rest judged with backslashes as slashes.
+    """
+    if not target or any(char.isspace() or not char.isprintable() for char in target):
+        return None
+    as_browser_reads_it = target.replace("\\", "/")
+    parts = urlsplit(as_browser_reads_it)
+    if parts.scheme or parts.netloc or not as_browser_reads_it.startswith("/") or as_browser_reads_it.startswith("//"):
+        return None
+    return target
 
 
 def register(app: Flask) -> None:
@@ -144,7 +155,9 @@ def register(app: Flask) -> None:
             if result.token is None:
                 error = result.refusal
             else:
-                response = redirect(_safe_next(request.args.get("next")) or url_for("index"))
+                # A new signed-in session gets a new CSRF token: one seen before sign-in is worth nothing after.
+                session.clear()
+                response = redirect(same_site_path(request.args.get("next")) or url_for("index"))
                 response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="Strict",
                                     secure=ctx.settings.secure_cookies, path="/")
                 return response
@@ -157,6 +170,8 @@ def register(app: Flask) -> None:
         if token:
             who = caller("web desk sign-in")
             ctx.db.run(lambda s: accounts.sign_out(s, who, token, ctx.clock()))
+        # Nor does the signed-out browser keep its CSRF token (a form left open elsewhere no longer posts).
+        session.clear()
         response = redirect(url_for("sign_in"))
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -137,13 +137,37 @@ def test_a_user_without_a_web_role_cannot_sign_in(desk):
     assert response.status_code == 401 and "no role on the web desk" in response.get_data(as_text=True)
 
 
-def test_sign_in_does_not_redirect_off_site(desk):
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
+    "/\n/evil.example", "\t//evil.example", " //evil.example", "/\r\nSet-Cookie: limes_session=x", "/\x00/x",
+    "/\u3000/evil.example", "https:evil.example", "javascript:alert(1)", "evil.example/queue", "///evil.example",
+])
+def test_sign_in_does_not_redirect_off_site(desk, target):
     client = desk.client()
-    token = csrf_token(client)
-    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
-        response = client.post(f"/sign-in?next={target}", data={
-            "user": USERS["officer"], "password": PASSWORD, "csrf_token": token})
-        assert response.headers["Location"] == "/", target
+    response = client.post("/sign-in", query_string={"next": target}, data={
+        "user": USERS["officer"], "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_sign_in_goes_on_to_the_page_asked_for_on_this_site(desk):
+    client = desk.client()
+    response = client.post("/sign-in", query_string={"next": "/queue?status=escalated"}, data={
+        "user": USERS["officer"], "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/queue?status=escalated"
+
+
+def test_sign_in_and_sign_out_each_renew_the_csrf_token(desk):
+    client = desk.client()
+    before_sign_in = csrf_token(client)
+    signed_in = client.post("/sign-in", data={"user": USERS["officer"], "password": PASSWORD,
+                                              "csrf_token": before_sign_in})
+    assert signed_in.status_code == 302
+    assert client.post("/sign-out", data={"csrf_token": before_sign_in}).status_code == 400
+    while_signed_in = csrf_token(client, "/queue")
+    assert client.post("/sign-out", data={"csrf_token": while_signed_in}).status_code == 302
+    replayed = client.post("/sign-in", data={"user": USERS["officer"], "password": PASSWORD,
+                                             "csrf_token": while_signed_in})
+    assert replayed.status_code == 400
 
 
 # ---------------------------------------------------------------- roles
