@@ -11,7 +11,7 @@ from central import models as m
 from central.access import Role
 from central.db import Database
 from central.matching import FaceEnroller
-from central.web import analysis, auth, desk, watchlists
+from central.web import accounts, analysis, auth, desk, watchlists
 from central.web.auth import Context, WebSettings, context, may
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -31,7 +31,9 @@ def create_app(database: Database, *, enroller: FaceEnroller | None = None, sett
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,  # an uploaded photo
         TEMPLATES_AUTO_RELOAD=False,
     )
-    app.extensions["limes"] = Context(database, enroller, settings, clock)
+    timeouts = settings.timeouts
+    failed_sign_ins = accounts.FailedSignInsBySource(timeouts.max_failed_per_source, timeouts.lockout)
+    app.extensions["limes"] = Context(database, enroller, settings, clock, failed_sign_ins)
     CSRFProtect(app)
     auth.register(app)
     for module in (desk, watchlists, analysis):

@@ -52,6 +52,7 @@ class Context:
     enroller: FaceEnroller | None
     settings: WebSettings
     clock: Callable[[], dt.datetime]
+    failed_sign_ins: accounts.FailedSignInsBySource
 
 
 def context() -> Context:
@@ -150,8 +151,10 @@ def register(app: Flask) -> None:
         if request.method == "POST":
             ctx = context()
             name, password = request.form.get("user", ""), request.form.get("password", "")
+            source = request.remote_addr or ""
             result = ctx.db.run(lambda s: accounts.sign_in(s, caller("web desk sign-in"), name, password,
-                                                           ctx.clock(), ctx.settings.timeouts))
+                                                           ctx.clock(), ctx.settings.timeouts, source=source,
+                                                           failures=ctx.failed_sign_ins))
             if result.token is None:
                 error = result.refusal
             else:

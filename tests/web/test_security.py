@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from central import access, models as m
 from central.evidence import Evidence
+from central.web import accounts
 from tests.web.conftest import PASSWORD, USERS, csrf_token, seed_referral, sign_in
 
 
@@ -103,23 +104,93 @@ def test_revoking_the_role_ends_the_session(desk):
 
 # ---------------------------------------------------------------- guessing
 
+def refusal(response) -> tuple[int, str]:
+    """What a sign-in answer says: its status and its notice."""
+    notice = re.search(r'role="alert">(.*?)</p>', response.get_data(as_text=True), re.S)
+    return response.status_code, notice.group(1) if notice else ""
+
+
+def client_from(desk, address: str):
+    client = desk.client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
 def test_repeated_failures_lock_the_account_even_to_the_right_password(desk):
     client = desk.client()
     for _ in range(5):
         response = sign_in(client, USERS["officer"], "guess")
         assert response.status_code == 401
     response = sign_in(client, USERS["officer"])
-    assert response.status_code == 401 and "locked" in response.get_data(as_text=True)
+    assert response.status_code == 401
     desk.clock.advance(minutes=16)
     assert sign_in(desk.client(), USERS["officer"]).status_code == 302
     outcomes = audit_outcomes(desk, "SignIn")
-    assert any("account locked" in o for o in outcomes) and outcomes[-1].startswith("signed in")
+    assert any("account locked" in o for o in outcomes) and any("refused: locked until" in o for o in outcomes)
+    assert outcomes[-1].startswith("signed in") and outcomes[-1].endswith("(from 127.0.0.1)")
 
 
 def test_unknown_user_and_wrong_password_read_the_same(desk):
     unknown = sign_in(desk.client(), "nobody", "guess").get_data(as_text=True)
     wrong = sign_in(desk.client(), USERS["analyst"], "guess").get_data(as_text=True)
     assert "wrong user name or password" in unknown and "wrong user name or password" in wrong
+
+
+def test_a_locked_account_reads_the_same_as_an_unknown_one(desk):
+    answers = {"unknown": refusal(sign_in(client_from(desk, "192.0.2.1"), "nobody", "guess"))}
+    guesser = client_from(desk, "192.0.2.2")
+    answers.update((f"wrong {attempt}", refusal(sign_in(guesser, USERS["analyst"], "guess"))) for attempt in range(5))
+    answers["locked, right password"] = refusal(sign_in(client_from(desk, "192.0.2.3"), USERS["analyst"]))
+    answers["locked, wrong password"] = refusal(sign_in(client_from(desk, "192.0.2.3"), USERS["analyst"], "guess"))
+    assert set(answers.values()) == {answers["unknown"]}, answers
+    assert answers["unknown"][0] == 401 and "wrong user name or password" in answers["unknown"][1]
+
+
+class CountingHasher:
+    """The argon2 hasher, counting its verifications."""
+
+    def __init__(self, hasher):
+        self.hasher, self.verifications = hasher, 0
+
+    def verify(self, hashed, password):
+        self.verifications += 1
+        return self.hasher.verify(hashed, password)
+
+    def __getattr__(self, name):
+        return getattr(self.hasher, name)
+
+
+def test_every_refusal_takes_an_argon2_verification_as_a_wrong_password_does(desk, monkeypatch):
+    hasher = CountingHasher(accounts._hasher)
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    attempts = [("nobody", "guess")] + [(USERS["analyst"], "guess")] * 5 + [(USERS["analyst"], PASSWORD)]
+    for user, password in attempts:
+        before = hasher.verifications
+        assert sign_in(desk.client(), user, password).status_code == 401
+        assert hasher.verifications == before + 1, (user, password)
+
+
+def test_one_address_spraying_guesses_is_refused_before_it_locks_accounts(desk):
+    sprayer = client_from(desk, "203.0.113.9")
+    for user in [USERS["officer"]] * 4 + [USERS["supervisor"]] * 4 + ["nobody"] * 2:
+        assert sign_in(sprayer, user, "guess").status_code == 401
+    refused = sign_in(sprayer, USERS["administrator"])  # the right password, from an address now refused
+    assert refusal(refused) == refusal(sign_in(desk.client(), "nobody", "guess"))
+    assert "from this address" in audit_outcomes(desk, "SignIn")[-2]
+    for role in ("officer", "supervisor", "administrator"):  # no account was locked
+        assert sign_in(client_from(desk, "198.51.100.1"), USERS[role]).status_code == 302, role
+    desk.clock.advance(minutes=16)
+    assert sign_in(sprayer, USERS["administrator"]).status_code == 302
+
+
+def test_one_address_can_lock_at_most_two_accounts(desk):
+    guesser = client_from(desk, "203.0.113.9")
+    for role in ("officer", "supervisor", "analyst"):
+        for _ in range(5):
+            sign_in(guesser, USERS[role], "guess")
+    elsewhere = client_from(desk, "198.51.100.1")
+    assert [sign_in(elsewhere, USERS[role]).status_code for role in ("officer", "supervisor", "analyst")] == [
+        401, 401, 302]
 
 
 def test_passwords_are_stored_as_argon2_hashes(desk):
