@@ -1,11 +1,13 @@
 """The web desk's pages and actions through Flask's test client: each role's work, audited."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import select
 
-from central import models as m
+from central import models as m, statistics
 from tests.web.conftest import USERS, csrf_token, seed_referral
 
 
@@ -127,6 +129,21 @@ def test_statistics_page_and_csv_suppress_small_cells(desk):
     bad = client.get("/statistics?by=shoe_size&from=2026-11-01&to=2026-11-30")
     assert bad.status_code == 400 and "shoe_size" in bad.get_data(as_text=True)
     assert audit_actions(desk, USERS["analyst"]).count("Statistics") == 2
+
+
+@pytest.mark.parametrize("query", ["to=9999-12-31", "from=9999-12-31&to=9999-12-31", "from=0001-01-01&to=2026-11-30",
+                                   "from=2026-11-01&to=2100-01-01"])
+def test_statistics_outside_the_days_that_can_be_asked_are_a_clear_400(desk, query):
+    client = desk.signed_in("analyst")
+    page = client.get(f"/statistics?{query}")
+    assert page.status_code == 400 and "is outside 2000-01-01 to 2099-12-31" in page.get_data(as_text=True)
+    csv = client.get(f"/statistics.csv?{query}")
+    assert csv.status_code == 400 and "is outside 2000-01-01 to 2099-12-31" in csv.get_data(as_text=True)
+
+
+def test_statistics_up_to_the_last_representable_day_count_without_overflow(desk):
+    table = desk.database.run(lambda s: statistics.statistics(s, (), "day", dt.date(2026, 11, 1), dt.date.max))
+    assert [total.period for total in table.period_totals] == ["2026-11-25"]
 
 
 def test_audit_view_filters_and_is_itself_audited(desk):
