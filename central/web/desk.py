@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from central import evidence, models as m, service
@@ -172,7 +172,6 @@ def referral(referral_id: str):
     def work(session):
         view = _referral_view(session, referral_id)
         return render_template("referral.html", view=view, grounds=REFUSAL_GROUNDS,
-                               error=request.args.get("error", "")[:300], decided=request.args.get("decided"),
                                may_decide=_may_decide(view.referral))
     html, error = run(work)
     if html is None:
@@ -211,8 +210,10 @@ def decide(referral_id: str):
             s, who, referral_id, g.user.user_name, decision, reason, note,
             may_decide_escalated=may("DecideEscalated")))
     if problem:
-        return redirect(url_for("desk.referral", referral_id=referral_id, error=problem))
-    return redirect(url_for("desk.referral", referral_id=referral_id, decided=1))
+        flash(problem, "fail")
+    else:
+        flash(f"Decision recorded: {decision.value.lower()}. The crossing record and the gate have it.", "pass")
+    return redirect(url_for("desk.referral", referral_id=referral_id))
 
 
 # ---------------------------------------------------------------- photos

@@ -3,6 +3,7 @@ tests move. Drives the app through Flask's test client (the browser tests use a 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 import shutil
@@ -102,6 +103,18 @@ def csrf_token(client, path: str = "/sign-in") -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found, f"no CSRF token on {path}"
     return found.group(1)
+
+
+def notices(client, path: str) -> list[str]:
+    """The notices (flashed messages) a page shows."""
+    page = client.get(path).get_data(as_text=True)
+    return [html.unescape(n) for n in re.findall(r'<p class="alert-box [a-z-]+ notice" role="[a-z]+">(.*?)</p>', page)]
+
+
+def notices_after(client, response) -> list[str]:
+    """The notices on the page an action redirects to."""
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return notices(client, response.headers["Location"])
 
 
 def sign_in(client, user: str, password: str = PASSWORD):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from central import access, models as m
 from central.evidence import Evidence
 from central.web import accounts
-from tests.web.conftest import PASSWORD, USERS, csrf_token, seed_referral, sign_in
+from tests.web.conftest import PASSWORD, USERS, csrf_token, notices, notices_after, seed_referral, sign_in
 
 
 def audit_outcomes(desk, action: str) -> list[str]:
@@ -272,7 +272,7 @@ def test_an_officer_cannot_decide_an_escalated_referral_by_posting_directly(desk
                  data={"csrf_token": token, "decision": "escalate", "note": "unsure"})
     response = officer.post(f"/referrals/{desk.referral_id}/decision",
                             data={"csrf_token": token, "decision": "admit", "note": "my mate"})
-    assert "supervisor+decides" in response.headers["Location"]
+    assert "supervisor decides" in notices_after(officer, response)[-1]
     statuses = desk.database.run(lambda s: [d.decision for d in s.scalars(select(m.OfficerDecision))])
     assert statuses == [m.ReferralStatus.ESCALATED]
 
@@ -303,6 +303,28 @@ def test_names_reasons_and_notes_are_shown_as_text_never_as_markup(desk):
         assert "<script>alert" not in page and "<img src=x" not in page and "<svg onload" not in page
     page = officer.get(f"/referrals/{referral}").get_data(as_text=True)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_a_crafted_link_shows_no_notice(desk):
+    crafted = "error=Call+0800+123+to+confirm&decided=1&saved=1&message=Your+password+expired:+call+0800+123"
+    officer = desk.signed_in("officer")
+    page = officer.get(f"/referrals/{desk.referral_id}?{crafted}").get_data(as_text=True)
+    assert "0800" not in page and "Decision recorded" not in page and "alert-box" not in page
+    administrator = desk.signed_in("administrator")
+    token = csrf_token(administrator, "/watchlists/new/document")
+    url = administrator.post("/watchlists/new/document", data={
+        "csrf_token": token, "document_number": "X1234567", "reason": "STOLEN"}).headers["Location"]
+    assert notices(administrator, url) == ["Saved. Gates take the change with their next alert update."]
+    page = administrator.get(f"{url}?{crafted}").get_data(as_text=True)
+    assert "0800" not in page and "Saved" not in page and "alert-box" not in page
+
+
+def test_expiring_an_unknown_alert_says_so_on_the_search_page(desk):
+    client = desk.signed_in("administrator")
+    response = client.post("/watchlists/00000000-0000-4000-8000-000000000000/expire",
+                           data={"csrf_token": csrf_token(client, "/watchlists"), "reason": "found"})
+    assert response.headers["Location"] == "/watchlists"
+    assert notices_after(client, response) == ["alert '00000000-0000-4000-8000-000000000000' not found"]
 
 
 def test_every_page_forbids_inline_script_and_framing(desk):
