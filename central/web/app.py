@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
-from flask import Flask, g, render_template
+from flask import Flask, Request, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from central import models as m
@@ -18,10 +18,21 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'se
                            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+class StrictFormRequest(Request):
+    """A request whose form body must parse: Werkzeug reads an unreadable one (bytes that are not UTF-8,
+    a broken multipart body) as an empty form, which the CSRF check then calls an expired form."""
+
+    def make_form_data_parser(self):
+        parser = super().make_form_data_parser()
+        parser.silent = False
+        return parser
+
+
 def create_app(database: Database, *, enroller: FaceEnroller | None = None, settings: WebSettings | None = None,
                clock: Callable[[], dt.datetime] = m.utcnow) -> Flask:
     settings = settings or WebSettings()
     app = Flask(__name__)
+    app.request_class = StrictFormRequest
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="limes_csrf", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
@@ -34,6 +45,7 @@ def create_app(database: Database, *, enroller: FaceEnroller | None = None, sett
     timeouts = settings.timeouts
     failed_sign_ins = accounts.FailedSignInsBySource(timeouts.max_failed_per_source, timeouts.lockout)
     app.extensions["limes"] = Context(database, enroller, settings, clock, failed_sign_ins)
+    _register_form_check(app)  # before the CSRF check, which reads the form
     CSRFProtect(app)
     auth.register(app)
     for module in (desk, watchlists, analysis):
@@ -71,6 +83,18 @@ def create_app(database: Database, *, enroller: FaceEnroller | None = None, sett
                                message="The upload is larger than 8 MB."), 413
 
     return app
+
+
+def _register_form_check(app: Flask) -> None:
+    @app.before_request
+    def form_is_readable():
+        try:
+            request.form  # parsed now, so that nothing after reads an unreadable body as an empty form
+        except ValueError:
+            return render_template("error.html", title="Form not readable",
+                                   message="The form could not be read (it was not sent as UTF-8 form data). "
+                                           "Go back, reload the page and try again."), 400
+        return None
 
 
 def _register_filters(app: Flask) -> None:

@@ -42,6 +42,18 @@ def test_sign_in_itself_needs_the_token(desk):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("body, content_type", [
+    (b"user=\xff\xfeolga&password=x&csrf_token=", "application/x-www-form-urlencoded"),
+    (b"--b\r\nContent-Disposition: form-data; name=\"user\"\r\n\r\nolga\r\n--b\r", "multipart/form-data; boundary=b"),
+])
+def test_a_form_that_cannot_be_read_is_told_so(desk, body, content_type):
+    client = desk.client()
+    token = csrf_token(client).encode()
+    response = client.post("/sign-in", data=body + token, content_type=content_type)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "The form could not be read" in page and "Form expired" not in page
+
+
 def test_cookies_are_http_only_and_same_site_strict(desk):
     client = desk.client()
     response = sign_in(client, USERS["officer"])
