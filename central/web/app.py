@@ -52,6 +52,11 @@ def create_app(database: Database, *, enroller: FaceEnroller | None = None, sett
         app.register_blueprint(module.blueprint)
     _register_filters(app)
 
+    @app.get("/favicon.ico")
+    def favicon():
+        # Where browsers look for an icon when a page names none (an error page of a proxy, say).
+        return app.send_static_file("favicon.svg")
+
     @app.after_request
     def security_headers(response):
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY

@@ -31,6 +31,15 @@ def test_each_role_lands_on_its_page_and_sees_only_its_menu(desk):
         assert set(re.findall(r">([A-Z][a-z]+(?: [a-z]+)?)</a>", nav)) == menus[role], role
 
 
+def test_the_site_has_an_icon(desk):
+    response = desk.client().get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert response.get_data(as_text=True).startswith("<svg")
+    linked = desk.client().get(re.search(r'<link rel="icon" href="([^"]+)"', desk.client().get(
+        "/sign-in").get_data(as_text=True)).group(1))
+    assert linked.status_code == 200 and linked.mimetype == "image/svg+xml"
+
+
 def test_queue_lists_the_referral_with_why_and_is_audited(desk):
     client = desk.signed_in("officer")
     page = client.get("/queue").get_data(as_text=True)
