@@ -74,8 +74,12 @@ class Fact:
 def crossing_facts(session: Session, start: dt.date, end: dt.date) -> Iterable[Fact]:
     """Facts of the stored crossings whose UTC day is within start..end, then of the aggregates."""
     since = dt.datetime.combine(start, dt.time(), dt.timezone.utc)
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
-    yield from facts_where(session, m.Crossing.occurred_at >= since, m.Crossing.occurred_at < until)
+    within = [m.Crossing.occurred_at >= since]
+    # The last representable day has no day after it to bound by (and nothing can lie beyond it).
+    if end < dt.date.max:
+        within.append(m.Crossing.occurred_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time(),
+                                                                   dt.timezone.utc))
+    yield from facts_where(session, *within)
     for a in session.scalars(select(m.CrossingAggregate).where(
             m.CrossingAggregate.day >= start, m.CrossingAggregate.day <= end)):
         yield Fact(a.day, a.nationality, a.sex, a.age_band, a.border_point, a.direction, a.document_type,

@@ -9,6 +9,7 @@ page works without it. See docs/WEB.md.
 
 central.web.server runs it in the central process (waitress).
 """
-from central.web.app import WebSettings, create_app
+from central.web.app import create_app
+from central.web.auth import WebSettings
 
 __all__ = ["WebSettings", "create_app"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
+from collections import deque
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -18,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access import roles as access
+from central.access.roles import roles as access
 from central.database import models as m
 from central.errors import InvalidArgument
 from central.access.audit import Caller, audit
@@ -26,14 +28,22 @@ from central.access.audit import Caller, audit
 MIN_PASSWORD_LENGTH = 12
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
+# Failed sign-ins from one address, to any accounts, within LOCKOUT before that address is refused too:
+# enough for a few mistyped passwords behind one address, too few to lock out more than two accounts.
+MAX_FAILED_PER_SOURCE = 10
 IDLE_TIMEOUT = dt.timedelta(minutes=15)
 MAX_SESSION = dt.timedelta(hours=10)  # one shift
 # The roles that have pages on the web desk (a gate has none).
 WEB_ROLES = (access.Role.OFFICER, access.Role.SUPERVISOR, access.Role.ANALYST, access.Role.ADMINISTRATOR)
 
 _hasher = PasswordHasher()
-# Verified against when the user name is unknown, so both cases take as long.
+# Verified against whenever no real password is checked (unknown user, locked account, refused address),
+# so every refusal takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# The one answer to every refused sign-in: which of unknown user, wrong password, locked account or
+# refused address it was would tell a guesser which accounts exist (the audit row says which).
+REFUSED = ("wrong user name or password; after repeated failed sign-ins, sign-in is refused for a while "
+           "(even with the right password): try again later or ask an administrator")
 
 
 @dataclass(frozen=True)
@@ -42,13 +52,53 @@ class Timeouts:
     absolute: dt.timedelta = MAX_SESSION
     lockout: dt.timedelta = LOCKOUT
     max_failed: int = MAX_FAILED_LOGINS
+    max_failed_per_source: int = MAX_FAILED_PER_SOURCE
 
 
 @dataclass(frozen=True)
 class SignInResult:
-    """A session token, or why not (the message says which only where telling does not help a guesser)."""
+    """A session token, or why not (REFUSED, but for the right password of a user without a web role)."""
     token: str | None
     refusal: str = ""
+
+
+class FailedSignInsBySource:
+    """Recent sign-in attempts per source address, to refuse an address after too many failures.
+
+    Held in memory by the web desk's process (thread-safe): it restarts empty, and each process
+    counts its own. An attempt counts as failed from the moment it is admitted until `succeeded`
+    says otherwise, so parallel attempts from one address cannot all slip under the limit.
+    """
+
+    def __init__(self, limit: int, window: dt.timedelta):
+        self._limit, self._window = limit, window
+        self._attempts: dict[str, deque[dt.datetime]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, source: str, now: dt.datetime) -> bool:
+        """Whether `source` may try once more (fewer than `limit` failures within `window`)."""
+        with self._lock:
+            self._forget_before(now - self._window)
+            # Only the last `limit` attempts are kept: a refused address hammering on stays refused.
+            recent = self._attempts.setdefault(source, deque(maxlen=self._limit))
+            admitted = len(recent) < self._limit
+            recent.append(now)
+            return admitted
+
+    def succeeded(self, source: str, now: dt.datetime) -> None:
+        """The attempt admitted at `now` was the right password: it does not count as failed."""
+        with self._lock:
+            recent = self._attempts.get(source)
+            if recent is not None and now in recent:
+                recent.remove(now)
+
+    def _forget_before(self, cutoff: dt.datetime) -> None:
+        for source in list(self._attempts):
+            recent = self._attempts[source]
+            while recent and recent[0] < cutoff:
+                recent.popleft()
+            if not recent:
+                del self._attempts[source]
 
 
 def _utc(instant: dt.datetime | None) -> dt.datetime | None:
@@ -80,52 +130,66 @@ def set_password(session: Session, caller: Caller, user_name: str, password: str
 
 
 def sign_in(session: Session, caller: Caller, user_name: str, password: str, now: dt.datetime,
-            timeouts: Timeouts = Timeouts()) -> SignInResult:
+            timeouts: Timeouts, *, source: str, failures: FailedSignInsBySource) -> SignInResult:
     """Check the password and open a session: its token (for the cookie), or the refusal.
 
-    Every attempt is audited. After `max_failed` wrong passwords in a row the
-    account is locked for `lockout`, even to the right password. A refusal is
-    returned, not raised: the failure count and the audit row must be committed.
+    Every attempt is audited, with its source address. After `max_failed` wrong passwords in a
+    row the account is locked for `lockout`, even to the right password; after
+    `max_failed_per_source` failures from one address within `lockout` that address is refused
+    for any account, so one address cannot lock out account after account. Unknown user, wrong
+    password, locked account and refused address get the same answer (REFUSED) after the same
+    argon2 work. A refusal is returned, not raised: the failure count and the audit row must be
+    committed.
     """
     user_name = user_name.strip()[:64]
-    account = session.scalar(select(m.WebAccount).where(m.WebAccount.user_name == user_name))
+    # The row stays locked until commit, so concurrent wrong passwords all count (PostgreSQL).
+    account = session.scalar(select(m.WebAccount).where(m.WebAccount.user_name == user_name).with_for_update())
     who = Caller(caller.station, user_name or "-", caller.purpose)
+    source = source or "unknown address"
 
-    def refuse(outcome: str, message: str = "wrong user name or password") -> SignInResult:
-        audit(session, who, "SignIn", f"user {user_name or '-'}", outcome, "web desk sign-in")
+    def refuse(outcome: str, message: str = REFUSED) -> SignInResult:
+        audit(session, who, "SignIn", f"user {user_name or '-'}", f"{outcome} (from {source})"[:200],
+              "web desk sign-in")
         return SignInResult(None, message)
 
-    if account is None:
-        try:
-            _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
-        return refuse("refused: unknown user")
-    locked_until = _utc(account.locked_until)
-    if locked_until is not None and locked_until > now:
-        return refuse(f"refused: locked until {locked_until:%Y-%m-%d %H:%M} UTC",
-                     "this account is locked after repeated failed sign-ins; try again later or ask an administrator")
+    source_admitted = failures.admit(source, now)
+    locked_until = _utc(account.locked_until) if account is not None else None
+    if not source_admitted or account is None or (locked_until is not None and locked_until > now):
+        _spend_a_verification(password)
+        if not source_admitted:
+            return refuse(f"refused: {timeouts.max_failed_per_source} or more failed sign-ins from this address "
+                          f"within {timeouts.lockout}")
+        if account is None:
+            return refuse("refused: unknown user")
+        return refuse(f"refused: locked until {locked_until:%Y-%m-%d %H:%M} UTC")
     try:
         _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
         account.failed_logins += 1
         if account.failed_logins >= timeouts.max_failed:
             account.locked_until, account.failed_logins = now + timeouts.lockout, 0
-            return refuse(f"refused: wrong password, account locked for {timeouts.lockout}",
-                         "this account is locked after repeated failed sign-ins; try again later or ask an "
-                         "administrator")
+            return refuse(f"refused: wrong password, account locked for {timeouts.lockout}")
         return refuse(f"refused: wrong password ({account.failed_logins} in a row)")
+    failures.succeeded(source, now)
     roles = web_roles(session, user_name)
-    if not roles:
+    if not roles:  # the right password: telling its owner why helps no guesser
         return refuse("refused: no role on the web desk", "this account has no role on the web desk")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
     token = secrets.token_urlsafe(32)
     session.add(m.WebSession(token_hash=_digest(token), user_name=user_name, created_at=now, last_seen_at=now))
-    audit(session, who, "SignIn", f"user {user_name}", "signed in as " + ", ".join(sorted(r.value for r in roles)),
-          "web desk sign-in")
+    audit(session, who, "SignIn", f"user {user_name}",
+          f"signed in as {', '.join(sorted(r.value for r in roles))} (from {source})", "web desk sign-in")
     return SignInResult(token)
+
+
+def _spend_a_verification(password: str) -> None:
+    """As long as checking a real password, so the answer's timing does not say why it was refused."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except VerificationError:
+        pass
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,17 @@ import datetime as dt
 from flask import Blueprint, Response, render_template, request
 
 from central import reports
-from central.access import audit as audit_log
-from central.statistics import tables as stats
+from central.access.roles import audit as audit_log
+from central.statistics.tables import tables as stats
 from central.errors import InvalidArgument
-from central.web.app import caller, context, requires, run
+from central.web.auth import caller, context, requires, run
 
 blueprint = Blueprint("analysis", __name__)
 
 DEFAULT_DAYS = 30
+# The days a statistics query may name. Crossings are dated by the system that recorded them, so a
+# day outside these is a typo or a probe (9999-12-31 once overflowed central's date arithmetic).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 AUDIT_LIMITS = (50, 200, 1000)
 
 
@@ -25,7 +28,11 @@ def _query() -> tuple[tuple[str, ...], str, dt.date, dt.date]:
     period = request.args.get("period", "day")
     start = request.args.get("from") or (today - dt.timedelta(days=DEFAULT_DAYS - 1)).isoformat()
     end = request.args.get("to") or today.isoformat()
-    return stats.parse_request(by[:3], period, start[:10], end[:10])
+    by, period, first, last = stats.parse_request(by[:3], period, start[:10], end[:10])
+    for name, day in (("from", first), ("to", last)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidArgument(name, f"{day} is outside {FIRST_DAY} to {LAST_DAY}")
+    return by, period, first, last
 
 
 @blueprint.get("/statistics")

@@ -1,55 +1,38 @@
-"""The Flask application: settings, sign-in, roles on every page, security headers.
-
-Every page names the access operation it needs (central.access.roles.PERMISSIONS):
-`@requires("ListReferrals")`. The user's roles are read again on every
-request, so a revoked role takes effect at once. A refusal is answered 403
-and audited, like a refused gRPC call.
-"""
+"""The Flask application: composes the page modules, sign-in (auth.py), security headers and error pages."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import secrets
-from dataclasses import dataclass, field
 from typing import Callable
 
-from flask import Flask, abort, g, redirect, render_template, request, url_for
+from flask import Flask, Request, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from central.access import roles as access
 from central.database import models as m
 from central.access.roles import Role
 from central.database.engine import Database
-from central.errors import CentralError
 from central.alerts.face_matcher import FaceEnroller
-from central.access.audit import Caller, audit
-from central.web import accounts
-
-SESSION_COOKIE = "limes_session"
-# Where the web desk's audit rows say the call came from (gRPC callers name their station).
-WEB_STATION = "web-desk"
-POLL_HEADER = "X-Limes-Poll"
+from central.web import accounts, analysis, auth, desk, watchlists
+from central.web.auth import Context, WebSettings, context, may
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
-@dataclass(frozen=True)
-class WebSettings:
-    # Signs the CSRF cookie; random per start unless given (LIMES_WEB_SECRET_KEY): a restart then
-    # invalidates forms left open, not sessions.
-    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
-    # Mark cookies Secure: set when served over HTTPS (behind a TLS-terminating proxy).
-    secure_cookies: bool = False
-    timeouts: accounts.Timeouts = accounts.Timeouts()
-    # Seconds between refreshes of the live referral queue.
-    queue_refresh_s: int = 5
+class StrictFormRequest(Request):
+    """A request whose form body must parse: Werkzeug reads an unreadable one (bytes that are not UTF-8,
+    a broken multipart body) as an empty form, which the CSRF check then calls an expired form."""
+
+    def make_form_data_parser(self):
+        parser = super().make_form_data_parser()
+        parser.silent = False
+        return parser
 
 
 def create_app(database: Database, *, enroller: FaceEnroller | None = None, settings: WebSettings | None = None,
                clock: Callable[[], dt.datetime] = m.utcnow) -> Flask:
     settings = settings or WebSettings()
     app = Flask(__name__)
+    app.request_class = StrictFormRequest
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="limes_csrf", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
@@ -59,25 +42,20 @@ def create_app(database: Database, *, enroller: FaceEnroller | None = None, sett
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,  # an uploaded photo
         TEMPLATES_AUTO_RELOAD=False,
     )
-    app.extensions["limes"] = Context(database, enroller, settings, clock)
+    timeouts = settings.timeouts
+    failed_sign_ins = accounts.FailedSignInsBySource(timeouts.max_failed_per_source, timeouts.lockout)
+    app.extensions["limes"] = Context(database, enroller, settings, clock, failed_sign_ins)
+    _register_form_check(app)  # before the CSRF check, which reads the form
     CSRFProtect(app)
-
-    from central.web import analysis, desk, watchlists
-
+    auth.register(app)
     for module in (desk, watchlists, analysis):
         app.register_blueprint(module.blueprint)
-    _register_sign_in(app)
     _register_filters(app)
 
-    @app.before_request
-    def load_user() -> None:
-        g.user = None
-        token = request.cookies.get(SESSION_COOKIE, "")
-        if token:
-            ctx = context()
-            touch = request.headers.get(POLL_HEADER) != "1"
-            g.user = ctx.db.run(lambda s: accounts.resume(s, token, ctx.clock(), touch=touch,
-                                                          timeouts=ctx.settings.timeouts))
+    @app.get("/favicon.ico")
+    def favicon():
+        # Where browsers look for an icon when a page names none (an error page of a proxy, say).
+        return app.send_static_file("favicon.svg")
 
     @app.after_request
     def security_headers(response):
@@ -112,112 +90,16 @@ def create_app(database: Database, *, enroller: FaceEnroller | None = None, sett
     return app
 
 
-@dataclass(frozen=True)
-class Context:
-    db: Database
-    enroller: FaceEnroller | None
-    settings: WebSettings
-    clock: Callable[[], dt.datetime]
-
-
-def context() -> Context:
-    from flask import current_app
-
-    return current_app.extensions["limes"]
-
-
-def caller(purpose: str = "") -> Caller:
-    return Caller(station=WEB_STATION, user=g.user.user_name if g.get("user") else "", purpose=purpose)
-
-
-def may(operation: str) -> bool:
-    user = g.get("user")
-    return user is not None and access.permits(set(user.roles), operation)
-
-
-def requires(*operations: str):
-    """The page needs a signed-in user whose roles permit every operation; else sign-in, or 403 (audited)."""
-    def decorate(view):
-        @functools.wraps(view)
-        def guarded(*args, **kwargs):
-            if g.get("user") is None:
-                if request.method == "GET" and request.headers.get(POLL_HEADER) != "1":
-                    return redirect(url_for("sign_in", next=request.full_path.rstrip("?")))
-                abort(401)
-            missing = [op for op in operations if not may(op)]
-            if missing:
-                deny(f"{request.method} {request.path}: {', '.join(missing)} not permitted to roles "
-                     f"{', '.join(sorted(r.value for r in g.user.roles))}", missing[0])
-            return view(*args, **kwargs)
-        return guarded
-    return decorate
-
-
-def deny(outcome: str, operation: str):
-    ctx = context()
-    who = caller("access control")
-    ctx.db.run(lambda s: audit(s, who, operation, request.path[:400], f"PERMISSION_DENIED: {outcome}"[:200],
-                               "access control"))
-    abort(403)
-
-
-def run(work):
-    """Run service work in one transaction; central's errors come back as (None, message)."""
-    try:
-        return context().db.run(work), None
-    except CentralError as exc:
-        return None, str(exc)
-
-
-def home_for(roles) -> str:
-    if Role.OFFICER in roles or Role.SUPERVISOR in roles:
-        return url_for("desk.queue")
-    if Role.ADMINISTRATOR in roles:
-        return url_for("watchlists.search")
-    return url_for("analysis.statistics")
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only a path on this site: never another host (an open redirect would help phishing).
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
-def _register_sign_in(app: Flask) -> None:
-    @app.get("/")
-    def index():
-        if g.user is None:
-            return redirect(url_for("sign_in"))
-        return redirect(home_for(g.user.roles))
-
-    @app.route("/sign-in", methods=["GET", "POST"])
-    def sign_in():
-        error = None
-        if request.method == "POST":
-            ctx = context()
-            name, password = request.form.get("user", ""), request.form.get("password", "")
-            result = ctx.db.run(lambda s: accounts.sign_in(s, caller("web desk sign-in"), name, password,
-                                                           ctx.clock(), ctx.settings.timeouts))
-            if result.token is None:
-                error = result.refusal
-            else:
-                response = redirect(_safe_next(request.args.get("next")) or url_for("index"))
-                response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="Strict",
-                                    secure=ctx.settings.secure_cookies, path="/")
-                return response
-        return render_template("sign_in.html", error=error), (401 if error else 200)
-
-    @app.post("/sign-out")
-    def sign_out():
-        ctx = context()
-        token = request.cookies.get(SESSION_COOKIE, "")
-        if token:
-            who = caller("web desk sign-in")
-            ctx.db.run(lambda s: accounts.sign_out(s, who, token, ctx.clock()))
-        response = redirect(url_for("sign_in"))
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+def _register_form_check(app: Flask) -> None:
+    @app.before_request
+    def form_is_readable():
+        try:
+            request.form  # parsed now, so that nothing after reads an unreadable body as an empty form
+        except ValueError:
+            return render_template("error.html", title="Form not readable",
+                                   message="The form could not be read (it was not sent as UTF-8 form data). "
+                                           "Go back, reload the page and try again."), 400
+        return None
 
 
 def _register_filters(app: Flask) -> None:

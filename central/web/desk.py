@@ -4,10 +4,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from central.access import audit as audit_log
+from central.access.roles import audit as audit_log
 from central.alerts import lists as alert_lists
 from central.records import gate_calls
 from central.records import history
@@ -15,7 +15,7 @@ from central.records import referrals
 from central.records import evidence
 from central.database import models as m
 from drivers.alertmatch.persons import Identity
-from central.web.app import caller, context, may, requires, run
+from central.web.auth import caller, context, may, requires, run
 
 blueprint = Blueprint("desk", __name__)
 
@@ -178,7 +178,6 @@ def referral(referral_id: str):
     def work(session):
         view = _referral_view(session, referral_id)
         return render_template("referral.html", view=view, grounds=REFUSAL_GROUNDS,
-                               error=request.args.get("error", "")[:300], decided=request.args.get("decided"),
                                may_decide=_may_decide(view.referral))
     html, error = run(work)
     if html is None:
@@ -217,8 +216,10 @@ def decide(referral_id: str):
             s, who, referral_id, g.user.user_name, decision, reason, note,
             may_decide_escalated=may("DecideEscalated")))
     if problem:
-        return redirect(url_for("desk.referral", referral_id=referral_id, error=problem))
-    return redirect(url_for("desk.referral", referral_id=referral_id, decided=1))
+        flash(problem, "fail")
+    else:
+        flash(f"Decision recorded: {decision.value.lower()}. The crossing record and the gate have it.", "pass")
+    return redirect(url_for("desk.referral", referral_id=referral_id))
 
 
 # ---------------------------------------------------------------- photos

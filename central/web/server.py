@@ -9,7 +9,8 @@ from waitress.server import create_server
 
 from central.database.engine import Database
 from central.alerts.face_matcher import FaceEnroller
-from central.web.app import WebSettings, create_app
+from central.web.app import create_app
+from central.web.auth import WebSettings
 
 log = logging.getLogger(__name__)
 

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from central.alerts import lists as alert_lists
 from central.records import evidence
 from central.database import models as m
-from central.errors import InvalidArgument
+from central.errors import CentralError, InvalidArgument, NotFound
 from drivers.alertmatch.normalize import state_code
-from central.web.app import caller, context, deny, may, requires, run
+from central.web.auth import caller, context, deny, may, requires, run
 
 blueprint = Blueprint("watchlists", __name__, url_prefix="/watchlists")
 
+SAVED = "Saved. Gates take the change with their next alert update."
 DOCUMENT_REASONS = [r.value for r in m.DocumentAlertReason]
 PERSON_REASONS = [r.value for r in m.PersonAlertReason]
 
@@ -56,7 +57,8 @@ def new(kind: str):
         except InvalidArgument as exc:
             error = str(exc)
         if error is None:
-            return redirect(url_for("watchlists.alert", alert_id=alert.alert_id, saved=1))
+            flash(SAVED, "pass")
+            return redirect(url_for("watchlists.alert", alert_id=alert.alert_id))
     return render_template("alert_form.html", kind=kind, form=form, error=error, alert=None,
                            reasons=DOCUMENT_REASONS if kind == "document" else PERSON_REASONS), (400 if error else 200)
 
@@ -83,7 +85,8 @@ def alert(alert_id: str):
         except InvalidArgument as exc:
             error = str(exc)
         if error is None:
-            return redirect(url_for("watchlists.alert", alert_id=alert_id, saved=1))
+            flash(SAVED, "pass")
+            return redirect(url_for("watchlists.alert", alert_id=alert_id))
 
     def work(session):
         found = alert_lists.get_alert(session, who, alert_id)
@@ -91,8 +94,7 @@ def alert(alert_id: str):
         photo = evidence.enrolment_photo(session, found) if kind == "person" else None
         form = dict(request.form) if error else _form_of(found)
         return render_template("alert_form.html", kind=kind, alert=found, form=form, error=error,
-                               photo_token=photo.token if photo else None, saved=request.args.get("saved"),
-                               message=request.args.get("message", "")[:300], today=context().clock().date(),
+                               photo_token=photo.token if photo else None, today=context().clock().date(),
                                reasons=DOCUMENT_REASONS if kind == "document" else PERSON_REASONS)
     html, problem = run(work)
     if html is None:
@@ -103,29 +105,48 @@ def alert(alert_id: str):
 @blueprint.post("/<alert_id>/expire")
 @requires("WithdrawAlert")
 def expire(alert_id: str):
+    alert_id = alert_id[:36]
     reason = request.form.get("reason", "").strip()[:200]
     if not reason:
-        return redirect(url_for("watchlists.alert", alert_id=alert_id[:36], message="say why the alert ends"))
+        return _back_to_alert(alert_id, "say why the alert ends", "fail")
     who = caller(f"alert withdrawn: {reason}")
     enroller = context().enroller
-    _, error = run(lambda s: alert_lists.withdraw_alert(s, who, alert_id[:36], reason, enroller))
-    return redirect(url_for("watchlists.alert", alert_id=alert_id[:36], message=error or "alert withdrawn"))
+    return _change_alert(alert_id, lambda s: alert_lists.withdraw_alert(s, who, alert_id, reason, enroller),
+                         "alert withdrawn")
 
 
 @blueprint.post("/<alert_id>/face")
 @requires("EnrolFace")
 def enrol_face(alert_id: str):
+    alert_id = alert_id[:36]
     enroller = context().enroller
     upload = request.files.get("photo")
     if enroller is None:
-        error = "no matcher is configured for this central: faces cannot be enrolled"
-    elif upload is None or not upload.filename:
-        error = "choose a photo to upload"
-    else:
-        data = upload.read()  # the file name is never used: only the bytes
-        who = caller("alert administration")
-        _, error = run(lambda s: alert_lists.enrol_alert_face(s, who, alert_id[:36], data, enroller))
-    return redirect(url_for("watchlists.alert", alert_id=alert_id[:36], message=error or "face enrolled"))
+        return _back_to_alert(alert_id, "no matcher is configured for this central: faces cannot be enrolled", "fail")
+    if upload is None or not upload.filename:
+        return _back_to_alert(alert_id, "choose a photo to upload", "fail")
+    data = upload.read()  # the file name is never used: only the bytes
+    who = caller("alert administration")
+    return _change_alert(alert_id, lambda s: alert_lists.enrol_alert_face(s, who, alert_id, data, enroller),
+                         "face enrolled")
+
+
+def _change_alert(alert_id: str, work, done: str):
+    """Run `work` on the alert and go back to it with the outcome as a notice; to the search page when
+    there is no such alert (its own page would be a 404 and the notice lost)."""
+    try:
+        context().db.run(work)
+    except NotFound as exc:
+        flash(str(exc), "fail")
+        return redirect(url_for("watchlists.search"))
+    except CentralError as exc:
+        return _back_to_alert(alert_id, str(exc), "fail")
+    return _back_to_alert(alert_id, done, "pass")
+
+
+def _back_to_alert(alert_id: str, notice: str, category: str):
+    flash(notice, category)
+    return redirect(url_for("watchlists.alert", alert_id=alert_id))
 
 
 # ---------------------------------------------------------------- forms

@@ -3,6 +3,7 @@ tests move. Drives the app through Flask's test client (the browser tests use a 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 import shutil
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from central.access import audit as audit_log
+from central.access.roles import audit as audit_log
 from central.records import referrals
-from central.access import roles as access
+from central.access.roles import roles as access
 from central.records import gate_calls
 from central.database import models as m
 from central.database.engine import Database
@@ -106,6 +107,18 @@ def csrf_token(client, path: str = "/sign-in") -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found, f"no CSRF token on {path}"
     return found.group(1)
+
+
+def notices(client, path: str) -> list[str]:
+    """The notices (flashed messages) a page shows."""
+    page = client.get(path).get_data(as_text=True)
+    return [html.unescape(n) for n in re.findall(r'<p class="alert-box [a-z-]+ notice" role="[a-z]+">(.*?)</p>', page)]
+
+
+def notices_after(client, response) -> list[str]:
+    """The notices on the page an action redirects to."""
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return notices(client, response.headers["Location"])
 
 
 def sign_in(client, user: str, password: str = PASSWORD):

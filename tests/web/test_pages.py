@@ -1,12 +1,17 @@
 """The web desk's pages and actions through Flask's test client: each role's work, audited."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import select
 
 from central.database import models as m
-from tests.web.conftest import USERS, csrf_token, seed_referral
+from central.statistics import tables as statistics
+from tests.web.conftest import USERS, csrf_token, notices, notices_after, seed_referral
+
+ADMITTED = "Decision recorded: admitted. The crossing record and the gate have it."
 
 
 def audit_actions(desk, user: str) -> list[str]:
@@ -25,6 +30,15 @@ def test_each_role_lands_on_its_page_and_sees_only_its_menu(desk):
         page = client.get(home).get_data(as_text=True)
         nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', page, re.S).group(1)
         assert set(re.findall(r">([A-Z][a-z]+(?: [a-z]+)?)</a>", nav)) == menus[role], role
+
+
+def test_the_site_has_an_icon(desk):
+    response = desk.client().get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert response.get_data(as_text=True).startswith("<svg")
+    linked = desk.client().get(re.search(r'<link rel="icon" href="([^"]+)"', desk.client().get(
+        "/sign-in").get_data(as_text=True)).group(1))
+    assert linked.status_code == 200 and linked.mimetype == "image/svg+xml"
 
 
 def test_queue_lists_the_referral_with_why_and_is_audited(desk):
@@ -70,9 +84,10 @@ def decide(client, referral_id, **form):
 def test_admit_reaches_the_crossing_record(desk):
     client = desk.signed_in("officer")
     response = decide(client, desk.referral_id, decision="admit", note="spoke to her; old photo")
-    assert response.status_code == 302 and "decided=1" in response.headers["Location"]
+    assert response.headers["Location"] == f"/referrals/{desk.referral_id}"
+    assert notices_after(client, response) == [ADMITTED]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Decision recorded: admitted" in page and "old photo" in page
+    assert "old photo" in page and "Decision recorded" not in page  # the notice is shown once
     referral = desk.database.run(lambda s: s.scalar(select(m.Referral).where(
         m.Referral.referral_id == desk.referral_id)))
     assert referral.status is m.ReferralStatus.ADMITTED
@@ -84,27 +99,29 @@ def test_admit_reaches_the_crossing_record(desk):
 def test_refusal_needs_a_ground_from_the_list(desk):
     client = desk.signed_in("officer")
     response = decide(client, desk.referral_id, decision="refuse", ground="because I say so")
-    assert "a+refusal+needs+its+ground" in response.headers["Location"]
+    assert notices_after(client, response) == ["a refusal needs its ground: choose one from the list"]
     response = decide(client, desk.referral_id, decision="refuse",
                       ground="B: false, counterfeit or forged travel document")
-    assert "decided=1" in response.headers["Location"]
+    assert notices_after(client, response) == [ADMITTED.replace("admitted", "refused")]
     decision = desk.database.run(lambda s: s.scalar(select(m.OfficerDecision)))
     assert decision.reason.startswith("B: false")
 
 
 def test_escalated_referral_waits_for_a_supervisor(desk):
     officer = desk.signed_in("officer")
-    assert "why+you+escalate" in decide(officer, desk.referral_id, decision="escalate").headers["Location"]
-    assert "decided=1" in decide(officer, desk.referral_id, decision="escalate",
-                                 note="documents look fine, face does not").headers["Location"]
+    assert notices_after(officer, decide(officer, desk.referral_id, decision="escalate")) == [
+        "say in the note why you escalate"]
+    assert notices_after(officer, decide(officer, desk.referral_id, decision="escalate",
+                                         note="documents look fine, face does not")) == [
+        ADMITTED.replace("admitted", "escalated")]
     page = officer.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
     assert "Escalated: a supervisor decides." in page and 'value="admit"' not in page
     refused = decide(officer, desk.referral_id, decision="admit")
-    assert "supervisor+decides" in refused.headers["Location"]
+    assert "supervisor decides" in notices_after(officer, refused)[0]
     supervisor = desk.signed_in("supervisor")
     assert 'value="admit"' in supervisor.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
-    assert "decided=1" in decide(supervisor, desk.referral_id, decision="admit",
-                                 note="checked with the issuing state").headers["Location"]
+    assert notices_after(supervisor, decide(supervisor, desk.referral_id, decision="admit",
+                                            note="checked with the issuing state")) == [ADMITTED]
     statuses = desk.database.run(lambda s: [d.decision for d in s.scalars(select(m.OfficerDecision))])
     assert statuses == [m.ReferralStatus.ESCALATED, m.ReferralStatus.ADMITTED]
 
@@ -129,6 +146,21 @@ def test_statistics_page_and_csv_suppress_small_cells(desk):
     assert audit_actions(desk, USERS["analyst"]).count("Statistics") == 2
 
 
+@pytest.mark.parametrize("query", ["to=9999-12-31", "from=9999-12-31&to=9999-12-31", "from=0001-01-01&to=2026-11-30",
+                                   "from=2026-11-01&to=2100-01-01"])
+def test_statistics_outside_the_days_that_can_be_asked_are_a_clear_400(desk, query):
+    client = desk.signed_in("analyst")
+    page = client.get(f"/statistics?{query}")
+    assert page.status_code == 400 and "is outside 2000-01-01 to 2099-12-31" in page.get_data(as_text=True)
+    csv = client.get(f"/statistics.csv?{query}")
+    assert csv.status_code == 400 and "is outside 2000-01-01 to 2099-12-31" in csv.get_data(as_text=True)
+
+
+def test_statistics_up_to_the_last_representable_day_count_without_overflow(desk):
+    table = desk.database.run(lambda s: statistics.statistics(s, (), "day", dt.date(2026, 11, 1), dt.date.max))
+    assert [total.period for total in table.period_totals] == ["2026-11-25"]
+
+
 def test_audit_view_filters_and_is_itself_audited(desk):
     desk.signed_in("officer").get(f"/referrals/{desk.referral_id}")
     client = desk.signed_in("supervisor")
@@ -144,16 +176,17 @@ def test_administrator_issues_edits_and_expires_a_document_alert(desk):
         "csrf_token": token, "document_number": "X1234567", "document_type": "P", "issuing_state": "FRA",
         "reason": "STOLEN", "handling_instruction": "Seize it", "issuing_agency": "FR police"})
     assert created.status_code == 302
-    url = created.headers["Location"].split("?")[0]
+    url = created.headers["Location"]
     alert_id = url.rsplit("/", 1)[1]
+    assert notices(client, url) == ["Saved. Gates take the change with their next alert update."]
     page = client.get(url).get_data(as_text=True)
     assert 'value="X1234567"' in page and "Saved" not in page
     edited = client.post(url, data={"csrf_token": csrf_token(client, url), "kind": "document",
                                     "document_number": "X1234568", "reason": "LOST", "issuing_state": "FRA"})
-    assert edited.status_code == 302 and "saved=1" in edited.headers["Location"]
+    assert notices_after(client, edited) == ["Saved. Gates take the change with their next alert update."]
     assert "X1234568" in client.get("/watchlists?q=1234568").get_data(as_text=True)
     expired = client.post(f"{url}/expire", data={"csrf_token": csrf_token(client, url), "reason": "found"})
-    assert "alert+withdrawn" in expired.headers["Location"]
+    assert notices_after(client, expired) == ["alert withdrawn"]
     assert "X1234568" not in client.get("/watchlists?q=1234568").get_data(as_text=True)
     assert "X1234568" in client.get("/watchlists?q=1234568&all=1").get_data(as_text=True)
     alert = desk.database.run(lambda s: s.scalar(select(m.DocumentAlert).where(m.DocumentAlert.alert_id == alert_id)))
@@ -180,7 +213,7 @@ def test_face_enrolled_from_an_uploaded_photo(desk, faces_dir):
     response = client.post(f"{url}/face", data={"csrf_token": csrf_token(client, url),
                                                  "photo": (__import__("io").BytesIO(photo), "../../etc/passwd")},
                            content_type="multipart/form-data")
-    assert "face+enrolled" in response.headers["Location"], response.headers["Location"]
+    assert notices_after(client, response) == ["face enrolled"]
     alert = desk.database.run(lambda s: s.scalar(select(m.PersonAlert)))
     assert alert.matcher_subject_id == f"PA-{alert.alert_id}"
     assert len(desk.enroller.subjects[alert.matcher_subject_id]) == 128
@@ -190,6 +223,6 @@ def test_face_enrolled_from_an_uploaded_photo(desk, faces_dir):
     not_a_face = client.post(f"{url}/face", data={"csrf_token": csrf_token(client, url),
                                                   "photo": (__import__("io").BytesIO(b"GIF89a..."), "x.gif")},
                              content_type="multipart/form-data")
-    assert "not+a+readable+JPEG+or+PNG" in not_a_face.headers["Location"]
+    assert "not a readable JPEG or PNG" in notices_after(client, not_a_face)[0]
     client.post(f"{url}/expire", data={"csrf_token": csrf_token(client, url), "reason": "arrested"})
     assert alert.matcher_subject_id not in desk.enroller.subjects  # the face left the matcher with the alert

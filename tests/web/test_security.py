@@ -10,7 +10,8 @@ from sqlalchemy import select
 from central.access import roles as access
 from central.database import models as m
 from central.records.evidence import ReferralEvidence
-from tests.web.conftest import PASSWORD, USERS, csrf_token, seed_referral, sign_in
+from central.web import accounts
+from tests.web.conftest import PASSWORD, USERS, csrf_token, notices, notices_after, seed_referral, sign_in
 
 
 def audit_outcomes(desk, action: str) -> list[str]:
@@ -40,6 +41,18 @@ def test_a_csrf_token_from_another_browser_is_refused(desk):
 def test_sign_in_itself_needs_the_token(desk):
     response = desk.client().post("/sign-in", data={"user": USERS["officer"], "password": PASSWORD})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"user=\xff\xfeolga&password=x&csrf_token=", "application/x-www-form-urlencoded"),
+    (b"--b\r\nContent-Disposition: form-data; name=\"user\"\r\n\r\nolga\r\n--b\r", "multipart/form-data; boundary=b"),
+])
+def test_a_form_that_cannot_be_read_is_told_so(desk, body, content_type):
+    client = desk.client()
+    token = csrf_token(client).encode()
+    response = client.post("/sign-in", data=body + token, content_type=content_type)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "The form could not be read" in page and "Form expired" not in page
 
 
 def test_cookies_are_http_only_and_same_site_strict(desk):
@@ -104,23 +117,93 @@ def test_revoking_the_role_ends_the_session(desk):
 
 # ---------------------------------------------------------------- guessing
 
+def refusal(response) -> tuple[int, str]:
+    """What a sign-in answer says: its status and its notice."""
+    notice = re.search(r'role="alert">(.*?)</p>', response.get_data(as_text=True), re.S)
+    return response.status_code, notice.group(1) if notice else ""
+
+
+def client_from(desk, address: str):
+    client = desk.client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
 def test_repeated_failures_lock_the_account_even_to_the_right_password(desk):
     client = desk.client()
     for _ in range(5):
         response = sign_in(client, USERS["officer"], "guess")
         assert response.status_code == 401
     response = sign_in(client, USERS["officer"])
-    assert response.status_code == 401 and "locked" in response.get_data(as_text=True)
+    assert response.status_code == 401
     desk.clock.advance(minutes=16)
     assert sign_in(desk.client(), USERS["officer"]).status_code == 302
     outcomes = audit_outcomes(desk, "SignIn")
-    assert any("account locked" in o for o in outcomes) and outcomes[-1].startswith("signed in")
+    assert any("account locked" in o for o in outcomes) and any("refused: locked until" in o for o in outcomes)
+    assert outcomes[-1].startswith("signed in") and outcomes[-1].endswith("(from 127.0.0.1)")
 
 
 def test_unknown_user_and_wrong_password_read_the_same(desk):
     unknown = sign_in(desk.client(), "nobody", "guess").get_data(as_text=True)
     wrong = sign_in(desk.client(), USERS["analyst"], "guess").get_data(as_text=True)
     assert "wrong user name or password" in unknown and "wrong user name or password" in wrong
+
+
+def test_a_locked_account_reads_the_same_as_an_unknown_one(desk):
+    answers = {"unknown": refusal(sign_in(client_from(desk, "192.0.2.1"), "nobody", "guess"))}
+    guesser = client_from(desk, "192.0.2.2")
+    answers.update((f"wrong {attempt}", refusal(sign_in(guesser, USERS["analyst"], "guess"))) for attempt in range(5))
+    answers["locked, right password"] = refusal(sign_in(client_from(desk, "192.0.2.3"), USERS["analyst"]))
+    answers["locked, wrong password"] = refusal(sign_in(client_from(desk, "192.0.2.3"), USERS["analyst"], "guess"))
+    assert set(answers.values()) == {answers["unknown"]}, answers
+    assert answers["unknown"][0] == 401 and "wrong user name or password" in answers["unknown"][1]
+
+
+class CountingHasher:
+    """The argon2 hasher, counting its verifications."""
+
+    def __init__(self, hasher):
+        self.hasher, self.verifications = hasher, 0
+
+    def verify(self, hashed, password):
+        self.verifications += 1
+        return self.hasher.verify(hashed, password)
+
+    def __getattr__(self, name):
+        return getattr(self.hasher, name)
+
+
+def test_every_refusal_takes_an_argon2_verification_as_a_wrong_password_does(desk, monkeypatch):
+    hasher = CountingHasher(accounts._hasher)
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    attempts = [("nobody", "guess")] + [(USERS["analyst"], "guess")] * 5 + [(USERS["analyst"], PASSWORD)]
+    for user, password in attempts:
+        before = hasher.verifications
+        assert sign_in(desk.client(), user, password).status_code == 401
+        assert hasher.verifications == before + 1, (user, password)
+
+
+def test_one_address_spraying_guesses_is_refused_before_it_locks_accounts(desk):
+    sprayer = client_from(desk, "203.0.113.9")
+    for user in [USERS["officer"]] * 4 + [USERS["supervisor"]] * 4 + ["nobody"] * 2:
+        assert sign_in(sprayer, user, "guess").status_code == 401
+    refused = sign_in(sprayer, USERS["administrator"])  # the right password, from an address now refused
+    assert refusal(refused) == refusal(sign_in(desk.client(), "nobody", "guess"))
+    assert "from this address" in audit_outcomes(desk, "SignIn")[-2]
+    for role in ("officer", "supervisor", "administrator"):  # no account was locked
+        assert sign_in(client_from(desk, "198.51.100.1"), USERS[role]).status_code == 302, role
+    desk.clock.advance(minutes=16)
+    assert sign_in(sprayer, USERS["administrator"]).status_code == 302
+
+
+def test_one_address_can_lock_at_most_two_accounts(desk):
+    guesser = client_from(desk, "203.0.113.9")
+    for role in ("officer", "supervisor", "analyst"):
+        for _ in range(5):
+            sign_in(guesser, USERS[role], "guess")
+    elsewhere = client_from(desk, "198.51.100.1")
+    assert [sign_in(elsewhere, USERS[role]).status_code for role in ("officer", "supervisor", "analyst")] == [
+        401, 401, 302]
 
 
 def test_passwords_are_stored_as_argon2_hashes(desk):
@@ -138,13 +221,37 @@ def test_a_user_without_a_web_role_cannot_sign_in(desk):
     assert response.status_code == 401 and "no role on the web desk" in response.get_data(as_text=True)
 
 
-def test_sign_in_does_not_redirect_off_site(desk):
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
+    "/\n/evil.example", "\t//evil.example", " //evil.example", "/\r\nSet-Cookie: limes_session=x", "/\x00/x",
+    "/\u3000/evil.example", "https:evil.example", "javascript:alert(1)", "evil.example/queue", "///evil.example",
+])
+def test_sign_in_does_not_redirect_off_site(desk, target):
     client = desk.client()
-    token = csrf_token(client)
-    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
-        response = client.post(f"/sign-in?next={target}", data={
-            "user": USERS["officer"], "password": PASSWORD, "csrf_token": token})
-        assert response.headers["Location"] == "/", target
+    response = client.post("/sign-in", query_string={"next": target}, data={
+        "user": USERS["officer"], "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_sign_in_goes_on_to_the_page_asked_for_on_this_site(desk):
+    client = desk.client()
+    response = client.post("/sign-in", query_string={"next": "/queue?status=escalated"}, data={
+        "user": USERS["officer"], "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/queue?status=escalated"
+
+
+def test_sign_in_and_sign_out_each_renew_the_csrf_token(desk):
+    client = desk.client()
+    before_sign_in = csrf_token(client)
+    signed_in = client.post("/sign-in", data={"user": USERS["officer"], "password": PASSWORD,
+                                              "csrf_token": before_sign_in})
+    assert signed_in.status_code == 302
+    assert client.post("/sign-out", data={"csrf_token": before_sign_in}).status_code == 400
+    while_signed_in = csrf_token(client, "/queue")
+    assert client.post("/sign-out", data={"csrf_token": while_signed_in}).status_code == 302
+    replayed = client.post("/sign-in", data={"user": USERS["officer"], "password": PASSWORD,
+                                             "csrf_token": while_signed_in})
+    assert replayed.status_code == 400
 
 
 # ---------------------------------------------------------------- roles
@@ -178,7 +285,7 @@ def test_an_officer_cannot_decide_an_escalated_referral_by_posting_directly(desk
                  data={"csrf_token": token, "decision": "escalate", "note": "unsure"})
     response = officer.post(f"/referrals/{desk.referral_id}/decision",
                             data={"csrf_token": token, "decision": "admit", "note": "my mate"})
-    assert "supervisor+decides" in response.headers["Location"]
+    assert "supervisor decides" in notices_after(officer, response)[-1]
     statuses = desk.database.run(lambda s: [d.decision for d in s.scalars(select(m.OfficerDecision))])
     assert statuses == [m.ReferralStatus.ESCALATED]
 
@@ -209,6 +316,28 @@ def test_names_reasons_and_notes_are_shown_as_text_never_as_markup(desk):
         assert "<script>alert" not in page and "<img src=x" not in page and "<svg onload" not in page
     page = officer.get(f"/referrals/{referral}").get_data(as_text=True)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_a_crafted_link_shows_no_notice(desk):
+    crafted = "error=Call+0800+123+to+confirm&decided=1&saved=1&message=Your+password+expired:+call+0800+123"
+    officer = desk.signed_in("officer")
+    page = officer.get(f"/referrals/{desk.referral_id}?{crafted}").get_data(as_text=True)
+    assert "0800" not in page and "Decision recorded" not in page and "alert-box" not in page
+    administrator = desk.signed_in("administrator")
+    token = csrf_token(administrator, "/watchlists/new/document")
+    url = administrator.post("/watchlists/new/document", data={
+        "csrf_token": token, "document_number": "X1234567", "reason": "STOLEN"}).headers["Location"]
+    assert notices(administrator, url) == ["Saved. Gates take the change with their next alert update."]
+    page = administrator.get(f"{url}?{crafted}").get_data(as_text=True)
+    assert "0800" not in page and "Saved" not in page and "alert-box" not in page
+
+
+def test_expiring_an_unknown_alert_says_so_on_the_search_page(desk):
+    client = desk.signed_in("administrator")
+    response = client.post("/watchlists/00000000-0000-4000-8000-000000000000/expire",
+                           data={"csrf_token": csrf_token(client, "/watchlists"), "reason": "found"})
+    assert response.headers["Location"] == "/watchlists"
+    assert notices_after(client, response) == ["alert '00000000-0000-4000-8000-000000000000' not found"]
 
 
 def test_every_page_forbids_inline_script_and_framing(desk):
