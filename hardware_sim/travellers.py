@@ -3,17 +3,31 @@
 Each traveller has a document (printed MRZ, chip photo) and a live face the
 camera sees. The photos come from the shared faces folder by relative path
 (never copied); the names are invented, so no real person's identity is used.
-`expected` is what a correct gate decides, and `because` the check that
-should decide it: the demo prints both, and the end-to-end test asserts them.
+`expected` is what a correct gate decides, `because` the checks that
+should decide it, and `because_status` how they must end: the demo prints
+them, and the end-to-end test asserts them.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from drivers.mrz import generate_td1, generate_td3
 from hardware_sim.chip import ChipFaults
+
+# How a `because` check must end for the traveller's case to be made:
+#   "fail"      the check ran and failed (the default: the gate found what the case plants);
+#   "not_done"  it could not be done, declared only where that is the point (a service down);
+#   "offline"   it passed on the gate's offline copy of central's alert lists, which does not
+#               open the gate (central down).
+# A check that ends otherwise, a not_done where a failure is declared included, does not make the
+# case: an impostor whose face was never captured has not been caught by the face comparison.
+BECAUSE_STATUSES = ("fail", "not_done", "offline")
+# The start of the reason of a check answered from the gate's offline copy (edge.policy.OFFLINE_MARK;
+# hardware_sim does not import edge).
+OFFLINE_MARK = "offline:"
 
 
 @dataclass(frozen=True)
@@ -29,7 +43,8 @@ class Traveller:
     document_photo: str              # relative to the faces folder
     live_face: str | None            # None: nobody in front of the camera
     expected: str                    # "open" or "refer"
-    because: tuple[str, ...] = ()    # the checks that must fail when referring
+    because: tuple[str, ...] = ()    # the checks that decide a referral
+    because_status: str = "fail"     # how each of them must end: one of BECAUSE_STATUSES
     alerts: tuple[str, ...] = field(default_factory=tuple)  # "stolen", "watchlist", "person"
     watchlist_photo: str | None = None
     damage_mrz: bool = False         # a misprinted check digit
@@ -49,6 +64,8 @@ class Traveller:
             raise ValueError(f"{self.label}: document_format must be TD3 or TD1")
         if self.damage_mrz and self.document_format != "TD3":
             raise ValueError(f"{self.label}: damage_mrz is defined for passports (TD3) only")
+        if self.because_status not in BECAUSE_STATUSES:
+            raise ValueError(f"{self.label}: because_status must be one of {', '.join(BECAUSE_STATUSES)}")
 
     def mrz(self) -> str:
         text = self._mrz(self.surname, self.given_names)
@@ -69,6 +86,22 @@ class Traveller:
                         given_names=given_names, document_number=self.document_number,
                         nationality=self.nationality, birth_date=self.birth_date, sex=self.sex,
                         expiry_date=self.expiry_date)
+
+
+def check_status(check: Mapping[str, str]) -> str:
+    """How a check (Check.to_dict()) ended, in the terms of BECAUSE_STATUSES: "offline" for a pass
+    answered from the gate's offline copy, else its status ("pass", "fail", "not_done")."""
+    if check["status"] == "pass" and check.get("reason", "").startswith(OFFLINE_MARK):
+        return "offline"
+    return check["status"]
+
+
+def unmet_because(traveller: Traveller, checks: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """The traveller's `because` checks that did not end as `because_status` declares, each with how
+    it did end ("missing" when the gate never reported it); empty when the case is made."""
+    seen = {check["name"]: check_status(check) for check in checks}
+    return {name: seen.get(name, "missing") for name in traveller.because
+            if seen.get(name) != traveller.because_status}
 
 
 def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
@@ -98,7 +131,10 @@ def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
         Traveller("misprinted MRZ check digit", "OKAFOR", "DANIEL", "NGA", "M", dt.date(1950, 3, 2),
                   "A07712345", valid, "kit_harington/01.jpg", "kit_harington/03.jpg", "refer", ("mrz.valid",),
                   damage_mrz=True),
+        # The capture runs to its end and fails ("no face"); only the checks that needed a live face
+        # (face.liveness, face.verification, watchlist.face) are left not done.
         Traveller("nobody in front of the camera", "REYES", "MATEO", "MEX", "M", dt.date(1980, 1, 16),
-                  "G33390817", valid, "kit_harington/01.jpg", None, "refer", ("face.capture",)),
+                  "G33390817", valid, "kit_harington/01.jpg", None, "refer", ("face.capture",),
+                  because_status="fail"),
     ]
     return [t if t.chip_profile != "bac" else dataclasses.replace(t, chip_profile="passport") for t in travellers]
