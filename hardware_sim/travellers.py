@@ -138,3 +138,30 @@ def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
                   because_status="fail"),
     ]
     return [t if t.chip_profile != "bac" else dataclasses.replace(t, chip_profile="passport") for t in travellers]
+
+
+# Genuine travellers for timing the gate: different people, each a document photo and another photo
+# of the same face live, with invented identities: (document photo, live face, surname, given names,
+# sex, birth date). The live faces are the photos of the folder that pass the gate's quality checks
+# on their own (drivers.face.quality; biden/02.jpg's pitch, about 21 degrees, is nearest the 25
+# allowed); no photo of kit_harington does (yaw 27-46 degrees), and lin_manuel_miranda has only one.
+GENUINE_FACES = (
+    ("obama/01.jpg", "obama/03.jpg", "ADLER", "THOMAS", "M", dt.date(1961, 8, 4)),
+    ("biden/01.jpg", "biden/02.jpg", "BRUNO", "MARCO", "M", dt.date(1952, 11, 20)),
+    ("rose_leslie/01.jpg", "rose_leslie/02.jpg", "CASTELLO", "INES", "F", dt.date(1987, 2, 9)),
+    ("alex_lacamoire/02.jpg", "alex_lacamoire/03.jpg", "DUVAL", "PIERRE", "M", dt.date(1975, 6, 13)),
+)
+
+
+def genuine_travellers(count: int, today: dt.date | None = None, **more) -> list[Traveller]:
+    """`count` genuine travellers, cycling through GENUINE_FACES, each with a document of their own
+    (number B0000000, B0000001, ...) and a modern passport chip (PACE, Chip and Active
+    Authentication) as the demo's; `more` sets further Traveller fields (e.g. the camera's scene)."""
+    today = today or dt.date.today()
+    valid = today + dt.timedelta(days=5 * 365)
+    travellers = []
+    for index in range(count):
+        document, live, surname, given, sex, born = GENUINE_FACES[index % len(GENUINE_FACES)]
+        travellers.append(Traveller("genuine traveller", surname, given, "USA", sex, born, f"B{index:07d}", valid,
+                                    document, live, "open", chip_profile="passport", **more))
+    return travellers

@@ -5,7 +5,8 @@ import dataclasses
 
 import pytest
 
-from hardware_sim.travellers import BECAUSE_STATUSES, check_status, demo_travellers, unmet_because
+from hardware_sim.travellers import (BECAUSE_STATUSES, GENUINE_FACES, check_status, demo_travellers,
+                                     genuine_travellers, unmet_because)
 
 
 def traveller(label: str):
@@ -63,3 +64,17 @@ def test_every_demo_referral_declares_a_known_status_and_only_failures():
 def test_an_unknown_status_is_refused():
     with pytest.raises(ValueError, match="because_status"):
         dataclasses.replace(traveller("on the watchlist"), because_status="failed")
+
+
+def test_genuine_travellers_cycle_through_other_people_each_with_a_document_of_their_own(faces_dir):
+    travellers = genuine_travellers(2 * len(GENUINE_FACES) + 1, scene="portrait")
+    assert len({t.document_number for t in travellers}) == len(travellers)
+    first_round = travellers[:len(GENUINE_FACES)]
+    assert len({t.live_face for t in first_round}) == len({t.surname for t in first_round}) == len(GENUINE_FACES)
+    cycle = len(GENUINE_FACES)
+    assert [t.live_face for t in travellers[cycle:]] == [t.live_face for t in travellers[:cycle + 1]]
+    for t in travellers:
+        assert (t.expected, t.because, t.scene, t.chip_profile) == ("open", (), "portrait", "passport")
+        # Another photo of the same person: the same folder, not the same file; both in the shared folder.
+        assert t.document_photo != t.live_face and t.document_photo.split("/")[0] == t.live_face.split("/")[0]
+        assert (faces_dir / t.document_photo).is_file() and (faces_dir / t.live_face).is_file()
