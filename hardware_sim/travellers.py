@@ -116,9 +116,12 @@ def demo_travellers(today: dt.date | None = None) -> list[Traveller]:
                   "X4829A17", valid, "obama/01.jpg", "obama/03.jpg", "open"),
         Traveller("genuine traveller (French)", "MARTIN", "LUC", "FRA", "M", dt.date(1952, 11, 20),
                   "19FR55231", valid, "biden/01.jpg", "biden/02.jpg", "open", chip_profile="pace-cam"),
+        # The impostor's face must pass the capture for the comparison to catch them: obama/03.jpg
+        # (yaw about 14 degrees), not lin_manuel_miranda/01.png (about 20 of the 25 allowed), whose
+        # capture failed on yaw in 3 of 5 demo runs on a loaded machine, leaving the comparison not done.
         Traveller("impostor with someone else's passport", "BRENNAN", "JOSEPH", "IRL", "M",
                   dt.date(1986, 12, 26), "PA7731902", valid, "kit_harington/02.jpg",
-                  "lin_manuel_miranda/01.png", "refer", ("face.verification",)),
+                  "obama/03.jpg", "refer", ("face.verification",)),
         Traveller("expired passport", "GARCIA", "LUCIA", "ESP", "F", dt.date(1987, 2, 9),
                   "PAE118273", today - dt.timedelta(days=40), "rose_leslie/01.jpg", "rose_leslie/02.jpg",
                   "refer", ("document.expiry",)),
