@@ -2,9 +2,15 @@
 
 Genuine travellers step up with no settle time (the camera already sees them,
 standing still, when the document lands) and every device answers as fast as
-it can: what remains is the gate's own work. Reported: p50/p95 from document
-presented (the MRZ frame written to the reader's line) to decision, and each
-step's time from Outcome.timings_ms.
+it can: what remains is the gate's own work. They cycle through several people
+(hardware_sim.travellers.GENUINE_FACES: other faces, other real photos), each
+with a document of their own and a modern passport chip (PACE, Chip and Active
+Authentication), as the demo's. Reported: p50/p95 from document presented (the
+MRZ frame written to the reader's line) to the gate opening: the decision made
+and the crossing record committed (to the gate's outbox, and delivered to
+central when it answers; Phase.CLOSED, after which the gate opens or shows the
+way to the officer). Also the time to the decision alone, as measured before
+2026-12-06, and each step's time from Outcome.timings_ms (`record` among them).
 
 The capture loop cannot finish before it has seen `min_frames` frames with a
 face at the camera's frame rate: that floor is reported beside the figures.
@@ -32,7 +38,7 @@ DOCUMENT_WAIT_S = 5.0
 
 
 def register_bench(bench_sub) -> None:
-    parser = bench_sub.add_parser("gate", help="document presented to decision, p50/p95, per step (simulated devices)",
+    parser = bench_sub.add_parser("gate", help="document presented to gate open, p50/p95, per step (simulated devices)",
                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--travellers", type=int, default=20, help="travellers timed (default 20; one more warms up)")
     parser.add_argument("--settle", type=float, default=0.0, metavar="SECONDS",
@@ -72,12 +78,24 @@ def capture_floor_ms(fps: float) -> float:
     return round(1000.0 * (frames - 1) / fps, 1)
 
 
-def time_travellers(post, travellers) -> tuple[list[float], list[dict[str, float]], dict[str, int], list[list[str]]]:
-    """Each traveller through the post's gate: presented-to-decision ms, step timings, decisions,
-    and the reasons of every referral (all travellers are genuine: a referral is a false rejection)."""
+@dataclasses.dataclass
+class Timed:
+    to_gate_open: list[float] = dataclasses.field(default_factory=list)  # presented to Phase.CLOSED, ms
+    to_decision: list[float] = dataclasses.field(default_factory=list)   # presented to Phase.DECIDED, ms
+    live_faces: list[str] = dataclasses.field(default_factory=list)      # each traveller's, in order
+    steps: list[dict[str, float]] = dataclasses.field(default_factory=list)
+    decisions: dict[str, int] = dataclasses.field(default_factory=dict)
+    recorded: int = 0  # crossings central had before the gate opened
+    referrals: list[dict] = dataclasses.field(default_factory=list)  # the live face and the gate's reasons
+
+
+def time_travellers(post, travellers) -> Timed:
+    """Each traveller through the post's gate: presented-to-gate-open and presented-to-decision ms,
+    step timings, decisions, crossings recorded at central, and the reasons of every referral (all
+    travellers are genuine: a referral is a false rejection)."""
     from drivers.devices.pcsc import wait_for_removal
 
-    latencies, steps, decisions, referrals = [], [], {}, []
+    timed = Timed()
     for traveller in travellers:
         post.devices.step_up(traveller)
         presented = time.perf_counter()  # step_up's last act is writing the MRZ frame to the line
@@ -92,17 +110,22 @@ def time_travellers(post, travellers) -> tuple[list[float], list[dict[str, float
             # The next traveller steps up once the reader has seen this document leave, as at a real gate;
             # a card inserted before pcscd noticed the removal finds the reader in a stale state.
             wait_for_removal(post.devices.chip_reader, DOCUMENT_WAIT_S)
-        latencies.append((received - presented) * 1000.0 + outcome.timings_ms["decision_total"])
-        steps.append(outcome.timings_ms)
-        decisions[outcome.decision.value] = decisions.get(outcome.decision.value, 0) + 1
+        waited_ms = (received - presented) * 1000.0
+        # The transaction's own clock: decided, then closed once the record is kept; the gate opens then.
+        timed.to_gate_open.append(waited_ms + outcome.phases_ms["closed"])
+        timed.to_decision.append(waited_ms + outcome.phases_ms["decided"])
+        timed.live_faces.append(traveller.live_face)
+        timed.steps.append(outcome.timings_ms)
+        timed.decisions[outcome.decision.value] = timed.decisions.get(outcome.decision.value, 0) + 1
+        timed.recorded += outcome.recorded
         if outcome.reasons:
-            referrals.append(outcome.reasons)
-    return latencies, steps, decisions, referrals
+            timed.referrals.append({"live_face": traveller.live_face, "reasons": outcome.reasons})
+    return timed
 
 
 def _run(args) -> int:
     from hardware_sim.camera import FPS
-    from hardware_sim.scenarios import select
+    from hardware_sim.travellers import GENUINE_FACES, genuine_travellers
     from limes.borderpost import demo_border_post
     from common.settings import faces_dir, var_dir
 
@@ -115,25 +138,32 @@ def _run(args) -> int:
         return 2
     state = args.state or var_dir() / "bench-gate"
     shutil.rmtree(state, ignore_errors=True)
-    [genuine] = select(["genuine"])
-    # Standing in view already (no walk-up); each its own document, as in a queue of travellers.
-    travellers = [dataclasses.replace(genuine.traveller, scene="portrait", document_number=f"B{index:07d}")
-                  for index in range(args.travellers + 1)]
+    # Standing in view already (no walk-up); several people, each their own document, as in a queue.
+    # The warm-up traveller is the last of the cycle, so the timed ones start with the first face.
+    queue = genuine_travellers(args.travellers + 1, scene="portrait")
+    travellers = [queue[-1], *queue[:-1]]
     with demo_border_post(state, faces, travellers=travellers, settle_s=args.settle) as post:
         time_travellers(post, travellers[:1])  # loads the face models and opens every connection
-        latencies, steps, decisions, referrals = time_travellers(post, travellers[1:])
-    names = list(steps[0])
+        timed = time_travellers(post, travellers[1:])
+    names = list(dict.fromkeys(name for steps in timed.steps for name in steps))
     result = {
         "benchmark": "gate",
-        "travellers": len(latencies),
-        "decisions": decisions,
-        "referral_reasons": referrals,
-        "presented_to_decision_ms": summarise(latencies),
-        "steps_ms": {name: summarise([s[name] for s in steps if name in s]) for name in names},
+        "travellers": len(timed.to_gate_open),
+        "people": min(len(GENUINE_FACES), len(timed.to_gate_open)),
+        # Each live face's travellers, presented to gate open: the photos are not equally easy to capture.
+        "presented_to_gate_open_ms_by_live_face": {
+            face: summarise([ms for ms, f in zip(timed.to_gate_open, timed.live_faces) if f == face])
+            for face in sorted(set(timed.live_faces))},
+        "decisions": timed.decisions,
+        "recorded_at_central": timed.recorded,
+        "referral_reasons": timed.referrals,
+        "presented_to_gate_open_ms": summarise(timed.to_gate_open),
+        "presented_to_decision_ms": summarise(timed.to_decision),
+        "steps_ms": {name: summarise([s[name] for s in timed.steps if name in s]) for name in names},
         "capture_floor_ms": capture_floor_ms(FPS),
         "camera_fps": FPS,
         "target_p95_ms": TARGET_P95_MS,
-        "meets_target": percentile(latencies, 95) <= TARGET_P95_MS,
+        "meets_target": percentile(timed.to_gate_open, 95) <= TARGET_P95_MS,
         "settle_s": args.settle,
         "scene": "portrait",
         "date": dt.date.today().isoformat(),
@@ -145,10 +175,12 @@ def _run(args) -> int:
 
 
 def _render(result: dict) -> str:
-    total = result["presented_to_decision_ms"]
-    lines = [f"{result['travellers']} travellers {result['decisions']}: document presented to decision "
+    total, decided = result["presented_to_gate_open_ms"], result["presented_to_decision_ms"]
+    lines = [f"{result['travellers']} travellers ({result['people']} people) {result['decisions']}, "
+             f"{result['recorded_at_central']} recorded at central: document presented to gate open "
              f"p50 {total['p50']:.0f} ms, p95 {total['p95']:.0f} ms (target p95 <= {result['target_p95_ms']:.0f} ms: "
-             f"{'met' if result['meets_target'] else 'NOT met'}); capture floor {result['capture_floor_ms']:.0f} ms "
+             f"{'met' if result['meets_target'] else 'NOT met'}); to decision p50 {decided['p50']:.0f} ms, "
+             f"p95 {decided['p95']:.0f} ms; capture floor {result['capture_floor_ms']:.0f} ms "
              f"at {result['camera_fps']:.0f} fps"]
     for name, figures in result["steps_ms"].items():
         lines.append(f"  {name:<18} p50 {figures['p50']:>7.1f} ms  p95 {figures['p95']:>7.1f} ms")

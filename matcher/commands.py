@@ -52,6 +52,9 @@ def register_bench(bench_sub) -> None:
     bench.add_argument("--wal-tail", type=int, default=100_000, metavar="N",
                        help="enrolments left in the log after the snapshot, replayed at the timed start-up "
                             "(default 100000, the most --snapshot-every leaves; at most half the gallery)")
+    bench.add_argument("--top-k", type=int, default=5, metavar="K",
+                       help="k of the non-mated top-k agreement with exact search (default 5, as a gate's "
+                            "watchlist search)")
     bench.add_argument("--seed", type=int, default=0)
     add_json_flag(bench)
     bench.set_defaults(func=run_bench)
@@ -112,7 +115,7 @@ def run_bench(args: argparse.Namespace) -> int:
     result = run(gallery_size=args.gallery, queries=args.queries, concurrency=args.concurrency,
                  index_factory=args.index_factory, exact_until=args.exact_until,
                  search_breadth=args.search_breadth, seed=args.seed, vector_storage=args.vector_storage,
-                 rerank_shortlist=args.rerank_shortlist, wal_tail=args.wal_tail)
+                 rerank_shortlist=args.rerank_shortlist, wal_tail=args.wal_tail, top_k=args.top_k)
     emit(result, args.json, render)
     return 0
 

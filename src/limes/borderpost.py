@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from edge.gate import GateStation
 from edge.runtime import GateConfig, RunningGate, start_gate
 from hardware_sim.devices import SETTLE_S, SimulatedGateDevices
-from hardware_sim.travellers import SimulatedTraveller, demo_travellers
+from hardware_sim.travellers import SimulatedTraveller, demo_travellers, unmet_because
 from edge.outbox import Backoff
 from limes.stack import (DEFAULT_CENTRAL_PORT, DEFAULT_MATCHER_PORT, DEFAULT_WEB_PORT, WATCHLIST, Services,
                          local_services, restart_central)
@@ -87,10 +87,10 @@ class BorderPost:
             outcome = self.running.gate.process(mrz_text)
         finally:
             self.devices.take_back()
-        failed = {c.name for c in outcome.checks if c.status.value == "fail"}
-        not_done = {c.name for c in outcome.checks if c.status.value == "not_done"}
-        as_expected = outcome.decision.value == traveller.expected and all(
-            name in failed or name in not_done for name in traveller.because)
+        # The case is made by the expected decision with each `because` check ending as declared
+        # (failed, unless the traveller declares not_done or offline): a check not done is no failure.
+        unmet = unmet_because(traveller, [c.to_dict() for c in outcome.checks])
+        as_expected = outcome.decision.value == traveller.expected and not unmet
         name = f"{outcome.traveller['surname']}, {outcome.traveller['given_names']} " \
                f"({outcome.traveller['nationality']})" if outcome.traveller else ""
         return {
@@ -99,6 +99,9 @@ class BorderPost:
             "decision": outcome.decision.value,
             "expected": traveller.expected,
             "as_expected": as_expected,
+            "because": list(traveller.because),
+            "because_status": traveller.because_status,
+            "because_unmet": unmet,  # a `because` check -> how it ended instead of as declared
             "reasons": outcome.reasons,
             "message": outcome.display[-1],  # what the gate's screen showed last
             "recorded": outcome.recorded,
@@ -164,7 +167,7 @@ def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) ->
     """One web desk user per role with a fresh random password: {role: (user, password)}."""
     import secrets
 
-    from central.access import roles as access
+    from central.access.roles import roles as access
     from central.database.engine import Database
     from central.database.models import utcnow
     from central.access.audit import Caller

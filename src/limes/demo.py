@@ -125,6 +125,8 @@ def _print_line(index: int, total: int, result: dict) -> None:
           f"(expected {result['expected']}) {result['seconds']:.1f}s", flush=True)
     for reason in result["reasons"]:
         print(f"        - {reason}", flush=True)
+    for name, ended in result["because_unmet"].items():
+        print(f"        not as declared: {name} {ended}, expected {result['because_status']}", flush=True)
     print(f"        gate shows: {result['message']}", flush=True)
 
 

@@ -47,7 +47,7 @@ def run(args) -> int:
         return 2
     if args.list:
         listing = [{"scenario": s.name, "title": s.title, "expected": s.expected, "because": list(s.because),
-                    "stops": s.stops, "pending": s.pending} for s in chosen]
+                    "because_status": s.because_status, "stops": s.stops, "pending": s.pending} for s in chosen]
         emit(listing, args.json, _render_list)
         return 0
     faces = args.faces or faces_dir()
@@ -112,6 +112,7 @@ def run_scenario(post, scenario) -> dict:
     except Exception as exc:  # the simulator or the post broke: report it as this scenario's failure
         return {"scenario": scenario.name, "title": scenario.title, "status": "fail", "ok": False,
                 "expected": scenario.expected, "decision": None, "because": list(scenario.because),
+                "because_status": scenario.because_status,
                 "not_passed": [], "reasons": [], "note": f"the run broke: {type(exc).__name__}: {exc}",
                 "seconds": None, "timings_ms": {}}
     outcome = passed["outcome"]
@@ -139,11 +140,17 @@ def _print_line(result: dict) -> None:
     seconds = f"{result['seconds']:.1f}s" if result["seconds"] is not None else ""
     print(f"{_MARKS[result['status']]}{result['scenario']:<20} {result['title']:<46} {decision:<5} "
           f"(expected {result['expected']}"
-          + (f" because {', '.join(result['because'])}" if result["because"] else "") + f") {seconds}", flush=True)
+          + (f" because {_because(result)}" if result["because"] else "") + f") {seconds}", flush=True)
     for reason in result["reasons"]:
         print(f"        - {reason}", flush=True)
     if result["note"]:
         print(f"        {result['status']}: {result['note']}", flush=True)
+
+
+def _because(item: dict) -> str:
+    """The deciding checks, with how they must end when that is not failing."""
+    status = item["because_status"]
+    return ", ".join(item["because"]) + ("" if status == "fail" else f" {status}")
 
 
 def _render_list(listing: list[dict]) -> str:
@@ -151,7 +158,7 @@ def _render_list(listing: list[dict]) -> str:
     for item in listing:
         line = f"{item['scenario']:<20} {item['expected']:<5} {item['title']}"
         if item["because"]:
-            line += f" ({', '.join(item['because'])})"
+            line += f" ({_because(item)})"
         if item["stops"]:
             line += f" [stops the {item['stops']}]"
         if item["pending"]:

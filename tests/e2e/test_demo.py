@@ -7,7 +7,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from hardware_sim.travellers import demo_travellers
+from hardware_sim.travellers import check_status, demo_travellers
 from tests.e2e.conftest import border_post_or_skip
 from proto.clients import CentralClient, central_pb2
 from proto.tls import open_channel
@@ -31,9 +31,11 @@ def test_every_demo_decision_is_the_expected_one(results):
     assert [r["label"] for r in results] == [t.label for t in travellers]
     for result, traveller in zip(results, travellers):
         assert result["decision"] == traveller.expected, (traveller.label, result["reasons"])
-        failed = {c["name"] for c in result["outcome"]["checks"] if c["status"] != "pass"}
-        assert set(traveller.because) <= failed, (traveller.label, result["reasons"])
-        assert result["as_expected"]
+        # Each deciding check ended as declared (failed, for every demo traveller): not merely not passed.
+        ended = {c["name"]: check_status(c) for c in result["outcome"]["checks"]}
+        assert {name: ended.get(name) for name in traveller.because} \
+            == dict.fromkeys(traveller.because, traveller.because_status), (traveller.label, result["reasons"])
+        assert result["as_expected"] and not result["because_unmet"]
 
 
 def test_genuine_travellers_pass_every_check(results):

@@ -41,6 +41,39 @@ def test_judge():
     assert judge(stolen, outcome("open", alerts_document="pass")).status == "fail"
 
 
+def test_a_check_not_done_does_not_pass_a_scenario_that_needs_it_to_fail():
+    impostor, watchlist = select(["impostor", "watchlist"])
+    # No face captured: the refer is right, but the comparison that should catch the impostor never ran.
+    uncaught = judge(impostor, outcome("refer", face_capture="fail", face_verification="not_done"))
+    assert uncaught.status == "fail" and "face.verification not_done" in uncaught.note
+    assert "face.verification" in uncaught.not_passed  # still listed as not passed, for the reader
+    assert judge(impostor, outcome("refer", face_capture="pass", face_verification="fail")).status == "pass"
+    # The matcher down: the wanted traveller is referred, but not because the watchlist found them.
+    unsearched = judge(watchlist, outcome("refer", watchlist_face="not_done"))
+    assert unsearched.status == "fail" and "watchlist.face not_done" in unsearched.note
+    assert judge(watchlist, outcome("refer", watchlist_face="fail")).status == "pass"
+    # A check the gate never reported makes no case either.
+    missing = judge(watchlist, outcome("refer", face_liveness="fail"))
+    assert missing.status == "fail" and "watchlist.face missing" in missing.note
+
+
+def test_a_scenario_that_declares_not_done_needs_exactly_that():
+    [matcher_down] = select(["matcher-down"])
+    assert matcher_down.because_status == "not_done"
+    assert judge(matcher_down, outcome("refer", watchlist_face="not_done")).status == "pass"
+    hit = judge(matcher_down, outcome("refer", watchlist_face="fail"))
+    assert hit.status == "fail" and "watchlist.face fail" in hit.note
+    assert judge(matcher_down, outcome("refer", watchlist_face="pass", face_liveness="fail")).status == "fail"
+
+
+def test_only_service_stops_declare_anything_but_a_failure():
+    """not_done is the point only where a service is down, offline only where central is."""
+    for scenario in scenarios():
+        expected = {None: "fail", "matcher": "not_done", "central": "offline"}[scenario.stops]
+        if scenario.because:
+            assert scenario.because_status == expected, scenario.name
+
+
 def test_judge_of_an_offline_decision():
     [central_down] = select(["central-down"])
     offline = {"decision": "refer", "offline": True, "reasons": ["..."], "checks": [
@@ -52,6 +85,10 @@ def test_judge_of_an_offline_decision():
         {"name": "alerts.person", "status": "not_done", "reason": "central unavailable"}]}
     refused = judge(central_down, online)
     assert refused.status == "fail" and "expected a decision from the gate's alert cache" in refused.note
+    assert "alerts.document not_done" in refused.note
+    # Decided offline, but a stale copy answered nothing (not_done): not the offline answer declared.
+    stale = {**offline, "checks": [{**c, "status": "not_done"} for c in offline["checks"]]}
+    assert judge(central_down, stale).status == "fail"
 
 
 def test_pending_scenario_is_pending_while_failing_and_fixed_once_passing():

@@ -17,6 +17,9 @@ def test_bench_reports_recall_latency_throughput_memory_and_start_up(capsys):
     assert result["index_kind"] == "IVF16,Flat" and result["gallery"] == 3000
     assert result["recall_at_1_vs_exact"]["mated"] == 1.0  # 16 lists, all probed: exact
     assert result["max_distance_error_vs_exact"] < 1e-5
+    # Every list probed and re-ranked exactly: the strangers' top 5 are the exact search's top 5.
+    assert result["non_mated_top_k_agreement_vs_exact"] == {"k": 5, "mean": 1.0}
+    assert result["exact_bruteforce_ms_per_query_batched"] > 0 and "exact_bruteforce_ms_per_query" not in result
     assert result["false_matches_at_threshold"]["count"] == 0
     assert result["grpc_concurrent"]["queries"] == 80 and result["grpc_concurrent"]["qps"] > 0
     for figures in (result["in_process_ms"], result["grpc_ms_one_client"], result["grpc_concurrent"]["ms"]):
@@ -43,6 +46,29 @@ def test_exact_nearest_block_by_block_is_exact_search_over_the_whole():
     squared, rows = whole.search(probes, 1)
     assert nearest.rows.tolist() == rows[:, 0].tolist()
     np.testing.assert_allclose(nearest.squared, squared[:, 0], rtol=1e-5)
+
+
+def test_exact_top_k_block_by_block_is_exact_search_over_the_whole():
+    rng = np.random.default_rng(13)
+    vectors = synthetic.photos(rng, synthetic.population(rng, 2500), np.arange(2500))
+    probes = synthetic.photos(rng, synthetic.population(rng, 50), np.arange(50))
+    nearest = bench.ExactNearest(probes, 5)
+    for first in range(0, 2500, 700):
+        nearest.add(vectors[first:first + 700], first)
+    whole = faiss.IndexFlatL2(128)
+    whole.add(vectors)
+    squared, rows = whole.search(probes, 5)
+    assert nearest.top_rows.tolist() == rows.tolist()
+    np.testing.assert_allclose(nearest.top_squared, squared, rtol=1e-5)
+    assert nearest.rows.tolist() == rows[:, 0].tolist()
+
+
+def test_top_k_agreement_is_the_share_of_the_index_top_k_in_the_exact_top_k():
+    exact = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    assert bench.top_k_agreement([["id1", "id2", "id3", "id4"], ["id8", "id7", "id6", "id5"]], exact) == 1.0
+    # Order within the top k does not count; ids outside it do: 3 of 4, then 1 of 4.
+    assert bench.top_k_agreement([["id4", "id3", "id2", "id9"], ["id5", "id10", "id11", "id12"]], exact) == 0.5
+    assert bench.top_k_agreement([[], ["id5", "id6", "id7", "id8"]], exact) == 0.5  # nothing found: none agree
 
 
 def test_population_blocks_are_made_again_identically():
