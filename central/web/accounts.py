@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.access.roles import roles as access
+from central.access import roles as access
 from central.database import models as m
 from central.errors import InvalidArgument
 from central.access.audit import Caller, audit

@@ -6,8 +6,8 @@ import datetime as dt
 from flask import Blueprint, Response, render_template, request
 
 from central import reports
-from central.access.roles import audit as audit_log
-from central.statistics.tables import tables as stats
+from central.access import audit as audit_log
+from central.statistics import tables as stats
 from central.errors import InvalidArgument
 from central.web.auth import caller, context, requires, run
 

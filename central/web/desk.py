@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from central.access.roles import audit as audit_log
+from central.access import audit as audit_log
 from central.alerts import lists as alert_lists
 from central.records import gate_calls
 from central.records import history

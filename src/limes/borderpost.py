@@ -167,7 +167,7 @@ def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) ->
     """One web desk user per role with a fresh random password: {role: (user, password)}."""
     import secrets
 
-    from central.access.roles import roles as access
+    from central.access import roles as access
     from central.database.engine import Database
     from central.database.models import utcnow
     from central.access.audit import Caller

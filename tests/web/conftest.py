@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from central.access.roles import audit as audit_log
+from central.access import audit as audit_log
 from central.records import referrals
-from central.access.roles import roles as access
+from central.access import roles as access
 from central.records import gate_calls
 from central.database import models as m
 from central.database.engine import Database
