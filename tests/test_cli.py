@@ -24,7 +24,7 @@ def leaves(parser, path=()):
         yield from leaves(child, path + (name,))
 
 
-COMMANDS = list(leaves(build_parser()))
+COMMANDS = list(leaves(build_parser(full=True)))
 
 
 def test_the_documented_commands_exist():

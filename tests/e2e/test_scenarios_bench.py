@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from edge.bench import capture_floor_ms, percentile, summarise
+from limes.bench.gate import capture_floor_ms, percentile, summarise
 from limes.cli import main
 
 

@@ -20,12 +20,14 @@ and p50/p95/p99 latency of the whole gate transaction and of each call.
 """
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import multiprocessing
 import os
 import random
 import statistics
 import string
+import sys
 import tempfile
 import time
 import uuid
@@ -33,6 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from common import machine
+from common.output import add_json_flag, emit
 
 CALLS = ("check_document", "check_person", "record_crossing")
 BORDER_POINT = "BENCH-PORT"
@@ -478,3 +481,53 @@ def render(result: dict) -> str:
                  f"{host['cores']} cores, load average {host['load_average_before'][0]} before, "
                  f"{host['load_average_after'][0]} after")
     return "\n".join(lines)
+
+
+# -- limes bench central ----------------------------------------------------------------------
+
+def register(bench: argparse.ArgumentParser) -> None:
+    bench.description = ("Concurrent simulated gates (asyncio tasks in client processes, each with its own station "
+                         "certificate) send one traveller after another to a central server in this process: "
+                         "CheckDocument, CheckPerson, RecordCrossing (risk rules applied). Reports crossings per "
+                         "second and p50/p95/p99 of the gate transaction and of each call.")
+    bench.add_argument("--gates", type=int, default=16, help="concurrent gates (default 16)")
+    bench.add_argument("--seconds", type=float, default=20.0, help="measured window (default 20)")
+    bench.add_argument("--warmup", type=float, default=3.0, help="seconds run before the window (default 3)")
+    bench.add_argument("--alerts", type=int, default=10_000, help="document and as many person alerts (default 10000)")
+    bench.add_argument("--travellers", type=int, default=20_000,
+                       help="distinct travellers the gates draw from (default 20000)")
+    bench.add_argument("--client-processes", type=int, default=2,
+                       help="processes the gates run in, as asyncio tasks (default 2)")
+    bench.add_argument("--server-workers", type=int, default=None,
+                       help="server threads per server process (default: one per gate)")
+    bench.add_argument("--server-processes", type=int, default=1,
+                       help="server processes on the one port (default 1; central.rpc.processes)")
+    bench.add_argument("--plaintext", action="store_true", help="no TLS (default: mutual TLS, dev certificates)")
+    bench.add_argument("--grpc-floor", action="store_true",
+                       help="first measure empty calls (Health.Check) over the same channels: gRPC's own cost")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--database", metavar="URL", default=None,
+                       help="an EMPTY scratch database (default: a temporary SQLite file)")
+    add_json_flag(bench)
+    bench.set_defaults(func=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    for name in ("gates", "alerts", "travellers", "client_processes", "server_processes"):
+        if getattr(args, name) < 1:
+            print(f"limes bench central: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return 2
+    if args.seconds <= 0 or args.warmup < 0:
+        print("limes bench central: --seconds must be positive and --warmup not negative", file=sys.stderr)
+        return 2
+    try:
+        result = run(gates=args.gates, seconds=args.seconds, warmup_s=args.warmup, alerts=args.alerts,
+                           travellers=args.travellers, client_processes=args.client_processes,
+                           database_url=args.database, plaintext=args.plaintext,
+                           server_workers=args.server_workers, server_processes=args.server_processes,
+                           seed=args.seed, grpc_floor=args.grpc_floor)
+    except BenchError as exc:
+        print(f"limes bench central: {exc}", file=sys.stderr)
+        return 1
+    emit(result, args.json, render)
+    return 0

@@ -15,6 +15,7 @@ block as the gallery is enrolled (ExactNearest), so ten million templates fit.
 """
 from __future__ import annotations
 
+import argparse
 import datetime
 import gc
 import multiprocessing
@@ -33,6 +34,7 @@ import numpy as np
 from matcher import synthetic
 from drivers.face_score import score
 from common import machine
+from common.output import add_json_flag, emit
 from matcher.config import GalleryConfig
 from matcher.registry import Registry
 
@@ -299,3 +301,36 @@ def render(result: dict) -> str:
         f"load average {r['load_average']}",
     ]
     return "\n".join(lines)
+
+
+# -- limes bench matcher ----------------------------------------------------------------------
+
+def register(bench: argparse.ArgumentParser) -> None:
+    """`limes bench matcher`."""
+    bench.add_argument("--gallery", type=int, default=100_000, help="templates enrolled (default 100000)")
+    bench.add_argument("--queries", type=int, default=1000, help="mated and as many non-mated probes (default 1000)")
+    bench.add_argument("--concurrency", type=int, default=8, help="concurrent gRPC clients (default 8)")
+    bench.add_argument("--index-factory", default="",
+                       help="approximate index (default: IVFn,PQ32x4fs with n ~ 4 x sqrt(gallery), a power of "
+                            "two, at most 8192: IVF1024 at 100k, IVF4096 at 1M, IVF8192 at 10M)")
+    bench.add_argument("--exact-until", type=int, default=20_000, help="size up to which search stays exact")
+    bench.add_argument("--search-breadth", type=int, default=0, help="nprobe (IVF) or efSearch (HNSW); 0: default")
+    bench.add_argument("--rerank-shortlist", type=int, default=0, metavar="N",
+                       help="candidates the approximate index proposes for exact re-ranking (0: 64)")
+    bench.add_argument("--vector-storage", choices=("float32", "float16"), default="float32",
+                       help="how the gallery keeps templates for exact re-ranking (default float32)")
+    bench.add_argument("--wal-tail", type=int, default=100_000, metavar="N",
+                       help="enrolments left in the log after the snapshot, replayed at the timed start-up "
+                            "(default 100000, the most --snapshot-every leaves; at most half the gallery)")
+    bench.add_argument("--seed", type=int, default=0)
+    add_json_flag(bench)
+    bench.set_defaults(func=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    result = run(gallery_size=args.gallery, queries=args.queries, concurrency=args.concurrency,
+                 index_factory=args.index_factory, exact_until=args.exact_until,
+                 search_breadth=args.search_breadth, seed=args.seed, vector_storage=args.vector_storage,
+                 rerank_shortlist=args.rerank_shortlist, wal_tail=args.wal_tail)
+    emit(result, args.json, render)
+    return 0

@@ -9,8 +9,7 @@ step's time from Outcome.timings_ms.
 The capture loop cannot finish before it has seen `min_frames` frames with a
 face at the camera's frame rate: that floor is reported beside the figures.
 
-This is the one edge command that needs the whole simulated border post; it
-imports limes.borderpost inside the handler, as `limes demo` does.
+It needs the whole simulated border post (limes.borderpost), as `limes demo` does.
 """
 from __future__ import annotations
 
@@ -31,9 +30,8 @@ TARGET_P95_MS = 1000.0
 DOCUMENT_WAIT_S = 5.0
 
 
-def register_bench(bench_sub) -> None:
-    parser = bench_sub.add_parser("gate", help="document presented to decision, p50/p95, per step (simulated devices)",
-                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description, parser.formatter_class = __doc__, argparse.RawDescriptionHelpFormatter
     parser.add_argument("--travellers", type=int, default=20, help="travellers timed (default 20; one more warms up)")
     parser.add_argument("--settle", type=float, default=0.0, metavar="SECONDS",
                         help="chip on the reader this long before the MRZ frame (default 0: both at once)")
