@@ -25,7 +25,6 @@ import datetime as dt
 import multiprocessing
 import os
 import random
-import statistics
 import string
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from pathlib import Path
 
 from common import machine
 from common.output import add_json_flag, emit
+from limes.bench.summary import summary
 
 CALLS = ("check_document", "check_person", "record_crossing")
 BORDER_POINT = "BENCH-PORT"
@@ -336,8 +336,8 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         "crossings": len(rows),
         "crossings_per_second": round(len(rows) / seconds, 1),
         "expected_results": round(sum(ok for _, ok in rows) / len(rows), 4) if rows else 0.0,
-        "transaction_ms": _percentiles(totals),
-        "calls_ms": {name: _percentiles([calls[i] for calls, _ in rows]) for i, name in enumerate(CALLS)},
+        "transaction_ms": summary(totals),
+        "calls_ms": {name: summary([calls[i] for calls, _ in rows]) for i, name in enumerate(CALLS)},
         # How many writes (audit rows, crossings) shared a commit, over the whole run (central.database.group_commit).
         "writes_per_commit": round(writes / commits, 2) if commits else 0.0,
         # CPU milliseconds per crossing in the window: the server's processes (each one's Python runs one thread
@@ -355,7 +355,7 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         result["empty_calls"] = {"calls_per_second": round(len(calls) / window, 1),
                                  "cpu_ms_per_call": {"server": per(len(calls), floor_server_s),
                                                      "gates": per(len(calls), floor_gates_s)},
-                                 "ms": _percentiles([spans[0] for spans, _ in calls])}
+                                 "ms": summary([spans[0] for spans, _ in calls])}
     return result
 
 
@@ -450,13 +450,6 @@ def _sample(name: str) -> float:
     from prometheus_client import REGISTRY
 
     return REGISTRY.get_sample_value(name) or 0.0
-
-
-def _percentiles(values: list[float]) -> dict:
-    if not values:
-        return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
-    cuts = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
-    return {"p50": round(cuts[49], 2), "p95": round(cuts[94], 2), "p99": round(cuts[98], 2)}
 
 
 def render(result: dict) -> str:

@@ -30,6 +30,7 @@ from typing import Any, Callable
 from common import machine
 from common.output import add_json_flag, emit
 from hardware_sim.chip.hosting import synthetic_photo
+from limes.bench.summary import percentile, summary
 
 TARGET_P95_MS = 300.0
 MODERN_TARGET_P95_MS = 400.0
@@ -40,20 +41,6 @@ STATE = "UTO"
 
 class BenchError(RuntimeError):
     """A benchmark read that did not read or verify correctly."""
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100), linear interpolation between closest ranks."""
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def summarise(values: list[float]) -> dict[str, float]:
-    return {name: round(percentile(values, q), 2) for name, q in (("p50", 50), ("p95", 95), ("p99", 99))} | {
-        "max": round(max(values), 2)}
 
 
 def bench_document(photo_kb: float, profile: str = "bac"):
@@ -115,8 +102,8 @@ def repeat(reads: int, one_read: Callable[[], dict[str, float]], target_ms: floa
         started = time.perf_counter()
         runs.append(one_read())
         totals.append((time.perf_counter() - started) * 1000)
-    steps = {name: summarise([run[name] for run in runs]) for name in runs[0]}
-    return {"steps_ms": steps, "total_ms": summarise(totals),
+    steps = {name: summary([run[name] for run in runs]) for name in runs[0]}
+    return {"steps_ms": steps, "total_ms": summary(totals),
             "meets_target": percentile(totals, 95) <= target_ms}
 
 

@@ -7,13 +7,12 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from common import machine
 from common.output import add_json_flag, emit
 from common.settings import faces_dir
 from drivers.face import assess_quality, detect_faces, encode_face, load_image
 from drivers.face.evaluation import IMAGE_SUFFIXES
+from limes.bench.summary import summary
 
 SPEED_TARGET_MS = 50.0  # detection + template per face at p50 (the e-gate's budget)
 
@@ -64,14 +63,14 @@ def _bench(args) -> int:
     result = {
         "images": len(paths),
         "repeat": args.repeat,
-        "stages_ms": {k: _percentiles(v, np) for k, v in timings.items()},
+        "stages_ms": {k: summary(v) for k, v in timings.items()},
         "target_ms_p50": SPEED_TARGET_MS,
         "machine": machine.describe(),
         "load_average": machine.load_average(),
     }
     result["meets_target"] = result["stages_ms"]["detect+template"]["p50"] <= SPEED_TARGET_MS
     if not args.no_baseline:
-        result["baseline_face_recognition_ms"] = _percentiles(_baseline(loaded), np)
+        result["baseline_face_recognition_ms"] = summary(_baseline(loaded))
     emit(result, args.json, _render_bench)
     return 0
 
@@ -91,20 +90,15 @@ def _baseline(loaded) -> list[float]:
     return times
 
 
-def _percentiles(values: list[float], np) -> dict:
-    if not values:
-        return {"count": 0}
-    return {"count": len(values), "p50": round(float(np.percentile(values, 50)), 1),
-            "p95": round(float(np.percentile(values, 95)), 1)}
-
-
 def _render_bench(r: dict) -> str:
     lines = [f"{r['images']} photos x {r['repeat']} runs, per face (ms):"]
     for stage, value in r["stages_ms"].items():
-        lines.append(f"  {stage:<16} p50 {value.get('p50', float('nan')):7.1f}   p95 {value.get('p95', float('nan')):7.1f}")
+        p50, p95 = value.get("p50", float("nan")), value.get("p95", float("nan"))
+        lines.append(f"  {stage:<16} p50 {p50:7.1f}   p95 {p95:7.1f}")
     if "baseline_face_recognition_ms" in r:
         base = r["baseline_face_recognition_ms"]
-        lines.append(f"  face_recognition p50 {base['p50']:7.1f}   p95 {base['p95']:7.1f}  (its own pipeline, for reference)")
+        lines.append(f"  face_recognition p50 {base['p50']:7.1f}   p95 {base['p95']:7.1f}  "
+                     "(its own pipeline, for reference)")
     verdict = "meets" if r["meets_target"] else "MISSES"
     lines.append(f"detect+template p50 {verdict} the {r['target_ms_p50']:.0f} ms target")
     return "\n".join(lines)

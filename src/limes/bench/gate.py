@@ -25,6 +25,7 @@ from pathlib import Path
 
 from common import machine
 from common.output import add_json_flag, emit
+from limes.bench.summary import percentile, summary
 
 TARGET_P95_MS = 1000.0
 DOCUMENT_WAIT_S = 5.0
@@ -41,22 +42,6 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="folder for the border post's state (default: var/bench-gate, wiped first)")
     add_json_flag(parser)
     parser.set_defaults(func=_run)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation between closest ranks."""
-    if not values:
-        raise ValueError("no values")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def summarise(values: list[float]) -> dict[str, float]:
-    return {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1),
-            "max": round(max(values), 1), "mean": round(sum(values) / len(values), 1)}
 
 
 def capture_floor_ms(fps: float) -> float:
@@ -126,8 +111,8 @@ def _run(args) -> int:
         "travellers": len(latencies),
         "decisions": decisions,
         "referral_reasons": referrals,
-        "presented_to_decision_ms": summarise(latencies),
-        "steps_ms": {name: summarise([s[name] for s in steps if name in s]) for name in names},
+        "presented_to_decision_ms": summary(latencies),
+        "steps_ms": {name: summary([s[name] for s in steps if name in s]) for name in names},
         "capture_floor_ms": capture_floor_ms(FPS),
         "camera_fps": FPS,
         "target_p95_ms": TARGET_P95_MS,

@@ -35,6 +35,7 @@ from matcher import synthetic
 from drivers.face_score import score
 from common import machine
 from common.output import add_json_flag, emit
+from limes.bench.summary import summary
 from matcher.config import GalleryConfig
 from matcher.registry import Registry
 
@@ -164,7 +165,7 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
         "false_matches_at_threshold": {"count": false_matches, "rate": false_matches / len(strangers)},
         "build_s": round(build_s, 2), "snapshot_s": round(snapshot_s, 2),
         "exact_bruteforce_ms_per_query": round(exact_s * 1000 / len(probes), 3),
-        "in_process_ms": percentiles(latencies),
+        "in_process_ms": summary(latencies),
         "grpc_ms_one_client": grpc_single,
         "grpc_concurrent": grpc_concurrent,
         "startup": {"s": round(startup_s, 2), "snapshot_rows": snapshot_at, "log_records_replayed": wal_tail},
@@ -231,7 +232,7 @@ class MatcherProcess:
 
 def over_grpc(address: str, probes: np.ndarray, concurrency: int) -> tuple[dict, dict]:
     """Latency with one client, then throughput and latency with `concurrency` client processes."""
-    single = percentiles(client(address, probes.tolist())["latencies"])
+    single = summary(client(address, probes.tolist())["latencies"])
     context = multiprocessing.get_context("spawn")  # no fork of a process running gRPC threads
     shares = [probes[i::concurrency].tolist() for i in range(concurrency)]
     with context.Pool(concurrency) as pool:
@@ -239,7 +240,7 @@ def over_grpc(address: str, probes: np.ndarray, concurrency: int) -> tuple[dict,
     latencies = [ms for r in results for ms in r["latencies"]]
     wall = max(r["end"] for r in results) - min(r["start"] for r in results)
     concurrent = {"clients": concurrency, "queries": len(latencies), "qps": round(len(latencies) / wall, 1),
-                  "ms": percentiles(latencies)}
+                  "ms": summary(latencies)}
     return single, concurrent
 
 
@@ -264,12 +265,6 @@ def client(address: str, probes: list, wait_for_others: bool = False) -> dict:
     end = time.time()
     channel.close()
     return {"latencies": latencies, "start": start, "end": end}
-
-
-def percentiles(values: list[float]) -> dict:
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {"p50": round(float(p50), 3), "p95": round(float(p95), 3), "p99": round(float(p99), 3),
-            "max": round(float(max(values)), 3)}
 
 
 def mean(values) -> float:
