@@ -11,8 +11,8 @@ from common import machine
 from common.output import add_json_flag, emit
 from common.settings import faces_dir
 from drivers.face import assess_quality, detect_faces, encode_face, load_image
-from drivers.face.evaluation import IMAGE_SUFFIXES
 from limes.bench.summary import summary
+from limes.face_calibration.evaluation import IMAGE_SUFFIXES
 
 SPEED_TARGET_MS = 50.0  # detection + template per face at p50 (the e-gate's budget)
 

@@ -17,7 +17,7 @@ from drivers.face import (
     encode_face,
     load_image,
 )
-from drivers.face.evaluation import (
+from limes.face_calibration.evaluation import (
     all_pairs,
     equal_error_rate,
     error_rates,
@@ -25,7 +25,7 @@ from drivers.face.evaluation import (
     read_pairs,
     recommend_threshold,
 )
-from drivers.face.plot import draw_evaluation
+from limes.face_calibration.plot import draw_evaluation
 
 
 def register(face: argparse.ArgumentParser) -> None:
