@@ -29,7 +29,20 @@ from typing import Any, Callable
 
 from common import machine
 from common.output import add_json_flag, emit
-from hardware_sim.chip.hosting import synthetic_photo
+from drivers.devices import pcsc
+from drivers.emrtd.checks import chip_checks
+from drivers.emrtd.iso7816.transceiver import TransportError
+from drivers.emrtd.lds import dg2
+from drivers.emrtd.lds.files import fid
+from drivers.emrtd.passiveauth import CscaStore, verify
+from drivers.emrtd.reader import read_chip
+from drivers.mrz import generate_td3, parse
+from hardware_sim.chip import VirtualChip
+from hardware_sim.chip.hosting import NoVpcd, synthetic_photo, vpcd_pcscd
+from hardware_sim.chip.personalise import personalise_chip
+from hardware_sim.chip.security import PROFILES
+from hardware_sim.chip.vpcd import VpcdCard
+from hardware_sim.pki import make_test_pki
 from limes.bench.summary import percentile, summary
 
 TARGET_P95_MS = 300.0
@@ -45,12 +58,6 @@ class BenchError(RuntimeError):
 
 def bench_document(photo_kb: float, profile: str = "bac"):
     """(PersonalisedChip, BAC key, CSCA store) of a passport personalised with a synthetic photo."""
-    from drivers.mrz import generate_td3, parse
-    from drivers.emrtd.passiveauth import CscaStore
-    from hardware_sim.chip.personalise import personalise_chip
-    from hardware_sim.chip.security import PROFILES
-    from hardware_sim.pki import make_test_pki
-
     today = dt.date.today()
     text = generate_td3(issuing_state=STATE, surname="BENCH", given_names="CHIP READ", document_number="B0000001",
                         nationality=STATE, birth_date=dt.date(1980, 6, 15), sex="X",
@@ -69,11 +76,6 @@ def bench_document(photo_kb: float, profile: str = "bac"):
 def timed_read(transceiver, key: str, store, *, modern: bool = False) -> dict[str, float]:
     """One read, passive authentication and (modern chip) the chip checks; milliseconds per step.
     The modern chip must have opened with PACE and passed Chip and Active Authentication."""
-    from drivers.emrtd.checks import chip_checks
-    from drivers.emrtd.reader import read_chip
-    from drivers.emrtd.lds.files import fid
-    from drivers.emrtd.passiveauth import verify
-
     read = read_chip(transceiver, key, files=[fid(n) for n in BENCH_GROUPS], authenticate_chip=modern)
     started = time.perf_counter()
     result = verify(read.files, store)
@@ -108,8 +110,6 @@ def repeat(reads: int, one_read: Callable[[], dict[str, float]], target_ms: floa
 
 
 def run(reads: int, photo_kb: float, *, extended_length: bool = True) -> dict[str, Any]:
-    from drivers.emrtd.lds.files import fid
-
     bac_chip, key, store = bench_document(photo_kb)
     files = bac_chip.files
     bac = _transports(bac_chip, key, store, reads, extended_length, modern=False, target_ms=TARGET_P95_MS)
@@ -142,12 +142,6 @@ def run(reads: int, photo_kb: float, *, extended_length: bool = True) -> dict[st
 def _transports(chip, key: str, store, reads: int, extended_length: bool, *, modern: bool,
                 target_ms: float) -> dict[str, Any]:
     """The read timed in process and through pcscd + vpcd."""
-    from drivers.devices import pcsc
-    from drivers.emrtd.iso7816.transceiver import TransportError
-    from hardware_sim.chip import VirtualChip
-    from hardware_sim.chip.vpcd import VpcdCard
-    from hardware_sim.chip.hosting import NoVpcd, vpcd_pcscd
-
     in_process_chip = VirtualChip.personalised(chip, key, extended_length=extended_length)
 
     def in_process_read() -> dict[str, float]:
@@ -175,8 +169,6 @@ def _transports(chip, key: str, store, reads: int, extended_length: bool, *, mod
 
 
 def _photo_size(dg2_file: bytes) -> int:
-    from drivers.emrtd.lds import dg2
-
     return len(dg2.parse(dg2_file).faces[0].image)
 
 
