@@ -24,7 +24,7 @@ def leaves(parser, path=()):
         yield from leaves(child, path + (name,))
 
 
-COMMANDS = list(leaves(build_parser()))
+COMMANDS = list(leaves(build_parser(full=True)))
 
 
 def test_the_documented_commands_exist():
@@ -45,6 +45,47 @@ def test_help(path, capsys):
                          ids=[" ".join(p) for p, _ in COMMANDS if p not in SERVERS])
 def test_result_commands_take_json(path, parser):
     assert any("--json" in action.option_strings for action in parser._actions)
+
+
+HEAVY = ("grpc", "numpy", "sqlalchemy", "cv2", "dlib", "faiss", "cryptography")
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """The modules a fresh interpreter holds after `limes ARGV` (which must exit 0, as --help does)."""
+    code = ("import sys\nfrom limes.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as exit_:\n    assert exit_.code == 0, exit_.code\n"
+            "print('MODULES', *sorted(sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split("MODULES", 1)[1].split())
+
+
+def _loaded(modules: set[str], package: str) -> set[str]:
+    return {m for m in modules if m == package or m.startswith(package + ".")}
+
+
+def test_help_imports_no_command_and_nothing_heavy():
+    modules = _modules_after(["--help"])
+    assert not _loaded(modules, "limes.commands") and not _loaded(modules, "limes.bench")
+    assert not {m for m in modules if m.split(".")[0] in HEAVY}
+    assert not {m for m in modules if m.split(".")[0] in ("central", "matcher", "edge", "drivers", "hardware_sim",
+                                                           "proto")}
+
+
+def test_a_command_imports_its_own_module_only():
+    assert _loaded(_modules_after(["mrz", "--help"]), "limes.commands") == {"limes.commands", "limes.commands.mrz"}
+    modules = _modules_after(["bench", "--help"])
+    assert _loaded(modules, "limes.commands") == {"limes.commands", "limes.commands.bench"}
+    assert not _loaded(modules, "limes.bench") and not {m for m in modules if m.split(".")[0] in HEAVY}
+
+
+def test_the_table_names_every_module():
+    from limes.cli import COMMANDS
+    from limes.commands.bench import BENCHES
+
+    for package, table in (("commands", COMMANDS), ("bench", BENCHES)):
+        for module, _ in table.values():
+            assert (ROOT / "src" / "limes" / package / f"{module}.py").is_file(), module
 
 
 def test_root_script_help_needs_no_setup():

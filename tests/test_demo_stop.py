@@ -14,7 +14,7 @@ import pytest
 SCRIPT = textwrap.dedent("""
     import argparse, contextlib, shutil, sys, tempfile, types
     from pathlib import Path
-    from limes import demo
+    from limes.commands import demo
 
     @contextlib.contextmanager
     def border_post(state, faces, *, fixed_ports, web):

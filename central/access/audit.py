@@ -6,6 +6,7 @@ transaction, or hand it to central.database.group_commit to share a commit.
 """
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,6 +23,11 @@ class Caller:
     station: str = ""
     user: str = ""
     purpose: str = ""
+
+
+def command_line_caller(purpose: str) -> Caller:
+    """Whoever runs a `limes central` command on the database: station "cli", the operating-system user."""
+    return Caller(station="cli", user=getpass.getuser(), purpose=purpose)
 
 
 def audit_row(caller: Caller, action: str, subject: str, outcome: str, purpose: str) -> dict:

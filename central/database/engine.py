@@ -53,6 +53,11 @@ def default_url() -> str:
     return f"sqlite:///{var_dir() / 'central.sqlite'}"
 
 
+def configured_url(given: str | None = None) -> str:
+    """The database a command works on: the one given, else $LIMES_CENTRAL_DATABASE, else default_url()."""
+    return given or os.environ.get("LIMES_CENTRAL_DATABASE") or default_url()
+
+
 def is_in_memory(url: str) -> bool:
     parsed = make_url(url)
     return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")

@@ -1,12 +1,12 @@
-"""The `limes` command.
+"""The `limes` command: one table of its commands, each loaded only when it runs.
 
-Each component owns its subcommands in a `commands` module with a
-`register(subparsers)` function; registration imports only argparse-level
-code, so `limes --help` stays fast; heavy imports happen inside each
-command's handler.
-
-Benchmarks live under `limes bench`; a component adds its own with an
-optional `register_bench(bench_subparsers)`.
+COMMANDS maps every top-level command to its module under limes.commands and the
+one line `limes --help` shows. Building the parser imports none of those modules:
+argparse looks a command up when it parses it, and only then is its module
+imported and its `register(parser)` called to add its arguments. So `limes --help`
+imports nothing but argparse, and `limes NAME ...` imports limes.commands.NAME and
+what it needs. A command module with subcommands of its own may give them a table
+too (`limes bench WHAT`, limes.commands.bench) with add_command_table.
 """
 from __future__ import annotations
 
@@ -14,43 +14,76 @@ import argparse
 import importlib
 import sys
 
-# Order is the order of `limes --help`.
-COMPONENT_COMMANDS = [
-    "edge.commands",
-    "central.commands",
-    "matcher.commands",
-    "drivers.commands",
-    "hardware_sim.commands",
-]
+# name -> (module under limes.commands, summary); the order is that of `limes --help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "run one border post end to end on simulated devices"),
+    "sim": ("sim", "simulated devices: scenarios through a border post, a virtual chip in vpcd"),
+    "face": ("face", "face biometrics: accuracy, threshold calibration, image checks"),
+    "edge": ("edge", "the e-gate: run one against its devices and services"),
+    "stats": ("stats", "crossing statistics for policy, small cells suppressed"),
+    "central": ("central", "the border management information system behind the gates"),
+    "matcher": ("matcher", "FAISS 1:N face search service (see docs/MATCHER.md)"),
+    "mrz": ("mrz", "ICAO 9303 machine readable zones"),
+    "docreader": ("docreader", "the serial OCR-B document reader"),
+    "chip": ("chip", "ePassport chips in a PC/SC reader"),
+    "pki": ("pki", "trusted CSCAs, test PKIs and the certificates for mutual TLS"),
+    "bench": ("bench", "benchmarks with --json output (see docs/BENCHMARKS.md)"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="limes",
-        description="Limes biometric border-checkpoint system.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules = []
-    for name in COMPONENT_COMMANDS:
-        modules.append(importlib.import_module(name))
-    from limes import demo, pki_cli, scenarios_cli
+class _LazyParsers(dict):
+    """A subparsers action's name -> parser map whose parsers get their arguments when
+    argparse looks one up to parse it: only then is the command's module imported."""
 
-    demo.register(sub)
-    scenarios_cli.register(sub)
-    for module in modules:
-        module.register(sub)
-    pki_cli.register(sub)  # joins the `limes pki` group of the chip commands
-    bench = sub.add_parser("bench", help="benchmarks with --json output (see docs/BENCHMARKS.md)")
-    bench_sub = bench.add_subparsers(dest="bench", metavar="WHAT", required=True)
-    for module in modules:
-        if hasattr(module, "register_bench"):
-            module.register_bench(bench_sub)
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> argparse.ArgumentParser:
+        parser = super().__getitem__(name)
+        module = self.pending.pop(name, None)
+        if module is not None:
+            importlib.import_module(module).register(parser)
+        return parser
+
+    def load_all(self) -> None:
+        for name in list(self.pending):
+            self[name]
+
+
+def add_command_table(parser: argparse.ArgumentParser, table: dict[str, tuple[str, str]], package: str,
+                      dest: str, metavar: str = "COMMAND") -> None:
+    """The commands of `table` (name -> (module under `package`, summary)) as subcommands of parser,
+    each module imported only when its command is parsed."""
+    sub = parser.add_subparsers(dest=dest, metavar=metavar, required=True)
+    parsers = _LazyParsers()
+    sub._name_parser_map = sub.choices = parsers  # argparse's own map, looked up by name when parsing
+    for name, (module, summary) in table.items():
+        sub.add_parser(name, help=summary)
+        parsers.pending[name] = f"{package}.{module}"
+
+
+def load_all(parser: argparse.ArgumentParser) -> None:
+    """Every command of parser's tables registered, at every level (for the tests that walk them all)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            if isinstance(action.choices, _LazyParsers):
+                action.choices.load_all()
+            for child in dict.values(action.choices):
+                load_all(child)
+
+
+def build_parser(full: bool = False) -> argparse.ArgumentParser:
+    """The `limes` parser; with full, every command's module imported and its arguments added."""
+    parser = argparse.ArgumentParser(prog="limes", description="Limes biometric border-checkpoint system.")
+    add_command_table(parser, COMMANDS, "limes.commands", dest="command")
+    if full:
+        load_all(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -145,7 +145,7 @@ def test_bench_gates_find_every_planted_alert(capsys):
 
 
 def test_bench_population_plants_alerts_on_some_travellers():
-    from central.bench import population
+    from limes.bench.central import population
 
     alerted, crowd = population(seed=3, alerts=50, travellers=100)
     assert population(seed=3, alerts=50, travellers=100) == (alerted, crowd)  # the same in every process
@@ -168,7 +168,7 @@ def test_bench_reports_gates_that_fail():
     """Gates whose calls fail (nothing listens) stop, and the run fails naming them instead of measuring."""
     import socket
 
-    from central.bench import BenchError, GatePlan, _phase
+    from limes.bench.central import BenchError, GatePlan, _phase
 
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import bindparam, exc, insert, select
 
-from central import bench
+from limes.bench import central as bench
 from central.records import gate_calls
 from central.database import models as m
 from central.records import overstay

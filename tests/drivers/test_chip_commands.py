@@ -9,14 +9,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from drivers.chip_commands import describe_read
+from limes.commands.chip import describe_read
 from drivers.emrtd.reader import read_chip
 from drivers.emrtd.lds import dg2
 from drivers.emrtd.lds.files import fid
 from drivers.emrtd.passiveauth import CscaStore
 from hardware_sim.chip import VirtualChip
 from hardware_sim.chip.personalise import personalise
-from hardware_sim.chip_bench import synthetic_photo
+from hardware_sim.chip.hosting import synthetic_photo
 from hardware_sim.pki import make_test_pki
 from limes.cli import main
 

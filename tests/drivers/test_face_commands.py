@@ -1,22 +1,16 @@
-"""`limes face ...` and `limes bench face` through their argparse registration, on the real photos."""
+"""`limes face ...` and `limes bench face` through the `limes` parser, on the real photos."""
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
 from drivers.face import DEFAULT_MAX_DISTANCE
-from edge import face_commands
+from limes.cli import build_parser
 
 
 def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="limes")
-    sub = parser.add_subparsers(dest="command", required=True)
-    face_commands.register(sub)
-    bench = sub.add_parser("bench").add_subparsers(dest="bench", required=True)
-    face_commands.register_bench(bench)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     code = args.func(args)
     out, err = capsys.readouterr()
     return code, out, err

@@ -1,16 +1,14 @@
-import argparse
 import io
 import json
 
-from drivers.mrz import commands
+from limes.cli import build_parser
 
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
        "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
 
 
 def run(argv, capsys, stdin=None, monkeypatch=None):
-    parser = argparse.ArgumentParser()
-    commands.register(parser.add_subparsers(dest="command", required=True))
+    parser = build_parser()
     if stdin is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     args = parser.parse_args(argv)

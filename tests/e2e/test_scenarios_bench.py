@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from edge.bench import capture_floor_ms, percentile, summarise
+from limes.bench.gate import capture_floor_ms
+from limes.bench.summary import percentile, summary
 from limes.cli import main
 
 
@@ -17,7 +18,8 @@ def test_percentile_interpolates_between_ranks():
     assert percentile(list(map(float, range(101))), 95) == 95.0
     with pytest.raises(ValueError):
         percentile([], 50)
-    assert summarise([1.0, 3.0]) == {"p50": 2.0, "p95": 2.9, "max": 3.0, "mean": 2.0}
+    assert summary([1.0, 3.0]) == {"count": 2, "p50": 2.0, "p95": 2.9, "p99": 2.98, "mean": 2.0, "max": 3.0}
+    assert summary([]) == {"count": 0}
 
 
 def test_capture_floor_is_min_frames_at_the_frame_rate():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.edge_commands import ConfigError, load_config
+from edge.config import ConfigError, load_config
 from hardware_sim.scenarios import select
 from proto.clients import CentralClient, central_pb2
 from proto.tls import TlsFiles

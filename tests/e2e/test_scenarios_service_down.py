@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from hardware_sim.scenarios import scenarios
-from limes.scenarios_cli import run_scenarios
+from limes.scenarios import run_scenarios
 from tests.e2e.conftest import border_post_or_skip
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from drivers.emrtd.passiveauth import CscaStore, verify
 from hardware_sim.chip import ChipFaults, VirtualChip
 from hardware_sim.chip.personalise import personalise_chip
 from hardware_sim.chip.security import PROFILES, ChipKeys, ChipProfile, make_keys
-from hardware_sim.chip_bench import synthetic_photo
+from hardware_sim.chip.hosting import synthetic_photo
 from hardware_sim.pki import make_test_pki
 
 TODAY = dt.date.today()

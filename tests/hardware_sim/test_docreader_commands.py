@@ -1,18 +1,16 @@
 """`limes docreader` against the emulator."""
-import argparse
 import json
 import threading
 
-from drivers.devices.docreader import commands
 from hardware_sim.docreader import ReaderEmulator
+from limes.cli import build_parser
 
 TD2 = ("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\n"
        "D231458907UTO7408122F1204159<<<<<<<6")
 
 
 def run(argv, capsys):
-    parser = argparse.ArgumentParser()
-    commands.register(parser.add_subparsers(dest="command", required=True))
+    parser = build_parser()
     args = parser.parse_args(argv)
     return args.func(args), capsys.readouterr()
 

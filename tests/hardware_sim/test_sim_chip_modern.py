@@ -13,9 +13,10 @@ from hardware_sim.chip import ChipFaults, VirtualChip
 from hardware_sim.chip.personalise import personalise_chip
 from hardware_sim.chip.security import PROFILES
 from hardware_sim.chip.vpcd import VpcdCard
-from hardware_sim.chip_bench import synthetic_photo
-from hardware_sim.commands import chip_profile, country_pki
+from hardware_sim.chip.hosting import synthetic_photo
+from hardware_sim.chip.hosting import country_pki
 from limes.cli import main
+from limes.commands.sim import chip_profile
 from tests.hardware_sim.test_chip_security import KEY, MRZ
 
 BAC_FIELDS = ["--document-number", "M1234567", "--birth-date", "800615",

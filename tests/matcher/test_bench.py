@@ -6,7 +6,8 @@ import faiss
 import numpy as np
 
 from limes.cli import main
-from matcher import bench, synthetic
+from limes.bench import matcher as bench
+from matcher import synthetic
 
 
 def test_bench_reports_recall_latency_throughput_memory_and_start_up(capsys):

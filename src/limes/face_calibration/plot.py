@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drivers.face.evaluation import det_curve
+from limes.face_calibration.evaluation import det_curve
 
 WHITE, BLACK, GREY = (255, 255, 255), (0, 0, 0), (200, 200, 200)
 GENUINE, IMPOSTOR, THRESHOLD = (60, 160, 40), (40, 40, 200), (0, 140, 255)  # BGR

@@ -1,11 +1,9 @@
-"""`limes chip read` and `limes pki import-master-list`: read an ePassport chip
-in a PC/SC reader (PACE or BAC, Chip and Active Authentication) and check it
-by passive authentication and its own checks; take a CSCA master list into
-the folder of trusted CSCAs.
+"""`limes chip read`: read an ePassport chip in a PC/SC reader (PACE or BAC, Chip
+and Active Authentication) and check it by passive authentication and its own
+checks.
 
-Registration imports only argparse; the handlers import the chip, PC/SC and
-PKI code. `describe_read` and `import_master_list` are the work behind the
-commands, without any printing, so that tests can use them directly.
+`describe_read` is the work behind the command, without any printing, so that
+tests can use it directly.
 """
 from __future__ import annotations
 
@@ -17,6 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from common.output import add_json_flag, emit
+from drivers.checks import Check, CheckStatus
+from drivers.devices import pcsc
+from drivers.emrtd.bac import mrz_key
+from drivers.emrtd.checks import chip_checks
+from drivers.emrtd.iso7816.transceiver import TransportError
+from drivers.emrtd.lds import LdsError, dg1, dg2, dg11, dg12
+from drivers.emrtd.lds.files import fid
+from drivers.emrtd.passiveauth import CscaStore, StoreError, verify
+from drivers.emrtd.reader import AccessControlError, ChipReadError, file_name, read_chip
 
 CARD_WAIT_S = 10.0
 # what `chip read` asks for; the chip says 'absent' for the ones it does not carry
@@ -30,18 +37,7 @@ class UsageError(Exception):
     """Bad arguments or an unusable reader, PKI file or store: exit 2 with this message."""
 
 
-def command_group(sub, name: str, help: str, dest: str):
-    """The subcommands of `limes NAME`, created or, when another component
-    registered NAME first, that parser's own (argparse refuses a name twice)."""
-    parser = sub.choices.get(name)
-    if parser is None:
-        parser = sub.add_parser(name, help=help)
-        return parser.add_subparsers(dest=dest, metavar="COMMAND", required=True)
-    return next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
-
-
-def register(sub) -> None:
-    chip = sub.add_parser("chip", help="ePassport chips in a PC/SC reader")
+def register(chip: argparse.ArgumentParser) -> None:
     chip_commands = chip.add_subparsers(dest="chip_command", metavar="COMMAND", required=True)
     read = chip_commands.add_parser(
         "read", help="read a chip (PACE or BAC, Chip and Active Authentication) and check it",
@@ -68,21 +64,6 @@ def register(sub) -> None:
     add_json_flag(read)
     read.set_defaults(func=_read)
 
-    pki = command_group(sub, "pki", "trusted CSCAs and test PKIs", "pki_command")
-    master_list = pki.add_parser(
-        "import-master-list", help="verify a CSCA master list and store its CSCAs as PEM files",
-        description="Verify a CSCA master list's signature and its signer (issued by a CSCA already in the "
-                    "store, or, with --trust-list-issuer, by one in the list itself), then write every CSCA "
-                    "new to the store as a PEM file. Exit 1 when the list is refused.")
-    master_list.add_argument("file", type=Path, help="the master list (DER CMS, usually .ml)")
-    master_list.add_argument("--store", type=Path, default=None, metavar="DIR",
-                             help="folder of trusted CSCAs (default: var/csca)")
-    master_list.add_argument("--trust-list-issuer", action="store_true",
-                             help="accept a signer issued by a CSCA from the list itself: proves the list is "
-                                  "intact, not who made it (for a list obtained out of band)")
-    add_json_flag(master_list)
-    master_list.set_defaults(func=_import_master_list)
-
 
 # -- limes chip read ---------------------------------------------------------------
 
@@ -103,12 +84,6 @@ def _usage_error(message: str, as_json: bool) -> int:
 
 
 def read_from_reader(args: argparse.Namespace) -> dict[str, Any]:
-    from drivers.devices import pcsc
-    from drivers.emrtd.bac import mrz_key
-    from drivers.emrtd.reader import AccessControlError, ChipReadError, read_chip
-    from drivers.emrtd.iso7816.transceiver import TransportError
-    from drivers.emrtd.lds.files import fid
-
     mrz_fields = (args.document_number, args.birth_date, args.expiry_date)
     if args.can is not None and not (args.can.isdigit() and len(args.can) == 6):
         raise UsageError(f"--can {args.can!r}: the CAN is six digits")
@@ -164,8 +139,6 @@ def choose_reader(wanted: str | None, readers: list[str]) -> str:
 
 def load_store(paths: list[Path]):
     """A CscaStore from files and folders; CRLs last, as they are checked against the CSCAs."""
-    from drivers.emrtd.passiveauth import CscaStore, StoreError
-
     store = CscaStore()
 
     def is_crl(path: Path) -> bool:
@@ -193,11 +166,6 @@ def describe_read(read, store, *, save_photo: Path | None = None,
     (chip.access, chip.card_security, chip.ca, chip.aa) and the verdict:
     'passed', 'incomplete' (no check failed, but some that matter were not
     done: no CSCA given) or 'failed'. store None means no trusted CSCAs."""
-    from drivers.checks import Check, CheckStatus
-    from drivers.emrtd.checks import chip_checks
-    from drivers.emrtd.reader import file_name
-    from drivers.emrtd.passiveauth import CscaStore, verify
-
     files: dict[str, dict[str, Any]] = {}
     master_files: dict[str, dict[str, Any]] = {}
     for step in read.steps:
@@ -256,8 +224,6 @@ def describe_read(read, store, *, save_photo: Path | None = None,
 
 
 def _dg1(_: int, data: bytes) -> dict[str, Any]:
-    from drivers.emrtd.lds import dg1
-
     parsed = dg1.parse(data)
     out: dict[str, Any] = {"mrz": parsed.lines}
     mrz = parsed.mrz
@@ -272,14 +238,10 @@ def _dg1(_: int, data: bytes) -> dict[str, Any]:
 
 
 def _dg2(_: int, data: bytes) -> dict[str, Any]:
-    from drivers.emrtd.lds import dg2
-
     return {"faces": [face.describe() for face in dg2.parse(data).faces]}
 
 
 def _dg11_or_12(number: int, data: bytes) -> dict[str, Any]:
-    from drivers.emrtd.lds import dg11, dg12
-
     parsed = (dg11 if number == 11 else dg12).parse(data)
     out = {}
     for f in fields(parsed):
@@ -291,8 +253,6 @@ def _dg11_or_12(number: int, data: bytes) -> dict[str, Any]:
 
 
 def _save_photo(dg2_data: bytes | None, path: Path) -> dict[str, Any]:
-    from drivers.emrtd.lds import LdsError, dg2
-
     if dg2_data is None:
         return {"error": "no photo saved: DG2 was not read"}
     try:
@@ -348,66 +308,3 @@ def render_read(result: dict[str, Any]) -> str:
                "incomplete": "INCOMPLETE (no check failed, but without --csca the chain was not checked)"}
     lines.append(f"verdict: {verdict[result['verdict']]}")
     return "\n".join(lines)
-
-
-# -- limes pki import-master-list ------------------------------------------------------
-
-def _import_master_list(args: argparse.Namespace) -> int:
-    from drivers.emrtd.passiveauth import StoreError
-    from common.settings import var_dir
-
-    store_dir = args.store or var_dir() / "csca"
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        return _usage_error(f"cannot read {args.file}: {exc}", args.json)
-    try:
-        result = import_master_list(data, store_dir, trust_list_issuer=args.trust_list_issuer)
-    except UsageError as exc:
-        return _usage_error(str(exc), args.json)
-    except StoreError as exc:
-        hint = "" if args.trust_list_issuer or "not issued by a trusted CSCA" not in str(exc) else (
-            f" (put the CSCA that issued the list signer into {store_dir} first, "
-            "or pass --trust-list-issuer for a list obtained out of band)")
-        emit({"imported": False, "file": str(args.file), "reason": f"{exc}{hint}"}, args.json,
-             lambda r: f"master list refused: {r['reason']}")
-        return EXIT_CHECK_FAILED
-    result = {"imported": True, "file": str(args.file), **result}
-    emit(result, args.json, lambda r: (
-        f"{r['file']}: {r['listed']} CSCAs listed; added {r['added']} to {r['store']}, skipped "
-        f"{r['already_present'] + r['unusable']} ({r['already_present']} already in the store, "
-        f"{r['unusable']} not usable CSCA certificates)"
-        + "".join(f"\n  {path}" for path in r["written"])))
-    return EXIT_OK
-
-
-def import_master_list(data: bytes, store_dir: Path, *, trust_list_issuer: bool = False,
-                       at: dt.datetime | None = None) -> dict[str, Any]:
-    """Verify the list against the CSCAs in store_dir (StoreError when refused)
-    and write each CSCA new to the store there as <C>-<SHA-256 prefix>.pem."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.x509.oid import NameOID
-
-    from drivers.emrtd.passiveauth import CscaStore, StoreError
-
-    store = CscaStore()
-    if store_dir.exists():
-        try:
-            store.load_dir(store_dir)
-        except (OSError, StoreError) as exc:
-            raise UsageError(f"store {store_dir}: {exc}") from exc
-    before = {c.fingerprint(hashes.SHA256()) for c in store.cscas}
-    load = store.add_master_list(data, at=at, trust_list_issuer=trust_list_issuer)
-    written = []
-    for csca in store.cscas:
-        fingerprint = csca.fingerprint(hashes.SHA256())
-        if fingerprint in before:
-            continue
-        countries = csca.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-        country = str(countries[0].value).upper() if countries else "XX"
-        path = store_dir / f"{''.join(c for c in country if c.isalnum()) or 'XX'}-{fingerprint.hex()[:16]}.pem"
-        store_dir.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(csca.public_bytes(serialization.Encoding.PEM))
-        written.append(str(path))
-    return {"store": str(store_dir), "listed": load.listed, "added": load.added,
-            "already_present": load.listed - load.added, "unusable": load.skipped, "written": written}

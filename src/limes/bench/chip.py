@@ -20,12 +20,30 @@ signature, in Python) is inside the figures, as a real chip's time would be.
 """
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
+import sys
 import time
 from typing import Any, Callable
 
 from common import machine
+from common.output import add_json_flag, emit
+from drivers.devices import pcsc
+from drivers.emrtd.checks import chip_checks
+from drivers.emrtd.iso7816.transceiver import TransportError
+from drivers.emrtd.lds import dg2
+from drivers.emrtd.lds.files import fid
+from drivers.emrtd.passiveauth import CscaStore, verify
+from drivers.emrtd.reader import read_chip
+from drivers.mrz import generate_td3, parse
+from hardware_sim.chip import VirtualChip
+from hardware_sim.chip.hosting import NoVpcd, synthetic_photo, vpcd_pcscd
+from hardware_sim.chip.personalise import personalise_chip
+from hardware_sim.chip.security import PROFILES
+from hardware_sim.chip.vpcd import VpcdCard
+from hardware_sim.pki import make_test_pki
+from limes.bench.summary import percentile, summary
 
 TARGET_P95_MS = 300.0
 MODERN_TARGET_P95_MS = 400.0
@@ -38,60 +56,8 @@ class BenchError(RuntimeError):
     """A benchmark read that did not read or verify correctly."""
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100), linear interpolation between closest ranks."""
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def summarise(values: list[float]) -> dict[str, float]:
-    return {name: round(percentile(values, q), 2) for name, q in (("p50", 50), ("p95", 95), ("p99", 99))} | {
-        "max": round(max(values), 2)}
-
-
-def synthetic_photo(kb: float, seed: int = 0) -> bytes:
-    """A JPEG of about `kb` kilobytes (within ~10 %), smooth like a face photo with
-    sensor noise, 3:4 like a passport photo. Its size is steered by its dimensions."""
-    import cv2
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    target = kb * 1000
-
-    def encode(height: int) -> bytes:
-        width = max(8, height * 3 // 4)
-        shape = (height, width, 3)
-        smooth = cv2.GaussianBlur(rng.random(shape, dtype=np.float32), (0, 0), max(1.0, height / 60))
-        smooth = (smooth - smooth.min()) / max(float(np.ptp(smooth)), 1e-6) * 200 + 20
-        pixels = np.clip(smooth + rng.normal(0, 4, shape), 0, 255).astype(np.uint8)
-        ok, data = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        if not ok:
-            raise BenchError("cannot encode the synthetic photo")
-        return data.tobytes()
-
-    height = 320
-    best = encode(height)
-    for _ in range(6):
-        if abs(len(best) - target) <= 0.05 * target:
-            break
-        height = max(16, round(height * (target / len(best)) ** 0.5))
-        candidate = encode(height)
-        if abs(len(candidate) - target) < abs(len(best) - target):
-            best = candidate
-    return best
-
-
 def bench_document(photo_kb: float, profile: str = "bac"):
     """(PersonalisedChip, BAC key, CSCA store) of a passport personalised with a synthetic photo."""
-    from drivers.mrz import generate_td3, parse
-    from drivers.emrtd.passiveauth import CscaStore
-    from hardware_sim.chip.personalise import personalise_chip
-    from hardware_sim.chip.security import PROFILES
-    from hardware_sim.pki import make_test_pki
-
     today = dt.date.today()
     text = generate_td3(issuing_state=STATE, surname="BENCH", given_names="CHIP READ", document_number="B0000001",
                         nationality=STATE, birth_date=dt.date(1980, 6, 15), sex="X",
@@ -110,11 +76,6 @@ def bench_document(photo_kb: float, profile: str = "bac"):
 def timed_read(transceiver, key: str, store, *, modern: bool = False) -> dict[str, float]:
     """One read, passive authentication and (modern chip) the chip checks; milliseconds per step.
     The modern chip must have opened with PACE and passed Chip and Active Authentication."""
-    from drivers.emrtd.checks import chip_checks
-    from drivers.emrtd.reader import read_chip
-    from drivers.emrtd.lds.files import fid
-    from drivers.emrtd.passiveauth import verify
-
     read = read_chip(transceiver, key, files=[fid(n) for n in BENCH_GROUPS], authenticate_chip=modern)
     started = time.perf_counter()
     result = verify(read.files, store)
@@ -143,14 +104,12 @@ def repeat(reads: int, one_read: Callable[[], dict[str, float]], target_ms: floa
         started = time.perf_counter()
         runs.append(one_read())
         totals.append((time.perf_counter() - started) * 1000)
-    steps = {name: summarise([run[name] for run in runs]) for name in runs[0]}
-    return {"steps_ms": steps, "total_ms": summarise(totals),
+    steps = {name: summary([run[name] for run in runs]) for name in runs[0]}
+    return {"steps_ms": steps, "total_ms": summary(totals),
             "meets_target": percentile(totals, 95) <= target_ms}
 
 
 def run(reads: int, photo_kb: float, *, extended_length: bool = True) -> dict[str, Any]:
-    from drivers.emrtd.lds.files import fid
-
     bac_chip, key, store = bench_document(photo_kb)
     files = bac_chip.files
     bac = _transports(bac_chip, key, store, reads, extended_length, modern=False, target_ms=TARGET_P95_MS)
@@ -183,12 +142,6 @@ def run(reads: int, photo_kb: float, *, extended_length: bool = True) -> dict[st
 def _transports(chip, key: str, store, reads: int, extended_length: bool, *, modern: bool,
                 target_ms: float) -> dict[str, Any]:
     """The read timed in process and through pcscd + vpcd."""
-    from drivers.devices import pcsc
-    from drivers.emrtd.iso7816.transceiver import TransportError
-    from hardware_sim.chip import VirtualChip
-    from hardware_sim.chip.vpcd import VpcdCard
-    from hardware_sim.commands import NoVpcd, vpcd_pcscd
-
     in_process_chip = VirtualChip.personalised(chip, key, extended_length=extended_length)
 
     def in_process_read() -> dict[str, float]:
@@ -216,8 +169,6 @@ def _transports(chip, key: str, store, reads: int, extended_length: bool, *, mod
 
 
 def _photo_size(dg2_file: bytes) -> int:
-    from drivers.emrtd.lds import dg2
-
     return len(dg2.parse(dg2_file).faces[0].image)
 
 
@@ -245,3 +196,39 @@ def _render_transports(transports: dict[str, Any]) -> list[str]:
         for name, step in figures["steps_ms"].items():
             lines.append(f"  {name:<24} p50 {step['p50']:>7.2f}  p95 {step['p95']:>7.2f}  p99 {step['p99']:>7.2f} ms")
     return lines
+
+
+# -- limes bench chip -------------------------------------------------------------------------
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = ("Read two simulated chips, N times through pcscd + vpcd + pyscard "
+                          "and N times in process; p50/p95/p99 per step and total. A BAC "
+                          "passport (EF.COM, DG1, DG2, DG11, DG12, EF.SOD and passive "
+                          "authentication; target p95 300 ms) and a modern one (PACE "
+                          "ECDH-GM-AES-128, EF.CardSecurity, Chip Authentication ECDH-AES-128, "
+                          "Active Authentication RSA-2048, the same files, passive "
+                          "authentication and the chip checks; target p95 400 ms).")
+    parser.add_argument("--reads", type=int, default=30, help="timed reads per transport (default 30)")
+    parser.add_argument("--photo-kb", type=float, default=20.0, help="size of the DG2 face image (default 20)")
+    parser.add_argument("--short-apdus", action="store_true",
+                        help="a chip without extended length (DG2 read in 223-byte blocks)")
+    add_json_flag(parser)
+    parser.set_defaults(func=_bench_chip)
+
+
+def _bench_chip(args: argparse.Namespace) -> int:
+    if args.reads < 1 or args.photo_kb <= 0:
+        return _usage_error("--reads must be at least 1 and --photo-kb positive", args.json)
+    result = run(args.reads, args.photo_kb, extended_length=not args.short_apdus)
+    result["command"] = (f"limes bench chip --reads {args.reads} --photo-kb {args.photo_kb:g}"
+                         + (" --short-apdus" if args.short_apdus else "") + (" --json" if args.json else ""))
+    emit(result, args.json, render)
+    no_pcsc = "error" in result["transports"]["pcsc"] or "error" in result["modern"]["transports"]["pcsc"]
+    return 1 if no_pcsc else 0
+
+
+def _usage_error(message: str, as_json: bool) -> int:
+    if as_json:
+        emit({"error": message}, True)
+    print(f"error: {message}", file=sys.stderr)
+    return 2

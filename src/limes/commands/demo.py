@@ -20,11 +20,13 @@ from pathlib import Path
 
 from common.output import add_json_flag, emit
 from common.settings import faces_dir, var_dir
+from hardware_sim.pcscd import PcscdUnavailable
+from limes.borderpost import demo_border_post, seed_web_users
 
 
-def register(sub) -> None:
-    parser = sub.add_parser("demo", help="run one border post end to end on simulated devices",
-                            description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--serve", action="store_true",
                         help="keep the services, the simulator and the officers' web desk running after the "
                              "travellers, with one web user per role (passwords printed; Ctrl-C stops)")
@@ -37,9 +39,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from hardware_sim.pcscd import PcscdUnavailable
-    from limes.borderpost import demo_border_post
-
     faces = args.faces or faces_dir()
     if not (faces / "obama").is_dir():
         print(f"error: face photos not found in {faces}; set LIMES_FACES_DIR or pass --faces", file=sys.stderr)
@@ -58,7 +57,6 @@ def run(args) -> int:
 
 def _run(args, state: Path, faces: Path, demo_border_post) -> int:
     progress = None if args.json else _print_line
-    from limes.borderpost import seed_web_users
 
     # SIGINT and SIGTERM unwind the border post (its pcscd and that one's temporary folder, the services),
     # whenever they come; while --serve waits they are its ordinary stop.

@@ -18,6 +18,7 @@ block as the gallery is enrolled (ExactNearest), so ten million templates fit.
 """
 from __future__ import annotations
 
+import argparse
 import datetime
 import gc
 import multiprocessing
@@ -36,6 +37,8 @@ import numpy as np
 from matcher import synthetic
 from drivers.face_score import score
 from common import machine
+from common.output import add_json_flag, emit
+from limes.bench.summary import summary
 from matcher.config import GalleryConfig
 from matcher.registry import Registry
 
@@ -195,7 +198,7 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
         "build_s": round(build_s, 2), "snapshot_s": round(snapshot_s, 2),
         # All probes in one FAISS call per block of rows: a batched figure, not one probe per call.
         "exact_bruteforce_ms_per_query_batched": round(exact_s * 1000 / len(probes), 3),
-        "in_process_ms": percentiles(latencies),
+        "in_process_ms": summary(latencies),
         "grpc_ms_one_client": grpc_single,
         "grpc_concurrent": grpc_concurrent,
         "startup": {"s": round(startup_s, 2), "snapshot_rows": snapshot_at, "log_records_replayed": wal_tail},
@@ -262,7 +265,7 @@ class MatcherProcess:
 
 def over_grpc(address: str, probes: np.ndarray, concurrency: int) -> tuple[dict, dict]:
     """Latency with one client, then throughput and latency with `concurrency` client processes."""
-    single = percentiles(client(address, probes.tolist())["latencies"])
+    single = summary(client(address, probes.tolist())["latencies"])
     context = multiprocessing.get_context("spawn")  # no fork of a process running gRPC threads
     shares = [probes[i::concurrency].tolist() for i in range(concurrency)]
     with context.Pool(concurrency) as pool:
@@ -270,7 +273,7 @@ def over_grpc(address: str, probes: np.ndarray, concurrency: int) -> tuple[dict,
     latencies = [ms for r in results for ms in r["latencies"]]
     wall = max(r["end"] for r in results) - min(r["start"] for r in results)
     concurrent = {"clients": concurrency, "queries": len(latencies), "qps": round(len(latencies) / wall, 1),
-                  "ms": percentiles(latencies)}
+                  "ms": summary(latencies)}
     return single, concurrent
 
 
@@ -295,12 +298,6 @@ def client(address: str, probes: list, wait_for_others: bool = False) -> dict:
     end = time.time()
     channel.close()
     return {"latencies": latencies, "start": start, "end": end}
-
-
-def percentiles(values: list[float]) -> dict:
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {"p50": round(float(p50), 3), "p95": round(float(p95), 3), "p99": round(float(p99), 3),
-            "max": round(float(max(values)), 3)}
 
 
 def mean(values) -> float:
@@ -335,3 +332,39 @@ def render(result: dict) -> str:
         f"load average {r['load_average']}",
     ]
     return "\n".join(lines)
+
+
+# -- limes bench matcher ----------------------------------------------------------------------
+
+def register(bench: argparse.ArgumentParser) -> None:
+    """`limes bench matcher`."""
+    bench.add_argument("--gallery", type=int, default=100_000, help="templates enrolled (default 100000)")
+    bench.add_argument("--queries", type=int, default=1000, help="mated and as many non-mated probes (default 1000)")
+    bench.add_argument("--concurrency", type=int, default=8, help="concurrent gRPC clients (default 8)")
+    bench.add_argument("--index-factory", default="",
+                       help="approximate index (default: IVFn,PQ32x4fs with n ~ 4 x sqrt(gallery), a power of "
+                            "two, at most 8192: IVF1024 at 100k, IVF4096 at 1M, IVF8192 at 10M)")
+    bench.add_argument("--exact-until", type=int, default=20_000, help="size up to which search stays exact")
+    bench.add_argument("--search-breadth", type=int, default=0, help="nprobe (IVF) or efSearch (HNSW); 0: default")
+    bench.add_argument("--rerank-shortlist", type=int, default=0, metavar="N",
+                       help="candidates the approximate index proposes for exact re-ranking (0: 64)")
+    bench.add_argument("--vector-storage", choices=("float32", "float16"), default="float32",
+                       help="how the gallery keeps templates for exact re-ranking (default float32)")
+    bench.add_argument("--wal-tail", type=int, default=100_000, metavar="N",
+                       help="enrolments left in the log after the snapshot, replayed at the timed start-up "
+                            "(default 100000, the most --snapshot-every leaves; at most half the gallery)")
+    bench.add_argument("--top-k", type=int, default=5, metavar="K",
+                       help="k of the non-mated top-k agreement with exact search (default 5, as a gate's "
+                            "watchlist search)")
+    bench.add_argument("--seed", type=int, default=0)
+    add_json_flag(bench)
+    bench.set_defaults(func=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    result = run(gallery_size=args.gallery, queries=args.queries, concurrency=args.concurrency,
+                 index_factory=args.index_factory, exact_until=args.exact_until,
+                 search_breadth=args.search_breadth, seed=args.seed, vector_storage=args.vector_storage,
+                 rerank_shortlist=args.rerank_shortlist, wal_tail=args.wal_tail, top_k=args.top_k)
+    emit(result, args.json, render)
+    return 0

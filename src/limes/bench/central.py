@@ -20,12 +20,13 @@ and p50/p95/p99 latency of the whole gate transaction and of each call.
 """
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import multiprocessing
 import os
 import random
-import statistics
 import string
+import sys
 import tempfile
 import time
 import uuid
@@ -33,6 +34,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from common import machine
+from common.output import add_json_flag, emit
+from limes.bench.summary import summary
 
 CALLS = ("check_document", "check_person", "record_crossing")
 BORDER_POINT = "BENCH-PORT"
@@ -333,8 +336,8 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         "crossings": len(rows),
         "crossings_per_second": round(len(rows) / seconds, 1),
         "expected_results": round(sum(ok for _, ok in rows) / len(rows), 4) if rows else 0.0,
-        "transaction_ms": _percentiles(totals),
-        "calls_ms": {name: _percentiles([calls[i] for calls, _ in rows]) for i, name in enumerate(CALLS)},
+        "transaction_ms": summary(totals),
+        "calls_ms": {name: summary([calls[i] for calls, _ in rows]) for i, name in enumerate(CALLS)},
         # How many writes (audit rows, crossings) shared a commit, over the whole run (central.database.group_commit).
         "writes_per_commit": round(writes / commits, 2) if commits else 0.0,
         # CPU milliseconds per crossing in the window: the server's processes (each one's Python runs one thread
@@ -352,7 +355,7 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         result["empty_calls"] = {"calls_per_second": round(len(calls) / window, 1),
                                  "cpu_ms_per_call": {"server": per(len(calls), floor_server_s),
                                                      "gates": per(len(calls), floor_gates_s)},
-                                 "ms": _percentiles([spans[0] for spans, _ in calls])}
+                                 "ms": summary([spans[0] for spans, _ in calls])}
     return result
 
 
@@ -449,13 +452,6 @@ def _sample(name: str) -> float:
     return REGISTRY.get_sample_value(name) or 0.0
 
 
-def _percentiles(values: list[float]) -> dict:
-    if not values:
-        return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
-    cuts = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
-    return {"p50": round(cuts[49], 2), "p95": round(cuts[94], 2), "p99": round(cuts[98], 2)}
-
-
 def render(result: dict) -> str:
     r, t = result, result["transaction_ms"]
     lines = [f"central: {r['crossings_per_second']} crossings/s ({r['crossings']} in {r['seconds']} s) from "
@@ -478,3 +474,53 @@ def render(result: dict) -> str:
                  f"{host['cores']} cores, load average {host['load_average_before'][0]} before, "
                  f"{host['load_average_after'][0]} after")
     return "\n".join(lines)
+
+
+# -- limes bench central ----------------------------------------------------------------------
+
+def register(bench: argparse.ArgumentParser) -> None:
+    bench.description = ("Concurrent simulated gates (asyncio tasks in client processes, each with its own station "
+                         "certificate) send one traveller after another to a central server in this process: "
+                         "CheckDocument, CheckPerson, RecordCrossing (risk rules applied). Reports crossings per "
+                         "second and p50/p95/p99 of the gate transaction and of each call.")
+    bench.add_argument("--gates", type=int, default=16, help="concurrent gates (default 16)")
+    bench.add_argument("--seconds", type=float, default=20.0, help="measured window (default 20)")
+    bench.add_argument("--warmup", type=float, default=3.0, help="seconds run before the window (default 3)")
+    bench.add_argument("--alerts", type=int, default=10_000, help="document and as many person alerts (default 10000)")
+    bench.add_argument("--travellers", type=int, default=20_000,
+                       help="distinct travellers the gates draw from (default 20000)")
+    bench.add_argument("--client-processes", type=int, default=2,
+                       help="processes the gates run in, as asyncio tasks (default 2)")
+    bench.add_argument("--server-workers", type=int, default=None,
+                       help="server threads per server process (default: one per gate)")
+    bench.add_argument("--server-processes", type=int, default=1,
+                       help="server processes on the one port (default 1; central.rpc.processes)")
+    bench.add_argument("--plaintext", action="store_true", help="no TLS (default: mutual TLS, dev certificates)")
+    bench.add_argument("--grpc-floor", action="store_true",
+                       help="first measure empty calls (Health.Check) over the same channels: gRPC's own cost")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--database", metavar="URL", default=None,
+                       help="an EMPTY scratch database (default: a temporary SQLite file)")
+    add_json_flag(bench)
+    bench.set_defaults(func=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    for name in ("gates", "alerts", "travellers", "client_processes", "server_processes"):
+        if getattr(args, name) < 1:
+            print(f"limes bench central: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return 2
+    if args.seconds <= 0 or args.warmup < 0:
+        print("limes bench central: --seconds must be positive and --warmup not negative", file=sys.stderr)
+        return 2
+    try:
+        result = run(gates=args.gates, seconds=args.seconds, warmup_s=args.warmup, alerts=args.alerts,
+                           travellers=args.travellers, client_processes=args.client_processes,
+                           database_url=args.database, plaintext=args.plaintext,
+                           server_workers=args.server_workers, server_processes=args.server_processes,
+                           seed=args.seed, grpc_floor=args.grpc_floor)
+    except BenchError as exc:
+        print(f"limes bench central: {exc}", file=sys.stderr)
+        return 1
+    emit(result, args.json, render)
+    return 0

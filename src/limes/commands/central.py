@@ -3,15 +3,49 @@
 The commands other than serve work on the database directly: whoever runs
 them holds the database's credentials and is trusted like an administrator.
 Each is audited as station "cli" and the operating-system user.
-
-Registration imports only argparse; the handlers import the rest.
 """
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import faulthandler
+import getpass
+import json
+import os
+import secrets
+import signal
 import sys
+import threading
+from functools import partial
+from pathlib import Path
 
-from common.output import add_json_flag
+from google.protobuf.json_format import MessageToDict
+
+from central import reports
+from central.access import audit as audit_log
+from central.access import retention
+from central.access import roles as access
+from central.access.audit import Caller, command_line_caller
+from central.access.roles import AccessPolicy
+from central.alerts import lists as alert_lists
+from central.alerts.matcher_client import GrpcFaceMatcher
+from central.database.engine import Database, configured_url
+from central.database.models import utcnow
+from central.errors import CentralError, InvalidArgument
+from central.passengers import manifest as api
+from central.records import overstay
+from central.risk.rules import RiskConfigError, RiskRules
+from central.rpc import convert, fields
+from central.rpc.fields import format_instant
+from central.rpc.processes import serve_processes
+from central.statistics import pseudonym
+from central.web import WebSettings
+from central.web.accounts import set_password, web_roles
+from central.web.server import serve_web
+from common.output import add_json_flag, emit
+from proto.limes.v1 import central_pb2 as pb
+from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
 
 DOCUMENT_REASONS = ("LOST", "STOLEN", "REVOKED", "INVALIDATED")
 PERSON_REASONS = ("ENTRY_BAN", "ARREST", "MISSING_PERSON", "DISCREET_CHECK")
@@ -24,29 +58,10 @@ def _database_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def _database_url(args: argparse.Namespace) -> str:
-    import os
-
-    from central.database.engine import default_url
-
-    return args.database or os.environ.get("LIMES_CENTRAL_DATABASE") or default_url()
+    return configured_url(args.database)
 
 
-def register(sub) -> None:
-    stats = sub.add_parser("stats", help="crossing statistics for policy, small cells suppressed")
-    stats.add_argument("--by", default="", metavar="DIMS",
-                       help="comma-separated: nationality, sex, age_band, border_point, direction, "
-                            "document_type, decision (default: totals only)")
-    stats.add_argument("--period", default="month", choices=("day", "week", "month"))
-    stats.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
-    stats.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
-    formats = stats.add_mutually_exclusive_group()
-    formats.add_argument("--csv", action="store_true", help="print CSV")
-    add_json_flag(formats)
-    stats.add_argument("--plot", metavar="FILE.png", default=None, help="also draw a bar chart as PNG")
-    _database_flag(stats)
-    stats.set_defaults(func=_stats)
-
-    central = sub.add_parser("central", help="the border management information system behind the gates")
+def register(central: argparse.ArgumentParser) -> None:
     commands = central.add_subparsers(dest="central_command", metavar="COMMAND", required=True)
 
     serve = commands.add_parser("serve", help="run the central gRPC server until interrupted")
@@ -71,7 +86,6 @@ def register(sub) -> None:
                             "Roles)")
     # Closed is the default now; the flag is still accepted so that existing scripts keep working.
     serve.add_argument("--closed", action="store_true", help=argparse.SUPPRESS)
-    from proto.tls import add_tls_arguments
 
     add_tls_arguments(serve, "central's own (also presented to --matcher)")
     add_json_flag(serve)
@@ -191,59 +205,6 @@ def register(sub) -> None:
     person.set_defaults(func=_add_person_alert)
 
 
-def register_bench(bench_sub) -> None:
-    bench = bench_sub.add_parser(
-        "central", help="crossings/s with concurrent gates: CheckDocument + CheckPerson + RecordCrossing each",
-        description="Concurrent simulated gates (asyncio tasks in client processes, each with its own station "
-                    "certificate) send one traveller after another to a central server in this process: "
-                    "CheckDocument, CheckPerson, RecordCrossing (risk rules applied). Reports crossings per "
-                    "second and p50/p95/p99 of the gate transaction and of each call.")
-    bench.add_argument("--gates", type=int, default=16, help="concurrent gates (default 16)")
-    bench.add_argument("--seconds", type=float, default=20.0, help="measured window (default 20)")
-    bench.add_argument("--warmup", type=float, default=3.0, help="seconds run before the window (default 3)")
-    bench.add_argument("--alerts", type=int, default=10_000, help="document and as many person alerts (default 10000)")
-    bench.add_argument("--travellers", type=int, default=20_000,
-                       help="distinct travellers the gates draw from (default 20000)")
-    bench.add_argument("--client-processes", type=int, default=2,
-                       help="processes the gates run in, as asyncio tasks (default 2)")
-    bench.add_argument("--server-workers", type=int, default=None,
-                       help="server threads per server process (default: one per gate)")
-    bench.add_argument("--server-processes", type=int, default=1,
-                       help="server processes on the one port (default 1; central.rpc.processes)")
-    bench.add_argument("--plaintext", action="store_true", help="no TLS (default: mutual TLS, dev certificates)")
-    bench.add_argument("--grpc-floor", action="store_true",
-                       help="first measure empty calls (Health.Check) over the same channels: gRPC's own cost")
-    bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--database", metavar="URL", default=None,
-                       help="an EMPTY scratch database (default: a temporary SQLite file)")
-    add_json_flag(bench)
-    bench.set_defaults(func=_bench)
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from central import bench
-    from common.output import emit
-
-    for name in ("gates", "alerts", "travellers", "client_processes", "server_processes"):
-        if getattr(args, name) < 1:
-            print(f"limes bench central: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
-            return 2
-    if args.seconds <= 0 or args.warmup < 0:
-        print("limes bench central: --seconds must be positive and --warmup not negative", file=sys.stderr)
-        return 2
-    try:
-        result = bench.run(gates=args.gates, seconds=args.seconds, warmup_s=args.warmup, alerts=args.alerts,
-                           travellers=args.travellers, client_processes=args.client_processes,
-                           database_url=args.database, plaintext=args.plaintext,
-                           server_workers=args.server_workers, server_processes=args.server_processes,
-                           seed=args.seed, grpc_floor=args.grpc_floor)
-    except bench.BenchError as exc:
-        print(f"limes bench central: {exc}", file=sys.stderr)
-        return 1
-    emit(result, args.json, bench.render)
-    return 0
-
-
 def _alert_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instruction", default="", help="handling instruction for the officer")
     parser.add_argument("--agency", default="", help="issuing agency")
@@ -261,15 +222,6 @@ STOP_LIMIT_S = 10.0
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import faulthandler
-    import signal
-    import threading
-    from pathlib import Path
-
-    from central.rpc.processes import serve_processes
-    from common.output import emit
-    from proto.tls import TlsError, tls_from_arguments
-
     if args.processes < 1:
         print("error: --processes must be at least 1", file=sys.stderr)
         return 2
@@ -283,14 +235,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     matcher_factory = None
     if args.matcher:
-        from functools import partial
-
-        from central.alerts.matcher_client import GrpcFaceMatcher
-
         # Each server process (and the web desk) opens its own channel to the matcher.
         matcher_factory = partial(GrpcFaceMatcher, args.matcher, args.matcher_gallery, tls=tls,
                                   plaintext=args.plaintext)
-    from central.access.roles import AccessPolicy
 
     server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls,
                                    plaintext=args.plaintext, face_matcher_factory=matcher_factory,
@@ -299,11 +246,6 @@ def _serve(args: argparse.Namespace) -> int:
                                    access=AccessPolicy.demo() if args.open_access else AccessPolicy())
     web = None
     if args.web:
-        import os
-
-        from central.web import WebSettings
-        from central.web.server import serve_web
-
         secret = os.environ.get("LIMES_WEB_SECRET_KEY")
         web = serve_web(args.web, _database_url(args), enroller=matcher_factory() if matcher_factory else None,
                         settings=WebSettings(secret_key=secret) if secret else None)
@@ -332,16 +274,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _web_password(args: argparse.Namespace) -> int:
-    import getpass
-    import secrets
-
-    from central.database.engine import Database
-    from central.errors import InvalidArgument
-    from central.database.models import utcnow
-    from central.access.audit import Caller
-    from central.web.accounts import set_password, web_roles
-    from common.output import emit
-
     password = secrets.token_urlsafe(12) if args.generate else sys.stdin.readline().rstrip("\n")
     database = Database(_database_url(args))
     database.migrate()
@@ -362,9 +294,6 @@ def _web_password(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from central.database.engine import Database
-    from common.output import emit
-
     database = Database(_database_url(args))
     revision = database.migrate()
     database.dispose()
@@ -374,12 +303,6 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from central.access import audit as audit_log
-    from central.database.engine import Database
-    from central.errors import CentralError
-    from central.rpc.fields import format_instant
-    from common.output import emit
-
     database = Database(_database_url(args))
     database.migrate()
     caller = _cli_caller("audit review (limes central audit)")
@@ -400,12 +323,6 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _identity(args: argparse.Namespace) -> int:
-    from central.access import audit as audit_log
-    from central.access import roles as access
-    from central.database.engine import Database
-    from central.errors import CentralError
-    from common.output import emit
-
     caller = _cli_caller("identity administration (limes central identity)")
 
     def work(session) -> dict:
@@ -443,44 +360,7 @@ def _identity(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stats(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from central import reports
-    from central.statistics import tables as statistics
-    from central.database.engine import Database
-    from central.errors import CentralError
-    from common.output import emit
-
-    try:
-        by, period, start, end = statistics.parse_request(args.by.split(","), args.period, args.start, args.end)
-    except CentralError as exc:
-        print(f"limes stats: {exc}", file=sys.stderr)
-        return 2
-    database = Database(_database_url(args))
-    database.migrate()
-    caller = _cli_caller("statistics (limes stats)")
-    try:
-        table = database.run(lambda session: reports.statistics(session, caller, by, period, start, end))
-    finally:
-        database.dispose()
-    if args.plot:
-        Path(args.plot).write_bytes(statistics.plot_png(table))
-    if args.csv:
-        sys.stdout.write(table.csv())
-    else:
-        emit(table.as_dict(), args.json, lambda _: table.text())
-    return 0
-
-
 def _overstays(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from central import reports
-    from central.database.engine import Database
-    from central.errors import CentralError
-    from common.output import emit
-
     try:
         today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.timezone.utc).date()
     except ValueError:
@@ -507,13 +387,6 @@ def _overstays(args: argparse.Namespace) -> int:
 
 
 def _add_stay(args: argparse.Namespace) -> int:
-    from central.access import audit as audit_log
-    from central.rpc import fields
-    from central.records import overstay
-    from central.database.engine import Database
-    from central.errors import CentralError
-    from common.output import emit
-
     caller = _cli_caller("permitted stays (limes central add-stay)")
 
     def work(session) -> dict:
@@ -539,18 +412,10 @@ def _add_stay(args: argparse.Namespace) -> int:
 
 
 def _today(text: str):
-    import datetime as dt
-
     return dt.date.fromisoformat(text) if text else dt.datetime.now(dt.timezone.utc).date()
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from central import reports
-    from central.access import retention
-    from central.database.engine import Database
-    from central.errors import CentralError
-    from common.output import emit
-
     try:
         policy = retention.RetentionPolicy(args.personal_days, args.evidence_days)
         today = _today(args.today)
@@ -569,16 +434,6 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    import csv
-    import json
-    import os
-    from pathlib import Path
-
-    from central import reports
-    from central.statistics import pseudonym
-    from central.database.engine import Database
-    from central.errors import CentralError
-
     try:
         if args.key_file:
             key = Path(args.key_file).read_bytes()
@@ -611,15 +466,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import_api(args: argparse.Namespace) -> int:
-    import datetime as dt
-    from pathlib import Path
-
-    from central.passengers import manifest as api
-    from central.database.engine import Database
-    from central.errors import CentralError
-    from central.risk.rules import RiskConfigError, RiskRules
-    from common.output import emit
-
     try:
         manifest = api.read_manifest(Path(args.manifest), args.flight, args.border_point)
         rules = RiskRules.load(Path(args.risk_rules) if args.risk_rules else None)
@@ -654,21 +500,11 @@ def _import_api(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cli_caller(purpose: str = "alert administration (limes central add-alert)"):
-    import getpass
-
-    from central.access.audit import Caller
-
-    return Caller(station="cli", user=getpass.getuser(), purpose=purpose)
+def _cli_caller(purpose: str = "alert administration (limes central add-alert)") -> Caller:
+    return command_line_caller(purpose)
 
 
 def _add_alert(args: argparse.Namespace, build_request, to_new, add, to_message) -> int:
-    from google.protobuf.json_format import MessageToDict
-
-    from central.database.engine import Database
-    from central.errors import CentralError
-    from common.output import emit
-
     try:
         new = to_new(build_request())
     except CentralError as exc:
@@ -685,10 +521,6 @@ def _add_alert(args: argparse.Namespace, build_request, to_new, add, to_message)
 
 
 def _add_document_alert(args: argparse.Namespace) -> int:
-    from central.alerts import lists as alert_lists
-    from central.rpc import convert
-    from proto.limes.v1 import central_pb2 as pb
-
     return _add_alert(args, lambda: pb.AddDocumentAlertRequest(
         alert_id=args.id, document_number=args.number, document_type=args.type, issuing_state=args.state,
         reason=pb.DocumentAlert.Reason.Value(args.reason), handling_instruction=args.instruction,
@@ -697,10 +529,6 @@ def _add_document_alert(args: argparse.Namespace) -> int:
 
 
 def _add_person_alert(args: argparse.Namespace) -> int:
-    from central.alerts import lists as alert_lists
-    from central.rpc import convert
-    from proto.limes.v1 import central_pb2 as pb
-
     return _add_alert(args, lambda: pb.AddPersonAlertRequest(
         alert_id=args.id, surname=args.surname, given_names=args.given_names, birth_date=args.birth_date,
         nationality=args.nationality, reason=pb.PersonAlert.Reason.Value(args.reason),

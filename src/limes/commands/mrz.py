@@ -1,20 +1,20 @@
 """`limes mrz check|generate`: validate a machine readable zone, or print one.
-
-Registration imports only argparse; the handlers import the MRZ code.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 from common.output import add_json_flag, emit
+from drivers import mrz
+from drivers.mrz import MrzError, parse
 
 GENERATORS = ("td1", "td2", "td3", "mrva", "mrvb")
 
 
-def register(sub) -> None:
-    mrz = sub.add_parser("mrz", help="ICAO 9303 machine readable zones")
-    commands = mrz.add_subparsers(dest="mrz_command", metavar="COMMAND", required=True)
+def register(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="mrz_command", metavar="COMMAND", required=True)
 
     check = commands.add_parser("check", help="parse an MRZ and verify every check digit (exit 1 if invalid)")
     check.add_argument("text", nargs="?", default="-",
@@ -43,10 +43,6 @@ def register(sub) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from datetime import date
-
-    from drivers.mrz import MrzError, parse
-
     text = sys.stdin.read() if args.text == "-" else args.text.replace("\\n", "\n")
     today = date.fromisoformat(args.today) if args.today else None
     try:
@@ -66,10 +62,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from datetime import date
-
-    from drivers import mrz
-
     generate = getattr(mrz, f"generate_{args.format}")
     fields = dict(issuing_state=args.issuing_state, surname=args.surname, given_names=args.given_names,
                   document_number=args.document_number, nationality=args.nationality or args.issuing_state,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.face import FaceError
-from drivers.face.evaluation import (
+from limes.face_calibration.evaluation import (
     all_pairs,
     det_curve,
     equal_error_rate,

@@ -1,0 +1,185 @@
+"""`limes pki ...`: trusted CSCAs (import-master-list), throw-away ICAO test PKIs
+(make-test-pki) and the development CA and certificates for mutual TLS between the
+services (dev-certs, see proto/dev_pki.py).
+
+`import_master_list` is the work behind import-master-list, without any printing,
+so that tests can use it directly.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from common.output import add_json_flag, emit
+from common.settings import var_dir
+from drivers.emrtd.passiveauth import CscaStore, StoreError
+from hardware_sim.pki import make_test_pki
+from proto import dev_pki
+from proto.dev_pki import DevPkiError, dev_certs
+
+KEY_KINDS = ("ecdsa-p256", "ecdsa-brainpool-explicit", "rsa-2048", "rsa-pss-2048")  # hardware_sim.pki.KeyKind
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A store that does not load: exit 2 with this message."""
+
+
+def register(pki: argparse.ArgumentParser) -> None:
+    pki_commands = pki.add_subparsers(dest="pki_command", metavar="COMMAND", required=True)
+    master_list = pki_commands.add_parser(
+        "import-master-list", help="verify a CSCA master list and store its CSCAs as PEM files",
+        description="Verify a CSCA master list's signature and its signer (issued by a CSCA already in the "
+                    "store, or, with --trust-list-issuer, by one in the list itself), then write every CSCA "
+                    "new to the store as a PEM file. Exit 1 when the list is refused.")
+    master_list.add_argument("file", type=Path, help="the master list (DER CMS, usually .ml)")
+    master_list.add_argument("--store", type=Path, default=None, metavar="DIR",
+                             help="folder of trusted CSCAs (default: var/csca)")
+    master_list.add_argument("--trust-list-issuer", action="store_true",
+                             help="accept a signer issued by a CSCA from the list itself: proves the list is "
+                                  "intact, not who made it (for a list obtained out of band)")
+    add_json_flag(master_list)
+    master_list.set_defaults(func=_import_master_list)
+
+    make = pki_commands.add_parser("make-test-pki", help="write a throw-away ICAO PKI for test documents",
+                          description="Write a test Country Signing CA, Document Signers (valid, expired, "
+                                      "revoked), a CRL and a signed CSCA master list into DIR.")
+    make.add_argument("directory", type=Path, metavar="DIR", help="where to write it (must be empty or new)")
+    make.add_argument("--country", required=True, help="ICAO three-letter state code, e.g. UTO")
+    make.add_argument("--key", choices=KEY_KINDS, default="ecdsa-p256", help="key type (default ecdsa-p256)")
+    add_json_flag(make)
+    make.set_defaults(func=_make_test_pki)
+
+    dev = pki_commands.add_parser(
+        "dev-certs", help="make a local CA and certificates for mutual TLS between gates and services",
+        description=dev_pki.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    dev.add_argument("--out", type=Path, required=True, metavar="DIR",
+                     help="folder for the CA and certificates (made when missing; what is there is kept)")
+    dev.add_argument("--station", action="append", default=[], metavar="ID",
+                     help="a station (gate or desk) to certify; repeatable (default: DEMO-EGATE-01)")
+    dev.add_argument("--user", action="append", default=[], metavar="NAME",
+                     help="a user (officer tool, administrator) to certify; repeatable (default: demo-admin)")
+    dev.add_argument("--host", action="append", default=[], metavar="NAME",
+                     help="a further DNS name or IP address of the services, beside the loopback ones; repeatable")
+    add_json_flag(dev)
+    dev.set_defaults(func=_dev_certs)
+
+
+# -- limes pki import-master-list ------------------------------------------------------
+
+def _import_master_list(args: argparse.Namespace) -> int:
+    store_dir = args.store or var_dir() / "csca"
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        return _usage_error(f"cannot read {args.file}: {exc}", args.json)
+    try:
+        result = import_master_list(data, store_dir, trust_list_issuer=args.trust_list_issuer)
+    except UsageError as exc:
+        return _usage_error(str(exc), args.json)
+    except StoreError as exc:
+        hint = "" if args.trust_list_issuer or "not issued by a trusted CSCA" not in str(exc) else (
+            f" (put the CSCA that issued the list signer into {store_dir} first, "
+            "or pass --trust-list-issuer for a list obtained out of band)")
+        emit({"imported": False, "file": str(args.file), "reason": f"{exc}{hint}"}, args.json,
+             lambda r: f"master list refused: {r['reason']}")
+        return EXIT_CHECK_FAILED
+    result = {"imported": True, "file": str(args.file), **result}
+    emit(result, args.json, lambda r: (
+        f"{r['file']}: {r['listed']} CSCAs listed; added {r['added']} to {r['store']}, skipped "
+        f"{r['already_present'] + r['unusable']} ({r['already_present']} already in the store, "
+        f"{r['unusable']} not usable CSCA certificates)"
+        + "".join(f"\n  {path}" for path in r["written"])))
+    return EXIT_OK
+
+
+def import_master_list(data: bytes, store_dir: Path, *, trust_list_issuer: bool = False,
+                       at: dt.datetime | None = None) -> dict[str, Any]:
+    """Verify the list against the CSCAs in store_dir (StoreError when refused)
+    and write each CSCA new to the store there as <C>-<SHA-256 prefix>.pem."""
+    store = CscaStore()
+    if store_dir.exists():
+        try:
+            store.load_dir(store_dir)
+        except (OSError, StoreError) as exc:
+            raise UsageError(f"store {store_dir}: {exc}") from exc
+    before = {c.fingerprint(hashes.SHA256()) for c in store.cscas}
+    load = store.add_master_list(data, at=at, trust_list_issuer=trust_list_issuer)
+    written = []
+    for csca in store.cscas:
+        fingerprint = csca.fingerprint(hashes.SHA256())
+        if fingerprint in before:
+            continue
+        countries = csca.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+        country = str(countries[0].value).upper() if countries else "XX"
+        path = store_dir / f"{''.join(c for c in country if c.isalnum()) or 'XX'}-{fingerprint.hex()[:16]}.pem"
+        store_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(csca.public_bytes(serialization.Encoding.PEM))
+        written.append(str(path))
+    return {"store": str(store_dir), "listed": load.listed, "added": load.added,
+            "already_present": load.listed - load.added, "unusable": load.skipped, "written": written}
+
+
+# -- limes pki make-test-pki ------------------------------------------------------------------
+
+def _make_test_pki(args: argparse.Namespace) -> int:
+    directory: Path = args.directory
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        return _usage_error(f"{directory} exists and is not an empty folder", args.json)
+    country = args.country.upper()
+    try:
+        pki = make_test_pki(country, key=args.key)
+    except ValueError as exc:
+        return _usage_error(f"--country: {exc}", args.json)
+    pki.save(directory)
+    result = {"directory": str(directory), "country": country, "key": args.key,
+              "csca": str(directory / "csca.pem"), "crl": str(directory / "crl.pem"),
+              "master_list": str(directory / "masterlist.ml"),
+              "files": sorted(p.name for p in directory.iterdir())}
+    emit(result, args.json, lambda r: (
+        f"test PKI for {r['country']} ({r['key']}) in {r['directory']}\n"
+        f"  trust this CSCA: {r['csca']} (CRL {r['crl']})\n  master list:     {r['master_list']}"))
+    return 0
+
+
+def _usage_error(message: str, as_json: bool) -> int:
+    if as_json:
+        emit({"error": message}, True)
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+# -- limes pki dev-certs ---------------------------------------------------------------------
+
+def _dev_certs(args: argparse.Namespace) -> int:
+    try:
+        issued = dev_certs(args.out, stations=tuple(args.station or ["DEMO-EGATE-01"]),
+                           users=tuple(args.user or ["demo-admin"]), hosts=tuple(args.host))
+    except (DevPkiError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    emit(issued.as_dict(), args.json, lambda _: _render(issued))
+    return 0
+
+
+def _render(issued) -> str:
+    server, ca = issued.server, issued.ca
+    lines = [f"development PKI in {issued.folder} ({len(issued.created)} file(s) made, the rest kept)",
+             f"  {'CA':<28} {ca}", f"  {'central and matcher':<28} {server.certificate}"]
+    lines += [f"  {'station ' + name:<28} {files.certificate}" for name, files in issued.stations.items()]
+    lines += [f"  {'user ' + name:<28} {files.certificate}" for name, files in issued.users.items()]
+    station = next(iter(issued.stations.items()), None)
+    lines += ["", "central and matcher:",
+              f"  limes central serve --tls-ca {ca} --tls-cert {server.certificate} --tls-key {server.key}"]
+    if station:
+        name, files = station
+        lines += [f"a gate's configuration (limes edge run --station {name}):",
+                  f"  [tls]\n  ca = \"{ca}\"\n  certificate = \"{files.certificate}\"\n  key = \"{files.key}\""]
+    lines.append("These keys are for development: a real border post issues certificates from its own CA.")
+    return "\n".join(lines)
