@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from central.access.audit import Caller, audit
 
-
 # ---------------------------------------------------------------- statistics
 
 def statistics(session: Session, caller: Caller, by: tuple[str, ...], period: str, start: dt.date,

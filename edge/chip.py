@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 
 from drivers.checks import Check
-from drivers.emrtd.checks import chip_checks
-from drivers.emrtd.reader import DG1, DG2, ChipReadError, read_chip
-from drivers.emrtd.lds import LdsError, dg2 as lds_dg2
-from drivers.mrz import Mrz
-from drivers.emrtd.passiveauth import CscaStore, verify
 from drivers.devices.pcsc import CardAbsent, PcscTransceiver, wait_for_card
+from drivers.emrtd.checks import chip_checks
 from drivers.emrtd.iso7816.transceiver import TransportError
+from drivers.emrtd.lds import LdsError
+from drivers.emrtd.lds import dg2 as lds_dg2
+from drivers.emrtd.passiveauth import CscaStore, verify
+from drivers.emrtd.reader import DG1, DG2, ChipReadError, read_chip
+from drivers.mrz import Mrz
 from edge.gate import ReferencePhoto
 
 

@@ -89,7 +89,9 @@ def load_config(path: Path, station_id: str):
             raise ConfigError(section, "must be a table")
         unknown = set(value) - _SECTIONS[section]
         if unknown:
-            raise ConfigError(f"{section}.{sorted(unknown)[0]}", f"unknown key; known: {', '.join(sorted(_SECTIONS[section]))}")
+            raise ConfigError(
+                f"{section}.{sorted(unknown)[0]}", f"unknown key; known: {', '.join(sorted(_SECTIONS[section]))}"
+            )
     for section, keys in _REQUIRED.items():
         for key in sorted(keys - set(data.get(section, {}))):
             raise ConfigError(f"{section}.{key}", "required")
@@ -103,7 +105,8 @@ def load_config(path: Path, station_id: str):
         raise ConfigError("station.direction", f"{direction!r} is neither ENTRY nor EXIT")
     state_dir = _typed(gate, "gate", "state_dir", str, None)
     config = GateConfig(
-        station=GateStation(station_id, _typed(station, "station", "border_point", str, GateStation.border_point), direction),
+        station=GateStation(station_id, _typed(station, "station", "border_point", str, GateStation.border_point),
+                            direction),
         reader_url=_typed(devices, "devices", "reader", str),
         camera_source=_typed(devices, "devices", "camera", str),
         chip_reader=_typed(devices, "devices", "chip_reader", str),

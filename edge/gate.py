@@ -34,8 +34,10 @@ import numpy as np
 from prometheus_client import Counter, Histogram
 
 from drivers.checks import Check
-from drivers.mrz import Mrz, MrzError, parse as parse_mrz
-from edge.evidence import GateCandidate, GateEvidence, gather as gather_evidence
+from drivers.mrz import Mrz, MrzError
+from drivers.mrz import parse as parse_mrz
+from edge.evidence import GateCandidate, GateEvidence
+from edge.evidence import gather as gather_evidence
 from edge.messages import guidance, message
 from edge.policy import OFFLINE_MARK, Decision, Policy, answered_offline
 from edge.transaction import Phase, Step, StepResult, Transaction

@@ -32,7 +32,7 @@ from typing import Callable, Iterator, Sequence
 
 from prometheus_client import Gauge
 
-from common.sealing import SealError, Sealer, is_sealed
+from common.sealing import Sealer, SealError, is_sealed
 
 log = logging.getLogger(__name__)
 

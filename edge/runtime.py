@@ -13,15 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.sealing import Sealer
 from drivers.devices.camera import Camera
-from drivers.face import load_models
 from drivers.devices.docreader import DocumentReader
 from drivers.emrtd.passiveauth import CscaStore
+from drivers.face import load_models
 from edge.alert_cache import AlertCache
 from edge.capture import capture_face, longest_capture_s
 from edge.chip import ChipPhotoSource
 from edge.gate import Gate, GateStation
-from common.sealing import Sealer
 from edge.outbox import STATE_FILE, Backoff, Outbox
 from edge.policy import Policy
 from edge.remote import RemoteCentral, RemoteMatcher

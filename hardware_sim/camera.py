@@ -248,7 +248,9 @@ class SceneRenderer:
         """A display filmed by the camera: pixel-grid moire, refresh flicker, a bluish cast."""
         if not hasattr(self, "moire"):
             ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-            grid = np.cos(2 * math.pi * (xs * 0.96 + ys * 0.28) / 3.1) * np.cos(2 * math.pi * (ys * 0.97 - xs * 0.24) / 3.4)
+            grid = np.cos(2 * math.pi * (xs * 0.96 + ys * 0.28) / 3.1) * np.cos(
+                2 * math.pi * (ys * 0.97 - xs * 0.24) / 3.4
+            )
             self.moire = (1.0 + 0.16 * grid)[..., None]
         flicker = 1.0 + 0.07 * math.sin(2 * math.pi * 4.7 * t)
         return frame * self.moire * flicker * np.array([0.95, 1.0, 1.08], np.float32)

@@ -15,8 +15,15 @@ import time
 import tty
 from dataclasses import dataclass
 
-from drivers.devices.docreader.protocol import (ACK, Control, Frame, FrameDecoder, FrameKind, Status,
-                                        mrz_frame, status_frame)
+from drivers.devices.docreader.protocol import (
+    Control,
+    Frame,
+    FrameDecoder,
+    FrameKind,
+    Status,
+    mrz_frame,
+    status_frame,
+)
 
 _POLL = 0.01
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from asn1crypto import cms, keys as asn1_keys, x509 as asn1_x509
+from asn1crypto import cms
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -193,8 +195,12 @@ def sign_cms(content_type: str, content: bytes, signer: Signer, hash_alg: str = 
     attributes = [
         cms.CMSAttribute({"type": "content_type", "values": [content_type]}),
         cms.CMSAttribute({"type": "message_digest", "values": [digest.finalize()]}),
-        cms.CMSAttribute({"type": "signing_time",
-                          "values": [cms.Time(name="utc_time", value=signing_time or dt.datetime.now(dt.timezone.utc))]}),
+        cms.CMSAttribute(
+            {
+                "type": "signing_time",
+                "values": [cms.Time(name="utc_time", value=signing_time or dt.datetime.now(dt.timezone.utc))],
+            }
+        ),
     ]
     attributes.sort(key=lambda a: a.dump())  # DER orders a SET OF by encoding
     signed_attributes = cms.CMSAttributes(attributes)

@@ -123,8 +123,18 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
     today = today or dt.date.today()
     valid = today + dt.timedelta(days=5 * 365)
 
-    def traveller(label: str, surname: str, given: str, state: str, number: str, document: str,
-                  live: str | None, expected: str = "refer", because: tuple[str, ...] = (), **more) -> SimulatedTraveller:
+    def traveller(
+        label: str,
+        surname: str,
+        given: str,
+        state: str,
+        number: str,
+        document: str,
+        live: str | None,
+        expected: str = "refer",
+        because: tuple[str, ...] = (),
+        **more,
+    ) -> SimulatedTraveller:
         return SimulatedTraveller(label, surname, given, state, more.pop("sex", "M"), dt.date(1975, 3, 14), number,
                          more.pop("expiry_date", valid), document, live, expected, because, **more)
 

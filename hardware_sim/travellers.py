@@ -106,7 +106,11 @@ def unmet_because(traveller: SimulatedTraveller, checks: Iterable[Mapping[str, s
 
 def demo_travellers(today: dt.date | None = None) -> list[SimulatedTraveller]:
     today = today or dt.date.today()
-    valid = today.replace(year=today.year + 5) if not (today.month == 2 and today.day == 29) else today + dt.timedelta(days=1826)
+    valid = (
+        today.replace(year=today.year + 5)
+        if not (today.month == 2 and today.day == 29)
+        else today + dt.timedelta(days=1826)
+    )
     # Live faces are photos that pass the gate's quality checks (frontal enough);
     # document photos need only hold a face.
     # Their chips are modern passports (PACE, Chip and Active Authentication); the French one
@@ -165,6 +169,6 @@ def genuine_travellers(count: int, today: dt.date | None = None, **more) -> list
     travellers = []
     for index in range(count):
         document, live, surname, given, sex, born = GENUINE_FACES[index % len(GENUINE_FACES)]
-        travellers.append(SimulatedTraveller("genuine traveller", surname, given, "USA", sex, born, f"B{index:07d}", valid,
-                                    document, live, "open", chip_profile="passport", **more))
+        travellers.append(SimulatedTraveller("genuine traveller", surname, given, "USA", sex, born, f"B{index:07d}",
+                                             valid, document, live, "open", chip_profile="passport", **more))
     return travellers

@@ -45,7 +45,9 @@ class GalleryConfig:
                 vector_storage: str = "", rerank_shortlist: int = 0) -> "GalleryConfig":
         """A config from a request, defaults filled in; InvalidArgument names the bad field."""
         if not NAME.fullmatch(name or ""):
-            raise InvalidArgument(f"gallery: {name!r} is not 1-64 letters, digits, '_', '.', '-' (first a letter or digit)")
+            raise InvalidArgument(
+                f"gallery: {name!r} is not 1-64 letters, digits, '_', '.', '-' (first a letter or digit)"
+            )
         if not model:
             raise InvalidArgument("model: empty")
         if not 1 <= dimension <= MAX_DIMENSION:
@@ -89,4 +91,6 @@ def check_factory(factory: str, dimension: int) -> None:
         faiss.index_factory(dimension, factory)
     except RuntimeError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "rejected by FAISS"
-        raise InvalidArgument(f"index_factory: {factory!r} is not a FAISS factory string for dimension {dimension}: {reason}") from None
+        raise InvalidArgument(
+            f"index_factory: {factory!r} is not a FAISS factory string for dimension {dimension}: {reason}"
+        ) from None

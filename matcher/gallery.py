@@ -83,7 +83,9 @@ class Gallery:
         self._worker: threading.Thread | None = None
         self._approximate_from = 0
         if config.index_factory:
-            self._approximate_from = max(config.exact_until, indexes.minimum_size(config.index_factory, config.dimension))
+            self._approximate_from = max(
+                config.exact_until, indexes.minimum_size(config.index_factory, config.dimension)
+            )
         d = config.dimension
         # np.zeros maps fresh zero pages: capacity not yet written costs no memory.
         self._vectors = np.zeros((1024, d), dtype=config.vector_storage)
@@ -128,7 +130,8 @@ class Gallery:
             records, valid_end = replay(path)
             replayed += len(records)
             for record in records:
-                if len(record.subject_id) == 0 or (record.op == ENROL and record.vector.shape != (self.config.dimension,)):
+                misfit = record.op == ENROL and record.vector.shape != (self.config.dimension,)
+                if len(record.subject_id) == 0 or misfit:
                     raise ValueError(f"{path}: record for {record.subject_id!r} does not fit this gallery")
                 if record.op == ENROL:
                     self._apply_enrol(record.subject_id, record.vector)
@@ -171,10 +174,13 @@ class Gallery:
         """The template as float32, or InvalidArgument when it is not for this gallery."""
         c = self.config
         if (model, model_version) != (c.model, c.model_version):
-            raise InvalidArgument(f"template.model: {model!r} version {model_version!r}, but gallery "
-                                  f"{c.name!r} holds {c.model!r} version {c.model_version!r}")
+            raise InvalidArgument(
+                f"template.model: {model!r} version {model_version!r}, but gallery "
+                f"{c.name!r} holds {c.model!r} version {c.model_version!r}"
+            )
         if len(values) != c.dimension:
-            raise InvalidArgument(f"template.vector: {len(values)} values, gallery {c.name!r} has dimension {c.dimension}")
+            raise InvalidArgument(f"template.vector: {len(values)} values, gallery {c.name!r} has dimension "
+                                  f"{c.dimension}")
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused just below
             vector = np.asarray(values, dtype=np.float32)
         if not np.isfinite(vector).all():

@@ -213,7 +213,9 @@ def template_problem(template, stats: matcher_pb2.GalleryStatsResponse) -> str |
         return (f"template.model: {template.model!r} version {template.model_version!r}, but gallery "
                 f"{stats.gallery!r} holds {stats.model!r} version {stats.model_version!r}")
     if len(template.vector) != stats.dimension:
-        return f"template.vector: {len(template.vector)} values, gallery {stats.gallery!r} has dimension {stats.dimension}"
+        return (
+            f"template.vector: {len(template.vector)} values, gallery {stats.gallery!r} has dimension {stats.dimension}"
+        )
     if not all(math.isfinite(v) for v in template.vector):
         return "template.vector: NaN or infinite value"
     return None

@@ -8,8 +8,8 @@ import time
 import grpc
 import numpy as np
 
-from matcher import metrics
 from drivers.face_score import score
+from matcher import metrics
 from matcher.config import GalleryConfig
 from matcher.errors import AlreadyExists, InvalidArgument, MatcherError, NotFound
 from matcher.gallery import Gallery, Hit

@@ -22,8 +22,8 @@ def stale(proto: Path) -> bool:
 
 
 def generate(force: bool = False) -> list[str]:
-    from grpc_tools import protoc  # needed only at set-up time
     import grpc_tools
+    from grpc_tools import protoc  # needed only at set-up time
 
     protos = sorted(PROTO_DIR.glob("*.proto"))
     todo = [p for p in protos if force or stale(p)]

@@ -115,8 +115,15 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
         session.flush()
         # Children first; documents and travellers last, once no crossing refers to them.
         # `kept` does not change meanwhile, so neither do the sets chosen through it.
-        for model, ids in ((m.FaceImage, images), (m.OfficerDecision, decisions), (m.Referral, referrals), (m.Crossing, crossings),
-                           (m.PermittedStay, stays), (m.TravelDocument, documents), (m.Traveller, travellers)):
+        for model, ids in (
+            (m.FaceImage, images),
+            (m.OfficerDecision, decisions),
+            (m.Referral, referrals),
+            (m.Crossing, crossings),
+            (m.PermittedStay, stays),
+            (m.TravelDocument, documents),
+            (m.Traveller, travellers),
+        ):
             session.execute(delete(model).where(model.id.in_(ids)), execution_options={"synchronize_session": False})
         session.expire_all()
     return PurgeReport(dry_run, personal_day.isoformat(), evidence_day.isoformat(), counted["crossings"],

@@ -11,12 +11,20 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from central.database import models as m
 from central.access.audit import Caller, audit
-from central.errors import FailedPrecondition, InvalidArgument, NotFound
-from central.records.gate_calls import (DOCUMENT_CHECK_PURPOSE, PERSON_CHECK_PURPOSE, DocumentHit, PersonHit, document_hits,
-                                document_subject, person_hits, person_subject)
 from central.alerts.face_matcher import FaceEnroller, FaceMatcher, FaceQuery
+from central.database import models as m
+from central.errors import FailedPrecondition, InvalidArgument, NotFound
+from central.records.gate_calls import (
+    DOCUMENT_CHECK_PURPOSE,
+    PERSON_CHECK_PURPOSE,
+    DocumentHit,
+    PersonHit,
+    document_hits,
+    document_subject,
+    person_hits,
+    person_subject,
+)
 from drivers.alertmatch.normalize import document_number, document_type, name_key, ocr_key, state_code
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY, Identity
 
@@ -249,8 +257,9 @@ MAX_PHOTO_SIDE = 6000
 
 
 def _decoded_photo(photo: bytes, load_image, face_error):
-    from PIL import Image, UnidentifiedImageError
     import io
+
+    from PIL import Image, UnidentifiedImageError
 
     try:  # the header first: a small file may claim a huge picture
         with Image.open(io.BytesIO(photo)) as header:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import grpc
 
-from central.errors import Unavailable
 from central.alerts.face_matcher import FaceCandidate, FaceQuery
+from central.errors import Unavailable
 from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
 from proto.tls import TlsFiles, open_channel
 
@@ -35,8 +35,11 @@ class GrpcFaceMatcher:
         return [FaceCandidate(c.subject_id, c.score) for c in response.candidates]
 
     def enrol(self, subject_id: str, face: FaceQuery) -> None:
-        request = matcher_pb2.EnrolRequest(gallery=self.gallery, subject_id=subject_id, template=common_pb2.FaceTemplate(
-            vector=face.vector, model=face.model, model_version=face.model_version))
+        request = matcher_pb2.EnrolRequest(
+            gallery=self.gallery,
+            subject_id=subject_id,
+            template=common_pb2.FaceTemplate(vector=face.vector, model=face.model, model_version=face.model_version),
+        )
         try:
             self._stub.Enrol(request, timeout=self.timeout)
         except grpc.RpcError as exc:

@@ -35,9 +35,9 @@ from typing import Any, Callable, TypeVar
 from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 
-from central.rpc import metrics
 from central.database import models as m
 from central.database.engine import Database
+from central.rpc import metrics
 
 T = TypeVar("T")
 _INSERT_AUDIT = insert(m.AuditEntry)

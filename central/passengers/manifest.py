@@ -23,15 +23,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central.access.audit import Caller
+from central.alerts.face_matcher import FaceMatcher
+from central.alerts.lists import check_document, check_person
 from central.database import models as m
 from central.errors import InvalidArgument
-from central.alerts.face_matcher import FaceMatcher
+from central.records.gate_calls import DocumentHit, PersonHit
+from central.risk.rules import RiskRules
 from drivers.alertmatch.normalize import document_number, state_code
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY, Identity
-from central.risk.rules import RiskRules
-from central.access.audit import Caller
-from central.alerts.lists import check_document, check_person
-from central.records.gate_calls import DocumentHit, PersonHit
 
 MAX_PASSENGERS = 1000
 

@@ -19,14 +19,20 @@ from typing import Any, Iterable
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from central.database import models as m
 from central.access.audit import Caller, audit_row
-from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from central.alerts.face_matcher import FaceMatcher, FaceQuery
+from central.database import models as m
 from central.database.prepared import Prepared
+from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from central.risk.rules import RiskAssessment, RiskRules
-from drivers.alertmatch.normalize import (document_category, document_number, document_type, name_key, ocr_key,
-                                          state_code)
+from drivers.alertmatch.normalize import (
+    document_category,
+    document_number,
+    document_type,
+    name_key,
+    ocr_key,
+    state_code,
+)
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY, Identity, PersonMatch, blocking_birth_dates, compare
 
 DOCUMENT_CHECK_PURPOSE = "border check: document alerts"
@@ -255,7 +261,9 @@ def station_ids(db, station_code: str, border_point_code: str, known: StationCac
     point_id = db.scalar(_BORDER_POINT, {"code": border_point_code})
     if point_id is None:
         point_id = db.execute(_INSERT_BORDER_POINT, {"code": border_point_code, "name": ""}).inserted_primary_key[0]
-    station_id = db.execute(_INSERT_STATION, {"code": station_code, "border_point_id": point_id}).inserted_primary_key[0]
+    station_id = db.execute(_INSERT_STATION, {"code": station_code, "border_point_id": point_id}).inserted_primary_key[
+        0
+    ]
     return station_id, point_id
 
 

@@ -7,12 +7,11 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.database import models as m
 from central.access.audit import Caller, audit
-from central.records.gate_calls import person_subject
+from central.database import models as m
 from central.errors import InvalidArgument
+from central.records.gate_calls import person_subject
 from drivers.alertmatch.normalize import document_number, name_key, state_code
-
 
 MAX_HISTORY = 100
 

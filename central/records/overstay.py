@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from central.database import models as m
-from central.errors import InvalidArgument
 from central.database.prepared import Prepared
+from central.errors import InvalidArgument
 
 DEFAULT_STAY_DAYS = 90
 

@@ -3,18 +3,17 @@ one by one. Each read and decision is audited in the caller's transaction.
 """
 from __future__ import annotations
 
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.database import models as m
-from central.access.roles import PermissionDenied
 from central.access.audit import Caller, audit
-from central.records.history import MAX_HISTORY
+from central.access.roles import PermissionDenied
+from central.database import models as m
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from central.records.evidence import ReferralEvidence, attach as attach_evidence
-from central.records.gate_calls import (station_ids)
-
+from central.records.evidence import ReferralEvidence
+from central.records.evidence import attach as attach_evidence
+from central.records.gate_calls import station_ids
+from central.records.history import MAX_HISTORY
 
 # ---------------------------------------------------------------- referrals
 

@@ -9,14 +9,14 @@ import math
 from enum import Enum
 from typing import TypeVar
 
-from central.rpc import fields
+from central.alerts.face_matcher import FaceQuery
+from central.alerts.lists import NewDocumentAlert, NewPersonAlert
 from central.database import models as m
 from central.errors import InvalidArgument
 from central.records.evidence import ReferralCandidate, ReferralEvidence
-from central.alerts.face_matcher import FaceQuery
-from drivers.alertmatch.persons import Identity
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData
-from central.alerts.lists import NewDocumentAlert, NewPersonAlert
+from central.rpc import fields
+from drivers.alertmatch.persons import Identity
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import common_pb2
 

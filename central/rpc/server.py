@@ -10,8 +10,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from central.access.roles import AccessPolicy, apply_bootstrap
-from central.database.engine import Database, default_url
 from central.alerts.face_matcher import FaceMatcher
+from central.database.engine import Database, default_url
 from central.risk.rules import RiskRules
 from central.rpc.servicer import CentralServicer
 from proto.limes.v1 import central_pb2, central_pb2_grpc

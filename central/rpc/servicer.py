@@ -17,22 +17,18 @@ import grpc
 
 from central import reports
 from central.access import audit as audit_log
-from central.alerts import lists as alert_lists
-from central.records import history
-from central.records import referrals
 from central.access import roles as access
-from central.rpc import convert
-from central.rpc import fields
-from central.records import gate_calls
-from central.rpc import metrics
-from central.database import models as m
 from central.access.roles import AccessPolicy, PermissionDenied
-from central.database.group_commit import GroupCommit
-from central.database.engine import Database
-from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from central.alerts import lists as alert_lists
 from central.alerts.face_matcher import FaceMatcher
-from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
+from central.database import models as m
+from central.database.engine import Database
+from central.database.group_commit import GroupCommit
+from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from central.records import gate_calls, history, referrals
 from central.risk.rules import RiskRules
+from central.rpc import convert, fields, metrics
+from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
 from proto.tls import peer_identity
@@ -201,7 +197,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
 
     def _audited_read(self, caller: audit_log.Caller, action: str, subject: str, purpose: str,
                       read: Callable[[object], T], outcome: Callable[[T], str]) -> T:
-        """`read` in a read-only transaction, then its audit row committed (central.database.group_commit), then the answer.
+        """`read` in a read-only transaction, then its audit row committed (central.database.group_commit),
+        then the answer.
 
         Two transactions, not one: the read runs beside the writer (on SQLite
         too), and the answer still waits for its row.

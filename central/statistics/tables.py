@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from itertools import groupby
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Iterable
 
 from sqlalchemy import select

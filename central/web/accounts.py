@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.access import roles as access
+from central.access.audit import Caller, audit
 from central.database import models as m
 from central.errors import InvalidArgument
-from central.access.audit import Caller, audit
 
 MIN_PASSWORD_LENGTH = 12
 MAX_FAILED_LOGINS = 5

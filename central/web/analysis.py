@@ -7,8 +7,8 @@ from flask import Blueprint, Response, render_template, request
 
 from central import reports
 from central.access import audit as audit_log
-from central.statistics import tables as stats
 from central.errors import InvalidArgument
+from central.statistics import tables as stats
 from central.web.auth import caller, context, requires, run
 
 blueprint = Blueprint("analysis", __name__)

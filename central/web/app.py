@@ -7,10 +7,10 @@ from typing import Callable
 from flask import Flask, Request, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from central.database import models as m
 from central.access.roles import Role
-from central.database.engine import Database
 from central.alerts.face_matcher import FaceEnroller
+from central.database import models as m
+from central.database.engine import Database
 from central.web import accounts, analysis, auth, desk, watchlists
 from central.web.auth import Context, WebSettings, context, may
 

@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from central.access import roles as access
+from central.access.audit import Caller, audit
 from central.access.roles import Role
+from central.alerts.face_matcher import FaceEnroller
 from central.database.engine import Database
 from central.errors import CentralError
-from central.alerts.face_matcher import FaceEnroller
-from central.access.audit import Caller, audit
 from central.web import accounts
 
 SESSION_COOKIE = "limes_session"

@@ -9,13 +9,10 @@ from sqlalchemy import select
 
 from central.access import audit as audit_log
 from central.alerts import lists as alert_lists
-from central.records import gate_calls
-from central.records import history
-from central.records import referrals
-from central.records import evidence
 from central.database import models as m
-from drivers.alertmatch.persons import Identity
+from central.records import evidence, gate_calls, history, referrals
 from central.web.auth import caller, context, may, requires, run
+from drivers.alertmatch.persons import Identity
 
 blueprint = Blueprint("desk", __name__)
 

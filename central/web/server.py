@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from waitress.server import create_server
 
-from central.database.engine import Database
 from central.alerts.face_matcher import FaceEnroller
+from central.database.engine import Database
 from central.web.app import create_app
 from central.web.auth import WebSettings
 

@@ -6,11 +6,11 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from central.alerts import lists as alert_lists
-from central.records import evidence
 from central.database import models as m
 from central.errors import CentralError, InvalidArgument, NotFound
-from drivers.alertmatch.normalize import state_code
+from central.records import evidence
 from central.web.auth import caller, context, deny, may, requires, run
+from drivers.alertmatch.normalize import state_code
 
 blueprint = Blueprint("watchlists", __name__, url_prefix="/watchlists")
 

@@ -15,7 +15,11 @@ from typing import Callable
 
 from drivers.emrtd.iso7816.apdu import CommandApdu
 from drivers.emrtd.iso7816.secure_messaging import (
-    DesSmCipher, SecureMessaging, des3_cbc_decrypt, des3_cbc_encrypt, retail_mac,
+    DesSmCipher,
+    SecureMessaging,
+    des3_cbc_decrypt,
+    des3_cbc_encrypt,
+    retail_mac,
 )
 from drivers.emrtd.iso7816.transceiver import Transceiver, send
 from drivers.mrz.checkdigit import check_digit

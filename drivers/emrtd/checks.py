@@ -24,10 +24,16 @@ import datetime as dt
 
 from drivers.checks import Check
 from drivers.emrtd.chipauth import aa, ca
-from drivers.emrtd.reader import DG14, DG15, EF_CARD_ACCESS, EF_CARD_SECURITY, EF_SOD, ChipRead, choose_pace
-from drivers.emrtd.lds import cardsecurity, dg14 as dg14_file, dg15 as dg15_file, sod as sod_file
+from drivers.emrtd.lds import cardsecurity
+from drivers.emrtd.lds import dg14 as dg14_file
+from drivers.emrtd.lds import dg15 as dg15_file
+from drivers.emrtd.lds import sod as sod_file
 from drivers.emrtd.lds.cardaccess import (
-    ActiveAuthenticationInfo, ChipAuthenticationPublicKeyInfo, PaceDomainParameterInfo, PaceInfo, SecurityInfo,
+    ActiveAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    PaceDomainParameterInfo,
+    PaceInfo,
+    SecurityInfo,
     parse_security_infos,
 )
 from drivers.emrtd.lds.errors import LdsError
@@ -35,6 +41,7 @@ from drivers.emrtd.lds.publickey import parse_public_key
 from drivers.emrtd.pace.curves import GroupError
 from drivers.emrtd.pace.mapping import verify_chip_authentication_data
 from drivers.emrtd.passiveauth import CscaStore, verify_signed_file
+from drivers.emrtd.reader import DG14, DG15, EF_CARD_ACCESS, EF_CARD_SECURITY, EF_SOD, ChipRead, choose_pace
 
 CHECK_NAMES = ("chip.access", "chip.card_security", "chip.ca", "chip.aa")
 

@@ -39,7 +39,14 @@ from drivers.emrtd.lds import dg14 as dg14_file
 from drivers.emrtd.lds.cardaccess import PaceInfo, SecurityInfo, explicit_domain_parameters, parse_security_infos
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.pace import (
-    PASSWORD_CAN, PASSWORD_MRZ, PaceError, PaceProtocol, PaceResult, can_password, mrz_password, perform_pace,
+    PASSWORD_CAN,
+    PASSWORD_MRZ,
+    PaceError,
+    PaceProtocol,
+    PaceResult,
+    can_password,
+    mrz_password,
+    perform_pace,
 )
 from drivers.emrtd.pace.groups import Group
 from drivers.emrtd.pace.protocol import pace_group
@@ -410,20 +417,32 @@ class _Reading:
             self.open_session(" (again)")
             return
         except TransportError as error:
-            self.result.steps.append(ChipStepResult("chip authentication", "failed", self.clock() - started, str(error)))
+            self.result.steps.append(
+                ChipStepResult("chip authentication", "failed", self.clock() - started, str(error))
+            )
             raise ChipLinkError("chip authentication", str(error), self.result) from error
         try:  # the proof: a protected answer the chip could only MAC with the new keys
             self.reader.select(EF_COM)
         except StatusError:
             pass  # a protected status word that verified is proof enough
         except (SecureMessagingError, ApduError, tlv.TlvError) as error:
-            self.record_ca(ChipAuthenticationRun(choice.protocol.name, False, (
-                f"the chip could not go on under the keys agreed with its DG14 key ({error}): it does not hold "
-                "the matching private key")), started)
+            self.record_ca(
+                ChipAuthenticationRun(
+                    choice.protocol.name,
+                    False,
+                    (
+                        f"the chip could not go on under the keys agreed with its DG14 key ({error}): it does not hold "
+                        "the matching private key"
+                    ),
+                ),
+                started,
+            )
             self.open_session(" (again)")
             return
         except TransportError as error:
-            self.result.steps.append(ChipStepResult("chip authentication", "failed", self.clock() - started, str(error)))
+            self.result.steps.append(
+                ChipStepResult("chip authentication", "failed", self.clock() - started, str(error))
+            )
             raise ChipLinkError("chip authentication", str(error), self.result) from error
         self.record_ca(ChipAuthenticationRun(choice.protocol.name, True, choice.describe()), started)
 

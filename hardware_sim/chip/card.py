@@ -13,8 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-from drivers.emrtd import bac
-from drivers.emrtd import tlv
+from drivers.emrtd import bac, tlv
 from drivers.emrtd.iso7816.apdu import ApduError, CommandApdu, ResponseApdu
 from drivers.emrtd.iso7816.secure_messaging import DesSmCipher, des3_cbc_decrypt, des3_cbc_encrypt, retail_mac
 from drivers.emrtd.iso7816.transceiver import TransportError

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from drivers.emrtd.lds import dg1, dg2, efcom, sod
-from drivers.emrtd.lds.dg11 import Dg11, encode as encode_dg11
-from drivers.emrtd.lds.dg12 import Dg12, encode as encode_dg12
+from drivers.emrtd.lds.dg11 import Dg11
+from drivers.emrtd.lds.dg11 import encode as encode_dg11
+from drivers.emrtd.lds.dg12 import Dg12
+from drivers.emrtd.lds.dg12 import encode as encode_dg12
 from drivers.emrtd.lds.files import EF_COM, EF_SOD, fid
 from hardware_sim.chip.security import PROFILES, ChipKeys, ChipProfile, make_keys, security_files
 from hardware_sim.pki import PrivateKey, TestPki, new_key, sign_cms

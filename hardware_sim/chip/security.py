@@ -28,8 +28,14 @@ from drivers.emrtd.chipauth.aa import ECDSA_PLAIN_SHA256
 from drivers.emrtd.chipauth.ca import CaProtocol, ChipAuthenticationError
 from drivers.emrtd.lds import dg14, dg15
 from drivers.emrtd.lds.cardaccess import (
-    ID_PK_DH, ID_PK_ECDH, encode_aa_info, encode_ca_info, encode_ca_public_key_info, encode_pace_domain_parameter_info,
-    encode_pace_info, encode_security_infos,
+    ID_PK_DH,
+    ID_PK_ECDH,
+    encode_aa_info,
+    encode_ca_info,
+    encode_ca_public_key_info,
+    encode_pace_domain_parameter_info,
+    encode_pace_info,
+    encode_security_infos,
 )
 from drivers.emrtd.lds.cardsecurity import SECURITY_OBJECT_OID
 from drivers.emrtd.lds.publickey import encode_dh_public_key, encode_domain_parameters, encode_ec_public_key

@@ -12,12 +12,19 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from edge.gate import GateStation
+from edge.outbox import Backoff
 from edge.runtime import GateConfig, RunningGate, start_gate
 from hardware_sim.devices import SETTLE_S, SimulatedGateDevices
 from hardware_sim.travellers import SimulatedTraveller, demo_travellers, unmet_because
-from edge.outbox import Backoff
-from limes.stack import (DEFAULT_CENTRAL_PORT, DEFAULT_MATCHER_PORT, DEFAULT_WEB_PORT, WATCHLIST, Services,
-                         local_services, restart_central)
+from limes.stack import (
+    DEFAULT_CENTRAL_PORT,
+    DEFAULT_MATCHER_PORT,
+    DEFAULT_WEB_PORT,
+    WATCHLIST,
+    Services,
+    local_services,
+    restart_central,
+)
 from proto.clients import CentralClient, MatcherClient, central_pb2
 
 DOCUMENT_WAIT_S = 5.0
@@ -114,10 +121,10 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
     """What the authorities already know: a stolen passport on central's document list, a person
     on its person list, and a wanted person whose face is enrolled from a photo into the
     matcher's watchlist through central (which keeps the photo for officers)."""
-    from central.database.engine import Database
-    from central.alerts.matcher_client import GrpcFaceMatcher
     from central.access.audit import Caller
     from central.alerts.lists import enrol_alert_face
+    from central.alerts.matcher_client import GrpcFaceMatcher
+    from central.database.engine import Database
     from drivers.face import default_encoder
 
     encoder = default_encoder()
@@ -168,9 +175,9 @@ def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) ->
     import secrets
 
     from central.access import roles as access
+    from central.access.audit import Caller
     from central.database.engine import Database
     from central.database.models import utcnow
-    from central.access.audit import Caller
     from central.web.accounts import set_password
 
     database = Database(database_url)

@@ -24,8 +24,7 @@ from central.access.roles import AccessPolicy, Kind, Role
 from central.rpc.server import serve
 from proto.dev_pki import DevPki
 from proto.limes.v1 import central_pb2 as pb
-from proto.limes.v1 import central_pb2_grpc
-from proto.limes.v1 import common_pb2
+from proto.limes.v1 import central_pb2_grpc, common_pb2
 from proto.tls import open_channel
 
 GATE_METADATA = (("x-limes-station", "FRA-T1-G03"),)

@@ -7,8 +7,8 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, select
 
-from central.database import models as m
 from central.access.roles import AccessPolicy, Kind, Role
+from central.database import models as m
 from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc

@@ -9,14 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
-from proto.limes.v1 import central_pb2_grpc
-
 from proto.tls import open_channel
 
 from .conftest import GATE_METADATA, TEST_ACCESS, serve_central

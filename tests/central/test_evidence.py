@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from central.records import evidence
+from central.access.retention import RetentionPolicy, purge
 from central.database import models as m
 from central.database.engine import Database
-from central.access.retention import RetentionPolicy, purge
+from central.records import evidence
 from proto.limes.v1 import central_pb2 as pb
 
 from .conftest import GATE_METADATA, crossing_request

@@ -7,12 +7,12 @@ import threading
 import pytest
 from sqlalchemy import func, insert, select
 
-from central.database import models as m
-from central.access.roles import Role, RoleCache
 from central.access.audit import Caller, audit_row
+from central.access.roles import Role, RoleCache
+from central.database import models as m
 from central.database.engine import Database
-from central.errors import FailedPrecondition
 from central.database.group_commit import CommitFailed, GroupCommit
+from central.errors import FailedPrecondition
 from proto.limes.v1 import central_pb2 as pb
 
 from .conftest import GATE_METADATA, crossing_request

@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from central.records import overstay
 from central.database.engine import Database
+from central.records import overstay
 from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
 

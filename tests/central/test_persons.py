@@ -4,8 +4,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from central.errors import Unavailable
 from central.alerts.face_matcher import FaceCandidate, FaceQuery
+from central.errors import Unavailable
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import common_pb2
 

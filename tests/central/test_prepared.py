@@ -8,14 +8,13 @@ import uuid
 import pytest
 from sqlalchemy import bindparam, exc, insert, select
 
-from limes.bench import central as bench
-from central.records import gate_calls
 from central.database import models as m
-from central.records import overstay
-from central.risk import rules as risk
 from central.database.engine import Database
 from central.database.prepared import Prepared
+from central.records import gate_calls, overstay
+from central.risk import rules as risk
 from drivers.alertmatch.normalize import document_number, name_key, ocr_key
+from limes.bench import central as bench
 
 ALERTED, _ = bench.population(7, 50, 10)
 
@@ -41,7 +40,9 @@ def _stored(database: Database) -> dict:
     """(station, point, document, traveller) ids of one stored traveller and document, written by SQLAlchemy."""
     def write(connection) -> tuple[int, int, int, int]:
         point = connection.execute(insert(m.BorderPoint), {"code": "P1", "name": ""}).inserted_primary_key[0]
-        station = connection.execute(insert(m.Station), {"code": "S1", "border_point_id": point}).inserted_primary_key[0]
+        station = connection.execute(insert(m.Station), {"code": "S1", "border_point_id": point}).inserted_primary_key[
+            0
+        ]
         traveller = connection.execute(insert(m.Traveller), {
             "surname": "MUSTERMANN", "given_names": "ERIKA", "name_key": name_key("MUSTERMANN", "ERIKA"),
             "birth_date": dt.date(1964, 8, 12), "nationality": "D", "sex": "F"}).inserted_primary_key[0]

@@ -7,7 +7,6 @@ import os
 import urllib.request
 import uuid
 
-import grpc
 import pytest
 
 from central.database.engine import WriterQueue

@@ -124,7 +124,10 @@ def test_the_officer_queue_lists_waiting_referrals_oldest_first(stub, crossing):
 
 
 def test_list_referrals_refuses_bad_arguments(stub):
-    for request, field in ((pb.ListReferralsRequest(limit=1001), "limit"), (pb.ListReferralsRequest(status=9), "status")):
+    for request, field in (
+        (pb.ListReferralsRequest(limit=1001), "limit"),
+        (pb.ListReferralsRequest(status=9), "status"),
+    ):
         with pytest.raises(grpc.RpcError) as error:
             stub.ListReferrals(request)
         assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT

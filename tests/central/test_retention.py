@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from central.database import models as m
+from central.database.engine import Database
 from central.statistics import pseudonym
 from central.statistics import tables as statistics
-from central.database.engine import Database
 from limes.cli import main
 from proto.limes.v1 import central_pb2 as pb
 

@@ -6,7 +6,8 @@ import json
 
 import grpc
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from central.statistics import tables as statistics
 from central.statistics.tables import Cell, Fact, age_band, period_of, suppress, tabulate

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.sealing import MAGIC, SealError, Sealer, add_key, is_sealed
+from common.sealing import MAGIC, Sealer, SealError, add_key, is_sealed
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.alertmatch.normalize import document_number, name_key, name_tokens, ocr_key, state_code, transliterate
 from drivers.alertmatch.persons import Identity, compare, levenshtein, token_similarity

@@ -3,12 +3,18 @@ Part 11 (Appendix D, 'Worked example: Basic Access Control')."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.emrtd import bac
 from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu
 from drivers.emrtd.iso7816.secure_messaging import (
-    DesSmCipher, SecureMessaging, SecureMessagingError, pad, retail_mac, unpad,
+    DesSmCipher,
+    SecureMessaging,
+    SecureMessagingError,
+    pad,
+    retail_mac,
+    unpad,
 )
 
 H = bytes.fromhex

@@ -1,4 +1,6 @@
-"""drivers.devices.camera against files and unreachable streams (the simulator's HTTP stream is tested in hardware_sim)."""
+"""drivers.devices.camera against files and unreachable streams (the simulator's HTTP stream is tested
+in hardware_sim)."""
+
 from __future__ import annotations
 
 import socket

@@ -5,12 +5,19 @@ import pytest
 from asn1crypto import core
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.emrtd import tlv
 from drivers.emrtd.lds.cardaccess import (
-    ActiveAuthenticationInfo, ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, OtherInfo,
-    PaceInfo, encode_pace_info, encode_security_infos, parse_security_infos,
+    ActiveAuthenticationInfo,
+    ChipAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    OtherInfo,
+    PaceInfo,
+    encode_pace_info,
+    encode_security_infos,
+    parse_security_infos,
 )
 from drivers.emrtd.lds.errors import LdsError
 

@@ -9,16 +9,16 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from limes.commands.chip import describe_read
-from drivers.emrtd.reader import read_chip
 from drivers.emrtd.lds import dg2
 from drivers.emrtd.lds.files import fid
 from drivers.emrtd.passiveauth import CscaStore
+from drivers.emrtd.reader import read_chip
 from hardware_sim.chip import VirtualChip
-from hardware_sim.chip.personalise import personalise
 from hardware_sim.chip.hosting import synthetic_photo
+from hardware_sim.chip.personalise import personalise
 from hardware_sim.pki import make_test_pki
 from limes.cli import main
+from limes.commands.chip import describe_read
 
 MRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 BAC_FIELDS = ["--document-number", "L898902C3", "--birth-date", "740812", "--expiry-date", "120415"]

@@ -10,12 +10,18 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from drivers.emrtd.chipauth import aa, ca, iso9796
 from drivers.emrtd.lds import dg15
 from drivers.emrtd.lds.cardaccess import (
-    ID_PK_DH, ID_PK_ECDH, encode_ca_info, encode_ca_public_key_info, encode_security_infos, parse_security_infos,
+    ID_PK_DH,
+    ID_PK_ECDH,
+    encode_ca_info,
+    encode_ca_public_key_info,
+    encode_security_infos,
+    parse_security_infos,
 )
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.lds.publickey import encode_dh_public_key, encode_ec_public_key, parse_public_key
@@ -257,6 +263,7 @@ def test_ecdsa_on_curves_the_library_lacks(parameter_id, ecdsa_curve, algorithm,
 
 def test_ecdsa_on_a_dg15_keys_own_explicit_curve():
     import ecdsa
+
     from drivers.emrtd.pace.curves import Curve
 
     secp256k1 = ecdsa.curves.SECP256k1  # not among Doc 9303's standardized curves

@@ -4,14 +4,23 @@ fuzzed chip answers that must only ever give the reader's own errors."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from drivers.emrtd import tlv
-from drivers.emrtd.reader import (
-    DG1, DG2, EF_COM, EF_SOD, AccessControlError, ChipIntegrityError, ChipLinkError, ChipProtocolError,
-    ChipReadError, read_chip,
-)
 from drivers.emrtd.iso7816.transceiver import CallableTransceiver
+from drivers.emrtd.reader import (
+    DG1,
+    DG2,
+    EF_COM,
+    EF_SOD,
+    AccessControlError,
+    ChipIntegrityError,
+    ChipLinkError,
+    ChipProtocolError,
+    ChipReadError,
+    read_chip,
+)
 from hardware_sim.chip import ChipFaults, VirtualChip
 
 MRZ = "L898902C<369080619406236"

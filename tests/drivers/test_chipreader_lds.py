@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from drivers.emrtd import bac
-from drivers.emrtd.reader import DG1, DG2, EF_COM, EF_SOD, read_chip
 from drivers.emrtd.passiveauth import CscaStore, verify
+from drivers.emrtd.reader import DG1, DG2, EF_COM, EF_SOD, read_chip
 from hardware_sim.chip import VirtualChip
 from hardware_sim.chip.personalise import personalise
 from hardware_sim.pki import make_test_pki

@@ -1,10 +1,27 @@
 """The frame codec alone: bytes in, events out, no port."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from drivers.devices.docreader.protocol import (ACK, CR, ETX, NAK, STX, Control, Frame, FrameDecoder,
-                                        FrameError, Garbled, Noise, Status, checksum, mrz_frame,
-                                        mrz_text, read_status, status_frame)
+from drivers.devices.docreader.protocol import (
+    ACK,
+    CR,
+    ETX,
+    NAK,
+    STX,
+    Control,
+    Frame,
+    FrameDecoder,
+    FrameError,
+    Garbled,
+    Noise,
+    Status,
+    checksum,
+    mrz_frame,
+    mrz_text,
+    read_status,
+    status_frame,
+)
 
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
        "L898902C36UTO7408122F1204159ZE184226B<<<<<10")

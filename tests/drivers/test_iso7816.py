@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.emrtd.iso7816.apdu import ApduError, CommandApdu, ResponseApdu, StatusError
 from drivers.emrtd.iso7816.transceiver import CallableTransceiver, ResponseChaining, send
@@ -10,18 +11,24 @@ from drivers.emrtd.iso7816.transceiver import CallableTransceiver, ResponseChain
 H = bytes.fromhex
 
 
-@pytest.mark.parametrize("command, wire", [
-    (CommandApdu(0x00, 0xA4, 0x04, 0x0C, H("A0000002471001")), H("00A4040C07A0000002471001")),
-    (CommandApdu(0x00, 0x84, 0x00, 0x00, ne=8), H("0084000008")),
-    (CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=256), H("00B0000000")),
-    (CommandApdu(0x00, 0x88, 0x00, 0x00), H("00880000")),
-    (CommandApdu(0x00, 0x82, 0x00, 0x00, H("0102"), ne=40), H("008200000201 0228".replace(" ", ""))),
-    (CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=0x10000), H("00B00000000000")),
-    (CommandApdu(0x00, 0xB0, 0x01, 0x02, ne=1000), H("00B0010200 03E8".replace(" ", ""))),
-    (CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=4, extended=True), H("00B00000000004")),
-    (CommandApdu(0x00, 0xD6, 0x00, 0x00, bytes(300)), H("00D6000000012C") + bytes(300)),
-    (CommandApdu(0x0C, 0xB0, 0x00, 0x00, bytes(3), ne=0x10000, extended=True), H("0CB0000000000300000000 00".replace(" ", ""))),
-])
+@pytest.mark.parametrize(
+    "command, wire",
+    [
+        (CommandApdu(0x00, 0xA4, 0x04, 0x0C, H("A0000002471001")), H("00A4040C07A0000002471001")),
+        (CommandApdu(0x00, 0x84, 0x00, 0x00, ne=8), H("0084000008")),
+        (CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=256), H("00B0000000")),
+        (CommandApdu(0x00, 0x88, 0x00, 0x00), H("00880000")),
+        (CommandApdu(0x00, 0x82, 0x00, 0x00, H("0102"), ne=40), H("008200000201 0228".replace(" ", ""))),
+        (CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=0x10000), H("00B00000000000")),
+        (CommandApdu(0x00, 0xB0, 0x01, 0x02, ne=1000), H("00B0010200 03E8".replace(" ", ""))),
+        (CommandApdu(0x00, 0xB0, 0x00, 0x00, ne=4, extended=True), H("00B00000000004")),
+        (CommandApdu(0x00, 0xD6, 0x00, 0x00, bytes(300)), H("00D6000000012C") + bytes(300)),
+        (
+            CommandApdu(0x0C, 0xB0, 0x00, 0x00, bytes(3), ne=0x10000, extended=True),
+            H("0CB0000000000300000000 00".replace(" ", "")),
+        ),
+    ],
+)
 def test_encode_and_parse_are_inverse(command, wire):
     assert command.encode() == wire
     assert CommandApdu.parse(wire).encode() == wire

@@ -316,6 +316,7 @@ def pki():
 
 def test_sod_signed_round_trip_names_the_dsc(pki):
     from cryptography.hazmat.primitives.serialization import Encoding
+
     from hardware_sim.pki import sign_cms
 
     hashes = {1: b"\x11" * 32, 2: b"\x22" * 32, 11: b"\x33" * 32}

@@ -4,17 +4,30 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-from drivers.emrtd import tlv
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from drivers.emrtd.lds import LdsError, cardaccess, cardsecurity, dg1, dg2, dg11, dg12, dg14, dg15, efcom, parse_file, sod
-from drivers.emrtd.lds.publickey import encode_ec_public_key
-from drivers.emrtd.pace import standard_group
+from drivers.emrtd import tlv
+from drivers.emrtd.lds import (
+    LdsError,
+    cardaccess,
+    cardsecurity,
+    dg1,
+    dg2,
+    dg11,
+    dg12,
+    dg14,
+    dg15,
+    efcom,
+    parse_file,
+    sod,
+)
 from drivers.emrtd.lds.dg11 import Dg11
 from drivers.emrtd.lds.dg12 import Dg12
+from drivers.emrtd.lds.publickey import encode_ec_public_key
+from drivers.emrtd.pace import standard_group
 from drivers.emrtd.passiveauth import masterlist
 from drivers.emrtd.tlv import TlvError
 from hardware_sim.pki import make_test_pki, sign_cms

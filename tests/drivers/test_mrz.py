@@ -4,8 +4,18 @@ from datetime import date
 
 import pytest
 
-from drivers.mrz import (Mrz, MrzError, Problem, check_digit, generate_mrva, generate_mrvb,
-                         generate_td1, generate_td2, generate_td3, parse)
+from drivers.mrz import (
+    Mrz,
+    MrzError,
+    Problem,
+    check_digit,
+    generate_mrva,
+    generate_mrvb,
+    generate_td1,
+    generate_td2,
+    generate_td3,
+    parse,
+)
 
 TODAY = date(2026, 1, 1)
 

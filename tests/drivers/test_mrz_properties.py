@@ -3,10 +3,19 @@ makes the parser fail with anything but MrzError."""
 import string
 from datetime import date, timedelta
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from drivers.mrz import (MrzError, generate_mrva, generate_mrvb, generate_td1, generate_td2,
-                         generate_td3, parse, transliterate)
+from drivers.mrz import (
+    MrzError,
+    generate_mrva,
+    generate_mrvb,
+    generate_td1,
+    generate_td2,
+    generate_td3,
+    parse,
+    transliterate,
+)
 from drivers.mrz.countries import KNOWN_CODES
 from drivers.mrz.names import truncate
 

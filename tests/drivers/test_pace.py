@@ -17,12 +17,23 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.emrtd import bac
-from drivers.emrtd import tlv
+from drivers.emrtd import bac, tlv
 from drivers.emrtd.iso7816.apdu import CommandApdu
 from drivers.emrtd.pace import (
-    STANDARD_CURVES, CurveError, GroupError, PaceError, PaceProtocol, PaceRefused, PaceUnsupported,
-    all_protocols, can_password, mrz_password, perform_pace, public_key_object, standard_group, token,
+    STANDARD_CURVES,
+    CurveError,
+    GroupError,
+    PaceError,
+    PaceProtocol,
+    PaceRefused,
+    PaceUnsupported,
+    all_protocols,
+    can_password,
+    mrz_password,
+    perform_pace,
+    public_key_object,
+    standard_group,
+    token,
 )
 from drivers.emrtd.pace.mapping import generic_map, integrated_map, point_encoding, pseudo_random, pseudo_random_octets
 from drivers.emrtd.pace.suite import SUITES

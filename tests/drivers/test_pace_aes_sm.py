@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.emrtd.iso7816.aes_sm import AesSmCipher, aes_cmac, aes_ecb_encrypt_block
 from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu

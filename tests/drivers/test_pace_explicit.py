@@ -7,18 +7,29 @@ from dataclasses import replace
 
 import pytest
 from asn1crypto import core, keys
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from drivers.emrtd.reader import PaceChoice, choose_pace
 from drivers.emrtd.lds.cardaccess import (
-    PaceDomainParameterInfo, PaceInfo, encode_pace_domain_parameter_info, encode_pace_info, encode_security_infos,
-    explicit_domain_parameters, parse_security_infos,
+    PaceDomainParameterInfo,
+    PaceInfo,
+    encode_pace_domain_parameter_info,
+    encode_pace_info,
+    encode_security_infos,
+    explicit_domain_parameters,
+    parse_security_infos,
 )
 from drivers.emrtd.lds.errors import LdsError
-from drivers.emrtd.lds.publickey import DH_PUBLIC_NUMBER, EC_PUBLIC_KEY, encode_domain_parameters, parse_domain_parameters
+from drivers.emrtd.lds.publickey import (
+    DH_PUBLIC_NUMBER,
+    EC_PUBLIC_KEY,
+    encode_domain_parameters,
+    parse_domain_parameters,
+)
 from drivers.emrtd.pace import PASSWORD_MRZ, PaceProtocol, PaceResult, PaceUnsupported, standard_group
 from drivers.emrtd.pace.groups import standard_parameter_id
 from drivers.emrtd.pace.protocol import pace_group
+from drivers.emrtd.reader import PaceChoice, choose_pace
 from hardware_sim.chip.security import with_other_generator
 
 ID_PACE = "0.4.0.127.0.7.2.2.4"

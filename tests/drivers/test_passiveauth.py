@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from drivers.emrtd import tlv
 from drivers.checks import Check, CheckStatus
+from drivers.emrtd import tlv
 from drivers.emrtd.lds import EF_SOD, sod
 from drivers.emrtd.passiveauth import CscaStore, PassiveAuthResult, verify
 from drivers.emrtd.passiveauth.keys import public_key

@@ -6,7 +6,8 @@ import datetime as dt
 import cv2
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.checks import CheckStatus
 from drivers.emrtd.lds import EF_SOD

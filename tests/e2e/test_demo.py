@@ -8,9 +8,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from hardware_sim.travellers import check_status, demo_travellers
-from tests.e2e.conftest import border_post_or_skip
 from proto.clients import CentralClient, central_pb2
 from proto.tls import open_channel
+from tests.e2e.conftest import border_post_or_skip
 
 pytestmark = pytest.mark.slow
 

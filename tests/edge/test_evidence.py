@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 
 from drivers.face import detect_faces
-from edge.evidence import GateCandidate, MAX_SIDE, face_crop, gather
+from edge.evidence import MAX_SIDE, GateCandidate, face_crop, gather
 from edge.policy import Decision
 from edge.remote import RemoteCentral
 from proto.clients import central_pb2
-from tests.edge.test_gate import Capture, FakeMatcher, Search, gate, mrz, photos  # noqa: F401 (a fixture)
+from tests.edge.test_gate import Capture, FakeMatcher, Search, gate, mrz
 
 
 @dataclass

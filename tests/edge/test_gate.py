@@ -11,7 +11,7 @@ import pytest
 from drivers.checks import Check
 from drivers.face import encode_face, load_image
 from drivers.mrz import generate_td3
-from edge.gate import Gate, ReferencePhoto, GateStation
+from edge.gate import Gate, GateStation, ReferencePhoto
 from edge.policy import Decision
 
 TODAY = dt.date(2026, 11, 25)
@@ -226,9 +226,15 @@ def test_the_traveller_is_spoken_to_in_the_language_of_the_document(photos):
                            nationality="ESP", birth_date=dt.date(1980, 1, 2), sex="F", expiry_date=dt.date(2030, 1, 1))
     reference, live, _ = photos
     poor = Capture(live, messages=["move closer"])
-    the_gate = Gate(station=GateStation(), photo_source=lambda m: ReferencePhoto(reference, [Check.passed("chip.read", "")]),
-                    capture_face=lambda: poor, central=FakeCentral(), matcher=FakeMatcher(), today=lambda: TODAY,
-                    display=screen.append)
+    the_gate = Gate(
+        station=GateStation(),
+        photo_source=lambda m: ReferencePhoto(reference, [Check.passed("chip.read", "")]),
+        capture_face=lambda: poor,
+        central=FakeCentral(),
+        matcher=FakeMatcher(),
+        today=lambda: TODAY,
+        display=screen.append,
+    )
     outcome = the_gate.process(spanish)
     assert outcome.decision is Decision.OPEN, outcome.reasons
     assert screen == outcome.display == ["Mire a la cámara.", "Acérquese.", "Gracias. Puede pasar."]

@@ -2,7 +2,8 @@
 order, exactly-once recording across failures and restarts, parking of refused records."""
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.outbox import Backoff, Outbox, Reject, Retry
 

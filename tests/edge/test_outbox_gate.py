@@ -12,7 +12,7 @@ from drivers.checks import Check
 from drivers.face import encode_face, load_image
 from drivers.mrz import generate_td3
 from edge.alert_cache import AlertCache
-from edge.gate import Gate, ReferencePhoto, GateStation
+from edge.gate import Gate, GateStation, ReferencePhoto
 from edge.outbox import Backoff, Outbox
 from edge.policy import Decision, Policy
 from edge.remote import RemoteCentral

@@ -4,10 +4,10 @@ protected APDUs of the Doc 9303 Part 11 worked example."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from drivers.emrtd import bac
-from drivers.emrtd import tlv
+from drivers.emrtd import bac, tlv
 from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu
 from drivers.emrtd.iso7816.atr import supports_extended_length
 from drivers.emrtd.iso7816.secure_messaging import DesSmCipher, SecureMessaging, SecureMessagingError

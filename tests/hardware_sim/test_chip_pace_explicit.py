@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.emrtd.reader import EF_CARD_ACCESS, AccessControlError
 from drivers.emrtd.lds.cardaccess import PaceDomainParameterInfo, PaceInfo, parse_security_infos
 from drivers.emrtd.pace import standard_group
+from drivers.emrtd.reader import EF_CARD_ACCESS, AccessControlError
 from hardware_sim.chip.security import ChipProfile, PaceOffer
 from tests.hardware_sim.test_chip_security import _drop, read, statuses
 

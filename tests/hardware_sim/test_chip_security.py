@@ -9,15 +9,15 @@ import datetime as dt
 import pytest
 
 from drivers.emrtd.checks import chip_checks
-from drivers.emrtd.reader import DG14, DG15, EF_CARD_ACCESS, EF_CARD_SECURITY, AccessControlError, read_chip
 from drivers.emrtd.lds import cardaccess
-from drivers.mrz import generate_td1, generate_td3, parse
 from drivers.emrtd.pace import all_protocols
 from drivers.emrtd.passiveauth import CscaStore, verify
+from drivers.emrtd.reader import DG14, DG15, EF_CARD_ACCESS, EF_CARD_SECURITY, AccessControlError, read_chip
+from drivers.mrz import generate_td1, generate_td3, parse
 from hardware_sim.chip import ChipFaults, VirtualChip
+from hardware_sim.chip.hosting import synthetic_photo
 from hardware_sim.chip.personalise import personalise_chip
 from hardware_sim.chip.security import PROFILES, ChipKeys, ChipProfile, make_keys
-from hardware_sim.chip.hosting import synthetic_photo
 from hardware_sim.pki import make_test_pki
 
 TODAY = dt.date.today()

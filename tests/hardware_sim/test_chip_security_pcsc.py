@@ -8,9 +8,9 @@ import pytest
 
 from drivers.devices import pcsc
 from drivers.emrtd.checks import chip_checks
-from drivers.emrtd.reader import AccessControlError, read_chip
 from drivers.emrtd.pace import all_protocols
 from drivers.emrtd.passiveauth import verify
+from drivers.emrtd.reader import AccessControlError, read_chip
 from hardware_sim.chip import ChipFaults, VirtualChip
 from hardware_sim.chip.personalise import personalise_chip
 from hardware_sim.chip.security import PROFILES, ChipProfile

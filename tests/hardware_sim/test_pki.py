@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from drivers.emrtd.passiveauth.masterlist import MASTER_LIST_SIGNER_EKU, parse as parse_master_list
+from drivers.emrtd.passiveauth.masterlist import MASTER_LIST_SIGNER_EKU
+from drivers.emrtd.passiveauth.masterlist import parse as parse_master_list
 from hardware_sim.pki import TestPki, make_test_pki
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)

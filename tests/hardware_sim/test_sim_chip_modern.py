@@ -10,11 +10,10 @@ import pytest
 
 from drivers.devices import pcsc
 from hardware_sim.chip import ChipFaults, VirtualChip
+from hardware_sim.chip.hosting import country_pki, synthetic_photo
 from hardware_sim.chip.personalise import personalise_chip
 from hardware_sim.chip.security import PROFILES
 from hardware_sim.chip.vpcd import VpcdCard
-from hardware_sim.chip.hosting import synthetic_photo
-from hardware_sim.chip.hosting import country_pki
 from limes.cli import main
 from limes.commands.sim import chip_profile
 from tests.hardware_sim.test_chip_security import KEY, MRZ

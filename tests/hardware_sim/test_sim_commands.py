@@ -17,9 +17,8 @@ from drivers.emrtd.lds import dg2
 from drivers.emrtd.lds.files import fid
 from drivers.mrz import parse
 from hardware_sim.chip import ChipFaults, VirtualChip
+from hardware_sim.chip.hosting import country_pki, personalise_document, running_pcscd_vpcd_port, synthetic_photo
 from hardware_sim.chip.vpcd import VpcdCard
-from hardware_sim.chip.hosting import synthetic_photo
-from hardware_sim.chip.hosting import country_pki, personalise_document, running_pcscd_vpcd_port
 from limes.cli import main
 
 MRZ = parse("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F3004157<<<<<<<<<<<<<<<4")

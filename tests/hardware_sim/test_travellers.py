@@ -5,8 +5,14 @@ import dataclasses
 
 import pytest
 
-from hardware_sim.travellers import (BECAUSE_STATUSES, GENUINE_FACES, check_status, demo_travellers,
-                                     genuine_travellers, unmet_because)
+from hardware_sim.travellers import (
+    BECAUSE_STATUSES,
+    GENUINE_FACES,
+    check_status,
+    demo_travellers,
+    genuine_travellers,
+    unmet_because,
+)
 
 
 def traveller(label: str):

@@ -2,7 +2,6 @@
 speaking mutual TLS with the run's development CA (the `dev_pki` fixture)."""
 from __future__ import annotations
 
-import grpc
 import numpy as np
 import pytest
 

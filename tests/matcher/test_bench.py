@@ -5,8 +5,8 @@ import json
 import faiss
 import numpy as np
 
-from limes.cli import main
 from limes.bench import matcher as bench
+from limes.cli import main
 from matcher import synthetic
 
 

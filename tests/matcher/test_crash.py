@@ -91,8 +91,11 @@ def test_every_acknowledged_enrolment_survives_kill_9(tmp_path, dev_pki):
             assert got.subject_id == subject
         last = acknowledged[-1]
         seed = int(last[1:]) if last.startswith("s") else hash(last) % 10**6
-        np.testing.assert_allclose(stub.Get(matcher_pb2.GetRequest(gallery="watchlist", subject_id=last)).template.vector,
-                                   vector(seed), rtol=1e-6)
+        np.testing.assert_allclose(
+            stub.Get(matcher_pb2.GetRequest(gallery="watchlist", subject_id=last)).template.vector,
+            vector(seed),
+            rtol=1e-6,
+        )
         found = stub.Search(matcher_pb2.SearchRequest(gallery="watchlist", template=template(vector(seed))))
         assert found.candidates[0].subject_id == last
         # Enrolling after the torn tail was cut must survive the next restart too.

@@ -78,7 +78,10 @@ def test_enrol_replace_get_remove_verify(stub, people):
     assert mated.match and mated.score > 0.5 and not other.match and other.distance > mated.distance
 
     stub.Remove(matcher_pb2.RemoveRequest(gallery="watchlist", subject_id="alice"))
-    assert code_of(stub.Get, matcher_pb2.GetRequest(gallery="watchlist", subject_id="alice"))[0] == grpc.StatusCode.NOT_FOUND
+    assert (
+        code_of(stub.Get, matcher_pb2.GetRequest(gallery="watchlist", subject_id="alice"))[0]
+        == grpc.StatusCode.NOT_FOUND
+    )
     assert stub.GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="watchlist")).size == 0
 
 
@@ -111,27 +114,65 @@ def bad_calls(stub):
         (stub.Enrol, E(gallery="watchlist", subject_id="x", template=wrong_version), invalid, "version"),
         (stub.Enrol, E(gallery="watchlist", subject_id="", template=good), invalid, "subject_id"),
         (stub.Enrol, E(gallery="nope", subject_id="x", template=good), missing, "nope"),
-        (stub.EnrolBatch, matcher_pb2.EnrolBatchRequest(gallery="watchlist", items=[
-            E(subject_id="ok", template=good), E(subject_id="bad", template=short)]), invalid, "items[1]"),
-        (stub.EnrolBatch, matcher_pb2.EnrolBatchRequest(gallery="watchlist", items=[
-            E(subject_id="a", template=good)] * 10_001), invalid, "10000"),
-        (stub.EnrolBatch, matcher_pb2.EnrolBatchRequest(gallery="watchlist", items=[
-            E(subject_id="a", template=good)] * 2), invalid, "twice"),
+        (
+            stub.EnrolBatch,
+            matcher_pb2.EnrolBatchRequest(
+                gallery="watchlist", items=[E(subject_id="ok", template=good), E(subject_id="bad", template=short)]
+            ),
+            invalid,
+            "items[1]",
+        ),
+        (
+            stub.EnrolBatch,
+            matcher_pb2.EnrolBatchRequest(gallery="watchlist", items=[E(subject_id="a", template=good)] * 10_001),
+            invalid,
+            "10000",
+        ),
+        (
+            stub.EnrolBatch,
+            matcher_pb2.EnrolBatchRequest(gallery="watchlist", items=[E(subject_id="a", template=good)] * 2),
+            invalid,
+            "twice",
+        ),
         (stub.Search, S(gallery="watchlist", template=short), invalid, "dimension"),
         (stub.Search, S(gallery="watchlist", template=good, top_k=101), invalid, "top_k"),
         (stub.Search, S(gallery="watchlist", template=good, threshold=1.5), invalid, "threshold"),
         (stub.Search, S(gallery="nope", template=good), missing, "nope"),
         (stub.SearchBatch, matcher_pb2.SearchBatchRequest(), invalid, "queries"),
-        (stub.SearchBatch, matcher_pb2.SearchBatchRequest(queries=[
-            S(gallery="watchlist", template=good), S(gallery="travellers", template=good)]), invalid, "queries[1]"),
-        (stub.Verify, matcher_pb2.VerifyRequest(gallery="watchlist", subject_id="ghost", template=good), missing, "ghost"),
+        (
+            stub.SearchBatch,
+            matcher_pb2.SearchBatchRequest(
+                queries=[S(gallery="watchlist", template=good), S(gallery="travellers", template=good)]
+            ),
+            invalid,
+            "queries[1]",
+        ),
+        (
+            stub.Verify,
+            matcher_pb2.VerifyRequest(gallery="watchlist", subject_id="ghost", template=good),
+            missing,
+            "ghost",
+        ),
         (stub.Remove, matcher_pb2.RemoveRequest(gallery="watchlist", subject_id="ghost"), missing, "ghost"),
         (stub.GalleryStats, matcher_pb2.GalleryStatsRequest(gallery="nope"), missing, "nope"),
-        (stub.CreateGallery, matcher_pb2.CreateGalleryRequest(gallery="x", model=MODEL, dimension=0), invalid, "dimension"),
-        (stub.CreateGallery, matcher_pb2.CreateGalleryRequest(gallery="x", model=MODEL, dimension=128,
-                                                              index_factory="HNSWx"), invalid, "index_factory"),
-        (stub.CreateGallery, matcher_pb2.CreateGalleryRequest(gallery="x", model=MODEL, dimension=128,
-                                                              vector_storage="int8"), invalid, "vector_storage"),
+        (
+            stub.CreateGallery,
+            matcher_pb2.CreateGalleryRequest(gallery="x", model=MODEL, dimension=0),
+            invalid,
+            "dimension",
+        ),
+        (
+            stub.CreateGallery,
+            matcher_pb2.CreateGalleryRequest(gallery="x", model=MODEL, dimension=128, index_factory="HNSWx"),
+            invalid,
+            "index_factory",
+        ),
+        (
+            stub.CreateGallery,
+            matcher_pb2.CreateGalleryRequest(gallery="x", model=MODEL, dimension=128, vector_storage="int8"),
+            invalid,
+            "vector_storage",
+        ),
     ]
 
 

@@ -15,11 +15,10 @@ import pytest
 from PIL import Image
 
 from central.access import audit as audit_log
-from central.records import referrals
 from central.access import roles as access
-from central.records import gate_calls
 from central.database import models as m
 from central.database.engine import Database
+from central.records import gate_calls, referrals
 from central.records.evidence import ReferralCandidate, ReferralEvidence
 from central.risk.rules import RiskRules
 from central.web import WebSettings, create_app

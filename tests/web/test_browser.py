@@ -7,9 +7,7 @@ Screenshots of the main pages go to docs/screenshots/ (shown in the README).
 """
 from __future__ import annotations
 
-import dataclasses
 import os
-import re
 import tempfile
 import uuid
 from pathlib import Path

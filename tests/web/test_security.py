@@ -212,8 +212,8 @@ def test_passwords_are_stored_as_argon2_hashes(desk):
 
 
 def test_a_user_without_a_web_role_cannot_sign_in(desk):
-    from central.web.accounts import set_password
     from central.access.audit import Caller
+    from central.web.accounts import set_password
 
     desk.database.run(lambda s: (access.grant(s, access.Kind.USER, "gate-tech", access.Role.GATE),
                                  set_password(s, Caller(), "gate-tech", PASSWORD, desk.clock())))

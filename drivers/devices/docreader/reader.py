@@ -14,8 +14,19 @@ from dataclasses import dataclass, field
 
 import serial
 
-from drivers.devices.docreader.protocol import (ACK, NAK, Control, Frame, FrameDecoder, FrameKind, Garbled,
-                                        Noise, Status, mrz_text, read_status)
+from drivers.devices.docreader.protocol import (
+    ACK,
+    NAK,
+    Control,
+    Frame,
+    FrameDecoder,
+    FrameKind,
+    Garbled,
+    Noise,
+    Status,
+    mrz_text,
+    read_status,
+)
 
 log = logging.getLogger(__name__)
 

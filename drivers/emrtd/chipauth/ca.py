@@ -19,7 +19,11 @@ from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu
 from drivers.emrtd.iso7816.secure_messaging import SecureMessagingTransceiver
 from drivers.emrtd.iso7816.transceiver import send
 from drivers.emrtd.lds.cardaccess import (
-    ID_CA, ID_PK_DH, ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, SecurityInfo,
+    ID_CA,
+    ID_PK_DH,
+    ChipAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    SecurityInfo,
 )
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.lds.publickey import ChipPublicKey, parse_public_key

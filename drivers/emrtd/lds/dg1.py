@@ -60,7 +60,8 @@ def _check_text(text: str) -> None:
 def _parsed_mrz(lines: list[str]) -> Any:
     # drivers.mrz is optional here: DG1 is still usable as text without it
     try:
-        from drivers.mrz import MrzError, parse as parse_mrz
+        from drivers.mrz import MrzError
+        from drivers.mrz import parse as parse_mrz
     except ImportError:
         return None
     try:

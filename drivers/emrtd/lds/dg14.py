@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 
 from drivers.emrtd import tlv
 from drivers.emrtd.lds.cardaccess import (
-    ActiveAuthenticationInfo, ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo, SecurityInfo,
-    encode_security_infos, parse_security_infos,
+    ActiveAuthenticationInfo,
+    ChipAuthenticationInfo,
+    ChipAuthenticationPublicKeyInfo,
+    SecurityInfo,
+    encode_security_infos,
+    parse_security_infos,
 )
 from drivers.emrtd.lds.errors import LdsError, parsing
 from drivers.emrtd.lds.files import tag

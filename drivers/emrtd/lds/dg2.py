@@ -32,7 +32,9 @@ RECORD_VERSION = b"010\x00"  # 19794-5:2005, the version Doc 9303 prescribes
 RECORD_HEADER = struct.Struct(">4s4sIH")  # magic, version, record length, number of faces
 FACE_INFO = struct.Struct(">IHBBB3sH3s3s")  # length, points, gender, eyes, hair, mask, expression, pose, uncertainty
 FEATURE_POINT = struct.Struct(">BBHHH")  # type, code, x, y, reserved
-IMAGE_INFO = struct.Struct(">BBHHBBHH")  # face image type, data type, width, height, colour space, source, device, quality
+IMAGE_INFO = struct.Struct(
+    ">BBHHBBHH"
+)  # face image type, data type, width, height, colour space, source, device, quality
 
 IMAGE_JPEG = 0
 IMAGE_JPEG2000 = 1

@@ -10,8 +10,21 @@ DH behind one interface, the standardized domain parameters), `suite`
 from drivers.emrtd.pace.curves import STANDARD_CURVES, Curve, CurveError, GroupError
 from drivers.emrtd.pace.groups import EcGroup, ModpGroup, standard_group
 from drivers.emrtd.pace.protocol import (
-    ECDH_GM, ID_PACE, PASSWORD_CAN, PASSWORD_MRZ, PaceError, PaceProtocol, PaceRefused, PaceResult,
-    PaceUnsupported, all_protocols, can_password, mrz_password, perform_pace, public_key_object, token,
+    ECDH_GM,
+    ID_PACE,
+    PASSWORD_CAN,
+    PASSWORD_MRZ,
+    PaceError,
+    PaceProtocol,
+    PaceRefused,
+    PaceResult,
+    PaceUnsupported,
+    all_protocols,
+    can_password,
+    mrz_password,
+    perform_pace,
+    public_key_object,
+    token,
 )
 from drivers.emrtd.pace.suite import SUITES, CipherSuite
 

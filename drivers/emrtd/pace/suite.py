@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from drivers.emrtd.bac import adjust_parity
 from drivers.emrtd.iso7816.aes_sm import AesSmCipher, aes_cbc_decrypt, aes_cbc_encrypt, aes_cmac
 from drivers.emrtd.iso7816.secure_messaging import (
-    DesSmCipher, SecureMessaging, SmCipher, des3_cbc_decrypt, des3_cbc_encrypt, retail_mac,
+    DesSmCipher,
+    SecureMessaging,
+    SmCipher,
+    des3_cbc_decrypt,
+    des3_cbc_encrypt,
+    retail_mac,
 )
 
 KDF_ENC, KDF_MAC, KDF_PI = 1, 2, 3

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from asn1crypto import core, x509 as asn1_x509
+from asn1crypto import core
+from asn1crypto import x509 as asn1_x509
 
 from drivers.emrtd.lds.cms import SignedContent, parse_signed_data
 from drivers.emrtd.lds.errors import LdsError

@@ -16,14 +16,14 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from drivers.checks import Check, CheckStatus
+from drivers.emrtd.lds import dg1 as dg1_file
+from drivers.emrtd.lds import sod as sod_file
 from drivers.emrtd.lds.cms import SignedContent
-from drivers.emrtd.lds import dg1 as dg1_file, sod as sod_file
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.lds.files import DG_BY_FID, EF_SOD, fid
 from drivers.emrtd.passiveauth.countries import iso2
 from drivers.emrtd.passiveauth.signatures import HASHES, digest, verify_signed_content
-from drivers.emrtd.passiveauth.store import (DECODE_ERRORS, CscaStore, as_utc, is_issued_by, load_certificate,
-                                       valid_at)
+from drivers.emrtd.passiveauth.store import DECODE_ERRORS, CscaStore, as_utc, is_issued_by, load_certificate, valid_at
 
 # without these passing, nothing on the chip is authenticated
 ESSENTIAL = ("sod.parse", "sod.signature", "dsc.chain", "dsc.validity")

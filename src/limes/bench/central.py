@@ -164,8 +164,7 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     from proto.limes.v1 import central_pb2 as pb
-    from proto.limes.v1 import central_pb2_grpc
-    from proto.limes.v1 import common_pb2
+    from proto.limes.v1 import central_pb2_grpc, common_pb2
     from proto.tls import TlsFiles
 
     _, crowd = population(plan.seed, plan.alerts, plan.travellers)

@@ -107,10 +107,10 @@ def time_travellers(post, travellers) -> Timed:
 
 
 def _run(args) -> int:
+    from common.settings import faces_dir, var_dir
     from hardware_sim.camera import FPS
     from hardware_sim.travellers import GENUINE_FACES, genuine_travellers
     from limes.borderpost import demo_border_post
-    from common.settings import faces_dir, var_dir
 
     if args.travellers < 1 or args.settle < 0:
         print("error: --travellers must be at least 1 and --settle not negative", file=sys.stderr)

@@ -34,11 +34,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from matcher import synthetic
-from drivers.face_score import score
 from common import machine
 from common.output import add_json_flag, emit
+from drivers.face_score import score
 from limes.bench.summary import summary
+from matcher import synthetic
 from matcher.config import GalleryConfig
 from matcher.registry import Registry
 
@@ -230,7 +230,9 @@ class MatcherProcess:
              "--data", str(self.data_dir), "--snapshot-every", str(2 ** 62),
              "--plaintext"],  # plaintext on loopback: this bench is about FAISS and gRPC, not TLS
             stdout=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()  # "matcher (plaintext) listening on HOST:PORT", once every gallery is loaded
+        line = (
+            self.process.stdout.readline()
+        )  # "matcher (plaintext) listening on HOST:PORT", once every gallery is loaded
         self.startup_s = time.perf_counter() - started
         if " listening on " not in line:
             self.process.kill()
@@ -280,6 +282,7 @@ def over_grpc(address: str, probes: np.ndarray, concurrency: int) -> tuple[dict,
 def client(address: str, probes: list, wait_for_others: bool = False) -> dict:
     """One client process: a Search per probe, one after another."""
     import grpc
+
     from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
     channel = grpc.insecure_channel(address)
     stub = matcher_pb2_grpc.MatcherStub(channel)
@@ -317,7 +320,8 @@ def machine_and_libraries() -> dict:
 def render(result: dict) -> str:
     r = result
     lines = [
-        f"gallery {r['gallery']} ({r['index_kind']}), {r['mated_probes']} mated + {r['non_mated_probes']} non-mated probes",
+        f"gallery {r['gallery']} ({r['index_kind']}), {r['mated_probes']} mated + {r['non_mated_probes']} "
+        "non-mated probes",
         f"recall@1 vs exact: mated {r['recall_at_1_vs_exact']['mated']}, all {r['recall_at_1_vs_exact']['all']}",
         f"non-mated top-{r['non_mated_top_k_agreement_vs_exact']['k']} agreement with exact: "
         f"{r['non_mated_top_k_agreement_vs_exact']['mean']}",
@@ -328,7 +332,8 @@ def render(result: dict) -> str:
         f"gallery memory MB {r['gallery_memory_mb']}; matcher process MB {r['matcher_process_memory_mb']}",
         f"in-process ms: {r['in_process_ms']}",
         f"gRPC one client ms: {r['grpc_ms_one_client']}",
-        f"gRPC {r['grpc_concurrent']['clients']} clients: {r['grpc_concurrent']['qps']} q/s, ms {r['grpc_concurrent']['ms']}",
+        f"gRPC {r['grpc_concurrent']['clients']} clients: {r['grpc_concurrent']['qps']} q/s, "
+        f"ms {r['grpc_concurrent']['ms']}",
         f"load average {r['load_average']}",
     ]
     return "\n".join(lines)
