@@ -8,7 +8,6 @@ and written to a private reader.conf.d, so nothing depends on port 35963.
 """
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import os
 import shutil
@@ -25,15 +24,6 @@ PID_FILE = Path("/run/pcscd/pcscd.pid")
 LOCK_FILE = Path(tempfile.gettempdir()) / "limes-pcscd.lock"
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 READER_NAME = "Virtual PCD 00 00"  # the driver's first slot; slot 2 ("00 01") listens on port + 1
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: a test run that is killed must not leave
-    a pcscd behind, because the next run could not start its own."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class PcscdUnavailable(RuntimeError):
@@ -129,10 +119,13 @@ class Pcscd:
                 f"CHANNELID 0x{self.port:04X}\n")
             self.log_path = Path(self._config.name, "pcscd.log")
             with open(self.log_path, "wb") as log:
+                # A test run that is killed must not leave a pcscd behind (the next run could not
+                # start its own), so it gets SIGTERM when its parent dies. setpriv sets that, not a
+                # preexec_fn: Python code between fork and exec runs gRPC's fork handlers in the
+                # child, which aborted it ("epoll_wait error: Bad file descriptor", exit -6).
                 self._process = subprocess.Popen(
-                    [binary, "--foreground", "--config", str(readers)],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    preexec_fn=_die_with_parent)
+                    ["setpriv", "--pdeathsig", "TERM", binary, "--foreground", "--config", str(readers)],
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             self._wait_for_reader(timeout)
         except BaseException:
             self.stop()
