@@ -42,8 +42,13 @@ class Sealer:
         for key_id, key in keys.items():
             if not 0 < len(key_id.encode()) <= MAX_KEY_ID or len(key) != KEY_BYTES:
                 raise SealError(f"key {key_id!r}: ids are 1-{MAX_KEY_ID} bytes, keys {KEY_BYTES} bytes")
+        self._keys = dict(keys)
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.current = current
+
+    def __reduce__(self):
+        # Picklable, for central's further server processes (central.rpc.processes): keys, not ciphers.
+        return Sealer, (self._keys, self.current)
 
     @classmethod
     def from_file(cls, path: Path | str) -> "Sealer":
@@ -101,6 +106,14 @@ def _split(blob: bytes) -> tuple[str, bytes, bytes]:
     except UnicodeDecodeError:
         raise SealError("sealed data names no readable key") from None
     return key_id, blob[:end], blob[end:]
+
+
+def open_or_create(path: Path | str) -> Sealer:
+    """The sealer of the key file at `path`, made (mode 600, one new key) when there is none yet."""
+    path = Path(path)
+    if not path.exists():
+        add_key(path)
+    return Sealer.from_file(path)
 
 
 def add_key(path: Path | str) -> str:

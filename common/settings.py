@@ -30,6 +30,20 @@ def var_dir() -> Path:
     return path
 
 
+def key_file() -> Path:
+    """The key file that seals biometric data at rest (common.sealing).
+
+    LIMES_KEY_FILE, else /etc/limes/at-rest.key for root, as services run, or the user's config folder
+    (XDG_CONFIG_HOME, ~/.config/limes/at-rest.key): never inside the state folder it protects.
+    """
+    if os.environ.get("LIMES_KEY_FILE"):
+        return Path(os.environ["LIMES_KEY_FILE"])
+    if os.geteuid() == 0:
+        return Path("/etc/limes/at-rest.key")
+    config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config_home) / "limes" / "at-rest.key"
+
+
 def _default_var_dir() -> Path:
     if os.geteuid() == 0:
         return Path("/var/lib/limes")

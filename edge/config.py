@@ -26,6 +26,8 @@ the gate talks to; relative paths are taken from the configuration's folder:
     [gate]                         # optional
     capture_budget_s = 4.0
     state_dir = "state/"           # outbox and alert cache (edge.sqlite); none: records lost while central is down
+    key_file = "/etc/limes/gate.key"  # seals the outbox's records at rest, made when missing; keep it outside
+                                   # state_dir (default: LIMES_KEY_FILE, /etc/limes/at-rest.key as root, ~/.config)
     alert_refresh_s = 60.0
     metrics_port = 9101
 
@@ -46,6 +48,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from common import settings
 from edge.gate import DEFAULT_BUDGETS, GateStation
 from edge.policy import Policy
 from edge.runtime import GateConfig
@@ -56,7 +59,7 @@ _SECTIONS = {
     "devices": {"reader", "camera", "chip_reader", "csca"},
     "services": {"central", "matcher", "plaintext"},
     "tls": {"ca", "certificate", "key"},
-    "gate": {"capture_budget_s", "state_dir", "alert_refresh_s", "metrics_port"},
+    "gate": {"capture_budget_s", "state_dir", "key_file", "alert_refresh_s", "metrics_port"},
     "policy": {"optional", "offline_may_open", "offline_max_age_s", "require_clone_detection"},
     "budgets": set(DEFAULT_BUDGETS),
 }
@@ -104,6 +107,7 @@ def load_config(path: Path, station_id: str):
     if direction not in ("ENTRY", "EXIT"):
         raise ConfigError("station.direction", f"{direction!r} is neither ENTRY nor EXIT")
     state_dir = _typed(gate, "gate", "state_dir", str, None)
+    key_file = _typed(gate, "gate", "key_file", str, None)
     config = GateConfig(
         station=GateStation(station_id, _typed(station, "station", "border_point", str, GateStation.border_point),
                             direction),
@@ -119,6 +123,7 @@ def load_config(path: Path, station_id: str):
                       offline_max_age_s=_positive(policy, "offline_max_age_s", Policy.offline_max_age_s, "policy"),
                       require_clone_detection=_typed(policy, "policy", "require_clone_detection", bool, False)),
         state_dir=_path(base, state_dir, "gate.state_dir") if state_dir is not None else None,
+        key_file=_path(base, key_file, "gate.key_file") if key_file is not None else settings.key_file(),
         alert_refresh_s=_positive(gate, "alert_refresh_s", 60.0),
         metrics_port=_typed(gate, "gate", "metrics_port", int, None),
         budgets={step: _positive(budgets, step, 0, "budgets") for step in budgets},

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.sealing import Sealer
+from common.sealing import open_or_create
 from drivers.devices.camera import Camera
 from drivers.devices.docreader import DocumentReader
 from drivers.emrtd.passiveauth import CscaStore
@@ -94,7 +94,7 @@ def start_gate(config: GateConfig) -> RunningGate:
     if config.state_dir is not None:
         config.state_dir.mkdir(parents=True, exist_ok=True)
         database = config.state_dir / STATE_FILE
-        sealer = Sealer.from_file(config.key_file) if config.key_file is not None else None
+        sealer = open_or_create(config.key_file) if config.key_file is not None else None
         outbox = Outbox(database, central_service.deliver, backoff=config.outbox_backoff, sealer=sealer)
         alerts = AlertCache(database, central_service.alert_delta)
     load_models()  # now, not while the first traveller waits

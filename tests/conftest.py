@@ -18,6 +18,7 @@ from proto.dev_pki import DevPki
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("LIMES_FACES_DIR", str(ROOT.parent / "shared" / "faces"))
 os.environ.setdefault("LIMES_VAR_DIR", str(ROOT / "var"))
+os.environ.setdefault("LIMES_KEY_FILE", str(ROOT / "var" / "keys" / "at-rest.key"))
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from common.sealing import Sealer
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 
@@ -143,10 +145,12 @@ class Database:
     `pool_size`: connections kept for concurrent calls (a server passes its thread count).
     """
 
-    def __init__(self, url: str, pool_size: int = 5) -> None:
+    def __init__(self, url: str, pool_size: int = 5, sealer: Sealer | None = None) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Face images are sealed at rest with it (central.records.evidence); sessions carry it in their info.
+        self.sealer = sealer
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"sealer": sealer})
         sqlite = self.engine.dialect.name == "sqlite"
         # Readers get connections of their own in autocommit: each statement its own snapshot (in
         # WAL mode beside the writer on SQLite), no BEGIN, COMMIT or ROLLBACK around it. An in-memory

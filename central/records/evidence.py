@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.database import models as m
+from common.sealing import Sealer, SealError, is_sealed
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,12 @@ def to_jpeg(rgb, max_side: int = 640, quality: int = 88) -> bytes:
 
 def store_image(session: Session, kind: m.FaceImageKind, jpeg: bytes, *, referral: m.Referral | None = None,
                 person_alert: m.PersonAlert | None = None) -> m.FaceImage:
+    """Keep a face photo, sealed at rest when the database has a key file (Database.sealer)."""
     width, height = jpeg_size(jpeg)
-    image = m.FaceImage(token=secrets.token_urlsafe(32), kind=kind, jpeg=jpeg, width=width, height=height,
+    token = secrets.token_urlsafe(32)
+    sealer: Sealer | None = session.info.get("sealer")
+    stored = sealer.seal(jpeg, _context(token)) if sealer is not None else jpeg
+    image = m.FaceImage(token=token, kind=kind, jpeg=stored, width=width, height=height,
                         referral_id=referral.id if referral is not None else None,
                         person_alert_id=person_alert.id if person_alert is not None else None,
                         created_at=m.utcnow())
@@ -123,6 +128,40 @@ def attach(session: Session, referral: m.Referral, evidence: ReferralEvidence) -
         log.warning("referral %s: %s", referral.referral_id, "; ".join(notes))
         referral.reasons = [*referral.reasons, *notes]
     return notes
+
+
+def image_jpeg(session: Session, image: m.FaceImage) -> bytes:
+    """The photo's JPEG, opened when it is sealed; SealError when its key is not this database's."""
+    if not is_sealed(image.jpeg):
+        return image.jpeg  # kept before central had a key file
+    sealer: Sealer | None = session.info.get("sealer")
+    if sealer is None:
+        raise SealError(f"face image {image.id} is sealed and central was started without its key file")
+    return sealer.open(image.jpeg, _context(image.token))
+
+
+def reseal_images(session: Session, batch: int = 500) -> int:
+    """Seal under the current key up to `batch` photos kept in clear or under an older key; how many.
+
+    Run again until it answers 0 (`limes central reseal`), after a new key was added to the key file.
+    """
+    sealer: Sealer | None = session.info.get("sealer")
+    if sealer is None:
+        raise SealError("no key file: nothing to seal with")
+    done = 0
+    for image in session.scalars(select(m.FaceImage).order_by(m.FaceImage.id)):
+        if is_sealed(image.jpeg) and sealer.is_current(image.jpeg):
+            continue
+        image.jpeg = sealer.seal(image_jpeg(session, image), _context(image.token))
+        done += 1
+        if done == batch:
+            break
+    return done
+
+
+def _context(token: str) -> str:
+    # The row's own token: a sealed photo copied into another row does not open there.
+    return f"face_images:{token}"
 
 
 def image_by_token(session: Session, token: str) -> m.FaceImage | None:

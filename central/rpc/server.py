@@ -14,6 +14,7 @@ from central.alerts.face_matcher import FaceMatcher
 from central.database.engine import Database, default_url
 from central.risk.rules import RiskRules
 from central.rpc.servicer import CentralServicer
+from common.sealing import Sealer
 from proto.limes.v1 import central_pb2, central_pb2_grpc
 from proto.tls import TlsFiles, add_port, require_choice
 
@@ -26,7 +27,7 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
           max_workers: int = 16, metrics_port: int | None = None,
           access: AccessPolicy | None = None, role_cache_s: float = 5.0, reuse_port: bool = False,
-          database_ready: bool = False) -> tuple[grpc.Server, int]:
+          database_ready: bool = False, sealer: Sealer | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -43,10 +44,11 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     `reuse_port`: other processes may listen on the same port (SO_REUSEPORT, the kernel spreads
     connections among them: central.rpc.processes); otherwise a second server on the port fails to start.
     `database_ready`: the database is migrated and the identities registered already (by the first process).
+    `sealer`: seals the face images central keeps (common.sealing); None keeps them in clear.
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
-    database = Database(url, pool_size=max_workers)
+    database = Database(url, pool_size=max_workers, sealer=sealer)
     policy = access if access is not None else AccessPolicy()
     if not database_ready:
         database.migrate()

@@ -238,7 +238,7 @@ def photo(token: str):
             allowed, subject = may("GetReferral"), f"referral {referral.referral_id}" if referral else "referral"
         audit_log.audit(session, who, "ViewPhoto", f"{subject} {image.kind.value.lower()} photo",
                       "shown" if allowed else "PERMISSION_DENIED: role", "secondary inspection")
-        return image.jpeg if allowed else False
+        return evidence.image_jpeg(session, image) if allowed else False
     data, _ = run(work)
     if data is None:
         abort(404)

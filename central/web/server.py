@@ -11,6 +11,7 @@ from central.alerts.face_matcher import FaceEnroller
 from central.database.engine import Database
 from central.web.app import create_app
 from central.web.auth import WebSettings
+from common.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,13 @@ class WebServer:
 
 
 def serve_web(address: str, database: Database | str, *, enroller: FaceEnroller | None = None,
-              settings: WebSettings | None = None, threads: int = 4) -> WebServer:
+              settings: WebSettings | None = None, threads: int = 4, sealer: Sealer | None = None) -> WebServer:
     """Start serving the web desk on host:port (port 0: a free one) and return at once."""
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise ValueError(f"web address {address!r}: give host:port, e.g. 127.0.0.1:8080")
     if isinstance(database, str):
-        database = Database(database)
+        database = Database(database, sealer=sealer)
     app = create_app(database, enroller=enroller, settings=settings)
     server = create_server(app, host=host.strip("[]"), port=int(port), threads=threads, ident="limes",
                            clear_untrusted_proxy_headers=True)

@@ -133,7 +133,7 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
     central = CentralClient(services.central_address, tls=admin)
     # Central's own side of the enrolment: it calls the matcher under the services' certificate.
     enroller = GrpcFaceMatcher(services.matcher_address, WATCHLIST, tls=services.server_tls, timeout=10)
-    database = Database(services.database_url)
+    database = Database(services.database_url, sealer=services.sealer())
     try:
         matcher.create_gallery(WATCHLIST, model=encoder.name, model_version=encoder.version,
                                dimension=encoder.dimension, threshold=0.5)
@@ -217,7 +217,8 @@ def demo_border_post(state_dir: Path, faces: Path, *, fixed_ports: bool = False,
             chip_reader=devices.chip_reader, csca_paths=(devices.csca_dir,),
             central_address=services.central_address, matcher_address=services.matcher_address,
             tls=services.station_tls(station.station_id),
-            state_dir=state_dir / "edge", alert_refresh_s=GATE_ALERT_REFRESH_S,
+            state_dir=state_dir / "edge", key_file=state_dir / "keys" / "gate.key",
+            alert_refresh_s=GATE_ALERT_REFRESH_S,
             outbox_backoff=Backoff(first_s=0.2, most_s=2.0)))
         post = BorderPost(services, devices, running, travellers)
         # A central restarted by a scenario is the post's to stop (local_services stops the first one).

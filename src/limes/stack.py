@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from common.sealing import Sealer, open_or_create
 from proto.dev_pki import DevPki, dev_certs
 from proto.tls import TlsFiles
 
@@ -53,6 +54,15 @@ class Services:
         """The CA and a certificate of this user (issued on first use)."""
         return DevPki(self.pki_dir).user(name)
 
+    def sealer(self) -> Sealer:
+        """What central seals its face images with (the key file beside the PKI, made on first use)."""
+        return open_or_create(demo_key_file(self.pki_dir.parent))
+
+
+def demo_key_file(state_dir: Path) -> Path:
+    # Beside the demo's state for a demo: a real post keeps it apart from its data (common.settings.key_file).
+    return state_dir / "keys" / "at-rest.key"
+
 
 @contextmanager
 def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int = 0,
@@ -66,9 +76,10 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     state_dir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{state_dir / 'central.sqlite'}"
     tls = dev_certs(state_dir / "pki").server  # the demo gate's and administrator's too (dev_certs defaults)
+    sealer = open_or_create(demo_key_file(state_dir))
     # The demo opts in to open access, by name: a server is closed unless told otherwise.
     central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url, tls=tls,
-                                           access=AccessPolicy.demo())
+                                           access=AccessPolicy.demo(), sealer=sealer)
     try:
         matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher", tls=tls)
         web = enroller = None
@@ -78,7 +89,7 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
                 from central.web.server import serve_web
 
                 enroller = GrpcFaceMatcher(f"127.0.0.1:{matcher_bound}", WATCHLIST, tls=tls, timeout=10)
-                web = serve_web(f"127.0.0.1:{web_port}", database_url, enroller=enroller)
+                web = serve_web(f"127.0.0.1:{web_port}", database_url, enroller=enroller, sealer=sealer)
             yield Services(f"127.0.0.1:{central_bound}", f"127.0.0.1:{matcher_bound}", database_url,
                            state_dir / "pki", central_server=central, matcher_server=matcher, web=web)
         finally:
@@ -100,5 +111,5 @@ def restart_central(services: Services) -> Services:
     from central.rpc.server import serve as serve_central
 
     server, _ = serve_central(services.central_address, services.database_url, tls=services.server_tls,
-                              access=AccessPolicy.demo())
+                              access=AccessPolicy.demo(), sealer=services.sealer())
     return dataclasses.replace(services, central_server=server)

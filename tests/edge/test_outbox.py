@@ -251,3 +251,22 @@ def test_a_sealed_record_without_its_key_is_kept_not_lost(tmp_path):
     reopened = Outbox(tmp_path / "edge.sqlite", central.send, sealer=Sealer.from_file(tmp_path / "gate.key"))
     assert reopened.deliver() == 1 and central.arrivals == [b"crossing 1"]
     reopened.close()
+
+
+def test_limes_edge_outbox_lists_sealed_records_with_the_gate_key_only(tmp_path, capsys, monkeypatch):
+    import json
+
+    from common.sealing import Sealer, add_key
+    from limes.cli import main
+
+    key = tmp_path / "keys" / "gate.key"
+    add_key(key)
+    (tmp_path / "state").mkdir()
+    outbox = Outbox(tmp_path / "state" / "edge.sqlite", FakeCentral().send, sealer=Sealer.from_file(key))
+    append(outbox, 0)
+    outbox.close()
+    monkeypatch.setenv("LIMES_KEY_FILE", str(tmp_path / "no-such.key"))
+    assert main(["edge", "outbox", str(tmp_path / "state"), "--json"]) == 2
+    assert "give the gate's --key-file" in json.loads(capsys.readouterr().out)["error"]
+    assert main(["edge", "outbox", str(tmp_path / "state"), "--key-file", str(key), "--json"]) == 0
+    assert [e["crossing_id"] for e in json.loads(capsys.readouterr().out)["entries"]] == ["id-0"]

@@ -34,7 +34,7 @@ from central.database.engine import Database, configured_url
 from central.database.models import utcnow
 from central.errors import CentralError, InvalidArgument
 from central.passengers import manifest as api
-from central.records import overstay
+from central.records import evidence, overstay
 from central.risk.rules import RiskConfigError, RiskRules
 from central.rpc import convert, fields
 from central.rpc.fields import format_instant
@@ -44,6 +44,8 @@ from central.web import WebSettings
 from central.web.accounts import set_password, web_roles
 from central.web.server import serve_web
 from common.output import add_json_flag, emit
+from common.sealing import Sealer, SealError, add_key, open_or_create
+from common.settings import key_file
 from proto.limes.v1 import central_pb2 as pb
 from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
 
@@ -59,6 +61,17 @@ def _database_flag(parser: argparse.ArgumentParser) -> None:
 
 def _database_url(args: argparse.Namespace) -> str:
     return configured_url(args.database)
+
+
+def _key_file_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--key-file", metavar="PATH", type=Path, default=None,
+                        help="the key file sealing face images at rest, made (mode 600) when missing (default: "
+                             "$LIMES_KEY_FILE, /etc/limes/at-rest.key as root, else ~/.config/limes/at-rest.key; "
+                             "keep it outside the database's folder)")
+
+
+def _sealer(args: argparse.Namespace) -> Sealer:
+    return open_or_create(args.key_file or key_file())
 
 
 def register(central: argparse.ArgumentParser) -> None:
@@ -89,7 +102,22 @@ def register(central: argparse.ArgumentParser) -> None:
 
     add_tls_arguments(serve, "central's own (also presented to --matcher)")
     add_json_flag(serve)
+    _key_file_flag(serve)
     serve.set_defaults(func=_serve)
+
+    rotate = commands.add_parser("rotate-key",
+                                 help="a new key seals from now on; older keys stay to open what they sealed")
+    _key_file_flag(rotate)
+    add_json_flag(rotate)
+    rotate.set_defaults(func=_rotate_key)
+
+    reseal = commands.add_parser("reseal", help="seal every face image under the current key (after rotate-key), "
+                                                "in batches; older keys may go once it reports none left")
+    _database_flag(reseal)
+    _key_file_flag(reseal)
+    reseal.add_argument("--batch", type=int, default=500, metavar="N", help="images per transaction (default 500)")
+    add_json_flag(reseal)
+    reseal.set_defaults(func=_reseal)
 
     web_password = commands.add_parser(
         "web-password", help="set a user's password for the web desk (roles: `limes central identity grant`)",
@@ -239,7 +267,12 @@ def _serve(args: argparse.Namespace) -> int:
         matcher_factory = partial(GrpcFaceMatcher, args.matcher, args.matcher_gallery, tls=tls,
                                   plaintext=args.plaintext)
 
-    server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls,
+    try:
+        sealer = _sealer(args)
+    except SealError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls, sealer=sealer,
                                    plaintext=args.plaintext, face_matcher_factory=matcher_factory,
                                    metrics_port=args.metrics_port,
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
@@ -247,7 +280,8 @@ def _serve(args: argparse.Namespace) -> int:
     web = None
     if args.web:
         secret = os.environ.get("LIMES_WEB_SECRET_KEY")
-        web = serve_web(args.web, _database_url(args), enroller=matcher_factory() if matcher_factory else None,
+        web = serve_web(args.web, _database_url(args), sealer=sealer,
+                        enroller=matcher_factory() if matcher_factory else None,
                         settings=WebSettings(secret_key=secret) if secret else None)
     # Ready to stop before it says it serves: whoever reads the address may stop it at once.
     stopped = threading.Event()
@@ -413,6 +447,43 @@ def _add_stay(args: argparse.Namespace) -> int:
 
 def _today(text: str):
     return dt.date.fromisoformat(text) if text else dt.datetime.now(dt.timezone.utc).date()
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    path = args.key_file or key_file()
+    try:
+        key_id = add_key(path)
+    except SealError as exc:
+        print(f"limes central rotate-key: {exc}", file=sys.stderr)
+        return 2
+    emit({"key_file": str(path), "current": key_id}, args.json,
+         lambda r: f"{r['key_file']}: new current key {r['current']}; run `limes central reseal` to seal every "
+                   f"image under it")
+    return 0
+
+
+def _reseal(args: argparse.Namespace) -> int:
+    if args.batch < 1:
+        print("limes central reseal: --batch must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        database = Database(_database_url(args), sealer=_sealer(args))
+    except SealError as exc:
+        print(f"limes central reseal: {exc}", file=sys.stderr)
+        return 2
+    database.migrate()
+    resealed = 0
+    try:
+        while done := database.run(lambda session: evidence.reseal_images(session, args.batch)):
+            resealed += done
+    except SealError as exc:
+        print(f"limes central reseal: {exc} ({resealed} image(s) resealed before it)", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    emit({"resealed": resealed, "current_key": database.sealer.current}, args.json,
+         lambda r: f"{r['resealed']} face image(s) sealed under key {r['current_key']}; none is left under another")
+    return 0
 
 
 def _purge(args: argparse.Namespace) -> int:
