@@ -1,6 +1,7 @@
 """The officer's desk: the live referral queue, the referral page with its evidence, the decision, photos."""
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -12,7 +13,12 @@ from central.alerts import lists as alert_lists
 from central.database import models as m
 from central.records import evidence, gate_calls, history, referrals
 from central.web.auth import caller, context, may, requires, run
+from common.sealing import SealError
 from drivers.alertmatch.persons import Identity
+
+log = logging.getLogger(__name__)
+# A photo that is sealed under a key this central does not hold.
+SEALED = object()
 
 blueprint = Blueprint("desk", __name__)
 
@@ -236,13 +242,24 @@ def photo(token: str):
         else:
             referral = session.get(m.Referral, image.referral_id)
             allowed, subject = may("GetReferral"), f"referral {referral.referral_id}" if referral else "referral"
+        if not allowed:
+            audit_log.audit(session, who, "ViewPhoto", f"{subject} {image.kind.value.lower()} photo",
+                            "PERMISSION_DENIED: role", "secondary inspection")
+            return False
+        try:
+            data = evidence.image_jpeg(session, image)
+        except SealError as exc:  # sealed under a key this central does not hold: nothing is shown
+            log.error("photo %s: %s", token[:8], exc)
+            data = SEALED
         audit_log.audit(session, who, "ViewPhoto", f"{subject} {image.kind.value.lower()} photo",
-                      "shown" if allowed else "PERMISSION_DENIED: role", "secondary inspection")
-        return evidence.image_jpeg(session, image) if allowed else False
+                        "shown" if data is not SEALED else "NOT SHOWN: sealed, key missing", "secondary inspection")
+        return data
     data, _ = run(work)
     if data is None:
         abort(404)
     if data is False:
         abort(403)
+    if data is SEALED:
+        abort(503, "This photo is sealed under a key this central does not hold.")
     return Response(data, mimetype="image/jpeg", headers={
         "Cache-Control": "private, no-store", "Content-Disposition": "inline"})

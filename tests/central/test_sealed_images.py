@@ -92,3 +92,4 @@ def test_rotate_key_and_reseal_move_every_image_to_the_new_key(sealed, capsys):
         blobs = stored_column(path)
         tokens = database.run(lambda s: [i.token for i in s.scalars(select(m.FaceImage).order_by(m.FaceImage.id))])
         rotated.open(blobs[0], f"face_images:{tokens[1]}")
+
