@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import shutil
+import struct
 import sys
 import threading
 import time
@@ -32,6 +33,7 @@ from typing import Sequence
 import faiss
 import numpy as np
 
+from common.sealing import Sealer, SealError
 from matcher import index as indexes
 from matcher.config import GalleryConfig
 from matcher.errors import InvalidArgument, NotFound
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 
 MAX_SUBJECT_ID_BYTES = 256
 SNAPSHOT_EVERY = 100_000  # log records between automatic snapshots
+SEALED_CHUNK_BYTES = 32 << 20  # a sealed snapshot's vectors go in chunks of this size: memory stays bounded
+CHUNK_LENGTH = struct.Struct("<Q")
 SEARCH_THREADS_FROM = 16  # queries in one call before FAISS may use every core
 
 
@@ -67,10 +71,12 @@ def check_subject_id(subject_id: str) -> None:
 
 class Gallery:
     def __init__(self, config: GalleryConfig, directory: Path, *, background: bool = True,
-                 snapshot_every: int = SNAPSHOT_EVERY, rebuild_tombstones: int = 1000):
-        """Empty in-memory state; use `create` or `open`."""
+                 snapshot_every: int = SNAPSHOT_EVERY, rebuild_tombstones: int = 1000, sealer: Sealer | None = None):
+        """Empty in-memory state; use `create` or `open`. With `sealer` the log and the snapshots
+        (templates and the index built from them) are sealed at rest (common.sealing)."""
         self.config = config
         self.directory = directory
+        self.sealer = sealer
         self.background = background  # rebuilds and snapshots in a thread (False: inline, for tests)
         self.snapshot_every = snapshot_every
         self.rebuild_tombstones = rebuild_tombstones  # rebuild once tombstones exceed max(this, live/4)
@@ -107,7 +113,7 @@ class Gallery:
         fsync_directory(directory)
         fsync_directory(directory.parent)
         gallery = cls(config, directory, **options)
-        gallery._log = EnrolmentLog(log_path(directory, 0))
+        gallery._log = EnrolmentLog(log_path(directory, 0), sealer=gallery.sealer)
         return gallery
 
     @classmethod
@@ -127,7 +133,7 @@ class Gallery:
         valid_end = None
         replayed = 0
         for seq, path in logs:
-            records, valid_end = replay(path)
+            records, valid_end = replay(path, self.sealer)
             replayed += len(records)
             for record in records:
                 misfit = record.op == ENROL and record.vector.shape != (self.config.dimension,)
@@ -143,10 +149,10 @@ class Gallery:
             self._index.add_with_ids(self._vectors[late].astype(np.float32), late.astype(np.int64))
         if logs:
             self._log_seq = logs[-1][0]
-            self._log = EnrolmentLog(logs[-1][1], valid_end)
+            self._log = EnrolmentLog(logs[-1][1], valid_end, self.sealer)
         else:
             self._log_seq = covers + 1
-            self._log = EnrolmentLog(log_path(self.directory, self._log_seq))
+            self._log = EnrolmentLog(log_path(self.directory, self._log_seq), sealer=self.sealer)
         self._since_snapshot = replayed
         log.info("gallery %s: %d subjects loaded (%s; snapshot of %d rows + %d log records) in %.1f s",
                  self.config.name, len(self._rows), self.index_kind, indexed, replayed, time.monotonic() - started)
@@ -158,13 +164,23 @@ class Gallery:
         # Room for as many again: pages not yet written cost nothing, and the gallery can then
         # grow that far without copying every row (which for a moment needs twice the memory).
         self._reserve(2 * len(subjects))
-        read_rows_into(snapshot / "vectors.npy", self._vectors[:len(subjects)])
+        if meta.get("sealed"):
+            if self.sealer is None:
+                raise SealError(f"{snapshot}: sealed, and the matcher was started without its key file")
+            open_rows_into(snapshot / "vectors.sealed", self._vectors[:len(subjects)], self.sealer,
+                           self._sealing_context("vectors"))
+        else:
+            read_rows_into(snapshot / "vectors.npy", self._vectors[:len(subjects)])
         self._subjects = subjects
         for row, subject in enumerate(subjects):
             if subject is not None:
                 self._rows[subject] = row
                 self._live_bits[row >> 3] |= 1 << (row & 7)
-        self._index = faiss.read_index(str(snapshot / "index.faiss"))
+        if meta.get("sealed"):
+            index_bytes = self.sealer.open((snapshot / "index.sealed").read_bytes(), self._sealing_context("index"))
+            self._index = faiss.deserialize_index(np.frombuffer(index_bytes, dtype=np.uint8))
+        else:
+            self._index = faiss.read_index(str(snapshot / "index.faiss"))
         self._kind = meta["kind"]
         return int(meta["covers_log"])
 
@@ -402,7 +418,7 @@ class Gallery:
                 covers = self._log_seq
                 self._log.close()
                 self._log_seq += 1
-                self._log = EnrolmentLog(log_path(self.directory, self._log_seq))
+                self._log = EnrolmentLog(log_path(self.directory, self._log_seq), sealer=self.sealer)
                 count = len(self._subjects)
                 vectors = self._vectors[:count]  # no copy: rows below `count` never change
                 subjects = list(self._subjects)
@@ -413,10 +429,16 @@ class Gallery:
             partial = final.with_suffix(".tmp")
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir()
-            np.save(partial / "vectors.npy", vectors)
+            if self.sealer is None:
+                np.save(partial / "vectors.npy", vectors)
+                index_bytes.tofile(partial / "index.faiss")
+            else:
+                seal_rows(partial / "vectors.sealed", vectors, self.sealer, self._sealing_context("vectors"))
+                (partial / "index.sealed").write_bytes(
+                    self.sealer.seal(index_bytes.tobytes(), self._sealing_context("index")))
             (partial / "subjects.json").write_text(json.dumps(subjects))
-            index_bytes.tofile(partial / "index.faiss")
-            (partial / "meta.json").write_text(json.dumps({"covers_log": covers, "kind": kind, "rows": count}))
+            (partial / "meta.json").write_text(json.dumps({"covers_log": covers, "kind": kind, "rows": count,
+                                                           "sealed": self.sealer is not None}))
             for path in partial.iterdir():
                 with open(path, "rb") as file:
                     os.fsync(file.fileno())
@@ -429,6 +451,10 @@ class Gallery:
             for older in self.directory.glob("snapshot-*"):
                 if older != final:
                     shutil.rmtree(older, ignore_errors=True)
+
+    def _sealing_context(self, part: str) -> str:
+        # The gallery's own snapshot part: sealed data moved to another gallery or part does not open.
+        return f"matcher:{self.config.name}:snapshot:{part}"
 
     def close(self) -> None:
         self.wait_for_maintenance()
@@ -452,6 +478,39 @@ def read_rows_into(path: Path, out: np.ndarray) -> None:
             if not read:
                 raise ValueError(f"{path}: ends {len(view)} bytes early")
             view = view[read:]
+
+
+def seal_rows(path: Path, rows: np.ndarray, sealer: Sealer, context: str) -> None:
+    """Write `rows` sealed, a chunk of at most SEALED_CHUNK_BYTES at a time: each chunk is
+    [u64 length][sealed bytes], bound to its number and the count, so none can be dropped or reordered."""
+    flat = rows.reshape(-1).view(np.uint8)
+    count = max(1, math.ceil(len(flat) / SEALED_CHUNK_BYTES))
+    with open(path, "wb") as file:
+        for number in range(count):
+            chunk = flat[number * SEALED_CHUNK_BYTES:(number + 1) * SEALED_CHUNK_BYTES].tobytes()
+            sealed = sealer.seal(chunk, f"{context}:{number}/{count}")
+            file.write(CHUNK_LENGTH.pack(len(sealed)) + sealed)
+
+
+def open_rows_into(path: Path, out: np.ndarray, sealer: Sealer, context: str) -> None:
+    """Read rows written by seal_rows straight into `out`, one chunk in memory at a time."""
+    flat = memoryview(out.reshape(-1).view(np.uint8))
+    count = max(1, math.ceil(len(flat) / SEALED_CHUNK_BYTES))
+    with open(path, "rb") as file:
+        for number in range(count):
+            header = file.read(CHUNK_LENGTH.size)
+            if len(header) != CHUNK_LENGTH.size:
+                raise ValueError(f"{path}: ends before chunk {number} of {count}")
+            (length,) = CHUNK_LENGTH.unpack(header)
+            if length > SEALED_CHUNK_BYTES + 1024:
+                raise ValueError(f"{path}: chunk {number} claims {length} bytes")
+            chunk = sealer.open(file.read(length), f"{context}:{number}/{count}")
+            start = number * SEALED_CHUNK_BYTES
+            if len(chunk) != min(SEALED_CHUNK_BYTES, len(flat) - start):
+                raise ValueError(f"{path}: chunk {number} holds {len(chunk)} bytes, not this gallery's rows")
+            flat[start:start + len(chunk)] = chunk
+        if file.read(1):
+            raise ValueError(f"{path}: more data after its {count} chunk(s)")
 
 
 def latest_snapshot(directory: Path) -> Path | None:

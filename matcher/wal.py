@@ -12,6 +12,10 @@ acknowledges after it never acknowledges what a crash can take back. A crash
 mid-write leaves a torn last record: `replay` ignores it and the log is cut back
 to the last whole record before anything is appended again. A bad record with
 whole records after it is not a torn write but damage, and stops start-up.
+
+Given a `Sealer` (common.sealing), each payload is sealed at rest (AES-256-GCM under the matcher's
+key file, bound to its gallery's log): the templates are biometric data. Logs written before the
+matcher had a key replay as they are.
 """
 from __future__ import annotations
 
@@ -24,11 +28,13 @@ from typing import Iterator
 
 import numpy as np
 
+from common.sealing import Sealer, SealError, is_sealed
+
 HEADER = struct.Struct("<II")
 ID_LENGTH = struct.Struct("<H")
 ENROL = ord("E")
 REMOVE = ord("R")
-MAX_RECORD = 1 << 20  # far above any real record: a larger length is damage, not data
+MAX_RECORD = 1 << 20  # far above any real record (sealed or not): a larger length is damage, not data
 
 
 class LogCorruptError(Exception):
@@ -42,15 +48,26 @@ class Record:
     vector: np.ndarray | None = None  # float32, for ENROL
 
 
-def encode(record: Record) -> bytes:
+def log_context(path: Path) -> str:
+    # The gallery's own log: a sealed record copied into another gallery's log does not open there.
+    return f"matcher:{path.parent.name}:log"
+
+
+def encode(record: Record, sealer: Sealer | None = None, context: str = "") -> bytes:
     subject = record.subject_id.encode("utf-8")
     payload = bytes([record.op]) + ID_LENGTH.pack(len(subject)) + subject
     if record.op == ENROL:
         payload += np.asarray(record.vector, dtype="<f4").tobytes()
+    if sealer is not None:
+        payload = sealer.seal(payload, context)
     return HEADER.pack(len(payload), zlib.crc32(payload)) + payload
 
 
-def decode_payload(payload: bytes) -> Record:
+def decode_payload(payload: bytes, sealer: Sealer | None = None, context: str = "") -> Record:
+    if is_sealed(payload):  # a plain payload starts with its op, 'E' or 'R', never the seal's magic
+        if sealer is None:
+            raise SealError("the log's records are sealed and the matcher was started without its key file")
+        payload = sealer.open(payload, context)
     op = payload[0]
     (id_length,) = ID_LENGTH.unpack_from(payload, 1)
     start = 1 + ID_LENGTH.size
@@ -63,7 +80,7 @@ def decode_payload(payload: bytes) -> Record:
     raise ValueError(f"unknown log op {op!r}")
 
 
-def replay(path: Path) -> tuple[list[Record], int]:
+def replay(path: Path, sealer: Sealer | None = None) -> tuple[list[Record], int]:
     """The whole records of a log and the offset where they end (the rest is a torn tail)."""
     data = path.read_bytes()
     records: list[Record] = []
@@ -80,7 +97,7 @@ def replay(path: Path) -> tuple[list[Record], int]:
             if end >= len(data):
                 break  # the last record, half on disk: a torn write
             raise LogCorruptError(f"{path}: bad record at byte {offset} with {len(data) - end} bytes after it")
-        records.append(decode_payload(payload))
+        records.append(decode_payload(payload, sealer, log_context(path)))
         offset = end
     return records, offset
 
@@ -88,8 +105,9 @@ def replay(path: Path) -> tuple[list[Record], int]:
 class EnrolmentLog:
     """One open log file, appended to with fsync."""
 
-    def __init__(self, path: Path, valid_end: int | None = None):
+    def __init__(self, path: Path, valid_end: int | None = None, sealer: Sealer | None = None):
         self.path = path
+        self.sealer = sealer
         self._file = open(path, "ab", buffering=0)  # unbuffered: a failed write leaves nothing behind in Python
         if valid_end is not None and self._file.tell() > valid_end:
             self._file.truncate(valid_end)  # drop a torn tail before appending after it
@@ -99,7 +117,8 @@ class EnrolmentLog:
     def append(self, records: list[Record]) -> None:
         start = self._file.tell()
         try:
-            data = memoryview(b"".join(encode(r) for r in records))
+            context = log_context(self.path)
+            data = memoryview(b"".join(encode(r, self.sealer, context) for r in records))
             while data:
                 data = data[self._file.write(data):]
             os.fsync(self._file.fileno())

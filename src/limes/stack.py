@@ -81,7 +81,8 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url, tls=tls,
                                            access=AccessPolicy.demo(), sealer=sealer)
     try:
-        matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher", tls=tls)
+        matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher", tls=tls,
+                                               sealer=sealer)
         web = enroller = None
         try:
             if web_port is not None:

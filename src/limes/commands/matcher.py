@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from common.sealing import SealError, open_or_create
+from common.settings import key_file
 from common.signals import StopSignals
 from matcher.router import Router
 from matcher.server import serve, start
@@ -22,6 +24,10 @@ def register(matcher: argparse.ArgumentParser) -> None:
                        help="write a gallery snapshot after N logged changes (default 100000)")
     serve.add_argument("--threads", type=int, default=None, metavar="N",
                        help="threads serving calls (default: two per core)")
+    serve.add_argument("--key-file", type=Path, default=None, metavar="PATH",
+                       help="the key file sealing templates at rest (log and snapshots), made mode 600 when missing "
+                            "(default: $LIMES_KEY_FILE, /etc/limes/at-rest.key as root, else "
+                            "~/.config/limes/at-rest.key; keep it outside --data)")
     add_tls_arguments(serve, "the matcher's own")
     serve.set_defaults(func=run_serve)
 
@@ -55,8 +61,13 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.threads is not None and args.threads < 1:
         print("limes matcher serve: --threads must be at least 1", file=sys.stderr)
         return 2
+    try:
+        sealer = open_or_create(args.key_file or key_file())
+    except SealError as exc:
+        print(f"limes matcher serve: {exc}", file=sys.stderr)
+        return 2
     server, port = serve(args.listen, args.data, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port,
-                         max_workers=args.threads, snapshot_every=args.snapshot_every)
+                         max_workers=args.threads, snapshot_every=args.snapshot_every, sealer=sealer)
     host = args.listen.rsplit(":", 1)[0]
     with StopSignals() as stop:  # before saying where it listens: a stop right after must not be lost
         print(f"matcher ({_transport(tls)}) listening on {host}:{port}", flush=True)
