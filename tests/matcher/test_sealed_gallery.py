@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.sealing import SealError, Sealer, add_key
+from common.sealing import Sealer, SealError, add_key
 from matcher import gallery as gallery_module
 from matcher import synthetic
 from matcher.config import GalleryConfig

@@ -36,6 +36,7 @@ import numpy as np
 
 from common import machine
 from common.output import add_json_flag, emit
+from common.sealing import open_or_create
 from drivers.face_score import score
 from limes.bench.summary import summary
 from matcher import synthetic
@@ -111,7 +112,7 @@ def mated_probes(seed: int, gallery_size: int, which: np.ndarray) -> np.ndarray:
 
 def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: str = "",
         exact_until: int = 20_000, search_breadth: int = 0, seed: int = 0, vector_storage: str = "float32",
-        wal_tail: int = WAL_TAIL, rerank_shortlist: int = 0, top_k: int = TOP_K) -> dict:
+        wal_tail: int = WAL_TAIL, rerank_shortlist: int = 0, top_k: int = TOP_K, at_rest: str = "sealed") -> dict:
     index_factory = index_factory or default_factory(gallery_size)
     rng = np.random.default_rng(seed)
     mated_ids = np.sort(rng.choice(gallery_size, size=min(queries, gallery_size), replace=False))
@@ -123,10 +124,14 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
     wal_tail = min(wal_tail, gallery_size // 2)
     snapshot_at = gallery_size - wal_tail
 
-    with tempfile.TemporaryDirectory(prefix="limes-bench-matcher-") as data_dir:
+    with tempfile.TemporaryDirectory(prefix="limes-bench-matcher-") as data_dir, \
+            tempfile.TemporaryDirectory(prefix="limes-bench-keys-") as key_dir:
+        # Sealed at rest as a deployed matcher is (log and snapshot), unless --at-rest clear.
+        key_file = Path(key_dir) / "matcher.key" if at_rest == "sealed" else None
+        sealer = open_or_create(key_file) if key_file else None
         rss_before = current_rss()
         # One snapshot, timed on its own, where the last `wal_tail` enrolments are left to the log.
-        registry = Registry(Path(data_dir), background=False, snapshot_every=2 ** 62)
+        registry = Registry(Path(data_dir), background=False, snapshot_every=2 ** 62, sealer=sealer)
         config = GalleryConfig.checked("bench", MODEL, VERSION, synthetic.DIMENSION, 0, index_factory, exact_until,
                                        search_breadth, vector_storage, rerank_shortlist)
         gallery, _ = registry.create(config)
@@ -174,7 +179,7 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
         del registry, gallery, top1
         gc.collect()
 
-        with MatcherProcess(Path(data_dir)) as matcher:
+        with MatcherProcess(Path(data_dir), key_file) as matcher:
             grpc_single, grpc_concurrent = over_grpc(matcher.address, probes, concurrency)
             matcher_memory = matcher.memory()
             startup_s = matcher.startup_s
@@ -184,7 +189,7 @@ def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: st
         "machine": machine_and_libraries(),
         "command": "limes bench matcher " + " ".join(sys.argv[3:]) if sys.argv[1:3] == ["bench", "matcher"] else None,
         "gallery": gallery_size, "mated_probes": len(mated), "non_mated_probes": len(strangers),
-        "index_factory": index_factory, "index_kind": stats.index_kind, "exact_until": exact_until,
+        "index_factory": index_factory, "at_rest": at_rest, "index_kind": stats.index_kind, "exact_until": exact_until,
         "search_breadth": search_breadth, "vector_storage": vector_storage,
         "rerank_shortlist": config.rerank_shortlist,
         "threshold": threshold,
@@ -219,8 +224,9 @@ def batches(first: int, end: int, split_at: int) -> list[tuple[int, int]]:
 class MatcherProcess:
     """`limes matcher serve` on a data directory in its own process: start-up time and memory."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, key_file: Path | None = None):
         self.data_dir = data_dir
+        self.key_file = key_file
 
     def __enter__(self) -> "MatcherProcess":
         started = time.perf_counter()
@@ -228,11 +234,11 @@ class MatcherProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "limes.cli", "matcher", "serve", "--listen", "127.0.0.1:0",
              "--data", str(self.data_dir), "--snapshot-every", str(2 ** 62),
+             *(["--key-file", str(self.key_file)] if self.key_file else []),
              "--plaintext"],  # plaintext on loopback: this bench is about FAISS and gRPC, not TLS
             stdout=subprocess.PIPE, text=True)
-        line = (
-            self.process.stdout.readline()
-        )  # "matcher (plaintext) listening on HOST:PORT", once every gallery is loaded
+        # "matcher (plaintext) listening on HOST:PORT", once every gallery is loaded
+        line = self.process.stdout.readline()
         self.startup_s = time.perf_counter() - started
         if " listening on " not in line:
             self.process.kill()
@@ -361,6 +367,8 @@ def register(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--top-k", type=int, default=5, metavar="K",
                        help="k of the non-mated top-k agreement with exact search (default 5, as a gate's "
                             "watchlist search)")
+    bench.add_argument("--at-rest", choices=("sealed", "clear"), default="sealed",
+                       help="the log and snapshot sealed under a key file, as deployed (default), or in clear")
     bench.add_argument("--seed", type=int, default=0)
     add_json_flag(bench)
     bench.set_defaults(func=run_bench)
@@ -370,6 +378,7 @@ def run_bench(args: argparse.Namespace) -> int:
     result = run(gallery_size=args.gallery, queries=args.queries, concurrency=args.concurrency,
                  index_factory=args.index_factory, exact_until=args.exact_until,
                  search_breadth=args.search_breadth, seed=args.seed, vector_storage=args.vector_storage,
-                 rerank_shortlist=args.rerank_shortlist, wal_tail=args.wal_tail, top_k=args.top_k)
+                 rerank_shortlist=args.rerank_shortlist, wal_tail=args.wal_tail, top_k=args.top_k,
+                 at_rest=args.at_rest)
     emit(result, args.json, render)
     return 0
