@@ -180,6 +180,11 @@ class Certificate:
     def self_issued(self) -> bool:
         return self.subject == self.issuer
 
+    @cached_property
+    def self_signed(self) -> bool:
+        """Its own key verifies its signature (a root CSCA; a link certificate is not, even under the same name)."""
+        return self.signature_problem(self) is None
+
     @property
     def signature_algorithm(self) -> asn1_x509.SignedDigestAlgorithm:
         return self.asn1["tbs_certificate"]["signature"]

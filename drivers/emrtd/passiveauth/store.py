@@ -236,7 +236,7 @@ def _judge_entries(ders: tuple[bytes, ...], store: dict[bytes, Certificate],
     while pending:
         progress, left = False, []
         for certificate in pending:
-            if certificate.der in good or certificate.signature_problem(certificate) is None:
+            if certificate.der in good or certificate.self_signed:
                 good[certificate.der] = certificate
                 progress = True
                 continue
@@ -267,9 +267,9 @@ def _judge_entries(ders: tuple[bytes, ...], store: dict[bytes, Certificate],
             entries.append(MasterListEntry(REFUSED, **fields, deviations=deviations, reason=reasons[item.der]))
         elif item.der in seen:
             entries.append(MasterListEntry(DUPLICATE, **fields, deviations=deviations))
-        elif not item.self_issued and not item.is_ca and "key_cert_sign" not in (item.key_usage or ()):
+        elif not item.self_signed and not item.is_ca and "key_cert_sign" not in (item.key_usage or ()):
             entries.append(MasterListEntry(REFUSED, **fields, deviations=deviations,
-                                           reason="neither self-issued nor marked as a CA (basicConstraints or "
+                                           reason="neither self-signed nor marked as a CA (basicConstraints or "
                                                   "keyCertSign): an end-entity certificate, not a CSCA"))
         elif deviations and strict:
             entries.append(MasterListEntry(REFUSED, **fields, deviations=deviations,

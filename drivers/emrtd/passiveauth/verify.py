@@ -177,14 +177,14 @@ def _chain(dsc: Certificate, store: CscaStore,
         return None, Check.failed("dsc.chain", f"DSC signature does not verify with any CSCA named {issuer}")
     # key roll-over: the old key may sit in a self-signed CSCA and in a link certificate of other
     # validity; any of them valid now will do, a self-signed one first
-    verifying.sort(key=lambda c: (not valid_at(c, at), not c.self_issued))
+    verifying.sort(key=lambda c: (not valid_at(c, at), not c.self_signed))
     csca = verifying[0]
     if not _may_sign_documents(dsc):
         return csca, Check.failed("dsc.chain", "DSC key usage does not allow digitalSignature")
     if not valid_at(csca, at):
         return csca, Check.failed("dsc.chain", f"CSCA {issuer} valid {csca.not_valid_before_utc:%Y-%m-%d} to "
                                   f"{csca.not_valid_after_utc:%Y-%m-%d}, not at {at:%Y-%m-%d %H:%M}")
-    how = "" if csca.self_issued else f" (link certificate issued by {csca.issuer.rfc4514_string()})"
+    how = "" if csca.self_signed else f" (link certificate issued by {csca.issuer.rfc4514_string()})"
     deviations = deviations_of(csca)
     noted = f"; CSCA accepted with deviations: {'; '.join(deviations)}" if deviations else ""
     return csca, Check.passed("dsc.chain", f"issued by CSCA {issuer}{how}{noted}")

@@ -211,7 +211,7 @@ def list_store(store: CscaStore, *, country: str | None = None, at: dt.datetime 
         if wanted and csca.country != wanted:
             continue
         rows.append({"country": csca.country, "subject": csca.subject.rfc4514_string(),
-                     "issuer": csca.issuer.rfc4514_string(), "link": not csca.self_issued,
+                     "issuer": csca.issuer.rfc4514_string(), "link": not csca.self_signed,
                      "serial": str(csca.serial_number), "sha256": csca.fingerprint_sha256,
                      "not_before": csca.not_valid_before_utc.isoformat(),
                      "not_after": csca.not_valid_after_utc.isoformat(), "valid_now": csca.valid_at(at),
