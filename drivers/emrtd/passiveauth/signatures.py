@@ -7,7 +7,7 @@ use, so that is accepted too.
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -18,8 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from drivers.emrtd.lds.cms import SignedContent
 from drivers.emrtd.passiveauth.keys import public_key
 
-if TYPE_CHECKING:
-    from drivers.emrtd.passiveauth.certificate import Certificate
+
+class KeyHolder(Protocol):
+    """A certificate of certificate.py (which imports this module): anything with public_key()."""
+
+    def public_key(self) -> object: ...
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
@@ -40,7 +43,7 @@ def digest(name: str, data: bytes) -> bytes:
     return h.finalize()
 
 
-def verify_signed_content(signed: SignedContent, certificate: x509.Certificate | Certificate) -> str | None:
+def verify_signed_content(signed: SignedContent, certificate: x509.Certificate | KeyHolder) -> str | None:
     """None when the signer's signature and messageDigest hold; else the reason."""
     if signed.signed_attributes is None:
         return "signer has no signed attributes"
