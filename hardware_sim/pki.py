@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from asn1crypto import cms
+from asn1crypto import cms, core
 from asn1crypto import keys as asn1_keys
+from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -279,3 +280,74 @@ def make_crl(csca: Signer, revoked: list[Signer], now: dt.datetime,
     algorithm = hashes.SHA256()
     rsa_padding = _rsa_padding(csca.pss, algorithm) if isinstance(csca.key, rsa.RSAPrivateKey) else None
     return builder.sign(csca.key, algorithm, rsa_padding=rsa_padding)
+
+
+# -- certificates as real national PKIs make them --------------------------------------------
+
+# faults seen in real CSCA master lists; each one made cryptography's loader drop current CSCAs
+CscaFault = Literal["trailing-tbs-data", "no-basic-constraints", "ca-false", "no-key-usage",
+                    "serial-zero", "serial-negative"]
+CSCA_FAULTS: tuple[str, ...] = ("trailing-tbs-data", "no-basic-constraints", "ca-false", "no-key-usage",
+                                "serial-zero", "serial-negative")
+
+
+def faulty_csca(csca: Signer, fault: CscaFault) -> bytes:
+    """DER of `csca`'s certificate with one fault, signed again with its key. Subject and key
+    are unchanged, so the Document Signers and master list signer of `csca` chain to it."""
+    original = asn1_x509.Certificate.load(csca.certificate.public_bytes(serialization.Encoding.DER))
+    tbs = original["tbs_certificate"]
+    if fault == "trailing-tbs-data":  # an element after the extensions, inside the TBSCertificate
+        tbs_der = asn1_parser.emit(0, 1, 16, tbs.contents + core.OctetString(b"LIMES").dump())
+    else:
+        if fault in ("no-basic-constraints", "ca-false", "no-key-usage"):
+            dropped = "key_usage" if fault == "no-key-usage" else "basic_constraints"
+            extensions = [e for e in tbs["extensions"] if e["extn_id"].native != dropped]
+            if fault == "ca-false":
+                extensions.insert(0, asn1_x509.Extension({"extn_id": "basic_constraints", "critical": True,
+                                                          "extn_value": {"ca": False}}))
+            tbs["extensions"] = asn1_x509.Extensions(extensions)
+        elif fault in ("serial-zero", "serial-negative"):
+            tbs["serial_number"] = 0 if fault == "serial-zero" else -0x1234567
+        else:
+            raise ValueError(f"unknown CSCA fault {fault!r}: use one of {', '.join(CSCA_FAULTS)}")
+        tbs_der = tbs.dump(force=True)
+    return asn1_x509.Certificate({
+        "tbs_certificate": asn1_x509.TbsCertificate.load(tbs_der),
+        "signature_algorithm": original["signature_algorithm"],
+        "signature_value": csca.sign(tbs_der),
+    }).dump()
+
+
+@dataclass(frozen=True)
+class Rollover:
+    """A CSCA key roll-over (Doc 9303 Part 12 section 5.5.1): a new self-signed CSCA, the link
+    certificate new-by-old (the new key certified by the old) and old-by-new, and a Document
+    Signer under the new key. The master list is signed by the old PKI's list signer."""
+    old: Signer
+    new: Signer
+    new_by_old: Signer
+    old_by_new: Signer
+    dsc: Signer
+    master_list: bytes  # lists old, new and both link certificates
+
+
+def roll_over(pki: TestPki, now: dt.datetime | None = None, *, rename: bool = True) -> Rollover:
+    """Roll `pki`'s CSCA over to a new key at `now`; with rename the new CSCA also gets a new
+    name (CN 'CSCA <state> 2'), else it keeps the old one."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    code, old = iso2(pki.country) or "XX", pki.csca
+    name = subject_name(code, f"CSCA {pki.country} 2") if rename else old.certificate.subject
+    pss, explicit = pki.key_kind == "rsa-pss-2048", pki.key_kind == "ecdsa-brainpool-explicit"
+    usage = key_usage(key_cert_sign=True, crl_sign=True)
+    end = now + 15 * _YEAR
+    new = issue(name, new_key(pki.key_kind), None, now, end, ca=True, usage=usage, pss=pss, explicit_curve=explicit)
+    new_by_old = issue(name, new.key, old, now, old.certificate.not_valid_after_utc, ca=True, usage=usage, pss=pss,
+                       explicit_curve=explicit)
+    old_by_new = issue(old.certificate.subject, old.key, new, now, old.certificate.not_valid_after_utc, ca=True,
+                       usage=usage, pss=pss, explicit_curve=explicit)
+    dsc = issue(subject_name(code, f"Document Signer {pki.country} 2"), new_key(pki.key_kind), new, now,
+                now + 10 * _YEAR, ca=False, usage=key_usage(digital_signature=True), pss=pss, explicit_curve=explicit)
+    der = lambda s: s.certificate.public_bytes(serialization.Encoding.DER)  # noqa: E731
+    listed = [der(old), der(new), der(new_by_old), der(old_by_new)]
+    master_list = sign_cms(MASTER_LIST_OID, encode_content(listed), pki.master_list_signer, signing_time=now)
+    return Rollover(old, new, new_by_old, old_by_new, dsc, master_list)

@@ -16,7 +16,7 @@ from drivers.emrtd.reader import read_chip
 from hardware_sim.chip import VirtualChip
 from hardware_sim.chip.hosting import synthetic_photo
 from hardware_sim.chip.personalise import personalise
-from hardware_sim.pki import make_test_pki
+from hardware_sim.pki import make_test_pki, roll_over
 from limes.cli import main
 from limes.commands.chip import describe_read
 
@@ -171,3 +171,82 @@ def test_save_photo_without_dg2_is_a_problem(files, tmp_path):
     assert result["files"]["DG2"]["status"] == "absent"
     assert result["verdict"] == "failed" and result["problems"] == ["no photo saved: DG2 was not read"]
     assert not (tmp_path / "face.jpg").exists()
+
+
+# -- import-master-list: per-entry report, --strict, atomic writes; pki list ----------------------
+
+def _faulty_list(pki, fault="no-basic-constraints"):
+    from drivers.emrtd.passiveauth.masterlist import MASTER_LIST_OID, encode_content
+    from hardware_sim.pki import faulty_csca, sign_cms
+
+    dsc = pki.dsc.certificate.public_bytes(Encoding.DER)
+    return sign_cms(MASTER_LIST_OID, encode_content([faulty_csca(pki.csca, fault), dsc]), pki.master_list_signer)
+
+
+def test_import_reports_every_entry_and_keeps_a_deviating_csca_trusted(tmp_path, pki, capsys):
+    (tmp_path / "list.ml").write_bytes(_faulty_list(pki))
+    store = tmp_path / "csca"
+    code, result, _ = run(capsys, "pki", "import-master-list", str(tmp_path / "list.ml"), "--store", str(store),
+                          "--trust-list-issuer")
+    assert code == 0
+    deviating, refused = result["entries"]
+    assert deviating["status"] == "accepted-with-deviation" and deviating["country"] == "UT"
+    assert deviating["deviations"] == ["no basicConstraints extension"] and len(deviating["sha256"]) == 64
+    assert refused["status"] == "refused" and "end-entity" in refused["reason"]
+    assert (result["added"], result["deviating"], result["unusable"]) == (1, 1, 1)
+    # the store loads the deviating CSCA again (it was accepted once), and pki list shows it
+    code, listed, _ = run(capsys, "pki", "list", "--store", str(store), "--country", "UTO")
+    assert code == 0 and listed["count"] == 1
+    assert listed["cscas"][0]["deviations"] == ["no basicConstraints extension"] and listed["cscas"][0]["valid_now"]
+    code, result, _ = run(capsys, "pki", "import-master-list", str(tmp_path / "list.ml"), "--store", str(store))
+    assert code == 0 and result["entries"][0]["status"] == "duplicate"
+    code, listed, _ = run(capsys, "pki", "list", "--store", str(store), "--country", "DE")
+    assert listed["count"] == 0
+
+
+def test_import_text_output_names_refused_and_deviating_entries(tmp_path, pki, capsys):
+    (tmp_path / "list.ml").write_bytes(_faulty_list(pki, "serial-negative"))
+    code = main(["pki", "import-master-list", str(tmp_path / "list.ml"), "--store", str(tmp_path / "csca"),
+                 "--trust-list-issuer"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "accepted-with-deviation" in out and "is not positive" in out
+    assert "refused" in out and "end-entity" in out
+
+
+def test_import_strict_refuses_the_deviating_csca(tmp_path, pki, capsys):
+    store = tmp_path / "csca"
+    store.mkdir()
+    (store / "csca.pem").write_bytes(pki.csca.certificate.public_bytes(Encoding.PEM))
+    other = make_test_pki("D")
+    from drivers.emrtd.passiveauth.masterlist import MASTER_LIST_OID, encode_content
+    from hardware_sim.pki import faulty_csca, sign_cms
+
+    (tmp_path / "list.ml").write_bytes(sign_cms(MASTER_LIST_OID, encode_content(
+        [faulty_csca(other.csca, "ca-false")]), pki.master_list_signer))
+    code, result, _ = run(capsys, "pki", "import-master-list", str(tmp_path / "list.ml"), "--store", str(store),
+                          "--strict")
+    assert code == 0
+    assert result["entries"][0]["status"] == "refused" and "cA=FALSE" in result["entries"][0]["reason"]
+    assert result["written"] == [] and [p.name for p in store.iterdir()] == ["csca.pem"]
+
+
+def test_a_failed_write_leaves_the_store_as_it_was(tmp_path, pki, monkeypatch):
+    from limes.commands import pki as pki_command
+
+    rollover_list = roll_over(pki).master_list
+    store = tmp_path / "csca"
+    calls = []
+    real_fdopen = pki_command.os.fdopen
+
+    def failing_fdopen(handle, mode):
+        calls.append(handle)
+        if len(calls) == 3:  # the third of four files: the disk is full
+            pki_command.os.close(handle)
+            raise OSError(28, "No space left on device")
+        return real_fdopen(handle, mode)
+
+    monkeypatch.setattr(pki_command.os, "fdopen", failing_fdopen)
+    with pytest.raises(OSError, match="No space"):
+        pki_command.import_master_list(rollover_list, store, trust_list_issuer=True)
+    assert list(store.iterdir()) == []  # no temporary file, no certificate

@@ -6,6 +6,7 @@ import datetime as dt
 import cv2
 import numpy as np
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -74,7 +75,7 @@ def test_damaged_master_list_is_refused_or_harmless(data):
     except StoreError:
         return
     # accepted only if the damage missed everything signed: the same single CSCA
-    assert store.cscas == (pki.csca.certificate,)
+    assert [c.der for c in store.cscas] == [pki.csca.certificate.public_bytes(Encoding.DER)]
 
 
 @settings(max_examples=150, deadline=None)
@@ -119,3 +120,46 @@ def test_a_damaged_rsassa_pss_mask_generation_function_fails_the_signature():
     result = verify(files, STORES["rsa-pss-2048"], printed_mrz=TD3, at=NOW)
     check = result.check("sod.signature")
     assert check.status is CheckStatus.FAIL and "malformed RSASSA-PSS parameters" in check.reason, check
+
+
+# --- the asn1crypto certificate decoding and the tolerant master list -----------------------------
+
+def _faulty_lists():
+    from drivers.emrtd.passiveauth.masterlist import MASTER_LIST_OID, encode_content
+    from hardware_sim.pki import CSCA_FAULTS, faulty_csca, sign_cms
+
+    pki = PKIS["ecdsa-p256"]
+    faulty = {fault: faulty_csca(pki.csca, fault) for fault in CSCA_FAULTS}  # ECDSA: each signing differs
+    return pki, faulty, sign_cms(MASTER_LIST_OID, encode_content(list(faulty.values())), pki.master_list_signer,
+                                 signing_time=NOW)
+
+
+FAULTY_PKI, FAULTY, FAULTY_LIST = _faulty_lists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), fault=st.sampled_from(sorted(FAULTY)))
+def test_damaged_faulty_certificate_decodes_or_is_refused_and_never_verifies_when_signed_bytes_change(data, fault):
+    from drivers.emrtd.passiveauth.certificate import Certificate, CertificateError
+
+    original = Certificate.load(FAULTY[fault])
+    damaged_der = data.draw(damaged(FAULTY[fault]))
+    try:
+        certificate = Certificate.load(damaged_der)
+    except CertificateError:
+        return
+    certificate.subject.rfc4514_string(), certificate.csca_deviations(), certificate.country  # noqa: B018
+    if certificate.tbs_der != original.tbs_der:  # what the signature covers changed: it must not verify
+        assert not certificate.is_issued_by(original)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_damaged_list_of_faulty_cscas_is_refused_or_adds_only_what_was_signed(data):
+    store = CscaStore()
+    try:
+        load = store.add_master_list(data.draw(damaged(FAULTY_LIST)), at=NOW, trust_list_issuer=True)
+    except StoreError:
+        return
+    assert {c.der for c in store.cscas} <= set(FAULTY.values())
+    assert all(e.status in ("accepted", "accepted-with-deviation", "duplicate", "refused") for e in load.entries)

@@ -13,8 +13,9 @@ from __future__ import annotations
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes, PublicKeyTypes
 
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.lds.publickey import parse_public_key
@@ -25,17 +26,29 @@ def public_key(certificate: x509.Certificate) -> CertificatePublicKeyTypes:
     try:
         return certificate.public_key()
     except UnsupportedAlgorithm as refusal:
-        named = _named_ec_key(certificate)
+        named = _named_ec_key(lambda: asn1_x509.TbsCertificate.load(
+            certificate.tbs_certificate_bytes)["subject_public_key_info"].dump())
         if named is None:
             raise refusal
         return named
 
 
-def _named_ec_key(certificate: x509.Certificate) -> ec.EllipticCurvePublicKey | None:
+def public_key_from_info(subject_public_key_info: bytes) -> PublicKeyTypes:
+    """The key of a DER SubjectPublicKeyInfo (as a certificate carries it); UnsupportedAlgorithm
+    when it is of no kind or curve known here, ValueError when it does not decode."""
+    try:
+        return serialization.load_der_public_key(subject_public_key_info)
+    except UnsupportedAlgorithm as refusal:
+        named = _named_ec_key(lambda: subject_public_key_info)
+        if named is None:
+            raise refusal
+        return named
+
+
+def _named_ec_key(info) -> ec.EllipticCurvePublicKey | None:
     """The key on its named curve, when its explicit parameters are a standardized curve's."""
     try:
-        tbs = asn1_x509.TbsCertificate.load(certificate.tbs_certificate_bytes)
-        key = parse_public_key(tbs["subject_public_key_info"].dump(), "certificate")
+        key = parse_public_key(info(), "certificate")
     except (LdsError, ValueError, TypeError, KeyError):  # asn1crypto parses lazily: damage shows on access
         return None
     curve = key.group.library_curve if key.algorithm == "ec" else None

@@ -7,6 +7,7 @@ use, so that is accepted too.
 from __future__ import annotations
 
 import hmac
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -16,6 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from drivers.emrtd.lds.cms import SignedContent
 from drivers.emrtd.passiveauth.keys import public_key
+
+
+class KeyHolder(Protocol):
+    """A certificate of certificate.py (which imports this module): anything with public_key()."""
+
+    def public_key(self) -> object: ...
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
@@ -36,7 +43,7 @@ def digest(name: str, data: bytes) -> bytes:
     return h.finalize()
 
 
-def verify_signed_content(signed: SignedContent, certificate: x509.Certificate) -> str | None:
+def verify_signed_content(signed: SignedContent, certificate: x509.Certificate | KeyHolder) -> str | None:
     """None when the signer's signature and messageDigest hold; else the reason."""
     if signed.signed_attributes is None:
         return "signer has no signed attributes"
@@ -48,8 +55,10 @@ def verify_signed_content(signed: SignedContent, certificate: x509.Certificate) 
         return "messageDigest does not match the signed content"
     if signed.signed_content_type is not None and signed.signed_content_type != signed.content_type:
         return f"contentType attribute {signed.signed_content_type} differs from {signed.content_type}"
+    data = signed.signed_attributes
     try:
-        _verify(signed, public_key(certificate))
+        key = public_key(certificate) if isinstance(certificate, x509.Certificate) else certificate.public_key()
+        verify_signature(signed.signature_algorithm, data, signed.signature, key, signed.digest_algorithm)
     except InvalidSignature:
         return "signature does not verify with the signer certificate's key"
     except (ValueError, UnsupportedAlgorithm) as exc:
@@ -72,8 +81,12 @@ def _pss_padding(params) -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(HASHES[mgf_hash]()), salt_length=salt_length)
 
 
-def _verify(signed: SignedContent, key: object) -> None:
-    algorithm = signed.signature_algorithm
+def verify_signature(algorithm, data: bytes, signature: bytes, key: object,
+                     default_hash: str | None = None) -> None:
+    """Verify signature over data with key, by the asn1crypto SignedDigestAlgorithm `algorithm`.
+    InvalidSignature when it does not verify; ValueError when the algorithm is unknown, does not
+    fit the key or its parameters are malformed. `default_hash` is the hash for a bare rsaEncryption
+    or ecPublicKey (a CMS signer's digest algorithm); without it such an algorithm is refused."""
     oid = algorithm["algorithm"].dotted
     try:
         scheme = algorithm.signature_algo
@@ -82,11 +95,12 @@ def _verify(signed: SignedContent, key: object) -> None:
     try:
         hash_name = algorithm.hash_algo
     except ValueError:  # bare 'rsaEncryption' or ecPublicKey: the digest algorithm applies
-        hash_name = _PLAIN_ECDSA.get(oid, signed.digest_algorithm)
+        hash_name = _PLAIN_ECDSA.get(oid, default_hash)
+    if hash_name is None:
+        raise ValueError(f"signature algorithm {oid} is not supported")
     if hash_name not in HASHES:
         raise ValueError(f"hash {hash_name} of signature algorithm {oid} is not supported")
-    data, signature, chosen = signed.signed_attributes, signed.signature, HASHES[hash_name]()
-    assert data is not None  # checked by the caller
+    chosen = HASHES[hash_name]()
 
     if isinstance(key, rsa.RSAPublicKey):
         if scheme == "rsassa_pss":

@@ -4,22 +4,26 @@ CSCAs issued."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.passiveauth import masterlist
-from drivers.emrtd.passiveauth.keys import public_key
+from drivers.emrtd.passiveauth.certificate import Certificate, DistinguishedName, as_certificate
 from drivers.emrtd.passiveauth.signatures import verify_signed_content
 
-# What cryptography raises on a malformed certificate or CRL: a name attribute of the wrong
-# ASN.1 type (a BIT STRING where a string belongs) is a TypeError there, not a ValueError.
+# What a malformed certificate or CRL raises: CertificateError (a ValueError) from asn1crypto's
+# decoding here; for CRLs, read by cryptography, a name attribute of the wrong ASN.1 type
+# (a BIT STRING where a string belongs) is a TypeError, not a ValueError.
 DECODE_ERRORS = (ValueError, TypeError, x509.InvalidVersion)
+# the line `limes pki import-master-list` writes above a CSCA accepted with deviations
+DEVIATIONS_ACCEPTED_MARK = b"Limes-Deviations-Accepted:"
 
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 MASTER_LIST_SUFFIXES = (".ml",)
@@ -34,7 +38,8 @@ class StoreError(ValueError):
 class MasterListLoad:
     added: int  # CSCAs new to the store
     listed: int  # CSCAs in the list
-    skipped: int  # entries not loadable or not CA certificates (some national lists carry odd ones)
+    skipped: int  # entries refused (see entries for why)
+    entries: tuple["MasterListEntry", ...] = ()  # one per listed certificate, in list order
 
 
 def as_utc(at: dt.datetime | None) -> dt.datetime:
@@ -43,89 +48,101 @@ def as_utc(at: dt.datetime | None) -> dt.datetime:
     return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
 
 
-def load_certificate(der: bytes) -> x509.Certificate:
-    """A DER certificate, with the fields passive authentication reads decoded
-    now: cryptography parses names lazily, and a bad one must fail here, with
-    one of DECODE_ERRORS, not later in the middle of a check."""
-    certificate = x509.load_der_x509_certificate(der)
-    _ = (certificate.subject, certificate.issuer, certificate.serial_number,
-         certificate.not_valid_before_utc, certificate.not_valid_after_utc)
-    return certificate
+def load_certificate(der: bytes) -> Certificate:
+    """A DER certificate decoded with asn1crypto (see certificate.py); CertificateError, one of
+    DECODE_ERRORS, when it does not decode."""
+    return Certificate.load(der)
 
 
-def valid_at(certificate: x509.Certificate, at: dt.datetime) -> bool:
-    return certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc
+def valid_at(certificate: Certificate, at: dt.datetime) -> bool:
+    return certificate.valid_at(at)
 
 
-def is_issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        certificate.verify_directly_issued_by(issuer)
-    except UnsupportedAlgorithm:  # perhaps an issuer key with explicit EC parameters
-        return _is_signed_by_named_ec_key(certificate, issuer)
-    except (InvalidSignature, ValueError, TypeError):  # name, key type, signature
-        return False
-    return True
+def is_issued_by(certificate: Certificate, issuer: Certificate) -> bool:
+    return certificate.is_issued_by(issuer)
 
 
-def _is_signed_by_named_ec_key(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        key = public_key(issuer)
-    except UnsupportedAlgorithm:
-        return False
-    if certificate.issuer != issuer.subject or not isinstance(key, ec.EllipticCurvePublicKey):
-        return False
-    try:
-        key.verify(certificate.signature, certificate.tbs_certificate_bytes,
-                   certificate.signature_algorithm_parameters)
-    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
-        return False
-    return True
+@dataclass(frozen=True)
+class MasterListEntry:
+    """What became of one certificate of a master list."""
+    status: str  # accepted, accepted-with-deviation, duplicate, refused
+    country: str | None = None
+    subject: str | None = None
+    serial: int | None = None
+    sha256: str | None = None
+    deviations: tuple[str, ...] = ()
+    reason: str | None = None  # why refused
+
+    def to_dict(self) -> dict[str, object]:
+        return {"status": self.status, "country": self.country, "subject": self.subject,
+                "serial": None if self.serial is None else str(self.serial), "sha256": self.sha256,
+                "deviations": list(self.deviations), "reason": self.reason}
+
+
+ACCEPTED, DEVIATING, DUPLICATE, REFUSED = "accepted", "accepted-with-deviation", "duplicate", "refused"
+
+
+def deviations_of(certificate: Certificate) -> tuple[str, ...]:
+    """Everything odd about a CSCA: its encoding and its profile."""
+    return certificate.encoding_deviations + certificate.csca_deviations()
 
 
 class CscaStore:
     def __init__(self) -> None:
-        self._cscas: dict[bytes, x509.Certificate] = {}  # keyed by DER: loading twice adds once
-        self._crls: list[x509.CertificateRevocationList] = []
+        self._cscas: dict[bytes, Certificate] = {}  # keyed by DER: loading twice adds once
+        self._crls: list[tuple[x509.CertificateRevocationList, DistinguishedName]] = []
 
     @classmethod
-    def from_certificates(cls, certificates: list[x509.Certificate | bytes]) -> "CscaStore":
+    def from_certificates(cls, certificates: list[Certificate | x509.Certificate | bytes]) -> "CscaStore":
         store = cls()
         for certificate in certificates:
             store.add_certificate(certificate)
         return store
 
     @property
-    def cscas(self) -> tuple[x509.Certificate, ...]:
+    def cscas(self) -> tuple[Certificate, ...]:
         return tuple(self._cscas.values())
 
     @property
     def crls(self) -> tuple[x509.CertificateRevocationList, ...]:
-        return tuple(self._crls)
+        return tuple(crl for crl, _issuer in self._crls)
 
-    def add_certificate(self, certificate: x509.Certificate | bytes) -> bool:
-        """Add a CSCA (object, PEM or DER); False when it was already there."""
+    def add_certificate(self, certificate: Certificate | x509.Certificate | bytes, *,
+                        deviations_accepted: bool = False) -> bool:
+        """Add a CSCA (Certificate, cryptography certificate, PEM or DER); False when it was already
+        there. Without deviations_accepted a certificate that is not a CA (basicConstraints) is refused."""
         if isinstance(certificate, bytes):
             certificate = _load_certificates(certificate, "certificate")[0]
-        if not _is_ca(certificate):
+        try:
+            certificate = as_certificate(certificate)
+        except DECODE_ERRORS as exc:
+            raise StoreError(f"not a usable certificate ({exc})") from exc
+        if not deviations_accepted and not certificate.is_ca:
             raise StoreError(f"{certificate.subject.rfc4514_string()} is not a CA certificate, so not a CSCA")
-        der = certificate.public_bytes(serialization.Encoding.DER)
-        if der in self._cscas:
+        if certificate.der in self._cscas:
             return False
-        self._cscas[der] = certificate
+        self._cscas[certificate.der] = certificate
         return True
 
-    def issuers_of(self, certificate: x509.Certificate) -> list[x509.Certificate]:
+    def issuers_of(self, certificate: Certificate) -> list[Certificate]:
         """CSCAs whose subject is the certificate's issuer (several during key roll-over)."""
         return [csca for csca in self._cscas.values() if csca.subject == certificate.issuer]
 
-    def add_master_list(self, data: bytes, *, at: dt.datetime | None = None,
-                        trust_list_issuer: bool = False) -> MasterListLoad:
+    def add_master_list(self, data: bytes, *, at: dt.datetime | None = None, trust_list_issuer: bool = False,
+                        strict: bool = False) -> MasterListLoad:
         """Verify a CSCA master list and add the CSCAs it lists.
 
         The Master List Signer must be issued by a CSCA already in the store;
         with trust_list_issuer a CSCA from the list itself may vouch for it
         (bootstrapping from a list obtained out of band, which proves only
         that the list is intact, not who made it).
+
+        Each listed certificate must be self-signed or a link certificate issued by
+        another CSCA of the list or the store (its signature verified over the TBS as
+        encoded). One whose basicConstraints or keyUsage are missing or wrong, or whose
+        encoding deviates (see certificate.py), is accepted with the deviation recorded,
+        since the list signer vouches for it; with strict it is refused. Nothing is
+        added unless the whole list is accepted.
         """
         at = as_utc(at)
         try:
@@ -141,42 +158,35 @@ class CscaStore:
         reason = verify_signed_content(parsed.signed, signer)
         if reason:
             raise StoreError(f"master list signature invalid: {reason}")
-        _require_master_list_signer(signer)
-        if not valid_at(signer, at):
+        if masterlist.MASTER_LIST_SIGNER_EKU not in signer.extended_key_usage:
+            raise StoreError("master list signer lacks the cscaMasterListSigningKey extended key usage")
+        if not signer.valid_at(at):
             raise StoreError(f"master list signer {signer.subject.rfc4514_string()} not valid at {at:%Y-%m-%d}")
 
-        listed, skipped = [], 0
-        for der in parsed.certificates:
-            try:
-                certificate = load_certificate(der)
-            except DECODE_ERRORS:
-                skipped += 1
-                continue
-            if _is_ca(certificate):
-                listed.append(certificate)
-            else:
-                skipped += 1
-        anchors = list(self._cscas.values()) + (listed if trust_list_issuer else [])
-        if not any(anchor.subject == signer.issuer and is_issued_by(signer, anchor) for anchor in anchors):
+        entries, accepted = _judge_entries(parsed.certificates, self._cscas, strict)
+        anchors = list(self._cscas.values()) + (accepted if trust_list_issuer else [])
+        if not any(signer.is_issued_by(anchor) for anchor in anchors):
             raise StoreError(f"master list signer {signer.subject.rfc4514_string()} is not issued by a trusted CSCA")
-        added = sum(self.add_certificate(c) for c in listed)
-        return MasterListLoad(added, len(listed), skipped)
+        added = sum(self.add_certificate(c, deviations_accepted=True) for c in accepted)
+        listed = sum(e.status != REFUSED for e in entries)
+        return MasterListLoad(added, listed, len(entries) - listed, tuple(entries))
 
     def add_crl(self, crl: x509.CertificateRevocationList | bytes) -> None:
         """Add a CRL after checking it is signed by a CSCA in the store."""
         if isinstance(crl, bytes):
             crl = _load_crl(crl)
-        issuers = [c for c in self._cscas.values() if c.subject == crl.issuer]
+        issuer = _crl_issuer(crl)
+        issuers = [c for c in self._cscas.values() if c.subject == issuer]
         if not issuers:
-            raise StoreError(f"CRL issuer {crl.issuer.rfc4514_string()} is not a CSCA in the store")
-        if not any(crl.is_signature_valid(public_key(c)) for c in issuers):  # type: ignore[arg-type]
-            raise StoreError(f"CRL signature of {crl.issuer.rfc4514_string()} does not verify")
-        self._crls.append(crl)
+            raise StoreError(f"CRL issuer {issuer.rfc4514_string()} is not a CSCA in the store")
+        if not any(_crl_signed_by(crl, c) for c in issuers):
+            raise StoreError(f"CRL signature of {issuer.rfc4514_string()} does not verify")
+        self._crls.append((crl, issuer))
 
-    def crl_for(self, csca: x509.Certificate) -> x509.CertificateRevocationList | None:
-        """The newest CRL issued by this CSCA (its signature was checked on loading)."""
-        own = [crl for crl in self._crls
-               if crl.issuer == csca.subject and crl.is_signature_valid(public_key(csca))]  # type: ignore[arg-type]
+    def crl_for(self, csca: Certificate | x509.Certificate) -> x509.CertificateRevocationList | None:
+        """The newest CRL issued by this CSCA (its name, and its key verifies the signature)."""
+        csca = as_certificate(csca)
+        own = [crl for crl, issuer in self._crls if issuer == csca.subject and _crl_signed_by(crl, csca)]
         return max(own, key=lambda crl: crl.last_update_utc, default=None)
 
     def load_file(self, path: Path | str) -> None:
@@ -190,8 +200,9 @@ class CscaStore:
         elif suffix in CRL_SUFFIXES or b"-----BEGIN X509 CRL-----" in data:
             self.add_crl(data)
         else:
+            accepted = DEVIATIONS_ACCEPTED_MARK in data  # written by `limes pki import-master-list`
             for certificate in _load_certificates(data, str(path)):
-                self.add_certificate(certificate)
+                self.add_certificate(certificate, deviations_accepted=accepted)
 
     def load_dir(self, directory: Path | str) -> None:
         """Load every certificate, then every master list, then every CRL in a
@@ -209,35 +220,91 @@ class CscaStore:
             self.load_file(path)
 
 
-def _is_ca(certificate: x509.Certificate) -> bool:
+def _judge_entries(ders: tuple[bytes, ...], store: dict[bytes, Certificate],
+                   strict: bool) -> tuple[list[MasterListEntry], list[Certificate]]:
+    """An entry per listed certificate, and the certificates to add, in list order."""
+    decoded: list[Certificate | MasterListEntry] = []
+    for der in ders:
+        try:
+            decoded.append(load_certificate(der))
+        except DECODE_ERRORS as exc:
+            decoded.append(MasterListEntry(REFUSED, sha256=hashlib.sha256(der).hexdigest(), reason=str(exc)))
+    # self-signed first, then link certificates issued by a CSCA already found good, until none is left
+    good: dict[bytes, Certificate] = dict(store)
+    reasons: dict[bytes, str] = {}
+    pending = [c for c in decoded if isinstance(c, Certificate)]
+    while pending:
+        progress, left = False, []
+        for certificate in pending:
+            if certificate.der in good or certificate.self_signed:
+                good[certificate.der] = certificate
+                progress = True
+                continue
+            issuers = [c for c in good.values() if c.subject == certificate.issuer]
+            if any(certificate.is_issued_by(issuer) for issuer in issuers):
+                good[certificate.der] = certificate
+                progress = True
+                continue
+            own = certificate.signature_problem(certificate)
+            issuer = certificate.issuer.rfc4514_string()
+            reasons[certificate.der] = (f"self-signature: {own}" if certificate.self_issued and not issuers else
+                                        f"signature does not verify with any CSCA named {issuer}" if issuers else
+                                        f"issued by {issuer}, which is neither in the list nor in the store")
+            left.append(certificate)
+        if not progress:
+            break
+        pending = left
+
+    entries, accepted, seen = [], [], set(store)
+    for item in decoded:
+        if isinstance(item, MasterListEntry):
+            entries.append(item)
+            continue
+        fields = {"country": item.country, "subject": item.subject.rfc4514_string(), "serial": item.serial_number,
+                  "sha256": item.fingerprint_sha256}
+        deviations = deviations_of(item)
+        if item.der not in good:
+            entries.append(MasterListEntry(REFUSED, **fields, deviations=deviations, reason=reasons[item.der]))
+        elif item.der in seen:
+            entries.append(MasterListEntry(DUPLICATE, **fields, deviations=deviations))
+        elif not item.self_signed and not item.is_ca and "key_cert_sign" not in (item.key_usage or ()):
+            entries.append(MasterListEntry(REFUSED, **fields, deviations=deviations,
+                                           reason="neither self-signed nor marked as a CA (basicConstraints or "
+                                                  "keyCertSign): an end-entity certificate, not a CSCA"))
+        elif deviations and strict:
+            entries.append(MasterListEntry(REFUSED, **fields, deviations=deviations,
+                                           reason="deviates from the CSCA profile (refused by strict): "
+                                                  + "; ".join(deviations)))
+        else:
+            seen.add(item.der)
+            accepted.append(item)
+            entries.append(MasterListEntry(DEVIATING if deviations else ACCEPTED, **fields, deviations=deviations))
+    return entries, accepted
+
+
+def _crl_issuer(crl: x509.CertificateRevocationList) -> DistinguishedName:
+    return DistinguishedName(asn1_x509.Name.load(crl.issuer.public_bytes()))
+
+
+def _crl_signed_by(crl: x509.CertificateRevocationList, csca: Certificate) -> bool:
     try:
-        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
-    except ValueError:  # an extension cryptography cannot decode
+        return crl.is_signature_valid(csca.public_key())  # type: ignore[arg-type]
+    except (UnsupportedAlgorithm, ValueError, TypeError):
         return False
 
 
-def _require_master_list_signer(signer: x509.Certificate) -> None:
-    try:
-        usages = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except (x509.ExtensionNotFound, ValueError):  # absent, or undecodable
-        usages = []
-    if x509.ObjectIdentifier(masterlist.MASTER_LIST_SIGNER_EKU) not in usages:
-        raise StoreError("master list signer lacks the cscaMasterListSigningKey extended key usage")
-
-
-def _load_certificates(data: bytes, what: str) -> list[x509.Certificate]:
+def _load_certificates(data: bytes, what: str) -> list[Certificate]:
+    """The certificates of a PEM file (one or more) or one DER certificate, decoded with asn1crypto."""
     try:
         if b"-----BEGIN" in data:
-            ders = [c.public_bytes(serialization.Encoding.DER) for c in x509.load_pem_x509_certificates(data)]
+            ders = [der for kind, _headers, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
+            if not ders:
+                raise ValueError("no CERTIFICATE block")
         else:
             ders = [data]
         return [load_certificate(der) for der in ders]
     except DECODE_ERRORS as exc:
         raise StoreError(f"{what}: not a PEM or DER certificate ({exc})") from exc
-
-
 def _load_crl(data: bytes) -> x509.CertificateRevocationList:
     try:
         crl = x509.load_pem_x509_crl(data) if b"-----BEGIN" in data else x509.load_der_x509_crl(data)

@@ -12,18 +12,24 @@ import hmac
 from dataclasses import dataclass
 from typing import Iterator
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
 from drivers.checks import Check, CheckStatus
 from drivers.emrtd.lds import dg1 as dg1_file
 from drivers.emrtd.lds import sod as sod_file
 from drivers.emrtd.lds.cms import SignedContent
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.lds.files import DG_BY_FID, EF_SOD, fid
+from drivers.emrtd.passiveauth.certificate import Certificate
 from drivers.emrtd.passiveauth.countries import iso2
 from drivers.emrtd.passiveauth.signatures import HASHES, digest, verify_signed_content
-from drivers.emrtd.passiveauth.store import DECODE_ERRORS, CscaStore, as_utc, is_issued_by, load_certificate, valid_at
+from drivers.emrtd.passiveauth.store import (
+    DECODE_ERRORS,
+    CscaStore,
+    as_utc,
+    deviations_of,
+    is_issued_by,
+    load_certificate,
+    valid_at,
+)
 
 # without these passing, nothing on the chip is authenticated
 ESSENTIAL = ("sod.parse", "sod.signature", "dsc.chain", "dsc.validity")
@@ -126,7 +132,7 @@ def verify_signed_file(signed: SignedContent, store: CscaStore | None, name: str
 
 
 def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime,
-                   checks: list[Check]) -> tuple[x509.Certificate | None, x509.Certificate | None]:
+                   checks: list[Check]) -> tuple[Certificate | None, Certificate | None]:
     """sod.signature, dsc.chain, dsc.validity, dsc.revocation; returns (DSC, CSCA) found."""
     names = ("sod.signature", "dsc.chain", "dsc.validity", "dsc.revocation")
     if sod is None:
@@ -160,34 +166,40 @@ def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime,
     return dsc, csca
 
 
-def _chain(dsc: x509.Certificate, store: CscaStore,
-           at: dt.datetime) -> tuple[x509.Certificate | None, Check]:
+def _chain(dsc: Certificate, store: CscaStore,
+           at: dt.datetime) -> tuple[Certificate | None, Check]:
     issuer = dsc.issuer.rfc4514_string()
     candidates = store.issuers_of(dsc)
     if not candidates:
         return None, Check.failed("dsc.chain", f"no CSCA in the store named {issuer}")
-    csca = next((c for c in candidates if is_issued_by(dsc, c)), None)
-    if csca is None:
+    verifying = [c for c in candidates if is_issued_by(dsc, c)]
+    if not verifying:
         return None, Check.failed("dsc.chain", f"DSC signature does not verify with any CSCA named {issuer}")
+    # key roll-over: the old key may sit in a self-signed CSCA and in a link certificate of other
+    # validity; any of them valid now will do, a self-signed one first
+    verifying.sort(key=lambda c: (not valid_at(c, at), not c.self_signed))
+    csca = verifying[0]
     if not _may_sign_documents(dsc):
         return csca, Check.failed("dsc.chain", "DSC key usage does not allow digitalSignature")
     if not valid_at(csca, at):
         return csca, Check.failed("dsc.chain", f"CSCA {issuer} valid {csca.not_valid_before_utc:%Y-%m-%d} to "
                                   f"{csca.not_valid_after_utc:%Y-%m-%d}, not at {at:%Y-%m-%d %H:%M}")
-    return csca, Check.passed("dsc.chain", f"issued by CSCA {issuer}")
+    how = "" if csca.self_signed else f" (link certificate issued by {csca.issuer.rfc4514_string()})"
+    deviations = deviations_of(csca)
+    noted = f"; CSCA accepted with deviations: {'; '.join(deviations)}" if deviations else ""
+    return csca, Check.passed("dsc.chain", f"issued by CSCA {issuer}{how}{noted}")
 
 
-def _may_sign_documents(dsc: x509.Certificate) -> bool:
+def _may_sign_documents(dsc: Certificate) -> bool:
     """Doc 9303 Part 12 gives the DSC keyUsage digitalSignature; no extension means no restriction."""
     try:
-        return dsc.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature
-    except x509.ExtensionNotFound:
-        return True
-    except ValueError:  # an extension cryptography cannot decode
+        usage = dsc.key_usage
+    except ValueError:  # keyUsage twice
         return False
+    return usage is None or "digital_signature" in usage
 
 
-def _revocation(dsc: x509.Certificate, csca: x509.Certificate | None, store: CscaStore,
+def _revocation(dsc: Certificate, csca: Certificate | None, store: CscaStore,
                 at: dt.datetime) -> Check:
     if csca is None:
         return Check.not_done("dsc.revocation", "no trusted CSCA, so no CRL to consult")
@@ -221,7 +233,7 @@ def _hash_checks(sod: sod_file.Sod | None, data_groups: list[tuple[int, bytes]])
     return checks
 
 
-def _dg1_checks(data: bytes | None, printed_mrz: str | None, dsc: x509.Certificate | None) -> list[Check]:
+def _dg1_checks(data: bytes | None, printed_mrz: str | None, dsc: Certificate | None) -> list[Check]:
     names = ("dg1.printed_mrz", "dg1.issuing_state")
     if data is None:
         return [Check.not_done(name, "DG1 was not read") for name in names]
@@ -247,13 +259,12 @@ def _printed_mrz(dg1: dg1_file.Dg1, printed_mrz: str | None) -> Check:
                         f"printed {printed[at]!r}, chip {dg1.mrz_text[at]!r}")
 
 
-def _issuing_state(dg1: dg1_file.Dg1, dsc: x509.Certificate | None) -> Check:
+def _issuing_state(dg1: dg1_file.Dg1, dsc: Certificate | None) -> Check:
     if dsc is None:
         return Check.not_done("dg1.issuing_state", "no Document Signer certificate")
-    countries = dsc.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    if not countries:
+    country = dsc.country
+    if not country:
         return Check.failed("dg1.issuing_state", "Document Signer certificate names no country (C=)")
-    country = str(countries[0].value).upper()
     state = dg1.issuing_state
     expected = iso2(state)
     if expected is None:

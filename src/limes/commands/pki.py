@@ -1,4 +1,4 @@
-"""`limes pki ...`: trusted CSCAs (import-master-list), throw-away ICAO test PKIs
+"""`limes pki ...`: trusted CSCAs (import-master-list, list), throw-away ICAO test PKIs
 (make-test-pki) and the development CA and certificates for mutual TLS between the
 services (dev-certs, see proto/dev_pki.py).
 
@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import NameOID
+from asn1crypto import pem
 
 from common.output import add_json_flag, emit
 from common.settings import var_dir
 from drivers.emrtd.passiveauth import CscaStore, StoreError
+from drivers.emrtd.passiveauth.certificate import Certificate
+from drivers.emrtd.passiveauth.countries import iso2
+from drivers.emrtd.passiveauth.store import DEVIATING, DEVIATIONS_ACCEPTED_MARK, REFUSED, as_utc, deviations_of
 from hardware_sim.pki import make_test_pki
 from proto import dev_pki
 from proto.dev_pki import DevPkiError, dev_certs
@@ -44,8 +48,20 @@ def register(pki: argparse.ArgumentParser) -> None:
     master_list.add_argument("--trust-list-issuer", action="store_true",
                              help="accept a signer issued by a CSCA from the list itself: proves the list is "
                                   "intact, not who made it (for a list obtained out of band)")
+    master_list.add_argument("--strict", action="store_true",
+                             help="refuse listed CSCAs whose basicConstraints, keyUsage or encoding deviate from "
+                                  "Doc 9303's profile instead of accepting them with the deviation recorded")
     add_json_flag(master_list)
     master_list.set_defaults(func=_import_master_list)
+
+    listing = pki_commands.add_parser("list", help="show the CSCAs the store trusts, with validity and deviations",
+                                      description="List the trusted CSCA and link certificates of the store.")
+    listing.add_argument("--store", type=Path, default=None, metavar="DIR",
+                         help="folder of trusted CSCAs (default: var/csca)")
+    listing.add_argument("--country", default=None, metavar="XX",
+                         help="only this country (ISO two-letter, or an ICAO three-letter code)")
+    add_json_flag(listing)
+    listing.set_defaults(func=_list)
 
     make = pki_commands.add_parser("make-test-pki", help="write a throw-away ICAO PKI for test documents",
                           description="Write a test Country Signing CA, Document Signers (valid, expired, "
@@ -80,7 +96,7 @@ def _import_master_list(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _usage_error(f"cannot read {args.file}: {exc}", args.json)
     try:
-        result = import_master_list(data, store_dir, trust_list_issuer=args.trust_list_issuer)
+        result = import_master_list(data, store_dir, trust_list_issuer=args.trust_list_issuer, strict=args.strict)
     except UsageError as exc:
         return _usage_error(str(exc), args.json)
     except StoreError as exc:
@@ -91,39 +107,127 @@ def _import_master_list(args: argparse.Namespace) -> int:
              lambda r: f"master list refused: {r['reason']}")
         return EXIT_CHECK_FAILED
     result = {"imported": True, "file": str(args.file), **result}
-    emit(result, args.json, lambda r: (
-        f"{r['file']}: {r['listed']} CSCAs listed; added {r['added']} to {r['store']}, skipped "
-        f"{r['already_present'] + r['unusable']} ({r['already_present']} already in the store, "
-        f"{r['unusable']} not usable CSCA certificates)"
-        + "".join(f"\n  {path}" for path in r["written"])))
+    emit(result, args.json, _render_import)
     return EXIT_OK
 
 
-def import_master_list(data: bytes, store_dir: Path, *, trust_list_issuer: bool = False,
+def _render_import(r: dict[str, Any]) -> str:
+    lines = [f"{r['file']}: {r['listed'] + r['unusable']} certificates listed; added {r['added']} to {r['store']}, "
+             f"{r['already_present']} already there, {r['deviating']} accepted with deviations, "
+             f"{r['unusable']} refused"]
+    for entry in r["entries"]:
+        if entry["status"] in (REFUSED, DEVIATING):
+            what = entry["reason"] if entry["status"] == REFUSED else "; ".join(entry["deviations"])
+            lines.append(f"  {entry['status']:<23} {entry['country'] or '??':<2} {entry['subject'] or '(undecodable)'}"
+                         f" serial {entry['serial']}: {what}")
+    lines += [f"  wrote {path}" for path in r["written"]]
+    return "\n".join(lines)
+
+
+def import_master_list(data: bytes, store_dir: Path, *, trust_list_issuer: bool = False, strict: bool = False,
                        at: dt.datetime | None = None) -> dict[str, Any]:
     """Verify the list against the CSCAs in store_dir (StoreError when refused)
-    and write each CSCA new to the store there as <C>-<SHA-256 prefix>.pem."""
+    and write each CSCA new to the store there as <C>-<SHA-256 prefix>.pem.
+
+    Every file is written to a temporary name first and renamed into place only
+    when all are written: a refused, truncated or hostile list leaves the store as it was."""
     store = CscaStore()
     if store_dir.exists():
         try:
             store.load_dir(store_dir)
         except (OSError, StoreError) as exc:
             raise UsageError(f"store {store_dir}: {exc}") from exc
-    before = {c.fingerprint(hashes.SHA256()) for c in store.cscas}
-    load = store.add_master_list(data, at=at, trust_list_issuer=trust_list_issuer)
-    written = []
+    before = {c.der for c in store.cscas}
+    load = store.add_master_list(data, at=at, trust_list_issuer=trust_list_issuer, strict=strict)
+    files = {}
     for csca in store.cscas:
-        fingerprint = csca.fingerprint(hashes.SHA256())
-        if fingerprint in before:
+        if csca.der in before:
             continue
-        countries = csca.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-        country = str(countries[0].value).upper() if countries else "XX"
-        path = store_dir / f"{''.join(c for c in country if c.isalnum()) or 'XX'}-{fingerprint.hex()[:16]}.pem"
-        store_dir.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(csca.public_bytes(serialization.Encoding.PEM))
-        written.append(str(path))
+        country = "".join(c for c in (csca.country or "") if c.isalnum()) or "XX"
+        files[store_dir / f"{country}-{csca.fingerprint_sha256[:16]}.pem"] = _pem(csca)
+    _write_all(store_dir, files)
+    entries = [e.to_dict() for e in load.entries]
     return {"store": str(store_dir), "listed": load.listed, "added": load.added,
-            "already_present": load.listed - load.added, "unusable": load.skipped, "written": written}
+            "already_present": load.listed - load.added, "unusable": load.skipped,
+            "deviating": sum(e["status"] == DEVIATING for e in entries),
+            "written": [str(path) for path in files], "entries": entries}
+
+
+def _pem(csca: Certificate) -> bytes:
+    """PEM of a CSCA; one accepted with deviations carries them above the block (RFC 7468 allows
+    text there), which tells the store loading it again that they were accepted."""
+    deviations = deviations_of(csca)
+    header = (DEVIATIONS_ACCEPTED_MARK + b" " + "; ".join(deviations).encode() + b"\n") if deviations else b""
+    return header + pem.armor("CERTIFICATE", csca.der)
+
+
+def _write_all(directory: Path, files: dict[Path, bytes]) -> None:
+    """Write every file under a temporary name, then rename each into place (atomic per file on
+    POSIX); on any error the temporary files are removed and nothing is renamed."""
+    if not files:
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    temporary: list[tuple[Path, Path]] = []
+    try:
+        for path, content in files.items():
+            handle, name = tempfile.mkstemp(dir=directory, prefix=".import-", suffix=".tmp")
+            temporary.append((Path(name), path))
+            with os.fdopen(handle, "wb") as out:
+                out.write(content)
+                out.flush()
+                os.fsync(out.fileno())
+    except BaseException:
+        for name, _path in temporary:
+            name.unlink(missing_ok=True)
+        raise
+    for name, path in temporary:
+        os.replace(name, path)
+
+
+# -- limes pki list ---------------------------------------------------------------------------
+
+def _list(args: argparse.Namespace) -> int:
+    store_dir = args.store or var_dir() / "csca"
+    store = CscaStore()
+    if store_dir.exists():
+        try:
+            store.load_dir(store_dir)
+        except (OSError, StoreError) as exc:
+            return _usage_error(f"store {store_dir}: {exc}", args.json)
+    result = list_store(store, country=args.country)
+    result["store"] = str(store_dir)
+    emit(result, args.json, _render_list)
+    return EXIT_OK
+
+
+def list_store(store: CscaStore, *, country: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
+    """What the store trusts: one row per CSCA (and link certificate), by country then validity."""
+    at = as_utc(at)
+    wanted = country.upper() if country else None
+    if wanted and len(wanted) == 3:
+        wanted = iso2(wanted) or wanted
+    rows = []
+    for csca in sorted(store.cscas, key=lambda c: (c.country or "", c.not_valid_before_utc)):
+        if wanted and csca.country != wanted:
+            continue
+        rows.append({"country": csca.country, "subject": csca.subject.rfc4514_string(),
+                     "issuer": csca.issuer.rfc4514_string(), "link": not csca.self_signed,
+                     "serial": str(csca.serial_number), "sha256": csca.fingerprint_sha256,
+                     "not_before": csca.not_valid_before_utc.isoformat(),
+                     "not_after": csca.not_valid_after_utc.isoformat(), "valid_now": csca.valid_at(at),
+                     "deviations": list(deviations_of(csca))})
+    return {"count": len(rows), "cscas": rows}
+
+
+def _render_list(r: dict[str, Any]) -> str:
+    lines = [f"{r['count']} trusted CSCA certificate(s) in {r['store']}"]
+    for row in r["cscas"]:
+        state = "valid" if row["valid_now"] else "not valid now"
+        link = f" link from {row['issuer']}" if row["link"] else ""
+        lines.append(f"  {row['country'] or '??':<2} {row['subject']}{link}  {row['not_before'][:10]} to "
+                     f"{row['not_after'][:10]} ({state})  sha256 {row['sha256'][:16]}")
+        lines += [f"       deviation: {d}" for d in row["deviations"]]
+    return "\n".join(lines)
 
 
 # -- limes pki make-test-pki ------------------------------------------------------------------
