@@ -162,8 +162,9 @@ def test_a_century_long_open_stay_is_answered_without_a_day_by_day_walk():
 
 
 def test_the_rule_imports_nothing_of_the_database():
-    code = "import sys, central.stays.rule; print(*sorted(sys.modules))"
+    code = "import sys, central.stays.rule, central.stays.batch; print(*sorted(sys.modules))"
     modules = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              timeout=60).stdout.split()
     assert not [m for m in modules if m.split(".")[0] in ("sqlalchemy", "grpc", "proto", "drivers")]
-    assert [m for m in modules if m.startswith("central.")] == ["central.stays", "central.stays.rule"]
+    assert [m for m in modules if m.startswith("central.")] == ["central.stays", "central.stays.batch",
+                                                                 "central.stays.rule"]
