@@ -24,6 +24,7 @@ WINDOW_DAYS = 180
 MAX_STAYS = 1000
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2199, 12, 31)
+_NEVER = dt.date.max.toordinal() + 1
 
 
 class StayError(ValueError):
@@ -101,8 +102,7 @@ def _intervals(stays: Sequence[Stay], on: dt.date) -> list[tuple[int, int]]:
 def _marks(intervals: list[tuple[int, int]], first: int, last: int) -> bytearray:
     """A byte per day of [first, last]: 1 where a stay covers it."""
     marks = bytearray(last - first + 1)
-    ends = [end for _, end in intervals]
-    for start, end in intervals[bisect_left(ends, first):]:
+    for start, end in intervals[bisect_left(intervals, first, key=lambda interval: interval[1]):]:
         if start > last:
             break
         low, high = max(start, first), min(end, last)
@@ -129,29 +129,33 @@ def _latest_exit(before: bytearray) -> int | None:
 def _overstay_days(intervals: list[tuple[int, int]]) -> int:
     """How many stay days t had more than MAX_DAYS stay days within [t-179, t].
 
-    The window count moves by in(t) - in(t-180) a day, and both terms change only on a stay's first
-    day, on the day after its last, and on those days 180 days later. Between two such days the count
-    is a straight line, and on a stay day its slope is 1 - in(t-180): 0 or 1.
+    The window count moves by in(t) - in(t-180) a day. in(t) changes only at a stay's bounds (its first
+    day, the day after its last), in(t-180) only 180 days after them, and both sequences of bounds are
+    already in order: walking them together, the count is a straight line from one bound to the next,
+    and on a stay day its slope is 1 - in(t-180), 0 or 1.
     """
-    events: list[tuple[int, int, int]] = []  # (day, change of in(t), change of in(t-180))
-    for first, last in intervals:
-        events += ((first, 1, 0), (last + 1, -1, 0), (first + WINDOW_DAYS, 0, 1), (last + 1 + WINDOW_DAYS, 0, -1))
-    events.sort()
-    inside = behind = count = over = 0  # count: the window's total on the day before the current event day
-    index = 0
-    while index < len(events):
-        day = events[index][0]
-        while index < len(events) and events[index][0] == day:
-            inside += events[index][1]
-            behind += events[index][2]
-            index += 1
-        if index == len(events):
-            break
-        length = events[index][0] - day
-        slope = inside - behind
-        if inside and slope == 0 and count > MAX_DAYS:
-            over += length
-        elif inside and slope == 1:  # the k-th day of the run (k = 1..length) holds count + k days
-            over += max(0, length - max(0, MAX_DAYS - count))
-        count += slope * length
-    return over
+    if not intervals:
+        return 0
+    bounds = [day for first, last in intervals for day in (first, last + 1)]
+    ends = len(bounds)
+    # Each sequence closed by a day no walk reaches, so that the walk needs no test of its length.
+    ahead_days, behind_days = bounds + [_NEVER], [day + WINDOW_DAYS for day in bounds] + [_NEVER]
+    ahead = behind = 0  # how many bounds of in(t) and of in(t-180) lie at or before `day`: odd means inside
+    count = over = 0    # count: the window's total on the day before `day`
+    day = bounds[0]
+    while True:
+        while ahead_days[ahead] == day:  # twice when a stay ends the day before the next begins
+            ahead += 1
+        while behind_days[behind] == day:
+            behind += 1
+        if ahead == ends:
+            return over
+        following = min(ahead_days[ahead], behind_days[behind])
+        slope = (ahead & 1) - (behind & 1)
+        if ahead & 1:
+            if slope == 1:  # the k-th day of the run (k = 1..following - day) holds count + k days
+                over += max(0, following - day - max(0, MAX_DAYS - count))
+            elif count > MAX_DAYS:
+                over += following - day
+        count += slope * (following - day)
+        day = following
