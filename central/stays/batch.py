@@ -18,13 +18,14 @@ from central.stays.rule import MAX_STAYS, Stay, StayError, authorise
 # and reading stops, with BatchTooLong, rather than run on through an endless input.
 MAX_LINE_BYTES = 64 * 1024
 MAX_LINES = 100_000
+MAX_BATCH_BYTES = 1024 * 1024 * 1024  # so that an endless line (/dev/zero) ends too
 MAX_ID_CHARS = 200
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits: \d would take any script's
 
 
 class BatchTooLong(Exception):
-    """More than MAX_LINES cases in one batch."""
+    """More than MAX_LINES cases, or MAX_BATCH_BYTES, in one batch."""
 
 
 class _CaseError(Exception):
@@ -66,13 +67,22 @@ def check_file(binary: BinaryIO) -> Iterator[dict]:
     """The answers to a batch read from a binary file, in its order; blank lines are skipped.
 
     A line longer than MAX_LINE_BYTES is answered with an error without being held in memory; after
-    MAX_LINES cases BatchTooLong is raised instead of reading on.
+    MAX_LINES cases or MAX_BATCH_BYTES BatchTooLong is raised instead of reading on.
     """
-    cases = 0
-    while line := binary.readline(MAX_LINE_BYTES + 1):
+    cases = read = 0
+
+    def read_line(limit: int) -> bytes:
+        nonlocal read
+        chunk = binary.readline(limit)
+        read += len(chunk)
+        if read > MAX_BATCH_BYTES:
+            raise BatchTooLong(f"more than {MAX_BATCH_BYTES} bytes: the rest of the batch was not read")
+        return chunk
+
+    while line := read_line(MAX_LINE_BYTES + 1):
         too_long = len(line) > MAX_LINE_BYTES and not line.endswith(b"\n")
         while too_long and line and not line.endswith(b"\n"):
-            line = binary.readline(MAX_LINE_BYTES)
+            line = read_line(MAX_LINE_BYTES)
         if not too_long and not line.strip():
             continue
         cases += 1

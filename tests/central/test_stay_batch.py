@@ -116,3 +116,20 @@ def test_a_file_of_arbitrary_lines_gives_one_answer_per_non_blank_line(lines):
     answers = list(check_file(io.BytesIO(b"\n".join(lines))))
     assert len(answers) == len([text for text in lines if text.strip()])
     assert all(_answered(answer) for answer in answers)
+
+
+def test_an_endless_line_ends_at_the_batch_bound(monkeypatch):
+    monkeypatch.setattr(batch, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(batch, "MAX_BATCH_BYTES", 10_000)
+
+    class Zeros(io.RawIOBase):  # /dev/zero: never a newline, never an end
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            buffer[:] = bytes(len(buffer))
+            return len(buffer)
+
+    with pytest.raises(BatchTooLong, match="more than 10000 bytes"):
+        list(check_file(io.BufferedReader(Zeros())))
+

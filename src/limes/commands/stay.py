@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Iterable
 
-from central.stays.batch import MAX_ID_CHARS, MAX_LINE_BYTES, MAX_LINES, BatchTooLong, check_case, check_file
+from central.stays import batch
 from central.stays.rule import FIRST_DAY, LAST_DAY, MAX_STAYS
 from common.output import add_json_flag
 
@@ -23,10 +23,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         description="On every day of a stay, the stay days of the 180 days ending on it may total at most 90;\n"
                     "the days of entry and of exit both count.",
         epilog=f"Bounds: at most {MAX_STAYS} stays a traveller, dates {FIRST_DAY}..{LAST_DAY}, ids of at most "
-               f"{MAX_ID_CHARS} characters,\nlines of at most {MAX_LINE_BYTES} bytes, {MAX_LINES} lines a batch "
-               f"(blank lines skipped).\nA line out of bounds or malformed is answered {{\"id\": ..., \"error\": "
-               f"REASON}} and the batch goes on.\nExit status: 0 all answered, 1 some line in error, 2 the batch "
-               f"unreadable or over {MAX_LINES} lines.")
+               f"{batch.MAX_ID_CHARS} characters,\nlines of at most {batch.MAX_LINE_BYTES} bytes, "
+               f"{batch.MAX_LINES} lines and {batch.MAX_BATCH_BYTES // 2**30} GiB a batch (blank lines skipped).\n"
+               f"A line out of bounds or malformed is answered {{\"id\": ..., \"error\": REASON}} and the batch "
+               f"goes on.\nExit status: 0 all answered, 1 some line in error, 2 the batch unreadable or over its "
+               f"bounds\n(the answers so far printed).")
     source = check.add_mutually_exclusive_group(required=True)
     source.add_argument("--batch", metavar="FILE.jsonl",
                         help='one case a line: {"id": "...", "stays": [["YYYY-MM-DD", "YYYY-MM-DD" or null], ...], '
@@ -48,12 +49,12 @@ def _check(args: argparse.Namespace) -> int:
             print("limes stay check: --stays takes ENTRY:EXIT pairs separated by commas (ENTRY: when open)",
                   file=sys.stderr)
             return 2
-        return _write([check_case(case)], args.json)
+        return _write([batch.check_case(case)], args.json)
     try:
         if args.batch == "-":
-            return _write(check_file(sys.stdin.buffer), args.json)
-        with open(args.batch, "rb") as batch:
-            return _write(check_file(batch), args.json)
+            return _write(batch.check_file(sys.stdin.buffer), args.json)
+        with open(args.batch, "rb") as cases:
+            return _write(batch.check_file(cases), args.json)
     except OSError as exc:
         print(f"limes stay check: cannot read {args.batch}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -79,7 +80,7 @@ def _write(answers: Iterable[dict], as_json: bool) -> int:
         for index, answer in enumerate(answers):
             errors += "error" in answer
             out.write(("," if index else "") + "\n  " + json.dumps(answer) if as_json else _render(answer) + "\n")
-    except BatchTooLong as exc:
+    except batch.BatchTooLong as exc:
         out.write("\n]\n" if as_json else "")
         print(f"limes stay check: {exc}", file=sys.stderr)
         return 2
