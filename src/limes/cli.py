@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "face": ("face", "face biometrics: accuracy, threshold calibration, image checks"),
     "edge": ("edge", "the e-gate: run one against its devices and services"),
     "stats": ("stats", "crossing statistics for policy, small cells suppressed"),
+    "stay": ("stay", "authorised stay: 90 days in any 180-day period (see docs/STAYS.md)"),
     "central": ("central", "the border management information system behind the gates"),
     "matcher": ("matcher", "FAISS 1:N face search service (see docs/MATCHER.md)"),
     "mrz": ("mrz", "ICAO 9303 machine readable zones"),

@@ -1,0 +1,6 @@
+"""Authorised stay: the Schengen short-stay rule of 90 days in any 180-day period, pure (no database).
+
+`rule` computes it from a traveller's stays; `batch` reads and answers the JSON lines of `limes stay check`.
+Central's records, the officers' desks and (once the layers allow it) the gate build on these without
+this room knowing where the stays come from.
+"""
