@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from concurrent import futures
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from grpc_reflection.v1alpha import reflection
 from central.access.roles import AccessPolicy, apply_bootstrap
 from central.alerts.face_matcher import FaceMatcher
 from central.database.engine import Database, default_url
+from central.records import evidence
 from central.risk.rules import RiskRules
 from central.rpc.servicer import CentralServicer
 from common.sealing import Sealer
@@ -20,6 +23,23 @@ from proto.tls import TlsFiles, add_port, require_choice
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "limes.v1.Central"
+
+
+def reseal_in_background(database: Database, batch: int = 200, pause_s: float = 1.0) -> int:
+    """Seal, a batch per transaction with a pause between, every face image kept in clear or under
+    an older key, until none is left; how many. So a key rotation (`limes central rotate-key`, then a
+    restart) completes by itself without holding the writer for long."""
+    resealed = 0
+    try:
+        while done := database.run(lambda session: evidence.reseal_images(session, batch)):
+            resealed += done
+            time.sleep(pause_s)
+    except Exception:  # a failed batch must not stop the server: the next start tries again
+        log.exception("resealing face images stopped after %d", resealed)
+        return resealed
+    if resealed:
+        log.info("resealed %d face image(s) under key %s", resealed, database.sealer.current)
+    return resealed
 
 
 def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
@@ -77,6 +97,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
         log.warning("central on %s in PLAINTEXT: callers name themselves in metadata, unverified. "
                     "For development only; give it TLS files for anything else.", address)
     server.start()
+    if sealer is not None and not database_ready:  # the first process of a group; one resealer is enough
+        threading.Thread(target=reseal_in_background, args=(database,), name="central-reseal", daemon=True).start()
     if metrics_port is not None:
         from prometheus_client import start_http_server
 

@@ -93,3 +93,19 @@ def test_rotate_key_and_reseal_move_every_image_to_the_new_key(sealed, capsys):
         tokens = database.run(lambda s: [i.token for i in s.scalars(select(m.FaceImage).order_by(m.FaceImage.id))])
         rotated.open(blobs[0], f"face_images:{tokens[1]}")
 
+
+
+def test_central_reseals_in_the_background_after_a_rotation(sealed):
+    from central.rpc.server import reseal_in_background
+
+    database, key, path = sealed
+    for _ in range(5):
+        database.run(lambda s: evidence.store_image(s, m.FaceImageKind.ENROLMENT, jpeg()))
+    add_key(key)
+    rotated = Database(database.url, sealer=Sealer.from_file(key))
+    try:
+        assert reseal_in_background(rotated, batch=2, pause_s=0) == 5
+        assert all(rotated.sealer.is_current(blob) for blob in stored_column(path))
+        assert reseal_in_background(rotated, batch=2, pause_s=0) == 0
+    finally:
+        rotated.dispose()
