@@ -1,24 +1,62 @@
 """The officer's desk: the live referral queue, the referral page with its evidence, the decision, photos."""
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from central.access import audit as audit_log
 from central.alerts import lists as alert_lists
 from central.database import models as m
 from central.records import evidence, gate_calls, history, referrals
-from central.web.auth import caller, context, may, requires, run
+from central.web.auth import POLL_HEADER, caller, context, may, requires, run
 from drivers.alertmatch.persons import Identity
 
 blueprint = Blueprint("desk", __name__)
 
 STATUSES = {"waiting": None, "escalated": m.ReferralStatus.ESCALATED, "admitted": m.ReferralStatus.ADMITTED,
             "refused": m.ReferralStatus.REFUSED}
+# What the queue's filter calls each choice: the words of the rows' status badges ("waiting" is both).
+STATUS_LABELS = {"waiting": "Open or escalated", "escalated": "Escalated", "admitted": "Admitted",
+                 "refused": "Refused"}
 QUEUE_LIMIT = 200
+
+
+class ShownReferrals:
+    """Which referrals each session's queue already shows, so that its live refresh audits only the new ones.
+
+    Kept in memory: after a restart (or once a session is pushed out by newer ones) a refresh finds
+    nothing remembered and audits every referral it shows, so a mistake here costs audit rows, never
+    loses one.
+    """
+
+    def __init__(self, max_views: int = 2000):
+        self._max_views = max_views
+        self._lock = threading.Lock()
+        self._views: OrderedDict[tuple, set[int]] = OrderedDict()
+
+    def unseen(self, view: tuple, shown: set[int]) -> set[int]:
+        """The referrals among `shown` that this view has not shown before."""
+        with self._lock:
+            return shown - self._views.get(view, set())
+
+    def remember(self, view: tuple, shown: set[int], *, page_view: bool) -> None:
+        """After the audit rows are committed: a page view starts the view afresh, a refresh adds to it."""
+        with self._lock:
+            before = set() if page_view else self._views.get(view, set())
+            self._views[view] = before | shown
+            self._views.move_to_end(view)
+            while len(self._views) > self._max_views:
+                self._views.popitem(last=False)
+
+
+@blueprint.record_once
+def _keep_shown_referrals(state) -> None:
+    state.app.extensions["limes.shown_referrals"] = ShownReferrals()
 # Grounds for refusing entry, as in the uniform refusal form (Schengen Borders Code, Annex V, Part B).
 REFUSAL_GROUNDS = (
     "A: no valid travel document",
@@ -63,17 +101,31 @@ def _render_queue(template: str):
     if status_name not in STATUSES:
         status_name = "waiting"
     who = caller("referral queue")
+    # The audit records what a person looked at: the page once per view, then each referral a refresh
+    # shows for the first time; a refresh that shows nothing new (every 5 s on an idle screen) writes nothing.
+    refresh = request.headers.get(POLL_HEADER) == "1"
+    view = (g.user.session_id, status_name, point)
+    shown_referrals: ShownReferrals = current_app.extensions["limes.shown_referrals"]
 
     def work(session):
         # Rendered inside the transaction: the rows' related records load as the template reads them.
         waiting = referrals.list_referrals(session, who, STATUSES[status_name], point, QUEUE_LIMIT,
-                                           newest_first=True)
+                                           newest_first=True, audited=not refresh)
+        new = shown_referrals.unseen(view, {r.id for r in waiting}) if refresh else set()
+        for referral in waiting:
+            if referral.id in new:
+                audit_log.audit(session, who, "ListReferrals", f"referral {referral.referral_id}",
+                                "shown by the queue's refresh", "referral queue")
         points = list(session.scalars(select(m.BorderPoint.code).order_by(m.BorderPoint.code)))
         return render_template(template, rows=[_queue_row(r) for r in waiting], points=points,
-                               border_point=point, status=status_name, statuses=list(STATUSES),
-                               refresh_s=context().settings.queue_refresh_s)
-    html, error = run(work)
-    return html if error is None else (render_template("error.html", title="Queue unavailable", message=error), 400)
+                               border_point=point, status=status_name, statuses=STATUS_LABELS,
+                               refresh_s=context().settings.queue_refresh_s), {r.id for r in waiting}
+    result, error = run(work)
+    if error is not None:
+        return render_template("error.html", title="Queue unavailable", message=error), 400
+    html, shown = result
+    shown_referrals.remember(view, shown, page_view=not refresh)
+    return html
 
 
 def _queue_row(referral: m.Referral) -> dict:

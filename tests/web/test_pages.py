@@ -55,7 +55,7 @@ def test_queue_is_newest_first_and_filters_by_border_point(desk):
     client = desk.signed_in("officer")
     page = client.get("/queue").get_data(as_text=True)
     assert page.index(second) < page.index(desk.referral_id)
-    assert "No referrals waiting at BER-T1" in client.get("/queue?border_point=BER-T1").get_data(as_text=True)
+    assert "No referrals open or escalated at BER-T1" in client.get("/queue?border_point=BER-T1").get_data(as_text=True)
 
 
 def test_referral_page_shows_the_evidence_side_by_side_and_audits_each_view(desk):
@@ -226,3 +226,30 @@ def test_face_enrolled_from_an_uploaded_photo(desk, faces_dir):
     assert "not a readable JPEG or PNG" in notices_after(client, not_a_face)[0]
     client.post(f"{url}/expire", data={"csrf_token": csrf_token(client, url), "reason": "arrested"})
     assert alert.matcher_subject_id not in desk.enroller.subjects  # the face left the matcher with the alert
+
+
+def test_the_queue_refresh_audits_what_it_shows_first_not_every_poll(desk):
+    client = desk.signed_in("officer")
+    poll = {"X-Limes-Poll": "1"}
+
+    def rows_written() -> list[tuple[str, str]]:
+        return desk.database.run(lambda s: [(e.subject, e.outcome) for e in s.scalars(
+            select(m.AuditEntry).where(m.AuditEntry.user_name == USERS["officer"],
+                                       m.AuditEntry.action == "ListReferrals").order_by(m.AuditEntry.id))])
+
+    client.get("/queue")
+    assert len(rows_written()) == 1  # the page view
+    for _ in range(5):  # an idle screen: five refreshes, nothing new on them
+        assert desk.referral_id in client.get("/queue/rows", headers=poll).get_data(as_text=True)
+    assert len(rows_written()) == 1
+    second = seed_referral(desk.database, surname="ROE", occurred_at=desk.clock())
+    for _ in range(3):
+        assert second in client.get("/queue/rows", headers=poll).get_data(as_text=True)
+    assert rows_written()[1:] == [(f"referral {second}", "shown by the queue's refresh")]  # once, when it appeared
+    client.get("/queue")  # a new page view is audited again, as one row
+    client.get("/queue/rows", headers=poll)
+    assert len(rows_written()) == 3
+    # Another filter is another view: its first refresh shows referrals this view has not shown.
+    client.get("/queue/rows?status=escalated", headers=poll)
+    client.get("/queue/rows?border_point=FRA-T1", headers=poll)
+    assert [subject for subject, _ in rows_written()[3:]] == [f"referral {second}", f"referral {desk.referral_id}"]
