@@ -146,6 +146,19 @@ class CandidateView:
     gallery: str
     alert: m.PersonAlert | None = None
     photo_token: str | None = None
+    alert_in_force: bool = False
+
+
+@dataclass(frozen=True)
+class FaceVerdict:
+    """The 1:1 comparison as the crossing's checks tell it: its verdict, and why (the score, or why it was not done)."""
+    status: str  # pass, fail or not_done: the box's colour class
+    verdict: str
+    detail: str
+
+
+# The checks a 1:1 comparison needs: when it was not done, these say why.
+FACE_INPUTS = ("face.capture", "chip.read", "dg2.hash")
 
 
 @dataclass
@@ -160,7 +173,29 @@ class ReferralView:
     candidates: list[CandidateView]
     history: list[m.Crossing]
     history_referrals: dict[int, list[m.Referral]] = field(default_factory=dict)
-    alert_check_error: str | None = None
+    face: FaceVerdict | None = None
+    # The checks that did not pass: admitting despite them asks the officer to confirm.
+    unresolved: list[dict] = field(default_factory=list)
+
+    @property
+    def candidate_hits(self) -> list[CandidateView]:
+        return [c for c in self.candidates if c.alert_in_force]
+
+    @property
+    def hit_count(self) -> int:
+        return len(self.document_hits) + len(self.person_hits) + len(self.candidate_hits)
+
+    @property
+    def alert_cautions(self) -> list[str]:
+        """Why no all-clear can be given although no alert is in force now: what the gate found or could not check."""
+        cautions = [f"At the gate, {c['name']} {'failed' if c['status'] == 'FAIL' else 'was not done'}: {c['reason']}"
+                    for c in self.crossing.checks
+                    if c.get("name", "").startswith(("alerts.", "watchlist.")) and c.get("status") != "PASS"]
+        unconfirmed = [c for c in self.candidates if not c.alert_in_force]
+        if unconfirmed:
+            cautions.append(f"{len(unconfirmed)} watchlist candidate(s) with no alert in force at central: "
+                            "see the candidates below")
+        return cautions
 
 
 def _referral_view(session, referral_id: str) -> ReferralView:
@@ -184,6 +219,7 @@ def _referral_view(session, referral_id: str) -> ReferralView:
             m.PersonAlert.matcher_subject_id.in_([c.subject_id for c in candidates])))}
         for candidate in candidates:
             candidate.alert = alerts.get(candidate.subject_id)
+            candidate.alert_in_force = candidate.alert is not None and _in_force(candidate.alert, today)
             photo = evidence.enrolment_photo(session, candidate.alert) if candidate.alert else None
             candidate.photo_token = photo.token if photo else None
         audit_log.audit(session, who, "GetWatchlistCandidates", f"referral {referral_id}",
@@ -200,7 +236,32 @@ def _referral_view(session, referral_id: str) -> ReferralView:
         by_crossing.setdefault(past.crossing_id, []).append(past)
     return ReferralView(referral, crossing, live.token if live else None, chip.token if chip else None,
                         _group_checks(crossing.checks), document_hits, person_hits, candidates, past_crossings,
-                        by_crossing)
+                        by_crossing, _face_verdict(crossing.checks),
+                        [c for c in crossing.checks if c.get("status") in ("FAIL", "NOT_DONE")])
+
+
+def _in_force(alert: m.PersonAlert, today) -> bool:
+    return (not alert.withdrawn and (alert.valid_from is None or alert.valid_from <= today)
+            and (alert.valid_to is None or alert.valid_to >= today))
+
+
+def _face_verdict(checks: list[dict]) -> FaceVerdict:
+    by_name = {c.get("name"): c for c in checks}
+    verification = by_name.get("face.verification")
+    if verification is None:
+        return FaceVerdict("not_done", "not done", "the gate reported no face comparison" if checks
+                           else "no check results kept (cleared after the evidence period, or none sent)")
+    reason = verification.get("reason", "")
+    if verification.get("status") == "PASS":
+        return FaceVerdict("pass", "match", reason)
+    if verification.get("status") == "FAIL":
+        return FaceVerdict("fail", "no match", reason)
+    # "no live face" while a live picture is shown: the picture is the capture's best frame, which the
+    # capture check rejected; its reason is the real one.
+    inputs = [f"{by_name[name]['name']} {'failed' if by_name[name].get('status') == 'FAIL' else 'not done'}: "
+              f"{by_name[name].get('reason', '')}"
+              for name in FACE_INPUTS if name in by_name and by_name[name].get("status") != "PASS"]
+    return FaceVerdict("not_done", "not done", "; ".join([reason, *inputs]) if inputs else reason)
 
 
 def _group_checks(checks: list[dict]) -> list[tuple[str, list[dict]]]:

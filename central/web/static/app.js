@@ -36,8 +36,24 @@ function decisionForm() {
     note.setCustomValidity(choice === "escalate" && !note.value.trim() ? "Say why you escalate." : "");
     if (!form.checkValidity()) { event.preventDefault(); form.reportValidity(); }
   });
+  // Admitting past a failed or undone check asks first: the confirm step opens with its button focused,
+  // Enter admits, Escape or "Go back" returns to the Admit button.
+  const confirm = document.getElementById("admit-confirm");
+  const admit = document.getElementById("admit");
+  if (confirm) {
+    form.addEventListener("submit", (event) => {
+      if (event.submitter === admit) {
+        event.preventDefault();
+        confirm.hidden = false;
+        document.getElementById("admit-anyway").focus();
+      }
+    });
+    const back = () => { confirm.hidden = true; admit.focus(); };
+    document.getElementById("admit-cancel").addEventListener("click", back);
+    confirm.addEventListener("keydown", (event) => { if (event.key === "Escape") back(); });
+  }
   // Alt+A admit, Alt+R refuse, Alt+E escalate, from anywhere on the page (the note included).
-  const keys = {a: "button.admit", r: "button.refuse", e: "button.escalate"};
+  const keys = {a: "#admit", r: "button.refuse", e: "button.escalate"};
   document.addEventListener("keydown", (event) => {
     const selector = event.altKey && !event.ctrlKey && !event.metaKey && keys[event.key.toLowerCase()];
     const button = selector && form.querySelector(selector);
