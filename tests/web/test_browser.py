@@ -276,6 +276,7 @@ def test_an_alert_issued_in_the_browser_is_hit_by_a_simulated_traveller(as_role,
     admin.set_input_files("input[name=photo]", str(faces_dir / "biden" / "02.jpg"))
     admin.click("text=Enrol face")
     admin.wait_for_selector("text=face enrolled")
+    admin.wait_for_load_state("load")  # the photo may still be loading when the notice shows
     assert images_loaded(admin, "img.enrolled")[0] > 0
     admin.goto("/watchlists")
     assert "BRANDT" in admin.inner_text("table")
