@@ -94,8 +94,11 @@ MAX_REFERRAL_LIST = 1000
 
 
 def list_referrals(session: Session, caller: Caller, status: m.ReferralStatus | None, border_point: str,
-                   limit: int, *, newest_first: bool = False) -> list[m.Referral]:
-    """Referrals in a status (None: still waiting, OPEN or ESCALATED), oldest first (or newest first)."""
+                   limit: int, *, newest_first: bool = False, audited: bool = True) -> list[m.Referral]:
+    """Referrals in a status (None: still waiting, OPEN or ESCALATED), oldest first (or newest first).
+
+    `audited=False` leaves the audit row to the caller: the web desk's live queue audits each referral
+    a refresh shows for the first time, not every refresh (central.web.desk)."""
     if not 0 <= limit <= MAX_REFERRAL_LIST:
         raise InvalidArgument("limit", f"must be within 0..{MAX_REFERRAL_LIST}")
     statuses = [status] if status else [m.ReferralStatus.OPEN, m.ReferralStatus.ESCALATED]
@@ -106,6 +109,8 @@ def list_referrals(session: Session, caller: Caller, status: m.ReferralStatus | 
         query = query.join(m.Crossing, m.Referral.crossing_id == m.Crossing.id).join(
             m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id).where(m.BorderPoint.code == border_point)
     referrals = list(session.scalars(query))
+    if not audited:
+        return referrals
     audit(session, caller, "ListReferrals",
           f"referrals {'/'.join(s.value for s in statuses)} at {border_point or 'all border points'}",
           f"{len(referrals)} referral(s)", "referral queue")

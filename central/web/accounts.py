@@ -196,6 +196,7 @@ def _spend_a_verification(password: str) -> None:
 class SignedIn:
     user_name: str
     roles: frozenset[access.Role]
+    session_id: int
 
 
 def resume(session: Session, token: str, now: dt.datetime, *, touch: bool = True,
@@ -219,7 +220,7 @@ def resume(session: Session, token: str, now: dt.datetime, *, touch: bool = True
         return None
     if touch:
         row.last_seen_at = now
-    return SignedIn(row.user_name, frozenset(roles))
+    return SignedIn(row.user_name, frozenset(roles), row.id)
 
 
 def sign_out(session: Session, caller: Caller, token: str, now: dt.datetime) -> None:

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from central.access import audit as audit_log
 from central.alerts import lists as alert_lists
 from central.database import models as m
 from central.records import evidence, gate_calls, history, referrals
-from central.web.auth import caller, context, may, requires, run
+from central.web.auth import POLL_HEADER, caller, context, may, requires, run
 from common.sealing import SealError
 from drivers.alertmatch.persons import Identity
 
@@ -24,7 +26,43 @@ blueprint = Blueprint("desk", __name__)
 
 STATUSES = {"waiting": None, "escalated": m.ReferralStatus.ESCALATED, "admitted": m.ReferralStatus.ADMITTED,
             "refused": m.ReferralStatus.REFUSED}
+# What the queue's filter calls each choice: the words of the rows' status badges ("waiting" is both).
+STATUS_LABELS = {"waiting": "Open or escalated", "escalated": "Escalated", "admitted": "Admitted",
+                 "refused": "Refused"}
 QUEUE_LIMIT = 200
+
+
+class ShownReferrals:
+    """Which referrals each session's queue already shows, so that its live refresh audits only the new ones.
+
+    Kept in memory: after a restart (or once a session is pushed out by newer ones) a refresh finds
+    nothing remembered and audits every referral it shows, so a mistake here costs audit rows, never
+    loses one.
+    """
+
+    def __init__(self, max_views: int = 2000):
+        self._max_views = max_views
+        self._lock = threading.Lock()
+        self._views: OrderedDict[tuple, set[int]] = OrderedDict()
+
+    def unseen(self, view: tuple, shown: set[int]) -> set[int]:
+        """The referrals among `shown` that this view has not shown before."""
+        with self._lock:
+            return shown - self._views.get(view, set())
+
+    def remember(self, view: tuple, shown: set[int], *, page_view: bool) -> None:
+        """After the audit rows are committed: a page view starts the view afresh, a refresh adds to it."""
+        with self._lock:
+            before = set() if page_view else self._views.get(view, set())
+            self._views[view] = before | shown
+            self._views.move_to_end(view)
+            while len(self._views) > self._max_views:
+                self._views.popitem(last=False)
+
+
+@blueprint.record_once
+def _keep_shown_referrals(state) -> None:
+    state.app.extensions["limes.shown_referrals"] = ShownReferrals()
 # Grounds for refusing entry, as in the uniform refusal form (Schengen Borders Code, Annex V, Part B).
 REFUSAL_GROUNDS = (
     "A: no valid travel document",
@@ -69,17 +107,31 @@ def _render_queue(template: str):
     if status_name not in STATUSES:
         status_name = "waiting"
     who = caller("referral queue")
+    # The audit records what a person looked at: the page once per view, then each referral a refresh
+    # shows for the first time; a refresh that shows nothing new (every 5 s on an idle screen) writes nothing.
+    refresh = request.headers.get(POLL_HEADER) == "1"
+    view = (g.user.session_id, status_name, point)
+    shown_referrals: ShownReferrals = current_app.extensions["limes.shown_referrals"]
 
     def work(session):
         # Rendered inside the transaction: the rows' related records load as the template reads them.
         waiting = referrals.list_referrals(session, who, STATUSES[status_name], point, QUEUE_LIMIT,
-                                           newest_first=True)
+                                           newest_first=True, audited=not refresh)
+        new = shown_referrals.unseen(view, {r.id for r in waiting}) if refresh else set()
+        for referral in waiting:
+            if referral.id in new:
+                audit_log.audit(session, who, "ListReferrals", f"referral {referral.referral_id}",
+                                "shown by the queue's refresh", "referral queue")
         points = list(session.scalars(select(m.BorderPoint.code).order_by(m.BorderPoint.code)))
         return render_template(template, rows=[_queue_row(r) for r in waiting], points=points,
-                               border_point=point, status=status_name, statuses=list(STATUSES),
-                               refresh_s=context().settings.queue_refresh_s)
-    html, error = run(work)
-    return html if error is None else (render_template("error.html", title="Queue unavailable", message=error), 400)
+                               border_point=point, status=status_name, statuses=STATUS_LABELS,
+                               refresh_s=context().settings.queue_refresh_s), {r.id for r in waiting}
+    result, error = run(work)
+    if error is not None:
+        return render_template("error.html", title="Queue unavailable", message=error), 400
+    html, shown = result
+    shown_referrals.remember(view, shown, page_view=not refresh)
+    return html
 
 
 def _queue_row(referral: m.Referral) -> dict:
@@ -100,6 +152,19 @@ class CandidateView:
     gallery: str
     alert: m.PersonAlert | None = None
     photo_token: str | None = None
+    alert_in_force: bool = False
+
+
+@dataclass(frozen=True)
+class FaceVerdict:
+    """The 1:1 comparison as the crossing's checks tell it: its verdict, and why (the score, or why it was not done)."""
+    status: str  # pass, fail or not_done: the box's colour class
+    verdict: str
+    detail: str
+
+
+# The checks a 1:1 comparison needs: when it was not done, these say why.
+FACE_INPUTS = ("face.capture", "chip.read", "dg2.hash")
 
 
 @dataclass
@@ -114,7 +179,29 @@ class ReferralView:
     candidates: list[CandidateView]
     history: list[m.Crossing]
     history_referrals: dict[int, list[m.Referral]] = field(default_factory=dict)
-    alert_check_error: str | None = None
+    face: FaceVerdict | None = None
+    # The checks that did not pass: admitting despite them asks the officer to confirm.
+    unresolved: list[dict] = field(default_factory=list)
+
+    @property
+    def candidate_hits(self) -> list[CandidateView]:
+        return [c for c in self.candidates if c.alert_in_force]
+
+    @property
+    def hit_count(self) -> int:
+        return len(self.document_hits) + len(self.person_hits) + len(self.candidate_hits)
+
+    @property
+    def alert_cautions(self) -> list[str]:
+        """Why no all-clear can be given although no alert is in force now: what the gate found or could not check."""
+        cautions = [f"At the gate, {c['name']} {'failed' if c['status'] == 'FAIL' else 'was not done'}: {c['reason']}"
+                    for c in self.crossing.checks
+                    if c.get("name", "").startswith(("alerts.", "watchlist.")) and c.get("status") != "PASS"]
+        unconfirmed = [c for c in self.candidates if not c.alert_in_force]
+        if unconfirmed:
+            cautions.append(f"{len(unconfirmed)} watchlist candidate(s) with no alert in force at central: "
+                            "see the candidates below")
+        return cautions
 
 
 def _referral_view(session, referral_id: str) -> ReferralView:
@@ -138,6 +225,7 @@ def _referral_view(session, referral_id: str) -> ReferralView:
             m.PersonAlert.matcher_subject_id.in_([c.subject_id for c in candidates])))}
         for candidate in candidates:
             candidate.alert = alerts.get(candidate.subject_id)
+            candidate.alert_in_force = candidate.alert is not None and _in_force(candidate.alert, today)
             photo = evidence.enrolment_photo(session, candidate.alert) if candidate.alert else None
             candidate.photo_token = photo.token if photo else None
         audit_log.audit(session, who, "GetWatchlistCandidates", f"referral {referral_id}",
@@ -154,7 +242,32 @@ def _referral_view(session, referral_id: str) -> ReferralView:
         by_crossing.setdefault(past.crossing_id, []).append(past)
     return ReferralView(referral, crossing, live.token if live else None, chip.token if chip else None,
                         _group_checks(crossing.checks), document_hits, person_hits, candidates, past_crossings,
-                        by_crossing)
+                        by_crossing, _face_verdict(crossing.checks),
+                        [c for c in crossing.checks if c.get("status") in ("FAIL", "NOT_DONE")])
+
+
+def _in_force(alert: m.PersonAlert, today) -> bool:
+    return (not alert.withdrawn and (alert.valid_from is None or alert.valid_from <= today)
+            and (alert.valid_to is None or alert.valid_to >= today))
+
+
+def _face_verdict(checks: list[dict]) -> FaceVerdict:
+    by_name = {c.get("name"): c for c in checks}
+    verification = by_name.get("face.verification")
+    if verification is None:
+        return FaceVerdict("not_done", "not done", "the gate reported no face comparison" if checks
+                           else "no check results kept (cleared after the evidence period, or none sent)")
+    reason = verification.get("reason", "")
+    if verification.get("status") == "PASS":
+        return FaceVerdict("pass", "match", reason)
+    if verification.get("status") == "FAIL":
+        return FaceVerdict("fail", "no match", reason)
+    # "no live face" while a live picture is shown: the picture is the capture's best frame, which the
+    # capture check rejected; its reason is the real one.
+    inputs = [f"{by_name[name]['name']} {'failed' if by_name[name].get('status') == 'FAIL' else 'not done'}: "
+              f"{by_name[name].get('reason', '')}"
+              for name in FACE_INPUTS if name in by_name and by_name[name].get("status") != "PASS"]
+    return FaceVerdict("not_done", "not done", "; ".join([reason, *inputs]) if inputs else reason)
 
 
 def _group_checks(checks: list[dict]) -> list[tuple[str, list[dict]]]:

@@ -59,8 +59,13 @@ def jpeg(colour=(120, 140, 160), size=(60, 80)) -> bytes:
     return out.getvalue()
 
 
+FACE_MISMATCH = ({"name": "mrz.valid", "status": "PASS", "reason": "TD3"},
+                 {"name": "face.verification", "status": "FAIL", "reason": "score 0.31"})
+
+
 def seed_referral(database: Database, *, surname="MUSTERMANN", given_names="ERIKA", note_reasons=None,
-                  evidence: ReferralEvidence | None = None, occurred_at: dt.datetime = NOW) -> str:
+                  evidence: ReferralEvidence | None = None, occurred_at: dt.datetime = NOW,
+                  checks: tuple[dict, ...] = FACE_MISMATCH, face_score: float | None = 0.31) -> str:
     """A referred crossing with the gate's evidence; its referral id."""
     crossing_id = str(uuid.uuid4())
     new = gate_calls.NewCrossing(
@@ -69,9 +74,7 @@ def seed_referral(database: Database, *, surname="MUSTERMANN", given_names="ERIK
         document=gate_calls.DocumentData("C01X00T47", "P", "DEU", dt.date(2031, 8, 1)),
         traveller=gate_calls.TravellerData(surname, given_names, "DEU", "F", dt.date(1964, 8, 12)),
         decision=m.GateDecision.REFER, reasons=note_reasons or ["face.verification: live face does not match"],
-        checks=[{"name": "mrz.valid", "status": "PASS", "reason": "TD3"},
-                {"name": "face.verification", "status": "FAIL", "reason": "score 0.31"}],
-        face_score=0.31)
+        checks=list(checks), face_score=face_score)
     gate = audit_log.Caller("FRA-T1-G03", "")
     evidence = evidence if evidence is not None else ReferralEvidence(jpeg(), jpeg((200, 180, 170)),
                                                               (ReferralCandidate("watchlist", "PA-1", 0.82),))

@@ -164,6 +164,15 @@ def test_watchlist_referral_shows_the_evidence_side_by_side(as_role, post):
     assert "KOVAC" in candidate and "European Arrest Warrant" in candidate
     assert images_loaded(page, ".candidate img")[0] > 0  # the enrolment photo kept at central
     assert "watchlist.face" in page.inner_text("#checks-h + .check-groups")
+    # The hit heads the page in the alert's own words, never under a green all-clear.
+    alerts = page.inner_text("section.alerts")
+    assert "KOVAC" in alerts and "European Arrest Warrant" in alerts and "No document" not in alerts
+    assert page.locator("section.alerts .pass-text").count() == 0
+    # Whole photos (a wide chip photo is not cropped), each opening at full size.
+    assert page.eval_on_selector_all(".faces img, .candidate img",
+                                     "imgs => imgs.map(i => getComputedStyle(i).objectFit)") == ["contain"] * 3
+    full = page.eval_on_selector_all(".faces a.photo-link", "links => links.map(a => a.getAttribute('href'))")
+    assert len(full) == 2 and page.request.get(full[0]).headers["content-type"] == "image/jpeg"
     shot(page, "referral")
     tablet = as_role("officer", viewport=TABLET)
     tablet.goto(f"/referrals/{referral_of(post, 'on the watchlist')}")
@@ -179,9 +188,18 @@ def test_an_admission_reaches_the_crossing_record_and_the_gate(as_role, post):
     verification = next(c for c in outcome["checks"] if c["name"] == "face.verification")
     verdict = {"pass": "match", "fail": "no match", "not_done": "not done"}[verification["status"]]
     assert page.inner_text(".score .verdict").lower() == verdict  # as the gate found it
+    assert verification["reason"] in page.inner_text("#face-verdict")  # with its score, or why it was not done
+    assert page.locator(".faces img").count() == 2  # the live capture is shown, and the box says what became of it
     assert page.inner_text(".reasons").splitlines() == outcome["reasons"]
     page.fill("#note", "Photo in passport is ten years old; questioned, travel purpose confirmed.")
-    page.keyboard.press("Alt+a")  # the keyboard shortcut of Admit
+    page.keyboard.press("Alt+a")  # the keyboard shortcut of Admit: a failed check asks first
+    assert page.is_visible("#admit-confirm") and "face.verification" in page.inner_text("#admit-confirm")
+    assert page.evaluate("document.activeElement.id") == "admit-anyway"
+    page.keyboard.press("Escape")  # back, nothing sent
+    assert page.evaluate("document.activeElement.id") == "admit" and not page.is_visible("#admit-confirm")
+    assert page.inner_text("#referral-status") == "Open"
+    page.keyboard.press("Alt+a")
+    page.keyboard.press("Enter")  # on "Admit anyway"
     page.wait_for_selector("text=Decision recorded: admitted")
     assert page.inner_text("#referral-status") == "Admitted"
     # The crossing record at central has the officer's decision ...
@@ -226,7 +244,8 @@ def test_an_escalation_goes_to_a_supervisor(as_role, post):
     supervisor = as_role("supervisor")
     supervisor.goto(f"/referrals/{referral_id}")
     supervisor.fill("#note", "Admitted once: renewal confirmed with the consulate.")
-    supervisor.click("button.admit")
+    supervisor.click("#admit")
+    supervisor.click("#admit-anyway")  # document.expiry failed
     supervisor.wait_for_selector("text=Decision recorded: admitted")
     assert [d["decision"] for d in post.running.gate.central.referral_decision(referral_id)["decisions"]] == [
         "ESCALATED", "ADMITTED"]
@@ -257,12 +276,19 @@ def test_an_alert_issued_in_the_browser_is_hit_by_a_simulated_traveller(as_role,
     admin.set_input_files("input[name=photo]", str(faces_dir / "biden" / "02.jpg"))
     admin.click("text=Enrol face")
     admin.wait_for_selector("text=face enrolled")
+    admin.wait_for_load_state("load")  # the photo may still be loading when the notice shows
     assert images_loaded(admin, "img.enrolled")[0] > 0
     admin.goto("/watchlists")
     assert "BRANDT" in admin.inner_text("table")
     shot(admin, "watchlists")
 
     queue = as_role("officer")  # the officer's queue is open while the traveller walks up
+    queue.focus("#queue-rows a.rowlink >> nth=0")
+    focused = queue.evaluate("document.activeElement.getAttribute('href')")
+    idle = queue.inner_text("#queue-status")
+    queue.wait_for_timeout(6000)  # a refresh with nothing new says nothing and keeps the focus
+    assert queue.inner_text("#queue-status") == idle
+    assert queue.evaluate("document.activeElement.getAttribute('href')") == focused
     traveller = TRAVELLERS["genuine traveller (French)"]  # opened the gate before; now the face is wanted
     again = post.pass_through(traveller)
     assert again["decision"] == "refer", again["reasons"]
@@ -270,6 +296,8 @@ def test_an_alert_issued_in_the_browser_is_hit_by_a_simulated_traveller(as_role,
     # The queue page shows the new referral without a reload, at the top.
     queue.wait_for_selector(f"#queue-rows a[href='/referrals/{again['outcome']['crossing_id']}']", timeout=20000)
     assert traveller.surname in queue.locator("#queue-rows tr").first.inner_text()
+    assert queue.evaluate("document.activeElement.getAttribute('href')") == focused  # the officer's place is kept
+    assert queue.inner_text("#queue-status").startswith("Queue changed at")
     queue.goto(f"/referrals/{again['outcome']['crossing_id']}")
     candidates = queue.inner_text(".candidates")
     assert "BRANDT" in candidates and "Arrest warrant" in candidates
@@ -297,7 +325,8 @@ def test_hostile_names_and_notes_stay_text(as_role, post):
     assert hostile in page.text_content("h1")  # as text (the surname is shown in capitals)
     assert page.locator("main img[src=x], main svg, main script").count() == 0
     page.fill("#note", hostile)
-    page.click("button.admit")
+    page.click("#admit")
+    page.click("#admit-anyway")  # mrz.valid failed
     page.wait_for_selector("text=Decision recorded: admitted")
     assert hostile in page.inner_text(".decided")
     page.goto("/queue?status=admitted")
@@ -364,3 +393,52 @@ def test_the_audit_view_shows_who_looked_at_whom(as_role, post):
     with page.expect_navigation():  # a screenshot during the navigation fails ("Unable to capture")
         page.click("text=Filter")
     shot(page, "audit", full_page=False)
+
+
+PHONES, TABLETS, DESKTOP = (320, 390), (768, 800), 1440
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# The pages whose content must reflow into the width of a phone without scrolling sideways (WCAG 1.4.10).
+REFLOW = ("/queue", "/referrals/", "/watchlists", "/audit")
+
+
+def test_every_page_reflows_and_passes_axe_for_every_role_at_every_width(browser, as_role, post):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    referral = f"/referrals/{referral_of(post, 'on the watchlist')}"  # still open: the decision buttons show
+    admin = as_role("administrator")
+    alert = admin.get_attribute("table a[href^='/watchlists/']", "href")
+    statistics = "/statistics?by=nationality&period=week&from=2026-11-02&to=2026-11-29"
+    pages = {"officer": ["/queue", referral, "/statistics"],  # the last one: the 403 page
+             "supervisor": ["/queue", referral, "/watchlists", alert, "/audit"],
+             "analyst": [statistics],
+             "administrator": ["/watchlists", "/watchlists/new/person", alert]}
+    anonymous = browser.new_context(base_url=post.services.web_url).new_page()
+    # axe itself runs under the desk's CSP and finds what it should: an image without a text alternative.
+    anonymous.goto("/sign-in")
+    anonymous.evaluate("document.querySelector('main').append(document.createElement('img'))")
+    canary = axe.run(anonymous, options={"runOnly": {"type": "tag", "values": WCAG_A_AA}})
+    assert "image-alt" in [v["id"] for v in canary.response["violations"]]
+    failures = []
+    for role, page in [(None, anonymous), *((role, as_role(role)) for role in pages)]:
+        for path in pages.get(role, ["/sign-in"]):
+            for width in (*PHONES, *TABLETS, DESKTOP):
+                page.set_viewport_size({"width": width, "height": 800})
+                page.goto(path)
+                where = f"{role or 'anonymous'} {path} at {width} px"
+                if path.startswith(REFLOW):
+                    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+                    if scroll_width > width:
+                        failures.append(f"{where}: the page is {scroll_width} px wide")
+                if path == referral and role == "officer":
+                    for button in ("button.refuse", "button.escalate"):
+                        box = page.locator(button).bounding_box()
+                        if not (box and 0 <= box["x"] and box["x"] + box["width"] <= width):
+                            failures.append(f"{where}: {button} is out of sight sideways ({box})")
+                if width in (PHONES[0], TABLETS[0], DESKTOP):
+                    found = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_A_AA}})
+                    failures += [f"{where}: axe {v['id']} ({v['impact']}): {v['help']}: "
+                                 f"{[n['target'] for n in v['nodes']][:3]}"
+                                 for v in found.response["violations"] if v["impact"] in ("serious", "critical")]
+    anonymous.context.close()
+    assert not failures, "\n".join(failures)

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from central.database import models as m
+from central.records.evidence import ReferralEvidence
 from central.statistics import tables as statistics
-from tests.web.conftest import USERS, csrf_token, notices, notices_after, seed_referral
+from tests.web.conftest import USERS, csrf_token, jpeg, notices, notices_after, seed_referral
 
 ADMITTED = "Decision recorded: admitted. The crossing record and the gate have it."
 
@@ -55,7 +56,7 @@ def test_queue_is_newest_first_and_filters_by_border_point(desk):
     client = desk.signed_in("officer")
     page = client.get("/queue").get_data(as_text=True)
     assert page.index(second) < page.index(desk.referral_id)
-    assert "No referrals waiting at BER-T1" in client.get("/queue?border_point=BER-T1").get_data(as_text=True)
+    assert "No referrals open or escalated at BER-T1" in client.get("/queue?border_point=BER-T1").get_data(as_text=True)
 
 
 def test_referral_page_shows_the_evidence_side_by_side_and_audits_each_view(desk):
@@ -226,3 +227,95 @@ def test_face_enrolled_from_an_uploaded_photo(desk, faces_dir):
     assert "not a readable JPEG or PNG" in notices_after(client, not_a_face)[0]
     client.post(f"{url}/expire", data={"csrf_token": csrf_token(client, url), "reason": "arrested"})
     assert alert.matcher_subject_id not in desk.enroller.subjects  # the face left the matcher with the alert
+
+
+def test_the_queue_refresh_audits_what_it_shows_first_not_every_poll(desk):
+    client = desk.signed_in("officer")
+    poll = {"X-Limes-Poll": "1"}
+
+    def rows_written() -> list[tuple[str, str]]:
+        return desk.database.run(lambda s: [(e.subject, e.outcome) for e in s.scalars(
+            select(m.AuditEntry).where(m.AuditEntry.user_name == USERS["officer"],
+                                       m.AuditEntry.action == "ListReferrals").order_by(m.AuditEntry.id))])
+
+    client.get("/queue")
+    assert len(rows_written()) == 1  # the page view
+    for _ in range(5):  # an idle screen: five refreshes, nothing new on them
+        assert desk.referral_id in client.get("/queue/rows", headers=poll).get_data(as_text=True)
+    assert len(rows_written()) == 1
+    second = seed_referral(desk.database, surname="ROE", occurred_at=desk.clock())
+    for _ in range(3):
+        assert second in client.get("/queue/rows", headers=poll).get_data(as_text=True)
+    assert rows_written()[1:] == [(f"referral {second}", "shown by the queue's refresh")]  # once, when it appeared
+    client.get("/queue")  # a new page view is audited again, as one row
+    client.get("/queue/rows", headers=poll)
+    assert len(rows_written()) == 3
+    # Another filter is another view: its first refresh shows referrals this view has not shown.
+    client.get("/queue/rows?status=escalated", headers=poll)
+    client.get("/queue/rows?border_point=FRA-T1", headers=poll)
+    assert [subject for subject, _ in rows_written()[3:]] == [f"referral {second}", f"referral {desk.referral_id}"]
+
+
+def alerts_section(page: str) -> str:
+    return re.search(r'<section class="card alerts[^"]*" aria-labelledby="alerts-h">(.*?)</section>', page,
+                     re.S).group(1)
+
+
+def test_a_watchlist_candidate_with_an_alert_is_a_hit_at_the_top_never_an_all_clear(desk):
+    client = desk.signed_in("officer")
+    before = client.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
+    # The candidate PA-1 has no alert at central: no hit, and no all-clear either (the gate's 1:N search found it).
+    assert "No document, person or watchlist alert" not in alerts_section(before)
+    assert "1 watchlist candidate(s) with no alert in force at central" in alerts_section(before)
+    desk.database.run(lambda s: s.add(m.PersonAlert(
+        alert_id="a-kovac", surname="KOVAC", given_names="ALEKSANDAR", reason=m.PersonAlertReason.ARREST,
+        handling_instruction="European Arrest Warrant: detain discreetly, call the duty officer.",
+        issuing_agency="Europol", matcher_subject_id="PA-1", version=1)))
+    page = client.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
+    top = alerts_section(page)
+    assert page.index('aria-labelledby="alerts-h"') < page.index('aria-labelledby="face-h"')  # above the evidence
+    assert "1 hit" in top and "Watchlist face: KOVAC, ALEKSANDAR" in top and "arrest" in top
+    assert "European Arrest Warrant: detain discreetly, call the duty officer." in top  # the alert's own words
+    assert "pass-text" not in top and "No document" not in top
+    # Withdrawn, the alert is no longer in force: no hit, and still no all-clear.
+    desk.database.run(lambda s: setattr(s.scalar(select(m.PersonAlert)), "withdrawn", True))
+    top = alerts_section(client.get(f"/referrals/{desk.referral_id}").get_data(as_text=True))
+    assert 'class="hit"' not in top and "pass-text" not in top
+    assert "1 watchlist candidate(s) with no alert in force at central" in top
+
+
+def test_the_all_clear_only_when_nothing_was_found_or_left_unchecked(desk):
+    clean = seed_referral(desk.database, surname="ROE", evidence=ReferralEvidence(jpeg(), jpeg(), ()))
+    top = alerts_section(desk.signed_in("officer").get(f"/referrals/{clean}").get_data(as_text=True))
+    assert "No document, person or watchlist alert in force on this traveller." in top
+
+
+def test_the_1_to_1_box_says_what_happened(desk):
+    checks = [{"name": "face.capture", "status": "FAIL", "reason": "yaw 31 degrees (at most 25)"},
+              {"name": "face.verification", "status": "NOT_DONE", "reason": "no live face"}]
+    undone = seed_referral(desk.database, surname="ROE", checks=checks, face_score=None)
+    client = desk.signed_in("officer")
+    box = re.search(r'id="face-verdict">(.*?)</div>', client.get(f"/referrals/{undone}").get_data(as_text=True),
+                    re.S).group(1)
+    assert "not done" in box and "no live face; face.capture failed: yaw 31 degrees (at most 25)" in box
+    box = re.search(r'id="face-verdict">(.*?)</div>', client.get(f"/referrals/{desk.referral_id}").get_data(
+        as_text=True), re.S).group(1)
+    assert "no match" in box and "score 0.31" in box and "31%" in box
+
+
+def test_admitting_past_failed_checks_has_a_confirm_step_listing_them(desk):
+    page = desk.signed_in("officer").get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
+    confirm = re.search(r'<div class="confirm" id="admit-confirm"[^>]*hidden>(.*?)</div>\s*</div>', page, re.S).group(1)
+    assert "<code>face.verification</code> failed: score 0.31" in confirm and 'id="admit-anyway"' in confirm
+    assert "mrz.valid" not in confirm  # it passed
+
+
+def test_photos_open_at_full_size(desk):
+    page = desk.signed_in("officer").get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
+    links = re.findall(r'<a href="(/photos/[^"]+)" class="photo-link"><img src="(/photos/[^"]+)"', page)
+    assert len(links) == 2 and all(href == src for href, src in links)
+
+
+def test_the_history_columns_say_what_they_show(desk):
+    page = desk.signed_in("officer").get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
+    assert '<th scope="col">Gate\'s decision</th><th scope="col">Referral status</th>' in page.replace("&#39;", "'")
