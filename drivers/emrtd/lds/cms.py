@@ -28,8 +28,10 @@ class SignedContent:
     signed_content_type: str | None  # the contentType signed attribute (dotted OID)
 
 
-def parse_signed_data(data: bytes, expected_type: str, file: str) -> SignedContent:
-    """Parse a DER ContentInfo holding SignedData with content type expected_type."""
+def parse_signed_data(data: bytes, expected_type: str, file: str, *,
+                      tolerated_types: tuple[str, ...] = ()) -> SignedContent:
+    """Parse a DER ContentInfo holding SignedData with content type expected_type (or one of
+    tolerated_types, which real documents use; the caller records that as a deviation)."""
     try:
         info = cms.ContentInfo.load(data, strict=True)
         if info["content_type"].native != "signed_data":
@@ -37,7 +39,7 @@ def parse_signed_data(data: bytes, expected_type: str, file: str) -> SignedConte
         signed = info["content"]
         encap = signed["encap_content_info"]
         content_type = encap["content_type"].dotted
-        if content_type != expected_type:
+        if content_type != expected_type and content_type not in tolerated_types:
             raise LdsError(file, f"encapsulated content type {content_type}, expected {expected_type}")
         content = encap["content"].native  # an OCTET STRING for the ICAO content types
         if not isinstance(content, bytes):

@@ -86,7 +86,9 @@ def verify(files: dict[int, bytes], store: CscaStore, *, printed_mrz: str | None
     else:
         try:
             sod = sod_file.parse(files[EF_SOD])
-            checks.append(Check.passed("sod.parse", f"{len(sod.dg_hashes)} data group hashes, {sod.hash_algorithm}"))
+            noted = f"; deviation: {'; '.join(sod.deviations)}" if sod.deviations else ""
+            checks.append(Check.passed("sod.parse",
+                                       f"{len(sod.dg_hashes)} data group hashes, {sod.hash_algorithm}{noted}"))
         except LdsError as exc:
             checks.append(Check.failed("sod.parse", exc.reason))
 
