@@ -26,6 +26,9 @@ class SignedContent:
     signed_attributes: bytes | None = field(repr=False)  # DER with the SET OF tag, as the signature covers it
     message_digest: bytes | None  # the messageDigest signed attribute
     signed_content_type: str | None  # the contentType signed attribute (dotted OID)
+    # who the signer says it is, to find a certificate that was not embedded: (issuer Name DER, serial)
+    # or the subjectKeyIdentifier bytes
+    signer_id: tuple[bytes, int] | bytes | None = None
 
 
 def parse_signed_data(data: bytes, expected_type: str, file: str, *,
@@ -74,6 +77,7 @@ def parse_signed_data(data: bytes, expected_type: str, file: str, *,
             signed_attributes=signed_attributes,
             message_digest=message_digest,
             signed_content_type=signed_content_type,
+            signer_id=_signer_id(signer["sid"]),
         )
     except LdsError:
         raise
@@ -91,3 +95,9 @@ def _signer_certificate(sid: cms.SignerIdentifier, certificates: list) -> bytes 
         elif certificate.key_identifier == sid.chosen.native:
             return certificate.dump()
     return None
+
+
+def _signer_id(sid: cms.SignerIdentifier) -> tuple[bytes, int] | bytes:
+    if sid.name == "issuer_and_serial_number":
+        return sid.chosen["issuer"].dump(), sid.chosen["serial_number"].native
+    return sid.chosen.native

@@ -142,7 +142,9 @@ def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime,
         return None, None
     dsc = None
     if sod.dsc is None:
-        reason = "EF.SOD carries no Document Signer certificate matching its signer"
+        dsc = store.find_dsc(sod.signed.signer_id)  # one the PKD published, kept in the store
+        reason = ("EF.SOD carries no Document Signer certificate matching its signer, "
+                  "nor does the store keep one")
     else:
         try:
             dsc = load_certificate(sod.dsc)
