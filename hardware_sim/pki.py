@@ -7,11 +7,13 @@ two-letter code in C=, as real ones do (UTO -> UT for the ICAO test state).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import ldif
 from asn1crypto import cms, core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import parser as asn1_parser
@@ -351,3 +353,44 @@ def roll_over(pki: TestPki, now: dt.datetime | None = None, *, rename: bool = Tr
     listed = [der(old), der(new), der(new_by_old), der(old_by_new)]
     master_list = sign_cms(MASTER_LIST_OID, encode_content(listed), pki.master_list_signer, signing_time=now)
     return Rollover(old, new, new_by_old, old_by_new, dsc, master_list)
+
+
+PKD_BASE = "dc=data,dc=download,dc=pkd,dc=icao,dc=int"
+
+
+def pkd_ldif(pkis: list[TestPki], *, master_lists: bool = True, dscs: bool = True, crls: bool = True) -> bytes:
+    """An LDIF file laid out as the ICAO PKD's downloads are: a container entry, then per state its
+    master list (o=ml, pkdMasterListContent), Document Signer certificates (o=dsc,
+    userCertificate;binary) and CRL (o=crl, certificateRevocationList;binary)."""
+    out = io.BytesIO()
+    writer = ldif.LDIFWriter(out)
+    writer.unparse(PKD_BASE, {"objectClass": [b"top", b"domain"], "dc": [b"data"]})
+    for pki in pkis:
+        c = iso2(pki.country) or "XX"
+        branch = f"c={c},{PKD_BASE}"
+        if master_lists:
+            writer.unparse(f"cn={pki.country} master list,o=ml,{branch}", {
+                "objectClass": [b"top", b"person", b"pkdMasterList", b"pkdDownload"],
+                "cn": [pki.country.encode()], "sn": [b"1"], "pkdVersion": [b"1"],
+                "pkdMasterListContent": [pki.master_list]})
+        if dscs:
+            for signer in (pki.dsc, pki.expired_dsc, pki.revoked_dsc):
+                cert = signer.certificate
+                writer.unparse(f"cn={_escape_dn(cert.subject.rfc4514_string())}+sn={cert.serial_number:X},o=dsc,"
+                               f"{branch}", {
+                                   "objectClass": [b"top", b"person", b"organizationalPerson", b"inetOrgPerson",
+                                                   b"pkdDownload"],
+                                   "cn": [cert.subject.rfc4514_string().encode()],
+                                   "sn": [f"{cert.serial_number:X}".encode()], "pkdVersion": [b"1"],
+                                   "userCertificate;binary": [cert.public_bytes(serialization.Encoding.DER)]})
+        if crls:
+            writer.unparse(f"cn={_escape_dn(pki.crl.issuer.rfc4514_string())},o=crl,{branch}", {
+                "objectClass": [b"top", b"cRLDistributionPoint", b"pkdDownload"],
+                "cn": [pki.crl.issuer.rfc4514_string().encode()], "pkdVersion": [b"1"],
+                "certificateRevocationList;binary": [pki.crl.public_bytes(serialization.Encoding.DER)]})
+    return out.getvalue()
+
+
+def _escape_dn(value: str) -> str:
+    """An RFC 4514 name as one attribute value inside another DN (as the PKD nests them)."""
+    return "".join("\\" + ch if ch in ',+"\\<>;=' else ch for ch in value)

@@ -26,10 +26,15 @@ class SignedContent:
     signed_attributes: bytes | None = field(repr=False)  # DER with the SET OF tag, as the signature covers it
     message_digest: bytes | None  # the messageDigest signed attribute
     signed_content_type: str | None  # the contentType signed attribute (dotted OID)
+    # who the signer says it is, to find a certificate that was not embedded: (issuer Name DER, serial)
+    # or the subjectKeyIdentifier bytes
+    signer_id: tuple[bytes, int] | bytes | None = None
 
 
-def parse_signed_data(data: bytes, expected_type: str, file: str) -> SignedContent:
-    """Parse a DER ContentInfo holding SignedData with content type expected_type."""
+def parse_signed_data(data: bytes, expected_type: str, file: str, *,
+                      tolerated_types: tuple[str, ...] = ()) -> SignedContent:
+    """Parse a DER ContentInfo holding SignedData with content type expected_type (or one of
+    tolerated_types, which real documents use; the caller records that as a deviation)."""
     try:
         info = cms.ContentInfo.load(data, strict=True)
         if info["content_type"].native != "signed_data":
@@ -37,7 +42,7 @@ def parse_signed_data(data: bytes, expected_type: str, file: str) -> SignedConte
         signed = info["content"]
         encap = signed["encap_content_info"]
         content_type = encap["content_type"].dotted
-        if content_type != expected_type:
+        if content_type != expected_type and content_type not in tolerated_types:
             raise LdsError(file, f"encapsulated content type {content_type}, expected {expected_type}")
         content = encap["content"].native  # an OCTET STRING for the ICAO content types
         if not isinstance(content, bytes):
@@ -72,6 +77,7 @@ def parse_signed_data(data: bytes, expected_type: str, file: str) -> SignedConte
             signed_attributes=signed_attributes,
             message_digest=message_digest,
             signed_content_type=signed_content_type,
+            signer_id=_signer_id(signer["sid"]),
         )
     except LdsError:
         raise
@@ -89,3 +95,9 @@ def _signer_certificate(sid: cms.SignerIdentifier, certificates: list) -> bytes 
         elif certificate.key_identifier == sid.chosen.native:
             return certificate.dump()
     return None
+
+
+def _signer_id(sid: cms.SignerIdentifier) -> tuple[bytes, int] | bytes:
+    if sid.name == "issuer_and_serial_number":
+        return sid.chosen["issuer"].dump(), sid.chosen["serial_number"].native
+    return sid.chosen.native

@@ -17,6 +17,9 @@ from drivers.emrtd.lds.errors import LdsError, parsing
 FILE = "EF.SOD"
 TAG = 0x77
 LDS_SECURITY_OBJECT_OID = "2.23.136.1.1.1"  # id-icao-mrtd-security-ldsSecurityObject
+# China's passports (tests/drivers/fixtures/foreign_sod) encapsulate the LDSSecurityObject as plain id-data
+# (RFC 5652); the signature still covers it, so it is read and the deviation recorded on the Sod.
+ID_DATA_OID = "1.2.840.113549.1.7.1"
 
 
 class DataGroupHash(core.Sequence):
@@ -54,6 +57,7 @@ class Sod:
     lds_version: str | None
     unicode_version: str | None
     signed: SignedContent = field(repr=False)
+    deviations: tuple[str, ...] = ()  # tolerated departures from Doc 9303 (see ID_DATA_OID)
 
     @property
     def dsc(self) -> bytes | None:
@@ -64,7 +68,9 @@ class Sod:
 def parse(data: bytes) -> Sod:
     with parsing(FILE):
         wrapped = tlv.decode_one(data, TAG).value
-    signed = parse_signed_data(wrapped, LDS_SECURITY_OBJECT_OID, FILE)
+    signed = parse_signed_data(wrapped, LDS_SECURITY_OBJECT_OID, FILE, tolerated_types=(ID_DATA_OID,))
+    deviations = () if signed.content_type == LDS_SECURITY_OBJECT_OID else (
+        f"LDSSecurityObject encapsulated as id-data ({ID_DATA_OID}), not id-icao-mrtd-security-ldsSecurityObject",)
     try:
         lso = LdsSecurityObject.load(signed.content, strict=True)
         version = lso["version"].native
@@ -90,7 +96,7 @@ def parse(data: bytes) -> Sod:
         raise LdsError(FILE, f"LDSSecurityObject version {version} is neither v0 nor v1")
     if not hashes:
         raise LdsError(FILE, "no data group hashes")
-    return Sod(version, hash_algorithm, hashes, lds_version, unicode_version, signed)
+    return Sod(version, hash_algorithm, hashes, lds_version, unicode_version, signed, deviations)
 
 
 def encode_security_object(hash_algorithm: str, dg_hashes: dict[int, bytes],

@@ -202,6 +202,15 @@ class Certificate:
             raise CertificateError(f"extension {name} appears {len(found)} times")
         return found[0]["extn_value"].parsed if found else None
 
+    @cached_property
+    def key_identifier(self) -> bytes | None:
+        """The subjectKeyIdentifier, None when absent or not decodable (a CMS signer may name it)."""
+        try:
+            value = self._extension("key_identifier")
+        except ValueError:
+            return None
+        return None if value is None else value.native
+
     @property
     def is_ca(self) -> bool:
         """basicConstraints present, decodable and cA=TRUE."""

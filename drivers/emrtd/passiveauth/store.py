@@ -28,6 +28,7 @@ DEVIATIONS_ACCEPTED_MARK = b"Limes-Deviations-Accepted:"
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 MASTER_LIST_SUFFIXES = (".ml",)
 CRL_SUFFIXES = (".crl",)
+DSC_SUFFIXES = (".dsc",)  # PEM Document Signer certificates obtained apart from documents (the PKD)
 
 
 class StoreError(ValueError):
@@ -91,6 +92,10 @@ class CscaStore:
     def __init__(self) -> None:
         self._cscas: dict[bytes, Certificate] = {}  # keyed by DER: loading twice adds once
         self._crls: list[tuple[x509.CertificateRevocationList, DistinguishedName]] = []
+        # Document Signer certificates from the PKD, for SODs that carry none: by (issuer, serial) and by SKI
+        self._dscs: dict[bytes, Certificate] = {}
+        self._dsc_by_serial: dict[tuple[DistinguishedName, int], Certificate] = {}
+        self._dsc_by_key_id: dict[bytes, Certificate] = {}
 
     @classmethod
     def from_certificates(cls, certificates: list[Certificate | x509.Certificate | bytes]) -> "CscaStore":
@@ -171,6 +176,39 @@ class CscaStore:
         listed = sum(e.status != REFUSED for e in entries)
         return MasterListLoad(added, listed, len(entries) - listed, tuple(entries))
 
+    @property
+    def dscs(self) -> tuple[Certificate, ...]:
+        return tuple(self._dscs.values())
+
+    def add_dsc(self, certificate: Certificate | bytes) -> bool:
+        """Keep a Document Signer certificate obtained apart from a document; False when already kept.
+        It must decode and be issued by a CSCA in the store (its signature verified); dsc.chain and
+        dsc.validity still judge it at verification time."""
+        if isinstance(certificate, bytes):
+            certificate = _load_certificates(certificate, "DSC")[0]
+        if not any(certificate.is_issued_by(csca) for csca in self.issuers_of(certificate)):
+            raise StoreError(f"DSC {certificate.subject.rfc4514_string()} is not issued by a CSCA in the store")
+        if certificate.der in self._dscs:
+            return False
+        self._dscs[certificate.der] = certificate
+        self._dsc_by_serial[(certificate.issuer, certificate.serial_number)] = certificate
+        key_id = certificate.key_identifier
+        if key_id:
+            self._dsc_by_key_id[key_id] = certificate
+        return True
+
+    def find_dsc(self, signer_id: tuple[bytes, int] | bytes | None) -> Certificate | None:
+        """The kept DSC a CMS signer identifier names: (issuer Name DER, serial) or a key identifier."""
+        if isinstance(signer_id, tuple):
+            try:
+                issuer = DistinguishedName(asn1_x509.Name.load(signer_id[0]))
+            except DECODE_ERRORS:
+                return None
+            return self._dsc_by_serial.get((issuer, signer_id[1]))
+        if isinstance(signer_id, bytes):
+            return self._dsc_by_key_id.get(signer_id)
+        return None
+
     def add_crl(self, crl: x509.CertificateRevocationList | bytes) -> None:
         """Add a CRL after checking it is signed by a CSCA in the store."""
         if isinstance(crl, bytes):
@@ -181,7 +219,8 @@ class CscaStore:
             raise StoreError(f"CRL issuer {issuer.rfc4514_string()} is not a CSCA in the store")
         if not any(_crl_signed_by(crl, c) for c in issuers):
             raise StoreError(f"CRL signature of {issuer.rfc4514_string()} does not verify")
-        self._crls.append((crl, issuer))
+        if all(crl != kept for kept, _issuer in self._crls):  # the same CRL loaded twice is kept once
+            self._crls.append((crl, issuer))
 
     def crl_for(self, csca: Certificate | x509.Certificate) -> x509.CertificateRevocationList | None:
         """The newest CRL issued by this CSCA (its name, and its key verifies the signature)."""
@@ -197,6 +236,9 @@ class CscaStore:
         suffix = path.suffix.lower()
         if suffix in MASTER_LIST_SUFFIXES:
             self.add_master_list(data)
+        elif suffix in DSC_SUFFIXES:
+            for certificate in _load_certificates(data, str(path)):
+                self.add_dsc(certificate)
         elif suffix in CRL_SUFFIXES or b"-----BEGIN X509 CRL-----" in data:
             self.add_crl(data)
         else:
@@ -205,7 +247,7 @@ class CscaStore:
                 self.add_certificate(certificate, deviations_accepted=accepted)
 
     def load_dir(self, directory: Path | str) -> None:
-        """Load every certificate, then every master list, then every CRL in a
+        """Load every certificate, then every master list, then every DSC (.dsc), then every CRL in a
         directory: CRLs and lists are checked against the CSCAs loaded first."""
         files = sorted(p for p in Path(directory).iterdir() if p.is_file())
 
@@ -216,7 +258,8 @@ class CscaStore:
         crls = [p for p in files if is_crl(p)]
         lists = [p for p in files if p.suffix.lower() in MASTER_LIST_SUFFIXES]
         certificates = [p for p in files if p.suffix.lower() in CERTIFICATE_SUFFIXES and p not in crls]
-        for path in certificates + lists + crls:
+        dscs = [p for p in files if p.suffix.lower() in DSC_SUFFIXES]
+        for path in certificates + lists + dscs + crls:
             self.load_file(path)
 
 

@@ -86,7 +86,9 @@ def verify(files: dict[int, bytes], store: CscaStore, *, printed_mrz: str | None
     else:
         try:
             sod = sod_file.parse(files[EF_SOD])
-            checks.append(Check.passed("sod.parse", f"{len(sod.dg_hashes)} data group hashes, {sod.hash_algorithm}"))
+            noted = f"; deviation: {'; '.join(sod.deviations)}" if sod.deviations else ""
+            checks.append(Check.passed("sod.parse",
+                                       f"{len(sod.dg_hashes)} data group hashes, {sod.hash_algorithm}{noted}"))
         except LdsError as exc:
             checks.append(Check.failed("sod.parse", exc.reason))
 
@@ -140,7 +142,9 @@ def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime,
         return None, None
     dsc = None
     if sod.dsc is None:
-        reason = "EF.SOD carries no Document Signer certificate matching its signer"
+        dsc = store.find_dsc(sod.signed.signer_id)  # one the PKD published, kept in the store
+        reason = ("EF.SOD carries no Document Signer certificate matching its signer, "
+                  "nor does the store keep one")
     else:
         try:
             dsc = load_certificate(sod.dsc)

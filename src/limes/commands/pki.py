@@ -1,4 +1,4 @@
-"""`limes pki ...`: trusted CSCAs (import-master-list, list), throw-away ICAO test PKIs
+"""`limes pki ...`: trusted CSCAs (import-master-list, import-ldif, list), throw-away ICAO test PKIs
 (make-test-pki) and the development CA and certificates for mutual TLS between the
 services (dev-certs, see proto/dev_pki.py).
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import os
 import sys
 import tempfile
@@ -16,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from asn1crypto import pem
+from cryptography.hazmat.primitives import serialization
 
 from common.output import add_json_flag, emit
 from common.settings import var_dir
-from drivers.emrtd.passiveauth import CscaStore, StoreError
+from drivers.emrtd.passiveauth import CscaStore, StoreError, pkdldif
 from drivers.emrtd.passiveauth.certificate import Certificate
 from drivers.emrtd.passiveauth.countries import iso2
+from drivers.emrtd.passiveauth.pkdldif import LdifError
 from drivers.emrtd.passiveauth.store import DEVIATING, DEVIATIONS_ACCEPTED_MARK, REFUSED, as_utc, deviations_of
 from hardware_sim.pki import make_test_pki
 from proto import dev_pki
@@ -53,6 +56,21 @@ def register(pki: argparse.ArgumentParser) -> None:
                                   "Doc 9303's profile instead of accepting them with the deviation recorded")
     add_json_flag(master_list)
     master_list.set_defaults(func=_import_master_list)
+
+    ldif_import = pki_commands.add_parser(
+        "import-ldif", help="import an ICAO PKD LDIF download: master lists, DSCs and CRLs",
+        description="Read an LDIF file of the ICAO PKD and add what it holds to the store: CSCA master lists "
+                    "(pkdMasterListContent, verified as import-master-list does), Document Signer certificates "
+                    "(userCertificate;binary, issued by a CSCA of the store) and CRLs "
+                    "(certificateRevocationList;binary, signed by one). Each entry is reported; nothing is "
+                    "written unless the file as a whole reads. Exit 1 when any entry is refused.")
+    ldif_import.add_argument("file", type=Path, help="the LDIF file (.ldif)")
+    ldif_import.add_argument("--store", type=Path, default=None, metavar="DIR",
+                             help="folder of trusted CSCAs (default: var/csca)")
+    ldif_import.add_argument("--strict", action="store_true",
+                             help="refuse listed CSCAs that deviate from Doc 9303's profile (as import-master-list)")
+    add_json_flag(ldif_import)
+    ldif_import.set_defaults(func=_import_ldif)
 
     listing = pki_commands.add_parser("list", help="show the CSCAs the store trusts, with validity and deviations",
                                       description="List the trusted CSCA and link certificates of the store.")
@@ -151,6 +169,82 @@ def import_master_list(data: bytes, store_dir: Path, *, trust_list_issuer: bool 
             "already_present": load.listed - load.added, "unusable": load.skipped,
             "deviating": sum(e["status"] == DEVIATING for e in entries),
             "written": [str(path) for path in files], "entries": entries}
+
+
+# -- limes pki import-ldif --------------------------------------------------------------------
+
+def _import_ldif(args: argparse.Namespace) -> int:
+    store_dir = args.store or var_dir() / "csca"
+    try:
+        size = args.file.stat().st_size
+        if size > pkdldif.MAX_BYTES:
+            raise LdifError(f"{size} bytes, more than the {pkdldif.MAX_BYTES} an LDIF download may have")
+        data = args.file.read_bytes()
+        result = import_ldif(data, store_dir, strict=args.strict)
+    except OSError as exc:
+        return _usage_error(f"cannot read {args.file}: {exc}", args.json)
+    except UsageError as exc:
+        return _usage_error(str(exc), args.json)
+    except LdifError as exc:
+        emit({"imported": False, "file": str(args.file), "reason": str(exc)}, args.json,
+             lambda r: f"LDIF refused: {r['reason']}")
+        return EXIT_CHECK_FAILED
+    result = {"imported": True, "file": str(args.file), **result}
+    emit(result, args.json, _render_ldif)
+    return EXIT_CHECK_FAILED if result["refused"] else EXIT_OK
+
+
+def _render_ldif(r: dict[str, Any]) -> str:
+    counts = ", ".join(f"{n} {kind}" for kind, n in r["counts"].items())
+    lines = [f"{r['file']}: {len(r['entries'])} entries ({counts}); {r['refused']} refused; "
+             f"wrote {len(r['written'])} files to {r['store']}"]
+    for entry in r["entries"]:
+        if entry["status"] in ("refused", "skipped"):
+            lines.append(f"  {entry['status']:<8} {entry['kind']:<11} {entry['dn']}: {entry['reason']}")
+    return "\n".join(lines)
+
+
+def import_ldif(data: bytes, store_dir: Path, *, strict: bool = False,
+                at: dt.datetime | None = None) -> dict[str, Any]:
+    """Import a PKD LDIF file into the store in store_dir (LdifError when it does not read as a whole):
+    new CSCAs as <C>-<SHA-256 prefix>.pem, DSCs as dsc-<C>-<prefix>.dsc (PEM), CRLs as
+    crl-<C>-<prefix>.crl (DER), all written atomically after everything was judged."""
+    store = _load_store(store_dir)
+    cscas, dscs = {c.der for c in store.cscas}, {c.der for c in store.dscs}
+    crls = {crl.public_bytes(serialization.Encoding.DER) for crl in store.crls}
+    entries = pkdldif.import_into(store, data, at=at, strict=strict)
+    files: dict[Path, bytes] = {}
+    for csca in store.cscas:
+        if csca.der not in cscas:
+            files[store_dir / f"{_country(csca)}-{csca.fingerprint_sha256[:16]}.pem"] = _pem(csca)
+    for dsc in store.dscs:
+        if dsc.der not in dscs:
+            files[store_dir / f"dsc-{_country(dsc)}-{dsc.fingerprint_sha256[:16]}.dsc"] = pem.armor(
+                "CERTIFICATE", dsc.der)
+    for crl in store.crls:
+        der = crl.public_bytes(serialization.Encoding.DER)
+        if der not in crls:
+            files[store_dir / f"crl-{hashlib.sha256(der).hexdigest()[:16]}.crl"] = der
+    _write_all(store_dir, files)
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.kind] = counts.get(entry.kind, 0) + 1
+    return {"store": str(store_dir), "counts": counts, "refused": sum(e.status == "refused" for e in entries),
+            "written": [str(path) for path in files], "entries": [e.to_dict() for e in entries]}
+
+
+def _load_store(store_dir: Path) -> CscaStore:
+    store = CscaStore()
+    if store_dir.exists():
+        try:
+            store.load_dir(store_dir)
+        except (OSError, StoreError) as exc:
+            raise UsageError(f"store {store_dir}: {exc}") from exc
+    return store
+
+
+def _country(certificate: Certificate) -> str:
+    return "".join(c for c in (certificate.country or "") if c.isalnum()) or "XX"
 
 
 def _pem(csca: Certificate) -> bytes:
