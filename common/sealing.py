@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"LSB1"  # Limes sealed blob, format 1: MAGIC | id length | id | nonce | ciphertext and tag
 NONCE_BYTES = 12
+TAG_BYTES = 16
 KEY_BYTES = 32
 MAX_KEY_ID = 64
 
@@ -85,21 +86,46 @@ class Sealer:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise SealError(f"{path}: not a usable key file ({error})") from error
 
-    def seal(self, data: bytes, context: str) -> bytes:
+    def seal(self, data: bytes | memoryview, context: str) -> bytes | bytearray:
         key_id = self.current.encode()
         header = MAGIC + bytes([len(key_id)]) + key_id
         nonce = secrets.token_bytes(NONCE_BYTES)
-        return header + nonce + self._ciphers[self.current].encrypt(nonce, data, header + context.encode())
+        cipher = self._ciphers[self.current]
+        if not isinstance(cipher, AESGCM):
+            return header + nonce + cipher.encrypt(nonce, bytes(data), header + context.encode())
+        # Straight into the blob: a snapshot's chunks are tens of MB, and copies cost as much as AES here.
+        blob = bytearray(len(header) + NONCE_BYTES + len(data) + TAG_BYTES)
+        blob[:len(header)] = header
+        blob[len(header):len(header) + NONCE_BYTES] = nonce
+        cipher.encrypt_into(nonce, data, header + context.encode(), memoryview(blob)[len(header) + NONCE_BYTES:])
+        return bytes(blob) if len(blob) < 1 << 16 else blob  # a big one stays a bytearray rather than copied
 
     def open(self, blob: bytes, context: str) -> bytes:
+        cipher, header, body = self._cipher_for(blob)
+        try:
+            return cipher.decrypt(bytes(body[:NONCE_BYTES]), body[NONCE_BYTES:], header + context.encode())
+        except InvalidTag:
+            raise SealError("sealed data does not open: damaged, or sealed for another place") from None
+
+    def open_into(self, blob: bytes, context: str, out: memoryview) -> None:
+        """Open `blob` straight into `out`, which must be exactly the plain data's size."""
+        cipher, header, body = self._cipher_for(blob)
+        if len(body) - NONCE_BYTES - TAG_BYTES != len(out):
+            raise SealError(f"sealed data holds {len(body) - NONCE_BYTES - TAG_BYTES} bytes, not {len(out)}")
+        try:
+            if isinstance(cipher, AESGCM):
+                cipher.decrypt_into(bytes(body[:NONCE_BYTES]), body[NONCE_BYTES:], header + context.encode(), out)
+            else:
+                out[:] = cipher.decrypt(bytes(body[:NONCE_BYTES]), bytes(body[NONCE_BYTES:]), header + context.encode())
+        except InvalidTag:
+            raise SealError("sealed data does not open: damaged, or sealed for another place") from None
+
+    def _cipher_for(self, blob: bytes):
         key_id, header, body = _split(blob)
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise SealError(f"sealed under key {key_id!r}, which this key file does not hold")
-        try:
-            return cipher.decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], header + context.encode())
-        except InvalidTag:
-            raise SealError("sealed data does not open: damaged, or sealed for another place") from None
+        return cipher, header, body
 
     def is_current(self, blob: bytes) -> bool:
         return _split(blob)[0] == self.current
@@ -109,8 +135,8 @@ class Sealer:
         return blob if self.is_current(blob) else self.seal(self.open(blob, context), context)
 
 
-def is_sealed(blob: bytes) -> bool:
-    return blob.startswith(MAGIC)
+def is_sealed(blob: bytes | memoryview) -> bool:
+    return bytes(blob[:len(MAGIC)]) == MAGIC
 
 
 def _split(blob: bytes) -> tuple[str, bytes, bytes]:
@@ -118,13 +144,13 @@ def _split(blob: bytes) -> tuple[str, bytes, bytes]:
         raise SealError("not sealed data")
     length = blob[len(MAGIC)]
     end = len(MAGIC) + 1 + length
-    if not 0 < length <= MAX_KEY_ID or len(blob) < end + NONCE_BYTES + 16:
+    if not 0 < length <= MAX_KEY_ID or len(blob) < end + NONCE_BYTES + TAG_BYTES:
         raise SealError("sealed data is truncated")
     try:
-        key_id = blob[len(MAGIC) + 1:end].decode()
+        key_id = bytes(blob[len(MAGIC) + 1:end]).decode()
     except UnicodeDecodeError:
         raise SealError("sealed data names no readable key") from None
-    return key_id, blob[:end], blob[end:]
+    return key_id, bytes(blob[:end]), memoryview(blob)[end:]  # the body not copied: it may be tens of MB
 
 
 def open_or_create(path: Path | str) -> Sealer:
@@ -251,4 +277,4 @@ class _TokenKey:
     def decrypt(self, nonce: bytes, data: bytes, aad: bytes) -> bytes:
         # InvalidTag, as AESGCM says it: the data does not open here.
         return self._token.run(lambda p11: self._key.decrypt(
-            data, mechanism=p11.Mechanism.AES_GCM, mechanism_param=p11.GCMParams(nonce, aad, 128)), InvalidTag)
+            bytes(data), mechanism=p11.Mechanism.AES_GCM, mechanism_param=p11.GCMParams(nonce, aad, 128)), InvalidTag)

@@ -487,28 +487,31 @@ def seal_rows(path: Path, rows: np.ndarray, sealer: Sealer, context: str) -> Non
     count = max(1, math.ceil(len(flat) / SEALED_CHUNK_BYTES))
     with open(path, "wb") as file:
         for number in range(count):
-            chunk = flat[number * SEALED_CHUNK_BYTES:(number + 1) * SEALED_CHUNK_BYTES].tobytes()
+            chunk = memoryview(flat[number * SEALED_CHUNK_BYTES:(number + 1) * SEALED_CHUNK_BYTES])
             sealed = sealer.seal(chunk, f"{context}:{number}/{count}")
-            file.write(CHUNK_LENGTH.pack(len(sealed)) + sealed)
+            file.write(CHUNK_LENGTH.pack(len(sealed)))
+            file.write(sealed)
 
 
 def open_rows_into(path: Path, out: np.ndarray, sealer: Sealer, context: str) -> None:
     """Read rows written by seal_rows straight into `out`, one chunk in memory at a time."""
     flat = memoryview(out.reshape(-1).view(np.uint8))
     count = max(1, math.ceil(len(flat) / SEALED_CHUNK_BYTES))
+    buffer = bytearray(SEALED_CHUNK_BYTES + 1024)  # one chunk's sealed bytes, read into the same buffer each time
     with open(path, "rb") as file:
         for number in range(count):
             header = file.read(CHUNK_LENGTH.size)
             if len(header) != CHUNK_LENGTH.size:
                 raise ValueError(f"{path}: ends before chunk {number} of {count}")
             (length,) = CHUNK_LENGTH.unpack(header)
-            if length > SEALED_CHUNK_BYTES + 1024:
+            if length > len(buffer):
                 raise ValueError(f"{path}: chunk {number} claims {length} bytes")
-            chunk = sealer.open(file.read(length), f"{context}:{number}/{count}")
+            sealed = memoryview(buffer)[:length]
+            if file.readinto(sealed) != length:
+                raise ValueError(f"{path}: chunk {number} is cut short")
             start = number * SEALED_CHUNK_BYTES
-            if len(chunk) != min(SEALED_CHUNK_BYTES, len(flat) - start):
-                raise ValueError(f"{path}: chunk {number} holds {len(chunk)} bytes, not this gallery's rows")
-            flat[start:start + len(chunk)] = chunk
+            # Opened straight into the gallery's rows (SealError when the size is not this gallery's).
+            sealer.open_into(sealed, f"{context}:{number}/{count}", flat[start:start + SEALED_CHUNK_BYTES])
         if file.read(1):
             raise ValueError(f"{path}: more data after its {count} chunk(s)")
 
