@@ -100,3 +100,23 @@ def test_a_gallery_written_in_clear_opens_with_a_key_and_seals_from_then_on(tmp_
     again = Gallery.open(tmp_path / "g", background=False, sealer=sealer)
     assert [h[0].subject_id for h in again.search(rows[[0, 150]], 1)] == ["s0", "new50"]
     again.close()
+
+
+def test_a_sealed_log_seals_a_batch_in_groups_and_drops_a_torn_last_group(tmp_path, sealer):
+    from matcher import wal
+
+    path = tmp_path / "g" / "log-00000000.wal"
+    path.parent.mkdir()
+    log = wal.EnrolmentLog(path, sealer=sealer)
+    rows = vectors(2000)  # 2000 records of ~540 bytes: more than one sealed group of 512 KB
+    log.append([wal.Record(wal.ENROL, f"s{i}", rows[i]) for i in range(1500)])
+    whole = path.stat().st_size
+    log.append([wal.Record(wal.ENROL, f"t{i}", rows[1500 + i]) for i in range(500)])
+    log.close()
+    records, end = wal.replay(path, sealer)
+    assert [r.subject_id for r in records] == [f"s{i}" for i in range(1500)] + [f"t{i}" for i in range(500)]
+    assert np.array_equal(records[1700].vector, rows[1700])
+    with open(path, "r+b") as file:  # the second append cut short by a crash, never acknowledged
+        file.truncate(whole + 100)
+    records, end = wal.replay(path, sealer)
+    assert len(records) == 1500 and end == whole
