@@ -17,6 +17,7 @@ from common.sealing import open_or_create
 from drivers.devices.camera import Camera
 from drivers.devices.docreader import DocumentReader
 from drivers.emrtd.passiveauth import CscaStore
+from drivers.emrtd.passiveauth.store import DEFAULT_CRL_POLICY
 from drivers.face import load_models
 from edge.alert_cache import AlertCache
 from edge.capture import capture_face, longest_capture_s
@@ -54,6 +55,8 @@ class GateConfig:
     budgets: dict[str, float] = field(default_factory=dict)
     # The key file that seals the outbox's records at rest (common.sealing); kept outside state_dir.
     key_file: Path | None = None
+    # What a stale CRL does to dsc.revocation: "refer" (fails it) or "warn" (passes it, saying so).
+    crl_policy: str = DEFAULT_CRL_POLICY
 
 
 @dataclass
@@ -80,7 +83,7 @@ class RunningGate:
 def start_gate(config: GateConfig) -> RunningGate:
     if config.tls is not None:
         _check_certificate(config.tls, config.station.station_id)
-    store = CscaStore()
+    store = CscaStore(crl_policy=config.crl_policy)
     for path in config.csca_paths:
         store.load_dir(path) if Path(path).is_dir() else store.load_file(path)
     reader = DocumentReader(config.reader_url)

@@ -149,3 +149,22 @@ def test_crl_in_der_and_pem(pki):
     assert len(store.crls) == 1  # both read; the same CRL is kept once
     with pytest.raises(StoreError, match="not a PEM or DER CRL"):
         store.add_crl(b"nonsense")
+
+
+def test_forged_crl_in_a_folder_is_refused_with_its_reason(tmp_path, pki):
+    impostor = make_test_pki(now=NOW)  # same CSCA name, other key
+    (tmp_path / "utopia.der").write_bytes(der(pki.csca))
+    (tmp_path / "forged.crl").write_bytes(make_crl(impostor.csca, [], NOW).public_bytes(Encoding.DER))
+    with pytest.raises(StoreError, match="CRL signature of .*CSCA UTO.* does not verify"):
+        CscaStore().load_dir(tmp_path)
+
+
+def test_only_the_newest_crl_of_an_issuer_is_kept(pki):
+    store = CscaStore.from_certificates([pki.csca.certificate])
+    newer = make_crl(pki.csca, [pki.dsc], NOW, number=2)
+    assert store.add_crl(newer) == "accepted"
+    assert store.add_crl(make_crl(pki.csca, [], NOW - dt.timedelta(days=10))) == "older"
+    assert store.add_crl(newer) == "duplicate"
+    same_day_higher_number = make_crl(pki.csca, [], NOW, number=3)
+    assert store.add_crl(same_day_higher_number) == "accepted"
+    assert store.crls == (same_day_higher_number,) and store.crl_for(pki.csca.certificate) == same_day_higher_number
