@@ -214,11 +214,11 @@ class Certificate:
     @property
     def is_ca(self) -> bool:
         """basicConstraints present, decodable and cA=TRUE."""
-        try:
+        try:  # asn1crypto decodes the extension's value lazily: a damaged one raises here
             constraints = self._extension("basic_constraints")
+            return constraints is not None and bool(constraints["ca"].native)
         except ValueError:
             return False
-        return constraints is not None and bool(constraints["ca"].native)
 
     @cached_property
     def key_usage(self) -> frozenset[str] | None:
