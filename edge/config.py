@@ -36,6 +36,7 @@ the gate talks to; relative paths are taken from the configuration's folder:
     offline_may_open = false
     offline_max_age_s = 86400.0    # an offline answer from an older alert list is no answer
     require_clone_detection = false  # refer chips with neither Chip nor Active Authentication
+    stale_crl = "refer"            # a CRL past its nextUpdate fails dsc.revocation; "warn": passes, saying so
 
     [budgets]                      # optional: seconds per transaction step (edge.gate.DEFAULT_BUDGETS)
     chip = 8.0                     # mrz, chip, face_capture, face_verification, watchlist,
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from common import settings
+from drivers.emrtd.passiveauth.store import CRL_POLICIES, DEFAULT_CRL_POLICY
 from edge.gate import DEFAULT_BUDGETS, GateStation
 from edge.policy import Policy
 from edge.runtime import GateConfig
@@ -60,7 +62,7 @@ _SECTIONS = {
     "services": {"central", "matcher", "plaintext"},
     "tls": {"ca", "certificate", "key"},
     "gate": {"capture_budget_s", "state_dir", "key_file", "alert_refresh_s", "metrics_port"},
-    "policy": {"optional", "offline_may_open", "offline_max_age_s", "require_clone_detection"},
+    "policy": {"optional", "offline_may_open", "offline_max_age_s", "require_clone_detection", "stale_crl"},
     "budgets": set(DEFAULT_BUDGETS),
 }
 _REQUIRED = {"devices": {"reader", "camera", "chip_reader", "csca"}, "services": {"central", "matcher"}}
@@ -108,6 +110,9 @@ def load_config(path: Path, station_id: str):
         raise ConfigError("station.direction", f"{direction!r} is neither ENTRY nor EXIT")
     state_dir = _typed(gate, "gate", "state_dir", str, None)
     key_file = _typed(gate, "gate", "key_file", str, None)
+    stale_crl = _typed(policy, "policy", "stale_crl", str, DEFAULT_CRL_POLICY)
+    if stale_crl not in CRL_POLICIES:
+        raise ConfigError("policy.stale_crl", f"{stale_crl!r} is none of {', '.join(CRL_POLICIES)}")
     config = GateConfig(
         station=GateStation(station_id, _typed(station, "station", "border_point", str, GateStation.border_point),
                             direction),
@@ -127,6 +132,7 @@ def load_config(path: Path, station_id: str):
         alert_refresh_s=_positive(gate, "alert_refresh_s", 60.0),
         metrics_port=_typed(gate, "gate", "metrics_port", int, None),
         budgets={step: _positive(budgets, step, 0, "budgets") for step in budgets},
+        crl_policy=stale_crl,
     )
     tls, plaintext = _transport(data, base)
     return dataclasses.replace(config, tls=tls, plaintext=plaintext)

@@ -10,6 +10,8 @@ goes through and the cached alert list it checks against while central is down.
 """
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from common.sealing import open_or_create
 from drivers.devices.camera import Camera
 from drivers.devices.docreader import DocumentReader
 from drivers.emrtd.passiveauth import CscaStore
+from drivers.emrtd.passiveauth.store import DEFAULT_CRL_POLICY, CrlLoad
 from drivers.face import load_models
 from edge.alert_cache import AlertCache
 from edge.capture import capture_face, longest_capture_s
@@ -54,6 +57,50 @@ class GateConfig:
     budgets: dict[str, float] = field(default_factory=dict)
     # The key file that seals the outbox's records at rest (common.sealing); kept outside state_dir.
     key_file: Path | None = None
+    # What a stale CRL does to dsc.revocation: "refer" (fails it) or "warn" (passes it, saying so).
+    crl_policy: str = DEFAULT_CRL_POLICY
+
+
+log = logging.getLogger(__name__)
+
+
+class CrlRefresher:
+    """Re-reads the CRLs of the trust folders every `every_s` seconds (CscaStore.refresh_crls: changed
+    files only, the newest good CRL per issuer kept), on a daemon thread, so that a CRL dropped into
+    the folder is used without restarting the gate. A refused CRL is logged and changes nothing."""
+
+    def __init__(self, store: CscaStore, folders: list[Path], every_s: float) -> None:
+        self.store, self.folders, self.every_s = store, folders, every_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def refresh(self) -> list[CrlLoad]:
+        loads = []
+        for folder in self.folders:
+            try:
+                loads += self.store.refresh_crls(folder)
+            except OSError as exc:
+                log.warning("CRL refresh of %s failed: %s", folder, exc)
+        for load in loads:
+            if load.status == "refused":
+                log.warning("CRL %s refused: %s", load.path, load.reason)
+            elif load.status == "accepted":
+                log.info("CRL %s of %s now in use", load.path, load.issuer)
+        return loads
+
+    def start(self) -> None:
+        if self.folders and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="crl-refresh", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.refresh()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
 
 @dataclass
@@ -64,8 +111,11 @@ class RunningGate:
     clients: tuple
     outbox: Outbox | None = None
     alerts: AlertCache | None = None
+    crls: CrlRefresher | None = None
 
     def close(self) -> None:
+        if self.crls is not None:
+            self.crls.close()
         self.gate.close()
         if self.outbox is not None:
             self.outbox.close()
@@ -80,9 +130,11 @@ class RunningGate:
 def start_gate(config: GateConfig) -> RunningGate:
     if config.tls is not None:
         _check_certificate(config.tls, config.station.station_id)
-    store = CscaStore()
+    store = CscaStore(crl_policy=config.crl_policy)
     for path in config.csca_paths:
         store.load_dir(path) if Path(path).is_dir() else store.load_file(path)
+    # CRLs in the trust folders are re-read as often as the alert list is refreshed
+    crls = CrlRefresher(store, [Path(p) for p in config.csca_paths if Path(p).is_dir()], config.alert_refresh_s)
     reader = DocumentReader(config.reader_url)
     camera = Camera(config.camera_source)
     # Under TLS the certificate names the station and the metadata only repeats it.
@@ -113,11 +165,12 @@ def start_gate(config: GateConfig) -> RunningGate:
     if outbox is not None:
         outbox.start()  # first of all, what a previous run left unsent
         alerts.start(config.alert_refresh_s)
+    crls.start()
     if config.metrics_port is not None:
         from prometheus_client import start_http_server
 
         start_http_server(config.metrics_port, addr="127.0.0.1")
-    return RunningGate(gate, reader, camera, (central, matcher), outbox, alerts)
+    return RunningGate(gate, reader, camera, (central, matcher), outbox, alerts, crls)
 
 
 def _check_certificate(tls: TlsFiles, station_id: str) -> None:

@@ -264,15 +264,16 @@ def make_test_pki(country: str = "UTO", *, key: KeyKind = "ecdsa-p256", now: dt.
 
 
 def make_crl(csca: Signer, revoked: list[Signer], now: dt.datetime,
-             next_update: dt.timedelta = dt.timedelta(days=90)) -> x509.CertificateRevocationList:
-    """A CRL from the CSCA listing the given certificates as revoked a day before `now`."""
+             next_update: dt.timedelta = dt.timedelta(days=90), number: int = 1) -> x509.CertificateRevocationList:
+    """A CRL from the CSCA listing the given certificates as revoked a day before `now`
+    (thisUpdate a day before `now`, nextUpdate `next_update` after it; CRL number `number`)."""
     builder = (x509.CertificateRevocationListBuilder()
                .issuer_name(csca.certificate.subject)
                .last_update(now - dt.timedelta(days=1))
                .next_update(now + next_update)
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(csca.key.public_key()),
                               critical=False)
-               .add_extension(x509.CRLNumber(1), critical=False))
+               .add_extension(x509.CRLNumber(number), critical=False))
     for signer in revoked:
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder()

@@ -171,11 +171,47 @@ def test_without_crl_revocation_is_not_done_and_does_not_block(pki, photo):
     assert result.passed
 
 
-def test_stale_crl_leaves_revocation_unknown(pki, photo):
+def test_stale_crl_refers_by_default(pki, photo):
     store = CscaStore.from_certificates([pki.csca.certificate])
+    store.add_crl(make_crl(pki.csca, [], NOW - dt.timedelta(days=200)))  # nextUpdate 110 days before NOW
+    result = verify(personalise(TD3, photo, pki), store, at=NOW)
+    check = result.check("dsc.revocation")
+    assert check.status is CheckStatus.FAIL and not result.passed
+    assert check.reason.startswith("CRL of CN=CSCA UTO,") and "stale since 2026-02-11" in check.reason
+
+
+def test_stale_crl_under_warn_passes_and_says_so(pki, photo):
+    store = CscaStore.from_certificates([pki.csca.certificate], crl_policy="warn")
     store.add_crl(make_crl(pki.csca, [], NOW - dt.timedelta(days=200)))
+    result = verify(personalise(TD3, photo, pki), store, at=NOW)
+    check = result.check("dsc.revocation")
+    assert check.status is CheckStatus.PASS and result.passed
+    assert "stale since 2026-02-11" in check.reason and "warn" in check.reason
+    # the policy given to verify wins over the store's
+    refer = verify(personalise(TD3, photo, pki), store, at=NOW, crl_policy="refer").check("dsc.revocation")
+    assert refer.status is CheckStatus.FAIL
+
+
+def test_crl_not_yet_valid_is_stale(pki, photo):
+    store = CscaStore.from_certificates([pki.csca.certificate])
+    store.add_crl(make_crl(pki.csca, [], NOW + dt.timedelta(days=30)))
     check = verify(personalise(TD3, photo, pki), store, at=NOW).check("dsc.revocation")
-    assert check.status is CheckStatus.NOT_DONE and "CRL expired" in check.reason
+    assert check.status is CheckStatus.FAIL and "not yet valid" in check.reason
+
+
+def test_stale_crl_still_revokes_and_fresh_crl_revokes(pki, photo):
+    for issued in (NOW - dt.timedelta(days=200), NOW):  # revocation does not lapse with the list
+        for policy in ("refer", "warn"):
+            store = CscaStore.from_certificates([pki.csca.certificate], crl_policy=policy)
+            store.add_crl(make_crl(pki.csca, [pki.revoked_dsc], issued))
+            check = verify(personalise(TD3, photo, pki, faults=("revoked_dsc",)), store,
+                           at=NOW).check("dsc.revocation")
+            assert check.status is CheckStatus.FAIL and "revoked on" in check.reason
+
+
+def test_unknown_crl_policy_is_refused():
+    with pytest.raises(ValueError, match="CRL policy"):
+        CscaStore(crl_policy="ignore")
 
 
 def test_newest_crl_is_used(pki, photo):

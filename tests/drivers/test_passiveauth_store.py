@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -149,3 +150,52 @@ def test_crl_in_der_and_pem(pki):
     assert len(store.crls) == 1  # both read; the same CRL is kept once
     with pytest.raises(StoreError, match="not a PEM or DER CRL"):
         store.add_crl(b"nonsense")
+
+
+def test_forged_crl_in_a_folder_is_refused_with_its_reason(tmp_path, pki):
+    impostor = make_test_pki(now=NOW)  # same CSCA name, other key
+    (tmp_path / "utopia.der").write_bytes(der(pki.csca))
+    (tmp_path / "forged.crl").write_bytes(make_crl(impostor.csca, [], NOW).public_bytes(Encoding.DER))
+    with pytest.raises(StoreError, match="CRL signature of .*CSCA UTO.* does not verify"):
+        CscaStore().load_dir(tmp_path)
+
+
+def test_only_the_newest_crl_of_an_issuer_is_kept(pki):
+    store = CscaStore.from_certificates([pki.csca.certificate])
+    newer = make_crl(pki.csca, [pki.dsc], NOW, number=2)
+    assert store.add_crl(newer) == "accepted"
+    assert store.add_crl(make_crl(pki.csca, [], NOW - dt.timedelta(days=10))) == "older"
+    assert store.add_crl(newer) == "duplicate"
+    same_day_higher_number = make_crl(pki.csca, [], NOW, number=3)
+    assert store.add_crl(same_day_higher_number) == "accepted"
+    assert store.crls == (same_day_higher_number,) and store.crl_for(pki.csca.certificate) == same_day_higher_number
+
+
+def test_refresh_crls_rereads_changed_files_and_keeps_the_newest_good_one(tmp_path, pki):
+    import os
+
+    (tmp_path / "utopia.der").write_bytes(der(pki.csca))
+    first = make_crl(pki.csca, [], NOW - dt.timedelta(days=10))
+    (tmp_path / "utopia.crl").write_bytes(first.public_bytes(Encoding.DER))
+    store = CscaStore()
+    store.load_dir(tmp_path)
+    assert store.refresh_crls(tmp_path) == []  # nothing changed since load_dir read it
+
+    newer = make_crl(pki.csca, [pki.dsc], NOW, number=2)
+    (tmp_path / "utopia.crl").write_bytes(newer.public_bytes(Encoding.DER))
+    os.utime(tmp_path / "utopia.crl", ns=(1, 1))  # a changed modification time, whatever the clock's grain
+    [load] = store.refresh_crls(tmp_path)
+    assert (load.status, store.crl_for(pki.csca.certificate)) == ("accepted", newer)
+    assert "CSCA UTO" in load.issuer
+
+    impostor = make_test_pki(now=NOW)  # a newer CRL under the same name that does not verify
+    (tmp_path / "forged.crl").write_bytes(
+        make_crl(impostor.csca, [], NOW + dt.timedelta(days=1), number=9).public_bytes(Encoding.DER))
+    (tmp_path / "older.crl").write_bytes(first.public_bytes(Encoding.DER))
+    (tmp_path / "broken.crl").write_bytes(b"not a CRL")
+    loads = {Path(load.path).name: load for load in store.refresh_crls(tmp_path)}
+    assert {name: load.status for name, load in loads.items()} == {
+        "broken.crl": "refused", "forged.crl": "refused", "older.crl": "older"}
+    assert "does not verify" in loads["forged.crl"].reason and "not a PEM or DER CRL" in loads["broken.crl"].reason
+    assert store.crl_for(pki.csca.certificate) == newer and store.crls == (newer,)
+    assert store.refresh_crls(tmp_path) == []  # a refused file is not read again until it changes

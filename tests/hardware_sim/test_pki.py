@@ -125,3 +125,16 @@ def test_save_and_load_round_trip(tmp_path, pki):
     # the loaded keys still sign for their certificates
     signature = loaded.dsc.sign(b"data")
     pki.dsc.certificate.public_key().verify(signature, b"data", ec.ECDSA(hashes.SHA256()))
+
+
+def test_the_pki_bench_runs_small_and_gives_its_keys(capsys):
+    import json
+
+    from limes.cli import main
+
+    assert main(["bench", "pki", "--cscas", "20", "--dscs", "50", "--loads", "1", "--repeat", "5", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"date", "machine", "load_average", "keys", "cscas", "dscs", "crls", "build_s", "load_ms", "verify_ms",
+            "target_load_s", "target_verify_ms_p95", "meets_target", "checks"} <= set(report)
+    assert (report["cscas"], report["dscs"], report["crls"]) == (20, 50, 20)
+    assert report["verify_ms"]["count"] == 5 and report["load_ms"]["count"] == 1

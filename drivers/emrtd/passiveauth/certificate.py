@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from asn1crypto import parser
 from asn1crypto import x509 as asn1_x509
@@ -51,10 +51,12 @@ class DistinguishedName:
 
     def __init__(self, name: asn1_x509.Name) -> None:
         self.asn1 = name
-        try:
-            self._key: object = name.hashable  # the prepared form RFC 5280 compares
-        except Exception:  # noqa: BLE001 - asn1crypto raises assorted types on odd strings
-            self._key = name.dump()
+
+    @cached_property
+    def _key(self) -> object:
+        """The prepared form RFC 5280 compares, made when first compared: string preparation is most of
+        the cost of loading a certificate, and a DSC's subject is seldom compared."""
+        return _prepared(self.asn1.dump())
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DistinguishedName) and self._key == other._key
@@ -80,6 +82,14 @@ class DistinguishedName:
                     value = attribute["value"].native
                     return value if isinstance(value, str) else None
         return None
+
+
+@lru_cache(maxsize=65536)  # a store's names repeat: every DSC of a CSCA names it as its issuer
+def _prepared(der: bytes) -> object:
+    try:
+        return asn1_x509.Name.load(der).hashable
+    except Exception:  # noqa: BLE001 - asn1crypto raises assorted types on odd strings
+        return der
 
 
 def _value(attribute) -> str:
@@ -214,11 +224,11 @@ class Certificate:
     @property
     def is_ca(self) -> bool:
         """basicConstraints present, decodable and cA=TRUE."""
-        try:
+        try:  # asn1crypto decodes the extension's value lazily: a damaged one raises here
             constraints = self._extension("basic_constraints")
+            return constraints is not None and bool(constraints["ca"].native)
         except ValueError:
             return False
-        return constraints is not None and bool(constraints["ca"].native)
 
     @cached_property
     def key_usage(self) -> frozenset[str] | None:

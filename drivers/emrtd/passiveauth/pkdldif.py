@@ -112,8 +112,7 @@ def _import_one(store: CscaStore, dn: str, kind: str, value: bytes, at: dt.datet
                                  reason="a CA certificate under o=dsc, not a Document Signer")
             added = store.add_dsc(certificate)
             return LdifEntry(dn, kind, "accepted" if added else "duplicate", **fields, sha256=sha256)
-        before = len(store.crls)
-        store.add_crl(value)
-        return LdifEntry(dn, kind, "accepted" if len(store.crls) > before else "duplicate", sha256=sha256)
+        status = store.add_crl(value)
+        return LdifEntry(dn, kind, "accepted" if status == "accepted" else "duplicate", sha256=sha256)
     except (StoreError, *DECODE_ERRORS) as exc:
         return LdifEntry(dn, kind, "refused", sha256=sha256, reason=str(exc))

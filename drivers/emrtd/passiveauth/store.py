@@ -30,6 +30,12 @@ MASTER_LIST_SUFFIXES = (".ml",)
 CRL_SUFFIXES = (".crl",)
 DSC_SUFFIXES = (".dsc",)  # PEM Document Signer certificates obtained apart from documents (the PKD)
 
+# What dsc.revocation does when the CRL consulted is stale (past its nextUpdate, or not yet valid):
+# "refer" fails the check (a border gate must not trust an outdated revocation list silently),
+# "warn" passes it with the staleness in its reason.
+CRL_POLICIES = ("refer", "warn")
+DEFAULT_CRL_POLICY = "refer"
+
 
 class StoreError(ValueError):
     """A certificate, master list or CRL that cannot be trusted or read; says which and why."""
@@ -88,18 +94,43 @@ def deviations_of(certificate: Certificate) -> tuple[str, ...]:
     return certificate.encoding_deviations + certificate.csca_deviations()
 
 
+@dataclass(frozen=True)
+class CrlLoad:
+    """What became of one CRL file on a refresh: accepted (now the newest of its issuer), older or
+    duplicate (a newer or the same one is kept), refused (with the reason), unchanged (file not modified)."""
+    path: str
+    status: str
+    issuer: str | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"path": self.path, "status": self.status, "issuer": self.issuer, "reason": self.reason}
+
+
+def check_crl_policy(policy: str) -> str:
+    if policy not in CRL_POLICIES:
+        raise ValueError(f"CRL policy {policy!r} is none of {', '.join(CRL_POLICIES)}")
+    return policy
+
+
 class CscaStore:
-    def __init__(self) -> None:
+    def __init__(self, *, crl_policy: str = DEFAULT_CRL_POLICY) -> None:
+        self.crl_policy = check_crl_policy(crl_policy)
         self._cscas: dict[bytes, Certificate] = {}  # keyed by DER: loading twice adds once
-        self._crls: list[tuple[x509.CertificateRevocationList, DistinguishedName]] = []
+        self._by_subject: dict[DistinguishedName, list[Certificate]] = {}
+        # the newest CRL per issuer name and signing key (key roll-over: each key signs its own CRLs);
+        # replaced as a whole on every change, so that a refresh never shows a reader a half-made dict
+        self._crls: dict[tuple[DistinguishedName, bytes], x509.CertificateRevocationList] = {}
+        self._crl_files: dict[Path, tuple[int, int]] = {}  # CRL file -> (mtime_ns, size) when last read
         # Document Signer certificates from the PKD, for SODs that carry none: by (issuer, serial) and by SKI
         self._dscs: dict[bytes, Certificate] = {}
         self._dsc_by_serial: dict[tuple[DistinguishedName, int], Certificate] = {}
         self._dsc_by_key_id: dict[bytes, Certificate] = {}
 
     @classmethod
-    def from_certificates(cls, certificates: list[Certificate | x509.Certificate | bytes]) -> "CscaStore":
-        store = cls()
+    def from_certificates(cls, certificates: list[Certificate | x509.Certificate | bytes], *,
+                          crl_policy: str = DEFAULT_CRL_POLICY) -> "CscaStore":
+        store = cls(crl_policy=crl_policy)
         for certificate in certificates:
             store.add_certificate(certificate)
         return store
@@ -110,7 +141,7 @@ class CscaStore:
 
     @property
     def crls(self) -> tuple[x509.CertificateRevocationList, ...]:
-        return tuple(crl for crl, _issuer in self._crls)
+        return tuple(self._crls.values())
 
     def add_certificate(self, certificate: Certificate | x509.Certificate | bytes, *,
                         deviations_accepted: bool = False) -> bool:
@@ -127,11 +158,12 @@ class CscaStore:
         if certificate.der in self._cscas:
             return False
         self._cscas[certificate.der] = certificate
+        self._by_subject.setdefault(certificate.subject, []).append(certificate)
         return True
 
     def issuers_of(self, certificate: Certificate) -> list[Certificate]:
         """CSCAs whose subject is the certificate's issuer (several during key roll-over)."""
-        return [csca for csca in self._cscas.values() if csca.subject == certificate.issuer]
+        return list(self._by_subject.get(certificate.issuer, ()))
 
     def add_master_list(self, data: bytes, *, at: dt.datetime | None = None, trust_list_issuer: bool = False,
                         strict: bool = False) -> MasterListLoad:
@@ -209,24 +241,57 @@ class CscaStore:
             return self._dsc_by_key_id.get(signer_id)
         return None
 
-    def add_crl(self, crl: x509.CertificateRevocationList | bytes) -> None:
-        """Add a CRL after checking it is signed by a CSCA in the store."""
+    def add_crl(self, crl: x509.CertificateRevocationList | bytes) -> str:
+        """Add a CRL after checking it is signed by a CSCA in the store (StoreError with the reason
+        otherwise). Only the newest CRL of an issuer and key is kept, by thisUpdate then CRL number:
+        returns "accepted" when this one is now kept, "duplicate" or "older" when it is not."""
         if isinstance(crl, bytes):
             crl = _load_crl(crl)
         issuer = _crl_issuer(crl)
-        issuers = [c for c in self._cscas.values() if c.subject == issuer]
+        issuers = self._by_subject.get(issuer, [])
         if not issuers:
             raise StoreError(f"CRL issuer {issuer.rfc4514_string()} is not a CSCA in the store")
-        if not any(_crl_signed_by(crl, c) for c in issuers):
-            raise StoreError(f"CRL signature of {issuer.rfc4514_string()} does not verify")
-        if all(crl != kept for kept, _issuer in self._crls):  # the same CRL loaded twice is kept once
-            self._crls.append((crl, issuer))
+        signer = next((c for c in issuers if _crl_signed_by(crl, c)), None)
+        if signer is None:
+            raise StoreError(f"CRL signature of {issuer.rfc4514_string()} does not verify with any CSCA of that name")
+        key = (issuer, _key_of(signer))
+        kept = self._crls.get(key)
+        if kept is not None:
+            if kept == crl:
+                return "duplicate"
+            if _crl_order(kept) >= _crl_order(crl):
+                return "older"
+        self._crls = {**self._crls, key: crl}
+        return "accepted"
 
     def crl_for(self, csca: Certificate | x509.Certificate) -> x509.CertificateRevocationList | None:
-        """The newest CRL issued by this CSCA (its name, and its key verifies the signature)."""
+        """The newest CRL issued by this CSCA (its name, and its key signed it)."""
         csca = as_certificate(csca)
-        own = [crl for crl, issuer in self._crls if issuer == csca.subject and _crl_signed_by(crl, csca)]
-        return max(own, key=lambda crl: crl.last_update_utc, default=None)
+        return self._crls.get((csca.subject, _key_of(csca)))
+
+    def refresh_crls(self, folder: Path | str) -> list[CrlLoad]:
+        """Re-read the CRLs of a folder whose file changed (modification time or size) since last read.
+        Each is added as add_crl does: the newest per issuer is kept, and one that does not verify
+        (or decode, or comes from no CSCA of the store) is refused and leaves the CRL kept in place.
+        A file that disappeared leaves its CRL in the store: an absent list revokes nothing anew.
+        Returns one CrlLoad per CRL file that was read."""
+        loads = []
+        for path in sorted(p for p in Path(folder).iterdir() if p.is_file() and _is_crl_file(p)):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            seen = (stat.st_mtime_ns, stat.st_size)
+            if self._crl_files.get(path) == seen:
+                continue
+            self._crl_files[path] = seen
+            try:
+                crl = _load_crl(path.read_bytes())
+                status = self.add_crl(crl)
+                loads.append(CrlLoad(str(path), status, _crl_issuer(crl).rfc4514_string()))
+            except (OSError, StoreError) as exc:
+                loads.append(CrlLoad(str(path), "refused", reason=str(exc)))
+        return loads
 
     def load_file(self, path: Path | str) -> None:
         """Load one file, by suffix: certificate(s), master list (.ml) or CRL (.crl).
@@ -250,17 +315,16 @@ class CscaStore:
         """Load every certificate, then every master list, then every DSC (.dsc), then every CRL in a
         directory: CRLs and lists are checked against the CSCAs loaded first."""
         files = sorted(p for p in Path(directory).iterdir() if p.is_file())
-
-        def is_crl(p: Path) -> bool:
-            return p.suffix.lower() in CRL_SUFFIXES or (
-                p.suffix.lower() == ".pem" and b"-----BEGIN X509 CRL-----" in p.read_bytes())
-
-        crls = [p for p in files if is_crl(p)]
+        crls = [p for p in files if _is_crl_file(p)]
         lists = [p for p in files if p.suffix.lower() in MASTER_LIST_SUFFIXES]
         certificates = [p for p in files if p.suffix.lower() in CERTIFICATE_SUFFIXES and p not in crls]
         dscs = [p for p in files if p.suffix.lower() in DSC_SUFFIXES]
-        for path in certificates + lists + dscs + crls:
+        for path in certificates + lists + dscs:
             self.load_file(path)
+        for path in crls:
+            stat = path.stat()
+            self.load_file(path)
+            self._crl_files[path] = (stat.st_mtime_ns, stat.st_size)  # refresh_crls reads it again once changed
 
 
 def _judge_entries(ders: tuple[bytes, ...], store: dict[bytes, Certificate],
@@ -323,6 +387,34 @@ def _judge_entries(ders: tuple[bytes, ...], store: dict[bytes, Certificate],
             accepted.append(item)
             entries.append(MasterListEntry(DEVIATING if deviations else ACCEPTED, **fields, deviations=deviations))
     return entries, accepted
+
+
+def _is_crl_file(path: Path) -> bool:
+    return path.suffix.lower() in CRL_SUFFIXES or (
+        path.suffix.lower() == ".pem" and b"-----BEGIN X509 CRL-----" in path.read_bytes())
+
+
+def _key_of(certificate: Certificate) -> bytes:
+    """The SubjectPublicKeyInfo DER: which key a CSCA or link certificate certifies."""
+    return certificate.asn1["tbs_certificate"]["subject_public_key_info"].dump()
+
+
+def _crl_order(crl: x509.CertificateRevocationList) -> tuple[dt.datetime, int]:
+    """Newer CRLs sort later: by thisUpdate, then CRL number."""
+    try:
+        number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except (x509.ExtensionNotFound, ValueError):
+        number = -1
+    return crl.last_update_utc, number
+
+
+def stale_since(crl: x509.CertificateRevocationList, at: dt.datetime) -> str | None:
+    """Why a CRL is stale at `at`, or None: past its nextUpdate, or its thisUpdate still to come."""
+    if crl.next_update_utc is not None and crl.next_update_utc < at:
+        return f"stale since {crl.next_update_utc:%Y-%m-%d %H:%M} UTC (its nextUpdate)"
+    if crl.last_update_utc > at:
+        return f"not yet valid: issued for {crl.last_update_utc:%Y-%m-%d %H:%M} UTC"
+    return None
 
 
 def _crl_issuer(crl: x509.CertificateRevocationList) -> DistinguishedName:

@@ -25,9 +25,11 @@ from drivers.emrtd.passiveauth.store import (
     DECODE_ERRORS,
     CscaStore,
     as_utc,
+    check_crl_policy,
     deviations_of,
     is_issued_by,
     load_certificate,
+    stale_since,
     valid_at,
 )
 
@@ -71,12 +73,14 @@ class PassiveAuthResult:
 
 
 def verify(files: dict[int, bytes], store: CscaStore, *, printed_mrz: str | None = None,
-           at: dt.datetime | None = None) -> PassiveAuthResult:
+           at: dt.datetime | None = None, crl_policy: str | None = None) -> PassiveAuthResult:
     """Passively authenticate the files read from a chip (keyed by file identifier).
 
-    `at` is the moment certificates must be valid at (default: now).
+    `at` is the moment certificates must be valid at (default: now). `crl_policy` ("refer" or
+    "warn") says what a stale CRL does to dsc.revocation; default: the store's.
     """
     at = as_utc(at)
+    policy = check_crl_policy(crl_policy or store.crl_policy)
     checks: list[Check] = []
     data_groups = sorted((DG_BY_FID[file_id], data) for file_id, data in files.items() if file_id in DG_BY_FID)
 
@@ -92,7 +96,7 @@ def verify(files: dict[int, bytes], store: CscaStore, *, printed_mrz: str | None
         except LdsError as exc:
             checks.append(Check.failed("sod.parse", exc.reason))
 
-    dsc, csca = _signer_checks(sod, store, at, checks)
+    dsc, csca = _signer_checks(sod, store, at, checks, policy)
     checks.extend(_hash_checks(sod, data_groups))
     checks.extend(_dg1_checks(files.get(fid(1)), printed_mrz, dsc))
     return PassiveAuthResult(
@@ -104,7 +108,7 @@ def verify(files: dict[int, bytes], store: CscaStore, *, printed_mrz: str | None
 
 
 def verify_signed_file(signed: SignedContent, store: CscaStore | None, name: str, *,
-                       at: dt.datetime | None = None) -> Check:
+                       at: dt.datetime | None = None, crl_policy: str | None = None) -> Check:
     """One Check for a file the Document Signer signs besides the SOD (EF.CardSecurity):
     signature, DSC chain to a trusted CSCA, DSC validity and revocation. Without a
     store only the signature is checked, and the check is not_done for the rest."""
@@ -127,14 +131,14 @@ def verify_signed_file(signed: SignedContent, store: CscaStore | None, name: str
     if not valid_at(dsc, at):
         return Check.failed(name, f"signer {signer} valid {dsc.not_valid_before_utc:%Y-%m-%d} to "
                             f"{dsc.not_valid_after_utc:%Y-%m-%d}")
-    revocation = _revocation(dsc, csca, store, at)
+    revocation = _revocation(dsc, csca, store, at, check_crl_policy(crl_policy or store.crl_policy))
     if revocation.status is CheckStatus.FAIL:
         return Check.failed(name, f"signer {signer}: {revocation.reason}")
     return Check.passed(name, f"signed by {signer}, {chain.reason}")
 
 
-def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime,
-                   checks: list[Check]) -> tuple[Certificate | None, Certificate | None]:
+def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime, checks: list[Check],
+                   crl_policy: str) -> tuple[Certificate | None, Certificate | None]:
     """sod.signature, dsc.chain, dsc.validity, dsc.revocation; returns (DSC, CSCA) found."""
     names = ("sod.signature", "dsc.chain", "dsc.validity", "dsc.revocation")
     if sod is None:
@@ -166,7 +170,7 @@ def _signer_checks(sod: sod_file.Sod | None, store: CscaStore, at: dt.datetime,
     else:
         checks.append(Check.failed("dsc.validity", f"valid {dsc.not_valid_before_utc:%Y-%m-%d} to "
                                    f"{dsc.not_valid_after_utc:%Y-%m-%d}, not at {at:%Y-%m-%d %H:%M}"))
-    checks.append(_revocation(dsc, csca, store, at))
+    checks.append(_revocation(dsc, csca, store, at, crl_policy))
     return dsc, csca
 
 
@@ -204,7 +208,7 @@ def _may_sign_documents(dsc: Certificate) -> bool:
 
 
 def _revocation(dsc: Certificate, csca: Certificate | None, store: CscaStore,
-                at: dt.datetime) -> Check:
+                at: dt.datetime, crl_policy: str) -> Check:
     if csca is None:
         return Check.not_done("dsc.revocation", "no trusted CSCA, so no CRL to consult")
     crl = store.crl_for(csca)
@@ -214,10 +218,14 @@ def _revocation(dsc: Certificate, csca: Certificate | None, store: CscaStore,
     if entry is not None:
         return Check.failed("dsc.revocation", f"DSC serial {dsc.serial_number:X} revoked on "
                             f"{entry.revocation_date_utc:%Y-%m-%d}")
-    if crl.next_update_utc is not None and crl.next_update_utc < at:
-        return Check.not_done("dsc.revocation", f"CRL expired on {crl.next_update_utc:%Y-%m-%d}; "
-                              "revocation status unknown")
-    return Check.passed("dsc.revocation", f"not on the CRL of {crl.last_update_utc:%Y-%m-%d}")
+    stale = stale_since(crl, at)
+    if stale is None:
+        return Check.passed("dsc.revocation", f"not on the CRL of {crl.last_update_utc:%Y-%m-%d}")
+    issuer = csca.subject.rfc4514_string()
+    if crl_policy == "warn":
+        return Check.passed("dsc.revocation", f"not on the CRL of {crl.last_update_utc:%Y-%m-%d}, but that CRL "
+                            f"of {issuer} is {stale}; passed under the warn policy")
+    return Check.failed("dsc.revocation", f"CRL of {issuer} {stale}; revocation status unknown (refer policy)")
 
 
 def _hash_checks(sod: sod_file.Sod | None, data_groups: list[tuple[int, bytes]]) -> list[Check]:
