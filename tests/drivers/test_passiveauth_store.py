@@ -199,3 +199,28 @@ def test_refresh_crls_rereads_changed_files_and_keeps_the_newest_good_one(tmp_pa
     assert "does not verify" in loads["forged.crl"].reason and "not a PEM or DER CRL" in loads["broken.crl"].reason
     assert store.crl_for(pki.csca.certificate) == newer and store.crls == (newer,)
     assert store.refresh_crls(tmp_path) == []  # a refused file is not read again until it changes
+
+
+def test_the_gates_refresher_puts_a_crl_dropped_into_the_folder_in_use(tmp_path, pki):
+    import os
+    import time
+
+    from edge.runtime import CrlRefresher
+
+    (tmp_path / "utopia.der").write_bytes(der(pki.csca))
+    older = make_crl(pki.csca, [], NOW - dt.timedelta(days=10))
+    (tmp_path / "utopia.crl").write_bytes(older.public_bytes(Encoding.DER))
+    store = CscaStore()
+    store.load_dir(tmp_path)
+    refresher = CrlRefresher(store, [tmp_path], every_s=0.05)
+    refresher.start()
+    try:
+        newer = make_crl(pki.csca, [pki.dsc], NOW, number=2)
+        (tmp_path / "utopia.crl").write_bytes(newer.public_bytes(Encoding.DER))
+        os.utime(tmp_path / "utopia.crl", ns=(1, 1))
+        deadline = time.monotonic() + 10
+        while store.crl_for(pki.csca.certificate) != newer and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.crl_for(pki.csca.certificate) == newer
+    finally:
+        refresher.close()

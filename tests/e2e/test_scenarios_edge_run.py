@@ -68,6 +68,13 @@ def test_config_maps_onto_gate_config_with_paths_from_its_folder(tmp_path):
 MINIMAL = "[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
 
 
+def test_stale_crls_refer_unless_the_config_says_warn(tmp_path):
+    config = load_config(write(tmp_path, MINIMAL + "plaintext = true\n"), "GATE-7")
+    assert config.crl_policy == "refer"
+    warned = load_config(write(tmp_path, MINIMAL + "plaintext = true\n[policy]\nstale_crl = 'warn'\n"), "GATE-7")
+    assert warned.crl_policy == "warn"
+
+
 def test_plaintext_only_when_the_config_says_so(tmp_path):
     config = load_config(write(tmp_path, MINIMAL + "plaintext = true\n"), "GATE-7")
     assert (config.tls, config.plaintext) == (None, True)
@@ -114,6 +121,7 @@ def test_a_gate_refuses_to_start_with_another_stations_certificate(tmp_path, dev
      "[budgets]\nchip = 0\n", "budgets.chip"),
     ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
      "[policy]\noffline_max_age_s = 0\n", "policy.offline_max_age_s"),
+    (MINIMAL + "[policy]\nstale_crl = 'ignore'\n", "policy.stale_crl"),
 ])
 def test_bad_config_names_the_field(tmp_path, text, field):
     with pytest.raises(ConfigError) as error:
