@@ -86,9 +86,14 @@ class Sealer:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise SealError(f"{path}: not a usable key file ({error})") from error
 
-    def seal(self, data: bytes | memoryview, context: str) -> bytes | bytearray:
+    @property
+    def current_prefix(self) -> bytes:
+        """How every blob sealed under the current key begins (a database can select the others by it)."""
         key_id = self.current.encode()
-        header = MAGIC + bytes([len(key_id)]) + key_id
+        return MAGIC + bytes([len(key_id)]) + key_id
+
+    def seal(self, data: bytes | memoryview, context: str) -> bytes | bytearray:
+        header = self.current_prefix
         nonce = secrets.token_bytes(NONCE_BYTES)
         cipher = self._ciphers[self.current]
         if not isinstance(cipher, AESGCM):

@@ -166,6 +166,14 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         self._writes.add_row(audit_log.audit_row(caller, method, subject, f"PERMISSION_DENIED: {reason}",
                                                "access control"))
 
+    def _run_or_refuse(self, caller: audit_log.Caller, method: str, subject: str, transaction: Callable[..., T]) -> T:
+        """The transaction's answer; a PermissionDenied it raises is audited as a refusal before it goes out."""
+        try:
+            return self._db.run(transaction)
+        except PermissionDenied as exc:
+            self._refused(caller, method, subject, exc)
+            raise
+
     def _own_station(self, method: str, caller: audit_log.Caller, station_id: str) -> None:
         """A caller that names its station reports for that station only (audited refusal otherwise)."""
         if caller.station and caller.station != station_id:
@@ -297,12 +305,10 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             station = fields.required("station_id", request.station_id, 64)
             self._own_station("OpenReferral", caller, station)
             evidence = convert.evidence(request)
-            try:
-                return self._db.run(lambda s: convert.referral(referrals.open_referral(
-                    s, caller, referral_id, crossing_id, station, list(request.reasons), evidence)))
-            except PermissionDenied as exc:
-                self._refused(caller, "OpenReferral", f"crossing {crossing_id}", exc)
-                raise
+            return self._run_or_refuse(caller, "OpenReferral", f"crossing {crossing_id}",
+                                       lambda s: convert.referral(referrals.open_referral(
+                                           s, caller, referral_id, crossing_id, station, list(request.reasons),
+                                           evidence)))
         return self._call("OpenReferral", context, work)
 
     def GetReferral(self, request: pb.GetReferralRequest, context) -> pb.Referral:
@@ -319,11 +325,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                     raise PermissionDenied(f"GetReferral: station {caller.station!r} did not open referral "
                                            f"{referral_id}")
                 return convert.referral(referral)
-            try:
-                return self._db.run(transaction)
-            except PermissionDenied as exc:
-                self._refused(caller, "GetReferral", f"referral {referral_id}", exc)
-                raise
+            return self._run_or_refuse(caller, "GetReferral", f"referral {referral_id}", transaction)
         return self._call("GetReferral", context, work)
 
     def RecordDecision(self, request: pb.RecordDecisionRequest, context) -> pb.Referral:

@@ -3,11 +3,10 @@ after a key rotation, and refused without their key."""
 from __future__ import annotations
 
 import io
-import sqlite3
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from central.database import models as m
 from central.database.engine import Database
@@ -23,19 +22,24 @@ def jpeg() -> bytes:
 
 
 @pytest.fixture
-def sealed(tmp_path):
+def sealed(tmp_path, database_url):
     key = tmp_path / "keys" / "at-rest.key"
     add_key(key)
-    url = f"sqlite:///{tmp_path / 'central.sqlite'}"
+    url = database_url  # SQLite, or PostgreSQL in CI's second pass
     database = Database(url, sealer=Sealer.from_file(key))
     database.migrate()
-    yield database, key, tmp_path / "central.sqlite"
+    yield database, key, url
     database.dispose()
 
 
-def stored_column(path) -> list[bytes]:
-    with sqlite3.connect(path) as connection:
-        return [row[0] for row in connection.execute("SELECT jpeg FROM face_images")]
+def stored_column(url) -> list[bytes]:
+    """The jpeg column as the database holds it, read around the model (no sealer in between)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [bytes(row[0]) for row in connection.exec_driver_sql("SELECT jpeg FROM face_images ORDER BY id")]
+    finally:
+        engine.dispose()
 
 
 def test_images_are_sealed_in_the_file_and_open_for_central(sealed):
