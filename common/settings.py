@@ -36,16 +36,31 @@ def key_file() -> Path:
     LIMES_KEY_FILE, else /etc/limes/at-rest.key for root, as services run, or the user's config folder
     (XDG_CONFIG_HOME, ~/.config/limes/at-rest.key): never inside the state folder it protects.
     """
-    if os.environ.get("LIMES_KEY_FILE"):
-        return Path(os.environ["LIMES_KEY_FILE"])
-    if os.geteuid() == 0:
-        return Path("/etc/limes/at-rest.key")
-    config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(config_home) / "limes" / "at-rest.key"
+    explicit = os.environ.get("LIMES_KEY_FILE")
+    return Path(explicit) if explicit else _system_or_user("/etc/limes/at-rest.key", "XDG_CONFIG_HOME", ".config",
+                                                           "at-rest.key")
+
+
+def key_file_of(args) -> Path:
+    """The key file a command's --key-file names (add_key_file_flag), else key_file()."""
+    return args.key_file or key_file()
+
+
+def add_key_file_flag(parser, protects: str, *, made_when_missing: bool = True) -> None:
+    """--key-file for a command that seals or opens `protects` at rest; one help text for every command."""
+    made = ", made (mode 600) when missing" if made_when_missing else ""
+    parser.add_argument("--key-file", metavar="PATH", type=Path, default=None,
+                        help=f"the key file sealing {protects} at rest{made}; keep it outside the data it protects "
+                             f"(default: $LIMES_KEY_FILE, /etc/limes/at-rest.key as root, else "
+                             f"~/.config/limes/at-rest.key)")
 
 
 def _default_var_dir() -> Path:
+    return _system_or_user("/var/lib/limes", "XDG_STATE_HOME", ".local/state")
+
+
+def _system_or_user(system: str, xdg_variable: str, home_default: str, *inside: str) -> Path:
+    """A service's path as root; otherwise the user's XDG folder of that kind (~/home_default when unset)."""
     if os.geteuid() == 0:
-        return Path("/var/lib/limes")
-    state_home = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(state_home) / "limes"
+        return Path(system)
+    return Path(os.environ.get(xdg_variable) or Path.home() / home_default, "limes", *inside)

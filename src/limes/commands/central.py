@@ -45,7 +45,7 @@ from central.web.accounts import set_password, web_roles
 from central.web.server import serve_web
 from common.output import add_json_flag, emit
 from common.sealing import Sealer, SealError, add_key, open_or_create
-from common.settings import key_file
+from common.settings import add_key_file_flag, key_file_of
 from proto.limes.v1 import central_pb2 as pb
 from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
 
@@ -63,15 +63,8 @@ def _database_url(args: argparse.Namespace) -> str:
     return configured_url(args.database)
 
 
-def _key_file_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--key-file", metavar="PATH", type=Path, default=None,
-                        help="the key file sealing face images at rest, made (mode 600) when missing (default: "
-                             "$LIMES_KEY_FILE, /etc/limes/at-rest.key as root, else ~/.config/limes/at-rest.key; "
-                             "keep it outside the database's folder)")
-
-
 def _sealer(args: argparse.Namespace) -> Sealer:
-    return open_or_create(args.key_file or key_file())
+    return open_or_create(key_file_of(args))
 
 
 def register(central: argparse.ArgumentParser) -> None:
@@ -102,19 +95,19 @@ def register(central: argparse.ArgumentParser) -> None:
 
     add_tls_arguments(serve, "central's own (also presented to --matcher)")
     add_json_flag(serve)
-    _key_file_flag(serve)
+    add_key_file_flag(serve, "face images")
     serve.set_defaults(func=_serve)
 
     rotate = commands.add_parser("rotate-key",
                                  help="a new key seals from now on; older keys stay to open what they sealed")
-    _key_file_flag(rotate)
+    add_key_file_flag(rotate, "face images")
     add_json_flag(rotate)
     rotate.set_defaults(func=_rotate_key)
 
     reseal = commands.add_parser("reseal", help="seal every face image under the current key (after rotate-key), "
                                                 "in batches; older keys may go once it reports none left")
     _database_flag(reseal)
-    _key_file_flag(reseal)
+    add_key_file_flag(reseal, "face images")
     reseal.add_argument("--batch", type=int, default=500, metavar="N", help="images per transaction (default 500)")
     add_json_flag(reseal)
     reseal.set_defaults(func=_reseal)
@@ -450,7 +443,7 @@ def _today(text: str):
 
 
 def _rotate_key(args: argparse.Namespace) -> int:
-    path = args.key_file or key_file()
+    path = key_file_of(args)
     try:
         key_id = add_key(path)
     except SealError as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from common.output import add_json_flag, emit
 from common.sealing import Sealer, SealError
-from common.settings import key_file
+from common.settings import add_key_file_flag, key_file_of
 from drivers.devices.docreader.reader import ReaderError
 from drivers.devices.pcsc import CardAbsent, wait_for_removal
 from drivers.emrtd.iso7816.transceiver import TransportError
@@ -47,9 +47,7 @@ def register(edge: argparse.ArgumentParser) -> None:
     outbox.add_argument("state_dir", type=Path, metavar="STATE_DIR", help="the gate's state folder ([gate] state_dir)")
     outbox.add_argument("--resubmit", metavar="CROSSING_ID", help="send this crossing's refused records again")
     outbox.add_argument("--all", action="store_true", help="the delivered records still in the short log too")
-    outbox.add_argument("--key-file", type=Path, default=None, metavar="PATH",
-                        help="the gate's key file, which opens its sealed records ([gate] key_file; default: "
-                             "LIMES_KEY_FILE, /etc/limes/at-rest.key as root, else ~/.config/limes/at-rest.key)")
+    add_key_file_flag(outbox, "the gate's outbox records ([gate] key_file)", made_when_missing=False)
     add_json_flag(outbox)
     outbox.set_defaults(func=_outbox)
 
@@ -64,7 +62,7 @@ def _outbox(args) -> int:
     def not_here(method: str, payload: bytes) -> None:
         raise AssertionError("this command only reads and requeues; the gate sends")
 
-    key = args.key_file or key_file()
+    key = key_file_of(args)
     try:
         outbox = Outbox(path, not_here, sealer=Sealer.from_file(key) if key.exists() else None)
     except SealError as exc:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from common.sealing import SealError, open_or_create
-from common.settings import key_file
+from common.settings import add_key_file_flag, key_file_of
 from common.signals import StopSignals
 from matcher.router import Router
 from matcher.server import serve, start
@@ -24,10 +24,7 @@ def register(matcher: argparse.ArgumentParser) -> None:
                        help="write a gallery snapshot after N logged changes (default 100000)")
     serve.add_argument("--threads", type=int, default=None, metavar="N",
                        help="threads serving calls (default: two per core)")
-    serve.add_argument("--key-file", type=Path, default=None, metavar="PATH",
-                       help="the key file sealing templates at rest (log and snapshots), made mode 600 when missing "
-                            "(default: $LIMES_KEY_FILE, /etc/limes/at-rest.key as root, else "
-                            "~/.config/limes/at-rest.key; keep it outside --data)")
+    add_key_file_flag(serve, "templates (the log and snapshots)")
     add_tls_arguments(serve, "the matcher's own")
     serve.set_defaults(func=run_serve)
 
@@ -62,7 +59,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print("limes matcher serve: --threads must be at least 1", file=sys.stderr)
         return 2
     try:
-        sealer = open_or_create(args.key_file or key_file())
+        sealer = open_or_create(key_file_of(args))
     except SealError as exc:
         print(f"limes matcher serve: {exc}", file=sys.stderr)
         return 2
