@@ -31,7 +31,13 @@ from pathlib import Path
 
 from common import machine
 from common.output import add_json_flag, emit
+from common.settings import faces_dir, var_dir
+from drivers.devices.pcsc import wait_for_removal
+from edge.capture import REDETECT_EVERY, capture_face
+from hardware_sim.camera import FPS
+from hardware_sim.travellers import GENUINE_FACES, genuine_travellers
 from limes.bench.summary import percentile, summary
+from limes.borderpost import demo_border_post
 
 TARGET_P95_MS = 1000.0
 DOCUMENT_WAIT_S = 5.0
@@ -54,8 +60,6 @@ def capture_floor_ms(fps: float) -> float:
     """The shortest capture: min_frames frames with a face at the camera's frame rate, the first of
     them already waiting in the camera driver when the capture starts. Frames between two face
     searches count once the second search confirms them, so the capture ends on a searched frame."""
-    from edge.capture import REDETECT_EVERY, capture_face
-
     min_frames = inspect.signature(capture_face).parameters["min_frames"].default
     frames = 1 + REDETECT_EVERY * math.ceil((min_frames - 1) / REDETECT_EVERY)
     return round(1000.0 * (frames - 1) / fps, 1)
@@ -76,8 +80,6 @@ def time_travellers(post, travellers) -> Timed:
     """Each traveller through the post's gate: presented-to-gate-open and presented-to-decision ms,
     step timings, decisions, crossings recorded at central, and the reasons of every referral (all
     travellers are genuine: a referral is a false rejection)."""
-    from drivers.devices.pcsc import wait_for_removal
-
     timed = Timed()
     for traveller in travellers:
         post.devices.step_up(traveller)
@@ -107,11 +109,6 @@ def time_travellers(post, travellers) -> Timed:
 
 
 def _run(args) -> int:
-    from common.settings import faces_dir, var_dir
-    from hardware_sim.camera import FPS
-    from hardware_sim.travellers import GENUINE_FACES, genuine_travellers
-    from limes.borderpost import demo_border_post
-
     if args.travellers < 1 or args.settle < 0:
         print("error: --travellers must be at least 1 and --settle not negative", file=sys.stderr)
         return 2
