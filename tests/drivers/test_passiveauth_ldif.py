@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -130,9 +131,74 @@ def test_verify_uses_a_kept_dsc_when_the_sod_carries_none():
     assert with_dsc.check("dsc.chain").status is CheckStatus.PASS
 
 
-def _sod_without_certificates() -> bytes:
+def _sod_without_certificates(signer=PKI, edit=None) -> bytes:
     content = sod_file.encode_security_object("sha256", {1: b"\x00" * 32})
-    info = cms.ContentInfo.load(sign_cms(sod_file.LDS_SECURITY_OBJECT_OID, content, PKI.dsc))
+    info = cms.ContentInfo.load(sign_cms(sod_file.LDS_SECURITY_OBJECT_OID, content, signer.dsc))
     info["content"]["certificates"] = []
+    if edit:
+        edit(info)
     parse_signed_data(info.dump(), sod_file.LDS_SECURITY_OBJECT_OID, "EF.SOD")
     return tlv.encode(0x77, info.dump())
+
+
+def test_verify_finds_a_kept_dsc_by_its_subject_key_identifier():
+    """CMS allows naming the signer by subjectKeyIdentifier (SignerInfo version 3) instead of issuer and serial."""
+    ski = PKI.dsc.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    store = CscaStore.from_certificates([PKI.csca.certificate])
+    store.add_dsc(PKI.dsc.certificate.public_bytes(Encoding.DER))
+    assert store.find_dsc(ski).serial_number == PKI.dsc.certificate.serial_number
+    assert store.find_dsc(b"\x00" * 20) is None
+
+    def by_key_id(info):
+        signer = info["content"]["signer_infos"][0]
+        signer["version"] = "v3"
+        signer["sid"] = cms.SignerIdentifier({"subject_key_identifier": ski})
+
+    result = verify({EF_SOD: _sod_without_certificates(edit=by_key_id)}, store, at=NOW)
+    assert result.check("sod.signature").status is CheckStatus.PASS
+    assert result.check("dsc.chain").status is CheckStatus.PASS
+
+
+def test_a_store_folders_dscs_are_judged_when_a_document_names_them(tmp_path):
+    """The folder's .dsc files are loaded without checking their signatures (they were checked on import);
+    one that is not issued by a CSCA of the store, or whose name does not decode, still never verifies."""
+    (tmp_path / "uto.pem").write_bytes(PKI.csca.certificate.public_bytes(Encoding.PEM))
+    (tmp_path / "foreign.dsc").write_bytes(OTHER.dsc.certificate.public_bytes(Encoding.PEM))
+    store = CscaStore()
+    store.load_dir(tmp_path)
+    assert len(store.dscs) == 1  # kept, not yet judged
+    foreign = (OTHER.dsc.certificate.issuer.public_bytes(), OTHER.dsc.certificate.serial_number)
+    assert store.find_dsc(foreign) is not None
+    result = verify({EF_SOD: _sod_without_certificates(signer=OTHER)}, store, at=NOW)
+    assert result.check("dsc.chain").status is CheckStatus.FAIL
+    assert "no CSCA in the store named" in result.check("dsc.chain").reason
+
+
+def test_a_store_folder_dsc_whose_name_does_not_decode_is_never_used(tmp_path):
+    der = PKI.dsc.certificate.public_bytes(Encoding.DER)
+    damaged = der.replace(b"\x0c\x15Document Signer", b"\x0d\x15Document Signer")
+    assert damaged != der
+    (tmp_path / "uto.pem").write_bytes(PKI.csca.certificate.public_bytes(Encoding.PEM))
+    (tmp_path / "damaged.dsc").write_bytes(damaged)
+    store = CscaStore()
+    store.load_dir(tmp_path)
+    assert len(store.dscs) == 1
+    assert "name does not decode" in store.dscs[0].decode_problem
+    assert store.find_dsc((PKI.dsc.certificate.issuer.public_bytes(), PKI.dsc.certificate.serial_number)) is None
+    result = verify({EF_SOD: _sod_without_certificates()}, store, at=NOW)
+    assert result.check("sod.signature").status is CheckStatus.FAIL
+
+
+def test_a_store_folder_csca_whose_name_does_not_decode_is_left_out(tmp_path):
+    der = PKI.csca.certificate.public_bytes(Encoding.DER)
+    name = b"CSCA UTO"
+    damaged = der.replace(bytes([0x0C, len(name)]) + name, bytes([0x0D, len(name)]) + name)
+    assert damaged != der
+    (tmp_path / "damaged.der").write_bytes(damaged)
+    store = CscaStore()
+    store.load_dir(tmp_path)  # loads: it is judged when first used
+    assert store.cscas == ()
+    store.add_dsc(PKI.dsc.certificate.public_bytes(Encoding.DER), check_issuer=False)
+    result = verify({EF_SOD: _sod_without_certificates()}, store, at=NOW)
+    assert result.check("sod.signature").status is CheckStatus.PASS
+    assert "no CSCA in the store named" in result.check("dsc.chain").reason

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from asn1crypto import parser
+from asn1crypto import algos as asn1_algos
+from asn1crypto import core, parser
 from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
@@ -49,14 +50,18 @@ class DistinguishedName:
     """An X.501 Name: compared as RFC 5280 section 7.1 says (case and white space folded, whatever
     string type each side uses), printed as RFC 4514 text."""
 
-    def __init__(self, name: asn1_x509.Name) -> None:
-        self.asn1 = name
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+
+    @cached_property
+    def asn1(self) -> asn1_x509.Name:
+        return asn1_x509.Name.load(self.der)
 
     @cached_property
     def _key(self) -> object:
         """The prepared form RFC 5280 compares, made when first compared: string preparation is most of
         the cost of loading a certificate, and a DSC's subject is seldom compared."""
-        return _prepared(self.asn1.dump())
+        return _prepared(self.der)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DistinguishedName) and self._key == other._key
@@ -68,19 +73,41 @@ class DistinguishedName:
         return f"DistinguishedName({self.rfc4514_string()!r})"
 
     def rfc4514_string(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
+        """Made when first printed, and never raising: a Name whose structure does not decode prints as
+        its DER in hex, so that a certificate loaded with defer can still be named in a check's reason."""
+        try:
+            return self._render()
+        except Exception:  # noqa: BLE001 - asn1crypto raises assorted types on a damaged structure
+            return "#" + self.der.hex()
+
+    def _render(self) -> str:
         parts = []
         for rdn in reversed(list(self.asn1.chosen)):
-            parts.append("+".join(f"{_SHORT_NAMES.get(a['type'].dotted, a['type'].dotted)}={_value(a)}"
-                                  for a in rdn))
+            parts.append("+".join(f"{_SHORT_NAMES.get(a['type'].dotted, a['type'].dotted)}={_value(a)}" for a in rdn))
         return ",".join(parts)
+
+    def problem(self) -> str | None:
+        """Why the Name's structure does not decode, or None."""
+        try:
+            self._render()
+        except Exception as exc:  # noqa: BLE001 - as in _text
+            return f"name does not decode: {exc}"
+        return None
 
     def attribute(self, dotted: str) -> str | None:
         """The first value of one attribute type (by OID), as text."""
-        for rdn in self.asn1.chosen:
-            for attribute in rdn:
-                if attribute["type"].dotted == dotted:
-                    value = attribute["value"].native
-                    return value if isinstance(value, str) else None
+        try:
+            for rdn in self.asn1.chosen:
+                for attribute in rdn:
+                    if attribute["type"].dotted == dotted:
+                        value = attribute["value"].native
+                        return value if isinstance(value, str) else None
+        except Exception:  # noqa: BLE001 - as in _text: a damaged Name has no attribute to give
+            return None
         return None
 
 
@@ -114,56 +141,102 @@ class Certificate:
 
     der: bytes
     tbs_der: bytes  # the TBSCertificate exactly as encoded: what the signature covers
-    asn1: asn1_x509.Certificate = field(repr=False)
     subject: DistinguishedName
     issuer: DistinguishedName
     serial_number: int
-    not_valid_before_utc: dt.datetime
-    not_valid_after_utc: dt.datetime
+    validity_der: bytes  # decoded when first used (see _validity)
     signature: bytes
     encoding_deviations: tuple[str, ...]
 
     @classmethod
-    def load(cls, der: bytes) -> "Certificate":
+    def load(cls, der: bytes, *, defer: bool = False) -> "Certificate":
         """Decode one DER certificate; data after it is tolerated and recorded. CertificateError when
-        it does not decode."""
+        it does not decode. With defer its names and extensions are decoded when first used and
+        `decode_problem` tells then whether they do (a store folder's thousands of certificates, checked
+        when they were imported, of which a document uses one or two)."""
         try:
-            return cls._load(der)
+            certificate = cls._load(der)
         except CertificateError:
             raise
         except Exception as exc:  # noqa: BLE001 - asn1crypto parses lazily and raises assorted types
             raise CertificateError(f"certificate does not decode: {exc}") from exc
+        if not defer and certificate.decode_problem:
+            raise CertificateError(certificate.decode_problem)
+        return certificate
+
+    @cached_property
+    def decode_problem(self) -> str | None:
+        """Why its validity, names or its keyUsage and basicConstraints extensions do not decode, or None."""
+        for name in (self.subject, self.issuer):
+            if problem := name.problem():
+                return problem
+        try:
+            _ = (self._validity, self.key_usage, self._extension("basic_constraints"))
+        except ValueError as exc:
+            return str(exc)
+        return None
 
     @classmethod
     def _load(cls, data: bytes) -> "Certificate":
+        # The fields a store indexes by are cut out of the encoding with asn1crypto's parser and decoded
+        # one by one; the rest (names' text, extensions, the key) when first used. A large store loads
+        # thousands of DSCs of which few are ever used, so decoding all of each was most of its load time.
         deviations = []
         _class, _method, _tag, header, contents, _trailer = parser.parse(data)
         der = header + contents
         if len(der) < len(data):
             deviations.append(f"{len(data) - len(der)} bytes of data after the certificate")
-        certificate = asn1_x509.Certificate.load(der)
-        _c, _m, _t, tbs_header, tbs_contents, _ = parser.parse(certificate.contents)
-        tbs_der = tbs_header + tbs_contents
-        tbs = certificate["tbs_certificate"]
-        extra = len(tbs) - len(asn1_x509.TbsCertificate._fields)
-        if extra > 0:
-            deviations.append(f"TBSCertificate carries {extra} element(s) after its extensions")
-        serial = tbs["serial_number"].native
+        outer = _elements(contents)
+        if len(outer) != 3:
+            raise CertificateError(f"a certificate has 3 parts, this one {len(outer)}")
+        tbs_der, outer_algorithm, signature_der = (encoded for _c, _t, encoded in outer)
+        tbs = _elements(parser.parse(tbs_der)[4])
+        first = 1 if tbs and tbs[0][:2] == (_CONTEXT, 0) else 0  # [0] version, absent in a v1 certificate
+        fields = first + 6  # serial, signature, issuer, validity, subject, subjectPublicKeyInfo
+        if len(tbs) < fields:
+            raise CertificateError(f"TBSCertificate has {len(tbs)} elements, fewer than {fields}")
+        known = fields
+        while known < len(tbs) and tbs[known][:2] in ((_CONTEXT, 1), (_CONTEXT, 2), (_CONTEXT, 3)):
+            known += 1
+        if len(tbs) > known:
+            deviations.append(f"TBSCertificate carries {len(tbs) - known} element(s) after its extensions")
+        serial_der, inner_algorithm, issuer_der, validity_der, subject_der = (e[2] for e in tbs[first:first + 5])
+        serial = core.Integer.load(serial_der).native
         if serial <= 0:
             deviations.append(f"serial number {serial} is not positive")
-        inner, outer = tbs["signature"]["algorithm"].dotted, certificate["signature_algorithm"]["algorithm"].dotted
-        if inner != outer:
-            raise CertificateError(f"signature algorithm {outer} differs from the signed one, {inner}")
-        validity = tbs["validity"]
-        not_before, not_after = validity["not_before"].native, validity["not_after"].native
+        if _first_element(inner_algorithm) != _first_element(outer_algorithm):  # the OIDs, as DER: canonical
+            inner, outer_oid = (asn1_algos.SignedDigestAlgorithm.load(a)["algorithm"].dotted
+                                for a in (inner_algorithm, outer_algorithm))
+            raise CertificateError(f"signature algorithm {outer_oid} differs from the signed one, {inner}")
+        # Neither names nor extensions ever raise mid-check: a damaged name prints as hex, and a damaged
+        # extension list is an error every reader of an extension handles (see _extensions).
+        return cls(der, tbs_der, DistinguishedName(subject_der), DistinguishedName(issuer_der), serial,
+                   validity_der, core.OctetBitString.load(signature_der).native, tuple(deviations))
+
+    @cached_property
+    def _validity(self) -> tuple[dt.datetime, dt.datetime]:
+        """notBefore and notAfter in UTC; CertificateError when they do not decode."""
+        try:
+            validity = asn1_x509.Validity.load(self.validity_der)
+            not_before, not_after = validity["not_before"].native, validity["not_after"].native
+        except Exception as exc:  # noqa: BLE001 - asn1crypto raises assorted types
+            raise CertificateError(f"validity does not decode: {exc}") from exc
         if not isinstance(not_before, dt.datetime) or not isinstance(not_after, dt.datetime):
             raise CertificateError("validity does not decode")
-        self = cls(der, tbs_der, certificate, DistinguishedName(tbs["subject"]), DistinguishedName(tbs["issuer"]),
-                   serial, not_before.astimezone(dt.timezone.utc), not_after.astimezone(dt.timezone.utc),
-                   certificate["signature_value"].native, tuple(deviations))
-        _ = (self.subject.rfc4514_string(), self.issuer.rfc4514_string(), self.key_usage,
-             self._extension("basic_constraints"))  # decode names and extensions now, not mid-check
-        return self
+        return not_before.astimezone(dt.timezone.utc), not_after.astimezone(dt.timezone.utc)
+
+    @property
+    def not_valid_before_utc(self) -> dt.datetime:
+        return self._validity[0]
+
+    @property
+    def not_valid_after_utc(self) -> dt.datetime:
+        return self._validity[1]
+
+    @cached_property
+    def asn1(self) -> asn1_x509.Certificate:
+        """The whole certificate as asn1crypto decodes it (lazily, part by part as it is read)."""
+        return asn1_x509.Certificate.load(self.der)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Certificate) and other.der == self.der
@@ -204,13 +277,35 @@ class Certificate:
         UnsupportedAlgorithm or ValueError when it is of no kind known here."""
         return public_key_from_info(self.asn1["tbs_certificate"]["subject_public_key_info"].dump())
 
+    @cached_property
+    def _extensions(self) -> dict[str, list] | CertificateError:
+        """The extensions by asn1crypto name (dotted OID when unknown), read once; the error when the
+        list itself does not decode."""
+        try:
+            table: dict[str, list] = {}
+            for extension in self.asn1["tbs_certificate"]["extensions"]:
+                table.setdefault(extension["extn_id"].native, []).append(extension)
+            return table
+        except Exception as exc:  # noqa: BLE001 - asn1crypto decodes lazily and raises assorted types
+            return CertificateError(f"extensions do not decode: {exc}")
+
     def _extension(self, name: str):
         """The decoded value of one extension, None when absent; ValueError when it appears twice
         or does not decode."""
-        found = [e for e in self.asn1["tbs_certificate"]["extensions"] if e["extn_id"].native == name]
+        table = self._extensions
+        if isinstance(table, CertificateError):
+            raise table
+        found = table.get(name, ())
         if len(found) > 1:
             raise CertificateError(f"extension {name} appears {len(found)} times")
-        return found[0]["extn_value"].parsed if found else None
+        if not found:
+            return None
+        try:
+            return found[0]["extn_value"].parsed
+        except ValueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - as above: a damaged value is a ValueError to every caller
+            raise ValueError(f"extension {name} does not decode: {exc}") from exc
 
     @cached_property
     def key_identifier(self) -> bytes | None:
@@ -296,6 +391,25 @@ class Certificate:
 
     def is_issued_by(self, issuer: "Certificate") -> bool:
         return self.signature_problem(issuer) is None
+
+
+_CONTEXT = 2  # the context-specific tag class
+
+
+def _first_element(encoded: bytes) -> bytes:
+    _class, _method, _tag, _header, body, _trailer = parser.parse(encoded)
+    _class, _method, _tag, header, first, _trailer = parser.parse(body)
+    return header + first
+
+
+def _elements(contents: bytes) -> list[tuple[int, int, bytes]]:
+    """The values encoded one after another in a constructed value's contents: (class, tag, encoding)."""
+    elements, pointer = [], 0
+    while pointer < len(contents):
+        class_, _method, tag, header, body, _trailer = parser.parse(contents[pointer:])
+        elements.append((class_, tag, header + body))
+        pointer += len(header) + len(body)
+    return elements
 
 
 def as_certificate(certificate: object) -> Certificate:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import pem
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
@@ -125,7 +124,7 @@ class CscaStore:
         # Document Signer certificates from the PKD, for SODs that carry none: by (issuer, serial) and by SKI
         self._dscs: dict[bytes, Certificate] = {}
         self._dsc_by_serial: dict[tuple[DistinguishedName, int], Certificate] = {}
-        self._dsc_by_key_id: dict[bytes, Certificate] = {}
+        self._dsc_by_key_id: dict[bytes, Certificate] | None = None
 
     @classmethod
     def from_certificates(cls, certificates: list[Certificate | x509.Certificate | bytes], *,
@@ -137,7 +136,8 @@ class CscaStore:
 
     @property
     def cscas(self) -> tuple[Certificate, ...]:
-        return tuple(self._cscas.values())
+        """The usable CSCAs: any loaded from the folder whose fields turn out not to decode are left out."""
+        return tuple(c for c in self._cscas.values() if c.decode_problem is None)
 
     @property
     def crls(self) -> tuple[x509.CertificateRevocationList, ...]:
@@ -162,8 +162,9 @@ class CscaStore:
         return True
 
     def issuers_of(self, certificate: Certificate) -> list[Certificate]:
-        """CSCAs whose subject is the certificate's issuer (several during key roll-over)."""
-        return list(self._by_subject.get(certificate.issuer, ()))
+        """CSCAs whose subject is the certificate's issuer (several during key roll-over), leaving out any
+        loaded from the folder whose names or extensions turn out not to decode."""
+        return [c for c in self._by_subject.get(certificate.issuer, ()) if c.decode_problem is None]
 
     def add_master_list(self, data: bytes, *, at: dt.datetime | None = None, trust_list_issuer: bool = False,
                         strict: bool = False) -> MasterListLoad:
@@ -212,34 +213,35 @@ class CscaStore:
     def dscs(self) -> tuple[Certificate, ...]:
         return tuple(self._dscs.values())
 
-    def add_dsc(self, certificate: Certificate | bytes) -> bool:
+    def add_dsc(self, certificate: Certificate | bytes, *, check_issuer: bool = True) -> bool:
         """Keep a Document Signer certificate obtained apart from a document; False when already kept.
-        It must decode and be issued by a CSCA in the store (its signature verified); dsc.chain and
-        dsc.validity still judge it at verification time."""
+        It must decode and, unless check_issuer is False, be issued by a CSCA in the store (its signature
+        verified). dsc.chain and dsc.validity judge it again whenever a document names it, so a store
+        folder's DSCs, checked when they were imported, are loaded without checking their signatures
+        again (most of a large store's load time otherwise)."""
         if isinstance(certificate, bytes):
             certificate = _load_certificates(certificate, "DSC")[0]
-        if not any(certificate.is_issued_by(csca) for csca in self.issuers_of(certificate)):
+        if check_issuer and not any(certificate.is_issued_by(csca) for csca in self.issuers_of(certificate)):
             raise StoreError(f"DSC {certificate.subject.rfc4514_string()} is not issued by a CSCA in the store")
         if certificate.der in self._dscs:
             return False
         self._dscs[certificate.der] = certificate
         self._dsc_by_serial[(certificate.issuer, certificate.serial_number)] = certificate
-        key_id = certificate.key_identifier
-        if key_id:
-            self._dsc_by_key_id[key_id] = certificate
+        self._dsc_by_key_id = None  # made again when next asked
         return True
 
     def find_dsc(self, signer_id: tuple[bytes, int] | bytes | None) -> Certificate | None:
         """The kept DSC a CMS signer identifier names: (issuer Name DER, serial) or a key identifier."""
         if isinstance(signer_id, tuple):
-            try:
-                issuer = DistinguishedName(asn1_x509.Name.load(signer_id[0]))
-            except DECODE_ERRORS:
-                return None
-            return self._dsc_by_serial.get((issuer, signer_id[1]))
-        if isinstance(signer_id, bytes):
-            return self._dsc_by_key_id.get(signer_id)
-        return None
+            issuer = DistinguishedName(signer_id[0])  # compared by its prepared form, or its DER when it has none
+            found = self._dsc_by_serial.get((issuer, signer_id[1]))
+        elif isinstance(signer_id, bytes):
+            if self._dsc_by_key_id is None:  # made when first asked: few SODs name their signer by key
+                self._dsc_by_key_id = {c.key_identifier: c for c in self._dscs.values() if c.key_identifier}
+            found = self._dsc_by_key_id.get(signer_id)
+        else:
+            return None
+        return found if found is not None and found.decode_problem is None else None
 
     def add_crl(self, crl: x509.CertificateRevocationList | bytes) -> str:
         """Add a CRL after checking it is signed by a CSCA in the store (StoreError with the reason
@@ -302,13 +304,13 @@ class CscaStore:
         if suffix in MASTER_LIST_SUFFIXES:
             self.add_master_list(data)
         elif suffix in DSC_SUFFIXES:
-            for certificate in _load_certificates(data, str(path)):
-                self.add_dsc(certificate)
+            for certificate in _load_certificates(data, str(path), defer=True):
+                self.add_dsc(certificate, check_issuer=False)
         elif suffix in CRL_SUFFIXES or b"-----BEGIN X509 CRL-----" in data:
             self.add_crl(data)
         else:
             accepted = DEVIATIONS_ACCEPTED_MARK in data  # written by `limes pki import-master-list`
-            for certificate in _load_certificates(data, str(path)):
+            for certificate in _load_certificates(data, str(path), defer=True):
                 self.add_certificate(certificate, deviations_accepted=accepted)
 
     def load_dir(self, directory: Path | str) -> None:
@@ -317,7 +319,8 @@ class CscaStore:
         files = sorted(p for p in Path(directory).iterdir() if p.is_file())
         crls = [p for p in files if _is_crl_file(p)]
         lists = [p for p in files if p.suffix.lower() in MASTER_LIST_SUFFIXES]
-        certificates = [p for p in files if p.suffix.lower() in CERTIFICATE_SUFFIXES and p not in crls]
+        crl_set = set(crls)
+        certificates = [p for p in files if p.suffix.lower() in CERTIFICATE_SUFFIXES and p not in crl_set]
         dscs = [p for p in files if p.suffix.lower() in DSC_SUFFIXES]
         for path in certificates + lists + dscs:
             self.load_file(path)
@@ -418,7 +421,7 @@ def stale_since(crl: x509.CertificateRevocationList, at: dt.datetime) -> str | N
 
 
 def _crl_issuer(crl: x509.CertificateRevocationList) -> DistinguishedName:
-    return DistinguishedName(asn1_x509.Name.load(crl.issuer.public_bytes()))
+    return DistinguishedName(crl.issuer.public_bytes())
 
 
 def _crl_signed_by(crl: x509.CertificateRevocationList, csca: Certificate) -> bool:
@@ -428,8 +431,9 @@ def _crl_signed_by(crl: x509.CertificateRevocationList, csca: Certificate) -> bo
         return False
 
 
-def _load_certificates(data: bytes, what: str) -> list[Certificate]:
-    """The certificates of a PEM file (one or more) or one DER certificate, decoded with asn1crypto."""
+def _load_certificates(data: bytes, what: str, *, defer: bool = False) -> list[Certificate]:
+    """The certificates of a PEM file (one or more) or one DER certificate, decoded with asn1crypto
+    (with defer, see Certificate.load)."""
     try:
         if b"-----BEGIN" in data:
             ders = [der for kind, _headers, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
@@ -437,7 +441,7 @@ def _load_certificates(data: bytes, what: str) -> list[Certificate]:
                 raise ValueError("no CERTIFICATE block")
         else:
             ders = [data]
-        return [load_certificate(der) for der in ders]
+        return [Certificate.load(der, defer=defer) for der in ders]
     except DECODE_ERRORS as exc:
         raise StoreError(f"{what}: not a PEM or DER certificate ({exc})") from exc
 def _load_crl(data: bytes) -> x509.CertificateRevocationList:
