@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from drivers.emrtd.lds.publickey import encode_ec_public_key, parse_public_key
+from drivers.emrtd.passiveauth import deviationlist
 from drivers.emrtd.passiveauth.countries import iso2
 from drivers.emrtd.passiveauth.masterlist import MASTER_LIST_OID, MASTER_LIST_SIGNER_EKU, encode_content
 
@@ -356,13 +357,29 @@ def roll_over(pki: TestPki, now: dt.datetime | None = None, *, rename: bool = Tr
     return Rollover(old, new, new_by_old, old_by_new, dsc, master_list)
 
 
+def make_deviation_list(pki: TestPki, deviations: list[tuple[dict, list[tuple[str, str | None]]]], *,
+                        now: dt.datetime | None = None, eku: str | None = deviationlist.DEVIATION_LIST_SIGNER_EKU,
+                        digest_algorithm: str | None = "sha256") -> bytes:
+    """A deviation list of the test PKI's state (deviationlist.encode_content's arguments), signed by a
+    Deviation List Signer its CSCA issues (with the given extended key usage)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    code = iso2(pki.country) or "XX"
+    signer = issue(subject_name(code, f"Deviation List Signer {pki.country}"), new_key(pki.key_kind), pki.csca,
+                   now - dt.timedelta(days=1), now + 3 * _YEAR, ca=False, usage=key_usage(digital_signature=True),
+                   eku=eku, pss=pki.key_kind == "rsa-pss-2048")
+    content = deviationlist.encode_content(deviations, digest_algorithm)
+    return sign_cms(deviationlist.DEVIATION_LIST_OID, content, signer, signing_time=now)
+
+
 PKD_BASE = "dc=data,dc=download,dc=pkd,dc=icao,dc=int"
 
 
-def pkd_ldif(pkis: list[TestPki], *, master_lists: bool = True, dscs: bool = True, crls: bool = True) -> bytes:
+def pkd_ldif(pkis: list[TestPki], *, master_lists: bool = True, dscs: bool = True, crls: bool = True,
+             deviation_lists: dict[str, bytes] | None = None) -> bytes:
     """An LDIF file laid out as the ICAO PKD's downloads are: a container entry, then per state its
     master list (o=ml, pkdMasterListContent), Document Signer certificates (o=dsc,
-    userCertificate;binary) and CRL (o=crl, certificateRevocationList;binary)."""
+    userCertificate;binary), CRL (o=crl, certificateRevocationList;binary) and deviation list (o=dl,
+    pkdDeviationListContent) when deviation_lists has one for its country."""
     out = io.BytesIO()
     writer = ldif.LDIFWriter(out)
     writer.unparse(PKD_BASE, {"objectClass": [b"top", b"domain"], "dc": [b"data"]})
@@ -389,6 +406,11 @@ def pkd_ldif(pkis: list[TestPki], *, master_lists: bool = True, dscs: bool = Tru
                 "objectClass": [b"top", b"cRLDistributionPoint", b"pkdDownload"],
                 "cn": [pki.crl.issuer.rfc4514_string().encode()], "pkdVersion": [b"1"],
                 "certificateRevocationList;binary": [pki.crl.public_bytes(serialization.Encoding.DER)]})
+        if deviation_lists and pki.country in deviation_lists:
+            writer.unparse(f"cn={pki.country} deviation list,o=dl,{branch}", {
+                "objectClass": [b"top", b"person", b"pkdDeviationList", b"pkdDownload"],
+                "cn": [pki.country.encode()], "sn": [b"1"], "pkdVersion": [b"1"],
+                "pkdDeviationListContent": [deviation_lists[pki.country]]})
     return out.getvalue()
 
 

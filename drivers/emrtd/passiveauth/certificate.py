@@ -301,9 +301,9 @@ class Certificate:
         if not found:
             return None
         try:
-            return found[0]["extn_value"].parsed
-        except ValueError:
-            raise
+            value = found[0]["extn_value"].parsed
+            _ = value.native  # asn1crypto parses lazily: make a damaged value fail here, not in the caller
+            return value
         except Exception as exc:  # noqa: BLE001 - as above: a damaged value is a ValueError to every caller
             raise ValueError(f"extension {name} does not decode: {exc}") from exc
 

@@ -1,9 +1,10 @@
 """The ICAO PKD's LDIF downloads (RFC 2849): CSCA master lists, Document Signer
-certificates and CRLs, each an entry under dc=data,dc=download,dc=pkd,...:
+certificates, CRLs and deviation lists, each an entry under dc=data,dc=download,dc=pkd,...:
 
     dn: cn=...,o=ml,c=FR,dc=data,dc=download,dc=pkd,dc=icao,dc=int   pkdMasterListContent:: <CMS>
     dn: cn=...+sn=...,o=dsc,c=FR,dc=data,...                           userCertificate;binary:: <DER>
     dn: cn=...,o=crl,c=FR,dc=data,...                                  certificateRevocationList;binary:: <DER>
+    dn: cn=...,o=dl,c=FR,dc=data,...                                   pkdDeviationListContent:: <CMS>
 
 Parsed with the `ldif` package (strict, no URL values fetched). Everything is read
 and judged in memory; the caller writes the store only afterwards.
@@ -38,7 +39,7 @@ class LdifEntry:
     """What became of one PKD entry."""
     dn: str
     kind: str  # master-list, dsc, crl, deviation-list
-    status: str  # accepted, duplicate, refused, skipped
+    status: str  # accepted, duplicate, refused
     country: str | None = None
     subject: str | None = None
     sha256: str | None = None
@@ -83,7 +84,8 @@ def read(data: bytes) -> Iterator[tuple[str, str, bytes]]:
 def import_into(store: CscaStore, data: bytes, *, at: dt.datetime | None = None,
                 strict: bool = False) -> list[LdifEntry]:
     """Add what the file holds to the store: master lists (each verified as `add_master_list` does),
-    then DSCs issued by a CSCA of the store, then CRLs the store's CSCAs signed. LdifError when the
+    then DSCs issued by a CSCA of the store, then CRLs the store's CSCAs signed, then deviation lists
+    whose signer a CSCA of the store issued. LdifError when the
     file as a whole is unreadable, before anything is added; otherwise one LdifEntry per value."""
     values = list(read(data))  # read it all first: a truncated file adds nothing
     order = {"master-list": 0, "dsc": 1, "crl": 2, "deviation-list": 3}
@@ -96,9 +98,9 @@ def import_into(store: CscaStore, data: bytes, *, at: dt.datetime | None = None,
 def _import_one(store: CscaStore, dn: str, kind: str, value: bytes, at: dt.datetime | None,
                 strict: bool) -> LdifEntry:
     sha256 = hashlib.sha256(value).hexdigest()
-    if kind == "deviation-list":
-        return LdifEntry(dn, kind, "skipped", sha256=sha256, reason="deviation lists are not read")
     try:
+        if kind == "deviation-list":
+            return LdifEntry(dn, kind, store.add_deviation_list(value, at=at), sha256=sha256)
         if kind == "master-list":
             load = store.add_master_list(value, at=at, strict=strict)
             return LdifEntry(dn, kind, "accepted", sha256=sha256,

@@ -13,9 +13,9 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from drivers.emrtd.lds.errors import LdsError
-from drivers.emrtd.passiveauth import masterlist
+from drivers.emrtd.passiveauth import deviationlist, masterlist
 from drivers.emrtd.passiveauth.certificate import Certificate, DistinguishedName, as_certificate
-from drivers.emrtd.passiveauth.signatures import verify_signed_content
+from drivers.emrtd.passiveauth.signatures import HASHES, digest, verify_signed_content
 
 # What a malformed certificate or CRL raises: CertificateError (a ValueError) from asn1crypto's
 # decoding here; for CRLs, read by cryptography, a name attribute of the wrong ASN.1 type
@@ -28,6 +28,7 @@ CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 MASTER_LIST_SUFFIXES = (".ml",)
 CRL_SUFFIXES = (".crl",)
 DSC_SUFFIXES = (".dsc",)  # PEM Document Signer certificates obtained apart from documents (the PKD)
+DEVIATION_LIST_SUFFIXES = (".dvl",)  # signed deviation lists (DER), as states and the PKD publish them
 
 # What dsc.revocation does when the CRL consulted is stale (past its nextUpdate, or not yet valid):
 # "refer" fails the check (a border gate must not trust an outdated revocation list silently),
@@ -125,6 +126,9 @@ class CscaStore:
         self._dscs: dict[bytes, Certificate] = {}
         self._dsc_by_serial: dict[tuple[DistinguishedName, int], Certificate] = {}
         self._dsc_by_key_id: dict[bytes, Certificate] | None = None
+        # deviations that verified deviation lists name, and the lists' digest algorithms (for digests)
+        self._deviations: list[tuple[deviationlist.Deviation, str | None]] = []
+        self._deviation_lists: dict[bytes, bytes] = {}  # the signed content -> the file, as loaded
 
     @classmethod
     def from_certificates(cls, certificates: list[Certificate | x509.Certificate | bytes], *,
@@ -243,6 +247,64 @@ class CscaStore:
             return None
         return found if found is not None and found.decode_problem is None else None
 
+    def add_deviation_list(self, data: bytes, *, at: dt.datetime | None = None) -> str:
+        """Verify a deviation list (its signer issued by a CSCA of the store, with the deviation list
+        signing usage, valid at `at`) and record its deviations; "accepted" or "duplicate", StoreError
+        with the reason when it is refused."""
+        at = as_utc(at)
+        try:
+            parsed = deviationlist.parse(data)
+        except LdsError as exc:
+            raise StoreError(f"deviation list unreadable: {exc.reason}") from exc
+        if parsed.signed.signer_certificate is None:
+            raise StoreError("deviation list carries no signer certificate")
+        try:
+            signer = load_certificate(parsed.signed.signer_certificate)
+        except DECODE_ERRORS as exc:
+            raise StoreError(f"deviation list signer certificate does not decode: {exc}") from exc
+        reason = verify_signed_content(parsed.signed, signer)
+        if reason:
+            raise StoreError(f"deviation list signature invalid: {reason}")
+        if deviationlist.DEVIATION_LIST_SIGNER_EKU not in signer.extended_key_usage:
+            raise StoreError("deviation list signer lacks the deviationListSigningKey extended key usage")
+        if not signer.valid_at(at):
+            raise StoreError(f"deviation list signer {signer.subject.rfc4514_string()} not valid at {at:%Y-%m-%d}")
+        if not any(signer.is_issued_by(csca) for csca in self.issuers_of(signer)):
+            raise StoreError(f"deviation list signer {signer.subject.rfc4514_string()} is not issued by a trusted CSCA")
+        if parsed.signed.content in self._deviation_lists:
+            return "duplicate"
+        self._deviation_lists[parsed.signed.content] = data
+        self._deviations += [(deviation, parsed.digest_algorithm) for deviation in parsed.deviations]
+        return "accepted"
+
+    @property
+    def deviation_lists(self) -> tuple[bytes, ...]:
+        """The verified deviation list files loaded (DER ContentInfo)."""
+        return tuple(self._deviation_lists.values())
+
+    @property
+    def deviations(self) -> tuple[deviationlist.Deviation, ...]:
+        """Every deviation of the verified deviation lists loaded."""
+        return tuple(deviation for deviation, _algorithm in self._deviations)
+
+    def listed_deviations(self, certificate: Certificate) -> tuple[str, ...]:
+        """What verified deviation lists say of this certificate (named by issuer and serial, subject key
+        identifier or digest)."""
+        found = []
+        for deviation, digest_algorithm in self._deviations:
+            if deviation.issuer_and_serial is not None:
+                issuer, serial = deviation.issuer_and_serial
+                named = serial == certificate.serial_number and DistinguishedName(issuer) == certificate.issuer
+            elif deviation.key_identifier is not None:
+                named = deviation.key_identifier == certificate.key_identifier
+            elif deviation.certificate_digest is not None and digest_algorithm in HASHES:
+                named = deviation.certificate_digest == digest(digest_algorithm, certificate.der)
+            else:
+                named = False
+            if named:
+                found += deviation.descriptions
+        return tuple(found)
+
     def add_crl(self, crl: x509.CertificateRevocationList | bytes) -> str:
         """Add a CRL after checking it is signed by a CSCA in the store (StoreError with the reason
         otherwise). Only the newest CRL of an issuer and key is kept, by thisUpdate then CRL number:
@@ -306,6 +368,8 @@ class CscaStore:
         elif suffix in DSC_SUFFIXES:
             for certificate in _load_certificates(data, str(path), defer=True):
                 self.add_dsc(certificate, check_issuer=False)
+        elif suffix in DEVIATION_LIST_SUFFIXES:
+            self.add_deviation_list(data)
         elif suffix in CRL_SUFFIXES or b"-----BEGIN X509 CRL-----" in data:
             self.add_crl(data)
         else:
@@ -314,15 +378,16 @@ class CscaStore:
                 self.add_certificate(certificate, deviations_accepted=accepted)
 
     def load_dir(self, directory: Path | str) -> None:
-        """Load every certificate, then every master list, then every DSC (.dsc), then every CRL in a
-        directory: CRLs and lists are checked against the CSCAs loaded first."""
+        """Load every certificate, then every master list, every DSC (.dsc), every deviation list (.dvl),
+        then every CRL in a directory: CRLs and lists are checked against the CSCAs loaded first."""
         files = sorted(p for p in Path(directory).iterdir() if p.is_file())
         crls = [p for p in files if _is_crl_file(p)]
         lists = [p for p in files if p.suffix.lower() in MASTER_LIST_SUFFIXES]
         crl_set = set(crls)
         certificates = [p for p in files if p.suffix.lower() in CERTIFICATE_SUFFIXES and p not in crl_set]
         dscs = [p for p in files if p.suffix.lower() in DSC_SUFFIXES]
-        for path in certificates + lists + dscs:
+        deviation_lists = [p for p in files if p.suffix.lower() in DEVIATION_LIST_SUFFIXES]
+        for path in certificates + lists + dscs + deviation_lists:
             self.load_file(path)
         for path in crls:
             stat = path.stat()

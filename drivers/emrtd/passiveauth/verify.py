@@ -195,6 +195,8 @@ def _chain(dsc: Certificate, store: CscaStore,
     how = "" if csca.self_signed else f" (link certificate issued by {csca.issuer.rfc4514_string()})"
     deviations = deviations_of(csca)
     noted = f"; CSCA accepted with deviations: {'; '.join(deviations)}" if deviations else ""
+    listed = store.listed_deviations(csca) + store.listed_deviations(dsc)
+    noted += f"; known to the issuing state's deviation list: {'; '.join(listed)}" if listed else ""
     return csca, Check.passed("dsc.chain", f"issued by CSCA {issuer}{how}{noted}")
 
 

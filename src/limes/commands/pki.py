@@ -78,6 +78,8 @@ def register(pki: argparse.ArgumentParser) -> None:
                          help="folder of trusted CSCAs (default: var/csca)")
     listing.add_argument("--country", default=None, metavar="XX",
                          help="only this country (ISO two-letter, or an ICAO three-letter code)")
+    listing.add_argument("--dscs", action="store_true",
+                         help="also list the Document Signer certificates kept (from the PKD)")
     add_json_flag(listing)
     listing.set_defaults(func=_list)
 
@@ -199,7 +201,7 @@ def _render_ldif(r: dict[str, Any]) -> str:
     lines = [f"{r['file']}: {len(r['entries'])} entries ({counts}); {r['refused']} refused; "
              f"wrote {len(r['written'])} files to {r['store']}"]
     for entry in r["entries"]:
-        if entry["status"] in ("refused", "skipped"):
+        if entry["status"] == "refused":
             lines.append(f"  {entry['status']:<8} {entry['kind']:<11} {entry['dn']}: {entry['reason']}")
     return "\n".join(lines)
 
@@ -208,10 +210,12 @@ def import_ldif(data: bytes, store_dir: Path, *, strict: bool = False,
                 at: dt.datetime | None = None) -> dict[str, Any]:
     """Import a PKD LDIF file into the store in store_dir (LdifError when it does not read as a whole):
     new CSCAs as <C>-<SHA-256 prefix>.pem, DSCs as dsc-<C>-<prefix>.dsc (PEM), CRLs as
-    crl-<C>-<prefix>.crl (DER), all written atomically after everything was judged."""
+    crl-<prefix>.crl (DER), deviation lists as deviations-<prefix>.dvl (DER), all written atomically
+    after everything was judged."""
     store = _load_store(store_dir)
     cscas, dscs = {c.der for c in store.cscas}, {c.der for c in store.dscs}
     crls = {crl.public_bytes(serialization.Encoding.DER) for crl in store.crls}
+    deviation_lists = set(store.deviation_lists)
     entries = pkdldif.import_into(store, data, at=at, strict=strict)
     files: dict[Path, bytes] = {}
     for csca in store.cscas:
@@ -225,6 +229,9 @@ def import_ldif(data: bytes, store_dir: Path, *, strict: bool = False,
         der = crl.public_bytes(serialization.Encoding.DER)
         if der not in crls:
             files[store_dir / f"crl-{hashlib.sha256(der).hexdigest()[:16]}.crl"] = der
+    for listed in store.deviation_lists:
+        if listed not in deviation_lists:
+            files[store_dir / f"deviations-{hashlib.sha256(listed).hexdigest()[:16]}.dvl"] = listed
     _write_all(store_dir, files)
     counts: dict[str, int] = {}
     for entry in entries:
@@ -288,14 +295,16 @@ def _list(args: argparse.Namespace) -> int:
             store.load_dir(store_dir)
         except (OSError, StoreError) as exc:
             return _usage_error(f"store {store_dir}: {exc}", args.json)
-    result = list_store(store, country=args.country)
+    result = list_store(store, country=args.country, dscs=args.dscs)
     result["store"] = str(store_dir)
     emit(result, args.json, _render_list)
     return EXIT_OK
 
 
-def list_store(store: CscaStore, *, country: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
-    """What the store trusts: one row per CSCA (and link certificate), by country then validity."""
+def list_store(store: CscaStore, *, country: str | None = None, at: dt.datetime | None = None,
+               dscs: bool = False) -> dict[str, Any]:
+    """What the store trusts: one row per CSCA (and link certificate), by country then validity, with
+    what verified deviation lists say of it; with dscs also the Document Signer certificates kept."""
     at = as_utc(at)
     wanted = country.upper() if country else None
     if wanted and len(wanted) == 3:
@@ -309,8 +318,23 @@ def list_store(store: CscaStore, *, country: str | None = None, at: dt.datetime 
                      "serial": str(csca.serial_number), "sha256": csca.fingerprint_sha256,
                      "not_before": csca.not_valid_before_utc.isoformat(),
                      "not_after": csca.not_valid_after_utc.isoformat(), "valid_now": csca.valid_at(at),
-                     "deviations": list(deviations_of(csca))})
-    return {"count": len(rows), "cscas": rows}
+                     "deviations": list(deviations_of(csca)),
+                     "listed_deviations": list(store.listed_deviations(csca))})
+    result: dict[str, Any] = {"count": len(rows), "cscas": rows, "deviation_lists": len(store.deviation_lists)}
+    if dscs:
+        result["dscs"] = [_dsc_row(dsc, store, at) for dsc in sorted(
+            store.dscs, key=lambda c: (c.country or "", c.issuer.rfc4514_string(), c.serial_number))
+            if dsc.decode_problem is None and (not wanted or dsc.country == wanted)]
+    return result
+
+
+def _dsc_row(dsc: Certificate, store: CscaStore, at: dt.datetime) -> dict[str, Any]:
+    return {"country": dsc.country, "subject": dsc.subject.rfc4514_string(), "issuer": dsc.issuer.rfc4514_string(),
+            "serial": str(dsc.serial_number), "sha256": dsc.fingerprint_sha256,
+            "not_before": dsc.not_valid_before_utc.isoformat(), "not_after": dsc.not_valid_after_utc.isoformat(),
+            "valid_now": dsc.valid_at(at),
+            "issued_by_store_csca": any(dsc.is_issued_by(c) for c in store.issuers_of(dsc)),
+            "listed_deviations": list(store.listed_deviations(dsc))}
 
 
 def _render_list(r: dict[str, Any]) -> str:
@@ -321,6 +345,15 @@ def _render_list(r: dict[str, Any]) -> str:
         lines.append(f"  {row['country'] or '??':<2} {row['subject']}{link}  {row['not_before'][:10]} to "
                      f"{row['not_after'][:10]} ({state})  sha256 {row['sha256'][:16]}")
         lines += [f"       deviation: {d}" for d in row["deviations"]]
+        lines += [f"       on the deviation list: {d}" for d in row["listed_deviations"]]
+    if "dscs" in r:
+        lines.append(f"{len(r['dscs'])} Document Signer certificate(s) kept")
+        for row in r["dscs"]:
+            state = "valid" if row["valid_now"] else "not valid now"
+            chain = "" if row["issued_by_store_csca"] else ", NOT issued by a CSCA of the store"
+            lines.append(f"  {row['country'] or '??':<2} {row['subject']} serial {row['serial']}  "
+                         f"{row['not_before'][:10]} to {row['not_after'][:10]} ({state}{chain})")
+            lines += [f"       on the deviation list: {d}" for d in row["listed_deviations"]]
     return "\n".join(lines)
 
 
