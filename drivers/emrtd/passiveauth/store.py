@@ -12,6 +12,7 @@ from asn1crypto import pem
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
+from drivers.emrtd.lds.cms import SignedContent
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.passiveauth import deviationlist, masterlist
 from drivers.emrtd.passiveauth.certificate import Certificate, DistinguishedName, as_certificate
@@ -191,20 +192,8 @@ class CscaStore:
             parsed = masterlist.parse(data)
         except LdsError as exc:
             raise StoreError(f"master list unreadable: {exc.reason}") from exc
-        if parsed.signed.signer_certificate is None:
-            raise StoreError("master list carries no signer certificate")
-        try:
-            signer = load_certificate(parsed.signed.signer_certificate)
-        except DECODE_ERRORS as exc:
-            raise StoreError(f"master list signer certificate does not decode: {exc}") from exc
-        reason = verify_signed_content(parsed.signed, signer)
-        if reason:
-            raise StoreError(f"master list signature invalid: {reason}")
-        if masterlist.MASTER_LIST_SIGNER_EKU not in signer.extended_key_usage:
-            raise StoreError("master list signer lacks the cscaMasterListSigningKey extended key usage")
-        if not signer.valid_at(at):
-            raise StoreError(f"master list signer {signer.subject.rfc4514_string()} not valid at {at:%Y-%m-%d}")
-
+        signer = _list_signer(parsed.signed, "master list", masterlist.MASTER_LIST_SIGNER_EKU,
+                              "cscaMasterListSigningKey", at)
         entries, accepted = _judge_entries(parsed.certificates, self._cscas, strict)
         anchors = list(self._cscas.values()) + (accepted if trust_list_issuer else [])
         if not any(signer.is_issued_by(anchor) for anchor in anchors):
@@ -256,19 +245,8 @@ class CscaStore:
             parsed = deviationlist.parse(data)
         except LdsError as exc:
             raise StoreError(f"deviation list unreadable: {exc.reason}") from exc
-        if parsed.signed.signer_certificate is None:
-            raise StoreError("deviation list carries no signer certificate")
-        try:
-            signer = load_certificate(parsed.signed.signer_certificate)
-        except DECODE_ERRORS as exc:
-            raise StoreError(f"deviation list signer certificate does not decode: {exc}") from exc
-        reason = verify_signed_content(parsed.signed, signer)
-        if reason:
-            raise StoreError(f"deviation list signature invalid: {reason}")
-        if deviationlist.DEVIATION_LIST_SIGNER_EKU not in signer.extended_key_usage:
-            raise StoreError("deviation list signer lacks the deviationListSigningKey extended key usage")
-        if not signer.valid_at(at):
-            raise StoreError(f"deviation list signer {signer.subject.rfc4514_string()} not valid at {at:%Y-%m-%d}")
+        signer = _list_signer(parsed.signed, "deviation list", deviationlist.DEVIATION_LIST_SIGNER_EKU,
+                              "deviationListSigningKey", at)
         if not any(signer.is_issued_by(csca) for csca in self.issuers_of(signer)):
             raise StoreError(f"deviation list signer {signer.subject.rfc4514_string()} is not issued by a trusted CSCA")
         if parsed.signed.content in self._deviation_lists:
@@ -393,6 +371,26 @@ class CscaStore:
             stat = path.stat()
             self.load_file(path)
             self._crl_files[path] = (stat.st_mtime_ns, stat.st_size)  # refresh_crls reads it again once changed
+
+
+def _list_signer(signed: SignedContent, what: str, usage: str, usage_name: str, at: dt.datetime) -> Certificate:
+    """The certificate that signed a master or deviation list, once the list's signature verifies with it
+    and it has the list's signing usage and is valid at `at`; StoreError saying which fails. Whether a
+    CSCA issued it is for the caller (a master list may vouch for its own)."""
+    if signed.signer_certificate is None:
+        raise StoreError(f"{what} carries no signer certificate")
+    try:
+        signer = load_certificate(signed.signer_certificate)
+    except DECODE_ERRORS as exc:
+        raise StoreError(f"{what} signer certificate does not decode: {exc}") from exc
+    reason = verify_signed_content(signed, signer)
+    if reason:
+        raise StoreError(f"{what} signature invalid: {reason}")
+    if usage not in signer.extended_key_usage:
+        raise StoreError(f"{what} signer lacks the {usage_name} extended key usage")
+    if not signer.valid_at(at):
+        raise StoreError(f"{what} signer {signer.subject.rfc4514_string()} not valid at {at:%Y-%m-%d}")
+    return signer
 
 
 def _judge_entries(ders: tuple[bytes, ...], store: dict[bytes, Certificate],
