@@ -189,8 +189,8 @@ class _Reader:
 
     def _tbd(self, seg: Segment) -> None:
         self.pnr.bags.append({"pieces": seg.get(1, 0), "weight": seg.get(1, 1), "unit": seg.get(1, 2),
-                              "excess": False, "tag": (seg.get(3, 0) + seg.get(3, 1)).upper(),
-                              "destination": seg.get(3, 3).upper(),
+                              "excess": False, "tag": (seg.get(4, 0) + seg.get(4, 1)).upper(),
+                              "destination": seg.get(4, 3).upper(),
                               "traveller": self.traveller.reference if self.traveller else ""})
 
     def _ssr(self, seg: Segment) -> None:
