@@ -46,7 +46,7 @@ def read_message(data: bytes | str, today: dt.date | None = None) -> Message:
     problems += tokenised.problems
     segments = tokenised.segments
     if not segments:
-        raise Unusable("no EDIFACT segment could be read" + (f" ({problems[0].text})" if problems else ""))
+        raise Unusable("no EDIFACT segment could be read" + (f" ({problems[-1].text})" if problems else ""))
     headers = [s for s in segments if s.tag == "UNH"]
     kinds = [h.get(1, 0).upper() for h in headers]
     kind = next((k for k in kinds if k in VERSIONS), "")
