@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from central.access.audit import Caller, audit
 from central.database import models as m
-from central.errors import InvalidArgument
+from central.errors import InvalidArgument, NotFound
 
 KINDS = ("booking", "contact", "payment", "agency")
 PURPOSE = "advance passenger information: network analysis"
@@ -56,7 +56,7 @@ def linked_pnrs(session: Session, caller: Caller, locator: str) -> list[dict]:
     """The PNRs sharing a value with any PNR of this record locator, with the kinds and values shared."""
     own = list(session.scalars(select(m.PnrRecord.id).where(m.PnrRecord.locator == locator.strip().upper())))
     if not own:
-        raise InvalidArgument("locator", f"no PNR {locator}")
+        raise NotFound("PNR", locator)
     theirs = aliased(m.PnrLink)
     rows = session.execute(
         select(theirs.pnr_id, m.PnrLink.kind, m.PnrLink.value)

@@ -75,7 +75,7 @@ def list_flights(session: Session, caller: Caller, day: dt.date | None = None, l
 def current_manifests(session: Session, flight_key: str) -> tuple[m.ApiFlight, list[m.ApiManifest]]:
     flight = session.scalar(select(m.ApiFlight).where(m.ApiFlight.flight_key == flight_key))
     if flight is None:
-        raise NotFound(f"no advance passenger data for flight {flight_key}")
+        raise NotFound("advance passenger data of flight", flight_key)
     return flight, list(session.scalars(select(m.ApiManifest).where(m.ApiManifest.flight_id == flight.id,
                                                                     m.ApiManifest.current)))
 

@@ -41,8 +41,8 @@ def test_import_then_targets_flights_links_and_purge(capsys, database_url, tmp_p
     run(capsys, "central", "api", "import", str(old), *db)
     status, purged = run(capsys, "central", "api", "purge", *db)
     assert status == 0 and purged == {"api_persons_deleted": 3, "pnrs_depersonalised": 0, "pnrs_deleted": 0}
-    status, _ = run(capsys, "central", "api", "targets", "XX1/FRA/2026-12-06", *db)
-    assert status == 1 and "no advance passenger data for flight XX1/FRA/2026-12-06" in capsys.readouterr().err
+    assert main(["central", "api", "targets", "XX1/FRA/2026-12-06", *db]) == 1
+    assert "advance passenger data of flight 'XX1/FRA/2026-12-06' not found" in capsys.readouterr().err
 
 
 def test_the_inbox_imports_stable_files_once_and_moves_them(tmp_path, database_url):
