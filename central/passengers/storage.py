@@ -103,21 +103,30 @@ def _person_row(manifest_id: int, position: int, role: str, surname: str, given:
                        nationality=state_code(nationality)[:3], details=details)
 
 
-def _screen_and_add(session: Session, caller: Caller, row: m.ApiPerson, documents: list[Document],
-                    flight_date: dt.date, flight_key: str) -> str:
-    to_screen = _documents(documents)
-    result = screen(session, Identity(row.surname, row.given_names, row.birth_date, row.nationality), to_screen,
-                    flight_date)
-    row.status, row.reasons = result.status, result.reasons
-    session.add(row)
+def _screen_and_add(session: Session, caller: Caller, people: list[tuple[m.ApiPerson, list[Document]]],
+                    flight_date: dt.date, flight_key: str) -> list[str]:
+    """Screen every person, then add them and their documents in two batched inserts; their statuses.
+
+    Screening only reads; rows are added after it, so that its queries do not flush one row at a time."""
+    screened = []
+    for row, documents in people:
+        to_screen = _documents(documents)
+        result = screen(session, Identity(row.surname, row.given_names, row.birth_date, row.nationality),
+                        to_screen, flight_date)
+        row.status, row.reasons = result.status, result.reasons
+        screened.append(to_screen)
+    session.add_all(row for row, _ in people)
     session.flush()
     session.add_all(m.ApiDocument(person_id=row.id, doc_type=d.doc_type, number=d.number[:40],
                                   number_norm=document_number(d.number)[:40], issuing_state=d.issuing_state[:3],
-                                  expiry_date=d.expiry_date) for d in to_screen)
-    if result.status == "HIT":
-        audit(session, caller, "ScreenApiPerson", f"person {row.surname}, {row.given_names} "
-              f"{row.birth_date.isoformat() if row.birth_date else '?'} on {flight_key}", "HIT", PURPOSE)
-    return result.status
+                                  expiry_date=d.expiry_date)
+                    for (row, _), to_screen in zip(people, screened) for d in to_screen)
+    for row, _ in people:
+        if row.status == "HIT":
+            audit(session, caller, "ScreenApiPerson", f"person {row.surname}, {row.given_names} "
+                  f"{row.birth_date.isoformat() if row.birth_date else '?'} on {flight_key}", "HIT", PURPOSE)
+    session.flush()
+    return [row.status for row, _ in people]
 
 
 def _person_details(person: Person) -> dict:
@@ -144,36 +153,38 @@ def _links(pnr: Pnr) -> set[tuple[str, str]]:
 
 
 def _store_persons(session, caller, manifest, flight, persons: list[Person]) -> tuple[int, int]:
-    hits = checks = 0
     day = flight.flight_date or dt.date.today()
-    for position, person in enumerate(persons, 1):
-        row = _person_row(manifest.id, position, person.role, person.surname, person.given_names, person.sex,
-                          person.birth_date, person.nationality, _person_details(person))
-        status = _screen_and_add(session, caller, row, person.documents, day, flight.flight_key)
-        hits, checks = hits + (status == "HIT"), checks + (status == "CHECK")
-    return hits, checks
+    people = [(_person_row(manifest.id, position, person.role, person.surname, person.given_names, person.sex,
+                           person.birth_date, person.nationality, _person_details(person)), person.documents)
+              for position, person in enumerate(persons, 1)]
+    statuses = _screen_and_add(session, caller, people, day, flight.flight_key)
+    return statuses.count("HIT"), statuses.count("CHECK")
 
 
 def _store_pnrs(session, caller, manifest, flight, pnrs: list[Pnr]) -> tuple[int, int, int]:
-    hits = checks = position = 0
     day = flight.flight_date or dt.date.today()
+    records = []
     for pnr in pnrs:
         data = {k: v for k, v in asdict(pnr).items() if k not in ("locator", "carrier", "travellers", "segment")}
         for payment in data["payments"]:
             payment.pop("account_digest", None)  # kept only as a link, never beside the PNR
-        record = m.PnrRecord(manifest_id=manifest.id, locator=pnr.locator[:16], carrier=pnr.carrier[:3], data=data)
-        session.add(record)
-        session.flush()
-        session.add_all(m.PnrLink(pnr_id=record.id, kind=kind, value=value) for kind, value in sorted(_links(pnr)))
+        records.append(m.PnrRecord(manifest_id=manifest.id, locator=pnr.locator[:16], carrier=pnr.carrier[:3],
+                                   data=data))
+    session.add_all(records)
+    session.flush()
+    session.add_all(m.PnrLink(pnr_id=record.id, kind=kind, value=value)
+                    for record, pnr in zip(records, pnrs) for kind, value in sorted(_links(pnr)))
+    people = []
+    for record, pnr in zip(records, pnrs):
         for traveller in pnr.travellers:
-            position += 1
-            row = _person_row(manifest.id, position, "pnr_traveller", traveller.surname, traveller.given_names,
-                              traveller.sex, traveller.birth_date, traveller.nationality,
+            row = _person_row(manifest.id, len(people) + 1, "pnr_traveller", traveller.surname,
+                              traveller.given_names, traveller.sex, traveller.birth_date, traveller.nationality,
                               _traveller_details(traveller))
             row.pnr_id = record.id
-            status = _screen_and_add(session, caller, row, traveller.documents, day, flight.flight_key)
-            hits, checks = hits + (status == "HIT"), checks + (status == "CHECK")
-    return hits, checks, position
+            people.append((row, traveller.documents))
+    session.flush()
+    statuses = _screen_and_add(session, caller, people, day, flight.flight_key)
+    return statuses.count("HIT"), statuses.count("CHECK"), len(people)
 
 
 def store_message(session: Session, caller: Caller, message: Message, raw: bytes, now: dt.datetime) -> Imported:

@@ -107,7 +107,7 @@ def test_an_unusable_message_stores_nothing(database):
 
 
 def test_a_failure_while_storing_leaves_no_half_stored_manifest(database, monkeypatch):
-    real = storage._screen_and_add
+    real = storage.screen
     calls = []
 
     def fail_on_the_third(*args):
@@ -116,10 +116,11 @@ def test_a_failure_while_storing_leaves_no_half_stored_manifest(database, monkey
             raise RuntimeError("the database went away")
         return real(*args)
 
-    monkeypatch.setattr(storage, "_screen_and_add", fail_on_the_third)
+    import_message(database, AIRLINE, message("paxlst_in_transit.edi"), NOW)  # stored before: stays
+    monkeypatch.setattr(storage, "screen", fail_on_the_third)
     with pytest.raises(RuntimeError):
         import_message(database, AIRLINE, message("paxlst_d02b_passengers.edi"), NOW)
-    assert [count(database, t) for t in (m.ApiFlight, m.ApiManifest, m.ApiPerson, m.ApiDocument)] == [0, 0, 0, 0]
+    assert [count(database, t) for t in (m.ApiFlight, m.ApiManifest, m.ApiPerson, m.ApiDocument)] == [1, 2, 3, 3]
 
 
 def test_every_read_is_audited(database):
@@ -130,3 +131,19 @@ def test_every_read_is_audited(database):
     assert ("officer-17", "ReadTargetingList", f"flight {LH400}", "shift briefing") in rows
     assert ("", "ImportApi", f"passengers of flight {LH400} version 1",
             "advance passenger information: pre-arrival screening") in rows
+
+
+def test_a_failure_after_the_rows_are_written_rolls_them_all_back(database, monkeypatch):
+    real = storage.audit
+
+    def fail_at_the_summary(session, caller, action, *args):
+        if action == "ImportApi":
+            session.flush()  # the persons and documents are in the database's transaction by now
+            raise RuntimeError("disk full")
+        return real(session, caller, action, *args)
+
+    monkeypatch.setattr(storage, "audit", fail_at_the_summary)
+    with pytest.raises(RuntimeError):
+        import_message(database, AIRLINE, message("pnrgov_11_1.edi"), NOW)
+    tables = (m.ApiFlight, m.ApiManifest, m.ApiPerson, m.ApiDocument, m.PnrRecord, m.PnrLink)
+    assert [count(database, t) for t in tables] == [0] * 6
