@@ -27,7 +27,7 @@ class Flight:
     def key(self) -> str:
         """The flight a later message replaces: designator, arrival airport and scheduled date."""
         day = (self.arrival_time or self.departure_time)[:10]
-        return f"{self.number}/{self.arrival_airport}/{day}"
+        return f"{self.number[:12]}/{self.arrival_airport[:5]}/{day}"
 
 
 @dataclass

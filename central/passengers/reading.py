@@ -57,6 +57,12 @@ def read_message(data: bytes | str, today: dt.date | None = None) -> Message:
     message = Message(kind, version=_version(kind, header.components(1)), problems=problems)
     unb = next((s for s in segments if s.tag == "UNB"), None)
     message.sender = unb.get(1, 0) if unb else ""
+    if unb is not None and unb.get(0, 0).upper() == "UNOA":
+        # Level A's character set has no lower case; carriers send it anyway. Read as sent, say where first.
+        lower = next((s for s in segments if any(c != c.upper() for e in s.elements for c in e)), None)
+        if lower is not None:
+            problems.append(Problem(lower.number, lower.tag, "lower case in a syntax level A (UNOA) interchange: "
+                                    "read as sent"))
     if message.version not in VERSIONS[kind]:
         problems.append(Problem(header.number, "UNH", f"version {message.version or '?'} is not one of "
                                 f"{', '.join(VERSIONS[kind])}: read as {VERSIONS[kind][-1]}"))

@@ -65,7 +65,7 @@ def _flight_row(session: Session, flight: Flight) -> m.ApiFlight:
     for name in ("carrier", "departure_airport", "arrival_airport", "departure_time", "arrival_time"):
         value = getattr(flight, name)
         if value:
-            setattr(row, name, value[:16])
+            setattr(row, name, value[:m.ApiFlight.__table__.c[name].type.length])
     row.flight_date = _date(flight.arrival_time or flight.departure_time)
     session.flush()
     return row
@@ -191,6 +191,9 @@ def store_message(session: Session, caller: Caller, message: Message, raw: bytes
     """Store and screen a read message in the session's transaction (the caller commits, or rolls back)."""
     if not message.flights:
         raise InvalidArgument("message", "no flight could be read (TDT or TVL): nothing to store it under")
+    if not message.persons and not message.pnrs:
+        raise InvalidArgument("message", f"no {'person' if message.message_type == 'PAXLST' else 'PNR'} could be "
+                                         "read: nothing to store")
     flight = _flight_row(session, message.flights[0])
     digest = hashlib.sha256(raw).hexdigest()
     imported = Imported(message.message_type, problems=[p.as_dict() for p in message.problems])

@@ -1,4 +1,4 @@
-"""Fuzzing the EDIFACT reader: whatever arrives, a Message or Unusable, never a traceback."""
+"""Fuzzing the EDIFACT reader and the storing: a Message or Unusable, never a traceback, never half a manifest."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,12 +7,19 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
+from central.access.audit import Caller
+from central.database import models as m
+from central.database.engine import Database
+from central.errors import InvalidArgument
+from central.passengers.intake import import_message
 from central.passengers.reading import Unusable, read_message
 
 CORPUS = sorted((Path(__file__).parent / "api_messages").glob("*.edi"))
 SAMPLES = [p.read_bytes() for p in CORPUS]
 TODAY = dt.date(2026, 12, 6)
+NOW = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.timezone.utc)
 SEPARATORS = ":+.? '*#~!\x1c\x1d\x1f\n\r"
 
 
@@ -79,3 +86,33 @@ def test_a_huge_manifest_is_read():
 def test_a_message_over_the_size_bound_is_refused():
     with pytest.raises(Unusable, match="more than the 20000000 a message may have"):
         read_message("UNB+" + "A" * 20_000_001, today=TODAY)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(st.sampled_from(SAMPLES), st.data())
+def test_a_mangled_message_is_stored_whole_or_not_at_all(api_database, sample, data):
+    text = bytearray(sample)
+    for _ in range(data.draw(st.integers(0, 6))):
+        at = data.draw(st.integers(0, max(len(text) - 1, 0)))
+        text[at:at + 1] = data.draw(st.sampled_from(SEPARATORS + "X9\x00")).encode()
+    cut = data.draw(st.integers(len(text) // 2, len(text)))
+    try:
+        import_message(api_database, Caller(station="FUZZ"), bytes(text[:cut]), NOW)
+    except InvalidArgument as exc:
+        assert str(exc).startswith("message: ")
+
+    def consistent(session) -> None:
+        for manifest in session.scalars(select(m.ApiManifest)):
+            persons = session.scalar(select(func.count()).where(m.ApiPerson.manifest_id == manifest.id))
+            assert persons == manifest.person_count, "a manifest stored without all its persons"
+        assert session.scalar(select(func.count(m.ApiFlight.id)).where(~m.ApiFlight.manifests.any())) == 0
+    api_database.run(consistent)
+
+
+@pytest.fixture(scope="module")
+def api_database(tmp_path_factory):
+    database = Database(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'central.sqlite'}")
+    database.migrate()
+    yield database
+    database.dispose()

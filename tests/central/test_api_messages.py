@@ -190,3 +190,16 @@ def test_limes_api_parse_prints_the_message_or_the_reason(tmp_path):
                                                       "problem": "no segment terminator at the end: read as if "
                                                                  "there were one"}
     assert run("unusable_other_message.edi") == (1, {"error": "not a PAXLST or PNRGOV message (INVOIC)"})
+
+
+def test_lower_case_in_a_level_a_interchange_is_read_and_reported():
+    text = (CORPUS / "paxlst_default_separators.edi").read_text().replace("NAD+FL+++SMITH:ANNA", "NAD+FL+++Smith:Anna")
+    message = read_message(text, today=TODAY)
+    assert message.persons[0].surname == "SMITH"  # names are compared upper-cased
+    assert [(p.segment, p.tag) for p in message.problems] == [(9, "NAD")]
+
+
+def test_control_characters_never_reach_the_values():
+    text = (CORPUS / "paxlst_default_separators.edi").read_text().replace("SMITH:ANNA", "SMI\x00TH:AN\x07NA")
+    message = read_message(text, today=TODAY)
+    assert (message.persons[0].surname, message.persons[0].given_names) == ("SMITH", "ANNA")

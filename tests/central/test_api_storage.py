@@ -147,3 +147,11 @@ def test_a_failure_after_the_rows_are_written_rolls_them_all_back(database, monk
         import_message(database, AIRLINE, message("pnrgov_11_1.edi"), NOW)
     tables = (m.ApiFlight, m.ApiManifest, m.ApiPerson, m.ApiDocument, m.PnrRecord, m.PnrLink)
     assert [count(database, t) for t in tables] == [0] * 6
+
+
+def test_a_flight_without_persons_is_refused_and_leaves_no_flight(database):
+    text = message("paxlst_default_separators.edi").decode()
+    start, end = text.index("NAD+FL"), text.index("CNT+")
+    with pytest.raises(InvalidArgument, match="no person could be read: nothing to store"):
+        import_message(database, AIRLINE, (text[:start] + text[end:]).encode(), NOW)
+    assert count(database, m.ApiFlight) == 0

@@ -17,7 +17,10 @@ from pydifact.tokenizer import Tokenizer
 
 from central.passengers.edifact.syntax import Separators, detect
 
-MAX_CHARACTERS = 20_000_000  # a 1,000-passenger manifest is about 300 kB; this is a bound, not a target
+MAX_CHARACTERS = 20_000_000  # a 1,000-passenger manifest is about 160 kB; this is a bound, not a target
+# Control characters never belong in the data (level B's separators are consumed before this), and a NUL
+# cannot even be stored in PostgreSQL text: they are removed from every value and tag.
+_CONTROL = {c: None for c in [*range(0x20), 0x7f]}
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def tokenise(text: str) -> Tokenised:
         unterminated = len(pieces)
     for number, piece in enumerate(pieces, 1):
         raw = piece.strip(" \t")
-        tag = raw[:3]
+        tag = raw[:3].translate(_CONTROL)
         if number == unterminated:
             problems.append(Problem(number, tag, "no segment terminator at the end: read as if there were one"))
         if len(tag) < 3 or not tag.isalnum() or not tag.isupper() or raw[3:4] not in (sep.element, sep.segment):
@@ -114,7 +117,8 @@ def tokenise(text: str) -> Tokenised:
         except (EDISyntaxError, StopIteration, IndexError, ValueError) as exc:
             problems.append(Problem(number, tag, f"cannot be tokenised ({exc}): ignored"))
             continue
-        elements = tuple(tuple(v) if isinstance(v, list) else (v,) for v in values[1:])
+        elements = tuple(tuple(c.translate(_CONTROL) for c in v) if isinstance(v, list) else (v.translate(_CONTROL),)
+                         for v in values[1:])
         segments.append(Segment(number, tag, elements))
         if tag == "UNZ":
             rest = "".join(pieces[number:]).strip()
