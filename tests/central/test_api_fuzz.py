@@ -88,7 +88,7 @@ def test_a_message_over_the_size_bound_is_refused():
         read_message("UNB+" + "A" * 20_000_001, today=TODAY)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(st.sampled_from(SAMPLES), st.data())
 def test_a_mangled_message_is_stored_whole_or_not_at_all(api_database, sample, data):
