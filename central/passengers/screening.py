@@ -4,7 +4,7 @@ It reuses what the gates are checked with (central.records.gate_calls: the same 
 of drivers.alertmatch), so a traveller flagged before the flight is the one the gate would flag.
 The outcome is a status with its reasons, in words an officer on duty can act on:
 HIT (an alert matched), CHECK (something to look at, e.g. a document expired by the flight's
-date), CLEAR. The caller audits.
+date), CLEAR. The caller audits, and adds the risk rules (central.passengers.storage).
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from central.database import models as m
 from central.errors import InvalidArgument
 from central.passengers.parsed import CREW_ROLES, Document, Flight, Message, Person, Pnr, Traveller
 from central.passengers.screening import DocumentToScreen, screen
+from central.risk.rules import RiskRules
 from drivers.alertmatch.normalize import document_number, name_key, state_code, transliterate
 from drivers.alertmatch.persons import Identity
 
@@ -103,17 +104,39 @@ def _person_row(manifest_id: int, position: int, role: str, surname: str, given:
                        nationality=state_code(nationality)[:3], details=details)
 
 
+def _known_traveller_id(session: Session, documents: list[DocumentToScreen]) -> int | None:
+    """The traveller central already knows by one of these documents (crossings, refusals), or None."""
+    for doc in documents:
+        if doc.number:
+            found = session.scalar(select(m.TravelDocument.traveller_id).where(
+                m.TravelDocument.number_norm == document_number(doc.number),
+                m.TravelDocument.issuing_state == doc.issuing_state))
+            if found is not None:
+                return found
+    return None
+
+
+def _risk(session: Session, rules: RiskRules, documents: list[DocumentToScreen], arrival: dt.datetime) -> list[str]:
+    """The risk rules that fire on what central knows of the traveller (the gates' rules, before arrival)."""
+    expiry = min((d.expiry_date for d in documents if d.expiry_date), default=None)
+    risk = rules.assess(session, _known_traveller_id(session, documents), arrival, expiry)
+    return [f"risk rules {', '.join(risk.fired)} (score {risk.score:.2f})"] if risk.fired else []
+
+
 def _screen_and_add(session: Session, caller: Caller, people: list[tuple[m.ApiPerson, list[Document]]],
-                    flight_date: dt.date, flight_key: str) -> list[str]:
+                    flight_date: dt.date, flight_key: str, rules: RiskRules) -> list[str]:
     """Screen every person, then add them and their documents in two batched inserts; their statuses.
 
     Screening only reads; rows are added after it, so that its queries do not flush one row at a time."""
     screened = []
+    arrival = dt.datetime.combine(flight_date, dt.time(12), dt.timezone.utc)
     for row, documents in people:
         to_screen = _documents(documents)
         result = screen(session, Identity(row.surname, row.given_names, row.birth_date, row.nationality),
                         to_screen, flight_date)
-        row.status, row.reasons = result.status, result.reasons
+        risk = _risk(session, rules, to_screen, arrival)
+        row.status = "CHECK" if risk and result.status == "CLEAR" else result.status
+        row.reasons = result.reasons + risk
         screened.append(to_screen)
     session.add_all(row for row, _ in people)
     session.flush()
@@ -152,16 +175,16 @@ def _links(pnr: Pnr) -> set[tuple[str, str]]:
     return {(kind, value[:200]) for kind, value in found}
 
 
-def _store_persons(session, caller, manifest, flight, persons: list[Person]) -> tuple[int, int]:
+def _store_persons(session, caller, manifest, flight, persons: list[Person], rules: RiskRules) -> tuple[int, int]:
     day = flight.flight_date or dt.date.today()
     people = [(_person_row(manifest.id, position, person.role, person.surname, person.given_names, person.sex,
                            person.birth_date, person.nationality, _person_details(person)), person.documents)
               for position, person in enumerate(persons, 1)]
-    statuses = _screen_and_add(session, caller, people, day, flight.flight_key)
+    statuses = _screen_and_add(session, caller, people, day, flight.flight_key, rules)
     return statuses.count("HIT"), statuses.count("CHECK")
 
 
-def _store_pnrs(session, caller, manifest, flight, pnrs: list[Pnr]) -> tuple[int, int, int]:
+def _store_pnrs(session, caller, manifest, flight, pnrs: list[Pnr], rules: RiskRules) -> tuple[int, int, int]:
     day = flight.flight_date or dt.date.today()
     records = []
     for pnr in pnrs:
@@ -183,11 +206,12 @@ def _store_pnrs(session, caller, manifest, flight, pnrs: list[Pnr]) -> tuple[int
             row.pnr_id = record.id
             people.append((row, traveller.documents))
     session.flush()
-    statuses = _screen_and_add(session, caller, people, day, flight.flight_key)
+    statuses = _screen_and_add(session, caller, people, day, flight.flight_key, rules)
     return statuses.count("HIT"), statuses.count("CHECK"), len(people)
 
 
-def store_message(session: Session, caller: Caller, message: Message, raw: bytes, now: dt.datetime) -> Imported:
+def store_message(session: Session, caller: Caller, message: Message, raw: bytes, now: dt.datetime,
+                  rules: RiskRules) -> Imported:
     """Store and screen a read message in the session's transaction (the caller commits, or rolls back)."""
     if not message.flights:
         raise InvalidArgument("message", "no flight could be read (TDT or TVL): nothing to store it under")
@@ -214,9 +238,9 @@ def store_message(session: Session, caller: Caller, message: Message, raw: bytes
             continue
         manifest, replaced = _new_version(session, flight, list_kind, message, digest, caller, now)
         if list_kind == "pnr":
-            hits, checks, count = _store_pnrs(session, caller, manifest, flight, items)
+            hits, checks, count = _store_pnrs(session, caller, manifest, flight, items, rules)
         else:
-            (hits, checks), count = _store_persons(session, caller, manifest, flight, items), len(items)
+            (hits, checks), count = _store_persons(session, caller, manifest, flight, items, rules), len(items)
         manifest.person_count = count
         imported.lists.append(StoredList(flight.flight_key, list_kind, manifest.version, manifest.id, count, hits,
                                          checks, replaced_version=replaced.version if replaced else None))

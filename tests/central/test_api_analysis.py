@@ -15,6 +15,7 @@ from central.passengers.intake import import_message
 from central.passengers.links import linked_pnrs, shared_values
 from central.passengers.reconciliation import reconcile
 from central.passengers.retention import PassengerDataRetention, purge_passenger_data
+from central.passengers.targeting import targeting_list
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData, record_crossing
 from central.risk.rules import RiskRules
 
@@ -123,3 +124,13 @@ def test_retention_deletes_api_persons_masks_then_deletes_pnrs(database):
     years = NOW + dt.timedelta(days=1830)
     report = database.run(lambda s: purge_passenger_data(s, Caller(user="admin-1"), policy, years))
     assert report.pnrs_deleted == 5 and database.run(people) == []
+
+
+def test_the_gates_risk_rules_score_what_central_knows_of_a_passenger_before_arrival(database):
+    first = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)
+    for day in range(6):  # six crossings in the week before BA902 lands on 6 December
+        cross(database, "SMITH", "ANNA", "533401372", "GBR", dt.date(1992, 3, 16), first + dt.timedelta(days=day))
+    imported(database, "paxlst_default_separators.edi")
+    [target] = database.run(lambda s: targeting_list(s, ANALYST, "BA902/FRA/2026-12-06"))
+    assert (target.surname, target.status) == ("SMITH", "CHECK")
+    assert target.reasons == ["risk rules frequent_crossings (score 0.30)"]
