@@ -104,22 +104,24 @@ def _person_row(manifest_id: int, position: int, role: str, surname: str, given:
                        nationality=state_code(nationality)[:3], details=details)
 
 
-def _known_traveller_id(session: Session, documents: list[DocumentToScreen]) -> int | None:
-    """The traveller central already knows by one of these documents (crossings, refusals), or None."""
-    for doc in documents:
-        if doc.number:
-            found = session.scalar(select(m.TravelDocument.traveller_id).where(
-                m.TravelDocument.number_norm == document_number(doc.number),
-                m.TravelDocument.issuing_state == doc.issuing_state))
-            if found is not None:
-                return found
-    return None
+def _known_travellers(session: Session, documents: list[DocumentToScreen]) -> dict[tuple[str, str], int]:
+    """(number, issuing state) -> the traveller central already knows by that document, in one query a batch."""
+    numbers = sorted({document_number(d.number) for d in documents if d.number})
+    known: dict[tuple[str, str], int] = {}
+    for start in range(0, len(numbers), 500):
+        known |= {(number, state): traveller for number, state, traveller in session.execute(
+            select(m.TravelDocument.number_norm, m.TravelDocument.issuing_state, m.TravelDocument.traveller_id)
+            .where(m.TravelDocument.number_norm.in_(numbers[start:start + 500])))}
+    return known
 
 
-def _risk(session: Session, rules: RiskRules, documents: list[DocumentToScreen], arrival: dt.datetime) -> list[str]:
+def _risk(session: Session, rules: RiskRules, documents: list[DocumentToScreen], arrival: dt.datetime,
+          known: dict[tuple[str, str], int]) -> list[str]:
     """The risk rules that fire on what central knows of the traveller (the gates' rules, before arrival)."""
     expiry = min((d.expiry_date for d in documents if d.expiry_date), default=None)
-    risk = rules.assess(session, _known_traveller_id(session, documents), arrival, expiry)
+    traveller = next((known[k] for d in documents if (k := (document_number(d.number), d.issuing_state)) in known),
+                     None)
+    risk = rules.assess(session, traveller, arrival, expiry)
     return [f"risk rules {', '.join(risk.fired)} (score {risk.score:.2f})"] if risk.fired else []
 
 
@@ -128,16 +130,15 @@ def _screen_and_add(session: Session, caller: Caller, people: list[tuple[m.ApiPe
     """Screen every person, then add them and their documents in two batched inserts; their statuses.
 
     Screening only reads; rows are added after it, so that its queries do not flush one row at a time."""
-    screened = []
+    screened = [_documents(documents) for _, documents in people]
     arrival = dt.datetime.combine(flight_date, dt.time(12), dt.timezone.utc)
-    for row, documents in people:
-        to_screen = _documents(documents)
+    known = _known_travellers(session, [d for documents in screened for d in documents])
+    for (row, _), to_screen in zip(people, screened):
         result = screen(session, Identity(row.surname, row.given_names, row.birth_date, row.nationality),
                         to_screen, flight_date)
-        risk = _risk(session, rules, to_screen, arrival)
+        risk = _risk(session, rules, to_screen, arrival, known)
         row.status = "CHECK" if risk and result.status == "CLEAR" else result.status
         row.reasons = result.reasons + risk
-        screened.append(to_screen)
     session.add_all(row for row, _ in people)
     session.flush()
     session.add_all(m.ApiDocument(person_id=row.id, doc_type=d.doc_type, number=d.number[:40],
