@@ -203,3 +203,11 @@ def test_control_characters_never_reach_the_values():
     text = (CORPUS / "paxlst_default_separators.edi").read_text().replace("SMITH:ANNA", "SMI\x00TH:AN\x07NA")
     message = read_message(text, today=TODAY)
     assert (message.persons[0].surname, message.persons[0].given_names) == ("SMITH", "ANNA")
+
+
+def test_a_una_declaring_unusable_separators_falls_back_to_those_in_use():
+    text = "UNA++.? '" + (CORPUS / "paxlst_default_separators.edi").read_text()
+    message = read_message(text, today=TODAY)
+    assert message.persons[0].surname == "SMITH"
+    assert [(p.segment, p.tag) for p in message.problems] == [(0, "UNA")]
+    assert message.problems[0].text.startswith("UNA declares unusable separators")

@@ -85,6 +85,10 @@ def detect(text: str) -> Syntax:
         while body < len(text) and text[body] in "\r\n":
             body += 1
         seen = _seen_in_unb(text, body, declared.release)
+        if not declared.distinct():
+            fallback = seen or LEVEL_A
+            return Syntax(fallback, body, (f"UNA declares unusable separators ({declared.describe()}): read with "
+                                           f"{fallback.describe()}",))
         if seen is None or (seen.component, seen.element, seen.segment) == (
                 declared.component, declared.element, declared.segment):
             return Syntax(declared, body)
