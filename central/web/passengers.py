@@ -1,7 +1,8 @@
-"""Advance passenger data on the desk: flights with data, a flight's targeting list, its reconciliation.
+"""Advance passenger data on the desk: flights with data, a flight's targeting list, its reconciliation, links.
 
 Officers and supervisors see the targeting lists (ViewTargeting); supervisors also reconcile a flight
-with its crossings (ReconcileApi). Every page is audited by central.passengers (the flight it showed).
+with its crossings (ReconcileApi) and see the values PNRs share (ReadPnrLinks). Every page is audited
+by central.passengers (the flight or PNR it showed).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime as dt
 
 from flask import Blueprint, render_template, request
 
+from central.passengers.links import KINDS, linked_pnrs, shared_values
 from central.passengers.reconciliation import reconcile
 from central.passengers.targeting import list_flights, targeting_list
 from central.web.auth import caller, requires, run
@@ -54,3 +56,18 @@ def reconciliation():
         result, error = run(lambda s: reconcile(s, who, flight, border_point))
     return (render_template("reconciliation.html", flight=flight, border_point=border_point, result=result,
                             error=error), 400 if error else 200)
+
+
+@blueprint.get("/flights/links")
+@requires("ReadPnrLinks")
+def links():
+    locator = request.args.get("locator", "").strip()[:16]
+    kind = request.args.get("kind", "")
+    kinds = (kind,) if kind in KINDS else KINDS
+    who = caller("advance passenger information: network analysis")
+    if locator:
+        rows, error = run(lambda s: linked_pnrs(s, who, locator))
+    else:
+        rows, error = run(lambda s: shared_values(s, who, kinds))
+    return (render_template("pnr_links.html", locator=locator, kind=kind, kinds=KINDS, rows=rows or [],
+                            error=error), 404 if error else 200)

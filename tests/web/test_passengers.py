@@ -51,3 +51,15 @@ def test_roles_are_enforced_on_the_passenger_pages(desk):
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "No-shows" in text and "ROSSI, MARIO" in text
     assert desk.client().get("/flights").status_code == 302  # to sign-in
+
+
+def test_supervisors_see_the_values_pnrs_share_and_officers_do_not(desk):
+    for name in ("pnrgov_11_1.edi", "pnrgov_13_1.edi"):
+        import_message(desk.database, Caller(station="API"), (MESSAGE.parent / name).read_bytes(), NOW)
+    supervisor = desk.signed_in("supervisor")
+    text = supervisor.get("/flights/links?kind=payment").get_data(as_text=True)
+    assert "KL8M2N" in text and "PQ4R5S" in text and "4111" not in text
+    linked = supervisor.get("/flights/links?locator=QX7Y2Z").get_data(as_text=True)
+    assert "AB12CD" in linked and "agency: 34567890" in linked
+    assert supervisor.get("/flights/links?locator=NOPE00").status_code == 404
+    assert desk.signed_in("officer").get("/flights/links").status_code == 403
