@@ -153,7 +153,7 @@ class _Reader:
         except ValueError:
             self.problem(seg, f"count {seg.get(0, 1)!r} is not a number")
 
-    def finish(self, segments: list[Segment]) -> None:
+    def finish(self) -> None:
         crew = sum(p.role in CREW_ROLES for p in self.message.persons)
         passengers = len(self.message.persons) - crew
         for qualifier, read, what in (("42", passengers, "passengers"), ("41", crew, "crew")):
@@ -167,4 +167,4 @@ def read(segments: list[Segment], message: Message, today: dt.date) -> None:
     reader = _Reader(message, today)
     for seg in segments:
         reader.read(seg)
-    reader.finish(segments)
+    reader.finish()
