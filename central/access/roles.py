@@ -51,7 +51,8 @@ class Kind(enum.Enum):
 # The read-only part of an officer's work, also what open access grants.
 OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing", "GetReferral"})
 # "ViewPhoto" is the web desk's (central.web): a face image, served by its opaque token.
-_OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral", "ViewPhoto"}
+_OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral", "ViewPhoto",
+                            "ViewTargeting"}
 
 # RPC names, and the web desk's own operations (ViewPhoto, ListAlerts, UpdateAlert, EnrolFace,
 # ReadAuditLog, DecideEscalated). The `limes central` commands (audit, purge, export) work on the
@@ -63,12 +64,16 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.
-    Role.SUPERVISOR: _OFFICER | {"DecideEscalated", "ReadAuditLog", "ListAlerts", "ListOverstays", "ImportApi"},
+    # ImportPassengerMessage: advance passenger data (PAXLST, PNRGOV); ViewTargeting, ReconcileApi and
+    # ReadPnrLinks are the web desk's pages of it (central.web.passengers).
+    Role.SUPERVISOR: _OFFICER | {"DecideEscalated", "ReadAuditLog", "ListAlerts", "ListOverstays", "ImportApi",
+                                 "ImportPassengerMessage", "ReconcileApi", "ReadPnrLinks"},
     # Analysts see numbers, never a name.
     Role.ANALYST: frozenset({"Statistics"}),
     Role.ADMINISTRATOR: frozenset({"AddDocumentAlert", "AddPersonAlert", "WithdrawAlert", "AlertDelta",
                                    "ListAlerts", "UpdateAlert", "EnrolFace", "ViewPhoto",
-                                   "GrantRole", "RevokeRole", "ListPrincipals", "ImportApi"}),
+                                   "GrantRole", "RevokeRole", "ListPrincipals", "ImportApi",
+                                   "ImportPassengerMessage"}),
 }
 
 

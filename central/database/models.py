@@ -410,3 +410,116 @@ class WebSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# ---------------------------------------------------------------- advance passenger data (central.passengers)
+
+class ApiFlight(Base):
+    """A flight airlines sent advance passenger data for, identified by designator, arrival airport and date."""
+
+    __tablename__ = "api_flights"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flight_key: Mapped[str] = mapped_column(String(80), unique=True)
+    number: Mapped[str] = mapped_column(String(12), index=True)
+    carrier: Mapped[str] = mapped_column(String(3), default="")
+    departure_airport: Mapped[str] = mapped_column(String(5), default="")
+    arrival_airport: Mapped[str] = mapped_column(String(5), default="")
+    # Local times as the carrier sent them (ISO, no zone): they are compared with nothing but each other.
+    departure_time: Mapped[str] = mapped_column(String(16), default="")
+    arrival_time: Mapped[str] = mapped_column(String(16), default="")
+    flight_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    manifests: Mapped[list[ApiManifest]] = relationship(back_populates="flight")
+
+
+class ApiManifest(Base):
+    """One message's version of a flight's list: passengers, crew (PAXLST) or PNRs (PNRGOV).
+
+    A later message for the same flight and list becomes the current version; earlier ones are kept.
+    """
+
+    __tablename__ = "api_manifests"
+    __table_args__ = (UniqueConstraint("flight_id", "list_kind", "version", name="uq_api_manifests_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flight_id: Mapped[int] = mapped_column(ForeignKey("api_flights.id"), index=True)
+    list_kind: Mapped[str] = mapped_column(String(12))  # passengers | crew | pnr
+    version: Mapped[int] = mapped_column(Integer)
+    current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    message_type: Mapped[str] = mapped_column(String(8))
+    message_version: Mapped[str] = mapped_column(String(8), default="")
+    sender: Mapped[str] = mapped_column(String(64), default="")
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # The authenticated caller that delivered it (station or user), never a field of the message.
+    received_by: Mapped[str] = mapped_column(String(64), default="")
+    digest: Mapped[str] = mapped_column(String(64))
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    person_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    flight: Mapped[ApiFlight] = relationship(back_populates="manifests")
+
+
+class PnrRecord(Base):
+    """A PNR of a PNRGOV message: the booking's details as JSON, depersonalised after a period."""
+
+    __tablename__ = "pnr_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    manifest_id: Mapped[int] = mapped_column(ForeignKey("api_manifests.id"), index=True)
+    locator: Mapped[str] = mapped_column(String(16), index=True)
+    carrier: Mapped[str] = mapped_column(String(3), default="")
+    # contacts, addresses, payments (masked), agency, itinerary, seats, bags, tickets, history
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    depersonalised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiPerson(Base):
+    """A person of a manifest (PAXLST) or a traveller of a PNR (PNRGOV), with the result of screening."""
+
+    __tablename__ = "api_persons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    manifest_id: Mapped[int] = mapped_column(ForeignKey("api_manifests.id"), index=True)
+    pnr_id: Mapped[int | None] = mapped_column(ForeignKey("pnr_records.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(20))  # passenger, crew, transit_..., overflight_crew, pnr_traveller
+    surname: Mapped[str] = mapped_column(String(200), default="")
+    given_names: Mapped[str] = mapped_column(String(200), default="")
+    name_key: Mapped[str] = mapped_column(String(400), index=True, default="")
+    sex: Mapped[str] = mapped_column(String(1), default="")
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    nationality: Mapped[str] = mapped_column(String(3), default="")
+    # residence, birth place, embarkation, debarkation, booking reference, seat, crew function, address...
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(8), default="CLEAR")  # HIT | CLEAR
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class ApiDocument(Base):
+    """A travel document a person of a manifest or PNR carries (PAXLST DOC, SSR DOCS)."""
+
+    __tablename__ = "api_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("api_persons.id"), index=True)
+    doc_type: Mapped[str] = mapped_column(String(4), default="")
+    number: Mapped[str] = mapped_column(String(40), default="")
+    number_norm: Mapped[str] = mapped_column(String(40), index=True, default="")
+    issuing_state: Mapped[str] = mapped_column(String(3), default="")
+    expiry_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class PnrLink(Base):
+    """A value a PNR shares with others for network analysis: booking reference, contact, payment, agency.
+
+    Contacts and agencies are normalised text; payments are a digest of the account number, never the number.
+    """
+
+    __tablename__ = "pnr_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pnr_id: Mapped[int] = mapped_column(ForeignKey("pnr_records.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # booking | contact | payment | agency
+    value: Mapped[str] = mapped_column(String(200), index=True)

@@ -425,6 +425,22 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             return self._db.run(transaction)
         return self._call("ImportApi", context, work)
 
+    def ImportPassengerMessage(self, request: pb.ImportPassengerMessageRequest, context
+                               ) -> pb.ImportPassengerMessageResponse:
+        def work(caller: audit_log.Caller) -> pb.ImportPassengerMessageResponse:
+            from central.passengers.intake import import_message
+
+            imported = import_message(self._db, caller, request.message, self._clock(), self._rules)
+            return pb.ImportPassengerMessageResponse(
+                message_type=imported.message_type,
+                lists=[pb.PassengerListStored(flight_key=s.flight_key, list_kind=s.list_kind, version=s.version,
+                                              persons=s.persons, hits=s.hits, checks=s.checks,
+                                              already_stored=s.already_stored,
+                                              replaced_version=s.replaced_version or 0) for s in imported.lists],
+                problems=[pb.MessageProblem(segment=p["segment"], tag=p["tag"], problem=p["problem"])
+                          for p in imported.problems])
+        return self._call("ImportPassengerMessage", context, work)
+
     # ------------------------------------------------------------ identities and overstays
 
     def _role_change(self, method: str, request: pb.RoleRequest, context) -> pb.RoleResponse:

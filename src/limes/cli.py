@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stay": ("stay", "authorised stay: 90 days in any 180-day period (see docs/STAYS.md)"),
     "central": ("central", "the border management information system behind the gates"),
     "matcher": ("matcher", "FAISS 1:N face search service (see docs/MATCHER.md)"),
+    "api": ("api", "advance passenger data: read PAXLST and PNRGOV messages (see docs/API.md)"),
     "mrz": ("mrz", "ICAO 9303 machine readable zones"),
     "docreader": ("docreader", "the serial OCR-B document reader"),
     "chip": ("chip", "ePassport chips in a PC/SC reader"),

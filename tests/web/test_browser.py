@@ -409,7 +409,7 @@ def test_every_page_reflows_and_passes_axe_for_every_role_at_every_width(browser
     admin = as_role("administrator")
     alert = admin.get_attribute("table a[href^='/watchlists/']", "href")
     statistics = "/statistics?by=nationality&period=week&from=2026-11-02&to=2026-11-29"
-    pages = {"officer": ["/queue", referral, "/statistics"],  # the last one: the 403 page
+    pages = {"officer": ["/queue", referral, "/flights", "/statistics"],  # the last one: the 403 page
              "supervisor": ["/queue", referral, "/watchlists", alert, "/audit"],
              "analyst": [statistics],
              "administrator": ["/watchlists", "/watchlists/new/person", alert]}

@@ -46,6 +46,7 @@ from central.web.server import serve_web
 from common.output import add_json_flag, emit
 from common.sealing import Sealer, SealError, add_key, open_or_create
 from common.settings import add_key_file_flag, key_file_of
+from limes.commands import central_api
 from proto.limes.v1 import central_pb2 as pb
 from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
 
@@ -193,6 +194,8 @@ def register(central: argparse.ArgumentParser) -> None:
     add_json_flag(export_format)
     _database_flag(export)
     export.set_defaults(func=_export)
+
+    central_api.register(commands)
 
     import_api = commands.add_parser("import-api",
                                      help="pre-screen a flight manifest (API) against alerts and risk rules")
