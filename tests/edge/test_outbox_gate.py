@@ -66,6 +66,9 @@ class FakeClient:
             return central_pb2.CheckPersonResponse(hits=[
                 central_pb2.PersonHit(alert_id=a.alert_id, reason=a.reason, score=1.0, explanation="names exact")
                 for a in self.persons if a.surname == request.surname])
+        if method == "CheckStay":
+            return central_pb2.CheckStayResponse(regime=central_pb2.CheckStayResponse.VISA_EXEMPT,
+                                                 latest_exit="2027-02-22", days_used=1, on="2026-11-25")
         if method == "AlertDelta":
             since = request.since_version
             return central_pb2.AlertDeltaResponse(
