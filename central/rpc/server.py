@@ -16,8 +16,8 @@ from central.alerts.face_matcher import FaceMatcher
 from central.database.engine import Database, default_url
 from central.records import evidence
 from central.risk.rules import RiskRules
-from central.stays.regime import StayRules
 from central.rpc.servicer import CentralServicer
+from central.stays.regime import StayRules
 from common.sealing import Sealer
 from proto.limes.v1 import central_pb2, central_pb2_grpc
 from proto.tls import TlsFiles, add_port, require_choice

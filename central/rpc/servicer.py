@@ -27,8 +27,8 @@ from central.database.group_commit import GroupCommit
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from central.records import gate_calls, history, referrals, stays
 from central.risk.rules import RiskRules
-from central.stays.regime import StayRules
 from central.rpc import convert, fields, metrics
+from central.stays.regime import StayRules
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
