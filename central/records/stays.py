@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 from central.database import models as m
 from central.database.prepared import Prepared
 from central.stays.regime import Allowance, Regime, StayRules, Visa, allowance
-from central.stays.rule import WINDOW_DAYS, Stay
+from central.stays.rule import FIRST_DAY, LAST_DAY, WINDOW_DAYS, Stay
 
 R, P = m.StayRecord, m.PermittedStay
 _WINDOW = dt.timedelta(days=WINDOW_DAYS - 1)
@@ -121,6 +121,8 @@ def authorised(db, rules: StayRules, traveller_id: int | None, nationality: str,
 
 def upkeep(db, rules: StayRules, passage: Passage) -> int | None:
     """Bring the traveller's stays up to date with one recorded crossing; an exit's overstay days, else None."""
+    if not FIRST_DAY <= passage.day <= LAST_DAY:
+        return None  # beyond what the rule judges (central.stays.rule): the crossing is kept, the stays are not
     latest = _LATEST_DAY.first(db, {"traveller_id": passage.traveller_id})
     if latest is not None and passage.day < (latest.exit_day or latest.entry_day):
         rebuild(db, rules, passage.traveller_id)
