@@ -5,7 +5,8 @@ What one simulated gate does per traveller is what an e-gate does at central
 person alert list, fuzzy) at once, then RecordCrossing (stored with the risk
 rules applied and the traveller's stays kept, central.records.stays), over its own
 channel, under its own station certificate (mutual TLS, unless --plaintext); with
---check-stay an entry also asks CheckStay beside the two checks, as an entry gate does. The gates run as asyncio tasks in a few client processes, so
+--check-stay an entry also asks CheckStay beside the two checks, as an entry gate does.
+The gates run as asyncio tasks in a few client processes, so
 that they do not share the server's interpreter; on a small machine they
 share its cores, which the report says (load average, cores).
 
