@@ -198,6 +198,13 @@ def crossing(row: m.Crossing) -> pb.Crossing:
     return message
 
 
+def stay(row) -> pb.Stay:
+    """A row of central.records.history.stays_of."""
+    return pb.Stay(entry_day=row.entry_day.isoformat(), exit_day=fields.format_date(row.exit_day),
+                   allowed_until=fields.format_date(row.allowed_until), overstay_days=row.overstay_days,
+                   alerted_on=fields.format_date(row.alerted_on), border_point=row.border_point, regime=row.regime)
+
+
 def referral(row: m.Referral) -> pb.Referral:
     return pb.Referral(
         referral_id=row.referral_id, crossing_id=row.crossing.crossing_id,

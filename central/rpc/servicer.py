@@ -404,7 +404,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             def transaction(session) -> pb.TravellerHistory:
                 crossings, referrals = query(session)
                 return pb.TravellerHistory(crossings=[convert.crossing(c) for c in crossings],
-                                           referrals=[convert.referral(r) for r in referrals])
+                                           referrals=[convert.referral(r) for r in referrals],
+                                           stays=[convert.stay(s) for s in history.stays_of(session, crossings)])
             return self._db.run(transaction)
         return self._call("GetTravellerHistory", context, work)
 

@@ -268,3 +268,16 @@ def test_list_overstays_rpc_for_supervisors_not_gates(stub):
     with pytest.raises(grpc.RpcError) as refused:
         stub.ListOverstays(pb.ListOverstaysRequest(), metadata=GATE_METADATA)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_the_traveller_history_shows_the_stays(stub):
+    cross(stub, "HISTORY", "H1", pb.Crossing.ENTRY, "2026-01-01T10:00:00Z")
+    cross(stub, "HISTORY", "H1", pb.Crossing.EXIT, "2026-04-05T10:00:00Z")
+    cross(stub, "HISTORY", "H1", pb.Crossing.ENTRY, "2026-09-01T10:00:00Z")
+    stub.GrantRole(pb.RoleRequest(principal=pb.Principal(kind="user", name="officer-1", role="officer")))
+    found = stub.GetTravellerHistory(pb.GetTravellerHistoryRequest(
+        document=pb.TravelDocument(number="H1", issuing_state=crossing_request().document.issuing_state)),
+        metadata=(("x-limes-user", "officer-1"),))
+    assert [(s.entry_day, s.exit_day, s.allowed_until, s.overstay_days, s.regime) for s in found.stays] == [
+        ("2026-09-01", "", "2026-11-29", 0, "visa_exempt"),
+        ("2026-01-01", "2026-04-05", "2026-03-31", 5, "visa_exempt")]

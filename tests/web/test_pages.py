@@ -63,7 +63,8 @@ def test_referral_page_shows_the_evidence_side_by_side_and_audits_each_view(desk
     client = desk.signed_in("officer")
     page = client.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
     for text in ("Live capture at the gate", "Chip photo (DG2)", "31%", "no match", "PA-1", "82%",
-                 "face.verification", "Crossing history", "(this crossing)"):
+                 "face.verification", "Crossing history", "(this crossing)",
+                 "Stays", "2026-11-25 FRA-T1", "still inside", "no limit"):  # a German citizen: free movement
         assert text in page, text
     photos = re.findall(r'src="(/photos/[A-Za-z0-9_-]{43})"', page)
     assert len(photos) == 2  # live and chip; the candidate has no alert at central, so no photo
