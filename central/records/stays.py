@@ -21,14 +21,18 @@ traveller a document and identity belong to, for the gate's question before the 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from central.database import models as m
 from central.database.prepared import Prepared
+from central.errors import FailedPrecondition
 from central.stays.regime import Allowance, Regime, StayRules, Visa, allowance
-from central.stays.rule import FIRST_DAY, LAST_DAY, WINDOW_DAYS, Stay
+from central.stays.rule import FIRST_DAY, LAST_DAY, WINDOW_DAYS, Stay, StayError
+
+log = logging.getLogger(__name__)
 
 R, P = m.StayRecord, m.PermittedStay
 _WINDOW = dt.timedelta(days=WINDOW_DAYS - 1)
@@ -36,11 +40,11 @@ _DAY = dt.timedelta(days=1)
 
 # The traveller's stays that reach into [since, ...], oldest first (an open stay always does).
 _STAYS_SINCE = Prepared(
-    select(R.id, R.entry_day, R.exit_day, R.allowed_until, R.regime)
+    select(R.id, R.entry_day, R.exit_day, R.allowed_until)
     .where(R.traveller_id == bindparam("traveller_id"),
            or_(R.exit_day.is_(None), R.exit_day >= bindparam("since")))
     .order_by(R.entry_day))
-_OPEN_STAY = Prepared(select(R.id, R.entry_day, R.allowed_until, R.regime)
+_OPEN_STAY = Prepared(select(R.id, R.allowed_until)
                       .where(R.traveller_id == bindparam("traveller_id"), R.exit_day.is_(None))
                       .order_by(R.entry_day.desc()).limit(1))
 _LATEST_DAY = Prepared(select(R.entry_day, R.exit_day).where(R.traveller_id == bindparam("traveller_id"))
@@ -116,7 +120,10 @@ def authorised(db, rules: StayRules, traveller_id: int | None, nationality: str,
     rows = [] if traveller_id is None else _STAYS_SINCE.rows(db, {"traveller_id": traveller_id, "since": since})
     # Stays recorded after `day` (a question about the past) are left out rather than misjudged.
     past = [(r.entry_day, r.exit_day) for r in rows if r.entry_day <= day and (r.exit_day or day) <= day]
-    return _allowance(regime, visa, _with_entry(past, day), day)
+    try:
+        return _allowance(regime, visa, _with_entry(past, day), day)
+    except StayError as exc:
+        raise FailedPrecondition(f"the traveller's recorded stays cannot be judged: {exc}") from exc
 
 
 def upkeep(db, rules: StayRules, passage: Passage) -> int | None:
@@ -129,7 +136,11 @@ def upkeep(db, rules: StayRules, passage: Passage) -> int | None:
         return None
     if passage.direction is m.Direction.EXIT:
         return _exit(db, passage)
-    _entry(db, rules, passage)
+    try:
+        _entry(db, rules, passage)
+    except StayError as exc:  # a record the rule cannot judge must not lose the crossing
+        log.warning("stays of traveller %s not updated by the entry of %s: %s", passage.traveller_id,
+                    passage.day, exc)
     return None
 
 
@@ -150,21 +161,22 @@ def _entry(db, rules: StayRules, passage: Passage) -> None:
     regime, visa, since = _regime(db, rules, passage.traveller_id, passage.nationality, passage.issuing_state,
                                   passage.number_norm, passage.document_code, day)
     rows = _STAYS_SINCE.rows(db, {"traveller_id": passage.traveller_id, "since": since})
-    stays = _with_entry([(r.entry_day, r.exit_day) for r in rows], day)
     last = rows[-1] if rows else None
+    if last is not None and last.exit_day is None and last.entry_day == day:
+        return  # a second entry on the stay's first day joins it
+    # Judged before anything is written: stays the rule refuses (StayError) leave the table as it was.
+    until = _until(_allowance(regime, visa, _with_entry([(r.entry_day, r.exit_day) for r in rows], day), day), day)
     if last is not None and last.exit_day is None:
-        if last.entry_day == day:
-            return  # a second entry on the stay's first day joins it
         db.execute(_CLOSE, {"stay_id": last.id, "exit_day": day - _DAY, "crossing": None,
                             "overstay": _overstay(last.allowed_until, day - _DAY)})
     elif last is not None and last.exit_day == day:  # out and back in on one day: one stay
-        db.execute(_REOPEN, {"stay_id": last.id, "allowed": _until(_allowance(regime, visa, stays, day), day)})
+        db.execute(_REOPEN, {"stay_id": last.id, "allowed": until})
         return
     db.execute(_INSERT_STAY, {
         "traveller_id": passage.traveller_id, "entry_day": day, "exit_day": None,
         "entry_crossing_id": passage.crossing_row_id, "exit_crossing_id": None,
         "border_point_id": passage.border_point_id, "nationality": passage.nationality, "regime": regime.value,
-        "allowed_until": _until(_allowance(regime, visa, stays, day), day), "overstay_days": 0, "alerted_on": None})
+        "allowed_until": until, "overstay_days": 0, "alerted_on": None})
 
 
 def _with_entry(stays: list[tuple[dt.date, dt.date | None]], day: dt.date) -> list[tuple[dt.date, dt.date | None]]:
@@ -234,6 +246,8 @@ def rebuild(db, rules: StayRules, traveller_id: int) -> None:
     for row in rows:
         passage = Passage(traveller_id, row.nationality, row.issuing_state, row.number_norm, row.doc_type,
                           row.direction, utc_day(row.occurred_at), row.id, row.border_point_id)
+        if not FIRST_DAY <= passage.day <= LAST_DAY:
+            continue
         if passage.direction is m.Direction.EXIT:
             _exit(db, passage)
         else:

@@ -281,3 +281,9 @@ def test_the_traveller_history_shows_the_stays(stub):
     assert [(s.entry_day, s.exit_day, s.allowed_until, s.overstay_days, s.regime) for s in found.stays] == [
         ("2026-09-01", "", "2026-11-29", 0, "visa_exempt"),
         ("2026-01-01", "2026-04-05", "2026-03-31", 5, "visa_exempt")]
+
+
+def test_a_crossing_the_rule_cannot_date_is_stored_without_a_stay(stub, database_url):
+    recorded = cross(stub, "FUTURE", "F1", pb.Crossing.ENTRY, "2250-01-01T10:00:00Z")
+    assert not recorded.already_recorded and not recorded.HasField("overstay_days")
+    assert stay_rows(database_url) == []
