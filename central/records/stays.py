@@ -235,7 +235,9 @@ def _overstay(allowed_until: dt.date | None, last_day: dt.date) -> int:
 
 
 def rebuild(db, rules: StayRules, traveller_id: int) -> None:
-    """Replay the traveller's crossings, in the order they happened, into fresh stays (alerts raised are lost)."""
+    """Replay the traveller's crossings, in the order they happened, into fresh stays (alerts raised are lost).
+
+    A stay the rule cannot judge (StayError) ends the replay there: the stays before it are kept."""
     db.execute(delete(R).where(R.traveller_id == traveller_id))
     C, D, T = m.Crossing, m.TravelDocument, m.Traveller
     rows = db.execute(
@@ -250,8 +252,27 @@ def rebuild(db, rules: StayRules, traveller_id: int) -> None:
             continue
         if passage.direction is m.Direction.EXIT:
             _exit(db, passage)
-        else:
+            continue
+        try:
             _entry(db, rules, passage)
+        except StayError as exc:
+            log.warning("stays of traveller %s rebuilt up to %s only: %s", traveller_id, passage.day, exc)
+            return
+
+
+def rebuild_all(database, rules: StayRules, batch: int = 200) -> int:
+    """Rebuild every traveller's stays from their crossings (after the upgrade to 0006, whose table starts
+    empty, or a change of the stay rules), `batch` travellers a transaction; how many travellers."""
+    travellers = database.read(lambda c: list(c.scalars(select(m.Crossing.traveller_id).distinct()
+                                                        .order_by(m.Crossing.traveller_id))))
+    for start in range(0, len(travellers), batch):
+        chunk = travellers[start:start + batch]
+
+        def work(connection, chunk=chunk) -> None:
+            for traveller_id in chunk:
+                rebuild(connection, rules, traveller_id)
+        database.write(work)
+    return len(travellers)
 
 
 def utc_day(instant: dt.datetime) -> dt.date:

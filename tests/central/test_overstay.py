@@ -287,3 +287,18 @@ def test_a_crossing_the_rule_cannot_date_is_stored_without_a_stay(stub, database
     recorded = cross(stub, "FUTURE", "F1", pb.Crossing.ENTRY, "2250-01-01T10:00:00Z")
     assert not recorded.already_recorded and not recorded.HasField("overstay_days")
     assert stay_rows(database_url) == []
+
+
+def test_rebuild_stays_fills_the_table_from_the_crossings(stub, database_url, capsys):
+    from sqlalchemy import delete
+
+    cross(stub, "OLD", "O7", pb.Crossing.ENTRY, "2026-01-01T10:00:00Z")
+    cross(stub, "OLD", "O7", pb.Crossing.EXIT, "2026-04-10T10:00:00Z")
+    cross(stub, "OLD", "O7", pb.Crossing.ENTRY, "2026-09-01T10:00:00Z")
+    cross(stub, "CITIZEN", "C7", pb.Crossing.ENTRY, "2026-02-01T10:00:00Z", nationality="FRA")
+    kept = stay_rows(database_url)
+    on_database(database_url, lambda s: s.execute(delete(m.StayRecord)))  # as crossings recorded before 0006
+    assert stay_rows(database_url) == []
+    assert main(["central", "rebuild-stays", "--database", database_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"travellers": 2}
+    assert stay_rows(database_url) == kept and len(kept) == 3

@@ -172,6 +172,13 @@ def register(central: argparse.ArgumentParser) -> None:
     add_json_flag(overstays)
     overstays.set_defaults(func=_overstays)
 
+    rebuild = commands.add_parser("rebuild-stays", help="rebuild every traveller's stays from the crossings "
+                                  "(once after upgrading to revision 0006, or after changing --stay-rules)")
+    rebuild.add_argument("--stay-rules", metavar="TOML", default=None, help="as for serve (default: built-in)")
+    _database_flag(rebuild)
+    add_json_flag(rebuild)
+    rebuild.set_defaults(func=_rebuild_stays)
+
     alerts = commands.add_parser("overstay-alerts", help="raise an overstay alert for every traveller still in the "
                                  "country after their authorised stay (run daily); lists the alerts raised")
     alerts.add_argument("--on", default="", metavar="YYYY-MM-DD", help="the day to raise them on (default today, UTC)")
@@ -418,6 +425,27 @@ def _identity(args: argparse.Namespace) -> int:
     else:
         emit(result, args.json, lambda r: f"{r['kind']} {r['name']}: {r['action']} "
                                           f"{r['role'] or 'all roles'} ({r['changed']} change(s))")
+    return 0
+
+
+def _rebuild_stays(args: argparse.Namespace) -> int:
+    from central.records.stays import rebuild_all
+
+    try:
+        rules = _stay_rules(args.stay_rules) or StayRules()
+    except (RulesError, OSError, ValueError) as exc:
+        print(f"limes central rebuild-stays: {exc}", file=sys.stderr)
+        return 2
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("stays (limes central rebuild-stays)")
+    try:
+        travellers = rebuild_all(database, rules)
+        database.run(lambda session: audit_log.audit(session, caller, "RebuildStays", "every traveller's stays",
+                                                     f"{travellers} traveller(s)", "stays"))
+    finally:
+        database.dispose()
+    emit({"travellers": travellers}, args.json, lambda r: f"stays rebuilt for {r['travellers']} traveller(s)")
     return 0
 
 
