@@ -2,6 +2,6 @@
 
 `rule` computes it from a traveller's stays; `regime` says who it applies to (per nationality and
 document) and narrows it by a short-stay visa; `batch` reads and answers the JSON lines of `limes stay check`.
-Central's records, the officers' desks and (once the layers allow it) the gate build on these without
-this room knowing where the stays come from.
+Central's stays table (central.records.stays) builds on these, and through it the gate's CheckStay,
+without this room knowing where the stays come from.
 """
