@@ -184,6 +184,16 @@ def test_a_short_stay_visa_from_its_mrz_narrows_the_stay(stub, database_url, cap
     assert outside.latest_exit is None and outside.refused.startswith("C:")
 
 
+def test_add_stay_refuses_an_unreadable_or_unknown_visa_clearly(database_url, capsys, tmp_path):
+    base = ["central", "add-stay", "--kind", "short-stay-visa", "--from", "2026-01-05", "--database", database_url]
+    assert main([*base, "--visa-mrz", str(tmp_path / "missing.mrz")]) == 2
+    assert "visa_mrz: cannot read" in capsys.readouterr().err
+    path = tmp_path / "visa.mrz"
+    path.write_text(visa_mrz())
+    assert main([*base, "--visa-mrz", str(path)]) == 2  # nobody of that identity has crossed
+    assert "no traveller recorded with the visa's names" in capsys.readouterr().err
+
+
 def test_a_visa_mrz_must_be_a_visa():
     from drivers.mrz import generate_td3
 

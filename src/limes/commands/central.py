@@ -506,7 +506,10 @@ def _add_stay(args: argparse.Namespace) -> int:
     def work(session) -> dict:
         state, number, end, traveller_id = args.state, args.number, args.end, None
         if args.visa_mrz is not None:
-            text = sys.stdin.read() if args.visa_mrz == "-" else Path(args.visa_mrz).read_text(encoding="utf-8")
+            try:
+                text = sys.stdin.read() if args.visa_mrz == "-" else Path(args.visa_mrz).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InvalidArgument("visa_mrz", f"cannot read {args.visa_mrz}: {exc}") from None
             visa = read_visa_mrz(text)
             if kind is not PermitKind.SHORT_STAY_VISA:
                 raise InvalidArgument("kind", "a visa MRZ is a short-stay visa's: give --kind short-stay-visa")
