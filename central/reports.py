@@ -45,11 +45,32 @@ def export_pseudonymised(session: Session, caller: Caller, key: bytes, start: dt
     return rows
 
 
-def list_overstays(session: Session, caller: Caller, today: dt.date, default_days: int, include_exited: bool):
-    """Overstays (central.records.overstay.Stay) measured to today; audited."""
+def list_overstays(session: Session, caller: Caller, on: dt.date, include_exited: bool):
+    """Overstays (central.records.overstay.Overstay) on a day, from the stays table; audited."""
     from central.records.overstay import overstays
 
-    found = overstays(session, today, default_days, include_exited)
-    audit(session, caller, "ListOverstays", f"stays measured to {today}", f"{len(found)} overstay(s)",
-          "overstay review")
+    found = overstays(session, on, include_exited)
+    audit(session, caller, "ListOverstays", f"stays on {on}", f"{len(found)} overstay(s)", "overstay review")
     return found
+
+
+def overstay_alerts(session: Session, caller: Caller, on: dt.date):
+    """Raise the overstay alerts due on a day (central.records.overstay.raise_alerts); audited."""
+    from central.records.overstay import raise_alerts
+
+    raised = raise_alerts(session, on)
+    audit(session, caller, "RaiseOverstayAlerts", f"stays ended before {on}", f"{len(raised)} alert(s) raised",
+          "overstay review")
+    return raised
+
+
+def overstay_statistics(session: Session, caller: Caller, by: tuple[str, ...], period: str, start: dt.date,
+                        end: dt.date, today: dt.date):
+    """Overstays by nationality and border point (central.statistics.tables.overstay_statistics); audited."""
+    from central.statistics.tables import overstay_statistics as tabulate
+
+    table = tabulate(session, by, period, start, end, today)
+    hidden = sum(c.suppressed for c in table.cells)
+    audit(session, caller, "Statistics", f"overstays by {','.join(by) or '-'} per {period} {start}..{end}",
+          f"{len(table.cells)} cell(s), {hidden} suppressed", "statistics")
+    return table

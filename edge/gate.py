@@ -12,6 +12,8 @@ chip is read while the face is captured and central is asked meanwhile):
     watchlist           needs face_capture: 1:N at the matcher
     document_alerts     needs mrz: central (or the cached list offline)
     person_alerts       needs mrz: central (or the cached list offline)
+    stay                needs mrz, entry gates only: central's authorised stay (no day left refers,
+                        else the traveller is shown their last day)
 
 then the decision by policy, then the crossing recorded (and a referral
 opened when the gate refers). Each step has a time budget (DEFAULT_BUDGETS).
@@ -38,8 +40,8 @@ from drivers.mrz import Mrz, MrzError
 from drivers.mrz import parse as parse_mrz
 from edge.evidence import GateCandidate, GateEvidence
 from edge.evidence import gather as gather_evidence
-from edge.messages import guidance, message
-from edge.policy import OFFLINE_MARK, Decision, Policy, answered_offline
+from edge.messages import guidance, message, stay_until
+from edge.policy import OFFLINE_MARK, UNREACHABLE_MARK, Decision, Policy, answered_offline
 from edge.transaction import Phase, Step, StepResult, Transaction
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ DEFAULT_BUDGETS = {
     "watchlist": 3.0,          # the matcher client's deadline is 2 s
     "document_alerts": 3.0,    # the central client's deadline is 2 s
     "person_alerts": 3.0,
+    "stay": 3.0,
 }
 
 
@@ -188,7 +191,7 @@ class Gate:
         values, checks = transaction.run()
         mrz = values.get("mrz")
 
-        decision, reasons = self.policy.decide(checks)
+        decision, reasons = self.policy.decide(checks, self.station.direction)
         transaction.advance(Phase.DECIDED)
         records = transaction.step_records()
         timings = {r.name: r.elapsed_ms for r in records if r.elapsed_ms is not None}
@@ -200,6 +203,9 @@ class Gate:
         self._timed(timings, "record", lambda: self._record(outcome, mrz))
         transaction.advance(Phase.CLOSED)
         # The gate opens (or shows the way to the officer) only once the record is kept.
+        last_day = values.get("stay")
+        if outcome.decision is Decision.OPEN and last_day is not None:
+            self._show(shown, stay_until(last_day, mrz.nationality if mrz else None), mrz, is_text=True)
         self._show(shown, "proceed" if outcome.decision is Decision.OPEN else "see_officer", mrz)
         outcome.steps = [r.to_dict() for r in records]
         outcome.phases_ms = dict(transaction.phase_ms)
@@ -219,7 +225,7 @@ class Gate:
                 self._show(shown, text, values["mrz"], is_guidance=True)
             return result
 
-        return [
+        steps = [
             Step("mrz", lambda _: self._read_mrz(mrz_text), budget["mrz"], owes=("mrz.valid",)),
             Step("chip", lambda v: self._reference_photo(v["mrz"]), budget["chip"],
                  needs=("mrz",), requires=("mrz",), owes=("chip.read",)),
@@ -237,10 +243,18 @@ class Gate:
             Step("person_alerts", lambda v: StepResult(checks=[self._check_person(v["mrz"])]),
                  budget["person_alerts"], needs=("mrz",), requires=("mrz",), owes=("alerts.person",)),
         ]
+        if self.station.direction == "ENTRY":
+            steps.append(Step("stay", lambda v: self._check_stay(v["mrz"]), budget["stay"],
+                              needs=("mrz",), requires=("mrz",), owes=("stay.days_left",)))
+        return steps
 
-    def _show(self, shown: list[str], key_or_text: str, mrz: Mrz | None, *, is_guidance: bool = False) -> None:
+    def _show(self, shown: list[str], key_or_text: str, mrz: Mrz | None, *, is_guidance: bool = False,
+              is_text: bool = False) -> None:
         nationality = mrz.nationality if mrz is not None else None
-        text = guidance(key_or_text, nationality) if is_guidance else message(key_or_text, nationality)
+        if is_text:  # already in the traveller's language
+            text = key_or_text
+        else:
+            text = guidance(key_or_text, nationality) if is_guidance else message(key_or_text, nationality)
         shown.append(text)
         if self.display is not None:
             try:
@@ -371,6 +385,26 @@ class Gate:
         if hits:
             return Check.failed(name, "; ".join(hits))
         return Check.passed(name, clean)
+
+    def _check_stay(self, mrz: Mrz) -> StepResult:
+        """Central's authorised stay for this entry: the last day the traveller may stay (the step's value)."""
+        try:
+            answer = self.central.check_stay(mrz)
+        except Exception as exc:  # any failure to ask is a check not done, never a crash
+            if isinstance(exc, ConnectionError):
+                self._central_reached = False
+                return StepResult(None, [Check.not_done("stay.days_left", f"{UNREACHABLE_MARK} {exc}")])
+            return StepResult(None, [Check.not_done("stay.days_left", f"central could not answer: {exc}")])
+        self._central_reached = True
+        if answer["refused"]:
+            return StepResult(None, [Check.failed("stay.days_left", f"no day left: ground {answer['refused']}")])
+        last_day = answer["latest_exit"]
+        if last_day is None:
+            return StepResult(None, [Check.passed("stay.days_left", f"no limit ({answer['regime']})")])
+        days = (last_day - self.today()).days + 1
+        return StepResult(last_day, [Check.passed(
+            "stay.days_left", f"may stay until {last_day.isoformat()} ({days} day(s), {answer['days_used']} "
+            f"used of 90 in 180, {answer['regime']})")])
 
     def _search_watchlist(self, live) -> StepResult:
         if live is None or live.template is None:

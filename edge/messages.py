@@ -25,6 +25,30 @@ MESSAGES = {
     },
 }
 
+# The last day of an authorised stay, written out in the traveller's language ("14 March 2027").
+STAY_UNTIL = {
+    "en": "You may stay until {day} {month} {year}.",
+    "fr": "Vous pouvez séjourner jusqu'au {day} {month} {year}.",
+    "es": "Puede permanecer hasta el {day} de {month} de {year}.",
+}
+MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+           "noviembre", "diciembre"),
+}
+
+
+def stay_until(last_day, nationality: str | None = None) -> str:
+    """ "You may stay until 14 March 2027." in the traveller's language; last_day: a datetime.date."""
+    language = language_for(nationality)
+    # French writes the first of the month as an ordinal: "1er mars".
+    day = "1er" if language == "fr" and last_day.day == 1 else str(last_day.day)
+    return STAY_UNTIL[language].format(day=day, month=MONTHS[language][last_day.month - 1], year=last_day.year)
+
+
 # ICAO nationality codes whose travellers most likely read French or Spanish.
 _LANGUAGE_BY_NATIONALITY = {
     **dict.fromkeys(["FRA", "BEL", "LUX", "MCO", "SEN", "CIV", "MLI", "BFA", "NER", "TCD",

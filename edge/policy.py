@@ -12,6 +12,15 @@ refers like any failed check; a chip that offers neither (older passports)
 has them `not_done`, which opens by default. `require_clone_detection=True`
 refers such chips too: nothing tells them from a copy of their data.
 
+The authorised stay (`stay.days_left`, entry gates only: an exit gate has no stay to authorise) is
+central's answer, as no copy at the gate knows the traveller's past stays. No day left fails it
+(refusal ground F, or C for a visa). Central unreachable leaves it `not_done` with a reason starting
+"central unreachable:" (UNREACHABLE_MARK), and that refers like any required check, unless
+`offline_may_open` is True: an authority that lets the gate open on its offline alert copy has
+accepted deciding without central, so there the unchecked stay is advisory (noted in the record,
+which central judges on arrival, and the exit counts any overstay). The gate cannot tell a visa-exempt
+traveller from one who needs a visa without central, so this holds for both.
+
 A check answered from the gate's own copy while central is unreachable (the
 offline alert cache) says so at the start of its reason (OFFLINE_MARK). By
 default such an answer does not open the gate (`offline_may_open=False`): the
@@ -44,6 +53,13 @@ def answered_offline(check: Check) -> bool:
     return check.reason.startswith(OFFLINE_MARK)
 
 
+# The start of the reason of a check that could not be made because central was not reached.
+UNREACHABLE_MARK = "central unreachable:"
+# Checks made at entry gates only; an exit gate neither makes nor needs them.
+ENTRY_ONLY = ("stay.days_left",)
+# Checks that only central can answer, advisory when central is unreachable and offline_may_open is True.
+OFFLINE_ADVISORY = ("stay.days_left",)
+
 # The chip's proofs that it is not a copy; not_done means the chip offers neither.
 CLONE_DETECTION = ("chip.ca", "chip.aa")
 
@@ -58,6 +74,7 @@ DEFAULT_REQUIRED = (
     "alerts.document",
     "alerts.person",
     "watchlist.face",
+    "stay.days_left",
 )
 
 
@@ -73,7 +90,7 @@ class Policy:
     # Refer a chip that offers neither Chip nor Active Authentication?
     require_clone_detection: bool = False
 
-    def decide(self, checks: list[Check]) -> tuple[Decision, list[str]]:
+    def decide(self, checks: list[Check], direction: str = "ENTRY") -> tuple[Decision, list[str]]:
         """The decision and, when referring, every reason an officer should read."""
         by_name = {check.name: check for check in checks}
         reasons = [f"{c.name}: {c.reason}" for c in checks if c.status is CheckStatus.FAIL]
@@ -81,8 +98,11 @@ class Policy:
         for name in self.required:
             check = by_name.get(name)
             if check is None:
-                missing.append(name)
-            elif check.status is CheckStatus.NOT_DONE and name not in self.optional:
+                if direction == "ENTRY" or name not in ENTRY_ONLY:
+                    missing.append(name)
+            elif check.status is CheckStatus.NOT_DONE and name not in self.optional \
+                    and not (self.offline_may_open and name in OFFLINE_ADVISORY
+                             and check.reason.startswith(UNREACHABLE_MARK)):
                 reasons.append(f"{name}: could not be checked ({check.reason})")
         if missing:  # one line: after an early failure, the later steps never ran
             reasons.append("not performed: " + ", ".join(missing))

@@ -62,6 +62,25 @@ class RemoteCentral:
         return [describe_person_hit(central_pb2.PersonAlert.Reason.Name(hit.reason).lower(), hit.score, hit.alert_id,
                                     hit.explanation, hit.handling_instruction) for hit in reply.hits]
 
+    def check_stay(self, mrz: Mrz) -> dict:
+        """Central's answer before an entry: {"latest_exit": date | None, "days_used", "refused", "regime"}.
+
+        CentralUnreachable when not reached."""
+        try:
+            reply = self.client.call("CheckStay", central_pb2.CheckStayRequest(
+                document=central_pb2.TravelDocument(number=mrz.document_number, type=mrz.document_type,
+                                                    issuing_state=mrz.issuing_state),
+                traveller=central_pb2.Traveller(
+                    surname=mrz.surname, given_names=mrz.given_names, nationality=mrz.nationality,
+                    birth_date=mrz.birth_date.isoformat() if mrz.birth_date else "")))
+        except grpc.RpcError as error:
+            if _code(error) in _UNREACHED:
+                raise CentralUnreachable(_describe(error)) from error
+            raise
+        return {"regime": central_pb2.CheckStayResponse.Regime.Name(reply.regime).lower(),
+                "latest_exit": dt.date.fromisoformat(reply.latest_exit) if reply.latest_exit else None,
+                "days_used": reply.days_used, "refused": reply.refused}
+
     def alert_delta(self, since_version: int, limit: int) -> central_pb2.AlertDeltaResponse:
         """For edge.alert_cache: alert changes after since_version."""
         return self.client.call("AlertDelta", central_pb2.AlertDeltaRequest(since_version=since_version,

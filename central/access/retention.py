@@ -19,7 +19,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from central.database import models as m
@@ -113,6 +113,16 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
             if referral.watchlist_candidates:
                 referral.watchlist_candidates = []
         session.flush()
+        # Stays (central.records.stays): closed ones past retention go; the rest forget purged crossings,
+        # and a purged traveller's go with them. Permits outlive their holder's record without it.
+        for column in (m.StayRecord.entry_crossing_id, m.StayRecord.exit_crossing_id):
+            session.execute(update(m.StayRecord).where(column.in_(crossings)).values({column.key: None}),
+                            execution_options={"synchronize_session": False})
+        session.execute(delete(m.StayRecord).where(or_(m.StayRecord.exit_day < personal_day,
+                                                       m.StayRecord.traveller_id.in_(travellers))),
+                        execution_options={"synchronize_session": False})
+        session.execute(update(m.PermittedStay).where(m.PermittedStay.traveller_id.in_(travellers))
+                        .values(traveller_id=None), execution_options={"synchronize_session": False})
         # Children first; documents and travellers last, once no crossing refers to them.
         # `kept` does not change meanwhile, so neither do the sets chosen through it.
         for model, ids in (

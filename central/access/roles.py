@@ -51,16 +51,16 @@ class Kind(enum.Enum):
 # The read-only part of an officer's work, also what open access grants.
 OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing", "GetReferral"})
 # "ViewPhoto" is the web desk's (central.web): a face image, served by its opaque token.
-_OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral", "ViewPhoto",
-                            "ViewTargeting"}
+_OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "CheckStay", "RecordDecision", "OpenReferral",
+                            "ViewPhoto", "ViewTargeting"}
 
 # RPC names, and the web desk's own operations (ViewPhoto, ListAlerts, UpdateAlert, EnrolFace,
 # ReadAuditLog, DecideEscalated). The `limes central` commands (audit, purge, export) work on the
 # database directly and are for whoever holds its credentials (see docs/CENTRAL.md).
 PERMISSIONS: dict[Role, frozenset[str]] = {
     # A gate reads back only the referrals it opened (GetReferral: what the officer decided).
-    Role.GATE: frozenset({"CheckDocument", "CheckPerson", "RecordCrossing", "OpenReferral", "AlertDelta",
-                          "GetReferral"}),
+    Role.GATE: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "RecordCrossing", "OpenReferral",
+                          "AlertDelta", "GetReferral"}),
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.

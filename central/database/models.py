@@ -165,6 +165,8 @@ class Crossing(Base):
     # [{"name":..., "status": "PASS"|"FAIL"|"NOT_DONE"|"STATUS_UNSPECIFIED", "reason":...}, ...]
     checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     face_score: Mapped[float | None] = mapped_column(Float)
+    # An exit's flag: days the stay it ends went past what was authorised (central.records.stays); else None.
+    overstay_days: Mapped[int | None] = mapped_column(Integer)
     risk_score: Mapped[float] = mapped_column(Float, default=0.0)
     risk_rules_fired: Mapped[list[str]] = mapped_column(JSON, default=list)
     risk_rules_version: Mapped[str] = mapped_column(String(64), default="")
@@ -365,10 +367,18 @@ class CrossingAggregate(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
-class PermittedStay(Base):
-    """A visa or residence permit: the holder of this document may stay until `valid_to`.
+class PermitKind(enum.Enum):
+    RESIDENCE_PERMIT = "RESIDENCE_PERMIT"   # no limit while valid
+    LONG_STAY_VISA = "LONG_STAY_VISA"       # no limit while valid
+    SHORT_STAY_VISA = "SHORT_STAY_VISA"     # its validity, entries and duration of stay narrow the 90/180 rule
 
-    Entries covered by none are allowed the default stay (see central.records.overstay).
+
+class PermittedStay(Base):
+    """A visa or residence permit of the holder of a document (issuing state and number).
+
+    A short-stay visa's number, nationality, birth date, sex and validity end can come from its MRZ
+    (MRV-A/B); its first day, number of entries and duration of stay cannot (they are printed, not
+    encoded) and are supplied with it (central.records.visas). `traveller_id`: the holder, when known.
     """
 
     __tablename__ = "permitted_stays"
@@ -379,6 +389,34 @@ class PermittedStay(Base):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[PermitKind] = mapped_column(_enum_column(PermitKind), default=PermitKind.RESIDENCE_PERMIT)
+    entries: Mapped[int | None] = mapped_column(Integer)        # short-stay visa: None = multiple
+    duration_days: Mapped[int | None] = mapped_column(Integer)  # short-stay visa: days of stay allowed
+    traveller_id: Mapped[int | None] = mapped_column(ForeignKey("travellers.id"), index=True)
+
+
+class StayRecord(Base):
+    """One stay of a traveller, kept up to date by every RecordCrossing (central.records.stays).
+
+    Days count whole (entry and exit day both); an open stay (no exit_day) is still inside.
+    `allowed_until` is the last day authorised at entry (None: no limit); `overstay_days` is set at exit.
+    `alerted_on` is the day an overstay alert was raised for it (still inside after allowed_until).
+    """
+
+    __tablename__ = "stays"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    traveller_id: Mapped[int] = mapped_column(ForeignKey("travellers.id"), index=True)
+    entry_day: Mapped[dt.date] = mapped_column(Date)
+    exit_day: Mapped[dt.date | None] = mapped_column(Date)
+    entry_crossing_id: Mapped[int | None] = mapped_column(ForeignKey("crossings.id"))
+    exit_crossing_id: Mapped[int | None] = mapped_column(ForeignKey("crossings.id"))
+    border_point_id: Mapped[int] = mapped_column(ForeignKey("border_points.id"))
+    nationality: Mapped[str] = mapped_column(String(3), default="")
+    regime: Mapped[str] = mapped_column(String(16))
+    allowed_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    overstay_days: Mapped[int] = mapped_column(Integer, default=0)
+    alerted_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class WebAccount(Base):

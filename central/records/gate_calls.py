@@ -24,7 +24,9 @@ from central.alerts.face_matcher import FaceMatcher, FaceQuery
 from central.database import models as m
 from central.database.prepared import Prepared
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from central.records import stays
 from central.risk.rules import RiskAssessment, RiskRules
+from central.stays.regime import StayRules
 from drivers.alertmatch.normalize import (
     document_category,
     document_number,
@@ -35,6 +37,7 @@ from drivers.alertmatch.normalize import (
 )
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY, Identity, PersonMatch, blocking_birth_dates, compare
 
+DEFAULT_STAY_RULES = StayRules()
 DOCUMENT_CHECK_PURPOSE = "border check: document alerts"
 PERSON_CHECK_PURPOSE = "border check: person alerts"
 
@@ -196,6 +199,7 @@ class Recorded:
     risk_rules_fired: tuple[str, ...]
     risk_rules_version: str
     already_recorded: bool
+    overstay_days: int | None = None  # an exit that closed a stay: the days it went past what was authorised
 
 
 # Station code -> (station id, border point id, border point code): stations looked up before, so that a
@@ -308,8 +312,10 @@ def crossing_audit_row(caller: Caller, new: NewCrossing) -> dict:
 
 def record_crossing(db, caller: Caller, new: NewCrossing, rules: RiskRules,
                     known: StationCache | None = None, seen: StationCache | None = None,
-                    audited: bool = True) -> Recorded:
+                    audited: bool = True, stay_rules: StayRules = DEFAULT_STAY_RULES) -> Recorded:
     """Store a crossing once, scored by the risk rules, with its audit row; a retry returns the stored one.
+
+    The traveller's stays are brought up to date in the same transaction (central.records.stays).
 
     `audited` False: the caller inserts the audit row (crossing_audit_row, for a crossing not
     already_recorded) itself, as central.database.group_commit does with all rows of a commit at once.
@@ -335,12 +341,16 @@ def record_crossing(db, caller: Caller, new: NewCrossing, rules: RiskRules,
     # A traveller first seen now has no earlier crossings for the history rules to look at.
     risk: RiskAssessment = rules.assess(db, traveller_id=traveller_id if known else None,
                                         occurred_at=new.occurred_at, expiry_date=expiry)
-    _INSERT_CROSSING.rows(db, {
+    crossing_row = _INSERT_CROSSING.scalar(db, {
         "crossing_id": new.crossing_id, "station_id": station_id, "border_point_id": point_id,
         "direction": new.direction, "occurred_at": new.occurred_at, "recorded_at": m.utcnow(),
         "document_id": document_id, "traveller_id": traveller_id, "decision": new.decision,
         "reasons": list(new.reasons), "checks": list(new.checks), "face_score": new.face_score,
         "risk_score": risk.score, "risk_rules_fired": list(risk.fired), "risk_rules_version": risk.version})
+    overstay = stays.upkeep(db, stay_rules, stays.Passage(
+        traveller_id, state_code(new.traveller.nationality), state_code(new.document.issuing_state),
+        document_number(new.document.number), document_type(new.document.doc_type), new.direction,
+        stays.utc_day(new.occurred_at), crossing_row, point_id))
     if audited:
         db.execute(_INSERT_AUDIT, crossing_audit_row(caller, new))
-    return Recorded(new.crossing_id, risk.score, tuple(risk.fired), risk.version, False)
+    return Recorded(new.crossing_id, risk.score, tuple(risk.fired), risk.version, False, overstay)

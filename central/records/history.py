@@ -53,3 +53,17 @@ def _history(session: Session, condition, limit: int) -> tuple[list[m.Crossing],
     referrals = session.scalars(select(m.Referral).where(m.Referral.crossing_id.in_([c.id for c in crossings]))
                                 .order_by(m.Referral.opened_at.desc(), m.Referral.id.desc())).all()
     return list(crossings), list(referrals)
+
+
+def stays_of(session: Session, crossings: list[m.Crossing], limit: int = MAX_HISTORY) -> list:
+    """The stays (central.records.stays) of the travellers of these crossings, newest first; read within
+    the history's audited read, so no row of its own."""
+    travellers = {c.traveller_id for c in crossings}
+    if not travellers:
+        return []
+    R = m.StayRecord
+    return session.execute(
+        select(R.entry_day, R.exit_day, R.allowed_until, R.overstay_days, R.alerted_on, R.regime,
+               m.BorderPoint.code.label("border_point"))
+        .join(m.BorderPoint, R.border_point_id == m.BorderPoint.id)
+        .where(R.traveller_id.in_(travellers)).order_by(R.entry_day.desc(), R.id.desc()).limit(limit)).all()

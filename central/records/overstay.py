@@ -1,130 +1,86 @@
-"""Overstays: entries whose stay outlasted what was permitted.
+"""Overstays, read from the `stays` table (central.records.stays) rather than worked out from crossings,
+and overstay alerts; and the visas and permits that the stays are judged by.
 
-Each ENTRY of a traveller is paired with their next recorded crossing: an
-EXIT ends the stay there; another ENTRY means the exit went unrecorded (left
-through a border without gates, say), and the stay is taken to end at that
-re-entry rather than to run on. A stay is permitted until the latest
-`valid_to` of a permitted stay (visa, residence permit) of any of the
-traveller's documents that covers the entry day, else for `default_days`
-counting the entry day as the first (90 days: entering on 1 January allows
-staying through 31 March).
+An overstayer is a traveller whose open stay's `allowed_until` is before the day asked about (still
+inside, as far as recorded), or, when asked, one whose exit came after it (the stay's overstay_days).
+The day after an authorised stay ends without an exit an overstay alert is raised: the stay's
+`alerted_on` is set (once) by `raise_alerts`, which `limes central overstay-alerts` runs (daily, from
+cron or a timer: see docs/STAYS.md); supervisors see raised alerts in ListOverstays and the command.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from central.database import models as m
-from central.database.prepared import Prepared
 from central.errors import InvalidArgument
-
-DEFAULT_STAY_DAYS = 90
 
 
 @dataclass(frozen=True)
-class Stay:
-    traveller_id: int
+class Overstay:
+    stay_id: int
     surname: str
     given_names: str
     nationality: str
-    document: str            # "DEU C01X00T47"
+    document: str            # "DEU C01X00T47", the entry's document; "" when its crossing was purged
     border_point: str
     entry_crossing_id: str
     entered_on: dt.date
     allowed_until: dt.date
     left_on: dt.date | None  # None: still in the country (as far as recorded)
-    days_over: int           # days stayed after allowed_until (0 when none)
+    days_over: int           # days stayed after allowed_until, to the day asked about while still in
+    alerted_on: dt.date | None
 
     def as_dict(self) -> dict:
         return {"surname": self.surname, "given_names": self.given_names, "nationality": self.nationality,
                 "document": self.document, "border_point": self.border_point,
                 "entry_crossing_id": self.entry_crossing_id, "entered_on": self.entered_on.isoformat(),
                 "allowed_until": self.allowed_until.isoformat(),
-                "left_on": self.left_on.isoformat() if self.left_on else None, "days_over": self.days_over}
+                "left_on": self.left_on.isoformat() if self.left_on else None, "days_over": self.days_over,
+                "alerted_on": self.alerted_on.isoformat() if self.alerted_on else None}
 
 
-# Columns, not objects, in one query (session: an ORM Session or a Core Connection).
-_CROSSINGS = (select(m.Crossing.traveller_id, m.Crossing.occurred_at, m.Crossing.direction, m.Crossing.crossing_id,
-                     m.Traveller.surname, m.Traveller.given_names, m.Traveller.nationality,
-                     m.TravelDocument.issuing_state, m.TravelDocument.number_norm, m.BorderPoint.code)
-              .join(m.Traveller, m.Crossing.traveller_id == m.Traveller.id)
-              .join(m.TravelDocument, m.Crossing.document_id == m.TravelDocument.id)
-              .join(m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
-              .order_by(m.Crossing.traveller_id, m.Crossing.occurred_at, m.Crossing.id))
-# The risk rule's two questions at every crossing of a known traveller: run on the driver (central.database.prepared).
-_ONE_TRAVELLERS_BEFORE = Prepared(_CROSSINGS.where(m.Crossing.traveller_id == bindparam("traveller_id"),
-                                                   m.Crossing.occurred_at < bindparam("before")))
-_PERMITS = (select(m.TravelDocument.traveller_id, m.PermittedStay.valid_from, m.PermittedStay.valid_to)
-            .join(m.PermittedStay, (m.PermittedStay.issuing_state == m.TravelDocument.issuing_state)
-                  & (m.PermittedStay.number_norm == m.TravelDocument.number_norm)))
-_ONE_TRAVELLERS_PERMITS = Prepared(_PERMITS.where(m.TravelDocument.traveller_id == bindparam("traveller_id")))
+R, T, B, C, D = m.StayRecord, m.Traveller, m.BorderPoint, m.Crossing, m.TravelDocument
+_ENTRY = aliased(C)
+_LISTING = (select(R.id, R.entry_day, R.exit_day, R.allowed_until, R.overstay_days, R.alerted_on,
+                   T.surname, T.given_names, T.nationality, B.code, _ENTRY.crossing_id, D.issuing_state,
+                   D.number_norm)
+            .join(T, R.traveller_id == T.id).join(B, R.border_point_id == B.id)
+            .outerjoin(_ENTRY, R.entry_crossing_id == _ENTRY.id).outerjoin(D, _ENTRY.document_id == D.id)
+            .order_by(R.allowed_until, R.id))
+# Still inside after the last authorised day: the open stays the `allowed_until` index finds.
+_INSIDE_TOO_LONG = and_(R.exit_day.is_(None), R.allowed_until < bindparam("on"))
 
 
-def _day(instant: dt.datetime) -> dt.date:
-    return (instant if instant.tzinfo is None else instant.astimezone(dt.timezone.utc)).date()
+def overstays(session: Session, on: dt.date, include_exited: bool = False) -> list[Overstay]:
+    """Travellers still in the country on `on` after their authorised stay (and, optionally, those who left late)."""
+    condition = or_(_INSIDE_TOO_LONG, R.overstay_days > 0) if include_exited else _INSIDE_TOO_LONG
+    rows = session.execute(_LISTING.where(condition), {"on": on}).all()
+    return [Overstay(r.id, r.surname, r.given_names, r.nationality,
+                     f"{r.issuing_state} {r.number_norm}" if r.issuing_state else "", r.code, r.crossing_id or "",
+                     r.entry_day, r.allowed_until, r.exit_day,
+                     r.overstay_days if r.exit_day is not None else (on - r.allowed_until).days, r.alerted_on)
+            for r in rows]
 
 
-def stays(session: Session, today: dt.date, default_days: int = DEFAULT_STAY_DAYS,
-          traveller_id: int | None = None, before: dt.datetime | None = None) -> list[Stay]:
-    """Every stay (entry and what ended it), optionally of one traveller and from crossings before `before`.
-
-    Open stays are measured up to `today`.
-    """
-    if default_days < 1:
-        raise InvalidArgument("default_stay_days", "must be at least 1")
-    if traveller_id is not None and before is not None:  # the risk rule's question, at every crossing
-        crossings = _ONE_TRAVELLERS_BEFORE.rows(session, {"traveller_id": traveller_id, "before": before})
-    else:
-        query = _CROSSINGS
-        if traveller_id is not None:
-            query = query.where(m.Crossing.traveller_id == traveller_id)
-        if before is not None:
-            query = query.where(m.Crossing.occurred_at < before)
-        crossings = session.execute(query).all()
-    permits = _permits(session, {c.traveller_id for c in crossings})
-    result = []
-    for index, crossing in enumerate(crossings):
-        if crossing.direction is not m.Direction.ENTRY:
-            continue
-        following = crossings[index + 1] if index + 1 < len(crossings) else None
-        if following is not None and following.traveller_id != crossing.traveller_id:
-            following = None
-        entered = _day(crossing.occurred_at)
-        covering = [to for frm, to in permits.get(crossing.traveller_id, ()) if frm <= entered <= to]
-        allowed = max(covering) if covering else entered + dt.timedelta(days=default_days - 1)
-        left = _day(following.occurred_at) if following is not None else None
-        over = max(0, ((left or today) - allowed).days)
-        result.append(Stay(crossing.traveller_id, crossing.surname, crossing.given_names, crossing.nationality,
-                           f"{crossing.issuing_state} {crossing.number_norm}", crossing.code,
-                           crossing.crossing_id, entered, allowed, left, over))
-    return result
-
-
-def _permits(session: Session, traveller_ids: set[int]) -> dict[int, list[tuple[dt.date, dt.date]]]:
-    if not traveller_ids:
-        return {}
-    if len(traveller_ids) == 1:
-        rows = _ONE_TRAVELLERS_PERMITS.rows(session, {"traveller_id": next(iter(traveller_ids))})
-    else:
-        rows = session.execute(_PERMITS.where(m.TravelDocument.traveller_id.in_(traveller_ids)))
-    permits: dict[int, list[tuple[dt.date, dt.date]]] = {}
-    for traveller, valid_from, valid_to in rows:
-        permits.setdefault(traveller, []).append((valid_from, valid_to))
-    return permits
-
-
-def overstays(session: Session, today: dt.date, default_days: int = DEFAULT_STAY_DAYS,
-              include_exited: bool = False) -> list[Stay]:
-    """Travellers still in the country after their permitted stay (and, optionally, those who left late)."""
-    return [s for s in stays(session, today, default_days)
-            if s.days_over > 0 and (include_exited or s.left_on is None)]
+def raise_alerts(session: Session, on: dt.date) -> list[Overstay]:
+    """Raise an overstay alert, on `on`, for every open stay whose authorised stay ended before it and
+    has none yet; the stays alerted now. Running it again the same day (or later) raises no second alert."""
+    due = [o for o in overstays(session, on) if o.alerted_on is None]
+    if due:
+        session.execute(update(R).where(R.id.in_([o.stay_id for o in due])).values(alerted_on=on),
+                        execution_options={"synchronize_session": False})
+    return [Overstay(**{**o.__dict__, "alerted_on": on}) for o in due]
 
 
 def add_permitted_stay(session: Session, issuing_state: str, number: str, valid_from: dt.date,
-                       valid_to: dt.date, reference: str = "") -> m.PermittedStay:
+                       valid_to: dt.date, reference: str = "", kind: m.PermitKind = m.PermitKind.RESIDENCE_PERMIT,
+                       entries: int | None = None, duration_days: int | None = None,
+                       traveller_id: int | None = None) -> m.PermittedStay:
+    """Record a visa or permit of a travel document's holder (`entries`, `duration_days`: short-stay visas)."""
     from drivers.alertmatch.normalize import document_number, state_code
 
     norm, state = document_number(number), state_code(issuing_state)
@@ -134,8 +90,17 @@ def add_permitted_stay(session: Session, issuing_state: str, number: str, valid_
         raise InvalidArgument("state", "is required")
     if valid_to < valid_from:
         raise InvalidArgument("valid_to", "is before valid_from")
+    if kind is not m.PermitKind.SHORT_STAY_VISA and (entries is not None or duration_days is not None):
+        raise InvalidArgument("entries", "entries and duration belong to a short-stay visa")
+    if entries is not None and entries < 1:
+        raise InvalidArgument("entries", "must be at least 1 (omit it for multiple entries)")
+    if duration_days is not None and not 1 <= duration_days <= 90:
+        raise InvalidArgument("duration_days", "must be 1 to 90")
+    if traveller_id is None:
+        traveller_id = session.scalar(select(D.traveller_id).where(D.issuing_state == state, D.number_norm == norm))
     stay = m.PermittedStay(issuing_state=state, number_norm=norm, valid_from=valid_from, valid_to=valid_to,
-                           reference=reference[:64])
+                           reference=reference[:64], kind=kind, entries=entries, duration_days=duration_days,
+                           traveller_id=traveller_id)
     session.add(stay)
     session.flush()
     return stay

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from central.database import models as m
@@ -26,7 +26,7 @@ KINDS = {
     "document_expiring": ("within_days",),
     "previous_refusals": ("min_count", "lookback_days"),
     "crossing_frequency": ("min_crossings", "window_days"),
-    "previous_overstay": ("lookback_days", "default_stay_days"),
+    "previous_overstay": ("lookback_days",),
 }
 
 
@@ -41,6 +41,12 @@ _REFUSALS = Prepared(select(func.count(m.OfficerDecision.id))
 _EARLIER_CROSSINGS = Prepared(select(func.count(m.Crossing.id)).where(
     m.Crossing.traveller_id == bindparam("traveller_id"), m.Crossing.occurred_at >= bindparam("since"),
     m.Crossing.occurred_at <= bindparam("until")))
+# Stays (central.records.stays) that went past what was authorised: left late since `since`, or still open
+# after their last authorised day.
+_OVERSTAYS = Prepared(select(func.count(m.StayRecord.id)).where(
+    m.StayRecord.traveller_id == bindparam("traveller_id"),
+    or_(and_(m.StayRecord.overstay_days > 0, m.StayRecord.exit_day >= bindparam("since")),
+        and_(m.StayRecord.exit_day.is_(None), m.StayRecord.allowed_until < bindparam("day")))))
 
 
 class RiskConfigError(ValueError):
@@ -133,10 +139,7 @@ class RiskRules:
                                                          "until": occurred_at})
             return (earlier or 0) >= p["min_crossings"] > 0
         if rule.kind == "previous_overstay":
-            from central.records.overstay import stays
-
-            since = (occurred_at - dt.timedelta(days=p["lookback_days"])).date()
-            earlier = stays(session, occurred_at.date(), max(1, p["default_stay_days"]), traveller_id=traveller_id,
-                            before=occurred_at)
-            return any(s.days_over > 0 and (s.left_on or occurred_at.date()) >= since for s in earlier)
+            day = occurred_at.astimezone(dt.timezone.utc).date() if occurred_at.tzinfo else occurred_at.date()
+            since = day - dt.timedelta(days=p["lookback_days"])
+            return (_OVERSTAYS.scalar(session, {"traveller_id": traveller_id, "since": since, "day": day}) or 0) > 0
         raise AssertionError(f"unvalidated rule kind {rule.kind}")

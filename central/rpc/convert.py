@@ -15,6 +15,7 @@ from central.database import models as m
 from central.errors import InvalidArgument
 from central.records.evidence import ReferralCandidate, ReferralEvidence
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData
+from central.records.stays import StayQuestion
 from central.rpc import fields
 from drivers.alertmatch.persons import Identity
 from proto.limes.v1 import central_pb2 as pb
@@ -79,6 +80,18 @@ def traveller_data(traveller: pb.Traveller) -> TravellerData:
         sex=sex,
         birth_date=fields.optional_date("traveller.birth_date", traveller.birth_date),
     )
+
+
+def stay_question(request: pb.CheckStayRequest) -> StayQuestion:
+    from drivers.alertmatch.normalize import document_number, document_type, name_key
+
+    number = fields.document_no("document.number", request.document.number)
+    traveller = traveller_data(request.traveller)
+    return StayQuestion(
+        issuing_state=fields.state("document.issuing_state", request.document.issuing_state, is_required=True),
+        number_norm=document_number(number), document_code=document_type(request.document.type),
+        name_key=name_key(traveller.surname, traveller.given_names), birth_date=traveller.birth_date,
+        nationality=fields.state("traveller.nationality", request.traveller.nationality, is_required=True))
 
 
 _CHECK_STATUS = {number: name for name, number in common_pb2.Check.Status.items()}
@@ -180,7 +193,16 @@ def crossing(row: m.Crossing) -> pb.Crossing:
     )
     if row.face_score is not None:
         message.face_score = row.face_score
+    if row.overstay_days is not None:
+        message.overstay_days = row.overstay_days
     return message
+
+
+def stay(row) -> pb.Stay:
+    """A row of central.records.history.stays_of."""
+    return pb.Stay(entry_day=row.entry_day.isoformat(), exit_day=fields.format_date(row.exit_day),
+                   allowed_until=fields.format_date(row.allowed_until), overstay_days=row.overstay_days,
+                   alerted_on=fields.format_date(row.alerted_on), border_point=row.border_point, regime=row.regime)
 
 
 def referral(row: m.Referral) -> pb.Referral:

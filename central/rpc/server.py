@@ -17,6 +17,7 @@ from central.database.engine import Database, default_url
 from central.records import evidence
 from central.risk.rules import RiskRules
 from central.rpc.servicer import CentralServicer
+from central.stays.regime import StayRules
 from common.sealing import Sealer
 from proto.limes.v1 import central_pb2, central_pb2_grpc
 from proto.tls import TlsFiles, add_port, require_choice
@@ -47,7 +48,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
           max_workers: int = 16, metrics_port: int | None = None,
           access: AccessPolicy | None = None, role_cache_s: float = 5.0, reuse_port: bool = False,
-          database_ready: bool = False, sealer: Sealer | None = None) -> tuple[grpc.Server, int]:
+          database_ready: bool = False, sealer: Sealer | None = None,
+          stay_rules: StayRules | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -65,6 +67,7 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     connections among them: central.rpc.processes); otherwise a second server on the port fails to start.
     `database_ready`: the database is migrated and the identities registered already (by the first process).
     `sealer`: seals the face images central keeps (common.sealing); None keeps them in clear.
+    `stay_rules`: who the short-stay rule applies to (central.stays.regime); None: the defaults.
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
@@ -78,7 +81,7 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
                     "referrals and crossings as officers. For the demo only: started without --open-access "
                     "(serve(access=AccessPolicy())) it is closed.", url)
     servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy,
-                               role_cache_s=role_cache_s)
+                               role_cache_s=role_cache_s, stay_rules=stay_rules)
     # grpc turns SO_REUSEPORT on by default: two servers started on one port by mistake would share
     # its callers silently. Only a group of central processes (central.rpc.processes) asks for it.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"),

@@ -25,9 +25,10 @@ from central.database import models as m
 from central.database.engine import Database
 from central.database.group_commit import GroupCommit
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
-from central.records import gate_calls, history, referrals
+from central.records import gate_calls, history, referrals, stays
 from central.risk.rules import RiskRules
 from central.rpc import convert, fields, metrics
+from central.stays.regime import StayRules
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
@@ -41,6 +42,7 @@ T = TypeVar("T")
 STATION_METADATA = "x-limes-station"
 USER_METADATA = "x-limes-user"
 PURPOSE_METADATA = "x-limes-purpose"
+STAY_CHECK_PURPOSE = "border check: authorised stay"
 
 _STATUS = {
     InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
@@ -102,14 +104,21 @@ def person_hit(h: gate_calls.PersonHit) -> pb.PersonHit:
                         explanation=h.match.explanation)
 
 
+def _stay_outcome(response: pb.CheckStayResponse) -> str:
+    if response.refused:
+        return "refused, ground " + response.refused.split(":")[0]
+    return f"until {response.latest_exit}" if response.latest_exit else "no limit"
+
+
 class CentralServicer(central_pb2_grpc.CentralServicer):
     """`role_cache_s`: how long a caller's roles are kept between reads (see central.access.roles.RoleCache)."""
 
     def __init__(self, database: Database, risk_rules: RiskRules, face_matcher: FaceMatcher | None = None,
                  person_threshold: float = DEFAULT_MIN_SIMILARITY,
                  clock: Callable[[], dt.datetime] = m.utcnow, policy: AccessPolicy | None = None,
-                 role_cache_s: float = 5.0) -> None:
+                 role_cache_s: float = 5.0, stay_rules: StayRules | None = None) -> None:
         self._db = database
+        self._stay_rules = stay_rules or StayRules()
         self._writes = GroupCommit(database)
         self._roles = access.RoleCache(role_cache_s)
         self._stations: gate_calls.StationCache = {}
@@ -289,14 +298,32 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             seen: gate_calls.StationCache = {}
             recorded = self._writes.run(
                 lambda db: gate_calls.record_crossing(db, caller, new, self._rules, known=self._stations, seen=seen,
-                                                      audited=False),
+                                                      audited=False, stay_rules=self._stay_rules),
                 audit=lambda done: None if done.already_recorded else gate_calls.crossing_audit_row(caller, new))
             self._stations.update(seen)  # committed now: safe to remember
             return pb.RecordCrossingResponse(
                 crossing_id=recorded.crossing_id, already_recorded=recorded.already_recorded,
                 risk_score=recorded.risk_score, risk_rules_fired=recorded.risk_rules_fired,
-                risk_rules_version=recorded.risk_rules_version)
+                risk_rules_version=recorded.risk_rules_version, overstay_days=recorded.overstay_days)
         return self._call("RecordCrossing", context, work)
+
+    def CheckStay(self, request: pb.CheckStayRequest, context) -> pb.CheckStayResponse:
+        def work(caller: audit_log.Caller) -> pb.CheckStayResponse:
+            question = convert.stay_question(request)
+            today = self._today()
+
+            def read(db) -> pb.CheckStayResponse:
+                found = stays.authorised(db, self._stay_rules, stays.holder(
+                    db, question.issuing_state, question.number_norm, question.name_key, question.birth_date,
+                    question.nationality), question.nationality, question.issuing_state, question.number_norm,
+                    question.document_code, today)
+                return pb.CheckStayResponse(
+                    regime=pb.CheckStayResponse.Regime.Value(found.regime.name),
+                    latest_exit=fields.format_date(found.latest_exit), days_used=found.days_used,
+                    refused=found.refused, on=today.isoformat())
+            return self._audited_read(caller, "CheckStay", f"document {question.issuing_state} {question.number_norm}",
+                                      STAY_CHECK_PURPOSE, read, _stay_outcome)
+        return self._call("CheckStay", context, work)
 
     def OpenReferral(self, request: pb.OpenReferralRequest, context) -> pb.Referral:
         def work(caller: audit_log.Caller) -> pb.Referral:
@@ -377,7 +404,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             def transaction(session) -> pb.TravellerHistory:
                 crossings, referrals = query(session)
                 return pb.TravellerHistory(crossings=[convert.crossing(c) for c in crossings],
-                                           referrals=[convert.referral(r) for r in referrals])
+                                           referrals=[convert.referral(r) for r in referrals],
+                                           stays=[convert.stay(s) for s in history.stays_of(session, crossings)])
             return self._db.run(transaction)
         return self._call("GetTravellerHistory", context, work)
 
@@ -387,11 +415,18 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         def work(caller: audit_log.Caller) -> pb.StatisticsResponse:
             from central.statistics import tables as statistics
 
+            subject = request.subject or "crossings"
+            if subject not in ("crossings", "overstays"):
+                raise InvalidArgument("subject", f"{subject!r} is not crossings or overstays")
+            overstays = subject == "overstays"
             by, period, start, end = statistics.parse_request(
-                request.by, request.period or "month", getattr(request, "from"), request.to)
+                () if overstays else request.by, request.period or "month", getattr(request, "from"), request.to)
+            if overstays:
+                by = statistics.parse_overstay_dimensions(request.by)
 
             def transaction(session) -> pb.StatisticsResponse:
-                table = reports.statistics(session, caller, by, period, start, end)
+                table = (reports.overstay_statistics(session, caller, by, period, start, end, self._today())
+                         if overstays else reports.statistics(session, caller, by, period, start, end))
 
                 def cell(c: statistics.Cell) -> pb.StatisticsCell:
                     return pb.StatisticsCell(period=c.period, values=list(c.values), shown=c.shown,
@@ -482,18 +517,13 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
 
     def ListOverstays(self, request: pb.ListOverstaysRequest, context) -> pb.ListOverstaysResponse:
         def work(caller: audit_log.Caller) -> pb.ListOverstaysResponse:
-            from central.records import overstay
-
-            if request.default_stay_days < 0:
-                raise InvalidArgument("default_stay_days", "must be >= 0")
-            days = request.default_stay_days or overstay.DEFAULT_STAY_DAYS
-
             def transaction(session) -> pb.ListOverstaysResponse:
-                found = reports.list_overstays(session, caller, self._today(), days, request.include_exited)
+                found = reports.list_overstays(session, caller, self._today(), request.include_exited)
                 return pb.ListOverstaysResponse(overstays=[pb.Overstay(
                     traveller=pb.Traveller(surname=s.surname, given_names=s.given_names, nationality=s.nationality),
                     document=s.document, border_point=s.border_point, entry_crossing_id=s.entry_crossing_id,
                     entered_on=s.entered_on.isoformat(), allowed_until=s.allowed_until.isoformat(),
-                    left_on=s.left_on.isoformat() if s.left_on else "", days_over=s.days_over) for s in found])
+                    left_on=fields.format_date(s.left_on), days_over=s.days_over,
+                    alerted_on=fields.format_date(s.alerted_on)) for s in found])
             return self._db.run(transaction)
         return self._call("ListOverstays", context, work)

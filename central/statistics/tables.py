@@ -256,6 +256,55 @@ def statistics(session: Session, by: tuple[str, ...], period: str, start: dt.dat
     return tabulate(crossing_facts(session, start, end), by, period, start, end)
 
 
+# ---------------------------------------------------------------- overstays
+
+OVERSTAY_DIMENSIONS = ("nationality", "border_point")
+
+
+@dataclass(frozen=True)
+class OverstayFact:
+    """One stay that went past its last authorised day, dated the first day over; where it entered."""
+
+    day: dt.date
+    nationality: str
+    border_point: str
+    count: int = 1
+
+
+def overstay_facts(session: Session, start: dt.date, end: dt.date, today: dt.date) -> Iterable[OverstayFact]:
+    """The stays (central.records.stays) whose first day over falls within start..end: exits that were late,
+    and stays still open past their last authorised day on `today`. Purged stays are not counted."""
+    first_over_by = min(end, today)
+    if start > first_over_by:
+        return
+    rows = session.execute(
+        select(m.StayRecord.allowed_until, m.StayRecord.nationality, m.BorderPoint.code)
+        .join(m.BorderPoint, m.StayRecord.border_point_id == m.BorderPoint.id)
+        .where(m.StayRecord.allowed_until >= start - dt.timedelta(days=1),
+               m.StayRecord.allowed_until < first_over_by,
+               (m.StayRecord.overstay_days > 0) | m.StayRecord.exit_day.is_(None))
+        .order_by(m.StayRecord.id))
+    for allowed_until, nationality, point in rows:
+        yield OverstayFact(allowed_until + dt.timedelta(days=1), nationality or "", point)
+
+
+def parse_overstay_dimensions(by: Iterable[str]) -> tuple[str, ...]:
+    dims = tuple(d.strip() for d in by if d.strip())
+    for name in dims:
+        if name not in OVERSTAY_DIMENSIONS:
+            raise InvalidArgument("by", f"overstays break down by {' and '.join(OVERSTAY_DIMENSIONS)}, not {name!r}")
+    if len(set(dims)) != len(dims):
+        raise InvalidArgument("by", "names a dimension twice")
+    return dims
+
+
+def overstay_statistics(session: Session, by: tuple[str, ...], period: str, start: dt.date, end: dt.date,
+                        today: dt.date | None = None) -> Table:
+    """Overstays counted like crossings (the same suppression), by nationality and border point of entry."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    return tabulate(overstay_facts(session, start, end, today), parse_overstay_dimensions(by), period, start, end)
+
+
 def plot_png(table: Table) -> bytes:
     """A bar chart (one group of bars per period, one colour per cell) as PNG; suppressed bars are grey, empty."""
     import cv2

@@ -20,6 +20,22 @@ FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 AUDIT_LIMITS = (50, 200, 1000)
 
 
+# What the dashboard counts: crossings, or overstays (stays past their authorised last day).
+SUBJECTS = ("crossings", "overstays")
+
+
+def _subject() -> str:
+    subject = request.args.get("subject", "crossings")
+    return subject if subject in SUBJECTS else "crossings"
+
+
+def _table(session, who, by, period, start, end):
+    """The statistics table of the subject asked for; audited (central.reports)."""
+    if _subject() == "overstays":
+        return reports.overstay_statistics(session, who, by, period, start, end, context().clock().date())
+    return reports.statistics(session, who, by, period, start, end)
+
+
 def _query() -> tuple[tuple[str, ...], str, dt.date, dt.date]:
     today = context().clock().date()
     by = [d for d in request.args.getlist("by") if d]
@@ -28,7 +44,9 @@ def _query() -> tuple[tuple[str, ...], str, dt.date, dt.date]:
     period = request.args.get("period", "day")
     start = request.args.get("from") or (today - dt.timedelta(days=DEFAULT_DAYS - 1)).isoformat()
     end = request.args.get("to") or today.isoformat()
-    by, period, first, last = stats.parse_request(by[:3], period, start[:10], end[:10])
+    overstays = _subject() == "overstays"
+    dims, period, first, last = stats.parse_request(() if overstays else by[:3], period, start[:10], end[:10])
+    by = stats.parse_overstay_dimensions(by[:2]) if overstays else dims
     for name, day in (("from", first), ("to", last)):
         if not FIRST_DAY <= day <= LAST_DAY:
             raise InvalidArgument(name, f"{day} is outside {FIRST_DAY} to {LAST_DAY}")
@@ -43,14 +61,16 @@ def statistics():
     except InvalidArgument as exc:
         return _statistics_page(None, str(exc), ("nationality",), "day", None, None), 400
     who = caller("statistics")
-    table, error = run(lambda s: reports.statistics(s, who, by, period, start, end))
+    table, error = run(lambda s: _table(s, who, by, period, start, end))
     return _statistics_page(table, error, by, period, start, end), (400 if error else 200)
 
 
 def _statistics_page(table, error, by, period, start, end):
     series, chart = _chart(table) if table is not None else ([], [])
+    subject = _subject()
     return render_template("statistics.html", table=table, error=error, by=by, period=period, start=start, end=end,
-                           dimensions=stats.DIMENSIONS, periods=stats.PERIODS, series=series, chart=chart,
+                           dimensions=stats.OVERSTAY_DIMENSIONS if subject == "overstays" else stats.DIMENSIONS,
+                           subject=subject, subjects=SUBJECTS, periods=stats.PERIODS, series=series, chart=chart,
                            query=request.query_string.decode("ascii", "replace"))
 
 
@@ -76,10 +96,10 @@ def statistics_csv():
     except InvalidArgument as exc:
         return Response(f"{exc}\n", status=400, mimetype="text/plain")
     who = caller("statistics: CSV download")
-    table, error = run(lambda s: reports.statistics(s, who, by, period, start, end))
+    table, error = run(lambda s: _table(s, who, by, period, start, end))
     if error:
         return Response(f"{error}\n", status=400, mimetype="text/plain")
-    name = f"crossings-{'-'.join(by) or 'total'}-{period}-{start}-{end}.csv"
+    name = f"{_subject()}-{'-'.join(by) or 'total'}-{period}-{start}-{end}.csv"
     return Response(table.csv(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

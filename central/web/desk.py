@@ -182,6 +182,8 @@ class ReferralView:
     face: FaceVerdict | None = None
     # The checks that did not pass: admitting despite them asks the officer to confirm.
     unresolved: list[dict] = field(default_factory=list)
+    # The traveller's stays (central.records.history.stays_of), newest first: overstays and alerts raised.
+    stays: list = field(default_factory=list)
 
     @property
     def candidate_hits(self) -> list[CandidateView]:
@@ -243,7 +245,8 @@ def _referral_view(session, referral_id: str) -> ReferralView:
     return ReferralView(referral, crossing, live.token if live else None, chip.token if chip else None,
                         _group_checks(crossing.checks), document_hits, person_hits, candidates, past_crossings,
                         by_crossing, _face_verdict(crossing.checks),
-                        [c for c in crossing.checks if c.get("status") in ("FAIL", "NOT_DONE")])
+                        [c for c in crossing.checks if c.get("status") in ("FAIL", "NOT_DONE")],
+                        history.stays_of(session, past_crossings, 20))
 
 
 def _in_force(alert: m.PersonAlert, today) -> bool:

@@ -76,3 +76,28 @@ def test_in_memory_database_is_usable(tmp_path):
     database.migrate()
     assert database.run(lambda session: session.get(m.AlertVersion, 1).value) == 0
     database.dispose()
+
+
+def test_a_permitted_stay_stored_at_revision_0005_becomes_a_residence_permit(database_url):
+    from alembic import command
+
+    database = Database(database_url)
+    config = alembic_config(database_url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        connection.exec_driver_sql(
+            "INSERT INTO permitted_stays (id, issuing_state, number_norm, valid_from, valid_to, reference)"
+            " VALUES (1, 'DEU', 'X1', '2026-01-01', '2026-12-31', 'permit')")
+    database.migrate()
+    with database.engine.connect() as connection:
+        assert connection.execute(select(m.PermittedStay.kind, m.PermittedStay.entries,
+                                         m.PermittedStay.traveller_id)).all() == [
+            (m.PermitKind.RESIDENCE_PERMIT, None, None)]
+        assert connection.execute(select(m.StayRecord.id)).all() == []
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT reference FROM permitted_stays").all() == [("permit",)]
+    database.dispose()

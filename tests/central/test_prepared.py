@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, exc, insert, select
 from central.database import models as m
 from central.database.engine import Database
 from central.database.prepared import Prepared
-from central.records import gate_calls, overstay
+from central.records import gate_calls, stays
 from central.risk import rules as risk
 from drivers.alertmatch.normalize import document_number, name_key, ocr_key
 from limes.bench import central as bench
@@ -59,7 +59,10 @@ def test_selects_return_what_sqlalchemy_returns(database):
     database.write(lambda c: c.execute(insert(m.Crossing), _crossing(crossing_id, document, traveller, station, point)))
     database.write(lambda c: c.execute(insert(m.PermittedStay), {
         "issuing_state": "D", "number_norm": "C01X00T47", "valid_from": dt.date(2026, 11, 1),
-        "valid_to": dt.date(2027, 2, 1), "reference": "visa"}))
+        "valid_to": dt.date(2027, 2, 1), "reference": "visa", "kind": m.PermitKind.SHORT_STAY_VISA}))
+    database.write(lambda c: c.execute(insert(m.StayRecord), {
+        "traveller_id": traveller, "entry_day": dt.date(2026, 11, 1), "border_point_id": point,
+        "nationality": "D", "regime": "visa_exempt", "allowed_until": dt.date(2026, 11, 20), "overstay_days": 0}))
     alert, person = ALERTED[3], ALERTED[4]
     later = dt.datetime(2026, 12, 24, tzinfo=dt.timezone.utc)
     today = dt.date(2026, 11, 30)
@@ -75,8 +78,11 @@ def test_selects_return_what_sqlalchemy_returns(database):
         (risk._REFUSALS, {"traveller_id": traveller, "since": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}),
         (risk._EARLIER_CROSSINGS, {"traveller_id": traveller, "since": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
                                    "until": later}),
-        (overstay._ONE_TRAVELLERS_BEFORE, {"traveller_id": traveller, "before": later}),
-        (overstay._ONE_TRAVELLERS_PERMITS, {"traveller_id": traveller}),
+        (risk._OVERSTAYS, {"traveller_id": traveller, "since": dt.date(2026, 1, 1), "day": today}),
+        (stays._STAYS_SINCE, {"traveller_id": traveller, "since": dt.date(2026, 6, 1)}),
+        (stays._OPEN_STAY, {"traveller_id": traveller}),
+        (stays._LATEST_DAY, {"traveller_id": traveller}),
+        (stays._PERMITS, {"traveller_id": None, "state": "D", "norm": "C01X00T47", "day": today}),
     ]
     for prepared, values in cases:
         def both(connection):

@@ -47,9 +47,19 @@ class Search:
 
 
 class FakeCentral:
-    def __init__(self, hits=(), fail=None, person_hits=()):
+    def __init__(self, hits=(), fail=None, person_hits=(), stay=None, stay_fail=None):
         self.hits, self.fail, self.recorded, self.referred = list(hits), fail, [], []
         self.person_hits = list(person_hits)
+        self.stay = stay or {"regime": "visa_exempt", "latest_exit": TODAY + dt.timedelta(days=89),
+                             "days_used": 1, "refused": ""}
+        self.stay_fail = stay_fail
+        self.stay_asked = 0
+
+    def check_stay(self, mrz):
+        self.stay_asked += 1
+        if self.fail or self.stay_fail:
+            raise self.fail or self.stay_fail
+        return self.stay
 
     def check_document(self, mrz):
         if self.fail:
@@ -237,7 +247,8 @@ def test_the_traveller_is_spoken_to_in_the_language_of_the_document(photos):
     )
     outcome = the_gate.process(spanish)
     assert outcome.decision is Decision.OPEN, outcome.reasons
-    assert screen == outcome.display == ["Mire a la cámara.", "Acérquese.", "Gracias. Puede pasar."]
+    assert screen == outcome.display == ["Mire a la cámara.", "Acérquese.",
+                                         "Puede permanecer hasta el 22 de febrero de 2027.", "Gracias. Puede pasar."]
     french = the_gate.process(mrz(expiry=dt.date(2020, 1, 1)).replace("USA", "FRA"))
     assert french.display[-1] == "Veuillez patienter : un agent va vous aider."
 
@@ -248,3 +259,66 @@ def test_every_capture_guidance_has_its_translations():
 
     for text in set(QUALITY_GUIDANCE.values()) | {"one person at a time, please", "look at the camera"}:
         assert set(GUIDANCE[text]) == {"fr", "es"}, text
+
+
+# ---------------------------------------------------------------- authorised stay (stay.days_left)
+
+def test_an_entry_shows_the_last_day_of_stay_in_the_travellers_language(photos):
+    central = FakeCentral(stay={"regime": "visa_exempt", "latest_exit": dt.date(2027, 3, 14), "days_used": 3,
+                                "refused": ""})
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.OPEN, outcome.reasons
+    assert "You may stay until 14 March 2027." in outcome.display
+    [check] = [c for c in outcome.checks if c.name == "stay.days_left"]
+    assert check.ok and "until 2027-03-14" in check.reason
+
+
+def test_the_last_day_in_french_and_spanish():
+    from edge.messages import stay_until
+
+    assert stay_until(dt.date(2027, 3, 1), "FRA") == "Vous pouvez séjourner jusqu'au 1er mars 2027."
+    assert stay_until(dt.date(2027, 3, 14), "ESP") == "Puede permanecer hasta el 14 de marzo de 2027."
+    assert stay_until(dt.date(2027, 3, 14), "UTO") == "You may stay until 14 March 2027."
+
+
+def test_no_day_left_refers_on_ground_f(photos):
+    refused = "F: has already stayed 90 days during a 180-day period (91 days used)"
+    central = FakeCentral(stay={"regime": "visa_exempt", "latest_exit": None, "days_used": 91, "refused": refused})
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert reasons_of(outcome) == f"stay.days_left: no day left: ground {refused}"
+    assert not any("may stay" in text for text in outcome.display)
+
+
+def test_central_unreachable_for_the_stay_refers_unless_offline_answers_may_open(photos):
+    from edge.policy import Policy
+
+    central = FakeCentral(stay_fail=ConnectionError("UNAVAILABLE: down"))
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert reasons_of(outcome) == ("stay.days_left: could not be checked "
+                                   "(central unreachable: UNAVAILABLE: down)")
+    advisory = gate(photos, central=central)
+    advisory.policy = Policy(offline_may_open=True)
+    outcome = advisory.process(mrz())
+    assert outcome.decision is Decision.OPEN, outcome.reasons
+    [check] = [c for c in outcome.checks if c.name == "stay.days_left"]
+    assert check.status.value == "not_done"
+
+
+def test_a_broken_stay_answer_refers_without_crashing(photos):
+    central = FakeCentral(stay_fail=RuntimeError("bad answer"))
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert "stay.days_left: could not be checked (central could not answer: bad answer)" in outcome.reasons
+
+
+def test_an_exit_gate_does_not_ask_for_the_stay(photos):
+    reference, live, _ = photos
+    central = FakeCentral()
+    exit_gate = Gate(station=GateStation(direction="EXIT"),
+                     photo_source=lambda m: ReferencePhoto(reference, [Check.passed("chip.read", "read")]),
+                     capture_face=lambda: Capture(live), central=central, matcher=FakeMatcher(), today=lambda: TODAY)
+    outcome = exit_gate.process(mrz())
+    assert outcome.decision is Decision.OPEN, outcome.reasons
+    assert central.stay_asked == 0 and "stay.days_left" not in {c.name for c in outcome.checks}

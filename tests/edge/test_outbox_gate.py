@@ -66,6 +66,9 @@ class FakeClient:
             return central_pb2.CheckPersonResponse(hits=[
                 central_pb2.PersonHit(alert_id=a.alert_id, reason=a.reason, score=1.0, explanation="names exact")
                 for a in self.persons if a.surname == request.surname])
+        if method == "CheckStay":
+            return central_pb2.CheckStayResponse(regime=central_pb2.CheckStayResponse.VISA_EXEMPT,
+                                                 latest_exit="2027-02-22", days_used=1, on="2026-11-25")
         if method == "AlertDelta":
             since = request.since_version
             return central_pb2.AlertDeltaResponse(
@@ -153,7 +156,10 @@ def test_offline_with_a_clean_cached_list_refers_by_default(photos, local, clien
     assert outcome.decision is Decision.REFER and outcome.offline and not outcome.recorded
     check = next(c for c in outcome.checks if c.name == "alerts.document")
     assert check.ok and check.reason == "offline: cached alert list version 0, 0 minutes old"
-    assert outcome.reasons[0] == ("alerts.document: offline: cached alert list version 0, 0 minutes old "
+    # The authorised stay has no offline copy: not done, and required by default.
+    assert outcome.reasons[0] == ("stay.days_left: could not be checked (central unreachable: UNAVAILABLE: "
+                                  "failed to connect to all addresses)")
+    assert outcome.reasons[1] == ("alerts.document: offline: cached alert list version 0, 0 minutes old "
                                   "(central unreachable; offline answers do not open the gate)")
     assert outcome.reasons[-1] == ("crossing not recorded yet: kept in the gate's outbox (2 record(s) waiting), "
                                    "sent when central answers")
@@ -166,6 +172,8 @@ def test_offline_may_open_when_the_policy_says_so(photos, local, client):
     outcome = gate(photos, local, Policy(offline_may_open=True)).process(mrz())
     assert outcome.decision is Decision.OPEN and outcome.offline and outcome.reasons[-1].startswith(
         "crossing not recorded yet")
+    stay = next(c for c in outcome.checks if c.name == "stay.days_left")  # advisory under this policy
+    assert stay.status.value == "not_done" and stay.reason.startswith("central unreachable:")
 
 
 def test_an_offline_answer_older_than_the_policy_trusts_is_no_answer(photos, local, client, tmp_path):

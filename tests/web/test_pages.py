@@ -64,7 +64,8 @@ def test_referral_page_shows_the_evidence_side_by_side_and_audits_each_view(desk
     client = desk.signed_in("officer")
     page = client.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
     for text in ("Live capture at the gate", "Chip photo (DG2)", "31%", "no match", "PA-1", "82%",
-                 "face.verification", "Crossing history", "(this crossing)"):
+                 "face.verification", "Crossing history", "(this crossing)",
+                 "Stays", "2026-11-25 FRA-T1", "still inside", "no limit"):  # a German citizen: free movement
         assert text in page, text
     photos = re.findall(r'src="(/photos/[A-Za-z0-9_-]{43})"', page)
     assert len(photos) == 2  # live and chip; the candidate has no alert at central, so no photo
@@ -146,6 +147,37 @@ def test_statistics_page_and_csv_suppress_small_cells(desk):
     bad = client.get("/statistics?by=shoe_size&from=2026-11-01&to=2026-11-30")
     assert bad.status_code == 400 and "shoe_size" in bad.get_data(as_text=True)
     assert audit_actions(desk, USERS["analyst"]).count("Statistics") == 2
+
+
+def test_the_statistics_page_counts_overstays_by_nationality_and_border_point(desk):
+    import uuid
+
+    from central.access.audit import Caller
+    from central.records import gate_calls
+    from central.risk.rules import RiskRules
+
+    new = gate_calls.NewCrossing(
+        crossing_id=str(uuid.uuid4()), station="FRA-T1-G03", border_point="FRA-T1", direction=m.Direction.ENTRY,
+        occurred_at=dt.datetime(2026, 6, 1, 10, tzinfo=dt.timezone.utc),
+        document=gate_calls.DocumentData("U1234567", "P", "UTO", None),
+        traveller=gate_calls.TravellerData("STAYER", "ANA", "UTO", "F", dt.date(1980, 1, 1)),
+        decision=m.GateDecision.OPEN, reasons=[], checks=[], face_score=None)
+    desk.database.run(lambda s: gate_calls.record_crossing(s, Caller("FRA-T1-G03", ""), new, RiskRules.load(None)))
+    client = desk.signed_in("analyst")
+    page = client.get("/statistics?subject=overstays&by=nationality&by=border_point&period=month"
+                      "&from=2026-08-01&to=2026-11-30")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Overstay statistics" in text and "STAYER" not in text
+    csv = client.get("/statistics.csv?subject=overstays&by=nationality&by=border_point&period=month"
+                     "&from=2026-08-01&to=2026-11-30")
+    # Stayed from 1 June: 90 days through 29 August, over from 30 August.
+    assert csv.get_data(as_text=True).splitlines() == [
+        "period,nationality,border_point,count", "2026-08,UTO,FRA-T1,<5", "2026-08,TOTAL,TOTAL,<5",
+        "ALL,TOTAL,TOTAL,<5"]
+    assert 'filename="overstays-' in csv.headers["Content-Disposition"]
+    bad = client.get("/statistics?subject=overstays&by=sex&from=2026-08-01&to=2026-11-30")
+    assert bad.status_code == 400 and "overstays break down by nationality and border_point" in bad.get_data(
+        as_text=True)
 
 
 @pytest.mark.parametrize("query", ["to=9999-12-31", "from=9999-12-31&to=9999-12-31", "from=0001-01-01&to=2026-11-30",

@@ -3,8 +3,10 @@
 What one simulated gate does per traveller is what an e-gate does at central
 (edge.gate): CheckDocument (the document alert list) and CheckPerson (the
 person alert list, fuzzy) at once, then RecordCrossing (stored with the risk
-rules applied), over its own channel, under its own station certificate
-(mutual TLS, unless --plaintext). The gates run as asyncio tasks in a few client processes, so
+rules applied and the traveller's stays kept, central.records.stays), over its own
+channel, under its own station certificate (mutual TLS, unless --plaintext); with
+--check-stay an entry also asks CheckStay beside the two checks, as an entry gate does.
+The gates run as asyncio tasks in a few client processes, so
 that they do not share the server's interpreter; on a small machine they
 share its cores, which the report says (load average, cores).
 
@@ -145,6 +147,8 @@ class GatePlan:
     # Instead of travellers: empty calls (Health.Check) over the same channels, to show what gRPC
     # and TLS alone cost per call on this machine.
     empty_calls: bool = False
+    # Ask CheckStay before an entry, beside the two alert checks, as an entry gate does (edge.gate).
+    check_stay: bool = False
 
 
 def _gate_process(plan: GatePlan, ready, results) -> None:
@@ -198,7 +202,14 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
             """([document check, person check, record, whole] in ms, start, end, answered as planted)."""
             began = time.perf_counter()
             answered: dict[str, float] = {}
-            # Both checks at once, as edge.gate asks them, then the record.
+            direction = rng.choice((pb.Crossing.ENTRY, pb.Crossing.EXIT))
+            stay = None
+            if plan.check_stay and direction == pb.Crossing.ENTRY:
+                stay = asyncio.ensure_future(stub.CheckStay(pb.CheckStayRequest(
+                    document=pb.TravelDocument(number=t.number, type="P", issuing_state=t.nationality),
+                    traveller=pb.Traveller(surname=t.surname, given_names=t.given_names, nationality=t.nationality,
+                                           birth_date=t.birth_date)), metadata=metadata, timeout=30))
+            # Both checks at once (and the stay's, at an entry), as edge.gate asks them, then the record.
             document, person = await asyncio.gather(
                 answer(stub.CheckDocument(pb.CheckDocumentRequest(
                     document_number=t.number, document_type="P", issuing_state=t.nationality),
@@ -206,11 +217,13 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
                 answer(stub.CheckPerson(pb.CheckPersonRequest(
                     surname=t.surname, given_names=t.given_names, birth_date=t.birth_date, nationality=t.nationality),
                     metadata=metadata, timeout=30), "person", answered))
+            if stay is not None:
+                await stay
             checked = time.perf_counter()
             hit = bool(document.hits or person.hits)
             crossing = await stub.RecordCrossing(pb.RecordCrossingRequest(
                 crossing_id=str(uuid.uuid4()), station_id=station, border_point=BORDER_POINT,
-                direction=rng.choice((pb.Crossing.ENTRY, pb.Crossing.EXIT)),
+                direction=direction,
                 occurred_at=dt.datetime.now(dt.timezone.utc).isoformat(),
                 document=pb.TravelDocument(number=t.number, type="P", issuing_state=t.nationality,
                                            expiry_date=t.expiry),
@@ -277,7 +290,7 @@ def _gate_process(plan: GatePlan, ready, results) -> None:
 def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: int = 10_000,
         travellers: int = 20_000, client_processes: int = 2, database_url: str | None = None,
         plaintext: bool = False, server_workers: int | None = None, server_processes: int = 1, seed: int = 0,
-        grpc_floor: bool = False) -> dict:
+        grpc_floor: bool = False, check_stay: bool = False) -> dict:
     """Run the benchmark and return its report (see render).
 
     With `grpc_floor`, a first phase of empty calls (Health.Check) over the same
@@ -304,7 +317,7 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
         def plans(phase_seconds: float, phase_warmup_s: float, empty_calls: bool) -> list[GatePlan]:
             return [GatePlan(f"127.0.0.1:{port}", stations[i::client_processes],
                              None if tls_dir is None else str(tls_dir), seed, alerts, travellers, phase_warmup_s,
-                             phase_seconds, empty_calls) for i in range(client_processes)]
+                             phase_seconds, empty_calls, check_stay) for i in range(client_processes)]
         try:
             floor = None
             if grpc_floor:
@@ -325,7 +338,9 @@ def run(gates: int = 16, seconds: float = 20.0, warmup_s: float = 3.0, alerts: i
     def per(count: int, cpu_s: float) -> float:
         return round(1000 * cpu_s / count, 3) if count else 0.0
     result = {
-        "target": "crossings per second, each = CheckDocument + CheckPerson + RecordCrossing (risk rules)",
+        "target": "crossings per second, each = CheckDocument + CheckPerson + RecordCrossing (risk rules, the "
+                  "traveller's stays kept)" + (" + CheckStay at entries" if check_stay else ""),
+        "check_stay": check_stay,
         "database": "sqlite" if url.startswith("sqlite") else url.split(":", 1)[0],
         "transport": "plaintext" if plaintext else "mutual TLS",
         "gates": gates, "client_processes": client_processes, "server_processes": server_processes,
@@ -497,6 +512,8 @@ def register(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--plaintext", action="store_true", help="no TLS (default: mutual TLS, dev certificates)")
     bench.add_argument("--grpc-floor", action="store_true",
                        help="first measure empty calls (Health.Check) over the same channels: gRPC's own cost")
+    bench.add_argument("--check-stay", action="store_true",
+                       help="also ask CheckStay before each entry, beside the alert checks, as an entry gate does")
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--database", metavar="URL", default=None,
                        help="an EMPTY scratch database (default: a temporary SQLite file)")
@@ -517,7 +534,7 @@ def _bench(args: argparse.Namespace) -> int:
                            travellers=args.travellers, client_processes=args.client_processes,
                            database_url=args.database, plaintext=args.plaintext,
                            server_workers=args.server_workers, server_processes=args.server_processes,
-                           seed=args.seed, grpc_floor=args.grpc_floor)
+                           seed=args.seed, grpc_floor=args.grpc_floor, check_stay=args.check_stay)
     except BenchError as exc:
         print(f"limes bench central: {exc}", file=sys.stderr)
         return 1

@@ -40,6 +40,7 @@ from central.rpc import convert, fields
 from central.rpc.fields import format_instant
 from central.rpc.processes import serve_processes
 from central.statistics import pseudonym
+from central.stays.regime import RulesError, StayRules, rules_from
 from central.web import WebSettings
 from central.web.accounts import set_password, web_roles
 from central.web.server import serve_web
@@ -64,6 +65,16 @@ def _database_url(args: argparse.Namespace) -> str:
     return configured_url(args.database)
 
 
+def _stay_rules(path: str | None) -> StayRules | None:
+    """The [stays] table of a TOML file (or the whole file), read by central.stays.regime.rules_from."""
+    if path is None:
+        return None
+    import tomllib
+
+    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    return rules_from(raw.get("stays", raw))
+
+
 def _sealer(args: argparse.Namespace) -> Sealer:
     return open_or_create(key_file_of(args))
 
@@ -75,6 +86,9 @@ def register(central: argparse.ArgumentParser) -> None:
     serve.add_argument("--listen", metavar="ADDR", default="127.0.0.1:50070", help="host:port (default %(default)s)")
     _database_flag(serve)
     serve.add_argument("--risk-rules", metavar="TOML", default=None, help="risk rule file (default: built-in)")
+    serve.add_argument("--stay-rules", metavar="TOML", default=None,
+                       help="who the 90/180-day rule applies to: lists free_movement, visa_required, "
+                       "exempt_documents of ICAO codes (default: EU/EEA/CH free movement, no visa list)")
     serve.add_argument("--matcher", metavar="ADDR", default=None,
                        help="limes.v1.Matcher to search faces of person alerts in (default: names only)")
     serve.add_argument("--matcher-gallery", metavar="NAME", default="alerts",
@@ -152,21 +166,46 @@ def register(central: argparse.ArgumentParser) -> None:
     add_json_flag(listing)
     listing.set_defaults(func=_identity)
 
-    overstays = commands.add_parser("overstays", help="travellers still in the country after their permitted stay")
-    overstays.add_argument("--default-stay-days", type=int, default=90,
-                           help="stay allowed without a visa or permit on record (default %(default)s)")
+    overstays = commands.add_parser("overstays", help="travellers still in the country after their authorised stay")
     overstays.add_argument("--today", default="", metavar="YYYY-MM-DD", help="measure open stays to this day")
     overstays.add_argument("--include-exited", action="store_true", help="also those who left after the limit")
     _database_flag(overstays)
     add_json_flag(overstays)
     overstays.set_defaults(func=_overstays)
 
-    add_stay = commands.add_parser("add-stay", help="record a visa or permit: its holder may stay until --to")
-    add_stay.add_argument("--state", required=True, help="issuing state of the travel document")
-    add_stay.add_argument("--number", required=True, help="travel document number")
+    rebuild = commands.add_parser("rebuild-stays", help="rebuild every traveller's stays from the crossings "
+                                  "(once after upgrading to revision 0006, or after changing --stay-rules)")
+    rebuild.add_argument("--stay-rules", metavar="TOML", default=None, help="as for serve (default: built-in)")
+    _database_flag(rebuild)
+    add_json_flag(rebuild)
+    rebuild.set_defaults(func=_rebuild_stays)
+
+    alerts = commands.add_parser("overstay-alerts", help="raise an overstay alert for every traveller still in the "
+                                 "country after their authorised stay (run daily); lists the alerts raised")
+    alerts.add_argument("--on", default="", metavar="YYYY-MM-DD", help="the day to raise them on (default today, UTC)")
+    _database_flag(alerts)
+    add_json_flag(alerts)
+    alerts.set_defaults(func=_overstay_alerts)
+
+    add_stay = commands.add_parser("add-stay", help="record a residence permit, long-stay or short-stay visa of a "
+                                   "travel document's holder")
+    add_stay.add_argument("--state", default="", help="issuing state of the travel document (of the visa with "
+                          "--visa-mrz, taken from it)")
+    add_stay.add_argument("--number", default="", help="travel document number (with --visa-mrz: the visa's)")
     add_stay.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
-    add_stay.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
+    add_stay.add_argument("--to", dest="end", default="", metavar="YYYY-MM-DD",
+                          help="last day of validity (with --visa-mrz, taken from it)")
     add_stay.add_argument("--reference", default="", help="visa or permit number")
+    add_stay.add_argument("--kind", choices=("residence-permit", "long-stay-visa", "short-stay-visa"),
+                          default="residence-permit", help="residence permits and long-stay visas lift the "
+                          "90-day limit while valid; a short-stay visa narrows it (default %(default)s)")
+    add_stay.add_argument("--entries", type=int, default=None, help="short-stay visa: entries allowed "
+                          "(omit for multiple)")
+    add_stay.add_argument("--duration-days", type=int, default=None, help="short-stay visa: days of stay allowed "
+                          "(1-90, default 90)")
+    add_stay.add_argument("--visa-mrz", metavar="FILE", default=None,
+                          help="a short-stay visa's MRZ (MRV-A/B; - reads stdin): visa number, issuing state, "
+                          "holder and end of validity come from it; the holder must have crossed before")
     _database_flag(add_stay)
     add_json_flag(add_stay)
     add_stay.set_defaults(func=_add_stay)
@@ -265,13 +304,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         sealer = _sealer(args)
-    except SealError as exc:
+        stay_rules = _stay_rules(args.stay_rules)
+    except (SealError, RulesError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls, sealer=sealer,
                                    plaintext=args.plaintext, face_matcher_factory=matcher_factory,
                                    metrics_port=args.metrics_port,
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
+                                   stay_rules=stay_rules,
                                    access=AccessPolicy.demo() if args.open_access else AccessPolicy())
     web = None
     if args.web:
@@ -390,6 +431,47 @@ def _identity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rebuild_stays(args: argparse.Namespace) -> int:
+    from central.records.stays import rebuild_all
+
+    try:
+        rules = _stay_rules(args.stay_rules) or StayRules()
+    except (RulesError, OSError, ValueError) as exc:
+        print(f"limes central rebuild-stays: {exc}", file=sys.stderr)
+        return 2
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("stays (limes central rebuild-stays)")
+    try:
+        travellers = rebuild_all(database, rules)
+        database.run(lambda session: audit_log.audit(session, caller, "RebuildStays", "every traveller's stays",
+                                                     f"{travellers} traveller(s)", "stays"))
+    finally:
+        database.dispose()
+    emit({"travellers": travellers}, args.json, lambda r: f"stays rebuilt for {r['travellers']} traveller(s)")
+    return 0
+
+
+def _overstay_alerts(args: argparse.Namespace) -> int:
+    try:
+        on = dt.date.fromisoformat(args.on) if args.on else dt.datetime.now(dt.timezone.utc).date()
+    except ValueError:
+        print("limes central overstay-alerts: --on: YYYY-MM-DD is required", file=sys.stderr)
+        return 2
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("overstay alerts (limes central overstay-alerts)")
+    try:
+        rows = database.run(lambda session: [s.as_dict() for s in reports.overstay_alerts(session, caller, on)])
+    finally:
+        database.dispose()
+    emit(rows, args.json, lambda rs: "\n".join(
+        f"overstay alert {on}: {r['surname']}, {r['given_names']} ({r['nationality']}, {r['document']}) entered "
+        f"{r['entered_on']} at {r['border_point']}, authorised until {r['allowed_until']}" for r in rs)
+        or f"no new overstay alert on {on}")
+    return 0
+
+
 def _overstays(args: argparse.Namespace) -> int:
     try:
         today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.timezone.utc).date()
@@ -402,7 +484,7 @@ def _overstays(args: argparse.Namespace) -> int:
 
     try:
         rows = database.run(lambda session: [s.as_dict() for s in reports.list_overstays(
-            session, caller, today, args.default_stay_days, args.include_exited)])
+            session, caller, today, args.include_exited)])
     except CentralError as exc:
         print(f"limes central overstays: {exc}", file=sys.stderr)
         return 2
@@ -417,16 +499,36 @@ def _overstays(args: argparse.Namespace) -> int:
 
 
 def _add_stay(args: argparse.Namespace) -> int:
+    from central.database.models import PermitKind
+    from central.records.stays import holder
+    from central.records.visas import read_visa_mrz
+
     caller = _cli_caller("permitted stays (limes central add-stay)")
+    kind = PermitKind[args.kind.upper().replace("-", "_")]
 
     def work(session) -> dict:
-        stay = overstay.add_permitted_stay(session, args.state, args.number,
-                                           fields.required_date("from", args.start),
-                                           fields.required_date("to", args.end), args.reference)
+        state, number, end, traveller_id = args.state, args.number, args.end, None
+        if args.visa_mrz is not None:
+            try:
+                text = sys.stdin.read() if args.visa_mrz == "-" else Path(args.visa_mrz).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InvalidArgument("visa_mrz", f"cannot read {args.visa_mrz}: {exc}") from None
+            visa = read_visa_mrz(text)
+            if kind is not PermitKind.SHORT_STAY_VISA:
+                raise InvalidArgument("kind", "a visa MRZ is a short-stay visa's: give --kind short-stay-visa")
+            traveller_id = holder(session, "", "", visa.name_key, visa.birth_date, visa.nationality)
+            if traveller_id is None:
+                raise InvalidArgument("visa_mrz", "no traveller recorded with the visa's names, birth date and "
+                                      "nationality: record the visa against their passport (--state, --number)")
+            state, number, end = visa.issuing_state, visa.number, visa.valid_until.isoformat()
+        stay = overstay.add_permitted_stay(session, fields.required("state", state), fields.required("number", number),
+                                           fields.required_date("from", args.start), fields.required_date("to", end),
+                                           args.reference, kind, args.entries, args.duration_days, traveller_id)
         audit_log.audit(session, caller, "AddPermittedStay", f"document {stay.issuing_state} {stay.number_norm}",
-                      f"until {stay.valid_to}", "permitted stays")
-        return {"issuing_state": stay.issuing_state, "number": stay.number_norm,
+                      f"{kind.name} until {stay.valid_to}", "permitted stays")
+        return {"issuing_state": stay.issuing_state, "number": stay.number_norm, "kind": kind.name,
                 "valid_from": stay.valid_from.isoformat(), "valid_to": stay.valid_to.isoformat(),
+                "entries": stay.entries, "duration_days": stay.duration_days, "traveller_id": stay.traveller_id,
                 "reference": stay.reference}
     database = Database(_database_url(args))
     database.migrate()
@@ -437,7 +539,8 @@ def _add_stay(args: argparse.Namespace) -> int:
         return 2
     finally:
         database.dispose()
-    emit(result, args.json, lambda r: f"{r['issuing_state']} {r['number']} may stay {r['valid_from']}..{r['valid_to']}")
+    emit(result, args.json, lambda r: f"{r['kind'].lower()} {r['issuing_state']} {r['number']}: "
+                                      f"{r['valid_from']}..{r['valid_to']}")
     return 0
 
 

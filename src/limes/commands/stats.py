@@ -1,10 +1,12 @@
-"""`limes stats`: crossing statistics for policy, small cells suppressed (central.statistics).
+"""`limes stats`: crossing (or, with --overstays, overstay) statistics for policy, small cells suppressed
+(central.statistics).
 
 It works on central's database directly, audited as station "cli" and the operating-system user.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -20,6 +22,9 @@ def register(stats: argparse.ArgumentParser) -> None:
     stats.add_argument("--by", default="", metavar="DIMS",
                        help="comma-separated: nationality, sex, age_band, border_point, direction, "
                             "document_type, decision (default: totals only)")
+    stats.add_argument("--overstays", action="store_true",
+                       help="count overstays instead (stays past their authorised last day, dated by the first "
+                            "day over), by nationality and/or border_point of entry")
     stats.add_argument("--period", default="month", choices=("day", "week", "month"))
     stats.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
     stats.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
@@ -34,7 +39,10 @@ def register(stats: argparse.ArgumentParser) -> None:
 
 def _stats(args: argparse.Namespace) -> int:
     try:
-        by, period, start, end = statistics.parse_request(args.by.split(","), args.period, args.start, args.end)
+        by, period, start, end = statistics.parse_request(() if args.overstays else args.by.split(","),
+                                                          args.period, args.start, args.end)
+        if args.overstays:
+            by = statistics.parse_overstay_dimensions(args.by.split(","))
     except CentralError as exc:
         print(f"limes stats: {exc}", file=sys.stderr)
         return 2
@@ -42,7 +50,12 @@ def _stats(args: argparse.Namespace) -> int:
     database.migrate()
     caller = command_line_caller("statistics (limes stats)")
     try:
-        table = database.run(lambda session: reports.statistics(session, caller, by, period, start, end))
+        if args.overstays:
+            today = dt.datetime.now(dt.timezone.utc).date()
+            table = database.run(lambda session: reports.overstay_statistics(session, caller, by, period, start, end,
+                                                                             today))
+        else:
+            table = database.run(lambda session: reports.statistics(session, caller, by, period, start, end))
     finally:
         database.dispose()
     if args.plot:
