@@ -13,6 +13,8 @@ from grpc_reflection.v1alpha import reflection
 
 from central.access.roles import AccessPolicy, apply_bootstrap
 from central.alerts.face_matcher import FaceMatcher
+from central.stays.exemption import Exemption
+from central.travellers.files import TravellerGallery
 from central.database.engine import Database, default_url
 from central.records import evidence
 from central.risk.rules import RiskRules
@@ -47,7 +49,9 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           risk_rules: Path | None = None, face_matcher: FaceMatcher | None = None,
           max_workers: int = 16, metrics_port: int | None = None,
           access: AccessPolicy | None = None, role_cache_s: float = 5.0, reuse_port: bool = False,
-          database_ready: bool = False, sealer: Sealer | None = None) -> tuple[grpc.Server, int]:
+          database_ready: bool = False, sealer: Sealer | None = None,
+          traveller_gallery: TravellerGallery | None = None,
+          exemption: Exemption | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -65,6 +69,9 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     connections among them: central.rpc.processes); otherwise a second server on the port fails to start.
     `database_ready`: the database is migrated and the identities registered already (by the first process).
     `sealer`: seals the face images central keeps (common.sealing); None keeps them in clear.
+    `traveller_gallery`: the matcher's travellers gallery, where traveller files are deduplicated
+    (central.travellers.files); without it no file is opened (CheckTravellerFile answers UNAVAILABLE
+    for a traveller without one). `exemption`: who needs no file (default central.stays.exemption's).
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
@@ -78,7 +85,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
                     "referrals and crossings as officers. For the demo only: started without --open-access "
                     "(serve(access=AccessPolicy())) it is closed.", url)
     servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy,
-                               role_cache_s=role_cache_s)
+                               role_cache_s=role_cache_s, traveller_gallery=traveller_gallery,
+                               exemption=exemption)
     # grpc turns SO_REUSEPORT on by default: two servers started on one port by mistake would share
     # its callers silently. Only a group of central processes (central.rpc.processes) asks for it.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"),
