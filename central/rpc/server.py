@@ -13,12 +13,12 @@ from grpc_reflection.v1alpha import reflection
 
 from central.access.roles import AccessPolicy, apply_bootstrap
 from central.alerts.face_matcher import FaceMatcher
-from central.stays.exemption import Exemption
-from central.travellers.files import TravellerGallery
 from central.database.engine import Database, default_url
 from central.records import evidence
 from central.risk.rules import RiskRules
 from central.rpc.servicer import CentralServicer
+from central.stays.exemption import Exemption
+from central.travellers.files import TravellerGallery
 from common.sealing import Sealer
 from proto.limes.v1 import central_pb2, central_pb2_grpc
 from proto.tls import TlsFiles, add_port, require_choice

@@ -27,9 +27,9 @@ from central.database.group_commit import GroupCommit
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from central.records import gate_calls, history, referrals
 from central.risk.rules import RiskRules
+from central.rpc import convert, fields, metrics
 from central.stays.exemption import Exemption
 from central.travellers import files
-from central.rpc import convert, fields, metrics
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
