@@ -58,6 +58,7 @@ DEFAULT_REQUIRED = (
     "alerts.document",
     "alerts.person",
     "watchlist.face",
+    "traveller.file",
 )
 
 
