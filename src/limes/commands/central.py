@@ -175,6 +175,9 @@ def register(central: argparse.ArgumentParser) -> None:
                        help="crossings, referrals, travellers and documents older than this go (default %(default)s)")
     purge.add_argument("--evidence-days", type=int, default=30,
                        help="face scores and check results older than this are cleared (default %(default)s)")
+    purge.add_argument("--overstay-days", type=int, default=1825,
+                       help="a traveller file that records an overstay, and its crossings, go this long after the "
+                            "last crossing instead (default %(default)s)")
     purge.add_argument("--today", default="", metavar="YYYY-MM-DD", help="count the periods back from this day")
     purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     _database_flag(purge)
@@ -481,7 +484,7 @@ def _reseal(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     try:
-        policy = retention.RetentionPolicy(args.personal_days, args.evidence_days)
+        policy = retention.RetentionPolicy(args.personal_days, args.evidence_days, args.overstay_days)
         today = _today(args.today)
     except (CentralError, ValueError) as exc:
         print(f"limes central purge: {exc}", file=sys.stderr)
