@@ -40,6 +40,7 @@ from central.rpc import convert, fields
 from central.rpc.fields import format_instant
 from central.rpc.processes import serve_processes
 from central.statistics import pseudonym
+from central.stays import exemption as exemption_rules
 from central.web import WebSettings
 from central.web.accounts import set_password, web_roles
 from central.web.server import serve_web
@@ -78,6 +79,12 @@ def register(central: argparse.ArgumentParser) -> None:
                        help="limes.v1.Matcher to search faces of person alerts in (default: names only)")
     serve.add_argument("--matcher-gallery", metavar="NAME", default="alerts",
                        help="the matcher gallery holding alert faces (default %(default)s)")
+    serve.add_argument("--travellers-gallery", metavar="NAME", default="travellers",
+                       help="the --matcher gallery where traveller files are deduplicated (default %(default)s; "
+                            "without --matcher no file is opened and gates refer third-country nationals)")
+    serve.add_argument("--exemption", metavar="TOML", default=None,
+                       help="who needs no traveller file: an [exemption] table of nationalities and document "
+                            "types (default: EU/EEA/CH citizens, residence permits IR/AR, long-stay visas VD)")
     serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                        help="serve Prometheus metrics on 127.0.0.1:PORT (server process i: PORT+i)")
     serve.add_argument("--processes", type=int, default=1, metavar="N",
@@ -257,11 +264,18 @@ def _serve(args: argparse.Namespace) -> int:
     except TlsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    matcher_factory = None
+    matcher_factory = travellers_factory = None
     if args.matcher:
         # Each server process (and the web desk) opens its own channel to the matcher.
         matcher_factory = partial(GrpcFaceMatcher, args.matcher, args.matcher_gallery, tls=tls,
                                   plaintext=args.plaintext)
+        travellers_factory = partial(GrpcFaceMatcher, args.matcher, args.travellers_gallery, tls=tls,
+                                     plaintext=args.plaintext)
+    try:
+        exemption = exemption_rules.parse(Path(args.exemption).read_text()) if args.exemption else None
+    except (OSError, exemption_rules.ExemptionConfigError) as exc:
+        print(f"error: --exemption: {exc}", file=sys.stderr)
+        return 2
 
     try:
         sealer = _sealer(args)
@@ -270,6 +284,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls, sealer=sealer,
                                    plaintext=args.plaintext, face_matcher_factory=matcher_factory,
+                                   traveller_gallery_factory=travellers_factory, exemption=exemption,
                                    metrics_port=args.metrics_port,
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
                                    access=AccessPolicy.demo() if args.open_access else AccessPolicy())
