@@ -48,6 +48,11 @@ def register(bench: argparse.ArgumentParser) -> None:
     bench.set_defaults(func=_bench)
 
 
+def _letters(index: int, width: int = 6) -> str:
+    """A name part of letters only for `index` (names are compared without digits: drivers.alertmatch)."""
+    return "".join(chr(65 + index // 26 ** k % 26) for k in reversed(range(width)))
+
+
 def _jpeg() -> bytes:
     from PIL import Image
 
@@ -132,11 +137,13 @@ def run(gallery_size: int, enrolments: int, duplicates: int, seed: int = 0) -> d
             stub = central_pb2_grpc.CentralStub(channel)
             metadata = (("x-limes-station", STATION),)
 
-            def traveller(name: str, vector: np.ndarray):
-                """A first entry recorded (untimed); then (check ms, status, enrol ms, enrolment reply)."""
+            def traveller(kind: str, index: int, vector: np.ndarray):
+                """A traveller never seen: CheckTravellerFile, the first entry recorded (untimed), EnrolTraveller;
+                (check ms, check status, enrol ms, enrolment reply)."""
                 crossing_id = str(uuid.uuid4())
-                document = pb.TravelDocument(number=name[-9:], type="P", issuing_state="USA")
-                person = pb.Traveller(surname=name, given_names="BENCH", nationality="USA", birth_date="1980-05-05")
+                document = pb.TravelDocument(number=f"{kind[0]}{index:08d}", type="P", issuing_state="USA")
+                person = pb.Traveller(surname=kind + _letters(index), given_names="BENCH", nationality="USA",
+                                      birth_date=(dt.date(1950, 1, 1) + dt.timedelta(days=index % 20000)).isoformat())
                 face = common_pb2.FaceTemplate(vector=vector.tolist(), model=MODEL, model_version=VERSION)
                 started = time.perf_counter()
                 check = stub.CheckTravellerFile(pb.CheckTravellerFileRequest(document=document, traveller=person,
@@ -154,9 +161,9 @@ def run(gallery_size: int, enrolments: int, duplicates: int, seed: int = 0) -> d
 
             try:
                 for i in range(min(5, enrolments)):  # warm up: connections, prepared statements
-                    traveller(f"WARM{i:05d}", synthetic.photos(rng, synthetic.population(rng, 1), np.arange(1))[0])
-                new = [traveller(f"NEW{i:06d}", v) for i, v in enumerate(strangers)]
-                twins = [traveller(f"TWIN{i:05d}", v) for i, v in enumerate(mated)]
+                    traveller("WARM", i, synthetic.photos(rng, synthetic.population(rng, 1), np.arange(1))[0])
+                new = [traveller("NEW", i, v) for i, v in enumerate(strangers)]
+                twins = [traveller("TWIN", i, v) for i, v in enumerate(mated)]
             finally:
                 channel.close()
                 server.stop(grace=1).wait()
