@@ -98,6 +98,10 @@ def judge(scenario: Scenario, outcome: dict) -> Verdict:
     # Each `because` check must end as the traveller declares: failed unless not_done or offline is
     # declared; a check that could not be done does not make a case that needs it to fail.
     unmet = unmet_because(scenario.traveller, outcome["checks"])
+    expected_file = scenario.traveller.file_status
+    found_file = (outcome.get("traveller_file") or {}).get("status", "none")
+    if expected_file is not None and found_file != expected_file:
+        unmet["traveller file"] = f"{found_file} (expected {expected_file})"
     offline_as_expected = outcome.get("offline", False) == scenario.offline
     matched = outcome["decision"] == scenario.expected and not unmet and offline_as_expected
     if matched:
@@ -223,11 +227,11 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
         Scenario("returning-traveller", traveller(
             "returning traveller: verified against their file", "MARSH", "DAVID", "AUS", "S1000026",
             "biden/01.jpg", "biden/02.jpg", "open", because=("traveller.file",), because_status="pass",
-            file_photo="biden/01.jpg")),
+            file_photo="biden/01.jpg", file_status="VERIFIED")),
         Scenario("second-passport-same-face", traveller(
             "second passport, same face: possible multiple identity", "MORENO", "CLARA", "BRA", "S1000027",
             "rose_leslie/01.jpg", "rose_leslie/02.jpg", because=("traveller.file",), sex="F",
-            file_photo="rose_leslie/01.jpg", file_as=("SOUZA", "ANA PAULA", "S1000028"))),
+            file_photo="rose_leslie/01.jpg", file_as=("SOUZA", "ANA PAULA", "S1000028"), file_status="DUPLICATE")),
         Scenario("central-down", replace(
             genuine, label="central down: offline, then replayed", document_number="S1000019", surname="HOLLOWELL",
             expected="refer", because=("alerts.document", "alerts.person"), because_status="offline"),

@@ -64,6 +64,9 @@ class SimulatedTraveller:
     # file's identity (surname, given names, document number) when it is not this traveller's own.
     file_photo: str | None = None
     file_as: tuple[str, str, str] | None = None
+    # What central must answer of the traveller's file (the gate's Outcome.traveller_file status), e.g.
+    # "VERIFIED": a passed traveller.file check is also a new traveller's, so the status tells them apart.
+    file_status: str | None = None
 
     def __post_init__(self) -> None:
         if self.document_format not in ("TD3", "TD1"):
