@@ -18,6 +18,7 @@ from central.records import evidence
 from central.risk.rules import RiskRules
 from central.rpc.servicer import CentralServicer
 from central.stays.exemption import Exemption
+from central.travellers import files
 from central.travellers.files import TravellerGallery
 from common.sealing import Sealer
 from proto.limes.v1 import central_pb2, central_pb2_grpc
@@ -28,12 +29,14 @@ SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "
 
 
 def reseal_in_background(database: Database, batch: int = 200, pause_s: float = 1.0) -> int:
-    """Seal, a batch per transaction with a pause between, every face image kept in clear or under
+    """Seal, a batch per transaction with a pause between, every face image (and traveller file template)
+    kept in clear or under
     an older key, until none is left; how many. So a key rotation (`limes central rotate-key`, then a
     restart) completes by itself without holding the writer for long."""
     resealed = 0
     try:
-        while done := database.run(lambda session: evidence.reseal_images(session, batch)):
+        while done := database.run(lambda session: evidence.reseal_images(session, batch)
+                                   + files.reseal_templates(session, batch)):
             resealed += done
             time.sleep(pause_s)
     except Exception:  # a failed batch must not stop the server: the next start tries again

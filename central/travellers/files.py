@@ -148,6 +148,21 @@ def template_of(session: Session, file: m.TravellerFile) -> np.ndarray:
     return np.frombuffer(data, dtype="<f4")
 
 
+def reseal_templates(session: Session, batch: int = 500) -> int:
+    """Seal under the current key up to `batch` file templates kept in clear or under an older key; how
+    many (as central.records.evidence.reseal_images does for the face images; run until 0)."""
+    sealer: Sealer | None = session.info.get("sealer")
+    if sealer is None:
+        raise SealError("no key file: nothing to seal with")
+    prefix = sealer.current_prefix
+    stale = select(m.TravellerFile).where(func.substr(m.TravellerFile.template, 1, len(prefix)) != prefix) \
+        .order_by(m.TravellerFile.id).limit(batch)
+    rows = list(session.scalars(stale))
+    for file in rows:
+        file.template = _seal(session, file.file_id, template_of(session, file))
+    return len(rows)
+
+
 def _duplicates(session: Session, gallery: TravellerGallery | None, face: FaceQuery,
                 traveller_id: int | None) -> tuple[FileCandidate, ...]:
     """Other identities' files whose face strongly matches, best first; Unavailable when not searchable."""

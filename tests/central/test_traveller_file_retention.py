@@ -99,3 +99,23 @@ def test_a_file_outlives_its_first_crossing_while_later_ones_are_kept(tmp_path):
     file = database.run(lambda s: s.scalar(select(m.TravellerFile)))
     assert file.file_id == file_id and file.first_crossing_id is None
     database.dispose()
+
+
+def test_file_templates_are_resealed_under_a_new_key(tmp_path):
+    from common.sealing import Sealer
+
+    old, new = bytes(range(32)), bytes(range(1, 33))
+    url = f"sqlite:///{tmp_path / 'central.sqlite'}"
+    first = Database(url, sealer=Sealer({"k1": old}, "k1"))
+    first.migrate()
+    enter(first, "SEALED", "U5", days_ago=1)
+    before = first.run(lambda s: files.template_of(s, s.scalar(select(m.TravellerFile))))
+    first.dispose()
+    rotated = Database(url, sealer=Sealer({"k1": old, "k2": new}, "k2"))
+    assert rotated.run(lambda s: files.reseal_templates(s)) == 1
+    assert rotated.run(lambda s: files.reseal_templates(s)) == 0
+    row = rotated.run(lambda s: s.scalar(select(m.TravellerFile)))
+    assert rotated.sealer.is_current(row.template)
+    after = rotated.run(lambda s: files.template_of(s, s.scalar(select(m.TravellerFile))))
+    assert (after == before).all()
+    rotated.dispose()

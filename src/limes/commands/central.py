@@ -41,6 +41,7 @@ from central.rpc.fields import format_instant
 from central.rpc.processes import serve_processes
 from central.statistics import pseudonym
 from central.stays import exemption as exemption_rules
+from central.travellers import files
 from central.web import WebSettings
 from central.web.accounts import set_password, web_roles
 from central.web.server import serve_web
@@ -485,7 +486,8 @@ def _reseal(args: argparse.Namespace) -> int:
     database.migrate()
     resealed = 0
     try:
-        while done := database.run(lambda session: evidence.reseal_images(session, args.batch)):
+        while done := database.run(lambda session: evidence.reseal_images(session, args.batch)
+                                   + files.reseal_templates(session, args.batch)):
             resealed += done
     except SealError as exc:
         print(f"limes central reseal: {exc} ({resealed} image(s) resealed before it)", file=sys.stderr)
