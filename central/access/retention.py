@@ -13,7 +13,8 @@ A traveller file (central.travellers) goes with its traveller, once none of thei
 crossings is kept, with its face image and template: `personal_days` after the last
 crossing (EES: three years), or `overstay_days` (EES: five years) when the file
 records an overstay, whose crossings are kept that long too. The purged files' ids
-are reported, for their templates to be removed from the matcher's travellers gallery.
+are reported, for their templates to be removed from the matcher's travellers gallery
+(`limes central purge --matcher`).
 Before a crossing is deleted its count is added to the daily aggregates
 (central.statistics.tables reads both), in the same transaction: statistics never
 lose a crossing, and a failed purge deletes nothing.

@@ -119,3 +119,38 @@ def test_file_templates_are_resealed_under_a_new_key(tmp_path):
     after = rotated.run(lambda s: files.template_of(s, s.scalar(select(m.TravellerFile))))
     assert (after == before).all()
     rotated.dispose()
+
+
+def test_the_purge_command_takes_the_purged_files_faces_out_of_the_matcher(tmp_path, capsys):
+    import json
+
+    import grpc
+
+    from limes.cli import main
+    from matcher.server import serve
+    from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
+
+    url = f"sqlite:///{tmp_path / 'central.sqlite'}"
+    database = Database(url)
+    database.migrate()
+    stale, recent = enter(database, "STALE", "U6", days_ago=1200), enter(database, "RECENT", "U7", days_ago=10)
+    database.dispose()
+    server, port = serve("127.0.0.1:0", tmp_path / "matcher", plaintext=True, background=False)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        stub = matcher_pb2_grpc.MatcherStub(channel)
+        stub.CreateGallery(matcher_pb2.CreateGalleryRequest(gallery="travellers", model="m", model_version="1",
+                                                            dimension=128), timeout=10)
+        for n, file_id in enumerate((stale, recent)):
+            face = common_pb2.FaceTemplate(vector=[0.01 * n] * 128, model="m", model_version="1")
+            stub.Enrol(matcher_pb2.EnrolRequest(gallery="travellers", subject_id=file_id, template=face), timeout=10)
+        assert main(["central", "purge", "--today", TODAY.isoformat(), "--database", url, "--matcher",
+                     f"127.0.0.1:{port}", "--plaintext", "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["traveller_file_ids"] == [stale] and report["removed_from_matcher"]
+        assert report["left_in_matcher"] == []
+        assert stub.GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="travellers"), timeout=10).size == 1
+    finally:
+        channel.close()
+        server.stop(0).wait()
+        server.registry.close()

@@ -188,6 +188,12 @@ def register(central: argparse.ArgumentParser) -> None:
                             "last crossing instead (default %(default)s)")
     purge.add_argument("--today", default="", metavar="YYYY-MM-DD", help="count the periods back from this day")
     purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    purge.add_argument("--matcher", metavar="ADDR", default=None,
+                       help="remove the purged traveller files' faces from --travellers-gallery of this matcher "
+                            "(without it they are only listed, as traveller_file_ids)")
+    purge.add_argument("--travellers-gallery", metavar="NAME", default="travellers",
+                       help="the matcher gallery of the traveller files (default %(default)s)")
+    add_tls_arguments(purge, "central's own (presented to --matcher)")
     _database_flag(purge)
     add_json_flag(purge)
     purge.set_defaults(func=_purge)
@@ -513,8 +519,34 @@ def _purge(args: argparse.Namespace) -> int:
         report = database.run(lambda session: reports.purge(session, caller, today, policy, args.dry_run))
     finally:
         database.dispose()
-    emit(report.as_dict(), args.json, lambda _: ("dry run, would have: " if report.dry_run else "") + report.summary())
-    return 0
+    left = _remove_purged_faces(args, report) if args.matcher and not report.dry_run else None
+    emit({**report.as_dict(), "removed_from_matcher": left is not None and not left,
+          "left_in_matcher": list(left or [])}, args.json,
+         lambda _: ("dry run, would have: " if report.dry_run else "") + report.summary()
+         + (f"; {len(left)} traveller face(s) NOT removed from the matcher" if left else ""))
+    return 1 if left else 0
+
+
+def _remove_purged_faces(args: argparse.Namespace, report) -> list[str]:
+    """Take the purged files' faces out of the matcher's travellers gallery (committed first: a face left
+    there matches no file); the ids it could not remove."""
+    try:
+        gallery = GrpcFaceMatcher(args.matcher, args.travellers_gallery,
+                                  tls=tls_from_arguments(args, "limes central purge"), plaintext=args.plaintext)
+    except TlsError as exc:
+        print(f"limes central purge: --matcher: {exc}", file=sys.stderr)
+        return list(report.traveller_file_ids)
+    left = []
+    try:
+        for file_id in report.traveller_file_ids:
+            try:
+                gallery.remove(file_id)
+            except CentralError as exc:
+                print(f"limes central purge: {file_id}: {exc}", file=sys.stderr)
+                left.append(file_id)
+    finally:
+        gallery.close()
+    return left
 
 
 def _export(args: argparse.Namespace) -> int:
