@@ -91,9 +91,14 @@ class RemoteCentral:
     def check_traveller_file(self, mrz: Mrz, template) -> TravellerFileAnswer:
         """The traveller's file for this live face (drivers.face.FaceTemplate); grpc.RpcError when central or
         its matcher cannot answer (the gate then refers)."""
-        document, traveller = _document(mrz), _traveller(mrz)
-        reply = self.client.call("CheckTravellerFile", central_pb2.CheckTravellerFileRequest(
-            document=document, traveller=traveller, face=_template(template)))
+        request = central_pb2.CheckTravellerFileRequest(document=_document(mrz), traveller=_traveller(mrz),
+                                                        face=_template(template))
+        try:
+            reply = self.client.call("CheckTravellerFile", request)
+        except grpc.RpcError as error:  # the status and central's words, for the officer's reason
+            if _code(error) in _UNREACHED:
+                raise CentralUnreachable(_describe(error)) from error
+            raise RuntimeError(_describe(error)) from error
         return TravellerFileAnswer(
             central_pb2.TravellerFileCheck.Status.Name(reply.status), reply.reason, reply.file_id, reply.crossings,
             reply.opened_at, [GateCandidate(c.gallery, c.subject_id, round(c.score, 4)) for c in reply.candidates])

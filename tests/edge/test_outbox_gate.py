@@ -337,3 +337,20 @@ def test_metrics_show_offline_outcomes_and_the_backlog(photos, local, client):
     the_gate.process(mrz())
     assert offline_refers() == before + 1
     assert REGISTRY.get_sample_value("limes_edge_outbox_backlog") == the_gate.backlog == 2
+
+
+def test_remote_central_reads_the_file_answer_and_names_a_failure_plainly(photos, client):
+    from drivers.mrz import parse as parse_mrz
+    from edge.remote import CentralUnreachable
+
+    service = RemoteCentral(client)
+    client.file_status = central_pb2.TravellerFileCheck.NEW
+    holder = parse_mrz(mrz())
+    answer = service.check_traveller_file(holder, photos[1])
+    assert answer.status == "NEW" and answer.reason == "test: file status" and answer.candidates == []
+    client.up = False
+    with pytest.raises(CentralUnreachable, match="^UNAVAILABLE: failed to connect to all addresses$"):
+        service.check_traveller_file(holder, photos[1])
+    client.up, client.refuse = True, RpcError(grpc.StatusCode.INVALID_ARGUMENT, "face.vector: is required")
+    with pytest.raises(RuntimeError, match="^INVALID_ARGUMENT: face.vector: is required$"):
+        service.check_traveller_file(holder, photos[1])
