@@ -10,13 +10,16 @@ chip is read while the face is captured and central is asked meanwhile):
     face_capture        needs mrz: live face, quality, liveness
     face_verification   needs document_face and face_capture: 1:1, live face vs DG2
     watchlist           needs face_capture: 1:N at the matcher
+    traveller_file      needs mrz and face_capture: central's traveller file (exempt; 1:1 against the
+                        enrolled face; or 1:N deduplication before a first file is opened)
     document_alerts     needs mrz: central (or the cached list offline)
     person_alerts       needs mrz: central (or the cached list offline)
     stay                needs mrz, entry gates only: central's authorised stay (no day left refers,
                         else the traveller is shown their last day)
 
 then the decision by policy, then the crossing recorded (and a referral
-opened when the gate refers). Each step has a time budget (DEFAULT_BUDGETS).
+opened when the gate refers, the traveller's file when the file step found none
+to be opened). Each step has a time budget (DEFAULT_BUDGETS).
 
 Anything that goes wrong (a malformed MRZ, no face, a service down, a step
 over its budget, a bug in a step) becomes a check that did not pass, so the
@@ -67,6 +70,7 @@ DEFAULT_BUDGETS = {
     "face_capture": 10.0,      # the capture ends itself: 4 s by default, 8 s on a too slow machine
     "face_verification": 3.0,
     "watchlist": 3.0,          # the matcher client's deadline is 2 s
+    "traveller_file": 3.0,     # central's deadline is 2 s (its matcher's, within it, too)
     "document_alerts": 3.0,    # the central client's deadline is 2 s
     "person_alerts": 3.0,
     "stay": 3.0,
@@ -116,6 +120,10 @@ class Outcome:
     display: list[str] = field(default_factory=list)
     # For the officer, made only when the gate refers (edge.evidence).
     evidence: GateEvidence | None = None
+    # Central's answer on the traveller's file (edge.remote.TravellerFileAnswer), when it gave one.
+    traveller_file: Any = None
+    # The file to open once the crossing is recorded: (live template, live face JPEG).
+    enrolment: tuple[Any, bytes] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +137,8 @@ class Outcome:
             "referral_id": self.referral_id,
             "offline": self.offline,
             "evidence": self.evidence.summary() if self.evidence is not None else None,
+            "traveller_file": self.traveller_file.summary() if self.traveller_file is not None else None,
+            "enrolment_requested": self.enrolment is not None,
             "timings_ms": self.timings_ms,
             "steps": self.steps,
             "phases_ms": self.phases_ms,
@@ -197,9 +207,11 @@ class Gate:
         timings = {r.name: r.elapsed_ms for r in records if r.elapsed_ms is not None}
         timings["decision_total"] = transaction.phase_ms[Phase.DECIDED.value]
         outcome = Outcome(crossing_id, decision, reasons, checks, _traveller(mrz), timings,
-                          values.get("face_verification"), display=shown)
+                          values.get("face_verification"), display=shown, traveller_file=values.get("traveller_file"))
         if decision is Decision.REFER and mrz is not None:
             outcome.evidence = self._timed(timings, "evidence", lambda: self._evidence(values))
+        if getattr(outcome.traveller_file, "status", None) == "NEW":
+            outcome.enrolment = self._timed(timings, "enrolment", lambda: _enrolment(values.get("face_capture")))
         self._timed(timings, "record", lambda: self._record(outcome, mrz))
         transaction.advance(Phase.CLOSED)
         # The gate opens (or shows the way to the officer) only once the record is kept.
@@ -238,6 +250,8 @@ class Gate:
                  owes=("face.verification",)),
             Step("watchlist", lambda v: self._search_watchlist(v["face_capture"]), budget["watchlist"],
                  needs=("face_capture",), owes=("watchlist.face",)),
+            Step("traveller_file", lambda v: self._check_file(v["mrz"], v["face_capture"]), budget["traveller_file"],
+                 needs=("mrz", "face_capture"), requires=("mrz",), owes=("traveller.file",)),
             Step("document_alerts", lambda v: StepResult(checks=[self._check_document(v["mrz"])]),
                  budget["document_alerts"], needs=("mrz",), requires=("mrz",), owes=("alerts.document",)),
             Step("person_alerts", lambda v: StepResult(checks=[self._check_person(v["mrz"])]),
@@ -422,11 +436,29 @@ class Gate:
             check = Check.passed("watchlist.face", "no watchlist candidate above threshold")
         return StepResult(hits, [check])
 
+    def _check_file(self, mrz: Mrz, live) -> StepResult:
+        """Central's traveller file: exempt, verified 1:1 against the enrolled face, or searched 1:N before
+        one is opened. Central or its matcher not answering is a check not done: the gate refers, and
+        nobody is enrolled unchecked."""
+        if live is None or live.template is None:
+            return StepResult(None, [Check.not_done("traveller.file", "no live face")])
+        try:
+            answer = self.central.check_traveller_file(mrz, live.template)
+        except Exception as exc:  # any failure to ask is a check not done, never a crash
+            return StepResult(None, [Check.not_done("traveller.file", f"central unavailable: {exc}")])
+        if answer.status in ("EXEMPT", "NEW", "VERIFIED"):
+            return StepResult(answer, [Check.passed("traveller.file", answer.reason)])
+        if answer.status in ("MISMATCH", "DUPLICATE"):
+            return StepResult(answer, [Check.failed("traveller.file", answer.reason)])
+        return StepResult(None, [Check.not_done("traveller.file", f"central answered {answer.status}")])
+
     def _evidence(self, values: dict[str, Any]) -> GateEvidence | None:
-        """What the officer sees of this traveller: the live face, the chip photo, the 1:N candidates."""
+        """What the officer sees of this traveller: the live face, the chip photo, the 1:N candidates
+        (the watchlist's, and the traveller files the live face matched under another identity)."""
         hits = values.get("watchlist")
         candidates = [GateCandidate(self.watchlist, c.subject_id, round(float(c.score), 4))
                       for c in (getattr(hits, "candidates", None) or [])]
+        candidates += list(getattr(values.get("traveller_file"), "candidates", None) or [])
         try:
             return gather_evidence(values.get("face_capture"), values.get("chip"), candidates)
         except Exception:  # the officer sees the traveller in person; a missing picture must not stop the gate
@@ -453,6 +485,8 @@ class Gate:
             outcome.recorded = True
             if outcome.decision is Decision.REFER:
                 outcome.referral_id = self.central.open_referral(outcome, self.station)
+            if outcome.enrolment is not None:
+                self.central.enrol_traveller(outcome)
         except Exception as exc:
             # Without an outbox nothing keeps the record: the failure is logged and shown in the outcome.
             log.warning("could not record crossing %s: %s", outcome.crossing_id, exc)
@@ -463,6 +497,8 @@ class Gate:
         requests = [("RecordCrossing", self.central.crossing_request(outcome, mrz, self.station).SerializeToString())]
         if outcome.decision is Decision.REFER:
             requests.append(("OpenReferral", self.central.referral_request(outcome, self.station).SerializeToString()))
+        if outcome.enrolment is not None:  # after its crossing: central opens the file from the crossing
+            requests.append(("EnrolTraveller", self.central.enrolment_request(outcome).SerializeToString()))
         try:
             waiting = self.outbox.backlog
             seqs = self.outbox.append(outcome.crossing_id, requests)
@@ -478,7 +514,7 @@ class Gate:
             self.outbox.wake()  # central is back: drain the backlog now rather than after the backoff
         states = [self.outbox.state_of(seq) for seq in seqs]
         outcome.recorded = states[0] == "delivered"
-        if len(states) > 1 and states[1] == "delivered":
+        if outcome.decision is Decision.REFER and states[1] == "delivered":
             outcome.referral_id = outcome.crossing_id
         if states[0] == "pending":
             outcome.reasons.append(f"crossing not recorded yet: kept in the gate's outbox "
@@ -509,6 +545,20 @@ class _NoCapture:
 
 
 _NO_CAPTURE = _NoCapture()
+
+
+def _enrolment(live) -> tuple[Any, bytes] | None:
+    """The live template and face crop a new traveller file is opened with; None without a usable crop."""
+    from edge.evidence import face_crop, jpeg
+
+    image, face = getattr(live, "image", None), getattr(live, "face", None)
+    if live is None or live.template is None or image is None:
+        return None
+    try:
+        return live.template, jpeg(face_crop(image, face.box) if face is not None else image)
+    except Exception:  # no file now; the next crossing searches and opens it
+        log.exception("could not make the traveller file's face image")
+        return None
 
 
 def _traveller(mrz: Mrz | None) -> dict[str, str]:

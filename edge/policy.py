@@ -75,6 +75,7 @@ DEFAULT_REQUIRED = (
     "alerts.person",
     "watchlist.face",
     "stay.days_left",
+    "traveller.file",
 )
 
 

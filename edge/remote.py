@@ -3,12 +3,14 @@ answers out. Maps edge objects onto the protobuf messages of proto.clients."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 import grpc
 from google.protobuf.message import DecodeError
 
 from drivers.mrz import Mrz
 from edge.alert_cache import describe_hit, describe_person_hit
+from edge.evidence import GateCandidate
 from edge.outbox import Reject, Retry
 from proto.clients import CentralClient, MatcherClient, central_pb2, face_template
 
@@ -17,7 +19,8 @@ _DECISIONS = {"open": central_pb2.Crossing.OPEN, "refer": central_pb2.Crossing.R
 _CHECK_STATUS = {"pass": 1, "fail": 2, "not_done": 3}
 # The requests the outbox stores, by RPC: it keeps serialized bytes and parses them back to send.
 _OUTBOX_REQUESTS = {"RecordCrossing": central_pb2.RecordCrossingRequest,
-                    "OpenReferral": central_pb2.OpenReferralRequest}
+                    "OpenReferral": central_pb2.OpenReferralRequest,
+                    "EnrolTraveller": central_pb2.EnrolTravellerRequest}
 # Central looked at the request and refused it: sending the same bytes again gets the same answer.
 # ALREADY_EXISTS is among them: central answers a true retry (same id, same record) with OK and
 # already_recorded; ALREADY_EXISTS means the id belongs to a different record.
@@ -30,6 +33,29 @@ _UNREACHED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 class CentralUnreachable(ConnectionError):
     """Central did not answer; unlike an error central reports, the gate's alert cache may stand in."""
+
+
+@dataclass(frozen=True)
+class TravellerFileAnswer:
+    """Central's CheckTravellerFile answer: EXEMPT, NEW, VERIFIED, MISMATCH or DUPLICATE, and why."""
+
+    status: str
+    reason: str
+    file_id: str = ""
+    crossings: int = 0
+    opened_at: str = ""
+    # DUPLICATE: the other identities' files (gallery "travellers"), for the officer's evidence.
+    candidates: list[GateCandidate] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"status": self.status, "reason": self.reason, "file_id": self.file_id, "crossings": self.crossings,
+                "opened_at": self.opened_at,
+                "candidates": [{"gallery": c.gallery, "subject_id": c.subject_id, "score": c.score}
+                               for c in self.candidates]}
+
+
+def _template(template) -> object:
+    return face_template(template.vector, template.model, template.model_version)
 
 
 class RemoteCentral:
@@ -80,6 +106,29 @@ class RemoteCentral:
         return {"regime": central_pb2.CheckStayResponse.Regime.Name(reply.regime).lower(),
                 "latest_exit": dt.date.fromisoformat(reply.latest_exit) if reply.latest_exit else None,
                 "days_used": reply.days_used, "refused": reply.refused}
+    def check_traveller_file(self, mrz: Mrz, template) -> TravellerFileAnswer:
+        """The traveller's file for this live face (drivers.face.FaceTemplate); grpc.RpcError when central or
+        its matcher cannot answer (the gate then refers)."""
+        request = central_pb2.CheckTravellerFileRequest(document=_document(mrz), traveller=_traveller(mrz),
+                                                        face=_template(template))
+        try:
+            reply = self.client.call("CheckTravellerFile", request)
+        except grpc.RpcError as error:  # the status and central's words, for the officer's reason
+            if _code(error) in _UNREACHED:
+                raise CentralUnreachable(_describe(error)) from error
+            raise RuntimeError(_describe(error)) from error
+        return TravellerFileAnswer(
+            central_pb2.TravellerFileCheck.Status.Name(reply.status), reply.reason, reply.file_id, reply.crossings,
+            reply.opened_at, [GateCandidate(c.gallery, c.subject_id, round(c.score, 4)) for c in reply.candidates])
+
+    def enrolment_request(self, outcome) -> central_pb2.EnrolTravellerRequest:
+        """The file to open from the crossing just recorded (outcome.enrolment: live template and face JPEG)."""
+        template, live_jpeg = outcome.enrolment
+        return central_pb2.EnrolTravellerRequest(crossing_id=outcome.crossing_id, face=_template(template),
+                                                 live_capture_jpeg=live_jpeg)
+
+    def enrol_traveller(self, outcome) -> central_pb2.EnrolTravellerResponse:
+        return self.client.call("EnrolTraveller", self.enrolment_request(outcome))
 
     def alert_delta(self, since_version: int, limit: int) -> central_pb2.AlertDeltaResponse:
         """For edge.alert_cache: alert changes after since_version."""
@@ -102,13 +151,8 @@ class RemoteCentral:
             border_point=station.border_point,
             direction=_DIRECTIONS[station.direction],
             occurred_at=dt.datetime.now(dt.timezone.utc).isoformat(),
-            document=central_pb2.TravelDocument(
-                number=mrz.document_number, type=mrz.document_type, issuing_state=mrz.issuing_state,
-                expiry_date=mrz.expiry_date.isoformat() if mrz.expiry_date else ""),
-            traveller=central_pb2.Traveller(
-                surname=mrz.surname, given_names=mrz.given_names, nationality=mrz.nationality,
-                sex=mrz.sex if mrz.sex in ("M", "F") else "",
-                birth_date=mrz.birth_date.isoformat() if mrz.birth_date else ""),
+            document=_document(mrz),
+            traveller=_traveller(mrz),
             decision=_DECISIONS[outcome.decision.value],
             reasons=outcome.reasons,
             checks=[{"name": c.name, "status": _CHECK_STATUS[c.status.value], "reason": c.reason}
@@ -157,6 +201,18 @@ class RemoteCentral:
             if _code(error) in _REFUSED:
                 raise Reject(_describe(error)) from error
             raise Retry(_describe(error)) from error
+
+
+def _document(mrz: Mrz) -> central_pb2.TravelDocument:
+    return central_pb2.TravelDocument(number=mrz.document_number, type=mrz.document_type,
+                                      issuing_state=mrz.issuing_state,
+                                      expiry_date=mrz.expiry_date.isoformat() if mrz.expiry_date else "")
+
+
+def _traveller(mrz: Mrz) -> central_pb2.Traveller:
+    return central_pb2.Traveller(surname=mrz.surname, given_names=mrz.given_names, nationality=mrz.nationality,
+                                 sex=mrz.sex if mrz.sex in ("M", "F") else "",
+                                 birth_date=mrz.birth_date.isoformat() if mrz.birth_date else "")
 
 
 def _code(error: grpc.RpcError) -> grpc.StatusCode:

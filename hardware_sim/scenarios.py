@@ -98,6 +98,10 @@ def judge(scenario: Scenario, outcome: dict) -> Verdict:
     # Each `because` check must end as the traveller declares: failed unless not_done or offline is
     # declared; a check that could not be done does not make a case that needs it to fail.
     unmet = unmet_because(scenario.traveller, outcome["checks"])
+    expected_file = scenario.traveller.file_status
+    found_file = (outcome.get("traveller_file") or {}).get("status", "none")
+    if expected_file is not None and found_file != expected_file:
+        unmet["traveller file"] = f"{found_file} (expected {expected_file})"
     offline_as_expected = outcome.get("offline", False) == scenario.offline
     matched = outcome["decision"] == scenario.expected and not unmet and offline_as_expected
     if matched:
@@ -189,8 +193,11 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
         # The same shadow without the step into the light: what the recovery recovers from.
         Scenario("poor-light", like_genuine(
             "poor face quality throughout", "S1000018", "HOLLIDAY", ("face.capture",), scene="poor_light")),
+        # The genuine traveller again, on a second passport of theirs: an open case needs a face that no
+        # other identity's traveller file holds, and this one is the genuine traveller's (their file, or
+        # a new one when run alone).
         Scenario("poor-light-recovers", replace(
-            genuine, label="poor face quality, then recovery", document_number="S1000013", surname="HOLLINS",
+            genuine, label="poor face quality, then recovery", document_number="S1000013",
             scene="poor_light", recovers_after_s=RECOVERY_S)),
         Scenario("print-attack", like_genuine(
             "print attack (a photo held up)", "S1000014", "HOLCOMBE", ("face.liveness",), scene="print_attack")),
@@ -214,6 +221,17 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
         Scenario("explicit-curve-signer", replace(
             genuine, label="passport of a state whose certificates spell their curve out", nationality="AUT",
             document_number="S1000025", surname="HUBER", given_names="LUKAS")),
+        # Traveller files (docs/CENTRAL.md): a third-country national central opened a file for at an
+        # earlier crossing comes back, and the live face is verified against the file's enrolled one too;
+        # another passes under a second identity with a face a file already holds.
+        Scenario("returning-traveller", traveller(
+            "returning traveller: verified against their file", "MARSH", "DAVID", "AUS", "S1000026",
+            "biden/01.jpg", "biden/02.jpg", "open", because=("traveller.file",), because_status="pass",
+            file_photo="biden/01.jpg", file_status="VERIFIED")),
+        Scenario("second-passport-same-face", traveller(
+            "second passport, same face: possible multiple identity", "MORENO", "CLARA", "BRA", "S1000027",
+            "rose_leslie/01.jpg", "rose_leslie/02.jpg", because=("traveller.file",), sex="F",
+            file_photo="rose_leslie/01.jpg", file_as=("SOUZA", "ANA PAULA", "S1000028"), file_status="DUPLICATE")),
         Scenario("central-down", replace(
             genuine, label="central down: offline, then replayed", document_number="S1000019", surname="HOLLOWELL",
             expected="refer", because=("alerts.document", "alerts.person"), because_status="offline"),

@@ -21,10 +21,12 @@ from hardware_sim.chip import ChipFaults
 #   "fail"      the check ran and failed (the default: the gate found what the case plants);
 #   "not_done"  it could not be done, declared only where that is the point (a service down);
 #   "offline"   it passed on the gate's offline copy of central's alert lists, which does not
-#               open the gate (central down).
+#               open the gate (central down);
+#   "pass"      it passed, answered by central (an open case that rests on a check, e.g. the
+#               traveller's file verified).
 # A check that ends otherwise, a not_done where a failure is declared included, does not make the
 # case: an impostor whose face was never captured has not been caught by the face comparison.
-BECAUSE_STATUSES = ("fail", "not_done", "offline")
+BECAUSE_STATUSES = ("fail", "not_done", "offline", "pass")
 # The start of the reason of a check answered from the gate's offline copy (edge.policy.OFFLINE_MARK;
 # hardware_sim does not import edge).
 OFFLINE_MARK = "offline:"
@@ -58,6 +60,13 @@ class SimulatedTraveller:
     recovers_after_s: float | None = None       # the scene turns to "approach" this long after the document lands
     chip_profile: str = "bac"                   # what the chip offers (hardware_sim.chip.security.PROFILES)
     document_format: str = "TD3"                # "TD3" passport or "TD1" identity card
+    # A traveller file central opened at an earlier crossing, from this face photo; `file_as` gives that
+    # file's identity (surname, given names, document number) when it is not this traveller's own.
+    file_photo: str | None = None
+    file_as: tuple[str, str, str] | None = None
+    # What central must answer of the traveller's file (the gate's Outcome.traveller_file status), e.g.
+    # "VERIFIED": a passed traveller.file check is also a new traveller's, so the status tells them apart.
+    file_status: str | None = None
 
     def __post_init__(self) -> None:
         if self.document_format not in ("TD3", "TD1"):

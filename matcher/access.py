@@ -3,7 +3,9 @@
 Under mutual TLS the caller is the holder of its client certificate (proto.tls:
 CN the name, OU the kind). Least privilege by kind:
 
-* `station` (a gate): the read-only match calls only, SEARCH_CALLS;
+* `station` (a gate): the read-only match calls only, SEARCH_CALLS, and not on the
+  galleries kept for services (SERVICE_ONLY: the traveller files' faces, which central
+  searches for the gates; a gate has no business running 1:N over every traveller);
 * `service` (central, the web desk, the router) and `user` (an administrator):
   every call, including enrolment, removal, template reads (Get) and gallery
   administration (CREATE / WRITE / TEMPLATE_READ below);
@@ -41,6 +43,9 @@ SEARCH_CALLS = frozenset({"Search", "SearchBatch", "Verify", "GalleryStats", "Li
 # Audited on every call, and only for services and administrators.
 WRITE_CALLS = frozenset({"CreateGallery", "Enrol", "EnrolBatch", "Remove"})
 TEMPLATE_READS = frozenset({"Get"})
+# Galleries only services and administrators may call at all: the traveller files' faces
+# (central.travellers.files searches them; the gates ask central).
+SERVICE_ONLY = frozenset({"travellers"})
 # Certificate kinds allowed every call.
 TRUSTED_KINDS = frozenset({"service", "user"})
 
@@ -81,11 +86,13 @@ def read_audit(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def refusal(kind: str, method: str) -> str | None:
-    """Why a caller of this certificate kind may not call `method`; None when it may."""
+def refusal(kind: str, method: str, gallery: str = "") -> str | None:
+    """Why a caller of this certificate kind may not call `method` on `gallery`; None when it may."""
     if kind in TRUSTED_KINDS:
         return None
     if kind == "station":
+        if gallery in SERVICE_ONLY:
+            return f"{method}: gallery {gallery!r} is searched by central only, not by a station (gate)"
         if method in SEARCH_CALLS:
             return None
         return f"{method}: a station (gate) certificate may only search and verify"
@@ -108,12 +115,15 @@ class AccessInterceptor(grpc.ServerInterceptor):
 
         def guarded(request, context):
             peer = peer_identity(context)
+            gallery = getattr(request, "gallery", "") or (
+                request.queries[0].gallery if method == "SearchBatch" and request.queries else "")
             if peer is None:
                 caller, why = f"plaintext {context.peer()}", None
             else:
-                caller, why = f"{peer.kind or 'unknown'} {peer.name}", refusal(peer.kind, method)
-            gallery = getattr(request, "gallery", "") or (
-                request.queries[0].gallery if method == "SearchBatch" and request.queries else "")
+                caller, why = f"{peer.kind or 'unknown'} {peer.name}", refusal(peer.kind, method, gallery)
+                if why is None and method == "SearchBatch" and peer.kind == "station":
+                    why = next((refusal(peer.kind, method, q.gallery) for q in request.queries
+                                if q.gallery in SERVICE_ONLY), None)
             if why is not None:
                 self.audit.write(caller, method, gallery, subjects_of(method, request), f"PERMISSION_DENIED: {why}")
                 context.abort(grpc.StatusCode.PERMISSION_DENIED, why)

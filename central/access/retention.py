@@ -9,6 +9,12 @@ Two periods, counted back from today in whole UTC days:
   more, and permitted stays that ended before it.
 The enrolment photo of a person alert goes as soon as the alert is withdrawn or
 past its last day (its face is no longer searched for either).
+A traveller file (central.travellers) goes with its traveller, once none of their
+crossings is kept, with its face image and template: `personal_days` after the last
+crossing (EES: three years), or `overstay_days` (EES: five years) when the file
+records an overstay, whose crossings are kept that long too. The purged files' ids
+are reported, for their templates to be removed from the matcher's travellers gallery
+(`limes central purge --matcher`).
 Before a crossing is deleted its count is added to the daily aggregates
 (central.statistics.tables reads both), in the same transaction: statistics never
 lose a crossing, and a failed purge deletes nothing.
@@ -28,14 +34,18 @@ from central.statistics.tables import Fact, facts_where
 
 DEFAULT_PERSONAL_DAYS = 1095  # three years, as the EU Entry/Exit System keeps crossings
 DEFAULT_EVIDENCE_DAYS = 30
+DEFAULT_OVERSTAY_DAYS = 1825  # five years: the EES keeps the file of a traveller who overstayed that long
 
 
 @dataclass(frozen=True)
 class RetentionPolicy:
     personal_days: int = DEFAULT_PERSONAL_DAYS
     evidence_days: int = DEFAULT_EVIDENCE_DAYS
+    overstay_days: int = DEFAULT_OVERSTAY_DAYS
 
     def __post_init__(self) -> None:
+        if self.overstay_days < self.personal_days:
+            raise InvalidArgument("overstay_days", "must be at least personal_days")
         if self.evidence_days < 0:
             raise InvalidArgument("evidence_days", "must be >= 0")
         if self.personal_days < self.evidence_days:
@@ -56,6 +66,9 @@ class PurgeReport:
     evidence_cleared: int
     aggregated: int
     face_images_deleted: int = 0
+    traveller_files_deleted: int = 0
+    # Subject ids to remove from the matcher's travellers gallery (central.travellers.files).
+    traveller_file_ids: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -63,7 +76,8 @@ class PurgeReport:
     def summary(self) -> str:
         return (f"{self.crossings_deleted} crossing(s), {self.referrals_deleted} referral(s), "
                 f"{self.travellers_deleted} traveller(s), {self.documents_deleted} document(s), "
-                f"{self.permitted_stays_deleted} permitted stay(s), {self.face_images_deleted} face image(s) "
+                f"{self.permitted_stays_deleted} permitted stay(s), {self.traveller_files_deleted} traveller file(s), "
+                f"{self.face_images_deleted} face image(s) "
                 f"deleted; evidence cleared from {self.evidence_cleared} crossing(s)")
 
 
@@ -79,7 +93,11 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
     """
     personal_day = today - dt.timedelta(days=policy.personal_days)
     evidence_day = today - dt.timedelta(days=policy.evidence_days)
-    old = m.Crossing.occurred_at < _midnight(personal_day)
+    overstay_day = today - dt.timedelta(days=policy.overstay_days)
+    # A traveller whose file records an overstay keeps their crossings for overstay_days.
+    overstayed = select(m.TravellerFile.traveller_id).where(m.TravellerFile.overstay.is_(True))
+    old = (m.Crossing.occurred_at < _midnight(personal_day)) & ~(
+        m.Crossing.traveller_id.in_(overstayed) & (m.Crossing.occurred_at >= _midnight(overstay_day)))
     crossings = select(m.Crossing.id).where(old)
     referrals = select(m.Referral.id).where(m.Referral.crossing_id.in_(crossings))
     decisions = select(m.OfficerDecision.id).where(m.OfficerDecision.referral_id.in_(referrals))
@@ -91,6 +109,8 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
         m.Traveller.id.not_in(select(m.Crossing.traveller_id).where(m.Crossing.id.in_(kept))),
         # a traveller keeps any document still used (a renewed passport's holder crossing again)
         m.Traveller.id.not_in(select(m.TravelDocument.traveller_id).where(m.TravelDocument.id.not_in(documents))))
+    files = select(m.TravellerFile.id).where(m.TravellerFile.traveller_id.in_(travellers))
+    file_ids = tuple(session.scalars(select(m.TravellerFile.file_id).where(m.TravellerFile.id.in_(files))))
     evidence_crossings = select(m.Crossing.id).where(m.Crossing.occurred_at < _midnight(evidence_day))
     evidence = [c for c in session.scalars(select(m.Crossing).where(
         m.Crossing.occurred_at < _midnight(evidence_day), ~old)) if c.face_score is not None or c.checks]
@@ -100,7 +120,8 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
                                                        m.PersonAlert.valid_to < today))
     images = select(m.FaceImage.id).where(or_(
         m.FaceImage.referral_id.in_(select(m.Referral.id).where(m.Referral.crossing_id.in_(evidence_crossings))),
-        m.FaceImage.person_alert_id.in_(lapsed_alerts)))
+        m.FaceImage.person_alert_id.in_(lapsed_alerts),
+        m.FaceImage.traveller_file_id.in_(files)))
     counted = {name: _count(session, query) for name, query in (
         ("crossings", crossings), ("referrals", referrals), ("decisions", decisions), ("stays", stays),
         ("documents", documents), ("travellers", travellers), ("images", images))}
@@ -112,6 +133,9 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
         for referral in session.scalars(evidence_referrals):
             if referral.watchlist_candidates:
                 referral.watchlist_candidates = []
+        # A file that stays loses only the link to a first crossing that goes.
+        session.execute(update(m.TravellerFile).where(m.TravellerFile.first_crossing_id.in_(crossings))
+                        .values(first_crossing_id=None), execution_options={"synchronize_session": False})
         session.flush()
         # Stays (central.records.stays): closed ones past retention go; the rest forget purged crossings,
         # and a purged traveller's go with them. Permits outlive their holder's record without it.
@@ -131,6 +155,7 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
             (m.Referral, referrals),
             (m.Crossing, crossings),
             (m.PermittedStay, stays),
+            (m.TravellerFile, files),
             (m.TravelDocument, documents),
             (m.Traveller, travellers),
         ):
@@ -138,7 +163,7 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
         session.expire_all()
     return PurgeReport(dry_run, personal_day.isoformat(), evidence_day.isoformat(), counted["crossings"],
                        counted["referrals"], counted["decisions"], counted["documents"], counted["travellers"],
-                       counted["stays"], len(evidence), len(facts), counted["images"])
+                       counted["stays"], len(evidence), len(facts), counted["images"], len(file_ids), file_ids)
 
 
 def _count(session: Session, query) -> int:

@@ -49,7 +49,8 @@ class Kind(enum.Enum):
 
 
 # The read-only part of an officer's work, also what open access grants.
-OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing", "GetReferral"})
+OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing", "GetReferral",
+                           "GetTravellerFile"})
 # "ViewPhoto" is the web desk's (central.web): a face image, served by its opaque token.
 _OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "CheckStay", "RecordDecision", "OpenReferral",
                             "ViewPhoto", "ViewTargeting"}
@@ -59,8 +60,9 @@ _OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "CheckStay", "Record
 # database directly and are for whoever holds its credentials (see docs/CENTRAL.md).
 PERMISSIONS: dict[Role, frozenset[str]] = {
     # A gate reads back only the referrals it opened (GetReferral: what the officer decided).
+    # A gate checks a traveller's file and opens one (CheckTravellerFile, EnrolTraveller), never reads it.
     Role.GATE: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "RecordCrossing", "OpenReferral",
-                          "AlertDelta", "GetReferral"}),
+                          "AlertDelta", "GetReferral", "CheckTravellerFile", "EnrolTraveller"}),
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.

@@ -283,7 +283,42 @@ class FaceImage(Base):
     height: Mapped[int] = mapped_column(Integer)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     person_alert_id: Mapped[int | None] = mapped_column(ForeignKey("person_alerts.id"), index=True)
+    # The live face a traveller file was opened with (kind LIVE).
+    traveller_file_id: Mapped[int | None] = mapped_column(ForeignKey("traveller_files.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TravellerFile(Base):
+    """The Entry/Exit System's individual file of a third-country national (central.travellers).
+
+    Opened at their first entry: the identity and documents are the traveller's rows
+    (`travellers`, `travel_documents`), the entry, exit and refusal records their crossings and
+    referrals; the file adds the live face (a `face_images` row, sealed) and its template, sealed
+    here too, searched 1:N in the matcher's travellers gallery under `file_id`.
+    """
+
+    __tablename__ = "traveller_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The subject id in the matcher's travellers gallery; never the traveller's name or number.
+    file_id: Mapped[str] = mapped_column(String(36), unique=True)
+    traveller_id: Mapped[int] = mapped_column(ForeignKey("travellers.id"), unique=True)
+    # float32 vector, sealed at rest like the face images (common.sealing) when central has a key file.
+    template: Mapped[bytes] = mapped_column(LargeBinary)
+    template_model: Mapped[str] = mapped_column(String(64))
+    template_model_version: Mapped[str] = mapped_column(String(64))
+    # The crossing that opened it; None once retention has purged that crossing.
+    first_crossing_id: Mapped[int | None] = mapped_column(ForeignKey("crossings.id"), index=True)
+    border_point_id: Mapped[int] = mapped_column(ForeignKey("border_points.id"))
+    # Its author: the authenticated caller (the gate's station, or a user), never a request field.
+    created_by_station: Mapped[str] = mapped_column(String(64), default="")
+    created_by_user: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # An overstay was recorded: kept five years after the last crossing instead of three.
+    overstay: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    traveller: Mapped[Traveller] = relationship()
+    border_point: Mapped[BorderPoint] = relationship()
 
 
 class OfficerDecision(Base):

@@ -89,7 +89,8 @@ def to_jpeg(rgb, max_side: int = 640, quality: int = 88) -> bytes:
 
 
 def store_image(session: Session, kind: m.FaceImageKind, jpeg: bytes, *, referral: m.Referral | None = None,
-                person_alert: m.PersonAlert | None = None) -> m.FaceImage:
+                person_alert: m.PersonAlert | None = None,
+                traveller_file: m.TravellerFile | None = None) -> m.FaceImage:
     """Keep a face photo, sealed at rest when the database has a key file (Database.sealer)."""
     width, height = jpeg_size(jpeg)
     token = secrets.token_urlsafe(32)
@@ -98,6 +99,7 @@ def store_image(session: Session, kind: m.FaceImageKind, jpeg: bytes, *, referra
     image = m.FaceImage(token=token, kind=kind, jpeg=stored, width=width, height=height,
                         referral_id=referral.id if referral is not None else None,
                         person_alert_id=person_alert.id if person_alert is not None else None,
+                        traveller_file_id=traveller_file.id if traveller_file is not None else None,
                         created_at=m.utcnow())
     session.add(image)
     session.flush()

@@ -55,18 +55,46 @@ def new_crossing(request: pb.RecordCrossingRequest) -> NewCrossing:
         border_point=fields.required("border_point", request.border_point, 32),
         direction=enum_value("direction", pb.Crossing.Direction, request.direction, m.Direction),
         occurred_at=fields.instant("occurred_at", request.occurred_at),
-        document=DocumentData(
-            number=fields.document_no("document.number", request.document.number),
-            doc_type=request.document.type,
-            issuing_state=fields.state("document.issuing_state", request.document.issuing_state, is_required=True),
-            expiry_date=fields.optional_date("document.expiry_date", request.document.expiry_date),
-        ),
+        document=document_data(request.document),
         traveller=traveller_data(request.traveller),
         decision=enum_value("decision", pb.Crossing.Decision, request.decision, m.GateDecision),
         reasons=list(request.reasons),
         checks=[check_json(f"checks[{i}]", c) for i, c in enumerate(request.checks)],
         face_score=face_score,
     )
+
+
+def document_data(document: pb.TravelDocument) -> DocumentData:
+    return DocumentData(
+        number=fields.document_no("document.number", document.number),
+        doc_type=document.type,
+        issuing_state=fields.state("document.issuing_state", document.issuing_state, is_required=True),
+        expiry_date=fields.optional_date("document.expiry_date", document.expiry_date),
+    )
+
+
+def face_template(field: str, face) -> FaceQuery:
+    """A required face template (common.FaceTemplate); its vector is checked where it is used."""
+    if not face.vector:
+        raise InvalidArgument(f"{field}.vector", "is required")
+    return FaceQuery(tuple(face.vector), fields.bounded(f"{field}.model", face.model, 64),
+                     fields.bounded(f"{field}.model_version", face.model_version, 64))
+
+
+def traveller_file(view) -> pb.TravellerFile:
+    """central.travellers.files.FileView as its message."""
+    file, person = view.file, view.file.traveller
+    return pb.TravellerFile(
+        file_id=file.file_id,
+        traveller=pb.Traveller(surname=person.surname, given_names=person.given_names,
+                               nationality=person.nationality, sex=person.sex,
+                               birth_date=fields.format_date(person.birth_date)),
+        documents=[pb.TravelDocument(number=d.number, type=d.doc_type, issuing_state=d.issuing_state,
+                                     expiry_date=fields.format_date(d.expiry_date)) for d in view.documents],
+        opened_at=fields.format_instant(file.created_at), opened_at_border_point=file.border_point.code,
+        opened_by=file.created_by_user or file.created_by_station, template_model=file.template_model,
+        template_model_version=file.template_model_version, crossings=[crossing(c) for c in view.crossings],
+        referrals=[referral(r) for r in view.referrals], overstay=file.overstay)
 
 
 def traveller_data(traveller: pb.Traveller) -> TravellerData:

@@ -18,6 +18,9 @@ from central.records import evidence
 from central.risk.rules import RiskRules
 from central.rpc.servicer import CentralServicer
 from central.stays.regime import StayRules
+from central.stays.exemption import Exemption
+from central.travellers import files
+from central.travellers.files import TravellerGallery
 from common.sealing import Sealer
 from proto.limes.v1 import central_pb2, central_pb2_grpc
 from proto.tls import TlsFiles, add_port, require_choice
@@ -27,12 +30,14 @@ SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "
 
 
 def reseal_in_background(database: Database, batch: int = 200, pause_s: float = 1.0) -> int:
-    """Seal, a batch per transaction with a pause between, every face image kept in clear or under
+    """Seal, a batch per transaction with a pause between, every face image (and traveller file template)
+    kept in clear or under
     an older key, until none is left; how many. So a key rotation (`limes central rotate-key`, then a
     restart) completes by itself without holding the writer for long."""
     resealed = 0
     try:
-        while done := database.run(lambda session: evidence.reseal_images(session, batch)):
+        while done := database.run(lambda session: evidence.reseal_images(session, batch)
+                                   + files.reseal_templates(session, batch)):
             resealed += done
             time.sleep(pause_s)
     except Exception:  # a failed batch must not stop the server: the next start tries again
@@ -49,7 +54,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           max_workers: int = 16, metrics_port: int | None = None,
           access: AccessPolicy | None = None, role_cache_s: float = 5.0, reuse_port: bool = False,
           database_ready: bool = False, sealer: Sealer | None = None,
-          stay_rules: StayRules | None = None) -> tuple[grpc.Server, int]:
+          stay_rules: StayRules | None = None, traveller_gallery: TravellerGallery | None = None,
+          exemption: Exemption | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -68,6 +74,9 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     `database_ready`: the database is migrated and the identities registered already (by the first process).
     `sealer`: seals the face images central keeps (common.sealing); None keeps them in clear.
     `stay_rules`: who the short-stay rule applies to (central.stays.regime); None: the defaults.
+    `traveller_gallery`: the matcher's travellers gallery, where traveller files are deduplicated
+    (central.travellers.files); without it no file is opened (CheckTravellerFile answers UNAVAILABLE
+    for a traveller without one). `exemption`: who needs no file (default central.stays.exemption's).
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
@@ -81,7 +90,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
                     "referrals and crossings as officers. For the demo only: started without --open-access "
                     "(serve(access=AccessPolicy())) it is closed.", url)
     servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy,
-                               role_cache_s=role_cache_s, stay_rules=stay_rules)
+                               role_cache_s=role_cache_s, stay_rules=stay_rules,
+                               traveller_gallery=traveller_gallery, exemption=exemption)
     # grpc turns SO_REUSEPORT on by default: two servers started on one port by mistake would share
     # its callers silently. Only a group of central processes (central.rpc.processes) asks for it.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"),

@@ -29,6 +29,8 @@ from central.records import gate_calls, history, referrals, stays
 from central.risk.rules import RiskRules
 from central.rpc import convert, fields, metrics
 from central.stays.regime import StayRules
+from central.stays.exemption import Exemption
+from central.travellers import files
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
@@ -116,7 +118,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     def __init__(self, database: Database, risk_rules: RiskRules, face_matcher: FaceMatcher | None = None,
                  person_threshold: float = DEFAULT_MIN_SIMILARITY,
                  clock: Callable[[], dt.datetime] = m.utcnow, policy: AccessPolicy | None = None,
-                 role_cache_s: float = 5.0, stay_rules: StayRules | None = None) -> None:
+                 role_cache_s: float = 5.0, stay_rules: StayRules | None = None,
+                 traveller_gallery: files.TravellerGallery | None = None, exemption: Exemption | None = None) -> None:
         self._db = database
         self._stay_rules = stay_rules or StayRules()
         self._writes = GroupCommit(database)
@@ -127,6 +130,9 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         self._matcher = face_matcher
         self._threshold = person_threshold
         self._clock = clock
+        # The matcher's travellers gallery (central.travellers.files) and who needs no file.
+        self._travellers = traveller_gallery
+        self._exemption = exemption or Exemption()
 
     def _call(self, method: str, context: grpc.ServicerContext, work: Callable[[audit_log.Caller], T]) -> T:
         started = time.perf_counter()
@@ -408,6 +414,44 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                                            stays=[convert.stay(s) for s in history.stays_of(session, crossings)])
             return self._db.run(transaction)
         return self._call("GetTravellerHistory", context, work)
+
+    # ------------------------------------------------------------ traveller files
+
+    def CheckTravellerFile(self, request: pb.CheckTravellerFileRequest, context) -> pb.TravellerFileCheck:
+        def work(caller: audit_log.Caller) -> pb.TravellerFileCheck:
+            document, person = convert.document_data(request.document), convert.traveller_data(request.traveller)
+            face = convert.face_template("face", request.face)
+
+            def transaction(session) -> pb.TravellerFileCheck:
+                found = files.check_file(session, caller, document, person, face, self._travellers,
+                                         self._exemption)
+                return pb.TravellerFileCheck(
+                    status=pb.TravellerFileCheck.Status.Value(found.status.value), reason=found.reason,
+                    file_id=found.file_id, score=found.score or 0.0, crossings=found.crossings,
+                    opened_at=fields.format_instant(found.opened_at) if found.opened_at else "",
+                    candidates=[pb.WatchlistCandidate(gallery=files.TRAVELLERS_GALLERY, subject_id=c.file_id,
+                                                      score=c.score) for c in found.candidates])
+            return self._db.run(transaction)
+        return self._call("CheckTravellerFile", context, work)
+
+    def EnrolTraveller(self, request: pb.EnrolTravellerRequest, context) -> pb.EnrolTravellerResponse:
+        def work(caller: audit_log.Caller) -> pb.EnrolTravellerResponse:
+            crossing_id = fields.client_uuid("crossing_id", request.crossing_id)
+            face = convert.face_template("face", request.face)
+
+            def transaction(session) -> pb.EnrolTravellerResponse:
+                done = files.enrol(session, caller, crossing_id, face, request.live_capture_jpeg, self._travellers,
+                                   self._exemption)
+                return pb.EnrolTravellerResponse(file_id=done.file_id, already_enrolled=done.already_enrolled,
+                                                 reason=done.reason)
+            return self._db.run(transaction)
+        return self._call("EnrolTraveller", context, work)
+
+    def GetTravellerFile(self, request: pb.GetTravellerFileRequest, context) -> pb.TravellerFile:
+        def work(caller: audit_log.Caller) -> pb.TravellerFile:
+            file_id = fields.client_uuid("file_id", request.file_id)
+            return self._db.run(lambda s: convert.traveller_file(files.read_file(s, caller, file_id)))
+        return self._call("GetTravellerFile", context, work)
 
     # ------------------------------------------------------------ statistics and API
 

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from central.access import audit as audit_log
 from central.alerts import lists as alert_lists
 from central.database import models as m
+from central.errors import NotFound
 from central.records import evidence, gate_calls, history, referrals
+from central.travellers import files
 from central.web.auth import POLL_HEADER, caller, context, may, requires, run
 from common.sealing import SealError
 from drivers.alertmatch.persons import Identity
@@ -167,6 +169,15 @@ class FaceVerdict:
 FACE_INPUTS = ("face.capture", "chip.read", "dg2.hash")
 
 
+@dataclass(frozen=True)
+class FileMatch:
+    """Another identity's traveller file whose face the gate matched: shown beside this traveller."""
+    file_id: str
+    score: float
+    view: files.FileView | None  # None: purged since the gate searched
+    photo_token: str | None
+
+
 @dataclass
 class ReferralView:
     referral: m.Referral
@@ -184,6 +195,8 @@ class ReferralView:
     unresolved: list[dict] = field(default_factory=list)
     # The traveller's stays (central.records.history.stays_of), newest first: overstays and alerts raised.
     stays: list = field(default_factory=list)
+    # Possible multiple identity: the other identities' traveller files, side by side with this traveller.
+    file_matches: list[FileMatch] = field(default_factory=list)
 
     @property
     def candidate_hits(self) -> list[CandidateView]:
@@ -221,7 +234,9 @@ def _referral_view(session, referral_id: str) -> ReferralView:
                                                                person.birth_date, person.nationality), today)
                    if person.birth_date else [])
     candidates = [CandidateView(c["subject_id"], c["score"], c.get("gallery", ""))
-                  for c in referral.watchlist_candidates or []]
+                  for c in referral.watchlist_candidates or [] if c.get("gallery") != files.TRAVELLERS_GALLERY]
+    file_matches = [_file_match(session, who, c) for c in referral.watchlist_candidates or []
+                    if c.get("gallery") == files.TRAVELLERS_GALLERY]
     if candidates:
         alerts = {a.matcher_subject_id: a for a in session.scalars(select(m.PersonAlert).where(
             m.PersonAlert.matcher_subject_id.in_([c.subject_id for c in candidates])))}
@@ -246,7 +261,18 @@ def _referral_view(session, referral_id: str) -> ReferralView:
                         _group_checks(crossing.checks), document_hits, person_hits, candidates, past_crossings,
                         by_crossing, _face_verdict(crossing.checks),
                         [c for c in crossing.checks if c.get("status") in ("FAIL", "NOT_DONE")],
-                        history.stays_of(session, past_crossings, 20))
+                        history.stays_of(session, past_crossings, 20), file_matches)
+
+
+def _file_match(session, who, candidate: dict) -> FileMatch:
+    """The other identity's file (its read audited), with its enrolled face; None when gone."""
+    try:
+        view = files.read_file(session, who, candidate["subject_id"],
+                               "secondary inspection: possible multiple identity")
+    except NotFound:
+        return FileMatch(candidate["subject_id"], candidate["score"], None, None)
+    return FileMatch(candidate["subject_id"], candidate["score"], view,
+                     view.live_face.token if view.live_face is not None else None)
 
 
 def _in_force(alert: m.PersonAlert, today) -> bool:
@@ -355,6 +381,9 @@ def photo(token: str):
             return None
         if image.kind is m.FaceImageKind.ENROLMENT:
             allowed, subject = may("ListAlerts") or may("GetReferral"), f"person alert #{image.person_alert_id}"
+        elif image.traveller_file_id is not None:
+            file = session.get(m.TravellerFile, image.traveller_file_id)
+            allowed, subject = may("GetTravellerFile"), f"traveller file {file.file_id if file else '?'}"
         else:
             referral = session.get(m.Referral, image.referral_id)
             allowed, subject = may("GetReferral"), f"referral {referral.referral_id}" if referral else "referral"

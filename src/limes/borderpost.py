@@ -20,6 +20,7 @@ from limes.stack import (
     DEFAULT_CENTRAL_PORT,
     DEFAULT_MATCHER_PORT,
     DEFAULT_WEB_PORT,
+    TRAVELLERS,
     WATCHLIST,
     Services,
     local_services,
@@ -135,9 +136,12 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
     enroller = GrpcFaceMatcher(services.matcher_address, WATCHLIST, tls=services.server_tls, timeout=10)
     database = Database(services.database_url, sealer=services.sealer())
     try:
-        matcher.create_gallery(WATCHLIST, model=encoder.name, model_version=encoder.version,
-                               dimension=encoder.dimension, threshold=0.5)
+        for gallery in (WATCHLIST, TRAVELLERS):
+            matcher.create_gallery(gallery, model=encoder.name, model_version=encoder.version,
+                                   dimension=encoder.dimension, threshold=0.5)
         for traveller in travellers:
+            if traveller.file_photo:
+                seed_traveller_file(services, traveller, faces / traveller.file_photo)
             if "watchlist" in traveller.alerts:
                 alert = central.call("AddPersonAlert", central_pb2.AddPersonAlertRequest(
                     **WANTED_AS, reason=central_pb2.PersonAlert.ARREST,
@@ -164,6 +168,50 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
         central.close()
         enroller.close()
         database.dispose()
+
+
+def seed_traveller_file(services: Services, traveller: SimulatedTraveller, photo: Path) -> str:
+    """A traveller file opened at an earlier crossing, as the post's gate opened it: an entry 40 days
+    ago and the exit 30 days ago, recorded, then the file enrolled from the photo; its file id."""
+    import datetime as dt
+    import uuid
+
+    from central.records.evidence import to_jpeg
+    from drivers.face import encode_face, load_image
+    from edge.gate import GateStation
+    from proto.clients import face_template
+
+    surname, given_names, number = traveller.file_as or (traveller.surname, traveller.given_names,
+                                                         traveller.document_number)
+    # Another identity is another person: its own birth date too, so no name join links the two.
+    born = traveller.birth_date - dt.timedelta(days=400) if traveller.file_as else traveller.birth_date
+    station = GateStation()
+    gate = CentralClient(services.central_address, tls=services.station_tls(station.station_id))
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        crossings = []
+        for days_ago, direction in ((40, central_pb2.Crossing.ENTRY), (30, central_pb2.Crossing.EXIT)):
+            crossing_id = str(uuid.uuid4())
+            gate.call("RecordCrossing", central_pb2.RecordCrossingRequest(
+                crossing_id=crossing_id, station_id=station.station_id, border_point=station.border_point,
+                direction=direction, occurred_at=(now - dt.timedelta(days=days_ago)).isoformat(),
+                document=central_pb2.TravelDocument(number=number, type="P", issuing_state=traveller.nationality,
+                                                    expiry_date=traveller.expiry_date.isoformat()),
+                traveller=central_pb2.Traveller(surname=surname, given_names=given_names,
+                                                nationality=traveller.nationality, sex=traveller.sex,
+                                                birth_date=born.isoformat()),
+                decision=central_pb2.Crossing.OPEN))
+            crossings.append(crossing_id)
+        image = load_image(photo)
+        template = encode_face(image)
+        reply = gate.call("EnrolTraveller", central_pb2.EnrolTravellerRequest(
+            crossing_id=crossings[0], face=face_template(template.vector, template.model, template.model_version),
+            live_capture_jpeg=to_jpeg(image)))
+        if not reply.file_id:
+            raise RuntimeError(f"no traveller file seeded for {surname}: {reply.reason}")
+        return reply.file_id
+    finally:
+        gate.close()
 
 
 DEMO_WEB_USERS = {"officer": "demo-officer", "supervisor": "demo-supervisor", "analyst": "demo-analyst",

@@ -23,6 +23,8 @@ DEFAULT_MATCHER_PORT = 50052
 DEFAULT_WEB_PORT = 8080
 # The matcher gallery the gates search and the web desk enrols faces into.
 WATCHLIST = "watchlist"
+# The matcher gallery of the traveller files' faces, searched and written by central only.
+TRAVELLERS = "travellers"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Services:
     matcher_server: Any = None
     # The officers' web desk (central.web.server.WebServer), when started.
     web: Any = None
+    # Central's client of the matcher's TRAVELLERS gallery (it outlives a restarted central).
+    traveller_gallery: Any = None
 
     @property
     def web_url(self) -> str | None:
@@ -70,6 +74,7 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     """Central and the matcher; with web_port (0: a free one) also central's web desk, which
     enrols faces into the matcher's WATCHLIST gallery."""
     from central.access.roles import AccessPolicy
+    from central.alerts.matcher_client import GrpcFaceMatcher
     from central.rpc.server import serve as serve_central
     from matcher.server import serve as serve_matcher
 
@@ -77,30 +82,40 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     database_url = f"sqlite:///{state_dir / 'central.sqlite'}"
     tls = dev_certs(state_dir / "pki").server  # the demo gate's and administrator's too (dev_certs defaults)
     sealer = open_or_create(demo_key_file(state_dir))
-    # The demo opts in to open access, by name: a server is closed unless told otherwise.
-    central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url, tls=tls,
-                                           access=AccessPolicy.demo(), sealer=sealer)
+    # The matcher first: central deduplicates traveller files in its TRAVELLERS gallery.
+    matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher", tls=tls,
+                                           sealer=sealer)
+    travellers = GrpcFaceMatcher(f"127.0.0.1:{matcher_bound}", TRAVELLERS, tls=tls)
     try:
-        matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher", tls=tls,
-                                               sealer=sealer)
+        # The demo opts in to open access, by name: a server is closed unless told otherwise.
+        central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url, tls=tls,
+                                               access=AccessPolicy.demo(), sealer=sealer,
+                                               traveller_gallery=travellers)
+    except BaseException:
+        travellers.close()
+        matcher.stop(grace=0).wait()
+        matcher.registry.close()
+        raise
+    try:
         web = enroller = None
         try:
             if web_port is not None:
-                from central.alerts.matcher_client import GrpcFaceMatcher
                 from central.web.server import serve_web
 
                 enroller = GrpcFaceMatcher(f"127.0.0.1:{matcher_bound}", WATCHLIST, tls=tls, timeout=10)
                 web = serve_web(f"127.0.0.1:{web_port}", database_url, enroller=enroller, sealer=sealer)
             yield Services(f"127.0.0.1:{central_bound}", f"127.0.0.1:{matcher_bound}", database_url,
-                           state_dir / "pki", central_server=central, matcher_server=matcher, web=web)
+                           state_dir / "pki", central_server=central, matcher_server=matcher, web=web,
+                           traveller_gallery=travellers)
         finally:
             if web is not None:
                 web.stop()
                 enroller.close()
-            matcher.stop(grace=1).wait()
-            matcher.registry.close()
     finally:
         central.stop(grace=1).wait()
+        travellers.close()
+        matcher.stop(grace=1).wait()
+        matcher.registry.close()
 
 
 def restart_central(services: Services) -> Services:
@@ -112,5 +127,6 @@ def restart_central(services: Services) -> Services:
     from central.rpc.server import serve as serve_central
 
     server, _ = serve_central(services.central_address, services.database_url, tls=services.server_tls,
-                              access=AccessPolicy.demo(), sealer=services.sealer())
+                              access=AccessPolicy.demo(), sealer=services.sealer(),
+                              traveller_gallery=services.traveller_gallery)
     return dataclasses.replace(services, central_server=server)

@@ -13,6 +13,7 @@ from drivers.face import encode_face, load_image
 from drivers.mrz import generate_td3
 from edge.gate import Gate, GateStation, ReferencePhoto
 from edge.policy import Decision
+from edge.remote import TravellerFileAnswer
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -47,19 +48,31 @@ class Search:
 
 
 class FakeCentral:
-    def __init__(self, hits=(), fail=None, person_hits=(), stay=None, stay_fail=None):
+    def __init__(self, hits=(), fail=None, person_hits=(), stay=None, stay_fail=None, file=None, file_fail=None):
         self.hits, self.fail, self.recorded, self.referred = list(hits), fail, [], []
         self.person_hits = list(person_hits)
         self.stay = stay or {"regime": "visa_exempt", "latest_exit": TODAY + dt.timedelta(days=89),
                              "days_used": 1, "refused": ""}
         self.stay_fail = stay_fail
         self.stay_asked = 0
+        # CheckTravellerFile's answer (an EU citizen's by default), or what asking for it raises.
+        self.file = file or TravellerFileAnswer("EXEMPT", "nationality FRA is exempt (EU/EEA/CH)")
+        self.file_fail = file_fail
+        self.enrolled = []
 
     def check_stay(self, mrz):
         self.stay_asked += 1
         if self.fail or self.stay_fail:
             raise self.fail or self.stay_fail
         return self.stay
+
+    def check_traveller_file(self, mrz, template):
+        if self.fail or self.file_fail:
+            raise self.fail or self.file_fail
+        return self.file
+
+    def enrol_traveller(self, outcome):
+        self.enrolled.append((outcome.crossing_id, outcome.enrolment))
 
     def check_document(self, mrz):
         if self.fail:
@@ -322,3 +335,72 @@ def test_an_exit_gate_does_not_ask_for_the_stay(photos):
     outcome = exit_gate.process(mrz())
     assert outcome.decision is Decision.OPEN, outcome.reasons
     assert central.stay_asked == 0 and "stay.days_left" not in {c.name for c in outcome.checks}
+# ---------------------------------------------------------------- the traveller file
+
+
+@dataclass
+class FramedCapture(Capture):
+    """A capture with the frame and face box a traveller file's face image is cropped from."""
+    image: object = None
+    face: object = None
+
+
+@dataclass
+class Box:
+    box: tuple = (10, 50, 50, 10)
+
+
+def framed(photos):
+    import numpy as np
+
+    return lambda: FramedCapture(photos[1], image=np.full((80, 60, 3), 120, dtype=np.uint8), face=Box())
+
+
+def test_a_first_entry_opens_a_file_once_the_crossing_is_recorded(photos):
+    central = FakeCentral(file=TravellerFileAnswer("NEW", "no file yet and no other identity with this face"))
+    outcome = gate(photos, central=central, capture=framed(photos)).process(mrz())
+    assert outcome.decision is Decision.OPEN, outcome.reasons
+    [(crossing_id, (template, jpeg))] = central.enrolled
+    assert crossing_id == outcome.crossing_id and central.recorded == [crossing_id]
+    assert template is photos[1] and jpeg.startswith(b"\xff\xd8")
+    assert outcome.to_dict()["traveller_file"]["status"] == "NEW"
+
+
+def test_a_returning_traveller_opens_with_the_file_verified_and_opens_no_second_one(photos):
+    central = FakeCentral(file=TravellerFileAnswer("VERIFIED", "file F opened 2026-10-01, 2 crossing(s) recorded; "
+                                                   "live face matches the enrolled face (score 0.97)", "F", 2))
+    outcome = gate(photos, central=central, capture=framed(photos)).process(mrz())
+    assert outcome.decision is Decision.OPEN, outcome.reasons
+    assert central.enrolled == []
+    check = next(c for c in outcome.checks if c.name == "traveller.file")
+    assert check.ok and "2 crossing(s)" in check.reason
+
+
+def test_a_face_on_another_identitys_file_refers_with_both_files_in_the_evidence(photos):
+    from edge.evidence import GateCandidate
+
+    other = GateCandidate("travellers", "0b1e6a9e-1111-4c55-9d0e-7a3b8e2f1c44", 0.97)
+    central = FakeCentral(file=TravellerFileAnswer("DUPLICATE", "possible multiple identity: the live face "
+                                                   f"matches file {other.subject_id} (score 0.97)",
+                                                   candidates=[other]))
+    outcome = gate(photos, central=central, capture=framed(photos)).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert "traveller.file: possible multiple identity" in reasons_of(outcome)
+    assert other in outcome.evidence.candidates and central.enrolled == []
+
+
+@pytest.mark.parametrize("failure", [ConnectionError("central unreachable"),
+                                     RuntimeError("UNAVAILABLE: matcher search failed")])
+def test_central_or_its_matcher_not_answering_refers_and_enrols_nobody(photos, failure):
+    central = FakeCentral(file_fail=failure)
+    outcome = gate(photos, central=central, capture=framed(photos)).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert "traveller.file: could not be checked (central unavailable" in reasons_of(outcome)
+    assert central.enrolled == []
+
+
+def test_a_mismatch_with_the_enrolled_face_refers(photos):
+    central = FakeCentral(file=TravellerFileAnswer("MISMATCH", "file F: live face does not match the enrolled face"))
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert "traveller.file: file F: live face does not match" in reasons_of(outcome)

@@ -17,7 +17,7 @@ from edge.outbox import Backoff, Outbox
 from edge.policy import Decision, Policy
 from edge.remote import RemoteCentral
 from proto.clients import central_pb2
-from tests.edge.test_gate import Capture, FakeMatcher
+from tests.edge.test_gate import Capture, FakeMatcher, framed
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -52,6 +52,8 @@ class FakeClient:
         self.crossings: dict[str, central_pb2.RecordCrossingRequest] = {}
         self.referrals: dict[str, central_pb2.OpenReferralRequest] = {}
         self.record_calls = 0
+        self.file_status = central_pb2.TravellerFileCheck.EXEMPT
+        self.enrolments: list[central_pb2.EnrolTravellerRequest] = []
 
     def call(self, method, request):
         if not self.up:
@@ -69,6 +71,12 @@ class FakeClient:
         if method == "CheckStay":
             return central_pb2.CheckStayResponse(regime=central_pb2.CheckStayResponse.VISA_EXEMPT,
                                                  latest_exit="2027-02-22", days_used=1, on="2026-11-25")
+        if method == "CheckTravellerFile":
+            return central_pb2.TravellerFileCheck(status=self.file_status, reason="test: file status")
+        if method == "EnrolTraveller":
+            assert request.crossing_id in self.crossings, "a file before its crossing"
+            self.enrolments.append(request)
+            return central_pb2.EnrolTravellerResponse(file_id="file-1")
         if method == "AlertDelta":
             since = request.since_version
             return central_pb2.AlertDeltaResponse(
@@ -100,6 +108,11 @@ class FakeClient:
         self.persons.append(central_pb2.PersonAlert(
             alert_id=f"person-{len(self.persons) + 1}", surname=surname, given_names=given_names,
             birth_date=birth_date, reason=central_pb2.PersonAlert.ENTRY_BAN, version=self.version + 1))
+
+
+# The traveller's file has no offline copy: a border authority that lets offline answers open the gate
+# must also let the file go unchecked (docs/OFFLINE.md).
+NO_FILE_OFFLINE = frozenset({"traveller.file"})
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +153,22 @@ def test_online_crossing_is_kept_then_recorded_before_the_gate_opens(photos, loc
     assert [(e.method, e.state) for e in outbox.entries()] == [("RecordCrossing", "delivered")]
 
 
+def test_a_new_travellers_file_is_opened_through_the_outbox_after_the_crossing(photos, local, client):
+    client.file_status = central_pb2.TravellerFileCheck.NEW
+    service, outbox, alerts = local
+    reference, live = photos
+    the_gate = Gate(station=GateStation(), photo_source=lambda m: ReferencePhoto(reference, [
+        Check.passed("chip.read", "read")]), capture_face=framed((reference, live)), central=service,
+        matcher=FakeMatcher(), today=lambda: TODAY, outbox=outbox, alerts=alerts)
+    outcome = the_gate.process(mrz())
+    assert outcome.decision is Decision.OPEN and outcome.recorded, outcome.reasons
+    assert [(e.method, e.state) for e in outbox.entries()] == [("RecordCrossing", "delivered"),
+                                                                ("EnrolTraveller", "delivered")]
+    [request] = client.enrolments
+    assert request.crossing_id == outcome.crossing_id and list(request.face.vector) == pytest.approx(live.vector)
+    assert request.live_capture_jpeg.startswith(b"\xff\xd8")
+
+
 def test_referral_follows_its_crossing(photos, local, client):
     client.add_alert("X4829A17")
     outcome = gate(photos, local).process(mrz())
@@ -159,8 +188,10 @@ def test_offline_with_a_clean_cached_list_refers_by_default(photos, local, clien
     # The authorised stay has no offline copy: not done, and required by default.
     assert outcome.reasons[0] == ("stay.days_left: could not be checked (central unreachable: UNAVAILABLE: "
                                   "failed to connect to all addresses)")
-    assert outcome.reasons[1] == ("alerts.document: offline: cached alert list version 0, 0 minutes old "
-                                  "(central unreachable; offline answers do not open the gate)")
+    assert ("alerts.document: offline: cached alert list version 0, 0 minutes old "
+            "(central unreachable; offline answers do not open the gate)") in outcome.reasons
+    # Nor can the traveller's file be checked without central: that refers whatever the policy says of offline.
+    assert any(r.startswith("traveller.file: could not be checked (central unavailable") for r in outcome.reasons)
     assert outcome.reasons[-1] == ("crossing not recorded yet: kept in the gate's outbox (2 record(s) waiting), "
                                    "sent when central answers")
     assert not the_gate.online and the_gate.backlog == 2
@@ -169,7 +200,7 @@ def test_offline_with_a_clean_cached_list_refers_by_default(photos, local, clien
 def test_offline_may_open_when_the_policy_says_so(photos, local, client):
     local[2].refresh()
     client.up = False
-    outcome = gate(photos, local, Policy(offline_may_open=True)).process(mrz())
+    outcome = gate(photos, local, Policy(optional=NO_FILE_OFFLINE, offline_may_open=True)).process(mrz())
     assert outcome.decision is Decision.OPEN and outcome.offline and outcome.reasons[-1].startswith(
         "crossing not recorded yet")
     stay = next(c for c in outcome.checks if c.name == "stay.days_left")  # advisory under this policy
@@ -184,11 +215,12 @@ def test_an_offline_answer_older_than_the_policy_trusts_is_no_answer(photos, loc
     now[0] += dt.timedelta(hours=25)
     client.up = False
     try:
-        stale = gate(photos, (service, outbox, alerts), Policy(offline_may_open=True)).process(mrz())
+        trusting_now = Policy(optional=NO_FILE_OFFLINE, offline_may_open=True)
+        stale = gate(photos, (service, outbox, alerts), trusting_now).process(mrz())
         assert stale.decision is Decision.REFER and stale.offline
         assert ("alerts.document: could not be checked (offline: cached alert list version 0, 1500 minutes old, "
                 "older than the 1440 minutes the policy trusts)") in stale.reasons
-        trusting = Policy(offline_may_open=True, offline_max_age_s=2 * 86400.0)
+        trusting = Policy(optional=NO_FILE_OFFLINE, offline_may_open=True, offline_max_age_s=2 * 86400.0)
         assert gate(photos, (service, outbox, alerts), trusting).process(mrz()).decision is Decision.OPEN
     finally:
         alerts.close()
@@ -198,7 +230,7 @@ def test_offline_cache_still_catches_a_stolen_document(photos, local, client):
     client.add_alert("X4829A17")
     local[2].refresh()
     client.up = False
-    outcome = gate(photos, local, Policy(offline_may_open=True)).process(mrz())
+    outcome = gate(photos, local, Policy(optional=NO_FILE_OFFLINE, offline_may_open=True)).process(mrz())
     assert outcome.decision is Decision.REFER and outcome.offline
     assert outcome.reasons[0] == "alerts.document: offline: cached alert list version 1, 0 minutes old: " \
                                  "stolen (exact, alert alert-1)"
@@ -212,7 +244,7 @@ def test_offline_cache_still_catches_a_person_alert(photos, local, client):
     assert any(r.startswith("alerts.person: entry_ban (score 1.00, alert person-1") for r in online.reasons)
     local[2].refresh()
     client.up = False
-    offline = gate(photos, local, Policy(offline_may_open=True)).process(holder)
+    offline = gate(photos, local, Policy(optional=NO_FILE_OFFLINE, offline_may_open=True)).process(holder)
     assert offline.decision is Decision.REFER and offline.offline
     assert [r for r in offline.reasons if r.startswith("alerts.person")] == [
         "alerts.person: offline: cached alert list version 1, 0 minutes old: entry_ban (score 1.00, alert "
@@ -221,7 +253,7 @@ def test_offline_cache_still_catches_a_person_alert(photos, local, client):
 
 def test_offline_without_a_loaded_cache_is_not_an_answer(photos, local, client):
     client.up = False
-    outcome = gate(photos, local, Policy(offline_may_open=True)).process(mrz())
+    outcome = gate(photos, local, Policy(optional=NO_FILE_OFFLINE, offline_may_open=True)).process(mrz())
     assert outcome.decision is Decision.REFER and not outcome.offline
     assert ("alerts.document: could not be checked (central unavailable: UNAVAILABLE: failed to connect to all "
             "addresses; the alert cache was never loaded from central)") in outcome.reasons
@@ -230,7 +262,7 @@ def test_offline_without_a_loaded_cache_is_not_an_answer(photos, local, client):
 def test_an_error_central_reports_is_not_an_outage(photos, local, client):
     local[2].refresh()
     client.refuse = RpcError(grpc.StatusCode.PERMISSION_DENIED, "station not registered")
-    the_gate = gate(photos, local, Policy(offline_may_open=True))
+    the_gate = gate(photos, local, Policy(optional=NO_FILE_OFFLINE, offline_may_open=True))
     outcome = the_gate.process(mrz())
     assert outcome.decision is Decision.REFER and not outcome.offline
     assert outcome.reasons[0] == ("alerts.document: could not be checked (central unavailable: <RpcError "
@@ -313,3 +345,20 @@ def test_metrics_show_offline_outcomes_and_the_backlog(photos, local, client):
     the_gate.process(mrz())
     assert offline_refers() == before + 1
     assert REGISTRY.get_sample_value("limes_edge_outbox_backlog") == the_gate.backlog == 2
+
+
+def test_remote_central_reads_the_file_answer_and_names_a_failure_plainly(photos, client):
+    from drivers.mrz import parse as parse_mrz
+    from edge.remote import CentralUnreachable
+
+    service = RemoteCentral(client)
+    client.file_status = central_pb2.TravellerFileCheck.NEW
+    holder = parse_mrz(mrz())
+    answer = service.check_traveller_file(holder, photos[1])
+    assert answer.status == "NEW" and answer.reason == "test: file status" and answer.candidates == []
+    client.up = False
+    with pytest.raises(CentralUnreachable, match="^UNAVAILABLE: failed to connect to all addresses$"):
+        service.check_traveller_file(holder, photos[1])
+    client.up, client.refuse = True, RpcError(grpc.StatusCode.INVALID_ARGUMENT, "face.vector: is required")
+    with pytest.raises(RuntimeError, match="^INVALID_ARGUMENT: face.vector: is required$"):
+        service.check_traveller_file(holder, photos[1])

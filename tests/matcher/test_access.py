@@ -142,3 +142,25 @@ def test_plaintext_has_no_identities_and_allows_every_call_audited_as_plaintext(
     finally:
         server.stop(0).wait()
         server.registry.close()
+
+
+def test_the_travellers_gallery_is_central_s_alone_a_gate_may_not_even_search_it(matcher, dev_pki):
+    stub, audit = matcher
+    central = stub(dev_pki.server())
+    create(central, "travellers")
+    central.Enrol(matcher_pb2.EnrolRequest(gallery="travellers", subject_id="file-1", template=template(vector(1))),
+                  timeout=10)
+    found = central.Search(matcher_pb2.SearchRequest(gallery="travellers", template=template(vector(1)), top_k=1),
+                           timeout=10)
+    assert [c.subject_id for c in found.candidates] == ["file-1"]
+    gate = stub(dev_pki.station(GATE))
+    error = refused(gate.Search, matcher_pb2.SearchRequest(gallery="travellers", template=template(vector(1))))
+    assert "searched by central only" in error.details()
+    refused(gate.Verify, matcher_pb2.VerifyRequest(gallery="travellers", subject_id="file-1",
+                                                   template=template(vector(1))))
+    refused(gate.SearchBatch, matcher_pb2.SearchBatchRequest(queries=[
+        matcher_pb2.SearchRequest(gallery="watchlist", template=template(vector(1))),
+        matcher_pb2.SearchRequest(gallery="travellers", template=template(vector(1)))]))
+    refusals = [e for e in read_audit(audit) if e["outcome"].startswith("PERMISSION_DENIED")]
+    assert [(e["caller"], e["method"]) for e in refusals] == [
+        (f"station {GATE}", "Search"), (f"station {GATE}", "Verify"), (f"station {GATE}", "SearchBatch")]

@@ -17,6 +17,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "chip": ("chip", "full chip read through pcscd + vpcd and in process, p50/p95/p99"),
     "pki": ("pki", "trust store of 1,000 CSCAs and 10,000 DSCs: load time, passive authentication p50/p95"),
     "api": ("api", "a 1,000-passenger PAXLST and 100 PNRs of a flight read, stored and screened (target 2 s each)"),
+    "files": ("files", "traveller files: enrolment with 1:N deduplication against a 1M travellers gallery, p95"),
     "stay": ("stay", "the 90/180 authorised-stay rule for one traveller with 500 crossings, p50/p95/p99"),
 }
 

@@ -41,6 +41,8 @@ from central.rpc.fields import format_instant
 from central.rpc.processes import serve_processes
 from central.statistics import pseudonym
 from central.stays.regime import RulesError, StayRules, rules_from
+from central.stays import exemption as exemption_rules
+from central.travellers import files
 from central.web import WebSettings
 from central.web.accounts import set_password, web_roles
 from central.web.server import serve_web
@@ -93,6 +95,12 @@ def register(central: argparse.ArgumentParser) -> None:
                        help="limes.v1.Matcher to search faces of person alerts in (default: names only)")
     serve.add_argument("--matcher-gallery", metavar="NAME", default="alerts",
                        help="the matcher gallery holding alert faces (default %(default)s)")
+    serve.add_argument("--travellers-gallery", metavar="NAME", default="travellers",
+                       help="the --matcher gallery where traveller files are deduplicated (default %(default)s; "
+                            "without --matcher no file is opened and gates refer third-country nationals)")
+    serve.add_argument("--exemption", metavar="TOML", default=None,
+                       help="who needs no traveller file: an [exemption] table of nationalities and document "
+                            "types (default: EU/EEA/CH citizens, residence permits IR/AR, long-stay visas VD)")
     serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                        help="serve Prometheus metrics on 127.0.0.1:PORT (server process i: PORT+i)")
     serve.add_argument("--processes", type=int, default=1, metavar="N",
@@ -215,8 +223,17 @@ def register(central: argparse.ArgumentParser) -> None:
                        help="crossings, referrals, travellers and documents older than this go (default %(default)s)")
     purge.add_argument("--evidence-days", type=int, default=30,
                        help="face scores and check results older than this are cleared (default %(default)s)")
+    purge.add_argument("--overstay-days", type=int, default=1825,
+                       help="a traveller file that records an overstay, and its crossings, go this long after the "
+                            "last crossing instead (default %(default)s)")
     purge.add_argument("--today", default="", metavar="YYYY-MM-DD", help="count the periods back from this day")
     purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    purge.add_argument("--matcher", metavar="ADDR", default=None,
+                       help="remove the purged traveller files' faces from --travellers-gallery of this matcher "
+                            "(without it they are only listed, as traveller_file_ids)")
+    purge.add_argument("--travellers-gallery", metavar="NAME", default="travellers",
+                       help="the matcher gallery of the traveller files (default %(default)s)")
+    add_tls_arguments(purge, "central's own (presented to --matcher)")
     _database_flag(purge)
     add_json_flag(purge)
     purge.set_defaults(func=_purge)
@@ -296,11 +313,18 @@ def _serve(args: argparse.Namespace) -> int:
     except TlsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    matcher_factory = None
+    matcher_factory = travellers_factory = None
     if args.matcher:
         # Each server process (and the web desk) opens its own channel to the matcher.
         matcher_factory = partial(GrpcFaceMatcher, args.matcher, args.matcher_gallery, tls=tls,
                                   plaintext=args.plaintext)
+        travellers_factory = partial(GrpcFaceMatcher, args.matcher, args.travellers_gallery, tls=tls,
+                                     plaintext=args.plaintext)
+    try:
+        exemption = exemption_rules.parse(Path(args.exemption).read_text()) if args.exemption else None
+    except (OSError, exemption_rules.ExemptionConfigError) as exc:
+        print(f"error: --exemption: {exc}", file=sys.stderr)
+        return 2
 
     try:
         sealer = _sealer(args)
@@ -310,6 +334,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls, sealer=sealer,
                                    plaintext=args.plaintext, face_matcher_factory=matcher_factory,
+                                   traveller_gallery_factory=travellers_factory, exemption=exemption,
                                    metrics_port=args.metrics_port,
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
                                    stay_rules=stay_rules,
@@ -573,7 +598,8 @@ def _reseal(args: argparse.Namespace) -> int:
     database.migrate()
     resealed = 0
     try:
-        while done := database.run(lambda session: evidence.reseal_images(session, args.batch)):
+        while done := database.run(lambda session: evidence.reseal_images(session, args.batch)
+                                   + files.reseal_templates(session, args.batch)):
             resealed += done
     except SealError as exc:
         print(f"limes central reseal: {exc} ({resealed} image(s) resealed before it)", file=sys.stderr)
@@ -587,7 +613,7 @@ def _reseal(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     try:
-        policy = retention.RetentionPolicy(args.personal_days, args.evidence_days)
+        policy = retention.RetentionPolicy(args.personal_days, args.evidence_days, args.overstay_days)
         today = _today(args.today)
     except (CentralError, ValueError) as exc:
         print(f"limes central purge: {exc}", file=sys.stderr)
@@ -599,8 +625,34 @@ def _purge(args: argparse.Namespace) -> int:
         report = database.run(lambda session: reports.purge(session, caller, today, policy, args.dry_run))
     finally:
         database.dispose()
-    emit(report.as_dict(), args.json, lambda _: ("dry run, would have: " if report.dry_run else "") + report.summary())
-    return 0
+    left = _remove_purged_faces(args, report) if args.matcher and not report.dry_run else None
+    emit({**report.as_dict(), "removed_from_matcher": left is not None and not left,
+          "left_in_matcher": list(left or [])}, args.json,
+         lambda _: ("dry run, would have: " if report.dry_run else "") + report.summary()
+         + (f"; {len(left)} traveller face(s) NOT removed from the matcher" if left else ""))
+    return 1 if left else 0
+
+
+def _remove_purged_faces(args: argparse.Namespace, report) -> list[str]:
+    """Take the purged files' faces out of the matcher's travellers gallery (committed first: a face left
+    there matches no file); the ids it could not remove."""
+    try:
+        gallery = GrpcFaceMatcher(args.matcher, args.travellers_gallery,
+                                  tls=tls_from_arguments(args, "limes central purge"), plaintext=args.plaintext)
+    except TlsError as exc:
+        print(f"limes central purge: --matcher: {exc}", file=sys.stderr)
+        return list(report.traveller_file_ids)
+    left = []
+    try:
+        for file_id in report.traveller_file_ids:
+            try:
+                gallery.remove(file_id)
+            except CentralError as exc:
+                print(f"limes central purge: {file_id}: {exc}", file=sys.stderr)
+                left.append(file_id)
+    finally:
+        gallery.close()
+    return left
 
 
 def _export(args: argparse.Namespace) -> int:
