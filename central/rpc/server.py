@@ -18,7 +18,6 @@ from central.records import evidence
 from central.risk.rules import RiskRules
 from central.rpc.servicer import CentralServicer
 from central.stays.regime import StayRules
-from central.stays.exemption import Exemption
 from central.travellers import files
 from central.travellers.files import TravellerGallery
 from common.sealing import Sealer
@@ -54,8 +53,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           max_workers: int = 16, metrics_port: int | None = None,
           access: AccessPolicy | None = None, role_cache_s: float = 5.0, reuse_port: bool = False,
           database_ready: bool = False, sealer: Sealer | None = None,
-          stay_rules: StayRules | None = None, traveller_gallery: TravellerGallery | None = None,
-          exemption: Exemption | None = None) -> tuple[grpc.Server, int]:
+          stay_rules: StayRules | None = None,
+          traveller_gallery: TravellerGallery | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -73,10 +72,11 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     connections among them: central.rpc.processes); otherwise a second server on the port fails to start.
     `database_ready`: the database is migrated and the identities registered already (by the first process).
     `sealer`: seals the face images central keeps (common.sealing); None keeps them in clear.
-    `stay_rules`: who the short-stay rule applies to (central.stays.regime); None: the defaults.
+    `stay_rules`: who the short-stay rule applies to, and who needs no traveller file
+    (central.stays.regime); None: the defaults.
     `traveller_gallery`: the matcher's travellers gallery, where traveller files are deduplicated
     (central.travellers.files); without it no file is opened (CheckTravellerFile answers UNAVAILABLE
-    for a traveller without one). `exemption`: who needs no file (default central.stays.exemption's).
+    for a traveller without one).
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
@@ -91,7 +91,7 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
                     "(serve(access=AccessPolicy())) it is closed.", url)
     servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy,
                                role_cache_s=role_cache_s, stay_rules=stay_rules,
-                               traveller_gallery=traveller_gallery, exemption=exemption)
+                               traveller_gallery=traveller_gallery)
     # grpc turns SO_REUSEPORT on by default: two servers started on one port by mistake would share
     # its callers silently. Only a group of central processes (central.rpc.processes) asks for it.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"),

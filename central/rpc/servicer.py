@@ -29,7 +29,6 @@ from central.records import gate_calls, history, referrals, stays
 from central.risk.rules import RiskRules
 from central.rpc import convert, fields, metrics
 from central.stays.regime import StayRules
-from central.stays.exemption import Exemption
 from central.travellers import files
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
 from proto.limes.v1 import central_pb2 as pb
@@ -119,7 +118,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                  person_threshold: float = DEFAULT_MIN_SIMILARITY,
                  clock: Callable[[], dt.datetime] = m.utcnow, policy: AccessPolicy | None = None,
                  role_cache_s: float = 5.0, stay_rules: StayRules | None = None,
-                 traveller_gallery: files.TravellerGallery | None = None, exemption: Exemption | None = None) -> None:
+                 traveller_gallery: files.TravellerGallery | None = None) -> None:
         self._db = database
         self._stay_rules = stay_rules or StayRules()
         self._writes = GroupCommit(database)
@@ -130,9 +129,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         self._matcher = face_matcher
         self._threshold = person_threshold
         self._clock = clock
-        # The matcher's travellers gallery (central.travellers.files) and who needs no file.
+        # The matcher's travellers gallery (central.travellers.files); who needs no file is in the stay rules.
         self._travellers = traveller_gallery
-        self._exemption = exemption or Exemption()
 
     def _call(self, method: str, context: grpc.ServicerContext, work: Callable[[audit_log.Caller], T]) -> T:
         started = time.perf_counter()
@@ -424,7 +422,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
 
             def transaction(session) -> pb.TravellerFileCheck:
                 found = files.check_file(session, caller, document, person, face, self._travellers,
-                                         self._exemption)
+                                         self._stay_rules)
                 return pb.TravellerFileCheck(
                     status=pb.TravellerFileCheck.Status.Value(found.status.value), reason=found.reason,
                     file_id=found.file_id, score=found.score or 0.0, crossings=found.crossings,
@@ -441,7 +439,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
 
             def transaction(session) -> pb.EnrolTravellerResponse:
                 done = files.enrol(session, caller, crossing_id, face, request.live_capture_jpeg, self._travellers,
-                                   self._exemption)
+                                   self._stay_rules)
                 return pb.EnrolTravellerResponse(file_id=done.file_id, already_enrolled=done.already_enrolled,
                                                  reason=done.reason)
             return self._db.run(transaction)

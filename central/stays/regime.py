@@ -27,11 +27,14 @@ class Regime(str, enum.Enum):
 
 
 # ICAO codes of the EU member states, the other EEA states (Iceland, Liechtenstein, Norway) and
-# Switzerland. Germany's MRZ code is "D"; it is matched as "DEU" after central's normalisation.
+# Switzerland. Germany's MRZ code is "D" ("DEU" after central's normalisation): both are listed.
 EU_EEA_CH = frozenset({
-    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL", "ITA",
-    "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE",
+    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "D", "DEU", "GRC", "HUN", "IRL",
+    "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE",
     "ISL", "LIE", "NOR", "CHE"})
+# MRZ document codes of residence permits (TD1 cards: "IR", "AR" by common practice) and of the national
+# long-stay visa ("VD"); a state names its own in the configuration.
+RESIDENCE_DOCUMENTS = frozenset({"IR", "AR", "VD"})
 
 
 class RulesError(ValueError):
@@ -43,10 +46,11 @@ class StayRules:
     free_movement: frozenset[str] = EU_EEA_CH
     # Empty by default: the list is national policy (Regulation (EU) 2018/1806, Annex I) and changes.
     visa_required: frozenset[str] = frozenset()
-    # ICAO document codes whose holders are exempt, e.g. a residence permit card's.
-    exempt_documents: frozenset[str] = frozenset()
+    # ICAO document codes whose holders are exempt: residence permits and long-stay visas.
+    exempt_documents: frozenset[str] = RESIDENCE_DOCUMENTS
 
     def regime(self, nationality: str, document_code: str = "") -> Regime:
+        nationality, document_code = _code(nationality), _code(document_code)
         if nationality in self.free_movement:
             return Regime.FREE_MOVEMENT
         if document_code and document_code in self.exempt_documents:
@@ -54,6 +58,21 @@ class StayRules:
         if nationality in self.visa_required:
             return Regime.VISA_REQUIRED
         return Regime.VISA_EXEMPT
+
+    def exemption(self, nationality: str, document_code: str = "") -> str | None:
+        """Why a traveller is outside the short-stay rule and the Entry/Exit System (Regulation (EU)
+        2017/2226, Article 2(3)), so that no traveller file is kept; None when they are not."""
+        regime = self.regime(nationality, document_code)
+        if regime is Regime.FREE_MOVEMENT:
+            return f"nationality {_code(nationality)} is exempt (EU/EEA/CH: free movement)"
+        if regime is Regime.EXEMPT:
+            return f"document type {_code(document_code)} is exempt (residence permit or long-stay visa)"
+        return None
+
+
+def _code(text: str) -> str:
+    """An MRZ code as compared: upper case, without fillers or spaces."""
+    return text.strip().upper().replace("<", "")
 
 
 _KEYS = {"free_movement", "visa_required", "exempt_documents"}

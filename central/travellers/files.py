@@ -37,7 +37,7 @@ from central.database import models as m
 from central.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from central.records import evidence
 from central.records.gate_calls import DocumentData, TravellerData, person_subject
-from central.stays.exemption import Exemption
+from central.stays.regime import StayRules
 from common.sealing import Sealer, SealError, is_sealed
 from drivers import face_score
 from drivers.alertmatch.normalize import document_number, name_key, state_code
@@ -180,18 +180,18 @@ def _duplicates(session: Session, gallery: TravellerGallery | None, face: FaceQu
 
 
 def check_file(session: Session, caller: Caller, document: DocumentData, person: TravellerData, face: FaceQuery,
-               gallery: TravellerGallery | None, exemption: Exemption) -> FileCheck:
+               gallery: TravellerGallery | None, rules: StayRules) -> FileCheck:
     """The traveller's file as the gate needs it before deciding (see the module's docstring); audited."""
     live = _vector(face)
-    result = _check(session, document, person, face, live, gallery, exemption)
+    result = _check(session, document, person, face, live, gallery, rules)
     audit(session, caller, "CheckTravellerFile", person_subject(person.surname, person.given_names, person.birth_date),
           f"{result.status.value} {result.file_id}".strip(), PURPOSE)
     return result
 
 
 def _check(session: Session, document: DocumentData, person: TravellerData, face: FaceQuery, live: np.ndarray,
-           gallery: TravellerGallery | None, exemption: Exemption) -> FileCheck:
-    reason = exemption.reason(person.nationality, document.doc_type)
+           gallery: TravellerGallery | None, rules: StayRules) -> FileCheck:
+    reason = rules.exemption(person.nationality, document.doc_type)
     if reason is not None:
         return FileCheck(FileStatus.EXEMPT, reason)
     traveller_id = _traveller_id(session, document, person)
@@ -221,7 +221,7 @@ def _check(session: Session, document: DocumentData, person: TravellerData, face
 
 
 def enrol(session: Session, caller: Caller, crossing_id: str, face: FaceQuery, live_jpeg: bytes,
-          gallery: TravellerGallery | None, exemption: Exemption) -> Enrolled:
+          gallery: TravellerGallery | None, rules: StayRules) -> Enrolled:
     """Open the file of the traveller of a recorded crossing (see the module's docstring); audited."""
     live = _vector(face)
     crossing = session.scalar(select(m.Crossing).where(m.Crossing.crossing_id == crossing_id))
@@ -232,7 +232,7 @@ def enrol(session: Session, caller: Caller, crossing_id: str, face: FaceQuery, l
     traveller, document = crossing.traveller, crossing.document
     subject = person_subject(traveller.surname, traveller.given_names, traveller.birth_date)
     result = _enrol(session, caller, crossing, live, face, live_jpeg, gallery,
-                    exemption.reason(traveller.nationality, document.doc_type))
+                    rules.exemption(traveller.nationality, document.doc_type))
     audit(session, caller, "EnrolTraveller", subject,
           f"file {result.file_id} {'already open' if result.already_enrolled else 'opened'}" if result.file_id
           else f"no file: {result.reason}", PURPOSE)

@@ -15,7 +15,7 @@ from central.database import models as m
 from central.database.engine import Database
 from central.records import gate_calls
 from central.risk.rules import RiskRules
-from central.stays.exemption import Exemption
+from central.stays.regime import StayRules
 from central.travellers import files
 
 GATE = audit_log.Caller("FRA-T1-G03", "")
@@ -51,7 +51,7 @@ def enter(database: Database, surname: str, number: str, days_ago: int) -> str:
     def work(session):
         gate_calls.record_crossing(session, GATE, new, RiskRules.load(None))
         return files.enrol(session, GATE, crossing_id, FaceQuery((0.1,) * 128, "m", "1"), jpeg(), Gallery(),
-                           Exemption()).file_id
+                           StayRules()).file_id
     return database.run(work)
 
 

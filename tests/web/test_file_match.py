@@ -13,7 +13,7 @@ from central.database import models as m
 from central.records import gate_calls
 from central.records.evidence import ReferralCandidate, ReferralEvidence
 from central.risk.rules import RiskRules
-from central.stays.exemption import Exemption
+from central.stays.regime import StayRules
 from central.travellers import files
 from tests.web.conftest import NOW, USERS, jpeg, seed_referral
 
@@ -43,7 +43,7 @@ def seed_file(database) -> str:
     def work(session):
         gate_calls.record_crossing(session, gate, new, RiskRules.load(None))
         return files.enrol(session, gate, crossing_id, FaceQuery((0.1,) * 128, "dlib-resnet-v1", "1.0-68pt"),
-                           jpeg((10, 200, 10)), Gallery(), Exemption()).file_id
+                           jpeg((10, 200, 10)), Gallery(), StayRules()).file_id
     return database.run(work)
 
 

@@ -41,7 +41,6 @@ from central.rpc.fields import format_instant
 from central.rpc.processes import serve_processes
 from central.statistics import pseudonym
 from central.stays.regime import RulesError, StayRules, rules_from
-from central.stays import exemption as exemption_rules
 from central.travellers import files
 from central.web import WebSettings
 from central.web.accounts import set_password, web_roles
@@ -89,8 +88,9 @@ def register(central: argparse.ArgumentParser) -> None:
     _database_flag(serve)
     serve.add_argument("--risk-rules", metavar="TOML", default=None, help="risk rule file (default: built-in)")
     serve.add_argument("--stay-rules", metavar="TOML", default=None,
-                       help="who the 90/180-day rule applies to: lists free_movement, visa_required, "
-                       "exempt_documents of ICAO codes (default: EU/EEA/CH free movement, no visa list)")
+                       help="who the 90/180-day rule applies to, and who gets no traveller file: lists "
+                       "free_movement, visa_required, exempt_documents of ICAO codes (default: EU/EEA/CH free "
+                       "movement, no visa list, residence permits IR/AR and long-stay visas VD exempt)")
     serve.add_argument("--matcher", metavar="ADDR", default=None,
                        help="limes.v1.Matcher to search faces of person alerts in (default: names only)")
     serve.add_argument("--matcher-gallery", metavar="NAME", default="alerts",
@@ -98,9 +98,6 @@ def register(central: argparse.ArgumentParser) -> None:
     serve.add_argument("--travellers-gallery", metavar="NAME", default="travellers",
                        help="the --matcher gallery where traveller files are deduplicated (default %(default)s; "
                             "without --matcher no file is opened and gates refer third-country nationals)")
-    serve.add_argument("--exemption", metavar="TOML", default=None,
-                       help="who needs no traveller file: an [exemption] table of nationalities and document "
-                            "types (default: EU/EEA/CH citizens, residence permits IR/AR, long-stay visas VD)")
     serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                        help="serve Prometheus metrics on 127.0.0.1:PORT (server process i: PORT+i)")
     serve.add_argument("--processes", type=int, default=1, metavar="N",
@@ -321,12 +318,6 @@ def _serve(args: argparse.Namespace) -> int:
         travellers_factory = partial(GrpcFaceMatcher, args.matcher, args.travellers_gallery, tls=tls,
                                      plaintext=args.plaintext)
     try:
-        exemption = exemption_rules.parse(Path(args.exemption).read_text()) if args.exemption else None
-    except (OSError, exemption_rules.ExemptionConfigError) as exc:
-        print(f"error: --exemption: {exc}", file=sys.stderr)
-        return 2
-
-    try:
         sealer = _sealer(args)
         stay_rules = _stay_rules(args.stay_rules)
     except (SealError, RulesError, OSError, ValueError) as exc:
@@ -334,7 +325,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls, sealer=sealer,
                                    plaintext=args.plaintext, face_matcher_factory=matcher_factory,
-                                   traveller_gallery_factory=travellers_factory, exemption=exemption,
+                                   traveller_gallery_factory=travellers_factory,
                                    metrics_port=args.metrics_port,
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
                                    stay_rules=stay_rules,
