@@ -40,6 +40,8 @@ class Role(enum.Enum):
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
     ANALYST = "analyst"
+    # The risk analysis unit's intelligence analyst: reads graded reports and networks on need to know.
+    INTELLIGENCE = "intelligence"
     ADMINISTRATOR = "administrator"
 
 
@@ -51,7 +53,12 @@ class Kind(enum.Enum):
 # The read-only part of an officer's work, also what open access grants.
 OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing", "GetReferral"})
 # "ViewPhoto" is the web desk's (central.web): a face image, served by its opaque token.
-_OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral", "ViewPhoto"}
+_OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral", "ViewPhoto",
+                            "FileIntelReport"}
+# central.intelligence's operations, beyond filing a report: reading reports (on need to know as well),
+# the intelligence cycle, link analysis, risk profiles and trends.
+_INTELLIGENCE = frozenset({"FileIntelReport", "ReadIntelReports", "IntelCycle", "LinkAnalysis", "RiskProfiles",
+                           "Trends", "Statistics"})
 
 # RPC names, and the web desk's own operations (ViewPhoto, ListAlerts, UpdateAlert, EnrolFace,
 # ReadAuditLog, DecideEscalated). The `limes central` commands (audit, purge, export) work on the
@@ -63,12 +70,15 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.
-    Role.SUPERVISOR: _OFFICER | {"DecideEscalated", "ReadAuditLog", "ListAlerts", "ListOverstays", "ImportApi"},
+    # Supervisors also read intelligence reports, review overdue ones and issue taskings.
+    Role.SUPERVISOR: _OFFICER | {"DecideEscalated", "ReadAuditLog", "ListAlerts", "ListOverstays", "ImportApi",
+                                "ReadIntelReports", "IntelCycle", "IssueTasking", "ReviewIntelReports"},
     # Analysts see numbers, never a name.
-    Role.ANALYST: frozenset({"Statistics"}),
+    Role.ANALYST: frozenset({"Statistics", "Trends"}),
+    Role.INTELLIGENCE: _INTELLIGENCE,
     Role.ADMINISTRATOR: frozenset({"AddDocumentAlert", "AddPersonAlert", "WithdrawAlert", "AlertDelta",
                                    "ListAlerts", "UpdateAlert", "EnrolFace", "ViewPhoto",
-                                   "GrantRole", "RevokeRole", "ListPrincipals", "ImportApi"}),
+                                   "GrantRole", "RevokeRole", "ListPrincipals", "ImportApi", "SetClearance"}),
 }
 
 

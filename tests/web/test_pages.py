@@ -21,9 +21,11 @@ def audit_actions(desk, user: str) -> list[str]:
 
 
 def test_each_role_lands_on_its_page_and_sees_only_its_menu(desk):
-    homes = {"officer": "/queue", "supervisor": "/queue", "analyst": "/statistics", "administrator": "/watchlists"}
-    menus = {"officer": {"Referral queue"}, "supervisor": {"Referral queue", "Watchlists", "Audit"},
-             "analyst": {"Statistics"}, "administrator": {"Watchlists"}}
+    homes = {"officer": "/queue", "supervisor": "/queue", "analyst": "/statistics", "administrator": "/watchlists",
+             "intelligence": "/intel"}
+    menus = {"officer": {"Referral queue"}, "supervisor": {"Referral queue", "Watchlists", "Intelligence", "Audit"},
+             "analyst": {"Statistics"}, "administrator": {"Watchlists"},
+             "intelligence": {"Statistics", "Intelligence"}}
     for role, home in homes.items():
         client = desk.signed_in(role)
         response = client.get("/")
