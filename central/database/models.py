@@ -495,3 +495,37 @@ class IntelClearance(Base):
     level: Mapped[str] = mapped_column(String(16))
     granted_by: Mapped[str] = mapped_column(String(64))
     granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RiskProfile(Base):
+    """One version of an analyst's risk profile (central.intelligence.profiles): the conditions a gate applies.
+
+    A change is a new row with the next version; the row it replaces is retired, never edited, so a
+    selection always names the exact conditions that made it.
+    """
+
+    __tablename__ = "risk_profiles"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_risk_profiles_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    weight: Mapped[float] = mapped_column(Float)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RiskProfileSelection(Base):
+    """A traveller a profile version selected at a gate, by the gate's crossing id (the crossing is recorded
+    after the decision): with the crossing's referral and the officer's decision, the profile's yield."""
+
+    __tablename__ = "risk_profile_selections"
+    __table_args__ = (UniqueConstraint("profile_id", "crossing_id", name="uq_risk_profile_selections_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("risk_profiles.id"), index=True)
+    crossing_id: Mapped[str] = mapped_column(String(36), index=True)
+    selected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,4 +1,5 @@
-"""Intelligence: graded reports and their links, the intelligence cycle, users' clearances.
+"""Intelligence: graded reports and their links, the intelligence cycle, users' clearances, risk profiles
+and the travellers they selected.
 
 Revision ID: 0009
 Revises: 0005 (helpers working in parallel add 0006-0008; the chain is re-made when they merge)
@@ -83,9 +84,44 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_intel_clearances')),
     sa.UniqueConstraint('user_name', name=op.f('uq_intel_clearances_user_name'))
     )
+    op.create_table('risk_profiles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('conditions', sa.JSON(), nullable=False),
+    sa.Column('weight', sa.Float(), nullable=False),
+    sa.Column('rationale', sa.Text(), nullable=False),
+    sa.Column('author', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_profiles')),
+    sa.UniqueConstraint('name', 'version', name='uq_risk_profiles_name_version')
+    )
+    with op.batch_alter_table('risk_profiles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_profiles_name'), ['name'], unique=False)
+    op.create_table('risk_profile_selections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('profile_id', sa.Integer(), nullable=False),
+    sa.Column('crossing_id', sa.String(length=36), nullable=False),
+    sa.Column('selected_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['profile_id'], ['risk_profiles.id'],
+                            name=op.f('fk_risk_profile_selections_profile_id_risk_profiles')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_profile_selections')),
+    sa.UniqueConstraint('profile_id', 'crossing_id', name='uq_risk_profile_selections_pair')
+    )
+    with op.batch_alter_table('risk_profile_selections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_profile_selections_profile_id'), ['profile_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_profile_selections_crossing_id'), ['crossing_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('risk_profile_selections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_risk_profile_selections_crossing_id'))
+        batch_op.drop_index(batch_op.f('ix_risk_profile_selections_profile_id'))
+    op.drop_table('risk_profile_selections')
+    with op.batch_alter_table('risk_profiles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_risk_profiles_name'))
+    op.drop_table('risk_profiles')
     op.drop_table('intel_clearances')
     with op.batch_alter_table('intel_cycle', schema=None) as batch_op:
         for column in ('report_id', 'parent_id', 'unit', 'stage'):
