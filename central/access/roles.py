@@ -66,7 +66,7 @@ _INTELLIGENCE = frozenset({"FileIntelReport", "ReadIntelReports", "IntelCycle", 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     # A gate reads back only the referrals it opened (GetReferral: what the officer decided).
     Role.GATE: frozenset({"CheckDocument", "CheckPerson", "RecordCrossing", "OpenReferral", "AlertDelta",
-                          "GetReferral"}),
+                          "GetReferral", "AssessRisk"}),
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.

@@ -5,6 +5,7 @@ InvalidArgument naming it, before any database work starts.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from enum import Enum
 from typing import TypeVar
@@ -13,6 +14,7 @@ from central.alerts.face_matcher import FaceQuery
 from central.alerts.lists import NewDocumentAlert, NewPersonAlert
 from central.database import models as m
 from central.errors import InvalidArgument
+from central.intelligence import targeting
 from central.records.evidence import ReferralCandidate, ReferralEvidence
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData
 from central.rpc import fields
@@ -66,6 +68,19 @@ def new_crossing(request: pb.RecordCrossingRequest) -> NewCrossing:
         checks=[check_json(f"checks[{i}]", c) for i, c in enumerate(request.checks)],
         face_score=face_score,
     )
+
+
+def risk_traveller(request: pb.AssessRiskRequest, now: dt.datetime) -> targeting.Traveller:
+    return targeting.Traveller(
+        crossing_id=fields.client_uuid("crossing_id", request.crossing_id),
+        surname=fields.required("surname", request.surname),
+        given_names=fields.bounded("given_names", request.given_names, 200),
+        birth_date=fields.optional_date("birth_date", request.birth_date),
+        nationality=fields.state("nationality", request.nationality, is_required=False),
+        document_type=fields.bounded("document_type", request.document_type, 2),
+        border_point=fields.required("border_point", request.border_point, 32),
+        direction=enum_value("direction", pb.Crossing.Direction, request.direction, m.Direction).value,
+        occurred_at=now, expiry_date=fields.optional_date("expiry_date", request.expiry_date))
 
 
 def traveller_data(traveller: pb.Traveller) -> TravellerData:
