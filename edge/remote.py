@@ -62,6 +62,20 @@ class RemoteCentral:
         return [describe_person_hit(central_pb2.PersonAlert.Reason.Name(hit.reason).lower(), hit.score, hit.alert_id,
                                     hit.explanation, hit.handling_instruction) for hit in reply.hits]
 
+    def assess_risk(self, mrz: Mrz, crossing_id: str, station) -> tuple[float, list[str]]:
+        """Central's risk score for the traveller before the gate decides, and what fired (for the officer)."""
+        try:
+            reply = self.client.call("AssessRisk", central_pb2.AssessRiskRequest(
+                crossing_id=crossing_id, station_id=station.station_id, border_point=station.border_point,
+                direction=_DIRECTIONS[station.direction], surname=mrz.surname, given_names=mrz.given_names,
+                birth_date=mrz.birth_date.isoformat() if mrz.birth_date else "", nationality=mrz.nationality,
+                document_type=mrz.document_type, expiry_date=mrz.expiry_date.isoformat() if mrz.expiry_date else ""))
+        except grpc.RpcError as error:
+            if _code(error) in _UNREACHED:
+                raise CentralUnreachable(_describe(error)) from error
+            raise
+        return reply.score, list(reply.fired)
+
     def alert_delta(self, since_version: int, limit: int) -> central_pb2.AlertDeltaResponse:
         """For edge.alert_cache: alert changes after since_version."""
         return self.client.call("AlertDelta", central_pb2.AlertDeltaRequest(since_version=since_version,

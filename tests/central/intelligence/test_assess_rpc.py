@@ -1,6 +1,7 @@
 """AssessRisk over gRPC: gates only, for their own station; profiles and rules in the score."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import grpc
@@ -42,3 +43,24 @@ def test_only_a_gate_asks_and_only_for_itself(stub):
     with pytest.raises(grpc.RpcError) as bad:
         stub.AssessRisk(request(crossing_id="not-a-uuid"), metadata=GATE_METADATA)
     assert bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_the_gates_client_reads_the_score(central, database_url):
+    from drivers.mrz import generate_td3, parse
+    from edge.gate import GateStation
+    from edge.remote import RemoteCentral
+    from proto.clients import CentralClient
+
+    database = Database(database_url)
+    database.run(lambda s: targeting.write_profile(s, Caller("web-desk", "ivo"), "P at FRA",
+                                                   {"route": ["FRA-T1"], "document_type": ["P"]}, 0.9, ""))
+    database.dispose()
+    mrz = parse(generate_td3(document_number="X4829A17", surname="COURIER", given_names="A",
+                                 nationality="DEU", birth_date=dt.date(2001, 3, 3), sex="M",
+                                 expiry_date=dt.date(2031, 1, 1), issuing_state="DEU"))
+    client = CentralClient(central.address, tls=central.pki.station("FRA-T1-G03"))
+    try:
+        score, fired = RemoteCentral(client).assess_risk(mrz, str(uuid.uuid4()), GateStation("FRA-T1-G03", "FRA-T1"))
+    finally:
+        client.close()
+    assert (score, fired) == (pytest.approx(0.9), ["profile P at FRA v1"])
