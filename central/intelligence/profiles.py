@@ -116,8 +116,8 @@ def refuse_unfair(conditions: dict[str, Any]) -> None:
         raise ProfileError("a profile with no condition selects every traveller")
     if set(conditions) <= PERSONAL:
         on = " and ".join(sorted(conditions))
-        raise ProfileError(f"refused: a profile on {on} alone selects people for who they are, not for what they "
-                           "do (discrimination risk); add a route, document type or travel pattern condition")
+        raise ProfileError(f"a profile on {on} alone is refused: it selects people for who they are, not for what "
+                           "they do (discrimination risk); add a route, document type or travel pattern condition")
 
 
 def matches(conditions: dict[str, Any], subject: Subject) -> bool:

@@ -93,7 +93,7 @@ def write_profile(session: Session, caller: Caller, name: str, raw_conditions: d
 
 def refused_profile(session: Session, caller: Caller, name: str, error: ProfileError) -> None:
     """Keep a trace of a profile refused (e.g. on nationality alone), in a transaction of its own."""
-    audit(session, caller, "RiskProfiles", f"profile {name.strip()[:64]}", f"refused: {error}", "risk profiles")
+    audit(session, caller, "RiskProfiles", f"profile {name.strip()[:64]}", f"NOT WRITTEN: {error}", "risk profiles")
 
 
 def retire_profile(session: Session, caller: Caller, name: str) -> m.RiskProfile:

@@ -25,7 +25,7 @@ def test_each_role_lands_on_its_page_and_sees_only_its_menu(desk):
              "intelligence": "/intel"}
     menus = {"officer": {"Referral queue"}, "supervisor": {"Referral queue", "Watchlists", "Intelligence", "Audit"},
              "analyst": {"Statistics"}, "administrator": {"Watchlists"},
-             "intelligence": {"Statistics", "Intelligence", "Network"}}
+             "intelligence": {"Statistics", "Intelligence", "Network", "Profiles"}}
     for role, home in homes.items():
         client = desk.signed_in(role)
         response = client.get("/")
