@@ -24,8 +24,8 @@ def test_each_role_lands_on_its_page_and_sees_only_its_menu(desk):
     homes = {"officer": "/queue", "supervisor": "/queue", "analyst": "/statistics", "administrator": "/watchlists",
              "intelligence": "/intel"}
     menus = {"officer": {"Referral queue"}, "supervisor": {"Referral queue", "Watchlists", "Intelligence", "Audit"},
-             "analyst": {"Statistics"}, "administrator": {"Watchlists"},
-             "intelligence": {"Statistics", "Intelligence", "Network", "Profiles"}}
+             "analyst": {"Statistics", "Trends"}, "administrator": {"Watchlists"},
+             "intelligence": {"Statistics", "Trends", "Intelligence", "Network", "Profiles"}}
     for role, home in homes.items():
         client = desk.signed_in(role)
         response = client.get("/")

@@ -17,7 +17,7 @@ GATE = Caller("FRA-T1-G03", "")
 
 
 def record(database: Database, surname: str, at: dt.datetime, *, border_point="FRA-T1", number=None,
-           nationality="DEU", birth=dt.date(1980, 1, 1), decision=m.GateDecision.OPEN) -> str:
+           nationality="DEU", birth=dt.date(1980, 1, 1), decision=m.GateDecision.OPEN, reasons=()) -> str:
     """One crossing of a traveller (identified by surname and birth date); its uuid."""
     crossing_id = str(uuid.uuid4())
     new = gate_calls.NewCrossing(
@@ -25,7 +25,7 @@ def record(database: Database, surname: str, at: dt.datetime, *, border_point="F
         direction=m.Direction.ENTRY, occurred_at=at,
         document=gate_calls.DocumentData(number or f"X{surname[:6]}1", "P", nationality, dt.date(2031, 1, 1)),
         traveller=gate_calls.TravellerData(surname, "A", nationality, "M", birth),
-        decision=decision, reasons=[], checks=[], face_score=0.9)
+        decision=decision, reasons=list(reasons), checks=[], face_score=0.9)
     database.run(lambda s: gate_calls.record_crossing(s, Caller(f"{border_point}-G01", ""), new, RiskRules.load(None)))
     return crossing_id
 
