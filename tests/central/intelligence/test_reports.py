@@ -165,3 +165,14 @@ def test_the_cycle_keeps_taskings_and_their_steps_per_unit(unit):
                                 for t, steps in cycle.unit_cycle(s, ivo)])
     assert shown == [("Ring at FRA", [("collection", "ivo", True)])]
     assert unit.run(lambda s: cycle.unit_cycle(s, oskar)) == []
+
+
+def test_limes_central_clearance_sets_unit_and_level(capsys, database_url):
+    import json
+
+    from limes.cli import main
+
+    assert main(["central", "clearance", "ivo", "rau-south", "SECRET", "--database", database_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"user": "ivo", "unit": "RAU-SOUTH", "level": "SECRET"}
+    assert main(["central", "clearance", "ivo", "bad unit!", "SECRET", "--database", database_url]) == 2
+    assert "unit" in capsys.readouterr().err
