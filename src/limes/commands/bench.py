@@ -17,6 +17,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "chip": ("chip", "full chip read through pcscd + vpcd and in process, p50/p95/p99"),
     "pki": ("pki", "trust store of 1,000 CSCAs and 10,000 DSCs: load time, passive authentication p50/p95"),
     "stay": ("stay", "the 90/180 authorised-stay rule for one traveller with 500 crossings, p50/p95/p99"),
+    "intel": ("intel", "co-travel groups among N synthetic crossings: recall, precision, build time; network and "
+                       "trend queries p95"),
 }
 
 

@@ -1,0 +1,39 @@
+"""The synthetic world (planted rings found by co-travel analysis) and `limes bench intel --json`."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from central.intelligence import cotravel
+from limes.bench.intel import score
+from limes.cli import main
+from limes.synthetic_crossings import world
+
+
+def test_the_planted_rings_are_what_co_travel_analysis_finds():
+    data = world(5000, 8)
+    passages = [cotravel.Passage(i, r.traveller, f"{r.point} {r.direction.value}", r.at)
+                for i, r in enumerate(data.rows)]
+    found = cotravel.groups(cotravel.co_travellers(passages, dt.timedelta(minutes=10), 3))
+    assert score(found, data.groups) == (1.0, 1.0)
+    assert all(len(ring) == 7 for ring in data.groups)
+    # A summer month holds more crossings than a winter one.
+    months = [r.at.month for r in data.rows]
+    assert months.count(7) > 1.5 * months.count(1)
+
+
+def test_scoring_counts_a_ring_merged_with_strangers_as_not_found():
+    ring = {1, 2, 3, 4, 5}
+    assert score([ring | {10, 11, 12}], [ring]) == (0.0, 0.0)
+    assert score([{1, 2, 3, 4}], [ring]) == (1.0, 1.0)
+    assert score([], [ring]) == (0.0, 1.0)
+
+
+def test_the_bench_reports_recall_precision_and_timings(capsys, tmp_path):
+    assert main(["bench", "intel", "--crossings", "3000", "--groups", "4", "--queries", "3", "--json",
+                 "--database", f"sqlite:///{tmp_path / 'bench.sqlite'}"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["planted_groups"], result["group_recall"], result["group_precision"]) == (4, 1.0, 1.0)
+    assert result["network_ms"]["count"] == 3 and result["dashboard_ms"]["count"] == 4
+    assert set(result["targets"]) == {"group_recall", "group_precision", "groups_built_s", "network_ms_p95",
+                                      "dashboard_ms_p95"}
