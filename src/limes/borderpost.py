@@ -5,6 +5,7 @@ Used by `limes demo` and the end-to-end tests.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -167,7 +168,9 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
 
 
 DEMO_WEB_USERS = {"officer": "demo-officer", "supervisor": "demo-supervisor", "analyst": "demo-analyst",
-                  "administrator": "demo-admin"}
+                  "intelligence": "demo-intel", "administrator": "demo-admin"}
+# The analyst's world the demo seeds: a year of synthetic crossings with planted rings.
+DEMO_WORLD_CROSSINGS, DEMO_WORLD_RINGS = 30_000, 5
 
 
 def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) -> dict[str, tuple[str, str]]:
@@ -192,6 +195,44 @@ def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) ->
     finally:
         database.dispose()
     return accounts
+
+
+def seed_analyst_world(database_url: str, crossings: int = DEMO_WORLD_CROSSINGS, rings: int = DEMO_WORLD_RINGS,
+                       now: dt.datetime | None = None) -> dict:
+    """A year of synthetic crossings up to now with planted rings, clearances for the demo's intelligence
+    analyst and supervisor (unit RAU), a report on the first ring and a profile written from it."""
+    from central.access.audit import Caller
+    from central.database.engine import Database
+    from central.intelligence import clearance, targeting
+    from central.intelligence import reports as intel
+    from central.intelligence.grading import grade
+    from limes.synthetic_crossings import load, world
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    data = world(crossings, rings, start=now - dt.timedelta(days=366))
+    analyst = Caller("demo", DEMO_WEB_USERS["intelligence"])
+    database = Database(database_url)
+
+    def work(session) -> dict:
+        ids = load(session, data)
+        for role in ("intelligence", "supervisor"):
+            clearance.set_clearance(session, Caller("demo", "demo"), DEMO_WEB_USERS[role], "RAU", "SECRET")
+        ring = sorted(data.groups[0])
+        report = intel.file_report(session, analyst, clearance.reader(session, analyst.user), intel.NewReport(
+            "officer", grade("1", "B", "C", "to national police only"), "RESTRICTED",
+            "The same man was seen at the gates with different young companions every few weeks; "
+            "they paid for each other's tickets in cash.", now.date() + dt.timedelta(days=180),
+            sanitised_text="A facilitator is suspected of escorting small groups through one airport.",
+            links=tuple(("person", str(ids[t])) for t in ring[:3]) + (("route", "IST-FRA"),)), now.date())
+        point = next(r.point for r in data.rows if r.traveller == ring[0])  # the facilitator's (lowest id)
+        targeting.write_profile(session, analyst, "escorted groups", {
+            "route": [f"{point} ENTRY"], "travel_pattern": {"min_crossings": 3, "within_days": 180}},
+            0.6, f"from report {report.reference}")
+        return {"crossings": len(data.rows), "rings": len(data.groups), "report": report.reference}
+    try:
+        return database.run(work)
+    finally:
+        database.dispose()
 
 
 @contextmanager

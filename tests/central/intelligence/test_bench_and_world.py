@@ -37,3 +37,29 @@ def test_the_bench_reports_recall_precision_and_timings(capsys, tmp_path):
     assert result["network_ms"]["count"] == 3 and result["dashboard_ms"]["count"] == 4
     assert set(result["targets"]) == {"group_recall", "group_precision", "groups_built_s", "network_ms_p95",
                                       "dashboard_ms_p95"}
+
+
+def test_the_demo_seeds_the_analysts_world(database_url):
+    from sqlalchemy import func, select
+
+    from central.access.audit import Caller
+    from central.database import models as m
+    from central.database.engine import Database
+    from central.intelligence import clearance
+    from central.intelligence.network import CoTravelQuery, co_travel_groups
+    from limes.borderpost import seed_analyst_world
+
+    database = Database(database_url)
+    database.migrate()
+    now = dt.datetime(2026, 12, 6, 12, tzinfo=dt.timezone.utc)
+    seeded = seed_analyst_world(database_url, crossings=4000, rings=3, now=now)
+    assert seeded["crossings"] == database.run(lambda s: s.scalar(select(func.count(m.Crossing.id))))
+    found = database.run(lambda s: co_travel_groups(s, Caller("t", "t"), CoTravelQuery(), now))
+    assert [len(g.members) for g in found] == [7, 7, 7]
+    ring = {t.id for t in found[0].members} | {t.id for g in found for t in g.members}
+    linked = database.run(lambda s: {int(link.target) for link in s.scalars(select(m.IntelLink).where(
+        m.IntelLink.kind == "person"))})
+    assert linked and linked <= ring
+    assert database.run(lambda s: clearance.clearance_of(s, "demo-intel").level) == "SECRET"
+    assert database.run(lambda s: s.scalar(select(m.RiskProfile.name))) == "escorted groups"
+    database.dispose()
