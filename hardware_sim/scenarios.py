@@ -214,6 +214,11 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
         Scenario("explicit-curve-signer", replace(
             genuine, label="passport of a state whose certificates spell their curve out", nationality="AUT",
             document_number="S1000025", surname="HUBER", given_names="LUKAS")),
+        # Central holds the facilitator's earlier crossings with changing companions; co-travel analysis
+        # finds the ring, an analyst writes a profile from it, and the gate's risk step refers them.
+        Scenario("smuggling-ring", like_genuine(
+            "smuggling ring's facilitator, profiled from co-travel", "S1000026", "HOLLENBECK", ("risk.score",),
+            alerts=("ring",))),
         Scenario("central-down", replace(
             genuine, label="central down: offline, then replayed", document_number="S1000019", surname="HOLLOWELL",
             expected="refer", because=("alerts.document", "alerts.person"), because_status="offline"),

@@ -63,3 +63,32 @@ def test_the_demo_seeds_the_analysts_world(database_url):
     assert database.run(lambda s: clearance.clearance_of(s, "demo-intel").level) == "SECRET"
     assert database.run(lambda s: s.scalar(select(m.RiskProfile.name))) == "escorted groups"
     database.dispose()
+
+
+def test_the_smuggling_ring_is_found_and_its_profile_selects_the_facilitator_only(database_url):
+    import uuid
+
+    from central.access.audit import Caller
+    from central.database.engine import Database
+    from central.intelligence import targeting
+    from central.risk.rules import RiskRules
+    from edge.gate import GateStation
+    from hardware_sim.scenarios import select
+    from limes.borderpost import seed_ring
+
+    database = Database(database_url)
+    database.migrate()
+    [scenario] = select(["smuggling-ring"])
+    [genuine] = select(["genuine"])
+    station = GateStation()
+    now = dt.datetime(2026, 12, 6, 12, tzinfo=dt.timezone.utc)
+    assert database.run(lambda s: seed_ring(s, scenario.traveller, station, now)) == "ring of HOLLENBECK"
+
+    def assess(traveller):
+        return database.run(lambda s: targeting.assess(s, Caller(station.station_id, ""), targeting.Traveller(
+            str(uuid.uuid4()), traveller.surname, traveller.given_names, traveller.birth_date, traveller.nationality,
+            "P", station.border_point, station.direction, now), RiskRules.load(None)))
+    facilitator = assess(scenario.traveller)
+    assert "profile ring of HOLLENBECK v1" in facilitator.fired and facilitator.score >= 0.5
+    assert "profile ring of HOLLENBECK v1" not in assess(genuine.traveller).fired
+    database.dispose()
