@@ -22,6 +22,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -149,6 +150,8 @@ class Crossing(Base):
     """One passage through a gate or desk, as the station reported it."""
 
     __tablename__ = "crossings"
+    # Who passed a border point around a moment (central.intelligence.network: co-travel).
+    __table_args__ = (Index("ix_crossings_point_time", "border_point_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The client's UUID: unique, so a retried RecordCrossing can never add a second row.

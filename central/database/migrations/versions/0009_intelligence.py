@@ -1,4 +1,4 @@
-"""Intelligence: graded reports and their links, the intelligence cycle, users' clearances, risk profiles
+"""Intelligence: an index of crossings by border point and time (co-travel), graded reports and their links, the intelligence cycle, users' clearances, risk profiles
 and the travellers they selected.
 
 Revision ID: 0009
@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('crossings', schema=None) as batch_op:
+        batch_op.create_index('ix_crossings_point_time', ['border_point_id', 'occurred_at'], unique=False)
     op.create_table('intel_reports',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=36), nullable=False),
@@ -135,3 +137,5 @@ def downgrade() -> None:
         for column in ('review_by', 'originator', 'unit'):
             batch_op.drop_index(batch_op.f(f'ix_intel_reports_{column}'))
     op.drop_table('intel_reports')
+    with op.batch_alter_table('crossings', schema=None) as batch_op:
+        batch_op.drop_index('ix_crossings_point_time')
