@@ -56,9 +56,9 @@ OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing"
 _OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "RecordDecision", "OpenReferral", "ViewPhoto",
                             "FileIntelReport"}
 # central.intelligence's operations, beyond filing a report: reading reports (on need to know as well),
-# the intelligence cycle, link analysis, risk profiles and trends.
+# the intelligence cycle, link analysis, risk profiles, trends and export to partners (STIX).
 _INTELLIGENCE = frozenset({"FileIntelReport", "ReadIntelReports", "IntelCycle", "LinkAnalysis", "RiskProfiles",
-                           "Trends", "Statistics"})
+                           "Trends", "Statistics", "ExportIntel"})
 
 # RPC names, and the web desk's own operations (ViewPhoto, ListAlerts, UpdateAlert, EnrolFace,
 # ReadAuditLog, DecideEscalated). The `limes central` commands (audit, purge, export) work on the

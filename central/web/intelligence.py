@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from central.database import models as m
 from central.errors import InvalidArgument
-from central.intelligence import clearance, cycle, grading
+from central.intelligence import clearance, cycle, grading, stix
 from central.intelligence import reports as intel
 from central.web.auth import caller, context, may, requires, run
 
@@ -167,6 +167,22 @@ def review(reference: str):
         abort(403)
     flash(error or f"Reviewed: next review by {review_by}.", "fail" if error else "pass")
     return redirect(url_for("intel.report", reference=reference))
+
+
+@blueprint.get("/intel/<reference>/stix")
+@requires("ReadIntelReports", "ExportIntel")
+def export(reference: str):
+    """The report's sanitised version as a STIX 2.1 bundle for partners, or why it may not go."""
+    reference = _uuid_or_404(reference)
+    who = caller("dissemination to partners")
+    result, error = run(lambda s: stix.export(s, who, _reader(s), reference, _today()))
+    if error:
+        abort(404)
+    if result.bundle is None:
+        flash(f"Not exported: {result.refusal}.", "fail")
+        return redirect(url_for("intel.report", reference=reference))
+    return Response(result.bundle, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="limes-report-{reference[:8]}.stix.json"'})
 
 
 # ---------------------------------------------------------------- the cycle

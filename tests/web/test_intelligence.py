@@ -110,3 +110,22 @@ def test_the_cycle_page_records_a_tasking_and_a_step(desk):
     assert "Co-travel at FRA-T1" in page and f"owner {USERS['intelligence']}" in page
     refused = analyst.post("/intel/cycle", data={**step, "stage": "tasking", "parent": ""})
     assert refused.status_code == 400 and "only supervisors issue taskings" in refused.get_data(as_text=True)
+
+
+def test_the_report_page_exports_stix_for_partners_or_says_why_not(desk):
+    import json
+
+    clear(desk, "intelligence", "RAU", "SECRET")
+    analyst = desk.signed_in("intelligence")
+    shared = file_from_referral(desk, analyst, referral="", sanitised_text="A traveller paid cash for two others.")
+    reference = shared.headers["Location"].rsplit("/", 1)[1]
+    assert f'href="/intel/{reference}/stix"' in analyst.get(f"/intel/{reference}").get_data(as_text=True)
+    response = analyst.get(f"/intel/{reference}/stix")
+    assert response.mimetype == "application/json" and "attachment" in response.headers["Content-Disposition"]
+    objects = json.loads(response.get_data(as_text=True))["objects"]
+    assert [o["name"] for o in objects if o["type"] == "marking-definition"] == ["TLP:GREEN"]
+    assert "MUSTERMANN" not in response.get_data(as_text=True)
+    secret = file_from_referral(desk, analyst, referral="", classification="SECRET", sanitised_text="x")
+    refused = analyst.get(f"/intel/{secret.headers['Location'].rsplit('/', 1)[1]}/stix")
+    assert notices_after(analyst, refused)[-1] == "Not exported: a SECRET report is not exported."
+    assert desk.signed_in("supervisor").get(f"/intel/{reference}/stix").status_code == 403
