@@ -1,10 +1,15 @@
 """The trends page: weekly FRAN-style indicators by border point, route, nationality or document type,
-a chart drawn as SVG on the server, and the anomalies flagged against their baselines."""
+a chart drawn as SVG on the server, and the anomalies flagged against their baselines; the monthly
+bulletin built from them."""
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import Blueprint, render_template, request
 
-from central.intelligence import trends
+from central.errors import InvalidArgument
+from central.intelligence import bulletin as monthly_bulletin
+from central.intelligence import profiles, trends
 from central.web.auth import caller, context, requires, run
 
 blueprint = Blueprint("trends", __name__)
@@ -46,3 +51,21 @@ def page():
                            z_flag=trends.Z_FLAG), (400 if error else 200)
 
 
+
+
+@blueprint.get("/bulletin")
+@requires("Trends")
+def bulletin():
+    """The monthly risk analysis bulletin (printable HTML); the last full month by default."""
+    today = context().clock().date()
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    who = caller("risk analysis: monthly bulletin")
+    try:
+        month = monthly_bulletin.parse_month(request.args.get("month", last_month.strftime("%Y-%m")))
+    except InvalidArgument as exc:
+        return render_template("error.html", title="No such month", message=str(exc)), 400
+    result, error = run(lambda s: monthly_bulletin.monthly(s, who, month, today))
+    if error:
+        return render_template("error.html", title="Bulletin unavailable", message=error), 400
+    return render_template("bulletin.html", b=result, lines=chart(result.by_point, "refusals"), width=WIDTH,
+                           height=HEIGHT, pad=PAD, min_cell=trends.MIN_CELL, describe=profiles.describe)
