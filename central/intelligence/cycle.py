@@ -73,12 +73,15 @@ def close_step(session: Session, caller: Caller, who: Reader, step_id: int) -> m
     return step
 
 
-def unit_cycle(session: Session, who: Reader) -> list[tuple[m.IntelCycleRecord, list[m.IntelCycleRecord]]]:
-    """The unit's taskings, newest first, each with the steps that answer it in order."""
+def unit_cycle(session: Session, caller: Caller, who: Reader
+               ) -> list[tuple[m.IntelCycleRecord, list[m.IntelCycleRecord]]]:
+    """The unit's taskings, newest first, each with the steps that answer it in order; the view is audited."""
     rows = list(session.scalars(select(m.IntelCycleRecord).where(m.IntelCycleRecord.unit == who.unit)
                                 .order_by(m.IntelCycleRecord.id)))
     steps: dict[int, list[m.IntelCycleRecord]] = {}
     for row in rows:
         if row.parent_id is not None:
             steps.setdefault(row.parent_id, []).append(row)
+    audit(session, caller, "IntelCycle", f"cycle of unit {who.unit}", f"{len(rows)} record(s) shown",
+          "intelligence cycle")
     return [(row, steps.get(row.id, [])) for row in reversed(rows) if row.stage == "tasking"]

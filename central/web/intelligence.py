@@ -210,7 +210,7 @@ def cycle_page():
 
     def work(session):
         reader = _reader(session)
-        return render_template("intel_cycle.html", taskings=cycle.unit_cycle(session, reader), reader=reader,
+        return render_template("intel_cycle.html", taskings=cycle.unit_cycle(session, who, reader), reader=reader,
                                stages=cycle.STAGES, error=error, may_task=may("IssueTasking"), form=request.form)
     html, problem = run(work)
     return (html, 400 if error else 200) if html else (problem, 400)

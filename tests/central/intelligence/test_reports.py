@@ -162,9 +162,10 @@ def test_the_cycle_keeps_taskings_and_their_steps_per_unit(unit):
         unit.run(lambda s: cycle.add_step(s, Caller("web-desk", "oskar"), oskar, cycle.NewStep(
             "analysis", "x", "oskar", parent_id=tasking), may_task=False))
     shown = unit.run(lambda s: [(t.title, [(st.stage, st.owner, st.report_id is not None) for st in steps])
-                                for t, steps in cycle.unit_cycle(s, ivo)])
+                                for t, steps in cycle.unit_cycle(s, caller, ivo)])
     assert shown == [("Ring at FRA", [("collection", "ivo", True)])]
-    assert unit.run(lambda s: cycle.unit_cycle(s, oskar)) == []
+    assert unit.run(lambda s: cycle.unit_cycle(s, caller, oskar)) == []
+    assert ("sam", "2 record(s) shown") in audit_outcomes(unit, "IntelCycle")
 
 
 def test_limes_central_clearance_sets_unit_and_level(capsys, database_url):
