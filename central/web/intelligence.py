@@ -213,7 +213,9 @@ def cycle_page():
         return render_template("intel_cycle.html", taskings=cycle.unit_cycle(session, who, reader), reader=reader,
                                stages=cycle.STAGES, error=error, may_task=may("IssueTasking"), form=request.form)
     html, problem = run(work)
-    return (html, 400 if error else 200) if html else (problem, 400)
+    if html is None:
+        return render_template("error.html", title="Cycle unavailable", message=problem), 400
+    return html, (400 if error else 200)
 
 
 @blueprint.post("/intel/cycle/<int:step_id>/close")

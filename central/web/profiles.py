@@ -61,6 +61,8 @@ def page():
                                describe=profiles.describe, min_decided=targeting.MIN_DECIDED,
                                poor=targeting.POOR_YIELD)
     html, problem = run(work)
+    if html is None:
+        return render_template("error.html", title="Profiles unavailable", message=problem), 400
     return html, (400 if error else 200)
 
 
