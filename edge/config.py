@@ -37,6 +37,7 @@ the gate talks to; relative paths are taken from the configuration's folder:
     offline_max_age_s = 86400.0    # an offline answer from an older alert list is no answer
     require_clone_detection = false  # refer chips with neither Chip nor Active Authentication
     stale_crl = "refer"            # a CRL past its nextUpdate fails dsc.revocation; "warn": passes, saying so
+    risk_refer_at = 0.5            # central's risk score (profiles, rules) from which the traveller is referred
 
     [budgets]                      # optional: seconds per transaction step (edge.gate.DEFAULT_BUDGETS)
     chip = 8.0                     # mrz, chip, face_capture, face_verification, watchlist,
@@ -62,7 +63,8 @@ _SECTIONS = {
     "services": {"central", "matcher", "plaintext"},
     "tls": {"ca", "certificate", "key"},
     "gate": {"capture_budget_s", "state_dir", "key_file", "alert_refresh_s", "metrics_port"},
-    "policy": {"optional", "offline_may_open", "offline_max_age_s", "require_clone_detection", "stale_crl"},
+    "policy": {"optional", "offline_may_open", "offline_max_age_s", "require_clone_detection", "stale_crl",
+               "risk_refer_at"},
     "budgets": set(DEFAULT_BUDGETS),
 }
 _REQUIRED = {"devices": {"reader", "camera", "chip_reader", "csca"}, "services": {"central", "matcher"}}
@@ -126,7 +128,8 @@ def load_config(path: Path, station_id: str):
         policy=Policy(optional=frozenset(_names(_typed(policy, "policy", "optional", list, []), "policy.optional")),
                       offline_may_open=_typed(policy, "policy", "offline_may_open", bool, False),
                       offline_max_age_s=_positive(policy, "offline_max_age_s", Policy.offline_max_age_s, "policy"),
-                      require_clone_detection=_typed(policy, "policy", "require_clone_detection", bool, False)),
+                      require_clone_detection=_typed(policy, "policy", "require_clone_detection", bool, False),
+                      risk_refer_at=_risk_threshold(policy)),
         state_dir=_path(base, state_dir, "gate.state_dir") if state_dir is not None else None,
         key_file=_path(base, key_file, "gate.key_file") if key_file is not None else settings.key_file(),
         alert_refresh_s=_positive(gate, "alert_refresh_s", 60.0),
@@ -164,6 +167,13 @@ def _typed(table: dict, section: str, key: str, kind: type, default: Any = ...) 
     if kind is str and not value.strip():
         raise ConfigError(f"{section}.{key}", "empty")
     return value
+
+
+def _risk_threshold(policy: dict) -> float:
+    value = policy.get("risk_refer_at", Policy.risk_refer_at)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ConfigError("policy.risk_refer_at", f"must be a number above 0 and at most 1, not {value!r}")
+    return float(value)
 
 
 def _names(values: list, field: str) -> list[str]:

@@ -74,6 +74,7 @@ DEFAULT_BUDGETS = {
     "document_alerts": 3.0,    # the central client's deadline is 2 s
     "person_alerts": 3.0,
     "stay": 3.0,
+    "risk": 3.0,               # central's AssessRisk
 }
 
 
@@ -197,7 +198,7 @@ class Gate:
     def process(self, mrz_text: str) -> Outcome:
         crossing_id = str(uuid.uuid4())
         shown: list[str] = []
-        transaction = Transaction(self._steps(mrz_text, shown), self._pool)
+        transaction = Transaction(self._steps(mrz_text, shown, crossing_id), self._pool)
         values, checks = transaction.run()
         mrz = values.get("mrz")
 
@@ -227,7 +228,7 @@ class Gate:
         DECISION_SECONDS.observe(timings["decision_total"] / 1000)
         return outcome
 
-    def _steps(self, mrz_text: str, shown: list[str]) -> list[Step]:
+    def _steps(self, mrz_text: str, shown: list[str], crossing_id: str) -> list[Step]:
         budget = self.budgets
 
         def capture(values):
@@ -256,6 +257,8 @@ class Gate:
                  budget["document_alerts"], needs=("mrz",), requires=("mrz",), owes=("alerts.document",)),
             Step("person_alerts", lambda v: StepResult(checks=[self._check_person(v["mrz"])]),
                  budget["person_alerts"], needs=("mrz",), requires=("mrz",), owes=("alerts.person",)),
+            Step("risk", lambda v: StepResult(checks=[self._assess_risk(v["mrz"], crossing_id)]),
+                 budget["risk"], needs=("mrz",), requires=("mrz",), owes=("risk.score",)),
         ]
         if self.station.direction == "ENTRY":
             steps.append(Step("stay", lambda v: self._check_stay(v["mrz"]), budget["stay"],
@@ -371,6 +374,17 @@ class Gate:
             "alerts.person", "no person alert", lambda: self.central.check_person(mrz),
             lambda cache: [hit.describe() for hit in cache.check_person(
                 mrz.surname, mrz.given_names, mrz.birth_date, mrz.nationality, self.today())])
+
+    def _assess_risk(self, mrz: Mrz, crossing_id: str) -> Check:
+        """Central's risk score against the policy's threshold; what fired is the officer's to read."""
+        try:
+            score, fired = self.central.assess_risk(mrz, crossing_id, self.station)
+        except Exception as exc:  # no score is no score: never a crash, never a pass
+            return Check.not_done("risk.score", f"central unavailable: {exc}")
+        detail = f"risk score {score:.2f}" + (f" ({'; '.join(fired)})" if fired else "")
+        if score >= self.policy.risk_refer_at:
+            return Check.failed("risk.score", f"{detail}, at or above {self.policy.risk_refer_at:.2f}")
+        return Check.passed("risk.score", detail)
 
     def _check_alerts(self, name: str, clean: str, ask_central, ask_cache) -> Check:
         """One alert-list check: central's answer, or the gate's cached list when central was not reached."""

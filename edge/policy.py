@@ -28,6 +28,12 @@ copy may miss an alert issued since its last refresh, so the traveller is
 referred. A border authority that accepts that risk sets it to True, and
 bounds it with `offline_max_age_s` (default a day): an answer from a copy
 older than that is no answer (`not_done`), and refers whatever the policy.
+
+Risk (central's AssessRisk: the analysts' risk profiles and the risk rules): a score at or above
+`risk_refer_at` fails `risk.score`, which refers like any failed check. Its reason (what fired)
+goes to the officer with the referral; the traveller's screen says only to see an officer. A risk
+that could not be assessed (central down) is `not_done` and, as the check is not required by
+default, does not refer on its own.
 """
 from __future__ import annotations
 
@@ -90,6 +96,12 @@ class Policy:
     offline_max_age_s: float = 24 * 3600.0
     # Refer a chip that offers neither Chip nor Active Authentication?
     require_clone_detection: bool = False
+    # The risk score (0..1) from which the traveller is referred.
+    risk_refer_at: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.risk_refer_at <= 1:
+            raise ValueError(f"risk_refer_at must be above 0 and at most 1, not {self.risk_refer_at}")
 
     def decide(self, checks: list[Check], direction: str = "ENTRY") -> tuple[Decision, list[str]]:
         """The decision and, when referring, every reason an officer should read."""

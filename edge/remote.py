@@ -106,6 +106,21 @@ class RemoteCentral:
         return {"regime": central_pb2.CheckStayResponse.Regime.Name(reply.regime).lower(),
                 "latest_exit": dt.date.fromisoformat(reply.latest_exit) if reply.latest_exit else None,
                 "days_used": reply.days_used, "refused": reply.refused}
+
+    def assess_risk(self, mrz: Mrz, crossing_id: str, station) -> tuple[float, list[str]]:
+        """Central's risk score for the traveller before the gate decides, and what fired (for the officer)."""
+        try:
+            reply = self.client.call("AssessRisk", central_pb2.AssessRiskRequest(
+                crossing_id=crossing_id, station_id=station.station_id, border_point=station.border_point,
+                direction=_DIRECTIONS[station.direction], surname=mrz.surname, given_names=mrz.given_names,
+                birth_date=mrz.birth_date.isoformat() if mrz.birth_date else "", nationality=mrz.nationality,
+                document_type=mrz.document_type, expiry_date=mrz.expiry_date.isoformat() if mrz.expiry_date else ""))
+        except grpc.RpcError as error:
+            if _code(error) in _UNREACHED:
+                raise CentralUnreachable(_describe(error)) from error
+            raise
+        return reply.score, list(reply.fired)
+
     def check_traveller_file(self, mrz: Mrz, template) -> TravellerFileAnswer:
         """The traveller's file for this live face (drivers.face.FaceTemplate); grpc.RpcError when central or
         its matcher cannot answer (the gate then refers)."""

@@ -232,6 +232,11 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
             "second passport, same face: possible multiple identity", "MORENO", "CLARA", "BRA", "S1000027",
             "rose_leslie/01.jpg", "rose_leslie/02.jpg", because=("traveller.file",), sex="F",
             file_photo="rose_leslie/01.jpg", file_as=("SOUZA", "ANA PAULA", "S1000028"), file_status="DUPLICATE")),
+        # Central holds the facilitator's earlier crossings with changing companions; co-travel analysis
+        # finds the ring, an analyst writes a profile from it, and the gate's risk step refers them.
+        Scenario("smuggling-ring", like_genuine(
+            "smuggling ring's facilitator, profiled from co-travel", "S1000029", "HOLLENBECK", ("risk.score",),
+            alerts=("ring",))),
         Scenario("central-down", replace(
             genuine, label="central down: offline, then replayed", document_number="S1000019", surname="HOLLOWELL",
             expected="refer", because=("alerts.document", "alerts.person"), because_status="offline"),

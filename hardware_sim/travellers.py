@@ -47,7 +47,9 @@ class SimulatedTraveller:
     expected: str                    # "open" or "refer"
     because: tuple[str, ...] = ()    # the checks that decide a referral
     because_status: str = "fail"     # how each of them must end: one of BECAUSE_STATUSES
-    alerts: tuple[str, ...] = field(default_factory=tuple)  # "stolen", "watchlist", "person"
+    # What central knows before they arrive: "stolen", "watchlist", "person"; "ring": they crossed
+    # again and again with changing companions, and a risk profile was written from it.
+    alerts: tuple[str, ...] = field(default_factory=tuple)
     watchlist_photo: str | None = None
     damage_mrz: bool = False         # a misprinted check digit
     # What else can be wrong with the document or at the gate (the scenario library uses these):

@@ -40,6 +40,8 @@ class Role(enum.Enum):
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
     ANALYST = "analyst"
+    # The risk analysis unit's intelligence analyst: reads graded reports and networks on need to know.
+    INTELLIGENCE = "intelligence"
     ADMINISTRATOR = "administrator"
 
 
@@ -53,7 +55,11 @@ OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing"
                            "GetTravellerFile"})
 # "ViewPhoto" is the web desk's (central.web): a face image, served by its opaque token.
 _OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "CheckStay", "RecordDecision", "OpenReferral",
-                            "ViewPhoto", "ViewTargeting"}
+                            "ViewPhoto", "ViewTargeting", "FileIntelReport"}
+# central.intelligence's operations, beyond filing a report: reading reports (on need to know as well),
+# the intelligence cycle, link analysis, risk profiles, trends and export to partners (STIX).
+_INTELLIGENCE = frozenset({"FileIntelReport", "ReadIntelReports", "IntelCycle", "LinkAnalysis", "RiskProfiles",
+                           "Trends", "Statistics", "ExportIntel"})
 
 # RPC names, and the web desk's own operations (ViewPhoto, ListAlerts, UpdateAlert, EnrolFace,
 # ReadAuditLog, DecideEscalated). The `limes central` commands (audit, purge, export) work on the
@@ -62,20 +68,23 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     # A gate reads back only the referrals it opened (GetReferral: what the officer decided).
     # A gate checks a traveller's file and opens one (CheckTravellerFile, EnrolTraveller), never reads it.
     Role.GATE: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "RecordCrossing", "OpenReferral",
-                          "AlertDelta", "GetReferral", "CheckTravellerFile", "EnrolTraveller"}),
+                          "AlertDelta", "GetReferral", "CheckTravellerFile", "EnrolTraveller", "AssessRisk"}),
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.
     # ImportPassengerMessage: advance passenger data (PAXLST, PNRGOV); ViewTargeting, ReconcileApi and
     # ReadPnrLinks are the web desk's pages of it (central.web.passengers).
+    # Supervisors also read intelligence reports, review overdue ones and issue taskings.
     Role.SUPERVISOR: _OFFICER | {"DecideEscalated", "ReadAuditLog", "ListAlerts", "ListOverstays", "ImportApi",
-                                 "ImportPassengerMessage", "ReconcileApi", "ReadPnrLinks"},
+                                 "ImportPassengerMessage", "ReconcileApi", "ReadPnrLinks", "ReadIntelReports",
+                                 "IntelCycle", "IssueTasking", "ReviewIntelReports"},
     # Analysts see numbers, never a name.
-    Role.ANALYST: frozenset({"Statistics"}),
+    Role.ANALYST: frozenset({"Statistics", "Trends"}),
+    Role.INTELLIGENCE: _INTELLIGENCE,
     Role.ADMINISTRATOR: frozenset({"AddDocumentAlert", "AddPersonAlert", "WithdrawAlert", "AlertDelta",
                                    "ListAlerts", "UpdateAlert", "EnrolFace", "ViewPhoto",
                                    "GrantRole", "RevokeRole", "ListPrincipals", "ImportApi",
-                                   "ImportPassengerMessage"}),
+                                   "ImportPassengerMessage", "SetClearance"}),
 }
 
 

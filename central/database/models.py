@@ -22,6 +22,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -149,6 +150,8 @@ class Crossing(Base):
     """One passage through a gate or desk, as the station reported it."""
 
     __tablename__ = "crossings"
+    # Who passed a border point around a moment (central.intelligence.network: co-travel).
+    __table_args__ = (Index("ix_crossings_point_time", "border_point_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The client's UUID: unique, so a retried RecordCrossing can never add a second row.
@@ -596,3 +599,120 @@ class PnrLink(Base):
     pnr_id: Mapped[int] = mapped_column(ForeignKey("pnr_records.id"), index=True)
     kind: Mapped[str] = mapped_column(String(12))  # booking | contact | payment | agency
     value: Mapped[str] = mapped_column(String(200), index=True)
+# ---------------------------------------------------------------- intelligence (central.intelligence)
+
+class IntelReport(Base):
+    """An intelligence report, graded under the 3x5x2 model (central.intelligence.grading).
+
+    Read only on need to know (central.intelligence.access): a clearance at least its
+    classification, and the originating unit or one it was shared with. The sanitised text is
+    what may go wider: it names nobody and carries no links.
+    """
+
+    __tablename__ = "intel_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(36), unique=True)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    # 3x5x2: source evaluation "1".."3", intelligence assessment "A".."E", handling code "P" or "C".
+    source_evaluation: Mapped[str] = mapped_column(String(1))
+    assessment: Mapped[str] = mapped_column(String(1))
+    handling_code: Mapped[str] = mapped_column(String(1))
+    # The conditions of a C handling code (who may receive it, what they may do with it).
+    handling_conditions: Mapped[str] = mapped_column(Text, default="")
+    # A report imported from the 5x5x5 model keeps its old grading, e.g. "B24".
+    legacy_grading: Mapped[str] = mapped_column(String(8), default="")
+    classification: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str] = mapped_column(String(64), index=True)
+    # Further units the report was disseminated to: [unit, ...].
+    shared_with: Mapped[list[str]] = mapped_column(JSON, default=list)
+    originator: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    sanitised_text: Mapped[str] = mapped_column(Text, default="")
+    review_by: Mapped[dt.date] = mapped_column(Date, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    links: Mapped[list[IntelLink]] = relationship(back_populates="report", order_by="IntelLink.id",
+                                                  cascade="all, delete-orphan")
+
+
+class IntelLink(Base):
+    """What a report is about: a person, document, crossing or referral held here (by its id or uuid),
+    or a free entity (vehicle, route, organisation) by its description."""
+
+    __tablename__ = "intel_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("intel_reports.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(200), index=True)
+
+    report: Mapped[IntelReport] = relationship(back_populates="links")
+
+
+class IntelCycleRecord(Base):
+    """A step of the intelligence cycle: tasking, collection, evaluation, analysis, dissemination or
+    feedback, with its owner and dates; steps answer a tasking (parent) and may name a report."""
+
+    __tablename__ = "intel_cycle"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(64), index=True)
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("intel_cycle.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("intel_reports.id"), index=True)
+
+
+class IntelClearance(Base):
+    """A user's unit and the highest classification they may read (need to know)."""
+
+    __tablename__ = "intel_clearances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), unique=True)
+    unit: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RiskProfile(Base):
+    """One version of an analyst's risk profile (central.intelligence.profiles): the conditions a gate applies.
+
+    A change is a new row with the next version; the row it replaces is retired, never edited, so a
+    selection always names the exact conditions that made it.
+    """
+
+    __tablename__ = "risk_profiles"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_risk_profiles_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    weight: Mapped[float] = mapped_column(Float)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RiskProfileSelection(Base):
+    """A traveller a profile version selected at a gate, by the gate's crossing id (the crossing is recorded
+    after the decision): with the crossing's referral and the officer's decision, the profile's yield."""
+
+    __tablename__ = "risk_profile_selections"
+    __table_args__ = (UniqueConstraint("profile_id", "crossing_id", name="uq_risk_profile_selections_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("risk_profiles.id"), index=True)
+    crossing_id: Mapped[str] = mapped_column(String(36), index=True)
+    selected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

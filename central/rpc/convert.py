@@ -5,6 +5,7 @@ InvalidArgument naming it, before any database work starts.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from enum import Enum
 from typing import TypeVar
@@ -13,6 +14,7 @@ from central.alerts.face_matcher import FaceQuery
 from central.alerts.lists import NewDocumentAlert, NewPersonAlert
 from central.database import models as m
 from central.errors import InvalidArgument
+from central.intelligence import targeting
 from central.records.evidence import ReferralCandidate, ReferralEvidence
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData
 from central.records.stays import StayQuestion
@@ -95,6 +97,19 @@ def traveller_file(view) -> pb.TravellerFile:
         opened_by=file.created_by_user or file.created_by_station, template_model=file.template_model,
         template_model_version=file.template_model_version, crossings=[crossing(c) for c in view.crossings],
         referrals=[referral(r) for r in view.referrals], overstay=file.overstay)
+
+
+def risk_traveller(request: pb.AssessRiskRequest, now: dt.datetime) -> targeting.Traveller:
+    return targeting.Traveller(
+        crossing_id=fields.client_uuid("crossing_id", request.crossing_id),
+        surname=fields.required("surname", request.surname),
+        given_names=fields.bounded("given_names", request.given_names, 200),
+        birth_date=fields.optional_date("birth_date", request.birth_date),
+        nationality=fields.state("nationality", request.nationality, is_required=False),
+        document_type=fields.bounded("document_type", request.document_type, 2),
+        border_point=fields.required("border_point", request.border_point, 32),
+        direction=enum_value("direction", pb.Crossing.Direction, request.direction, m.Direction).value,
+        occurred_at=now, expiry_date=fields.optional_date("expiry_date", request.expiry_date))
 
 
 def traveller_data(traveller: pb.Traveller) -> TravellerData:

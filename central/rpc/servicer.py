@@ -25,6 +25,7 @@ from central.database import models as m
 from central.database.engine import Database
 from central.database.group_commit import GroupCommit
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from central.intelligence import targeting
 from central.records import gate_calls, history, referrals, stays
 from central.risk.rules import RiskRules
 from central.rpc import convert, fields, metrics
@@ -258,6 +259,14 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                 metrics.ALERT_HITS.labels("person", "face" if hit.explanation.startswith("face") else "names").inc()
             return response
         return self._call("CheckPerson", context, work)
+
+    def AssessRisk(self, request: pb.AssessRiskRequest, context) -> pb.AssessRiskResponse:
+        def work(caller: audit_log.Caller) -> pb.AssessRiskResponse:
+            self._own_station("AssessRisk", caller, fields.required("station_id", request.station_id, 64))
+            traveller = convert.risk_traveller(request, self._clock())
+            assessed = self._db.run(lambda session: targeting.assess(session, caller, traveller, self._rules))
+            return pb.AssessRiskResponse(score=assessed.score, fired=list(assessed.fired), version=assessed.version)
+        return self._call("AssessRisk", context, work)
 
     def AddDocumentAlert(self, request: pb.AddDocumentAlertRequest, context) -> pb.DocumentAlert:
         def work(caller: audit_log.Caller) -> pb.DocumentAlert:

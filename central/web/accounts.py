@@ -34,7 +34,8 @@ MAX_FAILED_PER_SOURCE = 10
 IDLE_TIMEOUT = dt.timedelta(minutes=15)
 MAX_SESSION = dt.timedelta(hours=10)  # one shift
 # The roles that have pages on the web desk (a gate has none).
-WEB_ROLES = (access.Role.OFFICER, access.Role.SUPERVISOR, access.Role.ANALYST, access.Role.ADMINISTRATOR)
+WEB_ROLES = (access.Role.OFFICER, access.Role.SUPERVISOR, access.Role.ANALYST, access.Role.INTELLIGENCE,
+             access.Role.ADMINISTRATOR)
 
 _hasher = PasswordHasher()
 # Verified against whenever no real password is checked (unknown user, locked account, refused address),

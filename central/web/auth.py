@@ -107,6 +107,8 @@ def home_for(roles) -> str:
         return url_for("desk.queue")
     if Role.ADMINISTRATOR in roles:
         return url_for("watchlists.search")
+    if Role.INTELLIGENCE in roles:
+        return url_for("intel.reports")
     return url_for("analysis.statistics")
 
 

@@ -5,7 +5,9 @@ Used by `limes demo` and the end-to-end tests.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
+import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +158,8 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
                     issuing_state=traveller.nationality, reason=central_pb2.DocumentAlert.STOLEN,
                     handling_instruction="Seize the document; refer to the duty officer.",
                     issuing_agency=f"{traveller.nationality} passport office"))
+            if "ring" in traveller.alerts:
+                database.run(lambda session: seed_ring(session, traveller, GateStation()))
             if "person" in traveller.alerts:
                 central.call("AddPersonAlert", central_pb2.AddPersonAlertRequest(
                     surname=traveller.surname, given_names=traveller.given_names,
@@ -215,7 +219,9 @@ def seed_traveller_file(services: Services, traveller: SimulatedTraveller, photo
 
 
 DEMO_WEB_USERS = {"officer": "demo-officer", "supervisor": "demo-supervisor", "analyst": "demo-analyst",
-                  "administrator": "demo-admin"}
+                  "intelligence": "demo-intel", "administrator": "demo-admin"}
+# The analyst's world the demo seeds: a year of synthetic crossings with planted rings.
+DEMO_WORLD_CROSSINGS, DEMO_WORLD_RINGS = 30_000, 5
 
 
 def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) -> dict[str, tuple[str, str]]:
@@ -240,6 +246,90 @@ def seed_web_users(database_url: str, users: dict[str, str] = DEMO_WEB_USERS) ->
     finally:
         database.dispose()
     return accounts
+
+
+RING_TRIPS, RING_WINDOW = 6, dt.timedelta(minutes=10)
+
+
+def seed_ring(session, facilitator: SimulatedTraveller, station: GateStation,
+              now: dt.datetime | None = None) -> str | None:
+    """The facilitator's earlier crossings at the station's border point, each time with two of four
+    companions; then what an analyst does: co-travel analysis over them and, when it finds the
+    facilitator's ring, a risk profile written from it (their route and travel pattern). The profile's
+    name, or None when the analysis found no ring (and the gate will have no reason to refer)."""
+    from central.access.audit import Caller
+    from central.database import models as m
+    from central.intelligence import targeting
+    from central.intelligence.network import CoTravelQuery, co_travel_groups
+    from central.records import gate_calls
+    from central.risk.rules import RiskRules
+    from drivers.alertmatch.normalize import name_key
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    gate = Caller(station.station_id, "")
+    companions = [(f"COMPANION{n}", dt.date(2001 + n, 5, 1)) for n in range(4)]
+    for trip in range(RING_TRIPS):
+        when = now - dt.timedelta(days=8 * (RING_TRIPS - trip), hours=3)
+        party = [(facilitator.surname, facilitator.given_names, facilitator.birth_date, facilitator.document_number,
+                  facilitator.nationality)] + [
+            (surname, "ANON", born, f"R{surname[-1]}{born.year}", "XXA")
+            for surname, born in (companions[(2 * trip) % 4], companions[(2 * trip + 1) % 4])]
+        for minute, (surname, given, born, number, nationality) in enumerate(party):
+            gate_calls.record_crossing(session, gate, gate_calls.NewCrossing(
+                crossing_id=str(uuid.uuid4()), station=station.station_id, border_point=station.border_point,
+                direction=m.Direction.ENTRY, occurred_at=when + dt.timedelta(minutes=minute),
+                document=gate_calls.DocumentData(number, "P", nationality, None),
+                traveller=gate_calls.TravellerData(surname, given, nationality, "M", born),
+                decision=m.GateDecision.OPEN, reasons=[], checks=[], face_score=0.9), RiskRules.load(None))
+    analyst = Caller("demo", DEMO_WEB_USERS["intelligence"])
+    key = name_key(facilitator.surname, facilitator.given_names)
+    groups = co_travel_groups(session, analyst, CoTravelQuery(window=RING_WINDOW, min_together=3), now)
+    ring = next((g for g in groups if any(t.name_key == key for t in g.members)), None)
+    if ring is None:
+        return None
+    profile = targeting.write_profile(session, analyst, f"ring of {facilitator.surname}", {
+        "route": [f"{station.border_point} ENTRY"], "nationality": [facilitator.nationality],
+        "travel_pattern": {"min_crossings": RING_TRIPS // 2, "within_days": 8 * RING_TRIPS + 7}}, 0.6,
+        f"co-travel: {len(ring.members)} travellers crossing together at {station.border_point}")
+    return profile.name
+
+
+def seed_analyst_world(database_url: str, crossings: int = DEMO_WORLD_CROSSINGS, rings: int = DEMO_WORLD_RINGS,
+                       now: dt.datetime | None = None) -> dict:
+    """A year of synthetic crossings up to now with planted rings, clearances for the demo's intelligence
+    analyst and supervisor (unit RAU), a report on the first ring and a profile written from it."""
+    from central.access.audit import Caller
+    from central.database.engine import Database
+    from central.intelligence import clearance, targeting
+    from central.intelligence import reports as intel
+    from central.intelligence.grading import grade
+    from limes.synthetic_crossings import load, world
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    data = world(crossings, rings, start=now - dt.timedelta(days=366))
+    analyst = Caller("demo", DEMO_WEB_USERS["intelligence"])
+    database = Database(database_url)
+
+    def work(session) -> dict:
+        ids = load(session, data)
+        for role in ("intelligence", "supervisor"):
+            clearance.set_clearance(session, Caller("demo", "demo"), DEMO_WEB_USERS[role], "RAU", "SECRET")
+        ring = sorted(data.groups[0])
+        report = intel.file_report(session, analyst, clearance.reader(session, analyst.user), intel.NewReport(
+            "officer", grade("1", "B", "C", "to national police only"), "RESTRICTED",
+            "The same man was seen at the gates with different young companions every few weeks; "
+            "they paid for each other's tickets in cash.", now.date() + dt.timedelta(days=180),
+            sanitised_text="A facilitator is suspected of escorting small groups through one airport.",
+            links=tuple(("person", str(ids[t])) for t in ring[:3]) + (("route", "IST-FRA"),)), now.date())
+        point = next(r.point for r in data.rows if r.traveller == ring[0])  # the facilitator's (lowest id)
+        targeting.write_profile(session, analyst, "escorted groups", {
+            "route": [f"{point} ENTRY"], "travel_pattern": {"min_crossings": 3, "within_days": 180}},
+            0.6, f"from report {report.reference}")
+        return {"crossings": len(data.rows), "rings": len(data.groups), "report": report.reference}
+    try:
+        return database.run(work)
+    finally:
+        database.dispose()
 
 
 @contextmanager

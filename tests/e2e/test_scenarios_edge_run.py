@@ -75,6 +75,12 @@ def test_stale_crls_refer_unless_the_config_says_warn(tmp_path):
     assert warned.crl_policy == "warn"
 
 
+def test_the_risk_score_that_refers_is_configured(tmp_path):
+    assert load_config(write(tmp_path, MINIMAL + "plaintext = true\n"), "GATE-7").policy.risk_refer_at == 0.5
+    strict = load_config(write(tmp_path, MINIMAL + "plaintext = true\n[policy]\nrisk_refer_at = 0.3\n"), "GATE-7")
+    assert strict.policy.risk_refer_at == 0.3
+
+
 def test_plaintext_only_when_the_config_says_so(tmp_path):
     config = load_config(write(tmp_path, MINIMAL + "plaintext = true\n"), "GATE-7")
     assert (config.tls, config.plaintext) == (None, True)
@@ -122,6 +128,8 @@ def test_a_gate_refuses_to_start_with_another_stations_certificate(tmp_path, dev
     ("[devices]\nreader='r'\ncamera='c'\nchip_reader='p'\ncsca='a'\n[services]\ncentral='c'\nmatcher='m'\n"
      "[policy]\noffline_max_age_s = 0\n", "policy.offline_max_age_s"),
     (MINIMAL + "[policy]\nstale_crl = 'ignore'\n", "policy.stale_crl"),
+    (MINIMAL + "[policy]\nrisk_refer_at = 0\n", "policy.risk_refer_at"),
+    (MINIMAL + "[policy]\nrisk_refer_at = 'high'\n", "policy.risk_refer_at"),
 ])
 def test_bad_config_names_the_field(tmp_path, text, field):
     with pytest.raises(ConfigError) as error:

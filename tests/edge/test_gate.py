@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from drivers.checks import Check
+from drivers.checks import Check, CheckStatus
 from drivers.face import encode_face, load_image
 from drivers.mrz import generate_td3
 from edge.gate import Gate, GateStation, ReferencePhoto
-from edge.policy import Decision
+from edge.policy import Decision, Policy
 from edge.remote import TravellerFileAnswer
 
 TODAY = dt.date(2026, 11, 25)
@@ -48,7 +48,8 @@ class Search:
 
 
 class FakeCentral:
-    def __init__(self, hits=(), fail=None, person_hits=(), stay=None, stay_fail=None, file=None, file_fail=None):
+    def __init__(self, hits=(), fail=None, person_hits=(), stay=None, stay_fail=None, file=None, file_fail=None,
+                 risk=(0.0, [])):
         self.hits, self.fail, self.recorded, self.referred = list(hits), fail, [], []
         self.person_hits = list(person_hits)
         self.stay = stay or {"regime": "visa_exempt", "latest_exit": TODAY + dt.timedelta(days=89),
@@ -59,6 +60,7 @@ class FakeCentral:
         self.file = file or TravellerFileAnswer("EXEMPT", "nationality FRA is exempt (EU/EEA/CH)")
         self.file_fail = file_fail
         self.enrolled = []
+        self.risk, self.assessed = risk, []
 
     def check_stay(self, mrz):
         self.stay_asked += 1
@@ -73,6 +75,12 @@ class FakeCentral:
 
     def enrol_traveller(self, outcome):
         self.enrolled.append((outcome.crossing_id, outcome.enrolment))
+
+    def assess_risk(self, mrz, crossing_id, station):
+        if self.fail:
+            raise self.fail
+        self.assessed.append(crossing_id)
+        return self.risk
 
     def check_document(self, mrz):
         if self.fail:
@@ -175,6 +183,39 @@ def test_person_alert_refers(photos):
     outcome = gate(photos, central=central).process(mrz())
     assert outcome.decision is Decision.REFER
     assert "alerts.person: entry_ban (score 0.97, alert 9: names exact)" in reasons_of(outcome)
+
+
+def test_a_high_risk_refers_and_the_traveller_never_sees_why(photos):
+    central = FakeCentral(risk=(0.8, ["profile ring v2"]))
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert "risk.score: risk score 0.80 (profile ring v2), at or above 0.50" in reasons_of(outcome)
+    assert central.assessed == [outcome.crossing_id]  # the profile's selection is kept under this crossing
+    assert outcome.display and not any("risk" in text or "profile" in text for text in outcome.display)
+
+
+def test_a_low_risk_opens_and_an_unassessed_one_does_not_refer_alone(photos):
+    low = gate(photos, central=FakeCentral(risk=(0.49, ["crossing_frequency"]))).process(mrz())
+    assert low.decision is Decision.OPEN, low.reasons
+    assert [c.reason for c in low.checks if c.name == "risk.score"] == ["risk score 0.49 (crossing_frequency)"]
+
+    class NoRisk(FakeCentral):
+        def assess_risk(self, mrz, crossing_id, station):
+            raise ConnectionError("connection refused")
+    unassessed = gate(photos, central=NoRisk()).process(mrz())
+    assert unassessed.decision is Decision.OPEN, unassessed.reasons
+    (check,) = [c for c in unassessed.checks if c.name == "risk.score"]
+    assert check.status is CheckStatus.NOT_DONE and "connection refused" in check.reason
+
+
+def test_the_policy_names_the_score_that_refers(photos):
+    strict = Gate(station=GateStation(), photo_source=lambda m: ReferencePhoto(photos[0], [
+        Check.passed("chip.read", "read")]), capture_face=lambda: Capture(photos[1]),
+        central=FakeCentral(risk=(0.3, [])), matcher=FakeMatcher(), today=lambda: TODAY,
+        policy=Policy(risk_refer_at=0.25))
+    assert strict.process(mrz()).decision is Decision.REFER
+    with pytest.raises(ValueError, match="risk_refer_at"):
+        Policy(risk_refer_at=0)
 
 
 def test_matcher_down_or_partial_refers(photos):

@@ -26,7 +26,7 @@ from central.web.accounts import set_password
 
 PASSWORD = "correct horse battery staple"
 USERS = {"officer": "olga.officer", "supervisor": "sam.supervisor", "analyst": "ana.analyst",
-         "administrator": "adam.admin"}
+         "administrator": "adam.admin", "intelligence": "ivo.intel"}
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 
 

@@ -21,10 +21,12 @@ def audit_actions(desk, user: str) -> list[str]:
 
 
 def test_each_role_lands_on_its_page_and_sees_only_its_menu(desk):
-    homes = {"officer": "/queue", "supervisor": "/queue", "analyst": "/statistics", "administrator": "/watchlists"}
+    homes = {"officer": "/queue", "supervisor": "/queue", "analyst": "/statistics", "administrator": "/watchlists",
+             "intelligence": "/intel"}
     menus = {"officer": {"Referral queue", "Flights"},
-             "supervisor": {"Referral queue", "Flights", "Watchlists", "Audit"},
-             "analyst": {"Statistics"}, "administrator": {"Watchlists"}}
+             "supervisor": {"Referral queue", "Flights", "Watchlists", "Intelligence", "Audit"},
+             "analyst": {"Statistics", "Trends"}, "administrator": {"Watchlists"},
+             "intelligence": {"Statistics", "Trends", "Intelligence", "Network", "Profiles"}}
     for role, home in homes.items():
         client = desk.signed_in(role)
         response = client.get("/")

@@ -19,6 +19,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "api": ("api", "a 1,000-passenger PAXLST and 100 PNRs of a flight read, stored and screened (target 2 s each)"),
     "files": ("files", "traveller files: enrolment with 1:N deduplication against a 1M travellers gallery, p95"),
     "stay": ("stay", "the 90/180 authorised-stay rule for one traveller with 500 crossings, p50/p95/p99"),
+    "intel": ("intel", "co-travel groups among N synthetic crossings: recall, precision, build time; network and "
+                       "trend queries p95"),
 }
 
 

@@ -33,6 +33,7 @@ from central.alerts.matcher_client import GrpcFaceMatcher
 from central.database.engine import Database, configured_url
 from central.database.models import utcnow
 from central.errors import CentralError, InvalidArgument
+from central.intelligence.clearance import LEVELS, set_clearance
 from central.passengers import manifest as api
 from central.records import evidence, overstay
 from central.risk.rules import RiskConfigError, RiskRules
@@ -54,7 +55,7 @@ from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
 
 DOCUMENT_REASONS = ("LOST", "STOLEN", "REVOKED", "INVALIDATED")
 PERSON_REASONS = ("ENTRY_BAN", "ARREST", "MISSING_PERSON", "DISCREET_CHECK")
-ROLES = ("gate", "officer", "supervisor", "analyst", "administrator")
+ROLES = ("gate", "officer", "supervisor", "analyst", "intelligence", "administrator")
 
 
 def _database_flag(parser: argparse.ArgumentParser) -> None:
@@ -162,7 +163,7 @@ def register(central: argparse.ArgumentParser) -> None:
         parser.add_argument("kind", choices=("station", "user"))
         parser.add_argument("name", help="the x-limes-station or x-limes-user it calls with")
         parser.add_argument("role", nargs="?" if action == "revoke" else None, default=None,
-                            choices=ROLES, help="gate, officer, supervisor, analyst or administrator")
+                            choices=ROLES, help=", ".join(ROLES))
         _database_flag(parser)
         add_json_flag(parser)
         parser.set_defaults(func=_identity)
@@ -170,6 +171,15 @@ def register(central: argparse.ArgumentParser) -> None:
     _database_flag(listing)
     add_json_flag(listing)
     listing.set_defaults(func=_identity)
+
+    clearance = commands.add_parser("clearance", help="a user's unit and the highest classification of "
+                                                      "intelligence they may read (need to know)")
+    clearance.add_argument("user", help="the user name (as in `limes central identity grant user NAME ROLE`)")
+    clearance.add_argument("unit", help="their unit, e.g. RAU (reports are read by their unit and those shared with)")
+    clearance.add_argument("level", choices=LEVELS, help="the highest classification they may read")
+    _database_flag(clearance)
+    add_json_flag(clearance)
+    clearance.set_defaults(func=_clearance)
 
     overstays = commands.add_parser("overstays", help="travellers still in the country after their authorised stay")
     overstays.add_argument("--today", default="", metavar="YYYY-MM-DD", help="measure open stays to this day")
@@ -485,6 +495,22 @@ def _overstay_alerts(args: argparse.Namespace) -> int:
         f"overstay alert {on}: {r['surname']}, {r['given_names']} ({r['nationality']}, {r['document']}) entered "
         f"{r['entered_on']} at {r['border_point']}, authorised until {r['allowed_until']}" for r in rs)
         or f"no new overstay alert on {on}")
+    return 0
+
+
+def _clearance(args: argparse.Namespace) -> int:
+    caller = _cli_caller("need to know administration (limes central clearance)")
+    database = Database(_database_url(args))
+    database.migrate()
+    try:
+        row = database.run(lambda s: set_clearance(s, caller, args.user, args.unit, args.level))
+        result = {"user": row.user_name, "unit": row.unit, "level": row.level}
+    except CentralError as exc:
+        print(f"limes central clearance: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    emit(result, args.json, lambda r: f"{r['user']}: unit {r['unit']}, cleared to {r['level']}")
     return 0
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from common.output import add_json_flag, emit
 from common.settings import faces_dir, var_dir
 from hardware_sim.pcscd import PcscdUnavailable
-from limes.borderpost import demo_border_post, seed_web_users
+from limes.borderpost import demo_border_post, seed_analyst_world, seed_web_users
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +70,7 @@ def _run(args, state: Path, faces: Path, demo_border_post) -> int:
         web = None
         if args.serve:
             users = seed_web_users(post.services.database_url)
+            seed_analyst_world(post.services.database_url)
             web = {"url": post.services.web_url,
                    "users": [{"role": role, "user": user, "password": password}
                              for role, (user, password) in users.items()]}

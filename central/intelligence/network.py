@@ -1,0 +1,193 @@
+"""Link analysis over central's records: co-travel groups, and the network around one person with the
+reasons for every edge (co-travel, a shared document number, being named in the same report).
+
+Reading names is reading personal data: each query is audited. Reports contribute edges only when
+the reader may read them in full (central.intelligence.clearance).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import networkx as nx
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from central.access.audit import Caller, audit
+from central.database import models as m
+from central.errors import InvalidArgument, NotFound
+from central.intelligence import cotravel
+from central.intelligence.clearance import Access, Reader, access_to
+from central.intelligence.cotravel import Passage
+from drivers.alertmatch.normalize import document_number
+
+MAX_DEPTH, MAX_NODES = 2, 150
+# A person's newest crossings looked at for co-travel (a daily commuter's year is about 500).
+MAX_OWN_CROSSINGS = 1000
+
+
+@dataclass(frozen=True)
+class CoTravelQuery:
+    window: dt.timedelta = dt.timedelta(minutes=10)
+    min_together: int = 3
+    lookback: dt.timedelta = dt.timedelta(days=365)
+
+    def __post_init__(self) -> None:
+        if not dt.timedelta(minutes=1) <= self.window <= dt.timedelta(hours=6):
+            raise InvalidArgument("window", "1 minute to 6 hours")
+        if not 2 <= self.min_together <= 1000:
+            raise InvalidArgument("min_together", "2 to 1000")
+        if not dt.timedelta(days=1) <= self.lookback <= dt.timedelta(days=5 * 366):
+            raise InvalidArgument("lookback", "1 day to 5 years")
+
+
+@dataclass
+class Group:
+    members: list[m.Traveller]
+    pairs: list[tuple[int, int, int, list[str]]]  # (traveller, traveller, occasions, points)
+
+
+@dataclass
+class Network:
+    centre: str
+    graph: nx.Graph = field(default_factory=nx.Graph)
+
+    def edges(self) -> list[tuple[str, str, list[str]]]:
+        """(one end, the other, reasons), the ends in sorted order."""
+        return sorted((*sorted((a, b)), data["reasons"]) for a, b, data in self.graph.edges(data=True))
+
+
+def _passages(rows) -> list[Passage]:
+    return [Passage(crossing, traveller, f"{point} {direction.value}", at) for crossing, traveller, point, direction, at
+            in rows]
+
+
+_PASSAGE_COLUMNS = (m.Crossing.id, m.Crossing.traveller_id, m.BorderPoint.code, m.Crossing.direction,
+                    m.Crossing.occurred_at)
+
+
+def co_travel_groups(session: Session, caller: Caller, query: CoTravelQuery, until: dt.datetime,
+                     border_point: str = "") -> list[Group]:
+    """Groups of co-travellers among the crossings of the lookback period before `until`; audited."""
+    select_passages = (select(*_PASSAGE_COLUMNS).join(m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
+                       .where(m.Crossing.occurred_at > until - query.lookback, m.Crossing.occurred_at <= until))
+    if border_point:
+        select_passages = select_passages.where(m.BorderPoint.code == border_point)
+    found = cotravel.co_travellers(_passages(session.execute(select_passages)), query.window, query.min_together)
+    travellers = {t.id: t for t in session.scalars(select(m.Traveller).where(
+        m.Traveller.id.in_({i for pair in found for i in pair})))} if found else {}
+    result = []
+    for members in cotravel.groups(found):
+        pairs = [(a, b, t.occasions, sorted(t.points)) for (a, b), t in sorted(found.items())
+                 if a in members and b in members]
+        result.append(Group([travellers[i] for i in sorted(members)], pairs))
+    where = f" at {border_point}" if border_point else ""
+    audit(session, caller, "CoTravelGroups", f"crossings{where} to {until:%Y-%m-%d}",
+          f"{len(result)} group(s), {sum(len(g.members) for g in result)} traveller(s)", "link analysis")
+    return result
+
+
+def _co_travellers_of(session: Session, traveller_id: int, query: CoTravelQuery, until: dt.datetime
+                      ) -> dict[tuple[int, int], cotravel.Together]:
+    """The person's co-travellers, from the crossings near each of theirs (found through the time index).
+
+    The time windows are computed here and bound as parameters: date arithmetic in SQL is not portable.
+    """
+    own = session.execute(select(m.Crossing.border_point_id, m.Crossing.direction, m.Crossing.occurred_at).where(
+        m.Crossing.traveller_id == traveller_id, m.Crossing.occurred_at > until - query.lookback,
+        m.Crossing.occurred_at <= until).order_by(m.Crossing.occurred_at.desc()).limit(MAX_OWN_CROSSINGS)).all()
+    passages: set[Passage] = set()
+    for start in range(0, len(own), 100):
+        near = or_(*(and_(m.Crossing.border_point_id == point, m.Crossing.direction == direction,
+                          m.Crossing.occurred_at >= at - query.window, m.Crossing.occurred_at <= at + query.window)
+                     for point, direction, at in own[start:start + 100]))
+        passages.update(_passages(session.execute(select(*_PASSAGE_COLUMNS).join(
+            m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id).where(near))))
+    found = cotravel.co_travellers(passages, query.window, query.min_together)
+    return {pair: t for pair, t in found.items() if traveller_id in pair}
+
+
+def _label(traveller: m.Traveller) -> str:
+    return f"{traveller.surname}, {traveller.given_names} {traveller.birth_date or ''} {traveller.nationality}".strip()
+
+
+def _add_edge(graph: nx.Graph, a: str, b: str, reason: str) -> None:
+    if graph.has_edge(a, b):
+        graph.edges[a, b]["reasons"].append(reason)
+    else:
+        graph.add_edge(a, b, reasons=[reason])
+
+
+def person_network(session: Session, caller: Caller, who: Reader, traveller_id: int, query: CoTravelQuery,
+                   until: dt.datetime, depth: int = 1) -> Network:
+    """The network around a traveller to `depth` steps (1 or 2), every edge with its reasons; audited."""
+    if not 1 <= depth <= MAX_DEPTH:
+        raise InvalidArgument("depth", f"1 to {MAX_DEPTH}")
+    centre = session.get(m.Traveller, traveller_id)
+    if centre is None:
+        raise NotFound("traveller", str(traveller_id))
+    network = Network(f"p{traveller_id}")
+    graph = network.graph
+    graph.add_node(network.centre, label=_label(centre), kind="person", centre=True)
+    frontier, seen = [traveller_id], {traveller_id}
+    for _ in range(depth):
+        following = []
+        for person in frontier:
+            for neighbour in _neighbours(session, who, person, query, until, graph):
+                if neighbour not in seen and len(graph) < MAX_NODES:
+                    seen.add(neighbour)
+                    following.append(neighbour)
+        frontier = following
+    people = [int(n[1:]) for n, kind in graph.nodes(data="kind") if kind == "person"]
+    for traveller in session.scalars(select(m.Traveller).where(m.Traveller.id.in_(people))):
+        graph.nodes[f"p{traveller.id}"].update(label=_label(traveller), kind="person")
+    audit(session, caller, "PersonNetwork", f"traveller {traveller_id}",
+          f"{graph.number_of_nodes()} node(s), {graph.number_of_edges()} edge(s), depth {depth}", "link analysis")
+    return network
+
+
+def _neighbours(session: Session, who: Reader, person: int, query: CoTravelQuery, until: dt.datetime,
+                graph: nx.Graph) -> set[int]:
+    """Adds the person's edges to the graph; the other travellers they lead to."""
+    here, others = f"p{person}", set()
+    for (a, b), together in _co_travellers_of(session, person, query, until).items():
+        other = b if a == person else a
+        others.add(other)
+        graph.add_node(f"p{other}", kind="person")
+        _add_edge(graph, here, f"p{other}", f"crossed together {together.occasions} times within "
+                                            f"{int(query.window.total_seconds() // 60)} min at "
+                                            f"{', '.join(sorted(together.points))}")
+    theirs, shared = aliased(m.TravelDocument), aliased(m.TravelDocument)
+    for number, state, holder, other_state in session.execute(
+            select(theirs.number_norm, theirs.issuing_state, shared.traveller_id, shared.issuing_state)
+            .join(shared, and_(shared.number_norm == theirs.number_norm, shared.traveller_id != person))
+            .where(theirs.traveller_id == person)):
+        others.add(holder)
+        graph.add_node(f"p{holder}", kind="person")
+        _add_edge(graph, here, f"p{holder}", f"same document number {number} ({state}; theirs {other_state})")
+    reports = session.scalars(select(m.IntelReport).where(m.IntelReport.id.in_(
+        select(m.IntelLink.report_id).where(m.IntelLink.kind == "person", m.IntelLink.target == str(person)))))
+    today = until.date()
+    for report in reports:
+        if access_to(who, report, today)[0] is not Access.FULL:
+            continue
+        reason = f"named in report {report.reference[:8]} ({report.source_evaluation}{report.assessment})"
+        for link in report.links:
+            if link.kind == "person" and link.target.isdigit() and int(link.target) != person:
+                others.add(int(link.target))
+                graph.add_node(f"p{link.target}", kind="person")
+                _add_edge(graph, here, f"p{link.target}", reason)
+            elif link.kind in ("vehicle", "route", "organisation"):
+                node = f"{link.kind}:{link.target.lower()}"
+                graph.add_node(node, kind=link.kind, label=link.target)
+                _add_edge(graph, here, node, reason)
+    return others
+
+
+def traveller_by_document(session: Session, caller: Caller, number: str) -> int | None:
+    """The holder of a document number (normalised as the gates do), to start a network from; audited."""
+    holder = session.scalar(select(m.TravelDocument.traveller_id).where(
+        m.TravelDocument.number_norm == document_number(number)).order_by(m.TravelDocument.id).limit(1))
+    audit(session, caller, "PersonNetwork", f"document {document_number(number)}",
+          "holder found" if holder else "no such document", "link analysis")
+    return holder

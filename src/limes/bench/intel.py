@@ -1,0 +1,108 @@
+"""`limes bench intel`: co-travel groups found among N synthetic crossings with planted rings (recall,
+precision, time to build), one person's network query and the trend dashboard's queries (p95)."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from central.access.audit import Caller
+from central.database.engine import Database
+from central.intelligence import clearance, cotravel, trends
+from central.intelligence.network import CoTravelQuery, person_network
+from common import machine
+from common.output import add_json_flag, emit
+from limes.bench.summary import summary
+from limes.synthetic_crossings import load, world
+
+TARGETS = {"group_recall": 0.95, "group_precision": 0.95, "groups_built_s": 60.0, "network_ms_p95": 200.0,
+           "dashboard_ms_p95": 1000.0}
+WINDOW, MIN_TOGETHER = dt.timedelta(minutes=10), 3
+CALLER = Caller("bench", "bench")
+
+
+def register(bench: argparse.ArgumentParser) -> None:
+    bench.description = ("Plant co-travelling rings among N synthetic crossings; time building the co-travel groups "
+                         "and report their recall and precision; time one person's network query and the trend "
+                         "dashboard's queries on a SQLite file holding them. Targets (at 10M crossings): "
+                         + ", ".join(f"{k} {v}" for k, v in TARGETS.items()))
+    bench.add_argument("--crossings", type=int, default=100_000, help="synthetic crossings (default 100,000)")
+    bench.add_argument("--groups", type=int, default=50, help="planted rings (default 50)")
+    bench.add_argument("--queries", type=int, default=50, help="network queries timed (default 50)")
+    bench.add_argument("--database", metavar="URL", default=None,
+                       help="where to load them (default: a temporary SQLite file, removed after)")
+    add_json_flag(bench)
+    bench.set_defaults(func=_bench)
+
+
+def score(found: list[set[int]], planted: list[set[int]]) -> tuple[float, float]:
+    """(recall, precision): a planted ring is found when a found group has at least 80% of it and is at
+    most a quarter bigger (a ring merged with strangers is not the ring)."""
+    def same(group: set[int], ring: set[int]) -> bool:
+        return len(group & ring) >= 0.8 * len(ring) and len(group) <= 1.25 * len(ring)
+    recall = sum(any(same(g, ring) for g in found) for ring in planted) / len(planted) if planted else 1.0
+    precision = sum(any(same(g, ring) for ring in planted) for g in found) / len(found) if found else 1.0
+    return round(recall, 4), round(precision, 4)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    if args.crossings < 1000 or args.groups < 1 or args.queries < 1:
+        print("limes bench intel: --crossings at least 1000, --groups and --queries at least 1", file=sys.stderr)
+        return 2
+    data = world(args.crossings, args.groups)
+    passages = [cotravel.Passage(i, r.traveller, f"{r.point} {r.direction.value}", r.at)
+                for i, r in enumerate(data.rows)]
+    started = time.perf_counter()
+    found = cotravel.groups(cotravel.co_travellers(passages, WINDOW, MIN_TOGETHER))
+    built_s = time.perf_counter() - started
+    recall, precision = score(found, data.groups)
+    with tempfile.TemporaryDirectory() as folder:
+        database = Database(args.database or f"sqlite:///{Path(folder) / 'central.sqlite'}")
+        database.migrate()
+        started = time.perf_counter()
+        ids = database.run(lambda s: load(s, data))
+        load_s = time.perf_counter() - started
+        network_ms, dashboard_ms = _queries(database, data, ids, args.queries)
+        database.dispose()
+    result = {"crossings": len(data.rows), "planted_groups": len(data.groups), "found_groups": len(found),
+              "group_recall": recall, "group_precision": precision, "groups_built_s": round(built_s, 3),
+              "load_s": round(load_s, 1), "network_ms": summary(network_ms), "dashboard_ms": summary(dashboard_ms),
+              "window_min": WINDOW.total_seconds() / 60, "min_together": MIN_TOGETHER, "targets": TARGETS,
+              "machine": machine.describe(), "load_average": machine.load_average()}
+    result["meets_targets"] = (recall >= TARGETS["group_recall"] and precision >= TARGETS["group_precision"]
+                               and built_s <= TARGETS["groups_built_s"]
+                               and result["network_ms"]["p95"] <= TARGETS["network_ms_p95"]
+                               and result["dashboard_ms"]["p95"] <= TARGETS["dashboard_ms_p95"])
+    emit(result, args.json, _render)
+    return 0
+
+
+def _queries(database: Database, data, ids: dict[int, int], count: int) -> tuple[list[float], list[float]]:
+    rng = random.Random(7)
+    members = [ids[t] for ring in data.groups for t in ring] or list(ids.values())
+    until = data.rows[-1].at + dt.timedelta(minutes=1)
+    network_ms = []
+    for _ in range(count):
+        person = rng.choice(members + rng.sample(list(ids.values()), min(len(ids), len(members))))
+        started = time.perf_counter()
+        database.run(lambda s: person_network(s, CALLER, clearance.Reader("bench", None), person,
+                                              CoTravelQuery(min_together=MIN_TOGETHER), until))
+        network_ms.append((time.perf_counter() - started) * 1000)
+    dashboard_ms = []
+    for dimension in trends.DIMENSIONS:
+        started = time.perf_counter()
+        database.run(lambda s: trends.weekly(s, CALLER, dimension, until.date(), 26, until.date()))
+        dashboard_ms.append((time.perf_counter() - started) * 1000)
+    return network_ms, dashboard_ms
+
+
+def _render(r: dict) -> str:
+    return (f"{r['crossings']:,} crossings, {r['planted_groups']} planted rings: {r['found_groups']} groups found "
+            f"in {r['groups_built_s']} s, recall {r['group_recall']}, precision {r['group_precision']}\n"
+            f"network query p95 {r['network_ms']['p95']} ms; trend dashboard p95 {r['dashboard_ms']['p95']} ms "
+            f"(loaded in {r['load_s']} s)\n"
+            f"targets {'met' if r['meets_targets'] else 'NOT met'} (targets are for 10M crossings)")

@@ -1,0 +1,58 @@
+"""Co-travel in memory: pairs within the window at the same point and direction, occasions, groups."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from central.intelligence.cotravel import Passage, co_travellers, groups, pairs
+
+T0 = dt.datetime(2026, 6, 1, 8, tzinfo=dt.timezone.utc)
+TEN = dt.timedelta(minutes=10)
+
+
+def at(minutes: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+def test_together_means_same_point_same_direction_within_the_window():
+    passages = [Passage(1, 10, "FRA ENTRY", at(0)), Passage(2, 11, "FRA ENTRY", at(9)),
+                Passage(3, 12, "FRA ENTRY", at(18)), Passage(4, 13, "FRA EXIT", at(1)),
+                Passage(5, 14, "BER ENTRY", at(0))]
+    assert set(pairs(passages, TEN)) == {(10, 11), (11, 12)}
+
+
+def test_occasions_count_the_fewer_crossings_that_met():
+    # 11 passes three times within minutes of 10's one crossing: one occasion, not three.
+    passages = [Passage(1, 10, "P", at(0)), Passage(2, 11, "P", at(1)), Passage(3, 11, "P", at(2)),
+                Passage(4, 11, "P", at(3))]
+    assert pairs(passages, TEN)[(10, 11)].occasions == 1
+
+
+def test_a_facilitator_with_changing_companions_is_one_group_and_strangers_are_none():
+    passages, crossing = [], iter(range(1, 10_000))
+    rng = random.Random(7)
+    for week in range(6):
+        companions = [100 + 2 * (week % 3), 101 + 2 * (week % 3)]  # three pairs, each twice
+        start = week * 7 * 24 * 60
+        for traveller in [1, *companions]:
+            passages.append(Passage(next(crossing), traveller, "FRA ENTRY", at(start + rng.uniform(0, 4))))
+    for stranger in range(500, 560):  # crossing alone, days apart
+        passages.append(Passage(next(crossing), stranger, "FRA ENTRY", at(rng.uniform(0, 60) * 24 * 60 + 3000)))
+    found = co_travellers(passages, TEN, 2)
+    assert groups(found)[0] == {1, 100, 101, 102, 103, 104, 105}
+    assert all(t.occasions >= 2 for t in found.values())
+
+
+@given(st.lists(st.tuples(st.integers(1, 6), st.sampled_from(["A", "B"]), st.integers(0, 120)), max_size=40),
+       st.randoms())
+def test_pairs_do_not_depend_on_the_order_passages_come_in(rows, rnd):
+    passages = [Passage(i, traveller, point, at(minute)) for i, (traveller, point, minute) in enumerate(rows)]
+    shuffled = passages[:]
+    rnd.shuffle(shuffled)
+    first, second = pairs(passages, TEN), pairs(shuffled, TEN)
+    assert {k: v.occasions for k, v in first.items()} == {k: v.occasions for k, v in second.items()}
+    for (a, b), together in first.items():
+        assert a < b and together.occasions >= 1

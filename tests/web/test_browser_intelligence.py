@@ -1,0 +1,108 @@
+"""The intelligence pages in a real browser (Debian's Chromium through Playwright, as test_browser.py),
+over a web desk whose database holds the demo's analyst world (limes.borderpost.seed_analyst_world):
+no border post is needed, so the module starts in seconds."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from central.web.server import serve_web
+from limes.borderpost import seed_analyst_world, seed_web_users
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} not found: apt-get install chromium (./limes setup installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('intel-web') / 'central.sqlite'}"
+    from central.database.engine import Database
+
+    database = Database(url)
+    database.migrate()
+    database.dispose()
+    users = seed_web_users(url)
+    seeded = seed_analyst_world(url, crossings=6000, rings=3, now=dt.datetime.now(dt.timezone.utc))
+    server = serve_web("127.0.0.1:0", url)
+    yield server.url.rstrip("/"), users, seeded
+    server.stop()
+
+
+def signed_in(browser, desk, role: str):
+    base, users, _ = desk
+    context = browser.new_context(base_url=base, viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
+    user, password = users[role]
+    page.goto("/sign-in")
+    page.fill("input[name=user]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return context, page, errors
+
+
+def test_the_analyst_finds_the_ring_opens_the_network_and_reads_the_report(browser, desk):
+    context, page, errors = signed_in(browser, desk, "intelligence")
+    try:
+        assert page.url.endswith("/intel")
+        page.click("nav >> text=Network")
+        page.click("text=Co-travel groups")
+        page.fill("input[name=k]", "3")
+        page.click("button:has-text('Find groups')")
+        assert page.locator("section.group").count() == 3
+        page.locator("section.group").first.locator("ul.members a").first.click()
+        page.wait_for_load_state()
+        assert page.locator("svg.network line.edge").count() >= 2
+        assert page.locator("svg.network circle").count() == page.locator("svg.network g.node").count() >= 3
+        reasons = page.locator("#edges td:nth-child(3)").all_inner_texts()
+        assert reasons and all(re.search(r"crossed together \d+ times|named in report", r) for r in reasons)
+        page.click("nav >> text=Intelligence")
+        page.locator("table.list a").first.click()
+        assert page.locator("#grading").inner_text() == "1B C"
+        assert "to national police only" in page.content()
+        page.click("nav >> text=Profiles")
+        assert "escorted groups" in page.locator("#profiles").inner_text()
+        page.click("nav >> text=Trends")
+        assert page.locator("svg.trend").count() == 1
+        assert errors == []  # the CSP let nothing be refused, and no script failed
+    finally:
+        context.close()
+
+
+def test_an_officer_files_a_report_in_a_few_steps(browser, desk):
+    context, page, errors = signed_in(browser, desk, "officer")
+    try:
+        page.goto("/intel/new")
+        page.fill("textarea[name=text]", "Two travellers handed a passport to each other before the gate.")
+        page.click("button:has-text('File report')")
+        page.wait_for_load_state()
+        notice = page.locator("p.notice").inner_text()
+        assert notice.startswith("Intelligence report filed") and "1A P, OFFICIAL" in notice
+        assert errors == []
+    finally:
+        context.close()
