@@ -29,7 +29,9 @@ def load_image(source: str | Path | bytes | bytearray) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as header:
             width, height = header.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise FingerprintError(f"image too large: {exc}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise FingerprintError(f"not an image this reader knows (PNG, JPEG, BMP, PGM, TIFF, WSQ): {exc}") from exc
     _check_dimensions(width, height)
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
