@@ -31,8 +31,10 @@ def load_image(source: str | Path | bytes | bytearray) -> np.ndarray:
             width, height = header.size
     except Image.DecompressionBombError as exc:
         raise FingerprintError(f"image too large: {exc}") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise FingerprintError(f"not an image this reader knows (PNG, JPEG, BMP, PGM, TIFF, WSQ): {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise FingerprintError("not an image this reader knows (PNG, JPEG, BMP, PGM, TIFF, WSQ)") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise FingerprintError(f"cannot read the image's header: {exc}") from exc
     _check_dimensions(width, height)
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     if decoded is None:
