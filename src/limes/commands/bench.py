@@ -16,6 +16,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "matcher": ("matcher", "recall, latency and throughput on a synthetic gallery"),
     "chip": ("chip", "full chip read through pcscd + vpcd and in process, p50/p95/p99"),
     "pki": ("pki", "trust store of 1,000 CSCAs and 10,000 DSCs: load time, passive authentication p50/p95"),
+    "finger": ("finger", "fingerprint extraction time and 1:1 FNMR at FMR 1e-4 on synthetic prints"),
     "stay": ("stay", "the 90/180 authorised-stay rule for one traveller with 500 crossings, p50/p95/p99"),
 }
 
