@@ -11,15 +11,21 @@ def error_rates(mated: list[float], non_mated: list[float], threshold: float) ->
     return fmr, fnmr
 
 
-def det_points(mated: list[float], non_mated: list[float], count: int = 40) -> list[dict]:
-    """FMR and FNMR at every distinct score worth a point on a DET curve (at most `count` of them)."""
-    scores = np.unique(np.concatenate([np.asarray(mated, float), np.asarray(non_mated, float)]))
-    if len(scores) > count:
-        scores = np.quantile(scores, np.linspace(0, 1, count))
+def det_points(mated: list[float], non_mated: list[float], count: int = 20) -> list[dict]:
+    """FMR and FNMR at thresholds spread over both distributions, more of them in the non-mated tail
+    where low FMRs are decided: `count` quantiles of the mated scores, `count` of the non-mated top
+    percent and `count` of the rest."""
+    mated_scores, non_mated_scores = np.asarray(mated, float), np.asarray(non_mated, float)
+    thresholds = set()
+    if len(mated_scores):
+        thresholds |= set(np.quantile(mated_scores, np.linspace(0, 1, count)).tolist())
+    if len(non_mated_scores):
+        thresholds |= set(np.quantile(non_mated_scores, np.linspace(0.99, 1, count)).tolist())
+        thresholds |= set(np.quantile(non_mated_scores, np.linspace(0, 0.99, count)).tolist())
     points = []
-    for threshold in scores:
-        fmr, fnmr = error_rates(mated, non_mated, float(threshold))
-        points.append({"threshold": round(float(threshold), 3), "fmr": fmr, "fnmr": fnmr})
+    for threshold in sorted(thresholds):
+        fmr, fnmr = error_rates(mated, non_mated, threshold)
+        points.append({"threshold": round(threshold, 3), "fmr": fmr, "fnmr": fnmr})
     return points
 
 

@@ -42,6 +42,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                             help="CSV with columns a,b,mated (mated: 1 for the same finger, 0 otherwise)")
     evaluating.add_argument("--images", type=Path, required=True, metavar="DIR", help="the folder the CSV names")
     evaluating.add_argument("--threshold", type=float, default=compare.THRESHOLD)
+    evaluating.add_argument("--scores", type=Path, metavar="FILE.csv",
+                            help="also write every pair's score (a,b,mated,score), for calibrating a threshold")
     add_json_flag(evaluating)
     evaluating.set_defaults(func=_evaluate)
 
@@ -159,7 +161,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             extraction_ms.append(1000 * (time.perf_counter() - started))
         except FingerprintError as exc:
             failed[name] = str(exc)
-    mated, non_mated, skipped = [], [], 0
+    mated, non_mated, skipped, scored = [], [], 0, []
     for a, b, same in pairs:
         try:
             score = compare.compare(templates[a], templates[b]).score
@@ -167,6 +169,13 @@ def _evaluate(args: argparse.Namespace) -> int:
             skipped += 1     # an image that failed to enrol, or too few minutiae: neither rate counts it
             continue
         (mated if same else non_mated).append(score)
+        scored.append((a, b, int(same), round(score, 3)))
+    if args.scores:
+        try:
+            with args.scores.open("w", newline="") as handle:
+                csv.writer(handle).writerows([("a", "b", "mated", "score"), *scored])
+        except OSError as exc:
+            return _fail(f"cannot write scores {args.scores}: {exc.strerror or exc}", args.json)
     fmr, fnmr = accuracy.error_rates(mated, non_mated, args.threshold)
     eer, eer_threshold = accuracy.equal_error_rate(mated, non_mated) if mated and non_mated else (None, None)
     result = {"images": len(templates) + len(failed), "failed_to_enrol": [{"image": k, "reason": v}

@@ -62,14 +62,18 @@ def test_quality_json_and_the_recapture_prompt(data_set, capsys):
     assert strict["recapture"] is True
 
 
-def test_evaluate_reports_rates_and_det_points(data_set, capsys):
+def test_evaluate_reports_rates_and_det_points(data_set, tmp_path, capsys):
+    scores = tmp_path / "scores.csv"
     code, result, _ = run(["finger", "evaluate", "--pairs", str(data_set / "pairs.csv"), "--images", str(data_set),
-                           "--json"], capsys)
+                           "--scores", str(scores), "--json"], capsys)
     assert code == 0
     assert (result["mated_pairs"], result["non_mated_pairs"], result["failed_to_enrol"]) == (3, 6, [])
     assert result["fmr"] == 0.0 and result["fnmr"] == 0.0
     assert result["det"] and all({"threshold", "fmr", "fnmr"} <= point.keys() for point in result["det"])
     assert [entry["measurable"] for entry in result["fnmr_at_fmr"]] == [False, False, False]
+    rows = scores.read_text().splitlines()
+    assert rows[0] == "a,b,mated,score" and len(rows) == 1 + 9
+    assert sum(row.split(",")[2] == "1" for row in rows[1:]) == 3
 
 
 def test_a_broken_image_fails_to_enrol_and_its_pairs_are_skipped(data_set, tmp_path, capsys):
