@@ -7,6 +7,7 @@ Images are taken to be 500 ppi, the resolution every part of this package is tun
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import cv2
@@ -27,8 +28,10 @@ def load_image(source: str | Path | bytes | bytearray) -> np.ndarray:
     if wsq.is_wsq(data):
         return check_size(wsq.decode(data))
     try:
-        with Image.open(io.BytesIO(data)) as header:
-            width, height = header.size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # Pillow's complaints of odd metadata: only the size is read here
+            with Image.open(io.BytesIO(data)) as header:
+                width, height = header.size
     except Image.DecompressionBombError as exc:
         raise FingerprintError(f"image too large: {exc}") from exc
     except UnidentifiedImageError as exc:

@@ -6,6 +6,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.fingerprint import wsq
 from drivers.fingerprint.errors import FingerprintError
@@ -53,3 +55,25 @@ def test_truncated_png_is_refused():
 def test_a_missing_file_says_so(tmp_path):
     with pytest.raises(FingerprintError, match="cannot read image"):
         load_image(tmp_path / "absent.png")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"BM", b"P5\n", b"II*\x00", b""]),
+       st.binary(max_size=300))
+def test_any_bytes_load_or_raise_a_fingerprint_error(magic, tail):
+    try:
+        image = load_image(magic + tail)
+    except FingerprintError:
+        return
+    assert image.dtype == np.uint8 and image.ndim == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 4000), st.integers(0, 255))
+def test_damaged_pngs_load_or_raise(cut, value):
+    data = bytearray(encode_png(_print()))
+    data[cut % len(data)] = value
+    try:
+        load_image(bytes(data[:max(cut, 8)]))
+    except FingerprintError:
+        pass
