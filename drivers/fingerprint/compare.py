@@ -36,10 +36,11 @@ class Comparison:
     score: float        # 0-100: paired minutiae squared over the two prints' minutiae in their common area
     paired: int
     match: bool
+    threshold: float
 
     def to_json(self) -> dict:
         return {"score": round(self.score, 2), "paired": self.paired, "match": self.match,
-                "threshold": THRESHOLD}
+                "threshold": self.threshold}
 
 
 def compare(a: Template, b: Template, threshold: float = THRESHOLD) -> Comparison:
@@ -57,7 +58,7 @@ def compare(a: Template, b: Template, threshold: float = THRESHOLD) -> Compariso
         score = 100.0 * paired * paired / (max(in_a, MIN_OVERLAP) * max(in_b, MIN_OVERLAP))
         if score > best_score:
             best_score, best_paired = score, paired
-    return Comparison(min(best_score, 100.0), best_paired, best_score >= threshold)
+    return Comparison(min(best_score, 100.0), best_paired, best_score >= threshold, threshold)
 
 
 def _points(template: Template) -> np.ndarray:

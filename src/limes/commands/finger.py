@@ -95,8 +95,7 @@ def _compare(args: argparse.Namespace) -> int:
         result = compare.compare(_load_template(args.a), _load_template(args.b), args.threshold)
     except FingerprintError as exc:
         return _fail(str(exc), args.json)
-    answer = result.to_json() | {"threshold": args.threshold}
-    emit(answer, args.json, lambda r: f"score {r['score']} ({r['paired']} minutiae paired): "
+    emit(result.to_json(), args.json, lambda r: f"score {r['score']} ({r['paired']} minutiae paired): "
                                       f"{'match' if r['match'] else 'no match'} at {r['threshold']:g}")
     return 0
 

@@ -39,6 +39,9 @@ def test_compare_mates_and_non_mates(data_set, capsys):
     code, other, _ = run(["finger", "compare", str(data_set / "f00040_0.png"), str(data_set / "f00041_1.png"),
                           "--json"], capsys)
     assert code == 0 and other["match"] is False and other["score"] < mate["score"]
+    code, strict, _ = run(["finger", "compare", str(data_set / "f00040_0.png"), str(data_set / "f00040_1.png"),
+                           "--threshold", "100.5", "--json"], capsys)
+    assert strict["match"] is False and strict["threshold"] == 100.5 and strict["score"] == mate["score"]
 
 
 def test_template_records_compare_like_their_images(data_set, tmp_path, capsys):
