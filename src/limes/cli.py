@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "run one border post end to end on simulated devices"),
     "sim": ("sim", "simulated devices: scenarios through a border post, a virtual chip in vpcd"),
     "face": ("face", "face biometrics: accuracy, threshold calibration, image checks"),
+    "finger": ("finger", "fingerprints: 1:1 compare, quality, accuracy, ISO/ANSI-NIST templates"),
     "edge": ("edge", "the e-gate: run one against its devices and services"),
     "stats": ("stats", "crossing statistics for policy, small cells suppressed"),
     "stay": ("stay", "authorised stay: 90 days in any 180-day period (see docs/STAYS.md)"),

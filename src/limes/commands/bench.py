@@ -18,6 +18,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "pki": ("pki", "trust store of 1,000 CSCAs and 10,000 DSCs: load time, passive authentication p50/p95"),
     "api": ("api", "a 1,000-passenger PAXLST and 100 PNRs of a flight read, stored and screened (target 2 s each)"),
     "files": ("files", "traveller files: enrolment with 1:N deduplication against a 1M travellers gallery, p95"),
+    "finger": ("finger", "fingerprint extraction time and 1:1 FNMR at FMR 1e-4 on synthetic prints"),
     "stay": ("stay", "the 90/180 authorised-stay rule for one traveller with 500 crossings, p50/p95/p99"),
     "intel": ("intel", "co-travel groups among N synthetic crossings: recall, precision, build time; network and "
                        "trend queries p95"),
