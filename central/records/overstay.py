@@ -73,6 +73,9 @@ def raise_alerts(session: Session, on: dt.date) -> list[Overstay]:
     if due:
         session.execute(update(R).where(R.id.in_([o.stay_id for o in due])).values(alerted_on=on),
                         execution_options={"synchronize_session": False})
+        overstayers = select(R.traveller_id).where(R.id.in_([o.stay_id for o in due]))
+        session.execute(update(m.TravellerFile).where(m.TravellerFile.traveller_id.in_(overstayers))
+                        .values(overstay=True), execution_options={"synchronize_session": False})
     return [Overstay(**{**o.__dict__, "alerted_on": on}) for o in due]
 
 

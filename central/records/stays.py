@@ -65,6 +65,9 @@ _REOPEN = (update(R).where(R.id == bindparam("stay_id"))
            .values(exit_day=None, exit_crossing_id=None, overstay_days=0, allowed_until=bindparam("allowed")))
 _FLAG_CROSSING = update(m.Crossing).where(m.Crossing.id == bindparam("crossing")).values(
     overstay_days=bindparam("overstay"))
+# The Entry/Exit System keeps an overstayer's file five years instead of three (central.access.retention).
+_FLAG_FILE = update(m.TravellerFile).where(m.TravellerFile.traveller_id == bindparam("overstayer")).values(
+    overstay=True)
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ def _exit(db, passage: Passage) -> int | None:
                         "overstay": over})
     if passage.crossing_row_id is not None:
         db.execute(_FLAG_CROSSING, {"crossing": passage.crossing_row_id, "overstay": over})
+    if over > 0:
+        db.execute(_FLAG_FILE, {"overstayer": passage.traveller_id})
     return over
 
 

@@ -259,7 +259,7 @@ def _enrol(session: Session, caller: Caller, crossing: m.Crossing, live: np.ndar
                            template_model=face.model[:64], template_model_version=face.model_version[:64],
                            first_crossing_id=crossing.id, border_point_id=crossing.border_point_id,
                            created_by_station=caller.station[:64], created_by_user=caller.user[:64],
-                           created_at=m.utcnow(), overstay=False)
+                           created_at=m.utcnow(), overstay=_overstayed(session, crossing.traveller_id))
     session.add(file)
     session.flush()
     evidence.store_image(session, m.FaceImageKind.LIVE, live_jpeg, traveller_file=file)
@@ -299,3 +299,10 @@ def read_file(session: Session, caller: Caller, file_id: str, purpose: str = "tr
                                                               traveller.birth_date),
           f"file {file.file_id}: {len(crossings)} crossing(s)", purpose)
     return FileView(file, documents, crossings, referrals, live_face)
+
+
+def _overstayed(session: Session, traveller_id: int) -> bool:
+    """Whether the traveller's stays already record an overstay (or an alert for one): the file keeps it."""
+    return session.scalar(select(m.StayRecord.id).where(
+        m.StayRecord.traveller_id == traveller_id,
+        (m.StayRecord.overstay_days > 0) | m.StayRecord.alerted_on.is_not(None)).limit(1)) is not None

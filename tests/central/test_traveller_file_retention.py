@@ -86,16 +86,17 @@ def test_a_file_outlives_its_first_crossing_while_later_ones_are_kept(tmp_path):
     database = Database(f"sqlite:///{tmp_path / 'central.sqlite'}")
     database.migrate()
     file_id = enter(database, "FREQUENT", "U4", days_ago=1200)
-    # The same traveller crosses again last month: the file stays, its first crossing goes.
+    _leave(database, "FREQUENT", "U4", days_ago=1150)  # within the 90 days: no overstay, three years' retention
+    # The same traveller comes again last month: the file stays, its first stay's crossings go.
     again = gate_calls.NewCrossing(
-        crossing_id=str(uuid.uuid4()), station="FRA-T1-G03", border_point="FRA-T1", direction=m.Direction.EXIT,
+        crossing_id=str(uuid.uuid4()), station="FRA-T1-G03", border_point="FRA-T1", direction=m.Direction.ENTRY,
         occurred_at=dt.datetime.combine(TODAY - dt.timedelta(days=30), dt.time(9), dt.timezone.utc),
         document=gate_calls.DocumentData("U4", "P", "USA", None),
         traveller=gate_calls.TravellerData("FREQUENT", "JAMES", "USA", "M", dt.date(1975, 3, 14)),
         decision=m.GateDecision.OPEN, reasons=[], checks=[], face_score=None)
     database.run(lambda s: gate_calls.record_crossing(s, GATE, again, RiskRules.load(None)))
     report = database.run(lambda s: purge(s, TODAY, RetentionPolicy()))
-    assert report.crossings_deleted == 1 and report.traveller_file_ids == ()
+    assert report.crossings_deleted == 2 and report.traveller_file_ids == ()
     file = database.run(lambda s: s.scalar(select(m.TravellerFile)))
     assert file.file_id == file_id and file.first_crossing_id is None
     database.dispose()
@@ -154,3 +155,37 @@ def test_the_purge_command_takes_the_purged_files_faces_out_of_the_matcher(tmp_p
         channel.close()
         server.stop(0).wait()
         server.registry.close()
+
+
+def _leave(database: Database, surname: str, number: str, days_ago: int) -> None:
+    new = gate_calls.NewCrossing(
+        crossing_id=str(uuid.uuid4()), station="FRA-T1-G03", border_point="FRA-T1", direction=m.Direction.EXIT,
+        occurred_at=dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(9), dt.timezone.utc),
+        document=gate_calls.DocumentData(number, "P", "USA", None),
+        traveller=gate_calls.TravellerData(surname, "JAMES", "USA", "M", dt.date(1975, 3, 14)),
+        decision=m.GateDecision.OPEN, reasons=[], checks=[], face_score=None)
+    database.run(lambda s: gate_calls.record_crossing(s, GATE, new, RiskRules.load(None)))
+
+
+def _flag(database: Database, file_id: str) -> bool:
+    return database.run(lambda s: s.scalar(select(m.TravellerFile.overstay).where(m.TravellerFile.file_id == file_id)))
+
+
+def test_an_overstay_marks_the_travellers_file_for_the_longer_retention(tmp_path):
+    """Recorded at the exit (more than 90 days after the entry), or by the alert the day after the authorised
+    stay ended without an exit; a traveller still within their stay keeps the three years."""
+    from central.records.overstay import raise_alerts
+
+    database = Database(f"sqlite:///{tmp_path / 'central.sqlite'}")
+    database.migrate()
+    left_late = enter(database, "LATE", "U4", days_ago=200)
+    still_in = enter(database, "STILL", "U5", days_ago=120)
+    within = enter(database, "WITHIN", "U6", days_ago=30)
+    assert not any(_flag(database, f) for f in (left_late, still_in, within))
+
+    _leave(database, "LATE", "U4", days_ago=50)  # 151 days of stay: 61 over
+    assert _flag(database, left_late) and not _flag(database, still_in)
+
+    alerted = database.run(lambda s: raise_alerts(s, TODAY))
+    assert [a.surname for a in alerted] == ["STILL"]
+    assert _flag(database, still_in) and not _flag(database, within)
