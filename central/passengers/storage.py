@@ -137,13 +137,17 @@ def _risk(session: Session, rules: RiskRules, documents: list[DocumentToScreen],
 
 def _arrival_checks(session: Session, rules: Rules, people: list[tuple[m.ApiPerson, list[DocumentToScreen]]],
                     flight_date: dt.date, airport: str) -> list[list[str]]:
-    """The profiles and the stay rule on each arriving passenger (crew and transit get none)."""
-    arriving = [(row, documents[0]) for row, documents in people if row.role in arrival.ARRIVING and documents]
-    found = iter(arrival.checks(session, rules.stay, [
+    """The profiles and the stay rule on each arriving passenger with a document, judged by their first one
+    (crew, persons in transit and those without a document get none: the last are already to check)."""
+    arriving = [i for i, (row, documents) in enumerate(people) if row.role in arrival.ARRIVING and documents]
+    found = arrival.checks(session, rules.stay, [
         arrival.Arriving(row.surname, row.given_names, row.birth_date, row.nationality, doc.doc_type,
-                         doc.issuing_state, doc.number) for row, doc in arriving], flight_date, airport))
-    arriving_rows = {id(row) for row, _ in arriving}
-    return [next(found) if id(row) in arriving_rows else [] for row, _ in people]
+                         doc.issuing_state, doc.number)
+        for row, doc in ((people[i][0], people[i][1][0]) for i in arriving)], flight_date, airport)
+    reasons: list[list[str]] = [[] for _ in people]
+    for i, checks in zip(arriving, found):
+        reasons[i] = checks
+    return reasons
 
 
 def _screen_and_add(session: Session, caller: Caller, people: list[tuple[m.ApiPerson, list[Document]]],
