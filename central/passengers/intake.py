@@ -9,15 +9,17 @@ from central.errors import InvalidArgument
 from central.passengers.reading import Unusable, read_message
 from central.passengers.storage import Imported, store_message
 from central.risk.rules import RiskRules
+from central.stays.regime import StayRules
 
 MAX_MESSAGE_BYTES = 20_000_000
 
 
 def import_message(database: Database, caller: Caller, data: bytes, now: dt.datetime | None = None,
-                   rules: RiskRules | None = None) -> Imported:
+                   rules: RiskRules | None = None, stay_rules: StayRules | None = None) -> Imported:
     """Read, store and screen one PAXLST or PNRGOV message; InvalidArgument when nothing usable is in it.
 
-    `rules`: the risk rules the gates are scored with (default: the built-in ones).
+    `rules`: the risk rules the gates are scored with (default: the built-in ones); `stay_rules`: who the
+    90/180 rule applies to (default: StayRules()).
 
     Reading happens before the transaction, so a message that cannot be read leaves nothing behind; a
     failure while storing rolls the whole message back."""
@@ -29,4 +31,4 @@ def import_message(database: Database, caller: Caller, data: bytes, now: dt.date
     except Unusable as exc:
         raise InvalidArgument("message", str(exc)) from None
     rules = rules or RiskRules.load()
-    return database.run(lambda session: store_message(session, caller, message, data, now, rules))
+    return database.run(lambda session: store_message(session, caller, message, data, now, rules, stay_rules))

@@ -18,13 +18,23 @@ from sqlalchemy.orm import Session
 from central.access.audit import Caller, audit
 from central.database import models as m
 from central.errors import InvalidArgument
+from central.passengers import arrival
 from central.passengers.parsed import CREW_ROLES, Document, Flight, Message, Person, Pnr, Traveller
 from central.passengers.screening import DocumentToScreen, screen
 from central.risk.rules import RiskRules
+from central.stays.regime import StayRules
 from drivers.alertmatch.normalize import document_number, name_key, state_code, transliterate
 from drivers.alertmatch.persons import Identity
 
 PURPOSE = "advance passenger information: pre-arrival screening"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What screening judges by besides the alerts: the gates' risk rules and the stay rules."""
+
+    risk: RiskRules
+    stay: StayRules
 
 
 @dataclass
@@ -125,18 +135,35 @@ def _risk(session: Session, rules: RiskRules, documents: list[DocumentToScreen],
     return [f"risk rules {', '.join(risk.fired)} (score {risk.score:.2f})"] if risk.fired else []
 
 
+def _arrival_checks(session: Session, rules: Rules, people: list[tuple[m.ApiPerson, list[DocumentToScreen]]],
+                    flight_date: dt.date, airport: str) -> list[list[str]]:
+    """The profiles and the stay rule on each arriving passenger with a document, judged by their first one
+    (crew, persons in transit and those without a document get none: the last are already to check)."""
+    arriving = [i for i, (row, documents) in enumerate(people) if row.role in arrival.ARRIVING and documents]
+    found = arrival.checks(session, rules.stay, [
+        arrival.Arriving(row.surname, row.given_names, row.birth_date, row.nationality, doc.doc_type,
+                         doc.issuing_state, doc.number)
+        for row, doc in ((people[i][0], people[i][1][0]) for i in arriving)], flight_date, airport)
+    reasons: list[list[str]] = [[] for _ in people]
+    for i, checks in zip(arriving, found):
+        reasons[i] = checks
+    return reasons
+
+
 def _screen_and_add(session: Session, caller: Caller, people: list[tuple[m.ApiPerson, list[Document]]],
-                    flight_date: dt.date, flight_key: str, rules: RiskRules) -> list[str]:
+                    flight_date: dt.date, flight: m.ApiFlight, rules: Rules) -> list[str]:
     """Screen every person, then add them and their documents in two batched inserts; their statuses.
 
     Screening only reads; rows are added after it, so that its queries do not flush one row at a time."""
     screened = [_documents(documents) for _, documents in people]
-    arrival = dt.datetime.combine(flight_date, dt.time(12), dt.timezone.utc)
+    arrival_at = dt.datetime.combine(flight_date, dt.time(12), dt.timezone.utc)
     known = _known_travellers(session, [d for documents in screened for d in documents])
-    for (row, _), to_screen in zip(people, screened):
+    entering = _arrival_checks(session, rules, [(row, to_screen) for (row, _), to_screen in zip(people, screened)],
+                               flight_date, flight.arrival_airport)
+    for (row, _), to_screen, checks in zip(people, screened, entering):
         result = screen(session, Identity(row.surname, row.given_names, row.birth_date, row.nationality),
                         to_screen, flight_date)
-        risk = _risk(session, rules, to_screen, arrival, known)
+        risk = _risk(session, rules.risk, to_screen, arrival_at, known) + checks
         row.status = "CHECK" if risk and result.status == "CLEAR" else result.status
         row.reasons = result.reasons + risk
     session.add_all(row for row, _ in people)
@@ -148,7 +175,7 @@ def _screen_and_add(session: Session, caller: Caller, people: list[tuple[m.ApiPe
     for row, _ in people:
         if row.status == "HIT":
             audit(session, caller, "ScreenApiPerson", f"person {row.surname}, {row.given_names} "
-                  f"{row.birth_date.isoformat() if row.birth_date else '?'} on {flight_key}", "HIT", PURPOSE)
+                  f"{row.birth_date.isoformat() if row.birth_date else '?'} on {flight.flight_key}", "HIT", PURPOSE)
     session.flush()
     return [row.status for row, _ in people]
 
@@ -176,16 +203,16 @@ def _links(pnr: Pnr) -> set[tuple[str, str]]:
     return {(kind, value[:200]) for kind, value in found}
 
 
-def _store_persons(session, caller, manifest, flight, persons: list[Person], rules: RiskRules) -> tuple[int, int]:
+def _store_persons(session, caller, manifest, flight, persons: list[Person], rules: Rules) -> tuple[int, int]:
     day = flight.flight_date or dt.date.today()
     people = [(_person_row(manifest.id, position, person.role, person.surname, person.given_names, person.sex,
                            person.birth_date, person.nationality, _person_details(person)), person.documents)
               for position, person in enumerate(persons, 1)]
-    statuses = _screen_and_add(session, caller, people, day, flight.flight_key, rules)
+    statuses = _screen_and_add(session, caller, people, day, flight, rules)
     return statuses.count("HIT"), statuses.count("CHECK")
 
 
-def _store_pnrs(session, caller, manifest, flight, pnrs: list[Pnr], rules: RiskRules) -> tuple[int, int, int]:
+def _store_pnrs(session, caller, manifest, flight, pnrs: list[Pnr], rules: Rules) -> tuple[int, int, int]:
     day = flight.flight_date or dt.date.today()
     records = []
     for pnr in pnrs:
@@ -207,13 +234,16 @@ def _store_pnrs(session, caller, manifest, flight, pnrs: list[Pnr], rules: RiskR
             row.pnr_id = record.id
             people.append((row, traveller.documents))
     session.flush()
-    statuses = _screen_and_add(session, caller, people, day, flight.flight_key, rules)
+    statuses = _screen_and_add(session, caller, people, day, flight, rules)
     return statuses.count("HIT"), statuses.count("CHECK"), len(people)
 
 
 def store_message(session: Session, caller: Caller, message: Message, raw: bytes, now: dt.datetime,
-                  rules: RiskRules) -> Imported:
-    """Store and screen a read message in the session's transaction (the caller commits, or rolls back)."""
+                  risk_rules: RiskRules, stay_rules: StayRules | None = None) -> Imported:
+    """Store and screen a read message in the session's transaction (the caller commits, or rolls back).
+
+    `stay_rules`: who the 90/180 rule applies to (default: StayRules(), as central's servicer)."""
+    rules = Rules(risk_rules, stay_rules or StayRules())
     if not message.flights:
         raise InvalidArgument("message", "no flight could be read (TDT or TVL): nothing to store it under")
     if not message.persons and not message.pnrs:

@@ -16,13 +16,15 @@ Edge cases, decided here:
   that traveller's stays from their crossings, in order (rare, and only their own crossings).
 
 The stays are keyed by the biographic Traveller row; `holder` is the one place that says which
-traveller a document and identity belong to, for the gate's question before the crossing exists.
+traveller a document and identity belong to, for the gate's question before the crossing exists
+(`holders`: the same answer for a whole flight at once, for pre-arrival screening).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
@@ -184,6 +186,80 @@ def _entry(db, rules: StayRules, passage: Passage) -> None:
         "allowed_until": until, "overstay_days": 0, "alerted_on": None})
 
 
+@dataclass(frozen=True)
+class Entrant:
+    """Someone expected to enter (a passenger before arrival): their traveller (holder) and document."""
+
+    traveller_id: int | None
+    nationality: str
+    issuing_state: str
+    number_norm: str
+    document_code: str
+
+
+def holders(db, questions: list[StayQuestion]) -> list[int | None]:
+    """`holder` for many at once, in a few queries (pre-arrival screening of a whole flight)."""
+    by_document: dict[tuple[str, str], int] = {}
+    norms = sorted({q.number_norm for q in questions if q.number_norm})
+    for chunk in _chunks(norms):
+        by_document |= {(state, norm): traveller for state, norm, traveller in db.execute(
+            select(m.TravelDocument.issuing_state, m.TravelDocument.number_norm, m.TravelDocument.traveller_id)
+            .where(m.TravelDocument.number_norm.in_(chunk)))}
+    found = [by_document.get((q.issuing_state, q.number_norm)) for q in questions]
+    keys = sorted({q.name_key for q, f in zip(questions, found) if f is None and q.birth_date is not None})
+    by_person: dict[tuple[str, dt.date, str], int] = {}
+    for chunk in _chunks(keys):
+        for traveller, key, born, nationality in db.execute(
+                select(m.Traveller.id, m.Traveller.name_key, m.Traveller.birth_date, m.Traveller.nationality)
+                .where(m.Traveller.name_key.in_(chunk)).order_by(m.Traveller.id.desc())):
+            by_person[(key, born, nationality)] = traveller  # the lowest id wins, as in `holder`
+    return [f if f is not None else by_person.get((q.name_key, q.birth_date, q.nationality))
+            for q, f in zip(questions, found)]
+
+
+def authorised_many(db, rules: StayRules, entrants: list[Entrant], day: dt.date) -> list[Allowance | StayError]:
+    """`authorised` for many entering on one `day`, in a few queries; a StayError for stays that cannot be judged."""
+    limited = [e for e in entrants if rules.regime(e.nationality, e.document_code) is not Regime.FREE_MOVEMENT]
+    ids = sorted({e.traveller_id for e in limited if e.traveller_id is not None})
+    norms = sorted({e.number_norm for e in limited if e.number_norm})
+    found: dict[int, Any] = {}
+    columns = (P.id, P.traveller_id, P.issuing_state, P.number_norm, P.kind, P.valid_from, P.valid_to, P.entries,
+               P.duration_days)
+    for column, values in ((P.traveller_id, ids), (P.number_norm, norms)):
+        for chunk in _chunks(values):
+            found |= {row.id: row for row in db.execute(
+                select(*columns).where(column.in_(chunk), P.valid_from <= day, P.valid_to >= day))}
+    permits = sorted(found.values(), key=lambda p: p.valid_to, reverse=True)
+    judged = []
+    for e in entrants:
+        own = [p for p in permits if (e.traveller_id is not None and p.traveller_id == e.traveller_id)
+               or (p.issuing_state, p.number_norm) == (e.issuing_state, e.number_norm)]
+        judged.append(_regime_with(rules, e.nationality, e.document_code, own, day))
+    earliest = min((since for _, _, since in judged), default=day)
+    stays: dict[int, list[tuple[dt.date, dt.date | None]]] = {}
+    for chunk in _chunks(ids):
+        for traveller, entry, exit_ in db.execute(
+                select(R.traveller_id, R.entry_day, R.exit_day)
+                .where(R.traveller_id.in_(chunk), or_(R.exit_day.is_(None), R.exit_day >= earliest))
+                .order_by(R.entry_day)):
+            stays.setdefault(traveller, []).append((entry, exit_))
+    result: list[Allowance | StayError] = []
+    for e, (regime, visa, since) in zip(entrants, judged):
+        # As in `authorised`: the stays reaching into [since, ...] and none recorded after `day`.
+        past = [(entry, exit_) for entry, exit_ in stays.get(e.traveller_id, [])
+                if (exit_ is None or exit_ >= since) and entry <= day and (exit_ or day) <= day]
+        try:
+            result.append(_allowance(regime, visa, _with_entry(past, day), day))
+        except StayError as exc:
+            result.append(exc)
+    return result
+
+
+def _chunks(values: list, size: int = 500) -> list[list]:
+    """`values` in chunks a database's IN (...) takes."""
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
 def _with_entry(stays: list[tuple[dt.date, dt.date | None]], day: dt.date) -> list[tuple[dt.date, dt.date | None]]:
     """The stays as they are once the traveller enters on `day` (see the module's edge cases)."""
     if stays and stays[-1][1] is None:  # an exit went unrecorded: that stay ended the day before
@@ -198,12 +274,20 @@ def _with_entry(stays: list[tuple[dt.date, dt.date | None]], day: dt.date) -> li
 def _regime(db, rules: StayRules, traveller_id: int | None, nationality: str, issuing_state: str,
             number_norm: str, document_code: str, day: dt.date) -> tuple[Regime, Visa | None, dt.date]:
     """The traveller's regime on `day`, their short-stay visa in force, and how far back their stays matter."""
+    if rules.regime(nationality, document_code) is Regime.FREE_MOVEMENT:
+        return Regime.FREE_MOVEMENT, None, day - _WINDOW
+    permits = _PERMITS.rows(db, {"traveller_id": traveller_id, "state": issuing_state, "norm": number_norm,
+                                 "day": day})
+    return _regime_with(rules, nationality, document_code, permits, day)
+
+
+def _regime_with(rules: StayRules, nationality: str, document_code: str, permits, day: dt.date
+                 ) -> tuple[Regime, Visa | None, dt.date]:
+    """_regime, given the permits in force on `day` (newest end first)."""
     regime, visa = rules.regime(nationality, document_code), None
     since = day - _WINDOW
     if regime is Regime.FREE_MOVEMENT:
         return regime, None, since
-    permits = _PERMITS.rows(db, {"traveller_id": traveller_id, "state": issuing_state, "norm": number_norm,
-                                 "day": day})
     if any(p.kind is not m.PermitKind.SHORT_STAY_VISA for p in permits):
         return Regime.EXEMPT, None, since
     if regime is Regime.VISA_REQUIRED and permits:

@@ -516,7 +516,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         def work(caller: audit_log.Caller) -> pb.ImportPassengerMessageResponse:
             from central.passengers.intake import import_message
 
-            imported = import_message(self._db, caller, request.message, self._clock(), self._rules)
+            imported = import_message(self._db, caller, request.message, self._clock(), self._rules,
+                                      self._stay_rules)
             return pb.ImportPassengerMessageResponse(
                 message_type=imported.message_type,
                 lists=[pb.PassengerListStored(flight_key=s.flight_key, list_kind=s.list_kind, version=s.version,

@@ -5,7 +5,9 @@ Two cases, each timed from the bytes to the committed transaction (central.passe
 - a PNRGOV of 100 PNRs of one flight (one to three travellers each, SSR DOCS, contacts, payment,
   agency, itinerary, seats, bags), target <= 2 s.
 The database is a fresh SQLite file holding 1,000 document and 1,000 person alerts, a few of which
-the messages hit, and an earlier entry of 300 of the passengers, whom the risk rules then look up.
+the messages hit, an earlier entry of 300 of the passengers, whom the risk rules, the profiles' travel
+pattern and the 90/180 rule then look up (those in for over 90 days have no day left), and 5 active
+risk profiles (route, document type, nationality, age, travel pattern) over the arrival border point.
 Each case runs --repeat times; each run is a new version of the flight's list.
 """
 from __future__ import annotations
@@ -22,6 +24,7 @@ from central.access.audit import Caller
 from central.alerts.lists import NewDocumentAlert, NewPersonAlert, add_document_alert, add_person_alert
 from central.database import models as m
 from central.database.engine import Database
+from central.intelligence.targeting import write_profile
 from central.passengers.intake import import_message
 from central.passengers.reading import read_message
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData, record_crossing
@@ -105,6 +108,24 @@ def _crossings(database: Database, count: int) -> None:
         database.write(lambda connection: record_crossing(connection, Caller(station="BENCH-G1"), new, rules))
 
 
+# Risk profiles as an analyst writes them; the flights land at FRA, whose border point FRA-T1 is known.
+PROFILES = (("fra-usa-passports", {"route": ["FRA-T1 ENTRY"], "nationality": ["USA"], "document_type": ["P"]}),
+            ("fra-young-gbr", {"route": ["FRA-T1"], "nationality": ["GBR"], "age_band": [18, 30],
+                               "document_type": ["P"]}),
+            ("frequent-entries", {"travel_pattern": {"min_crossings": 3, "within_days": 60}}),
+            ("identity-cards", {"document_type": ["ID"]}),
+            ("other-airport", {"route": ["MUC-T2"], "document_type": ["P"]}))
+
+
+def _profiles(database: Database, count: int) -> None:
+    def add(session):
+        session.add(m.BorderPoint(code="FRA-T1", name="Frankfurt Terminal 1"))
+        for i in range(count):
+            name, conditions = PROFILES[i % len(PROFILES)]
+            write_profile(session, Caller(user="bench-analyst"), f"{name}-{i}", conditions, 0.3, "bench")
+    database.run(add)
+
+
 def register(bench: argparse.ArgumentParser) -> None:
     bench.description = ("Time a 1,000-passenger PAXLST and a 100-PNR PNRGOV from bytes to stored and screened "
                          f"(target <= {TARGET_MS / 1000:.0f} s each) against 1,000 document and 1,000 person alerts.")
@@ -113,6 +134,7 @@ def register(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--alerts", type=int, default=1000, help="document and person alerts each (default 1000)")
     bench.add_argument("--known", type=int, default=300,
                        help="passengers central has seen cross before, scored by the risk rules (default 300)")
+    bench.add_argument("--profiles", type=int, default=5, help="active risk profiles (default 5)")
     bench.add_argument("--repeat", type=int, default=5, help="runs of each case (default 5)")
     add_json_flag(bench)
     bench.set_defaults(func=_bench)
@@ -133,26 +155,30 @@ def _case(database: Database, data: bytes, repeat: int) -> dict:
         # CPU time of this process: on a shared machine, the wall time also counts the waits for a core.
         cpu_ms.append((time.process_time() - cpu) * 1000)
     [result] = stored.lists
-    return {"bytes": len(data), "persons": result.persons, "hits": result.hits, "last_version": result.version,
+    return {"bytes": len(data), "persons": result.persons, "hits": result.hits, "checks": result.checks,
+            "last_version": result.version,
             "parse_ms": summary(parse_ms), "parse_store_screen_ms": summary(total_ms),
             "parse_store_screen_cpu_ms": summary(cpu_ms),
             "target_ms": TARGET_MS, "meets_target": max(total_ms) <= TARGET_MS}
 
 
 def _bench(args: argparse.Namespace) -> int:
-    if min(args.passengers, args.pnrs, args.repeat) < 1 or min(args.alerts, args.known) < 0:
-        print("limes bench api: --passengers, --pnrs and --repeat must be at least 1", file=sys.stderr)
+    if min(args.passengers, args.pnrs, args.repeat) < 1 or min(args.alerts, args.known, args.profiles) < 0:
+        print("limes bench api: --passengers, --pnrs and --repeat must be at least 1, the others at least 0",
+              file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="limes-bench-api-") as folder:
         database = Database(f"sqlite:///{Path(folder) / 'central.sqlite'}")
         database.migrate()
         _alerts(database, args.alerts)
         _crossings(database, min(args.known, args.passengers))
+        _profiles(database, args.profiles)
         try:
             result = {"paxlst": _case(database, paxlst(args.passengers), args.repeat) | {"passengers": args.passengers},
                       "pnrgov": _case(database, pnrgov(args.pnrs), args.repeat) | {"pnrs": args.pnrs},
                       "alerts": {"document": args.alerts, "person": args.alerts},
-                      "known_travellers": min(args.known, args.passengers), "repeat": args.repeat,
+                      "known_travellers": min(args.known, args.passengers), "profiles": args.profiles,
+                      "repeat": args.repeat,
                       "database": "SQLite file (fresh)", "machine": machine.describe(),
                       "load_average": machine.load_average()}
         finally:
