@@ -17,6 +17,7 @@ from central.access.audit import Caller
 from central.database.engine import Database
 from central.errors import CentralError
 from central.passengers.intake import import_message
+from central.stays.regime import StayRules
 
 DONE, REFUSED = "done", "refused"
 
@@ -51,13 +52,16 @@ def _ready(folder: Path, sizes: dict[str, int]) -> list[Path]:
     return ready
 
 
-def process_once(database: Database, caller: Caller, folder: Path, sizes: dict[str, int]) -> list[InboxResult]:
-    """Import the files of `folder` whose size was the same at the last look (`sizes` remembers it)."""
+def process_once(database: Database, caller: Caller, folder: Path, sizes: dict[str, int],
+                 stay_rules: StayRules | None = None) -> list[InboxResult]:
+    """Import the files of `folder` whose size was the same at the last look (`sizes` remembers it), screened
+    with `stay_rules` (default: StayRules())."""
     results = []
     for path in _ready(folder, sizes):
         sizes.pop(path.name, None)
         try:
-            imported = import_message(database, caller, path.read_bytes(), dt.datetime.now(dt.timezone.utc))
+            imported = import_message(database, caller, path.read_bytes(), dt.datetime.now(dt.timezone.utc),
+                                      stay_rules=stay_rules)
         except (CentralError, OSError) as exc:
             target = _unique(folder / REFUSED, path.name)
             path.replace(target)
@@ -73,14 +77,14 @@ def process_once(database: Database, caller: Caller, folder: Path, sizes: dict[s
 
 
 def watch(database: Database, caller: Caller, folder: Path, wait: Callable[[float], bool], interval: float = 2.0,
-          report: Callable[[InboxResult], None] = lambda result: None) -> None:
+          report: Callable[[InboxResult], None] = lambda result: None, stay_rules: StayRules | None = None) -> None:
     """Process the inbox, then `wait(interval)`, until it returns True (stopped); `report` hears of each file.
 
     `wait` is threading.Event.wait or common.signals.StopSignals.wait."""
     folder.mkdir(parents=True, exist_ok=True)
     sizes: dict[str, int] = {}
     while True:
-        for result in process_once(database, caller, folder, sizes):
+        for result in process_once(database, caller, folder, sizes, stay_rules):
             report(result)
         if wait(interval):
             return

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import tomllib
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -98,6 +99,16 @@ def rules_from(raw: Mapping[str, Any]) -> StayRules:
                 raise RulesError(f"stay rules: {key}: {code!r} is not a code of 1-3 capital letters")
         values[key] = frozenset(codes)
     return StayRules(**values)
+
+
+def rules_file(path: str | None) -> StayRules | None:
+    """The rules of a TOML file's [stays] table (or of the whole file); None for no file. RulesError, OSError
+    or ValueError (not TOML) say why a file cannot be used."""
+    if path is None:
+        return None
+    with open(path, "rb") as file:
+        raw = tomllib.load(file)
+    return rules_from(raw.get("stays", raw))
 
 
 @dataclass(frozen=True)

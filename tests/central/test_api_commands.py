@@ -78,3 +78,26 @@ def test_the_inbox_imports_stable_files_once_and_moves_them(tmp_path, database_u
     thread.join(5)
     assert [(r.file, r.stored) for r in seen] == [("paxlst_in_transit.edi", True)]
     database.dispose()
+
+
+def test_import_and_the_inbox_judge_stays_by_the_rules_given(capsys, database_url, tmp_path):
+    """`--stay-rules` as for `limes central serve`: here the USA is visa-required, so DOE, with no visa on
+    record, is to check on arrival; a rules file that cannot be used is refused before anything is stored."""
+    rules = tmp_path / "stays.toml"
+    rules.write_text('[stays]\nvisa_required = ["USA"]\n')
+    db = ("--database", database_url, "--json")
+    passengers = str(CORPUS / "paxlst_d02b_passengers.edi")
+    status, _ = run(capsys, "central", "api", "import", passengers, "--stay-rules", str(rules), *db)
+    assert status == 0
+    status, targets = run(capsys, "central", "api", "targets", "LH400/FRA/2026-12-07", *db)
+    doe = next(t for t in targets if t["surname"] == "DOE")
+    assert any("ground C: no valid visa on record" in reason for reason in doe["reasons"])
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[stays]\nvisa_required = "USA"\n')
+    assert main(["central", "api", "import", passengers, "--stay-rules", str(bad), *db]) == 2
+    assert "--stay-rules: stay rules: visa_required: a list of codes is required" in capsys.readouterr().err
+    folder = tmp_path / "inbox"
+    assert main(["central", "api", "watch", str(folder), "--once", "--stay-rules", str(tmp_path / "none.toml"),
+                 *db]) == 2
+    assert "--stay-rules" in capsys.readouterr().err and not folder.exists()

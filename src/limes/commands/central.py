@@ -41,7 +41,7 @@ from central.rpc import convert, fields
 from central.rpc.fields import format_instant
 from central.rpc.processes import serve_processes
 from central.statistics import pseudonym
-from central.stays.regime import RulesError, StayRules, rules_from
+from central.stays.regime import RulesError, StayRules, rules_file
 from central.travellers import files
 from central.web import WebSettings
 from central.web.accounts import set_password, web_roles
@@ -65,16 +65,6 @@ def _database_flag(parser: argparse.ArgumentParser) -> None:
 
 def _database_url(args: argparse.Namespace) -> str:
     return configured_url(args.database)
-
-
-def _stay_rules(path: str | None) -> StayRules | None:
-    """The [stays] table of a TOML file (or the whole file), read by central.stays.regime.rules_from."""
-    if path is None:
-        return None
-    import tomllib
-
-    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    return rules_from(raw.get("stays", raw))
 
 
 def _sealer(args: argparse.Namespace) -> Sealer:
@@ -329,7 +319,7 @@ def _serve(args: argparse.Namespace) -> int:
                                      plaintext=args.plaintext)
     try:
         sealer = _sealer(args)
-        stay_rules = _stay_rules(args.stay_rules)
+        stay_rules = rules_file(args.stay_rules)
     except (SealError, RulesError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -461,7 +451,7 @@ def _rebuild_stays(args: argparse.Namespace) -> int:
     from central.records.stays import rebuild_all
 
     try:
-        rules = _stay_rules(args.stay_rules) or StayRules()
+        rules = rules_file(args.stay_rules) or StayRules()
     except (RulesError, OSError, ValueError) as exc:
         print(f"limes central rebuild-stays: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from central.passengers.links import KINDS, linked_pnrs, shared_values
 from central.passengers.reconciliation import reconcile
 from central.passengers.retention import PassengerDataRetention, purge_passenger_data
 from central.passengers.targeting import list_flights, targeting_list
+from central.stays.regime import RulesError, StayRules, rules_file
 from common.output import add_json_flag, emit
 from common.signals import StopSignals
 
@@ -40,6 +41,7 @@ def register(commands) -> None:
 
     imp = command("import", "store and screen a PAXLST or PNRGOV message (exit 1: nothing usable)", _import)
     imp.add_argument("file", type=Path, metavar="FILE")
+    _stay_rules_flag(imp)
     flights = command("flights", "the flights with advance passenger data, their lists and hits", _flights)
     flights.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="only flights of this date")
     targets = command("targets", "a flight's targeting list: flagged persons with reasons", _targets)
@@ -63,6 +65,21 @@ def register(commands) -> None:
     watch.add_argument("folder", type=Path, metavar="FOLDER")
     watch.add_argument("--interval", type=float, default=2.0, help="seconds between looks (default 2)")
     watch.add_argument("--once", action="store_true", help="one look (files must be stable: two looks) and exit")
+    _stay_rules_flag(watch)
+
+
+def _stay_rules_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stay-rules", metavar="TOML", default=None,
+                        help="the stay rules arriving passengers are judged by, as for `limes central serve`")
+
+
+def _rules(args: argparse.Namespace) -> StayRules | None | int:
+    """The --stay-rules file's rules (None: the defaults), or exit status 2 with the reason said."""
+    try:
+        return rules_file(args.stay_rules)
+    except (RulesError, OSError, ValueError) as exc:
+        print(f"limes central api {args.api_command}: --stay-rules: {exc}", file=sys.stderr)
+        return 2
 
 
 def _run(args: argparse.Namespace, purpose: str, work, render) -> int:
@@ -85,10 +102,14 @@ def _import(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"limes central api import: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
+    stay_rules = _rules(args)
+    if isinstance(stay_rules, int):
+        return stay_rules
     database = Database(configured_url(args.database))
     try:
         database.migrate()
-        imported = import_message(database, command_line_caller("advance passenger information: import"), data)
+        imported = import_message(database, command_line_caller("advance passenger information: import"), data,
+                                  stay_rules=stay_rules)
     except CentralError as exc:
         emit({"error": str(exc)}, True) if args.json else print(f"limes central api import: {exc}",
                                                                  file=sys.stderr)
@@ -157,6 +178,9 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
+    stay_rules = _rules(args)
+    if isinstance(stay_rules, int):
+        return stay_rules
     database = Database(configured_url(args.database))
     database.migrate()
     caller = command_line_caller("advance passenger information: inbox")
@@ -169,11 +193,11 @@ def _watch(args: argparse.Namespace) -> int:
             sizes: dict[str, int] = {}
             args.folder.mkdir(parents=True, exist_ok=True)
             for _ in range(2):
-                for result in inbox.process_once(database, caller, args.folder, sizes):
+                for result in inbox.process_once(database, caller, args.folder, sizes, stay_rules):
                     report(result)
             return 0
         with StopSignals() as signals:
-            inbox.watch(database, caller, args.folder, signals.wait, args.interval, report)
+            inbox.watch(database, caller, args.folder, signals.wait, args.interval, report, stay_rules)
         return 0
     finally:
         database.dispose()
