@@ -62,29 +62,27 @@ class RemoteCentral:
     def __init__(self, client: CentralClient):
         self.client = client
 
-    def check_document(self, mrz: Mrz) -> list[str]:
-        """One line per alert in force on the document; empty when none. CentralUnreachable when not reached."""
+    def _ask(self, method: str, request):
+        """Central's reply; CentralUnreachable when central was not reached, other errors as raised."""
         try:
-            reply = self.client.call("CheckDocument", central_pb2.CheckDocumentRequest(
-                document_number=mrz.document_number, document_type=mrz.document_type,
-                issuing_state=mrz.issuing_state))
+            return self.client.call(method, request)
         except grpc.RpcError as error:
             if _code(error) in _UNREACHED:
                 raise CentralUnreachable(_describe(error)) from error
             raise
+
+    def check_document(self, mrz: Mrz) -> list[str]:
+        """One line per alert in force on the document; empty when none. CentralUnreachable when not reached."""
+        reply = self._ask("CheckDocument", central_pb2.CheckDocumentRequest(
+            document_number=mrz.document_number, document_type=mrz.document_type, issuing_state=mrz.issuing_state))
         return [describe_hit(central_pb2.DocumentAlert.Reason.Name(hit.reason).lower(), hit.match, hit.alert_id,
                              hit.handling_instruction) for hit in reply.hits]
 
     def check_person(self, mrz: Mrz) -> list[str]:
         """One line per person alert central finds for the holder; empty when none."""
-        try:
-            reply = self.client.call("CheckPerson", central_pb2.CheckPersonRequest(
-                surname=mrz.surname, given_names=mrz.given_names, birth_date=mrz.birth_date.isoformat(),
-                nationality=mrz.nationality))
-        except grpc.RpcError as error:
-            if _code(error) in _UNREACHED:
-                raise CentralUnreachable(_describe(error)) from error
-            raise
+        reply = self._ask("CheckPerson", central_pb2.CheckPersonRequest(
+            surname=mrz.surname, given_names=mrz.given_names, birth_date=mrz.birth_date.isoformat(),
+            nationality=mrz.nationality))
         return [describe_person_hit(central_pb2.PersonAlert.Reason.Name(hit.reason).lower(), hit.score, hit.alert_id,
                                     hit.explanation, hit.handling_instruction) for hit in reply.hits]
 
@@ -92,33 +90,19 @@ class RemoteCentral:
         """Central's answer before an entry: {"latest_exit": date | None, "days_used", "refused", "regime"}.
 
         CentralUnreachable when not reached."""
-        try:
-            reply = self.client.call("CheckStay", central_pb2.CheckStayRequest(
-                document=central_pb2.TravelDocument(number=mrz.document_number, type=mrz.document_type,
-                                                    issuing_state=mrz.issuing_state),
-                traveller=central_pb2.Traveller(
-                    surname=mrz.surname, given_names=mrz.given_names, nationality=mrz.nationality,
-                    birth_date=mrz.birth_date.isoformat() if mrz.birth_date else "")))
-        except grpc.RpcError as error:
-            if _code(error) in _UNREACHED:
-                raise CentralUnreachable(_describe(error)) from error
-            raise
+        reply = self._ask("CheckStay", central_pb2.CheckStayRequest(document=_document(mrz),
+                                                                    traveller=_traveller(mrz)))
         return {"regime": central_pb2.CheckStayResponse.Regime.Name(reply.regime).lower(),
                 "latest_exit": dt.date.fromisoformat(reply.latest_exit) if reply.latest_exit else None,
                 "days_used": reply.days_used, "refused": reply.refused}
 
     def assess_risk(self, mrz: Mrz, crossing_id: str, station) -> tuple[float, list[str]]:
         """Central's risk score for the traveller before the gate decides, and what fired (for the officer)."""
-        try:
-            reply = self.client.call("AssessRisk", central_pb2.AssessRiskRequest(
-                crossing_id=crossing_id, station_id=station.station_id, border_point=station.border_point,
-                direction=_DIRECTIONS[station.direction], surname=mrz.surname, given_names=mrz.given_names,
-                birth_date=mrz.birth_date.isoformat() if mrz.birth_date else "", nationality=mrz.nationality,
-                document_type=mrz.document_type, expiry_date=mrz.expiry_date.isoformat() if mrz.expiry_date else ""))
-        except grpc.RpcError as error:
-            if _code(error) in _UNREACHED:
-                raise CentralUnreachable(_describe(error)) from error
-            raise
+        reply = self._ask("AssessRisk", central_pb2.AssessRiskRequest(
+            crossing_id=crossing_id, station_id=station.station_id, border_point=station.border_point,
+            direction=_DIRECTIONS[station.direction], surname=mrz.surname, given_names=mrz.given_names,
+            birth_date=mrz.birth_date.isoformat() if mrz.birth_date else "", nationality=mrz.nationality,
+            document_type=mrz.document_type, expiry_date=mrz.expiry_date.isoformat() if mrz.expiry_date else ""))
         return reply.score, list(reply.fired)
 
     def check_traveller_file(self, mrz: Mrz, template) -> TravellerFileAnswer:
@@ -127,10 +111,8 @@ class RemoteCentral:
         request = central_pb2.CheckTravellerFileRequest(document=_document(mrz), traveller=_traveller(mrz),
                                                         face=_template(template))
         try:
-            reply = self.client.call("CheckTravellerFile", request)
+            reply = self._ask("CheckTravellerFile", request)
         except grpc.RpcError as error:  # the status and central's words, for the officer's reason
-            if _code(error) in _UNREACHED:
-                raise CentralUnreachable(_describe(error)) from error
             raise RuntimeError(_describe(error)) from error
         return TravellerFileAnswer(
             central_pb2.TravellerFileCheck.Status.Name(reply.status), reply.reason, reply.file_id, reply.crossings,

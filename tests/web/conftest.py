@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import os
 import re
 import shutil
 import uuid
@@ -155,3 +156,24 @@ def desk(tmp_path, desk_template) -> Desk:
     app = create_app(database, enroller=enroller, settings=WebSettings(secret_key="test-secret"), clock=clock)
     yield Desk(database, app, clock, enroller, referral_id)
     database.dispose()
+
+
+# Debian's chromium, driven by Playwright (never a downloaded browser); one per test module.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} not found: apt-get install chromium (./limes setup installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -24,9 +24,6 @@ from tests.e2e.conftest import border_post_or_skip
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # The docs' pictures are refreshed on request: LIMES_SCREENSHOTS=docs/screenshots ./limes test
 # tests/web/test_browser.py. Otherwise they go to a temporary folder, so a test run leaves the
 # checkout as it found it (the blurring is exercised either way).
@@ -34,21 +31,6 @@ SCREENSHOTS = ROOT / os.environ.get("LIMES_SCREENSHOTS", Path(tempfile.gettempdi
 DESK = {"width": 1440, "height": 900}
 TABLET = {"width": 1024, "height": 768}
 TRAVELLERS = {t.label: t for t in demo_travellers()}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} not found: apt-get install chromium (./limes setup installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
