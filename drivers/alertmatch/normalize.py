@@ -3,19 +3,14 @@
 Alerts are typed by clerks from printed documents; gates read the MRZ. Both
 sides are reduced to the same form here so that comparisons see only real
 differences: upper case, ICAO 9303 (Part 3) transliteration of Latin letters
-with diacritics, MRZ fillers as spaces.
+with diacritics and of Cyrillic, Greek and Arabic names, MRZ fillers as spaces.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 
-# ICAO 9303 Part 3 transliterations that are not a plain removal of the accent.
-_ICAO_LATIN = {
-    "Ä": "AE", "Å": "AA", "Æ": "AE", "Ö": "OE", "Ø": "OE", "Ü": "UE", "ß": "SS",
-    "Þ": "TH", "Œ": "OE", "Ĳ": "IJ", "Ð": "D", "Đ": "D", "Ł": "L", "Ħ": "H", "Ŧ": "T",
-    "ẞ": "SS",
-}
+from drivers.mrz.transliteration import to_latin
+
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
 _NON_ALPHA = re.compile(r"[^A-Z]+")
 
@@ -29,19 +24,9 @@ _STATE_ALIASES = {"D": "DEU"}
 
 
 def transliterate(text: str) -> str:
-    """Upper-case Latin text as ICAO 9303 writes it in an MRZ (non-Latin letters are kept)."""
-    upper = text.upper()
-    if upper.isascii():  # an MRZ, most typed names: nothing to transliterate (and it is asked thousands of times)
-        return upper
-    out = []
-    for char in upper:
-        if char in _ICAO_LATIN:
-            out.append(_ICAO_LATIN[char])
-            continue
-        decomposed = unicodedata.normalize("NFKD", char)
-        base = "".join(c for c in decomposed if not unicodedata.combining(c))
-        out.append(base)
-    return "".join(out)
+    """Upper-case text as ICAO 9303 writes it in an MRZ: Latin with diacritics, Cyrillic, Greek and
+    Arabic through drivers.mrz.transliteration; characters of other scripts are kept."""
+    return to_latin(text)
 
 
 def name_tokens(text: str) -> list[str]:
@@ -50,11 +35,14 @@ def name_tokens(text: str) -> list[str]:
 
 
 def fold_umlaut_spelling(token: str) -> str:
-    """One spelling for MUELLER / MULLER: some issuers drop the umlaut instead of writing AE/OE/UE.
+    """One spelling for the letters Doc 9303 lets an issuer write in more than one way:
+    MUELLER / MULLER / MUXXLLER (Ü: UE, U or UXX), NUNEZ / NUNXXEZ (Ñ: N or NXX), and
+    AE/OE/AA for A, O, A (Ä, Ö, Å).
 
     Applied to both sides of a comparison only, never stored as the name.
     """
-    return token.replace("AE", "A").replace("OE", "O").replace("UE", "U")
+    token = token.replace("UXX", "U").replace("NXX", "N")
+    return token.replace("AE", "A").replace("OE", "O").replace("UE", "U").replace("AA", "A")
 
 
 def name_key(surname: str, given_names: str) -> str:

@@ -1,37 +1,20 @@
 """Names in the MRZ: transliteration to the MRZ alphabet, the name field, truncation.
 
-Doc 9303 Part 3 asks for names in A-Z only. Its recommended transliterations turn the
-umlauts and ligatures into two letters (Ä -> AE, Å -> AA, ß -> SS, Þ -> TH); any other
-diacritic is simply dropped (É -> E). Hyphens, spaces and commas separate name
-components and become one filler; apostrophes and full stops are left out, so
-O'NEILL reads ONEILL. Cyrillic follows the Doc 9303 table as well.
+Doc 9303 Part 3 asks for names in A-Z only: letters go through its tables
+(drivers.mrz.transliteration: Latin with diacritics, Cyrillic, Arabic; Greek by ELOT 743).
+Hyphens, spaces and commas separate name components and become one filler; apostrophes
+and full stops are left out, so O'NEILL reads ONEILL.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from drivers.mrz.checkdigit import FILLER
 from drivers.mrz.model import MrzError, Problem
+from drivers.mrz.transliteration import to_latin
 
 SEPARATOR = FILLER * 2  # between the primary and the secondary identifier
 
-_LATIN = {
-    "Ä": "AE", "Å": "AA", "Æ": "AE", "Ö": "OE", "Ø": "OE", "Ü": "UE", "Œ": "OE",
-    "Þ": "TH", "Ĳ": "IJ", "Ð": "D", "Đ": "D", "Ħ": "H", "Ł": "L", "Ŀ": "L", "Ŋ": "N",
-    "ẞ": "SS",
-}
-
-_CYRILLIC = {
-    "А": "A", "Б": "B", "В": "V", "Г": "G", "Д": "D", "Е": "E", "Ё": "E", "Ж": "ZH",
-    "З": "Z", "И": "I", "Й": "I", "К": "K", "Л": "L", "М": "M", "Н": "N", "О": "O",
-    "П": "P", "Р": "R", "С": "S", "Т": "T", "У": "U", "Ф": "F", "Х": "KH", "Ц": "TS",
-    "Ч": "CH", "Ш": "SH", "Щ": "SHCH", "Ъ": "IE", "Ы": "Y", "Ь": "", "Э": "E", "Ю": "IU",
-    "Я": "IA", "Є": "IE", "І": "I", "Ї": "I", "Ґ": "G", "Ў": "U", "Ђ": "D", "Ј": "J",
-    "Љ": "LJ", "Њ": "NJ", "Ћ": "C", "Џ": "DZ", "Ѓ": "G", "Ќ": "K", "Ѕ": "DZ",
-}
-
-_SPECIAL = _LATIN | _CYRILLIC
 _OMITTED = set("'’‘`´.")
 _SEPARATORS = set(" -‐‑–,\t")  # ASCII and typographic hyphens
 _FILLER_RUN = re.compile(f"{FILLER}+")
@@ -40,28 +23,20 @@ _FILLER_RUN = re.compile(f"{FILLER}+")
 def transliterate(name: str) -> str:
     """`name` in MRZ characters, its components joined by single fillers.
 
-    Raises MrzError (field 'name') for characters with no transliteration, such as digits.
+    Letters go through the Doc 9303 tables (drivers.mrz.transliteration). Raises MrzError
+    (field 'name') for characters with no transliteration, such as digits.
     """
     out: list[str] = []
     unknown: list[str] = []
-    for char in unicodedata.normalize("NFC", name).upper():
-        if char in _SPECIAL:
-            out.append(_SPECIAL[char])
+    for char in to_latin(name):
+        if "A" <= char <= "Z":
+            out.append(char)
         elif char in _OMITTED:
             continue
-        elif char in _SEPARATORS or char == FILLER:
+        elif char in _SEPARATORS or char == FILLER or char.isspace():
             out.append(FILLER)
-        elif "A" <= char <= "Z":
-            out.append(char)
         else:
-            base = "".join(c for c in unicodedata.normalize("NFKD", char)
-                           if not unicodedata.combining(c))
-            if base and all("A" <= c <= "Z" for c in base):
-                out.append(base)
-            elif not char.isspace():
-                unknown.append(char)
-            else:
-                out.append(FILLER)
+            unknown.append(char)
     if unknown:
         listed = ", ".join(repr(char) for char in dict.fromkeys(unknown))
         raise MrzError([Problem("name", f"cannot transliterate {listed} in {name!r}")])

@@ -298,7 +298,7 @@ def generation_fields(generate, **overrides) -> set[str]:
     (generate_td1, {"document_type": "P"}, "document_type"),
     (generate_td3, {"surname": ""}, "surname"),
     (generate_td3, {"surname": "Smith 3rd"}, "surname"),
-    (generate_td3, {"given_names": "Ω"}, "given_names"),
+    (generate_td3, {"given_names": "李"}, "given_names"),
     (generate_td3, {"optional_data": "A" * 15}, "optional_data"),
     (generate_td3, {"optional_data": "a-b"}, "optional_data"),
     (generate_td1, {"document_number": "D" * 20, "optional_data": "ABCD"}, "optional_data"),

@@ -39,3 +39,14 @@ def test_generate_the_specimen(capsys):
 def test_generate_refuses_bad_input(capsys):
     code, out = run(["mrz", "generate", "--state", "ZZZ", "--surname", "X", "--number", "1"], capsys)
     assert code == 2 and "issuing_state" in out.err
+
+
+def test_transliterate_prints_input_and_mrz_form(capsys):
+    code, out = run(["mrz", "transliterate", "Ευάγγελος Παπαδόπουλος", "--json"], capsys)
+    assert code == 0
+    assert json.loads(out.out) == {"input": "Ευάγγελος Παπαδόπουλος", "mrz": "EVANGELOS<PAPADOPOULOS"}
+
+
+def test_transliterate_refuses_what_no_table_covers(capsys):
+    code, out = run(["mrz", "transliterate", "Анна 2", "--json"], capsys)
+    assert code == 1 and "cannot transliterate '2'" in json.loads(out.out)["error"]

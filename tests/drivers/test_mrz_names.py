@@ -29,7 +29,7 @@ def test_transliteration(name, mrz):
     assert transliterate(name) == mrz
 
 
-@pytest.mark.parametrize("name", ["R2D2", "李", "Ωmega", "Anna@Home"])
+@pytest.mark.parametrize("name", ["R2D2", "李", "ᚠᚢᚦ", "Anna@Home", "١٢٣"])
 def test_untransliterable_names_are_an_error(name):
     with pytest.raises(MrzError) as caught:
         transliterate(name)

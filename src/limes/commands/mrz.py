@@ -1,4 +1,6 @@
-"""`limes mrz check|generate`: validate a machine readable zone, or print one.
+"""`limes mrz check|generate|transliterate`: validate a machine readable zone, print one, or write a
+name in the MRZ's letters (ICAO Doc 9303 Part 3 tables: Latin with diacritics, Cyrillic, Arabic; Greek
+by ELOT 743).
 """
 from __future__ import annotations
 
@@ -41,6 +43,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_json_flag(generate)
     generate.set_defaults(func=_generate)
 
+    transliterate = commands.add_parser(
+        "transliterate", help="write a name in the MRZ's letters A-Z, spaces and hyphens as '<' (exit 1 if it "
+                              "holds a character no table covers)")
+    transliterate.add_argument("text", help="the name in Latin, Cyrillic, Greek or Arabic script")
+    add_json_flag(transliterate)
+    transliterate.set_defaults(func=_transliterate)
+
 
 def _check(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text.replace("\\n", "\n")
@@ -76,4 +85,15 @@ def _generate(args: argparse.Namespace) -> int:
         print("cannot generate: " + str(exc), file=sys.stderr)
         return 2
     emit({"mrz": text}, args.json, lambda r: r["mrz"])
+    return 0
+
+
+def _transliterate(args: argparse.Namespace) -> int:
+    try:
+        written = mrz.transliterate(args.text)
+    except MrzError as exc:
+        reason = "; ".join(p.reason for p in exc.problems)
+        emit({"input": args.text, "error": reason}, args.json, lambda r: f"cannot transliterate: {r['error']}")
+        return 1
+    emit({"input": args.text, "mrz": written}, args.json, lambda r: r["mrz"])
     return 0
