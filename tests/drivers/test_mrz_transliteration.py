@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drivers.alertmatch.normalize import fold_umlaut_spelling
-from drivers.mrz import MrzError, transliterate
+from drivers.mrz import transliterate
 from drivers.mrz.transliteration import LATIN_OPTIONS, to_latin
 
 # Table A: multinational Latin-based characters (the first column's spelling).
