@@ -11,7 +11,9 @@ normalisation ("exact") or after folding OCR confusions ("ocr_variant"), the
 alert in force today, issuing state and document category agreeing where both
 sides name one; a person hits on the fuzzy name comparison, blocked on the
 birth date, at central's default threshold. The face part of central's person
-check needs the matcher and has no offline copy.
+check needs the matcher and has no offline copy. The copy keeps no notices or
+lost/stolen categories: an offline hit always refers, even one that central
+would only report (a green notice), which errs on the officer's side.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from drivers.alertmatch.normalize import document_category, document_number, ocr_key, state_code
+from drivers.alertmatch.notices import category_label
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY, Identity, blocking_birth_dates, compare
 from edge.outbox import open_store
 from proto.clients import central_pb2
@@ -72,9 +75,21 @@ CREATE INDEX IF NOT EXISTS alert_cache_persons_birth ON alert_cache_persons (bir
 """
 
 
-def describe_hit(reason: str, match: str, alert_id: str, handling_instruction: str) -> str:
-    """One line per alert hit, the same whether central or the cache found it."""
-    return f"{reason} ({match}, alert {alert_id})" + (f": {handling_instruction}" if handling_instruction else "")
+def describe_hit(reason: str, match: str, alert_id: str, handling_instruction: str, category: str = "") -> str:
+    """One line per alert hit, the same whether central or the cache found it (the cache keeps no category)."""
+    detail = ", ".join(part for part in (category_label(category), match, f"alert {alert_id}") if part)
+    return f"{reason} ({detail})" + (f": {handling_instruction}" if handling_instruction else "")
+
+
+@dataclass(frozen=True)
+class HitLine:
+    """One alert hit as the gate reports it, and whether it refers (drivers.alertmatch.notices)."""
+
+    text: str
+    refers: bool = True
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -103,9 +118,11 @@ class CachedPersonHit:
                                    self.handling_instruction)
 
 
-def describe_person_hit(reason: str, score: float, alert_id: str, explanation: str, handling_instruction: str) -> str:
-    """One line per person alert hit, the same whether central or the cache found it."""
-    return (f"{reason} (score {score:.2f}, alert {alert_id}: {explanation})"
+def describe_person_hit(reason: str, score: float, alert_id: str, explanation: str, handling_instruction: str,
+                        notice: str = "") -> str:
+    """One line per person alert hit, the same whether central or the cache found it (the cache keeps no
+    notice); `notice` as notice_label writes it."""
+    return (f"{reason}{', ' + notice if notice else ''} (score {score:.2f}, alert {alert_id}: {explanation})"
             + (f": {handling_instruction}" if handling_instruction else ""))
 
 

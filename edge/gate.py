@@ -41,6 +41,7 @@ from prometheus_client import Counter, Histogram
 from drivers.checks import Check
 from drivers.mrz import Mrz, MrzError
 from drivers.mrz import parse as parse_mrz
+from edge.alert_cache import HitLine
 from edge.evidence import GateCandidate, GateEvidence
 from edge.evidence import gather as gather_evidence
 from edge.messages import guidance, message, stay_until
@@ -410,8 +411,10 @@ class Gate:
                                       "minutes the policy trusts")
             return Check.passed(name, source)
         self._central_reached = True
-        if hits:
-            return Check.failed(name, "; ".join(hits))
+        if any(_refers(hit) for hit in hits):
+            return Check.failed(name, "; ".join(str(hit) for hit in hits))
+        if hits:  # only hits that inform (drivers.alertmatch.notices): through, the hit on the crossing's record
+            return Check.passed(name, "informs: " + "; ".join(str(hit) for hit in hits))
         return Check.passed(name, clean)
 
     def _check_stay(self, mrz: Mrz) -> StepResult:
@@ -585,3 +588,8 @@ def _traveller(mrz: Mrz | None) -> dict[str, str]:
         "nationality": mrz.nationality,
         "issuing_state": mrz.issuing_state,
     }
+
+
+def _refers(hit: HitLine | str) -> bool:
+    """Whether an alert hit refers: central's lines say so; a plain line (the cache's, a test's) always refers."""
+    return hit.refers if isinstance(hit, HitLine) else True

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 import grpc
 from google.protobuf.message import DecodeError
 
+from drivers.alertmatch.notices import notice_label, person_hit_refers
 from drivers.mrz import Mrz
-from edge.alert_cache import describe_hit, describe_person_hit
+from edge.alert_cache import HitLine, describe_hit, describe_person_hit
 from edge.evidence import GateCandidate
 from edge.outbox import Reject, Retry
 from proto.clients import CentralClient, MatcherClient, central_pb2, face_template
+from proto.limes.v1 import notices_pb2
 
 _DIRECTIONS = {"ENTRY": central_pb2.Crossing.ENTRY, "EXIT": central_pb2.Crossing.EXIT}
 _DECISIONS = {"open": central_pb2.Crossing.OPEN, "refer": central_pb2.Crossing.REFER}
@@ -76,15 +78,26 @@ class RemoteCentral:
         reply = self._ask("CheckDocument", central_pb2.CheckDocumentRequest(
             document_number=mrz.document_number, document_type=mrz.document_type, issuing_state=mrz.issuing_state))
         return [describe_hit(central_pb2.DocumentAlert.Reason.Name(hit.reason).lower(), hit.match, hit.alert_id,
-                             hit.handling_instruction) for hit in reply.hits]
+                             hit.handling_instruction,
+                             notices_pb2.DocumentAlertCategory.Name(hit.category).removeprefix("CATEGORY_")
+                             if hit.category else "")
+                for hit in reply.hits]
 
-    def check_person(self, mrz: Mrz) -> list[str]:
-        """One line per person alert central finds for the holder; empty when none."""
+    def check_person(self, mrz: Mrz) -> list[HitLine]:
+        """One line per person alert central finds for the holder, each saying whether it refers (a green
+        notice on a discreet check only informs: drivers.alertmatch.notices); empty when none."""
         reply = self._ask("CheckPerson", central_pb2.CheckPersonRequest(
             surname=mrz.surname, given_names=mrz.given_names, birth_date=mrz.birth_date.isoformat(),
             nationality=mrz.nationality))
-        return [describe_person_hit(central_pb2.PersonAlert.Reason.Name(hit.reason).lower(), hit.score, hit.alert_id,
-                                    hit.explanation, hit.handling_instruction) for hit in reply.hits]
+        lines = []
+        for hit in reply.hits:
+            reason = central_pb2.PersonAlert.Reason.Name(hit.reason)
+            notice = notices_pb2.PersonNotice.Name(hit.notice).removeprefix("NOTICE_") if hit.notice else ""
+            kind = notices_pb2.NoticeKind.Name(hit.notice_kind).removeprefix("NOTICE_KIND_")
+            text = describe_person_hit(reason.lower(), hit.score, hit.alert_id, hit.explanation,
+                                       hit.handling_instruction, notice_label(notice, kind))
+            lines.append(HitLine(text, person_hit_refers(reason, notice)))
+        return lines
 
     def check_stay(self, mrz: Mrz) -> dict:
         """Central's answer before an entry: {"latest_exit": date | None, "days_used", "refused", "regime"}.

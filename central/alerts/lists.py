@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from central.access.audit import Caller, audit
@@ -72,6 +72,28 @@ class NewDocumentAlert:
     issuing_agency: str
     valid_from: dt.date | None
     valid_to: dt.date | None
+    category: m.DocumentAlertCategory | None = None
+
+
+# The reason each lost/stolen category is listed for (the gates' and older clients' word for it).
+CATEGORY_REASONS = {
+    m.DocumentAlertCategory.STOLEN_BLANK: m.DocumentAlertReason.STOLEN,
+    m.DocumentAlertCategory.STOLEN_ISSUED: m.DocumentAlertReason.STOLEN,
+    m.DocumentAlertCategory.LOST: m.DocumentAlertReason.LOST,
+    m.DocumentAlertCategory.REVOKED: m.DocumentAlertReason.REVOKED,
+    m.DocumentAlertCategory.INVALIDATED: m.DocumentAlertReason.INVALIDATED,
+}
+
+
+def document_category(reason: m.DocumentAlertReason,
+                      category: m.DocumentAlertCategory | None) -> m.DocumentAlertCategory | None:
+    """The alert's category: the one given, which must agree with the reason, or the reason's own
+    (None for STOLEN, which does not say whether the document was blank or issued)."""
+    if category is None:
+        return None if reason is m.DocumentAlertReason.STOLEN else m.DocumentAlertCategory(reason.value)
+    if CATEGORY_REASONS[category] is not reason:
+        raise InvalidArgument("category", f"{category.value} is not a document listed as {reason.value}")
+    return category
 
 
 def add_document_alert(session: Session, caller: Caller, new: NewDocumentAlert) -> m.DocumentAlert:
@@ -87,7 +109,7 @@ def add_document_alert(session: Session, caller: Caller, new: NewDocumentAlert) 
         issuing_state=state_code(new.issuing_state), reason=new.reason,
         handling_instruction=new.handling_instruction, issuing_agency=new.issuing_agency,
         valid_from=new.valid_from, valid_to=new.valid_to, version=_next_alert_version(session),
-        withdrawn=False, created_at=m.utcnow(),
+        withdrawn=False, created_at=m.utcnow(), category=document_category(new.reason, new.category),
     )
     session.add(alert)
     audit(session, caller, "AddDocumentAlert", f"document {alert.issuing_state or '?'} {norm}",
@@ -110,12 +132,24 @@ class NewPersonAlert:
     valid_from: dt.date | None
     valid_to: dt.date | None
     matcher_subject_id: str
+    notice: m.PersonNotice | None = None
+    notice_kind: m.NoticeKind | None = None
+
+
+def person_notice(new: NewPersonAlert) -> tuple[m.PersonNotice | None, m.NoticeKind | None]:
+    """The notice and its kind as stored: a notice without a kind is a notice; a kind needs a notice."""
+    if new.notice is None:
+        if new.notice_kind is not None:
+            raise InvalidArgument("notice_kind", f"{new.notice_kind.value} of no notice: give the notice's colour")
+        return None, None
+    return new.notice, new.notice_kind or m.NoticeKind.NOTICE
 
 
 def add_person_alert(session: Session, caller: Caller, new: NewPersonAlert) -> m.PersonAlert:
     """Issue a person alert; idempotent on a client-chosen alert_id."""
     if new.alert_id and (existing := _existing_alert(session, m.PersonAlert, new.alert_id)):
         return existing
+    notice, notice_kind = person_notice(new)
     alert = m.PersonAlert(
         alert_id=new.alert_id or str(uuid.uuid4()), surname=new.surname.strip(),
         given_names=new.given_names.strip(), birth_date=new.birth_date,
@@ -123,6 +157,7 @@ def add_person_alert(session: Session, caller: Caller, new: NewPersonAlert) -> m
         handling_instruction=new.handling_instruction, issuing_agency=new.issuing_agency,
         valid_from=new.valid_from, valid_to=new.valid_to, matcher_subject_id=new.matcher_subject_id.strip(),
         version=_next_alert_version(session), withdrawn=False, created_at=m.utcnow(),
+        notice=notice, notice_kind=notice_kind, name_mrz=name_key(new.surname, new.given_names)[:500],
     )
     session.add(alert)
     audit(session, caller, "AddPersonAlert", person_subject(alert.surname, alert.given_names, alert.birth_date),
@@ -165,6 +200,7 @@ def update_document_alert(session: Session, caller: Caller, change: NewDocumentA
     alert.doc_type, alert.issuing_state = document_type(change.doc_type), state_code(change.issuing_state)
     alert.reason, alert.handling_instruction, alert.issuing_agency = (
         change.reason, change.handling_instruction, change.issuing_agency)
+    alert.category = document_category(change.reason, change.category)
     alert.valid_from, alert.valid_to = change.valid_from, change.valid_to
     alert.version = _next_alert_version(session)
     audit(session, caller, "UpdateAlert", f"document {alert.issuing_state or '?'} {norm}",
@@ -178,9 +214,11 @@ def update_person_alert(session: Session, caller: Caller, change: NewPersonAlert
     if not change.surname.strip():
         raise InvalidArgument("surname", "is required")
     alert.surname, alert.given_names = change.surname.strip(), change.given_names.strip()
+    alert.name_mrz = name_key(change.surname, change.given_names)[:500]
     alert.birth_date, alert.nationality = change.birth_date, state_code(change.nationality)
     alert.reason, alert.handling_instruction, alert.issuing_agency = (
         change.reason, change.handling_instruction, change.issuing_agency)
+    alert.notice, alert.notice_kind = person_notice(change)
     alert.valid_from, alert.valid_to = change.valid_from, change.valid_to
     alert.version = _next_alert_version(session)
     audit(session, caller, "UpdateAlert", person_subject(alert.surname, alert.given_names, alert.birth_date),
@@ -193,7 +231,10 @@ MAX_ALERT_SEARCH = 200
 
 def search_alerts(session: Session, caller: Caller, text: str, today: dt.date, *, in_force_only: bool = True,
                   limit: int = MAX_ALERT_SEARCH) -> tuple[list[m.DocumentAlert], list[m.PersonAlert]]:
-    """Alerts whose document number or names contain `text` (all alerts when empty), newest first."""
+    """Alerts whose document number or names contain `text` (all alerts when empty), newest first.
+
+    Names are compared in MRZ letters on both sides, so a name typed in Cyrillic, Greek or Arabic
+    script finds the alert written in Latin letters, and the reverse."""
     words = name_key(text, "").split() if text.strip() else []
     number = document_number(text)
     documents = select(m.DocumentAlert).order_by(m.DocumentAlert.id.desc()).limit(limit)
@@ -204,7 +245,7 @@ def search_alerts(session: Session, caller: Caller, text: str, today: dt.date, *
     if text.strip():
         documents = documents.where(or_(m.DocumentAlert.number_norm.contains(number, autoescape=True),
                                         m.DocumentAlert.alert_id == text.strip()))
-        names = func.upper(m.PersonAlert.surname + " " + m.PersonAlert.given_names)
+        names = m.PersonAlert.name_mrz
         persons = persons.where(or_(m.PersonAlert.alert_id == text.strip(),
                                     *[names.contains(word, autoescape=True) for word in words[:1]]))
         for word in words[1:]:

@@ -75,6 +75,33 @@ class PersonAlertReason(enum.Enum):
     DISCREET_CHECK = "DISCREET_CHECK"
 
 
+class DocumentAlertCategory(enum.Enum):
+    """The lost and stolen travel documents convention: which of them a document alert is."""
+
+    STOLEN_BLANK = "STOLEN_BLANK"  # stolen before personalisation: any holder is an impostor
+    STOLEN_ISSUED = "STOLEN_ISSUED"
+    LOST = "LOST"
+    REVOKED = "REVOKED"
+    INVALIDATED = "INVALIDATED"
+
+
+class PersonNotice(enum.Enum):
+    """International notice colours (in the style of INTERPOL's): what the issuing agency asks for."""
+
+    RED = "RED"  # locate and arrest for extradition or surrender
+    YELLOW = "YELLOW"  # a missing person, often a minor
+    BLUE = "BLUE"  # more information on a person's identity, location or activities
+    BLACK = "BLACK"  # unidentified bodies (a traveller hit means a dead person's identity in use)
+    GREEN = "GREEN"  # warning about a person's criminal activities
+    ORANGE = "ORANGE"  # an imminent threat to public safety
+    PURPLE = "PURPLE"  # modus operandi, objects, devices, concealment methods
+
+
+class NoticeKind(enum.Enum):
+    NOTICE = "NOTICE"  # published by the international body
+    DIFFUSION = "DIFFUSION"  # circulated by one country or agency directly to others
+
+
 class ReferralStatus(enum.Enum):
     OPEN = "OPEN"
     ADMITTED = "ADMITTED"
@@ -203,6 +230,8 @@ class DocumentAlert(Base):
     version: Mapped[int] = mapped_column(Integer, index=True)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The lost/stolen category; None on alerts issued before categories (their reason says enough).
+    category: Mapped[DocumentAlertCategory | None] = mapped_column(_enum_column(DocumentAlertCategory))
 
 
 class PersonAlert(Base):
@@ -227,6 +256,12 @@ class PersonAlert(Base):
     version: Mapped[int] = mapped_column(Integer, index=True)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The international notice the alert carries out, if any, and whether it came as a diffusion.
+    notice: Mapped[PersonNotice | None] = mapped_column(_enum_column(PersonNotice))
+    notice_kind: Mapped[NoticeKind | None] = mapped_column(_enum_column(NoticeKind))
+    # The name's words in MRZ letters (drivers.alertmatch.normalize.name_key), so that a name typed
+    # in Cyrillic, Greek or Arabic script is found by its MRZ form, and the reverse.
+    name_mrz: Mapped[str] = mapped_column(String(500), default="")
 
 
 class AlertVersion(Base):

@@ -21,7 +21,7 @@ from central.records.stays import StayQuestion
 from central.rpc import fields
 from drivers.alertmatch.persons import Identity
 from proto.limes.v1 import central_pb2 as pb
-from proto.limes.v1 import common_pb2
+from proto.limes.v1 import common_pb2, notices_pb2
 
 E = TypeVar("E", bound=Enum)
 
@@ -34,6 +34,27 @@ def enum_value(field: str, proto_enum, number: int, model_enum: type[E]) -> E:
         return model_enum[name]
     except (ValueError, KeyError):
         raise InvalidArgument(field, f"must be one of {allowed} (got {number})") from None
+
+
+def _optional_enum(field: str, proto_enum, prefix: str, number: int, model_enum: type[E]) -> E | None:
+    """The model enum for a proto enum whose 0 means "none": PREFIX_NAME -> NAME; unknown numbers refused."""
+    if number == 0:
+        return None
+    allowed = ", ".join(e.name for e in model_enum)
+    try:
+        return model_enum[proto_enum.Name(number).removeprefix(prefix)]
+    except (ValueError, KeyError):
+        raise InvalidArgument(field, f"must be one of {allowed} or unset (got {number})") from None
+
+
+def category_number(category: m.DocumentAlertCategory | None) -> int:
+    return notices_pb2.DocumentAlertCategory.Value("CATEGORY_" + category.name) if category else 0
+
+
+def notice_numbers(notice: m.PersonNotice | None, kind: m.NoticeKind | None) -> dict[str, int]:
+    """The proto fields notice and notice_kind of an alert or hit."""
+    return {"notice": notices_pb2.PersonNotice.Value("NOTICE_" + notice.name) if notice else 0,
+            "notice_kind": notices_pb2.NoticeKind.Value("NOTICE_KIND_" + kind.name) if kind else 0}
 
 
 # ---------------------------------------------------------------- requests
@@ -176,6 +197,8 @@ def new_document_alert(request: pb.AddDocumentAlertRequest) -> NewDocumentAlert:
         handling_instruction=request.handling_instruction.strip(),
         issuing_agency=fields.bounded("issuing_agency", request.issuing_agency, 200),
         valid_from=valid_from, valid_to=valid_to,
+        category=_optional_enum("category", notices_pb2.DocumentAlertCategory, "CATEGORY_", request.category,
+                                m.DocumentAlertCategory),
     )
 
 
@@ -192,6 +215,9 @@ def new_person_alert(request: pb.AddPersonAlertRequest) -> NewPersonAlert:
         issuing_agency=fields.bounded("issuing_agency", request.issuing_agency, 200),
         valid_from=valid_from, valid_to=valid_to,
         matcher_subject_id=fields.bounded("matcher_subject_id", request.matcher_subject_id, 64),
+        notice=_optional_enum("notice", notices_pb2.PersonNotice, "NOTICE_", request.notice, m.PersonNotice),
+        notice_kind=_optional_enum("notice_kind", notices_pb2.NoticeKind, "NOTICE_KIND_", request.notice_kind,
+                                   m.NoticeKind),
     )
 
 
@@ -203,7 +229,7 @@ def document_alert(alert: m.DocumentAlert) -> pb.DocumentAlert:
         issuing_state=alert.issuing_state, reason=pb.DocumentAlert.Reason.Value(alert.reason.name),
         handling_instruction=alert.handling_instruction, issuing_agency=alert.issuing_agency,
         valid_from=fields.format_date(alert.valid_from), valid_to=fields.format_date(alert.valid_to),
-        version=alert.version, withdrawn=alert.withdrawn,
+        version=alert.version, withdrawn=alert.withdrawn, category=category_number(alert.category),
     )
 
 
@@ -214,7 +240,7 @@ def person_alert(alert: m.PersonAlert) -> pb.PersonAlert:
         reason=pb.PersonAlert.Reason.Value(alert.reason.name), handling_instruction=alert.handling_instruction,
         issuing_agency=alert.issuing_agency, valid_from=fields.format_date(alert.valid_from),
         valid_to=fields.format_date(alert.valid_to), matcher_subject_id=alert.matcher_subject_id,
-        version=alert.version, withdrawn=alert.withdrawn,
+        version=alert.version, withdrawn=alert.withdrawn, **notice_numbers(alert.notice, alert.notice_kind),
     )
 
 

@@ -94,7 +94,8 @@ def caller_of(context: grpc.ServicerContext) -> audit_log.Caller:
 def document_hit(h: gate_calls.DocumentHit) -> pb.DocumentHit:
     return pb.DocumentHit(alert_id=h.alert.alert_id, reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
                           match=h.match, handling_instruction=h.alert.handling_instruction,
-                          issuing_agency=h.alert.issuing_agency, document_number=h.alert.number)
+                          issuing_agency=h.alert.issuing_agency, document_number=h.alert.number,
+                          category=convert.category_number(h.alert.category))
 
 
 def person_hit(h: gate_calls.PersonHit) -> pb.PersonHit:
@@ -103,7 +104,7 @@ def person_hit(h: gate_calls.PersonHit) -> pb.PersonHit:
                         handling_instruction=h.alert.handling_instruction, issuing_agency=h.alert.issuing_agency,
                         surname=h.alert.surname, given_names=h.alert.given_names,
                         birth_date=fields.format_date(h.alert.birth_date), nationality=h.alert.nationality,
-                        explanation=h.match.explanation)
+                        explanation=h.match.explanation, **convert.notice_numbers(h.alert.notice, h.alert.notice_kind))
 
 
 def _stay_outcome(response: pb.CheckStayResponse) -> str:

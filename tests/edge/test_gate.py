@@ -185,6 +185,26 @@ def test_person_alert_refers(photos):
     assert "alerts.person: entry_ban (score 0.97, alert 9: names exact)" in reasons_of(outcome)
 
 
+def test_a_hit_that_only_informs_opens_and_stands_in_the_checks(photos):
+    from edge.alert_cache import HitLine
+
+    line = "discreet_check, green notice (score 0.97, alert 9: names exact)"
+    outcome = gate(photos, central=FakeCentral(person_hits=[HitLine(line, refers=False)])).process(mrz())
+    assert outcome.decision is Decision.OPEN, outcome.reasons
+    assert [c.reason for c in outcome.checks if c.name == "alerts.person"] == [f"informs: {line}"]
+
+
+def test_an_informing_hit_beside_a_referring_one_refers_with_both(photos):
+    from edge.alert_cache import HitLine
+
+    hits = [HitLine("discreet_check, green notice (alert 9)", refers=False),
+            HitLine("arrest, red notice (alert 10)", refers=True)]
+    outcome = gate(photos, central=FakeCentral(person_hits=hits)).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert ("alerts.person: discreet_check, green notice (alert 9); arrest, red notice (alert 10)"
+            in reasons_of(outcome))
+
+
 def test_a_high_risk_refers_and_the_traveller_never_sees_why(photos):
     central = FakeCentral(risk=(0.8, ["profile ring v2"]))
     outcome = gate(photos, central=central).process(mrz())
