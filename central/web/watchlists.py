@@ -17,6 +17,16 @@ blueprint = Blueprint("watchlists", __name__, url_prefix="/watchlists")
 SAVED = "Saved. Gates take the change with their next alert update."
 DOCUMENT_REASONS = [r.value for r in m.DocumentAlertReason]
 PERSON_REASONS = [r.value for r in m.PersonAlertReason]
+CATEGORIES = [c.value for c in m.DocumentAlertCategory]
+NOTICES = [n.value for n in m.PersonNotice]
+NOTICE_KINDS = [k.value for k in m.NoticeKind]
+
+
+def _choices(kind: str) -> dict:
+    """The form's select lists for an alert of this kind."""
+    if kind == "document":
+        return {"reasons": DOCUMENT_REASONS, "categories": CATEGORIES}
+    return {"reasons": PERSON_REASONS, "notices": NOTICES, "notice_kinds": NOTICE_KINDS}
 
 
 @blueprint.get("")
@@ -60,7 +70,7 @@ def new(kind: str):
             flash(SAVED, "pass")
             return redirect(url_for("watchlists.alert", alert_id=alert.alert_id))
     return render_template("alert_form.html", kind=kind, form=form, error=error, alert=None,
-                           reasons=DOCUMENT_REASONS if kind == "document" else PERSON_REASONS), (400 if error else 200)
+                           **_choices(kind)), (400 if error else 200)
 
 
 @blueprint.route("/<alert_id>", methods=["GET", "POST"])
@@ -95,7 +105,7 @@ def alert(alert_id: str):
         form = dict(request.form) if error else _form_of(found)
         return render_template("alert_form.html", kind=kind, alert=found, form=form, error=error,
                                photo_token=photo.token if photo else None, today=context().clock().date(),
-                               reasons=DOCUMENT_REASONS if kind == "document" else PERSON_REASONS)
+                               **_choices(kind))
     html, problem = run(work)
     if html is None:
         abort(404)
@@ -184,7 +194,19 @@ def _document_alert(form, alert_id: str) -> alert_lists.NewDocumentAlert:
         alert_id=alert_id, number=_text(form, "document_number", 40), doc_type=_text(form, "document_type", 2),
         issuing_state=state_code(_text(form, "issuing_state", 3)), reason=m.DocumentAlertReason(reason),
         handling_instruction=_text(form, "handling_instruction", 2000),
-        issuing_agency=_text(form, "issuing_agency", 200), valid_from=start, valid_to=end)
+        issuing_agency=_text(form, "issuing_agency", 200), valid_from=start, valid_to=end,
+        category=_choice(form, "category", m.DocumentAlertCategory))
+
+
+def _choice(form, name: str, enum_class):
+    """An optional select: empty is none; anything else must be one of the enum's values."""
+    value = form.get(name, "")
+    if not value:
+        return None
+    try:
+        return enum_class(value)
+    except ValueError:
+        raise InvalidArgument(name, f"one of {', '.join(e.value for e in enum_class)}, or none") from None
 
 
 def _person_alert(form, alert_id: str) -> alert_lists.NewPersonAlert:
@@ -199,7 +221,8 @@ def _person_alert(form, alert_id: str) -> alert_lists.NewPersonAlert:
         alert_id=alert_id, surname=surname, given_names=_text(form, "given_names", 200),
         birth_date=_date(form, "birth_date"), nationality=state_code(_text(form, "nationality", 3)),
         reason=m.PersonAlertReason(reason), handling_instruction=_text(form, "handling_instruction", 2000),
-        issuing_agency=_text(form, "issuing_agency", 200), valid_from=start, valid_to=end, matcher_subject_id="")
+        issuing_agency=_text(form, "issuing_agency", 200), valid_from=start, valid_to=end, matcher_subject_id="",
+        notice=_choice(form, "notice", m.PersonNotice), notice_kind=_choice(form, "notice_kind", m.NoticeKind))
 
 
 def _form_of(alert) -> dict:
@@ -208,9 +231,11 @@ def _form_of(alert) -> dict:
               "valid_to": _iso(alert.valid_to)}
     if isinstance(alert, m.DocumentAlert):
         return {**common, "document_number": alert.number, "document_type": alert.doc_type,
-                "issuing_state": alert.issuing_state}
+                "issuing_state": alert.issuing_state, "category": alert.category.value if alert.category else ""}
     return {**common, "surname": alert.surname, "given_names": alert.given_names,
-            "birth_date": _iso(alert.birth_date), "nationality": alert.nationality}
+            "birth_date": _iso(alert.birth_date), "nationality": alert.nationality,
+            "notice": alert.notice.value if alert.notice else "",
+            "notice_kind": alert.notice_kind.value if alert.notice_kind else ""}
 
 
 def _iso(day: dt.date | None) -> str:

@@ -354,3 +354,32 @@ def test_photos_open_at_full_size(desk):
 def test_the_history_columns_say_what_they_show(desk):
     page = desk.signed_in("officer").get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
     assert '<th scope="col">Gate\'s decision</th><th scope="col">Referral status</th>' in page.replace("&#39;", "'")
+
+
+def test_a_person_alert_typed_in_cyrillic_with_a_notice_is_found_by_its_mrz_form(desk):
+    client = desk.signed_in("administrator")
+    created = client.post("/watchlists/new/person", data={
+        "csrf_token": csrf_token(client, "/watchlists/new/person"), "surname": "Гагарин", "given_names": "Юрий",
+        "reason": "DISCREET_CHECK", "notice": "GREEN", "notice_kind": "DIFFUSION"})
+    assert created.status_code == 302
+    page = client.get("/watchlists?q=GAGARIN IURII").get_data(as_text=True)
+    assert "Гагарин" in page and "green diffusion" in page
+    url = created.headers["Location"].split("?")[0]
+    form = client.get(url).get_data(as_text=True)
+    assert '<option value="GREEN" selected>' in form and '<option value="DIFFUSION" selected>' in form
+
+
+def test_a_notice_colour_not_on_the_list_is_refused_by_name(desk):
+    client = desk.signed_in("administrator")
+    response = client.post("/watchlists/new/person", data={
+        "csrf_token": csrf_token(client, "/watchlists/new/person"), "surname": "ROE", "reason": "ARREST",
+        "notice": "PINK"})
+    assert response.status_code == 400 and "notice: one of RED, YELLOW" in response.get_data(as_text=True)
+
+
+def test_a_stolen_blank_document_shows_its_category(desk):
+    client = desk.signed_in("administrator")
+    client.post("/watchlists/new/document", data={
+        "csrf_token": csrf_token(client, "/watchlists/new/document"), "document_number": "B7000001",
+        "reason": "STOLEN", "category": "STOLEN_BLANK"})
+    assert "stolen blank" in client.get("/watchlists?q=B7000001").get_data(as_text=True)
