@@ -75,23 +75,13 @@ class NewDocumentAlert:
     category: m.DocumentAlertCategory | None = None
 
 
-# The reason each lost/stolen category is listed for (the gates' and older clients' word for it).
-CATEGORY_REASONS = {
-    m.DocumentAlertCategory.STOLEN_BLANK: m.DocumentAlertReason.STOLEN,
-    m.DocumentAlertCategory.STOLEN_ISSUED: m.DocumentAlertReason.STOLEN,
-    m.DocumentAlertCategory.LOST: m.DocumentAlertReason.LOST,
-    m.DocumentAlertCategory.REVOKED: m.DocumentAlertReason.REVOKED,
-    m.DocumentAlertCategory.INVALIDATED: m.DocumentAlertReason.INVALIDATED,
-}
-
-
 def document_category(reason: m.DocumentAlertReason,
                       category: m.DocumentAlertCategory | None) -> m.DocumentAlertCategory | None:
     """The alert's category: the one given, which must agree with the reason, or the reason's own
     (None for STOLEN, which does not say whether the document was blank or issued)."""
     if category is None:
         return None if reason is m.DocumentAlertReason.STOLEN else m.DocumentAlertCategory(reason.value)
-    if CATEGORY_REASONS[category] is not reason:
+    if m.CATEGORY_REASONS[category] is not reason:
         raise InvalidArgument("category", f"{category.value} is not a document listed as {reason.value}")
     return category
 

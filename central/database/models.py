@@ -85,6 +85,16 @@ class DocumentAlertCategory(enum.Enum):
     INVALIDATED = "INVALIDATED"
 
 
+# The reason each lost/stolen category is listed for (the gates' and older clients' word for it).
+CATEGORY_REASONS = {
+    DocumentAlertCategory.STOLEN_BLANK: DocumentAlertReason.STOLEN,
+    DocumentAlertCategory.STOLEN_ISSUED: DocumentAlertReason.STOLEN,
+    DocumentAlertCategory.LOST: DocumentAlertReason.LOST,
+    DocumentAlertCategory.REVOKED: DocumentAlertReason.REVOKED,
+    DocumentAlertCategory.INVALIDATED: DocumentAlertReason.INVALIDATED,
+}
+
+
 class PersonNotice(enum.Enum):
     """International notice colours (in the style of INTERPOL's): what the issuing agency asks for."""
 
