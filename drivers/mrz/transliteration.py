@@ -144,9 +144,9 @@ def to_latin(text: str) -> str:
     letter outside Table A loses its diacritics. Anything else (spaces, hyphens, digits, letters
     of other scripts) is kept as it is, for the caller to separate, refuse or ignore.
     """
+    if text.isascii():  # an MRZ, most typed names: nothing to transliterate (asked for every alert compared)
+        return text.upper()
     upper = unicodedata.normalize("NFC", "".join(_arabic_letters(char) for char in text).upper())
-    if upper.isascii():
-        return upper
     out: list[str] = []
     greek_run: list[str] = []
     for char in upper:
