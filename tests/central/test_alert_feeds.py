@@ -312,3 +312,23 @@ def test_the_sample_is_not_changed_by_reading(database):
     before = copy.deepcopy(sample())
     read_feed(text(before))
     assert before == sample()
+
+
+def test_the_published_schema_names_what_the_reader_reads():
+    """docs/alert-feed.schema.json and the reader agree on keys, required keys and enum values
+    (the schema is documentation: no JSON Schema validator is a dependency)."""
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "alert-feed.schema.json").read_text())
+    document = sample()
+    assert set(schema["properties"]) == set(document)
+    for kind, definition in (("documents", schema["$defs"]["document"]), ("persons", schema["$defs"]["person"])):
+        assert set(definition["properties"]) == set(document[kind][0]), kind
+        for required in definition["required"]:
+            entry = dict(document[kind][0])
+            del entry[required]
+            with pytest.raises(FeedError, match=f"{kind}\\[0\\].{required}: is required"):
+                read_feed(text({**document, kind: [entry]}))
+    enums = {("document", "reason"): m.DocumentAlertReason, ("document", "category"): m.DocumentAlertCategory,
+             ("person", "reason"): m.PersonAlertReason, ("person", "notice"): m.PersonNotice,
+             ("person", "notice_kind"): m.NoticeKind}
+    for (kind, key), enum_class in enums.items():
+        assert set(schema["$defs"][kind]["properties"][key]["enum"]) - {""} == {e.value for e in enum_class}

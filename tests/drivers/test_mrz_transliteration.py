@@ -104,6 +104,8 @@ def test_greek_letters(char, mrz):
     ("Αικατερίνη", "AIKATERINI"),
     ("Σφίγξ", "SFINX"),                 # ΓΞ -> NX
     ("Άγχος", "ANCHOS"),                # ΓΧ -> NCH
+    ("Μπάμπης", "MPAMPIS"),             # ΜΠ -> MP (ELOT 743:2001)
+    ("Αγκάθη", "AGKATHI"),              # ΓΚ -> GK
 ])
 def test_greek_names(name, mrz):
     assert transliterate(name) == mrz
