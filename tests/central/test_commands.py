@@ -54,6 +54,15 @@ def test_add_alerts_then_they_hit(capsys, database_url, dev_pki):
     server.stop(None)
 
 
+def test_add_alert_with_a_notice_and_a_category(capsys, database_url):
+    person = run_json(capsys, "central", "add-alert", "person", "--surname", "Гагарин", "--reason", "ARREST",
+                      "--notice", "RED", "--notice-kind", "DIFFUSION", "--database", database_url, "--json")
+    assert (person["notice"], person["notice_kind"]) == ("NOTICE_RED", "NOTICE_KIND_DIFFUSION")
+    document = run_json(capsys, "central", "add-alert", "document", "--number", "B1", "--reason", "STOLEN",
+                        "--category", "STOLEN_BLANK", "--database", database_url, "--json")
+    assert document["category"] == "CATEGORY_STOLEN_BLANK"
+
+
 def test_add_alert_text_output(capsys, database_url):
     assert main(["central", "add-alert", "document", "--number", "X1", "--reason", "LOST",
                  "--database", database_url]) == 0

@@ -31,7 +31,7 @@ from central.access.roles import AccessPolicy
 from central.alerts import lists as alert_lists
 from central.alerts.matcher_client import GrpcFaceMatcher
 from central.database.engine import Database, configured_url
-from central.database.models import utcnow
+from central.database.models import DocumentAlertCategory, NoticeKind, PersonNotice, utcnow
 from central.errors import CentralError, InvalidArgument
 from central.intelligence.clearance import LEVELS, set_clearance
 from central.passengers import manifest as api
@@ -51,6 +51,7 @@ from common.sealing import Sealer, SealError, add_key, open_or_create
 from common.settings import add_key_file_flag, key_file_of
 from limes.commands import central_alerts, central_api
 from proto.limes.v1 import central_pb2 as pb
+from proto.limes.v1 import notices_pb2
 from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
 
 DOCUMENT_REASONS = ("LOST", "STOLEN", "REVOKED", "INVALIDATED")
@@ -269,6 +270,8 @@ def register(central: argparse.ArgumentParser) -> None:
     document.add_argument("--type", default="", help="ICAO document code, e.g. P (default: any)")
     document.add_argument("--state", default="", help="issuing state, e.g. DEU (default: any)")
     document.add_argument("--reason", required=True, choices=DOCUMENT_REASONS)
+    document.add_argument("--category", default="", choices=[c.value for c in DocumentAlertCategory],
+                          help="lost/stolen category (default: the reason's; none for STOLEN)")
     _alert_common(document)
     document.set_defaults(func=_add_document_alert)
 
@@ -279,6 +282,10 @@ def register(central: argparse.ArgumentParser) -> None:
     person.add_argument("--nationality", default="", help="ICAO three-letter code")
     person.add_argument("--reason", required=True, choices=PERSON_REASONS)
     person.add_argument("--matcher-subject-id", default="", help="the subject's id in the matcher's gallery")
+    person.add_argument("--notice", default="", choices=[n.value for n in PersonNotice],
+                        help="the international notice the alert carries out (docs/FEEDS.md)")
+    person.add_argument("--notice-kind", default="", choices=[k.value for k in NoticeKind],
+                        help="NOTICE (default with --notice) or DIFFUSION")
     _alert_common(person)
     person.set_defaults(func=_add_person_alert)
 
@@ -754,7 +761,8 @@ def _add_document_alert(args: argparse.Namespace) -> int:
     return _add_alert(args, lambda: pb.AddDocumentAlertRequest(
         alert_id=args.id, document_number=args.number, document_type=args.type, issuing_state=args.state,
         reason=pb.DocumentAlert.Reason.Value(args.reason), handling_instruction=args.instruction,
-        issuing_agency=args.agency, valid_from=args.valid_from, valid_to=args.valid_to),
+        issuing_agency=args.agency, valid_from=args.valid_from, valid_to=args.valid_to,
+        category=notices_pb2.DocumentAlertCategory.Value(f"CATEGORY_{args.category}") if args.category else 0),
         convert.new_document_alert, alert_lists.add_document_alert, convert.document_alert)
 
 
@@ -763,5 +771,7 @@ def _add_person_alert(args: argparse.Namespace) -> int:
         alert_id=args.id, surname=args.surname, given_names=args.given_names, birth_date=args.birth_date,
         nationality=args.nationality, reason=pb.PersonAlert.Reason.Value(args.reason),
         handling_instruction=args.instruction, issuing_agency=args.agency, valid_from=args.valid_from,
-        valid_to=args.valid_to, matcher_subject_id=args.matcher_subject_id),
+        valid_to=args.valid_to, matcher_subject_id=args.matcher_subject_id,
+        notice=notices_pb2.PersonNotice.Value(f"NOTICE_{args.notice}") if args.notice else 0,
+        notice_kind=notices_pb2.NoticeKind.Value(f"NOTICE_KIND_{args.notice_kind}") if args.notice_kind else 0),
         convert.new_person_alert, alert_lists.add_person_alert, convert.person_alert)
