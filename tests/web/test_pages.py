@@ -7,6 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from central.access.audit import Caller
+from central.alerts import lists
 from central.database import models as m
 from central.records.evidence import ReferralEvidence
 from central.statistics import tables as statistics
@@ -383,3 +385,12 @@ def test_a_stolen_blank_document_shows_its_category(desk):
         "csrf_token": csrf_token(client, "/watchlists/new/document"), "document_number": "B7000001",
         "reason": "STOLEN", "category": "STOLEN_BLANK"})
     assert "stolen blank" in client.get("/watchlists?q=B7000001").get_data(as_text=True)
+
+
+def test_the_referral_shows_a_cyrillic_alerts_notice_beside_the_mrz_name(desk):
+    referral = desk.referral_id  # the traveller MUSTERMANN, ERIKA, born 1964-08-12
+    desk.database.run(lambda s: lists.add_person_alert(s, Caller("web-desk", "ivo"), lists.NewPersonAlert(
+        "", "Мустерманн", "Эрика", dt.date(1964, 8, 12), "DEU", m.PersonAlertReason.ARREST, "Detain", "UTO-NCB",
+        None, None, "", notice=m.PersonNotice.RED, notice_kind=m.NoticeKind.DIFFUSION)))
+    top = alerts_section(desk.signed_in("officer").get(f"/referrals/{referral}").get_data(as_text=True))
+    assert "Мустерманн" in top and "red diffusion" in top and "arrest" in top
