@@ -147,7 +147,8 @@ def add_person_alert(session: Session, caller: Caller, new: NewPersonAlert) -> m
         handling_instruction=new.handling_instruction, issuing_agency=new.issuing_agency,
         valid_from=new.valid_from, valid_to=new.valid_to, matcher_subject_id=new.matcher_subject_id.strip(),
         version=_next_alert_version(session), withdrawn=False, created_at=m.utcnow(),
-        notice=notice, notice_kind=notice_kind, name_mrz=name_key(new.surname, new.given_names)[:500],
+        notice=notice, notice_kind=notice_kind,
+        name_mrz=name_key(new.surname, new.given_names)[:m.NAME_MRZ_LENGTH],
     )
     session.add(alert)
     audit(session, caller, "AddPersonAlert", person_subject(alert.surname, alert.given_names, alert.birth_date),
@@ -204,7 +205,7 @@ def update_person_alert(session: Session, caller: Caller, change: NewPersonAlert
     if not change.surname.strip():
         raise InvalidArgument("surname", "is required")
     alert.surname, alert.given_names = change.surname.strip(), change.given_names.strip()
-    alert.name_mrz = name_key(change.surname, change.given_names)[:500]
+    alert.name_mrz = name_key(change.surname, change.given_names)[:m.NAME_MRZ_LENGTH]
     alert.birth_date, alert.nationality = change.birth_date, state_code(change.nationality)
     alert.reason, alert.handling_instruction, alert.issuing_agency = (
         change.reason, change.handling_instruction, change.issuing_agency)

@@ -244,6 +244,10 @@ class DocumentAlert(Base):
     category: Mapped[DocumentAlertCategory | None] = mapped_column(_enum_column(DocumentAlertCategory))
 
 
+# Room for the 400 characters of a person alert's names in MRZ letters (an Arabic letter may take 3).
+NAME_MRZ_LENGTH = 1200
+
+
 class PersonAlert(Base):
     """An alert on a person: entry ban, arrest, missing person, discreet check."""
 
@@ -271,7 +275,7 @@ class PersonAlert(Base):
     notice_kind: Mapped[NoticeKind | None] = mapped_column(_enum_column(NoticeKind))
     # The name's words in MRZ letters (drivers.alertmatch.normalize.name_key), so that a name typed
     # in Cyrillic, Greek or Arabic script is found by its MRZ form, and the reverse.
-    name_mrz: Mapped[str] = mapped_column(String(500), default="")
+    name_mrz: Mapped[str] = mapped_column(String(NAME_MRZ_LENGTH), default="")
 
 
 class AlertVersion(Base):

@@ -130,3 +130,27 @@ def test_the_gate_refers_on_red_and_is_informed_by_green_on_a_discreet_check(cen
     assert not green.refers and "discreet_check, green notice (score 1.00" in green.text
     [red] = _gate_lines(central, "TITOV", "GERMAN")
     assert red.refers and red.text.startswith("arrest, red notice")
+
+
+def test_person_alerts_stored_before_0012_get_their_mrz_names(database_url):
+    from alembic import command
+    from sqlalchemy import select
+
+    from central.database import models as m
+    from central.database.engine import alembic_config
+
+    database = Database(database_url)
+    config = alembic_config(database_url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009")
+        connection.exec_driver_sql(
+            "INSERT INTO person_alerts (alert_id, surname, given_names, nationality, reason, handling_instruction,"
+            " issuing_agency, matcher_subject_id, version, withdrawn, created_at) VALUES ('old-1', 'Гагарин',"
+            " 'Юрий', '', 'ARREST', '', '', '', 1, false, '2026-11-01 08:00:00')")
+    database.migrate()
+    try:
+        alert = database.run(lambda s: s.scalar(select(m.PersonAlert)))
+        assert (alert.name_mrz, alert.notice, alert.notice_kind) == ("GAGARIN IURII", None, None)
+    finally:
+        database.dispose()

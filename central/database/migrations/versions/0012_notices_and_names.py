@@ -27,7 +27,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('notice', _enum('RED', 'YELLOW', 'BLUE', 'BLACK', 'GREEN', 'ORANGE', 'PURPLE',
                                                       name='personnotice'), nullable=True))
         batch_op.add_column(sa.Column('notice_kind', _enum('NOTICE', 'DIFFUSION', name='noticekind'), nullable=True))
-        batch_op.add_column(sa.Column('name_mrz', sa.String(length=500), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('name_mrz', sa.String(length=1200), nullable=False, server_default=''))
     _fill_name_mrz()
     # The default served only the rows already there: the models give every new row its key.
     with op.batch_alter_table('person_alerts', schema=None) as batch_op:
@@ -38,12 +38,14 @@ def _fill_name_mrz() -> None:
     """The alerts already issued get their names' MRZ key, as new ones do (central.alerts.lists)."""
     from drivers.alertmatch.normalize import name_key
 
+    name_mrz_length = 1200  # as the column (models.NAME_MRZ_LENGTH at this revision)
+
     connection = op.get_bind()
     alerts = sa.table('person_alerts', sa.column('id', sa.Integer), sa.column('surname', sa.String),
                       sa.column('given_names', sa.String), sa.column('name_mrz', sa.String))
     for row in connection.execute(sa.select(alerts.c.id, alerts.c.surname, alerts.c.given_names)).all():
         connection.execute(alerts.update().where(alerts.c.id == row.id)
-                           .values(name_mrz=name_key(row.surname, row.given_names)[:500]))
+                           .values(name_mrz=name_key(row.surname, row.given_names)[:name_mrz_length]))
 
 
 def downgrade() -> None:
