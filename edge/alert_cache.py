@@ -77,7 +77,8 @@ CREATE INDEX IF NOT EXISTS alert_cache_persons_birth ON alert_cache_persons (bir
 
 def describe_hit(reason: str, match: str, alert_id: str, handling_instruction: str, category: str = "") -> str:
     """One line per alert hit, the same whether central or the cache found it (the cache keeps no category)."""
-    detail = ", ".join(part for part in (category_label(category), match, f"alert {alert_id}") if part)
+    said = category_label(category) if category_label(category) != reason else ""  # "lost (lost, ..." says nothing
+    detail = ", ".join(part for part in (said, match, f"alert {alert_id}") if part)
     return f"{reason} ({detail})" + (f": {handling_instruction}" if handling_instruction else "")
 
 

@@ -154,3 +154,24 @@ def test_person_alerts_stored_before_0012_get_their_mrz_names(database_url):
         assert (alert.name_mrz, alert.notice, alert.notice_kind) == ("GAGARIN IURII", None, None)
     finally:
         database.dispose()
+
+
+def test_the_gates_document_line_names_a_stolen_blank_and_refers(central, stub):
+    from drivers.mrz import generate_td3, parse
+    from edge.remote import RemoteCentral
+    from proto.clients import CentralClient
+
+    document(stub, "X4829A17", pb.DocumentAlert.STOLEN, category=notices.CATEGORY_STOLEN_BLANK,
+             handling_instruction="Seize")
+    document(stub, "X4829A18", pb.DocumentAlert.LOST)
+    client = CentralClient(central.address, tls=central.pki.station("FRA-T1-G03"))
+    try:
+        lines = [RemoteCentral(client).check_document(parse(generate_td3(
+            document_number=number, surname="ROE", given_names="A", nationality="DEU",
+            birth_date=dt.date(1980, 3, 4), sex="M", expiry_date=dt.date(2031, 1, 1), issuing_state="DEU")))
+            for number in ("X4829A17", "X4829A18")]
+    finally:
+        client.close()
+    assert lines[0] == [lines[0][0]] and lines[0][0].startswith("stolen (stolen blank, exact, alert ")
+    assert lines[0][0].endswith(": Seize")
+    assert lines[1][0].startswith("lost (exact, alert ")  # the category repeats the reason: said once
