@@ -4,8 +4,8 @@ authentication and by its own checks (chip.access, chip.card_security,
 chip.ca, chip.aa: is it the genuine chip, or a copy of the data?), and hand
 back the chip's face photo (DG2) for the 1:1 comparison. A gate holding EAC
 credentials (an inspection system's CV certificates and key: `load_terminal`)
-runs Terminal Authentication and hands back the fingers of DG3 too, as
-minutiae templates for edge.fingerprints.
+runs Terminal Authentication and hands back the fingers of DG3 too, for
+edge.fingerprints.
 
 Every way this can go wrong ends in a check, never an exception: no chip,
 an access refused, a link lost mid-read, data that fails its hash or
@@ -29,7 +29,7 @@ from drivers.emrtd.lds import dg3 as lds_dg3
 from drivers.emrtd.passiveauth import CscaStore, verify
 from drivers.emrtd.reader import DG1, DG2, DG3, ChipRead, ChipReadError, read_chip
 from drivers.emrtd.terminalauth.protocol import TerminalAuthenticationError, TerminalCredentials
-from drivers.fingerprint import iso19794_2, iso19794_4, minutiae
+from drivers.fingerprint import iso19794_2, iso19794_4
 from drivers.fingerprint.errors import FingerprintError
 from drivers.mrz import Mrz
 from edge.gate import ReferencePhoto
@@ -89,7 +89,8 @@ class ChipPhotoSource:
 
 
 def document_fingers(read: ChipRead, checks: list[Check]) -> dict:
-    """DG3's fingers as minutiae templates by position, after Terminal Authentication; the reason for none
+    """DG3's fingers by position (an image, or a minutiae template when DG3 holds minutiae), after Terminal
+    Authentication; the reason for none
     goes into `checks` as chip.fingers (informational: a chip without fingers is no fault of the traveller,
     but a DG3 that was read and does not parse is one the officer must see)."""
     run = read.terminal_authentication
@@ -102,7 +103,7 @@ def document_fingers(read: ChipRead, checks: list[Check]) -> dict:
         for record in lds_dg3.parse(read.files[DG3]):
             if record.kind == "image":
                 for view in iso19794_4.decode(record.record):
-                    fingers.setdefault(view.position, minutiae.extract(view.image, view.position))
+                    fingers.setdefault(view.position, view.image)  # extracted when the gate asks for it
             else:
                 for template in iso19794_2.decode(record.record):
                     fingers.setdefault(template.position, template)

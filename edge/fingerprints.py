@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from drivers.checks import Check
 from drivers.devices.fingerprint.capture import capture_finger
 from drivers.devices.fingerprint.scanner import FingerprintScanner, ScannerError
@@ -41,10 +43,11 @@ class FingerResult:
     quality: int
 
 
-def verify_fingers(scanner: FingerprintScanner, references: dict[int, Template], *, fingers: int = 1,
+def verify_fingers(scanner: FingerprintScanner, references: dict[int, Template | np.ndarray], *, fingers: int = 1,
                    attempts: int = 2, timeout: float = 10.0, prompt: Callable[[str], None] = lambda text: None,
                    ) -> tuple[list[FingerResult], Check]:
-    """Capture up to `fingers` of the reference positions and compare each; the results and the one check."""
+    """Capture up to `fingers` of the reference positions and compare each; the results and the one check.
+    A reference is a minutiae template, or a 500 ppi image whose minutiae are extracted when it is asked for."""
     chosen = [p for p in PREFERENCE if p in references][:max(1, fingers)]
     if not chosen:
         return [], Check.not_done(CHECK, "the document's fingers carry no usable finger position")
@@ -63,7 +66,10 @@ def verify_fingers(scanner: FingerprintScanner, references: dict[int, Template],
             return results, Check.not_done(CHECK, f"{name}: quality {finger.quality} after {captured.attempts} "
                                            f"attempt(s) ({'; '.join(captured.reasons)})")
         try:
-            comparison = compare.compare(references[position], minutiae.extract(finger.image, position))
+            reference = references[position]
+            if isinstance(reference, np.ndarray):
+                reference = minutiae.extract(reference, position)
+            comparison = compare.compare(reference, minutiae.extract(finger.image, position))
         except FingerprintError as exc:
             return results, Check.not_done(CHECK, f"{name}: {exc}")
         results.append(FingerResult(position, round(comparison.score, 1), comparison.match, finger.quality))
@@ -85,7 +91,7 @@ class GateFingerprints:
         self.attempts = attempts
         self.timeout = timeout
 
-    def __call__(self, references: dict[int, Template], prompt: Callable[[str], None]
+    def __call__(self, references: dict[int, Template | np.ndarray], prompt: Callable[[str], None]
                  ) -> tuple[list[FingerResult], list[Check]]:
         if not references:
             return [], []  # the document holds no fingers this gate may read: nothing to verify
