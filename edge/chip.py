@@ -16,11 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
 from drivers.checks import Check
 from drivers.devices.pcsc import CardAbsent, PcscTransceiver, wait_for_card
-from drivers.emrtd import tlv
 from drivers.emrtd.checks import chip_checks
 from drivers.emrtd.iso7816.transceiver import TransportError
 from drivers.emrtd.lds import LdsError
@@ -28,24 +25,16 @@ from drivers.emrtd.lds import dg2 as lds_dg2
 from drivers.emrtd.lds import dg3 as lds_dg3
 from drivers.emrtd.passiveauth import CscaStore, verify
 from drivers.emrtd.reader import DG1, DG2, DG3, ChipRead, ChipReadError, read_chip
-from drivers.emrtd.terminalauth.protocol import TerminalAuthenticationError, TerminalCredentials
+from drivers.emrtd.terminalauth.protocol import TerminalCredentials
 from drivers.fingerprint import iso19794_2, iso19794_4
 from drivers.fingerprint.errors import FingerprintError
 from drivers.mrz import Mrz
 from edge.gate import ReferencePhoto
 
-TERMINAL_CHAIN = "terminal.cvcerts"  # the DV and inspection system certificates, concatenated, in order
-TERMINAL_KEY = "terminal.key.pem"    # the inspection system's private key (PKCS#8 PEM, unencrypted)
-
 
 def load_terminal(folder: Path) -> TerminalCredentials:
-    """The gate's EAC credentials from a folder; TerminalAuthenticationError (or OSError) says what is wrong."""
-    try:
-        chain = [item.encode() for item in tlv.decode((folder / TERMINAL_CHAIN).read_bytes())]
-        key = load_pem_private_key((folder / TERMINAL_KEY).read_bytes(), password=None)
-    except (tlv.TlvError, ValueError, TypeError) as exc:
-        raise TerminalAuthenticationError("EAC credentials", f"{folder}: {exc}") from exc
-    return TerminalCredentials.from_encoded(chain, key)
+    """The gate's EAC credentials (TerminalCredentials.load: terminal.cvcerts and terminal.key.pem)."""
+    return TerminalCredentials.load(folder)
 
 
 class ChipPhotoSource:

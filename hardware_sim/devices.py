@@ -15,7 +15,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from hardware_sim.camera import CameraSimulator, Scene, scene_named
 from hardware_sim.chip import VirtualChip
@@ -38,7 +38,6 @@ SETTLE_S = 0.4
 STATE_PKI_KEYS = {"AUT": "ecdsa-brainpool-explicit"}
 # DG3 holds the right then the left index finger (ISO/IEC 19794 positions 2 and 7).
 CHIP_FINGER_POSITIONS = (2, 7)
-TERMINAL_CHAIN, TERMINAL_KEY = "terminal.cvcerts", "terminal.key.pem"  # as edge.chip.load_terminal reads them
 
 
 class SimulatedGateDevices:
@@ -54,7 +53,7 @@ class SimulatedGateDevices:
         # One EAC PKI for the simulated states' passports with fingers; the gate holds its terminal.
         self.eac_dir = state_dir / "eac"
         self.eac: TestEacPki = make_test_eac_pki()
-        self._save_terminal()
+        self.eac.terminal.credentials().save(self.eac_dir)
         self._pkis: dict[str, TestPki] = {}
         # Issuers whose CSCA never reaches the gate's trust folder (documents the gate must not trust).
         self._untrusted_pkis: dict[str, TestPki] = {}
@@ -99,14 +98,6 @@ class SimulatedGateDevices:
     @property
     def scanner_port(self) -> str:
         return self.scanner.port
-
-    def _save_terminal(self) -> None:
-        self.eac_dir.mkdir(parents=True, exist_ok=True)
-        terminal = self.eac.terminal
-        (self.eac_dir / TERMINAL_CHAIN).write_bytes(b"".join(c.encode() for c in terminal.certificates))
-        key = self.eac_dir / TERMINAL_KEY
-        key.write_bytes(terminal.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
-        key.chmod(0o600)
 
     # -- a traveller -------------------------------------------------------------
     def issuing_pki(self, state: str) -> TestPki:

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from drivers.emrtd import tlv
 from drivers.emrtd.iso7816.apdu import CommandApdu, ResponseApdu, status_meaning
@@ -35,6 +37,9 @@ from drivers.emrtd.terminalauth.certificates import (
 
 CHALLENGE_LENGTH = 8
 EF_CVCA = 0x011C  # in the LDS application: the CARs of the CVCA keys the chip trusts
+# A terminal's credentials on disk: its chain below the CVCA (DV, then IS), concatenated, and its key.
+TERMINAL_CHAIN = "terminal.cvcerts"
+TERMINAL_KEY = "terminal.key.pem"  # PKCS#8 PEM, unencrypted: keep the folder readable by the gate only
 
 
 class TerminalAuthenticationError(Exception):
@@ -68,6 +73,29 @@ class TerminalCredentials:
                 raise TerminalAuthenticationError("terminal certificates", f"{subject.holder} is issued by "
                                                   f"{subject.authority}, not by {issuer.holder} before it")
         return cls(certificates, private_key)
+
+    @classmethod
+    def load(cls, folder: Path) -> "TerminalCredentials":
+        """TERMINAL_CHAIN and TERMINAL_KEY from a folder; TerminalAuthenticationError (or OSError) says
+        what is wrong."""
+        try:
+            chain = [item.encode() for item in tlv.decode((folder / TERMINAL_CHAIN).read_bytes())]
+            key = load_pem_private_key((folder / TERMINAL_KEY).read_bytes(), password=None)
+        except (tlv.TlvError, ValueError, TypeError) as error:
+            raise TerminalAuthenticationError("EAC credentials", f"{folder}: {error}") from error
+        if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+            raise TerminalAuthenticationError("EAC credentials", f"{folder}: the key is neither EC nor RSA")
+        return cls.from_encoded(chain, key)
+
+    def save(self, folder: Path) -> None:
+        """The files `load` reads (the key readable by its owner only)."""
+        from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / TERMINAL_CHAIN).write_bytes(b"".join(c.encode() for c in self.certificates))
+        key = folder / TERMINAL_KEY
+        key.write_bytes(self.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+        key.chmod(0o600)
 
     @property
     def terminal(self) -> CvCertificate:

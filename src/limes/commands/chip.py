@@ -64,6 +64,10 @@ def register(chip: argparse.ArgumentParser) -> None:
     add_json_flag(read)
     read.set_defaults(func=_read)
 
+    from limes.commands import chip_fingers  # its own module: TA, DG3 and a live finger
+
+    chip_fingers.register(chip_commands)
+
 
 # -- limes chip read ---------------------------------------------------------------
 
