@@ -24,14 +24,14 @@ from drivers.emrtd.terminalauth.protocol import TerminalAuthenticationError, Ter
 from drivers.fingerprint import compare, iso19794_2, iso19794_4, minutiae
 from drivers.fingerprint.errors import FingerprintError
 from drivers.fingerprint.image import load_image
-from limes.commands.chip import (
+from limes.commands.chip_access import (
     CARD_WAIT_S,
     EXIT_CHECK_FAILED,
     EXIT_OK,
     UsageError,
-    _usage_error,
     bac_key,
     choose_reader,
+    usage_error,
 )
 
 PREFERENCE = (2, 7, 1, 6, 3, 8, 4, 9, 5, 10)  # index fingers first, as the gate asks for them
@@ -64,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = _from_reader(args)
     except UsageError as exc:
-        return _usage_error(str(exc), args.json)
+        return usage_error(str(exc), args.json)
     emit(result, args.json, _render)
     return EXIT_OK if result.get("comparison", {}).get("match") else EXIT_CHECK_FAILED
 
