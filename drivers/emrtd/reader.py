@@ -38,6 +38,7 @@ from drivers.emrtd.iso7816.atr import supports_extended_length
 from drivers.emrtd.iso7816.secure_messaging import SecureMessagingError, SecureMessagingTransceiver
 from drivers.emrtd.iso7816.transceiver import ResponseChaining, Transceiver, TransportError, send
 from drivers.emrtd.lds import dg14 as dg14_file
+from drivers.emrtd.lds import efcom
 from drivers.emrtd.lds.cardaccess import PaceInfo, SecurityInfo, explicit_domain_parameters, parse_security_infos
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.pace import (
@@ -478,7 +479,16 @@ class _Reading:
 
     # -- terminal authentication -----------------------------------------------------------------
     def terminal_authentication(self, ephemeral_key: bytes) -> None:
-        """After a confirmed Chip Authentication: EF.CVCA (what the chip trusts), then TA."""
+        """After a confirmed Chip Authentication: EF.CVCA (what the chip trusts), then TA; not run when
+        EF.COM says the chip has neither DG3 nor DG4, which are all TA opens."""
+        try:
+            listed = efcom.parse(self.result.files[EF_COM]).data_groups if EF_COM in self.result.files else None
+        except LdsError:
+            listed = None  # unreadable: try, the chip's answers will tell
+        if listed is not None and not {3, 4} & set(listed):
+            self.result.terminal_authentication = TerminalAuthenticationRun(
+                False, "not run: EF.COM lists neither DG3 nor DG4")
+            return
         trusted: tuple[str, ...] = ()
         data = self.optional_file("read EF.CVCA", lambda: self.reader.read_file(EF_CVCA, "EF.CVCA"))
         if data is not None:

@@ -132,3 +132,11 @@ def test_the_fingers_from_the_chip_verify_a_live_finger_and_refuse_another():
     live_other = minutiae.extract(finger_image(FINGER_SEEDS[7], 2), 2)
     assert compare.compare(reference, live_same).match
     assert not compare.compare(reference, live_other).match
+
+
+def test_a_chip_without_fingers_is_not_asked_for_terminal_authentication():
+    chip = personalise_chip(MRZ, synthetic_photo(5), PKI, profile=PROFILES["passport"])
+    virtual = VirtualChip.personalised(chip, KEY)
+    result = read_chip(virtual, KEY, files=(DG1, DG3), terminal=EAC.terminal.credentials())
+    assert result.terminal_authentication.detail == "not run: EF.COM lists neither DG3 nor DG4"
+    assert not any(command[1] == 0x2A for command, _ in virtual.log)  # no PSO:Verify Certificate was sent
