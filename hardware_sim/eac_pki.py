@@ -30,7 +30,7 @@ from drivers.emrtd.terminalauth.protocol import TerminalCredentials
 
 BRAINPOOL_P256R1 = 13  # Doc 9303's id for the curve: its parameters go into the CVCA certificate
 WRONG_TERMINALS = ("unknown-cvca", "impostor-cvca", "expired", "no-fingerprint-right", "wrong-key",
-                   "forged-certificate")
+                   "forged-certificate", "skips-dv")
 
 
 def _new_key() -> ec.EllipticCurvePrivateKey:
@@ -86,6 +86,12 @@ class TestEacPki:
         """Terminals this PKI's chips must refuse, by the one thing wrong with each."""
         stranger = make_test_eac_pki(self.country, today=self.today, cvca_sequence=2)
         impostor = make_test_eac_pki(self.country, today=self.today)  # same names, other keys
+        key = _new_key()
+        under_cvca = issue(authority=self.cvca.holder, public_key=_public(key),
+                           holder=f"{_code(self.country)}ISGATE00005",
+                           chat=Chat.inspection_system(ROLE_TERMINAL, READ_DG3 | READ_DG4),
+                           effective=self.today - dt.timedelta(days=1), expiry=self.today + dt.timedelta(days=30),
+                           signer=self.cvca_key, signer_algorithm=ECDSA_SHA256)
         forged_dv = replace(self.dv, signature=bytes([self.dv.signature[0] ^ 0x01]) + self.dv.signature[1:])
         return {
             "unknown-cvca": stranger.terminal,
@@ -95,6 +101,7 @@ class TestEacPki:
             "no-fingerprint-right": self.issue_terminal(rights=READ_DG4, sequence=4),
             "wrong-key": replace(self.terminal, key=_new_key()),
             "forged-certificate": Terminal((forged_dv, self.terminal.certificates[1]), self.terminal.key),
+            "skips-dv": Terminal((under_cvca,), key),  # an inspection system the CVCA signed itself
         }
 
 

@@ -4,7 +4,7 @@ view: it shares with the reader only the certificate codec and the signature mat
 every check are its own, so a mistake on one side shows as a refused exchange.
 
 What it checks: MSE:Set DST must name its CVCA or a key it verified in this session; a certificate must
-be issued by that key (CAR), be an inspection system's, sit one role below its issuer (CVCA -> DV ->
+be issued by that key (CAR), be an inspection system's, sit one level below its issuer (CVCA -> DV ->
 inspection system), be valid on the chip's date and carry a signature that key made; MSE:Set AT must
 name the last verified certificate, an inspection system's; EXTERNAL AUTHENTICATE must be that key's
 signature of ID_PICC || its challenge || Comp(the reader's Chip Authentication key). Only then are the
@@ -26,6 +26,9 @@ from drivers.emrtd.terminalauth.certificates import (
     ID_IS,
     READ_DG3,
     READ_DG4,
+    ROLE_CVCA,
+    ROLE_DV_DOMESTIC,
+    ROLE_DV_FOREIGN,
     ROLE_TERMINAL,
     CvcError,
     CvCertificate,
@@ -41,6 +44,9 @@ SW_CONDITIONS = 0x6985
 SW_WRONG_DATA = 0x6A80
 SW_REFERENCE_NOT_FOUND = 0x6A88
 DG3, DG4 = 0x0103, 0x0104
+# Who may be certified by whom: a CVCA certifies Document Verifiers, a DV inspection systems.
+_SUBJECT_ROLES = {ROLE_CVCA: {ROLE_DV_DOMESTIC, ROLE_DV_FOREIGN}, ROLE_DV_DOMESTIC: {ROLE_TERMINAL},
+                  ROLE_DV_FOREIGN: {ROLE_TERMINAL}, ROLE_TERMINAL: set()}
 PROTECTED_FILES = {DG3: READ_DG3, DG4: READ_DG4}
 
 
@@ -103,9 +109,9 @@ class ChipTerminalAuthentication:
         if certificate.authority != issuer.holder:
             return self._refuse(SW_WRONG_DATA, f"{certificate.holder} names {certificate.authority}, "
                                                f"not the key {issuer.holder} set")
-        if chat.terminal_type != ID_IS or chat.role >= issuer.role:
+        if chat.terminal_type != ID_IS or chat.role not in _SUBJECT_ROLES[issuer.role]:
             return self._refuse(SW_WRONG_DATA, f"{certificate.holder} is not an inspection system's certificate "
-                                               f"one role below {issuer.holder}")
+                                               f"one level below {issuer.holder}")
         today = self.today()
         if not certificate.valid_on(today):
             return self._refuse(SW_VERIFICATION_FAILED, f"{certificate.holder} is not valid on {today}")

@@ -80,6 +80,7 @@ EXPECTED_REFUSALS = {
     "expired": ("PSO:Verify Certificate UTISGATE00003", 0x6300, "is not valid on"),
     "wrong-key": ("EXTERNAL AUTHENTICATE", 0x6300, "the signature is not UTISGATE00001's"),
     "forged-certificate": ("PSO:Verify Certificate UTDVIS00001", 0x6300, "signature is not UTCVCA00001's"),
+    "skips-dv": ("PSO:Verify Certificate UTISGATE00005", 0x6A80, "one level below UTCVCA00001"),
 }
 
 
