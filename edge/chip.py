@@ -29,6 +29,7 @@ from drivers.emrtd.terminalauth.protocol import TerminalCredentials
 from drivers.fingerprint import iso19794_2, iso19794_4
 from drivers.fingerprint.errors import FingerprintError
 from drivers.mrz import Mrz
+from edge.fingerprints import EncodedFinger
 from edge.gate import ReferencePhoto
 
 
@@ -78,8 +79,8 @@ class ChipPhotoSource:
 
 
 def document_fingers(read: ChipRead, checks: list[Check]) -> dict:
-    """DG3's fingers by position (an image, or a minutiae template when DG3 holds minutiae), after Terminal
-    Authentication; the reason for none
+    """DG3's fingers by position (the encoded image, or a minutiae template when DG3 holds minutiae), after
+    Terminal Authentication; the reason for none
     goes into `checks` as chip.fingers (informational: a chip without fingers is no fault of the traveller,
     but a DG3 that was read and does not parse is one the officer must see)."""
     run = read.terminal_authentication
@@ -90,9 +91,11 @@ def document_fingers(read: ChipRead, checks: list[Check]) -> dict:
     fingers = {}
     try:
         for record in lds_dg3.parse(read.files[DG3]):
-            if record.kind == "image":
+            if record.kind == "image" and record.position is not None:
+                fingers.setdefault(record.position, EncodedFinger(record.record, record.position))  # decoded if asked
+            elif record.kind == "image":  # no position in the header: the record says which finger
                 for view in iso19794_4.decode(record.record):
-                    fingers.setdefault(view.position, view.image)  # extracted when the gate asks for it
+                    fingers.setdefault(view.position, view.image)
             else:
                 for template in iso19794_2.decode(record.record):
                     fingers.setdefault(template.position, template)

@@ -22,7 +22,7 @@ import numpy as np
 from drivers.checks import Check
 from drivers.devices.fingerprint.capture import capture_finger
 from drivers.devices.fingerprint.scanner import FingerprintScanner, ScannerError
-from drivers.fingerprint import compare, minutiae
+from drivers.fingerprint import compare, iso19794_4, minutiae
 from drivers.fingerprint.errors import FingerprintError
 from drivers.fingerprint.template import Template
 
@@ -36,6 +36,24 @@ FINGER_NAMES = {1: "right thumb", 2: "right index", 3: "right middle", 4: "right
 
 
 @dataclass(frozen=True)
+class EncodedFinger:
+    """A document's finger as DG3 stores it (an ISO/IEC 19794-4 record of one view): decoded only when the
+    gate asks for that finger, so the chip step does not decode images nobody compares."""
+
+    record: bytes
+    position: int
+
+    def image(self) -> np.ndarray:
+        views = [view for view in iso19794_4.decode(self.record) if view.position == self.position]
+        if not views:
+            raise FingerprintError(f"the finger image record holds no view of finger {self.position}")
+        return views[0].image
+
+
+Reference = Template | np.ndarray | EncodedFinger
+
+
+@dataclass(frozen=True)
 class FingerResult:
     position: int
     score: float
@@ -43,11 +61,11 @@ class FingerResult:
     quality: int
 
 
-def verify_fingers(scanner: FingerprintScanner, references: dict[int, Template | np.ndarray], *, fingers: int = 1,
+def verify_fingers(scanner: FingerprintScanner, references: dict[int, Reference], *, fingers: int = 1,
                    attempts: int = 2, timeout: float = 10.0, prompt: Callable[[str], None] = lambda text: None,
                    ) -> tuple[list[FingerResult], Check]:
     """Capture up to `fingers` of the reference positions and compare each; the results and the one check.
-    A reference is a minutiae template, or a 500 ppi image whose minutiae are extracted when it is asked for."""
+    A reference is a minutiae template, or a 500 ppi image (decoded and) extracted when it is asked for."""
     chosen = [p for p in PREFERENCE if p in references][:max(1, fingers)]
     if not chosen:
         return [], Check.not_done(CHECK, "the document's fingers carry no usable finger position")
@@ -67,6 +85,8 @@ def verify_fingers(scanner: FingerprintScanner, references: dict[int, Template |
                                            f"attempt(s) ({'; '.join(captured.reasons)})")
         try:
             reference = references[position]
+            if isinstance(reference, EncodedFinger):
+                reference = reference.image()
             if isinstance(reference, np.ndarray):
                 reference = minutiae.extract(reference, position)
             comparison = compare.compare(reference, minutiae.extract(finger.image, position))
@@ -91,7 +111,7 @@ class GateFingerprints:
         self.attempts = attempts
         self.timeout = timeout
 
-    def __call__(self, references: dict[int, Template | np.ndarray], prompt: Callable[[str], None]
+    def __call__(self, references: dict[int, Reference], prompt: Callable[[str], None]
                  ) -> tuple[list[FingerResult], list[Check]]:
         if not references:
             return [], []  # the document holds no fingers this gate may read: nothing to verify

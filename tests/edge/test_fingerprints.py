@@ -15,7 +15,7 @@ from drivers.emrtd.terminalauth.protocol import TerminalAuthenticationError
 from drivers.face import encode_face, load_image
 from drivers.fingerprint import iso19794_4
 from edge.chip import document_fingers, load_terminal
-from edge.fingerprints import CHECK, GateFingerprints, verify_fingers
+from edge.fingerprints import CHECK, EncodedFinger, GateFingerprints, verify_fingers
 from edge.gate import Gate, GateStation, ReferencePhoto
 from edge.policy import Decision
 from hardware_sim.fingerprint_scanner import finger_image, fit
@@ -106,7 +106,7 @@ def test_document_fingers_from_dg3_and_a_corrupt_dg3_is_a_failed_check():
     checks: list[Check] = []
     fingers = document_fingers(_read_with_dg3(dg3.encode([dg3.FingerRecord(dg3.FORMAT_TYPE_FINGER_IMAGE, 2,
                                                                            record)])), checks)
-    assert list(fingers) == [2] and np.array_equal(fingers[2], image)
+    assert list(fingers) == [2] and np.array_equal(fingers[2].image(), image)
     assert checks[-1].status is CheckStatus.PASS
     checks = []
     assert document_fingers(_read_with_dg3(b"\x63\x03\x7f\x61\x00"), checks) == {}
@@ -163,3 +163,10 @@ def test_a_fingerprint_step_that_raises_refers_instead_of_crashing(photos):
     outcome = _gate(photos, broken, {2: finger(9101, 1)}).process(mrz())
     assert outcome.decision is Decision.REFER
     assert any("scanner driver exploded" in r for r in outcome.reasons)
+
+
+def test_a_corrupt_finger_image_from_the_chip_is_a_check_not_done_when_asked_for():
+    record = iso19794_4.encode([iso19794_4.FingerView(2, finger(9101, 1))], iso19794_4.PNG)
+    broken = EncodedFinger(record[:-40], 2)  # truncated inside the image
+    _, check = verify_fingers(FakeScanner(finger(9101, 2)), {2: broken})
+    assert check.status is CheckStatus.NOT_DONE and "right index" in check.reason
