@@ -12,6 +12,9 @@ the gate talks to; relative paths are taken from the configuration's folder:
     camera = "rtsp://10.0.0.7/live"  # OpenCV source: index, file or URL
     chip_reader = "ACS ACR1252 00 00"  # PC/SC reader name
     csca = ["csca/"]               # CSCA certificates, CRLs, master lists: files or folders
+    # fingerprint_scanner = "/dev/ttyUSB1"  # optional: pyserial URL of a ZFM-family fingerprint module
+    # eac_terminal = "eac/"        # optional: terminal.cvcerts and terminal.key.pem (edge.chip.load_terminal);
+    #                              # with both, the chip's DG3 fingers are verified 1:1 (edge.fingerprints)
 
     [services]
     central = "central.example:50051"
@@ -59,7 +62,7 @@ from proto.tls import TlsFiles
 
 _SECTIONS = {
     "station": {"border_point", "direction"},
-    "devices": {"reader", "camera", "chip_reader", "csca"},
+    "devices": {"reader", "camera", "chip_reader", "csca", "fingerprint_scanner", "eac_terminal"},
     "services": {"central", "matcher", "plaintext"},
     "tls": {"ca", "certificate", "key"},
     "gate": {"capture_budget_s", "state_dir", "key_file", "alert_refresh_s", "metrics_port"},
@@ -136,6 +139,9 @@ def load_config(path: Path, station_id: str):
         metrics_port=_typed(gate, "gate", "metrics_port", int, None),
         budgets={step: _positive(budgets, step, 0, "budgets") for step in budgets},
         crl_policy=stale_crl,
+        fingerprint_scanner=_typed(devices, "devices", "fingerprint_scanner", str, None),
+        eac_terminal=(_path(base, devices["eac_terminal"], "devices.eac_terminal") if "eac_terminal" in devices
+                      else None),
     )
     tls, plaintext = _transport(data, base)
     return dataclasses.replace(config, tls=tls, plaintext=plaintext)

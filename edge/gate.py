@@ -9,6 +9,8 @@ chip is read while the face is captured and central is asked meanwhile):
     document_face       needs chip: the template of the DG2 photo (while the face is captured)
     face_capture        needs mrz: live face, quality, liveness
     face_verification   needs document_face and face_capture: 1:1, live face vs DG2
+    fingerprints        needs chip, when the gate has a fingerprint scanner: one or two live fingers
+                        1:1 against the chip's DG3 (read after Terminal Authentication; edge.fingerprints)
     watchlist           needs face_capture: 1:N at the matcher
     traveller_file      needs mrz and face_capture: central's traveller file (exempt; 1:1 against the
                         enrolled face; or 1:N deduplication before a first file is opened)
@@ -70,6 +72,7 @@ DEFAULT_BUDGETS = {
     "document_face": 3.0,
     "face_capture": 10.0,      # the capture ends itself: 4 s by default, 8 s on a too slow machine
     "face_verification": 3.0,
+    "fingerprints": 25.0,      # a finger placed and lifted, up to two attempts of 10 s, per finger
     "watchlist": 3.0,          # the matcher client's deadline is 2 s
     "traveller_file": 3.0,     # central's deadline is 2 s (its matcher's, within it, too)
     "document_alerts": 3.0,    # the central client's deadline is 2 s
@@ -88,9 +91,15 @@ class GateStation:
 
 @dataclass
 class ReferencePhoto:
-    """The document's photo (the chip's DG2 face) and the checks made reading it."""
+    """The document's photo (the chip's DG2 face), its fingers (DG3 minutiae templates by finger position,
+    when Terminal Authentication opened it) and the checks made reading it."""
     image: np.ndarray | None
     checks: list[Check] = field(default_factory=list)
+    fingers: dict[int, Any] = field(default_factory=dict)
+
+
+def _image(photo: ReferencePhoto | None) -> np.ndarray | None:
+    return photo.image if photo is not None else None
 
 
 class PhotoSource(Protocol):
@@ -156,7 +165,8 @@ class Gate:
                  central, matcher, policy: Policy | None = None, watchlist: str = "watchlist",
                  today: Callable[[], dt.date] = dt.date.today,
                  outbox: Outbox | None = None, alerts: AlertCache | None = None,
-                 budgets: dict[str, float] | None = None, display: Callable[[str], None] | None = None):
+                 budgets: dict[str, float] | None = None, display: Callable[[str], None] | None = None,
+                 fingerprints: Callable[..., tuple[Any, list[Check]]] | None = None):
         self.station = station
         self.photo_source = photo_source
         self.capture_face = capture_face
@@ -177,6 +187,8 @@ class Gate:
         self.budgets = {**DEFAULT_BUDGETS, **(budgets or {})}
         # The traveller's screen; messages are also kept in Outcome.display.
         self.display = display
+        # The fingerprint step (edge.fingerprints.GateFingerprints), when the gate has a scanner.
+        self.fingerprints = fingerprints
         # The steps run here. Room for a step over its budget still holding a thread.
         self._pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="gate")
 
@@ -243,11 +255,11 @@ class Gate:
             Step("mrz", lambda _: self._read_mrz(mrz_text), budget["mrz"], owes=("mrz.valid",)),
             Step("chip", lambda v: self._reference_photo(v["mrz"]), budget["chip"],
                  needs=("mrz",), requires=("mrz",), owes=("chip.read",)),
-            Step("document_face", lambda v: self._document_face(v["chip"]), budget["document_face"],
+            Step("document_face", lambda v: self._document_face(_image(v["chip"])), budget["document_face"],
                  needs=("chip",)),
             Step("face_capture", capture, budget["face_capture"],
                  needs=("mrz",), requires=("mrz",), owes=("face.capture", "face.liveness")),
-            Step("face_verification", lambda v: self._verify(v["chip"], v["document_face"], v["face_capture"]),
+            Step("face_verification", lambda v: self._verify(_image(v["chip"]), v["document_face"], v["face_capture"]),
                  budget["face_verification"], needs=("chip", "document_face", "face_capture"),
                  owes=("face.verification",)),
             Step("watchlist", lambda v: self._search_watchlist(v["face_capture"]), budget["watchlist"],
@@ -261,6 +273,9 @@ class Gate:
             Step("risk", lambda v: StepResult(checks=[self._assess_risk(v["mrz"], crossing_id)]),
                  budget["risk"], needs=("mrz",), requires=("mrz",), owes=("risk.score",)),
         ]
+        if self.fingerprints is not None:
+            steps.append(Step("fingerprints", lambda v: self._verify_fingers(v["chip"], v["mrz"], shown),
+                              budget["fingerprints"], needs=("chip", "mrz"), owes=("finger.verification",)))
         if self.station.direction == "ENTRY":
             steps.append(Step("stay", lambda v: self._check_stay(v["mrz"]), budget["stay"],
                               needs=("mrz",), requires=("mrz",), owes=("stay.days_left",)))
@@ -302,7 +317,16 @@ class Gate:
         except Exception as exc:  # a reader driver bug must not stop the gate
             log.exception("reading the document photo failed")
             return StepResult(None, [Check.failed("chip.read", f"chip reader error: {exc}")])
-        return StepResult(photo.image, list(photo.checks))
+        return StepResult(photo, list(photo.checks))
+
+    def _verify_fingers(self, photo: ReferencePhoto | None, mrz: Mrz, shown: list[str]) -> StepResult:
+        references = photo.fingers if photo is not None else {}
+        try:
+            results, checks = self.fingerprints(references, lambda text: self._show(shown, text, mrz, is_text=True))
+        except Exception as exc:  # GateFingerprints turns its own failures into checks; anything else too
+            log.exception("the fingerprint step failed")
+            return StepResult(None, [Check.not_done("finger.verification", f"fingerprint step error: {exc}")])
+        return StepResult(results, checks)
 
     def _capture(self) -> StepResult:
         try:
@@ -477,7 +501,7 @@ class Gate:
                       for c in (getattr(hits, "candidates", None) or [])]
         candidates += list(getattr(values.get("traveller_file"), "candidates", None) or [])
         try:
-            return gather_evidence(values.get("face_capture"), values.get("chip"), candidates)
+            return gather_evidence(values.get("face_capture"), _image(values.get("chip")), candidates)
         except Exception:  # the officer sees the traveller in person; a missing picture must not stop the gate
             log.exception("could not make the referral's evidence")
             return None

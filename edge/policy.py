@@ -34,6 +34,10 @@ Risk (central's AssessRisk: the analysts' risk profiles and the risk rules): a s
 goes to the officer with the referral; the traveller's screen says only to see an officer. A risk
 that could not be assessed (central down) is `not_done` and, as the check is not required by
 default, does not refer on its own.
+
+Fingers (`finger.verification`, edge.fingerprints) are verified only when the chip holds fingers this gate
+may read; so the check is required when made: absent, no referral; failed or not done, the traveller is
+referred (a scanner fault or a poor image refers, never opens).
 """
 from __future__ import annotations
 
@@ -69,6 +73,9 @@ OFFLINE_ADVISORY = ("stay.days_left",)
 # The chip's proofs that it is not a copy; not_done means the chip offers neither.
 CLONE_DETECTION = ("chip.ca", "chip.aa")
 
+# Checks made only for some travellers: the fingers of a chip that holds them (edge.fingerprints). Absent,
+# they are no reason to refer; made, they must pass, and one that could not be done refers.
+REQUIRED_WHEN_MADE = ("finger.verification",)
 # Every check the skeleton gate performs; each must pass for the gate to open.
 DEFAULT_REQUIRED = (
     "mrz.valid",
@@ -88,6 +95,7 @@ DEFAULT_REQUIRED = (
 @dataclass(frozen=True)
 class Policy:
     required: tuple[str, ...] = DEFAULT_REQUIRED
+    required_when_made: tuple[str, ...] = REQUIRED_WHEN_MADE
     # Checks that may be not_done without referring (e.g. no chip on an older document).
     optional: frozenset[str] = field(default_factory=frozenset)
     # May a passed check answered from the gate's offline copy open the gate?
@@ -116,6 +124,10 @@ class Policy:
             elif check.status is CheckStatus.NOT_DONE and name not in self.optional \
                     and not (self.offline_may_open and name in OFFLINE_ADVISORY
                              and check.reason.startswith(UNREACHABLE_MARK)):
+                reasons.append(f"{name}: could not be checked ({check.reason})")
+        for name in self.required_when_made:
+            check = by_name.get(name)
+            if check is not None and check.status is CheckStatus.NOT_DONE and name not in self.optional:
                 reasons.append(f"{name}: could not be checked ({check.reason})")
         if missing:  # one line: after an early failure, the later steps never ran
             reasons.append("not performed: " + ", ".join(missing))

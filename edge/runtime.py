@@ -18,12 +18,14 @@ from pathlib import Path
 from common.sealing import open_or_create
 from drivers.devices.camera import Camera
 from drivers.devices.docreader import DocumentReader
+from drivers.devices.fingerprint.zfm import ZfmScanner
 from drivers.emrtd.passiveauth import CscaStore
 from drivers.emrtd.passiveauth.store import DEFAULT_CRL_POLICY, CrlLoad
 from drivers.face import load_models
 from edge.alert_cache import AlertCache
 from edge.capture import capture_face, longest_capture_s
-from edge.chip import ChipPhotoSource
+from edge.chip import ChipPhotoSource, load_terminal
+from edge.fingerprints import GateFingerprints
 from edge.gate import Gate, GateStation
 from edge.outbox import STATE_FILE, Backoff, Outbox
 from edge.policy import Policy
@@ -59,6 +61,10 @@ class GateConfig:
     key_file: Path | None = None
     # What a stale CRL does to dsc.revocation: "refer" (fails it) or "warn" (passes it, saying so).
     crl_policy: str = DEFAULT_CRL_POLICY
+    # The fingerprint scanner (pyserial URL of a ZFM-family module) and the folder of the gate's EAC
+    # credentials (edge.chip.load_terminal): with both, DG3's fingers are verified 1:1 (edge.fingerprints).
+    fingerprint_scanner: str | None = None
+    eac_terminal: Path | None = None
 
 
 log = logging.getLogger(__name__)
@@ -150,9 +156,15 @@ def start_gate(config: GateConfig) -> RunningGate:
         outbox = Outbox(database, central_service.deliver, backoff=config.outbox_backoff, sealer=sealer)
         alerts = AlertCache(database, central_service.alert_delta)
     load_models()  # now, not while the first traveller waits
+    terminal = load_terminal(config.eac_terminal) if config.eac_terminal is not None else None
+    fingerprints = None
+    if config.fingerprint_scanner is not None:
+        scanner_url = config.fingerprint_scanner
+        fingerprints = GateFingerprints(lambda: ZfmScanner(scanner_url))
     gate = Gate(
         station=config.station,
-        photo_source=ChipPhotoSource(config.chip_reader, store),
+        photo_source=ChipPhotoSource(config.chip_reader, store, terminal=terminal),
+        fingerprints=fingerprints,
         capture_face=lambda: capture_face(camera, budget_s=config.capture_budget_s),
         central=central_service,
         matcher=RemoteMatcher(matcher),

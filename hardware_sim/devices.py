@@ -2,8 +2,10 @@
 
 What the gate sees comes only through device interfaces: MRZ frames on a
 pseudo-terminal, a chip behind pcscd's vpcd reader, an MJPEG camera stream,
-and the trusted CSCA certificates as files in a folder (as a border post
-receives its master list).
+a fingerprint module on another pseudo-terminal, the trusted CSCA
+certificates as files in a folder (as a border post receives its master
+list), and the gate's EAC credentials (an inspection system's CV certificates
+and key under the test CVCA the simulated chips trust) in another.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from hardware_sim.chip.personalise import personalise_chip
 from hardware_sim.chip.security import PROFILES
 from hardware_sim.chip.vpcd import VpcdCard
 from hardware_sim.docreader import ReaderEmulator
+from hardware_sim.eac_pki import TestEacPki, make_test_eac_pki
+from hardware_sim.fingerprint_scanner import ScannerEmulator, finger_image
 from hardware_sim.pcscd import Pcscd
 from hardware_sim.pki import TestPki, make_test_pki
 from hardware_sim.travellers import SimulatedTraveller
@@ -32,6 +36,8 @@ SETTLE_S = 0.4
 # Several states' CSCAs and Document Signers spell their EC curve out instead of naming it; AUT
 # stands for them here, so that the scenario library proves the gate reads such certificates.
 STATE_PKI_KEYS = {"AUT": "ecdsa-brainpool-explicit"}
+# DG3 holds the right then the left index finger (ISO/IEC 19794 positions 2 and 7).
+CHIP_FINGER_POSITIONS = (2, 7)
 
 
 class SimulatedGateDevices:
@@ -43,6 +49,11 @@ class SimulatedGateDevices:
         self.pcscd = Pcscd()
         self.reader = ReaderEmulator()
         self.camera = CameraSimulator()
+        self.scanner = ScannerEmulator()
+        # One EAC PKI for the simulated states' passports with fingers; the gate holds its terminal.
+        self.eac_dir = state_dir / "eac"
+        self.eac: TestEacPki = make_test_eac_pki()
+        self.eac.terminal.credentials().save(self.eac_dir)
         self._pkis: dict[str, TestPki] = {}
         # Issuers whose CSCA never reaches the gate's trust folder (documents the gate must not trust).
         self._untrusted_pkis: dict[str, TestPki] = {}
@@ -53,6 +64,7 @@ class SimulatedGateDevices:
     def start(self) -> "SimulatedGateDevices":
         self.pcscd.start()
         self.reader.start()
+        self.scanner.start()
         self.camera.start()
         self.camera.show(Scene.empty())
         return self
@@ -60,6 +72,7 @@ class SimulatedGateDevices:
     def stop(self) -> None:
         self.take_back()
         self.camera.stop()
+        self.scanner.stop()
         self.reader.stop()
         self.pcscd.stop()
 
@@ -81,6 +94,10 @@ class SimulatedGateDevices:
     @property
     def chip_reader(self) -> str:
         return self.pcscd.reader
+
+    @property
+    def scanner_port(self) -> str:
+        return self.scanner.port
 
     # -- a traveller -------------------------------------------------------------
     def issuing_pki(self, state: str) -> TestPki:
@@ -104,13 +121,18 @@ class SimulatedGateDevices:
         self.camera.show(self._scene(traveller))
         photo = (self.faces / traveller.document_photo).read_bytes()
         pki = (self.untrusted_pki if traveller.untrusted_issuer else self.issuing_pki)(traveller.nationality)
+        fingers = [(position, finger_image(seed, 1)) for position, seed in
+                   zip(CHIP_FINGER_POSITIONS, traveller.chip_fingers)]
         chip = personalise_chip(traveller.chip_mrz(), chip_photo(photo), pki, faults=traveller.personalise_faults,
-                                profile=PROFILES[traveller.chip_profile])
+                                profile=PROFILES[traveller.chip_profile], fingers=fingers,
+                                cvca=self.eac.cvca if fingers else None)
         self._card = VpcdCard(VirtualChip.personalised(chip, _chip_key(traveller), faults=traveller.chip_faults),
                               self.pcscd.port)
         self._card.insert()
         if self.settle_s:
             time.sleep(self.settle_s)
+        if traveller.live_finger is not None:
+            self.scanner.place(finger_image(*traveller.live_finger))
         self.reader.present(traveller.mrz())
         if traveller.recovers_after_s is not None and traveller.live_face:
             # The traveller steps out of the shadow while the gate is already capturing.
@@ -135,6 +157,7 @@ class SimulatedGateDevices:
         if self._card is not None:
             self._card.remove()
             self._card = None
+        self.scanner.lift()
         self.reader.remove()
         self.camera.show(Scene.empty())
 

@@ -232,6 +232,17 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
             "second passport, same face: possible multiple identity", "MORENO", "CLARA", "BRA", "S1000027",
             "rose_leslie/01.jpg", "rose_leslie/02.jpg", because=("traveller.file",), sex="F",
             file_photo="rose_leslie/01.jpg", file_as=("SOUZA", "ANA PAULA", "S1000028"), file_status="DUPLICATE")),
+        # Fingers in DG3 (docs/FINGERPRINTS.md): the gate passes Terminal Authentication with its test
+        # EAC credentials, reads the right index finger and asks for it on the scanner. Seeds chosen so
+        # that the mated touch verifies (the matcher's FNMR is not zero; this case is about the flow).
+        # German passports: EU citizens have no traveller file, so the genuine face's file plays no part.
+        Scenario("fingerprints-verified", replace(
+            genuine, label="fingers on the chip: live finger verified", document_number="S1000030",
+            surname="HOLBROOK", nationality="DEU", because=("finger.verification",), because_status="pass",
+            chip_profile="passport", chip_fingers=(9101, 9102), live_finger=(9101, 2))),
+        Scenario("fingerprint-mismatch", like_genuine(
+            "live finger does not match the chip's fingers", "S1000031", "HOLBERT", ("finger.verification",),
+            chip_profile="passport", chip_fingers=(9101, 9102), live_finger=(9201, 2), nationality="DEU")),
         # Central holds the facilitator's earlier crossings with changing companions; co-travel analysis
         # finds the ring, an analyst writes a profile from it, and the gate's risk step refers them.
         Scenario("smuggling-ring", like_genuine(

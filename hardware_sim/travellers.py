@@ -69,6 +69,11 @@ class SimulatedTraveller:
     # What central must answer of the traveller's file (the gate's Outcome.traveller_file status), e.g.
     # "VERIFIED": a passed traveller.file check is also a new traveller's, so the status tells them apart.
     file_status: str | None = None
+    # Fingers: the seeds of the synthetic fingers DG3 holds (right index, then left index; readable
+    # after Terminal Authentication), and (finger seed, touch seed) of the finger laid on the gate's
+    # scanner. A live finger whose seed is the chip's first is the same finger, another touch.
+    chip_fingers: tuple[int, ...] = ()
+    live_finger: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.document_format not in ("TD3", "TD1"):

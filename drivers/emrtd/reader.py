@@ -5,7 +5,9 @@
 2. after PACE, read EF.CardSecurity (in the Master File) if the chip has it;
 3. select the LDS application, read EF.COM and DG14; when DG14 offers Chip
    Authentication (and PACE-CAM did not already authenticate the chip), run
-   it and confirm the new keys with the next protected command;
+   it and confirm the new keys with the next protected command; then, for a
+   terminal that holds EAC credentials, run Terminal Authentication (which
+   opens DG3, the fingers, and DG4 to the rights its certificates carry);
 4. read DG15, the requested data groups and EF.SOD;
 5. when DG15 is present, run Active Authentication with a fresh challenge.
 
@@ -36,6 +38,7 @@ from drivers.emrtd.iso7816.atr import supports_extended_length
 from drivers.emrtd.iso7816.secure_messaging import SecureMessagingError, SecureMessagingTransceiver
 from drivers.emrtd.iso7816.transceiver import ResponseChaining, Transceiver, TransportError, send
 from drivers.emrtd.lds import dg14 as dg14_file
+from drivers.emrtd.lds import efcom
 from drivers.emrtd.lds.cardaccess import PaceInfo, SecurityInfo, explicit_domain_parameters, parse_security_infos
 from drivers.emrtd.lds.errors import LdsError
 from drivers.emrtd.pace import (
@@ -50,6 +53,15 @@ from drivers.emrtd.pace import (
 )
 from drivers.emrtd.pace.groups import Group
 from drivers.emrtd.pace.protocol import pace_group
+from drivers.emrtd.terminalauth.protocol import (
+    EF_CVCA,
+    TerminalAuthenticationError,
+    TerminalCredentials,
+    chip_identifier_after_bac,
+    chip_identifier_after_pace,
+    parse_ef_cvca,
+    perform_ta,
+)
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
 MASTER_FILE = bytes.fromhex("3F00")
@@ -57,7 +69,7 @@ EF_COM = 0x011E
 EF_SOD = 0x011D
 EF_CARD_ACCESS = 0x011C  # in the Master File, readable without access control
 EF_CARD_SECURITY = 0x011D  # in the Master File; the same identifier as EF.SOD in the LDS application
-DG1, DG2 = 0x0101, 0x0102
+DG1, DG2, DG3 = 0x0101, 0x0102, 0x0103
 DG14, DG15 = 0x010E, 0x010F
 DEFAULT_FILES = (DG1, DG2)
 MAPPING_PREFERENCE = {"CAM": 3, "GM": 2, "IM": 1}  # CAM authenticates the chip on the way
@@ -117,6 +129,15 @@ class ChipAuthenticationRun:
 
 
 @dataclass(frozen=True)
+class TerminalAuthenticationRun:
+    """Terminal Authentication as run during the read (only when the reader was given credentials)."""
+
+    granted: bool                      # the chip accepted the chain and the signature
+    detail: str                        # the rights the chain carries, or why it was refused or not run
+    chip_trusts: tuple[str, ...] = ()  # the CVCA references of EF.CVCA, when the chip has the file
+
+
+@dataclass(frozen=True)
 class ActiveAuthenticationRun:
     challenge: bytes
     signature: bytes | None  # None when the chip refused or the exchange broke
@@ -132,6 +153,7 @@ class ChipRead:
     access: AccessControl | None = None
     chip_authentication: ChipAuthenticationRun | None = None
     active_authentication: ActiveAuthenticationRun | None = None
+    terminal_authentication: TerminalAuthenticationRun | None = None
 
     @property
     def ok(self) -> bool:
@@ -275,7 +297,9 @@ class _Reading:
     """One read: the steps of the module docstring, with their results in `result`."""
 
     def __init__(self, transceiver: Transceiver, mrz_key: str | None, can: str | None, extended_length: bool,
-                 clock: Callable[[], float], random: Callable[[int], bytes]) -> None:
+                 clock: Callable[[], float], random: Callable[[int], bytes],
+                 terminal: TerminalCredentials | None = None) -> None:
+        self.terminal = terminal
         self.mrz_key = mrz_key
         self.can = can
         self.clock = clock
@@ -408,7 +432,7 @@ class _Reading:
         channel = self.reader.channel
         assert isinstance(channel, SecureMessagingTransceiver)
         try:
-            ca.perform_ca(channel, choice, self.random)
+            ephemeral_key = ca.perform_ca(channel, choice, self.random)
         except ca.ChipAuthenticationError as error:  # refused under the old keys, which stay in force
             self.record_ca(ChipAuthenticationRun(choice.protocol.name, False, str(error)), started)
             return
@@ -445,11 +469,52 @@ class _Reading:
             )
             raise ChipLinkError("chip authentication", str(error), self.result) from error
         self.record_ca(ChipAuthenticationRun(choice.protocol.name, True, choice.describe()), started)
+        if self.terminal is not None:
+            self.terminal_authentication(ephemeral_key)
 
     def record_ca(self, run: ChipAuthenticationRun, started: float) -> None:
         self.result.chip_authentication = run
         self.result.steps.append(ChipStepResult("chip authentication", "ok" if run.confirmed else "failed",
                                             self.clock() - started, "" if run.confirmed else run.detail))
+
+    # -- terminal authentication -----------------------------------------------------------------
+    def terminal_authentication(self, ephemeral_key: bytes) -> None:
+        """After a confirmed Chip Authentication: EF.CVCA (what the chip trusts), then TA; not run when
+        EF.COM says the chip has neither DG3 nor DG4, which are all TA opens."""
+        try:
+            listed = efcom.parse(self.result.files[EF_COM]).data_groups if EF_COM in self.result.files else None
+        except LdsError:
+            listed = None  # unreadable: try, the chip's answers will tell
+        if listed is not None and not {3, 4} & set(listed):
+            self.result.terminal_authentication = TerminalAuthenticationRun(
+                False, "not run: EF.COM lists neither DG3 nor DG4")
+            return
+        trusted: tuple[str, ...] = ()
+        data = self.optional_file("read EF.CVCA", lambda: self.reader.read_file(EF_CVCA, "EF.CVCA"))
+        if data is not None:
+            try:
+                trusted = tuple(parse_ef_cvca(data))
+            except TerminalAuthenticationError:
+                trusted = ()  # unreadable: the chip's own answer to the chain will tell
+        access = self.result.access
+        identifier = (chip_identifier_after_pace(access.pace.chip_public_key) if access and access.pace
+                      else chip_identifier_after_bac(self.mrz_key or ""))
+        started = self.clock()
+        try:
+            result = perform_ta(self.reader.channel, self.terminal, identifier, ephemeral_key)
+        except TerminalAuthenticationError as error:
+            self.record_ta(TerminalAuthenticationRun(False, _refusal(error, self.terminal, trusted), trusted), started)
+            return
+        except (ApduError, SecureMessagingError, tlv.TlvError, TransportError) as error:
+            self.result.steps.append(ChipStepResult("terminal authentication", "failed", self.clock() - started,
+                                                    str(error)))
+            raise _classify(error)("terminal authentication", str(error), self.result) from error
+        self.record_ta(TerminalAuthenticationRun(True, f"{result.terminal}: {result.rights}", trusted), started)
+
+    def record_ta(self, run: TerminalAuthenticationRun, started: float) -> None:
+        self.result.terminal_authentication = run
+        self.result.steps.append(ChipStepResult("terminal authentication", "ok" if run.granted else "failed",
+                                                self.clock() - started, "" if run.granted else run.detail))
 
     # -- active authentication --------------------------------------------------------------------
     def active_authentication(self) -> None:
@@ -471,14 +536,33 @@ class _Reading:
         self.result.steps.append(ChipStepResult("active authentication", "ok", self.clock() - started))
 
 
+def _refusal(error: TerminalAuthenticationError, terminal: TerminalCredentials, trusted: tuple[str, ...]) -> str:
+    if trusted and terminal.trust_anchor not in trusted:
+        return (f"{error} (the chip trusts {', '.join(trusted)}; "
+                f"this terminal's chain starts at {terminal.trust_anchor})")
+    return str(error)
+
+
+def _why_no_ta(result: ChipRead) -> str:
+    pace = result.access.pace if result.access else None
+    if pace is not None and pace.protocol.mapping == "CAM":
+        return "not run: a PACE-CAM chip needs Terminal Authentication version 2, which Limes does not implement"
+    if result.chip_authentication is not None and not result.chip_authentication.confirmed:
+        return "not run: Chip Authentication, which must come first, failed"
+    return "not run: the chip offers no Chip Authentication, which Terminal Authentication version 1 follows"
+
+
 def read_chip(transceiver: Transceiver, mrz_key: str | None = None, *, can: str | None = None,
               files: Iterable[int] = DEFAULT_FILES, extended_length: bool | None = None,
               authenticate_chip: bool = True, clock: Callable[[], float] = time.perf_counter,
-              random: Callable[[int], bytes] = secrets.token_bytes) -> ChipRead:
+              random: Callable[[int], bytes] = secrets.token_bytes,
+              terminal: TerminalCredentials | None = None) -> ChipRead:
     """Read EF.COM, `files` and EF.SOD (and, with authenticate_chip, DG14 and DG15 with
     Chip and Active Authentication). mrz_key is the MRZ information (BAC and the PACE
     MRZ password); can, when given, is PACE's password instead. extended_length None
-    means 'as the ATR says'."""
+    means 'as the ATR says'. terminal, an inspection system's EAC credentials, makes the
+    read run Terminal Authentication after Chip Authentication, so that DG3 (ask for it
+    in files) can be read."""
     if mrz_key is None and can is None:
         raise ValueError("read_chip needs the MRZ information or the CAN")
     if extended_length is None:
@@ -487,7 +571,7 @@ def read_chip(transceiver: Transceiver, mrz_key: str | None = None, *, can: str 
             extended_length = bool(atr) and supports_extended_length(atr)
         except ApduError:
             extended_length = False
-    reading = _Reading(transceiver, mrz_key, can, extended_length, clock, random)
+    reading = _Reading(transceiver, mrz_key, can, extended_length, clock, random, terminal)
     reading.read_card_access()
     reading.open_session()
     wanted = list(dict.fromkeys([*files]))
@@ -498,6 +582,8 @@ def read_chip(transceiver: Transceiver, mrz_key: str | None = None, *, can: str 
         reading.read(file_id)
         if file_id == DG14 and authenticate_chip and DG14 in reading.result.files:
             reading.chip_authentication()
+        if file_id == DG14 and terminal is not None and reading.result.terminal_authentication is None:
+            reading.result.terminal_authentication = TerminalAuthenticationRun(False, _why_no_ta(reading.result))
     reading.read(EF_SOD)
     if authenticate_chip and DG15 in reading.result.files:
         reading.active_authentication()

@@ -1,6 +1,7 @@
 """A virtual eMRTD chip: EF.CardAccess and EF.CardSecurity in the Master File,
 the LDS application, BAC and PACE (every mapping and cipher), secure
-messaging with 3DES or AES, Chip Authentication and Active Authentication.
+messaging with 3DES or AES, Chip Authentication, Active Authentication and
+Terminal Authentication (which alone opens DG3 and DG4).
 
 `VirtualChip.process(apdu) -> response` answers command APDUs the way an
 ICAO 9303 chip does; what it offers is its `ChipProfile`, with the private
@@ -9,6 +10,7 @@ way worn cards, hasty travellers and forgers do.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -18,10 +20,13 @@ from drivers.emrtd.iso7816.apdu import ApduError, CommandApdu, ResponseApdu
 from drivers.emrtd.iso7816.secure_messaging import DesSmCipher, des3_cbc_decrypt, des3_cbc_encrypt, retail_mac
 from drivers.emrtd.iso7816.transceiver import TransportError
 from drivers.emrtd.pace import can_password, mrz_password
+from drivers.emrtd.terminalauth.certificates import CvCertificate
+from drivers.emrtd.terminalauth.protocol import chip_identifier_after_bac, chip_identifier_after_pace
 from hardware_sim.chip.personalise import PersonalisedChip
 from hardware_sim.chip.protocols import ChipAuthentication, ChipPace, active_authentication_signature
 from hardware_sim.chip.secure_messaging import ChipSession, SmViolation
 from hardware_sim.chip.security import PROFILES, ChipKeys, ChipProfile, ca_protocol
+from hardware_sim.chip.terminalauth import ChipTerminalAuthentication
 
 EMRTD_AID = bytes.fromhex("A0000002471001")
 # Master File files readable without access control (EF.CardSecurity needs a PACE session).
@@ -71,7 +76,8 @@ class VirtualChip:
     def __init__(self, files: dict[int, bytes], mrz_key: str, *, faults: ChipFaults = ChipFaults(),
                  extended_length: bool = True, random: Callable[[int], bytes] = os.urandom,
                  master_files: dict[int, bytes] | None = None, keys: ChipKeys | None = None,
-                 profile: ChipProfile = PROFILES["bac"]) -> None:
+                 profile: ChipProfile = PROFILES["bac"], terminal_trust: tuple[CvCertificate, ...] = (),
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
         self.files = dict(files)
         self.master_files = dict(master_files or {})
         self.bac_keys = bac.BacKeys.from_mrz(mrz_key)
@@ -82,6 +88,8 @@ class VirtualChip:
         passwords = {1: mrz_password(mrz_key)} | ({2: can_password(profile.can)} if profile.can else {})
         self._pace = ChipPace(profile.pace, passwords, self.keys, random, wrong_token=faults.wrong_pace_token)
         self._chip_authentication = ChipAuthentication(ca_protocol(profile), self.keys)
+        self.terminal_authentication = ChipTerminalAuthentication(terminal_trust, today)
+        self.bac_identifier = chip_identifier_after_bac(mrz_key)
         self.extended_length = extended_length
         self.atr = build_atr(extended_length)
         self._random = random
@@ -94,7 +102,7 @@ class VirtualChip:
     def personalised(cls, chip: PersonalisedChip, mrz_key: str, **options) -> "VirtualChip":
         """The chip a personalisation made: its files, keys and profile."""
         return cls(chip.files, mrz_key, master_files=chip.master_files, keys=chip.keys, profile=chip.profile,
-                   **options)
+                   terminal_trust=chip.terminal_trust, **options)
 
     def reset(self) -> None:
         """Power cycle: everything but the files and the fault counters is forgotten."""
@@ -106,6 +114,9 @@ class VirtualChip:
         self.next_session: ChipSession | None = None  # keys that take over after the current answer
         self._pace.run = None
         self._chip_authentication.selected = None
+        self._chip_authentication.reader_key = None
+        self.terminal_authentication.reset()
+        self.chip_identifier: bytes | None = None  # ID_PICC, once BAC or PACE has opened the chip
 
     def transmit(self, apdu: bytes) -> bytes:
         """The chip is its own in-memory Transceiver."""
@@ -163,9 +174,10 @@ class VirtualChip:
     def _execute(self, command: CommandApdu, *, protected: bool) -> ResponseApdu:
         if command.cla & 0xF0 and not (command.cla == 0x10 and command.ins == 0x86):  # 10: PACE's chaining
             return ResponseApdu.status(SW_CLA_UNKNOWN)
-        handlers = {0xA4: self._select, 0x84: self._get_challenge, 0x82: self._mutual_authenticate,
-                    0xB0: self._read_binary, 0xB1: self._read_binary_odd, 0x22: self._manage_security_environment,
-                    0x86: self._general_authenticate, 0x88: self._internal_authenticate}
+        handlers = {0xA4: self._select, 0x84: self._get_challenge, 0x82: self._authenticate,
+                    0x2A: self._verify_certificate, 0xB0: self._read_binary, 0xB1: self._read_binary_odd,
+                    0x22: self._manage_security_environment, 0x86: self._general_authenticate,
+                    0x88: self._internal_authenticate}
         handler = handlers.get(command.ins)
         if handler is None:
             return ResponseApdu.status(SW_INS_UNKNOWN)
@@ -193,6 +205,8 @@ class VirtualChip:
             directory = self.files if self.application_selected else self.master_files
             if file_id not in directory:
                 return ResponseApdu.status(SW_NOT_FOUND)
+            if self.application_selected and not self.terminal_authentication.allows(file_id):
+                return ResponseApdu.status(SW_SECURITY)  # DG3/DG4: Terminal Authentication first
             self.current_file, self.current_master_file = file_id, not self.application_selected
             return ResponseApdu.status(SW_OK)
         return ResponseApdu.status(SW_WRONG_P1P2)
@@ -203,7 +217,24 @@ class VirtualChip:
         self.challenge = self._random(8)
         return ResponseApdu.status(SW_OK, self.challenge)
 
-    def _mutual_authenticate(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+    def _authenticate(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        """INS 82: BAC's MUTUAL AUTHENTICATE in the clear, Terminal Authentication's EXTERNAL
+        AUTHENTICATE under secure messaging."""
+        if not protected:
+            return self._mutual_authenticate(command)
+        challenge, self.challenge = self.challenge, None
+        return self.terminal_authentication.external_authenticate(
+            command.data, challenge, self.chip_identifier, self._chip_authentication.reader_key)
+
+    def _verify_certificate(self, command: CommandApdu, protected: bool) -> ResponseApdu:
+        """PSO:Verify Certificate (2A, P1-P2 00BE) for Terminal Authentication."""
+        if not protected:
+            return ResponseApdu.status(SW_SECURITY)
+        if (command.p1, command.p2) != (0x00, 0xBE):
+            return ResponseApdu.status(SW_WRONG_P1P2)
+        return self.terminal_authentication.verify_certificate(command.data)
+
+    def _mutual_authenticate(self, command: CommandApdu) -> ResponseApdu:
         challenge, self.challenge = self.challenge, None  # a challenge is good for one try
         if challenge is None or not self.profile.bac:  # a PACE-only chip has no BAC
             return ResponseApdu.status(SW_CONDITIONS)
@@ -220,12 +251,17 @@ class VirtualChip:
         answer = des3_cbc_encrypt(self.bac_keys.k_enc, challenge + rnd_ifd + k_ic)
         keys = bac.session_keys(k_ifd, k_ic, challenge, rnd_ifd)
         self.session = ChipSession(DesSmCipher(keys.ks_enc, keys.ks_mac), keys.ssc)
+        self.chip_identifier = self.bac_identifier
         return ResponseApdu.status(SW_OK, answer + retail_mac(self.bac_keys.k_mac, answer))
 
     def _manage_security_environment(self, command: CommandApdu, protected: bool) -> ResponseApdu:
         reference = command.p1 << 8 | command.p2
         if reference == 0xC1A4 and not protected:  # PACE
             return self._pace.set_authentication_template(command.data)
+        if reference == 0x81B6 and protected:  # Terminal Authentication: the key for the next certificate
+            return self.terminal_authentication.set_digital_signature_template(command.data)
+        if reference == 0x81A4 and protected:  # Terminal Authentication: the terminal's key
+            return self.terminal_authentication.set_authentication_template(command.data)
         if reference in (0x41A4, 0x41A6) and protected:  # Chip Authentication
             if reference == 0x41A4:
                 return self._chip_authentication.set_authentication_template(command.data)
@@ -240,6 +276,7 @@ class VirtualChip:
         answer, session = self._pace.general_authenticate(command)
         if session is not None:  # PACE done: secure messaging in the Master File
             self.session = session
+            self.chip_identifier = chip_identifier_after_pace(self._pace.chip_key)
             self.application_selected = False
             self.current_file = None
         return answer
@@ -258,6 +295,8 @@ class VirtualChip:
             file_id = 0x0100 | (command.p1 & 0x1F)
             if file_id not in self.files or not self.application_selected:
                 return ResponseApdu.status(SW_NOT_FOUND)
+            if not self.terminal_authentication.allows(file_id):
+                return ResponseApdu.status(SW_SECURITY)
             self.current_file, self.current_master_file, offset = file_id, False, command.p2
         else:
             offset = command.p1 << 8 | command.p2

@@ -132,10 +132,11 @@ def personalise_document(mrz, photo: bytes, pki, faults: list[str]) -> dict[int,
     return personalise_chip_document(mrz, photo, pki, faults).files
 
 
-def personalise_chip_document(mrz, photo: bytes, pki, faults: list[str], profile=None):
+def personalise_chip_document(mrz, photo: bytes, pki, faults: list[str], profile=None, **fingers):
     """The chip: DG1 from the MRZ, DG2 from the photo (as a chip stores it), DG11
     and DG12 with the name, birth date and a test issuing authority, and what
-    the profile offers (PersonalisedChip: files, keys, profile)."""
+    the profile offers (PersonalisedChip: files, keys, profile); `fingers` and `cvca` as
+    personalise_chip takes them (DG3 behind Terminal Authentication)."""
     full_name = f"{mrz.surname}<<{mrz.given_names}".replace(" ", "<")
     dg11 = {"full_name": full_name, "place_of_birth": "TEST CITY"}
     if mrz.birth_date is not None:
@@ -143,7 +144,7 @@ def personalise_chip_document(mrz, photo: bytes, pki, faults: list[str], profile
     dg12 = {"issuing_authority": f"LIMES TEST AUTHORITY {mrz.issuing_state}",
             "date_of_issue": time.strftime("%Y%m%d")}
     return personalise_chip(str(mrz), chip_photo(photo), pki, dg11=dg11, dg12=dg12, faults=faults,
-                            profile=profile or PROFILES["bac"])
+                            profile=profile or PROFILES["bac"], **fingers)
 
 
 def synthetic_photo(kb: float, seed: int = 0) -> bytes:

@@ -1,6 +1,7 @@
 """Personalisation: the files of a test ePassport chip, signed by a test PKI.
 
-Builds EF.COM, DG1, DG2, optional DG11/DG12, and, for a chip whose profile
+Builds EF.COM, DG1, DG2, optional DG3 (fingers, readable only after Terminal
+Authentication against the CVCA given, whose reference EF.CVCA lists), DG11/DG12, and, for a chip whose profile
 offers PACE, Chip or Active Authentication, DG14, DG15, EF.CardAccess and
 EF.CardSecurity with the chip's keys (hardware_sim.chip.security); then the
 EF.SOD signed by the Document Signer over every data group. Files are keyed
@@ -14,12 +15,18 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from drivers.emrtd.lds import dg1, dg2, efcom, sod
+import numpy as np
+
+from drivers.emrtd import tlv
+from drivers.emrtd.lds import dg1, dg2, dg3, efcom, sod
 from drivers.emrtd.lds.dg11 import Dg11
 from drivers.emrtd.lds.dg11 import encode as encode_dg11
 from drivers.emrtd.lds.dg12 import Dg12
 from drivers.emrtd.lds.dg12 import encode as encode_dg12
 from drivers.emrtd.lds.files import EF_COM, EF_SOD, fid
+from drivers.emrtd.terminalauth.certificates import CvCertificate
+from drivers.emrtd.terminalauth.protocol import EF_CVCA
+from drivers.fingerprint import iso19794_4
 from hardware_sim.chip.security import PROFILES, ChipKeys, ChipProfile, make_keys, security_files
 from hardware_sim.pki import PrivateKey, TestPki, new_key, sign_cms
 
@@ -34,6 +41,7 @@ class PersonalisedChip:
     master_files: dict[int, bytes] = field(repr=False)  # EF.CardAccess, EF.CardSecurity
     keys: ChipKeys
     profile: ChipProfile
+    terminal_trust: tuple[CvCertificate, ...] = ()  # the CVCA(s) Terminal Authentication must chain to
 
 
 def personalise(mrz: str, photo_jpeg: bytes, pki: TestPki, **options) -> dict[int, bytes]:
@@ -43,13 +51,17 @@ def personalise(mrz: str, photo_jpeg: bytes, pki: TestPki, **options) -> dict[in
 
 def personalise_chip(mrz: str, photo_jpeg: bytes, pki: TestPki, *, profile: ChipProfile = PROFILES["bac"],
                      dg11: Dg11 | dict | None = None, dg12: Dg12 | dict | None = None, hash_alg: str = "sha256",
-                     faults: Iterable[str] = (), signing_time: dt.datetime | None = None) -> PersonalisedChip:
+                     faults: Iterable[str] = (), signing_time: dt.datetime | None = None,
+                     fingers: Iterable[tuple[int, np.ndarray]] = (), cvca: CvCertificate | None = None
+                     ) -> PersonalisedChip:
     """A chip for a document: its files and its private keys.
 
     photo_jpeg is the encoded face (JPEG or JPEG 2000); DG2 gets its size
     from the image. profile says what the chip offers beyond BAC (PACE, Chip
     and Active Authentication: DG14, DG15, EF.CardAccess, EF.CardSecurity and
-    the keys; hardware_sim.chip.security). Faults:
+    the keys; hardware_sim.chip.security). fingers, (ISO finger position, 500 ppi
+    grey image) pairs, go into DG3 as WSQ finger image records; the chip serves
+    them only after Terminal Authentication chaining to cvca. Faults:
       altered_dg    DG2 changed after signing (its hash no longer matches)
       wrong_signer  SOD signed by a key that is not the DSC's
       expired_dsc   SOD signed by a DSC whose validity has ended
@@ -65,6 +77,10 @@ def personalise_chip(mrz: str, photo_jpeg: bytes, pki: TestPki, *, profile: Chip
         1: dg1.encode(mrz),
         2: dg2.encode([dg2.face_from_image(photo_jpeg)]),
     }
+    fingers = list(fingers)
+    if fingers:
+        groups[3] = dg3.encode([dg3.FingerRecord(dg3.FORMAT_TYPE_FINGER_IMAGE, position, iso19794_4.encode(
+            [iso19794_4.FingerView(position, image)])) for position, image in fingers])
     if dg11 is not None:
         groups[11] = encode_dg11(dg11 if isinstance(dg11, Dg11) else Dg11(**dg11))
     if dg12 is not None:
@@ -93,7 +109,10 @@ def personalise_chip(mrz: str, photo_jpeg: bytes, pki: TestPki, *, profile: Chip
     files = {fid(n): data for n, data in groups.items()}
     files[EF_COM] = efcom.encode(efcom.EfCom(LDS_VERSION, UNICODE_VERSION, tuple(sorted(groups))))
     files[EF_SOD] = sod.wrap(content_info)
-    return PersonalisedChip(files, master_files, keys, profile)
+    if cvca is not None:
+        # EF.CVCA: the trusted CVCA's reference, zero-padded to the file's fixed 36 bytes
+        files[EF_CVCA] = tlv.encode(0x42, cvca.holder.encode("latin-1")).ljust(36, b"\x00")
+    return PersonalisedChip(files, master_files, keys, profile, (cvca,) if cvca is not None else ())
 
 
 def _alter(dg2_file: bytes) -> bytes:

@@ -81,6 +81,7 @@ class ChipPace:
         self.random = random
         self.wrong_token = wrong_token
         self.run: _PaceRun | None = None
+        self.chip_key = b""  # the chip's ephemeral key of the last PACE (Terminal Authentication's ID_PICC)
 
     def set_authentication_template(self, data: bytes) -> ResponseApdu:
         self.run = None
@@ -171,6 +172,7 @@ class ChipPace:
             iv = aes_ecb_encrypt_block(run.ks_enc, b"\xff" * 16)
             body += tlv.encode(0x8A, suite.encrypt(run.ks_enc, pad(ca_data, 16), iv))
         session = ChipSession(suite.sm_cipher(run.ks_enc, run.ks_mac), 0)
+        self.chip_key = group.encode(run.own_public)
         return _status(SW_OK, tlv.encode(0x7C, body)), session
 
 
@@ -181,6 +183,7 @@ class ChipAuthentication:
         self.protocol = protocol  # None: the chip offers no Chip Authentication
         self.keys = keys
         self.selected: CaProtocol | None = None
+        self.reader_key: bytes | None = None  # the reader's ephemeral key (Terminal Authentication signs it)
 
     def _key_reference_ok(self, objects: dict[int, bytes]) -> bool:
         if 0x84 not in objects:
@@ -190,6 +193,7 @@ class ChipAuthentication:
     def _agree(self, suite: CipherSuite, reader_public: bytes) -> ChipSession:
         group = self.keys.ca_group
         secret = group.shared_secret(self.keys.ca_private, group.decode(reader_public))
+        self.reader_key = reader_public
         return ChipSession(suite.sm_cipher(*suite.session_keys(secret)), 0)
 
     def set_key_agreement_template(self, data: bytes) -> tuple[ResponseApdu, ChipSession | None]:

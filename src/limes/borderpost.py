@@ -357,7 +357,8 @@ def demo_border_post(state_dir: Path, faces: Path, *, fixed_ports: bool = False,
             tls=services.station_tls(station.station_id),
             state_dir=state_dir / "edge", key_file=state_dir / "keys" / "gate.key",
             alert_refresh_s=GATE_ALERT_REFRESH_S,
-            outbox_backoff=Backoff(first_s=0.2, most_s=2.0)))
+            outbox_backoff=Backoff(first_s=0.2, most_s=2.0),
+            fingerprint_scanner=devices.scanner_port, eac_terminal=devices.eac_dir))
         post = BorderPost(services, devices, running, travellers)
         # A central restarted by a scenario is the post's to stop (local_services stops the first one).
         stack.callback(lambda: post.services.central_server.stop(grace=1).wait())

@@ -220,3 +220,20 @@ def test_bench_chip_reports_both_transports(reader, capsys):
     assert result["transports"]["pcsc"]["reader"] == reader.reader
     for key in ("date", "uname", "command", "files_bytes"):
         assert key in result
+
+
+def test_sim_chip_fingers_makes_dg3_and_the_terminal_that_may_read_it(tmp_path):
+    import argparse
+
+    from drivers.emrtd.terminalauth.protocol import TerminalCredentials
+    from limes.commands.sim import _chip_fingers
+
+    fingers, cvca = _chip_fingers(argparse.Namespace(fingers="9101,9102", eac=tmp_path / "eac"))
+    assert [position for position, _ in fingers] == [2, 7] and fingers[0][1].dtype.name == "uint8"
+    terminal = TerminalCredentials.load(tmp_path / "eac")
+    assert terminal.trust_anchor == cvca.holder
+    assert (tmp_path / "eac" / "terminal.key.pem").stat().st_mode & 0o077 == 0
+    assert _chip_fingers(argparse.Namespace(fingers=None, eac=None)) == ([], None)
+    for wrong in ("a,b", "1,2,3"):
+        with pytest.raises(ValueError, match="--fingers"):
+            _chip_fingers(argparse.Namespace(fingers=wrong, eac=tmp_path / "other"))

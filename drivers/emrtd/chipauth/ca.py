@@ -126,8 +126,9 @@ def _check(response: ResponseApdu, what: str) -> None:
 
 
 def perform_ca(channel: SecureMessagingTransceiver, choice: CaChoice,
-               random: Callable[[int], bytes] = secrets.token_bytes) -> None:
-    """Run Chip Authentication over an open secure channel and switch it to the new keys.
+               random: Callable[[int], bytes] = secrets.token_bytes) -> bytes:
+    """Run Chip Authentication over an open secure channel and switch it to the new keys; return the
+    reader's ephemeral public key (Terminal Authentication signs its compressed form).
 
     Raises ChipAuthenticationError when the chip refuses; the old keys then stay
     in force, as on the chip. Whether the chip really holds the key shows only
@@ -151,3 +152,4 @@ def perform_ca(channel: SecureMessagingTransceiver, choice: CaChoice,
         _check(send(channel, CommandApdu(0x00, 0x86, 0x00, 0x00, tlv.encode(0x7C, tlv.encode(0x80, public)),
                                          ne=0x100)), "GENERAL AUTHENTICATE for Chip Authentication")
     channel.session = suite.secure_messaging(ks_enc, ks_mac)
+    return public

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -24,18 +23,20 @@ from drivers.emrtd.lds import LdsError, dg1, dg2, dg11, dg12
 from drivers.emrtd.lds.files import fid
 from drivers.emrtd.passiveauth import CscaStore, StoreError, verify
 from drivers.emrtd.reader import AccessControlError, ChipReadError, file_name, read_chip
+from limes.commands import chip_fingers
+from limes.commands.chip_access import (
+    CARD_WAIT_S,
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    UsageError,
+    bac_key,
+    choose_reader,
+)
+from limes.commands.chip_access import usage_error as _usage_error
 
-CARD_WAIT_S = 10.0
 # what `chip read` asks for; the chip says 'absent' for the ones it does not carry
 READ_GROUPS = (1, 2, 7, 11, 12, 14, 15)
 NO_TRUST = "no --csca given: the Document Signer was not checked against a CSCA"
-
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad arguments or an unusable reader, PKI file or store: exit 2 with this message."""
-
 
 def register(chip: argparse.ArgumentParser) -> None:
     chip_commands = chip.add_subparsers(dest="chip_command", metavar="COMMAND", required=True)
@@ -64,6 +65,8 @@ def register(chip: argparse.ArgumentParser) -> None:
     add_json_flag(read)
     read.set_defaults(func=_read)
 
+    chip_fingers.register(chip_commands)  # its own module: TA, DG3 and a live finger
+
 
 # -- limes chip read ---------------------------------------------------------------
 
@@ -74,13 +77,6 @@ def _read(args: argparse.Namespace) -> int:
         return _usage_error(str(exc), args.json)
     emit(result, args.json, render_read)
     return EXIT_OK if result["verdict"] in ("passed", "incomplete") else EXIT_CHECK_FAILED
-
-
-def _usage_error(message: str, as_json: bool) -> int:
-    if as_json:
-        emit({"error": message}, True)
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def read_from_reader(args: argparse.Namespace) -> dict[str, Any]:
@@ -114,27 +110,6 @@ def read_from_reader(args: argparse.Namespace) -> dict[str, Any]:
     else:
         result = describe_read(read, store, save_photo=args.save_photo)
     return {"reader": reader, "atr": atr.hex().upper(), **result}
-
-
-def bac_key(document_number: str, birth_date: str, expiry_date: str, mrz_key) -> str:
-    number = document_number.strip().upper()
-    if not number or any(not (c.isascii() and (c.isalnum() or c == "<")) for c in number):
-        raise UsageError(f"--document-number {document_number!r}: only A-Z, 0-9 and '<' as in the MRZ")
-    try:
-        return mrz_key(number, birth_date, expiry_date)
-    except ValueError as exc:
-        raise UsageError(str(exc).replace("date_of_birth", "--birth-date")
-                         .replace("date_of_expiry", "--expiry-date")) from exc
-
-
-def choose_reader(wanted: str | None, readers: list[str]) -> str:
-    if not readers:
-        raise UsageError("pcscd lists no reader (is the reader plugged in, or `limes sim chip` running?)")
-    if wanted is None:
-        return readers[0]
-    if wanted not in readers:
-        raise UsageError(f"no reader named {wanted!r}; readers: {', '.join(readers)}")
-    return wanted
 
 
 def load_store(paths: list[Path]):

@@ -86,6 +86,13 @@ def register(sim: argparse.ArgumentParser) -> None:
                         help="a copy: the data groups, but not the private keys (fails Chip and Active "
                              "Authentication)")
     offers.add_argument("--wrong-pace-token", action="store_true", help="the chip's PACE token is wrong")
+    chip.add_argument("--fingers", default=None, metavar="SEED[,SEED]",
+                      help="DG3 with synthetic fingers of these seeds (right index, left index), readable after "
+                           "Terminal Authentication (needs Chip Authentication: e.g. --profile passport)")
+    chip.add_argument("--eac", type=Path, default=None, metavar="DIR",
+                      help="with --fingers: write a test EAC PKI's inspection-system credentials here (what "
+                           "`limes chip fingers --terminal` reads); the chip trusts its CVCA "
+                           "(default: var/sim-chip/eac)")
     chip.add_argument("--seconds", type=float, default=None, help="stop after this long (default: at Ctrl-C)")
     add_json_flag(chip)
     chip.set_defaults(func=_sim_chip)
@@ -173,7 +180,8 @@ def _sim_chip(args: argparse.Namespace) -> int:
         profile = chip_profile(args)
         photo = args.photo.read_bytes()
         pki_dir, pki = country_pki(args.country_pki, mrz.issuing_state)
-        personalised = personalise_chip_document(mrz, photo, pki, args.fault, profile)
+        fingers, cvca = _chip_fingers(args)
+        personalised = personalise_chip_document(mrz, photo, pki, args.fault, profile, fingers=fingers, cvca=cvca)
     except (OSError, ValueError) as exc:
         return _usage_error(str(exc), args.json)
     chip = VirtualChip.personalised(personalised, mrz.bac_key_seed_input, faults=ChipFaults(
@@ -214,6 +222,24 @@ def chip_profile(args: argparse.Namespace):
                              aa=chosen(args.aa, base.aa), can=args.can if args.can is not None else base.can)
 
 
+def _chip_fingers(args: argparse.Namespace):
+    """(DG3's fingers, the CVCA the chip trusts) for --fingers; the terminal's credentials saved."""
+    if args.fingers is None:
+        return [], None
+    try:
+        seeds = [int(seed) for seed in args.fingers.split(",")]
+    except ValueError:
+        raise ValueError(f"--fingers {args.fingers!r}: one or two integer seeds, comma-separated") from None
+    if not 1 <= len(seeds) <= 2:
+        raise ValueError("--fingers takes one or two seeds (right index, left index)")
+    from hardware_sim.eac_pki import make_test_eac_pki
+    from hardware_sim.fingerprint_scanner import finger_image
+
+    eac = make_test_eac_pki()
+    eac.terminal.credentials().save(args.eac or var_dir() / "sim-chip" / "eac")
+    return [(position, finger_image(seed, 1)) for position, seed in zip((2, 7), seeds)], eac.cvca
+
+
 def sim_chip_info(endpoint: VpcdEndpoint, mrz, pki_dir: Path, pki_country: str,
                   args: argparse.Namespace, profile=None) -> dict[str, Any]:
     csca, crl = pki_dir / "csca.pem", pki_dir / "crl.pem"
@@ -236,6 +262,9 @@ def sim_chip_info(endpoint: VpcdEndpoint, mrz, pki_dir: Path, pki_country: str,
         "chip": None if profile is None else profile.describe(),
         "can": None if profile is None else profile.can,
         "read_with": read_command,
+        "fingers": getattr(args, "fingers", None),
+        "eac_terminal": (str(getattr(args, "eac", None) or var_dir() / "sim-chip" / "eac")
+                         if getattr(args, "fingers", None) else None),
     }
 
 
