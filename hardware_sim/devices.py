@@ -25,6 +25,8 @@ from hardware_sim.pcscd import Pcscd
 from hardware_sim.pki import TestPki, make_test_pki
 from hardware_sim.travellers import SimulatedTraveller
 
+# The vpcd driver's second slot (port + 1): the reader of a second station's chips under the one pcscd.
+SECOND_SLOT_READER = "Virtual PCD 00 01"
 # Time for the camera to show the new traveller before the document lands,
 # as a traveller steps into the gate before putting the passport down.
 SETTLE_S = 0.4
@@ -35,12 +37,16 @@ STATE_PKI_KEYS = {"AUT": "ecdsa-brainpool-explicit"}
 
 
 class SimulatedGateDevices:
-    def __init__(self, faces: Path, state_dir: Path, *, settle_s: float = SETTLE_S):
+    def __init__(self, faces: Path, state_dir: Path, *, settle_s: float = SETTLE_S,
+                 beside: "SimulatedGateDevices | None" = None):
         self.faces = faces
         self.settle_s = settle_s  # 0 for benchmarks: the traveller is already in view
         self.csca_dir = state_dir / "csca"
         self.csca_dir.mkdir(parents=True, exist_ok=True)
-        self.pcscd = Pcscd()
+        # One machine runs one pcscd (hardware_sim.pcscd): a second station's devices (the officer desk's
+        # `beside` the gate's) use its vpcd driver's second slot, reader "Virtual PCD 00 01" on port + 1.
+        self._beside = beside
+        self.pcscd = beside.pcscd if beside is not None else Pcscd()
         self.reader = ReaderEmulator()
         self.camera = CameraSimulator()
         self._pkis: dict[str, TestPki] = {}
@@ -51,7 +57,8 @@ class SimulatedGateDevices:
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> "SimulatedGateDevices":
-        self.pcscd.start()
+        if self._beside is None:
+            self.pcscd.start()
         self.reader.start()
         self.camera.start()
         self.camera.show(Scene.empty())
@@ -61,7 +68,8 @@ class SimulatedGateDevices:
         self.take_back()
         self.camera.stop()
         self.reader.stop()
-        self.pcscd.stop()
+        if self._beside is None:
+            self.pcscd.stop()
 
     def __enter__(self) -> "SimulatedGateDevices":
         return self.start()
@@ -80,7 +88,11 @@ class SimulatedGateDevices:
 
     @property
     def chip_reader(self) -> str:
-        return self.pcscd.reader
+        return SECOND_SLOT_READER if self._beside is not None else self.pcscd.reader
+
+    @property
+    def _vpcd_port(self) -> int:
+        return self.pcscd.port + (1 if self._beside is not None else 0)
 
     # -- a traveller -------------------------------------------------------------
     def issuing_pki(self, state: str) -> TestPki:
@@ -107,7 +119,7 @@ class SimulatedGateDevices:
         chip = personalise_chip(traveller.chip_mrz(), chip_photo(photo), pki, faults=traveller.personalise_faults,
                                 profile=PROFILES[traveller.chip_profile])
         self._card = VpcdCard(VirtualChip.personalised(chip, _chip_key(traveller), faults=traveller.chip_faults),
-                              self.pcscd.port)
+                              self._vpcd_port)
         self._card.insert()
         if self.settle_s:
             time.sleep(self.settle_s)

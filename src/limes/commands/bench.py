@@ -12,6 +12,7 @@ from limes.cli import add_command_table
 BENCHES: dict[str, tuple[str, str]] = {
     "face": ("face", "detection, quality and template time per face on the real photos (p50/p95)"),
     "gate": ("gate", "document presented to gate open (record committed), p50/p95, per step (simulated devices)"),
+    "desk": ("desk", "officer desk: document on the reader to every check shown, p50/p95 (simulated devices)"),
     "central": ("central", "crossings/s with concurrent gates: CheckDocument + CheckPerson + RecordCrossing each"),
     "matcher": ("matcher", "recall, latency and throughput on a synthetic gallery"),
     "chip": ("chip", "full chip read through pcscd + vpcd and in process, p50/p95/p99"),
