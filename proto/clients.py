@@ -69,10 +69,10 @@ class CentralClient:
         # The officer desk's service (limes.v1.Desk), served by central on the same port.
         self.desk_stub = desk_pb2_grpc.DeskStub(self._channel)
 
-    def call(self, method: str, request):
-        """Call any Central or Desk RPC by name with this client's deadline and identity."""
+    def call(self, method: str, request, timeout: float | None = None):
+        """Call any Central or Desk RPC by name with this client's identity and deadline (or `timeout`)."""
         stub = self.stub if hasattr(self.stub, method) else self.desk_stub
-        return getattr(stub, method)(request, timeout=self.timeout, metadata=self.metadata)
+        return getattr(stub, method)(request, timeout=timeout or self.timeout, metadata=self.metadata)
 
     def close(self) -> None:
         self._channel.close()

@@ -42,7 +42,7 @@ class Refusal:
 def render(refusal: Refusal, language: str) -> bytes:
     """The form as PDF bytes; ValueError for an unknown language or ground."""
     if language not in LANGUAGES:
-        raise ValueError(f"no refusal form in {language!r}: one of {', '.join(LANGUAGES)}")
+        raise ValueError(f"no refusal form in the language {language!r}: one of {', '.join(LANGUAGES)}")
     unknown = set(refusal.grounds) - set(GROUNDS[language])
     if unknown or not refusal.grounds:
         raise ValueError(f"grounds must be letters A to J, not {sorted(unknown) or 'none'}")

@@ -19,6 +19,8 @@ from proto.clients import central_pb2, desk_pb2
 DECISIONS = {"admit": desk_pb2.DeskDecisionRequest.ADMIT, "refuse": desk_pb2.DeskDecisionRequest.REFUSE,
              "refer": desk_pb2.DeskDecisionRequest.REFER}
 _UNREACHED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+# Checking a password is argon2's deliberate work, behind others' on a busy central: more than a check's 2 s.
+SIGN_IN_TIMEOUT_S = 10.0
 
 
 class SignInRefused(Exception):
@@ -41,9 +43,9 @@ class DeskCentral:
     def __init__(self, central: RemoteCentral):
         self.central = central
 
-    def _ask(self, method: str, request):
+    def _ask(self, method: str, request, timeout: float | None = None):
         try:
-            return self.central.client.call(method, request)
+            return self.central.client.call(method, request, timeout=timeout)
         except grpc.RpcError as error:
             if _code(error) in _UNREACHED:
                 raise CentralUnreachable(_describe(error)) from error
@@ -52,8 +54,8 @@ class DeskCentral:
     def open_session(self, user_name: str, password: str) -> tuple[str, str]:
         """(token, officer); SignInRefused with central's words, CentralUnreachable when not reached."""
         try:
-            reply = self._ask("OpenOfficerSession", desk_pb2.OpenOfficerSessionRequest(user_name=user_name,
-                                                                                       password=password))
+            reply = self._ask("OpenOfficerSession", desk_pb2.OpenOfficerSessionRequest(
+                user_name=user_name, password=password), timeout=SIGN_IN_TIMEOUT_S)
         except grpc.RpcError as error:
             if _code(error) == grpc.StatusCode.PERMISSION_DENIED:
                 raise SignInRefused(error.details()) from error
