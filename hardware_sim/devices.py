@@ -111,19 +111,26 @@ class SimulatedGateDevices:
             self._untrusted_pkis[state] = _state_pki(state)
         return self._untrusted_pkis[state]
 
-    def step_up(self, traveller: SimulatedTraveller) -> None:
-        """The traveller walks into the gate and lays the passport on the reader."""
+    def step_up(self, traveller: SimulatedTraveller, *, page_image: bool = False, reader_reads_mrz: bool = True,
+                has_chip: bool = True) -> None:
+        """The traveller walks into the gate and lays the passport on the reader.
+
+        For a desk reader: `page_image` sends the data page photographed (hardware_sim.datapage, with
+        realistic damage), `reader_reads_mrz` False a reader whose own OCR could not read the MRZ (the
+        host reads it from the image), `has_chip` False a document without a chip."""
         self.camera.show(self._scene(traveller))
         photo = (self.faces / traveller.document_photo).read_bytes()
-        pki = (self.untrusted_pki if traveller.untrusted_issuer else self.issuing_pki)(traveller.nationality)
-        chip = personalise_chip(traveller.chip_mrz(), chip_photo(photo), pki, faults=traveller.personalise_faults,
-                                profile=PROFILES[traveller.chip_profile])
-        self._card = VpcdCard(VirtualChip.personalised(chip, _chip_key(traveller), faults=traveller.chip_faults),
-                              self._vpcd_port)
-        self._card.insert()
+        if has_chip:
+            pki = (self.untrusted_pki if traveller.untrusted_issuer else self.issuing_pki)(traveller.nationality)
+            chip = personalise_chip(traveller.chip_mrz(), chip_photo(photo), pki,
+                                    faults=traveller.personalise_faults, profile=PROFILES[traveller.chip_profile])
+            self._card = VpcdCard(VirtualChip.personalised(chip, _chip_key(traveller),
+                                                           faults=traveller.chip_faults), self._vpcd_port)
+            self._card.insert()
         if self.settle_s:
             time.sleep(self.settle_s)
-        self.reader.present(traveller.mrz())
+        images = [_page_image(traveller, photo)] if page_image else []
+        self.reader.present(traveller.mrz() if reader_reads_mrz else "", images=images)
         if traveller.recovers_after_s is not None and traveller.live_face:
             # The traveller steps out of the shadow while the gate is already capturing.
             self._scene_change = threading.Timer(traveller.recovers_after_s, self.camera.show,
@@ -170,6 +177,26 @@ def chip_photo(photo: bytes, height: int = 480) -> bytes:
     if not ok:
         raise ValueError("photo does not encode as JPEG")
     return encoded.tobytes()
+
+
+def _page_image(traveller: SimulatedTraveller, photo: bytes):
+    """The traveller's data page as the reader photographs it: drawn, then damaged (a seed per document)."""
+    import cv2
+    import numpy as np
+
+    from drivers.devices.docreader.images import ImageFormat, Light, PageImage
+    from hardware_sim.datapage import Damage, PrintedPage, damage_page, encode_jpeg, render_page
+
+    page = PrintedPage(surname=traveller.surname, given_names=traveller.given_names,
+                       nationality=traveller.nationality, sex=traveller.sex, birth_date=traveller.birth_date,
+                       document_number=traveller.document_number, expiry_date=traveller.expiry_date,
+                       issue_date=traveller.expiry_date.replace(year=traveller.expiry_date.year - 10),
+                       issuing_state=traveller.nationality, mrz=traveller.mrz())
+    portrait = cv2.cvtColor(cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    seed = sum(traveller.document_number.encode())
+    damage = Damage.realistic(np.random.default_rng(seed))
+    return PageImage(Light.VISIBLE, ImageFormat.JPEG,
+                     encode_jpeg(damage_page(render_page(page, portrait), damage, seed), damage.jpeg_quality))
 
 
 def _state_pki(state: str) -> TestPki:

@@ -281,6 +281,11 @@ class DeskScenario:
     form_language: str | None = None       # a refusal form in this language
     stay_regime: str | None = None         # stay.days_left's regime, and with visa_days its last day from the visa
     offline: bool = False                  # the desk must say it works offline, the decision kept and sent later
+    # The document: its data page photographed by the reader; the reader's own OCR fails; no chip.
+    page_image: bool = False
+    reader_reads_mrz: bool = True
+    has_chip: bool = True
+    pending: str | None = None             # why it cannot pass yet (reported pending while it fails so)
 
     def __post_init__(self) -> None:
         if self.decision not in ("admit", "refuse", "refer"):
@@ -304,6 +309,11 @@ def desk_scenarios(today: dt.date | None = None) -> list[DeskScenario]:
         DeskScenario("desk-visa-holder", "visa holder: the authorised stay comes from the visa",
                      person("SHARMA", "PRIYA", DESK_VISA_NATIONALITY, "D2000002", "rose_leslie/01.jpg",
                             "rose_leslie/02.jpg", "F"), "admit", visa_days=15, stay_regime="visa_required"),
+        DeskScenario("desk-no-chip", "no chip, MRZ unread by the reader: the MRZ from the page image, admitted",
+                     person("OKAFOR", "CHIDI", "NGA", "D2000004", "obama/01.jpg", "obama/03.jpg"), "admit",
+                     page_image=True, reader_reads_mrz=False, has_chip=False,
+                     pending="the page-image OCR (drivers.pageimage, the ocr branch's first version) flags most "
+                             "realistically damaged pages for a person to check"),
         DeskScenario("desk-offline", "central down: the desk says so, the decision is kept and sent once back",
                      person("NILSSON", "ERIK", "SWE", "D2000003", "obama/01.jpg", "obama/03.jpg"), "admit",
                      stops="central", offline=True),

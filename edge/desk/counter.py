@@ -55,6 +55,8 @@ class Presented:
     manual_entry: bool
     counter_case_id: str
     started: float
+    page_image: bytes | None = None   # the data page under visible light, as the reader sent it (JPEG or PNG)
+    mrz_from_image: bool = False      # the reader could not read the MRZ; OCR of the page image did
     mrz: Mrz | None = None
     checks: list[Check] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
@@ -111,11 +113,16 @@ class Counter:
         return self.officer
 
     # -- a traveller ------------------------------------------------------------
-    def present(self, mrz_text: str, *, manual_entry: bool = False, counter_case_id: str = "") -> Presented:
+    def present(self, mrz_text: str, *, manual_entry: bool = False, counter_case_id: str = "",
+                page_image: bytes | None = None) -> Presented:
         """Start the checks of one document (read by the reader, or typed by the officer: manual_entry);
-        the screen hears each result as it arrives; Presented.complete is set once every check is shown."""
+        the screen hears each result as it arrives; Presented.complete is set once every check is shown.
+
+        `page_image`: the data page the reader photographed. It is shown beside the results; when the
+        reader could not read the MRZ (mrz_text ''), the MRZ is read from it (drivers.pageimage), and its
+        visual zone is cross-checked against the MRZ."""
         self._require_officer()
-        presented = Presented(str(uuid.uuid4()), manual_entry, counter_case_id, time.perf_counter())
+        presented = Presented(str(uuid.uuid4()), manual_entry, counter_case_id, time.perf_counter(), page_image)
         with self._lock:
             self.current = presented
         self.events.publish({"type": "started", "id": presented.transaction_id, "manual_entry": manual_entry,
@@ -125,7 +132,10 @@ class Counter:
 
     def _examine(self, presented: Presented, mrz_text: str) -> None:
         history = None
+        page = None
         try:
+            if presented.page_image is not None:
+                page, mrz_text = self._read_page(presented, mrz_text)
             def on_step(record, value, checks):
                 nonlocal history
                 presented.checks.extend(checks)
@@ -136,7 +146,10 @@ class Counter:
                     self._publish(presented, {"type": "document", **_document(value)})
                     history = self._pool.submit(self._history, value)
             examined = self.gate.examine(mrz_text, on_step, crossing_id=presented.transaction_id)
-            presented.values, presented.checks = examined.values, examined.checks
+            page_checks = [c for c in presented.checks if c.name.startswith("page.")]
+            presented.values, presented.checks = examined.values, page_checks + examined.checks
+            if page is not None and presented.mrz is not None:
+                self._cross_check(presented, page)
             presented.history = history.result() if history is not None else None
             self._publish(presented, {"type": "history", "crossings": presented.history})
         except Exception as exc:  # the desk never crashes: the officer sees what broke and decides
@@ -146,6 +159,53 @@ class Counter:
         self._publish(presented, {"type": "complete", **self.summary(presented)})
         presented.complete.set()
         self._status()
+
+    def _read_page(self, presented: Presented, mrz_text: str):
+        """The page image shown; the MRZ from it when the reader had none. (decoded image, MRZ text)."""
+        import base64
+
+        from drivers.pageimage import PageImageError, decode_image, read_mrz
+
+        kind = "png" if presented.page_image.startswith(b"\x89PNG") else "jpeg"
+        self._publish(presented, {"type": "page_image", "src": f"data:image/{kind};base64,"
+                                  + base64.b64encode(presented.page_image).decode()})
+        checks = []
+        try:
+            page = decode_image(presented.page_image)
+        except PageImageError as exc:
+            checks.append(Check.failed("page.image", f"the page image is unusable: {exc}"))
+            page = None
+        if page is not None and not mrz_text.strip():
+            reading = read_mrz(page)
+            if reading.flagged:  # never taken as read: the officer types or corrects it
+                checks.append(Check.failed("page.mrz", "the reader could not read the MRZ and OCR of the page "
+                                           "image is not sure: " + "; ".join(reading.problems or
+                                                                            ("check digits fail",))))
+            else:
+                mrz_text, presented.mrz_from_image = reading.text, True
+                checks.append(Check.passed("page.mrz", f"read from the page image (OCR, lowest character "
+                                           f"confidence {reading.confidence:.2f}, check digits correct)"))
+        presented.checks.extend(checks)
+        self._publish(presented, {"type": "step", "step": "page_image", "state": "done", "elapsed_ms": None,
+                                  "checks": [c.to_dict() for c in checks]})
+        return page, mrz_text
+
+    def _cross_check(self, presented: Presented, page) -> None:
+        """The visual zone's name, number and dates against the MRZ, where OCR could read them."""
+        from drivers.pageimage import cross_check, read_visual_zone
+
+        try:
+            mismatches = cross_check(read_visual_zone(page), presented.mrz)
+        except Exception as exc:  # OCR trouble is a check not done, never a crash
+            check = Check.not_done("page.visual_zone", f"the visual zone could not be read: {exc}")
+        else:
+            check = (Check.failed("page.visual_zone", "; ".join(f"{m.field}: printed {m.visual!r}, MRZ {m.machine!r}"
+                                                                for m in mismatches)) if mismatches
+                     else Check.passed("page.visual_zone", "the printed name, number and dates agree with the MRZ "
+                                       "where OCR could read them"))
+        presented.checks.append(check)
+        self._publish(presented, {"type": "step", "step": "visual_zone", "state": "done", "elapsed_ms": None,
+                                  "checks": [check.to_dict()]})
 
     def _history(self, mrz: Mrz) -> list[dict] | None:
         try:
@@ -168,6 +228,7 @@ class Counter:
                 "no_chip": chip is None or (chip.status is not CheckStatus.PASS and (
                     chip.status is CheckStatus.NOT_DONE or any(s in chip.reason for s in _NO_CHIP))),
                 "mrz_valid": presented.mrz is not None, "all_shown_ms": presented.all_shown_ms,
+                "mrz_from_image": presented.mrz_from_image, "page_image": presented.page_image is not None,
                 "checks": [c.to_dict() for c in presented.checks]}
 
     # -- the decision -------------------------------------------------------------

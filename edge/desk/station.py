@@ -63,17 +63,19 @@ def start_desk(config: GateConfig, screen: str = "127.0.0.1:0", *, watch_reader:
 
 
 def _watch_reader(running: RunningGate, counter: Counter, stop: threading.Event) -> None:
-    """Each document the reader reads starts its checks (once an officer is signed in)."""
+    """Each document the reader reads starts its checks (once an officer is signed in), with the page
+    image under visible light when the reader sent one."""
     while not stop.is_set():
         try:
-            mrz_text = running.reader.wait_for_document(0.5)
+            capture = running.reader.wait_for_capture(0.5)
         except ReaderError as exc:  # reported, then waited out: the reader may come back
             log.warning("document reader: %s", exc)
             stop.wait(1.0)
             continue
-        if mrz_text is None:
+        if capture is None:
             continue
+        page = capture.image("V")
         try:
-            counter.present(mrz_text)
+            counter.present(capture.mrz, page_image=page.data if page is not None else None)
         except DeskError as exc:
             log.warning("a document was read but not checked: %s", exc)

@@ -25,6 +25,8 @@ from proto.clients import CentralClient, central_pb2
 DESK_STATION = GateStation("DEMO-DESK-01", "DEMO-AIRPORT", "ENTRY")
 DESK_OFFICER = "desk-officer"
 CHECKS_WAIT_S = 30.0
+# Reading the MRZ and the visual zone from a page image takes OCR tens of seconds on a loaded machine.
+PAGE_IMAGE_WAIT_S = 120.0
 REPLAY_TIMEOUT_S = 120.0
 
 
@@ -42,10 +44,11 @@ class DemoDesk:
     def counter(self):
         return self.running.counter
 
-    def serve(self, traveller: SimulatedTraveller, timeout_s: float = CHECKS_WAIT_S) -> Presented:
-        """The traveller hands the document over: the reader reads it, every check is shown."""
+    def serve(self, traveller: SimulatedTraveller, timeout_s: float = CHECKS_WAIT_S, **document) -> Presented:
+        """The traveller hands the document over: the reader reads it, every check is shown. `document`:
+        SimulatedGateDevices.step_up's page_image, reader_reads_mrz and has_chip."""
         before = self.counter.current
-        self.devices.step_up(traveller)
+        self.devices.step_up(traveller, **document)
         deadline = time.monotonic() + timeout_s
         try:
             while True:
@@ -131,8 +134,17 @@ def run_desk_scenario(post, desk: DemoDesk, scenario: DeskScenario) -> dict:
         if scenario.stops == "central":
             _wait_for_alert_cache(desk)
             post.services.central_server.stop(grace=0).wait()
-        presented = desk.serve(scenario.traveller)
+        presented = desk.serve(scenario.traveller, PAGE_IMAGE_WAIT_S if scenario.page_image else CHECKS_WAIT_S,
+                               page_image=scenario.page_image, reader_reads_mrz=scenario.reader_reads_mrz,
+                               has_chip=scenario.has_chip)
         summary = desk.counter.summary(presented)
+        if not scenario.has_chip:
+            found.append(("chip shown absent", True, summary["no_chip"]))
+        if not scenario.reader_reads_mrz:
+            found.append(("MRZ read from the page image", True, summary["mrz_from_image"]))
+            if not summary["mrz_from_image"]:
+                page = next((c for c in presented.checks if c.name == "page.mrz"), None)
+                raise RuntimeError(f"no MRZ to decide on: {page.reason if page else 'no page image read'}")
         decided = desk.counter.decide(scenario.decision, ground=scenario.ground)
         if scenario.stops == "central":
             found.append(("desk says offline", True, summary["offline"]))
@@ -165,8 +177,13 @@ def run_desk_scenario(post, desk: DemoDesk, scenario: DeskScenario) -> dict:
     except Exception as exc:  # the run broke: this scenario's failure
         note = f"the run broke: {type(exc).__name__}: {exc}"
     unmet = [f"{what}: expected {expected}, got {actual}" for what, expected, actual in found if expected != actual]
-    ok = not note and not unmet
-    return {"scenario": scenario.name, "title": scenario.title, "status": "pass" if ok else "fail", "ok": ok,
+    passed = not note and not unmet
+    # A pending scenario fails as its reason says (reported, the run not failed) until it passes ("fixed").
+    status = ("fixed" if passed else "pending") if scenario.pending else ("pass" if passed else "fail")
+    ok = status in ("pass", "pending")
+    if scenario.pending and not passed:
+        note = f"pending: {scenario.pending}" + (f"; {note}" if note else "")
+    return {"scenario": scenario.name, "title": scenario.title, "status": status, "ok": ok,
             "expected": scenario.decision, "decision": scenario.decision if not note else None,
             "outcomes": [{"what": w, "expected": str(e), "actual": str(a)} for w, e, a in found],
             "unmet": unmet, "note": note, "seconds": round(time.perf_counter() - started, 2)}

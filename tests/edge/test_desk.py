@@ -233,3 +233,19 @@ def test_the_event_stream_replays_the_current_traveller_to_a_screen_that_connect
     first = [next(stream) for _ in range(3)]
     stop.set()
     assert first[0].startswith("event: started") and first[1].startswith("event: step")
+
+
+def test_a_page_image_is_shown_and_an_unusable_one_leaves_the_officer_to_type_the_mrz(post):
+    post.counter.sign_in("officer-17", PASSWORD)
+    unread = checked(post.counter, "", page_image=b"\xff\xd8 not really a JPEG")
+    shown = [e for e in post.events if e["type"] == "page_image" and e["id"] == unread.transaction_id]
+    assert len(shown) == 1 and shown[0]["src"].startswith("data:image/jpeg;base64,")
+    [page] = [c for c in unread.checks if c.name == "page.image"]
+    assert page.status.value == "fail" and "unusable" in page.reason
+    summary = post.counter.summary(unread)
+    assert (summary["page_image"], summary["mrz_from_image"], summary["mrz_valid"]) == (True, False, False)
+    with pytest.raises(DeskError, match="no valid MRZ"):
+        post.counter.decide("admit")
+    # The reader's MRZ stands beside a broken image: the checks run, the image's failure is shown.
+    read = checked(post.counter, mrz("P3332221"), page_image=b"\x89PNG broken")
+    assert read.mrz is not None and post.counter.decide("admit")["state"] == "delivered"

@@ -106,7 +106,7 @@ def run(args) -> int:
                     "because_status": s.because_status,
                     "stops": s.stops, "pending": s.pending} for s in chosen]
         listing += [{"scenario": s.name, "title": s.title, "expected": s.decision, "because": [],
-                     "because_status": "fail", "stops": s.stops, "pending": None, "at": "desk"} for s in at_desk]
+                     "because_status": "fail", "stops": s.stops, "pending": s.pending, "at": "desk"} for s in at_desk]
         emit(listing, args.json, _render_list)
         return 0
     faces = args.faces or faces_dir()
