@@ -312,8 +312,8 @@ def desk_scenarios(today: dt.date | None = None) -> list[DeskScenario]:
         DeskScenario("desk-no-chip", "no chip, MRZ unread by the reader: the MRZ from the page image, admitted",
                      person("OKAFOR", "CHIDI", "NGA", "D2000004", "obama/01.jpg", "obama/03.jpg"), "admit",
                      page_image=True, reader_reads_mrz=False, has_chip=False,
-                     pending="the page-image OCR (drivers.pageimage, the ocr branch's first version) flags most "
-                             "realistically damaged pages for a person to check"),
+                     pending="the page-image OCR (drivers.pageimage, its first version) flags this traveller's "
+                             "damaged page (characters read with too little confidence): the officer would type it"),
         DeskScenario("desk-offline", "central down: the desk says so, the decision is kept and sent once back",
                      person("NILSSON", "ERIK", "SWE", "D2000003", "obama/01.jpg", "obama/03.jpg"), "admit",
                      stops="central", offline=True),

@@ -182,7 +182,7 @@ def run_desk_scenario(post, desk: DemoDesk, scenario: DeskScenario) -> dict:
     status = ("fixed" if passed else "pending") if scenario.pending else ("pass" if passed else "fail")
     ok = status in ("pass", "pending")
     if scenario.pending and not passed:
-        note = f"pending: {scenario.pending}" + (f"; {note}" if note else "")
+        note = scenario.pending + (f"; {note}" if note else "")
     return {"scenario": scenario.name, "title": scenario.title, "status": status, "ok": ok,
             "expected": scenario.decision, "decision": scenario.decision if not note else None,
             "outcomes": [{"what": w, "expected": str(e), "actual": str(a)} for w, e, a in found],
