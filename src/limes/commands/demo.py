@@ -85,7 +85,7 @@ def _run(args, state: Path, faces: Path, demo_border_post) -> int:
             # One officer's counter too, with devices of its own, at the gate's border point.
             with demo_desk(post, state, faces, screen=f"127.0.0.1:{DEMO_DESK_PORT}",
                            nationalities=tuple({t.nationality for t in post.travellers}), sign_in=False) as desk:
-                desk_users = [desk.officer] + [users[role] for role in ("officer", "supervisor")]
+                desk_users = [("officer", *desk.officer)] + [(role, *users[role]) for role in ("officer", "supervisor")]
                 print(_render_desk(desk.url, desk_users), flush=True, file=sys.stderr if args.json else sys.stdout)
                 serve_until_stopped(lambda: print(
                     f"services are up; press Ctrl-C to stop. They speak mutual TLS: a client needs {pki}/ca.pem "
@@ -155,9 +155,9 @@ def _render_web(web: dict) -> str:
     return "\n".join(lines)
 
 
-def _render_desk(url: str, users: list[tuple[str, str]]) -> str:
+def _render_desk(url: str, users: list[tuple[str, str, str]]) -> str:
     lines = [f"\ncounter desk: {url}  (type or correct an MRZ with Alt+M; decide with Alt+A, Alt+R, Alt+S)"]
-    lines += [f"  officer        user {user:<16} password {password}" for user, password in users]
+    lines += [f"  {role:<14} user {user:<16} password {password}" for role, user, password in users]
     return "\n".join(lines)
 
 
