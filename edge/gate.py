@@ -112,6 +112,15 @@ class FaceCapture(Protocol):
 
 
 @dataclass
+class Examination:
+    """The checks of one document (Gate.examine): step values by name, checks, the transaction's record."""
+    crossing_id: str
+    values: dict[str, Any]
+    checks: list[Check]
+    transaction: Transaction
+
+
+@dataclass
 class Outcome:
     crossing_id: str
     decision: Decision
@@ -208,11 +217,21 @@ class Gate:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # -- the transaction -------------------------------------------------
+    def examine(self, mrz_text: str, on_step: Callable[..., None] | None = None, *,
+                crossing_id: str | None = None, shown: list[str] | None = None) -> Examination:
+        """Every check of one document, nothing decided or recorded (the officer desk decides itself);
+        `on_step(record, value, checks)` hears of each step as it ends."""
+        crossing_id = crossing_id or str(uuid.uuid4())
+        shown = [] if shown is None else shown
+        transaction = Transaction(self._steps(mrz_text, shown, crossing_id), self._pool, on_step=on_step)
+        values, checks = transaction.run()
+        return Examination(crossing_id, values, checks, transaction)
+
     def process(self, mrz_text: str) -> Outcome:
         crossing_id = str(uuid.uuid4())
         shown: list[str] = []
-        transaction = Transaction(self._steps(mrz_text, shown, crossing_id), self._pool)
-        values, checks = transaction.run()
+        examined = self.examine(mrz_text, crossing_id=crossing_id, shown=shown)
+        values, checks, transaction = examined.values, examined.checks, examined.transaction
         mrz = values.get("mrz")
 
         decision, reasons = self.policy.decide(checks, self.station.direction)
@@ -515,8 +534,9 @@ class Gate:
 
     def _store_and_send(self, outcome: Outcome, mrz: Mrz | None) -> None:
         if mrz is None:
-            # Central registers crossings by document; an unreadable one goes to the officer, who keys it in.
-            outcome.reasons.append("crossing not recorded: document unreadable, officer to register it")
+            # Central registers crossings by document: an unreadable one is handed to the counter, where
+            # an officer desk of this border point finds the case and keys the document in.
+            self._hand_to_counter(outcome)
             return
         if self.outbox is not None:
             self._record_through_outbox(outcome, mrz)
@@ -532,6 +552,27 @@ class Gate:
             # Without an outbox nothing keeps the record: the failure is logged and shown in the outcome.
             log.warning("could not record crossing %s: %s", outcome.crossing_id, exc)
             outcome.reasons.append(f"crossing not recorded: {exc}")
+
+    def _hand_to_counter(self, outcome: Outcome) -> None:
+        """The unidentified traveller as a counter case at central (central.desk.counter), through the outbox."""
+        note = "document unreadable: handed to the counter, an officer desk registers the crossing"
+        try:
+            if self.outbox is None:
+                self.central.hand_to_counter(outcome, self.station)
+                outcome.reasons.append(note)
+                return
+            payload = self.central.counter_request(outcome, self.station).SerializeToString()
+            [seq] = self.outbox.append(outcome.crossing_id, [("HandToCounter", payload)])
+            if self.outbox.online is not False or self._central_reached:
+                self.outbox.deliver()
+            state = self.outbox.state_of(seq)
+        except Exception as exc:  # the traveller is at the officer's anyway: say what was not kept
+            log.exception("could not hand crossing %s to the counter", outcome.crossing_id)
+            outcome.reasons.append(f"crossing not recorded: document unreadable and the counter not told ({exc}), "
+                                   "officer to register it")
+            return
+        outcome.reasons.append(note if state == "delivered" else
+                               f"{note} (kept in the gate's outbox until central answers)")
 
     def _record_through_outbox(self, outcome: Outcome, mrz: Mrz) -> None:
         """Commit the crossing (and referral) to the outbox, then send it if central is answering."""

@@ -13,7 +13,7 @@ from drivers.mrz import Mrz
 from edge.alert_cache import HitLine, describe_hit, describe_person_hit
 from edge.evidence import GateCandidate
 from edge.outbox import Reject, Retry
-from proto.clients import CentralClient, MatcherClient, central_pb2, face_template
+from proto.clients import CentralClient, MatcherClient, central_pb2, desk_pb2, face_template
 from proto.limes.v1 import notices_pb2
 
 _DIRECTIONS = {"ENTRY": central_pb2.Crossing.ENTRY, "EXIT": central_pb2.Crossing.EXIT}
@@ -22,7 +22,11 @@ _CHECK_STATUS = {"pass": 1, "fail": 2, "not_done": 3}
 # The requests the outbox stores, by RPC: it keeps serialized bytes and parses them back to send.
 _OUTBOX_REQUESTS = {"RecordCrossing": central_pb2.RecordCrossingRequest,
                     "OpenReferral": central_pb2.OpenReferralRequest,
-                    "EnrolTraveller": central_pb2.EnrolTravellerRequest}
+                    "EnrolTraveller": central_pb2.EnrolTravellerRequest,
+                    # limes.v1.Desk: a traveller the gate could not identify; the officer desk's records.
+                    "HandToCounter": desk_pb2.HandToCounterRequest,
+                    "RecordDeskDecision": desk_pb2.DeskDecisionRequest,
+                    "CloseOfficerSession": desk_pb2.CloseOfficerSessionRequest}
 # Central looked at the request and refused it: sending the same bytes again gets the same answer.
 # ALREADY_EXISTS is among them: central answers a true retry (same id, same record) with OK and
 # already_recorded; ALREADY_EXISTS means the id belongs to a different record.
@@ -184,6 +188,16 @@ class RemoteCentral:
                 watchlist_candidates=[central_pb2.WatchlistCandidate(gallery=c.gallery, subject_id=c.subject_id,
                                                                      score=c.score) for c in evidence.candidates]))
         return request
+
+    def counter_request(self, outcome, station) -> desk_pb2.HandToCounterRequest:
+        """A traveller the gate could not identify, for the officers at the counter (central.desk.counter);
+        the crossing's id is the case's."""
+        return desk_pb2.HandToCounterRequest(
+            case_id=outcome.crossing_id, station_id=station.station_id, border_point=station.border_point,
+            occurred_at=dt.datetime.now(dt.timezone.utc).isoformat(), reasons=outcome.reasons)
+
+    def hand_to_counter(self, outcome, station) -> None:
+        self.client.call("HandToCounter", self.counter_request(outcome, station))
 
     def referral_decision(self, referral_id: str) -> dict:
         """What the officer decided on a referral this gate opened: status (OPEN while waiting) and decisions."""

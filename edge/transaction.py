@@ -100,7 +100,8 @@ class StepRecord:
 class Transaction:
     """Runs the steps of one traveller and keeps the phase, with the time each phase began."""
 
-    def __init__(self, steps: list[Step], pool: Executor, clock: Callable[[], float] = time.perf_counter):
+    def __init__(self, steps: list[Step], pool: Executor, clock: Callable[[], float] = time.perf_counter,
+                 on_step: Callable[[StepRecord, Any, list[Check]], None] | None = None):
         names = [step.name for step in steps]
         if len(set(names)) != len(names):
             raise ValueError(f"step names repeat: {names}")
@@ -116,6 +117,8 @@ class Transaction:
         self.phase = Phase.PRESENTED
         self.phase_ms: dict[str, float] = {Phase.PRESENTED.value: 0.0}
         self.records = {step.name: StepRecord(step.name, round(step.budget_s * 1000, 1)) for step in steps}
+        # Told of each step as it ends, with its value and checks (the officer desk's live screen).
+        self.on_step = on_step
 
     def elapsed_ms(self) -> float:
         return round((self.clock() - self.started) * 1000, 1)
@@ -142,6 +145,7 @@ class Transaction:
                 if any(r.state is StepState.SKIPPED for r in needed) or any(
                         self.records[name].state in FINISHED and values.get(name) is None for name in step.requires):
                     record.state = StepState.SKIPPED
+                    self._tell(record, None, [])
                     continue
                 if all(r.state in FINISHED for r in needed):
                     record.state, record.started_ms = StepState.RUNNING, self.elapsed_ms()
@@ -155,6 +159,7 @@ class Transaction:
             for future in done:
                 step = running.pop(future)
                 values[step.name], checks[step.name] = self._finish(step, future)
+                self._tell(self.records[step.name], values[step.name], checks[step.name])
             now = self.clock()
             for future, step in list(running.items()):
                 if now >= deadlines[step.name]:
@@ -166,7 +171,16 @@ class Transaction:
                     values[step.name] = None
                     checks[step.name] = [Check.not_done(name, f"no answer within its budget of "
                                                               f"{record.budget_ms:.0f} ms") for name in step.owes]
+                    self._tell(record, None, checks[step.name])
         return values, [check for step in self.steps for check in checks[step.name]]
+
+    def _tell(self, record: StepRecord, value: Any, checks: list[Check]) -> None:
+        if self.on_step is None:
+            return
+        try:
+            self.on_step(record, value, checks)
+        except Exception:  # a broken screen must not stop the transaction
+            log.exception("reporting step %s failed", record.name)
 
     def _finish(self, step: Step, future: Future) -> tuple[Any, list[Check]]:
         record = self.records[step.name]

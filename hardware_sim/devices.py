@@ -29,6 +29,8 @@ from hardware_sim.pcscd import Pcscd
 from hardware_sim.pki import TestPki, make_test_pki
 from hardware_sim.travellers import SimulatedTraveller
 
+# The vpcd driver's second slot (port + 1): the reader of a second station's chips under the one pcscd.
+SECOND_SLOT_READER = "Virtual PCD 00 01"
 # Time for the camera to show the new traveller before the document lands,
 # as a traveller steps into the gate before putting the passport down.
 SETTLE_S = 0.4
@@ -41,12 +43,16 @@ CHIP_FINGER_POSITIONS = (2, 7)
 
 
 class SimulatedGateDevices:
-    def __init__(self, faces: Path, state_dir: Path, *, settle_s: float = SETTLE_S):
+    def __init__(self, faces: Path, state_dir: Path, *, settle_s: float = SETTLE_S,
+                 beside: "SimulatedGateDevices | None" = None):
         self.faces = faces
         self.settle_s = settle_s  # 0 for benchmarks: the traveller is already in view
         self.csca_dir = state_dir / "csca"
         self.csca_dir.mkdir(parents=True, exist_ok=True)
-        self.pcscd = Pcscd()
+        # One machine runs one pcscd (hardware_sim.pcscd): a second station's devices (the officer desk's
+        # `beside` the gate's) use its vpcd driver's second slot, reader "Virtual PCD 00 01" on port + 1.
+        self._beside = beside
+        self.pcscd = beside.pcscd if beside is not None else Pcscd()
         self.reader = ReaderEmulator()
         self.camera = CameraSimulator()
         self.scanner = ScannerEmulator()
@@ -62,7 +68,8 @@ class SimulatedGateDevices:
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> "SimulatedGateDevices":
-        self.pcscd.start()
+        if self._beside is None:
+            self.pcscd.start()
         self.reader.start()
         self.scanner.start()
         self.camera.start()
@@ -74,7 +81,8 @@ class SimulatedGateDevices:
         self.camera.stop()
         self.scanner.stop()
         self.reader.stop()
-        self.pcscd.stop()
+        if self._beside is None:
+            self.pcscd.stop()
 
     def __enter__(self) -> "SimulatedGateDevices":
         return self.start()
@@ -93,7 +101,11 @@ class SimulatedGateDevices:
 
     @property
     def chip_reader(self) -> str:
-        return self.pcscd.reader
+        return SECOND_SLOT_READER if self._beside is not None else self.pcscd.reader
+
+    @property
+    def _vpcd_port(self) -> int:
+        return self.pcscd.port + (1 if self._beside is not None else 0)
 
     @property
     def scanner_port(self) -> str:
@@ -116,24 +128,31 @@ class SimulatedGateDevices:
             self._untrusted_pkis[state] = _state_pki(state)
         return self._untrusted_pkis[state]
 
-    def step_up(self, traveller: SimulatedTraveller) -> None:
-        """The traveller walks into the gate and lays the passport on the reader."""
+    def step_up(self, traveller: SimulatedTraveller, *, page_image: bool = False, reader_reads_mrz: bool = True,
+                has_chip: bool = True) -> None:
+        """The traveller walks into the gate and lays the passport on the reader.
+
+        For a desk reader: `page_image` sends the data page photographed (hardware_sim.datapage, with
+        realistic damage), `reader_reads_mrz` False a reader whose own OCR could not read the MRZ (the
+        host reads it from the image), `has_chip` False a document without a chip."""
         self.camera.show(self._scene(traveller))
         photo = (self.faces / traveller.document_photo).read_bytes()
-        pki = (self.untrusted_pki if traveller.untrusted_issuer else self.issuing_pki)(traveller.nationality)
-        fingers = [(position, finger_image(seed, 1)) for position, seed in
-                   zip(CHIP_FINGER_POSITIONS, traveller.chip_fingers)]
-        chip = personalise_chip(traveller.chip_mrz(), chip_photo(photo), pki, faults=traveller.personalise_faults,
-                                profile=PROFILES[traveller.chip_profile], fingers=fingers,
-                                cvca=self.eac.cvca if fingers else None)
-        self._card = VpcdCard(VirtualChip.personalised(chip, _chip_key(traveller), faults=traveller.chip_faults),
-                              self.pcscd.port)
-        self._card.insert()
+        if has_chip:
+            pki = (self.untrusted_pki if traveller.untrusted_issuer else self.issuing_pki)(traveller.nationality)
+            fingers = [(position, finger_image(seed, 1)) for position, seed in
+                       zip(CHIP_FINGER_POSITIONS, traveller.chip_fingers)]
+            chip = personalise_chip(traveller.chip_mrz(), chip_photo(photo), pki,
+                                    faults=traveller.personalise_faults, profile=PROFILES[traveller.chip_profile],
+                                    fingers=fingers, cvca=self.eac.cvca if fingers else None)
+            self._card = VpcdCard(VirtualChip.personalised(chip, _chip_key(traveller),
+                                                           faults=traveller.chip_faults), self._vpcd_port)
+            self._card.insert()
         if self.settle_s:
             time.sleep(self.settle_s)
         if traveller.live_finger is not None:
             self.scanner.place(finger_image(*traveller.live_finger))
-        self.reader.present(traveller.mrz())
+        images = [_page_image(traveller, photo)] if page_image else []
+        self.reader.present(traveller.mrz() if reader_reads_mrz else "", images=images)
         if traveller.recovers_after_s is not None and traveller.live_face:
             # The traveller steps out of the shadow while the gate is already capturing.
             self._scene_change = threading.Timer(traveller.recovers_after_s, self.camera.show,
@@ -181,6 +200,26 @@ def chip_photo(photo: bytes, height: int = 480) -> bytes:
     if not ok:
         raise ValueError("photo does not encode as JPEG")
     return encoded.tobytes()
+
+
+def _page_image(traveller: SimulatedTraveller, photo: bytes):
+    """The traveller's data page as the reader photographs it: drawn, then damaged (a seed per document)."""
+    import cv2
+    import numpy as np
+
+    from drivers.devices.docreader.images import ImageFormat, Light, PageImage
+    from hardware_sim.datapage import Damage, PrintedPage, damage_page, encode_jpeg, render_page
+
+    page = PrintedPage(surname=traveller.surname, given_names=traveller.given_names,
+                       nationality=traveller.nationality, sex=traveller.sex, birth_date=traveller.birth_date,
+                       document_number=traveller.document_number, expiry_date=traveller.expiry_date,
+                       issue_date=traveller.expiry_date.replace(year=traveller.expiry_date.year - 10),
+                       issuing_state=traveller.nationality, mrz=traveller.mrz())
+    portrait = cv2.cvtColor(cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    seed = sum(traveller.document_number.encode())
+    damage = Damage.realistic(np.random.default_rng(seed))
+    return PageImage(Light.VISIBLE, ImageFormat.JPEG,
+                     encode_jpeg(damage_page(render_page(page, portrait), damage, seed), damage.jpeg_quality))
 
 
 def _state_pki(state: str) -> TestPki:

@@ -13,8 +13,10 @@ import select
 import threading
 import time
 import tty
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from drivers.devices.docreader.images import PageImage, image_frames
 from drivers.devices.docreader.protocol import (
     Control,
     Frame,
@@ -95,11 +97,17 @@ class ReaderEmulator:
 
     # --- what happens on the reader's window ----------------------------------------------
 
-    def present(self, mrz_text: str) -> None:
-        """A document is placed: status PRESENT, then its MRZ."""
+    def present(self, mrz_text: str, images: Sequence[PageImage] = ()) -> None:
+        """A document is placed: status PRESENT, its page images, then its MRZ.
+
+        `mrz_text` '' stands for a reader whose own OCR could not read the MRZ (an empty
+        MRZ frame still ends the document); the host then reads it from the image.
+        """
+        frames = [frame for image in images for frame in image_frames(image)]
         with self._lock:
             self._document_present = True
             self._outbox.append(status_frame(Status.PRESENT, 0))
+            self._outbox.extend(frames)
             self._outbox.append(mrz_frame(mrz_text, 0))
 
     def remove(self) -> None:

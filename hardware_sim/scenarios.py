@@ -263,8 +263,75 @@ def select(names: list[str] | None, today: dt.date | None = None) -> list[Scenar
     library = scenarios(today)
     if not names:
         return library
-    known = {s.name for s in library}
+    known = {s.name for s in library} | {s.name for s in desk_scenarios(today)}  # the desk's: select_desk
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     return [s for s in library if s.name in names]
+
+
+# ---------------------------------------------------------------- the officer desk's scenarios
+
+# The nationality the demo's central treats as visa-required (limes.stack), with no other traveller of it.
+DESK_VISA_NATIONALITY = "IND"
+
+
+@dataclass(frozen=True)
+class DeskScenario:
+    """A traveller at an officer's counter, what the officer decides, and what must come of it."""
+
+    name: str
+    title: str
+    traveller: SimulatedTraveller
+    decision: str                          # the officer's: admit, refuse or refer
+    ground: str = ""                       # refuse: A to J
+    stops: str | None = None               # "central": down while the checks run and the officer decides
+    visa_days: int | None = None           # a short-stay visa on record at central, this many days of stay
+    # What must come of it (None: not judged):
+    central_status: str = "ADMITTED"       # the referral holding the officer's decision at central
+    form_language: str | None = None       # a refusal form in this language
+    stay_regime: str | None = None         # stay.days_left's regime, and with visa_days its last day from the visa
+    offline: bool = False                  # the desk must say it works offline, the decision kept and sent later
+    # The document: its data page photographed by the reader; the reader's own OCR fails; no chip.
+    page_image: bool = False
+    reader_reads_mrz: bool = True
+    has_chip: bool = True
+    pending: str | None = None             # why it cannot pass yet (reported pending while it fails so)
+
+    def __post_init__(self) -> None:
+        if self.decision not in ("admit", "refuse", "refer"):
+            raise ValueError(f"desk scenario {self.name}: decision must be admit, refuse or refer")
+        if self.stops not in (None, "central"):
+            raise ValueError(f"desk scenario {self.name}: only central can be stopped")
+
+
+def desk_scenarios(today: dt.date | None = None) -> list[DeskScenario]:
+    today = today or dt.date.today()
+    valid = today + dt.timedelta(days=5 * 365)
+
+    def person(surname: str, given: str, state: str, number: str, photo: str, live: str, sex: str = "M"):
+        return SimulatedTraveller(f"{given.title()} {surname.title()} at the counter", surname, given, state, sex,
+                                  dt.date(1982, 6, 9), number, valid, photo, live, "refer")
+
+    return [
+        DeskScenario("desk-refusal", "refused entry with a ground; the form in the traveller's language",
+                     person("ROJAS", "MATEO", "MEX", "D2000001", "obama/01.jpg", "obama/03.jpg"), "refuse", "E",
+                     central_status="REFUSED", form_language="es"),
+        DeskScenario("desk-visa-holder", "visa holder: the authorised stay comes from the visa",
+                     person("SHARMA", "PRIYA", DESK_VISA_NATIONALITY, "D2000002", "rose_leslie/01.jpg",
+                            "rose_leslie/02.jpg", "F"), "admit", visa_days=15, stay_regime="visa_required"),
+        DeskScenario("desk-no-chip", "no chip, MRZ unread by the reader: the MRZ from the page image, admitted",
+                     person("OKAFOR", "CHIDI", "NGA", "D2000004", "obama/01.jpg", "obama/03.jpg"), "admit",
+                     page_image=True, reader_reads_mrz=False, has_chip=False,
+                     pending="the page-image OCR (drivers.pageimage, its first version) flags this traveller's "
+                             "damaged page (characters read with too little confidence): the officer would type it"),
+        DeskScenario("desk-offline", "central down: the desk says so, the decision is kept and sent once back",
+                     person("NILSSON", "ERIK", "SWE", "D2000003", "obama/01.jpg", "obama/03.jpg"), "admit",
+                     stops="central", offline=True),
+    ]
+
+
+def select_desk(names: list[str] | None, today: dt.date | None = None) -> list[DeskScenario]:
+    """The named desk scenarios (all when names is empty); names of the gate's are select()'s."""
+    library = desk_scenarios(today)
+    return library if not names else [s for s in library if s.name in names]

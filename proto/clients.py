@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from proto.limes.v1 import central_pb2, central_pb2_grpc, common_pb2, matcher_pb2, matcher_pb2_grpc
+from proto.limes.v1 import (
+    central_pb2,
+    central_pb2_grpc,
+    common_pb2,
+    desk_pb2,
+    desk_pb2_grpc,
+    matcher_pb2,
+    matcher_pb2_grpc,
+)
 from proto.tls import TlsFiles, open_channel
 
 DEFAULT_TIMEOUT_S = 2.0
@@ -58,14 +66,17 @@ class CentralClient:
         self.metadata = tuple(metadata)
         self._channel = open_channel(address, tls, plaintext=plaintext)
         self.stub = central_pb2_grpc.CentralStub(self._channel)
+        # The officer desk's service (limes.v1.Desk), served by central on the same port.
+        self.desk_stub = desk_pb2_grpc.DeskStub(self._channel)
 
-    def call(self, method: str, request):
-        """Call any Central RPC by name with this client's deadline and identity."""
-        return getattr(self.stub, method)(request, timeout=self.timeout, metadata=self.metadata)
+    def call(self, method: str, request, timeout: float | None = None):
+        """Call any Central or Desk RPC by name with this client's identity and deadline (or `timeout`)."""
+        stub = self.stub if hasattr(self.stub, method) else self.desk_stub
+        return getattr(stub, method)(request, timeout=timeout or self.timeout, metadata=self.metadata)
 
     def close(self) -> None:
         self._channel.close()
 
 
-__all__ = ["CentralClient", "MatcherClient", "TlsFiles", "central_pb2", "common_pb2", "face_template",
+__all__ = ["CentralClient", "MatcherClient", "TlsFiles", "central_pb2", "common_pb2", "desk_pb2", "face_template",
            "matcher_pb2", "open_channel"]

@@ -43,6 +43,9 @@ class Role(enum.Enum):
     # The risk analysis unit's intelligence analyst: reads graded reports and networks on need to know.
     INTELLIGENCE = "intelligence"
     ADMINISTRATOR = "administrator"
+    # A primary-line officer desk (a station): the gate's checks, and the officer's acts under an
+    # officer session (central.desk.sessions), which names the person who decides.
+    DESK = "desk"
 
 
 class Kind(enum.Enum):
@@ -68,7 +71,13 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     # A gate reads back only the referrals it opened (GetReferral: what the officer decided).
     # A gate checks a traveller's file and opens one (CheckTravellerFile, EnrolTraveller), never reads it.
     Role.GATE: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "RecordCrossing", "OpenReferral",
-                          "AlertDelta", "GetReferral", "CheckTravellerFile", "EnrolTraveller", "AssessRisk"}),
+                          "AlertDelta", "GetReferral", "CheckTravellerFile", "EnrolTraveller", "AssessRisk",
+                          "HandToCounter"}),
+    # The desk records nothing in its own name: a crossing, a decision, a history read or the counter's
+    # cases go through RecordDeskDecision and the officer session's calls (central.rpc.desk).
+    Role.DESK: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "AlertDelta", "CheckTravellerFile",
+                          "AssessRisk", "OpenOfficerSession", "CloseOfficerSession", "RecordDeskDecision",
+                          "DeskHistory", "ListCounterCases"}),
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.

@@ -765,3 +765,37 @@ class RiskProfileSelection(Base):
     profile_id: Mapped[int] = mapped_column(ForeignKey("risk_profiles.id"), index=True)
     crossing_id: Mapped[str] = mapped_column(String(36), index=True)
     selected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ---------------------------------------------------------------- the officer desk (central.desk)
+
+class DeskSession(Base):
+    """An officer signed in at a desk station: bound to that station, which alone may use it.
+    Like a web session, only the token's SHA-256 is stored."""
+
+    __tablename__ = "desk_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    station: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CounterCase(Base):
+    """A traveller a gate could not identify (MRZ unreadable) and sent to the counter, until a desk settles it."""
+
+    __tablename__ = "counter_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), unique=True)
+    station: Mapped[str] = mapped_column(String(64))
+    border_point: Mapped[str] = mapped_column(String(32), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    crossing_id: Mapped[str | None] = mapped_column(String(36))
+    settled_by: Mapped[str | None] = mapped_column(String(64))
+    settled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -16,16 +16,18 @@ from central.alerts.face_matcher import FaceMatcher
 from central.database.engine import Database, default_url
 from central.records import evidence
 from central.risk.rules import RiskRules
+from central.rpc.desk import DeskServicer
 from central.rpc.servicer import CentralServicer
 from central.stays.regime import StayRules
 from central.travellers import files
 from central.travellers.files import TravellerGallery
 from common.sealing import Sealer
-from proto.limes.v1 import central_pb2, central_pb2_grpc
+from proto.limes.v1 import central_pb2, central_pb2_grpc, desk_pb2, desk_pb2_grpc
 from proto.tls import TlsFiles, add_port, require_choice
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "limes.v1.Central"
+DESK_SERVICE_NAME = desk_pb2.DESCRIPTOR.services_by_name["Desk"].full_name  # "limes.v1.Desk"
 
 
 def reseal_in_background(database: Database, batch: int = 200, pause_s: float = 1.0) -> int:
@@ -97,13 +99,15 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"),
                          options=[("grpc.so_reuseport", int(reuse_port))])
     central_pb2_grpc.add_CentralServicer_to_server(servicer, server)
+    desk_pb2_grpc.add_DeskServicer_to_server(DeskServicer(servicer), server)
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE_NAME):
+    for name in ("", SERVICE_NAME, DESK_SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server)
+        (SERVICE_NAME, DESK_SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME), server)
 
     port = add_port(server, address, tls, plaintext)
     if plaintext:

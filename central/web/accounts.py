@@ -14,6 +14,7 @@ import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -131,7 +132,9 @@ def set_password(session: Session, caller: Caller, user_name: str, password: str
 
 
 def sign_in(session: Session, caller: Caller, user_name: str, password: str, now: dt.datetime,
-            timeouts: Timeouts, *, source: str, failures: FailedSignInsBySource) -> SignInResult:
+            timeouts: Timeouts, *, source: str, failures: FailedSignInsBySource,
+            roles: tuple[access.Role, ...] = WEB_ROLES, opens: Callable[[str], object] | None = None,
+            purpose: str = "web desk sign-in") -> SignInResult:
     """Check the password and open a session: its token (for the cookie), or the refusal.
 
     Every attempt is audited, with its source address. After `max_failed` wrong passwords in a
@@ -141,6 +144,10 @@ def sign_in(session: Session, caller: Caller, user_name: str, password: str, now
     password, locked account and refused address get the same answer (REFUSED) after the same
     argon2 work. A refusal is returned, not raised: the failure count and the audit row must be
     committed.
+
+    `roles`, `opens` and `purpose` let the officer desk (central.desk.sessions) sign in with the same
+    password, lock-out and audit: the roles that may sign in there, and the row the token opens
+    (a web session by default).
     """
     user_name = user_name.strip()[:64]
     # The row stays locked until commit, so concurrent wrong passwords all count (PostgreSQL).
@@ -149,8 +156,7 @@ def sign_in(session: Session, caller: Caller, user_name: str, password: str, now
     source = source or "unknown address"
 
     def refuse(outcome: str, message: str = REFUSED) -> SignInResult:
-        audit(session, who, "SignIn", f"user {user_name or '-'}", f"{outcome} (from {source})"[:200],
-              "web desk sign-in")
+        audit(session, who, "SignIn", f"user {user_name or '-'}", f"{outcome} (from {source})"[:200], purpose)
         return SignInResult(None, message)
 
     source_admitted = failures.admit(source, now)
@@ -172,16 +178,20 @@ def sign_in(session: Session, caller: Caller, user_name: str, password: str, now
             return refuse(f"refused: wrong password, account locked for {timeouts.lockout}")
         return refuse(f"refused: wrong password ({account.failed_logins} in a row)")
     failures.succeeded(source, now)
-    roles = web_roles(session, user_name)
-    if not roles:  # the right password: telling its owner why helps no guesser
-        return refuse("refused: no role on the web desk", "this account has no role on the web desk")
+    held = {role for role in access.roles_of(session, "", user_name) if role in roles}
+    if not held:  # the right password: telling its owner why helps no guesser
+        where = "the web desk" if roles == WEB_ROLES else purpose.removesuffix(" sign-in")
+        return refuse(f"refused: no role on {where}", f"this account has no role on {where}")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
     token = secrets.token_urlsafe(32)
-    session.add(m.WebSession(token_hash=_digest(token), user_name=user_name, created_at=now, last_seen_at=now))
+    if opens is None:
+        session.add(m.WebSession(token_hash=digest(token), user_name=user_name, created_at=now, last_seen_at=now))
+    else:
+        opens(digest(token))
     audit(session, who, "SignIn", f"user {user_name}",
-          f"signed in as {', '.join(sorted(r.value for r in roles))} (from {source})", "web desk sign-in")
+          f"signed in as {', '.join(sorted(r.value for r in held))} (from {source})", purpose)
     return SignInResult(token)
 
 
@@ -209,7 +219,7 @@ def resume(session: Session, token: str, now: dt.datetime, *, touch: bool = True
     """
     if not token or len(token) > 100:
         return None
-    row = session.scalar(select(m.WebSession).where(m.WebSession.token_hash == _digest(token)))
+    row = session.scalar(select(m.WebSession).where(m.WebSession.token_hash == digest(token)))
     if row is None or row.ended_at is not None:
         return None
     if now - _utc(row.last_seen_at) > timeouts.idle or now - _utc(row.created_at) > timeouts.absolute:
@@ -225,7 +235,7 @@ def resume(session: Session, token: str, now: dt.datetime, *, touch: bool = True
 
 
 def sign_out(session: Session, caller: Caller, token: str, now: dt.datetime) -> None:
-    row = session.scalar(select(m.WebSession).where(m.WebSession.token_hash == _digest(token)))
+    row = session.scalar(select(m.WebSession).where(m.WebSession.token_hash == digest(token)))
     if row is not None and row.ended_at is None:
         row.ended_at = now
         audit(session, caller, "SignOut", f"user {row.user_name}", "signed out", "web desk sign-in")
@@ -235,5 +245,5 @@ def web_roles(session: Session, user_name: str) -> set[access.Role]:
     return {role for role in access.roles_of(session, "", user_name) if role in WEB_ROLES}
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("sim", "simulated devices: scenarios through a border post, a virtual chip in vpcd"),
     "face": ("face", "face biometrics: accuracy, threshold calibration, image checks"),
     "finger": ("finger", "fingerprints: 1:1 compare, quality, accuracy, ISO/ANSI-NIST templates"),
-    "edge": ("edge", "the e-gate: run one against its devices and services"),
+    "edge": ("edge", "the e-gate and the officer desk: run one against its devices and services"),
     "stats": ("stats", "crossing statistics for policy, small cells suppressed"),
     "stay": ("stay", "authorised stay: 90 days in any 180-day period (see docs/STAYS.md)"),
     "central": ("central", "the border management information system behind the gates"),

@@ -25,6 +25,15 @@ DEFAULT_WEB_PORT = 8080
 WATCHLIST = "watchlist"
 # The matcher gallery of the traveller files' faces, searched and written by central only.
 TRAVELLERS = "travellers"
+# The demo's central treats one nationality as visa-required (the desk-visa-holder scenario's traveller;
+# no gate traveller has it): the stay of such a traveller comes from a short-stay visa on record.
+DEMO_VISA_REQUIRED = frozenset({"IND"})
+
+
+def demo_stay_rules():
+    from central.stays.regime import StayRules
+
+    return StayRules(visa_required=DEMO_VISA_REQUIRED)
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
         # The demo opts in to open access, by name: a server is closed unless told otherwise.
         central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url, tls=tls,
                                                access=AccessPolicy.demo(), sealer=sealer,
-                                               traveller_gallery=travellers)
+                                               traveller_gallery=travellers, stay_rules=demo_stay_rules())
     except BaseException:
         travellers.close()
         matcher.stop(grace=0).wait()
@@ -128,5 +137,5 @@ def restart_central(services: Services) -> Services:
 
     server, _ = serve_central(services.central_address, services.database_url, tls=services.server_tls,
                               access=AccessPolicy.demo(), sealer=services.sealer(),
-                              traveller_gallery=services.traveller_gallery)
+                              traveller_gallery=services.traveller_gallery, stay_rules=demo_stay_rules())
     return dataclasses.replace(services, central_server=server)

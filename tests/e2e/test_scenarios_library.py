@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hardware_sim.scenarios import Scenario, judge, scenarios, select
+from hardware_sim.scenarios import Scenario, desk_scenarios, judge, scenarios, select, select_desk
 
 
 def outcome(decision: str, **statuses: str) -> dict:
@@ -132,8 +132,19 @@ def test_sim_run_lists_the_library(capsys):
 
     assert main(["sim", "run", "--list", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
-    assert [item["scenario"] for item in listing] == [s.name for s in scenarios()]
-    assert [bool(item["pending"]) for item in listing] == [bool(s.pending) for s in scenarios()]
+    # The gate's library, then the officer desk's.
+    assert [item["scenario"] for item in listing] == [s.name for s in scenarios()] + [
+        s.name for s in desk_scenarios()]
+    assert [bool(item["pending"]) for item in listing] == [bool(s.pending) for s in scenarios()] + [
+        bool(s.pending) for s in desk_scenarios()]
+    assert [item.get("at") for item in listing if item["scenario"].startswith("desk-")] == ["desk"] * 4
+
+
+def test_the_desk_scenarios_are_chosen_by_name_beside_the_gates():
+    assert [s.name for s in select(["genuine", "desk-offline"])] == ["genuine"]
+    assert [s.name for s in select_desk(["genuine", "desk-offline"])] == ["desk-offline"]
+    assert [s.name for s in select_desk(None)] == ["desk-refusal", "desk-visa-holder", "desk-no-chip",
+                                                   "desk-offline"]
 
 
 def test_sim_run_refuses_an_unknown_scenario(capsys):

@@ -61,6 +61,7 @@ class FakeCentral:
         self.file_fail = file_fail
         self.enrolled = []
         self.risk, self.assessed = risk, []
+        self.at_counter = []
 
     def check_stay(self, mrz):
         self.stay_asked += 1
@@ -100,6 +101,11 @@ class FakeCentral:
     def open_referral(self, outcome, station):
         self.referred.append(outcome.crossing_id)
         return outcome.crossing_id
+
+    def hand_to_counter(self, outcome, station):
+        if self.fail:
+            raise self.fail
+        self.at_counter.append((outcome.crossing_id, station.border_point, list(outcome.reasons)))
 
 
 class FakeMatcher:
@@ -163,7 +169,18 @@ def test_malformed_mrz_refers_without_recording(photos, text, fragment):
     assert outcome.decision is Decision.REFER
     assert reasons_of(outcome).startswith("mrz.valid: " + fragment)
     assert central.recorded == []
-    assert "crossing not recorded: document unreadable" in reasons_of(outcome)
+    # Not recorded nowhere: the traveller waits at the counter of the gate's border point for an officer desk.
+    assert [(case, point) for case, point, _ in central.at_counter] == [(outcome.crossing_id, "DEMO-AIRPORT")]
+    assert central.at_counter[0][2][0].startswith("mrz.valid: " + fragment)
+    assert "document unreadable: handed to the counter" in reasons_of(outcome)
+
+
+def test_an_unreadable_document_the_counter_could_not_be_told_of_says_so(photos):
+    central = FakeCentral(fail=ConnectionError("connection refused"))
+    outcome = gate(photos, central=central).process("P<USAHOLLAND")
+    assert outcome.decision is Decision.REFER
+    assert "crossing not recorded: document unreadable and the counter not told (connection refused)" \
+        in reasons_of(outcome)
 
 
 def test_central_down_refers_and_says_so(photos):

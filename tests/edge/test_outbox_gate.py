@@ -54,6 +54,7 @@ class FakeClient:
         self.record_calls = 0
         self.file_status = central_pb2.TravellerFileCheck.EXEMPT
         self.enrolments: list[central_pb2.EnrolTravellerRequest] = []
+        self.counter_cases: dict[str, object] = {}
 
     def call(self, method, request):
         if not self.up:
@@ -93,6 +94,9 @@ class FakeClient:
             assert request.crossing_id in self.crossings, "a referral before its crossing"
             self.referrals.setdefault(request.referral_id, request)
             return central_pb2.Referral(referral_id=request.referral_id)
+        if method == "HandToCounter":
+            self.counter_cases.setdefault(request.case_id, request)
+            return request
         raise AssertionError(method)
 
     @property
@@ -167,6 +171,24 @@ def test_a_new_travellers_file_is_opened_through_the_outbox_after_the_crossing(p
     [request] = client.enrolments
     assert request.crossing_id == outcome.crossing_id and list(request.face.vector) == pytest.approx(live.vector)
     assert request.live_capture_jpeg.startswith(b"\xff\xd8")
+
+
+def test_an_unreadable_document_reaches_the_counter_once_central_is_back(photos, local, client):
+    """The gate's unidentified traveller is never recorded nowhere: kept in the outbox while central is
+    down, then a counter case at the gate's border point (central.desk.counter)."""
+    client.up = False
+    outcome = gate(photos, local).process("P<USAHOLLAND<<JAMES")
+    assert outcome.decision is Decision.REFER
+    assert "handed to the counter, an officer desk registers the crossing (kept in the gate's outbox" \
+        in "; ".join(outcome.reasons)
+    _, outbox, _ = local
+    assert [(e.method, e.state) for e in outbox.entries()] == [("HandToCounter", "pending")]
+    client.up = True
+    outbox.deliver()
+    assert [(e.method, e.state) for e in outbox.entries()] == [("HandToCounter", "delivered")]
+    [case] = client.counter_cases.values()
+    assert (case.case_id, case.border_point) == (outcome.crossing_id, GateStation().border_point)
+    assert case.reasons[0].startswith("mrz.valid:")
 
 
 def test_referral_follows_its_crossing(photos, local, client):

@@ -120,3 +120,33 @@ def test_reader_reconnects_when_the_device_comes_back(tmp_path):
         assert reader.stats.reconnects == 1
     finally:
         reader.close()
+
+
+def test_page_images_arrive_before_the_mrz_in_one_capture(emulator, reader):
+    from drivers.devices.docreader import ImageFormat, Light, PageImage
+    visible = PageImage(Light.VISIBLE, ImageFormat.JPEG, bytes(range(256)) * 40)
+    infrared = PageImage(Light.INFRARED, ImageFormat.PNG, b"\x89PNG infrared page")
+    emulator.present(TD3, images=[visible, infrared])
+    capture = reader.wait_for_capture(5.0)
+    assert capture.mrz == TD3
+    assert capture.images == (visible, infrared) and capture.lost_images == ()
+    assert capture.image("V") == visible and capture.image(Light.ULTRAVIOLET) is None
+    assert reader.stats.images == 2
+
+
+def test_a_reader_that_could_not_read_the_mrz_still_sends_the_image(emulator, reader):
+    from drivers.devices.docreader import ImageFormat, Light, PageImage
+    visible = PageImage(Light.VISIBLE, ImageFormat.JPEG, b"\xff\xd8 a page \xff\xd9")
+    emulator.present("", images=[visible])
+    capture = reader.wait_for_capture(5.0)
+    assert capture.mrz == "" and capture.images == (visible,)
+
+
+def test_an_image_cut_short_on_the_line_is_reported_lost(emulator, reader):
+    from drivers.devices.docreader import ImageFormat, Light, PageImage, image_frames
+    partial = image_frames(PageImage(Light.VISIBLE, ImageFormat.JPEG, bytes(2000)))[:2]
+    emulator.send_raw(b"".join(frame.encode() for frame in partial))   # sequence bits as a copy would
+    emulator.present(TD3)
+    capture = reader.wait_for_capture(5.0)
+    assert capture.mrz == TD3 and capture.images == ()
+    assert reader.stats.images_lost == 1

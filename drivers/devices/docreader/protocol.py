@@ -35,6 +35,7 @@ class FrameKind(str, enum.Enum):
     MRZ = "M"        # reader -> host: the MRZ lines of the document on the window
     STATUS = "S"     # reader -> host: a Status letter, then for ERROR a description
     INQUIRY = "I"    # host -> reader: "how are you?"; the reader answers with STATUS
+    IMAGE = "G"      # reader -> host: a chunk of a page image (drivers.devices.docreader.images)
 
 
 class Status(str, enum.Enum):

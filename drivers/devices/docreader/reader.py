@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import serial
 
+from drivers.devices.docreader.images import IMAGE_KIND, ImageAssembler, LostImage, PageImage
 from drivers.devices.docreader.protocol import (
     ACK,
     NAK,
@@ -41,9 +42,28 @@ class ReaderError(RuntimeError):
 
 @dataclass(frozen=True)
 class ReaderEvent:
-    kind: str               # 'mrz' | 'present' | 'removed' | 'ready' | 'error' | 'disconnected' | 'connected'
-    mrz: str | None = None  # the MRZ lines joined by '\n', for kind 'mrz'
-    detail: str = ""
+    # 'mrz' | 'image' | 'image_lost' | 'present' | 'removed' | 'ready' | 'error' | 'disconnected' | 'connected'
+    kind: str
+    mrz: str | None = None  # the MRZ lines joined by '\n', for kind 'mrz' ('' when the reader could not read it)
+    detail: str = ""        # for 'image_lost': why
+    image: PageImage | None = None   # for kind 'image'
+
+
+@dataclass(frozen=True)
+class DocumentCapture:
+    """What the reader sent for one document: its page images, then its MRZ text.
+
+    `mrz` is '' when the reader's own OCR could not read the MRZ: the host then reads it from
+    the visible-light image (drivers.pageimage). `lost_images` says why an image did not arrive.
+    """
+
+    mrz: str
+    images: tuple[PageImage, ...] = ()
+    lost_images: tuple[str, ...] = ()
+
+    def image(self, light: str = "V") -> PageImage | None:
+        """The image under `light` (a docreader Light or its letter), if one came."""
+        return next((image for image in self.images if image.light.value == getattr(light, "value", light)), None)
 
 
 @dataclass
@@ -53,6 +73,8 @@ class LinkStats:
     naks_sent: int = 0      # garbled frames refused
     noise_bytes: int = 0    # bytes outside any frame, discarded
     reconnects: int = 0
+    images: int = 0         # page images put together
+    images_lost: int = 0    # page images malformed, cut short or failing their CRC
     last_garbled: str = field(default="")
 
 
@@ -80,6 +102,7 @@ class DocumentReader:
         self._status = "unknown"
         self._last_error = ""
         self._failure = ""
+        self._images = ImageAssembler()
         self._port = self._open()   # fail fast on a wrong path rather than retry forever
         self._thread = threading.Thread(target=self._run, name=f"docreader {url}", daemon=True)
         self._thread.start()
@@ -121,6 +144,34 @@ class DocumentReader:
                 return event.mrz
             if event.kind == "error":
                 raise ReaderError(f"document reader at {self.url} reports a fault: {event.detail}")
+            was_connected = was_connected or event.kind == "connected"
+
+    def wait_for_capture(self, timeout: float) -> DocumentCapture | None:
+        """The next document's images and MRZ text, or None after `timeout` seconds.
+
+        Images that arrive before the MRZ frame belong to its document; a PRESENT status
+        starts a new one. Raises ReaderError as wait_for_document does.
+        """
+        deadline = time.monotonic() + timeout
+        was_connected = self.connected
+        images: list[PageImage] = []
+        lost: list[str] = []
+        while True:
+            event = self.next_event(deadline - time.monotonic())
+            if event is None:
+                if not (was_connected or self.connected):
+                    raise ReaderError(f"document reader at {self.url} unavailable: {self._last_error}")
+                return None
+            if event.kind == "mrz":
+                return DocumentCapture(event.mrz or "", tuple(images), tuple(lost))
+            if event.kind == "error":
+                raise ReaderError(f"document reader at {self.url} reports a fault: {event.detail}")
+            if event.kind in ("present", "removed", "disconnected"):
+                images, lost = [], []
+            elif event.kind == "image" and event.image is not None:
+                images.append(event.image)
+            elif event.kind == "image_lost":
+                lost.append(event.detail)
             was_connected = was_connected or event.kind == "connected"
 
     def ping(self, timeout: float = 1.0) -> bool:
@@ -173,6 +224,7 @@ class DocumentReader:
 
     def _serve(self) -> None:
         decoder = FrameDecoder()
+        self._images = ImageAssembler()   # an image half-sent on the last connection is lost
         last_taken: Frame | None = None   # the alternating-bit memory, reset per connection
         last_byte = time.monotonic()
         while not self._closing.is_set():
@@ -212,6 +264,14 @@ class DocumentReader:
         return event
 
     def _take(self, frame: Frame) -> None:
+        if frame.kind == IMAGE_KIND:
+            for settled in self._images.take(frame):
+                self._put_image(settled)
+            return
+        if frame.kind in (FrameKind.MRZ.value, FrameKind.STATUS.value):
+            lost = self._images.cut_short()   # a document's images come before its MRZ frame
+            if lost is not None:
+                self._put_image(lost)
         if frame.kind == FrameKind.MRZ.value:
             self._events.put(ReaderEvent("mrz", mrz=mrz_text(frame)))
         elif frame.kind == FrameKind.STATUS.value:
@@ -226,6 +286,15 @@ class DocumentReader:
                 self._status_seen.notify_all()
         else:
             log.warning("document reader %s: ignoring frame kind %r", self.url, frame.kind)
+
+    def _put_image(self, settled: PageImage | LostImage) -> None:
+        if isinstance(settled, LostImage):
+            log.warning("document reader %s: image lost: %s", self.url, settled.reason)
+            self.stats.images_lost += 1
+            self._events.put(ReaderEvent("image_lost", detail=settled.reason))
+        else:
+            self.stats.images += 1
+            self._events.put(ReaderEvent("image", image=settled))
 
     def _lost(self, exc: Exception) -> None:
         self._last_error = str(exc) or type(exc).__name__

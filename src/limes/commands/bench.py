@@ -12,6 +12,7 @@ from limes.cli import add_command_table
 BENCHES: dict[str, tuple[str, str]] = {
     "face": ("face", "detection, quality and template time per face on the real photos (p50/p95)"),
     "gate": ("gate", "document presented to gate open (record committed), p50/p95, per step (simulated devices)"),
+    "desk": ("desk", "officer desk: document on the reader to every check shown, p50/p95 (simulated devices)"),
     "central": ("central", "crossings/s with concurrent gates: CheckDocument + CheckPerson + RecordCrossing each"),
     "matcher": ("matcher", "recall, latency and throughput on a synthetic gallery"),
     "chip": ("chip", "full chip read through pcscd + vpcd and in process, p50/p95/p99"),
@@ -22,6 +23,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "stay": ("stay", "the 90/180 authorised-stay rule for one traveller with 500 crossings, p50/p95/p99"),
     "intel": ("intel", "co-travel groups among N synthetic crossings: recall, precision, build time; network and "
                        "trend queries p95"),
+    "ocr": ("ocr", "MRZ read from 200 damaged data-page images: exactly right, flagged, silently wrong (0); "
+                   "time per page p50/p95"),
 }
 
 

@@ -56,7 +56,7 @@ from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
 
 DOCUMENT_REASONS = ("LOST", "STOLEN", "REVOKED", "INVALIDATED")
 PERSON_REASONS = ("ENTRY_BAN", "ARREST", "MISSING_PERSON", "DISCREET_CHECK")
-ROLES = ("gate", "officer", "supervisor", "analyst", "intelligence", "administrator")
+ROLES = ("gate", "officer", "supervisor", "analyst", "intelligence", "administrator", "desk")
 
 
 def _database_flag(parser: argparse.ArgumentParser) -> None:

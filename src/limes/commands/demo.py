@@ -22,6 +22,10 @@ from common.output import add_json_flag, emit
 from common.settings import faces_dir, var_dir
 from hardware_sim.pcscd import PcscdUnavailable
 from limes.borderpost import demo_border_post, seed_analyst_world, seed_web_users
+from limes.counterdesk import demo_desk
+
+# The counter desk's screen with `limes demo --serve` (the web desk is on 8080).
+DEMO_DESK_PORT = 8090
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -78,10 +82,15 @@ def _run(args, state: Path, faces: Path, demo_border_post) -> int:
              lambda _: _render_summary(summary) + (_render_web(web) if web else ""))
         if args.serve:
             pki = post.services.pki_dir
-            serve_until_stopped(lambda: print(
-                f"services are up; press Ctrl-C to stop. They speak mutual TLS: a client needs {pki}/ca.pem "
-                f"and a certificate of its own, e.g. {pki}/user-demo-admin.pem and .key "
-                f"(`limes pki dev-certs --out {pki} --user NAME` issues more)", flush=True))
+            # One officer's counter too, with devices of its own, at the gate's border point.
+            with demo_desk(post, state, faces, screen=f"127.0.0.1:{DEMO_DESK_PORT}",
+                           nationalities=tuple({t.nationality for t in post.travellers}), sign_in=False) as desk:
+                desk_users = [("officer", *desk.officer)] + [(role, *users[role]) for role in ("officer", "supervisor")]
+                print(_render_desk(desk.url, desk_users), flush=True, file=sys.stderr if args.json else sys.stdout)
+                serve_until_stopped(lambda: print(
+                    f"services are up; press Ctrl-C to stop. They speak mutual TLS: a client needs {pki}/ca.pem "
+                    f"and a certificate of its own, e.g. {pki}/user-demo-admin.pem and .key "
+                    f"(`limes pki dev-certs --out {pki} --user NAME` issues more)", flush=True))
     return 0 if summary["as_expected"] == summary["travellers"] else 1
 
 
@@ -143,6 +152,12 @@ def _summary(results: list[dict]) -> dict:
 def _render_web(web: dict) -> str:
     lines = [f"\nofficers' web desk: {web['url']}  (the referred travellers above are in its queue)"]
     lines += [f"  {u['role']:<14} user {u['user']:<16} password {u['password']}" for u in web["users"]]
+    return "\n".join(lines)
+
+
+def _render_desk(url: str, users: list[tuple[str, str, str]]) -> str:
+    lines = [f"\ncounter desk: {url}  (type or correct an MRZ with Alt+M; decide with Alt+A, Alt+R, Alt+S)"]
+    lines += [f"  {role:<14} user {user:<16} password {password}" for role, user, password in users]
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """`limes edge run`: one e-gate, wired from a TOML configuration (edge.config), serving travellers
-until Ctrl-C; `limes edge outbox`: the records a gate keeps for central."""
+until Ctrl-C; `limes edge desk`: an officer's counter from the same configuration (edge.desk);
+`limes edge outbox`: the records a gate keeps for central."""
 from __future__ import annotations
 
 import argparse
@@ -37,6 +38,18 @@ def register(edge: argparse.ArgumentParser) -> None:
                      help="stop after N travellers (default: run until Ctrl-C)")
     add_json_flag(run)
     run.set_defaults(func=_run)
+    desk = edge_sub.add_parser(
+        "desk", help="run a primary-line officer desk: the gate's devices and checks, an officer who decides",
+        description="`limes edge desk`: an officer's counter (docs/DESK.md). The same TOML configuration as "
+                    "`limes edge run` (devices, central, matcher, trust store, outbox); the station's certificate "
+                    "must hold the role desk at central. The officer's screen is served on loopback: open the "
+                    "printed address, sign in with a web desk account holding the officer role. Ctrl-C stops.")
+    desk.add_argument("--station", required=True, metavar="ID", help="this desk's station id, as central knows it")
+    desk.add_argument("--config", required=True, type=Path, metavar="FILE", help="TOML configuration")
+    desk.add_argument("--screen", default="127.0.0.1:8090", metavar="HOST:PORT",
+                      help="where the officer's screen is served; loopback only (default 127.0.0.1:8090)")
+    add_json_flag(desk)
+    desk.set_defaults(func=_desk)
     outbox = edge_sub.add_parser(
         "outbox", help="records a gate keeps for central: waiting, and refused",
         description="List a gate's outbox: the records waiting for central (pending) and those central "
@@ -128,6 +141,33 @@ def _run(args) -> int:
                   else _line(outcome), flush=True)
             if args.max_travellers is None or served < args.max_travellers:
                 _await_removal(config.chip_reader)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.close()
+    return 0
+
+
+def _desk(args) -> int:
+    from edge.desk.station import start_desk
+
+    try:
+        config = load_config(args.config, args.station)
+    except ConfigError as exc:
+        print(f"error: configuration {exc}", file=sys.stderr)
+        return 2
+    try:
+        running = start_desk(config, args.screen)
+    except Exception as exc:  # a device that does not open, a screen address that is not loopback
+        print(f"error: the desk did not start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    emit({"station": config.station.station_id, "border_point": config.station.border_point,
+          "screen": running.url}, args.json,
+         lambda r: f"counter desk {r['station']} at {r['border_point']}: {r['screen']} (Ctrl-C stops)")
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:

@@ -17,8 +17,9 @@ from hardware_sim.chip import ChipFaults, VirtualChip
 from hardware_sim.chip.hosting import NoVpcd, VpcdEndpoint, country_pki, personalise_chip_document, vpcd_pcscd
 from hardware_sim.chip.security import PROFILES, ChipProfile
 from hardware_sim.chip.vpcd import VpcdCard
-from hardware_sim.scenarios import select
+from hardware_sim.scenarios import select, select_desk
 from limes.borderpost import demo_border_post
+from limes.counterdesk import demo_desk, run_desk_scenarios
 from limes.scenarios import run_scenarios
 
 RUN_DESCRIPTION = """\
@@ -106,10 +107,13 @@ def run(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    at_desk = select_desk(args.scenario)
     if args.list:
         listing = [{"scenario": s.name, "title": s.title, "expected": s.expected, "because": list(s.because),
                     "because_status": s.because_status,
                     "stops": s.stops, "pending": s.pending} for s in chosen]
+        listing += [{"scenario": s.name, "title": s.title, "expected": s.decision, "because": [],
+                     "because_status": "fail", "stops": s.stops, "pending": s.pending, "at": "desk"} for s in at_desk]
         emit(listing, args.json, _render_list)
         return 0
     faces = args.faces or faces_dir()
@@ -119,8 +123,13 @@ def run(args) -> int:
     state = args.state or var_dir() / "sim"
     shutil.rmtree(state, ignore_errors=True)
 
+    progress = None if args.json else _print_line
     with demo_border_post(state, faces, travellers=[s.traveller for s in chosen]) as post:
-        results = run_scenarios(post, chosen, progress=None if args.json else _print_line)
+        results = run_scenarios(post, chosen, progress=progress)
+        if at_desk:  # an officer's counter beside the gate, at the same border point
+            with demo_desk(post, state, faces,
+                           nationalities=tuple({s.traveller.nationality for s in at_desk})) as desk:
+                results += run_desk_scenarios(post, desk, at_desk, progress=_print_desk_line if progress else None)
     summary = {status: sum(r["status"] == status for r in results) for status in ("pass", "pending", "fixed", "fail")}
     summary["scenarios"] = len(results)
     emit({"scenarios": results, "summary": summary}, args.json, lambda _: _render_summary(summary))
@@ -142,6 +151,17 @@ def _print_line(result: dict) -> None:
         print(f"        {result['status']}: {result['note']}", flush=True)
 
 
+def _print_desk_line(result: dict) -> None:
+    seconds = f"{result['seconds']:.1f}s"
+    print(f"{_MARKS[result['status']]}{result['scenario']:<20} {result['title'][:46]:<46} officer: "
+          f"{result['expected']} {seconds}", flush=True)
+    for outcome in result["outcomes"]:
+        mark = "=" if outcome["expected"] == outcome["actual"] else "≠"
+        print(f"        - {outcome['what']}: {outcome['actual']} {mark} {outcome['expected']}", flush=True)
+    if result["note"]:
+        print(f"        {result['status']}: {result['note']}", flush=True)
+
+
 def _because(item: dict) -> str:
     """The deciding checks, with how they must end when that is not failing."""
     status = item["because_status"]
@@ -154,6 +174,8 @@ def _render_list(listing: list[dict]) -> str:
         line = f"{item['scenario']:<20} {item['expected']:<5} {item['title']}"
         if item["because"]:
             line += f" ({_because(item)})"
+        if item.get("at") == "desk":
+            line += " [at the officer desk]"
         if item["stops"]:
             line += f" [stops the {item['stops']}]"
         if item["pending"]:

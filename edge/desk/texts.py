@@ -1,0 +1,167 @@
+"""What the desk's screen and the refusal form say, in English, French and Spanish.
+
+The screen follows the officer's chosen language; the refusal form the traveller's (by nationality,
+edge.messages' table, or the officer's choice). A missing text falls back to English.
+"""
+from __future__ import annotations
+
+from edge.messages import language_for
+
+LANGUAGES = ("en", "fr", "es")
+
+SCREEN = {
+    "en": {
+        "title": "Counter desk", "sign_in": "Sign in", "sign_out": "Sign out", "user": "User name",
+        "password": "Password", "signed_in_as": "Signed in as", "online": "Online: central answers",
+        "offline": "OFFLINE: central does not answer. Checks below marked offline come from the desk's copy; "
+                   "decisions are kept and sent later.",
+        "waiting": "Place the document on the reader, or type the MRZ.", "manual": "Type or correct the MRZ",
+        "manual_hint": "Two or three lines as printed; the entry is recorded as typed by you.",
+        "check": "Check this MRZ", "document": "Document", "checks": "Checks", "history": "Crossing history",
+        "stay": "Authorised stay", "alerts": "Alerts and watchlist", "face": "Face", "chip": "Chip",
+        "decision": "Decision", "admit": "Admit", "refuse": "Refuse", "refer": "Refer to secondary",
+        "ground": "Ground of refusal", "note": "Note", "form_language": "Refusal form language",
+        "not_checked": "Not checked", "attention": "For your attention", "all_shown": "Every check shown",
+        "decided": "Decision recorded", "kept_offline": "Decision kept at the desk, sent when central answers",
+        "refusal_form": "Open the refusal form (PDF)", "counter_cases": "Sent to the counter by a gate",
+        "take": "Take this traveller", "language": "Language", "no_history": "No earlier crossing",
+        "pending": "waiting", "pass": "passed", "fail": "FAILED", "not_done": "not done",
+        "keys": "Keys: Alt+A admit, Alt+R refuse, Alt+S refer, Alt+M type the MRZ, Alt+N next traveller",
+        "next": "Next traveller", "no_chip": "Chip absent or unreadable: decide on the document you hold",
+        "manual_entry": "MRZ typed by the officer", "sign_in_needed": "Sign in to work at this desk.",
+        "page_image": "Data page",
+    },
+    "fr": {
+        "title": "Guichet", "sign_in": "Se connecter", "sign_out": "Se déconnecter", "user": "Identifiant",
+        "password": "Mot de passe", "signed_in_as": "Connecté : ", "online": "En ligne : le système central répond",
+        "offline": "HORS LIGNE : le système central ne répond pas. Les contrôles marqués hors ligne viennent de la "
+                   "copie du guichet ; les décisions sont gardées et envoyées plus tard.",
+        "waiting": "Posez le document sur le lecteur, ou saisissez la bande MRZ.",
+        "manual": "Saisir ou corriger la bande MRZ",
+        "manual_hint": "Deux ou trois lignes comme imprimées ; la saisie est enregistrée à votre nom.",
+        "check": "Contrôler cette bande", "document": "Document", "checks": "Contrôles",
+        "history": "Passages antérieurs", "stay": "Séjour autorisé", "alerts": "Signalements et liste de surveillance",
+        "face": "Visage", "chip": "Puce", "decision": "Décision", "admit": "Admettre", "refuse": "Refuser",
+        "refer": "Orienter vers la seconde ligne", "ground": "Motif du refus", "note": "Remarque",
+        "form_language": "Langue du formulaire de refus", "not_checked": "Non contrôlé",
+        "attention": "À votre attention", "all_shown": "Tous les contrôles sont affichés",
+        "decided": "Décision enregistrée",
+        "kept_offline": "Décision gardée au guichet, envoyée quand le système central répondra",
+        "refusal_form": "Ouvrir le formulaire de refus (PDF)", "counter_cases": "Envoyés au guichet par un sas",
+        "take": "Prendre ce voyageur", "language": "Langue", "no_history": "Aucun passage antérieur",
+        "pending": "en attente", "pass": "réussi", "fail": "ÉCHEC", "not_done": "non fait",
+        "keys": "Touches : Alt+A admettre, Alt+R refuser, Alt+S seconde ligne, Alt+M saisir la bande, "
+                "Alt+N voyageur suivant",
+        "next": "Voyageur suivant", "no_chip": "Puce absente ou illisible : décidez sur le document en main",
+        "manual_entry": "Bande saisie par l'agent", "sign_in_needed": "Connectez-vous pour travailler à ce guichet.",
+        "page_image": "Page des données",
+    },
+    "es": {
+        "title": "Puesto de control", "sign_in": "Iniciar sesión", "sign_out": "Cerrar sesión", "user": "Usuario",
+        "password": "Contraseña", "signed_in_as": "Sesión de", "online": "En línea: el sistema central responde",
+        "offline": "SIN CONEXIÓN: el sistema central no responde. Los controles marcados sin conexión vienen de la "
+                   "copia del puesto; las decisiones se guardan y se envían después.",
+        "waiting": "Coloque el documento en el lector o escriba la zona MRZ.",
+        "manual": "Escribir o corregir la zona MRZ",
+        "manual_hint": "Dos o tres líneas como están impresas; la entrada queda registrada como suya.",
+        "check": "Comprobar esta MRZ", "document": "Documento", "checks": "Controles",
+        "history": "Historial de cruces", "stay": "Estancia autorizada", "alerts": "Alertas y lista de vigilancia",
+        "face": "Rostro", "chip": "Chip", "decision": "Decisión", "admit": "Admitir", "refuse": "Denegar",
+        "refer": "Enviar a segunda línea", "ground": "Motivo de la denegación", "note": "Nota",
+        "form_language": "Idioma del formulario de denegación", "not_checked": "No comprobado",
+        "attention": "A su atención", "all_shown": "Todos los controles mostrados",
+        "decided": "Decisión registrada",
+        "kept_offline": "Decisión guardada en el puesto, se enviará cuando responda el sistema central",
+        "refusal_form": "Abrir el formulario de denegación (PDF)",
+        "counter_cases": "Enviados al puesto por una puerta automática", "take": "Atender a este viajero",
+        "language": "Idioma", "no_history": "Ningún cruce anterior", "pending": "pendiente", "pass": "correcto",
+        "fail": "FALLO", "not_done": "no realizado",
+        "keys": "Teclas: Alt+A admitir, Alt+R denegar, Alt+S segunda línea, Alt+M escribir la MRZ, "
+                "Alt+N siguiente viajero",
+        "next": "Siguiente viajero", "no_chip": "Chip ausente o ilegible: decida con el documento en la mano",
+        "manual_entry": "MRZ escrita por el agente", "sign_in_needed": "Inicie sesión para trabajar en este puesto.",
+        "page_image": "Página de datos",
+    },
+}
+
+# The grounds of the standard form (Schengen Borders Code, Annex V, Part B), in each language.
+GROUNDS = {
+    "en": {
+        "A": "has no valid travel document(s)",
+        "B": "has a false, counterfeit or forged travel document",
+        "C": "has no valid visa or residence permit",
+        "D": "has a false, counterfeit or forged visa or residence permit",
+        "E": "has no appropriate documentation justifying the purpose and conditions of stay",
+        "F": "has already stayed for 90 days during a 180-day period on the territory of the Member States",
+        "G": "does not have sufficient means of subsistence",
+        "H": "is a person for whom an alert has been issued for the purposes of refusing entry",
+        "I": "is considered to be a threat to public policy, internal security, public health or international "
+             "relations",
+        "J": "has no valid travel authorisation",
+    },
+    "fr": {
+        "A": "n'est pas en possession d'un document de voyage valable",
+        "B": "est en possession d'un document de voyage faux, falsifié ou contrefait",
+        "C": "n'est pas en possession d'un visa ou d'un titre de séjour valable",
+        "D": "est en possession d'un visa ou d'un titre de séjour faux, falsifié ou contrefait",
+        "E": "n'est pas en possession des documents justifiant l'objet et les conditions du séjour",
+        "F": "a déjà séjourné 90 jours sur une période de 180 jours sur le territoire des États membres",
+        "G": "ne dispose pas de moyens de subsistance suffisants",
+        "H": "fait l'objet d'un signalement aux fins de non-admission",
+        "I": "est considéré comme représentant une menace pour l'ordre public, la sécurité intérieure, la santé "
+             "publique ou les relations internationales",
+        "J": "n'est pas en possession d'une autorisation de voyage valable",
+    },
+    "es": {
+        "A": "no posee un documento de viaje válido",
+        "B": "posee un documento de viaje falso, falsificado o alterado",
+        "C": "no posee un visado o un permiso de residencia válido",
+        "D": "posee un visado o un permiso de residencia falso, falsificado o alterado",
+        "E": "no posee documentación que justifique el motivo y las condiciones de la estancia",
+        "F": "ya ha permanecido 90 días durante un período de 180 días en el territorio de los Estados miembros",
+        "G": "no dispone de medios de subsistencia suficientes",
+        "H": "es una persona sobre la que existe una descripción a efectos de denegación de entrada",
+        "I": "se considera que representa una amenaza para el orden público, la seguridad interior, la salud "
+             "pública o las relaciones internacionales",
+        "J": "no posee una autorización de viaje válida",
+    },
+}
+
+# The refusal form's own words.
+FORM = {
+    "en": {"title": "Refusal of entry at the border", "intro": "On {date} at {time}, at the border crossing point "
+           "{point}, before the undersigned officer, the person below:", "surname": "Surname",
+           "given_names": "Given names", "birth_date": "Date of birth", "nationality": "Nationality",
+           "document": "Travel document", "number": "Number", "refused": "has been refused entry, because he or "
+           "she (ground ticked):", "remarks": "Remarks", "appeal": "The person may appeal against the refusal of "
+           "entry under national law; an appeal does not suspend the refusal.", "officer": "Officer",
+           "desk": "Desk", "signature_person": "Signature of the person", "signature_officer": "Officer's signature",
+           "reference": "Reference"},
+    "fr": {"title": "Refus d'entrée à la frontière", "intro": "Le {date} à {time}, au point de passage frontalier "
+           "{point}, devant l'agent soussigné, la personne ci-dessous :", "surname": "Nom",
+           "given_names": "Prénoms", "birth_date": "Date de naissance", "nationality": "Nationalité",
+           "document": "Document de voyage", "number": "Numéro", "refused": "s'est vu refuser l'entrée, parce "
+           "qu'elle (motif coché) :", "remarks": "Remarques", "appeal": "La personne peut former un recours "
+           "contre le refus d'entrée selon le droit national ; le recours n'a pas d'effet suspensif.",
+           "officer": "Agent", "desk": "Guichet", "signature_person": "Signature de la personne",
+           "signature_officer": "Signature de l'agent", "reference": "Référence"},
+    "es": {"title": "Denegación de entrada en la frontera", "intro": "El {date} a las {time}, en el paso fronterizo "
+           "{point}, ante el agente que suscribe, la persona siguiente:", "surname": "Apellidos",
+           "given_names": "Nombre", "birth_date": "Fecha de nacimiento", "nationality": "Nacionalidad",
+           "document": "Documento de viaje", "number": "Número", "refused": "ha sido objeto de denegación de "
+           "entrada, porque (motivo marcado):", "remarks": "Observaciones", "appeal": "La persona puede recurrir "
+           "la denegación de entrada conforme al derecho nacional; el recurso no suspende la denegación.",
+           "officer": "Agente", "desk": "Puesto", "signature_person": "Firma de la persona",
+           "signature_officer": "Firma del agente", "reference": "Referencia"},
+}
+
+
+def screen_texts(language: str) -> dict[str, str]:
+    chosen = SCREEN.get(language, SCREEN["en"])
+    return {key: chosen.get(key, english) for key, english in SCREEN["en"].items()}
+
+
+def traveller_language(nationality: str | None) -> str:
+    """The refusal form's language for a nationality (edge.messages' table), English otherwise."""
+    language = language_for(nationality)
+    return language if language in LANGUAGES else "en"

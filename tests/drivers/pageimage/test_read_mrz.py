@@ -1,0 +1,62 @@
+"""The MRZ read from page images: ICAO Doc 9303's published specimen MRZ rendered by the simulator,
+a misprinted check digit flagged, no MRZ at all flagged. The OCR runs (slowly): one read per page."""
+from datetime import date
+
+import numpy as np
+import pytest
+
+from drivers.pageimage import read_mrz
+from drivers.pageimage.mrz_from_image import _best, _second_line_holds
+from hardware_sim.datapage import Damage, PrintedPage, damage_page, render_page
+
+# ICAO Doc 9303 Part 4, Appendix A: the TD3 specimen (Utopia, Anna Maria Eriksson).
+ICAO_SPECIMEN_MRZ = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
+                     "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+SPECIMEN = PrintedPage(surname="ERIKSSON", given_names="ANNA MARIA", nationality="UTO", sex="F",
+                       birth_date=date(1974, 8, 12), document_number="L898902C3", expiry_date=date(2012, 4, 15),
+                       issue_date=date(2007, 4, 16), issuing_state="UTO", mrz=ICAO_SPECIMEN_MRZ)
+
+
+@pytest.fixture(scope="module")
+def specimen_reading():
+    page = damage_page(render_page(SPECIMEN), Damage(rotation_degrees=1.5, blur_sigma=0.6, texture=0.5,
+                                                     noise_sigma=3.0))
+    return read_mrz(page)
+
+
+def test_the_icao_specimen_is_read_exactly(specimen_reading):
+    assert not specimen_reading.flagged, specimen_reading.problems
+    assert specimen_reading.text == ICAO_SPECIMEN_MRZ
+    assert specimen_reading.check_digits_valid and specimen_reading.mrz.document_number == "L898902C3"
+    assert 0.0 < specimen_reading.confidence <= 1.0
+    assert specimen_reading.skew_degrees == pytest.approx(1.5, abs=0.5)
+
+
+def test_a_misprinted_check_digit_is_flagged_never_taken():
+    misprinted = ICAO_SPECIMEN_MRZ[:-1] + "9"   # the composite check digit is 0
+    page = render_page(PrintedPage(**{**SPECIMEN.__dict__, "mrz": misprinted}))
+    reading = read_mrz(page)
+    assert reading.flagged and not reading.check_digits_valid
+    assert reading.mrz is None or reading.text != ICAO_SPECIMEN_MRZ
+
+
+def test_a_page_without_an_mrz_is_flagged():
+    reading = read_mrz(np.full((700, 1000, 3), 235, np.uint8))
+    assert reading.flagged and reading.text == "" and "no MRZ found" in reading.problems[0]
+    assert reading.confidence == 0.0
+
+
+def test_look_alikes_count_for_the_kind_the_field_holds():
+    scores = {char: 0.01 for char in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"}
+    scores.update({"0": 0.9, "O": 0.3, "D": 0.4})
+    assert _best(scores, "ABCDEFGHIJKLMNOPQRSTUVWXYZ<") == ("O", 0.9)   # a name: the round shape is O
+    assert _best(scores, "0123456789") == ("0", 0.9)
+    assert _best(scores, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<") == ("0", 0.9)   # both allowed: as read
+
+
+def test_the_second_line_check_digits():
+    second = ICAO_SPECIMEN_MRZ.split("\n")[1]
+    assert _second_line_holds(second)
+    assert not _second_line_holds(second.replace("7408122", "7408132"))
+    assert not _second_line_holds(second[:-1])
+    assert not _second_line_holds(second[:5] + "!" + second[6:])
