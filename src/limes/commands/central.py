@@ -192,6 +192,12 @@ def register(central: argparse.ArgumentParser) -> None:
     add_json_flag(alerts)
     alerts.set_defaults(func=_overstay_alerts)
 
+    count_trends = commands.add_parser("count-trends", help="count the weekly trend indicators up to now for the "
+                                       "trend dashboard and the bulletin (run hourly or daily, like overstay-alerts)")
+    _database_flag(count_trends)
+    add_json_flag(count_trends)
+    count_trends.set_defaults(func=_count_trends)
+
     add_stay = commands.add_parser("add-stay", help="record a residence permit, long-stay or short-stay visa of a "
                                    "travel document's holder")
     add_stay.add_argument("--state", default="", help="issuing state of the travel document (of the visa with "
@@ -485,6 +491,21 @@ def _overstay_alerts(args: argparse.Namespace) -> int:
         f"overstay alert {on}: {r['surname']}, {r['given_names']} ({r['nationality']}, {r['document']}) entered "
         f"{r['entered_on']} at {r['border_point']}, authorised until {r['allowed_until']}" for r in rs)
         or f"no new overstay alert on {on}")
+    return 0
+
+
+def _count_trends(args: argparse.Namespace) -> int:
+    from central.intelligence import weekly_counts
+
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("trend counts (limes central count-trends)")
+    try:
+        counted = database.run(lambda session: weekly_counts.refresh(session, caller, utcnow()))
+    finally:
+        database.dispose()
+    emit(counted, args.json, lambda r: f"{r['weekly_counts']} weekly count(s) from the week of {r['from_week']} "
+                                       f"to {r['counted_until']}")
     return 0
 
 
