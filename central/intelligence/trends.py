@@ -16,7 +16,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from central.access.audit import Caller, audit
@@ -107,52 +107,65 @@ def _values(point: str, direction: m.Direction, nationality: str, doc_type: str)
             "document_type": doc_type or "?"}
 
 
-def _utc_day(instant: dt.datetime) -> dt.date:
-    # SQLite hands instants back naive (stored as UTC).
-    return (instant if instant.tzinfo is None else instant.astimezone(dt.timezone.utc)).date()
-
-
 def empty_counts() -> Counts:
     return {d: {i: defaultdict(lambda: defaultdict(int)) for i in INDICATORS} for d in (*DIMENSIONS, GROUNDS)}
+
+
+def utc_day(column, dialect: str):
+    """A SQL expression for the UTC day of an instant column: SQLite keeps instants as UTC text, PostgreSQL
+    as timestamptz (whose date would follow the session's time zone)."""
+    if dialect == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.substr(column, 1, 10)
+
+
+def _as_day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 def count_crossings(session: Session, since: dt.datetime, until: dt.datetime, counts: Counts) -> None:
     """Adds the crossings that occurred in [since, until) to the counts, by every dimension at once: the
     crossings, referrals, refusals (and their grounds), admissions after a referral and alert hits of
-    each week. Streams the rows (years of crossings do not fit in memory)."""
-    rows = session.execute(
-        select(m.Crossing.occurred_at, m.Crossing.direction, m.Crossing.decision, m.Crossing.reasons,
-               m.Traveller.nationality, m.BorderPoint.code, m.TravelDocument.doc_type, m.Referral.status,
-               m.Referral.id)
-        .join(m.Traveller, m.Crossing.traveller_id == m.Traveller.id)
-        .join(m.TravelDocument, m.Crossing.document_id == m.TravelDocument.id)
-        .join(m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
-        .outerjoin(m.Referral, m.Referral.crossing_id == m.Crossing.id)
-        .where(m.Crossing.occurred_at >= since, m.Crossing.occurred_at < until)
-        .execution_options(yield_per=20_000))
-    refused_referrals = []
-    for at, direction, decision, reasons, nationality, point, doc_type, status, referral in rows:
-        week = week_of(_utc_day(at))
-        found = ["crossings"]
-        if decision is m.GateDecision.REFER:
-            found.append("referrals")
-        if any(r.startswith(("alerts.", "watchlist.")) and "could not" not in r for r in reasons or []):
-            found.append("alert_hits")
-        if status is m.ReferralStatus.REFUSED:
-            found.append("refusals")
-            refused_referrals.append((referral, week))
-        elif status is m.ReferralStatus.ADMITTED:
-            found.append("admitted")
+    each week. The database counts them per day and cell; only crossings with alert reasons and refused
+    referrals are read one by one."""
+    day = utc_day(m.Crossing.occurred_at, session.bind.dialect.name).label("day")
+
+    def joined(query):
+        return (query.join(m.Traveller, m.Crossing.traveller_id == m.Traveller.id)
+                .join(m.TravelDocument, m.Crossing.document_id == m.TravelDocument.id)
+                .join(m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
+                .where(m.Crossing.occurred_at >= since, m.Crossing.occurred_at < until))
+    cells = (m.BorderPoint.code, m.Crossing.direction, m.Traveller.nationality, m.TravelDocument.doc_type)
+
+    def add(found_on, point, direction, nationality, doc_type, indicator: str, count: int) -> None:
+        week = week_of(_as_day(found_on))
         for dimension, value in _values(point, direction, nationality, doc_type).items():
-            for indicator in found:
-                counts[dimension][indicator][value][week] += 1
-    for begin in range(0, len(refused_referrals), 1000):
-        chunk = refused_referrals[begin:begin + 1000]
-        letters = dict(session.execute(select(m.OfficerDecision.referral_id, m.OfficerDecision.reason).where(
-            m.OfficerDecision.referral_id.in_([r for r, _ in chunk]),
-            m.OfficerDecision.decision == m.ReferralStatus.REFUSED)).all())
-        for referral, week in chunk:
-            counts[GROUNDS]["refusals"][(letters.get(referral) or "?").split(":")[0]][week] += 1
+            counts[dimension][indicator][value][week] += count
+
+    # Every crossing, and every referral's outcome (a crossing with two referrals counts under each).
+    for found_on, *cell, decision, count in session.execute(joined(
+            select(day, *cells, m.Crossing.decision, func.count())).group_by(day, *cells, m.Crossing.decision)):
+        add(found_on, *cell, "crossings", count)
+        if decision is m.GateDecision.REFER:
+            add(found_on, *cell, "referrals", count)
+    referred = (m.Referral, m.Referral.crossing_id == m.Crossing.id)
+    for found_on, *cell, status, count in session.execute(joined(
+            select(day, *cells, m.Referral.status, func.count()).join(*referred)
+            .where(m.Referral.status.in_((m.ReferralStatus.REFUSED, m.ReferralStatus.ADMITTED))))
+            .group_by(day, *cells, m.Referral.status)):
+        add(found_on, *cell, "refusals" if status is m.ReferralStatus.REFUSED else "admitted", count)
+    # Alert hits: the few crossings whose reasons name an alert or watchlist, judged here.
+    mentions = or_(cast(m.Crossing.reasons, String).like("%alerts.%"),
+                   cast(m.Crossing.reasons, String).like("%watchlist.%"))
+    for found_on, *cell, reasons in session.execute(joined(select(day, *cells, m.Crossing.reasons)).where(mentions)):
+        if any(r.startswith(("alerts.", "watchlist.")) and "could not" not in r for r in reasons or []):
+            add(found_on, *cell, "alert_hits", 1)
+    decided = (m.OfficerDecision, m.OfficerDecision.referral_id == m.Referral.id)
+    for found_on, reason in session.execute(joined(select(day, m.OfficerDecision.reason).join(*referred)
+                                                   .join(*decided))
+                                            .where(m.Referral.status == m.ReferralStatus.REFUSED,
+                                                   m.OfficerDecision.decision == m.ReferralStatus.REFUSED)):
+        counts[GROUNDS]["refusals"][(reason or "?").split(":")[0]][week_of(_as_day(found_on))] += 1
 
 
 def read_counted(session: Session, dimensions: tuple[str, ...], start: dt.date, end: dt.date, counts: Counts

@@ -154,6 +154,11 @@ def load(session: Session, data: World, loaded: Loaded | None = None, seed: int 
                                   traveller_id=traveller_id))
         session.execute(insert(m.Traveller), travellers)
         session.execute(insert(m.TravelDocument), documents)
+    crossing_ids = iter(uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(len(data)))
+    if session.bind.dialect.name == "sqlite":
+        _crossings_into_sqlite(session, data, loaded, points, crossing_ids)
+        return loaded
+
     decisions = (m.GateDecision.OPEN, m.GateDecision.REFER)
     for begin in range(0, len(data), chunk):
         end = begin + chunk
@@ -163,10 +168,34 @@ def load(session: Session, data: World, loaded: Loaded | None = None, seed: int 
                 data.direction[begin:end].tolist(), data.at[begin:end].tolist(), data.referred[begin:end].tolist()):
             instant = dt.datetime.fromtimestamp(at, dt.timezone.utc)
             crossings.append(dict(
-                crossing_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), station_id=points[point][1],
+                crossing_id=str(next(crossing_ids)), station_id=points[point][1],
                 border_point_id=points[point][0], direction=DIRECTIONS[direction], occurred_at=instant,
                 recorded_at=instant, document_id=loaded.documents[traveller], traveller_id=loaded.travellers[traveller],
                 decision=decisions[referred], reasons=[], checks=[], face_score=0.9, risk_score=0.0,
                 risk_rules_fired=[], risk_rules_version="synthetic"))
         session.execute(insert(m.Crossing), crossings)
     return loaded
+
+
+def _crossings_into_sqlite(session: Session, data: World, loaded: Loaded, points: dict, crossing_ids,
+                           chunk: int = 100_000) -> None:
+    """The crossings through the driver's executemany, in the column formats SQLAlchemy stores on SQLite
+    (instants as UTC text, enumerations by name, lists as JSON): several times faster for millions."""
+    cursor = session.connection().connection.cursor()
+    columns = ("crossing_id", "station_id", "border_point_id", "direction", "occurred_at", "recorded_at",
+               "document_id", "traveller_id", "decision", "reasons", "checks", "face_score", "risk_score",
+               "risk_rules_fired", "risk_rules_version")
+    statement = f"INSERT INTO crossings ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    directions = [d.name for d in DIRECTIONS]
+    for begin in range(0, len(data), chunk):
+        end = begin + chunk
+        instants = np.datetime_as_string(data.at[begin:end].astype("datetime64[s]")).tolist()
+        cursor.executemany(statement, (
+            (str(next(crossing_ids)), points[point][1], points[point][0], directions[direction],
+             f"{instant[:10]} {instant[11:]}.000000", f"{instant[:10]} {instant[11:]}.000000",
+             loaded.documents[traveller], loaded.travellers[traveller], "REFER" if referred else "OPEN",
+             "[]", "[]", 0.9, 0.0, "[]", "synthetic")
+            for traveller, point, direction, instant, referred in zip(
+                data.traveller[begin:end].tolist(), data.point[begin:end].tolist(),
+                data.direction[begin:end].tolist(), instants, data.referred[begin:end].tolist())))
+    cursor.close()

@@ -229,6 +229,9 @@ def register(central: argparse.ArgumentParser) -> None:
     purge.add_argument("--overstay-days", type=int, default=1825,
                        help="a traveller file that records an overstay, and its crossings, go this long after the "
                             "last crossing instead (default %(default)s)")
+    purge.add_argument("--report-days", type=int, default=retention.DEFAULT_REPORT_DAYS,
+                       help="an intelligence report nobody reviewed goes this long after its review-by date "
+                            "(default %(default)s)")
     purge.add_argument("--today", default="", metavar="YYYY-MM-DD", help="count the periods back from this day")
     purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     purge.add_argument("--matcher", metavar="ADDR", default=None,
@@ -641,7 +644,8 @@ def _reseal(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     try:
-        policy = retention.RetentionPolicy(args.personal_days, args.evidence_days, args.overstay_days)
+        policy = retention.RetentionPolicy(args.personal_days, args.evidence_days, args.overstay_days,
+                                           args.report_days)
         today = _today(args.today)
     except (CentralError, ValueError) as exc:
         print(f"limes central purge: {exc}", file=sys.stderr)
