@@ -15,6 +15,9 @@ crossing (EES: three years), or `overstay_days` (EES: five years) when the file
 records an overstay, whose crossings are kept that long too. The purged files' ids
 are reported, for their templates to be removed from the matcher's travellers gallery
 (`limes central purge --matcher`).
+Intelligence reports past their review-by date by `report_days` go, and so do a report's links to
+records purged here, and risk profiles' selections as old as purged crossings
+(central.intelligence.retention).
 Before a crossing is deleted its count is added to the daily aggregates
 (central.statistics.tables reads both), in the same transaction: statistics never
 lose a crossing, and a failed purge deletes nothing.
@@ -30,11 +33,13 @@ from sqlalchemy.orm import Session
 
 from central.database import models as m
 from central.errors import InvalidArgument
+from central.intelligence import retention as intelligence_retention
 from central.statistics.tables import Fact, facts_where
 
 DEFAULT_PERSONAL_DAYS = 1095  # three years, as the EU Entry/Exit System keeps crossings
 DEFAULT_EVIDENCE_DAYS = 30
 DEFAULT_OVERSTAY_DAYS = 1825  # five years: the EES keeps the file of a traveller who overstayed that long
+DEFAULT_REPORT_DAYS = intelligence_retention.DEFAULT_REPORT_DAYS
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,11 @@ class RetentionPolicy:
     personal_days: int = DEFAULT_PERSONAL_DAYS
     evidence_days: int = DEFAULT_EVIDENCE_DAYS
     overstay_days: int = DEFAULT_OVERSTAY_DAYS
+    report_days: int = DEFAULT_REPORT_DAYS  # an unreviewed intelligence report goes this long after its review-by
 
     def __post_init__(self) -> None:
+        if self.report_days < 0:
+            raise InvalidArgument("report_days", "must be >= 0")
         if self.overstay_days < self.personal_days:
             raise InvalidArgument("overstay_days", "must be at least personal_days")
         if self.evidence_days < 0:
@@ -69,6 +77,9 @@ class PurgeReport:
     traveller_files_deleted: int = 0
     # Subject ids to remove from the matcher's travellers gallery (central.travellers.files).
     traveller_file_ids: tuple[str, ...] = ()
+    intel_reports_deleted: int = 0
+    intel_links_deleted: int = 0
+    profile_selections_deleted: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -77,7 +88,7 @@ class PurgeReport:
         return (f"{self.crossings_deleted} crossing(s), {self.referrals_deleted} referral(s), "
                 f"{self.travellers_deleted} traveller(s), {self.documents_deleted} document(s), "
                 f"{self.permitted_stays_deleted} permitted stay(s), {self.traveller_files_deleted} traveller file(s), "
-                f"{self.face_images_deleted} face image(s) "
+                f"{self.face_images_deleted} face image(s), {self.intel_reports_deleted} intelligence report(s) "
                 f"deleted; evidence cleared from {self.evidence_cleared} crossing(s)")
 
 
@@ -126,7 +137,11 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
         ("crossings", crossings), ("referrals", referrals), ("decisions", decisions), ("stays", stays),
         ("documents", documents), ("travellers", travellers), ("images", images))}
     facts = list(facts_where(session, old))
+    reports, selections = intelligence_retention.count_lapsed(session, today, policy.report_days,
+                                                              _midnight(personal_day))
+    links = 0
     if not dry_run:
+        reports = intelligence_retention.purge_reports(session, today, policy.report_days)
         _aggregate(session, facts)
         for crossing in evidence:
             crossing.face_score, crossing.checks = None, []
@@ -160,10 +175,12 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
             (m.Traveller, travellers),
         ):
             session.execute(delete(model).where(model.id.in_(ids)), execution_options={"synchronize_session": False})
+        links, selections = intelligence_retention.purge_dangling(session, _midnight(personal_day))
         session.expire_all()
     return PurgeReport(dry_run, personal_day.isoformat(), evidence_day.isoformat(), counted["crossings"],
                        counted["referrals"], counted["decisions"], counted["documents"], counted["travellers"],
-                       counted["stays"], len(evidence), len(facts), counted["images"], len(file_ids), file_ids)
+                       counted["stays"], len(evidence), len(facts), counted["images"], len(file_ids), file_ids,
+                       reports, links, selections)
 
 
 def _count(session: Session, query) -> int:

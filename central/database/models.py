@@ -799,3 +799,29 @@ class CounterCase(Base):
     crossing_id: Mapped[str | None] = mapped_column(String(36))
     settled_by: Mapped[str | None] = mapped_column(String(64))
     settled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TrendCount(Base):
+    """A week's count of one trend indicator for one value of a dimension (central.intelligence.weekly_counts):
+    the trend dashboard reads these instead of millions of crossings, and they outlive purged crossings.
+    Refusal grounds are kept as the dimension "ground" (value: the letter, indicator "refusals")."""
+
+    __tablename__ = "trend_counts"
+    __table_args__ = (UniqueConstraint("dimension", "week", "value", "indicator", name="uq_trend_counts_cell"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16))
+    week: Mapped[dt.date] = mapped_column(Date)  # its Monday
+    value: Mapped[str] = mapped_column(String(48))
+    indicator: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class TrendCountsState(Base):
+    """How far the trend counts go: the crossings that occurred before `counted_until` are in them (one row)."""
+
+    __tablename__ = "trend_counts_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counted_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    counted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,6 +1,7 @@
 """The monthly risk analysis bulletin: the month's weekly indicators by border point and nationality,
 the anomalies flagged in it, refusal grounds, and the risk profiles' yield. Numbers only, small cells
-suppressed (central.intelligence.trends); rendered as HTML by the web desk (`/bulletin`)."""
+suppressed (central.intelligence.trends); rendered as HTML by the web desk (`/bulletin`) and as PDF
+(central.intelligence.bulletin_pdf, `/bulletin.pdf`) from the same rows."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from central.access.audit import Caller, audit
 from central.errors import InvalidArgument
-from central.intelligence import targeting, trends
+from central.intelligence import profiles, targeting, trends
 
 
 @dataclass
@@ -29,6 +30,26 @@ class Bulletin:
 
     def total(self, result: trends.Trends, indicator: str, value: str) -> int:
         return sum(result.counts.get(indicator, {}).get(value, {}).get(w, 0) for w in self.weeks)
+
+    def totals(self, result: trends.Trends, rows: int = 15) -> list[list[str]]:
+        """The month's totals of every indicator, a row per value (the most crossings first), suppressed."""
+        return [[value, *(result.shown(self.total(result, indicator, value)) for indicator in trends.INDICATORS)]
+                for value in result.top("crossings", rows)]
+
+    def yield_rows(self) -> list[list[str]]:
+        """Each profile in force: name and version, conditions, selected, refused, admitted, flags. The counts
+        are suppressed like every other cell, and a flag says what it is without its figures."""
+        shown = self.by_point.shown
+        return [[f"{y.profile.name} v{y.profile.version}", profiles.describe(y.profile.conditions), shown(y.selected),
+                 shown(y.refused), shown(y.admitted), "; ".join(f.split(":")[0] for f in y.flags)]
+                for y in self.yields]
+
+    def chart(self, indicator: str = "refusals", lines: int = 6) -> dict[str, list[int]]:
+        """Per border point (the most first), the weekly counts of the month and the eight weeks before, a
+        suppressed count drawn as zero."""
+        series = self.by_point.counts.get(indicator, {})
+        return {value: [n if (n := series[value].get(w, 0)) >= trends.MIN_CELL else 0 for w in self.by_point.weeks]
+                for value in self.by_point.top(indicator, lines)}
 
 
 def parse_month(text: str) -> dt.date:

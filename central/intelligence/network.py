@@ -7,9 +7,11 @@ the reader may read them in full (central.intelligence.clearance).
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -62,6 +64,21 @@ def _passages(rows) -> list[Passage]:
             in rows]
 
 
+def _columns(rows) -> cotravel.Passages:
+    """Passages as arrays, read in batches (a year of a busy airport is millions of crossings)."""
+    labels: dict[str, int] = {}
+    crossing, traveller, point, at = (array("q") for _ in range(4))
+    for batch in rows.partitions(50_000):
+        for crossing_id, traveller_id, code, direction, occurred_at in batch:
+            crossing.append(crossing_id)
+            traveller.append(traveller_id)
+            point.append(labels.setdefault(f"{code} {direction.value}", len(labels)))
+            utc = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=dt.timezone.utc)
+            at.append(int(utc.timestamp()))
+    return cotravel.Passages(*(np.frombuffer(a, dtype=np.int64) if len(a) else np.empty(0, np.int64)
+                               for a in (crossing, traveller, point, at)), list(labels))
+
+
 _PASSAGE_COLUMNS = (m.Crossing.id, m.Crossing.traveller_id, m.BorderPoint.code, m.Crossing.direction,
                     m.Crossing.occurred_at)
 
@@ -70,10 +87,12 @@ def co_travel_groups(session: Session, caller: Caller, query: CoTravelQuery, unt
                      border_point: str = "") -> list[Group]:
     """Groups of co-travellers among the crossings of the lookback period before `until`; audited."""
     select_passages = (select(*_PASSAGE_COLUMNS).join(m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
-                       .where(m.Crossing.occurred_at > until - query.lookback, m.Crossing.occurred_at <= until))
+                       .where(m.Crossing.occurred_at > until - query.lookback, m.Crossing.occurred_at <= until)
+                       .execution_options(yield_per=50_000))
     if border_point:
         select_passages = select_passages.where(m.BorderPoint.code == border_point)
-    found = cotravel.co_travellers(_passages(session.execute(select_passages)), query.window, query.min_together)
+    found = cotravel.co_travellers_columns(_columns(session.execute(select_passages)), query.window,
+                                           query.min_together)
     travellers = {t.id: t for t in session.scalars(select(m.Traveller).where(
         m.Traveller.id.in_({i for pair in found for i in pair})))} if found else {}
     result = []

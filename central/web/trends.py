@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from central.errors import InvalidArgument
 from central.intelligence import bulletin as monthly_bulletin
-from central.intelligence import profiles, trends
+from central.intelligence import bulletin_pdf as bulletin_pdf_document
+from central.intelligence import trends
 from central.web.auth import caller, context, requires, run
 
 blueprint = Blueprint("trends", __name__)
@@ -53,19 +54,38 @@ def page():
 
 
 
-@blueprint.get("/bulletin")
-@requires("Trends")
-def bulletin():
-    """The monthly risk analysis bulletin (printable HTML); the last full month by default."""
+def _bulletin():
+    """(the month's bulletin, None) or (None, an error response)."""
     today = context().clock().date()
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     who = caller("risk analysis: monthly bulletin")
     try:
         month = monthly_bulletin.parse_month(request.args.get("month", last_month.strftime("%Y-%m")))
     except InvalidArgument as exc:
-        return render_template("error.html", title="No such month", message=str(exc)), 400
+        return None, (render_template("error.html", title="No such month", message=str(exc)), 400)
     result, error = run(lambda s: monthly_bulletin.monthly(s, who, month, today))
     if error:
-        return render_template("error.html", title="Bulletin unavailable", message=error), 400
+        return None, (render_template("error.html", title="Bulletin unavailable", message=error), 400)
+    return result, None
+
+
+@blueprint.get("/bulletin")
+@requires("Trends")
+def bulletin():
+    """The monthly risk analysis bulletin (printable HTML); the last full month by default."""
+    result, refused = _bulletin()
+    if refused:
+        return refused
     return render_template("bulletin.html", b=result, lines=chart(result.by_point, "refusals"), width=WIDTH,
-                           height=HEIGHT, pad=PAD, min_cell=trends.MIN_CELL, describe=profiles.describe)
+                           height=HEIGHT, pad=PAD, min_cell=trends.MIN_CELL)
+
+
+@blueprint.get("/bulletin.pdf")
+@requires("Trends")
+def bulletin_pdf():
+    """The same bulletin as a PDF document (central.intelligence.bulletin_pdf)."""
+    result, refused = _bulletin()
+    if refused:
+        return refused
+    return Response(bulletin_pdf_document.render(result), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="risk-analysis-bulletin-{result.month:%Y-%m}.pdf"'})

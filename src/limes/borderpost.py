@@ -300,10 +300,10 @@ def seed_analyst_world(database_url: str, crossings: int = DEMO_WORLD_CROSSINGS,
     analyst and supervisor (unit RAU), a report on the first ring and a profile written from it."""
     from central.access.audit import Caller
     from central.database.engine import Database
-    from central.intelligence import clearance, targeting
+    from central.intelligence import clearance, targeting, weekly_counts
     from central.intelligence import reports as intel
     from central.intelligence.grading import grade
-    from limes.synthetic_crossings import load, world
+    from limes.synthetic_crossings import POINTS, load, world
 
     now = now or dt.datetime.now(dt.timezone.utc)
     data = world(crossings, rings, start=now - dt.timedelta(days=366))
@@ -311,7 +311,8 @@ def seed_analyst_world(database_url: str, crossings: int = DEMO_WORLD_CROSSINGS,
     database = Database(database_url)
 
     def work(session) -> dict:
-        ids = load(session, data)
+        ids = load(session, data).travellers
+        weekly_counts.refresh(session, Caller("demo", "demo"), now)
         for role in ("intelligence", "supervisor"):
             clearance.set_clearance(session, Caller("demo", "demo"), DEMO_WEB_USERS[role], "RAU", "SECRET")
         ring = sorted(data.groups[0])
@@ -321,11 +322,11 @@ def seed_analyst_world(database_url: str, crossings: int = DEMO_WORLD_CROSSINGS,
             "they paid for each other's tickets in cash.", now.date() + dt.timedelta(days=180),
             sanitised_text="A facilitator is suspected of escorting small groups through one airport.",
             links=tuple(("person", str(ids[t])) for t in ring[:3]) + (("route", "IST-FRA"),)), now.date())
-        point = next(r.point for r in data.rows if r.traveller == ring[0])  # the facilitator's (lowest id)
+        point = POINTS[data.point[data.traveller == ring[0]][0]]  # the facilitator's (lowest id)
         targeting.write_profile(session, analyst, "escorted groups", {
             "route": [f"{point} ENTRY"], "travel_pattern": {"min_crossings": 3, "within_days": 180}},
             0.6, f"from report {report.reference}")
-        return {"crossings": len(data.rows), "rings": len(data.groups), "report": report.reference}
+        return {"crossings": len(data), "rings": len(data.groups), "report": report.reference}
     try:
         return database.run(work)
     finally:

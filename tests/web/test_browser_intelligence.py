@@ -86,3 +86,55 @@ def test_an_officer_files_a_report_in_a_few_steps(browser, desk):
         assert errors == []
     finally:
         context.close()
+
+
+PHONE, TABLET, DESKTOP = 390, 768, 1440
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.mark.parametrize("width", [PHONE, TABLET, DESKTOP], ids=["phone", "tablet", "desktop"])
+def test_the_intelligence_pages_work_at_phone_tablet_and_desktop_widths(browser, desk, width):
+    """Reports, a report, the network (graph and table), co-travel groups, trends (chart), profiles, the cycle
+    and the bulletin: each shows what it is for, reflows into the width (no sideways scrolling of the page,
+    WCAG 1.4.10) and has no serious or critical axe finding, on a phone, a tablet and a desktop."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context, page, errors = signed_in(browser, desk, "intelligence")
+    try:
+        page.goto("/intel")
+        report = page.locator("table.list a").first.get_attribute("href")
+        page.goto("/network/groups?k=3")
+        person = page.locator("section.group ul.members a").first.get_attribute("href")
+        pages = {
+            "/intel": ["table.list a"],
+            report: ["#grading"],
+            person: ["svg.network g.node", "svg.network line.edge", "#edges td"],
+            "/network/groups?k=3": ["section.group ul.members a"],
+            "/trends?by=border_point&indicator=crossings": ["svg.trend polyline.series", "table.list td"],
+            "/profiles": ["#profiles"],
+            "/intel/cycle": ["main h1"],
+            "/bulletin": ["svg.trend", "#bulletin-anomalies"],
+        }
+        axe, failures = Axe(), []
+        page.set_viewport_size({"width": width, "height": 800})
+        for path, wanted in pages.items():
+            page.goto(path)
+            where = f"{path} at {width} px"
+            for selector in wanted:
+                if not page.locator(selector).first.is_visible():
+                    failures.append(f"{where}: {selector} is not shown")
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            if scroll_width > width:
+                failures.append(f"{where}: the page is {scroll_width} px wide")
+            for chart in page.locator("svg.trend, svg.network").all():
+                box = chart.bounding_box()
+                if not (box and box["x"] >= 0 and box["x"] + box["width"] <= width + 1):
+                    failures.append(f"{where}: a chart is out of sight sideways ({box})")
+            found = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_A_AA}})
+            failures += [f"{where}: axe {v['id']} ({v['impact']}): {v['help']}: "
+                         f"{[n['target'] for n in v['nodes']][:3]}"
+                         for v in found.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert not failures, "\n".join(failures)
+        assert errors == []
+    finally:
+        context.close()

@@ -193,6 +193,12 @@ def register(central: argparse.ArgumentParser) -> None:
     add_json_flag(alerts)
     alerts.set_defaults(func=_overstay_alerts)
 
+    count_trends = commands.add_parser("count-trends", help="count the weekly trend indicators up to now for the "
+                                       "trend dashboard and the bulletin (run hourly or daily, like overstay-alerts)")
+    _database_flag(count_trends)
+    add_json_flag(count_trends)
+    count_trends.set_defaults(func=_count_trends)
+
     add_stay = commands.add_parser("add-stay", help="record a residence permit, long-stay or short-stay visa of a "
                                    "travel document's holder")
     add_stay.add_argument("--state", default="", help="issuing state of the travel document (of the visa with "
@@ -224,6 +230,9 @@ def register(central: argparse.ArgumentParser) -> None:
     purge.add_argument("--overstay-days", type=int, default=1825,
                        help="a traveller file that records an overstay, and its crossings, go this long after the "
                             "last crossing instead (default %(default)s)")
+    purge.add_argument("--report-days", type=int, default=retention.DEFAULT_REPORT_DAYS,
+                       help="an intelligence report nobody reviewed goes this long after its review-by date "
+                            "(default %(default)s)")
     purge.add_argument("--today", default="", metavar="YYYY-MM-DD", help="count the periods back from this day")
     purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     purge.add_argument("--matcher", metavar="ADDR", default=None,
@@ -496,6 +505,21 @@ def _overstay_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count_trends(args: argparse.Namespace) -> int:
+    from central.intelligence import weekly_counts
+
+    database = Database(_database_url(args))
+    database.migrate()
+    caller = _cli_caller("trend counts (limes central count-trends)")
+    try:
+        counted = database.run(lambda session: weekly_counts.refresh(session, caller, utcnow()))
+    finally:
+        database.dispose()
+    emit(counted, args.json, lambda r: f"{r['weekly_counts']} weekly count(s) from the week of {r['from_week']} "
+                                       f"to {r['counted_until']}")
+    return 0
+
+
 def _clearance(args: argparse.Namespace) -> int:
     caller = _cli_caller("need to know administration (limes central clearance)")
     database = Database(_database_url(args))
@@ -628,7 +652,8 @@ def _reseal(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     try:
-        policy = retention.RetentionPolicy(args.personal_days, args.evidence_days, args.overstay_days)
+        policy = retention.RetentionPolicy(args.personal_days, args.evidence_days, args.overstay_days,
+                                           args.report_days)
         today = _today(args.today)
     except (CentralError, ValueError) as exc:
         print(f"limes central purge: {exc}", file=sys.stderr)

@@ -34,9 +34,17 @@ def test_the_bench_reports_recall_precision_and_timings(capsys, tmp_path):
                  "--database", f"sqlite:///{tmp_path / 'bench.sqlite'}"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["planted_groups"], result["group_recall"], result["group_precision"]) == (4, 1.0, 1.0)
-    assert result["network_ms"]["count"] == 3 and result["dashboard_ms"]["count"] == 4
+    assert result["network_ms"]["count"] == 3 and result["dashboard_ms"]["count"] == 20
     assert set(result["targets"]) == {"group_recall", "group_precision", "groups_built_s", "network_ms_p95",
                                       "dashboard_ms_p95"}
+    assert result["network_cpu_ms"]["count"] == 3 and result["trend_counts_s"] >= 0
+
+
+def test_the_bench_can_build_the_groups_alone(capsys):
+    assert main(["bench", "intel", "--crossings", "3000", "--groups", "4", "--groups-only", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["group_recall"], result["group_precision"]) == (1.0, 1.0)
+    assert "network_ms" not in result and result["meets_targets"] is False
 
 
 def test_the_demo_seeds_the_analysts_world(database_url):

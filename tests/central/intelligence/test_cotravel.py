@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from hypothesis import given
+import numpy as np
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from central.intelligence.cotravel import Passage, co_travellers, groups, pairs
+from central.intelligence.cotravel import Passage, Passages, co_travellers, co_travellers_columns, groups, pairs
 
 T0 = dt.datetime(2026, 6, 1, 8, tzinfo=dt.timezone.utc)
 TEN = dt.timedelta(minutes=10)
@@ -56,3 +57,36 @@ def test_pairs_do_not_depend_on_the_order_passages_come_in(rows, rnd):
     assert {k: v.occasions for k, v in first.items()} == {k: v.occasions for k, v in second.items()}
     for (a, b), together in first.items():
         assert a < b and together.occasions >= 1
+
+
+def _columns(passages: list[Passage]) -> Passages:
+    labels = sorted({p.point for p in passages})
+    return Passages(np.array([p.crossing for p in passages], dtype=np.int64),
+                    np.array([p.traveller for p in passages], dtype=np.int64),
+                    np.array([labels.index(p.point) for p in passages], dtype=np.int64),
+                    np.array([int(p.at.timestamp()) for p in passages], dtype=np.int64), labels)
+
+
+@settings(max_examples=200, deadline=None)  # timing is not what is tested, and the machine is shared
+@given(st.lists(st.tuples(st.integers(0, 8), st.sampled_from(["A ENTRY", "A EXIT", "B ENTRY"]),
+                          st.integers(0, 90)), max_size=80),
+       st.integers(2, 4))
+def test_the_columnar_build_finds_exactly_what_the_sliding_window_finds(rows, k):
+    passages = [Passage(i, traveller, point, at(minute)) for i, (traveller, point, minute) in enumerate(rows)]
+    expected = co_travellers(passages, TEN, k)
+    found = co_travellers_columns(_columns(passages), TEN, k)
+    assert {p: (t.a_crossings, t.b_crossings, t.points) for p, t in found.items()} == {
+        p: (t.a_crossings, t.b_crossings, t.points) for p, t in expected.items()}
+
+
+def test_the_columnar_build_finds_the_facilitators_group_among_many_strangers():
+    rng = random.Random(3)
+    passages = [Passage(i, rng.randrange(100, 3000), rng.choice(["A ENTRY", "B ENTRY"]),
+                        at(rng.uniform(0, 30 * 24 * 60))) for i in range(20_000)]
+    for trip in range(4):
+        for traveller in (1, 2 + trip % 2, 4 + trip % 2):
+            passages.append(Passage(len(passages), traveller, "A ENTRY", at(trip * 5000 + traveller / 10)))
+    found = co_travellers_columns(_columns(passages), TEN, 2)
+    assert {1, 2, 3, 4, 5} in groups(found)
+    assert all(t.occasions >= 2 for t in found.values())
+    assert co_travellers_columns(_columns(passages[:0]), TEN, 2) == {}

@@ -177,3 +177,29 @@ def test_limes_central_clearance_sets_unit_and_level(capsys, database_url):
     assert json.loads(capsys.readouterr().out) == {"user": "ivo", "unit": "RAU-SOUTH", "level": "SECRET"}
     assert main(["central", "clearance", "ivo", "bad unit!", "SECRET", "--database", database_url]) == 2
     assert "unit" in capsys.readouterr().err
+
+
+def test_retention_deletes_unreviewed_reports_and_links_to_purged_records(database, unit):
+    from central.access import retention
+
+    old = dt.datetime(2022, 3, 1, 8, tzinfo=dt.timezone.utc)
+    crossing = record(database, "GONE", old)
+    person = database.run(lambda s: s.scalar(select(m.Crossing.traveller_id).where(m.Crossing.crossing_id == crossing)))
+    kept_crossing = record(database, "STAYS", dt.datetime.combine(TODAY, dt.time(8), dt.timezone.utc))
+    links = (("crossing", crossing), ("person", str(person)), ("crossing", kept_crossing), ("route", "IST-FRA"))
+    file(database, "ivo", new(review_by=TODAY + dt.timedelta(days=10), links=links))
+    kept = file(database, "ivo", new(review_by=TODAY + dt.timedelta(days=10), links=links))
+    later = TODAY + dt.timedelta(days=10 + retention.DEFAULT_REPORT_DAYS + 1)
+    database.run(lambda s: intel.review_report(s, Caller("web-desk", "ivo"), clearance.reader(s, "ivo"), kept,
+                                               later + dt.timedelta(days=365), later - dt.timedelta(days=5)))
+    policy = retention.RetentionPolicy(personal_days=1095)
+    dry = database.run(lambda s: retention.purge(s, later, policy, dry_run=True))
+    assert (dry.intel_reports_deleted, dry.crossings_deleted) == (1, 1)
+    done = database.run(lambda s: retention.purge(s, later, policy))
+    assert (done.intel_reports_deleted, done.intel_links_deleted) == (1, 2)
+    references = database.run(lambda s: list(s.scalars(select(m.IntelReport.reference))))
+    assert references == [kept]
+    left = database.run(lambda s: sorted((link.kind, link.target) for link in s.scalars(select(m.IntelLink))))
+    assert left == [("crossing", kept_crossing), ("route", "IST-FRA")]  # the purged crossing and person went
+    with pytest.raises(InvalidArgument):
+        retention.RetentionPolicy(report_days=-1)

@@ -59,3 +59,75 @@ def test_weekly_counts_from_the_records_with_refusal_grounds(database):
     assert [(a.indicator, a.week, a.count) for a in result.anomalies if a.indicator == "refusals"] == [
         ("refusals", MONDAY, 6)]
     assert database.run(lambda s: s.scalar(select(m.AuditEntry.outcome).where(m.AuditEntry.action == "Trends")))
+
+
+def _refusal_week(database, k: int, n: int, decide: bool = True) -> str:
+    at = dt.datetime.combine(weeks_back(k), dt.time(9, n), dt.timezone.utc)
+    crossing = record(database, f"W{k}N{n}", at, border_point="MUC-T2", decision=m.GateDecision.REFER)
+    database.run(lambda s: referrals.open_referral(s, Caller("MUC-T2-G01", ""), crossing, crossing, "MUC-T2-G01",
+                                                   ["face: no match"]))
+    if decide:
+        _refuse(database, crossing)
+    return crossing
+
+
+def _refuse(database, crossing: str) -> None:
+    database.run(lambda s: referrals.record_decision(s, Caller("web-desk", "olga"), crossing, "olga",
+                                                     m.ReferralStatus.REFUSED, "C: no valid visa", ""))
+
+
+def _weekly(database, dimension: str):
+    return database.run(lambda s: trends.weekly(s, Caller("web-desk", "ana"), dimension, MONDAY, 8, MONDAY))
+
+
+def test_the_stored_weekly_counts_give_the_same_trends_as_the_crossings(database):
+    from central.intelligence import weekly_counts
+
+    for k in range(6):
+        for n in range(k + 1):
+            _refusal_week(database, k, n)
+    live = {d: _weekly(database, d) for d in trends.DIMENSIONS}
+    # Counted up to the middle of the weeks: the dashboard reads the counts, then the crossings after.
+    middle = dt.datetime.combine(weeks_back(2), dt.time(12), dt.timezone.utc)
+    summary = database.run(lambda s: weekly_counts.refresh(s, Caller("cron", "cron"), middle))
+    assert summary["weekly_counts"] > 0
+    for dimension, expected in live.items():
+        counted = _weekly(database, dimension)
+        assert (counted.counts, counted.grounds) == (expected.counts, expected.grounds)
+        assert [(a.indicator, a.value, a.week) for a in counted.anomalies] == [
+            (a.indicator, a.value, a.week) for a in expected.anomalies]
+    assert database.run(lambda s: s.scalar(select(m.AuditEntry.subject).where(m.AuditEntry.action == "CountTrends")))
+
+
+def test_a_refusal_decided_after_the_count_is_taken_in_by_the_next_one(database):
+    from central.intelligence import weekly_counts
+
+    crossing = _refusal_week(database, 1, 0, decide=False)
+    now = dt.datetime.combine(MONDAY, dt.time(12), dt.timezone.utc)
+    database.run(lambda s: weekly_counts.refresh(s, Caller("cron", "cron"), now))
+    assert _weekly(database, "border_point").counts["refusals"] == {}
+    _refuse(database, crossing)
+    assert _weekly(database, "border_point").counts["refusals"] == {}  # counted before the decision
+    database.run(lambda s: weekly_counts.refresh(s, Caller("cron", "cron"), now + dt.timedelta(hours=1)))
+    result = _weekly(database, "border_point")
+    assert result.counts["refusals"] == {"MUC-T2": {weeks_back(1): 1}}
+    assert result.grounds == {weeks_back(1): {"C": 1}}
+    # The counts hold no personal data and outlive the crossings: purged, the week still counts.
+    from central.access import retention
+    database.run(lambda s: retention.purge(s, MONDAY + dt.timedelta(days=30), retention.RetentionPolicy(
+        personal_days=7, evidence_days=0, overstay_days=7)))
+    assert _weekly(database, "border_point").counts["crossings"] == {"MUC-T2": {weeks_back(1): 1}}
+
+
+def test_limes_central_count_trends_counts_and_says_how_far(database, database_url, capsys):
+    import json
+
+    from limes.cli import main
+
+    _refusal_week(database, 1, 0)
+    assert main(["central", "count-trends", "--database", database_url, "--json"]) == 0
+    counted = json.loads(capsys.readouterr().out)
+    assert counted["from_week"] == weeks_back(1).isoformat() and counted["weekly_counts"] > 0
+    rows = database.run(lambda s: s.execute(select(m.TrendCount.value, m.TrendCount.count).where(
+        m.TrendCount.dimension == "border_point", m.TrendCount.indicator == "refusals")).all())
+    assert rows == [("MUC-T2", 1)]
