@@ -10,6 +10,7 @@ import math
 from enum import Enum
 from typing import TypeVar
 
+from central.access import scope
 from central.alerts.face_matcher import FaceQuery
 from central.alerts.lists import NewDocumentAlert, NewPersonAlert
 from central.database import models as m
@@ -175,7 +176,7 @@ def new_document_alert(request: pb.AddDocumentAlertRequest) -> NewDocumentAlert:
         reason=enum_value("reason", pb.DocumentAlert.Reason, request.reason, m.DocumentAlertReason),
         handling_instruction=request.handling_instruction.strip(),
         issuing_agency=fields.bounded("issuing_agency", request.issuing_agency, 200),
-        valid_from=valid_from, valid_to=valid_to,
+        valid_from=valid_from, valid_to=valid_to, **handling(request),
     )
 
 
@@ -191,8 +192,20 @@ def new_person_alert(request: pb.AddPersonAlertRequest) -> NewPersonAlert:
         handling_instruction=request.handling_instruction.strip(),
         issuing_agency=fields.bounded("issuing_agency", request.issuing_agency, 200),
         valid_from=valid_from, valid_to=valid_to,
-        matcher_subject_id=fields.bounded("matcher_subject_id", request.matcher_subject_id, 64),
+        matcher_subject_id=fields.bounded("matcher_subject_id", request.matcher_subject_id, 64), **handling(request),
     )
+
+
+def handling(request) -> dict:
+    """An alert's handling code, conditions and classification (central.access.scope), checked."""
+    code, conditions = scope.parse_handling(request.handling_code, request.handling_conditions)
+    return dict(handling_code=code, handling_conditions=conditions,
+                classification=scope.parse_classification(request.classification))
+
+
+def _owned(alert) -> dict:
+    return dict(owning_agency=alert.owning_agency, handling_code=alert.handling_code,
+                handling_conditions=alert.handling_conditions, classification=alert.classification)
 
 
 # ---------------------------------------------------------------- responses
@@ -203,7 +216,7 @@ def document_alert(alert: m.DocumentAlert) -> pb.DocumentAlert:
         issuing_state=alert.issuing_state, reason=pb.DocumentAlert.Reason.Value(alert.reason.name),
         handling_instruction=alert.handling_instruction, issuing_agency=alert.issuing_agency,
         valid_from=fields.format_date(alert.valid_from), valid_to=fields.format_date(alert.valid_to),
-        version=alert.version, withdrawn=alert.withdrawn,
+        version=alert.version, withdrawn=alert.withdrawn, **_owned(alert),
     )
 
 
@@ -214,7 +227,7 @@ def person_alert(alert: m.PersonAlert) -> pb.PersonAlert:
         reason=pb.PersonAlert.Reason.Value(alert.reason.name), handling_instruction=alert.handling_instruction,
         issuing_agency=alert.issuing_agency, valid_from=fields.format_date(alert.valid_from),
         valid_to=fields.format_date(alert.valid_to), matcher_subject_id=alert.matcher_subject_id,
-        version=alert.version, withdrawn=alert.withdrawn,
+        version=alert.version, withdrawn=alert.withdrawn, **_owned(alert),
     )
 
 

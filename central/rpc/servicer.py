@@ -18,6 +18,7 @@ import grpc
 from central import reports
 from central.access import audit as audit_log
 from central.access import roles as access
+from central.access import scope
 from central.access.roles import AccessPolicy, PermissionDenied
 from central.alerts import lists as alert_lists
 from central.alerts.face_matcher import FaceMatcher
@@ -91,19 +92,33 @@ def caller_of(context: grpc.ServicerContext) -> audit_log.Caller:
     return caller
 
 
-def document_hit(h: gate_calls.DocumentHit) -> pb.DocumentHit:
-    return pb.DocumentHit(alert_id=h.alert.alert_id, reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
+def document_hit(h: gate_calls.DocumentHit, mine: scope.Scope = scope.UNSCOPED) -> pb.DocumentHit:
+    """The hit as `mine` may see it: in full, or only its fact and handling instruction (central.access.scope)."""
+    if scope.alert_sight(mine, h.alert)[0] is not scope.Sight.FULL:
+        return pb.DocumentHit(alert_id=h.alert.alert_id, match=h.match, owning_agency=h.alert.owning_agency,
+                              handling_instruction=h.alert.handling_instruction, hit_only=True)
+    return pb.DocumentHit(owning_agency=h.alert.owning_agency, alert_id=h.alert.alert_id,
+                          reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
                           match=h.match, handling_instruction=h.alert.handling_instruction,
                           issuing_agency=h.alert.issuing_agency, document_number=h.alert.number)
 
 
-def person_hit(h: gate_calls.PersonHit) -> pb.PersonHit:
-    return pb.PersonHit(alert_id=h.alert.alert_id, score=h.match.score,
+def person_hit(h: gate_calls.PersonHit, mine: scope.Scope = scope.UNSCOPED) -> pb.PersonHit:
+    if scope.alert_sight(mine, h.alert)[0] is not scope.Sight.FULL:
+        return pb.PersonHit(alert_id=h.alert.alert_id, score=h.match.score,
+                            handling_instruction=h.alert.handling_instruction, owning_agency=h.alert.owning_agency,
+                            hit_only=True)
+    return pb.PersonHit(owning_agency=h.alert.owning_agency, alert_id=h.alert.alert_id, score=h.match.score,
                         reason=pb.PersonAlert.Reason.Value(h.alert.reason.name),
                         handling_instruction=h.alert.handling_instruction, issuing_agency=h.alert.issuing_agency,
                         surname=h.alert.surname, given_names=h.alert.given_names,
                         birth_date=fields.format_date(h.alert.birth_date), nationality=h.alert.nationality,
                         explanation=h.match.explanation)
+
+
+def _hits_outcome(response) -> str:
+    hit_only = sum(hit.hit_only for hit in response.hits)
+    return f"{len(response.hits)} hit(s)" + (f", {hit_only} disclosed as hit only (need to know)" if hit_only else "")
 
 
 def _stay_outcome(response: pb.CheckStayResponse) -> str:
@@ -236,10 +251,11 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             def read(db) -> pb.CheckDocumentResponse:
                 hits = gate_calls.document_hits(db, number, request.document_type, request.issuing_state,
                                                 self._today())
-                return pb.CheckDocumentResponse(hits=[document_hit(h) for h in hits])
+                mine = scope.scope_of(db, caller) if hits else scope.UNSCOPED
+                return pb.CheckDocumentResponse(hits=[document_hit(h, mine) for h in hits])
             response = self._audited_read(caller, "CheckDocument",
                                           gate_calls.document_subject(number, request.issuing_state),
-                                          gate_calls.DOCUMENT_CHECK_PURPOSE, read, lambda r: f"{len(r.hits)} hit(s)")
+                                          gate_calls.DOCUMENT_CHECK_PURPOSE, read, _hits_outcome)
             for hit in response.hits:
                 metrics.ALERT_HITS.labels("document", hit.match).inc()
             return response
@@ -251,10 +267,11 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
 
             def read(db) -> pb.CheckPersonResponse:
                 hits = gate_calls.person_hits(db, identity, self._today(), self._threshold, face, self._matcher)
-                return pb.CheckPersonResponse(threshold=self._threshold, hits=[person_hit(h) for h in hits])
+                mine = scope.scope_of(db, caller) if hits else scope.UNSCOPED
+                return pb.CheckPersonResponse(threshold=self._threshold, hits=[person_hit(h, mine) for h in hits])
             subject = gate_calls.person_subject(identity.surname, identity.given_names, identity.birth_date)
             response = self._audited_read(caller, "CheckPerson", subject, gate_calls.PERSON_CHECK_PURPOSE, read,
-                                          lambda r: f"{len(r.hits)} hit(s)")
+                                          _hits_outcome)
             for hit in response.hits:
                 metrics.ALERT_HITS.labels("person", "face" if hit.explanation.startswith("face") else "names").inc()
             return response
@@ -295,9 +312,15 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         def work(caller: audit_log.Caller) -> pb.AlertDeltaResponse:
             def transaction(session) -> pb.AlertDeltaResponse:
                 delta = alert_lists.alert_delta(session, caller, request.since_version, request.limit)
-                return pb.AlertDeltaResponse(current_version=delta.version, more=delta.more,
-                                             document_alerts=[convert.document_alert(a) for a in delta.documents],
-                                             person_alerts=[convert.person_alert(a) for a in delta.persons])
+                # An alert the caller's agency may not hold goes out as a withdrawal with no content.
+                return pb.AlertDeltaResponse(
+                    current_version=delta.version, more=delta.more,
+                    document_alerts=[pb.DocumentAlert(alert_id=a.alert_id, version=a.version, withdrawn=True)
+                                     if a.alert_id in delta.withheld else convert.document_alert(a)
+                                     for a in delta.documents],
+                    person_alerts=[pb.PersonAlert(alert_id=a.alert_id, version=a.version, withdrawn=True)
+                                   if a.alert_id in delta.withheld else convert.person_alert(a)
+                                   for a in delta.persons])
             return self._db.run(transaction)
         return self._call("AlertDelta", context, work)
 
@@ -500,13 +523,14 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             def transaction(session) -> pb.ImportApiResponse:
                 reports = api.prescreen(session, caller, manifest, self._rules, self._clock(), self._threshold,
                                         self._matcher)
+                mine = scope.scope_of(session, caller)
                 return pb.ImportApiResponse(flight=manifest.flight, hits=sum(r.status == "HIT" for r in reports),
                                             reports=[pb.ApiPassengerReport(
                     index=r.index, reference=r.reference, status=r.status, error=r.error, surname=r.surname,
                     given_names=r.given_names, document_number=r.document_number, issuing_state=r.issuing_state,
                     nationality=r.nationality, birth_date=fields.format_date(r.birth_date),
-                    document_hits=[document_hit(h) for h in r.document_hits],
-                    person_hits=[person_hit(h) for h in r.person_hits], risk_score=r.risk_score,
+                    document_hits=[document_hit(h, mine) for h in r.document_hits],
+                    person_hits=[person_hit(h, mine) for h in r.person_hits], risk_score=r.risk_score,
                     risk_rules_fired=list(r.risk_rules_fired)) for r in reports])
             return self._db.run(transaction)
         return self._call("ImportApi", context, work)
