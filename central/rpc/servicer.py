@@ -154,7 +154,12 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         try:
             caller = self._identify(method, context)
             self._authorise(method, caller)
-            result = work(caller)
+            try:
+                result = work(caller)
+            except PermissionDenied as exc:  # need to know refused inside the work: audited like any refusal
+                if not getattr(exc, "audited", False):
+                    self._refused(caller, method, "", exc)
+                raise
             code = grpc.StatusCode.OK
             return result
         except tuple(_STATUS) as exc:
@@ -194,6 +199,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         """The audit row of a refused call (purpose "access control"), committed before the refusal goes out."""
         self._writes.add_row(audit_log.audit_row(caller, method, subject, f"PERMISSION_DENIED: {reason}",
                                                "access control"))
+        if isinstance(reason, Exception):
+            reason.audited = True
 
     def _run_or_refuse(self, caller: audit_log.Caller, method: str, subject: str, transaction: Callable[..., T]) -> T:
         """The transaction's answer; a PermissionDenied it raises is audited as a refusal before it goes out."""
