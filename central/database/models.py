@@ -768,6 +768,8 @@ class FederatedAlert(Base):
     list_name: Mapped[str] = mapped_column(String(16))  # documents | persons
     version: Mapped[int] = mapped_column(Integer)
     handling_code: Mapped[str] = mapped_column(String(1))
+    # The look-up key of our checks: the normalised document number, or the birth date (YYYY-MM-DD) of a person.
+    match_key: Mapped[str] = mapped_column(String(40), index=True, default="")
     # What the partner disclosed of it: reason, handling instruction, number or names, validity.
     content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -24,7 +24,7 @@ from google.protobuf.json_format import MessageToDict
 
 from central import reports
 from central.access import audit as audit_log
-from central.access import retention
+from central.access import retention, scope
 from central.access import roles as access
 from central.access.audit import Caller, command_line_caller
 from central.access.roles import AccessPolicy
@@ -49,7 +49,7 @@ from central.web.server import serve_web
 from common.output import add_json_flag, emit
 from common.sealing import Sealer, SealError, add_key, open_or_create
 from common.settings import add_key_file_flag, key_file_of
-from limes.commands import central_api
+from limes.commands import central_api, central_federation
 from proto.limes.v1 import central_pb2 as pb
 from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
 
@@ -104,6 +104,9 @@ def register(central: argparse.ArgumentParser) -> None:
     # Closed is the default now; the flag is still accepted so that existing scripts keep working.
     serve.add_argument("--closed", action="store_true", help=argparse.SUPPRESS)
 
+    serve.add_argument("--federation", metavar="TRUST.toml", default=None,
+                       help="also serve limes.v1.Federation to the partners of this trust file and pull the lists "
+                            "it subscribes to (docs/CENTRAL.md, Federation)")
     add_tls_arguments(serve, "central's own (also presented to --matcher)")
     add_json_flag(serve)
     add_key_file_flag(serve, "face images")
@@ -157,6 +160,19 @@ def register(central: argparse.ArgumentParser) -> None:
         _database_flag(parser)
         add_json_flag(parser)
         parser.set_defaults(func=_identity)
+    scope_parser = identity_commands.add_parser(
+        "scope", help="put a station or user in an agency, optionally at border points, with a clearance "
+                      "(need to know: docs/CENTRAL.md, Ownership)")
+    scope_parser.add_argument("kind", choices=("station", "user"))
+    scope_parser.add_argument("name")
+    scope_parser.add_argument("agency", help="its agency, e.g. BPOL, CUSTOMS")
+    scope_parser.add_argument("--border-point", action="append", default=[], metavar="CODE",
+                              help="limit it to this border point (repeat for several; default: all)")
+    scope_parser.add_argument("--clearance", default="OFFICIAL", choices=LEVELS,
+                              help="the highest classification it may see (default OFFICIAL)")
+    _database_flag(scope_parser)
+    add_json_flag(scope_parser)
+    scope_parser.set_defaults(func=_identity)
     listing = identity_commands.add_parser("list", help="every station and user with its roles")
     _database_flag(listing)
     add_json_flag(listing)
@@ -249,6 +265,7 @@ def register(central: argparse.ArgumentParser) -> None:
     export.set_defaults(func=_export)
 
     central_api.register(commands)
+    central_federation.register(commands)
 
     import_api = commands.add_parser("import-api",
                                      help="pre-screen a flight manifest (API) against alerts and risk rules")
@@ -330,6 +347,12 @@ def _serve(args: argparse.Namespace) -> int:
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
                                    stay_rules=stay_rules,
                                    access=AccessPolicy.demo() if args.open_access else AccessPolicy())
+    try:
+        federation = _federation(args)
+    except (OSError, ValueError) as exc:  # central.federation.trust.TrustError is a ValueError
+        server.stop(None)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     web = None
     if args.web:
         secret = os.environ.get("LIMES_WEB_SECRET_KEY")
@@ -341,10 +364,12 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     host = args.listen.rsplit(":", 1)[0]
     emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args), "processes": args.processes,
-          "transport": "plaintext" if tls is None else "mutual TLS", "web": web.url if web else None}, args.json,
+          "transport": "plaintext" if tls is None else "mutual TLS", "web": web.url if web else None,
+          "federation": federation[2] if federation else None}, args.json,
          lambda r: f"central listening on {r['address']} ({r['transport']}, database {r['database']}, "
                    f"{r['processes']} process{'es' if r['processes'] > 1 else ''})"
-                   + (f"; web desk on {r['web']}" if r["web"] else ""))
+                   + (f"; web desk on {r['web']}" if r["web"] else "")
+                   + (f"; federation on {r['federation']}" if r["federation"] else ""))
     sys.stdout.flush()
     try:
         stopped.wait()
@@ -356,8 +381,27 @@ def _serve(args: argparse.Namespace) -> int:
     faulthandler.dump_traceback_later(STOP_GRACE_S + STOP_LIMIT_S, exit=True)
     if web is not None:
         web.stop()
+    if federation is not None:
+        federation[1].stop()
+        federation[0].stop(grace=STOP_GRACE_S).wait()
     server.stop(grace=STOP_GRACE_S).wait()
     return 0
+
+
+def _federation(args: argparse.Namespace):
+    """With --federation: (the Federation server, its subscriptions, its address); else None."""
+    if not args.federation:
+        return None
+    from central.federation import trust
+    from central.federation.service import Subscriptions, serve_federation
+
+    config = trust.load(args.federation)
+    database = Database(_database_url(args))
+    server, port = serve_federation(database, config)
+    subscriptions = Subscriptions(database, config, Caller(station="federation", user="",
+                                                           purpose="federation: subscription"))
+    subscriptions.start()
+    return server, subscriptions, f"{config.listen.rsplit(':', 1)[0]}:{port}"
 
 
 def _web_password(args: argparse.Namespace) -> int:
@@ -418,6 +462,11 @@ def _identity(args: argparse.Namespace) -> int:
             audit_log.audit(session, caller, "ManageIdentities", "principals", f"listed {len(rows)}",
                           "identity administration")
             return {"principals": [{"kind": r.kind, "name": r.name, "role": r.role} for r in rows]}
+        if args.identity_command == "scope":
+            row = scope.set_scope(session, caller, access.parse_kind(args.kind), args.name, args.agency,
+                                  tuple(args.border_point), args.clearance)
+            return {"kind": row.kind, "name": row.name, "agency": row.agency, "border_points": row.border_points,
+                    "clearance": row.clearance}
         kind, role = access.parse_kind(args.kind), args.role and access.parse_role(args.role)
         if args.identity_command == "grant":
             changed = int(access.grant(session, kind, args.name, role))
@@ -438,7 +487,10 @@ def _identity(args: argparse.Namespace) -> int:
         return 2
     finally:
         database.dispose()
-    if "principals" in result:
+    if args.identity_command == "scope":
+        emit(result, args.json, lambda r: f"{r['kind']} {r['name']}: agency {r['agency']}, {r['clearance']}, at "
+                                          f"{', '.join(r['border_points']) or 'every border point'}")
+    elif "principals" in result:
         emit(result, args.json, lambda r: "\n".join(
             f"{p['kind']:8} {p['name']:24} {p['role']}" for p in r["principals"]) or "no identities")
     else:

@@ -24,12 +24,14 @@ def upgrade() -> None:
     sa.Column('list_name', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('handling_code', sa.String(length=1), nullable=False),
+    sa.Column('match_key', sa.String(length=40), nullable=False),
     sa.Column('content', sa.JSON(), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_federated_alerts')),
     sa.UniqueConstraint('partner', 'alert_id', name='uq_federated_alerts_partner_alert')
     )
     with op.batch_alter_table('federated_alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_federated_alerts_match_key'), ['match_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_federated_alerts_partner'), ['partner'], unique=False)
 
     op.create_table('federation_bundles_seen',
@@ -133,5 +135,6 @@ def downgrade() -> None:
     op.drop_table('federation_bundles_seen')
     with op.batch_alter_table('federated_alerts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_federated_alerts_partner'))
+        batch_op.drop_index(batch_op.f('ix_federated_alerts_match_key'))
 
     op.drop_table('federated_alerts')
