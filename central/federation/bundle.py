@@ -9,7 +9,7 @@ PyJWT because a bundle is a JWS first). The claims:
     delta  the SharedDelta of one list (proto limes.v1.SharedDelta in its JSON form)
 
 Reading checks, in this order, and refuses with the reason: size, JWS form and algorithm (ES256 only),
-signature against the partner's key, issuer and audience, expiry, the delta's form (exchange.check_delta).
+signature against the partner's key, expiry, issuer and audience, the delta's form (exchange.check_delta).
 Whether the id was seen before is the store's question (store.take_bundle), in the transaction that
 applies it.
 """
@@ -109,13 +109,14 @@ def read(token: str | bytes, key: ECKey, *, issuer: str, audience: str, now: dt.
     if len(token) > MAX_BUNDLE_BYTES:
         raise BundleRefused(f"oversized: {len(token)} bytes, at most {MAX_BUNDLE_BYTES}")
     claims = verified_claims(token, key)
+    expires = _instant(claims, "exp")
+    if expires <= now:
+        raise BundleRefused(f"expired at {expires.isoformat()} (now {now.replace(microsecond=0).isoformat()})")
     if claims.get("iss") != issuer:
         raise BundleRefused(f"issuer {str(claims.get('iss'))[:64]!r} is not the partner {issuer!r}")
     if claims.get("aud") != audience:
         raise BundleRefused(f"audience {str(claims.get('aud'))[:64]!r} is not us ({audience!r})")
-    issued, expires = _instant(claims, "iat"), _instant(claims, "exp")
-    if expires <= now:
-        raise BundleRefused(f"expired at {expires.isoformat()} (now {now.replace(microsecond=0).isoformat()})")
+    issued = _instant(claims, "iat")
     if issued > now + dt.timedelta(seconds=CLOCK_SKEW_S):
         raise BundleRefused(f"signed in the future ({issued.isoformat()})")
     bundle_id = claims.get("jti")
