@@ -815,3 +815,20 @@ class HitNotice(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     noticed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FederationOutbox(Base):
+    """A hit at our gates on a partner's alert, to be told to that partner (the owner) by NotifyHit."""
+
+    __tablename__ = "federation_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[str] = mapped_column(String(36), unique=True)
+    partner: Mapped[str] = mapped_column(String(64), index=True)
+    alert_id: Mapped[str] = mapped_column(String(36))
+    place: Mapped[str] = mapped_column(String(64), default="")
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(400), default="")

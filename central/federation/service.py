@@ -245,3 +245,67 @@ class Subscriptions:
                     except Exception as exc:  # a partner away or refused: kept on the state, tried again
                         log.info("federation: %s not synced: %s", name, exc)
             self._stopping.wait(self._trust.sync_every_s)
+
+
+class HitNotifier:
+    """Tells partners of hits at our gates on the alerts they share (central.federation.checks), every
+    `every_s` seconds; a notice that does not go out stays queued with its error and is tried again."""
+
+    def __init__(self, database: Database, trust: TrustConfig, caller, every_s: float = 2.0, batch: int = 100) -> None:
+        self._db, self._trust, self._caller = database, trust, caller
+        self._every_s, self._batch = every_s, batch
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="federation-notices", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=CALL_TIMEOUT_S + 5)
+
+    def send_due(self) -> int:
+        """Send every queued notice once; how many went out."""
+        from sqlalchemy import select
+
+        due = self._db.run(lambda s: [
+            (row.id, row.partner, row.notice_id, row.alert_id, row.place, row.occurred_at)
+            for row in s.scalars(select(m.FederationOutbox).where(m.FederationOutbox.sent_at.is_(None))
+                                 .order_by(m.FederationOutbox.id).limit(self._batch))])
+        sent = 0
+        clients: dict[str, PartnerClient] = {}
+        try:
+            for row_id, partner, notice_id, alert_id, place, occurred_at in due:
+                try:
+                    if partner not in clients:
+                        clients[partner] = PartnerClient(self._trust, self._trust.partner(partner))
+                    receipt = clients[partner].stub.NotifyHit(fpb.HitNotice(
+                        notice_id=notice_id, alert_id=alert_id, place=place,
+                        occurred_at=occurred_at.isoformat()), timeout=CALL_TIMEOUT_S)
+                    outcome, error = f"told {partner}{'' if receipt.recorded else ' (known already)'}", ""
+                except (grpc.RpcError, ValueError) as exc:  # ValueError: the partner left the trust file
+                    error = f"{exc.code().name}: {exc.details()}" if isinstance(exc, grpc.RpcError) else str(exc)
+                    outcome = f"not sent: {error}"
+                self._db.run(lambda s: self._mark(s, row_id, partner, alert_id, place, outcome, error))
+                sent += not error
+        finally:
+            for client in clients.values():
+                client.close()
+        return sent
+
+    def _mark(self, session, row_id: int, partner: str, alert_id: str, place: str, outcome: str, error: str) -> None:
+        row = session.get(m.FederationOutbox, row_id)
+        row.attempts += 1
+        row.last_error = error[:400]
+        if not error:
+            row.sent_at = m.utcnow()
+        session.add(m.AuditEntry(**audit_row(self._caller, "FederationSendNotice", f"{partner} alert {alert_id}",
+                                             f"{outcome} (hit at {place or '?'})", "federation: hit notice")))
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._every_s):
+            try:
+                self.send_due()
+            except Exception:  # the database away for a moment: the notices wait in the outbox
+                log.exception("federation: hit notices not sent this round")

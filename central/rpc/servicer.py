@@ -26,6 +26,7 @@ from central.database import models as m
 from central.database.engine import Database
 from central.database.group_commit import GroupCommit
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from central.federation import checks as partner_checks
 from central.intelligence import targeting
 from central.records import gate_calls, history, referrals, stays
 from central.risk.rules import RiskRules
@@ -114,6 +115,27 @@ def person_hit(h: gate_calls.PersonHit, mine: scope.Scope = scope.UNSCOPED) -> p
                         surname=h.alert.surname, given_names=h.alert.given_names,
                         birth_date=fields.format_date(h.alert.birth_date), nationality=h.alert.nationality,
                         explanation=h.match.explanation)
+
+
+def _reason(enum_type, name: str) -> int:
+    return enum_type.Value(name) if name in enum_type.keys() else 0
+
+
+def partner_document_hit(h: partner_checks.PartnerHit) -> pb.DocumentHit:
+    """A partner's shared alert hit at our gate: its owner named as partner/agency."""
+    return pb.DocumentHit(alert_id=h.alert_id, match="exact", reason=_reason(pb.DocumentAlert.Reason,
+                                                                             h.content.get("reason", "")),
+                          handling_instruction=h.content.get("handling_instruction", ""), issuing_agency=h.owner,
+                          owning_agency=h.owner, document_number=h.content.get("document_number", ""))
+
+
+def partner_person_hit(h: partner_checks.PartnerHit) -> pb.PersonHit:
+    return pb.PersonHit(alert_id=h.alert_id, score=h.score, reason=_reason(pb.PersonAlert.Reason,
+                                                                          h.content.get("reason", "")),
+                        handling_instruction=h.content.get("handling_instruction", ""), issuing_agency=h.owner,
+                        owning_agency=h.owner, surname=h.content.get("surname", ""),
+                        given_names=h.content.get("given_names", ""), birth_date=h.content.get("birth_date", ""),
+                        nationality=h.content.get("nationality", ""), explanation=h.explanation)
 
 
 def _hits_outcome(response) -> str:
@@ -234,6 +256,13 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         self._refused(caller, "RecordDecision", f"referral {referral_id}", message)
         raise PermissionDenied(message)
 
+    def _owe_notices(self, caller: audit_log.Caller, hits: list[partner_checks.PartnerHit]) -> None:
+        """A hit on a partner's alert owes its owner a notice (central.federation.checks), queued now."""
+        if hits:
+            when = self._clock()
+            self._db.run(lambda s: partner_checks.queue_notices(
+                s, hits, partner_checks.place_of(s, caller.station or caller.user), when))
+
     def _today(self) -> dt.date:
         return self._clock().astimezone(dt.timezone.utc).date()
 
@@ -254,15 +283,19 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     def CheckDocument(self, request: pb.CheckDocumentRequest, context) -> pb.CheckDocumentResponse:
         def work(caller: audit_log.Caller) -> pb.CheckDocumentResponse:
             number = fields.document_no("document_number", request.document_number)
+            shared: list[partner_checks.PartnerHit] = []  # hits on partners' alerts: their owners are owed a notice
 
             def read(db) -> pb.CheckDocumentResponse:
                 hits = gate_calls.document_hits(db, number, request.document_type, request.issuing_state,
                                                 self._today())
                 mine = scope.scope_of(db, caller) if hits else scope.UNSCOPED
-                return pb.CheckDocumentResponse(hits=[document_hit(h, mine) for h in hits])
+                shared[:] = partner_checks.document_hits(db, number, request.issuing_state, self._today())
+                return pb.CheckDocumentResponse(hits=[document_hit(h, mine) for h in hits]
+                                                + [partner_document_hit(h) for h in shared])
             response = self._audited_read(caller, "CheckDocument",
                                           gate_calls.document_subject(number, request.issuing_state),
                                           gate_calls.DOCUMENT_CHECK_PURPOSE, read, _hits_outcome)
+            self._owe_notices(caller, shared)
             for hit in response.hits:
                 metrics.ALERT_HITS.labels("document", hit.match).inc()
             return response
@@ -271,14 +304,18 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     def CheckPerson(self, request: pb.CheckPersonRequest, context) -> pb.CheckPersonResponse:
         def work(caller: audit_log.Caller) -> pb.CheckPersonResponse:
             identity, face = convert.identity(request), convert.face_query(request)
+            shared: list[partner_checks.PartnerHit] = []
 
             def read(db) -> pb.CheckPersonResponse:
                 hits = gate_calls.person_hits(db, identity, self._today(), self._threshold, face, self._matcher)
                 mine = scope.scope_of(db, caller) if hits else scope.UNSCOPED
-                return pb.CheckPersonResponse(threshold=self._threshold, hits=[person_hit(h, mine) for h in hits])
+                shared[:] = partner_checks.person_hits(db, identity, self._today(), self._threshold)
+                return pb.CheckPersonResponse(threshold=self._threshold, hits=[person_hit(h, mine) for h in hits]
+                                              + [partner_person_hit(h) for h in shared])
             subject = gate_calls.person_subject(identity.surname, identity.given_names, identity.birth_date)
             response = self._audited_read(caller, "CheckPerson", subject, gate_calls.PERSON_CHECK_PURPOSE, read,
                                           _hits_outcome)
+            self._owe_notices(caller, shared)
             for hit in response.hits:
                 metrics.ALERT_HITS.labels("person", "face" if hit.explanation.startswith("face") else "names").inc()
             return response

@@ -382,26 +382,28 @@ def _serve(args: argparse.Namespace) -> int:
     if web is not None:
         web.stop()
     if federation is not None:
-        federation[1].stop()
+        for worker in federation[1]:
+            worker.stop()
         federation[0].stop(grace=STOP_GRACE_S).wait()
     server.stop(grace=STOP_GRACE_S).wait()
     return 0
 
 
 def _federation(args: argparse.Namespace):
-    """With --federation: (the Federation server, its subscriptions, its address); else None."""
+    """With --federation: (the Federation server, its subscriptions and hit notifier, its address); else None."""
     if not args.federation:
         return None
     from central.federation import trust
-    from central.federation.service import Subscriptions, serve_federation
+    from central.federation.service import HitNotifier, Subscriptions, serve_federation
 
     config = trust.load(args.federation)
     database = Database(_database_url(args))
     server, port = serve_federation(database, config)
-    subscriptions = Subscriptions(database, config, Caller(station="federation", user="",
-                                                           purpose="federation: subscription"))
-    subscriptions.start()
-    return server, subscriptions, f"{config.listen.rsplit(':', 1)[0]}:{port}"
+    workers = (Subscriptions(database, config, Caller(station="federation", purpose="federation: subscription")),
+               HitNotifier(database, config, Caller(station="federation", purpose="federation: hit notice")))
+    for worker in workers:
+        worker.start()
+    return server, workers, f"{config.listen.rsplit(':', 1)[0]}:{port}"
 
 
 def _web_password(args: argparse.Namespace) -> int:

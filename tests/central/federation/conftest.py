@@ -55,6 +55,7 @@ class Side:
     bundle_key: Path
     bundle_public: Path
     trust: Path | None = None
+    central_address: str = ""  # its Central gRPC service, once running
 
     @property
     def name(self) -> str:
@@ -161,6 +162,7 @@ class Running:
                 raise AssertionError(f"central {side.letter} exited before serving:\n{self.stderr.read()}")
             lines.append(line)
         self.started = json.loads("".join(lines))
+        side.central_address = self.started["address"]
         return self
 
     def stop(self) -> None:

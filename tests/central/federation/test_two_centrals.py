@@ -9,27 +9,39 @@ import uuid
 import grpc
 import pytest
 
+from central.access import roles as access
 from central.access.audit import Caller
 from central.alerts import lists as alert_lists
 from central.database import models as m
 from central.federation import trust
 from central.federation.service import PartnerClient
 from limes.cli import main
+from proto.limes.v1 import central_pb2 as pb
+from proto.limes.v1 import central_pb2_grpc
 from proto.limes.v1 import federation_pb2 as fpb
+from proto.tls import open_channel
 
-from .conftest import make_side, wait_for
+from .conftest import Running, make_side, wait_for
 
 
-@pytest.fixture
-def federation(sides, running):
-    """A and B running; B grants A its documents list (P alerts only), A subscribes to it."""
-    a, b = sides
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory):
+    """A and B running as processes, once for the module; B grants A its documents list (P alerts only),
+    A subscribes to it. Tests add alerts of their own and leave the two shared here as they found them."""
+    folder = tmp_path_factory.mktemp("federation")
+    a, b = make_side(folder, "A"), make_side(folder, "B")
     a.write_trust(b, lists=("documents",), subscribe=("documents",))
     b.write_trust(a, lists=("documents",), subscribe=())
     shared = b.issue(number="B7000001", instruction="seize the document, call B police")
     withheld = b.issue(number="B7000002", handling="C")
-    running(b, a)
-    return a, b, shared, withheld
+    processes = [Running(b), Running(a)]
+    try:
+        for process in processes:
+            process.wait_ready()
+        yield a, b, shared, withheld
+    finally:
+        for process in processes:
+            process.stop()
 
 
 def ask(a, b, number: str = "", surname: str = "", place: str = "A-AIRPORT-T1") -> dict:
@@ -50,7 +62,7 @@ def test_hit_no_hit_discloses_the_fact_and_handling_and_tells_the_owner(federati
     assert hit == {"list": "documents", "handling_instruction": "seize the document, call B police", "alert_id": "",
                    "reason": "", "owning_agency": ""}
     # The owning agency at B has its notice, with where and when, within 60 s.
-    notice = wait_for(lambda: b.rows(m.HitNotice, m.HitNotice.alert_id == shared), 60, "the owner's notice")[0]
+    notice = wait_for(lambda: b.rows(m.HitNotice, m.HitNotice.place == "A-AIRPORT-T1"), 60, "the owner's notice")[0]
     assert (notice["owning_agency"], notice["partner"], notice["place"]) == ("B-POLICE", a.name, "A-AIRPORT-T1")
     assert abs(notice["occurred_at"].replace(tzinfo=dt.timezone.utc) - asked_at) < dt.timedelta(seconds=60)
     assert notice["noticed_at"].replace(tzinfo=dt.timezone.utc) - asked_at < dt.timedelta(seconds=60)
@@ -69,16 +81,18 @@ def test_hit_no_hit_discloses_the_fact_and_handling_and_tells_the_owner(federati
 
 def test_a_subscription_takes_deltas_incrementally(federation):
     a, b, shared, withheld = federation
-    held = wait_for(lambda: a.rows(m.FederatedAlert), 20, "the first delta at A")
-    assert [r["alert_id"] for r in held] == [shared]  # the C alert stays at B
-    assert held[0]["content"]["document_number"] == "B7000001" and held[0]["match_key"] == "B7000001"
+    held = wait_for(lambda: {r["alert_id"]: r for r in a.rows(m.FederatedAlert)}, 20, "the first delta at A")
+    assert shared in held and withheld not in held  # the C alert stays at B
+    assert held[shared]["content"]["document_number"] == "B7000001" and held[shared]["match_key"] == "B7000001"
     later = b.issue(number="B7000003")
+    wait_for(lambda: later in [r["alert_id"] for r in a.rows(m.FederatedAlert)], 20, "the next delta at A")
     database = b.database()
-    database.run(lambda s: alert_lists.withdraw_alert(s, Caller("cli", "b-admin"), shared, "found again"))
+    database.run(lambda s: alert_lists.withdraw_alert(s, Caller("cli", "b-admin"), later, "found again"))
     database.dispose()
-    wait_for(lambda: [r["alert_id"] for r in a.rows(m.FederatedAlert)] == [later], 20, "the next delta at A")
+    wait_for(lambda: later not in [r["alert_id"] for r in a.rows(m.FederatedAlert)], 20, "the withdrawal at A")
+    assert withheld not in [r["alert_id"] for r in a.rows(m.FederatedAlert)]
     takes = [r["outcome"] for r in a.rows(m.AuditEntry, m.AuditEntry.action == "FederationTakeDelta")]
-    assert any(outcome.startswith("2 change(s) by subscription") for outcome in takes), takes
+    assert any(outcome.startswith("1 change(s) by subscription") for outcome in takes), takes
     served = b.rows(m.AuditEntry, m.AuditEntry.action == "FederationListDelta")
     assert served and all(r["station"] == f"partner:{a.name}" for r in served)
 
@@ -97,7 +111,7 @@ def test_a_list_not_granted_is_refused_and_audited(federation):
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     finally:
         client.close()
-    [row, _] = b.rows(m.AuditEntry, m.AuditEntry.action.in_(["FederationListDelta", "FederationQueryHit"]),
+    [row, *_] = b.rows(m.AuditEntry, m.AuditEntry.action.in_(["FederationListDelta", "FederationQueryHit"]),
                       m.AuditEntry.outcome.startswith("PERMISSION_DENIED"))
     assert row["station"] == f"partner:{a.name}" and "not granted" in row["outcome"]
 
@@ -115,4 +129,26 @@ def test_a_central_not_in_the_trust_configuration_gets_no_connection(federation,
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE  # refused at the handshake
     finally:
         client.close()
-    assert not b.rows(m.HitNotice)
+    assert not b.rows(m.AuditEntry, m.AuditEntry.station == f"partner:{stranger.name}")
+
+
+def test_a_hit_at_our_gate_on_a_partners_alert_is_told_to_its_owner_within_60_s(federation):
+    a, b, shared, _ = federation
+    wait_for(lambda: a.rows(m.FederatedAlert), 20, "the first delta at A")
+    database = a.database()
+    database.run(lambda s: access.grant(s, access.Kind.STATION, "A-GATE-1", access.Role.GATE))
+    database.dispose()
+    checked_at = dt.datetime.now(dt.timezone.utc)
+    with open_channel(a.central_address, a.pki.station("A-GATE-1")) as channel:
+        answer = central_pb2_grpc.CentralStub(channel).CheckDocument(
+            pb.CheckDocumentRequest(document_number="B7000001"), timeout=20)
+    [hit] = answer.hits
+    assert (hit.alert_id, hit.owning_agency, hit.handling_instruction, hit.reason) == (
+        shared, "LIMES-B/B-POLICE", "seize the document, call B police", pb.DocumentAlert.STOLEN)
+    notice = wait_for(lambda: b.rows(m.HitNotice, m.HitNotice.place == "A-GATE-1"), 60, "B's notice")[0]
+    assert (notice["owning_agency"], notice["partner"], notice["place"]) == ("B-POLICE", a.name, "A-GATE-1")
+    assert abs(notice["occurred_at"].replace(tzinfo=dt.timezone.utc) - checked_at) < dt.timedelta(seconds=60)
+    assert notice["noticed_at"].replace(tzinfo=dt.timezone.utc) - checked_at < dt.timedelta(seconds=60)
+    [sent] = a.rows(m.FederationOutbox)
+    assert sent["sent_at"] is not None and sent["last_error"] == ""
+    assert b.rows(m.AuditEntry, m.AuditEntry.action == "FederationNotifyHit")[0]["station"] == f"partner:{a.name}"

@@ -42,6 +42,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_federation_bundles_seen')),
     sa.UniqueConstraint('partner', 'bundle_id', name='uq_federation_bundles_seen_pair')
     )
+    op.create_table('federation_outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notice_id', sa.String(length=36), nullable=False),
+    sa.Column('partner', sa.String(length=64), nullable=False),
+    sa.Column('alert_id', sa.String(length=36), nullable=False),
+    sa.Column('place', sa.String(length=64), nullable=False),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=400), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_federation_outbox')),
+    sa.UniqueConstraint('notice_id', name=op.f('uq_federation_outbox_notice_id'))
+    )
+    with op.batch_alter_table('federation_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_federation_outbox_partner'), ['partner'], unique=False)
+        batch_op.create_index(batch_op.f('ix_federation_outbox_sent_at'), ['sent_at'], unique=False)
+
     op.create_table('federation_hit_notices',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owning_agency', sa.String(length=64), nullable=False),
@@ -132,6 +150,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_federation_hit_notices_noticed_at'))
 
     op.drop_table('federation_hit_notices')
+    with op.batch_alter_table('federation_outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_federation_outbox_sent_at'))
+        batch_op.drop_index(batch_op.f('ix_federation_outbox_partner'))
+
+    op.drop_table('federation_outbox')
     op.drop_table('federation_bundles_seen')
     with op.batch_alter_table('federated_alerts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_federated_alerts_partner'))
