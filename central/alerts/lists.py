@@ -123,8 +123,11 @@ class NewPersonAlert:
 def _ownership(session: Session, caller: Caller, new: NewDocumentAlert | NewPersonAlert) -> dict:
     """The owner is the issuing caller's agency (never a field of the request); handling as checked."""
     code, conditions = scope.parse_handling(new.handling_code, new.handling_conditions)
-    return dict(owning_agency=scope.scope_of(session, caller).agency, handling_code=code,
-                handling_conditions=conditions, classification=scope.parse_classification(new.classification))
+    mine, classification = scope.scope_of(session, caller), scope.parse_classification(new.classification)
+    if scope.LEVELS.index(classification) > mine.level:
+        raise scope.PermissionDenied(f"classification: {classification} is above your clearance {mine.clearance}")
+    return dict(owning_agency=mine.agency, handling_code=code, handling_conditions=conditions,
+                classification=classification)
 
 
 def _require_owner(session: Session, caller: Caller, action: str, alert) -> None:

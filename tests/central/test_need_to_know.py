@@ -155,9 +155,16 @@ def test_referrals_are_seen_by_their_agency_at_its_border_points(agencies, datab
 
 
 def test_a_record_classified_above_the_clearance_hits_only(agencies, database_url):
-    agencies.AddDocumentAlert(pb.AddDocumentAlertRequest(
-        document_number="P1000007", reason=pb.DocumentAlert.LOST, classification="SECRET"),
-        metadata=as_user("police-admin"))
+    secret = pb.AddDocumentAlertRequest(document_number="P1000007", reason=pb.DocumentAlert.LOST,
+                                        classification="SECRET")
+    with pytest.raises(grpc.RpcError) as refused:  # nobody issues above their own clearance
+        agencies.AddDocumentAlert(secret, metadata=as_user("police-admin"))
+    assert refused.value.details() == "classification: SECRET is above your clearance OFFICIAL"
+    database = Database(database_url)
+    database.run(lambda s: scope.set_scope(s, Caller("cli", "test"), access.Kind.USER, "police-admin", POLICE,
+                                           (), "SECRET"))
+    database.dispose()
+    agencies.AddDocumentAlert(secret, metadata=as_user("police-admin"))
     [hit] = agencies.CheckDocument(pb.CheckDocumentRequest(document_number="P1000007"),
                                    metadata=as_gate(POLICE_GATE)).hits
     assert hit.hit_only

@@ -62,3 +62,26 @@ def test_a_referral_outside_the_officers_border_points_is_refused(desk):
     assert "outside the principal's border points" in row.outcome
     put_in(desk, "officer", "BPOL", "FRA-T1")
     assert client.get(f"/referrals/{desk.referral_id}").status_code == 200
+
+
+def test_an_alert_issued_on_the_desk_keeps_its_handling_through_an_edit(desk):
+    from .conftest import csrf_token
+
+    cli = Caller("cli", "test")
+    desk.database.run(lambda s: scope.set_scope(s, cli, Kind.USER, USERS["administrator"], "BPOL", (),
+                                                "RESTRICTED"))
+    client = desk.signed_in("administrator")
+    form = {"document_number": "W1000003", "reason": "STOLEN", "handling_code": "C",
+            "handling_conditions": "police only", "classification": "RESTRICTED", "handling_instruction": "seize"}
+    response = client.post("/watchlists/new/document", data={**form, "csrf_token": csrf_token(
+        client, "/watchlists/new/document")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    alert_id = response.headers["Location"].rsplit("/", 1)[1]
+    edited = client.post(f"/watchlists/{alert_id}", data={
+        **form, "kind": "document", "handling_instruction": "seize it",
+        "csrf_token": csrf_token(client, f"/watchlists/{alert_id}")})
+    assert edited.status_code == 302, edited.get_data(as_text=True)[-1500:]
+    alert = desk.database.run(lambda s: s.scalars(select(m.DocumentAlert).where(
+        m.DocumentAlert.alert_id == alert_id)).one())
+    assert (alert.owning_agency, alert.handling_code, alert.handling_conditions, alert.classification,
+            alert.handling_instruction) == ("BPOL", "C", "police only", "RESTRICTED", "seize it")
