@@ -177,3 +177,19 @@ def test_limes_central_clearance_sets_unit_and_level(capsys, database_url):
     assert json.loads(capsys.readouterr().out) == {"user": "ivo", "unit": "RAU-SOUTH", "level": "SECRET"}
     assert main(["central", "clearance", "ivo", "bad unit!", "SECRET", "--database", database_url]) == 2
     assert "unit" in capsys.readouterr().err
+
+
+def test_a_report_of_another_agency_is_read_sanitised_at_most_and_not_at_all_under_c(database, unit):
+    from central.access import scope
+    from central.access.roles import Kind
+
+    for user, agency in (("ivo", "BPOL"), ("ina", "CUSTOMS")):
+        database.run(lambda s, u=user, a=agency: scope.set_scope(s, ADMIN, Kind.USER, u, a, (), "CONFIDENTIAL"))
+    clear(database, "ina", "RAU", "CONFIDENTIAL")  # the same unit and clearance: only the agency differs
+    shared = file(database, "ivo", new())
+    conditional = file(database, "ivo", new(grading=grade("1", "B", "C", "BPOL only")))
+    assert database.run(lambda s: s.scalar(select(m.IntelReport.owning_agency).where(
+        m.IntelReport.reference == shared))) == "BPOL"
+    assert read(database, "ina", shared)[:2] == (Access.SANITISED, "a report of BPOL: sanitised only")
+    assert read(database, "ina", conditional)[:2] == (Access.NONE, "handling C of BPOL")
+    assert audit_outcomes(database, "ReadIntelReport")[-1] == ("ina", "PERMISSION_DENIED: handling C of BPOL")
