@@ -301,6 +301,12 @@ def register(central: argparse.ArgumentParser) -> None:
 
 def _alert_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instruction", default="", help="handling instruction for the officer")
+    parser.add_argument("--handling-code", default="P", choices=("P", "C"),
+                        help="3x5x2 handling: P lawful sharing permitted (default), C only under --handling-conditions; "
+                             "the owner is your agency (`limes central identity scope user $USER AGENCY`)")
+    parser.add_argument("--handling-conditions", default="", help="the conditions of handling code C")
+    parser.add_argument("--classification", default="OFFICIAL", choices=LEVELS,
+                        help="at most your clearance (default OFFICIAL)")
     parser.add_argument("--agency", default="", help="issuing agency")
     parser.add_argument("--valid-from", default="", metavar="YYYY-MM-DD")
     parser.add_argument("--valid-to", default="", metavar="YYYY-MM-DD")
@@ -796,8 +802,13 @@ def _add_alert(args: argparse.Namespace, build_request, to_new, add, to_message)
     database = Database(_database_url(args))
     database.migrate()
     caller = _cli_caller()
-    message = database.run(lambda session: to_message(add(session, caller, new)))
-    database.dispose()
+    try:
+        message = database.run(lambda session: to_message(add(session, caller, new)))
+    except CentralError as exc:
+        print(f"limes central add-alert: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
     result = MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
     emit(result, args.json, lambda r: f"alert {r['alert_id']} {r['reason']} at version {r['version']}")
     return 0
@@ -807,7 +818,9 @@ def _add_document_alert(args: argparse.Namespace) -> int:
     return _add_alert(args, lambda: pb.AddDocumentAlertRequest(
         alert_id=args.id, document_number=args.number, document_type=args.type, issuing_state=args.state,
         reason=pb.DocumentAlert.Reason.Value(args.reason), handling_instruction=args.instruction,
-        issuing_agency=args.agency, valid_from=args.valid_from, valid_to=args.valid_to),
+        issuing_agency=args.agency, valid_from=args.valid_from, valid_to=args.valid_to,
+        handling_code=args.handling_code, handling_conditions=args.handling_conditions,
+        classification=args.classification),
         convert.new_document_alert, alert_lists.add_document_alert, convert.document_alert)
 
 
@@ -816,5 +829,6 @@ def _add_person_alert(args: argparse.Namespace) -> int:
         alert_id=args.id, surname=args.surname, given_names=args.given_names, birth_date=args.birth_date,
         nationality=args.nationality, reason=pb.PersonAlert.Reason.Value(args.reason),
         handling_instruction=args.instruction, issuing_agency=args.agency, valid_from=args.valid_from,
-        valid_to=args.valid_to, matcher_subject_id=args.matcher_subject_id),
+        valid_to=args.valid_to, matcher_subject_id=args.matcher_subject_id, handling_code=args.handling_code,
+        handling_conditions=args.handling_conditions, classification=args.classification),
         convert.new_person_alert, alert_lists.add_person_alert, convert.person_alert)
