@@ -303,7 +303,8 @@ def _alert_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instruction", default="", help="handling instruction for the officer")
     parser.add_argument("--handling-code", default="P", choices=("P", "C"),
                         help="3x5x2 handling: P lawful sharing permitted (default), C only under "
-                             "--handling-conditions; the owner is your agency (`limes central identity scope user $USER AGENCY`)")
+                             "--handling-conditions; the owner is your agency "
+                             "(`limes central identity scope user $USER AGENCY`)")
     parser.add_argument("--handling-conditions", default="", help="the conditions of handling code C")
     parser.add_argument("--classification", default="OFFICIAL", choices=LEVELS,
                         help="at most your clearance (default OFFICIAL)")
