@@ -187,3 +187,23 @@ def test_add_partner_keeps_the_file_only_when_it_reads(pair, tmp_path, capsys):
                  "127.0.0.1:1", "--ca", str(b.pki.ca_path), "--lists", "persons", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["lists"] == ["persons"]
     assert trust.load(a.trust).partner("LIMES-D").lists == {"persons"}
+
+
+def test_status_check_and_notices_commands_say_what_is_held(pair, tmp_path, capsys):
+    a, b = pair
+    b.issue(number="B8000031")
+    out = tmp_path / "b.jws"
+    assert export(b, a, out) == 0 and take(a, b, out) == 0
+    capsys.readouterr()
+    assert main(["central", "federation", "status", "--database", a.database_url, "--json"]) == 0
+    [held] = json.loads(capsys.readouterr().out)["lists"]
+    assert (held["partner"], held["list"], held["alerts"], held["last_error"]) == (b.name, "documents", 1, "")
+    assert main(["central", "federation", "check", str(a.trust), "--json"]) == 0
+    [partner] = json.loads(capsys.readouterr().out)["partners"]
+    assert (partner["name"], partner["lists"], partner["handling_codes"]) == (b.name, ["documents"], ["P"])
+    assert main(["central", "federation", "notices", "--database", b.database_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["central", "identity", "scope", "user", "ana", "customs", "--border-point", "fra-t1",
+                 "--database", a.database_url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"kind": "user", "name": "ana", "agency": "CUSTOMS",
+                                                   "border_points": ["FRA-T1"], "clearance": "OFFICIAL"}
