@@ -217,7 +217,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             self._refused(caller, method, "", exc)
             raise
 
-    def _refused(self, caller: audit_log.Caller, method: str, subject: str, reason: Exception | str) -> None:
+    def _refused(self, caller: audit_log.Caller, method: str, subject: str, reason: Exception) -> None:
         """The audit row of a refused call (purpose "access control"), committed before the refusal goes out."""
         self._writes.add_row(audit_log.audit_row(caller, method, subject, f"PERMISSION_DENIED: {reason}",
                                                "access control"))
@@ -236,8 +236,9 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         """A caller that names its station reports for that station only (audited refusal otherwise)."""
         if caller.station and caller.station != station_id:
             message = f"station_id: station {caller.station!r} may not report for station {station_id!r}"
-            self._refused(caller, method, f"station {station_id}", message)
-            raise PermissionDenied(message)
+            refusal = PermissionDenied(message)
+            self._refused(caller, method, f"station {station_id}", refusal)
+            raise refusal
 
     def _decision_author(self, caller: audit_log.Caller, referral_id: str, claimed: str) -> str:
         """Who decides: the calling user (the client certificate's under TLS), never the request's word.
@@ -253,8 +254,9 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                        "under the caller's own name")
         else:
             return author
-        self._refused(caller, "RecordDecision", f"referral {referral_id}", message)
-        raise PermissionDenied(message)
+        refusal = PermissionDenied(message)
+        self._refused(caller, "RecordDecision", f"referral {referral_id}", refusal)
+        raise refusal
 
     def _owe_notices(self, caller: audit_log.Caller, hits: list[partner_checks.PartnerHit]) -> None:
         """A hit on a partner's alert owes its owner a notice (central.federation.checks), queued now."""
