@@ -15,7 +15,7 @@ What a principal sees of a record (`sight`):
 - border points narrow what a principal sees of records made at a border point (referrals).
 
 Lists and reads show FULL records only (the rest are counted as withheld in the audit row);
-asking for one record by its id that one may not see is refused and audited (PermissionDenied).
+asking for one record by its id that one may not see is refused and audited (NeedToKnowDenied).
 """
 from __future__ import annotations
 
@@ -58,6 +58,11 @@ class Scope:
 
 
 UNSCOPED = Scope()
+
+
+class NeedToKnowDenied(PermissionDenied):
+    """A record the caller's agency, border points or clearance do not reach (gRPC PERMISSION_DENIED, web 403).
+    Its message starts with the operation refused."""
 
 
 def parse_agency(text: str) -> str:
@@ -110,10 +115,10 @@ def referral_sight(scope: Scope, referral: m.Referral) -> tuple[Sight, str]:
 
 
 def require_full(action: str, subject: str, seen: tuple[Sight, str]) -> None:
-    """PermissionDenied unless FULL: asking for one record one may not see is refused (and the refusal audited
+    """NeedToKnowDenied unless FULL: asking for one record one may not see is refused (and the refusal audited
     by the path that asked: central.rpc's _refused, central.web.auth.deny)."""
     if seen[0] is not Sight.FULL:
-        raise PermissionDenied(f"{action}: {subject} is not yours to see ({seen[1]})")
+        raise NeedToKnowDenied(f"{action}: {subject} is not yours to see ({seen[1]})")
 
 
 # ------------------------------------------------------------------ principals' scopes

@@ -125,7 +125,8 @@ def _ownership(session: Session, caller: Caller, new: NewDocumentAlert | NewPers
     code, conditions = scope.parse_handling(new.handling_code, new.handling_conditions)
     mine, classification = scope.scope_of(session, caller), scope.parse_classification(new.classification)
     if scope.LEVELS.index(classification) > mine.level:
-        raise scope.PermissionDenied(f"classification: {classification} is above your clearance {mine.clearance}")
+        raise scope.NeedToKnowDenied(f"{type(new).__name__.replace('New', 'Add')}: classification {classification} "
+                                     f"is above your clearance {mine.clearance}")
     return dict(owning_agency=mine.agency, handling_code=code, handling_conditions=conditions,
                 classification=classification)
 
@@ -134,7 +135,7 @@ def _require_owner(session: Session, caller: Caller, action: str, alert) -> None
     """Only the owning agency's principals change or withdraw an alert (an unowned one: anyone permitted)."""
     mine = scope.scope_of(session, caller)
     if alert.owning_agency and alert.owning_agency != mine.agency:
-        raise scope.PermissionDenied(f"{action}: alert {alert.alert_id} belongs to {alert.owning_agency}, "
+        raise scope.NeedToKnowDenied(f"{action}: alert {alert.alert_id} belongs to {alert.owning_agency}, "
                                      f"not to {mine.agency or 'a principal of no agency'}")
     scope.require_full(action, f"alert {alert.alert_id}", scope.alert_sight(mine, alert))
 

@@ -22,7 +22,8 @@ from flask import Flask, abort, current_app, g, redirect, render_template, reque
 
 from central.access import roles as access
 from central.access.audit import Caller, audit
-from central.access.roles import PermissionDenied, Role
+from central.access.roles import Role
+from central.access.scope import NeedToKnowDenied
 from central.alerts.face_matcher import FaceEnroller
 from central.database.engine import Database
 from central.errors import CentralError
@@ -102,7 +103,7 @@ def run(work):
     """
     try:
         return context().db.run(work), None
-    except PermissionDenied as exc:
+    except NeedToKnowDenied as exc:
         deny(str(exc), str(exc).split(":", 1)[0][:64])
     except CentralError as exc:
         return None, str(exc)

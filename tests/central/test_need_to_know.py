@@ -159,7 +159,7 @@ def test_a_record_classified_above_the_clearance_hits_only(agencies, database_ur
                                         classification="SECRET")
     with pytest.raises(grpc.RpcError) as refused:  # nobody issues above their own clearance
         agencies.AddDocumentAlert(secret, metadata=as_user("police-admin"))
-    assert refused.value.details() == "classification: SECRET is above your clearance OFFICIAL"
+    assert refused.value.details() == "AddDocumentAlert: classification SECRET is above your clearance OFFICIAL"
     database = Database(database_url)
     database.run(lambda s: scope.set_scope(s, Caller("cli", "test"), access.Kind.USER, "police-admin", POLICE,
                                            (), "SECRET"))
