@@ -207,3 +207,31 @@ def test_status_check_and_notices_commands_say_what_is_held(pair, tmp_path, caps
                  "--database", a.database_url, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"kind": "user", "name": "ana", "agency": "CUSTOMS",
                                                    "border_points": ["FRA-T1"], "clearance": "OFFICIAL"}
+
+
+def test_person_alerts_go_both_ways_hit_no_hit_and_our_gates_checks(tmp_path):
+    from central.federation import checks
+    from drivers.alertmatch.persons import Identity
+
+    a, b = make_side(tmp_path, "A"), make_side(tmp_path, "B")
+    a.write_trust(b, lists=("persons",), subscribe=("persons",))
+    b.write_trust(a, lists=("persons",), subscribe=())
+    alert_id = b.issue(surname="KOWALSKA", instruction="entry ban: refuse and call B")
+    # B answers A's hit/no-hit on a person, and its owning agency gets the notice.
+    database = b.database()
+    partner_a = trust.load(b.trust).partner(a.name)
+    query = fpb.HitQuery(query_id="q-1", person=fpb.PersonSubject(surname="KOWALSKA", given_names="ANNA"),
+                         place="A-PORT")
+    answer = database.run(lambda s: store.answer_query(s, partner_a, query, NOW.date(), NOW))
+    assert answer.hit and [h.handling_instruction for h in answer.hits] == ["entry ban: refuse and call B"]
+    delta = database.run(lambda s: store.outgoing_delta(s, partner_a, "persons", 0, 100))
+    database.dispose()
+    assert [n["place"] for n in b.rows(m.HitNotice)] == ["A-PORT"]
+    # A takes B's person list and its gates' check finds the person, owner named.
+    database = a.database()
+    database.run(lambda s: store.apply_delta(s, Caller("cli", "t"), trust.load(a.trust).partner(b.name), delta, 100,
+                                             "test"))
+    hits = database.run(lambda s: checks.person_hits(s, Identity("KOWALSKA", "ANNA", None, ""), NOW.date()))
+    misses = database.run(lambda s: checks.person_hits(s, Identity("NOWAK", "JAN", None, ""), NOW.date()))
+    database.dispose()
+    assert [(h.alert_id, h.owner) for h in hits] == [(alert_id, "LIMES-B/B-POLICE")] and misses == []
