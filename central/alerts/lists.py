@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from central.access import scope
 from central.access.audit import Caller, audit
 from central.alerts.face_matcher import FaceEnroller, FaceMatcher, FaceQuery
 from central.database import models as m
@@ -73,6 +74,10 @@ class NewDocumentAlert:
     valid_from: dt.date | None
     valid_to: dt.date | None
     category: m.DocumentAlertCategory | None = None
+    # Need to know (central.access.scope): checked by scope.parse_handling and parse_classification.
+    handling_code: str = "P"
+    handling_conditions: str = ""
+    classification: str = scope.DEFAULT_CLEARANCE
 
 
 def document_category(reason: m.DocumentAlertReason,
@@ -100,6 +105,7 @@ def add_document_alert(session: Session, caller: Caller, new: NewDocumentAlert) 
         handling_instruction=new.handling_instruction, issuing_agency=new.issuing_agency,
         valid_from=new.valid_from, valid_to=new.valid_to, version=_next_alert_version(session),
         withdrawn=False, created_at=m.utcnow(), category=document_category(new.reason, new.category),
+        **_ownership(session, caller, new),
     )
     session.add(alert)
     audit(session, caller, "AddDocumentAlert", f"document {alert.issuing_state or '?'} {norm}",
@@ -124,6 +130,9 @@ class NewPersonAlert:
     matcher_subject_id: str
     notice: m.PersonNotice | None = None
     notice_kind: m.NoticeKind | None = None
+    handling_code: str = "P"
+    handling_conditions: str = ""
+    classification: str = scope.DEFAULT_CLEARANCE
 
 
 def person_notice(new: NewPersonAlert) -> tuple[m.PersonNotice | None, m.NoticeKind | None]:
@@ -133,6 +142,26 @@ def person_notice(new: NewPersonAlert) -> tuple[m.PersonNotice | None, m.NoticeK
             raise InvalidArgument("notice_kind", f"{new.notice_kind.value} of no notice: give the notice's colour")
         return None, None
     return new.notice, new.notice_kind or m.NoticeKind.NOTICE
+
+
+def _ownership(session: Session, caller: Caller, new: NewDocumentAlert | NewPersonAlert) -> dict:
+    """The owner is the issuing caller's agency (never a field of the request); handling as checked."""
+    code, conditions = scope.parse_handling(new.handling_code, new.handling_conditions)
+    mine, classification = scope.scope_of(session, caller), scope.parse_classification(new.classification)
+    if scope.LEVELS.index(classification) > mine.level:
+        raise scope.NeedToKnowDenied(f"{type(new).__name__.replace('New', 'Add')}: classification {classification} "
+                                     f"is above your clearance {mine.clearance}")
+    return dict(owning_agency=mine.agency, handling_code=code, handling_conditions=conditions,
+                classification=classification)
+
+
+def _require_owner(session: Session, caller: Caller, action: str, alert) -> None:
+    """Only the owning agency's principals change or withdraw an alert (an unowned one: anyone permitted)."""
+    mine = scope.scope_of(session, caller)
+    if alert.owning_agency and alert.owning_agency != mine.agency:
+        raise scope.NeedToKnowDenied(f"{action}: alert {alert.alert_id} belongs to {alert.owning_agency}, "
+                                     f"not to {mine.agency or 'a principal of no agency'}")
+    scope.require_full(action, f"alert {alert.alert_id}", scope.alert_sight(mine, alert))
 
 
 def add_person_alert(session: Session, caller: Caller, new: NewPersonAlert) -> m.PersonAlert:
@@ -149,6 +178,7 @@ def add_person_alert(session: Session, caller: Caller, new: NewPersonAlert) -> m
         version=_next_alert_version(session), withdrawn=False, created_at=m.utcnow(),
         notice=notice, notice_kind=notice_kind,
         name_mrz=name_key(new.surname, new.given_names)[:m.NAME_MRZ_LENGTH],
+        **_ownership(session, caller, new),
     )
     session.add(alert)
     audit(session, caller, "AddPersonAlert", person_subject(alert.surname, alert.given_names, alert.birth_date),
@@ -162,6 +192,7 @@ def withdraw_alert(session: Session, caller: Caller, alert_id: str, reason: str,
     alert = _existing_alert(session, m.DocumentAlert, alert_id) or _existing_alert(session, m.PersonAlert, alert_id)
     if alert is None:
         raise NotFound("alert", alert_id)
+    _require_owner(session, caller, "WithdrawAlert", alert)
     if not alert.withdrawn:  # withdrawing twice changes nothing and keeps the version
         alert.withdrawn = True
         alert.version = _next_alert_version(session)
@@ -172,10 +203,11 @@ def withdraw_alert(session: Session, caller: Caller, alert_id: str, reason: str,
     return alert
 
 
-def _alert_for_change(session: Session, model, alert_id: str):
+def _alert_for_change(session: Session, caller: Caller, model, alert_id: str, action: str):
     alert = _existing_alert(session, model, alert_id)
     if alert is None:
         raise NotFound("alert", alert_id)
+    _require_owner(session, caller, action, alert)
     if alert.withdrawn:
         raise FailedPrecondition(f"alert {alert_id} was withdrawn: issue a new one")
     return alert
@@ -183,7 +215,10 @@ def _alert_for_change(session: Session, model, alert_id: str):
 
 def update_document_alert(session: Session, caller: Caller, change: NewDocumentAlert) -> m.DocumentAlert:
     """Change an alert in force (its alert_id names it); a new version, so gate caches take the change."""
-    alert = _alert_for_change(session, m.DocumentAlert, change.alert_id)
+    alert = _alert_for_change(session, caller, m.DocumentAlert, change.alert_id, "UpdateAlert")
+    code, conditions = scope.parse_handling(change.handling_code, change.handling_conditions)
+    alert.handling_code, alert.handling_conditions = code, conditions
+    alert.classification = scope.parse_classification(change.classification)
     norm = document_number(change.number)
     if not norm:
         raise InvalidArgument("document_number", "is required")
@@ -201,7 +236,10 @@ def update_document_alert(session: Session, caller: Caller, change: NewDocumentA
 
 def update_person_alert(session: Session, caller: Caller, change: NewPersonAlert) -> m.PersonAlert:
     """Change a person alert in force; its face (matcher_subject_id) stays as enrolled."""
-    alert = _alert_for_change(session, m.PersonAlert, change.alert_id)
+    alert = _alert_for_change(session, caller, m.PersonAlert, change.alert_id, "UpdateAlert")
+    code, conditions = scope.parse_handling(change.handling_code, change.handling_conditions)
+    alert.handling_code, alert.handling_conditions = code, conditions
+    alert.classification = scope.parse_classification(change.classification)
     if not change.surname.strip():
         raise InvalidArgument("surname", "is required")
     alert.surname, alert.given_names = change.surname.strip(), change.given_names.strip()
@@ -241,9 +279,13 @@ def search_alerts(session: Session, caller: Caller, text: str, today: dt.date, *
                                     *[names.contains(word, autoescape=True) for word in words[:1]]))
         for word in words[1:]:
             persons = persons.where(names.contains(word, autoescape=True))
-    found = list(session.scalars(documents)), list(session.scalars(persons))
+    mine = scope.scope_of(session, caller)
+    every = list(session.scalars(documents)), list(session.scalars(persons))
+    found = tuple([a for a in alerts if scope.alert_sight(mine, a)[0] is scope.Sight.FULL] for alerts in every)
+    withheld = len(every[0]) + len(every[1]) - len(found[0]) - len(found[1])
     audit(session, caller, "SearchAlerts", f"alerts matching {text.strip()!r}",
-          f"{len(found[0])} document, {len(found[1])} person alert(s)", "alert administration")
+          f"{len(found[0])} document, {len(found[1])} person alert(s)"
+          + (f"; {withheld} withheld (need to know)" if withheld else ""), "alert administration")
     return found
 
 
@@ -251,6 +293,7 @@ def get_alert(session: Session, caller: Caller, alert_id: str) -> m.DocumentAler
     alert = _existing_alert(session, m.DocumentAlert, alert_id) or _existing_alert(session, m.PersonAlert, alert_id)
     if alert is None:
         raise NotFound("alert", alert_id)
+    scope.require_full("GetAlert", f"alert {alert_id}", scope.alert_sight(scope.scope_of(session, caller), alert))
     audit(session, caller, "GetAlert", f"alert {alert_id}", alert.reason.value, "alert administration")
     return alert
 
@@ -267,7 +310,7 @@ def enrol_alert_face(session: Session, caller: Caller, alert_id: str, photo: byt
     from central.records.evidence import store_image, to_jpeg
     from drivers.face import FaceError, detect_faces, encode_face, load_image
 
-    alert = _alert_for_change(session, m.PersonAlert, alert_id)
+    alert = _alert_for_change(session, caller, m.PersonAlert, alert_id, "EnrolFace")
     rgb = _decoded_photo(photo, load_image, FaceError)
     faces = detect_faces(rgb)
     if len(faces) != 1:
@@ -326,6 +369,9 @@ class AlertDelta:
     documents: list[m.DocumentAlert]
     persons: list[m.PersonAlert]
     more: bool
+    # Alerts the caller's agency may not hold (central.access.scope): sent as withdrawals, with no content,
+    # so a copy that held them before (an alert whose handling changed) drops them.
+    withheld: frozenset[str] = frozenset()
 
 
 def alert_delta(session: Session, caller: Caller, since_version: int, limit: int = 0) -> AlertDelta:
@@ -355,6 +401,9 @@ def alert_delta(session: Session, caller: Caller, since_version: int, limit: int
         version = counter.value if counter else 0
     documents = [a for a in changes if isinstance(a, m.DocumentAlert)]
     persons = [a for a in changes if isinstance(a, m.PersonAlert)]
+    mine = scope.scope_of(session, caller)
+    withheld = frozenset(a.alert_id for a in changes if scope.alert_sight(mine, a)[0] is not scope.Sight.FULL)
     audit(session, caller, "AlertDelta", f"alerts after version {since_version}",
-          f"{len(documents)} document, {len(persons)} person alert(s) up to {version}", "gate alert cache")
-    return AlertDelta(version, documents, persons, more)
+          f"{len(documents)} document, {len(persons)} person alert(s) up to {version}"
+          + (f"; {len(withheld)} withheld (need to know)" if withheld else ""), "gate alert cache")
+    return AlertDelta(version, documents, persons, more, withheld)

@@ -242,6 +242,13 @@ class DocumentAlert(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The lost/stolen category; None on alerts issued before categories (their reason says enough).
     category: Mapped[DocumentAlertCategory | None] = mapped_column(_enum_column(DocumentAlertCategory))
+    # Need to know (central.access.scope): the agency that owns it, its 3x5x2 handling code (P, or C with
+    # its conditions) and its classification (central.intelligence.clearance.LEVELS). "" owner: unowned
+    # (issued before ownership), visible as before.
+    owning_agency: Mapped[str] = mapped_column(String(64), default="", index=True)
+    handling_code: Mapped[str] = mapped_column(String(1), default="P")
+    handling_conditions: Mapped[str] = mapped_column(Text, default="")
+    classification: Mapped[str] = mapped_column(String(16), default="OFFICIAL")
 
 
 # Room for the 400 characters of a person alert's names in MRZ letters (an Arabic letter may take 3).
@@ -276,6 +283,13 @@ class PersonAlert(Base):
     # The name's words in MRZ letters (drivers.alertmatch.normalize.name_key), so that a name typed
     # in Cyrillic, Greek or Arabic script is found by its MRZ form, and the reverse.
     name_mrz: Mapped[str] = mapped_column(String(NAME_MRZ_LENGTH), default="")
+    # Need to know (central.access.scope): the agency that owns it, its 3x5x2 handling code (P, or C with
+    # its conditions) and its classification (central.intelligence.clearance.LEVELS). "" owner: unowned
+    # (issued before ownership), visible as before.
+    owning_agency: Mapped[str] = mapped_column(String(64), default="", index=True)
+    handling_code: Mapped[str] = mapped_column(String(1), default="P")
+    handling_conditions: Mapped[str] = mapped_column(Text, default="")
+    classification: Mapped[str] = mapped_column(String(16), default="OFFICIAL")
 
 
 class AlertVersion(Base):
@@ -302,6 +316,8 @@ class Referral(Base):
     # The gate's 1:N watchlist candidates: [{"gallery":..., "subject_id":..., "score":...}, ...], best first.
     # Evidence: cleared with the photos after the evidence period (central.access.retention).
     watchlist_candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The agency of the station that opened it (central.access.scope); "" for referrals opened before.
+    owning_agency: Mapped[str] = mapped_column(String(64), default="", index=True)
 
     crossing: Mapped[Crossing] = relationship(back_populates="referrals")
     station: Mapped[Station] = relationship()
@@ -681,6 +697,8 @@ class IntelReport(Base):
     review_by: Mapped[dt.date] = mapped_column(Date, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The agency of its originator (central.access.scope): other agencies read at most its sanitised text.
+    owning_agency: Mapped[str] = mapped_column(String(64), default="", index=True)
 
     links: Mapped[list[IntelLink]] = relationship(back_populates="report", order_by="IntelLink.id",
                                                   cascade="all, delete-orphan")
@@ -825,3 +843,101 @@ class TrendCountsState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     counted_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     counted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ---------------------------------------------------------------- sharing (central.access.scope, central.federation)
+
+class PrincipalScope(Base):
+    """The agency a station or user belongs to, the border points it is limited to ([]: all) and its
+    clearance (the highest classification it may see). Without a row: no agency, every border point,
+    OFFICIAL."""
+
+    __tablename__ = "principal_scopes"
+    __table_args__ = (UniqueConstraint("kind", "name", name="uq_principal_scopes_kind_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(64))
+    agency: Mapped[str] = mapped_column(String(64))
+    border_points: Mapped[list[str]] = mapped_column(JSON, default=list)
+    clearance: Mapped[str] = mapped_column(String(16), default="OFFICIAL")
+    set_by: Mapped[str] = mapped_column(String(64), default="")
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FederatedAlert(Base):
+    """An alert a partner central shares with us (a subscription's delta or a signed bundle), as received."""
+
+    __tablename__ = "federated_alerts"
+    __table_args__ = (UniqueConstraint("partner", "alert_id", name="uq_federated_alerts_partner_alert"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64), index=True)
+    alert_id: Mapped[str] = mapped_column(String(36))
+    list_name: Mapped[str] = mapped_column(String(16))  # documents | persons
+    version: Mapped[int] = mapped_column(Integer)
+    handling_code: Mapped[str] = mapped_column(String(1))
+    # The look-up key of our checks: the normalised document number, or the birth date (YYYY-MM-DD) of a person.
+    match_key: Mapped[str] = mapped_column(String(40), index=True, default="")
+    # What the partner disclosed of it: reason, handling instruction, number or names, validity.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FederationState(Base):
+    """Per partner and list: the version our copy holds, and when and how it last changed."""
+
+    __tablename__ = "federation_state"
+    __table_args__ = (UniqueConstraint("partner", "list_name", name="uq_federation_state_partner_list"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    list_name: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    synced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(String(400), default="")
+
+
+class FederationBundleSeen(Base):
+    """A signed bundle taken in, by its JWS id: the same bundle offered again is a replay and refused."""
+
+    __tablename__ = "federation_bundles_seen"
+    __table_args__ = (UniqueConstraint("partner", "bundle_id", name="uq_federation_bundles_seen_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    bundle_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HitNotice(Base):
+    """A partner's query hit one of our alerts: the owning agency is told where and when (central.federation)."""
+
+    __tablename__ = "federation_hit_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owning_agency: Mapped[str] = mapped_column(String(64), index=True)
+    alert_id: Mapped[str] = mapped_column(String(36))
+    partner: Mapped[str] = mapped_column(String(64))
+    # Where and when the partner met the document or person, as the partner said.
+    place: Mapped[str] = mapped_column(String(64), default="")
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    noticed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FederationOutbox(Base):
+    """A hit at our gates on a partner's alert, to be told to that partner (the owner) by NotifyHit."""
+
+    __tablename__ = "federation_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[str] = mapped_column(String(36), unique=True)
+    partner: Mapped[str] = mapped_column(String(64), index=True)
+    alert_id: Mapped[str] = mapped_column(String(36))
+    place: Mapped[str] = mapped_column(String(64), default="")
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(400), default="")

@@ -1,7 +1,9 @@
 """Need to know: a user's unit and clearance, and whether they may read a report.
 
 A report is read in full by a user cleared to at least its classification whose unit originated it
-or was given it (shared_with); its originator always reads their own. Its sanitised version (which
+or was given it (shared_with); its originator always reads their own. A report owned by another
+agency than the reader's (central.access.scope) is read sanitised at most, and not at all under
+handling code C. Its sanitised version (which
 names nobody) goes to any cleared user. A report past its review-by date is flagged; once
 RESTRICT_AFTER has passed as well, only its originator and reviewers (supervisors) read it until it
 is reviewed.
@@ -46,6 +48,8 @@ class Reader:
     user: str
     clearance: m.IntelClearance | None
     reviewer: bool = False
+    # Their agency (principal_scopes, central.access.scope): another agency's report is read sanitised at most.
+    agency: str = ""
 
     @property
     def unit(self) -> str:
@@ -76,7 +80,9 @@ def clearance_of(session: Session, user: str) -> m.IntelClearance | None:
 
 
 def reader(session: Session, user: str, reviewer: bool = False) -> Reader:
-    return Reader(user, clearance_of(session, user), reviewer)
+    agency = session.scalar(select(m.PrincipalScope.agency).where(m.PrincipalScope.kind == "user",
+                                                                  m.PrincipalScope.name == user))
+    return Reader(user, clearance_of(session, user), reviewer, agency or "")
 
 
 def set_clearance(session: Session, caller: Caller, user: str, unit: str, level: str) -> m.IntelClearance:
@@ -108,6 +114,11 @@ def access_to(who: Reader, report: m.IntelReport, today: dt.date) -> tuple[Acces
     if who.clearance is None:
         return Access.NONE, "no clearance"
     sanitised = (Access.SANITISED if report.sanitised_text else Access.NONE)
+    if report.owning_agency and report.owning_agency != who.agency:
+        # Another agency's: handling C stays with it; P goes no further than its sanitised text.
+        if report.handling_code != "P":
+            return Access.NONE, f"handling {report.handling_code} of {report.owning_agency}"
+        return sanitised, f"a report of {report.owning_agency}: sanitised only"
     if review_state(report, today) is Review.RESTRICTED and not who.reviewer:
         return sanitised, f"review overdue since {report.review_by}: restricted until reviewed"
     if who.level < LEVELS.index(report.classification):

@@ -114,6 +114,7 @@ def file_report(session: Session, caller: Caller, author: Reader, new: NewReport
         legacy_grading=new.grading.legacy, classification=new.classification, unit=author.unit,
         shared_with=sorted(set(new.shared_with) - {author.unit}), originator=author.user, text=new.text.strip(),
         sanitised_text=new.sanitised_text.strip(), review_by=new.review_by, created_at=m.utcnow(),
+        owning_agency=author.agency,
         links=[m.IntelLink(kind=kind, target=target.strip()) for kind, target in new.links])
     session.add(report)
     session.flush()

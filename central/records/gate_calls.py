@@ -59,7 +59,8 @@ def _in_force(model) -> tuple:
 DA = m.DocumentAlert
 _DOCUMENT_ALERTS = Prepared(
     select(DA.alert_id, DA.number, DA.number_norm, DA.doc_type, DA.issuing_state, DA.reason,
-           DA.handling_instruction, DA.issuing_agency, DA.category)
+           DA.handling_instruction, DA.issuing_agency, DA.category, DA.owning_agency,
+           DA.handling_code, DA.classification)
     .where(or_(DA.number_norm == bindparam("norm"), DA.number_ocr_key == bindparam("key")), *_in_force(DA))
     .order_by(DA.id))
 
@@ -100,7 +101,8 @@ def document_hits(db, number: str, doc_type: str, issuing_state: str, today: dt.
 
 PA = m.PersonAlert
 _PERSON_COLUMNS = (PA.alert_id, PA.surname, PA.given_names, PA.birth_date, PA.nationality, PA.reason,
-                   PA.handling_instruction, PA.issuing_agency, PA.matcher_subject_id, PA.notice, PA.notice_kind)
+                   PA.handling_instruction, PA.issuing_agency, PA.matcher_subject_id, PA.notice, PA.notice_kind,
+                   PA.owning_agency, PA.handling_code, PA.classification)
 # Blocking: alerts born on the traveller's birth date, on it with day and month swapped, or of no known birth date.
 _PERSON_CANDIDATES = Prepared(
     select(*_PERSON_COLUMNS)

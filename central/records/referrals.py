@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from central.access import scope
 from central.access.audit import Caller, audit
 from central.access.roles import PermissionDenied
 from central.database import models as m
@@ -36,7 +37,9 @@ def open_referral(session: Session, caller: Caller, referral_id: str, crossing_i
     station_id, _ = station_ids(session, station_code, crossing.border_point.code)
     referral = m.Referral(referral_id=referral_id, crossing=crossing, station_id=station_id,
                           status=m.ReferralStatus.OPEN, reasons=list(reasons), opened_at=m.utcnow(),
-                          watchlist_candidates=[])
+                          watchlist_candidates=[],
+                          # Owned by the agency of the station that referred, whoever hands it over.
+                          owning_agency=scope.scope_of(session, Caller(station=station_code)).agency)
     session.add(referral)
     session.flush()
     kept = ""
@@ -52,6 +55,8 @@ def get_referral(session: Session, caller: Caller, referral_id: str, purpose: st
     referral = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
     if referral is None:
         raise NotFound("referral", referral_id)
+    scope.require_full("GetReferral", f"referral {referral_id}",
+                       scope.referral_sight(scope.scope_of(session, caller), referral))
     audit(session, caller, "GetReferral", f"referral {referral_id}",
           f"{referral.status.value}, document {referral.crossing.document.issuing_state} "
           f"{referral.crossing.document.number_norm}", purpose)
@@ -74,6 +79,8 @@ def record_decision(session: Session, caller: Caller, referral_id: str, officer:
     referral = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
     if referral is None:
         raise NotFound("referral", referral_id)
+    scope.require_full("RecordDecision", f"referral {referral_id}",
+                       scope.referral_sight(scope.scope_of(session, caller), referral))
     last = referral.decisions[-1] if referral.decisions else None
     if last is not None and (last.officer, last.decision, last.reason, last.note) == (officer, decision, reason, note):
         return referral  # a retried call: the decision is already recorded
@@ -105,9 +112,16 @@ def list_referrals(session: Session, caller: Caller, status: m.ReferralStatus | 
     order = ((m.Referral.opened_at.desc(), m.Referral.id.desc()) if newest_first
              else (m.Referral.opened_at, m.Referral.id))
     query = select(m.Referral).where(m.Referral.status.in_(statuses)).order_by(*order).limit(limit or MAX_HISTORY)
-    if border_point:
+    mine = scope.scope_of(session, caller)
+    # Need to know (central.access.scope): referrals of the caller's agency (or of none), at its border points.
+    query = query.where(m.Referral.owning_agency.in_(["", mine.agency]))
+    if border_point or mine.border_points:
         query = query.join(m.Crossing, m.Referral.crossing_id == m.Crossing.id).join(
-            m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id).where(m.BorderPoint.code == border_point)
+            m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id)
+    if border_point:
+        query = query.where(m.BorderPoint.code == border_point)
+    if mine.border_points:
+        query = query.where(m.BorderPoint.code.in_(sorted(mine.border_points)))
     referrals = list(session.scalars(query))
     if not audited:
         return referrals

@@ -10,6 +10,7 @@ import math
 from enum import Enum
 from typing import TypeVar
 
+from central.access import scope
 from central.alerts.face_matcher import FaceQuery
 from central.alerts.lists import NewDocumentAlert, NewPersonAlert
 from central.database import models as m
@@ -199,6 +200,7 @@ def new_document_alert(request: pb.AddDocumentAlertRequest) -> NewDocumentAlert:
         valid_from=valid_from, valid_to=valid_to,
         category=_optional_enum("category", notices_pb2.DocumentAlertCategory, "CATEGORY_", request.category,
                                 m.DocumentAlertCategory),
+        **handling(request),
     )
 
 
@@ -218,7 +220,20 @@ def new_person_alert(request: pb.AddPersonAlertRequest) -> NewPersonAlert:
         notice=_optional_enum("notice", notices_pb2.PersonNotice, "NOTICE_", request.notice, m.PersonNotice),
         notice_kind=_optional_enum("notice_kind", notices_pb2.NoticeKind, "NOTICE_KIND_", request.notice_kind,
                                    m.NoticeKind),
+        **handling(request),
     )
+
+
+def handling(request) -> dict:
+    """An alert's handling code, conditions and classification (central.access.scope), checked."""
+    code, conditions = scope.parse_handling(request.handling_code, request.handling_conditions)
+    return dict(handling_code=code, handling_conditions=conditions,
+                classification=scope.parse_classification(request.classification))
+
+
+def _owned(alert) -> dict:
+    return dict(owning_agency=alert.owning_agency, handling_code=alert.handling_code,
+                handling_conditions=alert.handling_conditions, classification=alert.classification)
 
 
 # ---------------------------------------------------------------- responses
@@ -230,6 +245,7 @@ def document_alert(alert: m.DocumentAlert) -> pb.DocumentAlert:
         handling_instruction=alert.handling_instruction, issuing_agency=alert.issuing_agency,
         valid_from=fields.format_date(alert.valid_from), valid_to=fields.format_date(alert.valid_to),
         version=alert.version, withdrawn=alert.withdrawn, category=category_number(alert.category),
+        **_owned(alert),
     )
 
 
@@ -241,6 +257,7 @@ def person_alert(alert: m.PersonAlert) -> pb.PersonAlert:
         issuing_agency=alert.issuing_agency, valid_from=fields.format_date(alert.valid_from),
         valid_to=fields.format_date(alert.valid_to), matcher_subject_id=alert.matcher_subject_id,
         version=alert.version, withdrawn=alert.withdrawn, **notice_numbers(alert.notice, alert.notice_kind),
+        **_owned(alert),
     )
 
 

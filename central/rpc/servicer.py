@@ -18,6 +18,7 @@ import grpc
 from central import reports
 from central.access import audit as audit_log
 from central.access import roles as access
+from central.access import scope
 from central.access.roles import AccessPolicy, PermissionDenied
 from central.alerts import lists as alert_lists
 from central.alerts.face_matcher import FaceMatcher
@@ -25,6 +26,7 @@ from central.database import models as m
 from central.database.engine import Database
 from central.database.group_commit import GroupCommit
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from central.federation import checks as partner_checks
 from central.intelligence import targeting
 from central.records import gate_calls, history, referrals, stays
 from central.risk.rules import RiskRules
@@ -91,20 +93,55 @@ def caller_of(context: grpc.ServicerContext) -> audit_log.Caller:
     return caller
 
 
-def document_hit(h: gate_calls.DocumentHit) -> pb.DocumentHit:
-    return pb.DocumentHit(alert_id=h.alert.alert_id, reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
+def document_hit(h: gate_calls.DocumentHit, mine: scope.Scope = scope.UNSCOPED) -> pb.DocumentHit:
+    """The hit as `mine` may see it: in full, or only its fact and handling instruction (central.access.scope)."""
+    if scope.alert_sight(mine, h.alert)[0] is not scope.Sight.FULL:
+        return pb.DocumentHit(alert_id=h.alert.alert_id, match=h.match, owning_agency=h.alert.owning_agency,
+                              handling_instruction=h.alert.handling_instruction, hit_only=True)
+    return pb.DocumentHit(owning_agency=h.alert.owning_agency, alert_id=h.alert.alert_id,
+                          reason=pb.DocumentAlert.Reason.Value(h.alert.reason.name),
                           match=h.match, handling_instruction=h.alert.handling_instruction,
                           issuing_agency=h.alert.issuing_agency, document_number=h.alert.number,
                           category=convert.category_number(h.alert.category))
 
 
-def person_hit(h: gate_calls.PersonHit) -> pb.PersonHit:
-    return pb.PersonHit(alert_id=h.alert.alert_id, score=h.match.score,
+def person_hit(h: gate_calls.PersonHit, mine: scope.Scope = scope.UNSCOPED) -> pb.PersonHit:
+    if scope.alert_sight(mine, h.alert)[0] is not scope.Sight.FULL:
+        return pb.PersonHit(alert_id=h.alert.alert_id, score=h.match.score,
+                            handling_instruction=h.alert.handling_instruction, owning_agency=h.alert.owning_agency,
+                            hit_only=True)
+    return pb.PersonHit(owning_agency=h.alert.owning_agency, alert_id=h.alert.alert_id, score=h.match.score,
                         reason=pb.PersonAlert.Reason.Value(h.alert.reason.name),
                         handling_instruction=h.alert.handling_instruction, issuing_agency=h.alert.issuing_agency,
                         surname=h.alert.surname, given_names=h.alert.given_names,
                         birth_date=fields.format_date(h.alert.birth_date), nationality=h.alert.nationality,
                         explanation=h.match.explanation, **convert.notice_numbers(h.alert.notice, h.alert.notice_kind))
+
+
+def _reason(enum_type, name: str) -> int:
+    return enum_type.Value(name) if name in enum_type.keys() else 0
+
+
+def partner_document_hit(h: partner_checks.PartnerHit) -> pb.DocumentHit:
+    """A partner's shared alert hit at our gate: its owner named as partner/agency."""
+    return pb.DocumentHit(alert_id=h.alert_id, match="exact", reason=_reason(pb.DocumentAlert.Reason,
+                                                                             h.content.get("reason", "")),
+                          handling_instruction=h.content.get("handling_instruction", ""), issuing_agency=h.owner,
+                          owning_agency=h.owner, document_number=h.content.get("document_number", ""))
+
+
+def partner_person_hit(h: partner_checks.PartnerHit) -> pb.PersonHit:
+    return pb.PersonHit(alert_id=h.alert_id, score=h.score, reason=_reason(pb.PersonAlert.Reason,
+                                                                          h.content.get("reason", "")),
+                        handling_instruction=h.content.get("handling_instruction", ""), issuing_agency=h.owner,
+                        owning_agency=h.owner, surname=h.content.get("surname", ""),
+                        given_names=h.content.get("given_names", ""), birth_date=h.content.get("birth_date", ""),
+                        nationality=h.content.get("nationality", ""), explanation=h.explanation)
+
+
+def _hits_outcome(response) -> str:
+    hit_only = sum(hit.hit_only for hit in response.hits)
+    return f"{len(response.hits)} hit(s)" + (f", {hit_only} disclosed as hit only (need to know)" if hit_only else "")
 
 
 def _stay_outcome(response: pb.CheckStayResponse) -> str:
@@ -140,7 +177,12 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         try:
             caller = self._identify(method, context)
             self._authorise(method, caller)
-            result = work(caller)
+            try:
+                result = work(caller)
+            except PermissionDenied as exc:  # need to know refused inside the work: audited like any refusal
+                if not getattr(exc, "audited", False):
+                    self._refused(caller, method, "", exc)
+                raise
             code = grpc.StatusCode.OK
             return result
         except tuple(_STATUS) as exc:
@@ -176,10 +218,12 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             self._refused(caller, method, "", exc)
             raise
 
-    def _refused(self, caller: audit_log.Caller, method: str, subject: str, reason: Exception | str) -> None:
+    def _refused(self, caller: audit_log.Caller, method: str, subject: str, reason: Exception) -> None:
         """The audit row of a refused call (purpose "access control"), committed before the refusal goes out."""
         self._writes.add_row(audit_log.audit_row(caller, method, subject, f"PERMISSION_DENIED: {reason}",
                                                "access control"))
+        if isinstance(reason, Exception):
+            reason.audited = True
 
     def _run_or_refuse(self, caller: audit_log.Caller, method: str, subject: str, transaction: Callable[..., T]) -> T:
         """The transaction's answer; a PermissionDenied it raises is audited as a refusal before it goes out."""
@@ -193,8 +237,9 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         """A caller that names its station reports for that station only (audited refusal otherwise)."""
         if caller.station and caller.station != station_id:
             message = f"station_id: station {caller.station!r} may not report for station {station_id!r}"
-            self._refused(caller, method, f"station {station_id}", message)
-            raise PermissionDenied(message)
+            refusal = PermissionDenied(message)
+            self._refused(caller, method, f"station {station_id}", refusal)
+            raise refusal
 
     def _decision_author(self, caller: audit_log.Caller, referral_id: str, claimed: str) -> str:
         """Who decides: the calling user (the client certificate's under TLS), never the request's word.
@@ -210,8 +255,16 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                        "under the caller's own name")
         else:
             return author
-        self._refused(caller, "RecordDecision", f"referral {referral_id}", message)
-        raise PermissionDenied(message)
+        refusal = PermissionDenied(message)
+        self._refused(caller, "RecordDecision", f"referral {referral_id}", refusal)
+        raise refusal
+
+    def _owe_notices(self, caller: audit_log.Caller, hits: list[partner_checks.PartnerHit]) -> None:
+        """A hit on a partner's alert owes its owner a notice (central.federation.checks), queued now."""
+        if hits:
+            when = self._clock()
+            self._db.run(lambda s: partner_checks.queue_notices(
+                s, hits, partner_checks.place_of(s, caller.station or caller.user), when))
 
     def _today(self) -> dt.date:
         return self._clock().astimezone(dt.timezone.utc).date()
@@ -233,14 +286,19 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     def CheckDocument(self, request: pb.CheckDocumentRequest, context) -> pb.CheckDocumentResponse:
         def work(caller: audit_log.Caller) -> pb.CheckDocumentResponse:
             number = fields.document_no("document_number", request.document_number)
+            shared: list[partner_checks.PartnerHit] = []  # hits on partners' alerts: their owners are owed a notice
 
             def read(db) -> pb.CheckDocumentResponse:
                 hits = gate_calls.document_hits(db, number, request.document_type, request.issuing_state,
                                                 self._today())
-                return pb.CheckDocumentResponse(hits=[document_hit(h) for h in hits])
+                mine = scope.scope_of(db, caller) if hits else scope.UNSCOPED
+                shared[:] = partner_checks.document_hits(db, number, request.issuing_state, self._today())
+                return pb.CheckDocumentResponse(hits=[document_hit(h, mine) for h in hits]
+                                                + [partner_document_hit(h) for h in shared])
             response = self._audited_read(caller, "CheckDocument",
                                           gate_calls.document_subject(number, request.issuing_state),
-                                          gate_calls.DOCUMENT_CHECK_PURPOSE, read, lambda r: f"{len(r.hits)} hit(s)")
+                                          gate_calls.DOCUMENT_CHECK_PURPOSE, read, _hits_outcome)
+            self._owe_notices(caller, shared)
             for hit in response.hits:
                 metrics.ALERT_HITS.labels("document", hit.match).inc()
             return response
@@ -249,13 +307,18 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     def CheckPerson(self, request: pb.CheckPersonRequest, context) -> pb.CheckPersonResponse:
         def work(caller: audit_log.Caller) -> pb.CheckPersonResponse:
             identity, face = convert.identity(request), convert.face_query(request)
+            shared: list[partner_checks.PartnerHit] = []
 
             def read(db) -> pb.CheckPersonResponse:
                 hits = gate_calls.person_hits(db, identity, self._today(), self._threshold, face, self._matcher)
-                return pb.CheckPersonResponse(threshold=self._threshold, hits=[person_hit(h) for h in hits])
+                mine = scope.scope_of(db, caller) if hits else scope.UNSCOPED
+                shared[:] = partner_checks.person_hits(db, identity, self._today(), self._threshold)
+                return pb.CheckPersonResponse(threshold=self._threshold, hits=[person_hit(h, mine) for h in hits]
+                                              + [partner_person_hit(h) for h in shared])
             subject = gate_calls.person_subject(identity.surname, identity.given_names, identity.birth_date)
             response = self._audited_read(caller, "CheckPerson", subject, gate_calls.PERSON_CHECK_PURPOSE, read,
-                                          lambda r: f"{len(r.hits)} hit(s)")
+                                          _hits_outcome)
+            self._owe_notices(caller, shared)
             for hit in response.hits:
                 metrics.ALERT_HITS.labels("person", "face" if hit.explanation.startswith("face") else "names").inc()
             return response
@@ -296,9 +359,15 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         def work(caller: audit_log.Caller) -> pb.AlertDeltaResponse:
             def transaction(session) -> pb.AlertDeltaResponse:
                 delta = alert_lists.alert_delta(session, caller, request.since_version, request.limit)
-                return pb.AlertDeltaResponse(current_version=delta.version, more=delta.more,
-                                             document_alerts=[convert.document_alert(a) for a in delta.documents],
-                                             person_alerts=[convert.person_alert(a) for a in delta.persons])
+                # An alert the caller's agency may not hold goes out as a withdrawal with no content.
+                return pb.AlertDeltaResponse(
+                    current_version=delta.version, more=delta.more,
+                    document_alerts=[pb.DocumentAlert(alert_id=a.alert_id, version=a.version, withdrawn=True)
+                                     if a.alert_id in delta.withheld else convert.document_alert(a)
+                                     for a in delta.documents],
+                    person_alerts=[pb.PersonAlert(alert_id=a.alert_id, version=a.version, withdrawn=True)
+                                   if a.alert_id in delta.withheld else convert.person_alert(a)
+                                   for a in delta.persons])
             return self._db.run(transaction)
         return self._call("AlertDelta", context, work)
 
@@ -501,13 +570,14 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             def transaction(session) -> pb.ImportApiResponse:
                 reports = api.prescreen(session, caller, manifest, self._rules, self._clock(), self._threshold,
                                         self._matcher)
+                mine = scope.scope_of(session, caller)
                 return pb.ImportApiResponse(flight=manifest.flight, hits=sum(r.status == "HIT" for r in reports),
                                             reports=[pb.ApiPassengerReport(
                     index=r.index, reference=r.reference, status=r.status, error=r.error, surname=r.surname,
                     given_names=r.given_names, document_number=r.document_number, issuing_state=r.issuing_state,
                     nationality=r.nationality, birth_date=fields.format_date(r.birth_date),
-                    document_hits=[document_hit(h) for h in r.document_hits],
-                    person_hits=[person_hit(h) for h in r.person_hits], risk_score=r.risk_score,
+                    document_hits=[document_hit(h, mine) for h in r.document_hits],
+                    person_hits=[person_hit(h, mine) for h in r.person_hits], risk_score=r.risk_score,
                     risk_rules_fired=list(r.risk_rules_fired)) for r in reports])
             return self._db.run(transaction)
         return self._call("ImportApi", context, work)

@@ -23,6 +23,7 @@ from flask import Flask, abort, current_app, g, redirect, render_template, reque
 from central.access import roles as access
 from central.access.audit import Caller, audit
 from central.access.roles import Role
+from central.access.scope import NeedToKnowDenied
 from central.alerts.face_matcher import FaceEnroller
 from central.database.engine import Database
 from central.errors import CentralError
@@ -95,9 +96,15 @@ def deny(outcome: str, operation: str):
 
 
 def run(work):
-    """Run service work in one transaction; central's errors come back as (None, message)."""
+    """Run service work in one transaction; central's errors come back as (None, message).
+
+    A refusal of need to know (central.access.scope: a record of another agency, a border point not the
+    user's) is answered 403 and audited, as a refused role is: its message starts with the operation.
+    """
     try:
         return context().db.run(work), None
+    except NeedToKnowDenied as exc:
+        deny(str(exc), str(exc).split(":", 1)[0][:64])
     except CentralError as exc:
         return None, str(exc)
 

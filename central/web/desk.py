@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from sqlalchemy import select
 
 from central.access import audit as audit_log
+from central.access import scope
 from central.alerts import lists as alert_lists
 from central.database import models as m
 from central.errors import NotFound
@@ -197,6 +198,8 @@ class ReferralView:
     stays: list = field(default_factory=list)
     # Possible multiple identity: the other identities' traveller files, side by side with this traveller.
     file_matches: list[FileMatch] = field(default_factory=list)
+    # Hits on alerts the user may not see in full (central.access.scope): only the fact, owner and handling.
+    hits_only: list = field(default_factory=list)
 
     @property
     def candidate_hits(self) -> list[CandidateView]:
@@ -204,7 +207,7 @@ class ReferralView:
 
     @property
     def hit_count(self) -> int:
-        return len(self.document_hits) + len(self.person_hits) + len(self.candidate_hits)
+        return len(self.document_hits) + len(self.person_hits) + len(self.candidate_hits) + len(self.hits_only)
 
     @property
     def alert_cautions(self) -> list[str]:
@@ -233,6 +236,11 @@ def _referral_view(session, referral_id: str) -> ReferralView:
     person_hits = (alert_lists.check_person(session, who, Identity(person.surname, person.given_names,
                                                                person.birth_date, person.nationality), today)
                    if person.birth_date else [])
+    mine = scope.scope_of(session, who)
+    hits_only = [hit.alert for hit in [*document_hits, *person_hits]
+                 if scope.alert_sight(mine, hit.alert)[0] is not scope.Sight.FULL]
+    document_hits = [hit for hit in document_hits if hit.alert not in hits_only]
+    person_hits = [hit for hit in person_hits if hit.alert not in hits_only]
     candidates = [CandidateView(c["subject_id"], c["score"], c.get("gallery", ""))
                   for c in referral.watchlist_candidates or [] if c.get("gallery") != files.TRAVELLERS_GALLERY]
     file_matches = [_file_match(session, who, c) for c in referral.watchlist_candidates or []
@@ -242,9 +250,12 @@ def _referral_view(session, referral_id: str) -> ReferralView:
             m.PersonAlert.matcher_subject_id.in_([c.subject_id for c in candidates])))}
         for candidate in candidates:
             candidate.alert = alerts.get(candidate.subject_id)
+            if candidate.alert is not None and scope.alert_sight(mine, candidate.alert)[0] is not scope.Sight.FULL:
+                hits_only.append(candidate.alert)
             candidate.alert_in_force = candidate.alert is not None and _in_force(candidate.alert, today)
             photo = evidence.enrolment_photo(session, candidate.alert) if candidate.alert else None
             candidate.photo_token = photo.token if photo else None
+        candidates = [c for c in candidates if c.alert is None or c.alert not in hits_only]
         audit_log.audit(session, who, "GetWatchlistCandidates", f"referral {referral_id}",
                       f"{len(candidates)} candidate(s), {sum(c.alert is not None for c in candidates)} with an alert",
                       "secondary inspection")
@@ -261,7 +272,7 @@ def _referral_view(session, referral_id: str) -> ReferralView:
                         _group_checks(crossing.checks), document_hits, person_hits, candidates, past_crossings,
                         by_crossing, _face_verdict(crossing.checks),
                         [c for c in crossing.checks if c.get("status") in ("FAIL", "NOT_DONE")],
-                        history.stays_of(session, past_crossings, 20), file_matches)
+                        history.stays_of(session, past_crossings, 20), file_matches, hits_only)
 
 
 def _file_match(session, who, candidate: dict) -> FileMatch:

@@ -195,7 +195,7 @@ def _document_alert(form, alert_id: str) -> alert_lists.NewDocumentAlert:
         issuing_state=state_code(_text(form, "issuing_state", 3)), reason=m.DocumentAlertReason(reason),
         handling_instruction=_text(form, "handling_instruction", 2000),
         issuing_agency=_text(form, "issuing_agency", 200), valid_from=start, valid_to=end,
-        category=_choice(form, "category", m.DocumentAlertCategory))
+        category=_choice(form, "category", m.DocumentAlertCategory), **_handling(form))
 
 
 def _choice(form, name: str, enum_class):
@@ -207,6 +207,13 @@ def _choice(form, name: str, enum_class):
         return enum_class(value)
     except ValueError:
         raise InvalidArgument(name, f"one of {', '.join(e.value for e in enum_class)}, or none") from None
+
+
+def _handling(form) -> dict:
+    """Handling code, its conditions and classification (central.access.scope), as the form gives them."""
+    return {"handling_code": _text(form, "handling_code", 1) or "P",
+            "handling_conditions": _text(form, "handling_conditions", 2000),
+            "classification": _text(form, "classification", 16) or "OFFICIAL"}
 
 
 def _person_alert(form, alert_id: str) -> alert_lists.NewPersonAlert:
@@ -222,13 +229,16 @@ def _person_alert(form, alert_id: str) -> alert_lists.NewPersonAlert:
         birth_date=_date(form, "birth_date"), nationality=state_code(_text(form, "nationality", 3)),
         reason=m.PersonAlertReason(reason), handling_instruction=_text(form, "handling_instruction", 2000),
         issuing_agency=_text(form, "issuing_agency", 200), valid_from=start, valid_to=end, matcher_subject_id="",
-        notice=_choice(form, "notice", m.PersonNotice), notice_kind=_choice(form, "notice_kind", m.NoticeKind))
+        notice=_choice(form, "notice", m.PersonNotice), notice_kind=_choice(form, "notice_kind", m.NoticeKind),
+        **_handling(form))
 
 
 def _form_of(alert) -> dict:
     common = {"reason": alert.reason.value, "handling_instruction": alert.handling_instruction,
               "issuing_agency": alert.issuing_agency, "valid_from": _iso(alert.valid_from),
-              "valid_to": _iso(alert.valid_to)}
+              "valid_to": _iso(alert.valid_to), "handling_code": alert.handling_code,
+              "handling_conditions": alert.handling_conditions, "classification": alert.classification,
+              "owning_agency": alert.owning_agency}
     if isinstance(alert, m.DocumentAlert):
         return {**common, "document_number": alert.number, "document_type": alert.doc_type,
                 "issuing_state": alert.issuing_state, "category": alert.category.value if alert.category else ""}

@@ -24,7 +24,7 @@ from google.protobuf.json_format import MessageToDict
 
 from central import reports
 from central.access import audit as audit_log
-from central.access import retention
+from central.access import retention, scope
 from central.access import roles as access
 from central.access.audit import Caller, command_line_caller
 from central.access.roles import AccessPolicy
@@ -49,7 +49,7 @@ from central.web.server import serve_web
 from common.output import add_json_flag, emit
 from common.sealing import Sealer, SealError, add_key, open_or_create
 from common.settings import add_key_file_flag, key_file_of
-from limes.commands import central_alerts, central_api
+from limes.commands import central_alerts, central_api, central_federation
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import notices_pb2
 from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
@@ -105,6 +105,9 @@ def register(central: argparse.ArgumentParser) -> None:
     # Closed is the default now; the flag is still accepted so that existing scripts keep working.
     serve.add_argument("--closed", action="store_true", help=argparse.SUPPRESS)
 
+    serve.add_argument("--federation", metavar="TRUST.toml", default=None,
+                       help="also serve limes.v1.Federation to the partners of this trust file and pull the lists "
+                            "it subscribes to (docs/CENTRAL.md, Federation)")
     add_tls_arguments(serve, "central's own (also presented to --matcher)")
     add_json_flag(serve)
     add_key_file_flag(serve, "face images")
@@ -158,6 +161,19 @@ def register(central: argparse.ArgumentParser) -> None:
         _database_flag(parser)
         add_json_flag(parser)
         parser.set_defaults(func=_identity)
+    scope_parser = identity_commands.add_parser(
+        "scope", help="put a station or user in an agency, optionally at border points, with a clearance "
+                      "(need to know: docs/CENTRAL.md, Ownership)")
+    scope_parser.add_argument("kind", choices=("station", "user"))
+    scope_parser.add_argument("name")
+    scope_parser.add_argument("agency", help="its agency, e.g. BPOL, CUSTOMS")
+    scope_parser.add_argument("--border-point", action="append", default=[], metavar="CODE",
+                              help="limit it to this border point (repeat for several; default: all)")
+    scope_parser.add_argument("--clearance", default="OFFICIAL", choices=LEVELS,
+                              help="the highest classification it may see (default OFFICIAL)")
+    _database_flag(scope_parser)
+    add_json_flag(scope_parser)
+    scope_parser.set_defaults(func=_identity)
     listing = identity_commands.add_parser("list", help="every station and user with its roles")
     _database_flag(listing)
     add_json_flag(listing)
@@ -260,6 +276,7 @@ def register(central: argparse.ArgumentParser) -> None:
 
     central_api.register(commands)
     central_alerts.register(commands)
+    central_federation.register(commands)
 
     import_api = commands.add_parser("import-api",
                                      help="pre-screen a flight manifest (API) against alerts and risk rules")
@@ -301,6 +318,13 @@ def register(central: argparse.ArgumentParser) -> None:
 
 def _alert_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instruction", default="", help="handling instruction for the officer")
+    parser.add_argument("--handling-code", default="P", choices=("P", "C"),
+                        help="3x5x2 handling: P lawful sharing permitted (default), C only under "
+                             "--handling-conditions; the owner is your agency "
+                             "(`limes central identity scope user $USER AGENCY`)")
+    parser.add_argument("--handling-conditions", default="", help="the conditions of handling code C")
+    parser.add_argument("--classification", default="OFFICIAL", choices=LEVELS,
+                        help="at most your clearance (default OFFICIAL)")
     parser.add_argument("--agency", default="", help="issuing agency")
     parser.add_argument("--valid-from", default="", metavar="YYYY-MM-DD")
     parser.add_argument("--valid-to", default="", metavar="YYYY-MM-DD")
@@ -347,6 +371,12 @@ def _serve(args: argparse.Namespace) -> int:
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
                                    stay_rules=stay_rules,
                                    access=AccessPolicy.demo() if args.open_access else AccessPolicy())
+    try:
+        federation = _federation(args)
+    except (OSError, ValueError) as exc:  # central.federation.trust.TrustError is a ValueError
+        server.stop(None)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     web = None
     if args.web:
         secret = os.environ.get("LIMES_WEB_SECRET_KEY")
@@ -358,10 +388,12 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     host = args.listen.rsplit(":", 1)[0]
     emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args), "processes": args.processes,
-          "transport": "plaintext" if tls is None else "mutual TLS", "web": web.url if web else None}, args.json,
+          "transport": "plaintext" if tls is None else "mutual TLS", "web": web.url if web else None,
+          "federation": federation[2] if federation else None}, args.json,
          lambda r: f"central listening on {r['address']} ({r['transport']}, database {r['database']}, "
                    f"{r['processes']} process{'es' if r['processes'] > 1 else ''})"
-                   + (f"; web desk on {r['web']}" if r["web"] else ""))
+                   + (f"; web desk on {r['web']}" if r["web"] else "")
+                   + (f"; federation on {r['federation']}" if r["federation"] else ""))
     sys.stdout.flush()
     try:
         stopped.wait()
@@ -373,8 +405,29 @@ def _serve(args: argparse.Namespace) -> int:
     faulthandler.dump_traceback_later(STOP_GRACE_S + STOP_LIMIT_S, exit=True)
     if web is not None:
         web.stop()
+    if federation is not None:
+        for worker in federation[1]:
+            worker.stop()
+        federation[0].stop(grace=STOP_GRACE_S).wait()
     server.stop(grace=STOP_GRACE_S).wait()
     return 0
+
+
+def _federation(args: argparse.Namespace):
+    """With --federation: (the Federation server, its subscriptions and hit notifier, its address); else None."""
+    if not args.federation:
+        return None
+    from central.federation import trust
+    from central.federation.service import HitNotifier, Subscriptions, serve_federation
+
+    config = trust.load(args.federation)
+    database = Database(_database_url(args))
+    server, port = serve_federation(database, config)
+    workers = (Subscriptions(database, config, Caller(station="federation", purpose="federation: subscription")),
+               HitNotifier(database, config, Caller(station="federation", purpose="federation: hit notice")))
+    for worker in workers:
+        worker.start()
+    return server, workers, f"{config.listen.rsplit(':', 1)[0]}:{port}"
 
 
 def _web_password(args: argparse.Namespace) -> int:
@@ -435,6 +488,11 @@ def _identity(args: argparse.Namespace) -> int:
             audit_log.audit(session, caller, "ManageIdentities", "principals", f"listed {len(rows)}",
                           "identity administration")
             return {"principals": [{"kind": r.kind, "name": r.name, "role": r.role} for r in rows]}
+        if args.identity_command == "scope":
+            row = scope.set_scope(session, caller, access.parse_kind(args.kind), args.name, args.agency,
+                                  tuple(args.border_point), args.clearance)
+            return {"kind": row.kind, "name": row.name, "agency": row.agency, "border_points": row.border_points,
+                    "clearance": row.clearance}
         kind, role = access.parse_kind(args.kind), args.role and access.parse_role(args.role)
         if args.identity_command == "grant":
             changed = int(access.grant(session, kind, args.name, role))
@@ -455,7 +513,10 @@ def _identity(args: argparse.Namespace) -> int:
         return 2
     finally:
         database.dispose()
-    if "principals" in result:
+    if args.identity_command == "scope":
+        emit(result, args.json, lambda r: f"{r['kind']} {r['name']}: agency {r['agency']}, {r['clearance']}, at "
+                                          f"{', '.join(r['border_points']) or 'every border point'}")
+    elif "principals" in result:
         emit(result, args.json, lambda r: "\n".join(
             f"{p['kind']:8} {p['name']:24} {p['role']}" for p in r["principals"]) or "no identities")
     else:
@@ -775,8 +836,13 @@ def _add_alert(args: argparse.Namespace, build_request, to_new, add, to_message)
     database = Database(_database_url(args))
     database.migrate()
     caller = _cli_caller()
-    message = database.run(lambda session: to_message(add(session, caller, new)))
-    database.dispose()
+    try:
+        message = database.run(lambda session: to_message(add(session, caller, new)))
+    except CentralError as exc:
+        print(f"limes central add-alert: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
     result = MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
     emit(result, args.json, lambda r: f"alert {r['alert_id']} {r['reason']} at version {r['version']}")
     return 0
@@ -787,7 +853,9 @@ def _add_document_alert(args: argparse.Namespace) -> int:
         alert_id=args.id, document_number=args.number, document_type=args.type, issuing_state=args.state,
         reason=pb.DocumentAlert.Reason.Value(args.reason), handling_instruction=args.instruction,
         issuing_agency=args.agency, valid_from=args.valid_from, valid_to=args.valid_to,
-        category=notices_pb2.DocumentAlertCategory.Value(f"CATEGORY_{args.category}") if args.category else 0),
+        category=notices_pb2.DocumentAlertCategory.Value(f"CATEGORY_{args.category}") if args.category else 0,
+        handling_code=args.handling_code, handling_conditions=args.handling_conditions,
+        classification=args.classification),
         convert.new_document_alert, alert_lists.add_document_alert, convert.document_alert)
 
 
@@ -798,5 +866,7 @@ def _add_person_alert(args: argparse.Namespace) -> int:
         handling_instruction=args.instruction, issuing_agency=args.agency, valid_from=args.valid_from,
         valid_to=args.valid_to, matcher_subject_id=args.matcher_subject_id,
         notice=notices_pb2.PersonNotice.Value(f"NOTICE_{args.notice}") if args.notice else 0,
-        notice_kind=notices_pb2.NoticeKind.Value(f"NOTICE_KIND_{args.notice_kind}") if args.notice_kind else 0),
+        notice_kind=notices_pb2.NoticeKind.Value(f"NOTICE_KIND_{args.notice_kind}") if args.notice_kind else 0,
+        handling_code=args.handling_code, handling_conditions=args.handling_conditions,
+        classification=args.classification),
         convert.new_person_alert, alert_lists.add_person_alert, convert.person_alert)

@@ -203,3 +203,19 @@ def test_retention_deletes_unreviewed_reports_and_links_to_purged_records(databa
     assert left == [("crossing", kept_crossing), ("route", "IST-FRA")]  # the purged crossing and person went
     with pytest.raises(InvalidArgument):
         retention.RetentionPolicy(report_days=-1)
+
+
+def test_a_report_of_another_agency_is_read_sanitised_at_most_and_not_at_all_under_c(database, unit):
+    from central.access import scope
+    from central.access.roles import Kind
+
+    for user, agency in (("ivo", "BPOL"), ("ina", "CUSTOMS")):
+        database.run(lambda s, u=user, a=agency: scope.set_scope(s, ADMIN, Kind.USER, u, a, (), "CONFIDENTIAL"))
+    clear(database, "ina", "RAU", "CONFIDENTIAL")  # the same unit and clearance: only the agency differs
+    shared = file(database, "ivo", new())
+    conditional = file(database, "ivo", new(grading=grade("1", "B", "C", "BPOL only")))
+    assert database.run(lambda s: s.scalar(select(m.IntelReport.owning_agency).where(
+        m.IntelReport.reference == shared))) == "BPOL"
+    assert read(database, "ina", shared)[:2] == (Access.SANITISED, "a report of BPOL: sanitised only")
+    assert read(database, "ina", conditional)[:2] == (Access.NONE, "handling C of BPOL")
+    assert audit_outcomes(database, "ReadIntelReport")[-1] == ("ina", "PERMISSION_DENIED: handling C of BPOL")
