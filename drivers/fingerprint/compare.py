@@ -23,7 +23,7 @@ DISTANCE_TOLERANCE = 12.0       # pixels, for neighbour distances and the common
 ANGLE_TOLERANCE = math.radians(22)
 PAIR_DISTANCE = 12.0            # pixels: how far apart two paired minutiae may lie after alignment
 PAIR_ANGLE = math.radians(22)
-ALIGNMENTS = 8                  # the best local pairs tried as alignments
+ALIGNMENTS = 24                 # best local pairs tried as alignments (at 8 some mates lost their right one)
 MIN_MINUTIAE = 4
 MIN_OVERLAP = 25                # minutiae: a smaller common area is scored as if it held this many
 # The shipped decision threshold on `score`: just above the highest of 9,900 non-mated scores of the

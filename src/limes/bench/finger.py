@@ -17,6 +17,7 @@ from drivers.fingerprint import accuracy, compare, minutiae
 from drivers.fingerprint.errors import FingerprintError
 from hardware_sim.fingerprints.impression import Touch, make_impression
 from hardware_sim.fingerprints.master import make_master
+from limes.bench import finger_search
 from limes.bench.summary import summary
 
 TARGET_EXTRACTION_MS = 300.0
@@ -31,11 +32,19 @@ def register(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--difficulty", type=float, default=1.0,
                        help="scale of every departure from a clean touch (default 1.0; 0.5 easy, 2 hard)")
     bench.add_argument("--seed", type=int, default=1000, help="first finger's seed (default 1000)")
+    finger_search.add_arguments(bench)
     add_json_flag(bench)
     bench.set_defaults(func=_bench)
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.gallery is not None:
+        if args.gallery < 2 * args.per_subject or args.searches < 1 or args.shortlist < 1:
+            print("limes bench finger: --gallery must hold two subjects, --searches and --shortlist be positive",
+                  file=sys.stderr)
+            return 2
+        emit(finger_search.run(args), args.json, finger_search.render)
+        return 0
     if args.fingers < 2:
         print("limes bench finger: --fingers must be at least 2", file=sys.stderr)
         return 2
