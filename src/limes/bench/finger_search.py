@@ -36,7 +36,7 @@ GALLERY = "fingers"
 def add_arguments(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--gallery", type=int, metavar="N",
                        help=f"1:N instead: N fingers enrolled (target: {TARGET_GALLERY:,} fingers, p95 <= "
-                            f"{TARGET_P95_MS:.0f} ms, FNIR <= {TARGET_FNIR:.0%} at FPIR {TARGET_FPIR:.0%})")
+                            f"{TARGET_P95_MS:.0f} ms, FNIR <= {TARGET_FNIR * 100:g}%% at FPIR {TARGET_FPIR * 100:g}%%)")
     bench.add_argument("--searches", type=int, default=100,
                        help="with --gallery: mated searches, and as many non-mated (default 100)")
     bench.add_argument("--per-subject", type=int, default=1, choices=range(1, 11), metavar="K",
