@@ -26,8 +26,9 @@ PAIR_ANGLE = math.radians(22)
 ALIGNMENTS = 24                 # best local pairs tried as alignments (at 8 some mates lost their right one)
 MIN_MINUTIAE = 4
 MIN_OVERLAP = 25                # minutiae: a smaller common area is scored as if it held this many
-# The shipped decision threshold on `score`: just above the highest of 9,900 non-mated scores of the
-# synthetic calibration set (seeds 1000-1099, difficulty 1.0), where FNMR was 1% (docs/FINGERPRINTS.md).
+# The shipped decision threshold on `score`: above the highest of 9,900 non-mated scores of the synthetic
+# calibration set (seeds 1000-1099, difficulty 1.0; 25.0 with 24 alignments, 1 of 100 mates below it), the
+# whole number above as before (docs/FINGERPRINTS.md).
 THRESHOLD = 26.0
 
 
