@@ -39,9 +39,11 @@ SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["Matcher"].full_name  # "
 AUDIT_FILE = "audit.jsonl"
 
 # What a gate (station certificate) may call: matching and reading the galleries' public figures.
-SEARCH_CALLS = frozenset({"Search", "SearchBatch", "Verify", "GalleryStats", "ListGalleries"})
+SEARCH_CALLS = frozenset({"Search", "SearchBatch", "Verify", "GalleryStats", "ListGalleries",
+                          "FingerSearch", "FingerVerify"})
 # Audited on every call, and only for services and administrators.
-WRITE_CALLS = frozenset({"CreateGallery", "Enrol", "EnrolBatch", "Remove"})
+WRITE_CALLS = frozenset({"CreateGallery", "Enrol", "EnrolBatch", "Remove",
+                         "CreateFingerGallery", "FingerEnrol", "FingerRemove"})
 TEMPLATE_READS = frozenset({"Get"})
 # Galleries only services and administrators may call at all: the traveller files' faces
 # (central.travellers.files searches them; the gates ask central).

@@ -12,6 +12,14 @@ from drivers.face_score import score
 from matcher import metrics
 from matcher.config import GalleryConfig
 from matcher.errors import AlreadyExists, InvalidArgument, MatcherError, NotFound
+from matcher.fingerprints import (
+    DEFAULT_SHORTLIST,
+    MAX_SHORTLIST,
+    FingerCandidate,
+    FingerGalleries,
+    fused_threshold,
+    parse_fingers,
+)
 from matcher.gallery import Gallery, Hit
 from matcher.registry import Registry
 from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
@@ -61,6 +69,18 @@ def checked_top_k(requested: int) -> int:
     return requested or 1
 
 
+def checked_finger_threshold(requested: float, fingers: int) -> float:
+    if requested == 0:
+        return fused_threshold(fingers)
+    if not (math.isfinite(requested) and 0 < requested <= 100 * fingers):
+        raise InvalidArgument(f"threshold: {requested} is not a fused score in (0, {100 * fingers}]")
+    return requested
+
+
+def finger_scores(candidate: FingerCandidate) -> list[matcher_pb2.FingerScore]:
+    return [matcher_pb2.FingerScore(position=f.position, score=f.score) for f in candidate.fingers]
+
+
 def candidates(hits: list[Hit], top_k: int, threshold: float) -> list[matcher_pb2.Candidate]:
     chosen = []
     for hit in hits[:top_k]:
@@ -74,6 +94,7 @@ def candidates(hits: list[Hit], top_k: int, threshold: float) -> list[matcher_pb
 class MatcherServicer(matcher_pb2_grpc.MatcherServicer):
     def __init__(self, registry: Registry):
         self.registry = registry
+        self.fingers = FingerGalleries(registry)
         for gallery in registry.all():
             metrics.GALLERY_SIZE.labels(gallery.config.name).set(gallery.size)
 
@@ -181,6 +202,54 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServicer):
         return matcher_pb2.SearchBatchResponse(results=[
             matcher_pb2.SearchResponse(candidates=candidates(hits, k, t), search_ms=elapsed * 1000)
             for hits, (k, t) in zip(results, limits)])
+
+    # ---- fingerprints (matcher.fingerprints)
+
+    @refusals_as_status
+    def CreateFingerGallery(self, request, context):
+        _, shortlist = self.fingers.create(request.gallery, request.index_factory, request.exact_until,
+                                           request.search_breadth)
+        return stats_message(shortlist)
+
+    @refusals_as_status
+    def FingerEnrol(self, request, context):
+        count = self.fingers.enrol(request.gallery, request.subject_id, parse_fingers(request.fingers))
+        self._enrolled(self.fingers.pair(request.gallery)[0], count)
+        return matcher_pb2.FingerEnrolResponse(subject_id=request.subject_id, fingers=count)
+
+    @refusals_as_status
+    def FingerRemove(self, request, context):
+        count = self.fingers.remove(request.gallery, request.subject_id)
+        shortlist = self.fingers.pair(request.gallery)[0]
+        metrics.GALLERY_SIZE.labels(shortlist.config.name).set(shortlist.size)
+        return matcher_pb2.FingerRemoveResponse(fingers=count)
+
+    @refusals_as_status
+    def FingerVerify(self, request, context):
+        fingers = parse_fingers(request.fingers)
+        threshold = checked_finger_threshold(request.threshold, len(fingers))
+        candidate = self.fingers.verify(request.gallery, request.subject_id, fingers)
+        return matcher_pb2.FingerVerifyResponse(score=candidate.score, match=candidate.score >= threshold,
+                                                threshold=threshold, fingers=finger_scores(candidate))
+
+    @refusals_as_status
+    def FingerSearch(self, request, context):
+        started = time.perf_counter()
+        fingers = parse_fingers(request.fingers)
+        threshold = checked_finger_threshold(request.threshold, len(fingers))
+        top_k = checked_top_k(request.top_k)
+        if request.shortlist > MAX_SHORTLIST:
+            raise InvalidArgument(f"shortlist: {request.shortlist} is more than {MAX_SHORTLIST}")
+        ranked, reranked = self.fingers.search(request.gallery, fingers, top_k,
+                                               request.shortlist or DEFAULT_SHORTLIST)
+        elapsed = time.perf_counter() - started
+        metrics.SEARCHES.labels(request.gallery).inc()
+        metrics.SEARCH_SECONDS.labels(request.gallery).observe(elapsed)
+        return matcher_pb2.FingerSearchResponse(
+            candidates=[matcher_pb2.FingerCandidate(subject_id=c.subject_id, score=c.score,
+                                                    fingers=finger_scores(c))
+                        for c in ranked if c.score >= threshold],
+            threshold=threshold, reranked=reranked, search_ms=elapsed * 1000)
 
     @staticmethod
     def _template(gallery: Gallery, template: common_pb2.FaceTemplate, field: str) -> np.ndarray:

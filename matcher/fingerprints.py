@@ -1,0 +1,212 @@
+"""Fingerprints as a matcher modality: 1:N search and 1:1 verification over enrolled fingers.
+
+A finger gallery NAME is two ordinary galleries (matcher.gallery), so enrolments go through the same
+fsync'd log, snapshots, sealing and FAISS indexes as faces:
+
+* NAME holds each finger's fixed-length encoding (drivers.fingerprint.encoding): the FAISS shortlist;
+* NAME.minutiae holds each finger's minutiae packed into a fixed-size row (PACKED_MINUTIAE x 4 values:
+  x, y, angle, quality; unused slots -1): what re-ranking compares. Its own index is never searched.
+
+A row's id is "SUBJECT#PP", PP the ISO/IEC 19794-2 finger position. An enrolment writes the minutiae
+row first, then the shortlist row: a crash between them leaves minutiae no search can reach, never a
+shortlist row without minutiae.
+
+Search: every query finger's encoding proposes its nearest fingers (any position: a finger given at the
+wrong position is still found); their subjects are ranked by the summed similarity of the proposals and
+the best `shortlist` subjects re-ranked: each query finger compared 1:1 (drivers.fingerprint.compare) with
+the subject's finger at the same position. Fusion is score-level, the sum rule: a subject's score is the
+sum of its fingers' 1:1 scores (a finger it has not enrolled counts 0), decided against the threshold
+calibrated for that many fingers (FUSED_THRESHOLDS).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from drivers.fingerprint import compare, encoding, iso19794_2
+from drivers.fingerprint.errors import FingerprintError
+from drivers.fingerprint.template import BIFURCATION, ENDING, Minutia, Template
+from matcher.config import GalleryConfig
+from matcher.errors import InvalidArgument, NotFound
+from matcher.gallery import Gallery
+from matcher.registry import Registry
+
+MODEL = "limes-finger"                      # the shortlist gallery's model name
+MINUTIAE_MODEL = "limes-finger-minutiae"    # the minutiae gallery's
+MINUTIAE_SUFFIX = ".minutiae"
+PACKED_MINUTIAE = 128                       # more are cut to the 128 of best quality
+MAX_FINGERS = 10
+MAX_RECORD_BYTES = 64 << 10                 # an ISO/IEC 19794-2 record of 255 minutiae is under 2 kB
+MAX_SHORTLIST = 1000
+DEFAULT_SHORTLIST = 32
+# The sum-rule threshold for n query fingers: the 1 - 1e-4 quantile of sums of n non-mated 1:1 scores
+# (each drawn from the 9,900 non-mated scores of the calibration set, seeds 1000-1099, difficulty 1.0,
+# assumed independent; a million sums drawn for each n, seed 0). See docs/FINGERPRINTS.md.
+FUSED_THRESHOLDS = {1: compare.THRESHOLD, 2: 36.6, 3: 48.6, 4: 58.9, 5: 69.7, 6: 79.5, 7: 89.9, 8: 99.6, 9: 109.0,
+                    10: 118.8}
+
+
+@dataclass(frozen=True)
+class FingerScore:
+    position: int
+    score: float
+
+
+@dataclass(frozen=True)
+class FingerCandidate:
+    subject_id: str
+    score: float
+    fingers: tuple[FingerScore, ...]
+
+
+def fused_threshold(fingers: int) -> float:
+    return FUSED_THRESHOLDS.get(fingers, FUSED_THRESHOLDS[max(FUSED_THRESHOLDS)])
+
+
+def row_id(subject_id: str, position: int) -> str:
+    return f"{subject_id}#{position:02d}"
+
+
+def check_subject(subject_id: str) -> None:
+    if not subject_id:
+        raise InvalidArgument("subject_id: empty")
+    if "#" in subject_id:
+        raise InvalidArgument("subject_id: '#' is reserved in finger galleries (it separates the finger position)")
+
+
+def parse_fingers(fingers, field: str = "fingers") -> list[tuple[int, Template]]:
+    """(position, template) of each FingerTemplate message; InvalidArgument names the bad one."""
+    if not fingers:
+        raise InvalidArgument(f"{field}: empty")
+    if len(fingers) > MAX_FINGERS:
+        raise InvalidArgument(f"{field}: {len(fingers)} fingers, at most {MAX_FINGERS}")
+    parsed, seen = [], set()
+    for i, finger in enumerate(fingers):
+        if len(finger.iso19794_2) > MAX_RECORD_BYTES:
+            raise InvalidArgument(f"{field}[{i}].iso19794_2: {len(finger.iso19794_2)} bytes, at most "
+                                  f"{MAX_RECORD_BYTES}")
+        try:
+            records = iso19794_2.decode(finger.iso19794_2)
+        except FingerprintError as exc:
+            raise InvalidArgument(f"{field}[{i}].iso19794_2: {exc}") from None
+        if len(records) != 1:
+            raise InvalidArgument(f"{field}[{i}].iso19794_2: {len(records)} finger views, expected one")
+        template = records[0]
+        position = finger.position or template.position
+        if not 1 <= position <= 10:
+            raise InvalidArgument(f"{field}[{i}].position: {position} is not a finger position 1-10")
+        if position in seen:
+            raise InvalidArgument(f"{field}[{i}].position: finger {position} given twice")
+        if len(template.minutiae) < compare.MIN_MINUTIAE:
+            raise InvalidArgument(f"{field}[{i}]: {len(template.minutiae)} minutiae, at least "
+                                  f"{compare.MIN_MINUTIAE} are needed")
+        seen.add(position)
+        parsed.append((position, template))
+    return parsed
+
+
+def pack(template: Template) -> np.ndarray:
+    """The minutiae as one fixed-size float32 row (kind kept in the sign of the quality slot)."""
+    row = np.full((PACKED_MINUTIAE, 4), -1.0, np.float32)
+    best = sorted(template.minutiae, key=lambda m: -m.quality)[:PACKED_MINUTIAE]
+    for i, m in enumerate(best):
+        row[i] = (m.x, m.y, m.angle, m.quality + (1000 if m.kind == BIFURCATION else 0))
+    return row.ravel()
+
+
+def unpack(row: np.ndarray, position: int) -> Template:
+    cells = row.reshape(PACKED_MINUTIAE, 4)
+    minutiae = tuple(Minutia(int(x), int(y), float(angle) % (2 * math.pi),
+                             BIFURCATION if quality >= 1000 else ENDING, int(quality) % 1000)
+                     for x, y, angle, quality in cells if x >= 0)
+    return Template(0, 0, minutiae, position)
+
+
+class FingerGalleries:
+    """The finger galleries of one registry (a gallery pair each, see the module's docstring)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def create(self, name: str, index_factory: str = "", exact_until: int = 0,
+               search_breadth: int = 0) -> tuple[Gallery, Gallery]:
+        shortlist = GalleryConfig.checked(name, MODEL, encoding.VERSION, encoding.DIMENSION,
+                                          index_factory=index_factory, exact_until=exact_until,
+                                          search_breadth=search_breadth, vector_storage="float16")
+        minutiae = GalleryConfig.checked(name + MINUTIAE_SUFFIX, MINUTIAE_MODEL, "packed-1", PACKED_MINUTIAE * 4)
+        return self.registry.create(minutiae)[0], self.registry.create(shortlist)[0]
+
+    def pair(self, name: str) -> tuple[Gallery, Gallery]:
+        """(shortlist, minutiae) galleries of finger gallery `name`."""
+        shortlist = self.registry.get(name)
+        if shortlist.config.model != MODEL:
+            raise InvalidArgument(f"gallery: {name!r} is not a finger gallery (model {shortlist.config.model!r})")
+        if shortlist.config.model_version != encoding.VERSION:
+            raise InvalidArgument(f"gallery: {name!r} holds encoding {shortlist.config.model_version!r}, this "
+                                  f"matcher computes {encoding.VERSION!r}")
+        return shortlist, self.registry.get(name + MINUTIAE_SUFFIX)
+
+    def enrol(self, name: str, subject_id: str, fingers: list[tuple[int, Template]]) -> int:
+        check_subject(subject_id)
+        shortlist, minutiae = self.pair(name)
+        minutiae.enrol([(row_id(subject_id, p), pack(t)) for p, t in fingers])
+        shortlist.enrol([(row_id(subject_id, p), encoding.encode(t)) for p, t in fingers])
+        return len(fingers)
+
+    def remove(self, name: str, subject_id: str) -> int:
+        """Removes every enrolled finger of the subject; NotFound when it has none."""
+        check_subject(subject_id)
+        shortlist, minutiae = self.pair(name)
+        removed = 0
+        for position in range(1, 11):
+            try:
+                shortlist.remove(row_id(subject_id, position))
+            except NotFound:
+                continue
+            minutiae.remove(row_id(subject_id, position))
+            removed += 1
+        if not removed:
+            raise NotFound(f"subject_id: {subject_id!r} has no finger in gallery {name!r}")
+        return removed
+
+    def enrolled(self, minutiae: Gallery, subject_id: str, position: int) -> Template | None:
+        try:
+            return unpack(minutiae.get(row_id(subject_id, position)), position)
+        except NotFound:
+            return None
+
+    def verify(self, name: str, subject_id: str, fingers: list[tuple[int, Template]]) -> FingerCandidate:
+        check_subject(subject_id)
+        _, minutiae = self.pair(name)
+        candidate = self._rerank(minutiae, subject_id, fingers)
+        if not any(self.enrolled(minutiae, subject_id, p) for p, _ in fingers):
+            raise NotFound(f"subject_id: {subject_id!r} has none of these fingers in gallery {name!r}")
+        return candidate
+
+    def search(self, name: str, fingers: list[tuple[int, Template]], top_k: int,
+               shortlist_size: int) -> tuple[list[FingerCandidate], int]:
+        """The best top_k subjects by fused score (above no threshold: the caller decides), and how many
+        subjects were re-ranked."""
+        shortlist, minutiae = self.pair(name)
+        queries = np.stack([encoding.encode(t) for _, t in fingers])
+        proposals: dict[str, float] = {}
+        for hits in shortlist.search(queries, shortlist_size):
+            for hit in hits:
+                subject = hit.subject_id.rsplit("#", 1)[0]
+                # unit vectors: 1 - d^2/2 is the cosine similarity
+                proposals[subject] = proposals.get(subject, 0.0) + 1.0 - hit.distance ** 2 / 2
+        chosen = sorted(proposals, key=lambda s: -proposals[s])[:shortlist_size]
+        ranked = sorted((self._rerank(minutiae, s, fingers) for s in chosen), key=lambda c: -c.score)
+        return ranked[:top_k], len(chosen)
+
+    def _rerank(self, minutiae: Gallery, subject_id: str, fingers: list[tuple[int, Template]]) -> FingerCandidate:
+        scores = []
+        for position, template in fingers:
+            enrolled = self.enrolled(minutiae, subject_id, position)
+            score = 0.0
+            if enrolled is not None and len(enrolled.minutiae) >= compare.MIN_MINUTIAE:
+                score = compare.compare(template, enrolled).score
+            scores.append(FingerScore(position, score))
+        return FingerCandidate(subject_id, sum(s.score for s in scores), tuple(scores))

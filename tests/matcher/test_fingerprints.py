@@ -1,0 +1,241 @@
+"""Fingerprints in the matcher: finger galleries over gRPC (enrol, 1:N search with fusion, verify, remove),
+durability through the galleries' logs, least privilege, and bad input as clear gRPC errors.
+
+The templates are made at the minutiae level (no images: those take a second a finger): a finger is a
+random set of well-spread minutiae, a second impression of it the same set moved, rotated, jittered, with
+a share of minutiae lost and spurious ones added, as impressions differ."""
+from __future__ import annotations
+
+import math
+
+import grpc
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from drivers.fingerprint import compare, iso19794_2
+from drivers.fingerprint.template import ENDING, Minutia, Template
+from matcher import fingerprints
+from matcher.access import AUDIT_FILE, read_audit
+from matcher.errors import InvalidArgument
+from matcher.registry import Registry
+from matcher.server import MESSAGE_LIMIT, serve
+from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
+from proto.tls import open_channel
+
+from .conftest import create
+
+WIDTH, HEIGHT = 300, 400
+
+
+def finger(seed: int, count: int = 45) -> np.ndarray:
+    """(x, y, angle) rows of well-spread minutiae (at least 14 px apart, as ridges are)."""
+    rng = np.random.default_rng(seed)
+    points: list[tuple[float, float, float]] = []
+    while len(points) < count:
+        x, y = rng.uniform(30, WIDTH - 30), rng.uniform(30, HEIGHT - 30)
+        if all(math.hypot(x - p[0], y - p[1]) >= 14 for p in points):
+            points.append((x, y, rng.uniform(0, 2 * math.pi)))
+    return np.array(points)
+
+
+def impression(points: np.ndarray, seed: int, position: int = 0) -> Template:
+    """A touch of the finger: rotation, shift, jitter, 15 % of minutiae lost and 5 spurious ones."""
+    rng = np.random.default_rng([seed, 99])
+    turn = rng.normal(0, math.radians(8))
+    centre = np.array([WIDTH / 2, HEIGHT / 2])
+    offset = points[:, :2] - centre
+    cos, sin = math.cos(turn), math.sin(turn)
+    moved = centre + offset @ np.array([[cos, sin], [-sin, cos]]) + rng.normal(0, 8, 2) + rng.normal(0, 2, offset.shape)
+    angles = points[:, 2] - turn + rng.normal(0, 0.08, len(points))  # y down: the image turn flips the sign
+    keep = rng.random(len(points)) > 0.15
+    minutiae = [Minutia(int(np.clip(x, 0, WIDTH - 1)), int(np.clip(y, 0, HEIGHT - 1)), float(a % (2 * math.pi)),
+                        ENDING, 60) for (x, y), a, k in zip(moved, angles, keep) if k]
+    for x, y, a in finger(seed + 10_000, 5):
+        minutiae.append(Minutia(int(x), int(y), float(a), ENDING, 40))
+    return Template(WIDTH, HEIGHT, tuple(minutiae), position)
+
+
+def record(template: Template) -> bytes:
+    return iso19794_2.encode(template)
+
+
+def fingers_message(templates: dict[int, Template]) -> list[matcher_pb2.FingerTemplate]:
+    return [matcher_pb2.FingerTemplate(position=p, iso19794_2=record(t)) for p, t in templates.items()]
+
+
+SUBJECTS = 20
+POSITIONS = (2, 3, 4, 5)
+
+
+@pytest.fixture
+def enrolled(stub):
+    stub.CreateFingerGallery(matcher_pb2.CreateFingerGalleryRequest(gallery="prints"))
+    for subject in range(SUBJECTS):
+        templates = {p: impression(finger(100 * subject + p), 1, p) for p in POSITIONS}
+        reply = stub.FingerEnrol(matcher_pb2.FingerEnrolRequest(gallery="prints", subject_id=f"s{subject}",
+                                                                fingers=fingers_message(templates)))
+        assert reply.fingers == len(POSITIONS)
+    return stub
+
+
+def test_a_second_impression_finds_its_subject_and_a_stranger_finds_no_one(enrolled):
+    mate = enrolled.FingerSearch(matcher_pb2.FingerSearchRequest(
+        gallery="prints", fingers=fingers_message({3: impression(finger(100 * 7 + 3), 2, 3)}), top_k=3))
+    assert [c.subject_id for c in mate.candidates] == ["s7"]
+    assert mate.candidates[0].score >= compare.THRESHOLD == mate.threshold
+    assert [f.position for f in mate.candidates[0].fingers] == [3]
+
+    stranger = enrolled.FingerSearch(matcher_pb2.FingerSearchRequest(
+        gallery="prints", fingers=fingers_message({3: impression(finger(999_999), 2, 3)}), top_k=3))
+    assert list(stranger.candidates) == []
+    assert stranger.reranked > 0
+
+
+def test_four_fingers_are_fused_by_summing_their_scores(enrolled):
+    query = {p: impression(finger(100 * 12 + p), 3, p) for p in POSITIONS}
+    reply = enrolled.FingerSearch(matcher_pb2.FingerSearchRequest(gallery="prints", fingers=fingers_message(query)))
+    (best,) = reply.candidates
+    assert best.subject_id == "s12"
+    assert [f.position for f in best.fingers] == list(POSITIONS)
+    assert best.score == pytest.approx(sum(f.score for f in best.fingers))
+    assert reply.threshold == fingerprints.fused_threshold(4)
+
+
+def test_verify_accepts_the_subject_and_refuses_another(enrolled):
+    query = fingers_message({2: impression(finger(100 * 4 + 2), 5, 2)})
+    same = enrolled.FingerVerify(matcher_pb2.FingerVerifyRequest(gallery="prints", subject_id="s4", fingers=query))
+    other = enrolled.FingerVerify(matcher_pb2.FingerVerifyRequest(gallery="prints", subject_id="s5", fingers=query))
+    assert same.match and not other.match
+    assert same.score > other.score
+    with pytest.raises(grpc.RpcError) as error:
+        enrolled.FingerVerify(matcher_pb2.FingerVerifyRequest(gallery="prints", subject_id="nobody", fingers=query))
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_removed_subject_is_no_longer_found(enrolled):
+    assert enrolled.FingerRemove(matcher_pb2.FingerRemoveRequest(gallery="prints", subject_id="s9")).fingers == 4
+    reply = enrolled.FingerSearch(matcher_pb2.FingerSearchRequest(
+        gallery="prints", fingers=fingers_message({2: impression(finger(100 * 9 + 2), 2, 2)})))
+    assert list(reply.candidates) == []
+    with pytest.raises(grpc.RpcError) as error:
+        enrolled.FingerRemove(matcher_pb2.FingerRemoveRequest(gallery="prints", subject_id="s9"))
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_enrolled_fingers_survive_a_restart_through_the_log(tmp_path):
+    registry = Registry(tmp_path, background=False)
+    galleries = fingerprints.FingerGalleries(registry)
+    galleries.create("prints")
+    for subject in range(5):
+        galleries.enrol("prints", f"s{subject}", [(2, impression(finger(subject), 1, 2))])
+    registry.close()  # no snapshot was taken: the enrolments come back from the logs alone
+
+    reopened = fingerprints.FingerGalleries(Registry(tmp_path, background=False))
+    ranked, _ = reopened.search("prints", [(2, impression(finger(3), 2, 2))], 1, 8)
+    assert ranked[0].subject_id == "s3" and ranked[0].score >= compare.THRESHOLD
+    reopened.registry.close()
+
+
+def test_packed_minutiae_come_back_as_they_went_in():
+    template = impression(finger(5), 1, 7)
+    back = fingerprints.unpack(fingerprints.pack(template), 7)
+    assert sorted((m.x, m.y, round(m.angle, 4), m.quality) for m in back.minutiae) == \
+        sorted((m.x, m.y, round(m.angle, 4), m.quality) for m in template.minutiae)
+
+
+def bad(call, request, code=grpc.StatusCode.INVALID_ARGUMENT) -> str:
+    with pytest.raises(grpc.RpcError) as error:
+        call(request, timeout=30)
+    assert error.value.code() == code, error.value.details()
+    return error.value.details()
+
+
+def test_bad_finger_requests_end_in_clear_grpc_errors(enrolled):
+    good = record(impression(finger(1), 1, 2))
+    search = enrolled.FingerSearch
+
+    def query(*fingers, **fields):
+        return matcher_pb2.FingerSearchRequest(gallery=fields.pop("gallery", "prints"), fingers=list(fingers), **fields)
+
+    def one(data: bytes, position: int = 2) -> matcher_pb2.FingerTemplate:
+        return matcher_pb2.FingerTemplate(position=position, iso19794_2=data)
+
+    assert "not an ISO/IEC 19794-2" in bad(search, query(one(b"x" * 40)))
+    assert "record length field says" in bad(search, query(one(good[:30])))
+    assert "fingers: empty" in bad(search, query())
+    eleven = [matcher_pb2.FingerTemplate(position=1 + i % 10, iso19794_2=good) for i in range(11)]
+    assert "at most 10" in bad(search, query(*eleven))
+    twice = [matcher_pb2.FingerTemplate(position=2, iso19794_2=good)] * 2
+    assert "given twice" in bad(search, query(*twice))
+    assert "bytes, at most" in bad(search, query(matcher_pb2.FingerTemplate(position=2, iso19794_2=b"F" * 70_000)))
+    assert "shortlist" in bad(search, query(matcher_pb2.FingerTemplate(position=2, iso19794_2=good), shortlist=5000))
+    assert "not a finger position" in bad(search, query(matcher_pb2.FingerTemplate(position=11, iso19794_2=good)))
+    assert "does not exist" in bad(search, query(matcher_pb2.FingerTemplate(position=2, iso19794_2=good),
+                                                gallery="nowhere"), grpc.StatusCode.NOT_FOUND)
+    huge = matcher_pb2.FingerTemplate(position=2, iso19794_2=b"F" * (MESSAGE_LIMIT + 1))
+    bad(search, query(huge), grpc.StatusCode.RESOURCE_EXHAUSTED)
+    enrol = matcher_pb2.FingerEnrolRequest(gallery="prints", subject_id="a#b",
+                                           fingers=[matcher_pb2.FingerTemplate(position=2, iso19794_2=good)])
+    assert "reserved" in bad(enrolled.FingerEnrol, enrol)
+
+
+def test_finger_calls_on_a_face_gallery_are_refused(stub):
+    create(stub, "faces")
+    good = record(impression(finger(1), 1, 2))
+    details = bad(stub.FingerSearch, matcher_pb2.FingerSearchRequest(
+        gallery="faces", fingers=[matcher_pb2.FingerTemplate(position=2, iso19794_2=good)]))
+    assert "not a finger gallery" in details
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(max_size=400), position=st.integers(0, 12))
+def test_any_template_bytes_are_parsed_or_refused_as_invalid_argument(data, position):
+    try:
+        parsed = fingerprints.parse_fingers([matcher_pb2.FingerTemplate(position=position, iso19794_2=data)])
+    except InvalidArgument:
+        return
+    assert len(parsed) == 1 and 1 <= parsed[0][0] <= 10
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_mutated_records_are_parsed_or_refused_as_invalid_argument(data):
+    original = bytearray(record(impression(finger(2), 1, 2)))
+    for _ in range(data.draw(st.integers(1, 6))):
+        original[data.draw(st.integers(0, len(original) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        parsed = fingerprints.parse_fingers([matcher_pb2.FingerTemplate(position=0, iso19794_2=bytes(original))])
+    except InvalidArgument:
+        return
+    assert all(1 <= p <= 10 and len(t.minutiae) >= compare.MIN_MINUTIAE for p, t in parsed)
+
+
+def test_a_gate_may_search_and_verify_fingers_but_not_enrol_or_remove_them(tmp_path, dev_pki):
+    server, port = serve("127.0.0.1:0", tmp_path / "data", tls=dev_pki.server(), background=False)
+    central_channel = open_channel(f"127.0.0.1:{port}", dev_pki.server())
+    gate_channel = open_channel(f"127.0.0.1:{port}", dev_pki.station("DEMO-EGATE-01"))
+    try:
+        central, gate = matcher_pb2_grpc.MatcherStub(central_channel), matcher_pb2_grpc.MatcherStub(gate_channel)
+        central.CreateFingerGallery(matcher_pb2.CreateFingerGalleryRequest(gallery="prints"))
+        fingers = fingers_message({2: impression(finger(1), 1, 2)})
+        central.FingerEnrol(matcher_pb2.FingerEnrolRequest(gallery="prints", subject_id="s1", fingers=fingers))
+        probe = fingers_message({2: impression(finger(1), 2, 2)})
+        assert gate.FingerSearch(matcher_pb2.FingerSearchRequest(gallery="prints", fingers=probe)).candidates
+        assert gate.FingerVerify(matcher_pb2.FingerVerifyRequest(gallery="prints", subject_id="s1",
+                                                                 fingers=probe)).match
+        for call, request in ((gate.FingerEnrol, matcher_pb2.FingerEnrolRequest(gallery="prints", subject_id="s2",
+                                                                                fingers=fingers)),
+                              (gate.FingerRemove, matcher_pb2.FingerRemoveRequest(gallery="prints", subject_id="s1")),
+                              (gate.CreateFingerGallery, matcher_pb2.CreateFingerGalleryRequest(gallery="x"))):
+            bad(call, request, grpc.StatusCode.PERMISSION_DENIED)
+        audit = read_audit(tmp_path / "data" / AUDIT_FILE)
+        assert [(e["method"], e["outcome"][:17]) for e in audit if e["caller"].startswith("station")] == [
+            ("FingerEnrol", "PERMISSION_DENIED"), ("FingerRemove", "PERMISSION_DENIED"),
+            ("CreateFingerGallery", "PERMISSION_DENIED")]
+    finally:
+        central_channel.close()
+        gate_channel.close()
+        server.stop(0).wait()
+        server.registry.close()
