@@ -11,7 +11,7 @@
   vshard held by two sets during a rebalance counts once.
 * Get and Verify go to a replica of the subject's set.
 
-The table (assignment, members, galleries) is re-read every REFRESH seconds in the background.
+The table (assignment, members, galleries) is re-read every TABLE_REFRESH seconds in the background.
 """
 from __future__ import annotations
 
@@ -30,14 +30,13 @@ from matcher.errors import InvalidArgument
 from matcher.router import UNREACHABLE, merged_stats, template_problem
 from matcher.server import MESSAGE_OPTIONS
 from matcher.servicer import MAX_ENROL_BATCH
-from matcher.stream import ENROL, REMOVE, NatsLink, StreamUnavailable
+from matcher.stream import ENROL, REMOVE, TABLE_REFRESH, NatsLink, StreamUnavailable
 from matcher.vshards import Assignment, vshard_of
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
 from proto.tls import TlsFiles, open_channel
 
 log = logging.getLogger(__name__)
 
-REFRESH = 0.5  # seconds between readings of the table
 MEMBER_SILENT_AFTER = 5.0  # seconds without a heartbeat before a member is no longer asked
 PUBLISH_DEADLINE = 20.0  # seconds a change may wait for JetStream (an election takes a few)
 
@@ -81,7 +80,7 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
         self.replicas = replicas
 
     def _refresh_forever(self) -> None:
-        while not self._stop.wait(REFRESH):
+        while not self._stop.wait(TABLE_REFRESH):
             try:
                 self.refresh()
             except Exception as exc:  # NATS away for a moment: keep the last table
@@ -95,10 +94,16 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
             stub = self._stubs[address] = matcher_pb2_grpc.MatcherStub(channel)
         return stub
 
-    def _serving_sets(self) -> list[str]:
+    def _holding_sets(self) -> list[str]:
+        """Sets that serve or load vshards. A set still loading is asked too: if the table flips before
+        this router re-reads it, the new owner's answer is already here (merged by subject)."""
         if self.assignment is None:
             return []
-        return sorted(name for name, vshards in self.assignment.serving.items() if vshards)
+        return sorted(n for n in set(self.assignment.serving) | set(self.assignment.warming)
+                      if self.assignment.held_by(n))
+
+    def _serving(self, name: str) -> bool:
+        return bool(self.assignment and self.assignment.serving.get(name))
 
     def _config(self, name: str, context) -> GalleryConfig:
         config = self.galleries.get(name)
@@ -219,10 +224,11 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
 
     def _all(self, method: str, request, context) -> tuple[list, list[str]]:
         try:
-            answers, missing = self._ask_sets(self._serving_sets(), method, request, self._deadline(context))
+            answers, missing = self._ask_sets(self._holding_sets(), method, request, self._deadline(context))
         except grpc.RpcError as exc:
             context.abort(exc.code(), exc.details() or "")
-        return [answers[n] for n in sorted(answers)], missing
+        # a set that is only loading serves nothing yet: its absence leaves nothing out
+        return [answers[n] for n in sorted(answers)], [n for n in missing if self._serving(n)]
 
     # ---- writes: to the stream
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from matcher.stream import ASSIGNMENT_KEY, NatsLink
+from matcher.stream import ASSIGNMENT_KEY, TABLE_REFRESH, NatsLink
 from matcher.vshards import Assignment, finish_move, initial, start_move
 
 HEARTBEAT_FRESH = 5.0  # seconds: a member silent for longer is not waited for
@@ -34,6 +34,9 @@ def rebalance(link: NatsLink, names: list[str], timeout: float = 600.0) -> dict:
     link.call(link.put(ASSIGNMENT_KEY, moving.to_json()))
     if moved:
         wait_until_loaded(link, moving, started + timeout)
+    # Routers re-read the table every TABLE_REFRESH: by now each knows the newcomers and asks them too,
+    # so the old owners may let go at the flip.
+    time.sleep(max(0.0, 3 * TABLE_REFRESH - (time.monotonic() - started)))
     final = finish_move(moving)
     final.check()
     link.call(link.put(ASSIGNMENT_KEY, final.to_json()))

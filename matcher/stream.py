@@ -36,6 +36,7 @@ ASSIGNMENT_KEY = "assignment"
 OP_HEADER = "Limes-Op"  # "E" enrol (payload: float32 template), "R" remove (empty payload)
 SUBJECT_HEADER = "Limes-Subject"
 ENROL, REMOVE = "E", "R"
+TABLE_REFRESH = 0.5  # seconds between a router's readings of the table (and a member's of the assignment)
 
 
 class StreamUnavailable(Exception):
@@ -140,8 +141,7 @@ class NatsLink:
                 ack = await self.js.publish(stream_subject(gallery, vshard), payload, headers=headers,
                                             timeout=max(0.2, min(2.0, deadline - time.monotonic())))
                 return ack.seq
-            except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError,
-                    nats.errors.ConnectionReconnectingError, nats.js.errors.APIError) as exc:
+            except (nats.errors.Error, asyncio.TimeoutError) as exc:  # a server gone, a leader being elected
                 if time.monotonic() + 0.1 >= deadline:
                     raise StreamUnavailable(f"JetStream did not acknowledge {change_id}: {exc!r}") from None
                 await asyncio.sleep(0.1)
