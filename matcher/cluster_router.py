@@ -15,7 +15,6 @@ The table (assignment, members, galleries) is re-read every TABLE_REFRESH second
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -286,11 +285,10 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
                               f"items[{i}].subject_id: {item.subject_id!r} twice in one batch")
             seen.add(item.subject_id)
             vectors.append(self._checked(config, item.template, f"items[{i}].template", context))
-        publishes = [self.link.publish(request.gallery, vshard_of(item.subject_id), ENROL, item.subject_id, vector,
-                                       uuid.uuid4().hex, time.monotonic() + PUBLISH_DEADLINE)
-                     for item, vector in zip(request.items, vectors)]
+        changes = [(request.gallery, vshard_of(item.subject_id), ENROL, item.subject_id, vector)
+                   for item, vector in zip(request.items, vectors)]
         try:
-            self.link.call(gather(publishes), timeout=PUBLISH_DEADLINE + 5)
+            self.link.call(self.link.publish_many(changes, PUBLISH_DEADLINE), timeout=None)
         except StreamUnavailable as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, f"{exc} (retry the batch: re-enrolling replaces)")
         return matcher_pb2.EnrolBatchResponse(results=[
@@ -322,10 +320,6 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
         return matcher_pb2.SearchBatchResponse(results=[
             merged_search([a.results[i] for a in answers], query.top_k or 1, missing, started)
             for i, query in enumerate(request.queries)])
-
-
-async def gather(coroutines):
-    return await asyncio.gather(*coroutines)
 
 
 def merged_search(responses: list, top_k: int, missing: list[str], started: float) -> matcher_pb2.SearchResponse:

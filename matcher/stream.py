@@ -18,6 +18,7 @@ import asyncio
 import json
 import threading
 import time
+import uuid
 from dataclasses import asdict
 
 import nats
@@ -36,6 +37,7 @@ ASSIGNMENT_KEY = "assignment"
 OP_HEADER = "Limes-Op"  # "E" enrol (payload: float32 template), "R" remove (empty payload)
 SUBJECT_HEADER = "Limes-Subject"
 ENROL, REMOVE = "E", "R"
+PUBLISH_WINDOW = 256  # changes of one batch awaiting JetStream's acknowledgement at once
 TABLE_REFRESH = 0.5  # seconds between a router's readings of the table (and a member's of the assignment)
 
 
@@ -139,12 +141,24 @@ class NatsLink:
         while True:
             try:
                 ack = await self.js.publish(stream_subject(gallery, vshard), payload, headers=headers,
-                                            timeout=max(0.2, min(2.0, deadline - time.monotonic())))
+                                            timeout=max(0.2, min(5.0, deadline - time.monotonic())))
                 return ack.seq
             except (nats.errors.Error, asyncio.TimeoutError) as exc:  # a server gone, a leader being elected
                 if time.monotonic() + 0.1 >= deadline:
                     raise StreamUnavailable(f"JetStream did not acknowledge {change_id}: {exc!r}") from None
                 await asyncio.sleep(0.1)
+
+    async def publish_many(self, changes: list[tuple[str, int, str, str, np.ndarray | None]], seconds: float,
+                           window: int = PUBLISH_WINDOW) -> list[int]:
+        """Publish (gallery, vshard, op, subject id, vector) changes, at most `window` awaiting their
+        acknowledgement at once (thousands at once only queue up and time out); each gets `seconds`
+        from when it is sent and a change id of its own."""
+        slots = asyncio.Semaphore(window)
+
+        async def one(change):
+            async with slots:
+                return await self.publish(*change, uuid.uuid4().hex, time.monotonic() + seconds)
+        return list(await asyncio.gather(*(one(change) for change in changes)))
 
     async def last_sequence(self) -> int:
         return (await self.js.stream_info(GALLERY_STREAM)).state.last_seq

@@ -73,12 +73,23 @@ def wait_indexed(ports: dict[str, int], factory: str, timeout: float) -> float:
         time.sleep(1)
 
 
-def enrol(stub, vectors: np.ndarray, first: int) -> None:
+def enrol(stub, vectors: np.ndarray, first: int) -> int:
+    """Enrol through the router in batches; how many batches had to be sent again (UNAVAILABLE: safe to resend)."""
+    resent = 0
     for start in range(0, len(vectors), ENROL_BATCH):
-        chunk = vectors[start:start + ENROL_BATCH]
-        stub.EnrolBatch(matcher_pb2.EnrolBatchRequest(gallery="bench", items=[
+        request = matcher_pb2.EnrolBatchRequest(gallery="bench", items=[
             matcher_pb2.EnrolRequest(subject_id=f"P{first + start + i}", template=common_pb2.FaceTemplate(
-                vector=v.tolist(), model=MODEL, model_version=VERSION)) for i, v in enumerate(chunk)]), timeout=300)
+                vector=v.tolist(), model=MODEL, model_version=VERSION))
+            for i, v in enumerate(vectors[start:start + ENROL_BATCH])])
+        for attempt in range(3):
+            try:
+                stub.EnrolBatch(request, timeout=300)
+                break
+            except grpc.RpcError as exc:
+                if exc.code() != grpc.StatusCode.UNAVAILABLE or attempt == 2:
+                    raise
+                resent += 1
+    return resent
 
 
 def recall(stub, probes: np.ndarray, expected: list[str]) -> float:
@@ -122,7 +133,7 @@ def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replic
                 gallery="bench", model=MODEL, model_version=VERSION, dimension=synthetic.DIMENSION,
                 index_factory=factory), timeout=30)
             began = time.monotonic()
-            enrol(stub, vectors, 0)
+            result["enrol_batches_resent"] = enrol(stub, vectors, 0)
             result["enrol_s"] = round(time.monotonic() - began, 1)
             result["enrol_per_s"] = round(gallery_size / result["enrol_s"])
             result["members_caught_up_after_enrol_s"] = round(wait_caught_up(link, set(members), 3600), 1)
