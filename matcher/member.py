@@ -170,10 +170,13 @@ class Member:
 
     async def _replay(self, vshards: frozenset[int], upto: int) -> None:
         """Apply the changes of `vshards` from the start of the stream to `upto` (what the main read has passed)."""
-        started = time.monotonic()
+        started = last_report = time.monotonic()
         subscription = await self._reader(1)
         try:
             while True:
+                if time.monotonic() - last_report >= HEARTBEAT:  # alive while loading, for routers and rebalance
+                    last_report = time.monotonic()
+                    await self._report()
                 messages = await subscription.fetch(FETCH_BATCH, timeout=2)
                 mine = [m for m in messages if m.metadata.sequence.stream <= upto]
                 await self._apply(mine, vshards, advance=False)
