@@ -306,18 +306,23 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
     # ---- reads
 
     def Get(self, request, context):
+        self._config(request.gallery, context)
         return self._ask_owner(request.subject_id, "Get", request, context)
 
     def Verify(self, request, context):
+        self._config(request.gallery, context)
         return self._ask_owner(request.subject_id, "Verify", request, context)
 
     def Search(self, request, context):
         started = time.perf_counter()
+        self._config(request.gallery, context)
         answers, missing = self._all("Search", request, context)
         return merged_search(answers, request.top_k or 1, missing, started)
 
     def SearchBatch(self, request, context):
         started = time.perf_counter()
+        if request.queries:
+            self._config(request.queries[0].gallery, context)
         answers, missing = self._all("SearchBatch", request, context)
         return matcher_pb2.SearchBatchResponse(results=[
             merged_search([a.results[i] for a in answers], query.top_k or 1, missing, started)

@@ -33,7 +33,7 @@ import numpy as np
 from nats.js import api
 
 from matcher.config import GalleryConfig
-from matcher.errors import NotFound
+from matcher.errors import NotLoaded
 from matcher.gallery import Gallery
 from matcher.servicer import MatcherServicer
 from matcher.stream import ENROL, GALLERY_STREAM, NatsLink, decode
@@ -71,7 +71,8 @@ class Member:
     def get(self, name: str) -> Gallery:
         gallery = self._galleries.get(name)
         if gallery is None:
-            raise NotFound(f"gallery: {name!r} does not exist on this member")
+            # the router has checked that the gallery exists: this member has not read it yet
+            raise NotLoaded(f"gallery: {name!r} not loaded on this member yet")
         return gallery
 
     def all(self) -> list[Gallery]:
@@ -85,6 +86,7 @@ class Member:
 
     def start(self) -> None:
         self.link.call(self.link.ensure())
+        self.link.call(self._report())  # at once: the heartbeat of a killed predecessor said "serving"
         self._load_snapshot()
         self._task = asyncio.run_coroutine_threadsafe(self._run(), self.link.loop)
 
@@ -193,6 +195,8 @@ class Member:
         for message in messages:
             gallery, vshard, op, subject_id, vector, sequence = decode(message)
             if advance:
+                if sequence <= self.applied:  # redelivered (an acknowledgement lost): applied already, in order
+                    continue
                 self.applied = sequence
                 self._since_snapshot += 1
             if vshard in vshards:
@@ -265,10 +269,32 @@ def write_snapshot(directory: Path, copies: dict, meta: dict) -> None:
 
 
 class MemberServicer(MatcherServicer):
-    """The Matcher API of one member: reads as usual; writes only through the router and the stream."""
+    """The Matcher API of one member: reads once it serves (caught up with the stream: until then
+    UNAVAILABLE, so a router asks another replica rather than get an incomplete answer); writes
+    only through the router and the stream."""
+
+    def __init__(self, member: Member):
+        super().__init__(member)
+        self.member = member
 
     def _refuse(self, request, context):
         context.abort(grpc.StatusCode.FAILED_PRECONDITION,
                       "this matcher is a cluster member: enrol, remove and create galleries through the router")
 
     CreateGallery = Enrol = EnrolBatch = Remove = _refuse
+
+
+def _when_serving(name: str):
+    read = getattr(MatcherServicer, name)
+
+    def guarded(self, request, context):
+        if not self.member.serving:
+            context.abort(grpc.StatusCode.UNAVAILABLE, f"member {self.member.name} is still catching up with the "
+                                                       "gallery stream")
+        return read(self, request, context)
+    guarded.__name__ = name
+    return guarded
+
+
+for _read in ("Search", "SearchBatch", "Get", "Verify", "GalleryStats", "ListGalleries"):
+    setattr(MemberServicer, _read, _when_serving(_read))

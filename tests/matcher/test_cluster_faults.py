@@ -89,7 +89,8 @@ class Searcher(threading.Thread):
         super().__init__(daemon=True)
         self.router, self.vectors, self.known = router, vectors, known
         self.stop = threading.Event()
-        self.answers = self.partial = 0
+        self.answers = 0
+        self.partial: list[str] = []  # the sets missing from each partial answer
         self.misses: list[str] = []
         self.errors: list[str] = []
 
@@ -103,15 +104,16 @@ class Searcher(threading.Thread):
             i = candidates[rng.integers(len(candidates))]
             try:
                 answer = self.router.Search(matcher_pb2.SearchRequest(gallery="g", template=template(self.vectors[i]),
-                                                                      top_k=1), timeout=5)
+                                                                      top_k=1), timeout=10)
             except grpc.RpcError as exc:
                 self.errors.append(f"{exc.code().name}: {exc.details()}")
                 continue
             self.answers += 1
             if answer.partial:
-                self.partial += 1
+                self.partial.append(",".join(answer.missing_shards))
             elif not answer.candidates or answer.candidates[0].subject_id != f"S{i}":
-                self.misses.append(f"S{i}")
+                found = answer.candidates[0].subject_id if answer.candidates else "nothing"
+                self.misses.append(f"S{i} (found {found})")
 
 
 def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_path):
@@ -126,13 +128,20 @@ def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_p
         link.call(link.ensure())
         try:
             create_gallery(router)
-            acknowledged: list[int] = []
+            acknowledged: list[tuple[int, int]] = []  # (subject, stream position just after its acknowledgement)
             retried: set[str] = set()
             lock = threading.Lock()
 
             def known():
+                """Subjects every serving member has applied: members apply a moment after the acknowledgement."""
+                now = time.time()
+                try:
+                    members = [m for m in link.call(link.members(), timeout=5) if m["serving"] and now - m["at"] < 3]
+                except Exception:  # the test's own NATS connection is moving to another server: ask again
+                    return []
+                applied = min((m["applied"] for m in members), default=0)
                 with lock:
-                    return list(acknowledged[:-20])  # members apply a moment after the acknowledgement
+                    return [i for i, position in acknowledged if position <= applied]
 
             searcher = Searcher(router, vectors, known)
             searcher.start()
@@ -161,8 +170,9 @@ def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_p
                     except grpc.RpcError as exc:
                         assert exc.code() == grpc.StatusCode.UNAVAILABLE, exc.details()
                         retried.add(f"S{i}")  # not acknowledged: may or may not be recorded, so sent again
+                position = link.call(link.last_sequence())
                 with lock:
-                    acknowledged.append(i)
+                    acknowledged.append((i, position))
                 if i > 300 and not faults_done.is_set():
                     time.sleep(0.01)  # let the faults land while enrolments still flow
             fault_thread.join(60)
@@ -196,7 +206,9 @@ def test_adding_a_set_and_rebalancing_while_searching_keeps_every_answer(tmp_pat
         for name, set_name in [("A1", "A"), ("B1", "B")]:
             stand.start_member(name, set_name)
         stand.rebalance(["A", "B"])
-        router = stub_of(stand.start_router())
+        # 5 s per set: on a starved machine (load 30 on 2 cores) a single replica busy building its index
+        # took over 2 s, and this test is about the move, not about deadlines
+        router = stub_of(stand.start_router(timeout=5))
         link = NatsLink(stand.urls.split(","), name="test")
         link.call(link.ensure())
         try:
@@ -216,7 +228,7 @@ def test_adding_a_set_and_rebalancing_while_searching_keeps_every_answer(tmp_pat
             searcher.join(10)
 
             assert outcome["moved"] == 1024 // 3
-            assert searcher.errors == [] and searcher.misses == [] and searcher.partial == 0
+            assert searcher.errors == [] and searcher.misses == [] and searcher.partial == []
             assert searcher.answers > 50
             stats = router.GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="g"), timeout=5)
             assert stats.size == len(vectors)  # each subject held once again
