@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # Seconds without a heartbeat before a member is no longer asked. A dead one is found sooner by its
 # failed calls (the next replica is asked at once); this only drops members gone for good.
 MEMBER_SILENT_AFTER = 15.0
+FRESH_REPORT = 3.0  # seconds: a member that reported within this is reading the stream now
 PUBLISH_DEADLINE = 20.0  # seconds a change may wait for JetStream (an election takes a few)
 
 
@@ -73,12 +74,7 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
     def refresh(self) -> None:
         self.assignment = self.link.call(self.link.assignment(), timeout=5)
         self.galleries = self.link.call(self.link.galleries(), timeout=5)
-        replicas: dict[str, list[str]] = {}
-        now = time.time()
-        for member in self.link.call(self.link.members(), timeout=5):
-            if member["serving"] and now - member["at"] < MEMBER_SILENT_AFTER:
-                replicas.setdefault(member["set"], []).append(member["address"])
-        self.replicas = replicas
+        self.replicas = askable(self.link.call(self.link.members(), timeout=5), time.time())
 
     def _refresh_forever(self) -> None:
         while not self._stop.wait(TABLE_REFRESH):
@@ -125,7 +121,8 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
         """One answer per set (hedged, failing over); the sets with no answer. A refusal is the caller's."""
         condition = threading.Condition()
         state = {name: {"order": self.health.order(self.replicas.get(name, [])), "asked": 0, "pending": {},
-                        "started": time.monotonic(), "answer": None, "done": False} for name in sets}
+                        "started": time.monotonic(), "answer": None, "done": False, "why": []}
+                 for name in sets}
         refusal: list[grpc.RpcError] = []
 
         def ask(name: str) -> None:
@@ -144,6 +141,7 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
                     except grpc.RpcError as exc:
                         if exc.code() in UNREACHABLE or exc.code() == grpc.StatusCode.CANCELLED:
                             self.health.failed(address)
+                            s["why"].append(f"{address}: {exc.code().name} {exc.details()}")
                         else:
                             refusal.append(exc)
                     else:
@@ -174,7 +172,11 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
         if refusal:
             raise refusal[0]
         answers = {n: state[n]["answer"] for n in sets if state[n]["answer"] is not None}
-        return answers, [n for n in sets if state[n]["answer"] is None]
+        missing = [n for n in sets if state[n]["answer"] is None]
+        for name in missing:
+            log.warning("%s: vshard set %s missing (replicas %s): %s", method, name, state[name]["order"] or "none",
+                        "; ".join(state[name]["why"]) or "no answer before the deadline")
+        return answers, missing
 
     def _ask_owner(self, subject_id: str, method: str, request, context):
         if not subject_id:
@@ -327,6 +329,21 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
         return matcher_pb2.SearchBatchResponse(results=[
             merged_search([a.results[i] for a in answers], query.top_k or 1, missing, started)
             for i, query in enumerate(request.queries)])
+
+
+def askable(members: list[dict], now: float) -> dict[str, list[str]]:
+    """Set -> addresses of the members to ask: serving ones that reported lately. A member whose
+    reports stopped may have lost its NATS server and be reading nothing new: while a replica of
+    its set reports on time, only those are asked; after MEMBER_SILENT_AFTER it is not asked at all."""
+    by_set: dict[str, list[dict]] = {}
+    for member in members:
+        if member["serving"] and now - member["at"] < MEMBER_SILENT_AFTER:
+            by_set.setdefault(member["set"], []).append(member)
+    chosen = {}
+    for name, candidates in by_set.items():
+        fresh = [m for m in candidates if now - m["at"] < FRESH_REPORT]
+        chosen[name] = sorted(m["address"] for m in (fresh or candidates))
+    return chosen
 
 
 def merged_search(responses: list, top_k: int, missing: list[str], started: float) -> matcher_pb2.SearchResponse:

@@ -191,26 +191,29 @@ class Member:
                  time.monotonic() - started)
 
     async def _apply(self, messages, vshards: frozenset[int], advance: bool = True) -> None:
+        """Apply the changes of `vshards` among `messages`; with `advance`, move `applied` past them,
+        only once they are applied (a table read failing half-way must not skip a change)."""
+        decoded = [decode(message) for message in messages]
+        if advance:  # a redelivered message (an acknowledgement lost) was applied already, in order
+            decoded = [d for d in decoded if d[5] > self.applied]
         by_gallery: dict[str, list] = {}
-        for message in messages:
-            gallery, vshard, op, subject_id, vector, sequence = decode(message)
-            if advance:
-                if sequence <= self.applied:  # redelivered (an acknowledgement lost): applied already, in order
-                    continue
-                self.applied = sequence
-                self._since_snapshot += 1
+        for gallery, vshard, op, subject_id, vector, _ in decoded:
             if vshard in vshards:
                 change = (LOG_ENROL if op == ENROL else LOG_REMOVE, subject_id, vector)
                 by_gallery.setdefault(gallery, []).append(change)
-        for name, changes in by_gallery.items():
-            gallery = self._galleries.get(name)
-            if gallery is None:
-                raw = await self.link.get(f"gallery.{name}")
+        for name in by_gallery:
+            if name not in self._galleries:
+                raw = await self.link.get(f"gallery.{name}")  # may fail: nothing applied or skipped yet
                 if raw is None:  # published without a gallery: the router never does that
                     log.error("member %s: changes for unknown gallery %r skipped", self.name, name)
                     continue
-                gallery = self._new_gallery(GalleryConfig(**json.loads(raw)))
-            gallery.apply(changes)
+                self._new_gallery(GalleryConfig(**json.loads(raw)))
+        for name, changes in by_gallery.items():
+            if name in self._galleries:
+                self._galleries[name].apply(changes)
+        if advance and decoded:
+            self.applied = decoded[-1][5]
+            self._since_snapshot += len(decoded)
 
     async def _report(self) -> None:
         state = {"name": self.name, "set": self.set_name, "address": self.address, "applied": self.applied,
