@@ -57,6 +57,7 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
         self.assignment: Assignment | None = None
         self.replicas: dict[str, list[str]] = {}  # set -> serving members' addresses
         self.galleries: dict[str, GalleryConfig] = {}
+        self._member_keys: set[str] = set()
         self._stop = threading.Event()
         link.call(link.ensure())
         self.refresh()
@@ -73,8 +74,9 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
 
     def refresh(self) -> None:
         self.assignment = self.link.call(self.link.assignment(), timeout=5)
-        self.galleries = self.link.call(self.link.galleries(), timeout=5)
-        self.replicas = askable(self.link.call(self.link.members(), timeout=5), time.time())
+        # galleries are never deleted, and a listing may come back short (matcher.stream.NatsLink.members)
+        self.galleries = {**self.galleries, **self.link.call(self.link.galleries(), timeout=5)}
+        self.replicas = askable(self.link.call(self.link.members(self._member_keys), timeout=5), time.time())
 
     def _refresh_forever(self) -> None:
         while not self._stop.wait(TABLE_REFRESH):

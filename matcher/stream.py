@@ -119,9 +119,15 @@ class NatsLink:
                 found[config.name] = config
         return found
 
-    async def members(self) -> list[dict]:
+    async def members(self, remembered: set[str] | None = None) -> list[dict]:
+        """Every member's last report. nats-py lists keys through a watcher that under load has come
+        back short, so the keys of members seen before (`remembered`, updated here) are read too."""
+        keys = set(await self.keys("member."))
+        if remembered is not None:
+            remembered.update(keys)
+            keys = set(remembered)
         found = []
-        for key in await self.keys("member."):
+        for key in sorted(keys):
             raw = await self.get(key)
             if raw:
                 found.append(json.loads(raw))

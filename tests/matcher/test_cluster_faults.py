@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from limes.stand import Stand
-from matcher.cluster_router import askable
+from matcher.cluster_router import MEMBER_SILENT_AFTER
 from matcher.stream import GALLERY_STREAM, SUBJECT_HEADER, NatsLink
 from matcher.vshards import SUBJECT_PREFIX
 from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
@@ -45,13 +45,24 @@ def create_gallery(router) -> None:
                                                           dimension=DIMENSION, threshold=0.01), timeout=10)
 
 
+def stream_position(link: NatsLink) -> int:
+    """The stream's last sequence, asked again while the test's own connection or the stream's leader moves."""
+    for attempt in range(30):
+        try:
+            return link.call(link.last_sequence(), timeout=10)
+        except Exception:
+            if attempt == 29:
+                raise
+            time.sleep(0.5)
+
+
 def wait_converged(link: NatsLink, names: set[str], timeout: float = 90.0) -> None:
     """Until every named member serves and has applied the whole stream."""
     deadline = time.monotonic() + timeout
     while True:
-        last = link.call(link.last_sequence())
+        last = stream_position(link)
         now = time.time()
-        ready = {m["name"] for m in link.call(link.members())
+        ready = {m["name"] for m in link.call(link.members({f"member.{n}" for n in names}), timeout=10)
                  if m["serving"] and m["applied"] >= last and now - m["at"] < 3}
         if names <= ready:
             return
@@ -79,8 +90,14 @@ def recorded_subjects(link: NatsLink) -> Counter:
 
 
 def stream_leader(link: NatsLink) -> int:
-    info = link.call(link.js.stream_info(GALLERY_STREAM))
-    return int(info.cluster.leader.rsplit("-", 1)[1])  # limes-nats-<i>
+    for attempt in range(30):
+        try:
+            info = link.call(link.js.stream_info(GALLERY_STREAM), timeout=10)
+            return int(info.cluster.leader.rsplit("-", 1)[1])  # limes-nats-<i>
+        except Exception:
+            if attempt == 29:
+                raise
+            time.sleep(0.5)
 
 
 class Searcher(threading.Thread):
@@ -132,16 +149,20 @@ def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_p
             acknowledged: list[tuple[int, int]] = []  # (subject, stream position just after its acknowledgement)
             retried: set[str] = set()
             lock = threading.Lock()
+            seen_members: set[str] = set()
 
             def known():
                 """Subjects that every member the router may ask has applied (members apply a moment after
                 the acknowledgement; one that lost its NATS server lags until it reconnects)."""
                 try:
-                    members = link.call(link.members(), timeout=5)
+                    members = link.call(link.members(seen_members), timeout=5)
                 except Exception:  # the test's own NATS connection is moving to another server: ask again
                     return []
-                askable_now = {a for addresses in askable(members, time.time()).values() for a in addresses}
-                applied = min((m["applied"] for m in members if m["address"] in askable_now), default=0)
+                # every member a router may still ask (its table is up to half a second old, so not only the
+                # freshest): a replica that lost its NATS server answers from where it stopped
+                now = time.time()
+                applied = min((m["applied"] for m in members if m["serving"] and now - m["at"] < MEMBER_SILENT_AFTER),
+                              default=0)
                 with lock:
                     return [i for i, position in acknowledged if position <= applied]
 
@@ -172,7 +193,7 @@ def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_p
                     except grpc.RpcError as exc:
                         assert exc.code() == grpc.StatusCode.UNAVAILABLE, exc.details()
                         retried.add(f"S{i}")  # not acknowledged: may or may not be recorded, so sent again
-                position = link.call(link.last_sequence())
+                position = stream_position(link)
                 with lock:
                     acknowledged.append((i, position))
                 if i > 300 and not faults_done.is_set():

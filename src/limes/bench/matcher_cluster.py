@@ -36,8 +36,8 @@ def gallery_templates(seed: int, size: int) -> np.ndarray:
     return out
 
 
-def members_state(link: NatsLink) -> dict[str, dict]:
-    return {m["name"]: m for m in link.call(link.members())}
+def members_state(link: NatsLink, names: set[str]) -> dict[str, dict]:
+    return {m["name"]: m for m in link.call(link.members({f"member.{n}" for n in names}))}
 
 
 def wait_caught_up(link: NatsLink, names: set[str], timeout: float) -> float:
@@ -45,7 +45,7 @@ def wait_caught_up(link: NatsLink, names: set[str], timeout: float) -> float:
     while True:
         last = link.call(link.last_sequence())
         now = time.time()
-        ready = {n for n, m in members_state(link).items()
+        ready = {n for n, m in members_state(link, names).items()
                  if m["serving"] and m["applied"] >= last and now - m["at"] < 5}
         if names <= ready:
             return time.monotonic() - started
