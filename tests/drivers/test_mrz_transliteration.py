@@ -1,8 +1,8 @@
 """The transliteration tables of ICAO Doc 9303 Part 3, Section 6, row by row, as test facts.
 
-Each row below is written out from the published table (and, for Greek, from ELOT 743, which
-Doc 9303 does not cover), independently of drivers/mrz/transliteration.py's data, so a
-mistyped entry on either side fails here.
+Each row below is written out independently of drivers/mrz/transliteration.py's data, so a
+mistyped entry on either side fails here. Where the rows come from (the Doc 9303 PDF itself was
+out of reach here, and Greek is ELOT 743, which Doc 9303 does not cover): docs/NAMES.md, "Sources".
 """
 from __future__ import annotations
 
