@@ -77,7 +77,7 @@ def read_mrz(image: np.ndarray) -> MrzReading:
         cells = [cut_cells(crop, LINE_LENGTH) for crop in lines.crops]
     except (MrzNotFound, CellsNotFound) as exc:
         return MrzReading("", 0.0, False, (str(exc),))
-    scores = _combined(lines.crops, cells)
+    scores, seen_in_line = _combined(lines.crops, cells)
     first = [_best(score, allowed) for score, allowed in zip(scores[:LINE_LENGTH], _FIRST_LINE, strict=True)]
     first[2:5] = _state(scores[2:5])
     second_scores = scores[LINE_LENGTH:]
@@ -86,6 +86,12 @@ def read_mrz(image: np.ndarray) -> MrzReading:
     unsure = [position + 1 for position, (_, confidence) in enumerate(first) if confidence < FIRST_LINE_CONFIDENCE]
     if unsure:
         problems.append(f"line 1 (no check digit): characters {_positions(unsure)} read with too little confidence")
+    # Without a check digit, a letter only the cell's reading saw (OCR-B's U is C to it alone) is not taken.
+    alone = [position + 1 for position, (char, _) in enumerate(first)
+             if char != FILLER and not _same_shape(char, seen_in_line[position])]
+    if alone:
+        problems.append(f"line 1 (no check digit): characters {_positions(alone)} not confirmed by the whole "
+                        "line's reading")
     second_text, second_confidence, second_problem = _second_line(second_scores)
     if second_problem:
         problems.append(second_problem)
@@ -107,7 +113,7 @@ def read_mrz(image: np.ndarray) -> MrzReading:
     return MrzReading(text, confidence, holds, tuple(problems), mrz, lines.skew_degrees)
 
 
-def _combined(crops: tuple[np.ndarray, ...], cells: list[Cells]) -> list[dict[str, float]]:
+def _combined(crops: tuple[np.ndarray, ...], cells: list[Cells]) -> tuple[list[dict[str, float]], list[str | None]]:
     """Per cell, each character's score from two readings: the whole line (the model sees each
     character among its neighbours, as it was trained, but may drop or merge one), its characters
     put in their cells by where they fired; and the cell alone (never miscounted, but weaker on
@@ -117,6 +123,7 @@ def _combined(crops: tuple[np.ndarray, ...], cells: list[Cells]) -> list[dict[st
     cell_scores = read_characters(cells[0].crops + cells[1].crops, ALPHABET)
     combined = [{char: value if char == FILLER else value * CELL_WEIGHT for char, value in score.items()}
                 for score in cell_scores]
+    seen_in_line: list[str | None] = [None] * len(cell_scores)   # the line reading's character, per cell
     for number, (read, line_cells, crop) in enumerate(zip(line_reads, cells, crops, strict=True)):
         placed: dict[int, list[tuple[str, float]]] = {}
         for char, confidence, position in zip(read.text, read.confidences, read.positions, strict=True):
@@ -126,7 +133,8 @@ def _combined(crops: tuple[np.ndarray, ...], cells: list[Cells]) -> list[dict[st
                 char, confidence = found[0]
                 cell = number * LINE_LENGTH + index
                 combined[cell][char] = 1.0 - (1.0 - confidence) * (1.0 - cell_scores[cell].get(char, 0.0))
-    return combined
+                seen_in_line[cell] = char
+    return combined, seen_in_line
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
@@ -157,6 +165,11 @@ def _best(score: dict[str, float], allowed: str) -> tuple[str, float]:
     ranked = sorted(merged.values(), reverse=True)
     char = max(merged, key=merged.get)
     return char, ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0)
+
+
+def _same_shape(char: str, seen: str | None) -> bool:
+    return seen is not None and (seen == char or _TWIN_OF_LETTER.get(char) == seen
+                                 or seen in _TWIN_OF_DIGIT.get(char, ""))
 
 
 def _state(scores: list[dict[str, float]]) -> list[tuple[str, float]]:
