@@ -63,17 +63,25 @@ def _mrz_rows(gray: np.ndarray) -> list[tuple[float, np.ndarray]]:
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))   # lone specks of noise
     smeared = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (char * 2, 1)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
-    candidates = []
+    pieces = []   # stretches of a row: glare or a fold may break a line of characters in two or three
     for label in range(1, count):
         x, y, w, h, area = stats[label]
-        if w < width * 0.6 or not width * 0.012 <= h <= height * 0.12 or area < w * h * 0.3:
+        if w < width * 0.12 or not width * 0.012 <= h <= height * 0.12 or area < w * width * 0.01:
             continue   # not a row of characters: too short, a page edge, a blob
         ys, xs = np.nonzero(labels == label)
-        slope, intercept = np.polyfit(xs, ys, 1)
-        residual = np.abs(ys - (slope * xs + intercept))
+        pieces.append((float(y + h / 2), float(h), x, x + w, np.column_stack([xs, ys]).astype(np.float32)))
+    candidates = []
+    for row in _join_pieces(pieces):
+        pixels = np.concatenate([piece[4] for piece in row])
+        left, right = min(piece[2] for piece in row), max(piece[3] for piece in row)
+        if right - left < width * 0.6:
+            continue
+        slope, intercept = np.polyfit(pixels[:, 0], pixels[:, 1], 1)
+        residual = np.abs(pixels[:, 1] - (slope * pixels[:, 0] + intercept))
         if np.percentile(residual, 95) > height * 0.04:   # a blob, not a row of characters
             continue
-        candidates.append((float(y + h / 2), w, float(slope), np.column_stack([xs, ys]).astype(np.float32)))
+        centre = float(slope * (left + right) / 2 + intercept)
+        candidates.append((centre, right - left, float(slope), pixels))
     if len(candidates) < 2:
         raise MrzNotFound(f"no MRZ found: {len(candidates)} row(s) of characters at least 60% of the page wide")
     candidates.sort(key=lambda row: row[0])
@@ -81,3 +89,17 @@ def _mrz_rows(gray: np.ndarray) -> list[tuple[float, np.ndarray]]:
     if abs(lowest[0][1] - lowest[1][1]) > 0.2 * max(lowest[0][1], lowest[1][1]):
         raise MrzNotFound("no MRZ found: the two lowest rows of characters differ in length")
     return [(slope, pixels) for _, _, slope, pixels in lowest]
+
+
+def _join_pieces(pieces: list[tuple]) -> list[list[tuple]]:
+    """Pieces side by side at the same height, as rows."""
+    rows: list[list[tuple]] = []
+    for piece in sorted(pieces, key=lambda piece: piece[2]):
+        for row in rows:
+            last = row[-1]
+            if abs(piece[0] - last[0]) < max(piece[1], last[1]) * 0.5 and piece[2] >= last[3] - 5:
+                row.append(piece)
+                break
+        else:
+            rows.append([piece])
+    return rows

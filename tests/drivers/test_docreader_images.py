@@ -36,7 +36,7 @@ def test_header_layout_of_one_chunk():
     [frame] = image_frames(image)
     assert frame.kind == "G"
     header = frame.payload[:HEADER_LENGTH].decode()
-    assert header == f"UP00000001{len(image.data):08X}{zlib.crc32(image.data):08X}"
+    assert header == f"UP00000001{len(image.data):08X}{zlib.crc32(b'UP' + image.data):08X}"
     assert base64.b64decode(frame.payload[HEADER_LENGTH:]) == image.data
 
 
@@ -81,7 +81,7 @@ def test_a_missing_first_chunk_and_a_skipped_chunk_are_reported():
 def test_a_wrong_crc_loses_the_image():
     image = page(100)
     [frame] = image_frames(image)
-    bad_crc = f"{zlib.crc32(image.data) ^ 1:08X}".encode()
+    bad_crc = f"{zlib.crc32(b'VJ' + image.data) ^ 1:08X}".encode()
     payload = frame.payload[:18] + bad_crc + frame.payload[HEADER_LENGTH:]
     [lost] = assemble([Frame("G", 0, payload)])
     assert isinstance(lost, LostImage) and "CRC-32" in lost.reason

@@ -10,8 +10,9 @@ so the image travels in base64, in chunks, each behind a fixed header:
     LIGHT   the light the page was lit by: V visible (white), I infrared, U ultraviolet
     FORMAT  J JPEG, P PNG
     INDEX   this chunk's place, from 0; COUNT chunks in all
-    LENGTH  the whole image's size in bytes; CRC32 its CRC-32 (the frames' own XOR check
-            is one byte wide: the CRC catches what it lets through across a long image)
+    LENGTH  the whole image's size in bytes; CRC32 the CRC-32 of LIGHT, FORMAT and the image
+            (the frames' own XOR check is one byte wide: the CRC catches what it lets through
+            across a long image)
 
 Every chunk repeats the header, so a receiver that missed chunk 0 knows at once the image is
 broken, and a chunk of another image shows that the previous one was cut short.
@@ -63,10 +64,15 @@ def image_frames(image: PageImage) -> list[Frame]:
     if len(image.data) > MAX_IMAGE_BYTES:
         raise ImageFrameError(f"image of {len(image.data)} bytes exceeds {MAX_IMAGE_BYTES}")
     chunks = [image.data[start:start + CHUNK_BYTES] for start in range(0, len(image.data), CHUNK_BYTES)]
-    header = f"{len(chunks):04X}{len(image.data):08X}{zlib.crc32(image.data):08X}"
+    header = f"{len(chunks):04X}{len(image.data):08X}{_crc(image.light, image.format, image.data):08X}"
     return [Frame(IMAGE_KIND, 0, (f"{image.light.value}{image.format.value}{index:04X}{header}".encode("ascii")
                                   + base64.b64encode(chunk)))
             for index, chunk in enumerate(chunks)]
+
+
+def _crc(light: Light, image_format: ImageFormat, data: bytes) -> int:
+    """CRC-32 of the light and format letters, then the image: a changed letter is caught too."""
+    return zlib.crc32(data, zlib.crc32((light.value + image_format.value).encode("ascii")))
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,7 @@ class ImageAssembler:
         assert header is not None
         data = b"".join(self._parts)
         self._forget()
-        if zlib.crc32(data) != header.crc:
-            return LostImage(f"image CRC-32 is {zlib.crc32(data):08X}, its header says {header.crc:08X}")
+        crc = _crc(header.light, header.format, data)
+        if crc != header.crc:
+            return LostImage(f"image CRC-32 is {crc:08X}, its header says {header.crc:08X}")
         return PageImage(header.light, header.format, data)
