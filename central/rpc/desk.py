@@ -56,7 +56,9 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
             return self._central._db.run(transaction)
         except PermissionDenied as exc:
             self._central._refused(caller, method, "officer session", exc)
-            raise PermissionDenied(f"{method}: {exc}") from None
+            refusal = PermissionDenied(f"{method}: {exc}")
+            refusal.audited = True  # once: the Central servicer's _call audits only refusals not yet audited
+            raise refusal from None
 
     def _point_of(self, db, caller: audit_log.Caller, claimed: str) -> str:
         """The desk's border point: where it is registered (its first crossing), else the one it names."""
