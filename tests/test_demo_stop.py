@@ -1,6 +1,7 @@
 """`limes demo --serve` stops on SIGINT and SIGTERM, even started in the background (SIGINT ignored),
 and unwinds its border post (pcscd and its temporary folder) either way. The border post is a stand-in
-whose clean-up removes a temporary folder, as pcscd's does; the rest is demo._run itself."""
+whose clean-up removes a temporary folder, as pcscd's does, and so is the counter desk beside it (whose
+clean-up says so); the rest is demo._run itself."""
 from __future__ import annotations
 
 import signal
@@ -22,13 +23,20 @@ SCRIPT = textwrap.dedent("""
         services = types.SimpleNamespace(central_address="c", matcher_address="m", pki_dir=Path(folder),
                                          database_url=f"sqlite:///{state}/central.sqlite", web_url=None)
         post = types.SimpleNamespace(services=services, reader_port="/dev/null", camera_url="http://x",
-                                     run_travellers=lambda progress: [])
+                                     run_travellers=lambda progress: [], travellers=[])
         try:
             print(folder, flush=True)
             yield post
         finally:
             shutil.rmtree(folder)  # what Pcscd.stop does
             print("cleaned up", flush=True)
+
+    @contextlib.contextmanager
+    def desk(post, state, faces, *, screen, nationalities, sign_in):
+        try:
+            yield types.SimpleNamespace(url="http://" + screen + "/", officer=("officer-1", "pw"))
+        finally:
+            print("desk closed", flush=True)
 
     state = Path(sys.argv[1])
     state.mkdir()
@@ -38,7 +46,7 @@ SCRIPT = textwrap.dedent("""
     database.dispose()
     args = argparse.Namespace(serve=True, json=True, faces=None, state=state)
     try:
-        code = demo._run(args, state, Path("."), border_post)
+        code = demo._run(args, state, Path("."), border_post, desk)
     except demo.Stopped:
         code = 130
     print("exit", code, flush=True)
@@ -66,5 +74,6 @@ def test_serve_stops_on_signal_and_cleans_up(tmp_path, sig):
             process.kill()
             process.wait()
     assert process.returncode == 0, out
-    assert "cleaned up" in out
+    assert "desk closed" in out and "cleaned up" in out
+    assert out.index("desk closed") < out.index("cleaned up")  # the desk, beside the post, goes first
     assert not folder.exists()

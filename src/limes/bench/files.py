@@ -84,12 +84,15 @@ def _build_gallery(data_dir: Path, key_file: Path, size: int, seed: int) -> floa
     return time.perf_counter() - started
 
 
-def _give_files(database_url: str, subjects: list[int]) -> None:
-    """Traveller files, under identities of their own, for these gallery subjects (the duplicates' owners)."""
+def _give_files(database_url: str, key_file: Path, subjects: list[int]) -> None:
+    """Traveller files, under identities of their own, for these gallery subjects (the duplicates' owners),
+    sealed as central keeps them: else central's background resealer would still be at work (a batch, a
+    pause, a batch) when the benchmark ends, and write into the folder being removed."""
     from central.database import models as m
     from central.database.engine import Database
+    from central.travellers.files import reseal_templates
 
-    database = Database(database_url)
+    database = Database(database_url, sealer=open_or_create(key_file))
     database.migrate()
 
     def work(session):
@@ -104,6 +107,8 @@ def _give_files(database_url: str, subjects: list[int]) -> None:
             session.add(m.TravellerFile(file_id=f"id{i}", traveller_id=person.id, template=b"\0" * 512,
                                         template_model=MODEL, template_model_version=VERSION,
                                         border_point_id=point.id, created_at=m.utcnow()))
+        session.flush()
+        reseal_templates(session, len(subjects))
     database.run(work)
     database.dispose()
 
@@ -128,7 +133,7 @@ def run(gallery_size: int, enrolments: int, duplicates: int, seed: int = 0) -> d
         key_file = work_dir / "keys" / "at-rest.key"
         build_s = _build_gallery(work_dir / "matcher", key_file, gallery_size, seed)
         database_url = f"sqlite:///{work_dir / 'central.sqlite'}"
-        _give_files(database_url, [int(i) for i in owners])
+        _give_files(database_url, key_file, [int(i) for i in owners])
         with MatcherProcess(work_dir / "matcher", key_file) as matcher:
             travellers = GrpcFaceMatcher(matcher.address, TRAVELLERS_GALLERY, plaintext=True)
             server, port = serve("127.0.0.1:0", database_url, plaintext=True, sealer=open_or_create(key_file),

@@ -59,7 +59,7 @@ def run(args) -> int:
         return 2
 
 
-def _run(args, state: Path, faces: Path, demo_border_post) -> int:
+def _run(args, state: Path, faces: Path, demo_border_post, demo_desk=demo_desk) -> int:
     progress = None if args.json else _print_line
 
     # SIGINT and SIGTERM unwind the border post (its pcscd and that one's temporary folder, the services),
