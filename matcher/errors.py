@@ -16,7 +16,3 @@ class NotFound(MatcherError):
 
 class AlreadyExists(MatcherError):
     pass
-
-
-class NotLoaded(MatcherError):
-    """A cluster member has not read this gallery from the stream yet: ask another replica."""
