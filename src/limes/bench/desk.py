@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from common import machine
 from common.output import add_json_flag, emit
-from common.settings import faces_dir, var_dir
 from drivers.devices.pcsc import wait_for_removal
 from hardware_sim.travellers import genuine_travellers
+from limes.bench.stand import faces_folder, fresh_state
 from limes.bench.summary import percentile, summary
 from limes.borderpost import demo_border_post
 from limes.counterdesk import demo_desk
@@ -70,12 +69,10 @@ def _run(args) -> int:
     if args.travellers < 1:
         print("error: --travellers must be at least 1", file=sys.stderr)
         return 2
-    faces = args.faces or faces_dir()
-    if not (faces / "obama").is_dir():
-        print(f"error: face photos not found in {faces}; set LIMES_FACES_DIR or pass --faces", file=sys.stderr)
+    faces = faces_folder(args.faces)
+    if faces is None:
         return 2
-    state = args.state or var_dir() / "bench-desk"
-    shutil.rmtree(state, ignore_errors=True)
+    state = fresh_state(args.state, "bench-desk")
     queue = genuine_travellers(args.travellers + 1, scene="portrait")
     with demo_border_post(state, faces, travellers=[]) as post, \
             demo_desk(post, state, faces, nationalities=tuple({t.nationality for t in queue})) as desk:

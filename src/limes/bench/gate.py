@@ -24,18 +24,17 @@ import dataclasses
 import datetime as dt
 import inspect
 import math
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from common import machine
 from common.output import add_json_flag, emit
-from common.settings import faces_dir, var_dir
 from drivers.devices.pcsc import wait_for_removal
 from edge.capture import REDETECT_EVERY, capture_face
 from hardware_sim.camera import FPS
 from hardware_sim.travellers import GENUINE_FACES, genuine_travellers
+from limes.bench.stand import faces_folder, fresh_state
 from limes.bench.summary import percentile, summary
 from limes.borderpost import demo_border_post
 
@@ -112,12 +111,10 @@ def _run(args) -> int:
     if args.travellers < 1 or args.settle < 0:
         print("error: --travellers must be at least 1 and --settle not negative", file=sys.stderr)
         return 2
-    faces = args.faces or faces_dir()
-    if not (faces / "obama").is_dir():
-        print(f"error: face photos not found in {faces}; set LIMES_FACES_DIR or pass --faces", file=sys.stderr)
+    faces = faces_folder(args.faces)
+    if faces is None:
         return 2
-    state = args.state or var_dir() / "bench-gate"
-    shutil.rmtree(state, ignore_errors=True)
+    state = fresh_state(args.state, "bench-gate")
     # Standing in view already (no walk-up); several people, each their own document, as in a queue.
     # The warm-up traveller is the last of the cycle, so the timed ones start with the first face.
     queue = genuine_travellers(args.travellers + 1, scene="portrait")
