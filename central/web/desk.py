@@ -18,6 +18,7 @@ from central.errors import NotFound
 from central.records import evidence, gate_calls, history, referrals
 from central.travellers import files
 from central.web.auth import POLL_HEADER, caller, context, may, requires, run
+from common.refusal_grounds import LETTERS, ground_text
 from common.sealing import SealError
 from drivers.alertmatch.persons import Identity
 
@@ -66,19 +67,6 @@ class ShownReferrals:
 @blueprint.record_once
 def _keep_shown_referrals(state) -> None:
     state.app.extensions["limes.shown_referrals"] = ShownReferrals()
-# Grounds for refusing entry, as in the uniform refusal form (Schengen Borders Code, Annex V, Part B).
-REFUSAL_GROUNDS = (
-    "A: no valid travel document",
-    "B: false, counterfeit or forged travel document",
-    "C: no valid visa or residence permit",
-    "D: false, counterfeit or forged visa or residence permit",
-    "E: no appropriate documentation justifying the purpose and conditions of stay",
-    "F: has already stayed 90 days during a 180-day period",
-    "G: insufficient means of subsistence",
-    "H: alert issued for the purpose of refusing entry (SIS or national register)",
-    "I: considered a threat to public policy, internal security, public health or international relations",
-    "J: no valid travel medical insurance",
-)
 DECISIONS = {"admit": m.ReferralStatus.ADMITTED, "refuse": m.ReferralStatus.REFUSED,
              "escalate": m.ReferralStatus.ESCALATED}
 MAX_NOTE = 2000
@@ -333,7 +321,7 @@ def referral(referral_id: str):
 
     def work(session):
         view = _referral_view(session, referral_id)
-        return render_template("referral.html", view=view, grounds=REFUSAL_GROUNDS,
+        return render_template("referral.html", view=view, grounds=[ground_text(letter) for letter in LETTERS],
                                may_decide=_may_decide(view.referral))
     html, error = run(work)
     if html is None:
@@ -359,7 +347,7 @@ def decide(referral_id: str):
     problem = None
     if decision is None:
         problem = "choose admit, refuse or escalate"
-    elif decision is m.ReferralStatus.REFUSED and ground not in REFUSAL_GROUNDS:
+    elif decision is m.ReferralStatus.REFUSED and ground not in LETTERS:
         problem = "a refusal needs its ground: choose one from the list"
     elif decision is m.ReferralStatus.ESCALATED and not note:
         problem = "say in the note why you escalate"
@@ -367,7 +355,7 @@ def decide(referral_id: str):
         problem = f"the note is longer than {MAX_NOTE} characters"
     if problem is None:
         who = caller("referral decision")
-        reason = ground if decision is m.ReferralStatus.REFUSED else ""
+        reason = ground_text(ground) if decision is m.ReferralStatus.REFUSED else ""
         _, problem = run(lambda s: referrals.record_decision(
             s, who, referral_id, g.user.user_name, decision, reason, note,
             may_decide_escalated=may("DecideEscalated")))

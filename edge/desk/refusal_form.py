@@ -16,7 +16,8 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 
-from edge.desk.texts import FORM, GROUNDS, LANGUAGES
+from common.refusal_grounds import GROUNDS
+from edge.desk.texts import FORM, LANGUAGES
 
 # Helvetica in reportlab covers Latin-1 (é, ñ, ...), all three languages need.
 FONT, BOLD = "Helvetica", "Helvetica-Bold"

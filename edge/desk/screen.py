@@ -13,8 +13,9 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request, session, url_for
 
+from common.refusal_grounds import GROUNDS
 from edge.desk.counter import Counter, DeskError
-from edge.desk.texts import GROUNDS, LANGUAGES, screen_texts
+from edge.desk.texts import LANGUAGES, screen_texts
 
 
 def create_screen(counter: Counter) -> Flask:

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.refusal_grounds import GROUNDS
 from edge.desk.refusal_form import Refusal, render
-from edge.desk.texts import FORM, GROUNDS, LANGUAGES
+from edge.desk.texts import FORM, LANGUAGES
 from tests.edge.test_desk import _pdf_text
 
 AT = dt.datetime(2026, 12, 6, 16, 40, tzinfo=dt.timezone.utc)

@@ -209,7 +209,7 @@ def test_a_refusal_asks_for_its_ground_first(as_role, post):
     page.click("button.refuse")
     assert page.eval_on_selector("#ground", "e => e.validationMessage") == "Choose the ground for refusal."
     assert page.inner_text("#referral-status") == "Open"  # nothing was sent
-    page.select_option("#ground", label="B: false, counterfeit or forged travel document")
+    page.select_option("#ground", label="B: has a false, counterfeit or forged travel document")
     page.click("button.refuse")
     page.wait_for_selector("text=Decision recorded: refused")
     assert post.running.gate.central.referral_decision(referral_id)["status"] == "REFUSED"
