@@ -51,14 +51,8 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
         return audit_log.Caller(caller.station, officer, caller.purpose)
 
     def _as_officer(self, caller: audit_log.Caller, method: str, transaction: Callable[[object], T]) -> T:
-        """The transaction's answer; a refusal it raises is audited after its rollback, then raised."""
-        try:
-            return self._central._db.run(transaction)
-        except PermissionDenied as exc:
-            self._central._refused(caller, method, "officer session", exc)
-            refusal = PermissionDenied(f"{method}: {exc}")
-            refusal.audited = True  # once: the Central servicer's _call audits only refusals not yet audited
-            raise refusal from None
+        """The transaction's answer; a refusal it raises is audited (once) after its rollback, then raised."""
+        return self._central._run_or_refuse(caller, method, "officer session", transaction)
 
     def _point_of(self, db, caller: audit_log.Caller, claimed: str) -> str:
         """The desk's border point: where it is registered (its first crossing), else the one it names."""
