@@ -242,7 +242,7 @@ class Gate:
         outcome = Outcome(crossing_id, decision, reasons, checks, _traveller(mrz), timings,
                           values.get("face_verification"), display=shown, traveller_file=values.get("traveller_file"))
         if decision is Decision.REFER and mrz is not None:
-            outcome.evidence = self._timed(timings, "evidence", lambda: self._evidence(values))
+            outcome.evidence = self._timed(timings, "evidence", lambda: self.evidence(values))
         if getattr(outcome.traveller_file, "status", None) == "NEW":
             outcome.enrolment = self._timed(timings, "enrolment", lambda: _enrolment(values.get("face_capture")))
         self._timed(timings, "record", lambda: self._record(outcome, mrz))
@@ -512,7 +512,7 @@ class Gate:
             return StepResult(answer, [Check.failed("traveller.file", answer.reason)])
         return StepResult(None, [Check.not_done("traveller.file", f"central answered {answer.status}")])
 
-    def _evidence(self, values: dict[str, Any]) -> GateEvidence | None:
+    def evidence(self, values: dict[str, Any]) -> GateEvidence | None:
         """What the officer sees of this traveller: the live face, the chip photo, the 1:N candidates
         (the watchlist's, and the traveller files the live face matched under another identity)."""
         hits = values.get("watchlist")

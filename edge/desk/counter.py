@@ -275,7 +275,7 @@ class Counter:
         if decision != "refer":
             return None
         try:
-            return self.gate._evidence(presented.values)
+            return self.gate.evidence(presented.values)
         except Exception:  # the secondary officer sees the traveller in person
             log.exception("no evidence for the referral")
             return None
