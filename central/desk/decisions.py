@@ -74,7 +74,7 @@ def record(session: Session, caller: Caller, officer: str, crossing: gate_calls.
                                              m.ReferralStatus.ADMITTED, "admitted at the desk", note)
     elif decided.decision == REFUSE:
         referral = referrals.record_decision(session, officer_caller, referral.referral_id, officer,
-                                             m.ReferralStatus.REFUSED, reason, note)
+                                             m.ReferralStatus.REFUSED, reason, note, stay_rules=stay_rules)
     if decided.counter_case_id:
         counter.settle(session, officer_caller, decided.counter_case_id, crossing.border_point,
                        crossing.crossing_id, officer)

@@ -11,10 +11,12 @@ from central.access.audit import Caller, audit
 from central.access.roles import PermissionDenied
 from central.database import models as m
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from central.records import stays
 from central.records.evidence import ReferralEvidence
 from central.records.evidence import attach as attach_evidence
-from central.records.gate_calls import station_ids
+from central.records.gate_calls import DEFAULT_STAY_RULES, station_ids
 from central.records.history import MAX_HISTORY
+from central.stays.regime import StayRules
 
 # ---------------------------------------------------------------- referrals
 
@@ -69,9 +71,10 @@ _DECISIONS = {m.ReferralStatus.ADMITTED, m.ReferralStatus.REFUSED, m.ReferralSta
 
 def record_decision(session: Session, caller: Caller, referral_id: str, officer: str,
                     decision: m.ReferralStatus, reason: str, note: str, *,
-                    may_decide_escalated: bool = True) -> m.Referral:
+                    may_decide_escalated: bool = True, stay_rules: StayRules = DEFAULT_STAY_RULES) -> m.Referral:
     """Record an officer's decision. An escalated referral waits for someone who may decide it
-    (a supervisor: access "DecideEscalated"); `may_decide_escalated` says whether the caller may."""
+    (a supervisor: access "DecideEscalated"); `may_decide_escalated` says whether the caller may.
+    A refusal takes back what its crossing did to the stays (central.records.stays.refused), by `stay_rules`."""
     if decision not in _DECISIONS:
         raise InvalidArgument("decision", f"must be ADMITTED, REFUSED or ESCALATED, not {decision.value}")
     if decision is m.ReferralStatus.REFUSED and not reason.strip():
@@ -92,6 +95,8 @@ def record_decision(session: Session, caller: Caller, referral_id: str, officer:
                                   note=note, decided_at=m.utcnow()))
     referral.status = decision
     session.flush()
+    if decision is m.ReferralStatus.REFUSED:
+        stays.refused(session.connection(), stay_rules, referral.crossing)
     audit(session, caller, "RecordDecision", f"referral {referral_id}", f"{decision.value} by {officer}",
           "referral decision")
     return referral

@@ -12,6 +12,7 @@ Edge cases, decided here:
 - an ENTRY while a stay is open (its exit went unrecorded, through a border without gates) closes
   that stay the day before; a second ENTRY on the stay's first day joins it;
 - an EXIT with no open stay (the entry went unrecorded) opens nothing and counts nothing;
+- a crossing an officer refuses was no crossing: the traveller's stays are replayed without it (`refused`);
 - a crossing older than the traveller's latest stay day (a gate's outbox delivering late) rebuilds
   that traveller's stays from their crossings, in order (rare, and only their own crossings).
 
@@ -26,7 +27,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 
 from central.database import models as m
 from central.database.prepared import Prepared
@@ -323,8 +324,21 @@ def _overstay(allowed_until: dt.date | None, last_day: dt.date) -> int:
     return 0 if allowed_until is None else max(0, (last_day - allowed_until).days)
 
 
+def _refused(crossing_id):
+    """Whether an officer refused the traveller at that crossing: a refused entry is no entry."""
+    return exists().where(m.Referral.crossing_id == crossing_id, m.Referral.status == m.ReferralStatus.REFUSED)
+
+
+def refused(db, rules: StayRules, crossing: m.Crossing) -> None:
+    """An officer refused the traveller at `crossing`, so it was no crossing: an entry opened (or reopened,
+    or closed the one before) a stay that never was, and a refused exit (an arrest at departure) closed a
+    stay that goes on. The traveller's stays are replayed without it."""
+    rebuild(db, rules, crossing.traveller_id)
+
+
 def rebuild(db, rules: StayRules, traveller_id: int) -> None:
-    """Replay the traveller's crossings, in the order they happened, into fresh stays (alerts raised are lost).
+    """Replay the traveller's crossings, in the order they happened, into fresh stays (alerts raised are lost);
+    an entry an officer refused is left out.
 
     A stay the rule cannot judge (StayError) ends the replay there: the stays before it are kept."""
     db.execute(delete(R).where(R.traveller_id == traveller_id))
@@ -333,7 +347,7 @@ def rebuild(db, rules: StayRules, traveller_id: int) -> None:
         select(C.id, C.direction, C.occurred_at, C.border_point_id, D.issuing_state, D.number_norm, D.doc_type,
                T.nationality)
         .join(D, C.document_id == D.id).join(T, C.traveller_id == T.id)
-        .where(C.traveller_id == traveller_id).order_by(C.occurred_at, C.id)).all()
+        .where(C.traveller_id == traveller_id, ~_refused(C.id)).order_by(C.occurred_at, C.id)).all()
     for row in rows:
         passage = Passage(traveller_id, row.nationality, row.issuing_state, row.number_norm, row.doc_type,
                           row.direction, utc_day(row.occurred_at), row.id, row.border_point_id)

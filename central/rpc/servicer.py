@@ -447,7 +447,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             officer = self._decision_author(caller, referral_id, request.officer)
             return self._db.run(lambda s: convert.referral(referrals.record_decision(
                 s, caller, referral_id, officer, decision, reason, request.note,
-                may_decide_escalated=may_decide_escalated)))
+                may_decide_escalated=may_decide_escalated, stay_rules=self._stay_rules)))
         return self._call("RecordDecision", context, work)
 
     def ListReferrals(self, request: pb.ListReferralsRequest, context) -> pb.ListReferralsResponse:

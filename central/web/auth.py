@@ -27,6 +27,7 @@ from central.access.scope import NeedToKnowDenied
 from central.alerts.face_matcher import FaceEnroller
 from central.database.engine import Database
 from central.errors import CentralError
+from central.stays.regime import StayRules
 from central.web import accounts
 
 SESSION_COOKIE = "limes_session"
@@ -45,6 +46,8 @@ class WebSettings:
     timeouts: accounts.Timeouts = accounts.Timeouts()
     # Seconds between refreshes of the live referral queue.
     queue_refresh_s: int = 5
+    # Who the 90/180 rule applies to, as for central's servicer: a refusal replays the traveller's stays.
+    stay_rules: StayRules = field(default_factory=StayRules)
 
 
 @dataclass(frozen=True)

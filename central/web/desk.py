@@ -358,7 +358,7 @@ def decide(referral_id: str):
         reason = ground_text(ground) if decision is m.ReferralStatus.REFUSED else ""
         _, problem = run(lambda s: referrals.record_decision(
             s, who, referral_id, g.user.user_name, decision, reason, note,
-            may_decide_escalated=may("DecideEscalated")))
+            may_decide_escalated=may("DecideEscalated"), stay_rules=context().settings.stay_rules))
     if problem:
         flash(problem, "fail")
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import faulthandler
 import getpass
@@ -379,10 +380,11 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     web = None
     if args.web:
-        secret = os.environ.get("LIMES_WEB_SECRET_KEY")
+        settings = WebSettings(stay_rules=stay_rules or StayRules())
+        if secret := os.environ.get("LIMES_WEB_SECRET_KEY"):
+            settings = dataclasses.replace(settings, secret_key=secret)
         web = serve_web(args.web, _database_url(args), sealer=sealer,
-                        enroller=matcher_factory() if matcher_factory else None,
-                        settings=WebSettings(secret_key=secret) if secret else None)
+                        enroller=matcher_factory() if matcher_factory else None, settings=settings)
     # Ready to stop before it says it serves: whoever reads the address may stop it at once.
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
