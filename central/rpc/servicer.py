@@ -234,9 +234,16 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             raise
 
     def _own_station(self, method: str, caller: audit_log.Caller, station_id: str) -> None:
-        """A caller that names its station reports for that station only (audited refusal otherwise)."""
-        if caller.station and caller.station != station_id:
-            message = f"station_id: station {caller.station!r} may not report for station {station_id!r}"
+        """A station reports (crossings, risk questions) for itself only; a user reports for a station only as
+        an administrator (an import of records), never through a gate's or desk's role alone. Audited refusals."""
+        if caller.station:
+            message = "" if caller.station == station_id else (
+                f"station_id: station {caller.station!r} may not report for station {station_id!r}")
+        else:
+            message = "" if access.Role.ADMINISTRATOR in self._authorise(method, caller) else (
+                f"station_id: user {caller.user!r} may not report for station {station_id!r}: a station's "
+                "crossings come from the station itself, or from an administrator's import")
+        if message:
             refusal = PermissionDenied(message)
             self._refused(caller, method, f"station {station_id}", refusal)
             raise refusal
@@ -413,7 +420,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
             referral_id = fields.client_uuid("referral_id", request.referral_id)
             crossing_id = fields.client_uuid("crossing_id", request.crossing_id)
             station = fields.required("station_id", request.station_id, 64)
-            self._own_station("OpenReferral", caller, station)
+            if caller.station:  # any caller's referral names the crossing's station (checked in open_referral)
+                self._own_station("OpenReferral", caller, station)
             evidence = convert.evidence(request)
             return self._run_or_refuse(caller, "OpenReferral", f"crossing {crossing_id}",
                                        lambda s: convert.referral(referrals.open_referral(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import grpc
 import pytest
@@ -191,6 +192,22 @@ def test_a_gate_reports_only_for_itself(stub, database_url):
     assert error.details() == "station_id: station 'FRA-T1-G03' may not report for station 'FRA-T1-G04'"
     last = audit_rows(database_url)[-1]
     assert (last.action, last.subject) == ("RecordCrossing", "station FRA-T1-G04")
+
+
+def test_a_user_with_a_gates_role_cannot_report_for_a_station(stub, database_url):
+    """Only the station itself, or an administrator importing records, names the station of a crossing."""
+    grant = pb.RoleRequest(principal=pb.Principal(kind="user", name="mallory", role="gate"))
+    assert stub.GrantRole(grant, metadata=ADMIN).changed
+    mallory = (("x-limes-user", "mallory"),)
+    error = denied(stub.RecordCrossing, crossing_request(station_id="FRA-T1-G03"), mallory)
+    assert error.details().startswith("station_id: user 'mallory' may not report for station 'FRA-T1-G03'")
+    denied(stub.AssessRisk, pb.AssessRiskRequest(crossing_id=str(uuid.uuid4()), station_id="FRA-T1-G03"), mallory)
+    last = audit_rows(database_url)[-1]
+    assert (last.user_name, last.action, last.subject) == ("mallory", "AssessRisk", "station FRA-T1-G03")
+    # An administrator who also holds the gate's role may import a station's records.
+    assert stub.GrantRole(pb.RoleRequest(principal=pb.Principal(kind="user", name="mallory", role="administrator")),
+                          metadata=ADMIN).changed
+    assert not stub.RecordCrossing(crossing_request(station_id="FRA-T1-G03"), metadata=mallory).already_recorded
 
 
 def test_serve_is_closed_by_default_on_sqlite(database_url, dev_pki, tmp_path):
