@@ -6,9 +6,12 @@ CN the name, OU the kind). Least privilege by kind:
 * `station` (a gate): the read-only match calls only, SEARCH_CALLS, and not on the
   galleries kept for services (SERVICE_ONLY: the traveller files' faces, which central
   searches for the gates; a gate has no business running 1:N over every traveller);
-* `service` (central, the web desk, the router) and `user` (an administrator):
-  every call, including enrolment, removal, template reads (Get) and gallery
-  administration (CREATE / WRITE / TEMPLATE_READ below);
+* `service` (central, the web desk, the router): every call, including enrolment,
+  removal, template reads (Get) and gallery administration (CREATE / WRITE /
+  TEMPLATE_READ below);
+* `user`: every call when the matcher names that user an administrator
+  (`--administrator NAME`), else nothing: central's officers hold user
+  certificates of the same CA, and an officer has no business in the galleries;
 * a certificate of no known kind: nothing.
 
 A refusal is PERMISSION_DENIED. Every write, every template read and every
@@ -48,8 +51,6 @@ TEMPLATE_READS = frozenset({"Get"})
 # Galleries only services and administrators may call at all: the traveller files' faces
 # (central.travellers.files searches them; the gates ask central).
 SERVICE_ONLY = frozenset({"travellers"})
-# Certificate kinds allowed every call.
-TRUSTED_KINDS = frozenset({"service", "user"})
 
 
 def subjects_of(method: str, request) -> list[str]:
@@ -88,10 +89,15 @@ def read_audit(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def refusal(kind: str, method: str, gallery: str = "") -> str | None:
-    """Why a caller of this certificate kind may not call `method` on `gallery`; None when it may."""
-    if kind in TRUSTED_KINDS:
+def refusal(kind: str, method: str, gallery: str = "", name: str = "",
+            administrators: frozenset[str] = frozenset()) -> str | None:
+    """Why the holder of a certificate of this kind and name may not call `method` on `gallery`; None when
+    it may."""
+    if kind == "service":
         return None
+    if kind == "user":
+        return None if name in administrators else (
+            f"{method}: user {name!r} is not an administrator of this matcher (--administrator)")
     if kind == "station":
         if gallery in SERVICE_ONLY:
             return f"{method}: gallery {gallery!r} is searched by central only, not by a station (gate)"
@@ -104,8 +110,9 @@ def refusal(kind: str, method: str, gallery: str = "") -> str | None:
 class AccessInterceptor(grpc.ServerInterceptor):
     """Checks every limes.v1.Matcher call against the caller's certificate kind and audits it."""
 
-    def __init__(self, audit: Audit) -> None:
+    def __init__(self, audit: Audit, administrators: frozenset[str] = frozenset()) -> None:
         self.audit = audit
+        self.administrators = frozenset(administrators)
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
@@ -122,7 +129,8 @@ class AccessInterceptor(grpc.ServerInterceptor):
             if peer is None:
                 caller, why = f"plaintext {context.peer()}", None
             else:
-                caller, why = f"{peer.kind or 'unknown'} {peer.name}", refusal(peer.kind, method, gallery)
+                caller = f"{peer.kind or 'unknown'} {peer.name}"
+                why = refusal(peer.kind, method, gallery, peer.name, self.administrators)
                 if why is None and method == "SearchBatch" and peer.kind == "station":
                     why = next((refusal(peer.kind, method, q.gallery) for q in request.queries
                                 if q.gallery in SERVICE_ONLY), None)

@@ -9,6 +9,7 @@ reads and refusals are audited (matcher.access.Audit).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from concurrent import futures
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def default_threads() -> int:
 
 def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, tls: TlsFiles | None = None,
           plaintext: bool = False, max_workers: int = 16,
-          metrics_port: int | None = None, audit: Audit | None = None) -> tuple[grpc.Server, int]:
+          metrics_port: int | None = None, audit: Audit | None = None,
+          administrators: Iterable[str] = ()) -> tuple[grpc.Server, int]:
     """Serve `servicer` on `address` (port 0: any free port) in the background; returns the bound port.
 
     `tls` or `plaintext=True`, exactly one (proto.tls.TlsError otherwise).
@@ -46,10 +48,11 @@ def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, tls: TlsF
     With `metrics_port`, Prometheus metrics are served over HTTP on 127.0.0.1 too
     (`server.metrics_http`, to shut down with the server).
     `audit`: where writes, template reads and refusals are recorded (default: the log only).
+    `administrators`: the user certificates (by name) allowed every call; other users get none.
     """
     require_choice(tls, plaintext, "matcher")
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=MESSAGE_OPTIONS,
-                         interceptors=[AccessInterceptor(audit or Audit(None))])
+                         interceptors=[AccessInterceptor(audit or Audit(None), frozenset(administrators))])
     matcher_pb2_grpc.add_MatcherServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -67,12 +70,14 @@ def start(servicer: matcher_pb2_grpc.MatcherServicer, address: str, *, tls: TlsF
 
 def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: TlsFiles | None = None,
           plaintext: bool = False, metrics_port: int | None = None,
-          max_workers: int | None = None, **gallery_options) -> tuple[grpc.Server, int]:
+          max_workers: int | None = None, administrators: Iterable[str] = (),
+          **gallery_options) -> tuple[grpc.Server, int]:
     """Load the galleries under `data_dir` and serve them; returns (server, bound port) without blocking.
 
     The server's `registry` attribute holds the galleries (close it after stopping the server);
     the audit trail is `data_dir/audit.jsonl` (matcher.access).
     `max_workers`: threads serving calls (None: default_threads()).
+    `administrators`: the user certificates (by name) allowed every call (matcher.access).
     """
     if data_dir is None:
         from common.settings import var_dir
@@ -82,7 +87,7 @@ def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: Tl
     try:
         server, port = start(MatcherServicer(registry), address, tls=tls, plaintext=plaintext,
                              max_workers=max_workers or default_threads(), metrics_port=metrics_port,
-                             audit=Audit(Path(data_dir) / AUDIT_FILE))
+                             audit=Audit(Path(data_dir) / AUDIT_FILE), administrators=administrators)
     except BaseException:
         registry.close()
         raise

@@ -22,6 +22,7 @@ from limes.stack import (
     DEFAULT_CENTRAL_PORT,
     DEFAULT_MATCHER_PORT,
     DEFAULT_WEB_PORT,
+    DEMO_ADMINISTRATOR,
     TRAVELLERS,
     WATCHLIST,
     Services,
@@ -131,7 +132,7 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
     from drivers.face import default_encoder
 
     encoder = default_encoder()
-    admin = services.user_tls("demo-admin")
+    admin = services.user_tls(DEMO_ADMINISTRATOR)
     matcher = MatcherClient(services.matcher_address, tls=admin, timeout=10)
     central = CentralClient(services.central_address, tls=admin)
     # Central's own side of the enrolment: it calls the matcher under the services' certificate.
@@ -151,7 +152,7 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
                     issuing_agency="Limes test authority"))
                 photo = (faces / traveller.watchlist_photo).read_bytes()
                 database.run(lambda session: enrol_alert_face(
-                    session, Caller("demo", "demo-admin"), alert.alert_id, photo, enroller))
+                    session, Caller("demo", DEMO_ADMINISTRATOR), alert.alert_id, photo, enroller))
             if "stolen" in traveller.alerts:
                 central.call("AddDocumentAlert", central_pb2.AddDocumentAlertRequest(
                     document_number=traveller.document_number, document_type="P",
@@ -219,7 +220,7 @@ def seed_traveller_file(services: Services, traveller: SimulatedTraveller, photo
 
 
 DEMO_WEB_USERS = {"officer": "demo-officer", "supervisor": "demo-supervisor", "analyst": "demo-analyst",
-                  "intelligence": "demo-intel", "administrator": "demo-admin"}
+                  "intelligence": "demo-intel", "administrator": DEMO_ADMINISTRATOR}
 # The analyst's world the demo seeds: a year of synthetic crossings with planted rings.
 DEMO_WORLD_CROSSINGS, DEMO_WORLD_RINGS = 30_000, 5
 

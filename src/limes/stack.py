@@ -25,6 +25,9 @@ DEFAULT_WEB_PORT = 8080
 WATCHLIST = "watchlist"
 # The matcher gallery of the traveller files' faces, searched and written by central only.
 TRAVELLERS = "travellers"
+# The demo's administrator: central's bootstrap administrator (AccessPolicy.demo) and the one user the
+# demo's matcher lets administer its galleries.
+DEMO_ADMINISTRATOR = "demo-admin"
 # The demo's central treats one nationality as visa-required (the desk-visa-holder scenario's traveller;
 # no gate traveller has it): the stay of such a traveller comes from a short-stay visa on record.
 DEMO_VISA_REQUIRED = frozenset({"IND"})
@@ -93,7 +96,7 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     sealer = open_or_create(demo_key_file(state_dir))
     # The matcher first: central deduplicates traveller files in its TRAVELLERS gallery.
     matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher", tls=tls,
-                                           sealer=sealer)
+                                           sealer=sealer, administrators=(DEMO_ADMINISTRATOR,))
     travellers = GrpcFaceMatcher(f"127.0.0.1:{matcher_bound}", TRAVELLERS, tls=tls)
     try:
         # The demo opts in to open access, by name: a server is closed unless told otherwise.

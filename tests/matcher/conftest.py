@@ -28,7 +28,8 @@ def people():
 
 @pytest.fixture
 def server(tmp_path, dev_pki):
-    srv, port = serve("127.0.0.1:0", tmp_path / "data", tls=dev_pki.server(), background=False)
+    srv, port = serve("127.0.0.1:0", tmp_path / "data", tls=dev_pki.server(), background=False,
+                     administrators=("tester",))
     channel = open_channel(f"127.0.0.1:{port}", dev_pki.user("tester"))
     yield srv, port, channel
     channel.close()

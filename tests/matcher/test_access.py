@@ -25,7 +25,8 @@ def vector(seed: int) -> np.ndarray:
 
 @pytest.fixture
 def matcher(tmp_path, dev_pki):
-    server, port = serve("127.0.0.1:0", tmp_path / "data", tls=dev_pki.server(), background=False)
+    server, port = serve("127.0.0.1:0", tmp_path / "data", tls=dev_pki.server(), background=False,
+                         administrators=("admin-1",))
     channels = []
 
     def stub(tls) -> matcher_pb2_grpc.MatcherStub:
@@ -105,12 +106,26 @@ def test_services_and_administrators_write_and_read_templates_under_their_own_na
     ]
 
 
+def test_a_user_the_matcher_does_not_name_an_administrator_may_do_nothing(matcher, dev_pki):
+    """Central's officers hold user certificates of the same CA: that alone opens no gallery."""
+    stub, audit = matcher
+    create(stub(dev_pki.server()))
+    officer = stub(dev_pki.user("officer-17"))
+    refused(officer.Enrol, matcher_pb2.EnrolRequest(gallery="watchlist", subject_id="PA-9",
+                                                    template=template(vector(9))))
+    refused(officer.Get, matcher_pb2.GetRequest(gallery="watchlist", subject_id="PA-9"))
+    refused(officer.Search, matcher_pb2.SearchRequest(gallery="watchlist", template=template(vector(9))))
+    refusals = [e for e in read_audit(audit) if e["caller"] == "user officer-17"]
+    assert [e["method"] for e in refusals] == ["Enrol", "Get", "Search"]
+    assert all("is not an administrator of this matcher" in e["outcome"] for e in refusals)
+
+
 def test_the_router_refuses_a_gates_writes_too(tmp_path, dev_pki):
     """A router presents the services' certificate to its shards, so it must check its own callers."""
     tls = dev_pki.server()
     shard, shard_port = serve("127.0.0.1:0", tmp_path / "shard", tls=tls, background=False)
     router = Router([f"127.0.0.1:{shard_port}"], timeout=2.0, tls=tls)
-    server, port = start(router, "127.0.0.1:0", tls=tls)
+    server, port = start(router, "127.0.0.1:0", tls=tls, administrators=("admin-1",))
     try:
         with open_channel(f"127.0.0.1:{port}", dev_pki.user("admin-1")) as channel:
             create(matcher_pb2_grpc.MatcherStub(channel))

@@ -23,7 +23,7 @@ def start_server(data_dir, pki):
     process = subprocess.Popen(
         [sys.executable, "-m", "limes", "matcher", "serve", "--listen", "127.0.0.1:0", "--data", str(data_dir),
          "--snapshot-every", "150", "--threads", "2", "--tls-ca", str(tls.ca), "--tls-cert", str(tls.certificate),
-         "--tls-key", str(tls.key)],
+         "--tls-key", str(tls.key), "--administrator", "tester"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = process.stdout.readline()  # "matcher (mutual TLS) listening on 127.0.0.1:PORT"
     assert "mutual TLS) listening on" in line, process.stderr.read()

@@ -19,7 +19,7 @@ def cluster(tmp_path, dev_pki):
     shards = [serve("127.0.0.1:0", tmp_path / f"shard{i}", tls=tls, background=False) for i in range(3)]
     addresses = [f"127.0.0.1:{port}" for _, port in shards]
     router = Router(addresses, timeout=2.0, tls=tls)
-    server, port = start(router, "127.0.0.1:0", tls=tls)
+    server, port = start(router, "127.0.0.1:0", tls=tls, administrators=("tester",))
     channel = open_channel(f"127.0.0.1:{port}", dev_pki.user("tester"))
     yield matcher_pb2_grpc.MatcherStub(channel), shards, addresses
     channel.close()
@@ -124,11 +124,11 @@ def test_a_slow_shard_is_cut_off_at_the_deadline_and_reported(tmp_path, people, 
                                                               dev_pki):
     _, enrolled, second_photos = people
     tls, tester = dev_pki.server(), dev_pki.user("tester")
-    fast, fast_port = serve("127.0.0.1:0", tmp_path / "fast", tls=tls, background=False)
+    fast, fast_port = serve("127.0.0.1:0", tmp_path / "fast", tls=tls, background=False, administrators=("tester",))
     slow, slow_port = start(SlowShard(), "127.0.0.1:0", tls=tls)
     addresses = [f"127.0.0.1:{fast_port}", f"127.0.0.1:{slow_port}"]
     router = Router(addresses, timeout=router_timeout, tls=tls)
-    server, port = start(router, "127.0.0.1:0", tls=tls)
+    server, port = start(router, "127.0.0.1:0", tls=tls, administrators=("tester",))
     try:
         with open_channel(addresses[0], tester) as channel:
             shard = matcher_pb2_grpc.MatcherStub(channel)

@@ -202,7 +202,8 @@ def test_prometheus_metrics_count_searches_and_gallery_sizes(tmp_path, people, d
     from matcher.server import serve
     from proto.limes.v1 import matcher_pb2_grpc
     from proto.tls import open_channel
-    server, port = serve("127.0.0.1:0", tmp_path / "data", tls=dev_pki.server(), metrics_port=0, background=False)
+    server, port = serve("127.0.0.1:0", tmp_path / "data", tls=dev_pki.server(), metrics_port=0, background=False,
+                         administrators=("tester",))
     try:
         with open_channel(f"127.0.0.1:{port}", dev_pki.user("tester")) as channel:
             stub = matcher_pb2_grpc.MatcherStub(channel)

@@ -26,6 +26,7 @@ def register(matcher: argparse.ArgumentParser) -> None:
                        help="threads serving calls (default: two per core)")
     add_key_file_flag(serve, "templates (the log and snapshots)")
     add_tls_arguments(serve, "the matcher's own")
+    _add_administrator_flag(serve)
     serve.set_defaults(func=run_serve)
 
     router = matcher_sub.add_parser("router", help="serve the Matcher API over several shard servers (blocks)")
@@ -35,7 +36,14 @@ def register(matcher: argparse.ArgumentParser) -> None:
     router.add_argument("--timeout", type=float, default=2.0, help="seconds a shard gets to answer")
     router.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     add_tls_arguments(router, "the router's own (also presented to the shards)")
+    _add_administrator_flag(router)
     router.set_defaults(func=run_router)
+
+
+def _add_administrator_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--administrator", action="append", default=[], metavar="NAME",
+                        help="a user certificate (CN) allowed every call: enrolment, removal, template reads, "
+                             "gallery administration; repeat per user. Other user certificates get nothing")
 
 
 def _tls(args: argparse.Namespace, who: str):
@@ -64,7 +72,8 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"limes matcher serve: {exc}", file=sys.stderr)
         return 2
     server, port = serve(args.listen, args.data, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port,
-                         max_workers=args.threads, snapshot_every=args.snapshot_every, sealer=sealer)
+                         max_workers=args.threads, snapshot_every=args.snapshot_every, sealer=sealer,
+                         administrators=args.administrator)
     host = args.listen.rsplit(":", 1)[0]
     with StopSignals() as stop:  # before saying where it listens: a stop right after must not be lost
         print(f"matcher ({_transport(tls)}) listening on {host}:{port}", flush=True)
@@ -78,7 +87,8 @@ def run_router(args: argparse.Namespace) -> int:
     if not ok:
         return 2
     router = Router(args.shard, timeout=args.timeout, tls=tls, plaintext=args.plaintext)
-    server, port = start(router, args.listen, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port)
+    server, port = start(router, args.listen, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port,
+                         administrators=args.administrator)
     host = args.listen.rsplit(":", 1)[0]
     with StopSignals() as stop:
         print(f"matcher router ({_transport(tls)}) listening on {host}:{port} over {len(args.shard)} shards",
