@@ -687,6 +687,9 @@ class IntelReport(Base):
     handling_conditions: Mapped[str] = mapped_column(Text, default="")
     # A report imported from the 5x5x5 model keeps its old grading, e.g. "B24".
     legacy_grading: Mapped[str] = mapped_column(String(8), default="")
+    # A report imported from a legacy system keeps that system's reference (`limes central intel
+    # import-5x5x5`), unique: a record is imported once.
+    legacy_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
     classification: Mapped[str] = mapped_column(String(16))
     unit: Mapped[str] = mapped_column(String(64), index=True)
     # Further units the report was disseminated to: [unit, ...].
