@@ -60,9 +60,10 @@ OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing"
 _OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "CheckStay", "RecordDecision", "OpenReferral",
                             "ViewPhoto", "ViewTargeting", "FileIntelReport"}
 # central.intelligence's operations, beyond filing a report: reading reports (on need to know as well),
-# the intelligence cycle, link analysis, risk profiles, trends and export to partners (STIX).
+# the intelligence cycle, link analysis, risk profiles, trends and export to partners (STIX); and the
+# PNR links (ReadPnrLinks) that link analysis draws on: booking references, phones, addresses PNRs share.
 _INTELLIGENCE = frozenset({"FileIntelReport", "ReadIntelReports", "IntelCycle", "LinkAnalysis", "RiskProfiles",
-                           "Trends", "Statistics", "ExportIntel"})
+                           "Trends", "Statistics", "ExportIntel", "ReadPnrLinks"})
 
 # RPC names, and the web desk's own operations (ViewPhoto, ListAlerts, UpdateAlert, EnrolFace,
 # ReadAuditLog, DecideEscalated). The `limes central` commands (audit, purge, export) work on the

@@ -193,14 +193,15 @@ def _traveller_details(traveller: Traveller) -> dict:
 
 
 def address_link(address: dict) -> str:
-    """An address as PNRs are linked by it: street, postcode and city, country, upper case; "" when it has no
-    street and no city or postcode (a country alone would link half the flight)."""
+    """An address as PNRs are linked by it: street, postcode and city, upper case ("" when it has no street and no
+    city or postcode: a town alone would link half the flight). Not the country: ADD writes it in two letters,
+    SSR DOCA in three."""
     def part(key: str) -> str:
         return " ".join(str(address.get(key) or "").upper().split())
-    street, postcode, city, country = part("street"), part("postcode"), part("city"), part("country")
+    street, postcode, city = part("street"), part("postcode"), part("city")
     if not street or not (city or postcode):
         return ""
-    return ", ".join(p for p in (street, " ".join(p for p in (postcode, city) if p), country) if p)[:200]
+    return f"{street}, {' '.join(p for p in (postcode, city) if p)}"[:200]
 
 
 def _links(pnr: Pnr) -> set[tuple[str, str]]:

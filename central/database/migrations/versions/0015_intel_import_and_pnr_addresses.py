@@ -20,10 +20,10 @@ def _address(address: dict) -> str:
     """As central.passengers.storage.address_link writes it (kept here as it was: a migration never changes)."""
     def part(key: str) -> str:
         return " ".join(str(address.get(key) or "").upper().split())
-    street, postcode, city, country = part("street"), part("postcode"), part("city"), part("country")
+    street, postcode, city = part("street"), part("postcode"), part("city")
     if not street or not (city or postcode):
         return ""
-    return ", ".join(p for p in (street, " ".join(p for p in (postcode, city) if p), country) if p)[:200]
+    return f"{street}, {' '.join(p for p in (postcode, city) if p)}"[:200]
 
 
 def upgrade() -> None:
