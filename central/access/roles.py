@@ -74,11 +74,12 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.GATE: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "RecordCrossing", "OpenReferral",
                           "AlertDelta", "GetReferral", "CheckTravellerFile", "EnrolTraveller", "AssessRisk",
                           "HandToCounter"}),
-    # The desk records nothing in its own name: a crossing, a decision, a history read or the counter's
-    # cases go through RecordDeskDecision and the officer session's calls (central.rpc.desk).
+    # The desk records nothing in its own name: a crossing, a decision, a history read, the counter's
+    # cases or an intelligence report go through RecordDeskDecision and the officer session's calls
+    # (central.rpc.desk; a report also needs the officer's own FileIntelReport).
     Role.DESK: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "AlertDelta", "CheckTravellerFile",
                           "AssessRisk", "OpenOfficerSession", "CloseOfficerSession", "RecordDeskDecision",
-                          "DeskHistory", "ListCounterCases"}),
+                          "DeskHistory", "ListCounterCases", "FileIntelligenceReport"}),
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.

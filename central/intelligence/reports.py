@@ -42,6 +42,8 @@ class NewReport:
     shared_with: tuple[str, ...] = ()
     # The reference of the legacy system it was imported from (central.intelligence.legacy_import).
     legacy_reference: str | None = None
+    # Its own reference when the caller chose it (a desk's UUID, its idempotency key); else a new one.
+    reference: str | None = None
 
 
 @dataclass
@@ -115,7 +117,7 @@ def file_report(session: Session, caller: Caller, author: Reader, new: NewReport
     flagged overdue, and restricted, at once); a new report may not."""
     check_report(session, new, author, today, allow_overdue)
     report = m.IntelReport(
-        reference=str(uuid.uuid4()), source_kind=new.source_kind,
+        reference=new.reference or str(uuid.uuid4()), source_kind=new.source_kind,
         source_evaluation=new.grading.source_evaluation, assessment=new.grading.assessment,
         handling_code=new.grading.handling_code, handling_conditions=new.grading.handling_conditions,
         legacy_grading=new.grading.legacy, classification=new.classification, unit=author.unit,
