@@ -653,16 +653,16 @@ class ApiDocument(Base):
 
 
 class PnrLink(Base):
-    """A value a PNR shares with others for network analysis: booking reference, contact, payment, agency.
+    """A value a PNR shares with others for network analysis: booking reference, contact, address, payment, agency.
 
-    Contacts and agencies are normalised text; payments are a digest of the account number, never the number.
+    Contacts, addresses and agencies are normalised text; payments are a digest of the account number, never the number.
     """
 
     __tablename__ = "pnr_links"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pnr_id: Mapped[int] = mapped_column(ForeignKey("pnr_records.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # booking | contact | payment | agency
+    kind: Mapped[str] = mapped_column(String(12))  # booking | contact | address | payment | agency
     value: Mapped[str] = mapped_column(String(200), index=True)
 # ---------------------------------------------------------------- intelligence (central.intelligence)
 
