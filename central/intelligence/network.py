@@ -252,7 +252,7 @@ def _passenger_links(session: Session, person: int, graph: nx.Graph) -> set[int]
     if not mine:
         return set()
     own_passengers, own_pnrs = {row.id for row in mine}, {row.pnr_id for row in mine}
-    # (their PNR, why) for each PNR linked to one of the person's: the same PNR, or a value shared.
+    # (own PNR, linked PNR, kind, value): each own PNR with itself (its other travellers), then each value shared.
     linked: list[tuple[int, int, str | None, str | None]] = [(pnr, pnr, None, None) for pnr in own_pnrs]
     theirs = aliased(m.PnrLink)
     shared = session.execute(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from central.access.audit import Caller
 from central.database import models as m
 from central.errors import NotFound
-from central.intelligence import clearance
+from central.intelligence import clearance, network
 from central.intelligence import reports as intel
 from central.intelligence.grading import grade
 from central.intelligence.network import CoTravelQuery, co_travel_groups, person_network, traveller_by_document
@@ -164,3 +164,20 @@ def test_a_depersonalised_pnr_links_no_one(booked):
     people = ids(booked)
     assert booked.run(lambda s: person_network(s, ANALYST, clearance.reader(s, "ivo"), people["ERIKA"],
                                                CoTravelQuery(), UNTIL, passenger_data=True).edges()) == []
+
+
+def test_a_value_many_pnrs_carry_links_no_one_in_particular(booked):
+    from central.passengers.intake import import_message
+
+    crowd = [(f"CR{n:04d}", "0221 12345678", f"HOTELWEG {n}", [f"/P/DEU/Z{n:07d}/DEU/01JAN80/M/01JAN31/GUEST/A"])
+             for n in range(network.MAX_PNRS_SHARING)]  # with ERIKA's and OTTO's: more than the limit
+    import_message(booked, Caller("LH-API-GATEWAY", ""), pnrgov("PNR0003", "LH404", "231126", crowd),
+                   dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc))
+    people = ids(booked)
+    found = booked.run(lambda s: person_network(s, ANALYST, clearance.reader(s, "ivo"), people["ERIKA"],
+                                                CoTravelQuery(), UNTIL, passenger_data=True))
+    edges = {(a, b): reasons for a, b, reasons in found.edges()}
+    assert edges[tuple(sorted((f"p{people['ERIKA']}", f"p{people['OTTO']}")))] == [
+        "same booking reference LH:QX7Y2Z",
+        "same address HEIDESTRASSE 17, 51147 KOELN (PNR LH:QX7Y2Z; theirs LH:QX7Y2Z)"]
+    assert not any(label and label.startswith("GUEST") for _, label in found.graph.nodes(data="label"))
