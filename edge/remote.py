@@ -26,7 +26,8 @@ _OUTBOX_REQUESTS = {"RecordCrossing": central_pb2.RecordCrossingRequest,
                     # limes.v1.Desk: a traveller the gate could not identify; the officer desk's records.
                     "HandToCounter": desk_pb2.HandToCounterRequest,
                     "RecordDeskDecision": desk_pb2.DeskDecisionRequest,
-                    "CloseOfficerSession": desk_pb2.CloseOfficerSessionRequest}
+                    "CloseOfficerSession": desk_pb2.CloseOfficerSessionRequest,
+                    "FileIntelligenceReport": desk_pb2.FileIntelligenceReportRequest}
 # Central looked at the request and refused it: sending the same bytes again gets the same answer.
 # ALREADY_EXISTS is among them: central answers a true retry (same id, same record) with OK and
 # already_recorded; ALREADY_EXISTS means the id belongs to a different record.

@@ -60,9 +60,10 @@ OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing"
 _OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "CheckStay", "RecordDecision", "OpenReferral",
                             "ViewPhoto", "ViewTargeting", "FileIntelReport"}
 # central.intelligence's operations, beyond filing a report: reading reports (on need to know as well),
-# the intelligence cycle, link analysis, risk profiles, trends and export to partners (STIX).
+# the intelligence cycle, link analysis, risk profiles, trends and export to partners (STIX); and the
+# PNR links (ReadPnrLinks) that link analysis draws on: booking references, phones, addresses PNRs share.
 _INTELLIGENCE = frozenset({"FileIntelReport", "ReadIntelReports", "IntelCycle", "LinkAnalysis", "RiskProfiles",
-                           "Trends", "Statistics", "ExportIntel"})
+                           "Trends", "Statistics", "ExportIntel", "ReadPnrLinks"})
 
 # RPC names, and the web desk's own operations (ViewPhoto, ListAlerts, UpdateAlert, EnrolFace,
 # ReadAuditLog, DecideEscalated). The `limes central` commands (audit, purge, export) work on the
@@ -73,11 +74,12 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.GATE: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "RecordCrossing", "OpenReferral",
                           "AlertDelta", "GetReferral", "CheckTravellerFile", "EnrolTraveller", "AssessRisk",
                           "HandToCounter"}),
-    # The desk records nothing in its own name: a crossing, a decision, a history read or the counter's
-    # cases go through RecordDeskDecision and the officer session's calls (central.rpc.desk).
+    # The desk records nothing in its own name: a crossing, a decision, a history read, the counter's
+    # cases or an intelligence report go through RecordDeskDecision and the officer session's calls
+    # (central.rpc.desk; a report also needs the officer's own FileIntelReport).
     Role.DESK: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "AlertDelta", "CheckTravellerFile",
                           "AssessRisk", "OpenOfficerSession", "CloseOfficerSession", "RecordDeskDecision",
-                          "DeskHistory", "ListCounterCases"}),
+                          "DeskHistory", "ListCounterCases", "FileIntelligenceReport"}),
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.

@@ -653,16 +653,16 @@ class ApiDocument(Base):
 
 
 class PnrLink(Base):
-    """A value a PNR shares with others for network analysis: booking reference, contact, payment, agency.
+    """A value a PNR shares with others for network analysis: booking reference, contact, address, payment, agency.
 
-    Contacts and agencies are normalised text; payments are a digest of the account number, never the number.
+    Contacts, addresses and agencies are normalised text; payments are a digest of the account number, never the number.
     """
 
     __tablename__ = "pnr_links"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pnr_id: Mapped[int] = mapped_column(ForeignKey("pnr_records.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # booking | contact | payment | agency
+    kind: Mapped[str] = mapped_column(String(12))  # booking | contact | address | payment | agency
     value: Mapped[str] = mapped_column(String(200), index=True)
 # ---------------------------------------------------------------- intelligence (central.intelligence)
 
@@ -687,6 +687,9 @@ class IntelReport(Base):
     handling_conditions: Mapped[str] = mapped_column(Text, default="")
     # A report imported from the 5x5x5 model keeps its old grading, e.g. "B24".
     legacy_grading: Mapped[str] = mapped_column(String(8), default="")
+    # A report imported from a legacy system keeps that system's reference (`limes central intel
+    # import-5x5x5`), unique: a record is imported once.
+    legacy_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
     classification: Mapped[str] = mapped_column(String(16))
     unit: Mapped[str] = mapped_column(String(64), index=True)
     # Further units the report was disseminated to: [unit, ...].

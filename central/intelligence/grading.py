@@ -19,19 +19,30 @@ ASSESSMENTS = {"A": "known directly to the source", "B": "known indirectly to th
                "C": "known indirectly to the source", "D": "not known", "E": "suspected false or malicious"}
 HANDLING_CODES = {"P": "lawful sharing permitted", "C": "sharing only under the recorded conditions"}
 
-# 5x5x5 source evaluation -> 3x5x2.
-LEGACY_SOURCE = {"A": "1", "B": "1", "C": "2", "D": "3", "E": "2"}
+# The 5x5x5 model's values (National Intelligence Model; as published, e.g., in HMRC's manual MLR3C14000).
+LEGACY_SOURCES = {"A": "always reliable", "B": "mostly reliable", "C": "sometimes reliable", "D": "unreliable",
+                  "E": "untested source"}
+LEGACY_INTELLIGENCE = {"1": "known to be true without reservation", "2": "known personally to the source, not to the "
+                       "officer", "3": "not known personally to the source, corroborated", "4": "cannot be judged",
+                       "5": "suspected to be false or malicious"}
+LEGACY_HANDLING_MEANINGS = {"1": "may go to law enforcement and prosecuting agencies, no special conditions",
+                            "2": "may go to non-prosecuting parties in the state, with authorisation and a record",
+                            "3": "may go to law enforcement agencies outside the EEA, special conditions apply",
+                            "4": "within the originating agency only",
+                            "5": "no further dissemination: refer to the originator; special handling"}
+
+# 5x5x5 source evaluation -> 3x5x2. No official one-to-one table is published (docs/INTELLIGENCE.md), so
+# the mapping never claims more reliability than the old grade did: only "always reliable" is reliable;
+# "mostly reliable" asserts less than that and becomes 2 (reliability not established); "sometimes
+# reliable" gives reasonable grounds to doubt, like "unreliable": 3; "untested" stays untested: 2.
+LEGACY_SOURCE = {"A": "1", "B": "2", "C": "3", "D": "3", "E": "2"}
 # 5x5x5 intelligence evaluation -> 3x5x2 assessment. 2 "known to the source personally" is direct
 # knowledge; 4 "cannot be judged" says nothing of how the source knows, so: not known.
 LEGACY_ASSESSMENT = {"1": "A", "2": "A", "3": "B", "4": "D", "5": "E"}
-# 5x5x5 handling code -> (3x5x2 code, the condition it carries).
-LEGACY_HANDLING = {
-    "1": ("P", ""),
-    "2": ("C", "legacy handling 2: to prosecuting and non-prosecuting agencies within the state only"),
-    "3": ("C", "legacy handling 3: to partner agencies abroad only with the originator's agreement"),
-    "4": ("C", "legacy handling 4: within the originating agency only"),
-    "5": ("C", "legacy handling 5: no further dissemination; refer to the originator"),
-}
+# 5x5x5 handling code -> (3x5x2 code, the condition it carries): only 1 is shared without conditions.
+LEGACY_HANDLING = {"1": ("P", "")} | {
+    code: ("C", f"legacy handling {code}: {meaning}") for code, meaning in LEGACY_HANDLING_MEANINGS.items()
+    if code != "1"}
 MAX_CONDITIONS = 2000
 
 
@@ -78,12 +89,18 @@ def grade(source_evaluation: str, assessment: str, handling_code: str, handling_
     return Grading(source_evaluation, assessment, handling_code, handling_conditions, legacy)
 
 
-def from_legacy(text: str) -> Grading:
-    """A 5x5x5 grading written as source, intelligence and handling, e.g. "B24" or "B/2/4", in 3x5x2."""
+def from_legacy(text: str, conditions: str = "") -> Grading:
+    """A 5x5x5 grading written as source, intelligence and handling, e.g. "B24" or "B/2/4", in 3x5x2.
+
+    `conditions`: a restriction the legacy record wrote beside its handling code; it is kept after the
+    mapped condition, and turns even a handling 1 into C (a recorded restriction is never dropped)."""
     compact = "".join(ch for ch in text.upper() if ch not in " /-.,")
     if len(compact) != 3 or compact[0] not in LEGACY_SOURCE or compact[1] not in LEGACY_ASSESSMENT \
             or compact[2] not in LEGACY_HANDLING:
         raise GradingError(f"{text[:20]!r} is not a 5x5x5 grading (source A-E, intelligence 1-5, handling 1-5, "
                            "e.g. B24)")
     code, condition = LEGACY_HANDLING[compact[2]]
+    extra = " ".join(conditions.split())
+    if extra:
+        code, condition = "C", f"{condition}; {extra}" if condition else f"legacy restriction: {extra}"
     return grade(LEGACY_SOURCE[compact[0]], LEGACY_ASSESSMENT[compact[1]], code, condition, legacy=compact)

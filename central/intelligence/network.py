@@ -1,8 +1,11 @@
 """Link analysis over central's records: co-travel groups, and the network around one person with the
-reasons for every edge (co-travel, a shared document number, being named in the same report).
+reasons for every edge (co-travel, a shared document number, being named in the same report, and from
+passenger data: booked on the same PNR, a phone number, address, booking reference or form of payment
+that PNRs share).
 
 Reading names is reading personal data: each query is audited. Reports contribute edges only when
-the reader may read them in full (central.intelligence.clearance).
+the reader may read them in full (central.intelligence.clearance); passenger data only when the reader
+may read PNR links (the caller says so: `passenger_data`), and each such read is audited as one.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from central.access.audit import Caller, audit
@@ -26,6 +29,13 @@ from drivers.alertmatch.normalize import document_number
 MAX_DEPTH, MAX_NODES = 2, 150
 # A person's newest crossings looked at for co-travel (a daily commuter's year is about 500).
 MAX_OWN_CROSSINGS = 1000
+# Values PNRs share that link their travellers, in words. Agencies are left out: a travel agency's IATA
+# number links everyone it booked, which says nothing of them.
+PNR_LINK_WORDS = {"booking": "same booking reference", "contact": "same phone number", "address": "same address",
+                  "payment": "same form of payment"}
+# A value carried by more PNRs than this (a hotel's address, a call centre's number) links no one in particular.
+MAX_PNRS_SHARING = 50
+PNR_PURPOSE = "advance passenger information: network analysis"
 
 
 @dataclass(frozen=True)
@@ -138,8 +148,10 @@ def _add_edge(graph: nx.Graph, a: str, b: str, reason: str) -> None:
 
 
 def person_network(session: Session, caller: Caller, who: Reader, traveller_id: int, query: CoTravelQuery,
-                   until: dt.datetime, depth: int = 1) -> Network:
-    """The network around a traveller to `depth` steps (1 or 2), every edge with its reasons; audited."""
+                   until: dt.datetime, depth: int = 1, passenger_data: bool = False) -> Network:
+    """The network around a traveller to `depth` steps (1 or 2), every edge with its reasons; audited.
+
+    `passenger_data`: the reader may read PNR links, and the edges from them are added (audited apart)."""
     if not 1 <= depth <= MAX_DEPTH:
         raise InvalidArgument("depth", f"1 to {MAX_DEPTH}")
     centre = session.get(m.Traveller, traveller_id)
@@ -152,7 +164,7 @@ def person_network(session: Session, caller: Caller, who: Reader, traveller_id: 
     for _ in range(depth):
         following = []
         for person in frontier:
-            for neighbour in _neighbours(session, who, person, query, until, graph):
+            for neighbour in _neighbours(session, who, person, query, until, graph, passenger_data):
                 if neighbour not in seen and len(graph) < MAX_NODES:
                     seen.add(neighbour)
                     following.append(neighbour)
@@ -162,11 +174,21 @@ def person_network(session: Session, caller: Caller, who: Reader, traveller_id: 
         graph.nodes[f"p{traveller.id}"].update(label=_label(traveller), kind="person")
     audit(session, caller, "PersonNetwork", f"traveller {traveller_id}",
           f"{graph.number_of_nodes()} node(s), {graph.number_of_edges()} edge(s), depth {depth}", "link analysis")
+    if passenger_data:
+        from_pnrs = sum(1 for _, _, reasons in graph.edges(data="reasons")
+                        if any(from_passenger_data(r) for r in reasons))
+        audit(session, caller, "ReadPnrLinks", f"network of traveller {traveller_id}",
+              f"{from_pnrs} edge(s) from passenger data", PNR_PURPOSE)
     return network
 
 
+def from_passenger_data(reason: str) -> bool:
+    """Whether an edge's reason comes from PNRs."""
+    return reason.startswith(("booked together on PNR", *PNR_LINK_WORDS.values(), "same e-mail address"))
+
+
 def _neighbours(session: Session, who: Reader, person: int, query: CoTravelQuery, until: dt.datetime,
-                graph: nx.Graph) -> set[int]:
+                graph: nx.Graph, passenger_data: bool = False) -> set[int]:
     """Adds the person's edges to the graph; the other travellers they lead to."""
     here, others = f"p{person}", set()
     for (a, b), together in _co_travellers_of(session, person, query, until).items():
@@ -199,6 +221,84 @@ def _neighbours(session: Session, who: Reader, person: int, query: CoTravelQuery
             elif link.kind in ("vehicle", "route", "organisation"):
                 node = f"{link.kind}:{link.target.lower()}"
                 graph.add_node(node, kind=link.kind, label=link.target)
+                _add_edge(graph, here, node, reason)
+    if passenger_data:
+        others |= _passenger_links(session, person, graph)
+    return others
+
+
+def _pnr_name(carrier: str, locator: str) -> str:
+    return f"{carrier}:{locator}" if carrier else locator
+
+
+def _shared_reason(kind: str, value: str, mine: str, theirs: str) -> str:
+    words = "same e-mail address" if kind == "contact" and "@" in value else PNR_LINK_WORDS[kind]
+    shown = f"{value[:12]}…" if kind == "payment" else value  # a digest, never the card number
+    return f"{words} {shown} (PNR {mine}; theirs {theirs})" if kind != "booking" else f"{words} {value}"
+
+
+def _passenger_links(session: Session, person: int, graph: nx.Graph) -> set[int]:
+    """Edges from the PNRs the person travelled on (found by their document numbers) to the travellers of
+    those PNRs and of the PNRs sharing a value with them; the travellers known here, by their documents.
+    Depersonalised PNRs count for nothing (their documents and contacts are gone)."""
+    mine = session.execute(
+        select(m.ApiPerson.id, m.ApiPerson.pnr_id)
+        .join(m.ApiDocument, m.ApiDocument.person_id == m.ApiPerson.id)
+        .join(m.TravelDocument, and_(m.TravelDocument.number_norm == m.ApiDocument.number_norm,
+                                     or_(m.ApiDocument.issuing_state == "",
+                                         m.ApiDocument.issuing_state == m.TravelDocument.issuing_state)))
+        .join(m.PnrRecord, m.PnrRecord.id == m.ApiPerson.pnr_id)
+        .where(m.TravelDocument.traveller_id == person, m.PnrRecord.depersonalised_at.is_(None))).all()
+    if not mine:
+        return set()
+    own_passengers, own_pnrs = {row.id for row in mine}, {row.pnr_id for row in mine}
+    # (own PNR, linked PNR, kind, value): each own PNR with itself (its other travellers), then each value shared.
+    linked: list[tuple[int, int, str | None, str | None]] = [(pnr, pnr, None, None) for pnr in own_pnrs]
+    theirs = aliased(m.PnrLink)
+    shared = session.execute(
+        select(m.PnrLink.pnr_id, theirs.pnr_id, m.PnrLink.kind, m.PnrLink.value)
+        .join(theirs, and_(theirs.kind == m.PnrLink.kind, theirs.value == m.PnrLink.value))
+        .where(m.PnrLink.pnr_id.in_(own_pnrs), theirs.pnr_id.not_in(own_pnrs),
+               m.PnrLink.kind.in_(PNR_LINK_WORDS))).all()
+    values = {(kind, value) for _, _, kind, value in shared}
+    crowded = {(kind, value) for kind, value, n in session.execute(
+        select(m.PnrLink.kind, m.PnrLink.value, func.count(func.distinct(m.PnrLink.pnr_id)))
+        .where(m.PnrLink.value.in_({v for _, v in values}))
+        .group_by(m.PnrLink.kind, m.PnrLink.value)) if n > MAX_PNRS_SHARING} if values else set()
+    linked += sorted(((own, other, kind, value) for own, other, kind, value in shared if (kind, value) not in crowded),
+                     key=lambda link: (list(PNR_LINK_WORDS).index(link[2]), link[3], link[0], link[1]))
+    pnrs = {row.id: (_pnr_name(row.carrier, row.locator), row.depersonalised_at) for row in session.execute(
+        select(m.PnrRecord.id, m.PnrRecord.carrier, m.PnrRecord.locator, m.PnrRecord.depersonalised_at)
+        .where(m.PnrRecord.id.in_({other for _, other, _, _ in linked})))}
+    passengers = session.execute(select(m.ApiPerson.id, m.ApiPerson.pnr_id, m.ApiPerson.surname,
+                                        m.ApiPerson.given_names).where(
+        m.ApiPerson.pnr_id.in_([pnr for pnr, (_, gone) in pnrs.items() if gone is None]),
+        m.ApiPerson.id.not_in(own_passengers))).all()
+    known = dict(session.execute(
+        select(m.ApiDocument.person_id, m.TravelDocument.traveller_id)
+        .join(m.TravelDocument, and_(m.TravelDocument.number_norm == m.ApiDocument.number_norm,
+                                     or_(m.ApiDocument.issuing_state == "",
+                                         m.ApiDocument.issuing_state == m.TravelDocument.issuing_state)))
+        .where(m.ApiDocument.person_id.in_([p.id for p in passengers]))).all()) if passengers else {}
+    here, others = f"p{person}", set()
+    for passenger in passengers:
+        traveller = known.get(passenger.id)
+        if traveller == person:
+            continue  # the person under another name on a linked booking: no edge to oneself
+        if traveller is not None:
+            node = f"p{traveller}"
+            graph.add_node(node, kind="person")
+            others.add(traveller)
+        else:
+            node = f"passenger:{passenger.id}"
+            graph.add_node(node, kind="passenger", label=f"{passenger.surname}, {passenger.given_names} "
+                                                         f"(PNR {pnrs[passenger.pnr_id][0]})")
+        for own, other, kind, value in linked:
+            if other != passenger.pnr_id:
+                continue
+            reason = (f"booked together on PNR {pnrs[other][0]}" if kind is None
+                      else _shared_reason(kind, value, pnrs.get(own, (str(own),))[0], pnrs[other][0]))
+            if not graph.has_edge(here, node) or reason not in graph.edges[here, node]["reasons"]:
                 _add_edge(graph, here, node, reason)
     return others
 

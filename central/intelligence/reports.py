@@ -40,6 +40,10 @@ class NewReport:
     sanitised_text: str = ""
     links: tuple[tuple[str, str], ...] = ()
     shared_with: tuple[str, ...] = ()
+    # The reference of the legacy system it was imported from (central.intelligence.legacy_import).
+    legacy_reference: str | None = None
+    # Its own reference when the caller chose it (a desk's UUID, its idempotency key); else a new one.
+    reference: str | None = None
 
 
 @dataclass
@@ -52,7 +56,8 @@ class ReportView:
     links: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _check(session: Session, new: NewReport, author: Reader, today: dt.date) -> None:
+def check_report(session: Session, new: NewReport, author: Reader, today: dt.date, allow_overdue: bool = False) -> None:
+    """InvalidArgument or NotFound when `author` may not file `new` as it is (nothing written)."""
     if new.source_kind not in SOURCE_KINDS:
         raise InvalidArgument("source_kind", f"{new.source_kind!r} is not one of {', '.join(SOURCE_KINDS)}")
     if new.classification not in LEVELS:
@@ -64,7 +69,7 @@ def _check(session: Session, new: NewReport, author: Reader, today: dt.date) -> 
         raise InvalidArgument("text", f"1 to {MAX_TEXT} characters are required")
     if len(new.sanitised_text) > MAX_SANITISED:
         raise InvalidArgument("sanitised_text", f"at most {MAX_SANITISED} characters")
-    if not today < new.review_by <= today + MAX_REVIEW:
+    if new.review_by > today + MAX_REVIEW or (new.review_by <= today and not allow_overdue):
         raise InvalidArgument("review_by", f"a date after today and within {MAX_REVIEW.days} days is required")
     if len(new.links) > MAX_LINKS:
         raise InvalidArgument("links", f"at most {MAX_LINKS}")
@@ -104,17 +109,21 @@ def _describe(session: Session, kind: str, target: str) -> str | None:
     return target
 
 
-def file_report(session: Session, caller: Caller, author: Reader, new: NewReport, today: dt.date) -> m.IntelReport:
-    """Keep a new report, originated by `author` (the caller) in their unit; audited."""
-    _check(session, new, author, today)
+def file_report(session: Session, caller: Caller, author: Reader, new: NewReport, today: dt.date, *,
+                allow_overdue: bool = False) -> m.IntelReport:
+    """Keep a new report, originated by `author` (the caller) in their unit; audited.
+
+    `allow_overdue`: a record imported from a legacy system may arrive past its review-by date (it is then
+    flagged overdue, and restricted, at once); a new report may not."""
+    check_report(session, new, author, today, allow_overdue)
     report = m.IntelReport(
-        reference=str(uuid.uuid4()), source_kind=new.source_kind,
+        reference=new.reference or str(uuid.uuid4()), source_kind=new.source_kind,
         source_evaluation=new.grading.source_evaluation, assessment=new.grading.assessment,
         handling_code=new.grading.handling_code, handling_conditions=new.grading.handling_conditions,
         legacy_grading=new.grading.legacy, classification=new.classification, unit=author.unit,
         shared_with=sorted(set(new.shared_with) - {author.unit}), originator=author.user, text=new.text.strip(),
         sanitised_text=new.sanitised_text.strip(), review_by=new.review_by, created_at=m.utcnow(),
-        owning_agency=author.agency,
+        owning_agency=author.agency, legacy_reference=new.legacy_reference,
         links=[m.IntelLink(kind=kind, target=target.strip()) for kind, target in new.links])
     session.add(report)
     session.flush()

@@ -1,4 +1,5 @@
-"""Links between PNRs for network analysis: booking references, contacts, payments and agencies they share.
+"""Links between PNRs for network analysis: booking references, contacts, addresses, payments and agencies they
+share.
 
 The table pnr_links holds one row per value a PNR carries (central.passengers.storage writes it);
 two PNRs are linked when they carry the same (kind, value). Payments are linked by a digest of the
@@ -15,7 +16,7 @@ from central.access.audit import Caller, audit
 from central.database import models as m
 from central.errors import InvalidArgument, NotFound
 
-KINDS = ("booking", "contact", "payment", "agency")
+KINDS = ("booking", "contact", "address", "payment", "agency")
 PURPOSE = "advance passenger information: network analysis"
 
 

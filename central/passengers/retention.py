@@ -5,7 +5,7 @@
   problems, who delivered them) stay for the statistics.
 - `pnr_depersonalise_days` (default 180, six months): PNRs received before it are depersonalised:
   travellers lose names, birth dates, documents and details; the PNR keeps only its itinerary, agency
-  and bag counts; its contact and payment links go (booking and agency links stay).
+  and bag counts; its contact, address and payment links go (booking and agency links stay).
 - `pnr_delete_days` (default 1825, five years): PNRs received before it go altogether.
 One transaction and one audit row per purge; a failed purge deletes nothing.
 """
@@ -85,7 +85,7 @@ def purge_passenger_data(session: Session, caller: Caller, policy: PassengerData
         session.execute(update(m.ApiPerson).where(m.ApiPerson.pnr_id == record.id).values(
             surname="", given_names="", name_key="", birth_date=None, sex="", details={}, reasons=[]))
         session.execute(delete(m.PnrLink).where(m.PnrLink.pnr_id == record.id,
-                                                m.PnrLink.kind.in_(("contact", "payment"))))
+                                                m.PnrLink.kind.in_(("contact", "address", "payment"))))
         masked += 1
     report = PassengerDataPurge(len(api_persons), masked, len(doomed))
     audit(session, caller, "PurgeApi", f"API before {api_before.isoformat()}, PNRs masked after "

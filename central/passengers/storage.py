@@ -192,9 +192,22 @@ def _traveller_details(traveller: Traveller) -> dict:
             "seats": traveller.seats, "tickets": traveller.tickets}
 
 
+def address_link(address: dict) -> str:
+    """An address as PNRs are linked by it: street, postcode and city, upper case ("" when it has no street and no
+    city or postcode: a town alone would link half the flight). Not the country: ADD writes it in two letters,
+    SSR DOCA in three."""
+    def part(key: str) -> str:
+        return " ".join(str(address.get(key) or "").upper().split())
+    street, postcode, city = part("street"), part("postcode"), part("city")
+    if not street or not (city or postcode):
+        return ""
+    return f"{street}, {' '.join(p for p in (postcode, city) if p)}"[:200]
+
+
 def _links(pnr: Pnr) -> set[tuple[str, str]]:
-    """The values a PNR may share with others: booking reference, contacts, payment digests, agency."""
+    """The values a PNR may share with others: booking reference, contacts, addresses, payment digests, agency."""
     found = {("booking", f"{pnr.carrier}:{pnr.locator}")} if pnr.locator else set()
+    found |= {("address", value) for value in map(address_link, pnr.addresses) if value}
     found |= {("contact", "".join(c["value"].split()).upper()) for c in pnr.contacts if c.get("value")}
     found |= {("payment", p["account_digest"]) for p in pnr.payments if p.get("account_digest")}
     agency = pnr.agency.get("iata_number") or pnr.agency.get("office")

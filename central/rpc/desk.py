@@ -16,8 +16,10 @@ from sqlalchemy import select
 from central.access import audit as audit_log
 from central.access.roles import PermissionDenied
 from central.database import models as m
-from central.desk import counter, decisions, sessions
+from central.desk import counter, decisions, intel_reports, sessions
 from central.errors import InvalidArgument
+from central.intelligence import clearance
+from central.intelligence.grading import GradingError, grade
 from central.records import history
 from central.rpc import convert, fields
 from central.rpc.servicer import CentralServicer
@@ -144,6 +146,32 @@ class DeskServicer(desk_pb2_grpc.DeskServicer):
                 return desk_pb2.ListCounterCasesResponse(cases=[_case(c) for c in cases])
             return self._as_officer(caller, "ListCounterCases", transaction)
         return self._central._call("ListCounterCases", context, work)
+
+    def FileIntelligenceReport(self, request, context) -> desk_pb2.FileIntelligenceReportResponse:
+        def work(caller: audit_log.Caller) -> desk_pb2.FileIntelligenceReportResponse:
+            try:
+                graded = grade(request.source_evaluation, request.assessment, request.handling_code,
+                               fields.bounded("handling_conditions", request.handling_conditions, 2000))
+            except GradingError as exc:
+                raise InvalidArgument("grading", str(exc)) from None
+            report = intel_reports.DeskReport(
+                reference=fields.client_uuid("report_id", request.report_id),
+                source_kind=fields.required("source_kind", request.source_kind, 16),
+                grading=graded, classification=clearance.parse_level(request.classification or "OFFICIAL"),
+                text=fields.required("text", request.text, 20_000),
+                crossing_id=fields.client_uuid("crossing_id", request.crossing_id) if request.crossing_id else "")
+            written = fields.instant("written_at", request.written_at)
+
+            def transaction(db) -> desk_pb2.FileIntelligenceReportResponse:
+                officer = self._officer(caller, db, request.session_token, at=written)
+                officer = audit_log.Caller(officer.station, officer.user, "intelligence report from the counter")
+                filed = intel_reports.file_from_desk(db, officer, report, self._central._clock().date())
+                return desk_pb2.FileIntelligenceReportResponse(
+                    reference=filed.reference, originator=filed.originator,
+                    grading=f"{filed.source_evaluation}{filed.assessment} {filed.handling_code}",
+                    links=[f"{link.kind}: {link.target}" for link in filed.links])
+            return self._as_officer(caller, "FileIntelligenceReport", transaction)
+        return self._central._call("FileIntelligenceReport", context, work)
 
 
 def _case(case: m.CounterCase) -> desk_pb2.CounterCase:

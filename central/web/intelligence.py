@@ -6,15 +6,38 @@ import datetime as dt
 import uuid
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from central.database import models as m
 from central.errors import InvalidArgument
 from central.intelligence import clearance, cycle, grading, stix
 from central.intelligence import reports as intel
+from central.records import referrals
 from central.web.auth import caller, context, may, requires, run
 
 blueprint = Blueprint("intel", __name__)
+# A report filed by an officer about what they saw: their own observation, known to them directly,
+# shareable, OFFICIAL. They change what is not so.
+QUICK_DEFAULTS = {"source_kind": "officer", "source_evaluation": "1", "assessment": "A", "handling_code": "P",
+                  "classification": "OFFICIAL"}
+
+
+@blueprint.app_context_processor
+def report_choices() -> dict:
+    """The grading and source choices, for the short report form on the referral page (central.web.desk)."""
+    return {"intel_choices": {"sources": intel.SOURCE_KINDS, "evaluations": grading.SOURCE_EVALUATIONS,
+                              "assessments": grading.ASSESSMENTS, "handling": grading.HANDLING_CODES,
+                              "levels": clearance.LEVELS, "defaults": QUICK_DEFAULTS}}
+
+
+def referral_links(referral: m.Referral) -> list[tuple[str, str, str]]:
+    """What a report filed from a referral is linked to: (kind, target, in words)."""
+    crossing = referral.crossing
+    person, document = crossing.traveller, crossing.document
+    return [("referral", referral.referral_id, f"this referral ({referral.status.value.lower()})"),
+            ("crossing", crossing.crossing_id, f"the crossing at {crossing.border_point.code} "
+                                               f"{crossing.occurred_at:%Y-%m-%d %H:%M}"),
+            ("person", str(person.id), f"{person.surname}, {person.given_names}"),
+            ("document", str(document.id), f"{document.doc_type} {document.issuing_state} {document.number}")]
 
 
 def _reader(session) -> clearance.Reader:
@@ -36,16 +59,13 @@ def _uuid_or_404(text: str) -> str:
 
 def _prefill(referral_id: str) -> dict:
     """A new report's form; from a referral, linked to it, its crossing, traveller and document."""
-    form = {"source_kind": "officer", "source_evaluation": "1", "assessment": "A", "handling_code": "P",
-            "classification": "OFFICIAL", "review_by": (_today() + intel.DEFAULT_REVIEW).isoformat(), "links": ""}
+    form = QUICK_DEFAULTS | {"review_by": (_today() + intel.DEFAULT_REVIEW).isoformat(), "links": ""}
     if referral_id:
+        who = caller("intelligence report from a referral")
+
         def links(session):
-            referral = session.scalar(select(m.Referral).where(m.Referral.referral_id == referral_id))
-            if referral is None:
-                return ""
-            crossing = referral.crossing
-            return "\n".join((f"referral: {referral_id}", f"crossing: {crossing.crossing_id}",
-                              f"person: {crossing.traveller_id}", f"document: {crossing.document_id}"))
+            referral = referrals.get_referral(session, who, referral_id, "intelligence report from a referral")
+            return "\n".join(f"{kind}: {target}" for kind, target, _ in referral_links(referral))
         form["links"], _ = run(links)
         form["referral"] = referral_id
     return form
@@ -65,6 +85,8 @@ def parse_links(text: str) -> tuple[tuple[str, str], ...]:
 
 
 def _new_report(form) -> intel.NewReport:
+    """The report a form asks for. The short form on the referral page sends its links as checkboxes
+    (`link`: "kind: target") and leaves the review-by date to the default."""
     legacy = form.get("legacy", "").strip()
     try:
         graded = grading.from_legacy(legacy) if legacy else grading.grade(
@@ -73,15 +95,16 @@ def _new_report(form) -> intel.NewReport:
     except grading.GradingError as exc:
         raise InvalidArgument("grading", str(exc)) from None
     try:
-        review_by = dt.date.fromisoformat(form.get("review_by", "")[:10])
+        review_by = (dt.date.fromisoformat(form["review_by"][:10]) if form.get("review_by", "").strip()
+                     else _today() + intel.DEFAULT_REVIEW)
     except ValueError:
         raise InvalidArgument("review_by", "a date is required") from None
     shared = tuple(clearance.parse_unit(u) for u in form.get("shared_with", "").split(",") if u.strip())
     return intel.NewReport(
         source_kind=form.get("source_kind", ""), grading=graded,
         classification=clearance.parse_level(form.get("classification", "")), text=form.get("text", ""),
-        review_by=review_by, sanitised_text=form.get("sanitised_text", ""), links=parse_links(form.get("links", "")),
-        shared_with=shared)
+        review_by=review_by, sanitised_text=form.get("sanitised_text", ""),
+        links=parse_links("\n".join([form.get("links", ""), *form.getlist("link")])), shared_with=shared)
 
 
 @blueprint.route("/intel/new", methods=["GET", "POST"])
@@ -94,17 +117,29 @@ def new_report():
     try:
         new = _new_report(request.form)
     except InvalidArgument as exc:
-        return _form_page(request.form, str(exc)), 400
-    report, error = run(lambda s: intel.file_report(s, who, _reader(s), new, _today()).reference)
-    if error:
-        return _form_page(request.form, error), 400
-    flash(f"Intelligence report filed: {report} (graded {new.grading.code}, {new.classification}).", "pass")
+        return _form_page(_as_full_form(request.form), str(exc)), 400
     referral_id = request.form.get("referral", "")
+
+    def work(session):
+        if referral_id:  # need to know: the officer may see the referral the report comes from (403 otherwise)
+            referrals.get_referral(session, who, _uuid_or_404(referral_id), "intelligence report from a referral")
+        return intel.file_report(session, who, _reader(session), new, _today()).reference
+    report, error = run(work)
+    if error:
+        return _form_page(_as_full_form(request.form), error), 400
+    flash(f"Intelligence report filed: {report} (graded {new.grading.code}, {new.classification}).", "pass")
     if referral_id:
         return redirect(url_for("desk.referral", referral_id=_uuid_or_404(referral_id)))
     if may("ReadIntelReports"):
         return redirect(url_for("intel.report", reference=report))
     return redirect(url_for("intel.new_report"))
+
+
+def _as_full_form(form) -> dict:
+    """A posted form as the full form shows it again (the short form's link boxes as its lines of links)."""
+    shown = form.to_dict()
+    shown["links"] = "\n".join(line for line in [form.get("links", ""), *form.getlist("link")] if line.strip())
+    return shown
 
 
 def _form_page(form, error):

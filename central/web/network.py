@@ -1,5 +1,6 @@
 """Link analysis pages: the network around a person (a graph drawn as SVG on the server, no script, and
-its edges as a table) and co-travel groups. For the intelligence role; every query is audited."""
+its edges as a table) and co-travel groups. For the intelligence role; every query is audited. Edges from
+passenger data (PNRs) are drawn for those who may read PNR links (ReadPnrLinks)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from central.database import models as m
 from central.errors import InvalidArgument
 from central.intelligence import clearance
+from central.intelligence import network as links
 from central.intelligence.network import CoTravelQuery, co_travel_groups, person_network, traveller_by_document
 from central.web.auth import caller, context, may, requires, run
 
@@ -52,7 +54,9 @@ def drawing(graph: nx.Graph) -> dict:
 def _edge_kind(reasons: list[str]) -> str:
     if any(r.startswith("named in report") for r in reasons):
         return "report"
-    return "document" if any(r.startswith("same document") for r in reasons) else "travel"
+    if any(r.startswith("same document") for r in reasons):
+        return "document"
+    return "passenger" if any(links.from_passenger_data(r) for r in reasons) else "travel"
 
 
 @blueprint.get("/network")
@@ -73,7 +77,8 @@ def person():
         if start is None:
             return None
         reader = clearance.reader(session, who.user, reviewer=may("ReviewIntelReports"))
-        network = person_network(session, who, reader, start, query, context().clock(), depth)
+        network = person_network(session, who, reader, start, query, context().clock(), depth,
+                                 passenger_data=may("ReadPnrLinks"))
         labels = dict(network.graph.nodes(data="label"))
         table = [(labels.get(a, a), labels.get(b, b), reasons) for a, b, reasons in network.edges()]
         return network, table

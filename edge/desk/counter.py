@@ -271,6 +271,35 @@ class Counter:
         self._status()
         return decided
 
+    def file_report(self, text: str, *, source_kind: str = "officer", source_evaluation: str = "1",
+                    assessment: str = "A", handling_code: str = "P", handling_conditions: str = "",
+                    link_traveller: bool = True) -> dict:
+        """An intelligence report of the signed-in officer, through the outbox after the decisions before it
+        (central files it once, under the officer's session). Linked to the traveller just decided: central
+        links the crossing the decision recorded, its referral, the traveller and the document."""
+        officer = self._require_officer()
+        text = text.strip()
+        if not text or len(text) > 20_000:
+            raise DeskError("write what you saw or learned (at most 20,000 characters)")
+        handling_code = handling_code.strip().upper()
+        if handling_code == "C" and not handling_conditions.strip():
+            raise DeskError("handling C needs its conditions")
+        crossing_id = ""
+        if link_traveller:
+            presented = self.current
+            if presented is None or presented.decided is None:
+                raise DeskError("decide on the traveller first (the report is linked to the crossing the decision "
+                                "records), or file it without the link")
+            crossing_id = presented.transaction_id
+        report_id = str(uuid.uuid4())
+        request = self.remote.report_request(
+            token=officer.token, report_id=report_id, source_kind=source_kind, text=text,
+            source_evaluation=source_evaluation, assessment=assessment, handling_code=handling_code,
+            handling_conditions=handling_conditions.strip(), crossing_id=crossing_id, written_at=self.clock())
+        state = self._send("FileIntelligenceReport", f"report-{report_id}", request)
+        return {"type": "report", "report_id": report_id, "state": state, "officer": officer.name,
+                "crossing_id": crossing_id}
+
     def _evidence(self, presented: Presented, decision: str):
         if decision != "refer":
             return None

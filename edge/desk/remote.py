@@ -1,5 +1,6 @@
 """Central's answers for the desk (limes.v1.Desk, beside the gate's edge.remote.RemoteCentral): the
-officer's session, the decision request the outbox keeps, the traveller's history, the counter's cases.
+officer's session, the decision and intelligence report requests the outbox keeps, the traveller's history,
+the counter's cases.
 
 The officer's identity reaches central only as the session token central issued: the desk never sends
 a name for who decides."""
@@ -78,6 +79,17 @@ class DeskCentral:
             request.evidence.CopyFrom(self.central.referral_request(_Seen(crossing_id, reasons, checks,
                                                                           evidence=evidence), station).evidence)
         return request
+
+    @staticmethod
+    def report_request(*, token: str, report_id: str, source_kind: str, text: str, source_evaluation: str,
+                       assessment: str, handling_code: str, handling_conditions: str, crossing_id: str,
+                       written_at: dt.datetime) -> desk_pb2.FileIntelligenceReportRequest:
+        """An intelligence report of the session's officer; central names the officer and links the crossing."""
+        return desk_pb2.FileIntelligenceReportRequest(
+            session_token=token, report_id=report_id, source_kind=source_kind, text=text,
+            source_evaluation=source_evaluation, assessment=assessment, handling_code=handling_code,
+            handling_conditions=handling_conditions, classification="OFFICIAL", crossing_id=crossing_id,
+            written_at=written_at.isoformat())
 
     def history(self, token: str, mrz: Mrz, limit: int = 10) -> list[dict]:
         """The document's earlier crossings, newest first, as the screen shows them."""

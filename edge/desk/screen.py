@@ -1,10 +1,11 @@
 """The officer's screen: a small Flask application the desk station serves on loopback.
 
 One page, usable by keyboard alone: the sign-in form, the document's results as they arrive (server-sent
-events from /events), the manual MRZ entry, the counter's queue, and the decision (admit, refuse with
-a ground, refer). Every action is a form that also works without JavaScript; the script only keeps the
-page live. The browser session proves it is the screen the officer signed in on (a random cookie and a
-per-session token on every form), and central, not this page, knows who the officer is.
+events from /events), the manual MRZ entry, the counter's queue, the decision (admit, refuse with
+a ground, refer), and a short intelligence report. Every action is a form that also works without
+JavaScript; the script only keeps the page live. The browser session proves it is the screen the
+officer signed in on (a random cookie and a per-session token on every form), and central, not this
+page, knows who the officer is.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request, session, url_for
 
 from common.refusal_grounds import GROUNDS
+from edge.desk import texts
 from edge.desk.counter import Counter, DeskError
 from edge.desk.texts import LANGUAGES, screen_texts
 
@@ -59,6 +61,8 @@ def create_screen(counter: Counter) -> Flask:
         message = session.pop("message", "")
         return render_template("desk.html", t=screen_texts(lang), lang=lang, languages=LANGUAGES,
                                grounds=GROUNDS[lang], signed_in=signed_in(), status=counter.status(),
+                               report_choices=(texts.REPORT_SOURCES, texts.REPORT_EVALUATIONS,
+                                               texts.REPORT_ASSESSMENTS, texts.REPORT_HANDLING),
                                csrf=session["csrf"], message=message)
 
     @app.post("/sign-in")
@@ -108,6 +112,24 @@ def create_screen(counter: Counter) -> Flask:
         except DeskError as exc:
             return answer({"error": str(exc)}, 400)
         return answer(decided)
+
+    @app.post("/intel-report")
+    def intel_report():
+        """An intelligence report of the signed-in officer; any officer field in the form is ignored."""
+        checked_form()
+        if not signed_in():
+            return answer({"error": "sign in first"}, 403)
+        form = request.form
+        try:
+            filed = counter.file_report(
+                form.get("text", "")[:20_000], source_kind=form.get("source_kind", "officer")[:16],
+                source_evaluation=form.get("source_evaluation", "1")[:1], assessment=form.get("assessment", "A")[:1],
+                handling_code=form.get("handling_code", "P")[:1],
+                handling_conditions=form.get("handling_conditions", "")[:2000],
+                link_traveller=form.get("link_traveller") == "yes")
+        except DeskError as exc:
+            return answer({"error": str(exc)}, 400)
+        return answer(filed)
 
     @app.get("/counter-cases")
     def counter_cases():

@@ -26,10 +26,18 @@ SCREEN = {
         "refusal_form": "Open the refusal form (PDF)", "counter_cases": "Sent to the counter by a gate",
         "take": "Take this traveller", "language": "Language", "no_history": "No earlier crossing",
         "pending": "waiting", "pass": "passed", "fail": "FAILED", "not_done": "not done",
-        "keys": "Keys: Alt+A admit, Alt+R refuse, Alt+S refer, Alt+M type the MRZ, Alt+N next traveller",
+        "keys": "Keys: Alt+A admit, Alt+R refuse, Alt+S refer, Alt+M type the MRZ, Alt+N next traveller, "
+                "Alt+I intelligence report",
         "next": "Next traveller", "no_chip": "Chip absent or unreadable: decide on the document you hold",
         "manual_entry": "MRZ typed by the officer", "sign_in_needed": "Sign in to work at this desk.",
         "page_image": "Data page",
+        "report": "Intelligence report", "report_text": "What you saw or learned", "report_source": "Source",
+        "report_evaluation": "Source evaluation", "report_assessment": "Intelligence",
+        "report_handling": "Handling", "report_conditions": "Conditions (handling C only)",
+        "report_link": "Linked to the traveller just decided", "report_file": "File report",
+        "report_filed": "Intelligence report filed",
+        "report_kept": "Report kept at the desk, sent when central answers",
+        "report_hint": "You are recorded as its originator. Alt+I to the text.",
     },
     "fr": {
         "title": "Guichet", "sign_in": "Se connecter", "sign_out": "Se déconnecter", "user": "Identifiant",
@@ -51,10 +59,17 @@ SCREEN = {
         "take": "Prendre ce voyageur", "language": "Langue", "no_history": "Aucun passage antérieur",
         "pending": "en attente", "pass": "réussi", "fail": "ÉCHEC", "not_done": "non fait",
         "keys": "Touches : Alt+A admettre, Alt+R refuser, Alt+S seconde ligne, Alt+M saisir la bande, "
-                "Alt+N voyageur suivant",
+                "Alt+N voyageur suivant, Alt+I rapport de renseignement",
         "next": "Voyageur suivant", "no_chip": "Puce absente ou illisible : décidez sur le document en main",
         "manual_entry": "Bande saisie par l'agent", "sign_in_needed": "Connectez-vous pour travailler à ce guichet.",
         "page_image": "Page des données",
+        "report": "Rapport de renseignement", "report_text": "Ce que vous avez vu ou appris", "report_source": "Source",
+        "report_evaluation": "Évaluation de la source", "report_assessment": "Renseignement",
+        "report_handling": "Diffusion", "report_conditions": "Conditions (diffusion C seulement)",
+        "report_link": "Lié au voyageur qui vient d'être décidé", "report_file": "Déposer le rapport",
+        "report_filed": "Rapport de renseignement déposé",
+        "report_kept": "Rapport gardé au guichet, envoyé quand le système central répondra",
+        "report_hint": "Vous en êtes enregistré comme l'auteur. Alt+I pour le texte.",
     },
     "es": {
         "title": "Puesto de control", "sign_in": "Iniciar sesión", "sign_out": "Cerrar sesión", "user": "Usuario",
@@ -77,12 +92,28 @@ SCREEN = {
         "language": "Idioma", "no_history": "Ningún cruce anterior", "pending": "pendiente", "pass": "correcto",
         "fail": "FALLO", "not_done": "no realizado",
         "keys": "Teclas: Alt+A admitir, Alt+R denegar, Alt+S segunda línea, Alt+M escribir la MRZ, "
-                "Alt+N siguiente viajero",
+                "Alt+N siguiente viajero, Alt+I informe de inteligencia",
         "next": "Siguiente viajero", "no_chip": "Chip ausente o ilegible: decida con el documento en la mano",
         "manual_entry": "MRZ escrita por el agente", "sign_in_needed": "Inicie sesión para trabajar en este puesto.",
         "page_image": "Página de datos",
+        "report": "Informe de inteligencia", "report_text": "Lo que vio o supo", "report_source": "Fuente",
+        "report_evaluation": "Evaluación de la fuente", "report_assessment": "Información",
+        "report_handling": "Difusión", "report_conditions": "Condiciones (solo difusión C)",
+        "report_link": "Vinculado al viajero recién decidido", "report_file": "Presentar el informe",
+        "report_filed": "Informe de inteligencia presentado",
+        "report_kept": "Informe guardado en el puesto, enviado cuando el sistema central responda",
+        "report_hint": "Queda registrado como su autor. Alt+I para el texto.",
     },
 }
+
+# An intelligence report's choices (3x5x2 grading, as central.intelligence.grading checks it; the edge does not
+# import central). The defaults are an officer's own observation: 1, A, P.
+REPORT_SOURCES = {"officer": "officer observation", "human": "human source", "open": "open source",
+                  "partner": "partner agency", "system": "system"}
+REPORT_EVALUATIONS = {"1": "reliable", "2": "untested", "3": "not reliable"}
+REPORT_ASSESSMENTS = {"A": "known directly to the source", "B": "known indirectly, corroborated",
+                      "C": "known indirectly", "D": "not known", "E": "suspected false or malicious"}
+REPORT_HANDLING = {"P": "lawful sharing permitted", "C": "sharing under the recorded conditions"}
 
 # The refusal form's own words.
 FORM = {

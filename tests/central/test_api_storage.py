@@ -97,7 +97,7 @@ def test_pnrs_are_stored_with_travellers_links_and_no_card_number(database):
     assert [locator for locator, _ in pnrs] == ["QX7Y2Z", "ZZ9K4P", "AB12CD"]
     assert "4111111111111111" not in str(pnrs) and "account_digest" not in str(pnrs)
     links = database.run(lambda s: s.execute(select(m.PnrLink.kind, func.count()).group_by(m.PnrLink.kind)).all())
-    assert dict(links) == {"booking": 3, "contact": 3, "payment": 2, "agency": 2}
+    assert dict(links) == {"booking": 3, "contact": 3, "address": 1, "payment": 2, "agency": 2}
 
 
 def test_an_unusable_message_stores_nothing(database):

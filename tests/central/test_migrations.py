@@ -101,3 +101,33 @@ def test_a_permitted_stay_stored_at_revision_0005_becomes_a_residence_permit(dat
     with database.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT reference FROM permitted_stays").all() == [("permit",)]
     database.dispose()
+
+
+def test_the_addresses_of_pnrs_stored_before_0015_become_links_unless_depersonalised(database_url):
+    from alembic import command
+
+    database = Database(database_url)
+    config = alembic_config(database_url)
+    address = ('{"addresses": [{"purpose": "700", "street": "Heidestrasse  17", "city": "KOELN", "country": "DE",'
+               ' "postcode": "51147"}, {"street": "", "city": "KOELN"}]}')
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0013")
+        for statement in (
+            "INSERT INTO api_flights (id, flight_key, number, carrier, departure_airport, arrival_airport,"
+            " departure_time, arrival_time, created_at) VALUES (1, 'LH400/FRA/2026-12-07', 'LH400', 'LH', 'JFK',"
+            " 'FRA', '', '', '2026-12-06 10:00:00')",
+            "INSERT INTO api_manifests (id, flight_id, list_kind, version, current, message_type, message_version,"
+            " sender, received_at, received_by, digest, problems, person_count) VALUES (1, 1, 'pnr', 1, true,"
+            " 'PNRGOV', '11.1', 'LH', '2026-12-06 10:00:00', 'LH', 'd', '[]', 2)",
+            f"INSERT INTO pnr_records (id, manifest_id, locator, carrier, data) VALUES (1, 1, 'QX7Y2Z', 'LH',"
+            f" '{address}')",
+            f"INSERT INTO pnr_records (id, manifest_id, locator, carrier, data, depersonalised_at) VALUES"
+            f" (2, 1, 'AB12CD', 'LH', '{address}', '2026-12-06 11:00:00')",
+        ):
+            connection.exec_driver_sql(statement)
+    database.migrate()
+    with database.engine.connect() as connection:
+        assert connection.execute(select(m.PnrLink.pnr_id, m.PnrLink.kind, m.PnrLink.value)).all() == [
+            (1, "address", "HEIDESTRASSE 17, 51147 KOELN")]
+    database.dispose()

@@ -249,3 +249,54 @@ def test_a_page_image_is_shown_and_an_unusable_one_leaves_the_officer_to_type_th
     # The reader's MRZ stands beside a broken image: the checks run, the image's failure is shown.
     read = checked(post.counter, mrz("P3332221"), page_image=b"\x89PNG broken")
     assert read.mrz is not None and post.counter.decide("admit")["state"] == "delivered"
+
+
+def test_an_intelligence_report_from_the_counter_is_the_signed_in_officers_and_linked_by_central(post):
+    from sqlalchemy import select
+
+    from central.database import models as m
+
+    post.counter.sign_in("officer-17", PASSWORD)
+    presented = checked(post.counter, mrz("K7776665", surname="BLANC"))
+    with pytest.raises(DeskError, match="decide on the traveller first"):
+        post.counter.file_report("Carried three other passports")
+    post.counter.decide("refer")
+    app = create_screen(post.counter)
+    browser = app.test_client()
+    with browser.session_transaction() as session:  # the screen the officer signed in on
+        session["officer"], session["csrf"] = "officer-17", "token"
+    filed = browser.post("/intel-report", data={
+        "csrf": "token", "text": "Carried three other passports", "source_kind": "officer", "source_evaluation": "1",
+        "assessment": "B", "handling_code": "C", "handling_conditions": "not to the carrier",
+        "link_traveller": "yes", "officer": "someone-else"}, headers={"Accept": "application/json"}).get_json()
+    assert (filed["state"], filed["officer"], filed["crossing_id"]) == ("delivered", "officer-17",
+                                                                       presented.transaction_id)
+    unlinked = post.counter.file_report("A van waits outside every Friday", source_kind="human",
+                                        source_evaluation="2", assessment="C", link_traveller=False)
+    assert unlinked["state"] == "delivered"
+    database = Database(post.url)
+    try:
+        reports = database.run(lambda s: [
+            (r.reference, r.originator, f"{r.source_evaluation}{r.assessment} {r.handling_code}",
+             r.handling_conditions, [link.kind for link in r.links])
+            for r in s.scalars(select(m.IntelReport).order_by(m.IntelReport.id))])
+        audited = database.run(lambda s: [(a.station, a.user_name, a.purpose) for a in s.scalars(
+            select(m.AuditEntry).where(m.AuditEntry.action == "FileIntelReport"))])
+    finally:
+        database.dispose()
+    assert reports == [
+        (filed["report_id"], "officer-17", "1B C", "not to the carrier",
+         ["crossing", "referral", "person", "document"]),
+        (unlinked["report_id"], "officer-17", "2C P", "", [])]
+    assert audited == [(DESK, "officer-17", "intelligence report from the counter")] * 2
+    # The outbox sending the same request again files nothing new; a caller that is no desk (an officer's own
+    # certificate) may not file through the desk's service.
+    request = post.counter.remote.report_request(
+        token=post.counter.officer.token, report_id=unlinked["report_id"], source_kind="human", text="again",
+        source_evaluation="2", assessment="C", handling_code="P", handling_conditions="", crossing_id="",
+        written_at=utcnow())
+    assert post.client.call("FileIntelligenceReport", request).reference == unlinked["report_id"]
+    import grpc
+    with pytest.raises(grpc.RpcError) as refused:
+        post.officer_reads("FileIntelligenceReport", request)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -16,8 +16,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('intel-web') / 'central.sqlite'}"
+def database_url(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('intel-web') / 'central.sqlite'}"
+
+
+@pytest.fixture(scope="module")
+def desk(database_url):
+    url = database_url
     from central.database.engine import Database
 
     database = Database(url)
@@ -138,3 +143,68 @@ def test_the_intelligence_pages_work_at_phone_tablet_and_desktop_widths(browser,
         assert errors == []
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def referral(desk, database_url) -> str:
+    """A referred traveller in the served database (tests.web.conftest.seed_referral); its id."""
+    from central.database.engine import Database
+    from tests.web.conftest import seed_referral
+
+    database = Database(database_url)
+    try:
+        return seed_referral(database)
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize("width", [PHONE, TABLET, DESKTOP], ids=["phone", "tablet", "desktop"])
+def test_an_officer_files_from_the_referral_page_by_keyboard_alone(browser, desk, database_url, referral, width):
+    """Alt+I to the report's text, type it, Tab through the defaults (each one reachable) to "File report",
+    Enter: the report is filed as the signed-in officer, linked to the referral, the crossing, the traveller
+    and the document, and the officer is back on the referral. At a phone's, a tablet's and a desktop's width,
+    without sideways scrolling and without a serious or critical axe finding in the form."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context, page, errors = signed_in(browser, desk, "officer")
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"/referrals/{referral}")
+        page.keyboard.press("Alt+i")
+        assert page.evaluate("document.activeElement.id") == "intel-text"
+        text = f"Carried two other travellers' passports ({width} px)"
+        page.keyboard.type(text)
+        reached = []
+        for _ in range(20):
+            page.keyboard.press("Tab")
+            reached.append(page.evaluate("document.activeElement.name || document.activeElement.id"))
+            if reached[-1] == "intel-submit":
+                break
+        assert reached[-1] == "intel-submit", reached
+        assert reached[:6] == ["source_kind", "source_evaluation", "assessment", "handling_code",
+                               "handling_conditions", "classification"]
+        assert reached.count("link") == 4
+        found = Axe().run(page, context="#intel-quick", options={"runOnly": {"type": "tag", "values": WCAG_A_AA}})
+        assert [v["id"] for v in found.response["violations"] if v["impact"] in ("serious", "critical")] == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.url.endswith(f"/referrals/{referral}")
+        notice = page.locator("p.notice").inner_text()
+        assert notice.startswith("Intelligence report filed") and "1A P, OFFICIAL" in notice
+        assert errors == []
+    finally:
+        context.close()
+    _, users, _ = desk
+    from sqlalchemy import select
+
+    from central.database import models as m
+    from central.database.engine import Database
+
+    database = Database(database_url)
+    try:
+        filed = database.run(lambda s: [(r.originator, sorted(link.kind for link in r.links)) for r in s.scalars(
+            select(m.IntelReport).where(m.IntelReport.text == text))])
+    finally:
+        database.dispose()
+    assert filed == [(users["officer"][0], ["crossing", "document", "person", "referral"])]

@@ -1,6 +1,7 @@
 """The intelligence pages: a report filed from the referral page, read on need to know, the cycle."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlalchemy import select
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from central.access.audit import Caller
 from central.database import models as m
 from central.intelligence import clearance
-from tests.web.conftest import USERS, csrf_token, notices_after
+from tests.web.conftest import NOW, USERS, csrf_token, notices_after
 
 
 def clear(desk, role: str, unit: str, level: str) -> None:
@@ -30,7 +31,7 @@ def file_from_referral(desk, client, **form):
 def test_an_officer_files_from_the_referral_page_as_themselves_linked_to_the_referral(desk):
     client = desk.signed_in("officer")
     page = client.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
-    assert f'href="/intel/new?referral={desk.referral_id}"' in page
+    assert f'href="/intel/new?referral={desk.referral_id}" id="file-intel"' in page
     response = file_from_referral(desk, client)
     assert response.headers["Location"] == f"/referrals/{desk.referral_id}"
     assert any(n.startswith("Intelligence report filed") and "1A P" in n for n in notices_after(client, response))
@@ -39,6 +40,54 @@ def test_an_officer_files_from_the_referral_page_as_themselves_linked_to_the_ref
     kinds = desk.database.run(lambda s: sorted(s.scalars(select(m.IntelLink.kind))))
     assert kinds == ["crossing", "document", "person", "referral"]
     assert client.get("/intel").status_code == 403  # officers file; they do not read the unit's reports
+
+
+def short_form(page: str) -> dict:
+    """The fields the referral page's short report form sends as it stands (its defaults, its ticked links)."""
+    form = page.split('id="intel-form"', 1)[1].split("</form>", 1)[0]
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="(?:hidden|checkbox)" name="(\w+)" value="([^"]*)"', form):
+        fields.setdefault(name, []).append(value)
+    for name, options in re.findall(r'<select name="(\w+)"[^>]*>(.*?)</select>', form, re.S):
+        fields[name] = re.findall(r'<option value="([^"]*)" selected>', options)
+    return fields
+
+
+def test_the_short_form_on_the_referral_page_files_with_its_defaults_and_links(desk):
+    client = desk.signed_in("officer")
+    page = client.get(f"/referrals/{desk.referral_id}").get_data(as_text=True)
+    fields = short_form(page)
+    assert {k: v for k, v in fields.items() if k not in ("csrf_token", "link", "referral")} == {
+        "source_kind": ["officer"], "source_evaluation": ["1"], "assessment": ["A"], "handling_code": ["P"],
+        "classification": ["OFFICIAL"]}
+    assert [link.split(":")[0] for link in fields["link"]] == ["referral", "crossing", "person", "document"]
+    response = client.post("/intel/new", data=fields | {"text": ["Paid the fare of two others in cash"],
+                                                         "originator": ["someone.else"]})
+    assert response.status_code == 302 and response.headers["Location"] == f"/referrals/{desk.referral_id}"
+    report = desk.database.run(lambda s: s.scalar(select(m.IntelReport)))
+    assert (report.originator, report.source_kind, report.classification) == (USERS["officer"], "officer", "OFFICIAL")
+    assert report.review_by == NOW.date() + dt.timedelta(days=365)  # the web desk's clock, a year on
+    kinds = desk.database.run(lambda s: sorted(s.scalars(select(m.IntelLink.kind))))
+    assert kinds == ["crossing", "document", "person", "referral"]
+    audited = desk.database.run(lambda s: list(s.scalars(select(m.AuditEntry.purpose).where(
+        m.AuditEntry.action == "GetReferral", m.AuditEntry.user_name == USERS["officer"]))))
+    assert "intelligence report" in audited  # the referral read, on need to know, to file from it
+
+
+def test_a_referral_outside_the_officers_need_to_know_cannot_be_reported_on(desk):
+    from central.access import scope
+    from central.access.roles import Kind
+
+    client = desk.signed_in("officer")
+    fields = short_form(client.get(f"/referrals/{desk.referral_id}").get_data(as_text=True))
+    desk.database.run(lambda s: scope.set_scope(s, Caller("test", "admin"), Kind.USER, USERS["officer"], "BPOL",
+                                                ("BER-T1",)))
+    response = client.post("/intel/new", data=fields | {"text": ["Seen before"]})
+    assert response.status_code == 403
+    assert desk.database.run(lambda s: s.scalar(select(m.IntelReport))) is None
+    refused = desk.database.run(lambda s: s.scalar(select(m.AuditEntry.outcome).where(
+        m.AuditEntry.user_name == USERS["officer"], m.AuditEntry.outcome.like("%PERMISSION_DENIED%"))))
+    assert refused and "FRA-T1" in refused
 
 
 def test_a_bad_grading_is_shown_and_the_text_kept(desk):
@@ -56,7 +105,7 @@ def test_a_legacy_grading_is_mapped(desk):
     response = file_from_referral(desk, client, legacy="B24", referral="")
     reference = response.headers["Location"].rsplit("/", 1)[1]
     page = client.get(f"/intel/{reference}").get_data(as_text=True)
-    assert '<code id="grading">1A C</code>' in page and "B24 (5x5x5)" in page
+    assert '<code id="grading">2A C</code>' in page and "B24 (5x5x5)" in page
     assert "within the originating agency only" in page
 
 

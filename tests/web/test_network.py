@@ -51,3 +51,26 @@ def test_a_network_from_a_document_number_and_bad_input(desk):
 def test_only_the_intelligence_role_does_link_analysis(desk):
     for role in ("officer", "supervisor", "analyst", "administrator"):
         assert desk.signed_in(role).get("/network/groups").status_code == 403, role
+
+
+def test_links_from_passenger_data_are_drawn_and_listed_for_those_who_may_read_them(desk):
+    from central.access.audit import Caller
+    from central.passengers.intake import import_message
+    from tests.central.intelligence.test_network import pnrgov
+
+    when = NOW - dt.timedelta(days=3)
+    record(desk.database, "ERIKA", when, number="C41X00T47")
+    record(desk.database, "OTTO", when, number="C02Y00Q11")
+    airline = Caller("LH-API-GATEWAY", "")
+    for reference, flight, number, surname in (("P1", "LH400", "C41X00T47", "ERIKA"),
+                                               ("P2", "LH402", "C02Y00Q11", "OTTO")):
+        import_message(desk.database, airline, pnrgov(reference, flight, "201126", [
+            ("QX7Y2Z", "0221 12345678", "HEIDESTRASSE 17", [f"/P/DEU/{number}/DEU/01JAN80/M/01JAN31/{surname}/A"])]),
+            NOW)
+    erika = desk.database.run(lambda s: s.scalar(select(m.Traveller.id).where(m.Traveller.surname == "ERIKA")))
+    html = desk.signed_in("intelligence").get(f"/network?traveller={erika}").get_data(as_text=True)
+    assert html.count('<line class="edge edge-passenger"') == 1 and "passenger data (PNR)" in html
+    [(a, b, why)] = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", html.split('id="edges"')[1])
+    assert (a.split(",")[0], b.split(",")[0]) == ("ERIKA", "OTTO")
+    assert why == ("same booking reference LH:QX7Y2Z; same phone number 022112345678 (PNR LH:QX7Y2Z; theirs "
+                   "LH:QX7Y2Z); same address HEIDESTRASSE 17, 51147 KOELN (PNR LH:QX7Y2Z; theirs LH:QX7Y2Z)")

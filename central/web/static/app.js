@@ -109,4 +109,22 @@ function decisionForm() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { liveQueue(); decisionForm(); });
+// The short intelligence report form on the referral page: Alt+I goes to its text, Ctrl+Enter files it.
+function intelReportKeys() {
+  const text = document.getElementById("intel-text");
+  if (!text) return;
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.key.toLowerCase() === "i") {
+      event.preventDefault();
+      text.focus();
+    }
+  });
+  text.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      text.form.requestSubmit();
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => { liveQueue(); decisionForm(); intelReportKeys(); });

@@ -95,6 +95,13 @@
   $("decide-form").addEventListener("submit", async (event) => {
     event.preventDefault(); await send(event.target, event.submitter);
   });
+  $("report-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const filed = await send(event.target, event.submitter);
+    if (!filed) return;
+    const text = filed.state === "pending" ? t.report_kept : t.report_filed;
+    $("report-filed").textContent = text; say(text); $("report-text").value = "";
+  });
   $("next").addEventListener("click", () => { clear(); $("mrz").value = ""; $("mrz").focus(); $("waiting").textContent = t.waiting; });
 
   async function loadCases() {
@@ -115,13 +122,13 @@
   loadCases();
   setInterval(loadCases, 15000);
 
-  const shortcuts = { a: "admit", r: "refuse", s: "refer", m: "mrz", n: "next" };
+  const shortcuts = { a: "admit", r: "refuse", s: "refer", m: "mrz", n: "next", i: "report-text" };
   document.addEventListener("keydown", (event) => {
     if (!event.altKey || event.ctrlKey || event.metaKey) return;
     const target = shortcuts[event.key.toLowerCase()];
     if (!target) return;
     event.preventDefault();
-    if (target === "mrz") { $("mrz").focus(); return; }
+    if (target === "mrz" || target === "report-text") { $(target).focus(); return; }
     $(target).click();
   });
 })();

@@ -27,11 +27,26 @@ def test_c_needs_its_conditions_and_p_has_none():
 
 def test_legacy_gradings_map_and_keep_their_old_code():
     mapped = from_legacy("B/2/4")
-    assert (mapped.source_evaluation, mapped.assessment, mapped.handling_code, mapped.legacy) == ("1", "A", "C", "B24")
+    assert (mapped.source_evaluation, mapped.assessment, mapped.handling_code, mapped.legacy) == ("2", "A", "C", "B24")
     assert "originating agency only" in mapped.handling_conditions
     assert from_legacy("a11").code == "1A P"
     assert from_legacy("D45").code == "3D C"
     assert from_legacy("E53").code == "2E C"
+    # HMRC's manual (MLR3C14000) gives B35 as the usual grading of NCIS material: mostly reliable, corroborated,
+    # special handling. It comes out not claimed reliable, corroborated, and shared only under its conditions.
+    ncis = from_legacy("B35")
+    assert ncis.code == "2B C" and "refer to the originator" in ncis.handling_conditions
+
+
+def test_the_mapping_never_raises_reliability_and_keeps_a_written_restriction():
+    order = {"1": 0, "2": 1, "3": 2}  # 3x5x2 sources, most reliable first
+    for old, new in grading.LEGACY_SOURCE.items():
+        assert old == "A" or new != "1", f"only 'always reliable' maps to reliable, not {old}"
+    assert [order[grading.LEGACY_SOURCE[c]] for c in "ACD"] == sorted(order[grading.LEGACY_SOURCE[c]] for c in "ACD")
+    kept = from_legacy("A11", conditions="  not to  the press ")
+    assert kept.handling_code == "C" and kept.handling_conditions == "legacy restriction: not to the press"
+    both = from_legacy("C24", conditions="named officers only")
+    assert both.code == "3A C" and both.handling_conditions.endswith("; named officers only")
 
 
 @pytest.mark.parametrize("code", list("12345"))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from central.access.audit import Caller
 from central.database import models as m
 from central.errors import NotFound
-from central.intelligence import clearance
+from central.intelligence import clearance, network
 from central.intelligence import reports as intel
 from central.intelligence.grading import grade
 from central.intelligence.network import CoTravelQuery, co_travel_groups, person_network, traveller_by_document
@@ -88,3 +88,96 @@ def test_a_shared_document_number_links_its_holders(database):
     assert edges == [(f"p{people['ONE']}", f"p{people['TWO']}", ["same document number K1234567 (DEU; theirs FRA)"])]
     with pytest.raises(NotFound):
         database.run(lambda s: person_network(s, ANALYST, clearance.reader(s, "ivo"), 999, CoTravelQuery(), UNTIL))
+
+
+# ---------------------------------------------------------------- passenger data (PNRs)
+
+def pnrgov(reference: str, flight: str, day: str, pnrs: list[tuple[str, str, list[str]]]) -> bytes:
+    """A PNRGOV 11.1 message (the segments of tests/central/api_messages/pnrgov_11_1.edi) for one flight:
+    each PNR as (locator, phone, street, [SSR DOCS free text of its travellers])."""
+    number = flight[2:]
+    segments = ["UNA:+.? '", f"UNB+IATA:1+LH+LIMESPNR+{day}:2200+{reference}'",
+                f"UNH+1+PNRGOV:11:1:IA+{flight}/{day}/1830'", "MSG+:22'", "ORG+LH:FRA'",
+                f"TVL+{day}:1830:{day}:2315+JFK+FRA+LH+{number}'", f"EQN+{len(pnrs)}'"]
+    for locator, phone, street, travellers in pnrs:
+        segments += ["SRC'", f"RCI+LH:{locator}::011126:1015'",
+                     f"ADD++700:{street}:KOELN::DE:51147:{phone}'"]
+        for position, docs in enumerate(travellers, 1):
+            surname, given = docs.split("/")[-2:]
+            segments += [f"TIF+{surname}:I+{given} MR:A:{position}'", f"SSR+DOCS:HK:1:LH:::::{docs}'"]
+        segments.append(f"TVL+{day}:1830:{day}:2315+JFK+FRA+LH+{number}:Y'")
+    segments += [f"UNT+{len(segments)}+1'", f"UNZ+1+{reference}'"]
+    return "\n".join(segments).encode()
+
+
+@pytest.fixture
+def booked(database):
+    """ERIKA and OTTO flew on two flights under the same booking with the same phone number (two PNRs);
+    ERIKA's travel companion KARL is on her PNR; ANNA booked apart with another phone."""
+    from central.passengers.intake import import_message
+
+    at = dt.datetime(2026, 11, 20, 9, tzinfo=dt.timezone.utc)
+    for surname, number in (("ERIKA", "C01X00T47"), ("OTTO", "C02Y00Q11"), ("ANNA", "C03Z00R22")):
+        record(database, surname, at, number=number)
+    airline = Caller("LH-API-GATEWAY", "")
+    now = dt.datetime(2026, 11, 21, 10, tzinfo=dt.timezone.utc)
+    import_message(database, airline, pnrgov("PNR0001", "LH400", "201126", [
+        ("QX7Y2Z", "0221 12345678", "HEIDESTRASSE 17", ["/P/DEU/C01X00T47/DEU/12AUG64/F/31OCT31/ERIKA/A",
+                                        "/P/DEU/K55555555/DEU/01JAN70/M/01JAN31/KARL/B"]),
+        ("ZZ9K4P", "4930999999", "DOMPLATZ 1", ["/P/DEU/C03Z00R22/DEU/01JAN80/M/01JAN31/ANNA/A"])]), now)
+    import_message(database, airline, pnrgov("PNR0002", "LH402", "221126", [
+        ("QX7Y2Z", "0221 12345678", "HEIDESTRASSE 17", ["/P/DEU/C02Y00Q11/DEU/01JAN80/M/01JAN31/OTTO/A"])]), now)
+    return database
+
+
+def test_pnrs_sharing_a_phone_number_and_a_booking_reference_link_their_travellers(booked):
+    people = ids(booked)
+
+    def network(passenger_data: bool):
+        return booked.run(lambda s: person_network(
+            s, ANALYST, clearance.reader(s, "ivo"), people["ERIKA"], CoTravelQuery(), UNTIL,
+            passenger_data=passenger_data))
+    found = network(True)
+    edges = {(a, b): reasons for a, b, reasons in found.edges()}
+    erika, otto = f"p{people['ERIKA']}", f"p{people['OTTO']}"
+    assert edges[tuple(sorted((erika, otto)))] == [
+        "same booking reference LH:QX7Y2Z",
+        "same phone number 022112345678 (PNR LH:QX7Y2Z; theirs LH:QX7Y2Z)",
+        "same address HEIDESTRASSE 17, 51147 KOELN (PNR LH:QX7Y2Z; theirs LH:QX7Y2Z)"]
+    # KARL never crossed: a passenger of the PNR, named as the airline sent him, on ERIKA's booking.
+    [karl] = [n for n, kind in found.graph.nodes(data="kind") if kind == "passenger"]
+    assert found.graph.nodes[karl]["label"] == "KARL, B (PNR LH:QX7Y2Z)"
+    assert edges[tuple(sorted((erika, karl)))] == ["booked together on PNR LH:QX7Y2Z"]
+    assert f"p{people['ANNA']}" not in found.graph  # another PNR of the flight, nothing shared
+    # Without the right to read PNR links there is no edge from passenger data, and no PNR read is audited.
+    assert network(False).edges() == []
+    audited = booked.run(lambda s: [(a.subject, a.outcome) for a in s.scalars(select(m.AuditEntry).where(
+        m.AuditEntry.action == "ReadPnrLinks"))])
+    assert audited == [(f"network of traveller {people['ERIKA']}", "2 edge(s) from passenger data")]
+
+
+def test_a_depersonalised_pnr_links_no_one(booked):
+    from central.passengers.retention import PassengerDataRetention, purge_passenger_data
+
+    booked.run(lambda s: purge_passenger_data(s, Caller("cli", "root"), PassengerDataRetention(
+        pnr_depersonalise_days=0), dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)))
+    people = ids(booked)
+    assert booked.run(lambda s: person_network(s, ANALYST, clearance.reader(s, "ivo"), people["ERIKA"],
+                                               CoTravelQuery(), UNTIL, passenger_data=True).edges()) == []
+
+
+def test_a_value_many_pnrs_carry_links_no_one_in_particular(booked):
+    from central.passengers.intake import import_message
+
+    crowd = [(f"CR{n:04d}", "0221 12345678", f"HOTELWEG {n}", [f"/P/DEU/Z{n:07d}/DEU/01JAN80/M/01JAN31/GUEST/A"])
+             for n in range(network.MAX_PNRS_SHARING)]  # with ERIKA's and OTTO's: more than the limit
+    import_message(booked, Caller("LH-API-GATEWAY", ""), pnrgov("PNR0003", "LH404", "231126", crowd),
+                   dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc))
+    people = ids(booked)
+    found = booked.run(lambda s: person_network(s, ANALYST, clearance.reader(s, "ivo"), people["ERIKA"],
+                                                CoTravelQuery(), UNTIL, passenger_data=True))
+    edges = {(a, b): reasons for a, b, reasons in found.edges()}
+    assert edges[tuple(sorted((f"p{people['ERIKA']}", f"p{people['OTTO']}")))] == [
+        "same booking reference LH:QX7Y2Z",
+        "same address HEIDESTRASSE 17, 51147 KOELN (PNR LH:QX7Y2Z; theirs LH:QX7Y2Z)"]
+    assert not any(label and label.startswith("GUEST") for _, label in found.graph.nodes(data="label"))
