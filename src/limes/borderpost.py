@@ -22,13 +22,14 @@ from limes.stack import (
     DEFAULT_CENTRAL_PORT,
     DEFAULT_MATCHER_PORT,
     DEFAULT_WEB_PORT,
+    TRAVELLER_FINGERS,
     TRAVELLERS,
     WATCHLIST,
     Services,
     local_services,
     restart_central,
 )
-from proto.clients import CentralClient, MatcherClient, central_pb2
+from proto.clients import CentralClient, MatcherClient, central_pb2, matcher_pb2
 
 DOCUMENT_WAIT_S = 5.0
 # How often the demo gate refreshes its cached alert lists (a deployed gate: a minute or so).
@@ -141,6 +142,8 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
         for gallery in (WATCHLIST, TRAVELLERS):
             matcher.create_gallery(gallery, model=encoder.name, model_version=encoder.version,
                                    dimension=encoder.dimension, threshold=0.5)
+        matcher.stub.CreateFingerGallery(matcher_pb2.CreateFingerGalleryRequest(gallery=TRAVELLER_FINGERS),
+                                         timeout=matcher.timeout)
         for traveller in travellers:
             if traveller.file_photo:
                 seed_traveller_file(services, traveller, faces / traveller.file_photo)
