@@ -44,6 +44,9 @@ MAX_RECORD = 64 * 1024
 # A template with fewer minutiae cannot be compared (drivers.fingerprint.compare.MIN_MINUTIAE).
 MIN_MINUTIAE = compare.MIN_MINUTIAE
 MAX_VERIFY_FINGERS = 2
+# ISO/IEC 19794 finger positions, for officers' pages.
+FINGER_NAMES = {1: "right thumb", 2: "right index", 3: "right middle", 4: "right ring", 5: "right little",
+                6: "left thumb", 7: "left index", 8: "left middle", 9: "left ring", 10: "left little"}
 
 
 @dataclass(frozen=True)
