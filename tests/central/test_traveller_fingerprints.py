@@ -9,6 +9,8 @@ import uuid
 
 import grpc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,7 @@ from central.access.roles import AccessPolicy, Kind, Role
 from central.database import models as m
 from central.database.engine import Database
 from central.database.models import utcnow
-from central.errors import Unavailable
+from central.errors import InvalidArgument, Unavailable
 from central.travellers import fingerprints
 from central.web.accounts import set_password
 from common.sealing import Sealer, is_sealed
@@ -308,3 +310,21 @@ def test_fingers_are_resealed_under_a_new_key(database_url):
         assert database.run(opened) == (b"iso", b"wsq")
     finally:
         database.dispose()
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=400), position=st.integers(min_value=-2, max_value=12),
+       quality=st.integers(min_value=-5, max_value=120))
+def test_any_bytes_sent_as_a_finger_are_taken_or_refused_by_name(data, position, quality):
+    """Whatever a desk or gate sends (fuzzed records, positions, qualities): a template, or InvalidArgument
+    naming the field; never another exception."""
+    good = record(9101, 1, 2)
+    for iso in (data, good[:24] + data, good[:len(data) % len(good)]):
+        try:
+            fingerprints.check_captured([fingerprints.CapturedFinger(position, iso, b"\xff\xa0" + data, quality)])
+        except InvalidArgument as exc:
+            assert exc.field.startswith("fingers")
+        try:
+            fingerprints.parse_template("probe", iso, 2)
+        except InvalidArgument as exc:
+            assert exc.field == "probe"
