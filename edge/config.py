@@ -15,6 +15,7 @@ the gate talks to; relative paths are taken from the configuration's folder:
     # fingerprint_scanner = "/dev/ttyUSB1"  # optional: pyserial URL of a ZFM-family fingerprint module
     # eac_terminal = "eac/"        # optional: terminal.cvcerts and terminal.key.pem (edge.chip.load_terminal);
     #                              # with both, the chip's DG3 fingers are verified 1:1 (edge.fingerprints)
+    # finger_quality = 35          # optional: a finger below this quality (0-100) is taken again
 
     [services]
     central = "central.example:50051"
@@ -62,7 +63,8 @@ from proto.tls import TlsFiles
 
 _SECTIONS = {
     "station": {"border_point", "direction"},
-    "devices": {"reader", "camera", "chip_reader", "csca", "fingerprint_scanner", "eac_terminal"},
+    "devices": {"reader", "camera", "chip_reader", "csca", "fingerprint_scanner", "eac_terminal",
+                "finger_quality"},
     "services": {"central", "matcher", "plaintext"},
     "tls": {"ca", "certificate", "key"},
     "gate": {"capture_budget_s", "state_dir", "key_file", "alert_refresh_s", "metrics_port"},
@@ -140,6 +142,7 @@ def load_config(path: Path, station_id: str):
         budgets={step: _positive(budgets, step, 0, "budgets") for step in budgets},
         crl_policy=stale_crl,
         fingerprint_scanner=_typed(devices, "devices", "fingerprint_scanner", str, None),
+        finger_quality=_quality(devices),
         eac_terminal=(_path(base, devices["eac_terminal"], "devices.eac_terminal") if "eac_terminal" in devices
                       else None),
     )
@@ -162,6 +165,13 @@ def _transport(data: dict, base: Path):
         if key not in tls:
             raise ConfigError(f"tls.{key}", "required")
     return TlsFiles(*(_path(base, tls[key], f"tls.{key}") for key in ("ca", "certificate", "key"))), False
+
+
+def _quality(devices: dict) -> int:
+    value = _typed(devices, "devices", "finger_quality", int, 35)
+    if not 0 <= value <= 100:
+        raise ConfigError("devices.finger_quality", f"{value} is not 0-100")
+    return value
 
 
 def _typed(table: dict, section: str, key: str, kind: type, default: Any = ...) -> Any:

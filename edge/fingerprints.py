@@ -10,6 +10,12 @@ threshold. Every finger must match.
 Everything that can go wrong (no scanner, a broken link, no finger in time, a poor image, too few minutiae)
 is a check not done, so the gate refers to an officer; nothing here raises into the gate.
 `verify_fingers` is the reusable part (a desk can call it with its own scanner and references).
+
+A traveller file's fingers (enrolled at a counter desk, central.travellers.fingerprints) are verified the
+other way round: `verify_against_file` captures the fingers, extracts their minutiae here, and central
+compares them with the file's (check `finger.file_verification`). The file's templates never come to the
+gate: a gate in a public hall then holds nobody's enrolled fingerprints, and its certificate cannot be used
+to collect them; central audits each verification.
 """
 from __future__ import annotations
 
@@ -22,13 +28,14 @@ import numpy as np
 from drivers.checks import Check
 from drivers.devices.fingerprint.capture import capture_finger
 from drivers.devices.fingerprint.scanner import FingerprintScanner, ScannerError
-from drivers.fingerprint import compare, iso19794_4, minutiae
+from drivers.fingerprint import compare, iso19794_2, iso19794_4, minutiae
 from drivers.fingerprint.errors import FingerprintError
 from drivers.fingerprint.template import Template
 
 log = logging.getLogger(__name__)
 
 CHECK = "finger.verification"
+FILE_CHECK = "finger.file_verification"
 # Which fingers to ask for first: right index, left index, then the thumbs and middle fingers.
 PREFERENCE = (2, 7, 1, 6, 3, 8, 4, 9, 5, 10)
 FINGER_NAMES = {1: "right thumb", 2: "right index", 3: "right middle", 4: "right ring", 5: "right little",
@@ -100,6 +107,45 @@ def verify_fingers(scanner: FingerprintScanner, references: dict[int, Reference]
     return results, Check.failed(CHECK, f"live finger does not match the document's: {detail} {threshold}")
 
 
+# central's answer to the live fingers of a traveller file: (status, reason) with status VERIFIED, MISMATCH or
+# NO_FINGERPRINTS; it raises when central cannot answer.
+FileVerifier = Callable[[list[tuple[int, bytes]]], tuple[str, str]]
+
+
+def verify_against_file(scanner: FingerprintScanner, positions: list[int], verify: FileVerifier, *,
+                        fingers: int = 1, attempts: int = 2, timeout: float = 10.0,
+                        prompt: Callable[[str], None] = lambda text: None) -> Check:
+    """Capture up to `fingers` of the file's positions, send their minutiae to central (`verify`); the check."""
+    chosen = [p for p in PREFERENCE if p in positions][:max(1, fingers)]
+    if not chosen:
+        return Check.not_done(FILE_CHECK, "the traveller file's fingers carry no usable finger position")
+    records = []
+    for position in chosen:
+        name = FINGER_NAMES[position]
+        prompt(f"place your {name} on the scanner")
+        try:
+            captured = capture_finger(scanner, position, attempts=attempts, timeout=timeout, prompt=prompt)
+        except ScannerError as exc:
+            return Check.not_done(FILE_CHECK, f"fingerprint scanner: {exc}")
+        if not captured.fingers or not captured.accepted:
+            quality = f"quality {captured.fingers[0].quality} " if captured.fingers else "no usable image "
+            return Check.not_done(FILE_CHECK, f"{name}: {quality}after {captured.attempts} attempt(s) "
+                                  f"({'; '.join(captured.reasons)})")
+        try:
+            records.append((position, iso19794_2.encode(minutiae.extract(captured.fingers[0].image, position))))
+        except FingerprintError as exc:
+            return Check.not_done(FILE_CHECK, f"{name}: {exc}")
+    try:
+        status, reason = verify(records)
+    except Exception as exc:  # central not answering is a check not done: the gate refers
+        return Check.not_done(FILE_CHECK, f"central could not verify the fingers: {exc}")
+    if status == "VERIFIED":
+        return Check.passed(FILE_CHECK, reason)
+    if status == "MISMATCH":
+        return Check.failed(FILE_CHECK, reason)
+    return Check.not_done(FILE_CHECK, f"central answered {status}: {reason}")
+
+
 class GateFingerprints:
     """The gate's step: opens the scanner for each traveller (a scanner unplugged since the last one shows
     as a check not done, not as a stale handle) and verifies against the chip's fingers."""
@@ -131,3 +177,23 @@ class GateFingerprints:
             except Exception:
                 log.exception("closing the fingerprint scanner failed")
         return results, [check]
+
+    def against_file(self, positions: list[int], verify: FileVerifier, prompt: Callable[[str], None]) -> list[Check]:
+        """The live fingers against a traveller file's (verify_against_file), with this gate's scanner."""
+        if not positions:
+            return []  # the file holds no fingers: nothing to verify
+        try:
+            scanner = self.open_scanner()
+        except (ScannerError, OSError) as exc:
+            return [Check.not_done(FILE_CHECK, f"fingerprint scanner unavailable: {exc}")]
+        try:
+            return [verify_against_file(scanner, positions, verify, fingers=self.fingers, attempts=self.attempts,
+                                        timeout=self.timeout, prompt=prompt)]
+        except Exception as exc:  # a driver bug must not stop the gate
+            log.exception("fingerprint verification against the traveller file failed")
+            return [Check.not_done(FILE_CHECK, f"fingerprint verification error: {exc}")]
+        finally:
+            try:
+                scanner.close()
+            except Exception:
+                log.exception("closing the fingerprint scanner failed")

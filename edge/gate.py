@@ -14,6 +14,8 @@ chip is read while the face is captured and central is asked meanwhile):
     watchlist           needs face_capture: 1:N at the matcher
     traveller_file      needs mrz and face_capture: central's traveller file (exempt; 1:1 against the
                         enrolled face; or 1:N deduplication before a first file is opened)
+    file_fingerprints   needs chip and traveller_file, with a scanner: when the file holds fingers and the
+                        chip none, one or two live fingers to central, 1:1 against the file's
     document_alerts     needs mrz: central (or the cached list offline)
     person_alerts       needs mrz: central (or the cached list offline)
     stay                needs mrz, entry gates only: central's authorised stay (no day left refers,
@@ -73,6 +75,7 @@ DEFAULT_BUDGETS = {
     "face_capture": 10.0,      # the capture ends itself: 4 s by default, 8 s on a too slow machine
     "face_verification": 3.0,
     "fingerprints": 25.0,      # a finger placed and lifted, up to two attempts of 10 s, per finger
+    "file_fingerprints": 25.0,  # the same, then central's 1:1 against the traveller file's fingers
     "watchlist": 3.0,          # the matcher client's deadline is 2 s
     "traveller_file": 3.0,     # central's deadline is 2 s (its matcher's, within it, too)
     "document_alerts": 3.0,    # the central client's deadline is 2 s
@@ -295,6 +298,10 @@ class Gate:
         if self.fingerprints is not None:
             steps.append(Step("fingerprints", lambda v: self._verify_fingers(v["chip"], v["mrz"], shown),
                               budget["fingerprints"], needs=("chip", "mrz"), owes=("finger.verification",)))
+            steps.append(Step("file_fingerprints",
+                              lambda v: self._verify_file_fingers(v["chip"], v["traveller_file"], v["mrz"], shown),
+                              budget["file_fingerprints"], needs=("chip", "traveller_file", "mrz"),
+                              owes=("finger.file_verification",)))
         if self.station.direction == "ENTRY":
             steps.append(Step("stay", lambda v: self._check_stay(v["mrz"]), budget["stay"],
                               needs=("mrz",), requires=("mrz",), owes=("stay.days_left",)))
@@ -346,6 +353,22 @@ class Gate:
             log.exception("the fingerprint step failed")
             return StepResult(None, [Check.not_done("finger.verification", f"fingerprint step error: {exc}")])
         return StepResult(results, checks)
+
+    def _verify_file_fingers(self, photo: ReferencePhoto | None, answer, mrz: Mrz, shown: list[str]) -> StepResult:
+        """The traveller file's fingers, when it holds some and the chip none (the chip's are verified by the
+        fingerprints step): live fingers to central, which compares them with the file's."""
+        positions = list(getattr(answer, "finger_positions", None) or ())
+        if (photo is not None and photo.fingers) or not positions or not getattr(answer, "file_id", ""):
+            return StepResult(None, [])
+        file_id = answer.file_id
+        try:
+            checks = self.fingerprints.against_file(
+                positions, lambda fingers: self.central.verify_file_fingerprints(file_id, fingers),
+                lambda text: self._show(shown, text, mrz, is_text=True))
+        except Exception as exc:  # against_file turns its own failures into checks; anything else too
+            log.exception("the traveller file's fingerprint step failed")
+            return StepResult(None, [Check.not_done("finger.file_verification", f"fingerprint step error: {exc}")])
+        return StepResult(None, checks)
 
     def _capture(self) -> StepResult:
         try:

@@ -37,7 +37,8 @@ default, does not refer on its own.
 
 Fingers (`finger.verification`, edge.fingerprints) are verified only when the chip holds fingers this gate
 may read; so the check is required when made: absent, no referral; failed or not done, the traveller is
-referred (a scanner fault or a poor image refers, never opens).
+referred (a scanner fault or a poor image refers, never opens). So are the fingers of a traveller file
+(`finger.file_verification`): verified at central when the file holds fingers and the chip none.
 """
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ CLONE_DETECTION = ("chip.ca", "chip.aa")
 
 # Checks made only for some travellers: the fingers of a chip that holds them (edge.fingerprints). Absent,
 # they are no reason to refer; made, they must pass, and one that could not be done refers.
-REQUIRED_WHEN_MADE = ("finger.verification",)
+REQUIRED_WHEN_MADE = ("finger.verification", "finger.file_verification")
 # Every check the skeleton gate performs; each must pass for the gate to open.
 DEFAULT_REQUIRED = (
     "mrz.valid",

@@ -13,7 +13,7 @@ from drivers.mrz import Mrz
 from edge.alert_cache import HitLine, describe_hit, describe_person_hit
 from edge.evidence import GateCandidate
 from edge.outbox import Reject, Retry
-from proto.clients import CentralClient, MatcherClient, central_pb2, desk_pb2, face_template
+from proto.clients import CentralClient, MatcherClient, central_pb2, desk_pb2, face_template, fingerprints_pb2
 from proto.limes.v1 import notices_pb2
 
 _DIRECTIONS = {"ENTRY": central_pb2.Crossing.ENTRY, "EXIT": central_pb2.Crossing.EXIT}
@@ -53,10 +53,12 @@ class TravellerFileAnswer:
     opened_at: str = ""
     # DUPLICATE: the other identities' files (gallery "travellers"), for the officer's evidence.
     candidates: list[GateCandidate] = field(default_factory=list)
+    # The finger positions the traveller's own file holds (enrolled at a desk): the gate verifies them.
+    finger_positions: tuple[int, ...] = ()
 
     def summary(self) -> dict:
         return {"status": self.status, "reason": self.reason, "file_id": self.file_id, "crossings": self.crossings,
-                "opened_at": self.opened_at,
+                "opened_at": self.opened_at, "finger_positions": list(self.finger_positions),
                 "candidates": [{"gallery": c.gallery, "subject_id": c.subject_id, "score": c.score}
                                for c in self.candidates]}
 
@@ -134,7 +136,19 @@ class RemoteCentral:
             raise RuntimeError(_describe(error)) from error
         return TravellerFileAnswer(
             central_pb2.TravellerFileCheck.Status.Name(reply.status), reply.reason, reply.file_id, reply.crossings,
-            reply.opened_at, [GateCandidate(c.gallery, c.subject_id, round(c.score, 4)) for c in reply.candidates])
+            reply.opened_at, [GateCandidate(c.gallery, c.subject_id, round(c.score, 4)) for c in reply.candidates],
+            tuple(reply.finger_positions))
+
+    def verify_file_fingerprints(self, file_id: str, fingers: list[tuple[int, bytes]]) -> tuple[str, str]:
+        """Central's 1:1 of live fingers (position, ISO/IEC 19794-2 record) against the file's: (status, reason).
+        Raises RuntimeError with central's words when it cannot answer (the gate then refers)."""
+        request = fingerprints_pb2.VerifyFileFingerprintsRequest(
+            file_id=file_id, fingers=[fingerprints_pb2.LiveFinger(position=p, iso19794_2=r) for p, r in fingers])
+        try:
+            reply = self._ask("VerifyFileFingerprints", request)
+        except grpc.RpcError as error:
+            raise RuntimeError(_describe(error)) from error
+        return fingerprints_pb2.VerifyFileFingerprintsResponse.Status.Name(reply.status), reply.reason
 
     def enrolment_request(self, outcome) -> central_pb2.EnrolTravellerRequest:
         """The file to open from the crossing just recorded (outcome.enrolment: live template and face JPEG)."""

@@ -65,6 +65,8 @@ class GateConfig:
     # credentials (edge.chip.load_terminal): with both, DG3's fingers are verified 1:1 (edge.fingerprints).
     fingerprint_scanner: str | None = None
     eac_terminal: Path | None = None
+    # The quality (0-100, drivers.fingerprint.quality) below which a desk takes a slap again.
+    finger_quality: int = 35
 
 
 log = logging.getLogger(__name__)

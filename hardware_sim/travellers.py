@@ -74,6 +74,9 @@ class SimulatedTraveller:
     # scanner. A live finger whose seed is the chip's first is the same finger, another touch.
     chip_fingers: tuple[int, ...] = ()
     live_finger: tuple[int, int] | None = None
+    # The seeds of the fingers a counter desk enrolled in the traveller file (right index, then left index),
+    # with `file_photo`: the gate verifies the live finger against them at central when the chip has none.
+    file_fingers: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.document_format not in ("TD3", "TD1"):

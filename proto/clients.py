@@ -17,6 +17,8 @@ from proto.limes.v1 import (
     common_pb2,
     desk_pb2,
     desk_pb2_grpc,
+    fingerprints_pb2,
+    fingerprints_pb2_grpc,
     matcher_pb2,
     matcher_pb2_grpc,
 )
@@ -68,10 +70,13 @@ class CentralClient:
         self.stub = central_pb2_grpc.CentralStub(self._channel)
         # The officer desk's service (limes.v1.Desk), served by central on the same port.
         self.desk_stub = desk_pb2_grpc.DeskStub(self._channel)
+        # Traveller files' fingerprints (limes.v1.TravellerFingerprints), on the same port too.
+        self.fingerprints_stub = fingerprints_pb2_grpc.TravellerFingerprintsStub(self._channel)
 
     def call(self, method: str, request, timeout: float | None = None):
-        """Call any Central or Desk RPC by name with this client's identity and deadline (or `timeout`)."""
-        stub = self.stub if hasattr(self.stub, method) else self.desk_stub
+        """Call any Central, Desk or TravellerFingerprints RPC by name with this client's identity and
+        deadline (or `timeout`)."""
+        stub = next((s for s in (self.stub, self.desk_stub) if hasattr(s, method)), self.fingerprints_stub)
         return getattr(stub, method)(request, timeout=timeout or self.timeout, metadata=self.metadata)
 
     def close(self) -> None:
@@ -79,4 +84,5 @@ class CentralClient:
 
 
 __all__ = ["CentralClient", "MatcherClient", "TlsFiles", "central_pb2", "common_pb2", "desk_pb2", "face_template",
+           "fingerprints_pb2",
            "matcher_pb2", "open_channel"]

@@ -10,11 +10,11 @@ Two periods, counted back from today in whole UTC days:
 The enrolment photo of a person alert goes as soon as the alert is withdrawn or
 past its last day (its face is no longer searched for either).
 A traveller file (central.travellers) goes with its traveller, once none of their
-crossings is kept, with its face image and template: `personal_days` after the last
+crossings is kept, with its face image, template and fingers: `personal_days` after the last
 crossing (EES: three years), or `overstay_days` (EES: five years) when the file
 records an overstay, whose crossings are kept that long too. The purged files' ids
-are reported, for their templates to be removed from the matcher's travellers gallery
-(`limes central purge --matcher`).
+are reported, for their templates to be removed from the matcher's travellers gallery and its
+finger gallery (`limes central purge --matcher`).
 Intelligence reports past their review-by date by `report_days` go, and so do a report's links to
 records purged here, and risk profiles' selections as old as purged crossings
 (central.intelligence.retention).
@@ -122,6 +122,8 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
         m.Traveller.id.not_in(select(m.TravelDocument.traveller_id).where(m.TravelDocument.id.not_in(documents))))
     files = select(m.TravellerFile.id).where(m.TravellerFile.traveller_id.in_(travellers))
     file_ids = tuple(session.scalars(select(m.TravellerFile.file_id).where(m.TravellerFile.id.in_(files))))
+    # A file's fingers (central.travellers.fingerprints) go with it.
+    fingers = select(m.TravellerFinger.id).where(m.TravellerFinger.traveller_file_id.in_(files))
     evidence_crossings = select(m.Crossing.id).where(m.Crossing.occurred_at < _midnight(evidence_day))
     evidence = [c for c in session.scalars(select(m.Crossing).where(
         m.Crossing.occurred_at < _midnight(evidence_day), ~old)) if c.face_score is not None or c.checks]
@@ -170,6 +172,7 @@ def purge(session: Session, today: dt.date, policy: RetentionPolicy, dry_run: bo
             (m.Referral, referrals),
             (m.Crossing, crossings),
             (m.PermittedStay, stays),
+            (m.TravellerFinger, fingers),
             (m.TravellerFile, files),
             (m.TravelDocument, documents),
             (m.Traveller, travellers),

@@ -58,7 +58,9 @@ OFFICER_READS = frozenset({"GetTravellerHistory", "ListReferrals", "GetCrossing"
                            "GetTravellerFile"})
 # "ViewPhoto" is the web desk's (central.web): a face image, served by its opaque token.
 _OFFICER = OFFICER_READS | {"CheckDocument", "CheckPerson", "CheckStay", "RecordDecision", "OpenReferral",
-                            "ViewPhoto", "ViewTargeting", "FileIntelReport"}
+                            "ViewPhoto", "ViewTargeting", "FileIntelReport",
+                            # What a traveller file holds of fingers (no template, no image): not open access's.
+                            "GetFileFingerprints"}
 # central.intelligence's operations, beyond filing a report: reading reports (on need to know as well),
 # the intelligence cycle, link analysis, risk profiles, trends and export to partners (STIX); and the
 # PNR links (ReadPnrLinks) that link analysis draws on: booking references, phones, addresses PNRs share.
@@ -73,13 +75,15 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     # A gate checks a traveller's file and opens one (CheckTravellerFile, EnrolTraveller), never reads it.
     Role.GATE: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "RecordCrossing", "OpenReferral",
                           "AlertDelta", "GetReferral", "CheckTravellerFile", "EnrolTraveller", "AssessRisk",
-                          "HandToCounter"}),
+                          "HandToCounter", "VerifyFileFingerprints"}),
     # The desk records nothing in its own name: a crossing, a decision, a history read, the counter's
     # cases or an intelligence report go through RecordDeskDecision and the officer session's calls
     # (central.rpc.desk; a report also needs the officer's own FileIntelReport).
     Role.DESK: frozenset({"CheckDocument", "CheckPerson", "CheckStay", "AlertDelta", "CheckTravellerFile",
                           "AssessRisk", "OpenOfficerSession", "CloseOfficerSession", "RecordDeskDecision",
-                          "DeskHistory", "ListCounterCases", "FileIntelligenceReport"}),
+                          "DeskHistory", "ListCounterCases", "FileIntelligenceReport",
+                          # Fingers: enrolled under the officer session (central.rpc.fingerprints), verified.
+                          "EnrolFileFingerprints", "VerifyFileFingerprints"}),
     Role.OFFICER: _OFFICER,
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.

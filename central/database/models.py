@@ -389,6 +389,31 @@ class TravellerFile(Base):
     border_point: Mapped[BorderPoint] = relationship()
 
 
+class TravellerFinger(Base):
+    """One finger of a traveller file (central.travellers.fingerprints), enrolled at a counter desk.
+
+    Its ISO/IEC 19794-2 minutiae record and WSQ image are sealed at rest like the face images (common.sealing),
+    under a context naming the file and position; the minutiae are also in the matcher's finger gallery under
+    the file's id. It goes with its file (central.access.retention).
+    """
+
+    __tablename__ = "traveller_fingers"
+    __table_args__ = (UniqueConstraint("traveller_file_id", "position", name="uq_traveller_fingers_file_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    traveller_file_id: Mapped[int] = mapped_column(ForeignKey("traveller_files.id"), index=True)
+    # ISO/IEC 19794 finger position, 1 (right thumb) to 10 (left little finger).
+    position: Mapped[int] = mapped_column(Integer)
+    iso19794_2: Mapped[bytes] = mapped_column(LargeBinary)
+    wsq: Mapped[bytes] = mapped_column(LargeBinary)
+    quality: Mapped[int] = mapped_column(Integer)
+    minutiae: Mapped[int] = mapped_column(Integer)
+    # Its author: the desk station and the officer of its session, never a request field.
+    enrolled_by_station: Mapped[str] = mapped_column(String(64), default="")
+    enrolled_by_user: Mapped[str] = mapped_column(String(64), default="")
+    enrolled_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class OfficerDecision(Base):
     """An officer's decision on a referral; escalations are followed by a final decision."""
 

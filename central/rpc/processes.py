@@ -74,6 +74,7 @@ class ServerGroup:
 def serve_processes(count: int, address: str = "127.0.0.1:0", database_url: str | None = None, *,
                     face_matcher_factory: Callable[[], FaceMatcher] | None = None,
                     traveller_gallery_factory: Callable[[], Any] | None = None,
+                    finger_gallery_factory: Callable[[], Any] | None = None,
                     metrics_port: int | None = None, **options: Any) -> tuple[ServerGroup, int]:
     """`count` central server processes on one port: (the group, the port). Returns once all serve.
 
@@ -81,13 +82,15 @@ def serve_processes(count: int, address: str = "127.0.0.1:0", database_url: str 
     access policy, ...): each child process receives them. A face matcher
     holds a channel, which does not: give `face_matcher_factory` (picklable,
     e.g. functools.partial(GrpcFaceMatcher, address, gallery, tls=...)) and
-    each process makes its own; so with `traveller_gallery_factory` (the travellers gallery).
+    each process makes its own; so with `traveller_gallery_factory` (the travellers gallery) and
+    `finger_gallery_factory` (the traveller files' finger gallery).
     """
     if count < 1:
         raise ValueError("count: at least one server process")
     server, port = serve(address, database_url, reuse_port=count > 1, metrics_port=metrics_port,
                          face_matcher=face_matcher_factory() if face_matcher_factory else None,
                          traveller_gallery=traveller_gallery_factory() if traveller_gallery_factory else None,
+                         finger_gallery=finger_gallery_factory() if finger_gallery_factory else None,
                          **options)
     host = address.rsplit(":", 1)[0]
     context = multiprocessing.get_context("spawn")  # never fork a process running gRPC threads
@@ -98,7 +101,7 @@ def serve_processes(count: int, address: str = "127.0.0.1:0", database_url: str 
             child_metrics = None if metrics_port is None else (metrics_port + index if metrics_port else 0)
             child = context.Process(target=_child, name=f"central-{index}", daemon=True, args=(
                 theirs, f"{host}:{port}", database_url, face_matcher_factory, traveller_gallery_factory,
-                child_metrics, options))
+                finger_gallery_factory, child_metrics, options))
             child.start()
             theirs.close()
             children.append(child)
@@ -116,13 +119,14 @@ def serve_processes(count: int, address: str = "127.0.0.1:0", database_url: str 
 
 
 def _child(pipe, address: str, database_url: str | None, face_matcher_factory, traveller_gallery_factory,
-           metrics_port: int | None, options: dict) -> None:
+           finger_gallery_factory, metrics_port: int | None, options: dict) -> None:
     """One further server process: serve on `address` until the parent says stop or goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         server, _ = serve(address, database_url, reuse_port=True, database_ready=True, metrics_port=metrics_port,
                           face_matcher=face_matcher_factory() if face_matcher_factory else None,
                           traveller_gallery=traveller_gallery_factory() if traveller_gallery_factory else None,
+                          finger_gallery=finger_gallery_factory() if finger_gallery_factory else None,
                           **options)
     except Exception as exc:  # reported to the parent, which fails serve_processes with it
         pipe.send(("failed", f"{type(exc).__name__}: {exc}"))

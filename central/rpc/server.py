@@ -17,17 +17,26 @@ from central.database.engine import Database, default_url
 from central.records import evidence
 from central.risk.rules import RiskRules
 from central.rpc.desk import DeskServicer
+from central.rpc.fingerprints import FingerprintServicer
 from central.rpc.servicer import CentralServicer
 from central.stays.regime import StayRules
-from central.travellers import files
+from central.travellers import files, fingerprints
 from central.travellers.files import TravellerGallery
 from common.sealing import Sealer
-from proto.limes.v1 import central_pb2, central_pb2_grpc, desk_pb2, desk_pb2_grpc
+from proto.limes.v1 import (
+    central_pb2,
+    central_pb2_grpc,
+    desk_pb2,
+    desk_pb2_grpc,
+    fingerprints_pb2,
+    fingerprints_pb2_grpc,
+)
 from proto.tls import TlsFiles, add_port, require_choice
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = central_pb2.DESCRIPTOR.services_by_name["Central"].full_name  # "limes.v1.Central"
 DESK_SERVICE_NAME = desk_pb2.DESCRIPTOR.services_by_name["Desk"].full_name  # "limes.v1.Desk"
+FINGERPRINTS_SERVICE_NAME = fingerprints_pb2.DESCRIPTOR.services_by_name["TravellerFingerprints"].full_name
 
 
 def reseal_in_background(database: Database, batch: int = 200, pause_s: float = 1.0) -> int:
@@ -38,7 +47,8 @@ def reseal_in_background(database: Database, batch: int = 200, pause_s: float = 
     resealed = 0
     try:
         while done := database.run(lambda session: evidence.reseal_images(session, batch)
-                                   + files.reseal_templates(session, batch)):
+                                   + files.reseal_templates(session, batch)
+                                   + fingerprints.reseal_fingers(session, batch)):
             resealed += done
             time.sleep(pause_s)
     except Exception:  # a failed batch must not stop the server: the next start tries again
@@ -56,7 +66,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           access: AccessPolicy | None = None, role_cache_s: float = 5.0, reuse_port: bool = False,
           database_ready: bool = False, sealer: Sealer | None = None,
           stay_rules: StayRules | None = None,
-          traveller_gallery: TravellerGallery | None = None) -> tuple[grpc.Server, int]:
+          traveller_gallery: TravellerGallery | None = None,
+          finger_gallery: fingerprints.FingerGallery | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -79,6 +90,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     `traveller_gallery`: the matcher's travellers gallery, where traveller files are deduplicated
     (central.travellers.files); without it no file is opened (CheckTravellerFile answers UNAVAILABLE
     for a traveller without one).
+    `finger_gallery`: the matcher's finger gallery of the files' fingers (central.travellers.fingerprints,
+    limes.v1.TravellerFingerprints); without it no finger is enrolled (UNAVAILABLE).
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
@@ -100,14 +113,16 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
                          options=[("grpc.so_reuseport", int(reuse_port))])
     central_pb2_grpc.add_CentralServicer_to_server(servicer, server)
     desk_pb2_grpc.add_DeskServicer_to_server(DeskServicer(servicer), server)
+    fingerprints_pb2_grpc.add_TravellerFingerprintsServicer_to_server(FingerprintServicer(servicer, finger_gallery),
+                                                                      server)
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE_NAME, DESK_SERVICE_NAME):
+    for name in ("", SERVICE_NAME, DESK_SERVICE_NAME, FINGERPRINTS_SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, DESK_SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-         reflection.SERVICE_NAME), server)
+        (SERVICE_NAME, DESK_SERVICE_NAME, FINGERPRINTS_SERVICE_NAME,
+         health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server)
 
     port = add_port(server, address, tls, plaintext)
     if plaintext:

@@ -32,7 +32,7 @@ from central.records import gate_calls, history, referrals, stays
 from central.risk.rules import RiskRules
 from central.rpc import convert, fields, metrics
 from central.stays.regime import StayRules
-from central.travellers import files
+from central.travellers import files, fingerprints
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
@@ -514,6 +514,7 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                     status=pb.TravellerFileCheck.Status.Value(found.status.value), reason=found.reason,
                     file_id=found.file_id, score=found.score or 0.0, crossings=found.crossings,
                     opened_at=fields.format_instant(found.opened_at) if found.opened_at else "",
+                    finger_positions=fingerprints.positions_of(session, found.file_id),
                     candidates=[pb.WatchlistCandidate(gallery=files.TRAVELLERS_GALLERY, subject_id=c.file_id,
                                                       score=c.score) for c in found.candidates])
             return self._db.run(transaction)

@@ -16,7 +16,7 @@ from central.alerts import lists as alert_lists
 from central.database import models as m
 from central.errors import NotFound
 from central.records import evidence, gate_calls, history, referrals
-from central.travellers import files
+from central.travellers import files, fingerprints
 from central.web.auth import POLL_HEADER, caller, context, may, requires, run
 from common.refusal_grounds import LETTERS, ground_text
 from common.sealing import SealError
@@ -188,6 +188,9 @@ class ReferralView:
     file_matches: list[FileMatch] = field(default_factory=list)
     # Hits on alerts the user may not see in full (central.access.scope): only the fact, owner and handling.
     hits_only: list = field(default_factory=list)
+    # The fingers this traveller's own file holds (central.travellers.fingerprints.FingersView), when the user
+    # may read them (GetFileFingerprints); no template, no image; the read is audited.
+    file_fingers: object = None
 
     @property
     def candidate_hits(self) -> list[CandidateView]:
@@ -260,7 +263,17 @@ def _referral_view(session, referral_id: str) -> ReferralView:
                         _group_checks(crossing.checks), document_hits, person_hits, candidates, past_crossings,
                         by_crossing, _face_verdict(crossing.checks),
                         [c for c in crossing.checks if c.get("status") in ("FAIL", "NOT_DONE")],
-                        history.stays_of(session, past_crossings, 20), file_matches, hits_only)
+                        history.stays_of(session, past_crossings, 20), file_matches, hits_only,
+                        _file_fingers(session, who, crossing))
+
+
+def _file_fingers(session, who, crossing: m.Crossing):
+    """The fingers of the traveller's own file, read (and audited) only when it holds some and the user may."""
+    file_id = session.scalar(select(m.TravellerFile.file_id).where(
+        m.TravellerFile.traveller_id == crossing.traveller_id))
+    if file_id is None or not fingerprints.positions_of(session, file_id) or not may("GetFileFingerprints"):
+        return None
+    return fingerprints.read_fingers(session, who, file_id, "secondary inspection")
 
 
 def _file_match(session, who, candidate: dict) -> FileMatch:
@@ -322,7 +335,7 @@ def referral(referral_id: str):
     def work(session):
         view = _referral_view(session, referral_id)
         return render_template("referral.html", view=view, grounds=[ground_text(letter) for letter in LETTERS],
-                               may_decide=_may_decide(view.referral))
+                               may_decide=_may_decide(view.referral), finger_names=fingerprints.FINGER_NAMES)
     html, error = run(work)
     if html is None:
         abort(404)

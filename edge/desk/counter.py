@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from drivers.checks import Check, CheckStatus
+from drivers.fingerprint import quality
 from drivers.mrz import Mrz
 from edge.desk.events import EventBus
 from edge.desk.refusal_form import Refusal, render
@@ -69,7 +70,8 @@ class Presented:
 
 class Counter:
     def __init__(self, gate: Gate, remote: DeskCentral, *, outbox=None, events: EventBus | None = None,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)):
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+                 open_scanner: Callable[[], Any] | None = None, finger_quality: int = quality.RECAPTURE_BELOW):
         self.gate = gate
         self.remote = remote
         self.outbox = outbox
@@ -79,6 +81,11 @@ class Counter:
         self.current: Presented | None = None
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="desk")
+        # The slap scanner (the gate configuration's fingerprint scanner) and the quality below which a slap is
+        # taken again.
+        fingerprints = getattr(gate, "fingerprints", None)
+        self.open_scanner = open_scanner or getattr(fingerprints, "open_scanner", None)
+        self.finger_quality = finger_quality
 
     @property
     def station(self):
@@ -299,6 +306,46 @@ class Counter:
         state = self._send("FileIntelligenceReport", f"report-{report_id}", request)
         return {"type": "report", "report_id": report_id, "state": state, "officer": officer.name,
                 "crossing_id": crossing_id}
+
+    # -- fingerprint enrolment ---------------------------------------------------------
+    def enrol_fingers(self, which: str) -> dict:
+        """Take the slaps of `which` ("right", "left", "ten") from the admitted traveller, with re-capture
+        prompts on the screen below the configured quality, and enrol them in the traveller's file at central
+        (opened with the live face when there is none). Central must answer: the officer sees at once whether
+        the fingers were enrolled or another identity's file holds them."""
+        from edge.desk.fingers import take_fingers
+        from edge.gate import _enrolment
+
+        officer = self._require_officer()
+        presented = self.current
+        if presented is None or presented.decided is None or presented.decided["decision"] != "admit":
+            raise DeskError("fingers are enrolled for a traveller you admitted")
+        if presented.decided["state"] != "delivered":
+            raise DeskError("central has not recorded the admission yet: fingers are enrolled once it has")
+        if self.open_scanner is None:
+            raise DeskError("this desk has no fingerprint scanner")
+
+        def prompt(text: str) -> None:
+            self._publish(presented, {"type": "finger_prompt", "text": text})
+        try:
+            scanner = self.open_scanner()
+            try:
+                taken = take_fingers(scanner, which, threshold=self.finger_quality, prompt=prompt)
+            finally:
+                scanner.close()
+        except Exception as exc:  # a scanner or image failure is the officer's to see, never a crash
+            log.warning("fingerprint enrolment: %s", exc)
+            raise DeskError(f"fingerprints not taken: {exc}") from None
+        face = _enrolment(presented.values.get("face_capture"))
+        try:
+            answer = self.remote.enrol_fingers(officer.token, presented.transaction_id, taken.fingers,
+                                               *(face or (None, b"")))
+        except Exception as exc:
+            raise DeskError(f"fingerprints not enrolled: central answered {exc}") from None
+        result = {"type": "fingers_enrolled", **answer, "accepted": taken.accepted, "slaps": taken.attempts,
+                  "qualities": {f.position: f.quality for f in taken.fingers}}
+        self._publish(presented, result)
+        return result
 
     def _evidence(self, presented: Presented, decision: str):
         if decision != "refer":

@@ -15,7 +15,7 @@ from drivers.checks import Check
 from drivers.mrz import Mrz
 from edge.policy import Decision
 from edge.remote import CentralUnreachable, RemoteCentral, _code, _describe
-from proto.clients import central_pb2, desk_pb2
+from proto.clients import central_pb2, desk_pb2, face_template, fingerprints_pb2
 
 DECISIONS = {"admit": desk_pb2.DeskDecisionRequest.ADMIT, "refuse": desk_pb2.DeskDecisionRequest.REFUSE,
              "refer": desk_pb2.DeskDecisionRequest.REFER}
@@ -101,6 +101,21 @@ class DeskCentral:
                  "direction": central_pb2.Crossing.Direction.Name(c.direction),
                  "decision": decided.get(c.crossing_id, central_pb2.Crossing.Decision.Name(c.decision))}
                 for c in reply.crossings]
+
+    def enrol_fingers(self, token: str, crossing_id: str, fingers, face=None, live_jpeg: bytes = b"",
+                      timeout: float = 20.0) -> dict:
+        """The fingers (edge.desk.fingers.EnrolmentFinger) into the traveller's file at central, under the
+        officer's session; with the live face (drivers.face template, JPEG) when the file is to be opened."""
+        request = fingerprints_pb2.EnrolFileFingerprintsRequest(
+            session_token=token, crossing_id=crossing_id, live_capture_jpeg=live_jpeg,
+            fingers=[fingerprints_pb2.EnrolledFinger(position=f.position, iso19794_2=f.iso19794_2, wsq=f.wsq,
+                                                     quality=f.quality) for f in fingers])
+        if face is not None:
+            request.face.CopyFrom(face_template(face.vector, face.model, face.model_version))
+        reply = self._ask("EnrolFileFingerprints", request, timeout=timeout)
+        return {"file_id": reply.file_id, "positions": list(reply.positions), "file_opened": reply.file_opened,
+                "reason": reply.reason, "duplicates": [{"file_id": d.file_id, "score": d.score}
+                                                       for d in reply.duplicates]}
 
     def counter_cases(self, token: str, border_point: str) -> list[dict]:
         reply = self._ask("ListCounterCases", desk_pb2.ListCounterCasesRequest(session_token=token,

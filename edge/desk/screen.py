@@ -131,6 +131,18 @@ def create_screen(counter: Counter) -> Flask:
             return answer({"error": str(exc)}, 400)
         return answer(filed)
 
+    @app.post("/fingers")
+    def fingers():
+        """Enrol the admitted traveller's fingers: the slap chosen (right, left or ten)."""
+        checked_form()
+        if not signed_in():
+            return answer({"error": "sign in first"}, 403)
+        try:
+            enrolled = counter.enrol_fingers(request.form.get("slap", ""))
+        except DeskError as exc:
+            return answer({"error": str(exc)}, 400)
+        return answer(enrolled)
+
     @app.get("/counter-cases")
     def counter_cases():
         if not signed_in():

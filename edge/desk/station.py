@@ -49,7 +49,8 @@ def start_desk(config: GateConfig, screen: str = "127.0.0.1:0", *, watch_reader:
         raise ValueError(f"screen address {screen!r}: give a loopback host:port, e.g. 127.0.0.1:8090 (the screen "
                          "is the officer's, on this machine only)")
     running = start_gate(config)
-    counter = Counter(running.gate, DeskCentral(running.gate.central), outbox=running.outbox)
+    counter = Counter(running.gate, DeskCentral(running.gate.central), outbox=running.outbox,
+                      finger_quality=config.finger_quality)
     server = create_server(create_screen(counter), host=host.strip("[]"), port=int(port), threads=8, ident="limes",
                            clear_untrusted_proxy_headers=True)
     stop = threading.Event()

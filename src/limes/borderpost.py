@@ -23,13 +23,14 @@ from limes.stack import (
     DEFAULT_MATCHER_PORT,
     DEFAULT_WEB_PORT,
     DEMO_ADMINISTRATOR,
+    TRAVELLER_FINGERS,
     TRAVELLERS,
     WATCHLIST,
     Services,
     local_services,
     restart_central,
 )
-from proto.clients import CentralClient, MatcherClient, central_pb2
+from proto.clients import CentralClient, MatcherClient, central_pb2, matcher_pb2
 
 DOCUMENT_WAIT_S = 5.0
 # How often the demo gate refreshes its cached alert lists (a deployed gate: a minute or so).
@@ -142,9 +143,13 @@ def seed_alerts(services: Services, travellers: list[SimulatedTraveller], faces:
         for gallery in (WATCHLIST, TRAVELLERS):
             matcher.create_gallery(gallery, model=encoder.name, model_version=encoder.version,
                                    dimension=encoder.dimension, threshold=0.5)
+        matcher.stub.CreateFingerGallery(matcher_pb2.CreateFingerGalleryRequest(gallery=TRAVELLER_FINGERS),
+                                         timeout=matcher.timeout)
         for traveller in travellers:
             if traveller.file_photo:
-                seed_traveller_file(services, traveller, faces / traveller.file_photo)
+                file_id = seed_traveller_file(services, traveller, faces / traveller.file_photo)
+                if traveller.file_fingers:
+                    database.run(lambda session: seed_file_fingers(session, services, file_id, traveller.file_fingers))
             if "watchlist" in traveller.alerts:
                 alert = central.call("AddPersonAlert", central_pb2.AddPersonAlertRequest(
                     **WANTED_AS, reason=central_pb2.PersonAlert.ARREST,
@@ -217,6 +222,32 @@ def seed_traveller_file(services: Services, traveller: SimulatedTraveller, photo
         return reply.file_id
     finally:
         gate.close()
+
+
+def seed_file_fingers(session, services: Services, file_id: str, seeds: tuple[int, ...]) -> None:
+    """The fingers a counter desk's officer enrolled in the file at its first crossing (one touch of each
+    synthetic finger, at the right and left index positions), through central's own enrolment."""
+    from sqlalchemy import select
+
+    from central.access.audit import Caller
+    from central.database import models as m
+    from central.travellers.fingerprints import CapturedFinger, enrol_fingers
+    from drivers.fingerprint import iso19794_2, minutiae, quality, wsq
+    from hardware_sim.devices import CHIP_FINGER_POSITIONS
+    from hardware_sim.fingerprint_scanner import finger_image
+    from limes.stack import demo_stay_rules
+
+    fingers = []
+    for position, seed in zip(CHIP_FINGER_POSITIONS, seeds):
+        image = finger_image(seed, 1)
+        fingers.append(CapturedFinger(position, iso19794_2.encode(minutiae.extract(image, position)),
+                                      wsq.encode(image), quality.assess(image).score))
+    first_crossing = session.scalar(select(m.Crossing.crossing_id).join(
+        m.TravellerFile, m.TravellerFile.first_crossing_id == m.Crossing.id).where(m.TravellerFile.file_id == file_id))
+    enrolled = enrol_fingers(session, Caller("", "demo-officer"), first_crossing, fingers, services.finger_gallery,
+                             rules=demo_stay_rules())
+    if enrolled.file_id != file_id:
+        raise RuntimeError(f"the fingers of file {file_id} were not seeded: {enrolled.reason}")
 
 
 DEMO_WEB_USERS = {"officer": "demo-officer", "supervisor": "demo-supervisor", "analyst": "demo-analyst",

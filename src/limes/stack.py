@@ -28,6 +28,8 @@ TRAVELLERS = "travellers"
 # The demo's administrator: central's bootstrap administrator (AccessPolicy.demo) and the one user the
 # demo's matcher lets administer its galleries.
 DEMO_ADMINISTRATOR = "demo-admin"
+# The matcher's finger gallery of the traveller files' fingers (enrolled at a counter desk), central's only.
+TRAVELLER_FINGERS = "traveller-fingers"
 # The demo's central treats one nationality as visa-required (the desk-visa-holder scenario's traveller;
 # no gate traveller has it): the stay of such a traveller comes from a short-stay visa on record.
 DEMO_VISA_REQUIRED = frozenset({"IND"})
@@ -52,6 +54,8 @@ class Services:
     web: Any = None
     # Central's client of the matcher's TRAVELLERS gallery (it outlives a restarted central).
     traveller_gallery: Any = None
+    # Central's client of the matcher's TRAVELLER_FINGERS gallery.
+    finger_gallery: Any = None
 
     @property
     def web_url(self) -> str | None:
@@ -88,6 +92,7 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     from central.access.roles import AccessPolicy
     from central.alerts.matcher_client import GrpcFaceMatcher
     from central.rpc.server import serve as serve_central
+    from central.travellers.finger_gallery import GrpcFingerGallery
     from matcher.server import serve as serve_matcher
 
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -98,13 +103,16 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     matcher, matcher_bound = serve_matcher(f"127.0.0.1:{matcher_port}", state_dir / "matcher", tls=tls,
                                            sealer=sealer, administrators=(DEMO_ADMINISTRATOR,))
     travellers = GrpcFaceMatcher(f"127.0.0.1:{matcher_bound}", TRAVELLERS, tls=tls)
+    fingers = GrpcFingerGallery(f"127.0.0.1:{matcher_bound}", TRAVELLER_FINGERS, tls=tls)
     try:
         # The demo opts in to open access, by name: a server is closed unless told otherwise.
         central, central_bound = serve_central(f"127.0.0.1:{central_port}", database_url, tls=tls,
                                                access=AccessPolicy.demo(), sealer=sealer,
-                                               traveller_gallery=travellers, stay_rules=demo_stay_rules())
+                                               traveller_gallery=travellers, stay_rules=demo_stay_rules(),
+                                               finger_gallery=fingers)
     except BaseException:
         travellers.close()
+        fingers.close()
         matcher.stop(grace=0).wait()
         matcher.registry.close()
         raise
@@ -118,7 +126,7 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
                 web = serve_web(f"127.0.0.1:{web_port}", database_url, enroller=enroller, sealer=sealer)
             yield Services(f"127.0.0.1:{central_bound}", f"127.0.0.1:{matcher_bound}", database_url,
                            state_dir / "pki", central_server=central, matcher_server=matcher, web=web,
-                           traveller_gallery=travellers)
+                           traveller_gallery=travellers, finger_gallery=fingers)
         finally:
             if web is not None:
                 web.stop()
@@ -126,6 +134,7 @@ def local_services(state_dir: Path, *, central_port: int = 0, matcher_port: int 
     finally:
         central.stop(grace=1).wait()
         travellers.close()
+        fingers.close()
         matcher.stop(grace=1).wait()
         matcher.registry.close()
 
@@ -140,5 +149,6 @@ def restart_central(services: Services) -> Services:
 
     server, _ = serve_central(services.central_address, services.database_url, tls=services.server_tls,
                               access=AccessPolicy.demo(), sealer=services.sealer(),
-                              traveller_gallery=services.traveller_gallery, stay_rules=demo_stay_rules())
+                              traveller_gallery=services.traveller_gallery, stay_rules=demo_stay_rules(),
+                              finger_gallery=services.finger_gallery)
     return dataclasses.replace(services, central_server=server)

@@ -35,7 +35,7 @@
     ["checks", "attention", "not-checked", "document"].forEach((id) => $(id).replaceChildren());
     list("history", [], t.no_history);
     ["all-shown", "manual-badge", "no-chip", "refusal-link"].forEach((id) => { $(id).hidden = true; });
-    $("decided").textContent = "";
+    $("decided").textContent = ""; $("finger-prompt").textContent = "";
   }
 
   function addChecks(step, checks) {
@@ -74,6 +74,12 @@
       say(t.all_shown + (e.attention.length ? ": " + e.attention.length + " " + t.attention : ""));
       $("h-decision").focus();
     },
+    finger_prompt: (e) => { $("finger-prompt").textContent = e.text; say(e.text); },
+    fingers_enrolled: (e) => {
+      const text = e.file_id ? `${t.fingers_enrolled} ${e.file_id}: ${e.positions.join(", ")}` +
+        (e.accepted ? "" : ` (${t.fingers_below})`) : `${t.fingers_not_enrolled}: ${e.reason}`;
+      $("finger-prompt").textContent = text; say(text);
+    },
     decided: (e) => {
       const text = `${t.decided}: ${t[e.decision] || e.decision}${e.ground ? " (" + e.ground + ")" : ""} — ${e.officer}` +
         (e.state === "pending" ? ". " + t.kept_offline : "");
@@ -101,6 +107,9 @@
     if (!filed) return;
     const text = filed.state === "pending" ? t.report_kept : t.report_filed;
     $("report-filed").textContent = text; say(text); $("report-text").value = "";
+  });
+  $("fingers-form").addEventListener("submit", async (event) => {
+    event.preventDefault(); await send(event.target, event.submitter);
   });
   $("next").addEventListener("click", () => { clear(); $("mrz").value = ""; $("mrz").focus(); $("waiting").textContent = t.waiting; });
 

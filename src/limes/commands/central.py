@@ -44,6 +44,7 @@ from central.rpc.processes import serve_processes
 from central.statistics import pseudonym
 from central.stays.regime import RulesError, StayRules, rules_file
 from central.travellers import files
+from central.travellers.finger_gallery import GrpcFingerGallery
 from central.web import WebSettings
 from central.web.accounts import set_password, web_roles
 from central.web.server import serve_web
@@ -91,6 +92,9 @@ def register(central: argparse.ArgumentParser) -> None:
     serve.add_argument("--travellers-gallery", metavar="NAME", default="travellers",
                        help="the --matcher gallery where traveller files are deduplicated (default %(default)s; "
                             "without --matcher no file is opened and gates refer third-country nationals)")
+    serve.add_argument("--fingers-gallery", metavar="NAME", default="traveller-fingers",
+                       help="the --matcher finger gallery where traveller files' fingers are enrolled and "
+                            "deduplicated (default %(default)s)")
     serve.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                        help="serve Prometheus metrics on 127.0.0.1:PORT (server process i: PORT+i)")
     serve.add_argument("--processes", type=int, default=1, metavar="N",
@@ -257,6 +261,9 @@ def register(central: argparse.ArgumentParser) -> None:
                             "(without it they are only listed, as traveller_file_ids)")
     purge.add_argument("--travellers-gallery", metavar="NAME", default="travellers",
                        help="the matcher gallery of the traveller files (default %(default)s)")
+    purge.add_argument("--fingers-gallery", metavar="NAME", default="traveller-fingers",
+                       help="the matcher's finger gallery of the traveller files' fingers, emptied of the purged "
+                            "files' too (default %(default)s)")
     add_tls_arguments(purge, "central's own (presented to --matcher)")
     _database_flag(purge)
     add_json_flag(purge)
@@ -353,13 +360,15 @@ def _serve(args: argparse.Namespace) -> int:
     except TlsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    matcher_factory = travellers_factory = None
+    matcher_factory = travellers_factory = fingers_factory = None
     if args.matcher:
         # Each server process (and the web desk) opens its own channel to the matcher.
         matcher_factory = partial(GrpcFaceMatcher, args.matcher, args.matcher_gallery, tls=tls,
                                   plaintext=args.plaintext)
         travellers_factory = partial(GrpcFaceMatcher, args.matcher, args.travellers_gallery, tls=tls,
                                      plaintext=args.plaintext)
+        fingers_factory = partial(GrpcFingerGallery, args.matcher, args.fingers_gallery, tls=tls,
+                                  plaintext=args.plaintext)
     try:
         sealer = _sealer(args)
         stay_rules = rules_file(args.stay_rules)
@@ -369,6 +378,7 @@ def _serve(args: argparse.Namespace) -> int:
     server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls, sealer=sealer,
                                    plaintext=args.plaintext, face_matcher_factory=matcher_factory,
                                    traveller_gallery_factory=travellers_factory,
+                                   finger_gallery_factory=fingers_factory,
                                    metrics_port=args.metrics_port,
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
                                    stay_rules=stay_rules,
@@ -746,16 +756,20 @@ def _remove_purged_faces(args: argparse.Namespace, report) -> list[str]:
     except TlsError as exc:
         print(f"limes central purge: --matcher: {exc}", file=sys.stderr)
         return list(report.traveller_file_ids)
+    fingers = GrpcFingerGallery(args.matcher, args.fingers_gallery, tls=tls_from_arguments(args, "limes central purge"),
+                                plaintext=args.plaintext)
     left = []
     try:
         for file_id in report.traveller_file_ids:
             try:
                 gallery.remove(file_id)
+                fingers.remove(file_id)  # a file without fingers is no error (NOT_FOUND)
             except CentralError as exc:
                 print(f"limes central purge: {file_id}: {exc}", file=sys.stderr)
                 left.append(file_id)
     finally:
         gallery.close()
+        fingers.close()
     return left
 
 
