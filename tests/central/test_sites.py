@@ -9,11 +9,13 @@ checked in both.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -27,11 +29,13 @@ from central.database import models as m
 from central.database.engine import Database
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData, record_crossing
 from central.risk.rules import RiskRules
+from central.rpc.server import serve
 from central.sites import monitoring, replication, tables
-from central.sites.clusters import ClusterError, build_stand, postgres_bin
+from central.sites.clusters import ClusterError, build_stand, free_port, postgres_bin
 from central.sites.migration import migrate_sites
 from central.sites.replication import Post, key_range, site_of_key
 from central.statistics.tables import statistics
+from limes.cli import main
 
 POSTGRES_PASS = bool(os.environ.get("LIMES_CENTRAL_TEST_DATABASE"))
 POSTS = [Post("post_a", 1, "RESTRICTED"), Post("post_b", 2, "SECRET")]
@@ -246,6 +250,19 @@ def apply_errors(text_format: str, subscription: str) -> float:
     return float(found.group(1))
 
 
+def test_central_serves_the_replication_metrics_with_its_own(stand):
+    metrics_port = free_port()
+    server, _ = serve("127.0.0.1:0", stand.hq.url, plaintext=True, metrics_port=metrics_port)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
+            exported = response.read().decode()
+    finally:
+        server.stop(None)
+    assert 'limes_central_subscription_worker_running{subscription="hq_from_post_b"} 1.0' in exported
+    assert 'limes_central_replication_slot_active{slot="post_b_from_hq"} 1.0' in exported
+    assert "limes_central_calls_total" in exported or "limes_central_group_commits_total" in exported
+
+
 def test_a_conflict_holds_the_subscription_back_and_shows_in_the_metrics(stand):
     hq, post_a = stand.hq.url, stand.post("post_a").url
     assert apply_errors(metrics_of(hq), "hq_from_post_a") == 0
@@ -270,3 +287,34 @@ def test_a_conflict_holds_the_subscription_back_and_shows_in_the_metrics(stand):
              what="the crossing after the conflict was resolved")
     assert scalar(hq, "SELECT name FROM border_points WHERE code = 'POST_A_ANNEX'") == ""
     engine.dispose()
+
+
+def test_the_stand_status_command_shows_every_site_replicating(stand, capsys):
+    assert main(["central", "sites", "stand", "status", str(stand.directory), "--json"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["hq"]["replication"]["publications"] == ["limes_down_post_a", "limes_down_post_b"]
+    assert {s["name"] for s in described["hq"]["replication"]["subscriptions"]} == {"hq_from_post_a",
+                                                                                   "hq_from_post_b"}
+    for post in described["posts"]:
+        assert [s["name"] for s in post["replication"]["subscriptions"]] == [f"{post['name']}_from_hq"]
+        assert [s["name"] for s in post["replication"]["slots"]] == [f"hq_from_{post['name']}"]
+
+
+def test_the_stand_command_makes_a_stand_and_removes_it(capsys):
+    if not POSTGRES_PASS:
+        pytest.skip("the multi-site stand belongs to the PostgreSQL pass (.ci/postgres ./limes test tests/central)")
+    folder = Path(tempfile.mkdtemp(prefix="limes-sites-"))
+    folder.chmod(0o755)
+    try:
+        assert main(["central", "sites", "stand", "up", str(folder / "stand"), "--posts", "1", "--no-fsync",
+                     "--json"]) == 0
+        described = json.loads(capsys.readouterr().out)
+        assert [p["name"] for p in described["posts"]] == ["post_a"] and described["hq"]["running"]
+        assert scalar(described["posts"][0]["url"], "SHOW wal_level") == "logical"
+        assert scalar(described["posts"][0]["url"], "SHOW max_slot_wal_keep_size") == "1GB"
+        assert main(["central", "sites", "stand", "down", str(folder / "stand"), "--json"]) == 0
+        assert not (folder / "stand").exists()
+    finally:
+        if (folder / "stand").exists():
+            main(["central", "sites", "stand", "down", str(folder / "stand")])
+        shutil.rmtree(folder, ignore_errors=True)
