@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from central.access.audit import Caller
 from central.database import models as m
 from central.database.engine import Database
+from central.records import referrals
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData, record_crossing
 from central.risk.rules import RiskRules
 from central.rpc.server import serve
@@ -161,11 +162,24 @@ def crossing_ids(url: str, point: str) -> list[str]:
                                     "ON b.id = c.border_point_id WHERE b.code = :p ORDER BY c.id", p=point)]
 
 
-def test_headquarters_sees_every_post_in_its_statistics(stand):
+def test_crossings_referrals_and_decisions_of_every_post_reach_headquarters_and_its_statistics(stand):
     hq = stand.hq.url
+    recorded = {}
     for post, cluster in stand.posts:
-        record(cluster.url, [crossing(post.name.upper()) for _ in range(6)])  # the same passport at both
+        recorded[post.name] = [crossing(post.name.upper()) for _ in range(6)]  # the same passport at both
+        record(cluster.url, recorded[post.name])
+    # An officer at post B decides a referral of one of its crossings.
+    post_b, referral_id = Database(stand.post("post_b").url), str(uuid.uuid4())
+    post_b.run(lambda session: referrals.open_referral(session, GATE, referral_id,
+                                                       recorded["post_b"][0].crossing_id, "POST_B-G1", ["test"]))
+    officer = Caller(station="web", user="officer-1", purpose="test")
+    post_b.run(lambda session: referrals.record_decision(session, officer, referral_id, "officer-1",
+                                                         m.ReferralStatus.ADMITTED, "", "checked"))
+    post_b.dispose()
     wait_for(lambda: scalar(hq, "SELECT count(*) FROM crossings") >= 12, what="12 crossings at headquarters")
+    wait_for(lambda: rows(hq, "SELECT r.status, d.officer, c.crossing_id FROM referrals r JOIN officer_decisions d "
+                              "ON d.referral_id = r.id JOIN crossings c ON c.id = r.crossing_id") == [
+        ("ADMITTED", "officer-1", recorded["post_b"][0].crossing_id)], what="the referral and its decision at HQ")
     database = Database(hq)
     table = database.run(lambda session: statistics(session, ("border_point",), "day", DAY, DAY))
     database.dispose()
