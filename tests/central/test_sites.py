@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from central.access import roles as access_roles
 from central.access.audit import Caller
 from central.database import models as m
 from central.database.engine import Database
@@ -36,6 +37,8 @@ from central.sites.clusters import ClusterError, build_stand, free_port, postgre
 from central.sites.migration import migrate_sites
 from central.sites.replication import Post, key_range, site_of_key
 from central.statistics.tables import statistics
+from central.web import WebSettings, create_app
+from central.web.accounts import set_password
 from limes.cli import main
 
 POSTGRES_PASS = bool(os.environ.get("LIMES_CENTRAL_TEST_DATABASE"))
@@ -275,6 +278,25 @@ def test_central_serves_the_replication_metrics_with_its_own(stand):
     assert 'limes_central_subscription_worker_running{subscription="hq_from_post_b"} 1.0' in exported
     assert 'limes_central_replication_slot_active{slot="post_b_from_hq"} 1.0' in exported
     assert "limes_central_calls_total" in exported or "limes_central_group_commits_total" in exported
+
+
+def test_the_administrators_page_shows_headquarters_subscriptions_and_slots(stand):
+    hq = Database(stand.hq.url)
+    password = "correct horse battery staple"
+
+    def administrator(session):  # principals and web accounts are each site's own (LOCAL)
+        access_roles.grant(session, access_roles.Kind.USER, "adam.admin", access_roles.Role.ADMINISTRATOR)
+        set_password(session, Caller("test", "test"), "adam.admin", password, dt.datetime.now(dt.timezone.utc))
+    hq.run(administrator)
+    client = create_app(hq, settings=WebSettings(secret_key="test-secret")).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").get_data(as_text=True)).group(1)
+    assert client.post("/sign-in", data={"user": "adam.admin", "password": password,
+                                         "csrf_token": token}).status_code == 302
+    page = client.get("/sites").get_data(as_text=True)
+    hq.dispose()
+    for name in ("hq_from_post_a", "hq_from_post_b", "post_a_from_hq", "post_b_from_hq", "limes_down_post_a"):
+        assert name in page
+    assert "A single site" not in page
 
 
 def test_a_conflict_holds_the_subscription_back_and_shows_in_the_metrics(stand):
