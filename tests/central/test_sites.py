@@ -108,10 +108,12 @@ def stand():
         pytest.fail(f"the PostgreSQL pass is on but the stand cannot run: {error}")
     folder = Path(tempfile.mkdtemp(prefix="limes-sites-"))
     folder.chmod(0o755)  # run as root, the clusters run as postgres, who must reach their folders
-    made = build_stand(folder / "stand", POSTS, fsync=False, wal_keep="256MB")
-    yield made
-    made.remove()
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        made = build_stand(folder / "stand", POSTS, fsync=False, wal_keep="256MB")
+        yield made
+        made.remove()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def crossing(point: str, number: str = "C01X00T47", at: dt.datetime | None = None) -> NewCrossing:
