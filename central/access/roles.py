@@ -99,7 +99,9 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset({"AddDocumentAlert", "AddPersonAlert", "WithdrawAlert", "AlertDelta",
                                    "ListAlerts", "UpdateAlert", "EnrolFace", "ViewPhoto",
                                    "GrantRole", "RevokeRole", "ListPrincipals", "ImportApi",
-                                   "ImportPassengerMessage", "SetClearance"}),
+                                   "ImportPassengerMessage", "SetClearance",
+                                   # the web desk's page of replication between sites (central.web.sites)
+                                   "ReplicationStatus"}),
 }
 
 

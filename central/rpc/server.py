@@ -134,5 +134,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
+        from central.sites.monitoring import export as export_replication
+
+        export_replication(database.engine)
         start_http_server(metrics_port, addr="127.0.0.1")
     return server, port

@@ -12,6 +12,7 @@ from central.alerts.face_matcher import FaceEnroller
 from central.database import models as m
 from central.database.engine import Database
 from central.web import accounts, analysis, auth, desk, intelligence, network, passengers, profiles, trends, watchlists
+from central.web import sites as sites_page
 from central.web.auth import Context, WebSettings, context, may
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -48,7 +49,7 @@ def create_app(database: Database, *, enroller: FaceEnroller | None = None, sett
     _register_form_check(app)  # before the CSRF check, which reads the form
     CSRFProtect(app)
     auth.register(app)
-    for module in (desk, watchlists, passengers, analysis, intelligence, network, profiles, trends):
+    for module in (desk, watchlists, passengers, analysis, intelligence, network, profiles, trends, sites_page):
         app.register_blueprint(module.blueprint)
     _register_filters(app)
 

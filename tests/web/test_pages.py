@@ -27,7 +27,7 @@ def test_each_role_lands_on_its_page_and_sees_only_its_menu(desk):
              "intelligence": "/intel"}
     menus = {"officer": {"Referral queue", "Flights"},
              "supervisor": {"Referral queue", "Flights", "Watchlists", "Intelligence", "Audit"},
-             "analyst": {"Statistics", "Trends"}, "administrator": {"Watchlists"},
+             "analyst": {"Statistics", "Trends"}, "administrator": {"Watchlists", "Sites"},
              "intelligence": {"Statistics", "Trends", "Intelligence", "Network", "Profiles"}}
     for role, home in homes.items():
         client = desk.signed_in(role)

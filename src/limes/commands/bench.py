@@ -25,6 +25,8 @@ BENCHES: dict[str, tuple[str, str]] = {
                        "trend queries p95"),
     "ocr": ("ocr", "MRZ read from 200 damaged data-page images: exactly right, flagged, silently wrong (0); "
                    "time per page p50/p95"),
+    "sites": ("sites", "a border post's crossings at headquarters over PostgreSQL logical replication: delay, "
+                       "catch-up after an outage"),
 }
 
 

@@ -51,7 +51,7 @@ from central.web.server import serve_web
 from common.output import add_json_flag, emit
 from common.sealing import Sealer, SealError, add_key, open_or_create
 from common.settings import add_key_file_flag, key_file_of
-from limes.commands import central_alerts, central_api, central_federation, central_intel
+from limes.commands import central_alerts, central_api, central_federation, central_intel, central_sites
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import notices_pb2
 from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
@@ -286,6 +286,7 @@ def register(central: argparse.ArgumentParser) -> None:
     central_alerts.register(commands)
     central_federation.register(commands)
     central_intel.register(commands)
+    central_sites.register(commands)
 
     import_api = commands.add_parser("import-api",
                                      help="pre-screen a flight manifest (API) against alerts and risk rules")

@@ -3,7 +3,7 @@ imported from a 5x5x5 system keeps its old reference, unique), and pnr_links of 
 already stored and not yet depersonalised (central.passengers.storage writes them for new PNRs).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,226 @@
+"""`limes central sites ...`: border posts and headquarters on PostgreSQL logical replication (docs/SITES.md).
+
+`stand up|down|status`: a local stand (headquarters and posts, each a PostgreSQL cluster on loopback).
+`migrate`, `prepare-post`, `prepare-hq`, `subscribe`: the same steps on databases of your own, in the
+order docs/SITES.md gives. `status`: one database's subscriptions and slots.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from central.database.engine import configured_url
+from central.intelligence.clearance import LEVELS
+from central.sites import clusters, monitoring, replication
+from central.sites.migration import migrate_sites
+from central.sites.replication import Post, SiteError
+from common.output import add_json_flag, emit
+
+
+def register(commands) -> None:
+    sites = commands.add_parser("sites", help="border posts and headquarters on PostgreSQL logical replication "
+                                              "(docs/SITES.md)")
+    sub = sites.add_subparsers(dest="sites_command", metavar="COMMAND", required=True)
+
+    stand = sub.add_parser("stand", help="a local stand: headquarters and posts, each a PostgreSQL cluster on loopback")
+    stand_sub = stand.add_subparsers(dest="stand_command", metavar="ACTION", required=True)
+    up = stand_sub.add_parser("up", help="make, migrate (subscribers first), publish and subscribe; print the URLs")
+    up.add_argument("directory", type=Path, help="a new or empty folder for the clusters")
+    up.add_argument("--posts", type=int, default=2, help="how many border posts (default 2)")
+    up.add_argument("--clearance", action="append", choices=LEVELS, default=None,
+                    help="the highest alert classification each post receives, once per post in order "
+                         "(default RESTRICTED for every post)")
+    up.add_argument("--wal-keep", default="1GB", help="max_slot_wal_keep_size of every cluster (default 1GB)")
+    up.add_argument("--no-fsync", action="store_true", help="fsync off (tests; loses data on a crash)")
+    add_json_flag(up)
+    up.set_defaults(func=_stand_up)
+    for name, func, text in (("down", _stand_down, "stop the stand's clusters and remove its folder"),
+                             ("status", _stand_status, "the stand's clusters and each one's replication state")):
+        parser = stand_sub.add_parser(name, help=text)
+        parser.add_argument("directory", type=Path, help="the stand's folder")
+        add_json_flag(parser)
+        parser.set_defaults(func=func)
+
+    status = sub.add_parser("status", help="a database's subscriptions, slots and publications")
+    _database_flag(status)
+    add_json_flag(status)
+    status.set_defaults(func=_status)
+
+    migrate = sub.add_parser("migrate", help="migrate headquarters and posts to head, each revision subscribers first")
+    migrate.add_argument("--hq", required=True, metavar="URL", help="headquarters' database")
+    migrate.add_argument("--post", action="append", required=True, metavar="URL", help="a post's database (repeat)")
+    add_json_flag(migrate)
+    migrate.set_defaults(func=_migrate)
+
+    post = sub.add_parser("prepare-post", help="make a migrated database a border post and publish its tables")
+    _database_flag(post)
+    _post_arguments(post)
+    add_json_flag(post)
+    post.set_defaults(func=_prepare_post)
+
+    hq = sub.add_parser("prepare-hq", help="make a migrated database headquarters and publish to each post")
+    _database_flag(hq)
+    hq.add_argument("--post", action="append", required=True, metavar="NAME:NUMBER:CLEARANCE",
+                    help="a post, e.g. post_a:1:RESTRICTED (repeat)")
+    add_json_flag(hq)
+    hq.set_defaults(func=_prepare_hq)
+
+    subscribe = sub.add_parser("subscribe", help="subscribe this database to a publication of another site")
+    _database_flag(subscribe)
+    subscribe.add_argument("--name", required=True, help="the subscription, e.g. hq_from_post_a or post_a_from_hq")
+    subscribe.add_argument("--publisher", required=True, metavar="CONNINFO",
+                           help="libpq connection string of the publishing site, e.g. 'host=... dbname=central'")
+    subscribe.add_argument("--publication", required=True, help="limes_up, or limes_down_POST")
+    add_json_flag(subscribe)
+    subscribe.set_defaults(func=_subscribe)
+
+
+def _database_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", metavar="URL", default=None,
+                        help="SQLAlchemy URL of a PostgreSQL database (default: $LIMES_CENTRAL_DATABASE)")
+
+
+def _post_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", required=True, help="the post's name: lower case, digits, _ (e.g. post_a)")
+    parser.add_argument("--number", type=int, required=True, help="the post's number, 1 or more, unique")
+    parser.add_argument("--clearance", choices=LEVELS, default="RESTRICTED",
+                        help="the highest alert classification it receives (default RESTRICTED)")
+
+
+def _fail(error: Exception) -> int:
+    print(f"limes central sites: {error}", file=sys.stderr)
+    return 1
+
+
+def _stand_up(args: argparse.Namespace) -> int:
+    clearances = args.clearance or []
+    if args.posts < 1 or len(clearances) not in (0, args.posts):
+        return _fail(SiteError("--posts must be 1 or more, and --clearance given once per post or not at all"))
+    try:
+        posts = [Post(f"post_{chr(ord('a') + i)}" if i < 26 else f"post_{i + 1}", i + 1,
+                      clearances[i] if clearances else "RESTRICTED") for i in range(args.posts)]
+        stand = clusters.build_stand(args.directory.resolve(), posts, wal_keep=args.wal_keep,
+                                     fsync=not args.no_fsync)
+    except (clusters.ClusterError, SiteError) as error:
+        return _fail(error)
+    emit(stand.describe(), args.json, _render_stand)
+    return 0
+
+
+def _render_stand(described: dict) -> str:
+    lines = [f"stand in {described['directory']}", f"  hq      {described['hq']['url']}"]
+    lines += [f"  {p['name']:<7} {p['url']}  (alerts up to {p['clearance']})" for p in described["posts"]]
+    return "\n".join(lines)
+
+
+def _stand_down(args: argparse.Namespace) -> int:
+    try:
+        stand = clusters.load_stand(args.directory.resolve())
+    except clusters.ClusterError as error:
+        return _fail(error)
+    stand.remove()
+    emit({"removed": str(stand.directory)}, args.json, lambda r: f"removed the stand in {r['removed']}")
+    return 0
+
+
+def _stand_status(args: argparse.Namespace) -> int:
+    try:
+        stand = clusters.load_stand(args.directory.resolve())
+    except clusters.ClusterError as error:
+        return _fail(error)
+    described = stand.describe()
+    for site in [described["hq"], *described["posts"]]:
+        site["replication"] = _state(site["url"]) if site["running"] else None
+    emit(described, args.json, _render_stand)
+    return 0
+
+
+def _state(url: str) -> dict:
+    engine = create_engine(url)
+    try:
+        return asdict(monitoring.read_state(engine))
+    finally:
+        engine.dispose()
+
+
+def _status(args: argparse.Namespace) -> int:
+    state = _state(configured_url(args.database))
+    emit(state, args.json, _render_state)
+    return 1 if state["error"] else 0
+
+
+def _render_state(state: dict) -> str:
+    if state["error"]:
+        return f"replication state unreadable: {state['error']}"
+    lines = [f"publications: {', '.join(state['publications']) or 'none'}"]
+    lines += [f"subscription {s['name']}: {'enabled' if s['enabled'] else 'DISABLED'}, worker "
+              f"{'running' if s['worker_running'] else 'not running'}, apply errors {s['apply_errors']}, "
+              f"copy errors {s['sync_errors']}" for s in state["subscriptions"]]
+    lines += [f"slot {s['name']}: {'attached' if s['active'] else 'NO SUBSCRIBER'}, behind {s['lag_bytes']} B, "
+              f"retains {s['retained_wal_bytes']} B of WAL ({s['wal_status']})" for s in state["slots"]]
+    return "\n".join(lines)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    steps = migrate_sites(args.hq, args.post)
+    emit([asdict(step) for step in steps], args.json,
+         lambda done: "\n".join(f"{s['revision']} at {s['site']}" for s in done) or "every site is at head")
+    return 0
+
+
+def _autocommit(args: argparse.Namespace):
+    return create_engine(configured_url(args.database), isolation_level="AUTOCOMMIT")
+
+
+def _prepare_post(args: argparse.Namespace) -> int:
+    engine = _autocommit(args)
+    try:
+        post = Post(args.name, args.number, args.clearance)
+        with engine.connect() as connection:
+            replication.prepare_post(connection, post)
+    except SiteError as error:
+        return _fail(error)
+    finally:
+        engine.dispose()
+    first, last = post.key_range()
+    emit({"post": post.name, "keys": [first, last], "publication": replication.UP_PUBLICATION}, args.json,
+         lambda r: f"{r['post']}: keys {first}..{last}, publishes {r['publication']}")
+    return 0
+
+
+def _parse_post(text: str) -> Post:
+    name, _, rest = text.partition(":")
+    number, _, clearance = rest.partition(":")
+    if not number.isdigit():
+        raise SiteError(f"--post {text!r}: NAME:NUMBER:CLEARANCE, e.g. post_a:1:RESTRICTED")
+    return Post(name, int(number), clearance or "RESTRICTED")
+
+
+def _prepare_hq(args: argparse.Namespace) -> int:
+    engine = _autocommit(args)
+    try:
+        posts = [_parse_post(text) for text in args.post]
+        with engine.connect() as connection:
+            replication.prepare_headquarters(connection, posts)
+    except SiteError as error:
+        return _fail(error)
+    finally:
+        engine.dispose()
+    emit({"publications": [p.down_publication for p in posts]}, args.json,
+         lambda r: "publishes " + ", ".join(r["publications"]))
+    return 0
+
+
+def _subscribe(args: argparse.Namespace) -> int:
+    engine = _autocommit(args)
+    try:
+        with engine.connect() as connection:
+            replication.subscribe(connection, args.name, args.publisher, args.publication)
+    finally:
+        engine.dispose()
+    emit({"subscription": args.name}, args.json, lambda r: f"subscribed: {r['subscription']}")
+    return 0
