@@ -27,6 +27,7 @@ LOCAL = {
     "counter_cases": "a post's counter queue, settled there",
     "face_images": "biometric evidence stays at the post, sealed under its own key",
     "traveller_files": "sealed templates under the post's key (not shared across posts: docs/SITES.md)",
+    "traveller_fingers": "the files' fingerprints, sealed under the post's key like the files",
     "permitted_stays": "visas and permits entered at that site",
     "api_flights": "advance passenger data received where the flight lands",
     "api_manifests": "advance passenger data received where the flight lands",

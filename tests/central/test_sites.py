@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -27,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from central.access import roles as access_roles
 from central.access.audit import Caller
 from central.database import models as m
-from central.database.engine import Database
+from central.database.engine import Database, alembic_config
 from central.records import referrals
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData, record_crossing
 from central.risk.rules import RiskRules
@@ -80,7 +81,7 @@ def test_migrations_run_at_headquarters_first_for_the_tables_that_replicate_up(t
     urls = {name: f"sqlite:///{tmp_path / name}.sqlite" for name in ("hq", "a", "b")}
     steps = migrate_sites(urls["hq"], [urls["a"], urls["b"]])
     revisions = list(dict.fromkeys(step.revision for step in steps))
-    assert revisions[-1] == "0014"
+    assert revisions[-1] == ScriptDirectory.from_config(alembic_config(urls["hq"])).get_current_head()
     for revision in revisions:  # every revision here declares (or defaults to) headquarters first
         assert [s.site for s in steps if s.revision == revision] == ["hq", urls["a"], urls["b"]]
     assert migrate_sites(urls["hq"], [urls["a"], urls["b"]]) == []  # all at head: nothing to do
