@@ -57,7 +57,6 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
         self.assignment: Assignment | None = None
         self.replicas: dict[str, list[str]] = {}  # set -> serving members' addresses
         self.galleries: dict[str, GalleryConfig] = {}
-        self._member_keys: set[str] = set()
         self._stop = threading.Event()
         link.call(link.ensure())
         self.refresh()
@@ -74,9 +73,9 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
 
     def refresh(self) -> None:
         self.assignment = self.link.call(self.link.assignment(), timeout=5)
-        # galleries are never deleted, and a listing may come back short (matcher.stream.NatsLink.members)
+        # galleries are never deleted: one known stays known if a reading misses it
         self.galleries = {**self.galleries, **self.link.call(self.link.galleries(), timeout=5)}
-        self.replicas = askable(self.link.call(self.link.members(self._member_keys), timeout=5), time.time())
+        self.replicas = askable(self.link.call(self.link.members(), timeout=5), time.time())
 
     def _refresh_forever(self) -> None:
         while not self._stop.wait(TABLE_REFRESH):

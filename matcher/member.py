@@ -30,14 +30,13 @@ from pathlib import Path
 import grpc
 import nats
 import numpy as np
-from nats.js import api
 
 from matcher.config import GalleryConfig
 from matcher.errors import NotLoaded
 from matcher.gallery import Gallery
 from matcher.servicer import MatcherServicer
-from matcher.stream import ENROL, GALLERY_STREAM, NatsLink, decode
-from matcher.vshards import SUBJECT_PREFIX, vshard_of
+from matcher.stream import ENROL, NatsLink, StreamReader, decode
+from matcher.vshards import vshard_of
 from matcher.wal import ENROL as LOG_ENROL
 from matcher.wal import REMOVE as LOG_REMOVE
 
@@ -46,6 +45,10 @@ log = logging.getLogger(__name__)
 HEARTBEAT = 0.5  # seconds between a member's reports in the table
 FETCH_BATCH = 1000
 SNAPSHOT_EVERY = 100_000
+STARTUP_WAIT = 60.0  # seconds a starting member waits for the table to take its first report
+# What a NATS call may raise when a server is killed, a leader is being elected or an answer does not
+# come in time (matcher.stream bounds every call): the member goes on from where it was.
+NATS_TROUBLE = (nats.errors.Error, asyncio.TimeoutError, OSError)
 
 
 class Member:
@@ -86,7 +89,9 @@ class Member:
 
     def start(self) -> None:
         self.link.call(self.link.ensure())
-        self.link.call(self._report())  # at once: the heartbeat of a killed predecessor said "serving"
+        # at once, so a router stops asking a killed predecessor whose last heartbeat said "serving"; a
+        # cluster just started may still be electing the table's leader, so this is retried a while
+        self.link.call(self._retrying(self._report, STARTUP_WAIT), timeout=STARTUP_WAIT + 10)
         self._load_snapshot()
         self._task = asyncio.run_coroutine_threadsafe(self._run(), self.link.loop)
 
@@ -96,12 +101,22 @@ class Member:
         if snapshot:
             self.link.call(self._snapshot())
 
+    async def _retrying(self, step, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                return await step()
+            except NATS_TROUBLE:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 await self._follow_assignment()
                 await self._consume()
-            except (nats.errors.Error, asyncio.TimeoutError, OSError) as exc:  # a server gone: go on from `applied`
+            except NATS_TROUBLE as exc:  # a table read failed: go on from `applied`, nothing skipped
                 log.warning("member %s: stream read interrupted (%r); resuming after %d", self.name, exc, self.applied)
                 await asyncio.sleep(0.2)
             except Exception:
@@ -109,50 +124,44 @@ class Member:
                 await asyncio.sleep(1)
 
     async def _consume(self) -> None:
-        """Read the stream after `applied` until stopped; returns early when the consumer must be made again."""
-        subscription = await self._reader(self.applied + 1)
+        """Read the stream after `applied` until stopped; returns when the assignment changed (to follow
+        it first). A change is read, then applied, then counted in `applied`: if applying fails (a table
+        read), the error leaves here with the reader, and the next reader starts after `applied`."""
+        reader = StreamReader(self.link, self.applied)
         last_report = 0.0
-        stalled = 0
         try:
             while not self._stopping.is_set():
-                try:
-                    messages = await subscription.fetch(FETCH_BATCH, timeout=0.25)
-                except nats.errors.TimeoutError:
-                    messages = []
+                messages = await reader.next_batch(FETCH_BATCH, wait=0.25)
                 if messages:
-                    stalled = 0
                     await self._apply(messages, self.held)
-                    await messages[-1].ack()
                     if self._since_snapshot >= self.snapshot_every:
                         await self._snapshot()
                 if time.monotonic() - last_report >= HEARTBEAT:
                     last_report = time.monotonic()
-                    last = await self.link.last_sequence()
-                    if not messages and last > self.applied:
-                        stalled += 1
-                        if stalled >= 3:  # the consumer's server is gone: make a new one
+                    try:
+                        if await self._heartbeat(reader):
                             return
-                    if self.applied >= last and not self.serving:
-                        self.serving = True
-                        log.info("member %s: caught up at %d, serving", self.name, self.applied)
-                    for name, config in (await self.link.galleries()).items():
-                        if name not in self._galleries:  # created, nothing of ours enrolled yet
-                            self._new_gallery(config)
-                    assignment = await self.link.assignment()
-                    if assignment is not None and assignment.version != self.version:
-                        return  # follow it first, then read on
-                    await self._report()
+                    except NATS_TROUBLE as exc:  # the table is away for now: read on, report next time
+                        log.warning("member %s: heartbeat failed (%r); reading on after %d", self.name, exc,
+                                    self.applied)
         finally:
-            try:
-                await subscription.unsubscribe()
-            except nats.errors.Error:
-                pass
+            await reader.drop()
 
-    async def _reader(self, start: int):
-        config = api.ConsumerConfig(deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(1, start),
-                                    ack_policy=api.AckPolicy.ALL, max_ack_pending=-1, inactive_threshold=30.0,
-                                    mem_storage=True, num_replicas=1)
-        return await self.link.js.pull_subscribe(SUBJECT_PREFIX + ".>", stream=GALLERY_STREAM, config=config)
+    async def _heartbeat(self, reader: StreamReader) -> bool:
+        """Compare with the stream's end, pick up new galleries, report; True if the assignment changed."""
+        last = await self.link.last_sequence()
+        await reader.notice_last(last)
+        if self.applied >= last and not self.serving:
+            self.serving = True
+            log.info("member %s: caught up at %d, serving", self.name, self.applied)
+        for name, config in (await self.link.galleries()).items():
+            if name not in self._galleries:  # created, nothing of ours enrolled yet
+                self._new_gallery(config)
+        assignment = await self.link.assignment()
+        if assignment is not None and assignment.version != self.version:
+            return True
+        await self._report()
+        return False
 
     async def _follow_assignment(self) -> None:
         assignment = await self.link.assignment()
@@ -163,32 +172,37 @@ class Member:
         if lost:
             for gallery in self.all():
                 gallery.drop_where(lambda s: vshard_of(s) in lost)
-        if gained and self.applied:
-            await self._replay(gained, self.applied)
+        if gained and self.applied and not await self._replay(gained, self.applied):
+            return  # stopping
         self.held, self.version = wanted, assignment.version
         log.info("member %s: assignment %d: holds %d vshards (+%d -%d)", self.name, self.version, len(wanted),
                  len(gained), len(lost))
         await self._report()
 
-    async def _replay(self, vshards: frozenset[int], upto: int) -> None:
-        """Apply the changes of `vshards` from the start of the stream to `upto` (what the main read has passed)."""
+    async def _replay(self, vshards: frozenset[int], upto: int) -> bool:
+        """Apply the changes of `vshards` from the start of the stream to `upto` (what the main read has
+        passed); False if the member was stopped first."""
         started = last_report = time.monotonic()
-        subscription = await self._reader(1)
+        reader = StreamReader(self.link, 0)
         try:
-            while True:
+            while reader.position < upto:
+                if self._stopping.is_set():
+                    return False
+                messages = [m for m in await reader.next_batch(FETCH_BATCH, wait=1.0)
+                            if m.metadata.sequence.stream <= upto]
+                await self._apply(messages, vshards, advance=False)
                 if time.monotonic() - last_report >= HEARTBEAT:  # alive while loading, for routers and rebalance
                     last_report = time.monotonic()
-                    await self._report()
-                messages = await subscription.fetch(FETCH_BATCH, timeout=2)
-                mine = [m for m in messages if m.metadata.sequence.stream <= upto]
-                await self._apply(mine, vshards, advance=False)
-                await messages[-1].ack()
-                if len(mine) < len(messages) or (mine and mine[-1].metadata.sequence.stream >= upto):
-                    break
+                    await reader.notice_last(upto)
+                    try:
+                        await self._report()
+                    except NATS_TROUBLE as exc:
+                        log.warning("member %s: heartbeat failed during a replay (%r)", self.name, exc)
         finally:
-            await subscription.unsubscribe()
+            await reader.drop()
         log.info("member %s: replayed %d vshards up to %d in %.1f s", self.name, len(vshards), upto,
                  time.monotonic() - started)
+        return True
 
     async def _apply(self, messages, vshards: frozenset[int], advance: bool = True) -> None:
         """Apply the changes of `vshards` among `messages`; with `advance`, move `applied` past them,

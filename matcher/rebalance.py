@@ -47,10 +47,9 @@ def wait_until_loaded(link: NatsLink, moving: Assignment, deadline: float) -> No
     """Until every live member of each warming set holds `moving` and has caught up with the stream."""
     warming_sets = set(moving.warming)
     last = link.call(link.last_sequence())  # once: enrolments going on meanwhile must not keep it moving
-    remembered: set[str] = set()
     while True:
         now = time.time()
-        members = [m for m in link.call(link.members(remembered))
+        members = [m for m in link.call(link.members())
                    if m["set"] in warming_sets and now - m["at"] < HEARTBEAT_FRESH]
         ready_sets = {m["set"] for m in members
                       if m["version"] >= moving.version and m["serving"] and m["applied"] >= last}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 NATS_SERVER = "nats-server"  # Debian's package of that name (./limes installs it)
+MEMBER_READY = "listening on"  # `limes matcher serve --cluster` prints it once the member has joined
 
 
 def free_port() -> int:
@@ -35,6 +36,20 @@ def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = 
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
+
+
+def wait_for_line(path: Path, offset: int, text: str, timeout: float, process: subprocess.Popen) -> None:
+    """Until `text` is in the file at `path` after `offset`; RuntimeError if `process` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            if text.encode() in handle.read():
+                return
+        if process.poll() is not None:
+            raise RuntimeError(f"process {process.args[:5]} exited with {process.returncode}; see {path}")
+        time.sleep(0.05)
+    raise TimeoutError(f"{text!r} not in {path} after {timeout} s")
 
 
 @dataclass
@@ -92,9 +107,13 @@ class Stand:
     # ---- matcher processes
 
     def start_member(self, name: str, set_name: str, *, snapshot_every: int = 100_000, wait: bool = True) -> int:
+        """Start member `name`; with `wait`, until it has joined the cluster (its gRPC port opens before
+        that, so a member that failed to join would otherwise look started)."""
         port = self.member_ports.get(name) or free_port()
         self.member_ports[name] = port
-        log = open(self.root / f"member-{name}.log", "ab")
+        log_path = self.root / f"member-{name}.log"
+        logged_before = log_path.stat().st_size if log_path.exists() else 0
+        log = open(log_path, "ab")
         self.members[name] = subprocess.Popen(
             limes("matcher", "serve", "--cluster", self.urls, "--set", set_name, "--name", name, "--listen",
                   f"127.0.0.1:{port}", "--data", str(self.root / f"member-{name}"), "--plaintext",
@@ -102,7 +121,7 @@ class Stand:
             stdout=log, stderr=subprocess.STDOUT, env=child_environment())
         log.close()
         if wait:
-            wait_for_port(port, 60, self.members[name])
+            wait_for_line(log_path, logged_before, MEMBER_READY, 90, self.members[name])
         return port
 
     def kill_member(self, name: str, sig: int = signal.SIGKILL) -> None:

@@ -17,8 +17,7 @@ import pytest
 
 from limes.stand import Stand
 from matcher.cluster_router import MEMBER_SILENT_AFTER
-from matcher.stream import GALLERY_STREAM, SUBJECT_HEADER, NatsLink
-from matcher.vshards import SUBJECT_PREFIX
+from matcher.stream import GALLERY_STREAM, SUBJECT_HEADER, NatsLink, StreamReader
 from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
 
 pytestmark = pytest.mark.skipif(shutil.which("nats-server") is None,
@@ -62,7 +61,7 @@ def wait_converged(link: NatsLink, names: set[str], timeout: float = 90.0) -> No
     while True:
         last = stream_position(link)
         now = time.time()
-        ready = {m["name"] for m in link.call(link.members({f"member.{n}" for n in names}), timeout=10)
+        ready = {m["name"] for m in link.call(link.members(), timeout=10)
                  if m["serving"] and m["applied"] >= last and now - m["at"] < 3}
         if names <= ready:
             return
@@ -73,20 +72,16 @@ def wait_converged(link: NatsLink, names: set[str], timeout: float = 90.0) -> No
 def recorded_subjects(link: NatsLink) -> Counter:
     """How many times each subject id is in the gallery stream."""
     async def read():
-        from nats.js import api
-        config = api.ConsumerConfig(ack_policy=api.AckPolicy.ALL, max_ack_pending=-1, mem_storage=True)
-        subscription = await link.js.pull_subscribe(SUBJECT_PREFIX + ".>", stream=GALLERY_STREAM, config=config)
-        last = (await link.js.stream_info(GALLERY_STREAM)).state.last_seq
-        counts, seen = Counter(), 0
-        while seen < last:
-            messages = await subscription.fetch(1000, timeout=5)
-            for message in messages:
+        reader = StreamReader(link, 0)
+        last = await link.last_sequence()
+        counts = Counter()
+        while reader.position < last:
+            for message in await reader.next_batch(1000, wait=1.0):
                 counts[message.headers[SUBJECT_HEADER]] += 1
-                seen = message.metadata.sequence.stream
-            await messages[-1].ack()
-        await subscription.unsubscribe()
+            await reader.notice_last(last)
+        await reader.drop()
         return counts
-    return link.call(read(), timeout=60)
+    return link.call(read(), timeout=120)
 
 
 def stream_leader(link: NatsLink) -> int:
@@ -149,13 +144,12 @@ def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_p
             acknowledged: list[tuple[int, int]] = []  # (subject, stream position just after its acknowledgement)
             retried: set[str] = set()
             lock = threading.Lock()
-            seen_members: set[str] = set()
 
             def known():
                 """Subjects that every member the router may ask has applied (members apply a moment after
                 the acknowledgement; one that lost its NATS server lags until it reconnects)."""
                 try:
-                    members = link.call(link.members(seen_members), timeout=5)
+                    members = link.call(link.members(), timeout=5)
                 except Exception:  # the test's own NATS connection is moving to another server: ask again
                     return []
                 # every member a router may still ask (its table is up to half a second old, so not only the

@@ -37,7 +37,7 @@ def gallery_templates(seed: int, size: int) -> np.ndarray:
 
 
 def members_state(link: NatsLink, names: set[str]) -> dict[str, dict]:
-    return {m["name"]: m for m in link.call(link.members({f"member.{n}" for n in names}))}
+    return {m["name"]: m for m in link.call(link.members()) if m["name"] in names}
 
 
 def wait_caught_up(link: NatsLink, names: set[str], timeout: float) -> float:
