@@ -216,8 +216,20 @@ def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_p
             link.close()
 
 
-def test_adding_a_set_and_rebalancing_while_searching_keeps_every_answer(tmp_path):
-    vectors = templates(1500, seed=2)
+def enrol_one_by_one(router, vectors: np.ndarray, subjects: range) -> None:
+    for i in subjects:
+        while True:
+            try:
+                router.Enrol(matcher_pb2.EnrolRequest(gallery="g", subject_id=f"S{i}", template=template(vectors[i])),
+                             timeout=30)
+                break
+            except grpc.RpcError as exc:
+                assert exc.code() == grpc.StatusCode.UNAVAILABLE, exc.details()
+
+
+def test_adding_a_set_and_rebalancing_while_searching_and_enrolling_keeps_every_answer(tmp_path):
+    enrolled_first, enrolled_during = 1500, 300
+    vectors = templates(enrolled_first + enrolled_during, seed=2)
     with Stand(tmp_path) as stand:
         stand.start_nats()
         for name, set_name in [("A1", "A"), ("B1", "B")]:
@@ -230,16 +242,22 @@ def test_adding_a_set_and_rebalancing_while_searching_keeps_every_answer(tmp_pat
         link.call(link.ensure())
         try:
             create_gallery(router)
-            for start in range(0, len(vectors), 500):
+            for start in range(0, enrolled_first, 500):
                 router.EnrolBatch(matcher_pb2.EnrolBatchRequest(gallery="g", items=[
                     matcher_pb2.EnrolRequest(subject_id=f"S{i}", template=template(vectors[i]))
                     for i in range(start, start + 500)]), timeout=60)
             wait_converged(link, {"A1", "B1"})
-            searcher = Searcher(router, vectors, lambda: range(len(vectors)))
+            searcher = Searcher(router, vectors, lambda: range(enrolled_first))
             searcher.start()
             time.sleep(0.5)
             stand.start_member("C1", "C")
+            # enrolments go on while the newcomer replays and the table flips: the moving vshards' ones too
+            enroller = threading.Thread(target=enrol_one_by_one, daemon=True,
+                                        args=(router, vectors, range(enrolled_first, len(vectors))))
+            enroller.start()
             outcome = stand.rebalance(["A", "B", "C"], timeout=120)
+            enroller.join(120)
+            assert not enroller.is_alive()
             time.sleep(1.5)  # searches on after the flip, once the old owners dropped what they gave away
             searcher.stop.set()
             searcher.join(10)
@@ -247,8 +265,16 @@ def test_adding_a_set_and_rebalancing_while_searching_keeps_every_answer(tmp_pat
             assert outcome["moved"] == 1024 // 3
             assert searcher.errors == [] and searcher.misses == [] and searcher.partial == []
             assert searcher.answers > 50
+            wait_converged(link, {"A1", "B1", "C1"})
+            # no enrolment lost in the move: each subject found, and held once
+            for start in range(0, len(vectors), 200):
+                found = router.SearchBatch(matcher_pb2.SearchBatchRequest(queries=[
+                    matcher_pb2.SearchRequest(gallery="g", template=template(vectors[i]))
+                    for i in range(start, min(start + 200, len(vectors)))]), timeout=30)
+                assert [(r.partial, r.candidates[0].subject_id) for r in found.results] == [
+                    (False, f"S{i}") for i in range(start, min(start + 200, len(vectors)))]
             stats = router.GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="g"), timeout=5)
-            assert stats.size == len(vectors)  # each subject held once again
+            assert stats.size == len(vectors)
             sizes = {name: stub_of(port).GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="g")).size
                      for name, port in stand.member_ports.items()}
             assert all(size > 300 for size in sizes.values()), sizes
