@@ -70,10 +70,20 @@ class NatsLink:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name=f"nats {name}", daemon=True)
         self._thread.start()
+        self.name = name
         self.nc = self.call(nats.connect(servers=servers, name=name, max_reconnect_attempts=-1,
-                                         reconnect_time_wait=0.2, connect_timeout=2), timeout=15)
-        self.js = self.nc.jetstream(timeout=5)
+                                         reconnect_time_wait=0.2, connect_timeout=2, error_cb=self._connection_error,
+                                         reconnected_cb=self._reconnected), timeout=15)
+        self.js = self.nc.jetstream(timeout=CALL_TIMEOUT)
         self.kv = None
+
+    async def _connection_error(self, exc: Exception) -> None:
+        # one line (nats-py's default prints a traceback for each server that goes away)
+        log.warning("%s: NATS connection: %r", self.name, exc)
+
+    async def _reconnected(self) -> None:
+        url = self.nc.connected_url
+        log.warning("%s: NATS reconnected to %s", self.name, url.netloc if url else "a server")
 
     def call(self, coroutine, timeout: float = 30):
         """Run `coroutine` on the link's loop and wait for it; after `timeout` it is cancelled, not left running."""
