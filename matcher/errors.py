@@ -16,3 +16,7 @@ class NotFound(MatcherError):
 
 class AlreadyExists(MatcherError):
     pass
+
+
+class NotLoaded(MatcherError):
+    """A cluster member has not read this gallery from the stream yet: ask another replica."""

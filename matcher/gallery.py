@@ -239,6 +239,43 @@ class Gallery:
             self._since_snapshot += 1
         self._maintain()
 
+    # ---- changes already made durable elsewhere (the clustered matcher's stream, matcher.member)
+
+    def apply(self, changes: Sequence[tuple[str, str, np.ndarray | None]]) -> None:
+        """Apply (op, subject id, vector) changes in order, without this gallery's own log:
+        ENROL replaces or adds, REMOVE of an absent subject is nothing (a replay may repeat it)."""
+        with self._commit:
+            start = 0
+            while start < len(changes):
+                end = start
+                while end < len(changes) and changes[end][0] == ENROL:
+                    end += 1
+                with self._lock.write():
+                    if end > start:
+                        self._apply_enrol_batch([(s, v) for _, s, v in changes[start:end]])
+                    else:
+                        row = self._rows.pop(changes[start][1], None)
+                        if row is not None:
+                            self._kill(row)
+                        end = start + 1
+                start = end
+        self._maintain()
+
+    def drop_where(self, unwanted) -> int:
+        """Kill every live subject for which `unwanted(subject_id)` is true; how many."""
+        with self._commit, self._lock.write():
+            doomed = [s for s in self._rows if unwanted(s)]
+            for subject_id in doomed:
+                self._kill(self._rows.pop(subject_id))
+        self._maintain()
+        return len(doomed)
+
+    def live_rows(self) -> tuple[list[str], np.ndarray]:
+        """A copy of the live subjects and their float32 templates, in row order."""
+        with self._lock.read():
+            rows = np.fromiter(sorted(self._rows.values()), dtype=np.int64, count=len(self._rows))
+            return [self._subjects[r] for r in rows], self._vectors[rows].astype(np.float32)
+
     def _apply_enrol(self, subject_id: str, vector: np.ndarray) -> bool:
         old = self._rows.get(subject_id)
         if old is not None:

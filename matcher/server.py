@@ -93,3 +93,23 @@ def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: Tl
         raise
     server.registry = registry
     return server, port
+
+
+def serve_member(address: str, data_dir: Path, servers: list[str], set_name: str, name: str, *,
+                 tls: TlsFiles | None = None, plaintext: bool = False, metrics_port: int | None = None,
+                 max_workers: int | None = None, administrators: Iterable[str] = (), **member_options):
+    """A cluster member (matcher.member) serving set `set_name`'s vshards from the gallery stream on NATS
+    `servers`; returns (server, port) without blocking, `server.member` to stop after the server."""
+    from matcher.member import Member, MemberServicer
+    from matcher.stream import NatsLink
+
+    require_choice(tls, plaintext, "matcher")
+    link = NatsLink(servers, name=f"limes-matcher {name}")
+    member = Member(link, name, set_name, address, Path(data_dir), **member_options)
+    server, port = start(MemberServicer(member), address, tls=tls, plaintext=plaintext,
+                         max_workers=max_workers or default_threads(), metrics_port=metrics_port,
+                         audit=Audit(Path(data_dir) / AUDIT_FILE), administrators=administrators)
+    member.address = f"{address.rsplit(':', 1)[0]}:{port}"
+    member.start()
+    server.member = member
+    return server, port

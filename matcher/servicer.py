@@ -11,7 +11,7 @@ import numpy as np
 from drivers.face_score import score
 from matcher import metrics
 from matcher.config import GalleryConfig
-from matcher.errors import AlreadyExists, InvalidArgument, MatcherError, NotFound
+from matcher.errors import AlreadyExists, InvalidArgument, MatcherError, NotFound, NotLoaded
 from matcher.fingerprints import (
     DEFAULT_SHORTLIST,
     MAX_SHORTLIST,
@@ -29,7 +29,7 @@ MAX_SEARCH_BATCH = 1_000
 MAX_TOP_K = 100
 
 STATUS = {InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT, NotFound: grpc.StatusCode.NOT_FOUND,
-          AlreadyExists: grpc.StatusCode.ALREADY_EXISTS}
+          AlreadyExists: grpc.StatusCode.ALREADY_EXISTS, NotLoaded: grpc.StatusCode.UNAVAILABLE}
 
 
 def refusals_as_status(method):

@@ -26,7 +26,8 @@ import numpy as np
 from common import machine
 from common.output import add_json_flag, emit
 from common.sealing import open_or_create
-from limes.bench.matcher import MatcherProcess, batches, default_factory, mated_probes
+from limes.bench.matcher import MatcherProcess, batches
+from limes.bench.matcher_shared import default_factory, mated_probes
 from limes.bench.summary import summary
 from matcher import synthetic
 

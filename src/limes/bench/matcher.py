@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
-import multiprocessing
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -38,25 +36,16 @@ from common import machine
 from common.output import add_json_flag, emit
 from common.sealing import open_or_create
 from drivers.face_score import score
+from limes.bench.matcher_shared import MODEL, VERSION, default_factory, machine_and_libraries, mated_probes, over_grpc
 from limes.bench.summary import summary
 from matcher import synthetic
 from matcher.config import GalleryConfig
 from matcher.registry import Registry
 
-MODEL, VERSION = "synthetic-dlib-128", "1"
 BATCH = 10_000
 WAL_TAIL = 100_000  # enrolments left in the log after the last snapshot: the default --snapshot-every
 TOP_K = 5  # for the non-mated top-k agreement: the candidates a gate's watchlist search asks for
 START_TIMEOUT_S = 3600
-
-
-def default_factory(gallery_size: int) -> str:
-    """The index the benchmark uses unless told: IVF lists over 4-bit fast-scan PQ codes, re-ranked
-    exactly (docs/MATCHER.md). About 4 x sqrt(N) lists (the nearest power of two, 1024 at least),
-    but at most 8192: on 2 cores, training and adding cost time in proportion to the lists, and
-    8192 lists keep a 10M build within about half an hour."""
-    nlist = 2 ** min(13, max(10, round(np.log2(4 * np.sqrt(max(gallery_size, 1))))))
-    return f"IVF{nlist},PQ32x4fs"
 
 
 class ExactNearest:
@@ -97,17 +86,6 @@ def top_k_agreement(found: list[list[str]], exact_rows: np.ndarray) -> float:
         exact = {f"id{row}" for row in rows if row >= 0}
         shares.append(len(set(ids) & exact) / len(exact) if exact else 1.0)
     return mean(shares)
-
-
-def mated_probes(seed: int, gallery_size: int, which: np.ndarray) -> np.ndarray:
-    """A second photo of each identity in `which` (sorted), made block by block."""
-    probes = np.empty((len(which), synthetic.DIMENSION), dtype=np.float32)
-    for block, first, end in synthetic.blocks(gallery_size):
-        chosen = np.flatnonzero((which >= first) & (which < end))
-        if len(chosen):
-            people = synthetic.population_block(seed, block, end - first)
-            probes[chosen] = synthetic.photos(np.random.default_rng([seed, block, 2]), people, which[chosen] - first)
-    return probes
 
 
 def run(gallery_size: int, queries: int, concurrency: int = 8, index_factory: str = "",
@@ -271,44 +249,6 @@ class MatcherProcess:
             self.process.wait()
 
 
-def over_grpc(address: str, probes: np.ndarray, concurrency: int) -> tuple[dict, dict]:
-    """Latency with one client, then throughput and latency with `concurrency` client processes."""
-    single = summary(client(address, probes.tolist())["latencies"])
-    context = multiprocessing.get_context("spawn")  # no fork of a process running gRPC threads
-    shares = [probes[i::concurrency].tolist() for i in range(concurrency)]
-    with context.Pool(concurrency) as pool:
-        results = pool.starmap(client, [(address, share, True) for share in shares])
-    latencies = [ms for r in results for ms in r["latencies"]]
-    wall = max(r["end"] for r in results) - min(r["start"] for r in results)
-    concurrent = {"clients": concurrency, "queries": len(latencies), "qps": round(len(latencies) / wall, 1),
-                  "ms": summary(latencies)}
-    return single, concurrent
-
-
-def client(address: str, probes: list, wait_for_others: bool = False) -> dict:
-    """One client process: a Search per probe, one after another."""
-    import grpc
-
-    from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
-    channel = grpc.insecure_channel(address)
-    stub = matcher_pb2_grpc.MatcherStub(channel)
-    requests = [matcher_pb2.SearchRequest(gallery="bench", top_k=1, template=common_pb2.FaceTemplate(
-        vector=p, model=MODEL, model_version=VERSION)) for p in probes]
-    for request in requests[:5]:  # warm the connection up
-        stub.Search(request)
-    if wait_for_others:
-        time.sleep(max(0.0, 1.0 - (time.time() % 1.0)))  # start together on the next whole second
-    latencies = []
-    start = time.time()
-    for request in requests:
-        began = time.perf_counter()
-        stub.Search(request, timeout=10)
-        latencies.append((time.perf_counter() - began) * 1000)
-    end = time.time()
-    channel.close()
-    return {"latencies": latencies, "start": start, "end": end}
-
-
 def mean(values) -> float:
     return round(float(np.mean(values)), 4) if len(values) else 0.0
 
@@ -316,11 +256,6 @@ def mean(values) -> float:
 def current_rss() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def machine_and_libraries() -> dict:
-    return {**machine.describe(), "faiss": faiss.__version__,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def render(result: dict) -> str:
@@ -370,11 +305,24 @@ def register(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--at-rest", choices=("sealed", "clear"), default="sealed",
                        help="the log and snapshot sealed under a key file, as deployed (default), or in clear")
     bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--cluster", default=None, metavar="SETSxREPLICAS",
+                       help="e.g. 2x2: run a loopback cluster stand (3 nats-server, SETS x REPLICAS members, a "
+                            "router) and measure it instead (limes.bench.matcher_cluster)")
     add_json_flag(bench)
     bench.set_defaults(func=run_bench)
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    if args.cluster:
+        from limes.bench import matcher_cluster
+        try:
+            sets, replicas = (int(n) for n in args.cluster.lower().split("x"))
+        except ValueError:
+            print(f"limes bench matcher: --cluster {args.cluster!r} is not SETSxREPLICAS (e.g. 2x2)", file=sys.stderr)
+            return 2
+        emit(matcher_cluster.run(args.gallery, args.queries, args.concurrency, sets, replicas, args.index_factory,
+                                 args.seed), args.json, matcher_cluster.render)
+        return 0
     result = run(gallery_size=args.gallery, queries=args.queries, concurrency=args.concurrency,
                  index_factory=args.index_factory, exact_until=args.exact_until,
                  search_breadth=args.search_breadth, seed=args.seed, vector_storage=args.vector_storage,

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 from common.sealing import SealError, open_or_create
-from common.settings import add_key_file_flag, key_file_of
+from common.settings import add_key_file_flag, key_file_of, var_dir
 from common.signals import StopSignals
 from matcher.router import Router
-from matcher.server import serve, start
+from matcher.server import serve, serve_member, start
 from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
 
 
@@ -24,6 +24,12 @@ def register(matcher: argparse.ArgumentParser) -> None:
                        help="write a gallery snapshot after N logged changes (default 100000)")
     serve.add_argument("--threads", type=int, default=None, metavar="N",
                        help="threads serving calls (default: two per core)")
+    serve.add_argument("--cluster", default=None, metavar="NATS_URLS",
+                       help="comma-separated nats:// URLs: serve as a cluster member fed from the gallery stream "
+                            "(docs/MATCHER.md, Cluster mode) instead of the local galleries")
+    serve.add_argument("--set", dest="vshard_set", default=None,
+                       help="cluster mode: the vshard set this process serves")
+    serve.add_argument("--name", default=None, help="cluster mode: this process's name, unique in the cluster")
     add_key_file_flag(serve, "templates (the log and snapshots)")
     add_tls_arguments(serve, "the matcher's own")
     _add_administrator_flag(serve)
@@ -31,13 +37,23 @@ def register(matcher: argparse.ArgumentParser) -> None:
 
     router = matcher_sub.add_parser("router", help="serve the Matcher API over several shard servers (blocks)")
     router.add_argument("--listen", default="127.0.0.1:50060", help="HOST:PORT (port 0: any free port)")
-    router.add_argument("--shard", action="append", required=True, metavar="HOST:PORT",
+    router.add_argument("--shard", action="append", default=[], metavar="HOST:PORT",
                         help="a shard's address; repeat once per shard, always in the same order")
+    router.add_argument("--cluster", default=None, metavar="NATS_URLS",
+                        help="comma-separated nats:// URLs: route over the cluster's members instead of --shard")
     router.add_argument("--timeout", type=float, default=2.0, help="seconds a shard gets to answer")
     router.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     add_tls_arguments(router, "the router's own (also presented to the shards)")
     _add_administrator_flag(router)
     router.set_defaults(func=run_router)
+
+    rebalance = matcher_sub.add_parser("rebalance", help="give the cluster's vshards to these sets (the first call "
+                                                         "writes the assignment; later ones move vshards)")
+    rebalance.add_argument("--cluster", required=True, metavar="NATS_URLS", help="comma-separated nats:// URLs")
+    rebalance.add_argument("--sets", required=True, help="comma-separated vshard set names, e.g. A,B,C")
+    rebalance.add_argument("--timeout", type=float, default=600.0, help="seconds the new owners get to load")
+    rebalance.add_argument("--json", action="store_true", help="print what happened as JSON")
+    rebalance.set_defaults(func=run_rebalance)
 
 
 def _add_administrator_flag(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +87,23 @@ def run_serve(args: argparse.Namespace) -> int:
     except SealError as exc:
         print(f"limes matcher serve: {exc}", file=sys.stderr)
         return 2
+    if args.cluster:
+        if not (args.vshard_set and args.name):
+            print("limes matcher serve: --cluster needs --set and --name", file=sys.stderr)
+            return 2
+        data = args.data or var_dir() / "matcher-member" / args.name
+        server, port = serve_member(args.listen, data, urls(args.cluster), args.vshard_set, args.name, tls=tls,
+                                    plaintext=args.plaintext, metrics_port=args.metrics_port, max_workers=args.threads,
+                                    snapshot_every=args.snapshot_every, administrators=args.administrator)
+        host = args.listen.rsplit(":", 1)[0]
+        with StopSignals() as stop:
+            print(f"matcher member {args.name} of set {args.vshard_set} ({_transport(tls)}) listening on "
+                  f"{host}:{port}", flush=True)
+            stop_when_signalled(server, stop)
+        server.member.stop()
+        server.member.close()
+        server.member.link.close()
+        return 0
     server, port = serve(args.listen, args.data, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port,
                          max_workers=args.threads, snapshot_every=args.snapshot_every, sealer=sealer,
                          administrators=args.administrator)
@@ -85,6 +118,11 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_router(args: argparse.Namespace) -> int:
     tls, ok = _tls(args, "limes matcher router")
     if not ok:
+        return 2
+    if args.cluster:
+        return run_cluster_router(args, tls)
+    if not args.shard:
+        print("limes matcher router: give --shard (one per shard) or --cluster", file=sys.stderr)
         return 2
     router = Router(args.shard, timeout=args.timeout, tls=tls, plaintext=args.plaintext)
     server, port = start(router, args.listen, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port,
@@ -102,3 +140,46 @@ def stop_when_signalled(server, stop) -> None:
     """Block until SIGTERM or Ctrl-C, then stop taking calls and let running ones finish."""
     stop.wait()
     server.stop(grace=5).wait()
+
+
+def urls(text: str) -> list[str]:
+    return [u.strip() for u in text.split(",") if u.strip()]
+
+
+def run_cluster_router(args: argparse.Namespace, tls) -> int:
+    from matcher.cluster_router import ClusterRouter
+    from matcher.stream import NatsLink
+
+    link = NatsLink(urls(args.cluster), name="limes-matcher-router")
+    router = ClusterRouter(link, timeout=args.timeout, tls=tls, plaintext=args.plaintext)
+    server, port = start(router, args.listen, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port,
+                         administrators=args.administrator)
+    host = args.listen.rsplit(":", 1)[0]
+    with StopSignals() as stop:
+        print(f"matcher router ({_transport(tls)}) listening on {host}:{port} over the cluster", flush=True)
+        stop_when_signalled(server, stop)
+    router.close()
+    link.close()
+    return 0
+
+
+def run_rebalance(args: argparse.Namespace) -> int:
+    import json
+
+    from matcher.rebalance import RebalanceError, rebalance
+    from matcher.stream import NatsLink
+
+    link = NatsLink(urls(args.cluster), name="limes-matcher-rebalance")
+    try:
+        outcome = rebalance(link, urls(args.sets), timeout=args.timeout)
+    except (RebalanceError, ValueError) as exc:
+        print(f"limes matcher rebalance: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        link.close()
+    if args.json:
+        print(json.dumps(outcome))
+    else:
+        print(f"assignment version {outcome['version']}: {outcome['moved']} vshards moved in "
+              f"{outcome['seconds']:.1f} s")
+    return 0

@@ -1,0 +1,325 @@
+"""One matcher process of a cluster: it serves the vshards its set holds, fed from the gallery stream.
+
+The process's set holds the vshards the assignment gives it (served or warming,
+matcher.vshards). It reads the whole stream in order from the position after its
+snapshot and applies the changes of its vshards to in-memory galleries (FAISS as in
+the embedded mode, without the local log: the stream is the log). When the assignment
+gives it more vshards, it first replays those from the start of the stream up to where it
+is, then goes on; vshards taken away are dropped. Every HEARTBEAT seconds it writes its
+state under `member.<name>` in the table: the router asks only members that say `serving`
+(caught up with the stream once since start and holding what their set should).
+
+Snapshot: every `snapshot_every` applied changes and at a clean stop, the live templates of
+every gallery and the stream position they include, written to a temporary folder and
+renamed. A restart loads it and replays the stream after that position.
+
+Writes come through the router (matcher.cluster_router), which publishes to the stream; a
+member refuses them (FAILED_PRECONDITION) so nothing bypasses the log.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import grpc
+import nats
+import numpy as np
+
+from matcher.config import GalleryConfig
+from matcher.errors import NotLoaded
+from matcher.gallery import Gallery
+from matcher.servicer import MatcherServicer
+from matcher.stream import ENROL, NatsLink, StreamReader, decode
+from matcher.vshards import vshard_of
+from matcher.wal import ENROL as LOG_ENROL
+from matcher.wal import REMOVE as LOG_REMOVE
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = 0.5  # seconds between a member's reports in the table
+FETCH_BATCH = 1000
+SNAPSHOT_EVERY = 100_000
+STARTUP_WAIT = 60.0  # seconds a starting member waits for the table to take its first report
+# What a NATS call may raise when a server is killed, a leader is being elected or an answer does not
+# come in time (matcher.stream bounds every call): the member goes on from where it was.
+NATS_TROUBLE = (nats.errors.Error, asyncio.TimeoutError, OSError)
+
+
+class Member:
+    """The galleries of one clustered matcher process; also the Registry its MatcherServicer reads."""
+
+    def __init__(self, link: NatsLink, name: str, set_name: str, address: str, data_dir: Path,
+                 snapshot_every: int = SNAPSHOT_EVERY, **gallery_options):
+        self.link, self.name, self.set_name, self.address = link, name, set_name, address
+        self.data_dir = Path(data_dir)
+        self.snapshot_every = snapshot_every
+        self._options = {**gallery_options, "snapshot_every": 1 << 62}  # the stream is the log: no gallery log
+        self._galleries: dict[str, Gallery] = {}
+        self.applied = 0  # stream sequence of the last change read (applied or not ours)
+        self.held: frozenset[int] = frozenset()
+        self.version = 0  # the assignment version `held` follows
+        self.serving = False
+        self._since_snapshot = 0
+        self._stopping = asyncio.Event()
+        self._task = None
+
+    # ---- Registry API for MatcherServicer
+
+    def get(self, name: str) -> Gallery:
+        gallery = self._galleries.get(name)
+        if gallery is None:
+            # the router has checked that the gallery exists: this member has not read it yet
+            raise NotLoaded(f"gallery: {name!r} not loaded on this member yet")
+        return gallery
+
+    def all(self) -> list[Gallery]:
+        return sorted(self._galleries.values(), key=lambda g: g.config.name)
+
+    def close(self) -> None:
+        for gallery in self.all():
+            gallery.close()
+
+    # ---- running
+
+    def start(self) -> None:
+        self.link.call(self.link.ensure())
+        # at once, so a router stops asking a killed predecessor whose last heartbeat said "serving"; a
+        # cluster just started may still be electing the table's leader, so this is retried a while
+        self.link.call(self._retrying(self._report, STARTUP_WAIT), timeout=STARTUP_WAIT + 10)
+        self._load_snapshot()
+        self._task = asyncio.run_coroutine_threadsafe(self._run(), self.link.loop)
+
+    def stop(self, snapshot: bool = True) -> None:
+        self.link.loop.call_soon_threadsafe(self._stopping.set)
+        self._task.result(60)
+        if snapshot:
+            self.link.call(self._snapshot())
+
+    async def _retrying(self, step, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                return await step()
+            except NATS_TROUBLE:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._follow_assignment()
+                await self._consume()
+            except NATS_TROUBLE as exc:  # a table read failed: go on from `applied`, nothing skipped
+                log.warning("member %s: stream read interrupted (%r); resuming after %d", self.name, exc, self.applied)
+                await asyncio.sleep(0.2)
+            except Exception:
+                log.exception("member %s: unexpected error; resuming after %d", self.name, self.applied)
+                await asyncio.sleep(1)
+
+    async def _consume(self) -> None:
+        """Read the stream after `applied` until stopped; returns when the assignment changed (to follow
+        it first). A change is read, then applied, then counted in `applied`: if applying fails (a table
+        read), the error leaves here with the reader, and the next reader starts after `applied`."""
+        reader = StreamReader(self.link, self.applied)
+        last_report = 0.0
+        try:
+            while not self._stopping.is_set():
+                messages = await reader.next_batch(FETCH_BATCH, wait=0.25)
+                if messages:
+                    await self._apply(messages, self.held)
+                    if self._since_snapshot >= self.snapshot_every:
+                        await self._snapshot()
+                if time.monotonic() - last_report >= HEARTBEAT:
+                    last_report = time.monotonic()
+                    try:
+                        if await self._heartbeat(reader):
+                            return
+                    except NATS_TROUBLE as exc:  # the table is away for now: read on, report next time
+                        log.warning("member %s: heartbeat failed (%r); reading on after %d", self.name, exc,
+                                    self.applied)
+        finally:
+            await reader.drop()
+
+    async def _heartbeat(self, reader: StreamReader) -> bool:
+        """Compare with the stream's end, pick up new galleries, report; True if the assignment changed."""
+        last = await self.link.last_sequence()
+        await reader.notice_last(last)
+        if self.applied >= last and not self.serving:
+            self.serving = True
+            log.info("member %s: caught up at %d, serving", self.name, self.applied)
+        for name, config in (await self.link.galleries()).items():
+            if name not in self._galleries:  # created, nothing of ours enrolled yet
+                self._new_gallery(config)
+        assignment = await self.link.assignment()
+        if assignment is not None and assignment.version != self.version:
+            return True
+        await self._report()
+        return False
+
+    async def _follow_assignment(self) -> None:
+        assignment = await self.link.assignment()
+        if assignment is None or assignment.version == self.version:
+            return
+        wanted = assignment.held_by(self.set_name)
+        lost, gained = self.held - wanted, wanted - self.held
+        if lost:
+            for gallery in self.all():
+                gallery.drop_where(lambda s: vshard_of(s) in lost)
+        if gained and self.applied and not await self._replay(gained, self.applied):
+            return  # stopping
+        self.held, self.version = wanted, assignment.version
+        log.info("member %s: assignment %d: holds %d vshards (+%d -%d)", self.name, self.version, len(wanted),
+                 len(gained), len(lost))
+        await self._report()
+
+    async def _replay(self, vshards: frozenset[int], upto: int) -> bool:
+        """Apply the changes of `vshards` from the start of the stream to `upto` (what the main read has
+        passed); False if the member was stopped first."""
+        started = last_report = time.monotonic()
+        reader = StreamReader(self.link, 0)
+        try:
+            while reader.position < upto:
+                if self._stopping.is_set():
+                    return False
+                messages = [m for m in await reader.next_batch(FETCH_BATCH, wait=1.0)
+                            if m.metadata.sequence.stream <= upto]
+                await self._apply(messages, vshards, advance=False)
+                if time.monotonic() - last_report >= HEARTBEAT:  # alive while loading, for routers and rebalance
+                    last_report = time.monotonic()
+                    await reader.notice_last(upto)
+                    try:
+                        await self._report()
+                    except NATS_TROUBLE as exc:
+                        log.warning("member %s: heartbeat failed during a replay (%r)", self.name, exc)
+        finally:
+            await reader.drop()
+        log.info("member %s: replayed %d vshards up to %d in %.1f s", self.name, len(vshards), upto,
+                 time.monotonic() - started)
+        return True
+
+    async def _apply(self, messages, vshards: frozenset[int], advance: bool = True) -> None:
+        """Apply the changes of `vshards` among `messages`; with `advance`, move `applied` past them,
+        only once they are applied (a table read failing half-way must not skip a change)."""
+        decoded = [decode(message) for message in messages]
+        if advance:  # a redelivered message (an acknowledgement lost) was applied already, in order
+            decoded = [d for d in decoded if d[5] > self.applied]
+        by_gallery: dict[str, list] = {}
+        for gallery, vshard, op, subject_id, vector, _ in decoded:
+            if vshard in vshards:
+                change = (LOG_ENROL if op == ENROL else LOG_REMOVE, subject_id, vector)
+                by_gallery.setdefault(gallery, []).append(change)
+        for name in by_gallery:
+            if name not in self._galleries:
+                raw = await self.link.get(f"gallery.{name}")  # may fail: nothing applied or skipped yet
+                if raw is None:  # published without a gallery: the router never does that
+                    log.error("member %s: changes for unknown gallery %r skipped", self.name, name)
+                    continue
+                self._new_gallery(GalleryConfig(**json.loads(raw)))
+        for name, changes in by_gallery.items():
+            if name in self._galleries:
+                self._galleries[name].apply(changes)
+        if advance and decoded:
+            self.applied = decoded[-1][5]
+            self._since_snapshot += len(decoded)
+
+    async def _report(self) -> None:
+        state = {"name": self.name, "set": self.set_name, "address": self.address, "applied": self.applied,
+                 "version": self.version, "serving": self.serving and self.version > 0, "at": time.time()}
+        await self.link.put(f"member.{self.name}", json.dumps(state).encode())
+
+    # ---- snapshots
+
+    def _snapshot_dir(self) -> Path:
+        return self.data_dir / "snapshot"
+
+    async def _snapshot(self) -> None:
+        copies = {name: (g.config, *g.live_rows()) for name, g in self._galleries.items()}
+        meta = {"applied": self.applied, "held": sorted(self.held), "version": self.version}
+        self._since_snapshot = 0
+        await asyncio.to_thread(write_snapshot, self._snapshot_dir(), copies, meta)
+
+    def _load_snapshot(self) -> None:
+        directory = self._snapshot_dir()
+        if not (directory / "meta.json").exists():
+            return
+        meta = json.loads((directory / "meta.json").read_text())
+        for config_file in sorted(directory.glob("*.config.json")):
+            config = GalleryConfig(**json.loads(config_file.read_text()))
+            gallery = self._new_gallery(config)
+            subjects = json.loads((directory / f"{config.name}.subjects.json").read_text())
+            vectors = np.load(directory / f"{config.name}.npy")
+            gallery.apply([(LOG_ENROL, s, v) for s, v in zip(subjects, vectors)])
+        self.applied, self.held, self.version = meta["applied"], frozenset(meta["held"]), meta["version"]
+        log.info("member %s: snapshot at %d loaded", self.name, self.applied)
+
+    def _new_gallery(self, config: GalleryConfig) -> Gallery:
+        gallery = Gallery(config, self.data_dir / "galleries" / config.name, **self._options)
+        self._galleries[config.name] = gallery
+        return gallery
+
+
+def write_snapshot(directory: Path, copies: dict, meta: dict) -> None:
+    partial = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for name, (config, subjects, vectors) in copies.items():
+        (partial / f"{name}.config.json").write_text(json.dumps(asdict(config)))
+        (partial / f"{name}.subjects.json").write_text(json.dumps(subjects))
+        np.save(partial / f"{name}.npy", vectors)
+    (partial / "meta.json").write_text(json.dumps(meta))
+    for file in partial.iterdir():
+        with open(file, "rb") as handle:
+            os.fsync(handle.fileno())
+    old = directory.with_name(directory.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        directory.rename(old)
+    partial.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class MemberServicer(MatcherServicer):
+    """The Matcher API of one member: reads once it serves (caught up with the stream: until then
+    UNAVAILABLE, so a router asks another replica rather than get an incomplete answer); writes
+    only through the router and the stream."""
+
+    def __init__(self, member: Member):
+        super().__init__(member)
+        self.member = member
+
+    def _refuse(self, request, context):
+        context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                      "this matcher is a cluster member: enrol, remove and create galleries through the router")
+
+    CreateGallery = Enrol = EnrolBatch = Remove = _refuse
+
+    def _refuse_fingers(self, request, context):
+        # Finger galleries are two face-style galleries kept by the embedded matcher; the gallery stream
+        # carries no finger changes yet, so a member would answer from a gallery nobody can fill.
+        context.abort(grpc.StatusCode.UNIMPLEMENTED,
+                      "finger galleries are served by the embedded matcher only, not yet by a cluster member")
+
+    CreateFingerGallery = FingerEnrol = FingerRemove = FingerVerify = FingerSearch = _refuse_fingers
+
+
+def _when_serving(name: str):
+    read = getattr(MatcherServicer, name)
+
+    def guarded(self, request, context):
+        if not self.member.serving:
+            context.abort(grpc.StatusCode.UNAVAILABLE, f"member {self.member.name} is still catching up with the "
+                                                       "gallery stream")
+        return read(self, request, context)
+    guarded.__name__ = name
+    return guarded
+
+
+for _read in ("Search", "SearchBatch", "Get", "Verify", "GalleryStats", "ListGalleries"):
+    setattr(MemberServicer, _read, _when_serving(_read))

@@ -1,0 +1,191 @@
+"""`limes bench matcher --cluster`: the clustered matcher on a loopback stand (src/limes/stand.py).
+
+Three nats-server processes, `sets` x `replicas` members, one router. The synthetic gallery is
+enrolled through the router (EnrolBatch -> the JetStream stream); then, once every member has
+caught up and built its approximate index: recall@1 of mated probes against exact search over
+the same templates, latency and throughput through the router, the time a rebalance takes when a
+set of one process is added, and the catch-up time of a replica killed (SIGKILL) while enrolments
+go on, restarted from its snapshot plus the stream.
+"""
+from __future__ import annotations
+
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import faiss
+import grpc
+import numpy as np
+
+from limes.bench.matcher_shared import MODEL, VERSION, default_factory, machine_and_libraries, mated_probes, over_grpc
+from limes.stand import Stand
+from matcher import index as indexes
+from matcher import synthetic
+from matcher.stream import NatsLink
+from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
+
+ENROL_BATCH = 5000
+
+
+def gallery_templates(seed: int, size: int) -> np.ndarray:
+    out = np.empty((size, synthetic.DIMENSION), dtype=np.float32)
+    for block, first, end in synthetic.blocks(size):
+        people = synthetic.population_block(seed, block, end - first)
+        out[first:end] = synthetic.photos(np.random.default_rng([seed, block, 1]), people, np.arange(end - first))
+    return out
+
+
+def members_state(link: NatsLink, names: set[str]) -> dict[str, dict]:
+    return {m["name"]: m for m in link.call(link.members()) if m["name"] in names}
+
+
+def wait_caught_up(link: NatsLink, names: set[str], timeout: float) -> float:
+    started = time.monotonic()
+    while True:
+        last = link.call(link.last_sequence())
+        now = time.time()
+        ready = {n for n, m in members_state(link, names).items()
+                 if m["serving"] and m["applied"] >= last and now - m["at"] < 5}
+        if names <= ready:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"members not caught up after {timeout} s: {sorted(names - ready)}")
+        time.sleep(0.1)
+
+
+def wait_indexed(ports: dict[str, int], factory: str, timeout: float) -> float:
+    """Until every member has the index its size calls for (the approximate one is built in the background)."""
+    started = time.monotonic()
+    while True:
+        kinds, wanted = {}, {}
+        for name, port in ports.items():
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stats = matcher_pb2_grpc.MatcherStub(channel).GalleryStats(
+                    matcher_pb2.GalleryStatsRequest(gallery="bench"), timeout=10)
+            kinds[name] = stats.index_kind
+            big_enough = stats.size >= max(stats.exact_until, indexes.minimum_size(factory, stats.dimension))
+            wanted[name] = factory if big_enough else "exact"
+        if kinds == wanted:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"indexes not built after {timeout} s: {kinds}")
+        time.sleep(1)
+
+
+def enrol(stub, vectors: np.ndarray, first: int) -> int:
+    """Enrol through the router in batches; how many batches had to be sent again (UNAVAILABLE: safe to resend)."""
+    resent = 0
+    for start in range(0, len(vectors), ENROL_BATCH):
+        request = matcher_pb2.EnrolBatchRequest(gallery="bench", items=[
+            matcher_pb2.EnrolRequest(subject_id=f"P{first + start + i}", template=common_pb2.FaceTemplate(
+                vector=v.tolist(), model=MODEL, model_version=VERSION))
+            for i, v in enumerate(vectors[start:start + ENROL_BATCH])])
+        for attempt in range(3):
+            try:
+                stub.EnrolBatch(request, timeout=300)
+                break
+            except grpc.RpcError as exc:
+                if exc.code() != grpc.StatusCode.UNAVAILABLE or attempt == 2:
+                    raise
+                resent += 1
+    return resent
+
+
+def recall(stub, probes: np.ndarray, expected: list[str]) -> dict:
+    """Recall@1 against exact search (a partial answer counts as a miss), and how many answers were partial."""
+    hits = partial = 0
+    for probe, want in zip(probes, expected):
+        answer = stub.Search(matcher_pb2.SearchRequest(gallery="bench", top_k=1, template=common_pb2.FaceTemplate(
+            vector=probe.tolist(), model=MODEL, model_version=VERSION)), timeout=10)
+        partial += answer.partial
+        hits += bool(answer.candidates) and answer.candidates[0].subject_id == want and not answer.partial
+    return {"recall_at_1": round(hits / len(probes), 4), "partial": partial}
+
+
+def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replicas: int = 2, index_factory: str = "",
+        seed: int = 0, late: int = 10_000) -> dict:
+    set_names = [chr(ord("A") + i) for i in range(sets)]
+    factory = index_factory or default_factory(gallery_size // sets)
+    vectors = gallery_templates(seed, gallery_size)
+    rng = np.random.default_rng([seed, 9])
+    which = np.sort(rng.choice(gallery_size, size=queries, replace=False))
+    probes = mated_probes(seed, gallery_size, which)
+    exact = faiss.IndexFlatL2(synthetic.DIMENSION)
+    exact.add(vectors)
+    _, nearest = exact.search(probes, 1)
+    expected = [f"P{row}" for row in nearest[:, 0]]
+    del exact
+    result: dict = {"gallery": gallery_size, "sets": sets, "replicas": replicas, "index_factory": factory,
+                    "queries": queries, "nats_copies": 3, "vshards": 1024}
+    with tempfile.TemporaryDirectory(prefix="limes-bench-cluster-") as root, Stand(Path(root)) as stand:
+        stand.start_nats()
+        members = {f"{s}{r + 1}": s for s in set_names for r in range(replicas)}
+        for name, set_name in members.items():
+            stand.start_member(name, set_name)
+        stand.rebalance(set_names)
+        router_port = stand.start_router(timeout=5)
+        link = NatsLink(stand.urls.split(","), name="bench")
+        link.call(link.ensure())
+        channel = grpc.insecure_channel(f"127.0.0.1:{router_port}",
+                                        options=[("grpc.max_send_message_length", 64 << 20)])
+        stub = matcher_pb2_grpc.MatcherStub(channel)
+        try:
+            stub.CreateGallery(matcher_pb2.CreateGalleryRequest(
+                gallery="bench", model=MODEL, model_version=VERSION, dimension=synthetic.DIMENSION,
+                index_factory=factory), timeout=30)
+            began = time.monotonic()
+            result["enrol_batches_resent"] = enrol(stub, vectors, 0)
+            result["enrol_s"] = round(time.monotonic() - began, 1)
+            result["enrol_per_s"] = round(gallery_size / result["enrol_s"])
+            result["members_caught_up_after_enrol_s"] = round(wait_caught_up(link, set(members), 3600), 1)
+            ports = {n: stand.member_ports[n] for n in members}
+            result["index_built_after_s"] = round(wait_indexed(ports, factory, 3600), 1)
+            result["search"] = recall(stub, probes, expected)
+            single, concurrent = over_grpc(f"127.0.0.1:{router_port}", probes, concurrency)
+            result["one_client_ms"], result["concurrent"] = single, concurrent
+
+            # a replica killed while enrolments go on, then restarted: snapshot (or the stream from 0) + replay
+            victim = f"{set_names[0]}2" if replicas > 1 else f"{set_names[0]}1"
+            stand.kill_member(victim, signal.SIGKILL)
+            extra = gallery_templates(seed + 1, late)
+            enrol(stub, extra, gallery_size)
+            restarted = time.monotonic()
+            stand.start_member(victim, members[victim], wait=False)
+            wait_caught_up(link, {victim}, 3600)
+            result["replica_restart"] = {"enrolled_while_down": late,
+                                         "catch_up_s": round(time.monotonic() - restarted, 1)}
+            result["search_after_restart"] = recall(stub, probes, expected)
+
+            # one more set of one process; the rebalance moves a third of the vshards to it
+            newcomer = chr(ord("A") + sets)
+            stand.start_member(f"{newcomer}1", newcomer)
+            outcome = stand.rebalance([*set_names, newcomer], timeout=3600)
+            result["rebalance"] = {"added_set": newcomer, "vshards_moved": outcome["moved"],
+                                   "seconds": round(outcome["seconds"], 1)}
+            result["search_after_rebalance"] = recall(stub, probes, expected)
+            time.sleep(30)  # the old owners' indexes rebuilt without what they gave away, the newcomer's built
+            result["search_30s_after_rebalance"] = recall(stub, probes, expected)
+        finally:
+            channel.close()
+            link.close()
+    result["machine"] = machine_and_libraries()
+    return result
+
+
+def render(result: dict) -> str:
+    r = result
+    return "\n".join([
+        f"cluster: {r['gallery']} templates over {r['sets']} sets x {r['replicas']} replicas ({r['index_factory']})",
+        f"enrol through the stream: {r['enrol_per_s']}/s; members caught up {r['members_caught_up_after_enrol_s']} s "
+        f"later; indexes built {r['index_built_after_s']} s after that",
+        f"recall@1 {r['search']['recall_at_1']} (after replica restart {r['search_after_restart']['recall_at_1']}, "
+        f"after rebalance {r['search_after_rebalance']['recall_at_1']}, 30 s later "
+        f"{r['search_30s_after_rebalance']['recall_at_1']})",
+        f"one client: p50 {r['one_client_ms']['p50']} ms p99 {r['one_client_ms']['p99']} ms; "
+        f"{r['concurrent']['clients']} clients: {r['concurrent']['qps']}/s p99 {r['concurrent']['ms']['p99']} ms",
+        f"replica catch-up after restart ({r['replica_restart']['enrolled_while_down']} enrolled while down): "
+        f"{r['replica_restart']['catch_up_s']} s",
+        f"rebalance to add set {r['rebalance']['added_set']}: {r['rebalance']['vshards_moved']} vshards in "
+        f"{r['rebalance']['seconds']} s",
+    ])

@@ -1,0 +1,182 @@
+"""A local clustered-matcher stand on loopback: three nats-server processes in a JetStream cluster,
+matcher members, a router. Used by `limes deploy matcher`, the fault tests and `limes bench matcher --cluster`.
+
+Every process is started here with Popen and stopped here by its own pid; nothing else is touched.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NATS_SERVER = "nats-server"  # Debian's package of that name (./limes installs it)
+MEMBER_READY = "listening on"  # `limes matcher serve --cluster` prints it once the member has joined
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process {process.args[:3]} exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
+
+
+def wait_for_line(path: Path, offset: int, text: str, timeout: float, process: subprocess.Popen) -> None:
+    """Until `text` is in the file at `path` after `offset`; RuntimeError if `process` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            if text.encode() in handle.read():
+                return
+        if process.poll() is not None:
+            raise RuntimeError(f"process {process.args[:5]} exited with {process.returncode}; see {path}")
+        time.sleep(0.05)
+    raise TimeoutError(f"{text!r} not in {path} after {timeout} s")
+
+
+@dataclass
+class NatsNode:
+    index: int
+    client_port: int
+    cluster_port: int
+    store: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.client_port}"
+
+
+@dataclass
+class Stand:
+    """Processes of one stand, under `root`. Stop it with `stop()` (also on context exit)."""
+    root: Path
+    nats: list[NatsNode] = field(default_factory=list)
+    members: dict[str, subprocess.Popen] = field(default_factory=dict)
+    member_ports: dict[str, int] = field(default_factory=dict)
+    router: subprocess.Popen | None = None
+    router_port: int = 0
+
+    @property
+    def urls(self) -> str:
+        return ",".join(node.url for node in self.nats)
+
+    # ---- NATS
+
+    def start_nats(self, size: int = 3) -> None:
+        if shutil.which(NATS_SERVER) is None:
+            raise RuntimeError("nats-server is not installed (Debian package nats-server; ./limes setup installs it)")
+        self.nats = [NatsNode(i, free_port(), free_port(), self.root / f"nats-{i}") for i in range(size)]
+        for node in self.nats:
+            self.start_node(node.index)
+        for node in self.nats:
+            wait_for_port(node.client_port, 20, node.process)
+
+    def start_node(self, index: int) -> None:
+        node = self.nats[index]
+        routes = ",".join(f"nats://127.0.0.1:{other.cluster_port}" for other in self.nats if other is not node)
+        node.store.mkdir(parents=True, exist_ok=True)
+        log = open(self.root / f"nats-{index}.log", "ab")
+        node.process = subprocess.Popen(
+            [NATS_SERVER, "-a", "127.0.0.1", "-p", str(node.client_port), "-n", f"limes-nats-{index}", "-js",
+             "-sd", str(node.store), "--cluster_name", "limes", "--cluster", f"nats://127.0.0.1:{node.cluster_port}",
+             "--routes", routes], stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+
+    def kill_node(self, index: int) -> None:
+        _kill(self.nats[index].process, signal.SIGKILL)
+
+    # ---- matcher processes
+
+    def start_member(self, name: str, set_name: str, *, snapshot_every: int = 100_000, wait: bool = True) -> int:
+        """Start member `name`; with `wait`, until it has joined the cluster (its gRPC port opens before
+        that, so a member that failed to join would otherwise look started)."""
+        port = self.member_ports.get(name) or free_port()
+        self.member_ports[name] = port
+        log_path = self.root / f"member-{name}.log"
+        logged_before = log_path.stat().st_size if log_path.exists() else 0
+        log = open(log_path, "ab")
+        self.members[name] = subprocess.Popen(
+            limes("matcher", "serve", "--cluster", self.urls, "--set", set_name, "--name", name, "--listen",
+                  f"127.0.0.1:{port}", "--data", str(self.root / f"member-{name}"), "--plaintext",
+                  "--snapshot-every", str(snapshot_every), "--threads", "4"),
+            stdout=log, stderr=subprocess.STDOUT, env=child_environment())
+        log.close()
+        if wait:
+            wait_for_line(log_path, logged_before, MEMBER_READY, 90, self.members[name])
+        return port
+
+    def kill_member(self, name: str, sig: int = signal.SIGKILL) -> None:
+        _kill(self.members.pop(name), sig)
+
+    def start_router(self, timeout: float = 2.0) -> int:
+        self.router_port = free_port()
+        log = open(self.root / "router.log", "ab")
+        self.router = subprocess.Popen(
+            limes("matcher", "router", "--cluster", self.urls, "--listen", f"127.0.0.1:{self.router_port}",
+                  "--plaintext", "--timeout", str(timeout)),
+            stdout=log, stderr=subprocess.STDOUT, env=child_environment())
+        log.close()
+        wait_for_port(self.router_port, 60, self.router)
+        return self.router_port
+
+    def rebalance(self, sets: list[str], timeout: float = 600.0) -> dict:
+        import json
+        done = subprocess.run(limes("matcher", "rebalance", "--cluster", self.urls, "--sets", ",".join(sets),
+                                    "--timeout", str(timeout), "--json"),
+                              capture_output=True, text=True, env=child_environment(), timeout=timeout + 30)
+        if done.returncode != 0:
+            raise RuntimeError(f"limes matcher rebalance failed: {done.stderr.strip()}")
+        return json.loads(done.stdout)
+
+    def stop(self) -> None:
+        for process in [self.router, *self.members.values()]:
+            _kill(process, signal.SIGTERM)
+        for node in self.nats:
+            _kill(node.process, signal.SIGTERM)
+        self.members.clear()
+        self.router = None
+
+    def __enter__(self) -> "Stand":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def limes(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "limes", *arguments]
+
+
+def child_environment() -> dict:
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def _kill(process: subprocess.Popen | None, sig: int) -> None:
+    """Stop one process this stand started (by its own pid), and reap it."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
