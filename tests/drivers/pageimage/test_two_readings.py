@@ -4,6 +4,8 @@ OCR-B font's clear lead uncontradicted; line 2's check digits choose only among 
 the readings put forward, and only when exactly one choice holds."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from drivers.mrz import check_digit
@@ -119,3 +121,17 @@ def test_without_the_ocr_b_font_the_page_is_flagged_and_says_so(monkeypatch):
 def _font_installed():
     if not ocrb.OCR_B_FONT.is_file():
         pytest.fail("the OCR-B font (Debian fonts-ocr-b) is not installed: ./limes setup installs it")
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(200, 700), st.integers(200, 500), st.integers(0, 2**32 - 1), st.integers(0, 4))
+def test_hostile_pixels_give_a_flagged_reading_never_an_exception(width, height, seed, bars):
+    # Noise with rows of dark bars: rows an MRZ finder may take for lines, cells that are not glyphs.
+    rng = np.random.default_rng(seed)
+    image = rng.integers(150, 256, (height, width, 3), dtype=np.uint8)
+    for row in range(bars):
+        top = height - 30 - row * 25
+        for left in range(10, width - 20, int(rng.integers(8, 30))):
+            image[max(0, top):max(0, top) + int(rng.integers(5, 20)), left:left + int(rng.integers(2, 12))] = 20
+    reading = read_mrz(image)
+    assert reading.flagged and reading.problems
