@@ -331,9 +331,7 @@ def desk_scenarios(today: dt.date | None = None) -> list[DeskScenario]:
                             "rose_leslie/02.jpg", "F"), "admit", visa_days=15, stay_regime="visa_required"),
         DeskScenario("desk-no-chip", "no chip, MRZ unread by the reader: the MRZ from the page image, admitted",
                      person("OKAFOR", "CHIDI", "NGA", "D2000004", "obama/01.jpg", "obama/03.jpg"), "admit",
-                     page_image=True, reader_reads_mrz=False, has_chip=False,
-                     pending="the page-image OCR (drivers.pageimage, its first version) flags this traveller's "
-                             "damaged page (characters read with too little confidence): the officer would type it"),
+                     page_image=True, reader_reads_mrz=False, has_chip=False),
         DeskScenario("desk-offline", "central down: the desk says so, the decision is kept and sent once back",
                      person("NILSSON", "ERIK", "SWE", "D2000003", "obama/01.jpg", "obama/03.jpg"), "admit",
                      stops="central", offline=True),

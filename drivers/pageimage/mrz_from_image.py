@@ -1,16 +1,26 @@
 """The MRZ of a passport data page, read from its photograph.
 
-The two lines are found and levelled (locate), cut into their 44 character cells (cells), and
-each cell read by the OCR model (engine) within the characters its field may hold: letters in
-names and state codes, digits in dates and check digits, either in document numbers and
-optional data. Letters and digits that look alike in OCR-B (O/0, I/1, S/5, B/8, Z/2, G/6) are
-one shape to the model; the field decides between them, and where it cannot (a document number)
-and the likeliest reading fails its check digits, the close alternatives are tried: taken when
-exactly one choice satisfies them all.
+The two lines are found and levelled (locate) and cut into their 44 character cells (cells).
+Each cell is then read twice, independently:
 
-Nothing uncertain is returned as read. The second line is taken only when every check digit
-holds; the first has none, so each of its characters must be read with at least
-FIRST_LINE_CONFIDENCE. Otherwise the reading is FLAGGED with the best text seen and why.
+* by OCR-B itself (ocrb): the font's 37 glyphs slid over the cell, the best correlation each;
+  it tells O from 0 and U from C by their OCR-B shapes;
+* by the recognition model (engine), which has never seen OCR-B: the whole line and the cell
+  alone, combined; to it O and 0, I and 1, S and 5, B and 8 are one shape each.
+
+Each position is read within what its field may hold (letters in names and state codes, digits
+in dates and check digits, either in document numbers and optional data). A character is SURE
+when the two readings agree on its shape and the font's reading leads the next glyph by
+AGREED_LEAD, or when the font's reading alone leads by ALONE_LEAD and the model does not
+confidently see another shape.
+
+Nothing uncertain is returned as read:
+* line 2's number and date fields and their check digits: where a character is not sure, the
+  font's runner-up and the model's reading are tried too, and the reading is taken only when
+  exactly one choice satisfies every check digit (the field's and the composite): there the
+  check digits choose, among candidates both readings put forward;
+* names, state codes, nationality and sex have no check digit: every one of their characters
+  must be sure, or the reading is FLAGGED with those positions for the officer.
 """
 from __future__ import annotations
 
@@ -26,12 +36,14 @@ from drivers.mrz.countries import KNOWN_CODES
 from drivers.pageimage.cells import Cells, CellsNotFound, cut_cells
 from drivers.pageimage.engine import read_characters, recognise_lines
 from drivers.pageimage.locate import MrzNotFound, find_mrz_lines
+from drivers.pageimage.ocrb import FontMissing, score_cells
 
 LINE_LENGTH = 44
-FIRST_LINE_CONFIDENCE = 0.15   # the first line has no check digit: a character leading the next by less is not taken
-SECOND_LINE_CONFIDENCE = 0.2   # the check digits guard the second; this only refuses what is not text
-AMBIGUOUS = 0.35               # a second character this close (as a share of the best) is tried too
-MAX_CHOICES = 64
+AGREED_LEAD = 0.02        # the font's lead over its next glyph, where the model sees the same shape
+ALONE_LEAD = 0.15         # the font's lead that stands alone where the model is unsure
+CONTRADICTS = 0.3         # the model's lead at which its other shape vetoes the font's reading
+RUNNER_UP = 0.06          # the font's second glyph within this of its first is tried too (check digits only)
+MAX_CHOICES = 4096
 CELL_WEIGHT = 0.5              # a cell's own reading where the whole line's disagrees
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -40,7 +52,6 @@ FILLER = "<"
 ALPHABET = LETTERS + DIGITS + FILLER
 # OCR-B shapes a model trained on other fonts confuses: in a field of one kind, the other is the same shape.
 _TWIN_OF_DIGIT = {"0": "OQD", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B"}
-_ROUND = "O0"
 _TWIN_OF_LETTER = {"O": "0", "I": "1", "Z": "2", "S": "5", "G": "6", "B": "8"}
 
 # What each position of a TD3 line may hold.
@@ -48,25 +59,38 @@ _FIRST_LINE = [LETTERS] + [LETTERS + FILLER] * (LINE_LENGTH - 1)
 _SECOND_LINE = ([LETTERS + DIGITS + FILLER] * 9 + [DIGITS] + [LETTERS + FILLER] * 3 + [DIGITS] * 7
                 + ["MFX" + FILLER] + [DIGITS] * 7 + [LETTERS + DIGITS + FILLER] * 14 + [DIGITS + FILLER]
                 + [DIGITS])
-
-
-_STATE_CODES = sorted(code.ljust(3, "<") for code in KNOWN_CODES)
+_ALLOWED = _FIRST_LINE + _SECOND_LINE
+# Line 2's positions (0-based) no check digit covers: nationality and sex.
+_UNCOVERED_SECOND = {10, 11, 12, 20}
+_STATE_CODES = {code.ljust(3, FILLER) for code in KNOWN_CODES}
 
 
 @dataclass(frozen=True)
 class MrzReading:
-    """What was read. `flagged` readings must be checked by a person: `problems` says why."""
+    """What was read. `flagged` readings must be checked by a person: `problems` says why and
+    `uncertain` which characters ((line, position), from 1) to look at."""
 
     text: str                        # the lines joined by '\n'; the best seen when flagged, '' when none
-    confidence: float                # the lowest character score of the text (0..1)
+    confidence: float                # the font reading's smallest lead of one glyph over the next (0..1)
     check_digits_valid: bool
     problems: tuple[str, ...] = ()
     mrz: Mrz | None = None           # parsed, when the text is a valid MRZ
     skew_degrees: float = 0.0
+    uncertain: tuple[tuple[int, int], ...] = ()
 
     @property
     def flagged(self) -> bool:
         return bool(self.problems) or not self.check_digits_valid
+
+
+@dataclass(frozen=True)
+class _Cell:
+    char: str            # the font's reading, within what the position may hold
+    lead: float          # its score's lead over the next allowed glyph
+    runner_up: str       # that next glyph
+    model: str           # the model's reading (look-alikes folded to the field's kind)
+    model_lead: float
+    sure: bool
 
 
 def read_mrz(image: np.ndarray) -> MrzReading:
@@ -75,45 +99,93 @@ def read_mrz(image: np.ndarray) -> MrzReading:
     try:
         lines = find_mrz_lines(rgb)
         cells = [cut_cells(crop, LINE_LENGTH) for crop in lines.crops]
-    except (MrzNotFound, CellsNotFound) as exc:
+        shapes = [score for crop, line_cells in zip(lines.crops, cells, strict=True)
+                  for score in score_cells(crop, line_cells.first, line_cells.pitch, LINE_LENGTH)]
+    except (MrzNotFound, CellsNotFound, FontMissing) as exc:
         return MrzReading("", 0.0, False, (str(exc),))
-    scores, seen_in_line = _combined(lines.crops, cells)
-    first = [_best(score, allowed) for score, allowed in zip(scores[:LINE_LENGTH], _FIRST_LINE, strict=True)]
-    first[2:5] = _state(scores[2:5])
-    second_scores = scores[LINE_LENGTH:]
-    problems = []
-    first_text = "".join(char for char, _ in first)
-    unsure = [position + 1 for position, (_, confidence) in enumerate(first) if confidence < FIRST_LINE_CONFIDENCE]
+    model = _model_reading(lines.crops, cells)
+    return _decide(shapes, model, lines.skew_degrees)
+
+
+def _decide(shapes: list[dict[str, float]], model: list[dict[str, float]], skew: float = 0.0) -> MrzReading:
+    """The reading from the two readings of the 88 cells: the font's and the model's."""
+    cells = [_cell(shape, score, allowed) for shape, score, allowed in zip(shapes, model, _ALLOWED, strict=True)]
+    first = "".join(cell.char for cell in cells[:LINE_LENGTH])
+    second, second_problem = _second_line(cells[LINE_LENGTH:])
+    problems = [second_problem] if second_problem else []
+    uncovered = list(range(LINE_LENGTH)) + [LINE_LENGTH + position for position in sorted(_UNCOVERED_SECOND)]
+    unsure = [index for index in uncovered if not cells[index].sure]
     if unsure:
-        problems.append(f"line 1 (no check digit): characters {_positions(unsure)} read with too little confidence")
-    # Without a check digit, a letter only the cell's reading saw (OCR-B's U is C to it alone) is not taken.
-    alone = [position + 1 for position, (char, _) in enumerate(first)
-             if char != FILLER and not _same_shape(char, seen_in_line[position])]
-    if alone:
-        problems.append(f"line 1 (no check digit): characters {_positions(alone)} not confirmed by the whole "
-                        "line's reading")
-    second_text, second_confidence, second_problem = _second_line(second_scores)
-    if second_problem:
-        problems.append(second_problem)
-    # Nationality and sex are the second line's only fields no check digit covers.
-    uncovered = _state(second_scores[10:13]) + [_best(second_scores[20], _SECOND_LINE[20])]
-    second_text = second_text[:10] + "".join(char for char, _ in uncovered[:3]) + second_text[13:20] + (
-        uncovered[3][0] + second_text[21:])
-    unsure = [position for position, (_, confidence) in zip((11, 12, 13, 21), uncovered, strict=True)
-              if confidence < FIRST_LINE_CONFIDENCE]
-    if unsure:
-        problems.append(f"line 2 (no check digit there): characters {_positions(unsure)} read with too "
-                        "little confidence")
-    text = f"{first_text}\n{second_text}"
-    confidence = min(min(confidence for _, confidence in first), second_confidence)
-    holds = _second_line_holds(second_text)
+        problems.append(f"no check digit covers characters {_places(unsure)}, and the two readings do not "
+                        "agree on them clearly")
+    for name, code in (("issuing state", first[2:5]), ("nationality", second[10:13])):
+        if code not in _STATE_CODES:
+            problems.append(f"the {name} read, {code}, is not a known code")
+    text = f"{first}\n{second}"
+    holds = _second_line_holds(second)
     mrz = _parsed(text)
     if mrz is None and not problems:
         problems.append("the text read is not a valid MRZ")
-    return MrzReading(text, confidence, holds, tuple(problems), mrz, lines.skew_degrees)
+    confidence = max(0.0, min(1.0, min(cell.lead for cell in cells)))
+    uncertain = tuple((index // LINE_LENGTH + 1, index % LINE_LENGTH + 1) for index in unsure)
+    return MrzReading(text, confidence, holds, tuple(problems), mrz, skew, uncertain)
 
 
-def _combined(crops: tuple[np.ndarray, ...], cells: list[Cells]) -> tuple[list[dict[str, float]], list[str | None]]:
+def _cell(shape: dict[str, float], model: dict[str, float], allowed: str) -> _Cell:
+    ranked = sorted(allowed, key=lambda char: -shape[char])
+    char, runner_up = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
+    lead = shape[char] - shape[runner_up] if runner_up != char else 1.0
+    model_char, model_lead = _best(model, allowed)
+    agree = _same_shape(char, model_char)
+    sure = (agree and lead >= AGREED_LEAD) or (lead >= ALONE_LEAD and (agree or model_lead < CONTRADICTS))
+    return _Cell(char, lead, runner_up, model_char, model_lead, sure)
+
+
+def _second_line(cells: list[_Cell]) -> tuple[str, str | None]:
+    """(text, problem or None): the one reading of line 2 whose check digits all hold.
+
+    Sure characters stand; each other one may be the font's first or second glyph or the model's
+    reading. The reading is taken only when exactly one choice satisfies every check digit: two
+    O/0 swaps, say, can cancel out in a check digit (O is 24, 0 is 0), and then the check digits
+    cannot tell."""
+    best = "".join(cell.char for cell in cells)
+    options = []
+    for position, (cell, allowed) in enumerate(zip(cells, _SECOND_LINE, strict=True)):
+        if cell.sure or position in _UNCOVERED_SECOND:
+            options.append(cell.char)
+            continue
+        tried = [cell.char]
+        if cell.lead < RUNNER_UP:
+            tried.append(cell.runner_up)
+        tried += [char for char in (cell.model, *_twins(cell.model)) if char in allowed]
+        options.append("".join(dict.fromkeys(tried)))
+    if _count(options) > MAX_CHOICES:
+        return best, "line 2: too many characters could be read more than one way"
+    holding = [text for text in map("".join, itertools.product(*options)) if _second_line_holds(text)]
+    if len(holding) == 1:
+        return holding[0], None
+    if not holding:
+        return best, "line 2: a check digit fails"
+    return best, f"line 2: {len(holding)} readings satisfy every check digit and nothing tells them apart"
+
+
+def _twins(char: str) -> str:
+    return _TWIN_OF_LETTER.get(char, "") + _TWIN_OF_DIGIT.get(char, "")
+
+
+def _count(options: list[str]) -> int:
+    total = 1
+    for option in options:
+        total *= len(option)
+    return total
+
+
+def _places(indices: list[int]) -> str:
+    places = [f"{index // LINE_LENGTH + 1}:{index % LINE_LENGTH + 1}" for index in indices]
+    return ", ".join(places[:8]) + (" ..." if len(places) > 8 else "") + " (line:position)"
+
+
+def _model_reading(crops: tuple[np.ndarray, ...], cells: list[Cells]) -> list[dict[str, float]]:
     """Per cell, each character's score from two readings: the whole line (the model sees each
     character among its neighbours, as it was trained, but may drop or merge one), its characters
     put in their cells by where they fired; and the cell alone (never miscounted, but weaker on
@@ -123,7 +195,6 @@ def _combined(crops: tuple[np.ndarray, ...], cells: list[Cells]) -> tuple[list[d
     cell_scores = read_characters(cells[0].crops + cells[1].crops, ALPHABET)
     combined = [{char: value if char == FILLER else value * CELL_WEIGHT for char, value in score.items()}
                 for score in cell_scores]
-    seen_in_line: list[str | None] = [None] * len(cell_scores)   # the line reading's character, per cell
     for number, (read, line_cells, crop) in enumerate(zip(line_reads, cells, crops, strict=True)):
         placed: dict[int, list[tuple[str, float]]] = {}
         for char, confidence, position in zip(read.text, read.confidences, read.positions, strict=True):
@@ -133,8 +204,7 @@ def _combined(crops: tuple[np.ndarray, ...], cells: list[Cells]) -> tuple[list[d
                 char, confidence = found[0]
                 cell = number * LINE_LENGTH + index
                 combined[cell][char] = 1.0 - (1.0 - confidence) * (1.0 - cell_scores[cell].get(char, 0.0))
-                seen_in_line[cell] = char
-    return combined, seen_in_line
+    return combined
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
@@ -168,75 +238,9 @@ def _best(score: dict[str, float], allowed: str) -> tuple[str, float]:
 
 
 def _same_shape(char: str, seen: str | None) -> bool:
+    """Whether the model's `seen` is `char` as the model knows shapes (OCR-B's O and 0 are one to it)."""
     return seen is not None and (seen == char or _TWIN_OF_LETTER.get(char) == seen
-                                 or seen in _TWIN_OF_DIGIT.get(char, ""))
-
-
-def _state(scores: list[dict[str, float]]) -> list[tuple[str, float]]:
-    """A state code's three cells read as the known code (ICAO Doc 9303 Part 3, ISO 3166) their
-    scores favour most; each character's confidence is that code's lead over the next."""
-    merged = [_merged(score, LETTERS + FILLER) for score in scores]
-    ranked = sorted(((sum(cell.get(char, 0.0) for cell, char in zip(merged, code, strict=True)) / 3, code)
-                     for code in _STATE_CODES), reverse=True)
-    (best, code), runner_up = ranked[0], ranked[1][0]
-    return [(char, best - runner_up) for char in code]
-
-
-def _second_line(scores: list[dict[str, float]]) -> tuple[str, float, str | None]:
-    """(text, lowest score, problem or None): the one reading whose check digits all hold.
-
-    Where a field may hold letters and digits, O and 0 are one shape to the model, so both are
-    always tried there; two such swaps can cancel out in a check digit (O is 24, 0 is 0), so the
-    likeliest reading is taken only when no other O/0 choice also satisfies every check digit.
-    When it fails, its close alternatives are tried, and taken only when exactly one holds."""
-    likeliest, round_options, close_options = [], [], []
-    for score, allowed in zip(scores, _SECOND_LINE, strict=True):
-        merged = _merged(score, allowed)
-        ranked = sorted(merged.items(), key=lambda item: -item[1])
-        best = ranked[0]
-        likeliest.append(best)
-        twin = [(char, merged[char]) for char in _ROUND
-                if best[0] in _ROUND and char != best[0] and set(_ROUND) <= set(allowed)]
-        round_options.append([best, *twin])
-        close = [item for item in ranked[1:3] if item[1] >= best[1] * AMBIGUOUS]
-        close_options.append([best, *twin, *(item for item in close if item not in twin)])
-    best_text = "".join(char for char, _ in likeliest)
-    lowest = min(confidence for _, confidence in likeliest)
-    if lowest < SECOND_LINE_CONFIDENCE:
-        return best_text, lowest, "line 2: characters read with too little confidence"
-    if _second_line_holds(best_text):
-        holding = _holding(round_options)
-        if holding is None or len(holding) > 1:
-            return best_text, lowest, ("line 2: O and 0 could stand either way in the document number or "
-                                       "optional data and the check digits cannot tell")
-        return best_text, lowest, None
-    holding = _holding(close_options)
-    if holding is None:
-        return best_text, lowest, "line 2: a check digit fails and too many characters could be read two ways"
-    if len(holding) == 1:
-        return holding[0][0], holding[0][1], None
-    if not holding:
-        return best_text, lowest, "line 2: a check digit fails"
-    return best_text, lowest, f"line 2: a check digit fails and {len(holding)} other readings satisfy them"
-
-
-def _holding(options: list[list[tuple[str, float]]]) -> list[tuple[str, float]] | None:
-    """Every choice among `options` whose check digits hold; None when there are too many to try."""
-    combinations = 1
-    for option in options:
-        combinations *= len(option)
-    if combinations > MAX_CHOICES:
-        return None
-    holding = []
-    for choice in itertools.product(*options):
-        text = "".join(char for char, _ in choice)
-        if _second_line_holds(text):
-            holding.append((text, min(confidence for _, confidence in choice)))
-    return holding
-
-
-def _positions(positions: list[int]) -> str:
-    return ", ".join(map(str, positions[:6])) + (" ..." if len(positions) > 6 else "")
+                                 or seen in _TWIN_OF_DIGIT.get(char, "") or char in _TWIN_OF_DIGIT.get(seen, ""))
 
 
 def _second_line_holds(text: str) -> bool:

@@ -22,6 +22,7 @@ class Damage:
     texture: float = 0.0              # 0..1: paper fibres and mottling
     brightness: float = 1.0           # lamp strength
     jpeg_quality: int = 90
+    ink_spread: int = 0               # pixels the print's strokes are thickened by (heavier print than the font)
 
     @classmethod
     def realistic(cls, rng: np.random.Generator) -> Damage:
@@ -43,6 +44,8 @@ class Damage:
 def damage_page(page: np.ndarray, damage: Damage, seed: int = 0) -> np.ndarray:
     """`page` (RGB) as the reader's camera sees it, on its glass: RGB uint8, before JPEG."""
     rng = np.random.default_rng(seed)
+    if damage.ink_spread:   # the darkest of the neighbourhood: every stroke grows by ink_spread on each side
+        page = cv2.erode(page, np.ones((2 * damage.ink_spread + 1,) * 2, np.uint8))
     image = page.astype(np.float32)
     height, width = image.shape[:2]
     if damage.texture:

@@ -58,3 +58,11 @@ def test_jpeg_output_decodes_to_the_same_size():
     data = encode_jpeg(image, 60)
     assert data[:2] == b"\xff\xd8"
     assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape == image.shape
+
+
+def test_ink_spread_thickens_the_mrz_strokes_by_the_pixels_asked():
+    page = render_page(SPECIMEN)
+    mrz = (slice(page.shape[0] - 110, page.shape[0] - 20), slice(None))
+    inked = [int((damage_page(page, Damage(ink_spread=spread))[mrz] < 100).sum()) for spread in (0, 1, 2)]
+    assert inked[0] < inked[1] < inked[2]
+    assert inked[1] > inked[0] * 1.3   # one pixel each side of strokes a few pixels wide

@@ -83,7 +83,8 @@ def _read_page(args: argparse.Namespace) -> int:
     reading = read_mrz(image)
     result = {"mrz": reading.text, "flagged": reading.flagged, "check_digits_valid": reading.check_digits_valid,
               "confidence": round(reading.confidence, 3), "problems": list(reading.problems),
-              "skew_degrees": round(reading.skew_degrees, 2)}
+              "skew_degrees": round(reading.skew_degrees, 2),
+              "uncertain": [{"line": line, "position": position} for line, position in reading.uncertain]}
     if args.visual_zone:
         visual = read_visual_zone(image)
         result["visual_zone"] = {name: getattr(visual, name) for name in

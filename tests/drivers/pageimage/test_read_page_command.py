@@ -20,7 +20,7 @@ def test_a_page_image_is_read_to_json(tmp_path, capsys):
     code, out = run(["docreader", "read-page", str(path), "--json"], capsys)
     result = json.loads(out.out)
     assert code == 0 and result["mrz"] == ICAO_SPECIMEN_MRZ
-    assert result["flagged"] is False and result["check_digits_valid"] is True
+    assert result["flagged"] is False and result["check_digits_valid"] is True and result["uncertain"] == []
 
 
 def test_a_flagged_reading_exits_1_and_says_why(tmp_path, capsys):
