@@ -1,4 +1,5 @@
-"""What a gate hands an officer with a referral: the live face, the chip photo, the 1:N candidates.
+"""What a gate hands an officer with a referral: the live face, the chip photo, the 1:N candidates; and the
+live template and face crop a new traveller file is opened with (`file_enrolment`, gate and desk alike).
 
 Made only when the gate refers (an opened gate sends no face image to
 central) and kept small: the live frame is cropped around the face, both
@@ -7,7 +8,9 @@ the officer's referral page (proto limes.v1.ReferralEvidence).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -16,6 +19,8 @@ MAX_SIDE = 480
 JPEG_QUALITY = 88
 # Around the face box, this much of its size on every side: hair, chin and ears, not the queue behind.
 CROP_MARGIN = 0.6
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,3 +72,15 @@ def gather(live, reference: np.ndarray | None, candidates: list[GateCandidate]) 
     if reference is not None:
         evidence.chip_jpeg = jpeg(reference)
     return evidence
+
+
+def file_enrolment(live) -> tuple[Any, bytes] | None:
+    """The live template and face crop a new traveller file is opened with; None without a usable crop."""
+    image, face = getattr(live, "image", None), getattr(live, "face", None)
+    if live is None or live.template is None or image is None:
+        return None
+    try:
+        return live.template, jpeg(face_crop(image, face.box) if face is not None else image)
+    except Exception:  # no file now; the next crossing searches and opens it
+        log.exception("could not make the traveller file's face image")
+        return None

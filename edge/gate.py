@@ -46,7 +46,7 @@ from drivers.checks import Check
 from drivers.mrz import Mrz, MrzError
 from drivers.mrz import parse as parse_mrz
 from edge.alert_cache import HitLine
-from edge.evidence import GateCandidate, GateEvidence
+from edge.evidence import GateCandidate, GateEvidence, file_enrolment
 from edge.evidence import gather as gather_evidence
 from edge.messages import guidance, message, stay_until
 from edge.policy import OFFLINE_MARK, UNREACHABLE_MARK, Decision, Policy, answered_offline
@@ -247,7 +247,7 @@ class Gate:
         if decision is Decision.REFER and mrz is not None:
             outcome.evidence = self._timed(timings, "evidence", lambda: self.evidence(values))
         if getattr(outcome.traveller_file, "status", None) == "NEW":
-            outcome.enrolment = self._timed(timings, "enrolment", lambda: _enrolment(values.get("face_capture")))
+            outcome.enrolment = self._timed(timings, "enrolment", lambda: file_enrolment(values.get("face_capture")))
         self._timed(timings, "record", lambda: self._record(outcome, mrz))
         transaction.advance(Phase.CLOSED)
         # The gate opens (or shows the way to the officer) only once the record is kept.
@@ -650,20 +650,6 @@ class _NoCapture:
 
 
 _NO_CAPTURE = _NoCapture()
-
-
-def _enrolment(live) -> tuple[Any, bytes] | None:
-    """The live template and face crop a new traveller file is opened with; None without a usable crop."""
-    from edge.evidence import face_crop, jpeg
-
-    image, face = getattr(live, "image", None), getattr(live, "face", None)
-    if live is None or live.template is None or image is None:
-        return None
-    try:
-        return live.template, jpeg(face_crop(image, face.box) if face is not None else image)
-    except Exception:  # no file now; the next crossing searches and opens it
-        log.exception("could not make the traveller file's face image")
-        return None
 
 
 def _traveller(mrz: Mrz | None) -> dict[str, str]:

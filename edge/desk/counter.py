@@ -29,6 +29,7 @@ from edge.desk.events import EventBus
 from edge.desk.refusal_form import Refusal, render
 from edge.desk.remote import DeskCentral, SignInRefused
 from edge.desk.texts import traveller_language
+from edge.evidence import file_enrolment
 from edge.gate import Gate
 from edge.policy import UNREACHABLE_MARK, answered_offline
 
@@ -314,7 +315,6 @@ class Counter:
         (opened with the live face when there is none). Central must answer: the officer sees at once whether
         the fingers were enrolled or another identity's file holds them."""
         from edge.desk.fingers import take_fingers
-        from edge.gate import _enrolment
 
         officer = self._require_officer()
         presented = self.current
@@ -336,7 +336,7 @@ class Counter:
         except Exception as exc:  # a scanner or image failure is the officer's to see, never a crash
             log.warning("fingerprint enrolment: %s", exc)
             raise DeskError(f"fingerprints not taken: {exc}") from None
-        face = _enrolment(presented.values.get("face_capture"))
+        face = file_enrolment(presented.values.get("face_capture"))
         try:
             answer = self.remote.enrol_fingers(officer.token, presented.transaction_id, taken.fingers,
                                                *(face or (None, b"")))
