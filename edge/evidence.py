@@ -1,7 +1,7 @@
 """What a gate hands an officer with a referral: the live face, the chip photo, the 1:N candidates; and the
 live template and face crop a new traveller file is opened with (`file_enrolment`, gate and desk alike).
 
-Made only when the gate refers (an opened gate sends no face image to
+The evidence is made only when the gate refers (an opened gate sends no face image to
 central) and kept small: the live frame is cropped around the face, both
 photos are scaled down and sent as JPEG. Central checks and stores them for
 the officer's referral page (proto limes.v1.ReferralEvidence).
