@@ -3,19 +3,21 @@
 A finger gallery NAME is two ordinary galleries (matcher.gallery), so enrolments go through the same
 fsync'd log, snapshots, sealing and FAISS indexes as faces:
 
-* NAME holds each finger's fixed-length encoding (drivers.fingerprint.encoding): the FAISS shortlist;
+* NAME holds each finger's Minutia Cylinder-Code cylinders (drivers.fingerprint.encoding), one row a
+  cylinder with id "SUBJECT#PP#NNN": the FAISS shortlist;
 * NAME.minutiae holds each finger's minutiae packed into a fixed-size row (PACKED_MINUTIAE x 4 values:
   x, y, angle, quality; unused slots -1): what re-ranking compares. Its own index is never searched.
 
-A row's id is "SUBJECT#PP", PP the ISO/IEC 19794-2 finger position. An enrolment writes the minutiae
-row first, then the shortlist row: a crash between them leaves minutiae no search can reach, never a
-shortlist row without minutiae.
+A finger's id is "SUBJECT#PP", PP the ISO/IEC 19794-2 finger position. An enrolment writes the minutiae
+row first, then the cylinder rows: a crash between them leaves minutiae no search can reach, never a
+cylinder without minutiae. A removal takes the cylinders first, then the minutiae.
 
-Search: every query finger's encoding proposes its nearest fingers (any position: a finger given at the
-wrong position is still found); their subjects are ranked by the summed similarity of the proposals and
-the best `shortlist` subjects re-ranked: each query finger compared 1:1 (drivers.fingerprint.compare) with
-the subject's finger at the same position. Fusion is score-level, the sum rule: a subject's score is the
-sum of its fingers' 1:1 scores (a finger it has not enrolled counts 0), decided against the threshold
+Search: every cylinder of every query finger looks up its VOTE_NEIGHBOURS nearest enrolled cylinders, and
+each finger among them (any position: a finger given at the wrong position is still found) gets the
+cylinders' similarity as a vote, once a query cylinder; subjects are ranked by their fingers' summed votes
+and the best `shortlist` subjects re-ranked: each query finger compared 1:1 (drivers.fingerprint.compare)
+with the subject's finger at the same position. Fusion is score-level, the sum rule: a subject's score is
+the sum of its fingers' 1:1 scores (a finger it has not enrolled counts 0), decided against the threshold
 calibrated for that many fingers (FUSED_THRESHOLDS).
 """
 from __future__ import annotations
@@ -41,6 +43,8 @@ MAX_FINGERS = 10
 MAX_RECORD_BYTES = 64 << 10                 # an ISO/IEC 19794-2 record of 255 minutiae is under 2 kB
 MAX_SHORTLIST = 1000
 DEFAULT_SHORTLIST = 32
+VOTE_NEIGHBOURS = 24                        # enrolled cylinders each query cylinder asks for
+MAX_CYLINDERS = PACKED_MINUTIAE             # one a minutia at most: ids NNN run 000-127
 # The sum-rule threshold for n query fingers: the 1 - 1e-4 quantile of sums of n non-mated 1:1 scores
 # (each drawn from the 9,900 non-mated scores of the calibration set, seeds 1000-1099, difficulty 1.0,
 # assumed independent; a million sums drawn for each n, seed 0). See docs/FINGERPRINTS.md.
@@ -67,6 +71,10 @@ def fused_threshold(fingers: int) -> float:
 
 def row_id(subject_id: str, position: int) -> str:
     return f"{subject_id}#{position:02d}"
+
+
+def cylinder_id(finger: str, index: int) -> str:
+    return f"{finger}#{index:03d}"
 
 
 def check_subject(subject_id: str) -> None:
@@ -151,8 +159,14 @@ class FingerGalleries:
     def enrol(self, name: str, subject_id: str, fingers: list[tuple[int, Template]]) -> int:
         check_subject(subject_id)
         shortlist, minutiae = self.pair(name)
-        minutiae.enrol([(row_id(subject_id, p), pack(t)) for p, t in fingers])
-        shortlist.enrol([(row_id(subject_id, p), encoding.encode(t)) for p, t in fingers])
+        packed = [(row_id(subject_id, p), pack(t)) for p, t in fingers]
+        # encoded from the packed minutiae, as a re-encoding from the minutiae gallery would see them
+        cylinders = [(finger, encoding.encode(unpack(row, 0))) for finger, row in packed]
+        minutiae.enrol(packed)
+        for finger, vectors in cylinders:
+            self._remove_cylinders(shortlist, finger, start=len(vectors))   # a re-enrolment's surplus
+        shortlist.enrol([(cylinder_id(finger, i), vector) for finger, vectors in cylinders
+                         for i, vector in enumerate(vectors)])
         return len(fingers)
 
     def remove(self, name: str, subject_id: str) -> int:
@@ -161,15 +175,26 @@ class FingerGalleries:
         shortlist, minutiae = self.pair(name)
         removed = 0
         for position in range(1, 11):
+            finger = row_id(subject_id, position)
             try:
-                shortlist.remove(row_id(subject_id, position))
+                minutiae.get(finger)
             except NotFound:
                 continue
-            minutiae.remove(row_id(subject_id, position))
+            self._remove_cylinders(shortlist, finger)
+            minutiae.remove(finger)
             removed += 1
         if not removed:
             raise NotFound(f"subject_id: {subject_id!r} has no finger in gallery {name!r}")
         return removed
+
+    @staticmethod
+    def _remove_cylinders(shortlist: Gallery, finger: str, start: int = 0) -> None:
+        """Removes the finger's cylinder rows from `start` on (they are numbered without gaps)."""
+        for index in range(start, MAX_CYLINDERS):
+            try:
+                shortlist.remove(cylinder_id(finger, index))
+            except NotFound:
+                return
 
     def enrolled(self, minutiae: Gallery, subject_id: str, position: int) -> Template | None:
         try:
@@ -190,16 +215,26 @@ class FingerGalleries:
         """The best top_k subjects by fused score (above no threshold: the caller decides), and how many
         subjects were re-ranked."""
         shortlist, minutiae = self.pair(name)
-        queries = np.stack([encoding.encode(t) for _, t in fingers])
-        proposals: dict[str, float] = {}
-        for hits in shortlist.search(queries, shortlist_size):
-            for hit in hits:
-                subject = hit.subject_id.rsplit("#", 1)[0]
-                # unit vectors: 1 - d^2/2 is the cosine similarity
-                proposals[subject] = proposals.get(subject, 0.0) + 1.0 - hit.distance ** 2 / 2
-        chosen = sorted(proposals, key=lambda s: -proposals[s])[:shortlist_size]
+        chosen = self.candidates(shortlist, fingers)[:shortlist_size]
         ranked = sorted((self._rerank(minutiae, s, fingers) for s in chosen), key=lambda c: -c.score)
         return ranked[:top_k], len(chosen)
+
+    @staticmethod
+    def candidates(shortlist: Gallery, fingers: list[tuple[int, Template]]) -> list[str]:
+        """Every subject a query cylinder's neighbours proposed, best voted first."""
+        encoded = [encoding.encode(t) for _, t in fingers]
+        queries = np.concatenate(encoded) if encoded else np.zeros((0, encoding.DIMENSION), np.float32)
+        votes: dict[str, float] = {}
+        for hits in shortlist.search(queries, VOTE_NEIGHBOURS) if len(queries) else []:
+            voted = set()
+            for hit in hits:
+                subject = hit.subject_id.split("#", 1)[0]
+                finger = hit.subject_id.rsplit("#", 1)[0]
+                if finger not in voted:       # one vote a query cylinder and enrolled finger: its nearest
+                    voted.add(finger)
+                    # unit vectors: 1 - d^2/2 is the cosine similarity
+                    votes[subject] = votes.get(subject, 0.0) + 1.0 - hit.distance ** 2 / 2
+        return sorted(votes, key=lambda s: -votes[s])
 
     def _rerank(self, minutiae: Gallery, subject_id: str, fingers: list[tuple[int, Template]]) -> FingerCandidate:
         scores = []

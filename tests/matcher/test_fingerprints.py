@@ -239,3 +239,42 @@ def test_a_gate_may_search_and_verify_fingers_but_not_enrol_or_remove_them(tmp_p
         gate_channel.close()
         server.stop(0).wait()
         server.registry.close()
+
+
+def test_the_shortlist_holds_a_row_a_cylinder_and_leaves_none_behind(tmp_path):
+    registry = Registry(tmp_path, background=False)
+    galleries = fingerprints.FingerGalleries(registry)
+    minutiae, shortlist = galleries.create("prints")  # (minutiae, shortlist): created in that order
+    full, sparse = impression(finger(1), 1, 2), impression(finger(2, count=12), 1, 2)
+    cylinders = len(fingerprints.encoding.encode(fingerprints.unpack(fingerprints.pack(full), 2)))
+    galleries.enrol("prints", "s1", [(2, full)])
+    assert cylinders >= 20 and shortlist.size == cylinders and minutiae.size == 1
+    galleries.enrol("prints", "s1", [(2, sparse)])  # enrolled again with fewer cylinders: no stale one stays
+    assert shortlist.size == len(fingerprints.encoding.encode(fingerprints.unpack(fingerprints.pack(sparse), 2)))
+    assert shortlist.size < cylinders
+    assert galleries.remove("prints", "s1") == 1
+    assert shortlist.size == 0 and minutiae.size == 0
+    registry.close()
+
+
+def test_a_gallery_of_another_encoding_is_refused_after_a_restart(tmp_path):
+    """A finger gallery written by the earlier encoding (one minutia-pair histogram a finger, 'pairs-1')
+    keeps its version in its config and snapshot: it is refused, never searched with cylinders."""
+    from matcher.config import GalleryConfig
+
+    registry = Registry(tmp_path, background=False)
+    old, _ = registry.create(GalleryConfig.checked("prints", fingerprints.MODEL, "pairs-1", 1280))
+    registry.create(GalleryConfig.checked("prints.minutiae", fingerprints.MINUTIAE_MODEL, "packed-1",
+                                          fingerprints.PACKED_MINUTIAE * 4))
+    vector = np.zeros(1280, np.float32)
+    vector[0] = 1
+    old.enrol([("s1#02", vector)])
+    old.snapshot()
+    registry.close()
+
+    reopened = fingerprints.FingerGalleries(Registry(tmp_path, background=False))
+    with pytest.raises(InvalidArgument, match="holds encoding 'pairs-1'"):
+        reopened.search("prints", [(2, impression(finger(1), 2, 2))], 1, 8)
+    with pytest.raises(InvalidArgument, match="holds encoding 'pairs-1'"):
+        reopened.enrol("prints", "s2", [(2, impression(finger(2), 1, 2))])
+    reopened.registry.close()

@@ -1,0 +1,40 @@
+"""`limes bench finger --gallery N` end to end on a gallery of a few synthetic fingers (the real figures come
+from big runs), and the template cache it reads: only the touches asked for, kept across runs."""
+import json
+
+from limes.bench import finger_data
+from limes.cli import main
+
+
+def test_the_cache_makes_only_missing_touches_and_keeps_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIMES_VAR_DIR", str(tmp_path))
+    assert finger_data.prepare([7001, 7002], 1.0, workers=1, touches=(0,)) == 2
+    assert finger_data.prepare([7001, 7002], 1.0, workers=1, touches=(0,)) == 0   # kept: nothing made again
+    first = finger_data.fingers([7001], 1.0, touches=())[7001]
+    assert set(first) == {0} and len(first[0].minutiae) >= 10
+    assert finger_data.prepare([7001], 1.0, workers=1, touches=(0, 1)) == 1     # the second touch added
+    both = finger_data.fingers([7001], 1.0, touches=())[7001]
+    assert set(both) == {0, 1} and both[0] == first[0]                           # the first left as it was
+    assert both[1] != both[0]
+    assert len(finger_data.generation_cpu_s([7001, 7002], 1.0)) == 2
+    assert not list(finger_data.cache_dir(1.0).glob("*.tmp"))
+
+
+def test_bench_reports_shortlist_recall_apart_from_fnir_at_fpir(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LIMES_VAR_DIR", str(tmp_path))
+    code = main(["bench", "finger", "--gallery", "4", "--searches", "2", "--shortlist", "4",
+                 "--seeds", "7101-7104", "--non-mated-seeds", "7201-7202", "--workers", "1", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert result["data_set"]["gallery_seeds"] == "7101-7104" and result["data_set"]["non_mated_seeds"] == "7201-7202"
+    assert result["generation"]["fingers_made_now"] == 6 and result["generation"]["cpu_s_a_finger"]["count"] == 6
+    assert result["encoding"]["version"] == "mcc-bits-8x8x6-1" and result["encoding"]["cylinder_rows"] > 4 * 10
+    recall = result["shortlist_recall"]
+    assert set(recall) == {"at_1", "at_8", "at_32", "at_4"} and recall["at_4"] == 1.0   # all four subjects voted on
+    assert 0 <= result["at_fpir_1pct"]["fnir"] <= 1 and result["at_fpir_1pct"]["measurable"] is False
+    assert result["search_ms"]["count"] == 4 and result["search_cpu_ms"]["p50"] > 0
+    assert result["measured_at_target_size"] is False
+    # made once: a second run reads the cache
+    main(["bench", "finger", "--gallery", "4", "--searches", "2", "--seeds", "7101-7104",
+          "--non-mated-seeds", "7201-7202", "--json"])
+    assert json.loads(capsys.readouterr().out)["generation"]["fingers_made_now"] == 0
