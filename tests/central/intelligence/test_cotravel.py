@@ -90,3 +90,16 @@ def test_the_columnar_build_finds_the_facilitators_group_among_many_strangers():
     assert {1, 2, 3, 4, 5} in groups(found)
     assert all(t.occasions >= 2 for t in found.values())
     assert co_travellers_columns(_columns(passages[:0]), TEN, 2) == {}
+
+
+def test_the_columnar_build_finds_the_same_in_several_passes_and_small_chunks(monkeypatch):
+    rng = random.Random(5)
+    passages = [Passage(i, rng.randrange(0, 40), rng.choice(["A ENTRY", "A EXIT", "B ENTRY"]),
+                        T0 + dt.timedelta(seconds=rng.randrange(3 * 24 * 3600))) for i in range(3000)]
+    expected = co_travellers(passages, TEN, 2)
+    assert expected  # forty travellers crossing for three days: many meet twice
+    monkeypatch.setattr("central.intelligence.cotravel.MEETINGS_AT_ONCE", 500)
+    monkeypatch.setattr("central.intelligence.cotravel._CHUNK_MEETINGS", 64)
+    found = co_travellers_columns(_columns(passages), TEN, 2)
+    assert {p: (t.a_crossings, t.b_crossings, t.points) for p, t in found.items()} == {
+        p: (t.a_crossings, t.b_crossings, t.points) for p, t in expected.items()}
