@@ -9,6 +9,7 @@ a group is a connected set of co-travellers (a facilitator with changing compani
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
@@ -65,6 +66,30 @@ def co_travellers(passages: Iterable[Passage], window: dt.timedelta, min_togethe
                   ) -> dict[tuple[int, int], Together]:
     """The pairs who crossed together at least `min_together` times."""
     return {pair: t for pair, t in pairs(passages, window).items() if t.occasions >= min_together}
+
+
+def co_travellers_of(passages: Iterable[Passage], traveller: int, window: dt.timedelta, min_together: int
+                     ) -> dict[tuple[int, int], Together]:
+    """`co_travellers` restricted to the pairs of one traveller: only the meetings with their own passages
+    are looked at (a person's network reads thousands of strangers' passages near theirs, and the pairs
+    among the strangers are not wanted)."""
+    by_point: dict[str, list[Passage]] = defaultdict(list)
+    for passage in passages:
+        by_point[passage.point].append(passage)
+    found: dict[tuple[int, int], Together] = {}
+    for point, items in by_point.items():
+        items.sort(key=lambda p: p.at)
+        instants = [p.at for p in items]
+        for own in (p for p in items if p.traveller == traveller):
+            for other in items[bisect_left(instants, own.at - window):bisect_right(instants, own.at + window)]:
+                if other.traveller == traveller:
+                    continue
+                first, second = sorted((own, other), key=lambda p: p.traveller)
+                together = found.setdefault((first.traveller, second.traveller), Together())
+                together.a_crossings.add(first.crossing)
+                together.b_crossings.add(second.crossing)
+                together.points.add(point)
+    return {pair: t for pair, t in found.items() if t.occasions >= min_together}
 
 
 @dataclass(frozen=True)
