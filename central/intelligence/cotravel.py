@@ -9,6 +9,7 @@ a group is a connected set of co-travellers (a facilitator with changing compani
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
@@ -67,6 +68,30 @@ def co_travellers(passages: Iterable[Passage], window: dt.timedelta, min_togethe
     return {pair: t for pair, t in pairs(passages, window).items() if t.occasions >= min_together}
 
 
+def co_travellers_of(passages: Iterable[Passage], traveller: int, window: dt.timedelta, min_together: int
+                     ) -> dict[tuple[int, int], Together]:
+    """`co_travellers` restricted to the pairs of one traveller: only the meetings with their own passages
+    are looked at (a person's network reads thousands of strangers' passages near theirs, and the pairs
+    among the strangers are not wanted)."""
+    by_point: dict[str, list[Passage]] = defaultdict(list)
+    for passage in passages:
+        by_point[passage.point].append(passage)
+    found: dict[tuple[int, int], Together] = {}
+    for point, items in by_point.items():
+        items.sort(key=lambda p: p.at)
+        instants = [p.at for p in items]
+        for own in (p for p in items if p.traveller == traveller):
+            for other in items[bisect_left(instants, own.at - window):bisect_right(instants, own.at + window)]:
+                if other.traveller == traveller:
+                    continue
+                first, second = sorted((own, other), key=lambda p: p.traveller)
+                together = found.setdefault((first.traveller, second.traveller), Together())
+                together.a_crossings.add(first.crossing)
+                together.b_crossings.add(second.crossing)
+                together.points.add(point)
+    return {pair: t for pair, t in found.items() if t.occasions >= min_together}
+
+
 @dataclass(frozen=True)
 class Passages:
     """Passages as columns, for millions of them: numpy arrays of equal length."""
@@ -77,100 +102,108 @@ class Passages:
     labels: Sequence[str]
 
 
-def _meetings(sorted_point: np.ndarray, sorted_at: np.ndarray, window_s: int) -> Iterator[tuple[np.ndarray, int]]:
-    """(i, d) for each offset d: the passages i (in point-then-time order) that met passage i + d.
-    A passage that did not meet the one d after it meets none further, so each step keeps fewer."""
-    alive = np.arange(len(sorted_at) - 1, dtype=np.int32 if len(sorted_at) < 2 ** 31 else np.int64)
-    offset = 1
-    while len(alive):
-        alive = alive[alive + offset < len(sorted_at)]
-        later = alive + offset
-        alive = alive[(sorted_point[later] == sorted_point[alive]) & (sorted_at[later] - sorted_at[alive] <= window_s)]
-        if len(alive):
-            yield alive, offset
-        offset += 1
+# Pair keys (8 bytes a meeting) sorted at once at most: past it the meetings are gone through in several
+# passes, each keeping the pairs whose lower traveller id falls in its share (400M: 3.2 GB of keys).
+MEETINGS_AT_ONCE = 400_000_000
+# Meetings made at a time: arrays of 1-2 MB, which stay in the processor's cache between the steps.
+_CHUNK_MEETINGS = 1 << 18
+
+
+def _meeting_counts(point: np.ndarray, at: np.ndarray, window_s: int) -> np.ndarray:
+    """For passages in point-then-time order: how many of the following passages each one meets."""
+    stream_time = (point.astype(np.int64) << 40) | (at - (at.min() if len(at) else 0))
+    reach = np.searchsorted(stream_time, stream_time + window_s, side="right")
+    return (reach - np.arange(1, len(point) + 1)).astype(np.int32)
+
+
+def _chunks(later: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Ranges of passages whose meetings number about _CHUNK_MEETINGS together (at least one passage)."""
+    made = np.cumsum(later, dtype=np.int64)
+    begin = 0
+    while begin < len(later):
+        before = int(made[begin - 1]) if begin else 0
+        end = max(begin + 1, int(np.searchsorted(made, before + _CHUNK_MEETINGS, side="right")))
+        yield begin, end
+        begin = end
+
+
+def _meeting_pairs(later: np.ndarray, begin: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j): every meeting of passage i (begin <= i < end) with a later passage j, as positions."""
+    counts = later[begin:end]
+    positions = np.arange(begin, end, dtype=np.int32)
+    first = np.repeat(positions, counts)
+    starts = np.cumsum(counts, dtype=np.int32) - counts  # where each passage's meetings begin in `first`
+    second = np.arange(len(first), dtype=np.int32) + np.repeat(positions + 1 - starts, counts)
+    return first, second
 
 
 def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (np.minimum(a, b).astype(np.int64) << 32) | np.maximum(a, b)
 
 
-def _hashes(keys: np.ndarray) -> np.ndarray:
-    """32-bit hashes of pair keys (Fibonacci hashing: the top half of a multiplication, wrapping)."""
-    return ((keys.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)).astype(np.uint32)
-
-
-def _met_at_least(values: np.ndarray, times: int) -> np.ndarray:
-    """The values that occur at least `times` times (sorted in place: the array is scratch)."""
-    if not len(values):
-        return values
-    values.sort()
-    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    runs = np.diff(np.append(starts, len(values)))
-    return values[starts[runs >= times]]
-
-
-HASH_BUCKETS = 8  # counted one at a time, so that only an eighth of the hashes is sorted at once
+def _repeated_keys(traveller: np.ndarray, later: np.ndarray, times: int) -> np.ndarray:
+    """The keys of pairs who met at least `times` times (passages in point-then-time order). A traveller
+    passing twice makes a pair with themself: kept here (leaving it out costs more than sorting it)."""
+    total = int(later.sum(dtype=np.int64))
+    passes = max(1, -(-total // MEETINGS_AT_ONCE))
+    found = []
+    for share in range(passes):
+        # A pass's share is about an even part (the buffer grows if chance gives it more).
+        keys = np.empty(total if passes == 1 else total // passes * 9 // 8, dtype=np.int64)
+        filled = 0
+        for begin, end in _chunks(later):
+            first, second = _meeting_pairs(later, begin, end)
+            chunk = _pair_keys(traveller[first], traveller[second])
+            if passes > 1:
+                chunk = chunk[(chunk >> 32) % passes == share]
+            if filled + len(chunk) > len(keys):
+                keys = np.resize(keys, max(2 * len(keys), filled + len(chunk)))
+            keys[filled:filled + len(chunk)] = chunk
+            filled += len(chunk)
+        keys = keys[:filled]
+        keys.sort()
+        if filled >= times:  # sorted, a key repeated `times` times is the same as the key `times - 1` on
+            found.append(np.unique(keys[:filled - times + 1][keys[:filled - times + 1] == keys[times - 1:]]))
+        del keys
+    keys = np.concatenate(found) if found else np.empty(0, np.int64)
+    return keys[(keys >> 32) != (keys & 0xFFFFFFFF)]
 
 
 def co_travellers_columns(passages: Passages, window: dt.timedelta, min_together: int
                           ) -> dict[tuple[int, int], Together]:
-    """`co_travellers` for millions of passages in bounded memory (a year of 10M crossings meets some
-    400M pairs of passages). First every meeting's pair is counted by a 32-bit hash (4 bytes a meeting):
-    a pair met `min_together` times has a hash counted that often, and a few chance collisions add
-    pairs that did not. Then the meetings whose hash was are gone through again, their pairs counted
-    exactly, and those met often enough looked at passage by passage. Traveller ids: 0 to 2**31 - 1."""
+    """`co_travellers` for millions of passages (a year of 10M crossings makes some 450M meetings).
+
+    Every meeting's pair is packed in an int64 key and the keys sorted: a pair with `min_together`
+    occasions met at least that often, so the keys repeated that often are the only candidates. Their
+    travellers' passages alone are then gone through meeting by meeting, as `co_travellers` does.
+    Travellers with fewer passages than `min_together` are left out from the start. Traveller ids:
+    0 to 2**31 - 1."""
     if len(passages.at) and (passages.traveller.min() < 0 or passages.traveller.max() >= 2 ** 31):
         raise ValueError("traveller ids must be 0 to 2**31 - 1")
-    order = np.lexsort((passages.at, passages.point))
-    # Narrow types: half the memory to go through at every step (seconds from the first passage).
-    point = passages.point[order].astype(np.int32)
-    at = passages.at[order] - (passages.at.min() if len(passages.at) else 0)
-    at = at.astype(np.int32) if len(at) and at.max() < 2 ** 31 else at
-    traveller = passages.traveller[order].astype(np.int32)
     window_s = int(window.total_seconds())
-    buckets: list[list[np.ndarray]] = [[] for _ in range(HASH_BUCKETS)]
-    for i, offset in _meetings(point, at, window_s):
-        apart = traveller[i] != traveller[i + offset]
-        hashes = _hashes(_pair_keys(traveller[i][apart], traveller[i + offset][apart]))
-        bucket = (hashes >> np.uint32(29)).astype(np.uint8)
-        by_bucket = np.argsort(bucket, kind="stable")
-        edges = np.searchsorted(bucket[by_bucket], np.arange(HASH_BUCKETS + 1))
-        for b in range(HASH_BUCKETS):
-            buckets[b].append(hashes[by_bucket[edges[b]:edges[b + 1]]])
-    frequent = []
-    for b in range(HASH_BUCKETS):
-        pieces, buckets[b] = buckets[b], []
-        frequent.append(_met_at_least(np.concatenate(pieces) if pieces else np.empty(0, np.uint32), min_together))
-        del pieces
-    frequent_hashes = np.sort(np.concatenate(frequent))
-    if not len(frequent_hashes):
+    ids, inverse, counts = np.unique(passages.traveller, return_inverse=True, return_counts=True)
+    keep = counts[inverse] >= min_together
+    order = np.flatnonzero(keep)
+    order = order[np.lexsort((passages.at[order], passages.point[order]))]
+    traveller = passages.traveller[order].astype(np.int32)
+    later = _meeting_counts(passages.point[order], passages.at[order], window_s)
+    candidates = _repeated_keys(traveller, later, min_together)
+    if not len(candidates):
         return {}
-    # A table of the hashes' top 24 bits rules most meetings out before the (slower) exact look-up.
-    maybe = np.zeros(1 << 24, dtype=bool)
-    maybe[frequent_hashes >> np.uint32(8)] = True
-    firsts, seconds = [], []
-    for i, offset in _meetings(point, at, window_s):
-        hashes = _hashes(_pair_keys(traveller[i], traveller[i + offset]))
-        i = i[maybe[hashes >> np.uint32(8)]]
-        j = i + offset
-        hashes = _hashes(_pair_keys(traveller[i], traveller[j]))
-        place = np.minimum(np.searchsorted(frequent_hashes, hashes), len(frequent_hashes) - 1)
-        hit = (frequent_hashes[place] == hashes) & (traveller[i] != traveller[j])
-        firsts.append(i[hit])
-        seconds.append(j[hit])
-    first, second = np.concatenate(firsts), np.concatenate(seconds)
+    # The candidates' travellers' passages: few, and every meeting between two of them is among them.
+    order = order[np.isin(traveller, np.unique(np.concatenate([candidates >> 32, candidates & 0xFFFFFFFF])))]
+    traveller = passages.traveller[order].astype(np.int32)
+    later = _meeting_counts(passages.point[order], passages.at[order], window_s)
+    first, second = _meeting_pairs(later, 0, len(order))
     keys = _pair_keys(traveller[first], traveller[second])
-    wanted = _met_at_least(keys.copy(), min_together)
-    kept = np.isin(keys, wanted)
+    hit = np.isin(keys, candidates)
     found: dict[tuple[int, int], Together] = {}
-    crossing = passages.crossing[order]
-    for one, other in zip(first[kept].tolist(), second[kept].tolist()):
-        a, b = sorted((one, other), key=lambda k: traveller[k])
-        together = found.setdefault((int(traveller[a]), int(traveller[b])), Together())
-        together.a_crossings.add(int(crossing[a]))
-        together.b_crossings.add(int(crossing[b]))
-        together.points.add(passages.labels[point[one]])
+    for one, other in zip(order[first[hit]].tolist(), order[second[hit]].tolist()):
+        a, b = sorted((one, other), key=lambda k: passages.traveller[k])
+        together = found.setdefault((int(passages.traveller[a]), int(passages.traveller[b])), Together())
+        together.a_crossings.add(int(passages.crossing[a]))
+        together.b_crossings.add(int(passages.crossing[b]))
+        together.points.add(passages.labels[passages.point[one]])
     return {pair: t for pair, t in found.items() if t.occasions >= min_together}
 
 

@@ -132,8 +132,7 @@ def _co_travellers_of(session: Session, traveller_id: int, query: CoTravelQuery,
                      for point, direction, at in own[start:start + 100]))
         passages.update(_passages(session.execute(select(*_PASSAGE_COLUMNS).join(
             m.BorderPoint, m.Crossing.border_point_id == m.BorderPoint.id).where(near))))
-    found = cotravel.co_travellers(passages, query.window, query.min_together)
-    return {pair: t for pair, t in found.items() if traveller_id in pair}
+    return cotravel.co_travellers_of(passages, traveller_id, query.window, query.min_together)
 
 
 def _label(traveller: m.Traveller) -> str:

@@ -8,7 +8,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from central.intelligence.cotravel import Passage, Passages, co_travellers, co_travellers_columns, groups, pairs
+from central.intelligence.cotravel import (
+    Passage,
+    Passages,
+    co_travellers,
+    co_travellers_columns,
+    co_travellers_of,
+    groups,
+    pairs,
+)
 
 T0 = dt.datetime(2026, 6, 1, 8, tzinfo=dt.timezone.utc)
 TEN = dt.timedelta(minutes=10)
@@ -47,6 +55,7 @@ def test_a_facilitator_with_changing_companions_is_one_group_and_strangers_are_n
     assert all(t.occasions >= 2 for t in found.values())
 
 
+@settings(deadline=None)  # timing is not what is tested: under a load of 20 one example took over 200 ms
 @given(st.lists(st.tuples(st.integers(1, 6), st.sampled_from(["A", "B"]), st.integers(0, 120)), max_size=40),
        st.randoms())
 def test_pairs_do_not_depend_on_the_order_passages_come_in(rows, rnd):
@@ -90,3 +99,27 @@ def test_the_columnar_build_finds_the_facilitators_group_among_many_strangers():
     assert {1, 2, 3, 4, 5} in groups(found)
     assert all(t.occasions >= 2 for t in found.values())
     assert co_travellers_columns(_columns(passages[:0]), TEN, 2) == {}
+
+
+def test_the_columnar_build_finds_the_same_in_several_passes_and_small_chunks(monkeypatch):
+    rng = random.Random(5)
+    passages = [Passage(i, rng.randrange(0, 40), rng.choice(["A ENTRY", "A EXIT", "B ENTRY"]),
+                        T0 + dt.timedelta(seconds=rng.randrange(3 * 24 * 3600))) for i in range(3000)]
+    expected = co_travellers(passages, TEN, 2)
+    assert expected  # forty travellers crossing for three days: many meet twice
+    monkeypatch.setattr("central.intelligence.cotravel.MEETINGS_AT_ONCE", 500)
+    monkeypatch.setattr("central.intelligence.cotravel._CHUNK_MEETINGS", 64)
+    found = co_travellers_columns(_columns(passages), TEN, 2)
+    assert {p: (t.a_crossings, t.b_crossings, t.points) for p, t in found.items()} == {
+        p: (t.a_crossings, t.b_crossings, t.points) for p, t in expected.items()}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.sampled_from(["A ENTRY", "A EXIT"]), st.integers(0, 60)), max_size=50),
+       st.integers(0, 6), st.integers(1, 3))
+def test_one_travellers_co_travellers_are_theirs_among_everyones(rows, traveller, k):
+    passages = [Passage(i, who, point, at(minute)) for i, (who, point, minute) in enumerate(rows)]
+    expected = {pair: t for pair, t in co_travellers(passages, TEN, k).items() if traveller in pair}
+    found = co_travellers_of(passages, traveller, TEN, k)
+    assert {p: (t.a_crossings, t.b_crossings, t.points) for p, t in found.items()} == {
+        p: (t.a_crossings, t.b_crossings, t.points) for p, t in expected.items()}
