@@ -61,8 +61,7 @@ def create_screen(counter: Counter) -> Flask:
         message = session.pop("message", "")
         return render_template("desk.html", t=screen_texts(lang), lang=lang, languages=LANGUAGES,
                                grounds=GROUNDS[lang], signed_in=signed_in(), status=counter.status(),
-                               report_choices=(texts.REPORT_SOURCES, texts.REPORT_EVALUATIONS,
-                                               texts.REPORT_ASSESSMENTS, texts.REPORT_HANDLING),
+                               report_choices=texts.REPORT_CHOICES.get(lang, texts.REPORT_CHOICES["en"]),
                                csrf=session["csrf"], message=message)
 
     @app.post("/sign-in")

@@ -124,13 +124,28 @@ SCREEN = {
 }
 
 # An intelligence report's choices (3x5x2 grading, as central.intelligence.grading checks it; the edge does not
-# import central). The defaults are an officer's own observation: 1, A, P.
-REPORT_SOURCES = {"officer": "officer observation", "human": "human source", "open": "open source",
-                  "partner": "partner agency", "system": "system"}
-REPORT_EVALUATIONS = {"1": "reliable", "2": "untested", "3": "not reliable"}
-REPORT_ASSESSMENTS = {"A": "known directly to the source", "B": "known indirectly, corroborated",
-                      "C": "known indirectly", "D": "not known", "E": "suspected false or malicious"}
-REPORT_HANDLING = {"P": "lawful sharing permitted", "C": "sharing under the recorded conditions"}
+# import central), in each language: (sources, source evaluations, assessments, handling codes). The defaults
+# are an officer's own observation: 1, A, P.
+REPORT_CHOICES = {
+    "en": ({"officer": "officer observation", "human": "human source", "open": "open source",
+            "partner": "partner agency", "system": "system"},
+           {"1": "reliable", "2": "untested", "3": "not reliable"},
+           {"A": "known directly to the source", "B": "known indirectly, corroborated", "C": "known indirectly",
+            "D": "not known", "E": "suspected false or malicious"},
+           {"P": "lawful sharing permitted", "C": "sharing under the recorded conditions"}),
+    "fr": ({"officer": "observation de l'agent", "human": "source humaine", "open": "source ouverte",
+            "partner": "service partenaire", "system": "système"},
+           {"1": "fiable", "2": "non éprouvée", "3": "non fiable"},
+           {"A": "connu directement de la source", "B": "connu indirectement, corroboré", "C": "connu indirectement",
+            "D": "non connu", "E": "soupçonné faux ou malveillant"},
+           {"P": "partage légal autorisé", "C": "partage aux conditions enregistrées"}),
+    "es": ({"officer": "observación del agente", "human": "fuente humana", "open": "fuente abierta",
+            "partner": "organismo asociado", "system": "sistema"},
+           {"1": "fiable", "2": "no contrastada", "3": "no fiable"},
+           {"A": "conocido directamente por la fuente", "B": "conocido indirectamente, corroborado",
+            "C": "conocido indirectamente", "D": "no conocido", "E": "se sospecha falso o malintencionado"},
+           {"P": "difusión legal permitida", "C": "difusión con las condiciones registradas"}),
+}
 
 # The refusal form's own words.
 FORM = {
