@@ -1,14 +1,18 @@
 """WSQ (FBI Wavelet Scalar Quantization) images, through NIST's NBIS codec in the `wsq` wheel.
 
 NBIS's decoder trusts its input: fuzzing showed corrupt streams that corrupt its heap and abort the
-whole process. So every decode runs in a forked child; a child that dies or answers nothing becomes
-a FingerprintError here, and the caller's process never sees the damage.
+whole process. So every decode runs in a child process of its own; a child that dies or answers nothing
+becomes a FingerprintError here, and the caller's process never sees the damage. The child is a fresh
+interpreter, not a fork: a forked copy of a process that serves gRPC (the demo's post runs central, the
+matcher and the gate in one process) restarts gRPC's threads and could take a call off the parent's
+listening socket, then die with it (seen in CI: a call answered by a fork's closed channel).
 """
 from __future__ import annotations
 
-import os
 import pickle
 import struct
+import subprocess
+import sys
 
 import numpy as np
 
@@ -50,39 +54,38 @@ def decode(data: bytes) -> np.ndarray:
     return np.frombuffer(pixels, np.uint8).reshape(height, width).copy()
 
 
+# What the child runs: the stream on stdin, the answer (length, then a pickle) on stdout.
+_CHILD = """
+import pickle, struct, sys
+data = sys.stdin.buffer.read()
+import _wsq
+try:
+    pixels, width, height, _ppi = _wsq.decompress(data)
+    answer = pickle.dumps(("ok", bytes(pixels), width, height))
+except Exception as exc:
+    answer = pickle.dumps(("error", str(exc) or type(exc).__name__))
+sys.stdout.buffer.write(struct.pack(">Q", len(answer)) + answer)
+"""
+DECODE_TIMEOUT_S = 30.0
+
+
 def _decode_isolated(data: bytes) -> tuple[bytes, int, int]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: decode, send the answer, leave without running the parent's clean-up
-        code = 0
-        try:
-            os.close(read_end)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)  # NBIS prints its complaints on stderr
-            import _wsq
-            try:
-                pixels, width, height, _ppi = _wsq.decompress(data)
-                answer = pickle.dumps(("ok", bytes(pixels), width, height))
-            except Exception as exc:  # noqa: BLE001 - any refusal by the codec is reported to the parent
-                answer = pickle.dumps(("error", str(exc) or type(exc).__name__))
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(struct.pack(">Q", len(answer)) + answer)
-        except BaseException:  # noqa: BLE001 - the child must never return into the parent's code
-            code = 1
-        os._exit(code)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        received = pipe.read()
-    _, status = os.waitpid(pid, 0)
+    try:  # NBIS prints its complaints on stderr: kept from ours
+        done = subprocess.run([sys.executable, "-I", "-c", _CHILD], input=data, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, timeout=DECODE_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise FingerprintError(f"corrupt WSQ stream: the decoder did not answer within {DECODE_TIMEOUT_S:.0f} s") \
+            from None
+    received = done.stdout
     if len(received) < 8 or len(received) != 8 + struct.unpack(">Q", received[:8])[0]:
-        raise FingerprintError(f"corrupt WSQ stream: the decoder failed ({_describe(status)})")
+        raise FingerprintError(f"corrupt WSQ stream: the decoder failed ({_describe(done.returncode)})")
     answer = pickle.loads(received[8:])  # noqa: S301 - written by our own child process
     if answer[0] != "ok":
         raise FingerprintError(f"corrupt WSQ stream: {answer[1]}")
     return answer[1], answer[2], answer[3]
 
 
-def _describe(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
-    return f"exit status {os.waitstatus_to_exitcode(status)}"
+def _describe(returncode: int) -> str:
+    if returncode < 0:
+        return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"

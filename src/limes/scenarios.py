@@ -51,7 +51,21 @@ def _replayed_once(post, result: dict, timeout_s: float = REPLAY_TIMEOUT_S) -> d
 
 
 def run_scenario(post, scenario) -> dict:
-    """One scenario: the traveller through the gate, judged; a run that breaks is a failed scenario."""
+    """One scenario: the traveller through the gate, judged; a run that breaks is a failed scenario.
+
+    A traveller whose face the capture refused on quality (a head turned too far: a simulated traveller
+    cannot turn back when the gate asks, as a person would) walks up once more, unless the capture's
+    refusal is what the scenario is about or a service is stopped; the result says so."""
+    first = _run_once(post, scenario)
+    refused = [r for r in first["reasons"] if r.startswith("face.capture: poor quality")]
+    if first["ok"] or not refused or "face.capture" in scenario.because or scenario.stops is not None:
+        return first
+    again = _run_once(post, scenario)
+    note = f"walked up again: the first capture was refused ({refused[0]})"
+    return {**again, "approaches": 2, "note": f"{again['note']}; {note}" if again["note"] else note}
+
+
+def _run_once(post, scenario) -> dict:
     try:
         passed = post.pass_through(scenario.traveller)
     except Exception as exc:  # the simulator or the post broke: report it as this scenario's failure

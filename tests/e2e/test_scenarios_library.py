@@ -152,3 +152,35 @@ def test_sim_run_refuses_an_unknown_scenario(capsys):
 
     assert main(["sim", "run", "--scenario", "nosuch"]) == 2
     assert "unknown scenario(s) nosuch" in capsys.readouterr().err
+
+
+class _Post:
+    """Hands back the outcomes given, one per approach, as the demo post's pass_through would."""
+
+    def __init__(self, *outcomes: dict) -> None:
+        self.outcomes = list(outcomes)
+
+    def pass_through(self, traveller) -> dict:
+        found = self.outcomes.pop(0)
+        return {"outcome": {"timings_ms": {}, "offline": False, "crossing_id": "c", "traveller": {}, **found},
+                "seconds": 1.0}
+
+
+def test_a_traveller_whose_face_was_refused_on_quality_walks_up_once_more():
+    from limes.scenarios import run_scenario
+
+    [genuine] = select(["genuine"])
+    refused = {**outcome("refer", face_capture="fail", mrz_valid="pass"),
+               "reasons": ["face.capture: poor quality: yaw"]}
+    post = _Post(refused, outcome("open", mrz_valid="pass"))
+    result = run_scenario(post, genuine)
+    assert result["status"] == "pass" and result["approaches"] == 2 and "poor quality: yaw" in result["note"]
+    # Only once: a second refusal is the scenario's result.
+    post = _Post(refused, refused, outcome("open", mrz_valid="pass"))
+    again = run_scenario(post, genuine)
+    assert again["status"] == "fail" and again["approaches"] == 2 and len(post.outcomes) == 1
+    # A scenario that is about the capture's refusal is judged on its first approach.
+    [no_face] = [s for s in scenarios() if "face.capture" in s.because][:1]
+    post = _Post({**outcome("open", face_capture="fail"), "reasons": ["face.capture: poor quality: yaw"]},
+                 outcome("open"))
+    assert "approaches" not in run_scenario(post, no_face) and len(post.outcomes) == 1
