@@ -159,10 +159,21 @@ def _split(blob: bytes) -> tuple[str, bytes, bytes]:
 
 
 def open_or_create(path: Path | str) -> Sealer:
-    """The sealer of the key file at `path`, made (mode 600, one new key) when there is none yet."""
+    """The sealer of the key file at `path`, made (mode 600, one new key) when there is none yet.
+
+    Processes started side by side on a new machine may all find no key file: the first to put its
+    file in place wins, the others read that one, so nothing is ever sealed under a key that is lost."""
     path = Path(path)
     if not path.exists():
-        add_key(path)
+        ring = {"keys": {}}
+        _new_key(ring)
+        temporary = _written(path, ring)
+        try:
+            os.link(temporary, path)  # atomic, and never over a key file another process made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
     return Sealer.from_file(path)
 
 
@@ -187,6 +198,13 @@ def add_key(path: Path | str) -> str:
     """
     path = Path(path)
     ring = _read_ring(path) if path.exists() else {"keys": {}}
+    key_id = _new_key(ring)
+    os.replace(_written(path, ring), path)
+    return key_id
+
+
+def _new_key(ring: dict) -> str:
+    """A new key made the ring's current one; its id."""
     key_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
     if "pkcs11" in ring:
         _token(ring["pkcs11"]).generate(key_id)  # made inside the token, never seen outside it
@@ -194,16 +212,20 @@ def add_key(path: Path | str) -> str:
     else:
         ring["keys"][key_id] = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
     ring["current"] = key_id
+    return key_id
+
+
+def _written(path: Path, ring: dict) -> Path:
+    """The ring in a new file of its own beside `path` (mode 600, on disk), named for this process alone."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".new")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump(ring, handle, indent=1)
         handle.flush()
         os.fsync(handle.fileno())
     os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
-    return key_id
+    return temporary
 
 
 _TOKENS: dict[tuple[str, str], "_TokenKeys"] = {}

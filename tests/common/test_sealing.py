@@ -86,3 +86,21 @@ def test_hostile_blobs_end_in_a_seal_error(tmp_path_factory, blob):
     for candidate in (blob, MAGIC + blob):
         with pytest.raises(SealError):
             sealer.open(candidate, "c")
+
+
+def test_processes_starting_side_by_side_agree_on_one_new_key(tmp_path):
+    """On a new machine, several processes may find no key file at once (CI: two centrals started side by
+    side): the first file put in place stands, every process seals under it, and no temporary is left."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "keys" / "at-rest.key"
+    script = ("import sys; from common.sealing import open_or_create; "
+              "print(open_or_create(sys.argv[1]).seal(b'x', 'race').hex())")
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)
+            for _ in range(8)]
+    sealed = [bytes.fromhex(run.communicate(timeout=60)[0].strip()) for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    sealer = Sealer.from_file(path)
+    assert all(sealer.open(blob, "race") == b"x" for blob in sealed)
+    assert [p.name for p in path.parent.iterdir()] == ["at-rest.key"]
