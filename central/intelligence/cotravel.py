@@ -38,14 +38,20 @@ class Together:
         return min(len(self.a_crossings), len(self.b_crossings))
 
 
-def pairs(passages: Iterable[Passage], window: dt.timedelta) -> dict[tuple[int, int], Together]:
-    """Every pair of travellers who passed a point within `window` of each other; passages in any order."""
+def _by_point(passages: Iterable[Passage]) -> dict[str, list[Passage]]:
+    """The passages of each border point, in time order."""
     by_point: dict[str, list[Passage]] = defaultdict(list)
     for passage in passages:
         by_point[passage.point].append(passage)
-    found: dict[tuple[int, int], Together] = {}
-    for point, items in by_point.items():
+    for items in by_point.values():
         items.sort(key=lambda p: p.at)
+    return by_point
+
+
+def pairs(passages: Iterable[Passage], window: dt.timedelta) -> dict[tuple[int, int], Together]:
+    """Every pair of travellers who passed a point within `window` of each other; passages in any order."""
+    found: dict[tuple[int, int], Together] = {}
+    for point, items in _by_point(passages).items():
         recent: deque[Passage] = deque()
         for passage in items:
             while recent and passage.at - recent[0].at > window:
@@ -73,12 +79,8 @@ def co_travellers_of(passages: Iterable[Passage], traveller: int, window: dt.tim
     """`co_travellers` restricted to the pairs of one traveller: only the meetings with their own passages
     are looked at (a person's network reads thousands of strangers' passages near theirs, and the pairs
     among the strangers are not wanted)."""
-    by_point: dict[str, list[Passage]] = defaultdict(list)
-    for passage in passages:
-        by_point[passage.point].append(passage)
     found: dict[tuple[int, int], Together] = {}
-    for point, items in by_point.items():
-        items.sort(key=lambda p: p.at)
+    for point, items in _by_point(passages).items():
         instants = [p.at for p in items]
         for own in (p for p in items if p.traveller == traveller):
             for other in items[bisect_left(instants, own.at - window):bisect_right(instants, own.at + window)]:
