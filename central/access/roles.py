@@ -46,6 +46,9 @@ class Role(enum.Enum):
     # A primary-line officer desk (a station): the gate's checks, and the officer's acts under an
     # officer session (central.desk.sessions), which names the person who decides.
     DESK = "desk"
+    # A border post's central, registered at headquarters as a station: it asks for the stay on every
+    # post's crossings before its own gates and desks admit (central.rpc.headquarters). Nothing else.
+    SITE = "site"
 
 
 class Kind(enum.Enum):
@@ -85,6 +88,9 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
                           # Fingers: enrolled under the officer session (central.rpc.fingerprints), verified.
                           "EnrolFileFingerprints", "VerifyFileFingerprints"}),
     Role.OFFICER: _OFFICER,
+    # CheckStay only: a post's gates and desks are registered at the post, not here; the post answers for
+    # them, and the read is audited at both (here under the post's name, the asker in its purpose).
+    Role.SITE: frozenset({"CheckStay"}),
     # Supervisors do what officers do, decide escalated referrals, read the audit log and the alert
     # lists, and see overstays and flight manifests.
     # ImportPassengerMessage: advance passenger data (PAXLST, PNRGOV); ViewTargeting, ReconcileApi and

@@ -18,6 +18,7 @@ from central.records import evidence
 from central.risk.rules import RiskRules
 from central.rpc.desk import DeskServicer
 from central.rpc.fingerprints import FingerprintServicer
+from central.rpc.headquarters import HeadquartersLink
 from central.rpc.servicer import CentralServicer
 from central.stays.regime import StayRules
 from central.travellers import files, fingerprints
@@ -67,7 +68,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
           database_ready: bool = False, sealer: Sealer | None = None,
           stay_rules: StayRules | None = None,
           traveller_gallery: TravellerGallery | None = None,
-          finger_gallery: fingerprints.FingerGallery | None = None) -> tuple[grpc.Server, int]:
+          finger_gallery: fingerprints.FingerGallery | None = None,
+          headquarters: HeadquartersLink | None = None) -> tuple[grpc.Server, int]:
     """Start serving and return at once: (the started server, the port it listens on).
 
     `tls`: the server's CA, certificate and key; callers must then present a
@@ -92,6 +94,8 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     for a traveller without one).
     `finger_gallery`: the matcher's finger gallery of the files' fingers (central.travellers.fingerprints,
     limes.v1.TravellerFingerprints); without it no finger is enrolled (UNAVAILABLE).
+    `headquarters`: at a border post, headquarters' central, asked first for the stay on every post's
+    crossings (central.rpc.headquarters); None: stays are judged on this database's crossings.
     """
     require_choice(tls, plaintext, "central")
     url = database_url or default_url()
@@ -106,7 +110,7 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
                     "(serve(access=AccessPolicy())) it is closed.", url)
     servicer = CentralServicer(database, RiskRules.load(risk_rules), face_matcher, policy=policy,
                                role_cache_s=role_cache_s, stay_rules=stay_rules,
-                               traveller_gallery=traveller_gallery)
+                               traveller_gallery=traveller_gallery, headquarters=headquarters)
     # grpc turns SO_REUSEPORT on by default: two servers started on one port by mistake would share
     # its callers silently. Only a group of central processes (central.rpc.processes) asks for it.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="central"),

@@ -28,9 +28,10 @@ from central.database.group_commit import GroupCommit
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from central.federation import checks as partner_checks
 from central.intelligence import targeting
-from central.records import gate_calls, history, referrals, stays
+from central.records import gate_calls, history, national_stay, referrals
 from central.risk.rules import RiskRules
 from central.rpc import convert, fields, metrics
+from central.rpc.headquarters import FORWARDED_METADATA, Headquarters, HeadquartersLink
 from central.stays.regime import StayRules
 from central.travellers import files, fingerprints
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
@@ -150,6 +151,11 @@ def _stay_outcome(response: pb.CheckStayResponse) -> str:
     return f"until {response.latest_exit}" if response.latest_exit else "no limit"
 
 
+def _forwarded(context: grpc.ServicerContext) -> bool:
+    """Whether a border post passed this call on (central.rpc.headquarters): answered here, never passed on."""
+    return any(key == FORWARDED_METADATA for key, _ in (context.invocation_metadata() or ()))
+
+
 class CentralServicer(central_pb2_grpc.CentralServicer):
     """`role_cache_s`: how long a caller's roles are kept between reads (see central.access.roles.RoleCache)."""
 
@@ -157,7 +163,8 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
                  person_threshold: float = DEFAULT_MIN_SIMILARITY,
                  clock: Callable[[], dt.datetime] = m.utcnow, policy: AccessPolicy | None = None,
                  role_cache_s: float = 5.0, stay_rules: StayRules | None = None,
-                 traveller_gallery: files.TravellerGallery | None = None) -> None:
+                 traveller_gallery: files.TravellerGallery | None = None,
+                 headquarters: HeadquartersLink | None = None) -> None:
         self._db = database
         self._stay_rules = stay_rules or StayRules()
         self._writes = GroupCommit(database)
@@ -170,6 +177,9 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         self._clock = clock
         # The matcher's travellers gallery (central.travellers.files); who needs no file is in the stay rules.
         self._travellers = traveller_gallery
+        # At a border post: headquarters, asked first for the stay on every post's crossings (CheckStay).
+        self._headquarters = (None if headquarters is None
+                              else Headquarters(headquarters, STATION_METADATA, PURPOSE_METADATA))
 
     def _call(self, method: str, context: grpc.ServicerContext, work: Callable[[audit_log.Caller], T]) -> T:
         started = time.perf_counter()
@@ -400,19 +410,29 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
     def CheckStay(self, request: pb.CheckStayRequest, context) -> pb.CheckStayResponse:
         def work(caller: audit_log.Caller) -> pb.CheckStayResponse:
             question = convert.stay_question(request)
+            subject = f"document {question.issuing_state} {question.number_norm}"
+            if self._headquarters is not None and not _forwarded(context):
+                # A post asks headquarters first (central.rpc.headquarters); its answer is read here too: audited.
+                asker = caller.station or caller.user
+                national = self._headquarters.check_stay(request, f"{STAY_CHECK_PURPOSE}, for {asker} at a post")
+                if national is not None:
+                    national.scope = "national"
+                    self._writes.add_row(audit_log.audit_row(caller, "CheckStay", subject,
+                                                             "national: " + _stay_outcome(national),
+                                                             STAY_CHECK_PURPOSE))
+                    return national
             today = self._today()
+            scope = "" if self._headquarters is None else "post"
 
             def read(db) -> pb.CheckStayResponse:
-                found = stays.authorised(db, self._stay_rules, stays.holder(
-                    db, question.issuing_state, question.number_norm, question.name_key, question.birth_date,
-                    question.nationality), question.nationality, question.issuing_state, question.number_norm,
-                    question.document_code, today)
+                # Every traveller row holding the document: more than one only where posts' rows meet (central.sites).
+                found = national_stay.authorised_nationally(db, self._stay_rules, question, today).allowance
                 return pb.CheckStayResponse(
                     regime=pb.CheckStayResponse.Regime.Value(found.regime.name),
                     latest_exit=fields.format_date(found.latest_exit), days_used=found.days_used,
-                    refused=found.refused, on=today.isoformat())
-            return self._audited_read(caller, "CheckStay", f"document {question.issuing_state} {question.number_norm}",
-                                      STAY_CHECK_PURPOSE, read, _stay_outcome)
+                    refused=found.refused, on=today.isoformat(), scope=scope)
+            return self._audited_read(caller, "CheckStay", subject, STAY_CHECK_PURPOSE, read,
+                                      lambda r: (f"{scope}: " if scope else "") + _stay_outcome(r))
         return self._call("CheckStay", context, work)
 
     def OpenReferral(self, request: pb.OpenReferralRequest, context) -> pb.Referral:

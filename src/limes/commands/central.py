@@ -40,6 +40,7 @@ from central.records import evidence, overstay
 from central.risk.rules import RiskConfigError, RiskRules
 from central.rpc import convert, fields
 from central.rpc.fields import format_instant
+from central.rpc.headquarters import DEFAULT_DEADLINE_S, HeadquartersLink
 from central.rpc.processes import serve_processes
 from central.statistics import pseudonym
 from central.stays.regime import RulesError, StayRules, rules_file
@@ -54,7 +55,7 @@ from common.settings import add_key_file_flag, key_file_of
 from limes.commands import central_alerts, central_api, central_federation, central_intel, central_sites
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import notices_pb2
-from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
+from proto.tls import TlsError, TlsFiles, add_tls_arguments, tls_from_arguments
 
 DOCUMENT_REASONS = ("LOST", "STOLEN", "REVOKED", "INVALIDATED")
 PERSON_REASONS = ("ENTRY_BAN", "ARREST", "MISSING_PERSON", "DISCREET_CHECK")
@@ -114,6 +115,7 @@ def register(central: argparse.ArgumentParser) -> None:
                        help="also serve limes.v1.Federation to the partners of this trust file and pull the lists "
                             "it subscribes to (docs/CENTRAL.md, Federation)")
     add_tls_arguments(serve, "central's own (also presented to --matcher)")
+    _headquarters_flags(serve)
     add_json_flag(serve)
     add_key_file_flag(serve, "face images")
     serve.set_defaults(func=_serve)
@@ -349,6 +351,42 @@ STOP_GRACE_S = 5.0
 STOP_LIMIT_S = 10.0
 
 
+def _headquarters_flags(serve: argparse.ArgumentParser) -> None:
+    group = serve.add_argument_group("border post: ask headquarters for the national stay (docs/SITES.md)")
+    group.add_argument("--headquarters", metavar="HOST:PORT", default=None,
+                       help="headquarters' central: CheckStay asks it first, on every post's crossings, and answers "
+                            "from this post's own when it does not answer within --headquarters-deadline")
+    group.add_argument("--headquarters-station", metavar="NAME", default=None,
+                       help="the name headquarters knows this post by (granted the role `site` there); under TLS the "
+                            "CN of --headquarters-cert")
+    group.add_argument("--headquarters-cert", metavar="PEM", default=None,
+                       help="this post's station certificate for headquarters (OU station), from the CA of --tls-ca")
+    group.add_argument("--headquarters-key", metavar="PEM", default=None, help="its private key")
+    group.add_argument("--headquarters-deadline", metavar="SECONDS", type=float, default=DEFAULT_DEADLINE_S,
+                       help="how long a gate's CheckStay waits for headquarters (default %(default)s)")
+
+
+def _headquarters_link(args: argparse.Namespace) -> HeadquartersLink | None:
+    """The link of --headquarters and its flags; TlsError or ValueError saying what is missing."""
+    given = [args.headquarters_station, args.headquarters_cert, args.headquarters_key]
+    if not args.headquarters:
+        if any(given):
+            raise ValueError("--headquarters-station, --headquarters-cert and --headquarters-key need --headquarters")
+        return None
+    if not args.headquarters_station:
+        raise ValueError("--headquarters needs --headquarters-station: the name headquarters knows this post by")
+    if not 0 < args.headquarters_deadline <= 10:
+        raise ValueError("--headquarters-deadline: more than 0 and at most 10 seconds")
+    if args.plaintext:
+        tls = TlsFiles.from_options(None, args.headquarters_cert, args.headquarters_key, True, "--headquarters")
+    else:
+        tls = TlsFiles.from_options(args.tls_ca, args.headquarters_cert, args.headquarters_key, False,
+                                    "--headquarters (--tls-ca, --headquarters-cert, --headquarters-key)")
+        tls.read()
+    return HeadquartersLink(args.headquarters, args.headquarters_station, tls, args.plaintext,
+                            args.headquarters_deadline)
+
+
 def _serve(args: argparse.Namespace) -> int:
     if args.processes < 1:
         print("error: --processes must be at least 1", file=sys.stderr)
@@ -358,7 +396,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     try:
         tls = tls_from_arguments(args, "limes central serve")
-    except TlsError as exc:
+        headquarters = _headquarters_link(args)
+    except (TlsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     matcher_factory = travellers_factory = fingers_factory = None
@@ -382,7 +421,7 @@ def _serve(args: argparse.Namespace) -> int:
                                    finger_gallery_factory=fingers_factory,
                                    metrics_port=args.metrics_port,
                                    risk_rules=Path(args.risk_rules) if args.risk_rules else None,
-                                   stay_rules=stay_rules,
+                                   stay_rules=stay_rules, headquarters=headquarters,
                                    access=AccessPolicy.demo() if args.open_access else AccessPolicy())
     try:
         federation = _federation(args)
@@ -403,11 +442,13 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.listen.rsplit(":", 1)[0]
     emit({"address": f"{host}:{port}", "port": port, "database": _database_url(args), "processes": args.processes,
           "transport": "plaintext" if tls is None else "mutual TLS", "web": web.url if web else None,
-          "federation": federation[2] if federation else None}, args.json,
+          "federation": federation[2] if federation else None,
+          "headquarters": headquarters.address if headquarters else None}, args.json,
          lambda r: f"central listening on {r['address']} ({r['transport']}, database {r['database']}, "
                    f"{r['processes']} process{'es' if r['processes'] > 1 else ''})"
                    + (f"; web desk on {r['web']}" if r["web"] else "")
-                   + (f"; federation on {r['federation']}" if r["federation"] else ""))
+                   + (f"; federation on {r['federation']}" if r["federation"] else "")
+                   + (f"; stays asked of headquarters {r['headquarters']}" if r["headquarters"] else ""))
     sys.stdout.flush()
     try:
         stopped.wait()
