@@ -65,6 +65,11 @@ STEP_SECONDS = Histogram("limes_edge_step_seconds", "Time of each transaction st
 DECISION_SECONDS = Histogram("limes_edge_decision_seconds", "Document presented to decision",
                              buckets=(.25, .5, .75, 1, 1.5, 2, 3, 5, 8))
 
+# Where the stay check's reason begins when a border post's central judged the stay on that post's crossings
+# only (CheckStayResponse.scope "post": headquarters did not answer); the desk shows it in the officer's
+# language (edge/desk/static/desk.js finds it by these words).
+STAY_POST_ONLY = "stay checked on this post's records only: headquarters did not answer"
+
 # Step budgets in seconds: generous for real devices and a busy central, tight
 # enough that a stalled device or service refers the traveller instead of
 # holding the gate. Override any of them with Gate(budgets=...).
@@ -493,15 +498,18 @@ class Gate:
                 return StepResult(None, [Check.not_done("stay.days_left", f"{UNREACHABLE_MARK} {exc}")])
             return StepResult(None, [Check.not_done("stay.days_left", f"central could not answer: {exc}")])
         self._central_reached = True
+        # The officer must know when other posts' crossings were not counted; the decision is unchanged.
+        partial = f"{STAY_POST_ONLY}; " if answer.get("scope") == "post" else ""
         if answer["refused"]:
-            return StepResult(None, [Check.failed("stay.days_left", f"no day left: ground {answer['refused']}")])
+            return StepResult(None, [Check.failed("stay.days_left",
+                                                  f"{partial}no day left: ground {answer['refused']}")])
         last_day = answer["latest_exit"]
         if last_day is None:
-            return StepResult(None, [Check.passed("stay.days_left", f"no limit ({answer['regime']})")])
+            return StepResult(None, [Check.passed("stay.days_left", f"{partial}no limit ({answer['regime']})")])
         days = (last_day - self.today()).days + 1
         return StepResult(last_day, [Check.passed(
-            "stay.days_left", f"may stay until {last_day.isoformat()} ({days} day(s), {answer['days_used']} "
-            f"used of 90 in 180, {answer['regime']})")])
+            "stay.days_left", f"{partial}may stay until {last_day.isoformat()} ({days} day(s), "
+            f"{answer['days_used']} used of 90 in 180, {answer['regime']})")])
 
     def _search_watchlist(self, live) -> StepResult:
         if live is None or live.template is None:

@@ -107,14 +107,15 @@ class RemoteCentral:
         return lines
 
     def check_stay(self, mrz: Mrz) -> dict:
-        """Central's answer before an entry: {"latest_exit": date | None, "days_used", "refused", "regime"}.
+        """Central's answer before an entry: {"latest_exit": date | None, "days_used", "refused", "regime",
+        "scope"} (scope "post": a border post's central judged on its own crossings, headquarters not answering).
 
         CentralUnreachable when not reached."""
         reply = self._ask("CheckStay", central_pb2.CheckStayRequest(document=_document(mrz),
                                                                     traveller=_traveller(mrz)))
         return {"regime": central_pb2.CheckStayResponse.Regime.Name(reply.regime).lower(),
                 "latest_exit": dt.date.fromisoformat(reply.latest_exit) if reply.latest_exit else None,
-                "days_used": reply.days_used, "refused": reply.refused}
+                "days_used": reply.days_used, "refused": reply.refused, "scope": reply.scope}
 
     def assess_risk(self, mrz: Mrz, crossing_id: str, station) -> tuple[float, list[str]]:
         """Central's risk score for the traveller before the gate decides, and what fired (for the officer)."""

@@ -381,6 +381,27 @@ def test_no_day_left_refers_on_ground_f(photos):
     assert not any("may stay" in text for text in outcome.display)
 
 
+def test_a_stay_judged_on_the_posts_own_records_says_so_and_decides_as_before(photos):
+    from edge.gate import STAY_POST_ONLY
+
+    central = FakeCentral(stay={"regime": "visa_exempt", "latest_exit": dt.date(2027, 3, 14), "days_used": 3,
+                                "refused": "", "scope": "post"})
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.OPEN, outcome.reasons
+    [check] = [c for c in outcome.checks if c.name == "stay.days_left"]
+    assert check.ok and check.reason.startswith(STAY_POST_ONLY + "; may stay until 2027-03-14")
+    refused = "F: has already stayed 90 days during a 180-day period (91 days used)"
+    central = FakeCentral(stay={"regime": "visa_exempt", "latest_exit": None, "days_used": 91, "refused": refused,
+                                "scope": "post"})
+    outcome = gate(photos, central=central).process(mrz())
+    assert outcome.decision is Decision.REFER
+    assert reasons_of(outcome) == f"stay.days_left: {STAY_POST_ONLY}; no day left: ground {refused}"
+    national = FakeCentral(stay={"regime": "visa_exempt", "latest_exit": dt.date(2027, 3, 14), "days_used": 3,
+                                 "refused": "", "scope": "national"})
+    [check] = [c for c in gate(photos, central=national).process(mrz()).checks if c.name == "stay.days_left"]
+    assert check.reason.startswith("may stay until")
+
+
 def test_central_unreachable_for_the_stay_refers_unless_offline_answers_may_open(photos):
     from edge.policy import Policy
 

@@ -38,12 +38,17 @@
     $("decided").textContent = ""; $("finger-prompt").textContent = "";
   }
 
+  // The gate's words (edge.gate.STAY_POST_ONLY) when the post judged the stay without headquarters.
+  const STAY_POST_ONLY = "stay checked on this post's records only: headquarters did not answer";
+
   function addChecks(step, checks) {
     checks.forEach((check) => {
       const row = el("tr"); row.dataset.step = step; row.dataset.check = check.name;
       row.append(el("th", check.name)); row.firstChild.scope = "row";
       row.append(el("td", t[check.status] || check.status, check.status));
-      row.append(el("td", check.reason || ""));
+      const reason = check.reason || "";
+      row.append(el("td", reason.startsWith(STAY_POST_ONLY) ? t.stay_post_only + reason.slice(STAY_POST_ONLY.length)
+        : reason));
       $("checks").append(row);
     });
   }
