@@ -119,7 +119,7 @@ class NationalAnswer:
     travellers: int     # traveller rows whose crossings were judged together (0: someone never recorded)
 
 
-_DOCUMENT_HOLDERS = Prepared(select(m.TravelDocument.traveller_id).distinct().where(
+_DOCUMENT_HOLDERS = Prepared(select(m.TravelDocument.traveller_id).where(
     m.TravelDocument.issuing_state == bindparam("state"), m.TravelDocument.number_norm == bindparam("norm")))
 _PEOPLE = Prepared(select(m.Traveller.id).where(
     m.Traveller.name_key == bindparam("key"), m.Traveller.birth_date == bindparam("born"),
@@ -129,8 +129,8 @@ _PEOPLE = Prepared(select(m.Traveller.id).where(
 def holders_everywhere(db, question: stays.StayQuestion) -> list[int]:
     """Every traveller row holding the document, at any site; else `holder`'s fallback, the lowest key of
     the same names, birth date and nationality at each site (a site's keys are its range: site_of_key)."""
-    found = sorted(row[0] for row in _DOCUMENT_HOLDERS.rows(db, {"state": question.issuing_state,
-                                                                 "norm": question.number_norm}))
+    found = sorted({row[0] for row in _DOCUMENT_HOLDERS.rows(db, {"state": question.issuing_state,
+                                                                  "norm": question.number_norm})})
     if found or question.birth_date is None:
         return found
     first_per_site: dict[int, int] = {}

@@ -1,8 +1,9 @@
 """`limes bench stay`: the authorised-stay rule for one traveller with a long record of crossings.
 
 With --central, the same traveller's crossings are recorded at central (central.records.gate_calls, on a
-temporary SQLite file, the stays table kept by each) and what CheckStay does for them is timed: find the
-traveller (central.records.stays.holder) and authorise the next entry from the stays table.
+temporary SQLite file, the stays table kept by each) and what CheckStay does for them is timed: find every
+traveller row holding the document (central.records.national_stay; one here, as at a post) and authorise the
+next entry from the stays table.
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def _central(stays: list[Stay], repeat: int) -> dict:
     from central.access.audit import Caller
     from central.database import models as m
     from central.database.engine import Database
-    from central.records import gate_calls
+    from central.records import gate_calls, national_stay
     from central.records import stays as stay_records
     from central.risk.rules import RiskRules
     from central.stays.regime import StayRules
@@ -107,9 +108,10 @@ def _central(stays: list[Stay], repeat: int) -> dict:
                 recording.append((time.perf_counter() - started) * 1000)
         key = name_key("FREQUENT", "FLYER")
 
+        question = stay_records.StayQuestion("UTO", "B1234567", "P", key, born, "UTO")
+
         def check_stay(connection):
-            traveller = stay_records.holder(connection, "UTO", "B1234567", key, born, "UTO")
-            return stay_records.authorised(connection, stay_rules, traveller, "UTO", "UTO", "B1234567", "P", ON)
+            return national_stay.authorised_nationally(connection, stay_rules, question, ON).allowance
         answer = database.read(check_stay)
         timings = []
         for _ in range(repeat):
