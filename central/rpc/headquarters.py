@@ -9,15 +9,21 @@ The post calls as a station that headquarters registered with the role `site` (C
 mutual TLS its own station certificate from the CA headquarters trusts, in plaintext (development) its
 name in x-limes-station. It marks the call as asked on behalf of a post (FORWARDED_METADATA), and a
 central never passes such a call on: two centrals pointed at each other cannot ask in a circle.
+
+Visas and permits are entered at posts and stay there (`permitted_stays` is LOCAL), so headquarters
+judges a post's question on the 90/180 rule alone (`rule_alone`), over every post's crossings; the post
+then adds what only it knows (`national_answer`): a permit that exempts, a short-stay visa's limits.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
 
 import grpc
 
+from central.stays.regime import StayRules
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
 from proto.tls import TlsFiles, open_channel
@@ -75,3 +81,31 @@ class Headquarters:
 
     def close(self) -> None:
         self._channel.close()
+
+
+def rule_alone(rules: StayRules) -> StayRules:
+    """The rules headquarters judges a post's question by: nobody needs a visa (it would find none on record)."""
+    return dataclasses.replace(rules, visa_required=frozenset())
+
+
+_NO_LIMIT = (pb.CheckStayResponse.FREE_MOVEMENT, pb.CheckStayResponse.EXEMPT)
+
+
+def national_answer(own: pb.CheckStayResponse, national: pb.CheckStayResponse) -> pb.CheckStayResponse:
+    """The post's answer, given its own (its crossings, its visas and permits) and headquarters' (every post's
+    crossings, the rule alone): no limit when the post's own says so (free movement, an exempting document
+    or permit); the national answer under the short-stay rule; with a visa, the earlier of the two last days,
+    refused when either refuses (the visa's grounds from the post, ground F from headquarters)."""
+    answer = pb.CheckStayResponse()
+    if own.regime in _NO_LIMIT:
+        answer.CopyFrom(own)
+    elif own.regime == pb.CheckStayResponse.VISA_REQUIRED:
+        answer.CopyFrom(own)
+        answer.days_used = max(own.days_used, national.days_used)
+        answer.refused = own.refused or national.refused
+        # ISO dates compare as text; an empty last day comes with a refusal.
+        answer.latest_exit = "" if answer.refused else min(own.latest_exit, national.latest_exit)
+    else:
+        answer.CopyFrom(national)
+    answer.scope = "national"
+    return answer

@@ -31,7 +31,13 @@ from central.intelligence import targeting
 from central.records import gate_calls, history, national_stay, referrals
 from central.risk.rules import RiskRules
 from central.rpc import convert, fields, metrics
-from central.rpc.headquarters import FORWARDED_METADATA, Headquarters, HeadquartersLink
+from central.rpc.headquarters import (
+    FORWARDED_METADATA,
+    Headquarters,
+    HeadquartersLink,
+    national_answer,
+    rule_alone,
+)
 from central.stays.regime import StayRules
 from central.travellers import files, fingerprints
 from drivers.alertmatch.persons import DEFAULT_MIN_SIMILARITY
@@ -411,28 +417,33 @@ class CentralServicer(central_pb2_grpc.CentralServicer):
         def work(caller: audit_log.Caller) -> pb.CheckStayResponse:
             question = convert.stay_question(request)
             subject = f"document {question.issuing_state} {question.number_norm}"
-            if self._headquarters is not None and not _forwarded(context):
-                # A post asks headquarters first (central.rpc.headquarters); its answer is read here too: audited.
-                asker = caller.station or caller.user
-                national = self._headquarters.check_stay(request, f"{STAY_CHECK_PURPOSE}, for {asker} at a post")
-                if national is not None:
-                    national.scope = "national"
-                    self._writes.add_row(audit_log.audit_row(caller, "CheckStay", subject,
-                                                             "national: " + _stay_outcome(national),
-                                                             STAY_CHECK_PURPOSE))
-                    return national
             today = self._today()
-            scope = "" if self._headquarters is None else "post"
+            forwarded = _forwarded(context)
+            # A post's question is judged on the rule alone: visas and permits are the post's (rpc.headquarters).
+            site = forwarded and access.Role.SITE in self._authorise("CheckStay", caller)
+            rules = rule_alone(self._stay_rules) if site else self._stay_rules
 
             def read(db) -> pb.CheckStayResponse:
                 # Every traveller row holding the document: more than one only where posts' rows meet (central.sites).
-                found = national_stay.authorised_nationally(db, self._stay_rules, question, today).allowance
+                found = national_stay.authorised_nationally(db, rules, question, today).allowance
                 return pb.CheckStayResponse(
                     regime=pb.CheckStayResponse.Regime.Value(found.regime.name),
                     latest_exit=fields.format_date(found.latest_exit), days_used=found.days_used,
-                    refused=found.refused, on=today.isoformat(), scope=scope)
-            return self._audited_read(caller, "CheckStay", subject, STAY_CHECK_PURPOSE, read,
-                                      lambda r: (f"{scope}: " if scope else "") + _stay_outcome(r))
+                    refused=found.refused, on=today.isoformat())
+            if self._headquarters is None or forwarded:
+                return self._audited_read(caller, "CheckStay", subject, STAY_CHECK_PURPOSE, read, _stay_outcome)
+            # A post asks headquarters first, and reads its own stays and permits too (audited once, with the scope).
+            asker = caller.station or caller.user
+            national = self._headquarters.check_stay(request, f"{STAY_CHECK_PURPOSE}, for {asker} at a post")
+            own = self._db.read(read)
+            if national is None:
+                own.scope = "post"
+                answer = own
+            else:
+                answer = national_answer(own, national)
+            self._writes.add_row(audit_log.audit_row(caller, "CheckStay", subject,
+                                                     f"{answer.scope}: {_stay_outcome(answer)}", STAY_CHECK_PURPOSE))
+            return answer
         return self._call("CheckStay", context, work)
 
     def OpenReferral(self, request: pb.OpenReferralRequest, context) -> pb.Referral:

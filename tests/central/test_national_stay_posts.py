@@ -19,6 +19,7 @@ from sqlalchemy import select
 from central.access import roles as access
 from central.database import models as m
 from central.database.engine import Database
+from central.rpc.headquarters import FORWARDED_METADATA
 from proto.dev_pki import DevPki
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
@@ -84,7 +85,7 @@ def audit(database_url: str) -> list[tuple[str, str, str]]:
     return [tuple(row) for row in rows]
 
 
-def ask(address: str, pki: DevPki, station: str) -> tuple[pb.CheckStayResponse, float]:
+def ask(address: str, pki: DevPki, station: str, metadata=()) -> tuple[pb.CheckStayResponse, float]:
     channel = open_channel(address, pki.station(station))
     request = pb.CheckStayRequest(
         document=pb.TravelDocument(number=PASSPORT, type="P", issuing_state="UTO"),
@@ -92,7 +93,7 @@ def ask(address: str, pki: DevPki, station: str) -> tuple[pb.CheckStayResponse, 
                                        birth_date=BORN.isoformat()))
     try:
         started = time.monotonic()
-        answer = central_pb2_grpc.CentralStub(channel).CheckStay(request, timeout=10)
+        answer = central_pb2_grpc.CentralStub(channel).CheckStay(request, timeout=10, metadata=metadata)
         return answer, time.monotonic() - started
     finally:
         channel.close()
@@ -168,12 +169,23 @@ def test_a_post_does_not_wait_past_the_deadline_for_a_silent_headquarters(sites,
     assert DEADLINE_S <= took < DEADLINE_S + 1.5, f"answered in {took:.2f} s with a deadline of {DEADLINE_S} s"
 
 
-def test_a_central_without_headquarters_leaves_the_scope_empty(sites, started, tmp_path):
+def test_headquarters_judges_a_posts_question_on_the_rule_alone_and_leaves_the_scope_empty(sites, started,
+                                                                                           tmp_path):
+    """Visas are the post's: a visa-required traveller is judged by the 90/180 rule for a post (role site, the
+    call marked as passed on), by the full rules for anyone else, marked or not."""
     _, hq_url, _, pki = sites
     grant(hq_url, access.Kind.STATION, "G-HQ", access.Role.GATE)
-    headquarters = started(tmp_path / "hq", hq_url, pki)
-    answer, _ = ask(headquarters.address, pki, "G-HQ")
-    assert (answer.scope, answer.days_used) == ("", 62)
+    rules = tmp_path / "stays.toml"
+    rules.write_text('[stays]\nvisa_required = ["UTO"]\n', encoding="utf-8")
+    headquarters = started(tmp_path / "hq", hq_url, pki, "--stay-rules", str(rules))
+    passed_on = ((FORWARDED_METADATA, "1"),)
+    for station, metadata in (("G-HQ", ()), ("G-HQ", passed_on), ("post_a", ())):
+        answer, _ = ask(headquarters.address, pki, station, metadata)
+        assert (answer.scope, answer.regime, answer.refused.split(":")[0]) == (
+            "", pb.CheckStayResponse.VISA_REQUIRED, "C"), (station, metadata)
+    answer, _ = ask(headquarters.address, pki, "post_a", passed_on)
+    assert (answer.scope, answer.regime, answer.days_used, answer.refused) == (
+        "", pb.CheckStayResponse.VISA_EXEMPT, 62, "")
 
 
 def test_serve_refuses_half_a_headquarters_link(tmp_path, capsys):
