@@ -29,8 +29,9 @@ from central.access import roles as access_roles
 from central.access.audit import Caller
 from central.database import models as m
 from central.database.engine import Database, alembic_config
-from central.records import referrals
+from central.records import national_stay, referrals
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData, record_crossing
+from central.records.stays import StayQuestion
 from central.risk.rules import RiskRules
 from central.rpc.server import serve
 from central.sites import monitoring, replication, tables
@@ -38,8 +39,10 @@ from central.sites.clusters import ClusterError, build_stand, free_port, postgre
 from central.sites.migration import migrate_sites
 from central.sites.replication import Post, key_range, site_of_key
 from central.statistics.tables import statistics
+from central.stays.regime import StayRules
 from central.web import WebSettings, create_app
 from central.web.accounts import set_password
+from drivers.alertmatch.normalize import name_key
 from limes.cli import main
 
 POSTGRES_PASS = bool(os.environ.get("LIMES_CENTRAL_TEST_DATABASE"))
@@ -194,6 +197,34 @@ def test_crossings_referrals_and_decisions_of_every_post_reach_headquarters_and_
     assert {site_of_key(k) for (k,) in rows(hq, "SELECT id FROM crossings")} == {1, 2}
     assert rows(hq, "SELECT site, number FROM travel_documents ORDER BY site") == [
         ("post_a", "C01X00T47"), ("post_b", "C01X00T47")]
+
+
+def test_headquarters_judges_the_stay_on_both_posts_crossings_of_one_passport(stand):
+    """In at post A on 1 January, out at post B on 31 March: 90 days, so on 1 June no day is left
+    (central.records.national_stay); post A alone sees a stay still going on since January."""
+    def passage(direction: m.Direction, on: dt.date, point: str) -> NewCrossing:
+        # Each post its own border point: headquarters keys border points by code.
+        return NewCrossing(
+            crossing_id=str(uuid.uuid4()), station=f"{point}-G1", border_point=point, direction=direction,
+            occurred_at=dt.datetime.combine(on, dt.time(9), dt.timezone.utc),
+            document=DocumentData("N4T10NAL1", "P", "UTO", None),
+            traveller=TravellerData("VOYAGER", "ANNA", "UTO", "F", dt.date(1990, 5, 1)),
+            decision=m.GateDecision.OPEN, reasons=[], checks=[], face_score=None)
+    record(stand.post("post_a").url, [passage(m.Direction.ENTRY, dt.date(2026, 1, 1), "NATIONAL_A")])
+    record(stand.post("post_b").url, [passage(m.Direction.EXIT, dt.date(2026, 3, 31), "NATIONAL_B")])
+    wait_for(lambda: scalar(stand.hq.url, "SELECT count(*) FROM crossings c JOIN travel_documents d ON "
+                                          "d.id = c.document_id WHERE d.number = 'N4T10NAL1'") == 2,
+             what="both posts' crossings at headquarters")
+    question = StayQuestion("UTO", "N4T10NAL1", "P", name_key("VOYAGER", "ANNA"), dt.date(1990, 5, 1), "UTO")
+    judged = {}
+    for site, url in (("hq", stand.hq.url), ("post_a", stand.post("post_a").url)):
+        database = Database(url)
+        judged[site] = database.read(lambda c: national_stay.authorised_nationally(c, StayRules(), question,
+                                                                                 dt.date(2026, 6, 1)))
+        database.dispose()
+    assert judged["hq"].travellers == 2 and judged["hq"].allowance.days_used == 91
+    assert judged["hq"].allowance.refused.startswith("F:") and judged["hq"].allowance.latest_exit is None
+    assert (judged["post_a"].travellers, judged["post_a"].allowance.days_used) == (1, 152)  # 1 Jan to 1 June
 
 
 def test_a_post_cut_off_from_headquarters_catches_up_in_order_exactly_once(stand):
