@@ -64,7 +64,8 @@ _COMPARED = ("entry_day", "exit_day", "allowed_until", "overstay_days", "regime"
 
 # A crossing as (days after the one before: 0 is the same day, direction, refused by an officer); short gaps
 # often, so that same-day returns and second entries on a stay's first day come up.
-crossings = st.lists(st.tuples(st.sampled_from([0, 0, 1]) | st.integers(0, 100), st.sampled_from([m.Direction.ENTRY, m.Direction.EXIT]),
+crossings = st.lists(st.tuples(st.sampled_from([0, 0, 1]) | st.integers(0, 100),
+                               st.sampled_from([m.Direction.ENTRY, m.Direction.EXIT]),
                                st.sampled_from([False, False, False, True])), min_size=1, max_size=14)
 visas = st.none() | st.tuples(st.integers(-30, 300), st.integers(10, 400), st.none() | st.integers(1, 3),
                               st.integers(5, 90))
