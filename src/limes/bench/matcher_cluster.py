@@ -14,6 +14,7 @@ snapshot plus the stream.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import tempfile
 import time
@@ -67,6 +68,27 @@ def stats_of(port: int):
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         return matcher_pb2_grpc.MatcherStub(channel).GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="bench"),
                                                                   timeout=10)
+
+
+REBUILT = re.compile(r"gallery bench: rebuilt (\S+) index of (\d+) rows in ([\d.]+) s")
+REPLAYED = re.compile(r"replayed (\d+) vshards up to (\d+) in ([\d.]+) s")
+
+
+def from_log(path: Path, pattern: re.Pattern) -> list[tuple[str, ...]]:
+    """Every match of `pattern` in a member's log (its INFO lines time its index builds and replays)."""
+    return pattern.findall(path.read_text(errors="replace")) if path.exists() else []
+
+
+def index_builds(root: Path, names) -> dict[str, dict]:
+    """Each member's largest approximate index build: rows and seconds."""
+    found = {}
+    for name in names:
+        builds = [(int(rows), float(seconds), kind) for kind, rows, seconds in from_log(root / f"member-{name}.log",
+                                                                                      REBUILT) if kind != "exact"]
+        if builds:
+            rows, seconds, kind = max(builds)
+            found[name] = {"index": kind, "rows": rows, "seconds": seconds}
+    return found
 
 
 def wait_indexed(ports: dict[str, int], factory: str, timeout: float) -> float:
@@ -178,6 +200,7 @@ def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replic
             result["members_caught_up_after_load_s"] = round(wait_caught_up(link, set(members), 3600), 1)
             ports = {n: stand.member_ports[n] for n in members}
             result["index_built_after_s"] = round(wait_indexed(ports, factory, 3600), 1)
+            result["index_builds"] = index_builds(Path(root), members)
             result["search"] = recall(stub, probes, expected)
             single, concurrent = over_grpc(f"127.0.0.1:{router_port}", probes, concurrency)
             result["one_client_ms"], result["concurrent"] = single, concurrent
@@ -208,6 +231,11 @@ def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replic
             outcome = stand.rebalance([*set_names, newcomer], timeout=3600)
             result["rebalance"] = {"added_set": newcomer, "vshards_moved": outcome["moved"],
                                    "seconds": round(outcome["seconds"], 1)}
+            replays = from_log(Path(root) / f"member-{newcomer}1.log", REPLAYED)
+            if replays:  # the newcomer read the stream from its start to where it was, applying its vshards
+                _, upto, seconds = replays[-1]
+                result["rebalance"]["newcomer_replay"] = {"stream_changes_read": int(upto), "seconds": float(seconds),
+                                                          "changes_per_s": round(int(upto) / max(float(seconds), 0.1))}
             result["search_after_rebalance"] = recall(stub, probes, expected)
             time.sleep(30)  # the old owners' indexes rebuilt without what they gave away, the newcomer's built
             result["search_30s_after_rebalance"] = recall(stub, probes, expected)

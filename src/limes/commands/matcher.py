@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -116,6 +117,8 @@ def run_serve(args: argparse.Namespace) -> int:
         nats_tls, ok = _nats_tls(args, "limes matcher serve")
         if not ok:
             return 2
+        # a member's life is in its log: joined, caught up, assignments followed, replays and index builds timed
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         data = args.data or var_dir() / "matcher-member" / args.name
         server, port = serve_member(args.listen, data, urls(args.cluster), args.vshard_set, args.name, tls=tls,
                                     plaintext=args.plaintext, metrics_port=args.metrics_port, max_workers=args.threads,
