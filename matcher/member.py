@@ -142,6 +142,7 @@ class Member:
                     await self._apply(messages, self.held)
                     if self._since_snapshot >= self.snapshot_every:
                         await self._snapshot()
+                        reader.held_up()  # seconds without fetching while the stream grew: not a stall
                 if time.monotonic() - last_report >= HEARTBEAT:
                     last_report = time.monotonic()
                     try:

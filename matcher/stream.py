@@ -268,6 +268,11 @@ class StreamReader:
         elif time.monotonic() - self._progress_at > STALL_AFTER:
             await self.drop(f"stalled at {self.position} of {last}")
 
+    def held_up(self) -> None:
+        """The caller stopped reading for a while of its own accord (a member writing its snapshot): that
+        time is not a stall, so the consumer is not made again for it."""
+        self._progress_at = time.monotonic()
+
     async def drop(self, why: str = "closed") -> None:
         """Forget the consumer (deleting it if its server answers); the next batch comes from a new one."""
         subscription, self._subscription = self._subscription, None
