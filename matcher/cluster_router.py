@@ -44,12 +44,14 @@ PUBLISH_DEADLINE = 20.0  # seconds a change may wait for JetStream (an election 
 
 
 class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
-    def __init__(self, link: NatsLink, *, timeout: float = 2.0, hedge_after: float = hedging.DEFAULT_HEDGE_AFTER,
+    def __init__(self, link: NatsLink, *, timeout: float = 2.0, hedge_after: float | None = None,
                  tls: TlsFiles | None = None, plaintext: bool = False):
-        """`tls`: the router's own CA, certificate and key, presented to the members (or plaintext=True)."""
+        """`tls`: the router's own CA, certificate and key, presented to the members (or plaintext=True).
+        `hedge_after`: seconds before a second replica is asked; None: adaptive (hedging.HedgeDelay)."""
         self.link = link
         self._tls, self._plaintext = tls, plaintext
         self.timeout = timeout
+        self.hedge_delay = hedging.HedgeDelay()
         self.hedge_after = hedge_after
         self.health = hedging.ReplicaHealth()
         self._stubs: dict[str, matcher_pb2_grpc.MatcherStub] = {}
@@ -125,6 +127,7 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
                         "started": time.monotonic(), "answer": None, "done": False, "why": []}
                  for name in sets}
         refusal: list[grpc.RpcError] = []
+        hedge_after = self.hedge_after if self.hedge_after is not None else self.hedge_delay.current()
 
         def ask(name: str) -> None:
             s = state[name]
@@ -147,6 +150,7 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
                             refusal.append(exc)
                     else:
                         self.health.answered(address, time.monotonic() - sent)
+                        self.hedge_delay.observe(time.monotonic() - sent)
                         if not s["done"]:
                             s["answer"], s["done"] = answer, True
                     condition.notify_all()
@@ -161,12 +165,12 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
                 for name in undecided:
                     s = state[name]
                     action = hedging.next_action(s["started"], now, s["asked"], len(s["pending"]), len(s["order"]),
-                                                 self.hedge_after, deadline)
+                                                 hedge_after, deadline)
                     if action == "ask":
                         ask(name)
                     elif action == "give_up":
                         s["done"] = True
-                condition.wait(timeout=min(self.hedge_after / 2, max(0.0, deadline - now)) or 0.001)
+                condition.wait(timeout=min(hedge_after / 2, max(0.0, deadline - now)) or 0.001)
             for s in state.values():
                 for call in list(s["pending"].values()):
                     call.cancel()

@@ -2,16 +2,24 @@
 
 A replica is tried in order of health, then of its recent latency (an exponentially
 weighted mean). The first answer wins; if none came within `hedge_after` seconds, the
-next replica is asked too (a hedge), and a replica that failed is replaced at once. A set
+next replica is asked too (a hedge: by default after the HEDGE_QUANTILE of the recent
+answers' latencies, `HedgeDelay`, so about one search in ten costs a second request and the
+slowest tenth of the first requests no longer sets the tail), and a replica that failed is replaced at once. A set
 is missing from an answer (`partial`) only when every one of its replicas failed or the
 deadline passed with none answering.
 """
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
+
 DEFAULT_HEDGE_AFTER = 0.050  # seconds: well over a healthy search (a few ms), well under a gate's patience
+HEDGE_QUANTILE = 0.9  # hedge a request slower than this share of recent answers
+HEDGE_WINDOW = 512  # recent answers the quantile is taken over
+HEDGE_FLOOR = 0.004  # seconds: never hedge sooner (a second request for every search would double the work)
 FAILURE_PENALTY = 60.0  # seconds added to a failed replica's latency: tried last until it answers again
 SMOOTHING = 0.2  # weight of the newest latency in the running mean
 
@@ -38,6 +46,29 @@ class ReplicaHealth:
         """Best first; unknown replicas count as fast, so a new one gets tried."""
         with self._lock:
             return sorted(replicas, key=lambda a: (self.latency.get(a, 0.0), a))
+
+
+class HedgeDelay:
+    """When to hedge: the HEDGE_QUANTILE of the last HEDGE_WINDOW answers' latencies, between
+    HEDGE_FLOOR and `ceiling`; `ceiling` until enough answers were seen (thread-safe)."""
+
+    def __init__(self, ceiling: float = DEFAULT_HEDGE_AFTER):
+        self.ceiling = ceiling
+        self._recent: deque[float] = deque(maxlen=HEDGE_WINDOW)
+        self._lock = threading.Lock()
+        self._current = ceiling
+        self._seen = 0
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            self._recent.append(seconds)
+            self._seen += 1
+            if self._seen >= 32 and self._seen % 16 == 0:  # a quantile now and then, not per answer
+                quantile = float(np.quantile(np.fromiter(self._recent, float), HEDGE_QUANTILE))
+                self._current = min(self.ceiling, max(HEDGE_FLOOR, quantile))
+
+    def current(self) -> float:
+        return self._current
 
 
 def next_action(started: float, now: float, asked: int, in_flight: int, replicas: int,

@@ -11,7 +11,11 @@ state under `member.<name>` in the table: the router asks only members that say 
 
 Snapshot: every `snapshot_every` applied changes and at a clean stop, the live templates of
 every gallery and the stream position they include, written to a temporary folder and
-renamed. A restart loads it and replays the stream after that position.
+renamed. A restart loads it and replays the stream after that position. With a sealer (the
+`limes matcher serve` key file) every file of it is sealed (common.sealing), bound to the member,
+the position and its part, so a file changed, swapped with another snapshot's or another
+member's does not open: such a snapshot is refused (logged, set aside as `snapshot.refused`)
+and the member rebuilds from the stream's start instead.
 
 Writes come through the router (matcher.cluster_router), which publishes to the stream; a
 member refuses them (FAILED_PRECONDITION) so nothing bypasses the log.
@@ -31,9 +35,10 @@ import grpc
 import nats
 import numpy as np
 
+from common.sealing import Sealer, SealError
 from matcher.config import GalleryConfig
 from matcher.errors import NotLoaded
-from matcher.gallery import Gallery
+from matcher.gallery import Gallery, open_rows_into, seal_rows
 from matcher.servicer import MatcherServicer
 from matcher.stream import ENROL, NatsLink, StreamReader, decode
 from matcher.vshards import vshard_of
@@ -55,8 +60,9 @@ class Member:
     """The galleries of one clustered matcher process; also the Registry its MatcherServicer reads."""
 
     def __init__(self, link: NatsLink, name: str, set_name: str, address: str, data_dir: Path,
-                 snapshot_every: int = SNAPSHOT_EVERY, **gallery_options):
+                 snapshot_every: int = SNAPSHOT_EVERY, sealer: Sealer | None = None, **gallery_options):
         self.link, self.name, self.set_name, self.address = link, name, set_name, address
+        self.sealer = sealer
         self.data_dir = Path(data_dir)
         self.snapshot_every = snapshot_every
         self._options = {**gallery_options, "snapshot_every": 1 << 62}  # the stream is the log: no gallery log
@@ -136,6 +142,7 @@ class Member:
                     await self._apply(messages, self.held)
                     if self._since_snapshot >= self.snapshot_every:
                         await self._snapshot()
+                        reader.held_up()  # seconds without fetching while the stream grew: not a stall
                 if time.monotonic() - last_report >= HEARTBEAT:
                     last_report = time.monotonic()
                     try:
@@ -241,21 +248,29 @@ class Member:
 
     async def _snapshot(self) -> None:
         copies = {name: (g.config, *g.live_rows()) for name, g in self._galleries.items()}
-        meta = {"applied": self.applied, "held": sorted(self.held), "version": self.version}
+        meta = {"applied": self.applied, "held": sorted(self.held), "version": self.version,
+                "galleries": {name: len(copy[1]) for name, copy in copies.items()}}
         self._since_snapshot = 0
-        await asyncio.to_thread(write_snapshot, self._snapshot_dir(), copies, meta)
+        seal = SnapshotSeal(self.sealer, self.name)
+        await asyncio.to_thread(write_snapshot, self._snapshot_dir(), copies, meta, seal)
 
     def _load_snapshot(self) -> None:
+        """Start from the snapshot if there is one that opens; one that does not is set aside and the
+        member starts from the stream's beginning (the stream has everything the snapshot had)."""
         directory = self._snapshot_dir()
-        if not (directory / "meta.json").exists():
+        if not directory.exists():
             return
-        meta = json.loads((directory / "meta.json").read_text())
-        for config_file in sorted(directory.glob("*.config.json")):
-            config = GalleryConfig(**json.loads(config_file.read_text()))
-            gallery = self._new_gallery(config)
-            subjects = json.loads((directory / f"{config.name}.subjects.json").read_text())
-            vectors = np.load(directory / f"{config.name}.npy")
-            gallery.apply([(LOG_ENROL, s, v) for s, v in zip(subjects, vectors)])
+        try:
+            meta, galleries = read_snapshot(directory, SnapshotSeal(self.sealer, self.name))
+        except (SealError, ValueError, KeyError, TypeError, OSError) as exc:
+            refused = directory.with_name(directory.name + ".refused")
+            shutil.rmtree(refused, ignore_errors=True)
+            directory.rename(refused)
+            log.error("member %s: snapshot refused (%s); set aside as %s, rebuilding from the stream",
+                      self.name, exc, refused)
+            return
+        for config, subjects, vectors in galleries:
+            self._new_gallery(config).apply([(LOG_ENROL, s, v) for s, v in zip(subjects, vectors)])
         self.applied, self.held, self.version = meta["applied"], frozenset(meta["held"]), meta["version"]
         log.info("member %s: snapshot at %d loaded", self.name, self.applied)
 
@@ -265,15 +280,48 @@ class Member:
         return gallery
 
 
-def write_snapshot(directory: Path, copies: dict, meta: dict) -> None:
+class SnapshotSeal:
+    """How a member's snapshot files are sealed: each bound to the member, the stream position and the
+    file's part, so none opens in another member's or another snapshot's place. Without a sealer
+    (a member started with no key: tests of other parts) the files are written in clear and say so."""
+
+    def __init__(self, sealer: Sealer | None, member: str):
+        self.sealer, self.member = sealer, member
+
+    def context(self, applied: int, part: str) -> str:
+        return f"matcher-member:{self.member}:snapshot@{applied}:{part}"
+
+    def write(self, path: Path, data: bytes, applied: int) -> None:
+        path.write_bytes(self.sealer.seal(data, self.context(applied, path.name)) if self.sealer else data)
+
+    def read(self, path: Path, applied: int, sealed: bool) -> bytes:
+        data = path.read_bytes()
+        if not sealed:
+            return data
+        if self.sealer is None:
+            raise SealError(f"{path}: sealed, and the member was started without its key file")
+        return self.sealer.open(data, self.context(applied, path.name))
+
+
+META = "meta.json"  # the one file in clear: the position and whether the rest is sealed (every other file binds both)
+
+
+def write_snapshot(directory: Path, copies: dict, meta: dict, seal: SnapshotSeal) -> None:
     partial = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
+    applied = meta["applied"]
     for name, (config, subjects, vectors) in copies.items():
-        (partial / f"{name}.config.json").write_text(json.dumps(asdict(config)))
-        (partial / f"{name}.subjects.json").write_text(json.dumps(subjects))
-        np.save(partial / f"{name}.npy", vectors)
-    (partial / "meta.json").write_text(json.dumps(meta))
+        seal.write(partial / f"{name}.config.json", json.dumps(asdict(config)).encode(), applied)
+        seal.write(partial / f"{name}.subjects.json", json.dumps(subjects).encode(), applied)
+        if seal.sealer is None:
+            np.save(partial / f"{name}.npy", vectors)
+        else:  # in chunks, bound to their number and count (matcher.gallery), one chunk in memory at a time
+            seal_rows(partial / f"{name}.vectors.sealed", np.ascontiguousarray(vectors), seal.sealer,
+                      seal.context(applied, f"{name}.vectors"))
+    # written last: a snapshot without it is incomplete; meta.check (sealed) binds the clear meta.json
+    (partial / META).write_text(json.dumps({**meta, "sealed": seal.sealer is not None}))
+    seal.write(partial / "meta.check", json.dumps(meta, sort_keys=True).encode(), applied)
     for file in partial.iterdir():
         with open(file, "rb") as handle:
             os.fsync(handle.fileno())
@@ -283,6 +331,29 @@ def write_snapshot(directory: Path, copies: dict, meta: dict) -> None:
         directory.rename(old)
     partial.rename(directory)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def read_snapshot(directory: Path, seal: SnapshotSeal) -> tuple[dict, list]:
+    """(meta, [(config, subjects, vectors)]) of a snapshot written by write_snapshot; SealError,
+    ValueError, KeyError or OSError when any part of it is missing, changed or out of place."""
+    meta = json.loads((directory / META).read_text())
+    applied, sealed = meta["applied"], meta.pop("sealed", False)
+    if json.loads(seal.read(directory / "meta.check", applied, sealed)) != meta:
+        raise ValueError(f"{directory / META} does not match the sealed copy of it")
+    galleries = []
+    for name, rows in sorted(meta["galleries"].items()):
+        config = GalleryConfig(**json.loads(seal.read(directory / f"{name}.config.json", applied, sealed)))
+        subjects = json.loads(seal.read(directory / f"{name}.subjects.json", applied, sealed))
+        if config.name != name or len(subjects) != rows:
+            raise ValueError(f"{directory}: gallery {name!r} does not hold the {rows} rows its meta says")
+        if sealed:
+            vectors = np.empty((rows, config.dimension), dtype=np.float32)
+            open_rows_into(directory / f"{name}.vectors.sealed", vectors, seal.sealer,
+                           seal.context(applied, f"{name}.vectors"))
+        else:
+            vectors = np.load(directory / f"{name}.npy")
+        galleries.append((config, subjects, vectors))
+    return meta, galleries
 
 
 class MemberServicer(MatcherServicer):

@@ -97,14 +97,16 @@ def serve(address: str = "127.0.0.1:0", data_dir: Path | None = None, *, tls: Tl
 
 def serve_member(address: str, data_dir: Path, servers: list[str], set_name: str, name: str, *,
                  tls: TlsFiles | None = None, plaintext: bool = False, metrics_port: int | None = None,
-                 max_workers: int | None = None, administrators: Iterable[str] = (), **member_options):
+                 max_workers: int | None = None, administrators: Iterable[str] = (), nats_tls: TlsFiles | None = None,
+                 **member_options):
     """A cluster member (matcher.member) serving set `set_name`'s vshards from the gallery stream on NATS
-    `servers`; returns (server, port) without blocking, `server.member` to stop after the server."""
+    `servers` (over mutual TLS with `nats_tls`, the member role's certificate: matcher.nats_security);
+    returns (server, port) without blocking, `server.member` to stop after the server."""
     from matcher.member import Member, MemberServicer
     from matcher.stream import NatsLink
 
     require_choice(tls, plaintext, "matcher")
-    link = NatsLink(servers, name=f"limes-matcher {name}")
+    link = NatsLink(servers, name=f"limes-matcher {name}", tls=nats_tls)
     member = Member(link, name, set_name, address, Path(data_dir), **member_options)
     server, port = start(MemberServicer(member), address, tls=tls, plaintext=plaintext,
                          max_workers=max_workers or default_threads(), metrics_port=metrics_port,

@@ -34,7 +34,9 @@ from nats.js import api
 from nats.js.errors import KeyNotFoundError
 
 from matcher.config import GalleryConfig
+from matcher.nats_security import client_context
 from matcher.vshards import SUBJECT_PREFIX, Assignment, parse_stream_subject, stream_subject
+from proto.tls import TlsFiles
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +67,16 @@ class StreamUnavailable(Exception):
 class NatsLink:
     """One NATS connection and its event loop, in a daemon thread."""
 
-    def __init__(self, servers: list[str], name: str = "limes-matcher"):
+    def __init__(self, servers: list[str], name: str = "limes-matcher", tls: TlsFiles | None = None):
+        """`tls`: the CA, certificate and key of this process's NATS role (matcher.nats_security);
+        None only for a server that takes plaintext (a test's own single server)."""
         self.servers = servers
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name=f"nats {name}", daemon=True)
         self._thread.start()
         self.name = name
         self.nc = self.call(nats.connect(servers=servers, name=name, max_reconnect_attempts=-1,
+                                         tls=client_context(tls) if tls is not None else None,
                                          reconnect_time_wait=0.2, connect_timeout=2, error_cb=self._connection_error,
                                          reconnected_cb=self._reconnected), timeout=15)
         self.js = self.nc.jetstream(timeout=CALL_TIMEOUT)
@@ -186,16 +191,18 @@ class NatsLink:
                 await asyncio.sleep(0.1)
 
     async def publish_many(self, changes: list[tuple[str, int, str, str, np.ndarray | None]], seconds: float,
-                           window: int = PUBLISH_WINDOW) -> list[int]:
+                           window: int = PUBLISH_WINDOW, change_ids: list[str] | None = None) -> list[int]:
         """Publish (gallery, vshard, op, subject id, vector) changes, at most `window` awaiting their
         acknowledgement at once (thousands at once only queue up and time out); each gets `seconds`
-        from when it is sent and a change id of its own."""
+        from when it is sent and a change id of its own (`change_ids`, or fresh ones: a loader that
+        may send a batch again gives the same ids, and the duplicate filter records each once)."""
         slots = asyncio.Semaphore(window)
+        ids = change_ids or [uuid.uuid4().hex for _ in changes]
 
-        async def one(change):
+        async def one(change, change_id):
             async with slots:
-                return await self.publish(*change, uuid.uuid4().hex, time.monotonic() + seconds)
-        return list(await asyncio.gather(*(one(change) for change in changes)))
+                return await self.publish(*change, change_id, time.monotonic() + seconds)
+        return list(await asyncio.gather(*(one(change, change_id) for change, change_id in zip(changes, ids))))
 
     async def last_sequence(self) -> int:
         return (await bounded(self.js.stream_info(GALLERY_STREAM))).state.last_seq
@@ -260,6 +267,11 @@ class StreamReader:
             self._progress_at = time.monotonic()
         elif time.monotonic() - self._progress_at > STALL_AFTER:
             await self.drop(f"stalled at {self.position} of {last}")
+
+    def held_up(self) -> None:
+        """The caller stopped reading for a while of its own accord (a member writing its snapshot): that
+        time is not a stall, so the consumer is not made again for it."""
+        self._progress_at = time.monotonic()
 
     async def drop(self, why: str = "closed") -> None:
         """Forget the consumer (deleting it if its server answers); the next batch comes from a new one."""

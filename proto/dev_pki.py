@@ -16,6 +16,7 @@ Files in the output folder (keys unencrypted, mode 0600):
     server.pem, server.key                      central and matcher
     station-ID.pem, station-ID.key              one per station (gate or desk)
     user-NAME.pem, user-NAME.key                one per officer tool or administrator
+    service-NAME.pem, service-NAME.key          a service's client certificate (DevPki.service)
 
 Run again on the same folder to add stations or users: the CA and every
 certificate already there are kept.
@@ -132,6 +133,10 @@ class DevPki:
 
     def user(self, name: str) -> TlsFiles:
         return self._issue(f"user-{check_name(name)}", "user", name)
+
+    def service(self, name: str) -> TlsFiles:
+        """A client certificate of kind `service` named `name` (e.g. a clustered matcher's NATS role)."""
+        return self._issue(f"service-{check_name(name)}", "service", name)
 
     def _issue(self, stem: str, kind: str, name: str, hosts: list[str] = (), server: bool = False) -> TlsFiles:
         assert kind in KINDS

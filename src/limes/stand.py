@@ -1,6 +1,13 @@
 """A local clustered-matcher stand on loopback: three nats-server processes in a JetStream cluster,
 matcher members, a router. Used by `limes deploy matcher`, the fault tests and `limes bench matcher --cluster`.
 
+NATS is mutual TLS throughout (matcher.nats_security): the stand makes a development CA under
+`root/pki` (proto.dev_pki, as `limes pki dev-certs`), the servers' certificate, and one client
+certificate per role (member, router, admin); each server's configuration file maps those
+certificates' subjects to the roles' permissions, and the routes between servers are TLS too.
+The members' and the router's gRPC stays plaintext on loopback (the benchmark measures FAISS and
+the stream, as the embedded benchmark does).
+
 Every process is started here with Popen and stopped here by its own pid; nothing else is touched.
 """
 from __future__ import annotations
@@ -14,6 +21,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from matcher import nats_security
+from proto.dev_pki import DevPki
+from proto.tls import TlsFiles
 
 NATS_SERVER = "nats-server"  # Debian's package of that name (./limes installs it)
 MEMBER_READY = "listening on"  # `limes matcher serve --cluster` prints it once the member has joined
@@ -74,16 +85,37 @@ class Stand:
     member_ports: dict[str, int] = field(default_factory=dict)
     router: subprocess.Popen | None = None
     router_port: int = 0
+    key_file: Path | None = None  # the members' at-rest key (their snapshots are sealed)
+    roles: dict[str, TlsFiles] = field(default_factory=dict)  # NATS client certificate per role
+    server_tls: TlsFiles | None = None
 
     @property
     def urls(self) -> str:
         return ",".join(node.url for node in self.nats)
+
+    @property
+    def pki(self) -> DevPki:
+        return DevPki(self.root / "pki")
+
+    def nats_flags(self, role: str) -> list[str]:
+        files = self.roles[role]
+        return ["--nats-tls-ca", str(files.ca), "--nats-tls-cert", str(files.certificate), "--nats-tls-key",
+                str(files.key)]
+
+    def link(self, name: str, role: str = "admin"):
+        """A NatsLink to the stand's servers holding `role`'s certificate."""
+        from matcher.stream import NatsLink
+        return NatsLink(self.urls.split(","), name=name, tls=self.roles[role])
 
     # ---- NATS
 
     def start_nats(self, size: int = 3) -> None:
         if shutil.which(NATS_SERVER) is None:
             raise RuntimeError("nats-server is not installed (Debian package nats-server; ./limes setup installs it)")
+        pki = self.pki
+        self.server_tls = pki.server()
+        self.roles = {role: pki.service(nats_security.common_name(role)) for role in nats_security.ROLES}
+        self.key_file = self.root / "at-rest.key"
         self.nats = [NatsNode(i, free_port(), free_port(), self.root / f"nats-{i}") for i in range(size)]
         for node in self.nats:
             self.start_node(node.index)
@@ -94,12 +126,26 @@ class Stand:
         node = self.nats[index]
         routes = ",".join(f"nats://127.0.0.1:{other.cluster_port}" for other in self.nats if other is not node)
         node.store.mkdir(parents=True, exist_ok=True)
+        configuration = self.root / f"nats-{index}.conf"
+        configuration.write_text(self.server_configuration(node, routes))
         log = open(self.root / f"nats-{index}.log", "ab")
-        node.process = subprocess.Popen(
-            [NATS_SERVER, "-a", "127.0.0.1", "-p", str(node.client_port), "-n", f"limes-nats-{index}", "-js",
-             "-sd", str(node.store), "--cluster_name", "limes", "--cluster", f"nats://127.0.0.1:{node.cluster_port}",
-             "--routes", routes], stdout=log, stderr=subprocess.STDOUT)
+        node.process = subprocess.Popen([NATS_SERVER, "-c", str(configuration)], stdout=log, stderr=subprocess.STDOUT)
         log.close()
+
+    def server_configuration(self, node: NatsNode, routes: str) -> str:
+        """One server's configuration: clients and routes by mutual TLS, clients' roles by certificate subject."""
+        cluster = ""
+        if routes:
+            route_list = ", ".join(f'"{route}"' for route in routes.split(","))
+            cluster = (f'cluster {{\n  name: "limes"\n  listen: "127.0.0.1:{node.cluster_port}"\n'
+                       f'  routes: [{route_list}]\n  '
+                       + nats_security.server_tls(self.server_tls, map_users=False).replace("\n", "\n  ").rstrip()
+                       + "\n}\n")
+        return (f'listen: "127.0.0.1:{node.client_port}"\nserver_name: "limes-nats-{node.index}"\n'
+                f'jetstream {{ store_dir: "{node.store}" }}\n'
+                + nats_security.server_tls(self.server_tls, map_users=True)
+                + nats_security.authorization({role: files.certificate for role, files in self.roles.items()})
+                + cluster)
 
     def kill_node(self, index: int) -> None:
         _kill(self.nats[index].process, signal.SIGKILL)
@@ -115,14 +161,27 @@ class Stand:
         logged_before = log_path.stat().st_size if log_path.exists() else 0
         log = open(log_path, "ab")
         self.members[name] = subprocess.Popen(
-            limes("matcher", "serve", "--cluster", self.urls, "--set", set_name, "--name", name, "--listen",
-                  f"127.0.0.1:{port}", "--data", str(self.root / f"member-{name}"), "--plaintext",
-                  "--snapshot-every", str(snapshot_every), "--threads", "4"),
+            limes("matcher", "serve", "--cluster", self.urls, *self.nats_flags("member"), "--set", set_name,
+                  "--name", name, "--listen", f"127.0.0.1:{port}", "--data", str(self.root / f"member-{name}"),
+                  "--plaintext", "--key-file", str(self.key_file), "--snapshot-every", str(snapshot_every),
+                  "--threads", "4"),
             stdout=log, stderr=subprocess.STDOUT, env=child_environment())
         log.close()
         if wait:
             wait_for_line(log_path, logged_before, MEMBER_READY, 90, self.members[name])
         return port
+
+    def member_memory_mb(self) -> dict[str, dict[str, float]]:
+        """Each running member's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
+        found = {}
+        for name, process in self.members.items():
+            try:
+                status = dict(line.split(":", 1) for line in open(f"/proc/{process.pid}/status") if ":" in line)
+            except OSError:
+                continue
+            found[name] = {key: round(int(status[field].split()[0]) / 1024, 1)
+                           for key, field in (("rss", "VmRSS"), ("peak", "VmHWM"))}
+        return found
 
     def kill_member(self, name: str, sig: int = signal.SIGKILL) -> None:
         _kill(self.members.pop(name), sig)
@@ -131,7 +190,8 @@ class Stand:
         self.router_port = free_port()
         log = open(self.root / "router.log", "ab")
         self.router = subprocess.Popen(
-            limes("matcher", "router", "--cluster", self.urls, "--listen", f"127.0.0.1:{self.router_port}",
+            limes("matcher", "router", "--cluster", self.urls, *self.nats_flags("router"),
+                  "--listen", f"127.0.0.1:{self.router_port}",
                   "--plaintext", "--timeout", str(timeout)),
             stdout=log, stderr=subprocess.STDOUT, env=child_environment())
         log.close()
@@ -140,7 +200,8 @@ class Stand:
 
     def rebalance(self, sets: list[str], timeout: float = 600.0) -> dict:
         import json
-        done = subprocess.run(limes("matcher", "rebalance", "--cluster", self.urls, "--sets", ",".join(sets),
+        done = subprocess.run(limes("matcher", "rebalance", "--cluster", self.urls, *self.nats_flags("admin"),
+                                    "--sets", ",".join(sets),
                                     "--timeout", str(timeout), "--json"),
                               capture_output=True, text=True, env=child_environment(), timeout=timeout + 30)
         if done.returncode != 0:

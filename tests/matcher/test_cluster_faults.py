@@ -137,7 +137,7 @@ def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_p
             stand.start_member(name, set_name, snapshot_every=200)
         stand.rebalance(["A", "B"])
         router = stub_of(stand.start_router())
-        link = NatsLink(stand.urls.split(","), name="test")
+        link = stand.link("test")
         link.call(link.ensure())
         try:
             create_gallery(router)
@@ -238,7 +238,7 @@ def test_adding_a_set_and_rebalancing_while_searching_and_enrolling_keeps_every_
         # 5 s per set: on a starved machine (load 30 on 2 cores) a single replica busy building its index
         # took over 2 s, and this test is about the move, not about deadlines
         router = stub_of(stand.start_router(timeout=5))
-        link = NatsLink(stand.urls.split(","), name="test")
+        link = stand.link("test")
         link.call(link.ensure())
         try:
             create_gallery(router)

@@ -26,6 +26,7 @@ def test_the_stand_serves_and_stops_its_own_processes(tmp_path):
                 break
         stand = json.loads("".join(lines))
         assert len(stand["nats"]) == 3 and list(stand["members"]) == ["A1"]
+        assert set(stand["nats_tls"]) == {"ca", "member", "router", "admin"}  # NATS is mutual TLS by role
         stub = matcher_pb2_grpc.MatcherStub(grpc.insecure_channel(stand["router"]))
         stub.CreateGallery(matcher_pb2.CreateGalleryRequest(gallery="g", model="m", model_version="1", dimension=4),
                            timeout=10)

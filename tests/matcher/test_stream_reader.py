@@ -111,3 +111,19 @@ def test_the_table_lists_keys_by_prefix(link):
         link.call(link.put(key, b"{}"))
     assert link.call(link.keys("member.")) == ["member.A1", "member.B1"]
     assert link.call(link.keys("nothing.")) == []
+
+
+def test_a_pause_of_the_readers_own_is_not_taken_for_a_stall(link, monkeypatch):
+    """A member writing its snapshot stops fetching for seconds while the stream grows: its consumer is
+    kept (before, every snapshot made a new one); a real stall is still seen."""
+    monkeypatch.setattr(stream, "STALL_AFTER", 0.3)
+    publish(link, 20)
+    reader = StreamReader(link, 0)
+    assert len(link.call(reader.next_batch(10, wait=1.0))) == 10
+    time.sleep(0.5)  # the snapshot
+    reader.held_up()
+    link.call(reader.notice_last(20))
+    assert reader.renewals == 1 and reader._subscription is not None
+    time.sleep(0.5)  # nothing fetched and nothing said: a stall
+    link.call(reader.notice_last(20))
+    assert reader._subscription is None

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.hedging import FAILURE_PENALTY, ReplicaHealth, next_action
+from matcher.hedging import FAILURE_PENALTY, HEDGE_FLOOR, HedgeDelay, ReplicaHealth, next_action
 from matcher.vshards import (
     VSHARDS,
     Assignment,
@@ -108,3 +108,19 @@ def test_a_failed_replica_is_tried_last_until_it_answers_again():
     assert health.order(["a:1", "b:1"]) == ["b:1", "a:1"]
     health.answered("a:1", 0.001)
     assert health.order(["a:1", "b:1"]) == ["a:1", "b:1"]
+
+
+def test_the_hedge_delay_follows_the_slow_tenth_of_recent_answers_within_its_bounds():
+    delay = HedgeDelay(ceiling=0.05)
+    for _ in range(31):
+        delay.observe(0.002)
+    assert delay.current() == 0.05  # too few answers yet: the ceiling
+    for i in range(481):  # 90 % answer in 6 ms, the slowest tenth in 30 ms
+        delay.observe(0.030 if i % 10 == 0 else 0.006)
+    assert 0.006 <= delay.current() < 0.030
+    for _ in range(512):
+        delay.observe(0.001)
+    assert delay.current() == HEDGE_FLOOR  # never sooner than the floor, however fast
+    for _ in range(512):
+        delay.observe(0.4)
+    assert delay.current() == 0.05  # never later than the ceiling

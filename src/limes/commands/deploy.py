@@ -1,8 +1,10 @@
 """`limes deploy matcher`: a clustered matcher stand on loopback (limes.stand), until Ctrl-C or SIGTERM.
 
 Three nats-server processes (a JetStream cluster, their stores under --dir), SETS x REPLICAS
-matcher members, the initial assignment, one router; all in plaintext on 127.0.0.1, for trying
-the cluster mode and for tests (docs/MATCHER.md, Cluster mode). Stopping it stops exactly the
+matcher members, the initial assignment, one router, on 127.0.0.1, for trying the cluster mode
+and for tests (docs/MATCHER.md, Cluster mode). NATS is mutual TLS with a certificate per role
+(a development CA under DIR/pki; matcher/nats_security.py); the members' and the router's gRPC
+is plaintext on loopback; member snapshots are sealed under DIR/at-rest.key. Stopping it stops exactly the
 processes it started.
 """
 from __future__ import annotations
@@ -43,7 +45,10 @@ def run_matcher(args: argparse.Namespace) -> int:
                 stand.start_member(f"{set_name}{replica}", set_name)
         stand.rebalance(names)
         stand.start_router()
-        emit({"dir": str(root), "nats": stand.urls.split(","), "router": f"127.0.0.1:{stand.router_port}",
+        emit({"dir": str(root), "nats": stand.urls.split(","), "nats_tls": {
+                  "ca": str(stand.server_tls.ca),
+                  **{role: str(files.certificate) for role, files in stand.roles.items()}},
+              "router": f"127.0.0.1:{stand.router_port}",
               "members": {name: f"127.0.0.1:{port}" for name, port in stand.member_ports.items()}},
              args.json, render)
         sys.stdout.flush()
@@ -53,5 +58,6 @@ def run_matcher(args: argparse.Namespace) -> int:
 
 def render(stand: dict) -> str:
     members = ", ".join(f"{name} {address}" for name, address in stand["members"].items())
-    return (f"matcher stand in {stand['dir']}\n  NATS: {','.join(stand['nats'])}\n  router: {stand['router']} "
-            f"(plaintext)\n  members: {members}\nCtrl-C stops it.")
+    return (f"matcher stand in {stand['dir']}\n  NATS (mutual TLS, CA {stand['nats_tls']['ca']}): "
+            f"{','.join(stand['nats'])}\n  router: {stand['router']} (gRPC plaintext)\n  members: {members}\n"
+            "Ctrl-C stops it.")

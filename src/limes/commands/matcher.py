@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from common.settings import add_key_file_flag, key_file_of, var_dir
 from common.signals import StopSignals
 from matcher.router import Router
 from matcher.server import serve, serve_member, start
-from proto.tls import TlsError, add_tls_arguments, tls_from_arguments
+from proto.tls import TlsError, TlsFiles, add_tls_arguments, tls_from_arguments
 
 
 def register(matcher: argparse.ArgumentParser) -> None:
@@ -30,6 +31,7 @@ def register(matcher: argparse.ArgumentParser) -> None:
     serve.add_argument("--set", dest="vshard_set", default=None,
                        help="cluster mode: the vshard set this process serves")
     serve.add_argument("--name", default=None, help="cluster mode: this process's name, unique in the cluster")
+    _add_nats_flags(serve, "matcher-member")
     add_key_file_flag(serve, "templates (the log and snapshots)")
     add_tls_arguments(serve, "the matcher's own")
     _add_administrator_flag(serve)
@@ -42,6 +44,7 @@ def register(matcher: argparse.ArgumentParser) -> None:
     router.add_argument("--cluster", default=None, metavar="NATS_URLS",
                         help="comma-separated nats:// URLs: route over the cluster's members instead of --shard")
     router.add_argument("--timeout", type=float, default=2.0, help="seconds a shard gets to answer")
+    _add_nats_flags(router, "matcher-router")
     router.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     add_tls_arguments(router, "the router's own (also presented to the shards)")
     _add_administrator_flag(router)
@@ -53,7 +56,27 @@ def register(matcher: argparse.ArgumentParser) -> None:
     rebalance.add_argument("--sets", required=True, help="comma-separated vshard set names, e.g. A,B,C")
     rebalance.add_argument("--timeout", type=float, default=600.0, help="seconds the new owners get to load")
     rebalance.add_argument("--json", action="store_true", help="print what happened as JSON")
+    _add_nats_flags(rebalance, "matcher-admin")
     rebalance.set_defaults(func=run_rebalance)
+
+
+def _add_nats_flags(parser: argparse.ArgumentParser, role: str) -> None:
+    group = parser.add_argument_group("cluster mode: mutual TLS to NATS (matcher/nats_security.py)")
+    group.add_argument("--nats-tls-ca", metavar="PEM", help="the CA that certifies the NATS servers and clients")
+    group.add_argument("--nats-tls-cert", metavar="PEM", help=f"this process's client certificate (CN {role})")
+    group.add_argument("--nats-tls-key", metavar="PEM", help="its private key")
+    group.add_argument("--nats-plaintext", action="store_true",
+                       help="NATS without TLS (development only: anyone on the network reads the templates)")
+
+
+def _nats_tls(args: argparse.Namespace, who: str):
+    """(TlsFiles or None, ok) for the NATS connection of a cluster command, or an error printed."""
+    try:
+        return TlsFiles.from_options(args.nats_tls_ca, args.nats_tls_cert, args.nats_tls_key, args.nats_plaintext,
+                                     f"{who} (NATS)"), True
+    except TlsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None, False
 
 
 def _add_administrator_flag(parser: argparse.ArgumentParser) -> None:
@@ -91,10 +114,16 @@ def run_serve(args: argparse.Namespace) -> int:
         if not (args.vshard_set and args.name):
             print("limes matcher serve: --cluster needs --set and --name", file=sys.stderr)
             return 2
+        nats_tls, ok = _nats_tls(args, "limes matcher serve")
+        if not ok:
+            return 2
+        # a member's life is in its log: joined, caught up, assignments followed, replays and index builds timed
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         data = args.data or var_dir() / "matcher-member" / args.name
         server, port = serve_member(args.listen, data, urls(args.cluster), args.vshard_set, args.name, tls=tls,
                                     plaintext=args.plaintext, metrics_port=args.metrics_port, max_workers=args.threads,
-                                    snapshot_every=args.snapshot_every, administrators=args.administrator)
+                                    snapshot_every=args.snapshot_every, administrators=args.administrator,
+                                    nats_tls=nats_tls, sealer=sealer)
         host = args.listen.rsplit(":", 1)[0]
         with StopSignals() as stop:
             print(f"matcher member {args.name} of set {args.vshard_set} ({_transport(tls)}) listening on "
@@ -150,7 +179,10 @@ def run_cluster_router(args: argparse.Namespace, tls) -> int:
     from matcher.cluster_router import ClusterRouter
     from matcher.stream import NatsLink
 
-    link = NatsLink(urls(args.cluster), name="limes-matcher-router")
+    nats_tls, ok = _nats_tls(args, "limes matcher router")
+    if not ok:
+        return 2
+    link = NatsLink(urls(args.cluster), name="limes-matcher-router", tls=nats_tls)
     router = ClusterRouter(link, timeout=args.timeout, tls=tls, plaintext=args.plaintext)
     server, port = start(router, args.listen, tls=tls, plaintext=args.plaintext, metrics_port=args.metrics_port,
                          administrators=args.administrator)
@@ -169,7 +201,10 @@ def run_rebalance(args: argparse.Namespace) -> int:
     from matcher.rebalance import RebalanceError, rebalance
     from matcher.stream import NatsLink
 
-    link = NatsLink(urls(args.cluster), name="limes-matcher-rebalance")
+    nats_tls, ok = _nats_tls(args, "limes matcher rebalance")
+    if not ok:
+        return 2
+    link = NatsLink(urls(args.cluster), name="limes-matcher-rebalance", tls=nats_tls)
     try:
         outcome = rebalance(link, urls(args.sets), timeout=args.timeout)
     except (RebalanceError, ValueError) as exc:
