@@ -245,14 +245,23 @@ class Counter:
         from drivers.pageimage import cross_check, read_visual_zone
 
         try:
-            mismatches = cross_check(read_visual_zone(page), presented.mrz)
+            visual = read_visual_zone(page)
+            mismatches = cross_check(visual, presented.mrz)
         except Exception as exc:  # OCR trouble is a check not done, never a crash
             check = Check.not_done("page.visual_zone", f"the visual zone could not be read: {exc}")
         else:
-            check = (Check.failed("page.visual_zone", "; ".join(f"{m.field}: printed {m.visual!r}, MRZ {m.machine!r}"
-                                                                for m in mismatches)) if mismatches
-                     else Check.passed("page.visual_zone", "the printed name, number and dates agree with the MRZ "
-                                       "where OCR could read them"))
+            fields = ("surname", "given_names", "document_number", "birth_date", "expiry_date")
+            read = [name.replace("_", " ") for name in fields if getattr(visual, name) is not None]
+            unread = [name.replace("_", " ") for name in fields if getattr(visual, name) is None]
+            if mismatches:
+                check = Check.failed("page.visual_zone", "; ".join(
+                    f"{m.field}: printed {m.visual!r}, MRZ {m.machine!r}" for m in mismatches))
+            elif not read:  # nothing compared is nothing checked, never a pass
+                check = Check.not_done("page.visual_zone", "OCR could read none of the printed name, number "
+                                       "and dates: compare them with the MRZ by eye")
+            else:
+                check = Check.passed("page.visual_zone", f"printed {', '.join(read)} agree with the MRZ"
+                                     + (f"; not read: {', '.join(unread)}" if unread else ""))
         presented.checks.append(check)
         self._publish(presented, {"type": "step", "step": "visual_zone", "state": "done", "elapsed_ms": None,
                                   "checks": [check.to_dict()]})

@@ -168,6 +168,12 @@ def run_desk_scenario(post, desk: DemoDesk, scenario: DeskScenario) -> dict:
             found.append(("refusal form", f"PDF in {scenario.form_language}",
                           f"PDF in {decided.get('form_language')}" if (presented.refusal_pdf or b"")
                           .startswith(b"%PDF") else "none"))
+        if scenario.visual_zone is not None:
+            printed = next((c for c in presented.checks if c.name == "page.visual_zone"), None)
+            compared = ("no page.visual_zone check" if printed is None else printed.status.value
+                        if printed.status.value == scenario.visual_zone
+                        else f"{printed.status.value}: {printed.reason}")
+            found.append(("visual zone against the MRZ", scenario.visual_zone, compared))
         if scenario.fingers_verified:
             finger = next((c for c in presented.checks if c.name == "finger.verification"), None)
             verified = ("no finger.verification check" if finger is None else finger.status.value

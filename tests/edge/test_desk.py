@@ -11,6 +11,7 @@ import re
 import threading
 import zlib
 
+import numpy as np
 import pytest
 
 from central.access.audit import Caller
@@ -369,3 +370,24 @@ def test_the_screen_captures_again_for_the_signed_in_officer_only(post, photos):
     answer = browser.post("/capture-again", data={"csrf": csrf}, headers={"Accept": "application/json"})
     assert answer.status_code == 200 and answer.get_json()["capture"] == 2
     assert presented.complete.wait(30)
+
+
+@pytest.mark.slow
+def test_the_printed_visual_zone_is_cross_checked_against_the_mrz(post):
+    """A data page whose printed surname differs from its MRZ fails page.visual_zone naming the field; a page
+    where OCR reads nothing leaves the check not done (never a pass on nothing compared). OCR runs: slow."""
+    from hardware_sim.datapage import PrintedPage, encode_jpeg, render_page
+
+    post.counter.sign_in("officer-17", PASSWORD)
+    text = mrz("V5556667")
+    altered = PrintedPage(surname="MARTINEZ", given_names="CLAIRE", nationality="FRA", sex="F",
+                          birth_date=dt.date(1980, 3, 4), document_number="V5556667", expiry_date=EXPIRY,
+                          issue_date=EXPIRY.replace(year=EXPIRY.year - 10), issuing_state="FRA", mrz=text)
+    presented = checked(post.counter, text, page_image=encode_jpeg(render_page(altered), 90))
+    [printed] = [c for c in presented.checks if c.name == "page.visual_zone"]
+    assert printed.status.value == "fail" and "surname: printed 'MARTINEZ', MRZ 'MARTIN'" in printed.reason
+    post.counter.decide("refer", note="printed surname differs from the MRZ")
+
+    blank = checked(post.counter, mrz("V5556668"), page_image=encode_jpeg(np.full((600, 900, 3), 230, np.uint8), 90))
+    [printed] = [c for c in blank.checks if c.name == "page.visual_zone"]
+    assert printed.status.value == "not_done" and "none of the printed" in printed.reason
