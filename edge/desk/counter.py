@@ -89,6 +89,10 @@ class Counter:
         fingerprints = getattr(gate, "fingerprints", None)
         self.open_scanner = open_scanner or getattr(fingerprints, "open_scanner", None)
         self.finger_quality = finger_quality
+        # A desk has no traveller display: what a gate would say to the traveller (look at the camera, the capture's
+        # guidance, place your finger on the scanner), in the traveller's language, is shown to the officer.
+        if getattr(gate, "display", "") is None:
+            gate.display = self._to_traveller
 
     @property
     def station(self):
@@ -209,6 +213,11 @@ class Counter:
         presented.capture_again_ms.append(round((time.perf_counter() - pressed) * 1000, 1))
         self._publish(presented, {"type": "complete", **self.summary(presented)})
         presented.complete.set()
+
+    def _to_traveller(self, text: str) -> None:
+        presented = self.current
+        if presented is not None:
+            self._publish(presented, {"type": "traveller_prompt", "text": text})
 
     def _read_page(self, presented: Presented, mrz_text: str):
         """The page image shown; the MRZ from it when the reader had none. (decoded image, MRZ text)."""

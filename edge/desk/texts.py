@@ -40,6 +40,7 @@ SCREEN = {
         "capture_again_hint": "Ask the traveller to look at the camera first. The face checks are made again; the "
                               "record says you asked for it.",
         "capturing_again": "Capturing the face again",
+        "to_traveller": "Tell the traveller",
         "report": "Intelligence report", "report_text": "What you saw or learned", "report_source": "Source",
         "report_evaluation": "Source evaluation", "report_assessment": "Intelligence",
         "report_handling": "Handling", "report_conditions": "Conditions (handling C only)",
@@ -82,6 +83,7 @@ SCREEN = {
         "capture_again_hint": "Demandez d'abord au voyageur de regarder la caméra. Les contrôles du visage sont "
                               "refaits ; l'enregistrement indique que vous l'avez demandé.",
         "capturing_again": "Nouvelle capture du visage",
+        "to_traveller": "À dire au voyageur",
         "report": "Rapport de renseignement", "report_text": "Ce que vous avez vu ou appris", "report_source": "Source",
         "report_evaluation": "Évaluation de la source", "report_assessment": "Renseignement",
         "report_handling": "Diffusion", "report_conditions": "Conditions (diffusion C seulement)",
@@ -125,6 +127,7 @@ SCREEN = {
         "capture_again_hint": "Pida antes al viajero que mire a la cámara. Los controles del rostro se repiten; el "
                               "registro indica que usted lo pidió.",
         "capturing_again": "Nueva captura del rostro",
+        "to_traveller": "Decir al viajero",
         "report": "Informe de inteligencia", "report_text": "Lo que vio o supo", "report_source": "Fuente",
         "report_evaluation": "Evaluación de la fuente", "report_assessment": "Información",
         "report_handling": "Difusión", "report_conditions": "Condiciones (solo difusión C)",

@@ -26,6 +26,7 @@ from edge.desk.counter import Counter, DeskError
 from edge.desk.remote import DeskCentral
 from edge.desk.screen import create_screen
 from edge.gate import Gate, GateStation, ReferencePhoto
+from edge.messages import message
 from edge.outbox import Backoff, Outbox
 from edge.remote import RemoteCentral
 from proto.clients import CentralClient, central_pb2
@@ -114,6 +115,9 @@ def test_results_arrive_one_by_one_then_the_admission_is_recorded_under_the_sign
     assert {"mrz", "chip", "face_capture", "face_verification", "watchlist", "document_alerts", "person_alerts",
             "stay", "traveller_file"} <= set(steps)
     assert kinds.index("document") < kinds.index("history") < kinds.index("complete")
+    # What a gate would say to the traveller (in the traveller's language) is the officer's to say.
+    said = [e["text"] for e in post.events if e["type"] == "traveller_prompt" and e["id"] == presented.transaction_id]
+    assert said == [message("look_at_camera", "FRA")]
     complete = post.events[-1] if post.events[-1]["type"] == "complete" else next(
         e for e in reversed(post.events) if e["type"] == "complete")
     assert complete["offline"] is False and complete["no_chip"] is False

@@ -35,7 +35,7 @@
     ["checks", "attention", "not-checked", "document"].forEach((id) => $(id).replaceChildren());
     list("history", [], t.no_history);
     ["all-shown", "manual-badge", "no-chip", "refusal-link"].forEach((id) => { $(id).hidden = true; });
-    $("decided").textContent = ""; $("finger-prompt").textContent = "";
+    $("decided").textContent = ""; $("finger-prompt").textContent = ""; $("traveller-prompt").textContent = "";
   }
 
   function addChecks(step, checks) {
@@ -81,6 +81,7 @@
       $("all-shown").hidden = true; $("waiting").textContent = `${t.capturing_again} (${e.capture})…`;
       say(t.capturing_again);
     },
+    traveller_prompt: (e) => { $("traveller-prompt").textContent = e.text; },
     finger_prompt: (e) => { $("finger-prompt").textContent = e.text; say(e.text); },
     fingers_enrolled: (e) => {
       const text = e.file_id ? `${t.fingers_enrolled} ${e.file_id}: ${e.positions.join(", ")}` +
