@@ -395,3 +395,11 @@ def test_the_printed_visual_zone_is_cross_checked_against_the_mrz(post):
     blank = checked(post.counter, mrz("V5556668"), page_image=encode_jpeg(np.full((600, 900, 3), 230, np.uint8), 90))
     [printed] = [c for c in blank.checks if c.name == "page.visual_zone"]
     assert printed.status.value == "not_done" and "none of the printed" in printed.reason
+
+
+@pytest.mark.parametrize("screen", ["0.0.0.0:8090", "192.0.2.7:8090", "[::]:8090", "8090", "desk.example:8090"])
+def test_the_screen_is_served_on_this_machine_only(screen):
+    from edge.desk.station import start_desk
+
+    with pytest.raises(ValueError, match="loopback"):  # refused before any device or service is started
+        start_desk(None, screen)
