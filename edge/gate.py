@@ -119,6 +119,12 @@ class FaceCapture(Protocol):
     def __call__(self) -> Any: ...
 
 
+# The steps that use the live face, run again when an officer has the face captured again, and the earlier
+# steps whose values they take (Gate.examine_face_again).
+FACE_STEPS = ("face_capture", "face_verification", "watchlist", "traveller_file", "file_fingerprints")
+KEPT_FOR_FACE = ("mrz", "chip", "document_face")
+
+
 @dataclass
 class Examination:
     """The checks of one document (Gate.examine): step values by name, checks, the transaction's record."""
@@ -234,6 +240,27 @@ class Gate:
         transaction = Transaction(self._steps(mrz_text, shown, crossing_id), self._pool, on_step=on_step)
         values, checks = transaction.run()
         return Examination(crossing_id, values, checks, transaction)
+
+    def examine_face_again(self, earlier: dict[str, Any], on_step: Callable[..., None] | None = None, *,
+                           crossing_id: str, shown: list[str] | None = None) -> Examination:
+        """The face captured again for a document already examined (the officer desk's "capture again"):
+        the steps that use the live face run anew (FACE_STEPS), on the earlier MRZ, chip and document photo's
+        template (`earlier`: Examination.values). Its checks replace the earlier ones of the steps it ran."""
+        shown = [] if shown is None else shown
+        steps = []
+        for step in self._steps("", shown, crossing_id):
+            if step.name in KEPT_FOR_FACE:
+                steps.append(Step(step.name, lambda _, kept=earlier.get(step.name): StepResult(kept), step.budget_s))
+            elif step.name in FACE_STEPS:
+                steps.append(step)
+        transaction = Transaction(steps, self._pool, on_step=on_step)
+        values, checks = transaction.run()
+        return Examination(crossing_id, {**earlier, **{name: values.get(name) for name in FACE_STEPS}}, checks,
+                           transaction)
+
+    def face_check_names(self) -> set[str]:
+        """The checks examine_face_again makes anew."""
+        return {name for step in self._steps("", [], "") if step.name in FACE_STEPS for name in step.owes}
 
     def process(self, mrz_text: str) -> Outcome:
         crossing_id = str(uuid.uuid4())

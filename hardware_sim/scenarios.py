@@ -305,6 +305,8 @@ class DeskScenario:
     page_image: bool = False
     reader_reads_mrz: bool = True
     has_chip: bool = True
+    fingers_verified: bool = False         # the desk's scanner verified the live finger against the chip's DG3
+    visual_zone: str | None = None         # page.visual_zone's status: the printed fields against the MRZ
     pending: str | None = None             # why it cannot pass yet (reported pending while it fails so)
 
     def __post_init__(self) -> None:
@@ -331,7 +333,13 @@ def desk_scenarios(today: dt.date | None = None) -> list[DeskScenario]:
                             "rose_leslie/02.jpg", "F"), "admit", visa_days=15, stay_regime="visa_required"),
         DeskScenario("desk-no-chip", "no chip, MRZ unread by the reader: the MRZ from the page image, admitted",
                      person("OKAFOR", "CHIDI", "NGA", "D2000004", "obama/01.jpg", "obama/03.jpg"), "admit",
-                     page_image=True, reader_reads_mrz=False, has_chip=False),
+                     page_image=True, reader_reads_mrz=False, has_chip=False, visual_zone="pass"),
+        # The desk drives its slap scanner as a gate does: Terminal Authentication with its EAC credentials,
+        # DG3's right index finger read, the live one verified (fingerprints-verified's seeds: a mated touch).
+        DeskScenario("desk-fingerprints", "fingers on the chip: the live finger verified at the counter",
+                     replace(person("KRAUSE", "JONAS", "DEU", "D2000005", "obama/01.jpg", "obama/03.jpg"),
+                             chip_profile="passport", chip_fingers=(9101, 9102), live_finger=(9101, 2)),
+                     "admit", fingers_verified=True),
         DeskScenario("desk-offline", "central down: the desk says so, the decision is kept and sent once back",
                      person("NILSSON", "ERIK", "SWE", "D2000003", "obama/01.jpg", "obama/03.jpg"), "admit",
                      stops="central", offline=True),

@@ -169,8 +169,9 @@ def demo_travellers(today: dt.date | None = None) -> list[SimulatedTraveller]:
 # Genuine travellers for timing the gate: different people, each a document photo and another photo
 # of the same face live, with invented identities: (document photo, live face, surname, given names,
 # sex, birth date). The live faces are the photos of the folder that pass the gate's quality checks
-# on their own (drivers.face.quality; biden/02.jpg's pitch, about 21 degrees, is nearest the 25
-# allowed); no photo of kit_harington does (yaw 27-46 degrees), and lin_manuel_miranda has only one.
+# on their own (drivers.face.quality; obama/03.jpg's pitch, about -21 degrees in the simulated camera,
+# is nearest the 25 allowed); no photo of kit_harington does (yaw 27-46 degrees), and
+# lin_manuel_miranda has only one.
 GENUINE_FACES = (
     ("obama/01.jpg", "obama/03.jpg", "ADLER", "THOMAS", "M", dt.date(1961, 8, 4)),
     ("biden/01.jpg", "biden/02.jpg", "BRUNO", "MARCO", "M", dt.date(1952, 11, 20)),

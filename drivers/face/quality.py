@@ -100,18 +100,37 @@ def eye_aspect_ratio(eye: np.ndarray) -> float:
 
 
 def head_pose(face: Face, image_size: tuple[int, int]) -> tuple[float, float, float]:
-    """(yaw, pitch, roll) in degrees from a perspective fit of a generic head model."""
+    """(yaw, pitch, roll) in degrees from a perspective fit of a generic head model.
+
+    The fit starts from the model facing the camera at the distance its eye-corner span implies.
+    Started from nothing, solvePnP's iterative fit can settle on the mirror solution, a head
+    behind the camera, whose angles mean nothing (biden/02.jpg, a frontal portrait, read a pitch
+    of 21.5 degrees that way, and 26 degrees in the simulated camera: docs/FACE.md).
+    """
     height, width = image_size
     focal = float(max(height, width))
     camera = np.array([[focal, 0, width / 2.0], [0, focal, height / 2.0], [0, 0, 1]], dtype=np.float64)
     points = face.landmarks[_MODEL_INDICES].astype(np.float64)
-    ok, rvec, _ = cv2.solvePnP(_MODEL_POINTS, points, camera, None, flags=cv2.SOLVEPNP_ITERATIVE)
-    if not ok:
+    rvec, tvec = _facing_the_camera(points, focal, (width / 2.0, height / 2.0))
+    ok, rvec, tvec = cv2.solvePnP(_MODEL_POINTS, points, camera, None, rvec, tvec, useExtrinsicGuess=True,
+                                  flags=cv2.SOLVEPNP_ITERATIVE)
+    if not ok or tvec[2, 0] <= 0:
         return (90.0, 90.0, 90.0)
     rotation, _ = cv2.Rodrigues(rvec)
     angles = cv2.RQDecomp3x3(rotation)[0]
     pitch, yaw, roll = (_wrapped(angle) for angle in angles)
     return yaw, pitch, roll
+
+
+def _facing_the_camera(points: np.ndarray, focal: float, centre: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation and translation of the model turned to the camera, its nose tip on the landmark's ray
+    at the depth where its outer eye corners would be as far apart as the landmarks'."""
+    model_span = float(np.linalg.norm(_MODEL_POINTS[3] - _MODEL_POINTS[2]))
+    image_span = max(float(np.linalg.norm(points[3] - points[2])), 1.0)
+    depth = focal * model_span / image_span
+    nose_x, nose_y = points[0]
+    tvec = np.array([[(nose_x - centre[0]) * depth / focal], [(nose_y - centre[1]) * depth / focal], [depth]])
+    return np.zeros((3, 1)), tvec
 
 
 def assess_quality(rgb: np.ndarray, face: Face, *, face_count: int | None = None) -> QualityReport:

@@ -3,13 +3,19 @@ engine's detector and recogniser, found by their labels, and cross-checked again
 
 Labels are matched by their English part ("Surname", "Date of birth", ...), which Doc 9303
 Part 4 asks every state to print beside its own language; a field's value is the text just
-below its label. What OCR could not read is None and is never a mismatch.
+below its label. The recogniser drops the small spaces of a label ("Dateof birth"), reads "rn"
+as "m" ("Sumame"), and may run the English part into the next language's without the slash
+("Passport No.N°dupasseport"), and on a damaged page misreads a letter ("Date ofbith"): a label
+is compared by its letters only, "rn" as "m", its English part may be followed by more, and an
+English part the slash ends may differ from the label by a letter (difflib's likeness at least
+LABEL_LIKENESS; "Place of birth" is not "Date of birth"). What OCR could not read is None and is never a mismatch.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -25,6 +31,9 @@ _LABELS = {
 }
 _MONTHS = {name: number for number, name in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
+# How alike (difflib's ratio) a text's letters must be to a label's to be taken for it: one letter
+# wrong in "dateofbirth" is 0.95; "placeofbirth" against it is 0.87.
+LABEL_LIKENESS = 0.9
 _DATE = re.compile(r"^(\d{1,2})\s*([A-Z]{3})\S*\s*(\d{4})$")
 
 
@@ -84,22 +93,36 @@ def _names_agree(printed: str, machine: str, truncated: bool) -> bool:
         written = " ".join(transliterate(printed).replace("<", " ").split())
     except MrzError:
         return False
-    if written == machine:
-        return True
+    if written.replace(" ", "") == machine.replace(" ", ""):
+        return True  # the recogniser drops the small space between names ("ANNAMARIA")
     printed_words, machine_words = written.split(), machine.split()
     return truncated and 0 < len(machine_words) <= len(printed_words) and all(
         whole.startswith(cut) for whole, cut in zip(printed_words, machine_words))
 
 
+def _is_label(text: str, key: str) -> bool:
+    """Whether a text is the label whose letters are `key`: its English part's letters begin with them,
+    or that part (ended by the slash before the next language) differs from them by about a letter."""
+    english, slash, _ = text.partition("/")
+    letters = _label_letters(english)
+    return letters.startswith(key) or bool(slash) and SequenceMatcher(None, letters, key).ratio() >= LABEL_LIKENESS
+
+
+def _label_letters(text: str) -> str:
+    """A label's letters, lower case, "rn" read as the "m" it often becomes."""
+    return re.sub(r"[^a-z]", "", text.lower()).replace("rn", "m")
+
+
 def _below_label(boxes: list[DetectedText], labels: tuple[str, ...]) -> str | None:
+    keys = tuple(_label_letters(label) for label in labels)
     for label in boxes:
-        english = label.text.split("/")[0].strip().strip(".").lower()
-        if english not in labels:
+        if not any(_is_label(label.text, key) for key in keys):
             continue
         left, top, right, bottom = _extent(label)
         height = bottom - top
+        # A value's box may start a pixel or two above its label's bottom (the recogniser's boxes are loose).
         below = [box for box in boxes if box is not label
-                 and 0 <= _extent(box)[1] - bottom < height * 2.5
+                 and -height * 0.3 <= _extent(box)[1] - bottom < height * 2.5
                  and abs(_extent(box)[0] - left) < height * 2]
         if below:
             return min(below, key=lambda box: _extent(box)[1]).text

@@ -30,7 +30,7 @@ from edge.desk.refusal_form import Refusal, render
 from edge.desk.remote import DeskCentral, SignInRefused
 from edge.desk.texts import traveller_language
 from edge.evidence import file_enrolment
-from edge.gate import Gate
+from edge.gate import FACE_STEPS, Gate
 from edge.policy import UNREACHABLE_MARK, answered_offline
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ class Presented:
     all_shown_ms: float | None = None
     decided: dict | None = None
     refusal_pdf: bytes | None = None
+    captures: int = 1                 # face captures: 1, plus one each time the officer captured again
+    capture_again_ms: list[float] = field(default_factory=list)  # each retake: pressed to every check shown
 
 
 class Counter:
@@ -87,6 +89,10 @@ class Counter:
         fingerprints = getattr(gate, "fingerprints", None)
         self.open_scanner = open_scanner or getattr(fingerprints, "open_scanner", None)
         self.finger_quality = finger_quality
+        # A desk has no traveller display: what a gate would say to the traveller (look at the camera, the capture's
+        # guidance, place your finger on the scanner), in the traveller's language, is shown to the officer.
+        if getattr(gate, "display", "") is None:
+            gate.display = self._to_traveller
 
     @property
     def station(self):
@@ -168,6 +174,51 @@ class Counter:
         presented.complete.set()
         self._status()
 
+    def capture_again(self) -> dict:
+        """The officer has the traveller's face captured again (the capture was refused, or the officer
+        wants another): the steps that use the live face run anew (edge.gate.FACE_STEPS) and their results
+        replace the earlier ones on the screen. The face.capture check then says which capture it is and
+        that the officer asked for it, and so does the decision's record at central (it carries the checks)."""
+        self._require_officer()
+        with self._lock:
+            presented = self.current
+            if presented is None or not presented.complete.is_set():
+                raise DeskError("no traveller whose checks are all shown")
+            if presented.decided is not None:
+                raise DeskError("this traveller is decided already")
+            if presented.mrz is None:
+                raise DeskError("no valid MRZ: the face is captured for a document")
+            presented.captures += 1
+            presented.complete.clear()
+        replaced = sorted(self.gate.face_check_names())
+        self._publish(presented, {"type": "capture_again", "capture": presented.captures, "replaces": replaced})
+        self._pool.submit(self._capture_again, presented, set(replaced), time.perf_counter())
+        return {"type": "capture_again", "id": presented.transaction_id, "capture": presented.captures}
+
+    def _capture_again(self, presented: Presented, replaced: set[str], pressed: float) -> None:
+        def on_step(record, value, checks):
+            if record.name in FACE_STEPS:
+                shown = [_retaken_check(c, presented.captures).to_dict() for c in checks]
+                self._publish(presented, {"type": "step", "step": record.name, "state": record.state.value,
+                                          "elapsed_ms": record.elapsed_ms, "checks": shown})
+        try:
+            examined = self.gate.examine_face_again(presented.values, on_step, crossing_id=presented.transaction_id)
+            checks = [_retaken_check(c, presented.captures) for c in examined.checks]
+            presented.values = examined.values
+            presented.checks = [c for c in presented.checks if c.name not in replaced] + checks
+        except Exception as exc:  # the desk never crashes: the officer sees what broke and decides
+            log.exception("capturing the face again failed")
+            presented.checks = [c for c in presented.checks if c.name not in replaced]
+            presented.checks.append(Check.not_done("face.capture", f"capturing the face again broke: {exc}"))
+        presented.capture_again_ms.append(round((time.perf_counter() - pressed) * 1000, 1))
+        self._publish(presented, {"type": "complete", **self.summary(presented)})
+        presented.complete.set()
+
+    def _to_traveller(self, text: str) -> None:
+        presented = self.current
+        if presented is not None:
+            self._publish(presented, {"type": "traveller_prompt", "text": text})
+
     def _read_page(self, presented: Presented, mrz_text: str):
         """The page image shown; the MRZ from it when the reader had none. (decoded image, MRZ text)."""
         import base64
@@ -203,14 +254,23 @@ class Counter:
         from drivers.pageimage import cross_check, read_visual_zone
 
         try:
-            mismatches = cross_check(read_visual_zone(page), presented.mrz)
+            visual = read_visual_zone(page)
+            mismatches = cross_check(visual, presented.mrz)
         except Exception as exc:  # OCR trouble is a check not done, never a crash
             check = Check.not_done("page.visual_zone", f"the visual zone could not be read: {exc}")
         else:
-            check = (Check.failed("page.visual_zone", "; ".join(f"{m.field}: printed {m.visual!r}, MRZ {m.machine!r}"
-                                                                for m in mismatches)) if mismatches
-                     else Check.passed("page.visual_zone", "the printed name, number and dates agree with the MRZ "
-                                       "where OCR could read them"))
+            fields = ("surname", "given_names", "document_number", "birth_date", "expiry_date")
+            read = [name.replace("_", " ") for name in fields if getattr(visual, name) is not None]
+            unread = [name.replace("_", " ") for name in fields if getattr(visual, name) is None]
+            if mismatches:
+                check = Check.failed("page.visual_zone", "; ".join(
+                    f"{m.field}: printed {m.visual!r}, MRZ {m.machine!r}" for m in mismatches))
+            elif not read:  # nothing compared is nothing checked, never a pass
+                check = Check.not_done("page.visual_zone", "OCR could read none of the printed name, number "
+                                       "and dates: compare them with the MRZ by eye")
+            else:
+                check = Check.passed("page.visual_zone", f"printed {', '.join(read)} agree with the MRZ"
+                                     + (f"; not read: {', '.join(unread)}" if unread else ""))
         presented.checks.append(check)
         self._publish(presented, {"type": "step", "step": "visual_zone", "state": "done", "elapsed_ms": None,
                                   "checks": [check.to_dict()]})
@@ -236,6 +296,7 @@ class Counter:
                 "no_chip": chip is None or (chip.status is not CheckStatus.PASS and (
                     chip.status is CheckStatus.NOT_DONE or any(s in chip.reason for s in _NO_CHIP))),
                 "mrz_valid": presented.mrz is not None, "all_shown_ms": presented.all_shown_ms,
+                "captures": presented.captures, "capture_again_ms": presented.capture_again_ms,
                 "mrz_from_image": presented.mrz_from_image, "page_image": presented.page_image is not None,
                 "checks": [c.to_dict() for c in presented.checks]}
 
@@ -392,6 +453,13 @@ class Counter:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _retaken_check(check: Check, capture: int) -> Check:
+    """The face.capture check of a capture the officer asked for again, saying so."""
+    if check.name != "face.capture":
+        return check
+    return Check(check.name, check.status, f"capture {capture}, taken again by the officer: {check.reason}")
 
 
 def _document(mrz: Mrz) -> dict:

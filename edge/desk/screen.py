@@ -130,6 +130,17 @@ def create_screen(counter: Counter) -> Flask:
             return answer({"error": str(exc)}, 400)
         return answer(filed)
 
+    @app.post("/capture-again")
+    def capture_again():
+        """The face captured again for the traveller on screen (Counter.capture_again)."""
+        checked_form()
+        if not signed_in():
+            return answer({"error": "sign in first"}, 403)
+        try:
+            return answer(counter.capture_again())
+        except DeskError as exc:
+            return answer({"error": str(exc)}, 400)
+
     @app.post("/fingers")
     def fingers():
         """Enrol the admitted traveller's fingers: the slap chosen (right, left or ten)."""

@@ -45,7 +45,7 @@ class RunningDesk:
 def start_desk(config: GateConfig, screen: str = "127.0.0.1:0", *, watch_reader: bool = True) -> RunningDesk:
     """Start the desk: devices, services, the screen on `screen` (loopback only), the reader's watch."""
     host, _, port = screen.rpartition(":")
-    if not port.isdigit() or not ipaddress.ip_address(host.strip("[]")).is_loopback:
+    if not port.isdigit() or not _is_loopback(host.strip("[]")):
         raise ValueError(f"screen address {screen!r}: give a loopback host:port, e.g. 127.0.0.1:8090 (the screen "
                          "is the officer's, on this machine only)")
     running = start_gate(config)
@@ -61,6 +61,13 @@ def start_desk(config: GateConfig, screen: str = "127.0.0.1:0", *, watch_reader:
     for thread in threads:
         thread.start()
     return RunningDesk(running, counter, host.strip("[]"), server.effective_port, server, threads, stop)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # not an address (a name, or none): refused with the screen's own message
+        return False
 
 
 def _watch_reader(running: RunningGate, counter: Counter, stop: threading.Event) -> None:

@@ -28,7 +28,7 @@ SCREEN = {
         "take": "Take this traveller", "language": "Language", "no_history": "No earlier crossing",
         "pending": "waiting", "pass": "passed", "fail": "FAILED", "not_done": "not done",
         "keys": "Keys: Alt+A admit, Alt+R refuse, Alt+S refer, Alt+M type the MRZ, Alt+N next traveller, "
-                "Alt+I intelligence report",
+                "Alt+I intelligence report, Alt+C capture the face again",
         "next": "Next traveller", "no_chip": "Chip absent or unreadable: decide on the document you hold",
         "fingers": "Fingerprints for the traveller file (after admitting)", "fingers_right": "Right hand, four fingers",
         "fingers_left": "Left hand, four fingers", "fingers_ten": "Ten fingers (4-4-2)",
@@ -37,6 +37,11 @@ SCREEN = {
         "fingers_not_enrolled": "Fingerprints NOT enrolled",
         "manual_entry": "MRZ typed by the officer", "sign_in_needed": "Sign in to work at this desk.",
         "page_image": "Data page",
+        "capture_again": "Capture the face again",
+        "capture_again_hint": "Ask the traveller to look at the camera first. The face checks are made again; the "
+                              "record says you asked for it.",
+        "capturing_again": "Capturing the face again",
+        "to_traveller": "Tell the traveller",
         "report": "Intelligence report", "report_text": "What you saw or learned", "report_source": "Source",
         "report_evaluation": "Source evaluation", "report_assessment": "Intelligence",
         "report_handling": "Handling", "report_conditions": "Conditions (handling C only)",
@@ -68,7 +73,7 @@ SCREEN = {
         "take": "Prendre ce voyageur", "language": "Langue", "no_history": "Aucun passage antérieur",
         "pending": "en attente", "pass": "réussi", "fail": "ÉCHEC", "not_done": "non fait",
         "keys": "Touches : Alt+A admettre, Alt+R refuser, Alt+S seconde ligne, Alt+M saisir la bande, "
-                "Alt+N voyageur suivant, Alt+I rapport de renseignement",
+                "Alt+N voyageur suivant, Alt+I rapport de renseignement, Alt+C reprendre le visage",
         "next": "Voyageur suivant", "no_chip": "Puce absente ou illisible : décidez sur le document en main",
         "fingers": "Empreintes digitales pour le dossier du voyageur (après admission)",
         "fingers_right": "Main droite, quatre doigts", "fingers_left": "Main gauche, quatre doigts",
@@ -78,6 +83,11 @@ SCREEN = {
         "fingers_not_enrolled": "Empreintes NON enregistrées",
         "manual_entry": "Bande saisie par l'agent", "sign_in_needed": "Connectez-vous pour travailler à ce guichet.",
         "page_image": "Page des données",
+        "capture_again": "Reprendre le visage",
+        "capture_again_hint": "Demandez d'abord au voyageur de regarder la caméra. Les contrôles du visage sont "
+                              "refaits ; l'enregistrement indique que vous l'avez demandé.",
+        "capturing_again": "Nouvelle capture du visage",
+        "to_traveller": "À dire au voyageur",
         "report": "Rapport de renseignement", "report_text": "Ce que vous avez vu ou appris", "report_source": "Source",
         "report_evaluation": "Évaluation de la source", "report_assessment": "Renseignement",
         "report_handling": "Diffusion", "report_conditions": "Conditions (diffusion C seulement)",
@@ -109,7 +119,7 @@ SCREEN = {
         "language": "Idioma", "no_history": "Ningún cruce anterior", "pending": "pendiente", "pass": "correcto",
         "fail": "FALLO", "not_done": "no realizado",
         "keys": "Teclas: Alt+A admitir, Alt+R denegar, Alt+S segunda línea, Alt+M escribir la MRZ, "
-                "Alt+N siguiente viajero, Alt+I informe de inteligencia",
+                "Alt+N siguiente viajero, Alt+I informe de inteligencia, Alt+C volver a captar el rostro",
         "next": "Siguiente viajero", "no_chip": "Chip ausente o ilegible: decida con el documento en la mano",
         "fingers": "Huellas dactilares para el expediente del viajero (tras admitir)",
         "fingers_right": "Mano derecha, cuatro dedos", "fingers_left": "Mano izquierda, cuatro dedos",
@@ -119,6 +129,11 @@ SCREEN = {
         "fingers_not_enrolled": "Huellas NO registradas",
         "manual_entry": "MRZ escrita por el agente", "sign_in_needed": "Inicie sesión para trabajar en este puesto.",
         "page_image": "Página de datos",
+        "capture_again": "Volver a captar el rostro",
+        "capture_again_hint": "Pida antes al viajero que mire a la cámara. Los controles del rostro se repiten; el "
+                              "registro indica que usted lo pidió.",
+        "capturing_again": "Nueva captura del rostro",
+        "to_traveller": "Decir al viajero",
         "report": "Informe de inteligencia", "report_text": "Lo que vio o supo", "report_source": "Fuente",
         "report_evaluation": "Evaluación de la fuente", "report_assessment": "Información",
         "report_handling": "Difusión", "report_conditions": "Condiciones (solo difusión C)",

@@ -1,6 +1,7 @@
 """An officer desk beside the demo's border post: its own simulated devices (a second reader, chip
-reader and camera), the station registered at central with the role desk, an officer account; and the
-desk scenarios of `limes sim run` (hardware_sim.scenarios.desk_scenarios) judged against what happened."""
+reader, camera and fingerprint scanner), the station registered at central with the role desk, an
+officer account; and the desk scenarios of `limes sim run` (hardware_sim.scenarios.desk_scenarios)
+judged against what happened."""
 from __future__ import annotations
 
 import datetime as dt
@@ -101,7 +102,10 @@ def demo_desk(post, state_dir: Path, faces: Path, *, screen: str = "127.0.0.1:0"
             central_address=services.central_address, matcher_address=services.matcher_address,
             tls=services.station_tls(DESK_STATION.station_id), state_dir=state_dir / "desk-edge",
             key_file=state_dir / "keys" / "desk.key", alert_refresh_s=5.0,
-            outbox_backoff=Backoff(first_s=0.2, most_s=2.0)), screen)
+            outbox_backoff=Backoff(first_s=0.2, most_s=2.0),
+            # The desk's own simulated slap scanner, as the gate's: fingers verified against the chip's DG3
+            # (with the post's EAC terminal) or the traveller file's, and enrolled at the counter.
+            fingerprint_scanner=devices.scanner_port, eac_terminal=devices.eac_dir), screen)
         try:
             desk = DemoDesk(devices, running, officer)
             if sign_in:
@@ -164,6 +168,17 @@ def run_desk_scenario(post, desk: DemoDesk, scenario: DeskScenario) -> dict:
             found.append(("refusal form", f"PDF in {scenario.form_language}",
                           f"PDF in {decided.get('form_language')}" if (presented.refusal_pdf or b"")
                           .startswith(b"%PDF") else "none"))
+        if scenario.visual_zone is not None:
+            printed = next((c for c in presented.checks if c.name == "page.visual_zone"), None)
+            compared = ("no page.visual_zone check" if printed is None else printed.status.value
+                        if printed.status.value == scenario.visual_zone
+                        else f"{printed.status.value}: {printed.reason}")
+            found.append(("visual zone against the MRZ", scenario.visual_zone, compared))
+        if scenario.fingers_verified:
+            finger = next((c for c in presented.checks if c.name == "finger.verification"), None)
+            verified = ("no finger.verification check" if finger is None else finger.status.value
+                        if finger.status.value == "pass" else f"{finger.status.value}: {finger.reason}")
+            found.append(("live finger against the chip's", "pass", verified))
         if scenario.stay_regime is not None:
             stay = next((c for c in presented.checks if c.name == "stay.days_left"), None)
             regime = scenario.stay_regime if stay is not None and scenario.stay_regime in stay.reason else (

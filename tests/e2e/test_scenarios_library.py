@@ -137,14 +137,14 @@ def test_sim_run_lists_the_library(capsys):
         s.name for s in desk_scenarios()]
     assert [bool(item["pending"]) for item in listing] == [bool(s.pending) for s in scenarios()] + [
         bool(s.pending) for s in desk_scenarios()]
-    assert [item.get("at") for item in listing if item["scenario"].startswith("desk-")] == ["desk"] * 4
+    assert [item.get("at") for item in listing if item["scenario"].startswith("desk-")] == ["desk"] * 5
 
 
 def test_the_desk_scenarios_are_chosen_by_name_beside_the_gates():
     assert [s.name for s in select(["genuine", "desk-offline"])] == ["genuine"]
     assert [s.name for s in select_desk(["genuine", "desk-offline"])] == ["desk-offline"]
     assert [s.name for s in select_desk(None)] == ["desk-refusal", "desk-visa-holder", "desk-no-chip",
-                                                   "desk-offline"]
+                                                   "desk-fingerprints", "desk-offline"]
 
 
 def test_sim_run_refuses_an_unknown_scenario(capsys):

@@ -11,6 +11,7 @@ import re
 import threading
 import zlib
 
+import numpy as np
 import pytest
 
 from central.access.audit import Caller
@@ -25,6 +26,7 @@ from edge.desk.counter import Counter, DeskError
 from edge.desk.remote import DeskCentral
 from edge.desk.screen import create_screen
 from edge.gate import Gate, GateStation, ReferencePhoto
+from edge.messages import message
 from edge.outbox import Backoff, Outbox
 from edge.remote import RemoteCentral
 from proto.clients import CentralClient, central_pb2
@@ -113,6 +115,9 @@ def test_results_arrive_one_by_one_then_the_admission_is_recorded_under_the_sign
     assert {"mrz", "chip", "face_capture", "face_verification", "watchlist", "document_alerts", "person_alerts",
             "stay", "traveller_file"} <= set(steps)
     assert kinds.index("document") < kinds.index("history") < kinds.index("complete")
+    # What a gate would say to the traveller (in the traveller's language) is the officer's to say.
+    said = [e["text"] for e in post.events if e["type"] == "traveller_prompt" and e["id"] == presented.transaction_id]
+    assert said == [message("look_at_camera", "FRA")]
     complete = post.events[-1] if post.events[-1]["type"] == "complete" else next(
         e for e in reversed(post.events) if e["type"] == "complete")
     assert complete["offline"] is False and complete["no_chip"] is False
@@ -300,3 +305,101 @@ def test_an_intelligence_report_from_the_counter_is_the_signed_in_officers_and_l
     with pytest.raises(grpc.RpcError) as refused:
         post.officer_reads("FileIntelligenceReport", request)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_the_officer_captures_the_face_again_and_the_record_says_so(post, photos):
+    """A refused capture is shown at once; the officer has the face captured again (the face steps only),
+    the new results replace the old, and the crossing central records says which capture and why."""
+    _, live, _ = photos
+    captures = iter([Capture(None, failure="poor quality: eyes_open", messages=["open your eyes"]), Capture(live)])
+    post.counter.gate.capture_face = lambda: next(captures)
+    with pytest.raises(DeskError, match="sign in first"):
+        post.counter.capture_again()
+    post.counter.sign_in("officer-17", PASSWORD)
+    with pytest.raises(DeskError, match="no traveller"):
+        post.counter.capture_again()
+    presented = checked(post.counter, mrz("R2223334"))
+    first = {c.name: c for c in presented.checks}
+    assert first["face.capture"].status.value == "fail" and first["face.verification"].status.value == "not_done"
+    kept = [c for c in presented.checks if c.name in ("mrz.valid", "chip.read", "alerts.document", "stay.days_left")]
+    steps_before = len([e for e in post.events if e["type"] == "step"])
+
+    answer = post.counter.capture_again()
+    assert answer["capture"] == 2
+    with pytest.raises(DeskError, match="no traveller whose checks are all shown"):
+        post.counter.decide("admit")  # not while the face steps run again
+    assert presented.complete.wait(30), "the second capture's checks did not end"
+
+    again = [e for e in post.events if e["type"] == "step"][steps_before:]
+    assert {e["step"] for e in again} == {"face_capture", "face_verification", "watchlist", "traveller_file"}
+    [announced] = [e for e in post.events if e["type"] == "capture_again"]
+    assert {"face.capture", "face.liveness", "face.verification", "watchlist.face", "traveller.file"} <= set(
+        announced["replaces"])
+    names = [c.name for c in presented.checks]
+    assert names.count("face.capture") == 1 and names.count("face.verification") == 1
+    now = {c.name: c for c in presented.checks}
+    assert now["face.capture"].status.value == "pass"
+    assert now["face.capture"].reason.startswith("capture 2, taken again by the officer: ")
+    assert now["face.verification"].status.value == "pass"
+    assert all(c in presented.checks for c in kept)  # the document's own checks stand as they were
+    summary = post.counter.summary(presented)
+    assert summary["captures"] == 2 and len(summary["capture_again_ms"]) == 1
+    assert not any(line.startswith("face.") for line in summary["not_checked"])
+
+    assert post.counter.decide("admit")["state"] == "delivered"
+    with pytest.raises(DeskError, match="decided already"):
+        post.counter.capture_again()
+    history = post.officer_reads("GetTravellerHistory", central_pb2.GetTravellerHistoryRequest(
+        document=central_pb2.TravelDocument(number="R2223334", issuing_state="FRA")))
+    [crossing] = history.crossings
+    recorded = {c.name: c.reason for c in crossing.checks}
+    assert recorded["face.capture"].startswith("capture 2, taken again by the officer")
+
+
+def test_the_screen_captures_again_for_the_signed_in_officer_only(post, photos):
+    app = create_screen(post.counter)
+    browser = app.test_client()
+    browser.get("/")
+    with browser.session_transaction() as session:
+        csrf = session["csrf"]
+    assert browser.post("/capture-again", data={"csrf": csrf}, headers={"Accept": "application/json"}
+                        ).status_code == 403
+    assert browser.post("/capture-again", data={"csrf": "forged"}).status_code == 403
+    browser.post("/sign-in", data={"csrf": csrf, "user": "officer-17", "password": PASSWORD})
+    with browser.session_transaction() as session:
+        csrf = session["csrf"]
+    page = browser.get("/?lang=fr").get_data(as_text=True)
+    assert 'id="capture-again"' in page and "Reprendre le visage" in page and 'aria-keyshortcuts="Alt+C"' in page
+    presented = checked(post.counter, mrz("S3334445"))
+    answer = browser.post("/capture-again", data={"csrf": csrf}, headers={"Accept": "application/json"})
+    assert answer.status_code == 200 and answer.get_json()["capture"] == 2
+    assert presented.complete.wait(30)
+
+
+@pytest.mark.slow
+def test_the_printed_visual_zone_is_cross_checked_against_the_mrz(post):
+    """A data page whose printed surname differs from its MRZ fails page.visual_zone naming the field; a page
+    where OCR reads nothing leaves the check not done (never a pass on nothing compared). OCR runs: slow."""
+    from hardware_sim.datapage import PrintedPage, encode_jpeg, render_page
+
+    post.counter.sign_in("officer-17", PASSWORD)
+    text = mrz("V5556667")
+    altered = PrintedPage(surname="MARTINEZ", given_names="CLAIRE", nationality="FRA", sex="F",
+                          birth_date=dt.date(1980, 3, 4), document_number="V5556667", expiry_date=EXPIRY,
+                          issue_date=EXPIRY.replace(year=EXPIRY.year - 10), issuing_state="FRA", mrz=text)
+    presented = checked(post.counter, text, page_image=encode_jpeg(render_page(altered), 90))
+    [printed] = [c for c in presented.checks if c.name == "page.visual_zone"]
+    assert printed.status.value == "fail" and "surname: printed 'MARTINEZ', MRZ 'MARTIN'" in printed.reason
+    post.counter.decide("refer", note="printed surname differs from the MRZ")
+
+    blank = checked(post.counter, mrz("V5556668"), page_image=encode_jpeg(np.full((600, 900, 3), 230, np.uint8), 90))
+    [printed] = [c for c in blank.checks if c.name == "page.visual_zone"]
+    assert printed.status.value == "not_done" and "none of the printed" in printed.reason
+
+
+@pytest.mark.parametrize("screen", ["0.0.0.0:8090", "192.0.2.7:8090", "[::]:8090", "8090", "desk.example:8090"])
+def test_the_screen_is_served_on_this_machine_only(screen):
+    from edge.desk.station import start_desk
+
+    with pytest.raises(ValueError, match="loopback"):  # refused before any device or service is started
+        start_desk(None, screen)

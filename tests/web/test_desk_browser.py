@@ -1,7 +1,7 @@
 """The officer desk's screen in Debian's Chromium (Playwright), keyboard only, at phone, tablet and
 desktop widths: sign in, type an MRZ, watch every check arrive, refuse with a ground and open the form,
-then admit the next traveller. A real central and the desk's own code; the devices are fakes
-(tests/edge/test_desk.py), so the transaction is the desk's, not the simulator's."""
+then capture the next traveller's face again and admit them. A real central and the desk's own code; the
+devices are fakes (tests/edge/test_desk.py), so the transaction is the desk's, not the simulator's."""
 from __future__ import annotations
 
 import threading
@@ -88,6 +88,14 @@ def test_a_counter_transaction_by_keyboard_alone(browser, screen, size):
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_selector("#all-shown:not([hidden])", timeout=30000)
+    # The face captured again (Alt+C): its rows replaced, every check shown once more, the decision next.
+    page.keyboard.press("Alt+C")
+    page.wait_for_selector("#checks tr[data-check='face.capture'] td:has-text('capture 2, taken again')",
+                           timeout=30000)
+    page.wait_for_selector("#all-shown:not([hidden])", timeout=30000)
+    assert page.locator("#checks tr[data-check='face.capture']").count() == 1
+    assert page.locator("#checks tr[data-check='face.verification']").count() == 1
+    assert page.evaluate("document.activeElement.id") == "h-decision"
     page.keyboard.press("Alt+A")
     page.wait_for_selector("#decided:has-text('officer-17')")  # (wait_for_function would eval under the CSP)
     assert post.counter.current.decided["decision"] == "admit"

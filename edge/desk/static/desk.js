@@ -35,7 +35,7 @@
     ["checks", "attention", "not-checked", "document"].forEach((id) => $(id).replaceChildren());
     list("history", [], t.no_history);
     ["all-shown", "manual-badge", "no-chip", "refusal-link"].forEach((id) => { $(id).hidden = true; });
-    $("decided").textContent = ""; $("finger-prompt").textContent = "";
+    $("decided").textContent = ""; $("finger-prompt").textContent = ""; $("traveller-prompt").textContent = "";
   }
 
   // The gate's words (edge.gate.STAY_POST_ONLY) when the post judged the stay without headquarters.
@@ -79,6 +79,14 @@
       say(t.all_shown + (e.attention.length ? ": " + e.attention.length + " " + t.attention : ""));
       $("h-decision").focus();
     },
+    capture_again: (e) => {
+      // The face steps' rows go: their new results arrive as steps, then "complete" once more.
+      const gone = new Set(e.replaces);
+      Array.from($("checks").children).forEach((row) => { if (gone.has(row.dataset.check)) row.remove(); });
+      $("all-shown").hidden = true; $("waiting").textContent = `${t.capturing_again} (${e.capture})…`;
+      say(t.capturing_again);
+    },
+    traveller_prompt: (e) => { $("traveller-prompt").textContent = e.text; },
     finger_prompt: (e) => { $("finger-prompt").textContent = e.text; say(e.text); },
     fingers_enrolled: (e) => {
       const text = e.file_id ? `${t.fingers_enrolled} ${e.file_id}: ${e.positions.join(", ")}` +
@@ -113,6 +121,9 @@
     const text = filed.state === "pending" ? t.report_kept : t.report_filed;
     $("report-filed").textContent = text; say(text); $("report-text").value = "";
   });
+  $("capture-again-form").addEventListener("submit", async (event) => {
+    event.preventDefault(); await send(event.target, event.submitter);
+  });
   $("fingers-form").addEventListener("submit", async (event) => {
     event.preventDefault(); await send(event.target, event.submitter);
   });
@@ -136,7 +147,8 @@
   loadCases();
   setInterval(loadCases, 15000);
 
-  const shortcuts = { a: "admit", r: "refuse", s: "refer", m: "mrz", n: "next", i: "report-text" };
+  const shortcuts = { a: "admit", r: "refuse", s: "refer", m: "mrz", n: "next", i: "report-text",
+                      c: "capture-again" };
   document.addEventListener("keydown", (event) => {
     if (!event.altKey || event.ctrlKey || event.metaKey) return;
     const target = shortcuts[event.key.toLowerCase()];

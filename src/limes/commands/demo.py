@@ -156,7 +156,8 @@ def _render_web(web: dict) -> str:
 
 
 def _render_desk(url: str, users: list[tuple[str, str, str]]) -> str:
-    lines = [f"\ncounter desk: {url}  (type or correct an MRZ with Alt+M; decide with Alt+A, Alt+R, Alt+S)"]
+    lines = [f"\ncounter desk: {url}  (type or correct an MRZ with Alt+M; capture the face again with Alt+C; "
+             "decide with Alt+A, Alt+R, Alt+S)"]
     lines += [f"  {role:<14} user {user:<16} password {password}" for role, user, password in users]
     return "\n".join(lines)
 
