@@ -19,8 +19,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from alembic.script import ScriptDirectory
+from cryptography.hazmat.primitives.serialization import Encoding
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -35,17 +38,25 @@ from central.risk.rules import RiskRules
 from central.rpc.server import serve
 from central.sites import monitoring, replication, tables
 from central.sites.clusters import ClusterError, build_stand, free_port, postgres_bin
-from central.sites.migration import migrate_sites
+from central.sites.migration import migrate_sites, subscribers_first
 from central.sites.replication import Post, key_range, site_of_key
 from central.statistics.tables import statistics
 from central.web import WebSettings, create_app
 from central.web.accounts import set_password
+from drivers.checks import CheckStatus
+from drivers.emrtd.passiveauth import CscaStore, verify
+from edge.runtime import CrlRefresher
+from hardware_sim.chip.personalise import personalise
+from hardware_sim.pki import make_test_pki
 from limes.cli import main
 
 POSTGRES_PASS = bool(os.environ.get("LIMES_CENTRAL_TEST_DATABASE"))
 POSTS = [Post("post_a", 1, "RESTRICTED"), Post("post_b", 2, "SECRET")]
 DAY = dt.date(2026, 11, 25)
 GATE = Caller(station="gate", purpose="test")
+TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
+       "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+TRUST_NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
 # ---------------------------------------------------------------- both passes
@@ -82,8 +93,13 @@ def test_migrations_run_at_headquarters_first_for_the_tables_that_replicate_up(t
     steps = migrate_sites(urls["hq"], [urls["a"], urls["b"]])
     revisions = list(dict.fromkeys(step.revision for step in steps))
     assert revisions[-1] == ScriptDirectory.from_config(alembic_config(urls["hq"])).get_current_head()
-    for revision in revisions:  # every revision here declares (or defaults to) headquarters first
-        assert [s.site for s in steps if s.revision == revision] == ["hq", urls["a"], urls["b"]]
+    script = ScriptDirectory.from_config(alembic_config(urls["hq"]))
+    for revision in revisions:  # as each revision declares (the default: headquarters first)
+        expected = ["hq", urls["a"], urls["b"]] if subscribers_first(script, revision) == "hq" else [
+            urls["a"], urls["b"], "hq"]
+        assert [s.site for s in steps if s.revision == revision] == expected
+    # trust_objects replicates down: the posts receive it, so they have it before headquarters publishes it
+    assert [s.site for s in steps if s.revision == "0017"] == [urls["a"], urls["b"], "hq"]
     assert migrate_sites(urls["hq"], [urls["a"], urls["b"]]) == []  # all at head: nothing to do
 
 
@@ -252,6 +268,48 @@ def test_each_table_is_written_at_one_side_only(stand):
             alert_id=str(uuid.uuid4()), number="P1", number_norm="P1", number_ocr_key="P1",
             reason=m.DocumentAlertReason.LOST, version=1)))
     post.dispose()
+
+
+def test_trust_published_at_headquarters_reaches_the_posts_and_a_crl_revokes_there(stand, tmp_path, capsys):
+    pki = make_test_pki("UTO", now=TRUST_NOW)
+    ok, photo = cv2.imencode(".jpg", np.full((64, 48, 3), 150, np.uint8))
+    assert ok
+    document = personalise(TD3, photo.tobytes(), pki, faults=["revoked_dsc"])  # signed by the DSC the CRL revokes
+    hq_folder, post_folder = tmp_path / "hq-csca", tmp_path / "post-a-csca"
+    hq_folder.mkdir()
+
+    def publish(url: str) -> int:
+        return main(["central", "sites", "trust", "publish", "--database", url, "--store", str(hq_folder), "--json"])
+
+    def arrived(post: str, kind: str) -> int:
+        return scalar(stand.post(post).url, "SELECT count(*) FROM trust_objects WHERE kind = :k "
+                                            "AND removed_at IS NULL", k=kind)
+
+    (hq_folder / "uto.pem").write_bytes(pki.csca.certificate.public_bytes(Encoding.PEM))
+    assert publish(stand.hq.url) == 0
+    for post in ("post_a", "post_b"):  # trust data is not filtered: every post gets all of it
+        wait_for(lambda post=post: arrived(post, "csca") == 1, what=f"the CSCA at {post}")
+    assert main(["central", "sites", "trust", "materialise", "--database", stand.post("post_a").url,
+                 "--store", str(post_folder)]) == 0
+    gate = CscaStore()  # a gate of post A, started now, re-reading its folder's CRLs as it runs
+    gate.load_dir(post_folder)
+    crls = CrlRefresher(gate, [post_folder], every_s=3600)
+    assert verify(document, gate, at=TRUST_NOW).check("dsc.revocation").status is CheckStatus.NOT_DONE
+
+    (hq_folder / "uto.crl").write_bytes(pki.crl.public_bytes(Encoding.DER))
+    assert publish(stand.hq.url) == 0
+    wait_for(lambda: arrived("post_a", "crl") == 1, what="the CRL at post_a")
+    assert main(["central", "sites", "trust", "materialise", "--database", stand.post("post_a").url,
+                 "--store", str(post_folder)]) == 0
+    assert [load.status for load in crls.refresh()] == ["accepted"]
+    refused = verify(document, gate, at=TRUST_NOW)
+    assert refused.check("dsc.revocation").status is CheckStatus.FAIL and not refused.passed
+    assert "revoked on" in refused.check("dsc.revocation").reason
+    capsys.readouterr()
+    (hq_folder / "d.pem").write_bytes(make_test_pki("D", now=TRUST_NOW).csca.certificate.public_bytes(Encoding.PEM))
+    assert publish(stand.post("post_b").url) == 1  # a post never writes trust data (its guard refuses)
+    assert "trust_objects is written only at headquarters" in capsys.readouterr().err
+
 
 
 def metrics_of(url: str) -> str:
