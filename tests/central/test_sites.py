@@ -312,6 +312,54 @@ def test_trust_published_at_headquarters_reaches_the_posts_and_a_crl_revokes_the
 
 
 
+def test_posts_keys_stay_in_their_ranges_and_a_post_refuses_to_start_outside_its_own(stand, tmp_path, capsys):
+    post_a = stand.post("post_a").url
+    engine = create_engine(post_a, isolation_level="AUTOCOMMIT")
+
+    def post_number(url: str) -> int | None:
+        checked = create_engine(url)
+        try:
+            with checked.connect() as connection:
+                return replication.check_post_keys(connection)
+        finally:
+            checked.dispose()
+    assert [post_number(cluster.url) for _, cluster in stand.posts] == [1, 2]
+    assert post_number(stand.hq.url) is None  # headquarters draws no UP keys
+    sequence = scalar(post_a, "SELECT pg_get_serial_sequence('crossings', 'id')")
+    first_b, last_b = key_range(2)
+    in_transaction = create_engine(post_a)
+    try:
+        # A row keyed in post B's range at post A (rolled back, never committed: it would replicate up).
+        with in_transaction.connect() as connection:
+            connection.execute(text("INSERT INTO border_points (id, code, name) VALUES (:i, 'STRAY', '')"),
+                               {"i": first_b + 7})
+            with pytest.raises(replication.SiteError, match=f"border_points holds key {first_b + 7}, outside "
+                                                            "post 1's range .* site 2's"):
+                replication.check_post_keys(connection)
+            connection.rollback()
+        assert scalar(post_a, "SELECT count(*) FROM border_points WHERE code = 'STRAY'") == 0
+        with engine.connect() as connection:
+            # At the end of its range a post gets an error, never a key of the next post.
+            last_a = key_range(1)[1]
+            connection.execute(text("SELECT setval(CAST(:s AS regclass), :v)"), {"s": sequence, "v": last_a})
+            with pytest.raises(DBAPIError, match="reached maximum value"):
+                connection.execute(text("SELECT nextval(CAST(:s AS regclass))"), {"s": sequence})
+            # Post A's database given post B's range (a wrong --number, or B's copy restored at A): it will not serve.
+            connection.execute(text(f"ALTER SEQUENCE {sequence} MINVALUE {first_b} MAXVALUE {last_b} "
+                                    f"START WITH {first_b} RESTART WITH {first_b}"))
+        with pytest.raises(replication.SiteError, match="crossings holds key .* outside post 2's range"):
+            serve("127.0.0.1:0", post_a, plaintext=True)
+        assert main(["central", "serve", "--database", post_a, "--listen", "127.0.0.1:0", "--plaintext",
+                     "--key-file", str(tmp_path / "at-rest.key")]) == 2
+        assert "outside post 2's range" in capsys.readouterr().err
+    finally:
+        with engine.connect() as connection:
+            replication.prepare_post(connection, POSTS[0])  # idempotent: puts post A's range back
+            assert replication.check_post_keys(connection) == 1
+        engine.dispose()
+        in_transaction.dispose()
+
+
 def metrics_of(url: str) -> str:
     registry, engine = CollectorRegistry(), create_engine(url)
     registry.register(monitoring.ReplicationCollector(engine))
