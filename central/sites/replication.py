@@ -174,6 +174,10 @@ def check_post_keys(connection: Connection) -> int | None:
 def prepare_headquarters(connection: Connection, posts: list[Post]) -> None:
     """Make a migrated database headquarters: UP tables guarded (only posts write them), documents keyed by
     site, and a publication of the DOWN tables per post, alerts filtered to what the post is cleared for."""
+    for what, values in (("number", [p.number for p in posts]), ("name", [p.name for p in posts])):
+        twice = sorted({value for value in values if values.count(value) > 1})
+        if twice:  # two posts on one key range would make the same keys
+            raise SiteError(f"posts must differ: {what} {', '.join(map(str, twice))} given to more than one post")
     _check_postgresql(connection)
     if not _guarded(connection, UP[0]):
         _refuse_rows(connection, UP, "border posts")

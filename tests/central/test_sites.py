@@ -110,6 +110,8 @@ def test_a_single_site_on_sqlite_reports_no_replication(tmp_path):
     assert not state.replicating and not state.error
     with database.engine.begin() as connection, pytest.raises(replication.SiteError, match="need PostgreSQL"):
         replication.prepare_post(connection, POSTS[0])
+    with database.engine.begin() as connection, pytest.raises(replication.SiteError, match="number 1 given to more"):
+        replication.prepare_headquarters(connection, [Post("post_a", 1), Post("post_c", 1)])
     database.dispose()
 
 
