@@ -287,13 +287,17 @@ def _trust_materialise(args: argparse.Namespace) -> int:
             return 0
         with StopSignals() as stop:
             while not stop.stopped:
-                done = once()
-                if done["written"] or done["removed"]:
-                    emit(done, args.json, render)
-                    sys.stdout.flush()
+                try:
+                    done = once()
+                except (OSError, DBAPIError) as error:  # the database or the folder away: the next pass tries again
+                    print(f"limes central sites trust: {error}", file=sys.stderr)
+                else:
+                    if done["written"] or done["removed"]:
+                        emit(done, args.json, render)
+                        sys.stdout.flush()
                 stop.wait(args.every)
         return 0
-    except OSError as error:
+    except (OSError, DBAPIError) as error:
         return _fail(error)
     finally:
         database.dispose()

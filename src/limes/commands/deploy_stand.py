@@ -159,7 +159,7 @@ def run_status(args: argparse.Namespace) -> int:
     if state is None:
         return _fail(f"no stand in {args.directory} (no {STATE_FILE})")
     up = state["state"] == "running" and _alive(state["pid"], UP_COMMAND)
-    report = {"directory": state["directory"], "pid": state["pid"], "running": up}
+    report = {"directory": str(args.directory.resolve()), "pid": state["pid"], "running": up}
     matcher = state.get("matcher")
     if matcher:
         report["nats"] = [{"url": n["url"], "up": _listening(n["url"].removeprefix("nats://"))}
@@ -168,18 +168,19 @@ def run_status(args: argparse.Namespace) -> int:
                              for name, m in matcher["members"].items()}
         report["router"] = {"address": matcher["router"]["address"], "up": _listening(matcher["router"]["address"])}
     try:
-        sites = load_stand(Path(state["directory"]) / SITES).describe()
+        sites = load_stand(args.directory.resolve() / SITES).describe()
         for site in [sites["hq"], *sites["posts"]]:
             site["replication"] = replication_state(site["url"]) if site["running"] else None
         report["sites"] = sites
     except ClusterError as error:
         report["sites"] = {"error": str(error)}
-    healthy = up and all(n["up"] for n in report.get("nats", [])) and all(
-        m["up"] for m in report.get("members", {}).values()) and report.get("router", {}).get("up", False) and all(
-        site["running"] for site in [report["sites"].get("hq", {}), *report["sites"].get("posts", [])])
-    report["healthy"] = bool(healthy)
+    sites = report["sites"]
+    report["healthy"] = bool(
+        up and matcher and all(n["up"] for n in report["nats"]) and all(m["up"] for m in report["members"].values())
+        and report["router"]["up"] and "error" not in sites
+        and all(site["running"] for site in [sites["hq"], *sites["posts"]]))
     emit(report, args.json, _render_status)
-    return 0 if healthy else 1
+    return 0 if report["healthy"] else 1
 
 
 def _render_status(report: dict) -> str:
@@ -206,7 +207,7 @@ def run_down(args: argparse.Namespace) -> int:
     state = _load(args.directory)
     if state is None:
         return _fail(f"no stand in {args.directory} (no {STATE_FILE})")
-    root = Path(state["directory"])
+    root = args.directory.resolve()  # what was asked, never a path read from the file
     stopped_by_up = _alive(state["pid"], UP_COMMAND)
     if stopped_by_up:
         os.kill(state["pid"], signal.SIGTERM)
