@@ -1,13 +1,15 @@
 """`limes deploy stand`: one command stands up issue 23's local multi-site stand (three NATS servers, matcher
 processes and a router, headquarters and two posts on PostgreSQL), reports it, and takes it all down.
 
-PostgreSQL pass only (`.ci/postgres ./limes test tests/central/test_sites_deploy.py`): it makes three
-clusters with the server binaries, as tests/central/test_sites.py does, and fails there if they or
-nats-server are missing; the SQLite pass skips it, saying so.
+The whole stand is for the PostgreSQL pass (`.ci/postgres ./limes test tests/central/test_sites_deploy.py`):
+it makes three clusters with the server binaries, as tests/central/test_sites.py does, and fails there if
+they or nats-server are missing; the SQLite pass skips it, saying so. Status and down of a stand that is
+gone run in both.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -81,3 +83,24 @@ def test_one_command_stands_up_nats_matchers_headquarters_and_two_posts_and_take
         if root.exists():
             main(["deploy", "stand", "down", str(root)])
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_status_and_down_of_a_stand_whose_process_is_gone_signal_nothing_that_is_not_theirs(tmp_path, capsys):
+    """Both passes: a deploy.json whose pids now belong to other processes (here: this test's own)."""
+    root = tmp_path / "stand"
+    assert main(["deploy", "stand", "status", str(root)]) == 1
+    assert "no stand in" in capsys.readouterr().err
+    root.mkdir()
+    me = os.getpid()
+    (root / "deploy.json").write_text(json.dumps({
+        "directory": "/", "pid": me, "state": "running",
+        "matcher": {"nats": [{"url": "nats://127.0.0.1:1", "pid": me}], "members": {},
+                    "router": {"address": "127.0.0.1:1", "pid": me}}}))
+    assert main(["deploy", "stand", "status", str(root), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert not report["running"] and not report["healthy"] and report["nats"] == [
+        {"url": "nats://127.0.0.1:1", "up": False}]
+    assert main(["deploy", "stand", "down", str(root), "--json"]) == 0  # still alive afterwards: not signalled
+    done = json.loads(capsys.readouterr().out)
+    assert done == {"removed": str(root), "stopped_up": False, "left_over_stopped": []}
+    assert not root.exists()
