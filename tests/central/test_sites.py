@@ -32,6 +32,7 @@ from central.access import roles as access_roles
 from central.access.audit import Caller
 from central.database import models as m
 from central.database.engine import Database, alembic_config
+from central.intelligence.profiles import parse as parse_conditions
 from central.records import referrals
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData, record_crossing
 from central.risk.rules import RiskRules
@@ -238,7 +239,7 @@ def test_a_post_cut_off_from_headquarters_catches_up_in_order_exactly_once(stand
     assert crossing_ids(hq.url, "POST_A")[-40:] == crossing_ids(post_a.url, "POST_A")[-40:] == expected
 
 
-def test_alerts_written_at_headquarters_reach_posts_as_far_as_they_are_cleared(stand):
+def test_alerts_and_profiles_written_at_headquarters_reach_posts_alerts_as_far_as_they_are_cleared(stand):
     hq = Database(stand.hq.url)
 
     def issue(session):
@@ -248,6 +249,8 @@ def test_alerts_written_at_headquarters_reach_posts_as_far_as_they_are_cleared(s
                 doc_type="P", issuing_state="D", reason=m.DocumentAlertReason.STOLEN, version=1,
                 classification=classification))
         session.get(m.AlertVersion, 1).value += 1
+        conditions = parse_conditions({"nationality": ["UTO"], "document_type": ["P"]})
+        session.add(m.RiskProfile(name="sites-test", version=1, conditions=conditions, weight=0.5, author="analyst-1"))
     hq.run(issue)
     hq.dispose()
 
@@ -257,6 +260,9 @@ def test_alerts_written_at_headquarters_reach_posts_as_far_as_they_are_cleared(s
     wait_for(lambda: numbers("post_a") == ["OFF0001"], what="the OFFICIAL alert at post_a (RESTRICTED)")
     time.sleep(0.5)
     assert numbers("post_a") == ["OFF0001"]  # the row filter kept the SECRET one at headquarters
+    for post in ("post_a", "post_b"):  # risk profiles are not filtered: every post applies them
+        wait_for(lambda post=post: rows(stand.post(post).url, "SELECT name, version FROM risk_profiles") == [
+            ("sites-test", 1)], what=f"the risk profile at {post}")
     assert scalar(stand.post("post_a").url, "SELECT value FROM alert_version") == scalar(
         stand.hq.url, "SELECT value FROM alert_version")
 

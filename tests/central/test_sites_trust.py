@@ -172,3 +172,10 @@ def test_the_trust_commands_publish_and_materialise(database, tmp_path, capsys):
     assert sorted(name[:7] for name in json.loads(capsys.readouterr().out)["written"]) == ["hq-crl-", "hq-csca"]
     assert main(["central", "sites", "trust", "publish", "--database", url, "--store", str(tmp_path / "no")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_trust_object_of_a_kind_this_build_does_not_know_stops_materialising_and_says_so(database, tmp_path):
+    database.run(lambda s: s.add(m.TrustObject(kind="future", sha256="ab" * 32, der=b"\x30\x00", description="",
+                                               added_by="hq-admin")))
+    with pytest.raises(trust.TrustError, match="kind 'future', none of csca, dsc, crl, deviation_list"):
+        materialise(database, tmp_path / "post-csca")

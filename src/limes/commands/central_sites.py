@@ -289,7 +289,7 @@ def _trust_materialise(args: argparse.Namespace) -> int:
             while not stop.stopped:
                 try:
                     done = once()
-                except (OSError, DBAPIError) as error:  # the database or the folder away: the next pass tries again
+                except (OSError, DBAPIError, trust.TrustError) as error:  # the next pass tries again
                     print(f"limes central sites trust: {error}", file=sys.stderr)
                 else:
                     if done["written"] or done["removed"]:
@@ -297,7 +297,7 @@ def _trust_materialise(args: argparse.Namespace) -> int:
                         sys.stdout.flush()
                 stop.wait(args.every)
         return 0
-    except (OSError, DBAPIError) as error:
+    except (OSError, DBAPIError, trust.TrustError) as error:
         return _fail(error)
     finally:
         database.dispose()
