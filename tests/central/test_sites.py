@@ -32,6 +32,7 @@ from central.access import roles as access_roles
 from central.access.audit import Caller
 from central.database import models as m
 from central.database.engine import Database, alembic_config
+from central.intelligence import network
 from central.intelligence.profiles import parse as parse_conditions
 from central.records import referrals
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData, record_crossing
@@ -136,12 +137,13 @@ def stand():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def crossing(point: str, number: str = "C01X00T47", at: dt.datetime | None = None) -> NewCrossing:
+def crossing(point: str, number: str = "C01X00T47", at: dt.datetime | None = None,
+             given_names: str = "ERIKA") -> NewCrossing:
     return NewCrossing(
         crossing_id=str(uuid.uuid4()), station=f"{point}-G1", border_point=point, direction=m.Direction.ENTRY,
         occurred_at=at or dt.datetime(2026, 11, 25, 7, 0, tzinfo=dt.timezone.utc),
         document=DocumentData(number, "P", "D", dt.date(2031, 8, 1)),
-        traveller=TravellerData("MUSTERMANN", "ERIKA", "DEU", "F", dt.date(1964, 8, 12)),
+        traveller=TravellerData("MUSTERMANN", given_names, "DEU", "F", dt.date(1964, 8, 12)),
         decision=m.GateDecision.OPEN, reasons=["all checks passed"], checks=[], face_score=0.9)
 
 
@@ -213,6 +215,26 @@ def test_crossings_referrals_and_decisions_of_every_post_reach_headquarters_and_
     assert {site_of_key(k) for (k,) in rows(hq, "SELECT id FROM crossings")} == {1, 2}
     assert rows(hq, "SELECT site, number FROM travel_documents ORDER BY site") == [
         ("post_a", "C01X00T47"), ("post_b", "C01X00T47")]
+
+
+def test_headquarters_link_analysis_covers_the_posts_crossings_under_their_keys(stand):
+    """Two travellers crossing together twice at post B are a group in headquarters' co-travel analysis,
+    though their keys are post B's (2 * 2**40 + k)."""
+    trips = [dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.timezone.utc) + dt.timedelta(days=day) for day in (0, 1)]
+    record(stand.post("post_b").url, [crossing("POST_B", number, trip + dt.timedelta(minutes=minute), given)
+                                      for trip in trips
+                                      for number, given, minute in (("T1000001", "ANNA", 0), ("T1000002", "HANS", 2))])
+    hq = stand.hq.url
+    wait_for(lambda: scalar(hq, "SELECT count(*) FROM crossings WHERE occurred_at >= :t", t=trips[0]) == 4,
+             what="the four crossings at headquarters")
+    database = Database(hq)
+    analyst = Caller(station="web", user="analyst-1", purpose="test")
+    found = database.run(lambda session: [
+        ({t.given_names for t in group.members}, {site_of_key(t.id) for t in group.members})
+        for group in network.co_travel_groups(session, analyst, network.CoTravelQuery(min_together=2),
+                                              trips[1] + dt.timedelta(days=1), "POST_B")])
+    database.dispose()
+    assert ({"ANNA", "HANS"}, {2}) in found
 
 
 def test_a_post_cut_off_from_headquarters_catches_up_in_order_exactly_once(stand):
