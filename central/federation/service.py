@@ -21,6 +21,7 @@ from central.database.engine import Database
 from central.errors import CentralError, InvalidArgument
 from central.federation import store
 from central.federation.exchange import DeltaRefused
+from central.federation.revocation import PartnerRevocations
 from central.federation.trust import LISTS, Partner, TrustConfig
 from proto.limes.v1 import federation_pb2 as fpb
 from proto.limes.v1 import federation_pb2_grpc
@@ -55,6 +56,8 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         self._clock = clock
         self._cas = {name: x509.load_pem_x509_certificates(partner.ca.read_bytes())
                      for name, partner in trust.partners.items()}
+        self._revocations = {name: PartnerRevocations(partner.crls, self._cas[name])
+                             for name, partner in trust.partners.items()}
 
     def _partner(self, context: grpc.ServicerContext) -> Partner:
         from cryptography import x509
@@ -70,6 +73,9 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                     certificate.verify_directly_issued_by(ca)
                 except (InvalidSignature, ValueError, TypeError):  # not this CA
                     continue
+                refusal = self._revocations[name].refusal(certificate, ca, self._clock())
+                if refusal:
+                    raise NotTrusted(f"{name}: {refusal}")
                 return self._trust.partners[name]
         raise NotTrusted(f"the certificate of {certificate.subject.rfc4514_string()[:120]} was issued by no "
                          "partner's CA in our trust configuration")

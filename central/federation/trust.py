@@ -23,6 +23,9 @@ the PEM files it names, which are checked to load. Paths are relative to the fil
     disclose = []                     # on a hit, beyond its fact and handling instruction:
                                       # alert_id, reason, owning_agency
     subscribe = ["documents"]         # their lists we keep a copy of (what they grant us)
+    crl = ["de-ca.crl"]               # their CAs' CRLs (PEM or DER), one per CA; once named, a
+                                      # certificate is refused when revoked, when its CA's CRL is
+                                      # missing or out of date (central.federation.revocation)
 """
 from __future__ import annotations
 
@@ -54,6 +57,7 @@ class Partner:
     classification: str
     disclose: frozenset[str]
     subscribe: tuple[str, ...]
+    crls: tuple[Path, ...] = ()
 
     def grants(self, list_name: str, handling_code: str, classification: str) -> bool:
         """Whether an alert of this list, handling code and classification may go to this partner."""
@@ -64,7 +68,8 @@ class Partner:
         return {"name": self.name, "address": self.address, "ca": str(self.ca),
                 "bundle_key": str(self.bundle_key) if self.bundle_key else None, "lists": sorted(self.lists),
                 "handling_codes": sorted(self.handling_codes), "classification": self.classification,
-                "disclose": sorted(self.disclose), "subscribe": list(self.subscribe)}
+                "disclose": sorted(self.disclose), "subscribe": list(self.subscribe),
+                "crl": [str(path) for path in self.crls]}
 
 
 @dataclass(frozen=True)
@@ -132,13 +137,31 @@ def _file(table: dict, key: str, where: str, folder: Path, *, required: bool = T
     return path
 
 
-def _pem_certificates(path: Path, where: str) -> None:
+def _pem_certificates(path: Path, where: str) -> list:
     from cryptography import x509
 
     try:
-        x509.load_pem_x509_certificates(path.read_bytes())
+        return x509.load_pem_x509_certificates(path.read_bytes())
     except ValueError as exc:
         raise TrustError(f"{where}: {path} is not a PEM certificate: {exc}") from None
+
+
+def _crls(table: dict, where: str, folder: Path, cas: list) -> tuple[Path, ...]:
+    """The CRL files a partner table names, each read and checked against the partner's CAs now."""
+    from central.federation.revocation import RevocationError, read_crl
+
+    values = table.get("crl", [])
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise TrustError(f"{where}.crl: a file name or a list of file names is required")
+    paths = tuple(dict.fromkeys(_file({"crl": v}, "crl", where, folder) for v in values))
+    for path in paths:
+        try:
+            read_crl(path, cas)
+        except RevocationError as exc:
+            raise TrustError(f"{where}.crl: {exc}") from None
+    return paths
 
 
 def _address(table: dict, key: str, where: str) -> str:
@@ -179,7 +202,7 @@ def parse(text: str, path: Path) -> TrustConfig:
         if name in partners:
             raise TrustError(f"{where}: named twice")
         ca = _file(table, "ca", where, folder)
-        _pem_certificates(ca, f"{where}.ca")
+        cas = _pem_certificates(ca, f"{where}.ca")
         classification = _text(table, "classification", where, required=False, limit=16).upper() or LEVELS[0]
         if classification not in LEVELS:
             raise TrustError(f"{where}.classification: {classification!r} is not one of {', '.join(LEVELS)}")
@@ -190,7 +213,8 @@ def parse(text: str, path: Path) -> TrustConfig:
             handling_codes=frozenset(_choices(table, "handling_codes", where, HANDLING, ("P",))),
             classification=classification,
             disclose=frozenset(_choices(table, "disclose", where, DISCLOSABLE, ())),
-            subscribe=_choices(table, "subscribe", where, LISTS, ()))
+            subscribe=_choices(table, "subscribe", where, LISTS, ()),
+            crls=_crls(table, where, folder, cas))
     return TrustConfig(name=_name(own, "self"), listen=_address(own, "listen", "self"),
                        certificate=_file(own, "certificate", "self", folder), key=_file(own, "key", "self", folder),
                        bundle_key=_file(own, "bundle_key", "self", folder, required=False),
@@ -207,7 +231,7 @@ def load(path: str | Path) -> TrustConfig:
 
 
 def partner_table(name: str, address: str, ca: str, bundle_key: str, lists: list[str], handling_codes: list[str],
-                  classification: str, disclose: list[str], subscribe: list[str]) -> str:
+                  classification: str, disclose: list[str], subscribe: list[str], crls: list[str] = ()) -> str:
     """A [[partner]] table in the file's format (`limes central federation add-partner` appends it)."""
     def strings(values: list[str]) -> str:
         return "[" + ", ".join(_quoted(v) for v in values) + "]"
@@ -217,6 +241,8 @@ def partner_table(name: str, address: str, ca: str, bundle_key: str, lists: list
     lines += [f"lists = {strings(lists)}", f"handling_codes = {strings(handling_codes)}",
               f"classification = {_quoted(classification)}", f"disclose = {strings(disclose)}",
               f"subscribe = {strings(subscribe)}"]
+    if crls:
+        lines.append(f"crl = {strings(list(crls))}")
     return "\n".join(lines) + "\n"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from central.intelligence.clearance import LEVELS
+from central.sites.links import LinkError, check_publisher
 from central.sites.tables import DOWN, FILTERED_BY_CLEARANCE, UP
 
 # Each post draws the keys of the UP tables from a range of its own: site number n gets
@@ -207,6 +208,10 @@ def subscribe(connection: Connection, name: str, conninfo: str, publication: str
     so), and a post must resume by itself when its link comes back. A conflict instead makes the apply
     worker fail and retry, counted in apply_error_count: the metrics and the administrators' page show
     it (docs/SITES.md, Conflicts)."""
+    try:
+        check_publisher(conninfo)
+    except LinkError as exc:
+        raise SiteError(f"subscription {name}: {exc}") from None
     if connection.scalar(text("SELECT count(*) FROM pg_subscription WHERE subname = :s"), {"s": name}):
         return
     connection.execute(text(f"CREATE SUBSCRIPTION {name} CONNECTION '{_quote(conninfo)}' PUBLICATION {publication}"))

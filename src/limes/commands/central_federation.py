@@ -50,6 +50,8 @@ def register(commands) -> None:
     add.add_argument("--disclose", nargs="*", default=[], choices=trust.DISCLOSABLE,
                      help="on a hit, beyond its fact and handling instruction")
     add.add_argument("--subscribe", nargs="*", default=[], choices=trust.LISTS, help="its lists we keep a copy of")
+    add.add_argument("--crl", nargs="*", default=[], metavar="FILE",
+                     help="its CAs' CRLs (PEM or DER); once named, revoked or out-of-date means refused")
     add_json_flag(add)
     add.set_defaults(func=_add_partner)
 
@@ -129,7 +131,10 @@ def _check(args) -> int:
             f"  {p['name']} at {p['address']}: may ask for {', '.join(p['lists']) or 'nothing'} "
             f"(handling {', '.join(p['handling_codes'])}, up to {p['classification']}, discloses "
             f"{', '.join(['fact', 'handling instruction', *p['disclose']])}); we take "
-            f"{', '.join(p['subscribe']) or 'nothing'}" for p in c["partners"]]))
+            f"{', '.join(p['subscribe']) or 'nothing'}; "
+            + (f"revocation checked against {len(p['crl'])} CRL(s)" if p["crl"] else
+               "no CRL named: a revoked certificate of theirs would still be accepted")
+            for p in c["partners"]]))
     return 0
 
 
@@ -138,7 +143,8 @@ def _add_partner(args) -> int:
     try:
         before = path.read_text(encoding="utf-8")
         table = trust.partner_table(args.name, args.address, args.ca, args.bundle_key, args.lists,
-                                    args.handling_codes, args.classification, args.disclose, args.subscribe)
+                                    args.handling_codes, args.classification, args.disclose, args.subscribe,
+                                    args.crl)
         config = trust.parse(before + table, path.resolve())  # the whole file as it would be, checked first
     except (OSError, trust.TrustError) as exc:
         return _fail("add-partner", exc)

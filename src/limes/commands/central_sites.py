@@ -77,7 +77,8 @@ def register(commands) -> None:
     _database_flag(subscribe)
     subscribe.add_argument("--name", required=True, help="the subscription, e.g. hq_from_post_a or post_a_from_hq")
     subscribe.add_argument("--publisher", required=True, metavar="CONNINFO",
-                           help="libpq connection string of the publishing site, e.g. 'host=... dbname=central'")
+                           help="libpq connection string of the publishing site, e.g. 'host=hq.example dbname=central "
+                                "sslmode=verify-full sslrootcert=hq-ca.pem' (TLS verified unless on loopback)")
     subscribe.add_argument("--publication", required=True, help="limes_up, or limes_down_POST")
     add_json_flag(subscribe)
     subscribe.set_defaults(func=_subscribe)
@@ -251,6 +252,8 @@ def _subscribe(args: argparse.Namespace) -> int:
     try:
         with engine.connect() as connection:
             replication.subscribe(connection, args.name, args.publisher, args.publication)
+    except SiteError as error:
+        return _fail(error)
     finally:
         engine.dispose()
     emit({"subscription": args.name}, args.json, lambda r: f"subscribed: {r['subscription']}")
