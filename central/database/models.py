@@ -980,3 +980,22 @@ class FederationOutbox(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(400), default="")
+
+
+class TrustObject(Base):
+    """A trust anchor or list of passive authentication, published at headquarters and replicated down to
+    every post (central.sites.trust): a CSCA, a Document Signer certificate, a CRL or a deviation list, as DER.
+    removed_at: no longer in headquarters' trust store (posts remove it from their folders)."""
+
+    __tablename__ = "trust_objects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # csca | dsc | crl | deviation_list
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)  # of der
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    # A CSCA headquarters accepted despite deviations from Doc 9303's profile (a master list vouched for it).
+    deviations_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(String(400), default="")  # subject or issuer, for people
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(64), default="")  # who ran the publishing at headquarters
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -178,23 +178,25 @@ def co_travellers_columns(passages: Passages, window: dt.timedelta, min_together
     Every meeting's pair is packed in an int64 key and the keys sorted: a pair with `min_together`
     occasions met at least that often, so the keys repeated that often are the only candidates. Their
     travellers' passages alone are then gone through meeting by meeting, as `co_travellers` does.
-    Travellers with fewer passages than `min_together` are left out from the start. Traveller ids:
-    0 to 2**31 - 1."""
-    if len(passages.at) and (passages.traveller.min() < 0 or passages.traveller.max() >= 2 ** 31):
-        raise ValueError("traveller ids must be 0 to 2**31 - 1")
+    Travellers with fewer passages than `min_together` are left out from the start. Traveller ids are any
+    int64 (a border post's keys are n * 2**40 + k, docs/SITES.md): a key packs two travellers' ranks among
+    the ids, so there may be up to 2**31 - 1 travellers."""
     window_s = int(window.total_seconds())
     ids, inverse, counts = np.unique(passages.traveller, return_inverse=True, return_counts=True)
+    if len(ids) >= 2 ** 31:
+        raise ValueError(f"{len(ids)} travellers: at most 2**31 - 1")
+    rank = inverse.reshape(-1).astype(np.int32)  # ordered as the ids are: pairs keep their order
     keep = counts[inverse] >= min_together
     order = np.flatnonzero(keep)
     order = order[np.lexsort((passages.at[order], passages.point[order]))]
-    traveller = passages.traveller[order].astype(np.int32)
+    traveller = rank[order]
     later = _meeting_counts(passages.point[order], passages.at[order], window_s)
     candidates = _repeated_keys(traveller, later, min_together)
     if not len(candidates):
         return {}
     # The candidates' travellers' passages: few, and every meeting between two of them is among them.
     order = order[np.isin(traveller, np.unique(np.concatenate([candidates >> 32, candidates & 0xFFFFFFFF])))]
-    traveller = passages.traveller[order].astype(np.int32)
+    traveller = rank[order]
     later = _meeting_counts(passages.point[order], passages.at[order], window_s)
     first, second = _meeting_pairs(later, 0, len(order))
     keys = _pair_keys(traveller[first], traveller[second])

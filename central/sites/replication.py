@@ -26,7 +26,7 @@ UP_PUBLICATION = "limes_up"
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,30}")
 
 
-class SiteError(Exception):
+class SiteError(ValueError):
     """A database that cannot take the role asked of it, and why."""
 
 
@@ -143,9 +143,42 @@ def prepare_post(connection: Connection, post: Post) -> None:
         connection.execute(text(f"CREATE PUBLICATION {UP_PUBLICATION} FOR TABLE {', '.join(UP)}"))
 
 
+def check_post_keys(connection: Connection) -> int | None:
+    """At a border post (a database that publishes UP_PUBLICATION): its number, once every UP table's
+    sequence is bounded to that post's key range and every key in the table lies in it. SiteError, naming
+    the table and the key, otherwise: central refuses to start rather than make or send a key another post
+    owns. None at headquarters and at a single site."""
+    if connection.dialect.name != "postgresql" or not connection.scalar(
+            text("SELECT count(*) FROM pg_publication WHERE pubname = :p"), {"p": UP_PUBLICATION}):
+        return None
+    numbers = set()
+    for table in UP:
+        bounds = connection.execute(text(
+            "SELECT s.seqmin, s.seqmax FROM pg_sequence s "
+            "WHERE s.seqrelid = CAST(pg_get_serial_sequence(:t, 'id') AS regclass)"), {"t": table}).one()
+        number = site_of_key(bounds[0])
+        if number == HEADQUARTERS_NUMBER or tuple(bounds) != key_range(number):
+            raise SiteError(f"{table}: its keys are drawn from {bounds[0]}..{bounds[1]}, not from a post's range "
+                            f"(run `limes central sites prepare-post` with the post's number)")
+        numbers.add(number)
+        first, last = key_range(number)
+        stray = connection.scalar(text(f"SELECT id FROM {table} WHERE id NOT BETWEEN :a AND :b LIMIT 1"),
+                                  {"a": first, "b": last})
+        if stray is not None:
+            raise SiteError(f"{table} holds key {stray}, outside post {number}'s range {first}..{last} "
+                            f"(it is site {site_of_key(stray)}'s): this database is not post {number}'s alone")
+    if len(numbers) != 1:
+        raise SiteError(f"the UP tables draw keys from the ranges of posts {sorted(numbers)}: one post, one range")
+    return numbers.pop()
+
+
 def prepare_headquarters(connection: Connection, posts: list[Post]) -> None:
     """Make a migrated database headquarters: UP tables guarded (only posts write them), documents keyed by
     site, and a publication of the DOWN tables per post, alerts filtered to what the post is cleared for."""
+    for what, values in (("number", [p.number for p in posts]), ("name", [p.name for p in posts])):
+        twice = sorted({value for value in values if values.count(value) > 1})
+        if twice:  # two posts on one key range would make the same keys
+            raise SiteError(f"posts must differ: {what} {', '.join(map(str, twice))} given to more than one post")
     _check_postgresql(connection)
     if not _guarded(connection, UP[0]):
         _refuse_rows(connection, UP, "border posts")

@@ -13,7 +13,7 @@ from __future__ import annotations
 UP = ("border_points", "stations", "travellers", "travel_documents", "crossings", "referrals",
       "officer_decisions", "stays", "crossing_aggregates", "risk_profile_selections")
 
-DOWN = ("document_alerts", "person_alerts", "alert_version", "risk_profiles", "federated_alerts")
+DOWN = ("document_alerts", "person_alerts", "alert_version", "risk_profiles", "federated_alerts", "trust_objects")
 
 # Each with why it stays where it is written.
 LOCAL = {

@@ -19,8 +19,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from alembic.script import ScriptDirectory
+from cryptography.hazmat.primitives.serialization import Encoding
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -29,6 +32,8 @@ from central.access import roles as access_roles
 from central.access.audit import Caller
 from central.database import models as m
 from central.database.engine import Database, alembic_config
+from central.intelligence import network
+from central.intelligence.profiles import parse as parse_conditions
 from central.records import national_stay, referrals
 from central.records.gate_calls import DocumentData, NewCrossing, TravellerData, record_crossing
 from central.records.stays import StayQuestion
@@ -36,19 +41,27 @@ from central.risk.rules import RiskRules
 from central.rpc.server import serve
 from central.sites import monitoring, replication, tables
 from central.sites.clusters import ClusterError, build_stand, free_port, postgres_bin
-from central.sites.migration import migrate_sites
+from central.sites.migration import migrate_sites, subscribers_first
 from central.sites.replication import Post, key_range, site_of_key
 from central.statistics.tables import statistics
 from central.stays.regime import StayRules
 from central.web import WebSettings, create_app
 from central.web.accounts import set_password
 from drivers.alertmatch.normalize import name_key
+from drivers.checks import CheckStatus
+from drivers.emrtd.passiveauth import CscaStore, verify
+from edge.runtime import CrlRefresher
+from hardware_sim.chip.personalise import personalise
+from hardware_sim.pki import make_test_pki
 from limes.cli import main
 
 POSTGRES_PASS = bool(os.environ.get("LIMES_CENTRAL_TEST_DATABASE"))
 POSTS = [Post("post_a", 1, "RESTRICTED"), Post("post_b", 2, "SECRET")]
 DAY = dt.date(2026, 11, 25)
 GATE = Caller(station="gate", purpose="test")
+TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
+       "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+TRUST_NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
 # ---------------------------------------------------------------- both passes
@@ -85,8 +98,13 @@ def test_migrations_run_at_headquarters_first_for_the_tables_that_replicate_up(t
     steps = migrate_sites(urls["hq"], [urls["a"], urls["b"]])
     revisions = list(dict.fromkeys(step.revision for step in steps))
     assert revisions[-1] == ScriptDirectory.from_config(alembic_config(urls["hq"])).get_current_head()
-    for revision in revisions:  # every revision here declares (or defaults to) headquarters first
-        assert [s.site for s in steps if s.revision == revision] == ["hq", urls["a"], urls["b"]]
+    script = ScriptDirectory.from_config(alembic_config(urls["hq"]))
+    for revision in revisions:  # as each revision declares (the default: headquarters first)
+        expected = ["hq", urls["a"], urls["b"]] if subscribers_first(script, revision) == "hq" else [
+            urls["a"], urls["b"], "hq"]
+        assert [s.site for s in steps if s.revision == revision] == expected
+    # trust_objects replicates down: the posts receive it, so they have it before headquarters publishes it
+    assert [s.site for s in steps if s.revision == "0017"] == [urls["a"], urls["b"], "hq"]
     assert migrate_sites(urls["hq"], [urls["a"], urls["b"]]) == []  # all at head: nothing to do
 
 
@@ -97,6 +115,8 @@ def test_a_single_site_on_sqlite_reports_no_replication(tmp_path):
     assert not state.replicating and not state.error
     with database.engine.begin() as connection, pytest.raises(replication.SiteError, match="need PostgreSQL"):
         replication.prepare_post(connection, POSTS[0])
+    with database.engine.begin() as connection, pytest.raises(replication.SiteError, match="number 1 given to more"):
+        replication.prepare_headquarters(connection, [Post("post_a", 1), Post("post_c", 1)])
     database.dispose()
 
 
@@ -120,12 +140,13 @@ def stand():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def crossing(point: str, number: str = "C01X00T47", at: dt.datetime | None = None) -> NewCrossing:
+def crossing(point: str, number: str = "C01X00T47", at: dt.datetime | None = None,
+             given_names: str = "ERIKA") -> NewCrossing:
     return NewCrossing(
         crossing_id=str(uuid.uuid4()), station=f"{point}-G1", border_point=point, direction=m.Direction.ENTRY,
         occurred_at=at or dt.datetime(2026, 11, 25, 7, 0, tzinfo=dt.timezone.utc),
         document=DocumentData(number, "P", "D", dt.date(2031, 8, 1)),
-        traveller=TravellerData("MUSTERMANN", "ERIKA", "DEU", "F", dt.date(1964, 8, 12)),
+        traveller=TravellerData("MUSTERMANN", given_names, "DEU", "F", dt.date(1964, 8, 12)),
         decision=m.GateDecision.OPEN, reasons=["all checks passed"], checks=[], face_score=0.9)
 
 
@@ -227,6 +248,26 @@ def test_headquarters_judges_the_stay_on_both_posts_crossings_of_one_passport(st
     assert (judged["post_a"].travellers, judged["post_a"].allowance.days_used) == (1, 152)  # 1 Jan to 1 June
 
 
+def test_headquarters_link_analysis_covers_the_posts_crossings_under_their_keys(stand):
+    """Two travellers crossing together twice at post B are a group in headquarters' co-travel analysis,
+    though their keys are post B's (2 * 2**40 + k)."""
+    trips = [dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.timezone.utc) + dt.timedelta(days=day) for day in (0, 1)]
+    record(stand.post("post_b").url, [crossing("POST_B", number, trip + dt.timedelta(minutes=minute), given)
+                                      for trip in trips
+                                      for number, given, minute in (("T1000001", "ANNA", 0), ("T1000002", "HANS", 2))])
+    hq = stand.hq.url
+    wait_for(lambda: scalar(hq, "SELECT count(*) FROM crossings WHERE occurred_at >= :t", t=trips[0]) == 4,
+             what="the four crossings at headquarters")
+    database = Database(hq)
+    analyst = Caller(station="web", user="analyst-1", purpose="test")
+    found = database.run(lambda session: [
+        ({t.given_names for t in group.members}, {site_of_key(t.id) for t in group.members})
+        for group in network.co_travel_groups(session, analyst, network.CoTravelQuery(min_together=2),
+                                              trips[1] + dt.timedelta(days=1), "POST_B")])
+    database.dispose()
+    assert ({"ANNA", "HANS"}, {2}) in found
+
+
 def test_a_post_cut_off_from_headquarters_catches_up_in_order_exactly_once(stand):
     post_a, hq = stand.post("post_a"), stand.hq
     before = scalar(hq.url, "SELECT count(*) FROM crossings")
@@ -251,7 +292,7 @@ def test_a_post_cut_off_from_headquarters_catches_up_in_order_exactly_once(stand
     assert crossing_ids(hq.url, "POST_A")[-40:] == crossing_ids(post_a.url, "POST_A")[-40:] == expected
 
 
-def test_alerts_written_at_headquarters_reach_posts_as_far_as_they_are_cleared(stand):
+def test_alerts_and_profiles_written_at_headquarters_reach_posts_alerts_as_far_as_they_are_cleared(stand):
     hq = Database(stand.hq.url)
 
     def issue(session):
@@ -261,6 +302,8 @@ def test_alerts_written_at_headquarters_reach_posts_as_far_as_they_are_cleared(s
                 doc_type="P", issuing_state="D", reason=m.DocumentAlertReason.STOLEN, version=1,
                 classification=classification))
         session.get(m.AlertVersion, 1).value += 1
+        conditions = parse_conditions({"nationality": ["UTO"], "document_type": ["P"]})
+        session.add(m.RiskProfile(name="sites-test", version=1, conditions=conditions, weight=0.5, author="analyst-1"))
     hq.run(issue)
     hq.dispose()
 
@@ -270,6 +313,9 @@ def test_alerts_written_at_headquarters_reach_posts_as_far_as_they_are_cleared(s
     wait_for(lambda: numbers("post_a") == ["OFF0001"], what="the OFFICIAL alert at post_a (RESTRICTED)")
     time.sleep(0.5)
     assert numbers("post_a") == ["OFF0001"]  # the row filter kept the SECRET one at headquarters
+    for post in ("post_a", "post_b"):  # risk profiles are not filtered: every post applies them
+        wait_for(lambda post=post: rows(stand.post(post).url, "SELECT name, version FROM risk_profiles") == [
+            ("sites-test", 1)], what=f"the risk profile at {post}")
     assert scalar(stand.post("post_a").url, "SELECT value FROM alert_version") == scalar(
         stand.hq.url, "SELECT value FROM alert_version")
 
@@ -283,6 +329,96 @@ def test_each_table_is_written_at_one_side_only(stand):
             alert_id=str(uuid.uuid4()), number="P1", number_norm="P1", number_ocr_key="P1",
             reason=m.DocumentAlertReason.LOST, version=1)))
     post.dispose()
+
+
+def test_trust_published_at_headquarters_reaches_the_posts_and_a_crl_revokes_there(stand, tmp_path, capsys):
+    pki = make_test_pki("UTO", now=TRUST_NOW)
+    ok, photo = cv2.imencode(".jpg", np.full((64, 48, 3), 150, np.uint8))
+    assert ok
+    document = personalise(TD3, photo.tobytes(), pki, faults=["revoked_dsc"])  # signed by the DSC the CRL revokes
+    hq_folder, post_folder = tmp_path / "hq-csca", tmp_path / "post-a-csca"
+    hq_folder.mkdir()
+
+    def publish(url: str) -> int:
+        return main(["central", "sites", "trust", "publish", "--database", url, "--store", str(hq_folder), "--json"])
+
+    def arrived(post: str, kind: str) -> int:
+        return scalar(stand.post(post).url, "SELECT count(*) FROM trust_objects WHERE kind = :k "
+                                            "AND removed_at IS NULL", k=kind)
+
+    (hq_folder / "uto.pem").write_bytes(pki.csca.certificate.public_bytes(Encoding.PEM))
+    assert publish(stand.hq.url) == 0
+    for post in ("post_a", "post_b"):  # trust data is not filtered: every post gets all of it
+        wait_for(lambda post=post: arrived(post, "csca") == 1, what=f"the CSCA at {post}")
+    assert main(["central", "sites", "trust", "materialise", "--database", stand.post("post_a").url,
+                 "--store", str(post_folder)]) == 0
+    gate = CscaStore()  # a gate of post A, started now, re-reading its folder's CRLs as it runs
+    gate.load_dir(post_folder)
+    crls = CrlRefresher(gate, [post_folder], every_s=3600)
+    assert verify(document, gate, at=TRUST_NOW).check("dsc.revocation").status is CheckStatus.NOT_DONE
+
+    (hq_folder / "uto.crl").write_bytes(pki.crl.public_bytes(Encoding.DER))
+    assert publish(stand.hq.url) == 0
+    wait_for(lambda: arrived("post_a", "crl") == 1, what="the CRL at post_a")
+    assert main(["central", "sites", "trust", "materialise", "--database", stand.post("post_a").url,
+                 "--store", str(post_folder)]) == 0
+    assert [load.status for load in crls.refresh()] == ["accepted"]
+    refused = verify(document, gate, at=TRUST_NOW)
+    assert refused.check("dsc.revocation").status is CheckStatus.FAIL and not refused.passed
+    assert "revoked on" in refused.check("dsc.revocation").reason
+    capsys.readouterr()
+    (hq_folder / "d.pem").write_bytes(make_test_pki("D", now=TRUST_NOW).csca.certificate.public_bytes(Encoding.PEM))
+    assert publish(stand.post("post_b").url) == 1  # a post never writes trust data (its guard refuses)
+    assert "trust_objects is written only at headquarters" in capsys.readouterr().err
+
+
+
+def test_posts_keys_stay_in_their_ranges_and_a_post_refuses_to_start_outside_its_own(stand, tmp_path, capsys):
+    post_a = stand.post("post_a").url
+    engine = create_engine(post_a, isolation_level="AUTOCOMMIT")
+
+    def post_number(url: str) -> int | None:
+        checked = create_engine(url)
+        try:
+            with checked.connect() as connection:
+                return replication.check_post_keys(connection)
+        finally:
+            checked.dispose()
+    assert [post_number(cluster.url) for _, cluster in stand.posts] == [1, 2]
+    assert post_number(stand.hq.url) is None  # headquarters draws no UP keys
+    sequence = scalar(post_a, "SELECT pg_get_serial_sequence('crossings', 'id')")
+    first_b, last_b = key_range(2)
+    in_transaction = create_engine(post_a)
+    try:
+        # A row keyed in post B's range at post A (rolled back, never committed: it would replicate up).
+        with in_transaction.connect() as connection:
+            connection.execute(text("INSERT INTO border_points (id, code, name) VALUES (:i, 'STRAY', '')"),
+                               {"i": first_b + 7})
+            with pytest.raises(replication.SiteError, match=f"border_points holds key {first_b + 7}, outside "
+                                                            "post 1's range .* site 2's"):
+                replication.check_post_keys(connection)
+            connection.rollback()
+        assert scalar(post_a, "SELECT count(*) FROM border_points WHERE code = 'STRAY'") == 0
+        with engine.connect() as connection:
+            # At the end of its range a post gets an error, never a key of the next post.
+            last_a = key_range(1)[1]
+            connection.execute(text("SELECT setval(CAST(:s AS regclass), :v)"), {"s": sequence, "v": last_a})
+            with pytest.raises(DBAPIError, match="reached maximum value"):
+                connection.execute(text("SELECT nextval(CAST(:s AS regclass))"), {"s": sequence})
+            # Post A's database given post B's range (a wrong --number, or B's copy restored at A): it will not serve.
+            connection.execute(text(f"ALTER SEQUENCE {sequence} MINVALUE {first_b} MAXVALUE {last_b} "
+                                    f"START WITH {first_b} RESTART WITH {first_b}"))
+        with pytest.raises(replication.SiteError, match="crossings holds key .* outside post 2's range"):
+            serve("127.0.0.1:0", post_a, plaintext=True)
+        assert main(["central", "serve", "--database", post_a, "--listen", "127.0.0.1:0", "--plaintext",
+                     "--key-file", str(tmp_path / "at-rest.key")]) == 2
+        assert "outside post 2's range" in capsys.readouterr().err
+    finally:
+        with engine.connect() as connection:
+            replication.prepare_post(connection, POSTS[0])  # idempotent: puts post A's range back
+            assert replication.check_post_keys(connection) == 1
+        engine.dispose()
+        in_transaction.dispose()
 
 
 def metrics_of(url: str) -> str:

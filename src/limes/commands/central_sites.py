@@ -2,23 +2,27 @@
 
 `stand up|down|status`: a local stand (headquarters and posts, each a PostgreSQL cluster on loopback).
 `migrate`, `prepare-post`, `prepare-hq`, `subscribe`: the same steps on databases of your own, in the
-order docs/SITES.md gives. `status`: one database's subscriptions and slots.
+order docs/SITES.md gives. `status`: one database's subscriptions and slots. `trust publish|materialise`:
+trust data from headquarters' trust folder to the posts' (central.sites.trust).
 """
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError
 
-from central.database.engine import configured_url
+from central.database.engine import Database, configured_url
 from central.intelligence.clearance import LEVELS
-from central.sites import clusters, monitoring, replication
+from central.sites import clusters, monitoring, replication, trust
 from central.sites.migration import migrate_sites
 from central.sites.replication import Post, SiteError
 from common.output import add_json_flag, emit
+from common.signals import StopSignals
 
 
 def register(commands) -> None:
@@ -79,6 +83,33 @@ def register(commands) -> None:
     add_json_flag(subscribe)
     subscribe.set_defaults(func=_subscribe)
 
+    trust_parser = sub.add_parser("trust", help="trust data (CSCAs, DSCs, CRLs, deviation lists) replicated down "
+                                                "from headquarters to the posts' trust folders")
+    trust_sub = trust_parser.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
+    publish = trust_sub.add_parser(
+        "publish", help="at headquarters: mirror its trust folder into the replicated table",
+        description="Load headquarters' trust folder as a gate would (what `limes pki import-ldif` and "
+                    "`import-master-list` wrote there, and CSCA or CRL files put there), and mirror it into "
+                    "trust_objects, which replicates to every post: new objects added, those no longer in "
+                    "the folder marked removed. Refused at a post (the table is written only at headquarters).")
+    _database_flag(publish)
+    publish.add_argument("--store", type=Path, required=True, metavar="DIR", help="headquarters' trust folder")
+    add_json_flag(publish)
+    publish.set_defaults(func=_trust_publish)
+    materialise_parser = trust_sub.add_parser(
+        "materialise", help="at a post: write the replicated trust objects into the folder its gates use",
+        description="Write every trust object in force into DIR as hq-* files (atomically), and remove the "
+                    "hq-* files of objects headquarters removed; other files in DIR are left alone. Gates "
+                    "use a new CRL at their next CRL refresh, a new CSCA or DSC at their next start.")
+    _database_flag(materialise_parser)
+    materialise_parser.add_argument("--store", type=Path, required=True, metavar="DIR",
+                                    help="the trust folder the post's gates load (devices.csca)")
+    materialise_parser.add_argument("--every", type=float, default=None, metavar="SECONDS",
+                                    help="keep doing it every SECONDS until Ctrl-C or SIGTERM, printing "
+                                         "each pass that changed something")
+    add_json_flag(materialise_parser)
+    materialise_parser.set_defaults(func=_trust_materialise)
+
 
 def _database_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", metavar="URL", default=None,
@@ -135,12 +166,12 @@ def _stand_status(args: argparse.Namespace) -> int:
         return _fail(error)
     described = stand.describe()
     for site in [described["hq"], *described["posts"]]:
-        site["replication"] = _state(site["url"]) if site["running"] else None
+        site["replication"] = replication_state(site["url"]) if site["running"] else None
     emit(described, args.json, _render_stand)
     return 0
 
 
-def _state(url: str) -> dict:
+def replication_state(url: str) -> dict:
     engine = create_engine(url)
     try:
         return asdict(monitoring.read_state(engine))
@@ -149,7 +180,7 @@ def _state(url: str) -> dict:
 
 
 def _status(args: argparse.Namespace) -> int:
-    state = _state(configured_url(args.database))
+    state = replication_state(configured_url(args.database))
     emit(state, args.json, _render_state)
     return 1 if state["error"] else 0
 
@@ -227,3 +258,49 @@ def _subscribe(args: argparse.Namespace) -> int:
         engine.dispose()
     emit({"subscription": args.name}, args.json, lambda r: f"subscribed: {r['subscription']}")
     return 0
+
+
+def _trust_publish(args: argparse.Namespace) -> int:
+    database = Database(configured_url(args.database))
+    try:
+        published = database.run(lambda session: trust.publish(session, args.store, getpass.getuser()))
+    except trust.TrustError as error:
+        return _fail(error)
+    except DBAPIError as error:
+        return _fail(error.orig or error)
+    finally:
+        database.dispose()
+    emit(published.to_dict(), args.json, lambda r: (
+        f"published {args.store}: {len(r['added'])} added, {len(r['removed'])} removed, {r['unchanged']} unchanged"))
+    return 0
+
+
+def _trust_materialise(args: argparse.Namespace) -> int:
+    database = Database(configured_url(args.database))
+
+    def once() -> dict:
+        return database.run(lambda session: trust.materialise(session, args.store)).to_dict()
+
+    def render(r: dict) -> str:
+        return (f"{args.store}: {len(r['written'])} written, {len(r['removed'])} removed, "
+                f"{r['unchanged']} unchanged")
+    try:
+        if args.every is None:
+            emit(once(), args.json, render)
+            return 0
+        with StopSignals() as stop:
+            while not stop.stopped:
+                try:
+                    done = once()
+                except (OSError, DBAPIError, trust.TrustError) as error:  # the next pass tries again
+                    print(f"limes central sites trust: {error}", file=sys.stderr)
+                else:
+                    if done["written"] or done["removed"]:
+                        emit(done, args.json, render)
+                        sys.stdout.flush()
+                stop.wait(args.every)
+        return 0
+    except (OSError, DBAPIError, trust.TrustError) as error:
+        return _fail(error)
+    finally:
+        database.dispose()

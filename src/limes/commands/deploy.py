@@ -17,6 +17,7 @@ from pathlib import Path
 
 from common.output import add_json_flag, emit
 from common.signals import StopSignals
+from limes.commands import deploy_stand
 from limes.stand import Stand
 
 
@@ -29,6 +30,7 @@ def register(deploy: argparse.ArgumentParser) -> None:
     matcher.add_argument("--replicas", type=int, default=2, help="processes per set (default 2)")
     add_json_flag(matcher)
     matcher.set_defaults(func=run_matcher)
+    deploy_stand.register(sub)  # `limes deploy stand`: the multi-site stand (docs/SITES.md)
 
 
 def run_matcher(args: argparse.Namespace) -> int:

@@ -88,6 +88,20 @@ def test_the_columnar_build_finds_exactly_what_the_sliding_window_finds(rows, k)
         p: (t.a_crossings, t.b_crossings, t.points) for p, t in expected.items()}
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(1, 3), st.sampled_from(["A ENTRY", "B ENTRY"]),
+                          st.integers(0, 90)), max_size=60))
+def test_the_columnar_build_takes_the_keys_of_border_posts(rows):
+    """Keys drawn from posts' ranges (post n: n * 2**40 + k, docs/SITES.md), as at headquarters: the same
+    pairs as the sliding window finds, under those keys."""
+    passages = [Passage(i, (post << 40) + traveller, point, at(minute))
+                for i, (traveller, post, point, minute) in enumerate(rows)]
+    expected = co_travellers(passages, TEN, 2)
+    found = co_travellers_columns(_columns(passages), TEN, 2)
+    assert {p: (t.a_crossings, t.b_crossings, t.points) for p, t in found.items()} == {
+        p: (t.a_crossings, t.b_crossings, t.points) for p, t in expected.items()}
+
+
 def test_the_columnar_build_finds_the_facilitators_group_among_many_strangers():
     rng = random.Random(3)
     passages = [Passage(i, rng.randrange(100, 3000), rng.choice(["A ENTRY", "B ENTRY"]),
