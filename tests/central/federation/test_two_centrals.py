@@ -149,6 +149,8 @@ def test_a_hit_at_our_gate_on_a_partners_alert_is_told_to_its_owner_within_60_s(
     assert (notice["owning_agency"], notice["partner"], notice["place"]) == ("B-POLICE", a.name, "A-GATE-1")
     assert abs(notice["occurred_at"].replace(tzinfo=dt.timezone.utc) - checked_at) < dt.timedelta(seconds=60)
     assert notice["noticed_at"].replace(tzinfo=dt.timezone.utc) - checked_at < dt.timedelta(seconds=60)
-    [sent] = a.rows(m.FederationOutbox)
-    assert sent["sent_at"] is not None and sent["last_error"] == ""
+    # A marks its outbox row sent once B's answer is back, a moment after B wrote the notice.
+    [sent] = wait_for(lambda: [r for r in a.rows(m.FederationOutbox) if r["sent_at"] is not None], 10,
+                      "A's outbox row marked sent")
+    assert sent["last_error"] == "" and len(a.rows(m.FederationOutbox)) == 1
     assert b.rows(m.AuditEntry, m.AuditEntry.action == "FederationNotifyHit")[0]["station"] == f"partner:{a.name}"
