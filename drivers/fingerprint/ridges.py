@@ -85,13 +85,40 @@ def gabor_bank(ridge_period: float, directions: int = DIRECTIONS) -> tuple[np.nd
     return tuple(kernels)
 
 
+@functools.lru_cache(maxsize=64)
+def _bank_spectra(ridge_period: float, height: int, width: int) -> tuple[np.ndarray, ...]:
+    """The Gabor bank's kernels as spectra of a height x width image (OpenCV's packed real format),
+    each flipped: filter2D correlates, and a product of spectra convolves."""
+    spectra = []
+    for kernel in gabor_bank(ridge_period):
+        placed = np.zeros((height, width), np.float32)
+        placed[:kernel.shape[0], :kernel.shape[1]] = cv2.flip(kernel, -1)
+        spectra.append(cv2.dft(placed))
+    return tuple(spectra)
+
+
 def enhance(values: np.ndarray, theta: np.ndarray, ridge_period: float) -> np.ndarray:
-    """Each pixel filtered by the kernel of its own orientation: ridges joined, noise between them gone."""
-    bank = gabor_bank(round(ridge_period * 4) / 4)
+    """Each pixel filtered by the kernel of its own orientation: ridges joined, noise between them gone.
+
+    The same as filter2D with each kernel of the bank (borders reflected the same way), but the image is
+    transformed once and each kernel costs one product of spectra and one inverse transform: filter2D
+    transforms the image again for every kernel, twice the CPU time."""
+    period = round(ridge_period * 4) / 4
+    bank = gabor_bank(period)
+    size = bank[0].shape[0]
+    half = size // 2
+    height, width = values.shape
+    rows, columns = cv2.getOptimalDFTSize(height + size - 1), cv2.getOptimalDFTSize(width + size - 1)
+    padded = cv2.copyMakeBorder(values.astype(np.float32), half, rows - height - half, half,
+                                columns - width - half, cv2.BORDER_REFLECT_101)
+    spectrum = cv2.dft(padded)
     index = np.rint(theta / (math.pi / len(bank))).astype(np.int32) % len(bank)
     out = np.zeros_like(values, dtype=np.float32)
-    for k, kernel in enumerate(bank):
+    for k, kernel_spectrum in enumerate(_bank_spectra(period, rows, columns)):
         chosen = index == k
         if chosen.any():
-            out[chosen] = cv2.filter2D(values, cv2.CV_32F, kernel)[chosen]
+            response = cv2.idft(cv2.mulSpectrums(spectrum, kernel_spectrum, 0),
+                                flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
+            # the padded image's pixel (half + y, half + x) is convolved into (size - 1 + y, ...) of the response
+            out[chosen] = response[2 * half:2 * half + height, 2 * half:2 * half + width][chosen]
     return out
