@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chip": ("chip", "ePassport chips in a PC/SC reader"),
     "pki": ("pki", "trusted CSCAs, test PKIs and the certificates for mutual TLS"),
     "bench": ("bench", "benchmarks with --json output (see docs/BENCHMARKS.md)"),
-    "deploy": ("deploy", "local stands: a clustered matcher on loopback (see docs/MATCHER.md)"),
+    "deploy": ("deploy", "local stands: a clustered matcher, or the multi-site stand (docs/SITES.md)"),
 }
 
 
