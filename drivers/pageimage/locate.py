@@ -66,7 +66,9 @@ def _mrz_rows(gray: np.ndarray) -> list[tuple[float, np.ndarray]]:
     pieces = []   # stretches of a row: glare or a fold may break a line of characters in two or three
     for label in range(1, count):
         x, y, w, h, area = stats[label]
-        if w < width * 0.12 or not width * 0.012 <= h <= height * 0.12 or area < w * width * 0.01:
+        # A row's height is bounded by the page's width, not its height: a reader may send the MRZ
+        # strip alone, two rows filling the image.
+        if w < width * 0.12 or not width * 0.012 <= h <= min(width * 0.06, height * 0.45) or area < w * width * 0.01:
             continue   # not a row of characters: too short, a page edge, a blob
         ys, xs = np.nonzero(labels == label)
         pieces.append((float(y + h / 2), float(h), x, x + w, np.column_stack([xs, ys]).astype(np.float32)))
@@ -78,7 +80,8 @@ def _mrz_rows(gray: np.ndarray) -> list[tuple[float, np.ndarray]]:
             continue
         slope, intercept = np.polyfit(pixels[:, 0], pixels[:, 1], 1)
         residual = np.abs(pixels[:, 1] - (slope * pixels[:, 0] + intercept))
-        if np.percentile(residual, 95) > height * 0.04:   # a blob, not a row of characters
+        row_height = max(piece[1] for piece in row)
+        if np.percentile(residual, 95) > max(height * 0.04, row_height * 0.7):   # a blob, not a row of characters
             continue
         centre = float(slope * (left + right) / 2 + intercept)
         candidates.append((centre, right - left, float(slope), pixels))
