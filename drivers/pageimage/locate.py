@@ -21,6 +21,7 @@ import numpy as np
 _WORK_WIDTH = 1000     # pixels: the page is searched at this width, whatever the camera's
 MIN_PITCH = 16         # pixels from one character to the next in the levelled MRZ, at least
 _CELLS = 44            # characters on a TD3 line
+MIN_GLYPHS = 20        # separate marks along a row, at least: an MRZ line has 30 to 44 characters
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ def _mrz_rows(gray: np.ndarray) -> list[_Row]:
             continue
         if row.thickness > max(height * 0.04, max(piece.thickness for piece in joined) * 1.4):
             continue   # the pieces do not lie on one line: a blob, not a row of characters
+        if _glyphs_along(ink, row) < MIN_GLYPHS:
+            continue   # a page's edge, a rule or a shadow: one long stroke, not characters
         candidates.append(row)
     if len(candidates) < 2:
         raise MrzNotFound(f"no MRZ found: {len(candidates)} row(s) of characters at least 60% of the page wide")
@@ -130,6 +133,18 @@ def _mrz_rows(gray: np.ndarray) -> list[_Row]:
     if abs(lengths[0] - lengths[1]) > 0.2 * max(lengths):
         raise MrzNotFound("no MRZ found: the two lowest rows of characters differ in length")
     return lowest
+
+
+def _glyphs_along(ink: np.ndarray, row: _Row) -> int:
+    """How many separate marks lie along the row's centre line (across its thickness)."""
+    xs = np.arange(int(row.left), int(row.right) + 1)
+    half = max(1, round(row.thickness / 4))
+    centre = np.round(row.slope * xs + row.intercept).astype(int)
+    band = np.zeros(len(xs), bool)
+    for offset in range(-half, half + 1):
+        ys = np.clip(centre + offset, 0, ink.shape[0] - 1)
+        band |= ink[ys, xs] > 0
+    return int(np.count_nonzero(band[1:] & ~band[:-1]) + band[0])
 
 
 def _join_pieces(pieces: list[_Row]) -> list[list[_Row]]:
