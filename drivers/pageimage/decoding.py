@@ -9,7 +9,7 @@ from PIL import Image, UnidentifiedImageError
 
 MAX_IMAGE_BYTES = 16 * 1024 * 1024
 MAX_PIXELS = 40_000_000          # a 600 dpi colour scan of a TD3 page is under 5 million
-MIN_SIDE = 200                   # below this no MRZ character is legible
+MIN_SIDE = 100                   # an MRZ strip alone: two lines of legible characters need about this
 FORMATS = {"JPEG", "PNG"}        # what document readers send
 
 

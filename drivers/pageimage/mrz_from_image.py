@@ -45,6 +45,7 @@ CONTRADICTS = 0.3         # the model's lead at which its other shape vetoes the
 RUNNER_UP = 0.06          # the font's second glyph within this of its first is tried too (check digits only)
 MAX_CHOICES = 4096
 CELL_WEIGHT = 0.5              # a cell's own reading where the whole line's disagrees
+UPSIDE_DOWN_UNSURE = 22        # unsure characters (half a line) that suggest the page is upside down
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
@@ -94,8 +95,19 @@ class _Cell:
 
 
 def read_mrz(image: np.ndarray) -> MrzReading:
-    """The TD3 MRZ on `image` (an RGB or grey uint8 array of the data page)."""
+    """The TD3 MRZ on `image` (an RGB or grey uint8 array of the data page). A page that shows no
+    MRZ, or whose characters are mostly unsure, is read once more turned half round (a photograph
+    taken upside down); the turned reading is taken only when it is not flagged."""
     rgb = _as_rgb(image)
+    reading = _read_upright(rgb)
+    if reading.flagged and (not reading.text or len(reading.uncertain) >= UPSIDE_DOWN_UNSURE):
+        turned = _read_upright(np.ascontiguousarray(rgb[::-1, ::-1]))
+        if not turned.flagged:
+            return turned
+    return reading
+
+
+def _read_upright(rgb: np.ndarray) -> MrzReading:
     try:
         lines = find_mrz_lines(rgb)
         cells = [cut_cells(crop, LINE_LENGTH) for crop in lines.crops]

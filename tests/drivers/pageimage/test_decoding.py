@@ -29,7 +29,7 @@ def test_a_png_and_a_jpeg_decode_to_rgb_arrays():
     (encoded()[:200], "broken"),
     (encoded(image_format="GIF"), "GIF; JPEG or PNG expected"),
     (encoded(image_format="BMP"), "BMP; JPEG or PNG expected"),
-    (encoded(size=(120, 80)), "at least 200"),
+    (encoded(size=(120, 80)), "at least 100"),
 ])
 def test_bad_images_are_refused_with_the_reason(data, message):
     with pytest.raises(PageImageError, match=message):
