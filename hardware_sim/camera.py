@@ -31,6 +31,7 @@ BACKGROUND = (96, 104, 110)  # RGB of the wall behind the traveller
 SETTLED_EYE_DISTANCE = 95.0  # px between the eye centres once the traveller stands at the gate
 APPROACH_SECONDS = 1.2
 BLINK_FRAMES = (0.5, 1.0, 1.0, 1.0, 0.6)  # eyelid closure over the frames of one blink
+LIDS_MEET = 0.85  # where a closed eye's lids meet, from the upper lid's outline (0) to the lower's (1)
 BOUNDARY = "limesframe"
 
 
@@ -207,29 +208,43 @@ class SceneRenderer:
 
     @staticmethod
     def _close_eye(frame: np.ndarray, eye: np.ndarray, closure: float, skin: np.ndarray) -> None:
-        """Pull the upper eyelid down: the skin above the eye is stretched over the opening."""
-        left, right = float(eye[:, 0].min()), float(eye[:, 0].max())
-        upper, lower = float(eye[1:3, 1].min()), float(eye[4:6, 1].max())
-        width = right - left
-        top = upper - 0.35 * width  # lid skin starts here, below the brow
-        x0, x1 = int(left - 0.2 * width), int(right + 0.2 * width) + 1
-        y0, y1 = int(top), int(lower + 0.1 * width) + 1
+        """Lower the upper eyelid: lid skin covers the opening down to a lash line that follows the lid.
+
+        The lid's edge moves from the upper lid's outline to the lower lid's (closure 0 to 1), so a
+        closed eye is a lash line whatever the opening was: a narrow eye (a smile) closes as fully as
+        a wide one. The lid is the skin around the eye filled in over the opening (inpainted), not
+        the skin above stretched down, whose creases would draw a second open eye over the first.
+        """
+        width = float(eye[3, 0] - eye[0, 0])
+        if width <= 2:
+            return
+        pad = 0.08 * width  # the landmarks sit a pixel or two off the lid margin: cover its lashes too
+        margin = int(np.ceil(3 * pad)) + 2  # skin around the opening for the fill to draw from
+        x0, x1 = int(eye[0, 0]) - margin, int(eye[3, 0]) + margin + 1
+        y0 = int(min(eye[1, 1], eye[2, 1])) - margin
+        y1 = int(max(eye[4, 1], eye[5, 1])) + margin + 1
         if x0 < 0 or y0 < 0 or x1 > frame.shape[1] or y1 > frame.shape[0]:
             return
-        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        # At full closure the band [top, upper] (lid skin) is stretched to [top, lower].
-        stretch = (upper - top) / max(lower - top, 1.0)
-        source_y = np.where(ys <= lower, top + (ys - top) * stretch, ys)
-        # Weight: 1 across the eye, fading towards the corners and below the lower lid.
-        across = np.clip(1.0 - np.abs((xs - (left + right) / 2) / (0.7 * width)) ** 4, 0.0, 1.0)
-        below = np.clip(1.0 - (ys - lower) / (0.1 * width), 0.0, 1.0)
-        weight = (closure * across * below)[..., None]
+        xs = np.arange(x0, x1, dtype=np.float64)
+        upper = np.interp(xs, eye[[0, 1, 2, 3], 0], eye[[0, 1, 2, 3], 1]) - pad
+        lower = np.interp(xs, eye[[0, 5, 4, 3], 0], eye[[0, 5, 4, 3], 1]) + 0.5 * pad
+        meet = upper + LIDS_MEET * (lower - upper)
+        edge = upper + closure * (meet - upper)  # the upper lid comes down to where the lids meet...
+        rising = lower + closure * (meet - lower)  # ...and the lower lid comes up to it
+        inside = (xs >= eye[0, 0] - pad) & (xs <= eye[3, 0] + pad)
+        ys = np.arange(y0, y1, dtype=np.float64)[:, None]
+        opening = ((ys >= upper - 1) & (ys <= lower + 1) & inside).astype(np.uint8)
         patch = frame[y0:y1, x0:x1]
-        pulled = cv2.remap(frame, xs, source_y.astype(np.float32), cv2.INTER_LINEAR)
-        frame[y0:y1, x0:x1] = patch * (1 - weight) + pulled * weight
-        if closure >= 0.9:  # the lash line where the lids meet
-            lash = np.round(np.array([eye[0], eye[5], eye[4], eye[3]]) + (0, 1)).astype(np.int32)
-            cv2.polylines(frame, [lash], False, tuple(float(c) * 0.3 for c in skin), 1, cv2.LINE_AA)
+        lid = cv2.inpaint(np.clip(patch, 0, 255).astype(np.uint8), opening, 3, cv2.INPAINT_TELEA).astype(np.float32)
+        upper_lid = np.clip(ys - upper + 0.5, 0.0, 1.0) * np.clip(edge - ys + 0.5, 0.0, 1.0)
+        lower_lid = np.clip(ys - rising + 0.5, 0.0, 1.0) * np.clip(lower - ys + 0.5, 0.0, 1.0)
+        cover = (np.maximum(upper_lid, lower_lid) * inside)[..., None]
+        frame[y0:y1, x0:x1] = patch * (1 - cover) + lid * cover
+        lash = np.stack([xs[inside], edge[inside]], axis=1)
+        shade = np.median(lid[opening.astype(bool)], axis=0) * 0.35  # lashes: the lid's own colour, dark
+        thickness = max(1, int(round(0.08 * width)))  # closed lashes are a band, not a hairline
+        cv2.polylines(frame, [np.round(lash).astype(np.int32)], False, tuple(float(c) for c in shade), thickness,
+                      cv2.LINE_AA)
 
     def _turned(self, frame: np.ndarray) -> np.ndarray:
         """The head turned about a vertical axis, drawn as a cylinder rotating in place."""

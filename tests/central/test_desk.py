@@ -189,3 +189,35 @@ def test_the_desk_reads_history_for_the_officer_who_is_audited_as_the_reader(pos
     readers = database.read(lambda s: list(s.execute(select(m.AuditEntry.station, m.AuditEntry.user_name).where(
         m.AuditEntry.action.like("%History%")))))
     assert readers and all(tuple(r) == (DESK, "officer-17") for r in readers)
+
+
+def test_two_desks_at_one_point_each_see_the_gates_case_and_decide_as_their_own_station_and_officer(post):
+    """Several desks and a gate share a border point: what the gate hands to the counter waits at every
+    desk of the point until one settles it, and each desk's decision carries its station and its officer."""
+    central, _ = post
+    first, second = sign_in(central, "officer-17", DESK), sign_in(central, "officer-18", OTHER_DESK)
+    case_id = str(uuid.uuid4())
+    desk(central, GATE).HandToCounter(desk_pb2.HandToCounterRequest(
+        case_id=case_id, station_id=GATE, border_point="FRA-T1", occurred_at="2026-11-25T07:00:00Z",
+        reasons=["mrz.valid: unreadable"]))
+
+    def waiting(token, station):
+        listed = desk(central, station).ListCounterCases(desk_pb2.ListCounterCasesRequest(
+            session_token=token, border_point="FRA-T1"))
+        return [(c.case_id, c.station_id) for c in listed.cases]
+    assert waiting(first, DESK) == waiting(second, OTHER_DESK) == [(case_id, GATE)]
+
+    settled = desk(central, OTHER_DESK).RecordDeskDecision(decision(
+        second, desk_pb2.DeskDecisionRequest.ADMIT, station=OTHER_DESK, manual_entry=True, counter_case_id=case_id))
+    admitted = desk(central).RecordDeskDecision(decision(first, desk_pb2.DeskDecisionRequest.ADMIT))
+    assert waiting(first, DESK) == waiting(second, OTHER_DESK) == []  # settled once, at the second desk
+
+    stub = central_pb2_grpc.CentralStub(central.channel())
+    for done, station, officer in ((settled, OTHER_DESK, "officer-18"), (admitted, DESK, "officer-17")):
+        assert done.officer == officer
+        stored = referral(central, done.referral_id)
+        assert stored.station_id == station
+        assert [(d.officer, d.decision) for d in stored.decisions] == [(officer, pb.Referral.ADMITTED)]
+        crossing = stub.GetCrossing(pb.GetCrossingRequest(crossing_id=done.crossing_id))
+        assert crossing.station_id == station
+        assert any(f"officer {officer} decided admit" in line for line in crossing.reasons)
