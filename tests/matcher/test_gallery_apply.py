@@ -38,3 +38,16 @@ def test_dropped_subjects_are_gone_from_search_and_from_the_copy(tmp_path):
     assert np.array_equal(copy, vectors[0::2])
     found = {h.subject_id for hits in gallery.search(vectors[1::2], 1) for h in hits}
     assert all(int(s[1:]) % 2 == 0 for s in found)
+
+
+def test_dropping_in_chunks_kills_exactly_the_unwanted(tmp_path):
+    """A rebalance's drop takes the write lock a chunk at a time (searches go on between): the outcome
+    is the same as at once, and the chunks' count adds up."""
+    gallery = in_memory(tmp_path, "IVF4,Flat", exact_until=50)
+    vectors = np.random.default_rng(2).normal(size=(100, 8)).astype(np.float32)
+    gallery.apply([(ENROL, f"s{i}", vectors[i]) for i in range(100)])
+    assert gallery.drop_where(lambda s: int(s[1:]) % 3 == 0, chunk=7) == 34
+    subjects, copy = gallery.live_rows()
+    kept = [i for i in range(100) if i % 3]
+    assert subjects == [f"s{i}" for i in kept] and np.array_equal(copy, vectors[kept])
+    assert gallery.drop_where(lambda s: int(s[1:]) % 3 == 0, chunk=7) == 0  # nothing left to drop
