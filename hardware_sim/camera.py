@@ -29,6 +29,7 @@ WIDTH, HEIGHT = 640, 480
 FPS = 15.0
 BACKGROUND = (96, 104, 110)  # RGB of the wall behind the traveller
 SETTLED_EYE_DISTANCE = 95.0  # px between the eye centres once the traveller stands at the gate
+CLOSE_EYE_DISTANCE = 140.0  # ... once one stands close to it (the close_up scene)
 APPROACH_SECONDS = 1.2
 BLINK_FRAMES = (0.5, 1.0, 1.0, 1.0, 0.6)  # eyelid closure over the frames of one blink
 LIDS_MEET = 0.85  # where a closed eye's lids meet, from the upper lid's outline (0) to the lower's (1)
@@ -84,6 +85,11 @@ class Scene:
     @classmethod
     def approach(cls, path) -> "Scene":
         return cls("approach", (str(path),), walks_up=True)
+
+    @classmethod
+    def close_up(cls, path) -> "Scene":
+        """Walks up and stands nearer the camera than most: eyes CLOSE_EYE_DISTANCE px apart, settled."""
+        return cls("close_up", (str(path),), walks_up=True, eye_distance=CLOSE_EYE_DISTANCE)
 
     @classmethod
     def empty(cls) -> "Scene":
@@ -416,8 +422,8 @@ def _handler_for(simulator: CameraSimulator):
     return Handler
 
 
-SCENES = ["portrait", "approach", "empty", "poor_light", "blur", "looking_away", "two_faces", "print_attack",
-          "replay_attack"]
+SCENES = ["portrait", "approach", "close_up", "empty", "poor_light", "blur", "looking_away", "two_faces",
+          "print_attack", "replay_attack"]
 
 
 def scene_named(name: str, photos: list[str]) -> Scene:
