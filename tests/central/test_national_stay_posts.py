@@ -5,10 +5,7 @@ the post's station at headquarters (role `site`) may ask CheckStay and nothing e
 from __future__ import annotations
 
 import datetime as dt
-import json
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,38 +21,20 @@ from proto.dev_pki import DevPki
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import central_pb2_grpc
 from proto.tls import open_channel
+from tests.central.serving import CentralProcess
 from tests.central.test_national_stay import BORN, headquarters_database, post_rows
 
 DEADLINE_S = 0.4
 PASSPORT = "HQ123456"
 
 
-class Serving:
+class Serving(CentralProcess):
     """One `limes central serve` process, ready once it has printed where it listens."""
 
     def __init__(self, folder: Path, database_url: str, pki: DevPki, *extra: str) -> None:
-        tls = pki.server()
         folder.mkdir(exist_ok=True)
-        self.stderr = open(folder / "serve.stderr", "w+")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0", "--database",
-             database_url, "--json", "--tls-ca", str(tls.ca), "--tls-cert", str(tls.certificate), "--tls-key",
-             str(tls.key), *extra], stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        lines: list[str] = []
-        while not lines or lines[-1].strip() != "}":
-            line = self.process.stdout.readline()
-            if not line:
-                self.stderr.seek(0)
-                raise AssertionError(f"central exited before serving:\n{self.stderr.read()}")
-            lines.append(line)
-        self.address = json.loads("".join(lines))["address"]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self.process.stdout.close()
-        self.stderr.close()
+        super().__init__(folder, database_url, pki, *extra)
+        self.address = self.wait_ready()["address"]
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 processes (`limes central serve --federation`) and to look into their databases."""
 from __future__ import annotations
 
-import json
 import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +19,7 @@ from central.alerts import lists as alert_lists
 from central.database import models as m
 from central.database.engine import Database
 from proto.dev_pki import DevPki
+from tests.central.serving import CentralProcess
 
 AGENCY = {"A": "A-POLICE", "B": "B-POLICE", "C": "C-POLICE"}
 NAME = {"A": "LIMES-A", "B": "LIMES-B", "C": "LIMES-C"}
@@ -138,38 +136,18 @@ def sides(tmp_path) -> tuple[Side, Side]:
     return make_side(tmp_path, "A"), make_side(tmp_path, "B")
 
 
-class Running:
+class Running(CentralProcess):
     """A `limes central serve --federation` process."""
 
     def __init__(self, side: Side) -> None:
-        tls = side.pki.server()
         self.side = side
-        self.stderr = open(side.folder / "serve.stderr", "w+")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "limes", "central", "serve", "--listen", "127.0.0.1:0", "--database",
-             side.database_url, "--json", "--tls-ca", str(tls.ca), "--tls-cert", str(tls.certificate),
-             "--tls-key", str(tls.key), "--federation", str(side.trust)],
-            stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        super().__init__(side.folder, side.database_url, side.pki, "--federation", str(side.trust))
 
     def wait_ready(self) -> Running:
         """Until it prints where it serves (started processes come up side by side)."""
-        side = self.side
-        lines: list[str] = []
-        while not lines or lines[-1].strip() != "}":
-            line = self.process.stdout.readline()
-            if not line:
-                self.stderr.seek(0)
-                raise AssertionError(f"central {side.letter} exited before serving:\n{self.stderr.read()}")
-            lines.append(line)
-        self.started = json.loads("".join(lines))
-        side.central_address = self.started["address"]
+        self.started = super().wait_ready(f"central {self.side.letter}")
+        self.side.central_address = self.started["address"]
         return self
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.process.stdout.close()
-        self.stderr.close()
 
 
 @pytest.fixture
