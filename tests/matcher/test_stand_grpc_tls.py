@@ -14,7 +14,7 @@ from proto.dev_pki import DevPki
 from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
 from proto.tls import TlsFiles
 
-pytestmark = pytest.mark.skipif(shutil.which("nats-server") is None,
+needs_nats = pytest.mark.skipif(shutil.which("nats-server") is None,
                                 reason="nats-server (Debian package) not installed: ./limes setup installs it")
 
 
@@ -47,6 +47,7 @@ def found(stub: matcher_pb2_grpc.MatcherStub, timeout: float = 30.0) -> list[str
         time.sleep(0.2)
 
 
+@needs_nats
 def test_the_stands_router_and_members_speak_mutual_tls_and_give_each_certificate_its_own_rights(tmp_path):
     stranger = DevPki(tmp_path / "another-ca").user("stand-admin")  # the administrator's name, another CA
     with Stand(tmp_path / "stand") as stand:
@@ -90,3 +91,21 @@ def test_the_stands_router_and_members_speak_mutual_tls_and_give_each_certificat
         member = matcher_pb2_grpc.MatcherStub(stand.channel(stand.member_ports["A1"], "admin"))
         assert list(member.Get(matcher_pb2.GetRequest(gallery="g", subject_id="S1"), timeout=10).template.vector) \
             == pytest.approx([0.1, 0.2, 0.3, 0.4])
+
+
+def test_deploy_stand_status_reports_the_transport_it_was_answered_over(tmp_path):
+    """`limes deploy stand status` says "mutual TLS" only when a call over it is answered and one in plaintext
+    is not: a matcher serving in plaintext is reported as such, whatever certificate is at hand."""
+    from limes.commands.deploy_stand import _transport
+    from matcher.server import serve
+
+    pki = DevPki(tmp_path / "pki")
+    for tls, expected in ((None, "plaintext"), (pki.server(), "mutual TLS")):
+        server, port = serve("127.0.0.1:0", tmp_path / f"data-{expected}", tls=tls, plaintext=tls is None)
+        try:
+            assert _transport(f"127.0.0.1:{port}", pki.station("stand-search")) == expected
+            if tls is not None:  # a certificate of another CA is not answered
+                assert _transport(f"127.0.0.1:{port}", DevPki(tmp_path / "other").station("x")) == "not answering"
+        finally:
+            server.stop(None)
+            server.registry.close()
