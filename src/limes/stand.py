@@ -98,7 +98,6 @@ class Stand:
     server_tls: TlsFiles | None = None
     grpc_tls: dict[str, TlsFiles] = field(default_factory=dict)  # member, router, admin, search
 
-
     @property
     def urls(self) -> str:
         return ",".join(node.url for node in self.nats)
