@@ -17,6 +17,7 @@ Files in the output folder (keys unencrypted, mode 0600):
     station-ID.pem, station-ID.key              one per station (gate or desk)
     user-NAME.pem, user-NAME.key                one per officer tool or administrator
     service-NAME.pem, service-NAME.key          a service's client certificate (DevPki.service)
+    listener-NAME.pem, listener-NAME.key        one service's own server certificate (DevPki.listener)
 
 Run again on the same folder to add stations or users: the CA and every
 certificate already there are kept.
@@ -138,15 +139,25 @@ class DevPki:
         """A client certificate of kind `service` named `name` (e.g. a clustered matcher's NATS role)."""
         return self._issue(f"service-{check_name(name)}", "service", name)
 
-    def _issue(self, stem: str, kind: str, name: str, hosts: list[str] = (), server: bool = False) -> TlsFiles:
+    def listener(self, name: str, *, client: bool = False, hosts: tuple[str, ...] = ()) -> TlsFiles:
+        """A server certificate of one service's own (kind `service`, CN `name`), for loopback plus `hosts`.
+
+        Unlike `server()`, it is a client certificate too only with `client` (a matcher router, which
+        presents it to its members): a matcher member's, which only serves, cannot be used to call anyone.
+        """
+        hosts = list(dict.fromkeys((*LOOPBACK_HOSTS, *hosts)))
+        return self._issue(f"listener-{check_name(name)}", "service", name, hosts, server=True, client=client)
+
+    def _issue(self, stem: str, kind: str, name: str, hosts: list[str] = (), server: bool = False,
+               client: bool = True) -> TlsFiles:
         assert kind in KINDS
         files = TlsFiles(self.ca_path, self.folder / f"{stem}.pem", self.folder / f"{stem}.key")
         with _ISSUING:  # threads asking for the same holder at once get one certificate
             if not (files.certificate.exists() and files.key.exists()):
-                self._write(files, kind, name, hosts, server)
+                self._write(files, kind, name, hosts, server, client)
         return files
 
-    def _write(self, files: TlsFiles, kind: str, name: str, hosts: list[str], server: bool) -> None:
+    def _write(self, files: TlsFiles, kind: str, name: str, hosts: list[str], server: bool, client: bool) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
         now = _now()
         builder = (
@@ -162,8 +173,8 @@ class DevPki:
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                          crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH] if server
-                else [ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+                [ExtendedKeyUsageOID.SERVER_AUTH] * server + [ExtendedKeyUsageOID.CLIENT_AUTH] * client),
+                critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self._ca_key.public_key()),
                            critical=False))
         if hosts:

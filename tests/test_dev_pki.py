@@ -102,3 +102,19 @@ def test_tls_options_are_all_or_plaintext():
         TlsFiles.from_options("a", None, None, False, "x")
     with pytest.raises(TlsError, match="exclude each other"):
         TlsFiles.from_options("a", "b", "c", True, "x")
+
+
+def test_a_listener_certificate_names_its_service_and_is_a_client_only_when_asked(tmp_path):
+    pki = DevPki(tmp_path / "pki")
+    member, router = pki.listener("matcher-member"), pki.listener("matcher-router", client=True)
+    for files, usages in ((member, [ExtendedKeyUsageOID.SERVER_AUTH]),
+                          (router, [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH])):
+        certificate = load(files.certificate)
+        assert list(certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == usages
+        assert certificate_identity(files.certificate.read_bytes()) == PeerIdentity("service", files.certificate.stem
+                                                                                    .removeprefix("listener-"))
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert ipaddress.ip_address("127.0.0.1") in names.get_values_for_type(x509.IPAddress)
+        files.read()  # the key belongs to the certificate
+    with pytest.raises(DevPkiError):
+        pki.listener("../escape")

@@ -5,8 +5,14 @@ NATS is mutual TLS throughout (matcher.nats_security): the stand makes a develop
 `root/pki` (proto.dev_pki, as `limes pki dev-certs`), the servers' certificate, and one client
 certificate per role (member, router, admin); each server's configuration file maps those
 certificates' subjects to the roles' permissions, and the routes between servers are TLS too.
-The members' and the router's gRPC stays plaintext on loopback (the benchmark measures FAISS and
-the stream, as the embedded benchmark does).
+gRPC is mutual TLS too, from the same CA, each process holding only what it needs (matcher.access):
+the members serve with a server-only certificate (`listener-matcher-member`: it cannot be presented
+as a client); the router serves with `listener-matcher-router`, which it also presents to the members
+as the service it is (a service may make every call there, the template reads it passes on too);
+callers of the router and the members hold `user-stand-admin` (named `--administrator` of each: gallery
+administration, enrolment, template reads) or `station-stand-search` (a station: search and verify
+only). A caller without a certificate of the stand's CA gets no connection. The stand never uses
+`--plaintext`.
 
 Every process is started here with Popen and stopped here by its own pid; nothing else is touched.
 """
@@ -24,10 +30,12 @@ from pathlib import Path
 
 from matcher import nats_security
 from proto.dev_pki import DevPki
-from proto.tls import TlsFiles
+from proto.tls import TlsFiles, open_channel
 
 NATS_SERVER = "nats-server"  # Debian's package of that name (./limes installs it)
 MEMBER_READY = "listening on"  # `limes matcher serve --cluster` prints it once the member has joined
+ADMINISTRATOR = "stand-admin"  # the user named --administrator of the router and the members
+SEARCHER = "stand-search"  # a station: what a gate may do, search and verify
 
 
 def free_port() -> int:
@@ -88,6 +96,7 @@ class Stand:
     key_file: Path | None = None  # the members' at-rest key (their snapshots are sealed)
     roles: dict[str, TlsFiles] = field(default_factory=dict)  # NATS client certificate per role
     server_tls: TlsFiles | None = None
+    grpc_tls: dict[str, TlsFiles] = field(default_factory=dict)  # member, router, admin, search
 
     @property
     def urls(self) -> str:
@@ -102,6 +111,16 @@ class Stand:
         return ["--nats-tls-ca", str(files.ca), "--nats-tls-cert", str(files.certificate), "--nats-tls-key",
                 str(files.key)]
 
+    def grpc_flags(self, holder: str) -> list[str]:
+        files = self.grpc_tls[holder]
+        return ["--tls-ca", str(files.ca), "--tls-cert", str(files.certificate), "--tls-key", str(files.key),
+                "--administrator", ADMINISTRATOR]
+
+    def channel(self, port: int, holder: str = "admin", options: list | None = None):
+        """A gRPC channel to 127.0.0.1:`port` (the router or a member) holding `holder`'s certificate:
+        "admin" (every call) or "search" (a station's: search and verify only)."""
+        return open_channel(f"127.0.0.1:{port}", self.grpc_tls[holder], options=options)
+
     def link(self, name: str, role: str = "admin"):
         """A NatsLink to the stand's servers holding `role`'s certificate."""
         from matcher.stream import NatsLink
@@ -115,6 +134,9 @@ class Stand:
         pki = self.pki
         self.server_tls = pki.server()
         self.roles = {role: pki.service(nats_security.common_name(role)) for role in nats_security.ROLES}
+        self.grpc_tls = {"member": pki.listener("matcher-member"),
+                         "router": pki.listener("matcher-router", client=True),
+                         "admin": pki.user(ADMINISTRATOR), "search": pki.station(SEARCHER)}
         self.key_file = self.root / "at-rest.key"
         self.nats = [NatsNode(i, free_port(), free_port(), self.root / f"nats-{i}") for i in range(size)]
         for node in self.nats:
@@ -163,7 +185,7 @@ class Stand:
         self.members[name] = subprocess.Popen(
             limes("matcher", "serve", "--cluster", self.urls, *self.nats_flags("member"), "--set", set_name,
                   "--name", name, "--listen", f"127.0.0.1:{port}", "--data", str(self.root / f"member-{name}"),
-                  "--plaintext", "--key-file", str(self.key_file), "--snapshot-every", str(snapshot_every),
+                  *self.grpc_flags("member"), "--key-file", str(self.key_file), "--snapshot-every", str(snapshot_every),
                   "--threads", "4"),
             stdout=log, stderr=subprocess.STDOUT, env=child_environment())
         log.close()
@@ -192,7 +214,7 @@ class Stand:
         self.router = subprocess.Popen(
             limes("matcher", "router", "--cluster", self.urls, *self.nats_flags("router"),
                   "--listen", f"127.0.0.1:{self.router_port}",
-                  "--plaintext", "--timeout", str(timeout)),
+                  *self.grpc_flags("router"), "--timeout", str(timeout)),
             stdout=log, stderr=subprocess.STDOUT, env=child_environment())
         log.close()
         wait_for_port(self.router_port, 60, self.router)

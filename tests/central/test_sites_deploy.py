@@ -17,11 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import grpc
 import pytest
 
 from limes.cli import main
 from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
+from proto.tls import TlsFiles, open_channel
 from tests.central.test_sites import POSTGRES_PASS, crossing, record, scalar, wait_for
 
 
@@ -52,13 +52,16 @@ def test_one_command_stands_up_nats_matchers_headquarters_and_two_posts_and_take
         status = json.loads(capsys.readouterr().out)
         assert status["healthy"] and len(status["nats"]) == 3 and all(n["up"] for n in status["nats"])
         assert sorted(status["members"]) == ["A1", "A2"] and status["router"]["up"]
+        assert status["router"]["transport"] == "mutual TLS"  # answered over it, and refused in plaintext
         assert [p["name"] for p in status["sites"]["posts"]] == ["post_a", "post_b"]
         for post in status["sites"]["posts"]:
             assert [(s["name"], s["worker_running"]) for s in post["replication"]["subscriptions"]] == [
                 (f"{post['name']}_from_hq", True)]
 
         # It serves: the matcher through its router, and a post's crossing reaches headquarters.
-        router = matcher_pb2_grpc.MatcherStub(grpc.insecure_channel(state["matcher"]["router"]["address"]))
+        admin = state["matcher"]["grpc_tls"]["admin"]
+        tls = TlsFiles(Path(state["matcher"]["grpc_tls"]["ca"]), Path(admin["certificate"]), Path(admin["key"]))
+        router = matcher_pb2_grpc.MatcherStub(open_channel(state["matcher"]["router"]["address"], tls))
         router.CreateGallery(matcher_pb2.CreateGalleryRequest(gallery="g", model="m", model_version="1",
                                                               dimension=4), timeout=30)
         assert [g.gallery for g in router.ListGalleries(matcher_pb2.ListGalleriesRequest(),

@@ -35,8 +35,9 @@ def templates(count: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(scale=0.5, size=(count, DIMENSION)).astype(np.float32)
 
 
-def stub_of(port: int) -> matcher_pb2_grpc.MatcherStub:
-    return matcher_pb2_grpc.MatcherStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+def stub_of(stand: Stand, port: int) -> matcher_pb2_grpc.MatcherStub:
+    """The router or a member, called over the stand's mutual TLS as its administrator."""
+    return matcher_pb2_grpc.MatcherStub(stand.channel(port))
 
 
 def create_gallery(router) -> None:
@@ -136,7 +137,7 @@ def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_p
         for name, set_name in [("A1", "A"), ("A2", "A"), ("B1", "B"), ("B2", "B")]:
             stand.start_member(name, set_name, snapshot_every=200)
         stand.rebalance(["A", "B"])
-        router = stub_of(stand.start_router())
+        router = stub_of(stand, stand.start_router())
         link = stand.link("test")
         link.call(link.ensure())
         try:
@@ -204,7 +205,7 @@ def test_killing_the_stream_leader_and_a_replica_loses_and_doubles_nothing(tmp_p
             for i in range(len(vectors)):
                 found = router.Search(matcher_pb2.SearchRequest(gallery="g", template=template(vectors[i])), timeout=5)
                 assert not found.partial and found.candidates[0].subject_id == f"S{i}"
-            sizes = {name: stub_of(port).GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="g")).size
+            sizes = {name: stub_of(stand, port).GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="g")).size
                      for name, port in stand.member_ports.items()}
             assert sizes["A1"] == sizes["A2"] and sizes["B1"] == sizes["B2"]
             assert sizes["A1"] + sizes["B1"] == len(vectors)
@@ -237,7 +238,7 @@ def test_adding_a_set_and_rebalancing_while_searching_and_enrolling_keeps_every_
         stand.rebalance(["A", "B"])
         # 5 s per set: on a starved machine (load 30 on 2 cores) a single replica busy building its index
         # took over 2 s, and this test is about the move, not about deadlines
-        router = stub_of(stand.start_router(timeout=5))
+        router = stub_of(stand, stand.start_router(timeout=5))
         link = stand.link("test")
         link.call(link.ensure())
         try:
@@ -275,7 +276,7 @@ def test_adding_a_set_and_rebalancing_while_searching_and_enrolling_keeps_every_
                     (False, f"S{i}") for i in range(start, min(start + 200, len(vectors)))]
             stats = router.GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="g"), timeout=5)
             assert stats.size == len(vectors)
-            sizes = {name: stub_of(port).GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="g")).size
+            sizes = {name: stub_of(stand, port).GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="g")).size
                      for name, port in stand.member_ports.items()}
             assert all(size > 300 for size in sizes.values()), sizes
             # a whole set gone: searches say so rather than answer as if complete

@@ -142,11 +142,11 @@ def test_a_tampered_member_snapshot_is_refused_and_rebuilt_from_the_stream(tmp_p
         stand.start_nats()
         stand.start_member("A1", "A")
         stand.rebalance(["A"])
-        router = matcher_pb2_grpc.MatcherStub(grpc.insecure_channel(f"127.0.0.1:{stand.start_router()}"))
+        router = matcher_pb2_grpc.MatcherStub(stand.channel(stand.start_router()))
         router.CreateGallery(matcher_pb2.CreateGalleryRequest(gallery="g", model="m", model_version="1", dimension=8,
                                                               threshold=0.01), timeout=10)
         enrol(router, range(50))
-        member = matcher_pb2_grpc.MatcherStub(grpc.insecure_channel(f"127.0.0.1:{stand.member_ports['A1']}"))
+        member = matcher_pb2_grpc.MatcherStub(stand.channel(stand.member_ports["A1"]))
         wait_for_size(member, 50)
         stand.kill_member("A1", signal.SIGTERM)  # a clean stop writes the snapshot
         snapshot = tmp_path / "member-A1" / "snapshot"

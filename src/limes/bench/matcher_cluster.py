@@ -1,7 +1,9 @@
 """`limes bench matcher --cluster`: the clustered matcher on a loopback stand (src/limes/stand.py).
 
 Three nats-server processes (mutual TLS, roles by certificate), `sets` x `replicas` members
-(snapshots sealed), one router. The synthetic gallery is loaded by publishing straight to the
+(snapshots sealed), one router; gRPC to the router and the members is mutual TLS as well, the
+gallery created and the late enrolments sent with the stand's administrator certificate, every
+search with its station (search-only) certificate. The synthetic gallery is loaded by publishing straight to the
 JetStream stream, as a bulk import would (the router's role certificate, batches of
 LOAD_BATCH, an idempotent change id per subject: a batch sent again is recorded once); loading
 is not what is measured, and through gRPC EnrolBatch it runs at a few hundred a second here.
@@ -64,8 +66,8 @@ def wait_caught_up(link: NatsLink, names: set[str], timeout: float) -> float:
         time.sleep(0.1)
 
 
-def stats_of(port: int):
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+def stats_of(stand: Stand, port: int):
+    with stand.channel(port, "search") as channel:
         return matcher_pb2_grpc.MatcherStub(channel).GalleryStats(matcher_pb2.GalleryStatsRequest(gallery="bench"),
                                                                   timeout=10)
 
@@ -90,13 +92,13 @@ def index_builds(root: Path, names) -> dict[str, dict]:
     return found
 
 
-def wait_indexed(ports: dict[str, int], factory: str, timeout: float) -> float:
+def wait_indexed(stand: Stand, ports: dict[str, int], factory: str, timeout: float) -> float:
     """Until every member has the index its size calls for (the approximate one is built in the background)."""
     started = time.monotonic()
     while True:
         kinds, wanted = {}, {}
         for name, port in ports.items():
-            stats = stats_of(port)
+            stats = stats_of(stand, port)
             kinds[name] = stats.index_kind
             big_enough = stats.size >= max(stats.exact_until, indexes.minimum_size(factory, stats.dimension))
             wanted[name] = factory if big_enough else "exact"
@@ -172,6 +174,7 @@ def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replic
     del exact
     result: dict = {"gallery": gallery_size, "sets": sets, "replicas": replicas, "index_factory": factory,
                     "queries": queries, "nats_copies": 3, "vshards": 1024, "nats_transport": "mutual TLS",
+                    "grpc_transport": "mutual TLS",
                     "member_snapshots": "sealed (AES-256-GCM, common.sealing)",
                     "load_average_at_start": load_average()}
     with tempfile.TemporaryDirectory(prefix="limes-bench-cluster-") as root, Stand(Path(root)) as stand:
@@ -183,9 +186,10 @@ def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replic
         router_port = stand.start_router(timeout=5)
         link = stand.link("bench", "router")
         link.call(link.ensure())
-        channel = grpc.insecure_channel(f"127.0.0.1:{router_port}",
-                                        options=[("grpc.max_send_message_length", 64 << 20)])
-        stub = matcher_pb2_grpc.MatcherStub(channel)
+        channel = stand.channel(router_port, "admin", options=[("grpc.max_send_message_length", 64 << 20)])
+        stub = matcher_pb2_grpc.MatcherStub(channel)  # the administrator: creates the gallery, enrols
+        search_channel = stand.channel(router_port, "search")
+        searcher = matcher_pb2_grpc.MatcherStub(search_channel)  # a station's rights: search only
         try:
             stub.CreateGallery(matcher_pb2.CreateGalleryRequest(
                 gallery="bench", model=MODEL, model_version=VERSION, dimension=synthetic.DIMENSION,
@@ -198,16 +202,17 @@ def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replic
             result["load"]["per_s"] = round(gallery_size / max(result["load"]["seconds"], 0.1))
             result["members_caught_up_after_load_s"] = round(wait_caught_up(link, set(members), 3600), 1)
             ports = {n: stand.member_ports[n] for n in members}
-            result["index_built_after_s"] = round(wait_indexed(ports, factory, 3600), 1)
+            result["index_built_after_s"] = round(wait_indexed(stand, ports, factory, 3600), 1)
             result["index_builds"] = index_builds(Path(root), members)
-            result["search"] = recall(stub, probes, expected)
-            single, concurrent = over_grpc(f"127.0.0.1:{router_port}", probes, concurrency)
+            result["search"] = recall(searcher, probes, expected)
+            single, concurrent = over_grpc(f"127.0.0.1:{router_port}", probes, concurrency, stand.grpc_tls["search"])
             result["one_client_ms"], result["concurrent"] = single, concurrent
             # one shard on its own (no router hop): the per-shard search time of the 100M plan
             first = f"{set_names[0]}1"
             result["one_member_one_client_ms"] = {
-                "member": first, "templates": stats_of(stand.member_ports[first]).size,
-                **summary(shared.client(f"127.0.0.1:{stand.member_ports[first]}", probes.tolist())["latencies"])}
+                "member": first, "templates": stats_of(stand, stand.member_ports[first]).size,
+                **summary(shared.client(f"127.0.0.1:{stand.member_ports[first]}", probes.tolist(),
+                                        tls=stand.grpc_tls["search"])["latencies"])}
             result["member_memory_mb_after_searches"] = stand.member_memory_mb()
 
             # a replica killed while enrolments go on, then restarted: snapshot (or the stream from 0) + replay
@@ -222,7 +227,7 @@ def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replic
             wait_caught_up(link, {victim}, 3600)
             result["replica_restart"] = {"enrolled_while_down": late,
                                          "catch_up_s": round(time.monotonic() - restarted, 1)}
-            result["search_after_restart"] = recall(stub, probes, expected)
+            result["search_after_restart"] = recall(searcher, probes, expected)
 
             # one more set of one process; the rebalance moves a third of the vshards to it
             newcomer = chr(ord("A") + sets)
@@ -234,12 +239,13 @@ def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replic
             # the newcomer reads the whole stream (nats-server 2.9: one filter subject per consumer), applying a third
             result["rebalance"]["stream_length"] = stream_length
             result["rebalance"]["stream_changes_per_s"] = round(stream_length / max(outcome["seconds"], 0.1))
-            result["search_after_rebalance"] = recall(stub, probes, expected)
+            result["search_after_rebalance"] = recall(searcher, probes, expected)
             time.sleep(30)  # the old owners' indexes rebuilt without what they gave away, the newcomer's built
-            result["search_30s_after_rebalance"] = recall(stub, probes, expected)
+            result["search_30s_after_rebalance"] = recall(searcher, probes, expected)
             result["member_memory_mb"] = stand.member_memory_mb()
         finally:
             channel.close()
+            search_channel.close()
             link.close()
     result["load_average_at_end"] = load_average()
     result["machine"] = {**machine_and_libraries(), "shared": "with four other helpers' work (load average above)"}

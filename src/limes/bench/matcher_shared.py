@@ -36,13 +36,15 @@ def mated_probes(seed: int, gallery_size: int, which: np.ndarray) -> np.ndarray:
     return probes
 
 
-def over_grpc(address: str, probes: np.ndarray, concurrency: int) -> tuple[dict, dict]:
-    """Latency with one client, then throughput and latency with `concurrency` client processes."""
-    single = summary(client(address, probes.tolist())["latencies"])
+def over_grpc(address: str, probes: np.ndarray, concurrency: int, tls=None) -> tuple[dict, dict]:
+    """Latency with one client, then throughput and latency with `concurrency` client processes.
+
+    `tls`: the clients' proto.tls.TlsFiles (mutual TLS), or None for a server started in plaintext."""
+    single = summary(client(address, probes.tolist(), tls=tls)["latencies"])
     context = multiprocessing.get_context("spawn")  # no fork of a process running gRPC threads
     shares = [probes[i::concurrency].tolist() for i in range(concurrency)]
     with context.Pool(concurrency) as pool:
-        results = pool.starmap(client, [(address, share, True) for share in shares])
+        results = pool.starmap(client, [(address, share, True, tls) for share in shares])
     latencies = [ms for r in results for ms in r["latencies"]]
     wall = max(r["end"] for r in results) - min(r["start"] for r in results)
     concurrent = {"clients": concurrency, "queries": len(latencies), "qps": round(len(latencies) / wall, 1),
@@ -50,12 +52,11 @@ def over_grpc(address: str, probes: np.ndarray, concurrency: int) -> tuple[dict,
     return single, concurrent
 
 
-def client(address: str, probes: list, wait_for_others: bool = False) -> dict:
-    """One client process: a Search per probe, one after another."""
-    import grpc
-
+def client(address: str, probes: list, wait_for_others: bool = False, tls=None) -> dict:
+    """One client process: a Search per probe, one after another (over mutual TLS with `tls`, else plaintext)."""
     from proto.limes.v1 import common_pb2, matcher_pb2, matcher_pb2_grpc
-    channel = grpc.insecure_channel(address)
+    from proto.tls import open_channel
+    channel = open_channel(address, tls, plaintext=tls is None)
     stub = matcher_pb2_grpc.MatcherStub(channel)
     requests = [matcher_pb2.SearchRequest(gallery="bench", top_k=1, template=common_pb2.FaceTemplate(
         vector=p, model=MODEL, model_version=VERSION)) for p in probes]

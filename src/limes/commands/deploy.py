@@ -4,7 +4,8 @@ Three nats-server processes (a JetStream cluster, their stores under --dir), SET
 matcher members, the initial assignment, one router, on 127.0.0.1, for trying the cluster mode
 and for tests (docs/MATCHER.md, Cluster mode). NATS is mutual TLS with a certificate per role
 (a development CA under DIR/pki; matcher/nats_security.py); the members' and the router's gRPC
-is plaintext on loopback; member snapshots are sealed under DIR/at-rest.key. Stopping it stops exactly the
+is mutual TLS from the same CA (the administrator's and a search-only station's client certificates
+are printed for callers); member snapshots are sealed under DIR/at-rest.key. Stopping it stops exactly the
 processes it started.
 """
 from __future__ import annotations
@@ -51,6 +52,9 @@ def run_matcher(args: argparse.Namespace) -> int:
                   "ca": str(stand.server_tls.ca),
                   **{role: str(files.certificate) for role, files in stand.roles.items()}},
               "router": f"127.0.0.1:{stand.router_port}",
+              "grpc_tls": {"ca": str(stand.grpc_tls["admin"].ca),
+                           **{holder: {"certificate": str(stand.grpc_tls[holder].certificate),
+                                       "key": str(stand.grpc_tls[holder].key)} for holder in ("admin", "search")}},
               "members": {name: f"127.0.0.1:{port}" for name, port in stand.member_ports.items()}},
              args.json, render)
         sys.stdout.flush()
@@ -61,5 +65,6 @@ def run_matcher(args: argparse.Namespace) -> int:
 def render(stand: dict) -> str:
     members = ", ".join(f"{name} {address}" for name, address in stand["members"].items())
     return (f"matcher stand in {stand['dir']}\n  NATS (mutual TLS, CA {stand['nats_tls']['ca']}): "
-            f"{','.join(stand['nats'])}\n  router: {stand['router']} (gRPC plaintext)\n  members: {members}\n"
-            "Ctrl-C stops it.")
+            f"{','.join(stand['nats'])}\n  router: {stand['router']} (gRPC mutual TLS, same CA; administrator "
+            f"{stand['grpc_tls']['admin']['certificate']}, search only {stand['grpc_tls']['search']['certificate']})"
+            f"\n  members: {members}\nCtrl-C stops it.")

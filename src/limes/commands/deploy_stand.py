@@ -6,7 +6,8 @@ stand`), and three NATS servers with matcher members and a router (limes.stand, 
 `up` blocks, like `limes deploy matcher`, and takes everything down on Ctrl-C or SIGTERM; `down`, from
 another shell, sends that SIGTERM to the `up` process recorded in the stand's folder. Every process is
 stopped by its own pid, and a pid is signalled only while its command line still names the stand's folder
-or ports (it may have been reused).
+or ports (it may have been reused). The matcher's gRPC is mutual TLS (limes.stand): `status` says so only
+after a call over it with the stand's search-only certificate was answered and one in plaintext was not.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from common.output import add_json_flag, emit
 from common.signals import StopSignals
 from limes.commands.central_sites import replication_state
 from limes.stand import Stand
+from proto.tls import TlsError, TlsFiles, open_channel
 
 STATE_FILE = "deploy.json"
 SITES, MATCHER = "sites", "matcher"
@@ -98,7 +100,11 @@ def run_up(args: argparse.Namespace) -> int:
             "nats": [{"url": node.url, "pid": node.process.pid} for node in matcher.nats],
             "members": {name: {"address": f"127.0.0.1:{port}", "pid": matcher.members[name].pid}
                         for name, port in matcher.member_ports.items()},
-            "router": {"address": f"127.0.0.1:{matcher.router_port}", "pid": matcher.router.pid}})
+            "router": {"address": f"127.0.0.1:{matcher.router_port}", "pid": matcher.router.pid,
+                       "transport": "mutual TLS"},
+            "grpc_tls": {"ca": str(matcher.grpc_tls["admin"].ca),
+                         **{holder: {"certificate": str(matcher.grpc_tls[holder].certificate),
+                                     "key": str(matcher.grpc_tls[holder].key)} for holder in ("admin", "search")}}})
         _save(root, state)
         emit(state, args.json, _render)
         sys.stdout.flush()
@@ -126,7 +132,9 @@ def _render(state: dict) -> str:
     matcher = state.get("matcher")
     if matcher:
         lines.append("  NATS          " + ",".join(node["url"] for node in matcher["nats"]))
-        lines.append(f"  router        {matcher['router']['address']} (plaintext)")
+        tls = matcher["grpc_tls"]
+        lines.append(f"  router        {matcher['router']['address']} (gRPC mutual TLS, CA {tls['ca']}; "
+                     f"administrator {tls['admin']['certificate']})")
         lines += [f"  member {name:<6} {m['address']}" for name, m in matcher["members"].items()]
     return "\n".join(lines)
 
@@ -154,6 +162,36 @@ def _listening(address: str) -> bool:
         return False
 
 
+def _transport(address: str, tls: TlsFiles | None) -> str:
+    """How the router at `address` answers: "mutual TLS" (a call with `tls` answered, one in plaintext not),
+    "plaintext" (answered without TLS), or "not answering"."""
+    import grpc
+
+    from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
+
+    def answers(channel: grpc.Channel) -> bool:
+        with channel:
+            try:
+                matcher_pb2_grpc.MatcherStub(channel).ListGalleries(matcher_pb2.ListGalleriesRequest(), timeout=3)
+                return True
+            except grpc.RpcError:
+                return False
+    if answers(open_channel(address, plaintext=True)):
+        return "plaintext"
+    try:
+        return "mutual TLS" if tls is not None and answers(open_channel(address, tls)) else "not answering"
+    except TlsError:  # the stand's certificates are gone or unreadable
+        return "not answering"
+
+
+def _search_tls(matcher: dict) -> TlsFiles | None:
+    """The stand's search-only certificate, as `up` recorded it (None in a record without it)."""
+    files = matcher.get("grpc_tls")
+    if not files:
+        return None
+    return TlsFiles(Path(files["ca"]), Path(files["search"]["certificate"]), Path(files["search"]["key"]))
+
+
 def run_status(args: argparse.Namespace) -> int:
     state = _load(args.directory)
     if state is None:
@@ -166,7 +204,9 @@ def run_status(args: argparse.Namespace) -> int:
                           for n in matcher["nats"]]
         report["members"] = {name: {"address": m["address"], "up": _listening(m["address"])}
                              for name, m in matcher["members"].items()}
-        report["router"] = {"address": matcher["router"]["address"], "up": _listening(matcher["router"]["address"])}
+        address = matcher["router"]["address"]
+        report["router"] = {"address": address, "up": _listening(address)}
+        report["router"]["transport"] = _transport(address, _search_tls(matcher)) if report["router"]["up"] else None
     try:
         sites = load_stand(args.directory.resolve() / SITES).describe()
         for site in [sites["hq"], *sites["posts"]]:
@@ -177,7 +217,7 @@ def run_status(args: argparse.Namespace) -> int:
     sites = report["sites"]
     report["healthy"] = bool(
         up and matcher and all(n["up"] for n in report["nats"]) and all(m["up"] for m in report["members"].values())
-        and report["router"]["up"] and "error" not in sites
+        and report["router"]["up"] and report["router"]["transport"] == "mutual TLS" and "error" not in sites
         and all(site["running"] for site in [sites["hq"], *sites["posts"]]))
     emit(report, args.json, _render_status)
     return 0 if report["healthy"] else 1
@@ -190,7 +230,9 @@ def _render_status(report: dict) -> str:
     lines += [f"  member {name} {m['address']}: {'up' if m['up'] else 'DOWN'}"
               for name, m in report.get("members", {}).items()]
     if "router" in report:
-        lines.append(f"  router {report['router']['address']}: {'up' if report['router']['up'] else 'DOWN'}")
+        router = report["router"]
+        lines.append(f"  router {router['address']}: "
+                     + (f"up, answering over {router['transport']}" if router["up"] else "DOWN"))
     sites = report["sites"]
     if "error" in sites:
         lines.append(f"  sites: {sites['error']}")
