@@ -252,7 +252,7 @@ _INSERT_AUDIT = insert(m.AuditEntry)
 
 
 def station_ids(db, station_code: str, border_point_code: str, known: StationCache | None = None,
-                seen: StationCache | None = None) -> tuple[int, int]:
+                seen: StationCache | None = None) -> tuple[uuid.UUID, uuid.UUID]:
     """(station id, border point id); the station is registered at the border point the first time it reports.
 
     `known`: stations already looked up; `seen` receives the one looked up now,
