@@ -111,7 +111,7 @@ def _renumber(old_type: sa.types.TypeEngine, new_type: sa.types.TypeEngine, make
     for name, table, _columns, _unique in INDEXES:
         op.drop_index(name, table_name=table)
     for table in reversed(_tables()):
-        with op.batch_alter_table(table, recreate='always') as batch:
+        with op.batch_alter_table(table) as batch:
             for child, column, parent, _empty in REFERENCES:
                 if child == table:
                     batch.drop_constraint(_fk_name(child, column, parent), type_='foreignkey')
@@ -119,7 +119,7 @@ def _renumber(old_type: sa.types.TypeEngine, new_type: sa.types.TypeEngine, make
                 if unique_table == table:
                     batch.drop_constraint(name, type_='unique')
     for table in _tables():
-        with op.batch_alter_table(table, recreate='always') as batch:
+        with op.batch_alter_table(table) as batch:
             if table in KEYED:  # the primary key goes with the column, and comes back below
                 batch.drop_column('id')
                 batch.alter_column('new_id', new_column_name='id', existing_type=new_type, nullable=False)
@@ -129,7 +129,7 @@ def _renumber(old_type: sa.types.TypeEngine, new_type: sa.types.TypeEngine, make
                     batch.alter_column(f'new_{column}', new_column_name=column, existing_type=new_type,
                                        nullable=empty)
     for table in _tables():
-        with op.batch_alter_table(table, recreate='always') as batch:
+        with op.batch_alter_table(table) as batch:
             if table in KEYED:
                 batch.create_primary_key(f'pk_{table}', ['id'])
             for child, column, parent, _empty in REFERENCES:
