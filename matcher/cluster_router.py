@@ -23,7 +23,7 @@ import uuid
 import grpc
 import numpy as np
 
-from matcher import hedging
+from matcher import handover, hedging
 from matcher.config import GalleryConfig
 from matcher.errors import InvalidArgument
 from matcher.router import UNREACHABLE, merged_stats, template_problem
@@ -57,7 +57,7 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
         self._stubs: dict[str, matcher_pb2_grpc.MatcherStub] = {}
         self._channels: list[grpc.Channel] = []
         self.assignment: Assignment | None = None
-        self.replicas: dict[str, list[str]] = {}  # set -> serving members' addresses
+        self.replicas: dict[str, list[list[str]]] = {}  # set -> serving members' addresses, in tiers (askable)
         self.galleries: dict[str, GalleryConfig] = {}
         self._stop = threading.Event()
         link.call(link.ensure())
@@ -123,7 +123,8 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
     def _ask_sets(self, sets: list[str], method: str, request, deadline: float) -> tuple[dict[str, object], list[str]]:
         """One answer per set (hedged, failing over); the sets with no answer. A refusal is the caller's."""
         condition = threading.Condition()
-        state = {name: {"order": self.health.order(self.replicas.get(name, [])), "asked": 0, "pending": {},
+        state = {name: {"order": [a for tier in self.replicas.get(name, []) for a in self.health.order(tier)],
+                        "asked": 0, "pending": {},
                         "started": time.monotonic(), "answer": None, "done": False, "why": []}
                  for name in sets}
         refusal: list[grpc.RpcError] = []
@@ -140,6 +141,8 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
             def finished(call, address=address, sent=sent):
                 with condition:
                     s["pending"].pop(address, None)
+                    if call.cancelled():  # cancelled here: another replica answered first, or the deadline
+                        return
                     try:
                         answer = call.result()
                     except grpc.RpcError as exc:
@@ -336,10 +339,11 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
             for i, query in enumerate(request.queries)])
 
 
-def askable(members: list[dict], now: float) -> dict[str, list[str]]:
-    """Set -> addresses of the members to ask: serving ones that reported lately. A member whose
-    reports stopped may have lost its NATS server and be reading nothing new: while a replica of
-    its set reports on time, only those are asked; after MEMBER_SILENT_AFTER it is not asked at all."""
+def askable(members: list[dict], now: float) -> dict[str, list[list[str]]]:
+    """Set -> the addresses of the members to ask, in tiers: serving ones that reported lately, those
+    taking a new table (`moving`, matcher.handover) in the last tier. A member whose reports stopped
+    may have lost its NATS server and be reading nothing new: while a replica of its set reports on
+    time, only those are asked; after MEMBER_SILENT_AFTER it is not asked at all."""
     by_set: dict[str, list[dict]] = {}
     for member in members:
         if member["serving"] and now - member["at"] < MEMBER_SILENT_AFTER:
@@ -347,7 +351,8 @@ def askable(members: list[dict], now: float) -> dict[str, list[str]]:
     chosen = {}
     for name, candidates in by_set.items():
         fresh = [m for m in candidates if now - m["at"] < FRESH_REPORT]
-        chosen[name] = sorted(m["address"] for m in (fresh or candidates))
+        tiers = handover.answer_order(fresh or candidates)
+        chosen[name] = [sorted(m["address"] for m in tier) for tier in tiers if tier]
     return chosen
 
 
