@@ -23,7 +23,7 @@ import uuid
 import grpc
 import numpy as np
 
-from matcher import hedging
+from matcher import handover, hedging
 from matcher.config import GalleryConfig
 from matcher.errors import InvalidArgument
 from matcher.router import UNREACHABLE, merged_stats, template_problem
@@ -56,8 +56,9 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
         self.health = hedging.ReplicaHealth()
         self._stubs: dict[str, matcher_pb2_grpc.MatcherStub] = {}
         self._channels: list[grpc.Channel] = []
-        self.assignment: Assignment | None = None
-        self.replicas: dict[str, list[str]] = {}  # set -> serving members' addresses
+        # (assignment, set -> serving members' addresses in tiers: askable), swapped whole by refresh; a call
+        # takes it once, so it never pairs one reading's assignment with another's members
+        self.table: tuple[Assignment | None, dict[str, list[list[str]]]] = (None, {})
         self.galleries: dict[str, GalleryConfig] = {}
         self._stop = threading.Event()
         link.call(link.ensure())
@@ -73,11 +74,20 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
 
     # ---- the table
 
+    @property
+    def assignment(self) -> Assignment | None:
+        return self.table[0]
+
     def refresh(self) -> None:
-        self.assignment = self.link.call(self.link.assignment(), timeout=5)
+        """Read the table. The assignment is read before the members: a rebalance flips it only once the
+        new owners report serving, so members read after it include them. Both are then swapped in at
+        once: searches went on meanwhile with the new assignment and the old members (a set just flipped
+        to, with no replica to ask yet: `partial`, 3 of 1518 searches during a rebalance at 50k)."""
+        assignment = self.link.call(self.link.assignment(), timeout=5)
         # galleries are never deleted: one known stays known if a reading misses it
         self.galleries = {**self.galleries, **self.link.call(self.link.galleries(), timeout=5)}
-        self.replicas = askable(self.link.call(self.link.members(), timeout=5), time.time())
+        replicas = askable(self.link.call(self.link.members(), timeout=5), time.time())
+        self.table = (assignment, replicas)
 
     def _refresh_forever(self) -> None:
         while not self._stop.wait(TABLE_REFRESH):
@@ -94,16 +104,13 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
             stub = self._stubs[address] = matcher_pb2_grpc.MatcherStub(channel)
         return stub
 
-    def _holding_sets(self) -> list[str]:
+    @staticmethod
+    def _holding_sets(assignment: Assignment | None) -> list[str]:
         """Sets that serve or load vshards. A set still loading is asked too: if the table flips before
         this router re-reads it, the new owner's answer is already here (merged by subject)."""
-        if self.assignment is None:
+        if assignment is None:
             return []
-        return sorted(n for n in set(self.assignment.serving) | set(self.assignment.warming)
-                      if self.assignment.held_by(n))
-
-    def _serving(self, name: str) -> bool:
-        return bool(self.assignment and self.assignment.serving.get(name))
+        return sorted(n for n in set(assignment.serving) | set(assignment.warming) if assignment.held_by(n))
 
     def _config(self, name: str, context) -> GalleryConfig:
         config = self.galleries.get(name)
@@ -120,10 +127,12 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
 
     # ---- asking replicas
 
-    def _ask_sets(self, sets: list[str], method: str, request, deadline: float) -> tuple[dict[str, object], list[str]]:
+    def _ask_sets(self, sets: list[str], replicas: dict[str, list[list[str]]], method: str, request,
+                  deadline: float) -> tuple[dict[str, object], list[str]]:
         """One answer per set (hedged, failing over); the sets with no answer. A refusal is the caller's."""
         condition = threading.Condition()
-        state = {name: {"order": self.health.order(self.replicas.get(name, [])), "asked": 0, "pending": {},
+        state = {name: {"order": [a for tier in replicas.get(name, []) for a in self.health.order(tier)],
+                        "asked": 0, "pending": {},
                         "started": time.monotonic(), "answer": None, "done": False, "why": []}
                  for name in sets}
         refusal: list[grpc.RpcError] = []
@@ -140,6 +149,8 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
             def finished(call, address=address, sent=sent):
                 with condition:
                     s["pending"].pop(address, None)
+                    if call.cancelled():  # cancelled here: another replica answered first, or the deadline
+                        return
                     try:
                         answer = call.result()
                     except grpc.RpcError as exc:
@@ -186,11 +197,12 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
     def _ask_owner(self, subject_id: str, method: str, request, context):
         if not subject_id:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "subject_id: empty")
-        if self.assignment is None:
+        assignment, replicas = self.table
+        if assignment is None:
             context.abort(grpc.StatusCode.UNAVAILABLE, "the cluster has no assignment yet (limes matcher rebalance)")
-        owner = self.assignment.owner(vshard_of(subject_id))
+        owner = assignment.owner(vshard_of(subject_id))
         try:
-            answers, missing = self._ask_sets([owner], method, request, self._deadline(context))
+            answers, missing = self._ask_sets([owner], replicas, method, request, self._deadline(context))
         except grpc.RpcError as exc:
             context.abort(exc.code(), exc.details() or "")
         if missing:
@@ -231,12 +243,14 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
             for n in sorted(set(by_name) | set(self.galleries))])
 
     def _all(self, method: str, request, context) -> tuple[list, list[str]]:
+        assignment, replicas = self.table
         try:
-            answers, missing = self._ask_sets(self._holding_sets(), method, request, self._deadline(context))
+            answers, missing = self._ask_sets(self._holding_sets(assignment), replicas, method, request,
+                                              self._deadline(context))
         except grpc.RpcError as exc:
             context.abort(exc.code(), exc.details() or "")
         # a set that is only loading serves nothing yet: its absence leaves nothing out
-        return [answers[n] for n in sorted(answers)], [n for n in missing if self._serving(n)]
+        return [answers[n] for n in sorted(answers)], [n for n in missing if assignment.serving.get(n)]
 
     # ---- writes: to the stream
 
@@ -256,11 +270,13 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
 
     def _replaced(self, gallery: str, subject_id: str, context) -> bool:
         """Whether the subject is enrolled now, as its set sees it (False if no replica answered)."""
-        if self.assignment is None:
+        assignment, replicas = self.table
+        if assignment is None:
             context.abort(grpc.StatusCode.UNAVAILABLE, "the cluster has no assignment yet (limes matcher rebalance)")
-        owner = self.assignment.owner(vshard_of(subject_id))
+        owner = assignment.owner(vshard_of(subject_id))
         try:
-            answers, _ = self._ask_sets([owner], "Get", matcher_pb2.GetRequest(gallery=gallery, subject_id=subject_id),
+            answers, _ = self._ask_sets([owner], replicas, "Get",
+                                        matcher_pb2.GetRequest(gallery=gallery, subject_id=subject_id),
                                         self._deadline(context))
         except grpc.RpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
@@ -336,10 +352,11 @@ class ClusterRouter(matcher_pb2_grpc.MatcherServicer):
             for i, query in enumerate(request.queries)])
 
 
-def askable(members: list[dict], now: float) -> dict[str, list[str]]:
-    """Set -> addresses of the members to ask: serving ones that reported lately. A member whose
-    reports stopped may have lost its NATS server and be reading nothing new: while a replica of
-    its set reports on time, only those are asked; after MEMBER_SILENT_AFTER it is not asked at all."""
+def askable(members: list[dict], now: float) -> dict[str, list[list[str]]]:
+    """Set -> the addresses of the members to ask, in tiers: serving ones that reported lately, those
+    taking a new table (`moving`, matcher.handover) in the last tier. A member whose reports stopped
+    may have lost its NATS server and be reading nothing new: while a replica of its set reports on
+    time, only those are asked; after MEMBER_SILENT_AFTER it is not asked at all."""
     by_set: dict[str, list[dict]] = {}
     for member in members:
         if member["serving"] and now - member["at"] < MEMBER_SILENT_AFTER:
@@ -347,7 +364,8 @@ def askable(members: list[dict], now: float) -> dict[str, list[str]]:
     chosen = {}
     for name, candidates in by_set.items():
         fresh = [m for m in candidates if now - m["at"] < FRESH_REPORT]
-        chosen[name] = sorted(m["address"] for m in (fresh or candidates))
+        tiers = handover.answer_order(fresh or candidates)
+        chosen[name] = [sorted(m["address"] for m in tier) for tier in tiers if tier]
     return chosen
 
 

@@ -429,6 +429,13 @@ class Gallery:
         except Exception:  # a background failure must be seen, and must not kill the server
             log.exception("gallery %s: maintenance failed", self.config.name)
 
+    @property
+    def maintaining(self) -> bool:
+        """An index rebuild or a snapshot is running in the background (a clustered member waits for
+        the one after a drop before the next replica of its set drops: matcher.handover)."""
+        worker = self._worker
+        return worker is not None and worker.is_alive()
+
     def wait_for_maintenance(self) -> None:
         worker = self._worker
         if worker is not None:

@@ -5,9 +5,12 @@ matcher.vshards). It reads the whole stream in order from the position after its
 snapshot and applies the changes of its vshards to in-memory galleries (FAISS as in
 the embedded mode, without the local log: the stream is the log). When the assignment
 gives it more vshards, it first replays those from the start of the stream up to where it
-is, then goes on; vshards taken away are dropped. Every HEARTBEAT seconds it writes its
-state under `member.<name>` in the table: the router asks only members that say `serving`
-(caught up with the stream once since start and holding what their set should).
+is, then goes on; vshards taken away are dropped. It takes a new assignment only in its turn
+among its set's replicas, and says `moving` for the routers' grace before it does
+(matcher.handover), so that each vshard always has a replica answering in full. Every
+HEARTBEAT seconds it writes its state under `member.<name>` in the table: the router asks only
+members that say `serving` (caught up with the stream once since start and holding what their
+set should), and those that say `moving` last.
 
 Snapshot: every `snapshot_every` applied changes and at a clean stop, the live templates of
 every gallery and the stream position they include, written to a temporary folder and
@@ -36,11 +39,12 @@ import nats
 import numpy as np
 
 from common.sealing import Sealer, SealError
+from matcher import handover
 from matcher.config import GalleryConfig
 from matcher.errors import NotLoaded
 from matcher.gallery import Gallery, open_rows_into, seal_rows
 from matcher.servicer import MatcherServicer
-from matcher.stream import ENROL, NatsLink, StreamReader, decode
+from matcher.stream import ENROL, TABLE_REFRESH, NatsLink, StreamReader, decode
 from matcher.vshards import vshard_of
 from matcher.wal import ENROL as LOG_ENROL
 from matcher.wal import REMOVE as LOG_REMOVE
@@ -51,6 +55,10 @@ HEARTBEAT = 0.5  # seconds between a member's reports in the table
 FETCH_BATCH = 1000
 SNAPSHOT_EVERY = 100_000
 STARTUP_WAIT = 60.0  # seconds a starting member waits for the table to take its first report
+# Seconds a member says `moving` while still reading, before it replays or drops: four of the routers'
+# table readings (TABLE_REFRESH), so every router asks the other replicas first before this one lags,
+# and every router has read a flip before the old owner drops what it gave away.
+ROUTER_GRACE = 4 * TABLE_REFRESH
 # What a NATS call may raise when a server is killed, a leader is being elected or an answer does not
 # come in time (matcher.stream bounds every call): the member goes on from where it was.
 NATS_TROUBLE = (nats.errors.Error, asyncio.TimeoutError, OSError)
@@ -71,9 +79,16 @@ class Member:
         self.held: frozenset[int] = frozenset()
         self.version = 0  # the assignment version `held` follows
         self.serving = False
+        self.moving = False  # taking a new assignment, from the announcement until caught up after it
+        self._announced_at: float | None = None  # when `moving` was first reported for the pending move
         self._since_snapshot = 0
         self._stopping = asyncio.Event()
         self._task = None
+
+    @property
+    def answering(self) -> bool:
+        """Reported as `serving`: caught up with the stream since it started, and holding an assignment."""
+        return self.serving and self.version > 0
 
     # ---- Registry API for MatcherServicer
 
@@ -161,35 +176,68 @@ class Member:
         if self.applied >= last and not self.serving:
             self.serving = True
             log.info("member %s: caught up at %d, serving", self.name, self.applied)
+        if self.applied >= last and self.moving and self._announced_at is None:
+            self.moving = False  # moved and caught up since: answering in full again
+            log.info("member %s: caught up at %d after taking assignment %d", self.name, self.applied, self.version)
         for name, config in (await self.link.galleries()).items():
             if name not in self._galleries:  # created, nothing of ours enrolled yet
                 self._new_gallery(config)
         assignment = await self.link.assignment()
-        if assignment is not None and assignment.version != self.version:
+        if assignment is not None and assignment.version != self.version and await self._may_take(assignment):
             return True
         await self._report()
         return False
 
+    async def _may_take(self, assignment) -> bool:
+        """Whether to take `assignment` now (matcher.handover). In its turn, a member that will lag first
+        says `moving` and reads on for ROUTER_GRACE; False meanwhile, and while an earlier replica moves."""
+        if assignment.held_by(self.set_name) == self.held or not self.answering:
+            return True  # nothing changes for this member, or it answers nothing yet: nothing to protect
+        if not handover.turn_comes(self.name, self.set_name, assignment.version, await self.link.members(),
+                                   time.time()):
+            return False
+        if self._announced_at is None:
+            self._announced_at, self.moving = time.monotonic(), True
+            log.info("member %s: moving to assignment %d in %.1f s", self.name, assignment.version, ROUTER_GRACE)
+            return False
+        return time.monotonic() - self._announced_at >= ROUTER_GRACE
+
     async def _follow_assignment(self) -> None:
         assignment = await self.link.assignment()
-        if assignment is None or assignment.version == self.version:
+        if assignment is None or assignment.version == self.version or not await self._may_take(assignment):
             return
         wanted = assignment.held_by(self.set_name)
         lost, gained = self.held - wanted, wanted - self.held
-        if lost:
-            for gallery in self.all():
-                gallery.drop_where(lambda s: vshard_of(s) in lost)
-        if gained and self.applied and not await self._replay(gained, self.applied):
-            return  # stopping
+        reporting = asyncio.ensure_future(self._report_every_heartbeat())  # alive while moving, for routers
+        try:                                                               # and the replicas waiting their turn
+            if lost:  # in a thread: the loop goes on reporting while the write lock is taken chunk by chunk
+                await asyncio.to_thread(self._drop, lost)
+            if gained and self.applied and not await self._replay(gained, self.applied):
+                return  # stopping
+        finally:
+            reporting.cancel()
         self.held, self.version = wanted, assignment.version
+        self._announced_at = None  # still `moving` (if it was) until caught up with the stream: _heartbeat
         log.info("member %s: assignment %d: holds %d vshards (+%d -%d)", self.name, self.version, len(wanted),
                  len(gained), len(lost))
         await self._report()
 
+    def _drop(self, vshards: frozenset[int]) -> None:
+        for gallery in self.all():
+            gallery.drop_where(lambda s: vshard_of(s) in vshards)
+
+    async def _report_every_heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await self._report()
+            except NATS_TROUBLE as exc:
+                log.warning("member %s: heartbeat failed while moving (%r)", self.name, exc)
+
     async def _replay(self, vshards: frozenset[int], upto: int) -> bool:
         """Apply the changes of `vshards` from the start of the stream to `upto` (what the main read has
         passed); False if the member was stopped first."""
-        started = last_report = time.monotonic()
+        started = last_check = time.monotonic()
         reader = StreamReader(self.link, 0)
         try:
             while reader.position < upto:
@@ -198,13 +246,9 @@ class Member:
                 messages = [m for m in await reader.next_batch(FETCH_BATCH, wait=1.0)
                             if m.metadata.sequence.stream <= upto]
                 await self._apply(messages, vshards, advance=False)
-                if time.monotonic() - last_report >= HEARTBEAT:  # alive while loading, for routers and rebalance
-                    last_report = time.monotonic()
+                if time.monotonic() - last_check >= HEARTBEAT:  # a stalled consumer is made again
+                    last_check = time.monotonic()
                     await reader.notice_last(upto)
-                    try:
-                        await self._report()
-                    except NATS_TROUBLE as exc:
-                        log.warning("member %s: heartbeat failed during a replay (%r)", self.name, exc)
         finally:
             await reader.drop()
         log.info("member %s: replayed %d vshards up to %d in %.1f s", self.name, len(vshards), upto,
@@ -238,7 +282,8 @@ class Member:
 
     async def _report(self) -> None:
         state = {"name": self.name, "set": self.set_name, "address": self.address, "applied": self.applied,
-                 "version": self.version, "serving": self.serving and self.version > 0, "at": time.time()}
+                 "version": self.version, "serving": self.answering, "moving": self.moving,
+                 "settled": not any(g.maintaining for g in self.all()), "at": time.time()}
         await self.link.put(f"member.{self.name}", json.dumps(state).encode())
 
     # ---- snapshots

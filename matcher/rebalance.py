@@ -4,16 +4,21 @@
 2. Wait until every live member of those sets has followed that version and caught up with the
    stream (its heartbeat in the table says so).
 3. `finish_move`: the new owners serve the vshards, the old owners drop them.
+4. Wait until every live member has taken the final table and is steady again, so the next
+   rebalance starts from a settled cluster.
 At every moment some set that answers searches holds each vshard; the router merges by subject.
+Within a set, the replicas take each step one after the other (matcher.handover), so at every
+moment a replica of each set answers in full: steps 2 and 4 last about as many replays (drops)
+as the set has replicas.
 """
 from __future__ import annotations
 
 import time
 
+from matcher.handover import LIVE_FOR as HEARTBEAT_FRESH  # seconds: a member silent for longer is not waited for
+from matcher.handover import steady
 from matcher.stream import ASSIGNMENT_KEY, TABLE_REFRESH, NatsLink
 from matcher.vshards import Assignment, finish_move, initial, start_move
-
-HEARTBEAT_FRESH = 5.0  # seconds: a member silent for longer is not waited for
 
 
 class RebalanceError(Exception):
@@ -21,7 +26,8 @@ class RebalanceError(Exception):
 
 
 def rebalance(link: NatsLink, names: list[str], timeout: float = 600.0) -> dict:
-    """Give the vshards to sets `names`; what happened (versions, vshards moved, seconds)."""
+    """Give the vshards to sets `names`; what happened (version, vshards moved, seconds until the flip,
+    seconds until every member had taken it)."""
     started = time.monotonic()
     link.call(link.ensure())
     current = link.call(link.assignment())
@@ -40,7 +46,9 @@ def rebalance(link: NatsLink, names: list[str], timeout: float = 600.0) -> dict:
     final = finish_move(moving)
     final.check()
     link.call(link.put(ASSIGNMENT_KEY, final.to_json()))
-    return {"version": final.version, "moved": moved, "seconds": time.monotonic() - started}
+    flipped = time.monotonic() - started
+    wait_until_taken(link, final, started + timeout)
+    return {"version": final.version, "moved": moved, "flip_seconds": flipped, "seconds": time.monotonic() - started}
 
 
 def wait_until_loaded(link: NatsLink, moving: Assignment, deadline: float) -> None:
@@ -59,4 +67,19 @@ def wait_until_loaded(link: NatsLink, moving: Assignment, deadline: float) -> No
         if time.monotonic() > deadline:
             raise RebalanceError(f"members not loaded in time: {sorted(behind)}; sets with none ready: "
                                  f"{sorted(warming_sets - ready_sets)} (the table still says version {moving.version})")
+        time.sleep(0.2)
+
+
+def wait_until_taken(link: NatsLink, final: Assignment, deadline: float) -> None:
+    """Until every live member holds `final` and is steady: the old owners have dropped what they gave
+    away, one replica of a set after the other."""
+    while True:
+        now = time.time()
+        behind = sorted(m["name"] for m in link.call(link.members()) if now - m["at"] < HEARTBEAT_FRESH
+                        and (m["version"] < final.version or (m["serving"] and not steady(m))))
+        if not behind:
+            return
+        if time.monotonic() > deadline:
+            raise RebalanceError(f"members have not taken version {final.version} in time: {behind} "
+                                 "(the table is flipped: searches are complete; they will follow)")
         time.sleep(0.2)

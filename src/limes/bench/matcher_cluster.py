@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -148,15 +149,47 @@ def enrol(stub, vectors: np.ndarray, first: int) -> int:
     return resent
 
 
+def search_once(stub, probe: np.ndarray, want: str) -> tuple[bool, bool]:
+    """(found `want` first in a complete answer, the answer was partial)."""
+    answer = stub.Search(matcher_pb2.SearchRequest(gallery="bench", top_k=1, template=common_pb2.FaceTemplate(
+        vector=probe.tolist(), model=MODEL, model_version=VERSION)), timeout=10)
+    return (bool(answer.candidates) and answer.candidates[0].subject_id == want and not answer.partial,
+            answer.partial)
+
+
 def recall(stub, probes: np.ndarray, expected: list[str]) -> dict:
     """Recall@1 against exact search (a partial answer counts as a miss), and how many answers were partial."""
     hits = partial = 0
     for probe, want in zip(probes, expected):
-        answer = stub.Search(matcher_pb2.SearchRequest(gallery="bench", top_k=1, template=common_pb2.FaceTemplate(
-            vector=probe.tolist(), model=MODEL, model_version=VERSION)), timeout=10)
-        partial += answer.partial
-        hits += bool(answer.candidates) and answer.candidates[0].subject_id == want and not answer.partial
+        hit, was_partial = search_once(stub, probe, want)
+        hits, partial = hits + hit, partial + was_partial
     return {"recall_at_1": round(hits / len(probes), 4), "partial": partial}
+
+
+def recall_while(stub, probes: np.ndarray, expected: list[str], work):
+    """Run `work()` while one client searches the probes over and over; (its result, recall@1 of those
+    searches with how many were partial). A rebalance's handover is what this watches."""
+    done = threading.Event()
+    counts = {"searches": 0, "hits": 0, "partial": 0}
+
+    def search() -> None:
+        while not done.is_set():
+            for probe, want in zip(probes, expected):
+                if done.is_set():
+                    break
+                hit, was_partial = search_once(stub, probe, want)
+                counts["searches"] += 1
+                counts["partial"] += was_partial
+                counts["hits"] += hit
+    searcher = threading.Thread(target=search, daemon=True)
+    searcher.start()
+    try:
+        outcome = work()
+    finally:
+        done.set()
+        searcher.join(30)
+    return outcome, {"searches": counts["searches"], "partial": counts["partial"],
+                     "recall_at_1": round(counts["hits"] / max(counts["searches"], 1), 4)}
 
 
 def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replicas: int = 2, index_factory: str = "",
@@ -233,9 +266,13 @@ def run(gallery_size: int, queries: int, concurrency: int, sets: int = 2, replic
             newcomer = chr(ord("A") + sets)
             stand.start_member(f"{newcomer}1", newcomer)
             stream_length = link.call(link.last_sequence())
-            outcome = stand.rebalance([*set_names, newcomer], timeout=3600)
+            outcome, result["search_during_rebalance"] = recall_while(
+                stub, probes, expected, lambda: stand.rebalance([*set_names, newcomer], timeout=3600))
+            # seconds: until every member has taken the final table (the old owners' drops, one replica of
+            # a set after the other, matcher.handover); flip_seconds: until the table flipped
             result["rebalance"] = {"added_set": newcomer, "vshards_moved": outcome["moved"],
-                                   "seconds": round(outcome["seconds"], 1)}
+                                   "seconds": round(outcome["seconds"], 1),
+                                   "flip_seconds": round(outcome["flip_seconds"], 1)}
             # the newcomer reads the whole stream (nats-server 2.9: one filter subject per consumer), applying a third
             result["rebalance"]["stream_length"] = stream_length
             result["rebalance"]["stream_changes_per_s"] = round(stream_length / max(outcome["seconds"], 0.1))
@@ -265,7 +302,9 @@ def render(result: dict) -> str:
         f"{r['concurrent']['clients']} clients: {r['concurrent']['qps']}/s p99 {r['concurrent']['ms']['p99']} ms",
         f"replica catch-up after restart ({r['replica_restart']['enrolled_while_down']} enrolled while down): "
         f"{r['replica_restart']['catch_up_s']} s",
+        f"searches during the rebalance: {r['search_during_rebalance']['searches']}, "
+        f"{r['search_during_rebalance']['partial']} partial, recall@1 {r['search_during_rebalance']['recall_at_1']}",
         f"rebalance to add set {r['rebalance']['added_set']}: {r['rebalance']['vshards_moved']} vshards in "
-        f"{r['rebalance']['seconds']} s",
+        f"{r['rebalance']['seconds']} s (table flipped after {r['rebalance']['flip_seconds']} s)",
         f"load average {r['load_average_at_start']} at start, {r['load_average_at_end']} at end",
     ])
