@@ -429,7 +429,8 @@ def test_a_conflict_holds_the_subscription_back_and_shows_in_the_metrics(stand):
     engine = create_engine(hq)
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text("INSERT INTO border_points (id, code, name) VALUES (42, 'POST_A_ANNEX', 'rogue')"))
+        connection.execute(text("INSERT INTO border_points (id, code, name) "
+                                "VALUES (gen_random_uuid(), 'POST_A_ANNEX', 'rogue')"))
     new = crossing("POST_A_ANNEX")
     record(post_a, [new])
     wait_for(lambda: apply_errors(metrics_of(hq), "hq_from_post_a") >= 1, what="the apply error counted")
@@ -441,7 +442,7 @@ def test_a_conflict_holds_the_subscription_back_and_shows_in_the_metrics(stand):
     # Resolved as docs/SITES.md says: the rogue row goes, and the retrying worker catches up by itself.
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text("DELETE FROM border_points WHERE id = 42"))
+        connection.execute(text("DELETE FROM border_points WHERE name = 'rogue'"))
     wait_for(lambda: scalar(hq, "SELECT count(*) FROM crossings WHERE crossing_id = :c", c=new.crossing_id) == 1,
              what="the crossing after the conflict was resolved")
     assert scalar(hq, "SELECT name FROM border_points WHERE code = 'POST_A_ANNEX'") == ""
