@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import uuid
 from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -30,8 +30,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from central.database.keys import new_key
 
 # Explicit constraint names: Alembic can only alter or drop constraints it can name,
 # and PostgreSQL and SQLite would otherwise name them differently.
@@ -44,10 +47,10 @@ NAMING_CONVENTION = {
 }
 
 
-# The keys of the tables border posts write and headquarters receives (central.sites): 64-bit on
-# PostgreSQL, where each post draws them from its own range so that no two posts make the same key
-# (docs/SITES.md); SQLite's INTEGER is 64-bit already and must stay the rowid's alias to count up.
-SiteKey = BigInteger().with_variant(Integer(), "sqlite")
+# The keys of the tables border posts write and headquarters receives (central.sites): UUIDs made
+# where the row is written, so that no two posts make the same key without asking each other
+# (docs/SITES.md). Time-ordered (version 7): inserts append to the key's index, as a sequence's did.
+SiteKey = Uuid(as_uuid=True)
 
 
 class Base(DeclarativeBase):
@@ -137,7 +140,7 @@ class BorderPoint(Base):
 
     __tablename__ = "border_points"
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
 
@@ -149,9 +152,9 @@ class Station(Base):
 
     __tablename__ = "stations"
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    border_point_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("border_points.id"), index=True)
+    border_point_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("border_points.id"), index=True)
 
     border_point: Mapped[BorderPoint] = relationship(back_populates="stations")
 
@@ -161,7 +164,7 @@ class Traveller(Base):
 
     __tablename__ = "travellers"
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
     surname: Mapped[str] = mapped_column(String(200))
     given_names: Mapped[str] = mapped_column(String(200), default="")
     # Sorted transliterated name words: the look-up key for history by person.
@@ -179,13 +182,13 @@ class TravelDocument(Base):
     __tablename__ = "travel_documents"
     __table_args__ = (UniqueConstraint("issuing_state", "number_norm", name="uq_travel_documents_state_number"),)
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
     number: Mapped[str] = mapped_column(String(40))
     number_norm: Mapped[str] = mapped_column(String(40), index=True)
     issuing_state: Mapped[str] = mapped_column(String(3))
     doc_type: Mapped[str] = mapped_column(String(2), default="")
     expiry_date: Mapped[dt.date | None] = mapped_column(Date)
-    traveller_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("travellers.id"), index=True)
+    traveller_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("travellers.id"), index=True)
     # The border post that recorded it; "" on a single site. Only the database's default fills it (each
     # post sets its own name as the default, central.sites.replication), so no query names it. A post
     # knows a document once; headquarters, which holds every post's, keys documents by site too.
@@ -201,16 +204,16 @@ class Crossing(Base):
     # Who passed a border point around a moment (central.intelligence.network: co-travel).
     __table_args__ = (Index("ix_crossings_point_time", "border_point_id", "occurred_at"),)
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
     # The client's UUID: unique, so a retried RecordCrossing can never add a second row.
     crossing_id: Mapped[str] = mapped_column(String(36), unique=True)
-    station_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("stations.id"), index=True)
-    border_point_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("border_points.id"), index=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("stations.id"), index=True)
+    border_point_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("border_points.id"), index=True)
     direction: Mapped[Direction] = mapped_column(_enum_column(Direction))
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    document_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("travel_documents.id"), index=True)
-    traveller_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("travellers.id"), index=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("travel_documents.id"), index=True)
+    traveller_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("travellers.id"), index=True)
     decision: Mapped[GateDecision] = mapped_column(_enum_column(GateDecision))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     # [{"name":..., "status": "PASS"|"FAIL"|"NOT_DONE"|"STATUS_UNSPECIFIED", "reason":...}, ...]
@@ -317,10 +320,10 @@ class Referral(Base):
 
     __tablename__ = "referrals"
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
     referral_id: Mapped[str] = mapped_column(String(36), unique=True)
-    crossing_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("crossings.id"), index=True)
-    station_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("stations.id"), index=True)
+    crossing_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("crossings.id"), index=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("stations.id"), index=True)
     status: Mapped[ReferralStatus] = mapped_column(_enum_column(ReferralStatus))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -360,7 +363,7 @@ class FaceImage(Base):
     jpeg: Mapped[bytes] = mapped_column(LargeBinary)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    referral_id: Mapped[int | None] = mapped_column(SiteKey, ForeignKey("referrals.id"), index=True)
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(SiteKey, ForeignKey("referrals.id"), index=True)
     person_alert_id: Mapped[int | None] = mapped_column(ForeignKey("person_alerts.id"), index=True)
     # The live face a traveller file was opened with (kind LIVE).
     traveller_file_id: Mapped[int | None] = mapped_column(ForeignKey("traveller_files.id"), index=True)
@@ -381,14 +384,14 @@ class TravellerFile(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The subject id in the matcher's travellers gallery; never the traveller's name or number.
     file_id: Mapped[str] = mapped_column(String(36), unique=True)
-    traveller_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("travellers.id"), unique=True)
+    traveller_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("travellers.id"), unique=True)
     # float32 vector, sealed at rest like the face images (common.sealing) when central has a key file.
     template: Mapped[bytes] = mapped_column(LargeBinary)
     template_model: Mapped[str] = mapped_column(String(64))
     template_model_version: Mapped[str] = mapped_column(String(64))
     # The crossing that opened it; None once retention has purged that crossing.
-    first_crossing_id: Mapped[int | None] = mapped_column(SiteKey, ForeignKey("crossings.id"), index=True)
-    border_point_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("border_points.id"))
+    first_crossing_id: Mapped[uuid.UUID | None] = mapped_column(SiteKey, ForeignKey("crossings.id"), index=True)
+    border_point_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("border_points.id"))
     # Its author: the authenticated caller (the gate's station, or a user), never a request field.
     created_by_station: Mapped[str] = mapped_column(String(64), default="")
     created_by_user: Mapped[str] = mapped_column(String(64), default="")
@@ -430,8 +433,8 @@ class OfficerDecision(Base):
 
     __tablename__ = "officer_decisions"
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
-    referral_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("referrals.id"), index=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
+    referral_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("referrals.id"), index=True)
     officer: Mapped[str] = mapped_column(String(64))
     decision: Mapped[ReferralStatus] = mapped_column(_enum_column(ReferralStatus))
     reason: Mapped[str] = mapped_column(String(400), default="")
@@ -494,7 +497,7 @@ class CrossingAggregate(Base):
     __table_args__ = (UniqueConstraint("day", "nationality", "sex", "age_band", "border_point", "direction",
                                        "document_type", "decision", name="uq_crossing_aggregates_cell"),)
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
     day: Mapped[dt.date] = mapped_column(Date, index=True)
     nationality: Mapped[str] = mapped_column(String(3))
     sex: Mapped[str] = mapped_column(String(1))
@@ -531,7 +534,7 @@ class PermittedStay(Base):
     kind: Mapped[PermitKind] = mapped_column(_enum_column(PermitKind), default=PermitKind.RESIDENCE_PERMIT)
     entries: Mapped[int | None] = mapped_column(Integer)        # short-stay visa: None = multiple
     duration_days: Mapped[int | None] = mapped_column(Integer)  # short-stay visa: days of stay allowed
-    traveller_id: Mapped[int | None] = mapped_column(SiteKey, ForeignKey("travellers.id"), index=True)
+    traveller_id: Mapped[uuid.UUID | None] = mapped_column(SiteKey, ForeignKey("travellers.id"), index=True)
 
 
 class StayRecord(Base):
@@ -544,13 +547,13 @@ class StayRecord(Base):
 
     __tablename__ = "stays"
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
-    traveller_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("travellers.id"), index=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
+    traveller_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("travellers.id"), index=True)
     entry_day: Mapped[dt.date] = mapped_column(Date)
     exit_day: Mapped[dt.date | None] = mapped_column(Date)
-    entry_crossing_id: Mapped[int | None] = mapped_column(SiteKey, ForeignKey("crossings.id"))
-    exit_crossing_id: Mapped[int | None] = mapped_column(SiteKey, ForeignKey("crossings.id"))
-    border_point_id: Mapped[int] = mapped_column(SiteKey, ForeignKey("border_points.id"))
+    entry_crossing_id: Mapped[uuid.UUID | None] = mapped_column(SiteKey, ForeignKey("crossings.id"))
+    exit_crossing_id: Mapped[uuid.UUID | None] = mapped_column(SiteKey, ForeignKey("crossings.id"))
+    border_point_id: Mapped[uuid.UUID] = mapped_column(SiteKey, ForeignKey("border_points.id"))
     nationality: Mapped[str] = mapped_column(String(3), default="")
     regime: Mapped[str] = mapped_column(String(16))
     allowed_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
@@ -818,7 +821,7 @@ class RiskProfileSelection(Base):
     __tablename__ = "risk_profile_selections"
     __table_args__ = (UniqueConstraint("profile_id", "crossing_id", name="uq_risk_profile_selections_pair"),)
 
-    id: Mapped[int] = mapped_column(SiteKey, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(SiteKey, primary_key=True, default=new_key)
     profile_id: Mapped[int] = mapped_column(ForeignKey("risk_profiles.id"), index=True)
     crossing_id: Mapped[str] = mapped_column(String(36), index=True)
     selected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -179,8 +179,8 @@ def co_travellers_columns(passages: Passages, window: dt.timedelta, min_together
     occasions met at least that often, so the keys repeated that often are the only candidates. Their
     travellers' passages alone are then gone through meeting by meeting, as `co_travellers` does.
     Travellers with fewer passages than `min_together` are left out from the start. Traveller ids are any
-    int64 (a border post's keys are n * 2**40 + k, docs/SITES.md): a key packs two travellers' ranks among
-    the ids, so there may be up to 2**31 - 1 travellers."""
+    int64 (central.intelligence.network numbers the travellers' UUID keys): a key packs two travellers' ranks
+    among the ids, so there may be up to 2**31 - 1 travellers."""
     window_s = int(window.total_seconds())
     ids, inverse, counts = np.unique(passages.traveller, return_inverse=True, return_counts=True)
     if len(ids) >= 2 ** 31:

@@ -10,6 +10,7 @@ may read PNR links (the caller says so: `passenger_data`), and each such read is
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from array import array
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from central.access.audit import Caller, audit
 from central.database import models as m
+from central.database.keys import parse_key
 from central.errors import InvalidArgument, NotFound
 from central.intelligence import cotravel
 from central.intelligence.clearance import Access, Reader, access_to
@@ -56,7 +58,7 @@ class CoTravelQuery:
 @dataclass
 class Group:
     members: list[m.Traveller]
-    pairs: list[tuple[int, int, int, list[str]]]  # (traveller, traveller, occasions, points)
+    pairs: list[tuple[uuid.UUID, uuid.UUID, int, list[str]]]  # (traveller, traveller, occasions, points)
 
 
 @dataclass
@@ -74,19 +76,45 @@ def _passages(rows) -> list[Passage]:
             in rows]
 
 
-def _columns(rows) -> cotravel.Passages:
+@dataclass
+class _Numbered:
+    """Passages as columns, each crossing's and traveller's key given a number (the columns are int64), and
+    the keys by number to turn what the columns find back into keys."""
+    passages: cotravel.Passages
+    crossings: list[uuid.UUID]
+    travellers: list[uuid.UUID]
+
+    def keyed(self, found: dict[tuple[int, int], cotravel.Together]) -> dict[tuple[uuid.UUID, uuid.UUID],
+                                                                             cotravel.Together]:
+        """`found` under the keys, each pair's lower key first (as `cotravel.pairs` orders them)."""
+        keyed = {}
+        for (a, b), together in found.items():
+            one, other = self.travellers[a], self.travellers[b]
+            mine = {self.crossings[c] for c in together.a_crossings}
+            theirs = {self.crossings[c] for c in together.b_crossings}
+            if other < one:
+                one, other, mine, theirs = other, one, theirs, mine
+            keyed[one, other] = cotravel.Together(mine, theirs, together.points)
+        return keyed
+
+
+def _columns(rows) -> _Numbered:
     """Passages as arrays, read in batches (a year of a busy airport is millions of crossings)."""
     labels: dict[str, int] = {}
+    numbers: dict[uuid.UUID, int] = {}
+    crossings: list[uuid.UUID] = []
     crossing, traveller, point, at = (array("q") for _ in range(4))
     for batch in rows.partitions(50_000):
         for crossing_id, traveller_id, code, direction, occurred_at in batch:
-            crossing.append(crossing_id)
-            traveller.append(traveller_id)
+            crossing.append(len(crossings))
+            crossings.append(crossing_id)
+            traveller.append(numbers.setdefault(traveller_id, len(numbers)))
             point.append(labels.setdefault(f"{code} {direction.value}", len(labels)))
             utc = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=dt.timezone.utc)
             at.append(int(utc.timestamp()))
-    return cotravel.Passages(*(np.frombuffer(a, dtype=np.int64) if len(a) else np.empty(0, np.int64)
-                               for a in (crossing, traveller, point, at)), list(labels))
+    passages = cotravel.Passages(*(np.frombuffer(a, dtype=np.int64) if len(a) else np.empty(0, np.int64)
+                                   for a in (crossing, traveller, point, at)), list(labels))
+    return _Numbered(passages, crossings, list(numbers))
 
 
 _PASSAGE_COLUMNS = (m.Crossing.id, m.Crossing.traveller_id, m.BorderPoint.code, m.Crossing.direction,
@@ -101,8 +129,8 @@ def co_travel_groups(session: Session, caller: Caller, query: CoTravelQuery, unt
                        .execution_options(yield_per=50_000))
     if border_point:
         select_passages = select_passages.where(m.BorderPoint.code == border_point)
-    found = cotravel.co_travellers_columns(_columns(session.execute(select_passages)), query.window,
-                                           query.min_together)
+    numbered = _columns(session.execute(select_passages))
+    found = numbered.keyed(cotravel.co_travellers_columns(numbered.passages, query.window, query.min_together))
     travellers = {t.id: t for t in session.scalars(select(m.Traveller).where(
         m.Traveller.id.in_({i for pair in found for i in pair})))} if found else {}
     result = []
@@ -116,8 +144,8 @@ def co_travel_groups(session: Session, caller: Caller, query: CoTravelQuery, unt
     return result
 
 
-def _co_travellers_of(session: Session, traveller_id: int, query: CoTravelQuery, until: dt.datetime
-                      ) -> dict[tuple[int, int], cotravel.Together]:
+def _co_travellers_of(session: Session, traveller_id: uuid.UUID, query: CoTravelQuery, until: dt.datetime
+                      ) -> dict[tuple[uuid.UUID, uuid.UUID], cotravel.Together]:
     """The person's co-travellers, from the crossings near each of theirs (found through the time index).
 
     The time windows are computed here and bound as parameters: date arithmetic in SQL is not portable.
@@ -146,7 +174,7 @@ def _add_edge(graph: nx.Graph, a: str, b: str, reason: str) -> None:
         graph.add_edge(a, b, reasons=[reason])
 
 
-def person_network(session: Session, caller: Caller, who: Reader, traveller_id: int, query: CoTravelQuery,
+def person_network(session: Session, caller: Caller, who: Reader, traveller_id: uuid.UUID, query: CoTravelQuery,
                    until: dt.datetime, depth: int = 1, passenger_data: bool = False) -> Network:
     """The network around a traveller to `depth` steps (1 or 2), every edge with its reasons; audited.
 
@@ -168,7 +196,7 @@ def person_network(session: Session, caller: Caller, who: Reader, traveller_id: 
                     seen.add(neighbour)
                     following.append(neighbour)
         frontier = following
-    people = [int(n[1:]) for n, kind in graph.nodes(data="kind") if kind == "person"]
+    people = [uuid.UUID(n[1:]) for n, kind in graph.nodes(data="kind") if kind == "person"]
     for traveller in session.scalars(select(m.Traveller).where(m.Traveller.id.in_(people))):
         graph.nodes[f"p{traveller.id}"].update(label=_label(traveller), kind="person")
     audit(session, caller, "PersonNetwork", f"traveller {traveller_id}",
@@ -186,8 +214,8 @@ def from_passenger_data(reason: str) -> bool:
     return reason.startswith(("booked together on PNR", *PNR_LINK_WORDS.values(), "same e-mail address"))
 
 
-def _neighbours(session: Session, who: Reader, person: int, query: CoTravelQuery, until: dt.datetime,
-                graph: nx.Graph, passenger_data: bool = False) -> set[int]:
+def _neighbours(session: Session, who: Reader, person: uuid.UUID, query: CoTravelQuery, until: dt.datetime,
+                graph: nx.Graph, passenger_data: bool = False) -> set[uuid.UUID]:
     """Adds the person's edges to the graph; the other travellers they lead to."""
     here, others = f"p{person}", set()
     for (a, b), together in _co_travellers_of(session, person, query, until).items():
@@ -213,10 +241,11 @@ def _neighbours(session: Session, who: Reader, person: int, query: CoTravelQuery
             continue
         reason = f"named in report {report.reference[:8]} ({report.source_evaluation}{report.assessment})"
         for link in report.links:
-            if link.kind == "person" and link.target.isdigit() and int(link.target) != person:
-                others.add(int(link.target))
-                graph.add_node(f"p{link.target}", kind="person")
-                _add_edge(graph, here, f"p{link.target}", reason)
+            named = parse_key(link.target) if link.kind == "person" else None
+            if named is not None and named != person:
+                others.add(named)
+                graph.add_node(f"p{named}", kind="person")
+                _add_edge(graph, here, f"p{named}", reason)
             elif link.kind in ("vehicle", "route", "organisation"):
                 node = f"{link.kind}:{link.target.lower()}"
                 graph.add_node(node, kind=link.kind, label=link.target)
@@ -236,7 +265,7 @@ def _shared_reason(kind: str, value: str, mine: str, theirs: str) -> str:
     return f"{words} {shown} (PNR {mine}; theirs {theirs})" if kind != "booking" else f"{words} {value}"
 
 
-def _passenger_links(session: Session, person: int, graph: nx.Graph) -> set[int]:
+def _passenger_links(session: Session, person: uuid.UUID, graph: nx.Graph) -> set[uuid.UUID]:
     """Edges from the PNRs the person travelled on (found by their document numbers) to the travellers of
     those PNRs and of the PNRs sharing a value with them; the travellers known here, by their documents.
     Depersonalised PNRs count for nothing (their documents and contacts are gone)."""
@@ -302,7 +331,7 @@ def _passenger_links(session: Session, person: int, graph: nx.Graph) -> set[int]
     return others
 
 
-def traveller_by_document(session: Session, caller: Caller, number: str) -> int | None:
+def traveller_by_document(session: Session, caller: Caller, number: str) -> uuid.UUID | None:
     """The holder of a document number (normalised as the gates do), to start a network from; audited."""
     holder = session.scalar(select(m.TravelDocument.traveller_id).where(
         m.TravelDocument.number_norm == document_number(number)).order_by(m.TravelDocument.id).limit(1))

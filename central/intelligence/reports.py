@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from central.access.audit import Caller, audit
 from central.database import models as m
+from central.database.keys import parse_key
 from central.errors import InvalidArgument, NotFound
 from central.intelligence.clearance import LEVELS, Access, Reader, Review, access_to, review_state
 from central.intelligence.grading import Grading
@@ -88,12 +89,19 @@ def _check_link(session: Session, kind: str, target: str) -> None:
         raise NotFound(kind, target)
 
 
+def _written(kind: str, target: str) -> str:
+    """A link's target as kept: a person's or document's key in the one form the link analysis names it by."""
+    key = parse_key(target) if kind in ("person", "document") else None
+    return str(key) if key is not None else target.strip()
+
+
 def _describe(session: Session, kind: str, target: str) -> str | None:
     """What a link to a record points at, in words; None when there is no such record."""
     if kind in ("person", "document"):
-        if not target.isdigit():
+        key = parse_key(target)
+        if key is None:
             return None
-        row = session.get(m.Traveller if kind == "person" else m.TravelDocument, int(target))
+        row = session.get(m.Traveller if kind == "person" else m.TravelDocument, key)
         if row is None:
             return None
         if kind == "person":
@@ -124,7 +132,7 @@ def file_report(session: Session, caller: Caller, author: Reader, new: NewReport
         shared_with=sorted(set(new.shared_with) - {author.unit}), originator=author.user, text=new.text.strip(),
         sanitised_text=new.sanitised_text.strip(), review_by=new.review_by, created_at=m.utcnow(),
         owning_agency=author.agency, legacy_reference=new.legacy_reference,
-        links=[m.IntelLink(kind=kind, target=target.strip()) for kind, target in new.links])
+        links=[m.IntelLink(kind=kind, target=_written(kind, target)) for kind, target in new.links])
     session.add(report)
     session.flush()
     audit(session, caller, "FileIntelReport", f"intelligence report {report.reference}",

@@ -13,6 +13,7 @@ and rules are the ORM models' (central.database.models); nothing else changes.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from central.access.audit import Caller, audit_row
 from central.alerts.face_matcher import FaceMatcher, FaceQuery
 from central.database import models as m
+from central.database.keys import new_key
 from central.database.prepared import Prepared
 from central.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from central.records import stays
@@ -226,17 +228,23 @@ _TRAVELLER = Prepared(select(T.id).where(T.name_key == bindparam("key"), T.birth
 _INSERT_BORDER_POINT, _INSERT_STATION = insert(B), insert(S)
 
 
-def _insert_returning_id(model, columns: tuple[str, ...]) -> Prepared:
-    """INSERT of every one of `columns` (bind parameters of the same names), RETURNING the new id."""
-    table = model.__table__
-    return Prepared(insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
-                    .returning(table.c.id))
+class _KeyedInsert:
+    """INSERT of a new key (central.database.keys, which a Prepared statement does not add by itself) and
+    every one of `columns` (bind parameters of the same names); `scalar` returns the key."""
+
+    def __init__(self, model, columns: tuple[str, ...]) -> None:
+        table = model.__table__
+        self._prepared = Prepared(insert(table).values(
+            {name: bindparam(name, type_=table.c[name].type) for name in ("id", *columns)}).returning(table.c.id))
+
+    def scalar(self, db, values: dict) -> uuid.UUID:
+        return self._prepared.scalar(db, {**values, "id": new_key()})
 
 
-_INSERT_TRAVELLER = _insert_returning_id(T, ("surname", "given_names", "name_key", "birth_date", "nationality", "sex"))
-_INSERT_DOCUMENT = _insert_returning_id(D, ("number", "number_norm", "issuing_state", "doc_type", "expiry_date",
+_INSERT_TRAVELLER = _KeyedInsert(T, ("surname", "given_names", "name_key", "birth_date", "nationality", "sex"))
+_INSERT_DOCUMENT = _KeyedInsert(D, ("number", "number_norm", "issuing_state", "doc_type", "expiry_date",
                                            "traveller_id"))
-_INSERT_CROSSING = _insert_returning_id(C, (
+_INSERT_CROSSING = _KeyedInsert(C, (
     "crossing_id", "station_id", "border_point_id", "direction", "occurred_at", "recorded_at", "document_id",
     "traveller_id", "decision", "reasons", "checks", "face_score", "risk_score", "risk_rules_fired",
     "risk_rules_version"))
@@ -244,7 +252,7 @@ _INSERT_AUDIT = insert(m.AuditEntry)
 
 
 def station_ids(db, station_code: str, border_point_code: str, known: StationCache | None = None,
-                seen: StationCache | None = None) -> tuple[int, int]:
+                seen: StationCache | None = None) -> tuple[uuid.UUID, uuid.UUID]:
     """(station id, border point id); the station is registered at the border point the first time it reports.
 
     `known`: stations already looked up; `seen` receives the one looked up now,

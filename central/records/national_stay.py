@@ -20,17 +20,17 @@ traveller without the visa a post entered; the overstay an exit records is the p
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from central.database import models as m
 from central.database.prepared import Prepared
 from central.errors import FailedPrecondition
 from central.records import stays
 from central.records.stays import _allowance, _overstay, _refused, _regime_with, _until, _with_entry
-from central.sites.replication import site_of_key
 from central.stays.regime import Allowance, Regime, StayRules, Visa
 from central.stays.rule import FIRST_DAY, LAST_DAY, StayError
 
@@ -43,8 +43,8 @@ class Crossed:
 
     day: dt.date
     entering: bool
-    crossing_row_id: int | None
-    border_point_id: int
+    crossing_row_id: uuid.UUID | None
+    border_point_id: uuid.UUID
     nationality: str
     regime: Regime = Regime.VISA_EXEMPT
     visa: Visa | None = None
@@ -61,9 +61,9 @@ class ReplayedStay:
     overstay_days: int
     regime: str
     nationality: str
-    border_point_id: int
-    entry_crossing_id: int | None
-    exit_crossing_id: int | None
+    border_point_id: uuid.UUID
+    entry_crossing_id: uuid.UUID | None
+    exit_crossing_id: uuid.UUID | None
 
 
 def replay(crossings: Sequence[Crossed]) -> list[ReplayedStay]:
@@ -121,22 +121,25 @@ class NationalAnswer:
 
 _DOCUMENT_HOLDERS = Prepared(select(m.TravelDocument.traveller_id).where(
     m.TravelDocument.issuing_state == bindparam("state"), m.TravelDocument.number_norm == bindparam("norm")))
-_PEOPLE = Prepared(select(m.Traveller.id).where(
+# With the site that recorded them: a traveller row is made with the document it crossed on, and the
+# document keeps the site (travel_documents.site, docs/SITES.md).
+_PEOPLE = Prepared(select(m.Traveller.id, func.min(m.TravelDocument.site))
+                   .join(m.TravelDocument, m.TravelDocument.traveller_id == m.Traveller.id).where(
     m.Traveller.name_key == bindparam("key"), m.Traveller.birth_date == bindparam("born"),
-    m.Traveller.nationality == bindparam("nationality")).order_by(m.Traveller.id))
+    m.Traveller.nationality == bindparam("nationality")).group_by(m.Traveller.id).order_by(m.Traveller.id))
 
 
-def holders_everywhere(db, question: stays.StayQuestion) -> list[int]:
+def holders_everywhere(db, question: stays.StayQuestion) -> list[uuid.UUID]:
     """Every traveller row holding the document, at any site; else `holder`'s fallback, the lowest key of
-    the same names, birth date and nationality at each site (a site's keys are its range: site_of_key)."""
+    the same names, birth date and nationality at each site."""
     found = sorted({row[0] for row in _DOCUMENT_HOLDERS.rows(db, {"state": question.issuing_state,
                                                                   "norm": question.number_norm})})
     if found or question.birth_date is None:
         return found
-    first_per_site: dict[int, int] = {}
-    for (traveller_id,) in _PEOPLE.rows(db, {"key": question.name_key, "born": question.birth_date,
-                                             "nationality": question.nationality}):
-        first_per_site.setdefault(site_of_key(traveller_id), traveller_id)
+    first_per_site: dict[str, uuid.UUID] = {}
+    for traveller_id, site in _PEOPLE.rows(db, {"key": question.name_key, "born": question.birth_date,
+                                                "nationality": question.nationality}):
+        first_per_site.setdefault(site, traveller_id)
     return sorted(first_per_site.values())
 
 
@@ -161,7 +164,7 @@ def authorised_nationally(db, rules: StayRules, question: stays.StayQuestion, da
         raise FailedPrecondition(f"the traveller's recorded stays cannot be judged: {exc}") from exc
 
 
-def _crossings(db, rules: StayRules, travellers: list[int], permits: list) -> list[Crossed]:
+def _crossings(db, rules: StayRules, travellers: list[uuid.UUID], permits: list) -> list[Crossed]:
     """The travellers' crossings in the order they happened (as `rebuild` orders them), refused ones left out."""
     C, D, T = m.Crossing, m.TravelDocument, m.Traveller
     rows = db.execute(
@@ -186,7 +189,7 @@ _PERMIT_COLUMNS = (m.PermittedStay.traveller_id, m.PermittedStay.issuing_state, 
                    m.PermittedStay.entries, m.PermittedStay.duration_days)
 
 
-def _permits(db, travellers: list[int], question: stays.StayQuestion) -> list:
+def _permits(db, travellers: list[uuid.UUID], question: stays.StayQuestion) -> list:
     """The permits of any of the travellers, or of any document they crossed with or present now (a post's
     own: `permitted_stays` is not replicated, so at headquarters there are none)."""
     P, D = m.PermittedStay, m.TravelDocument
@@ -196,7 +199,7 @@ def _permits(db, travellers: list[int], question: stays.StayQuestion) -> list:
         ).all()
 
 
-def _in_force(permits: list, travellers: set[int], issuing_state: str, number_norm: str, day: dt.date) -> list:
+def _in_force(permits: list, travellers: set[uuid.UUID], issuing_state: str, number_norm: str, day: dt.date) -> list:
     """As `_PERMITS`: those of the traveller or the document in force on `day`, the latest end first."""
     return sorted((p for p in permits if p.valid_from <= day <= p.valid_to and (
         p.traveller_id in travellers or (p.issuing_state, p.number_norm) == (issuing_state, number_norm))),

@@ -10,6 +10,7 @@ cron or a timer: see docs/STAYS.md); supervisors see raised alerts in ListOverst
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -21,7 +22,7 @@ from central.errors import InvalidArgument
 
 @dataclass(frozen=True)
 class Overstay:
-    stay_id: int
+    stay_id: uuid.UUID
     surname: str
     given_names: str
     nationality: str
@@ -82,7 +83,7 @@ def raise_alerts(session: Session, on: dt.date) -> list[Overstay]:
 def add_permitted_stay(session: Session, issuing_state: str, number: str, valid_from: dt.date,
                        valid_to: dt.date, reference: str = "", kind: m.PermitKind = m.PermitKind.RESIDENCE_PERMIT,
                        entries: int | None = None, duration_days: int | None = None,
-                       traveller_id: int | None = None) -> m.PermittedStay:
+                       traveller_id: uuid.UUID | None = None) -> m.PermittedStay:
     """Record a visa or permit of a travel document's holder (`entries`, `duration_days`: short-stay visas)."""
     from drivers.alertmatch.normalize import document_number, state_code
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,15 +78,15 @@ _FLAG_FILE = update(m.TravellerFile).where(m.TravellerFile.traveller_id == bindp
 class Passage:
     """What the stays need of a crossing."""
 
-    traveller_id: int
+    traveller_id: uuid.UUID
     nationality: str
     issuing_state: str
     number_norm: str
     document_code: str
     direction: m.Direction
     day: dt.date
-    crossing_row_id: int | None
-    border_point_id: int
+    crossing_row_id: uuid.UUID | None
+    border_point_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ _PERSON = Prepared(select(m.Traveller.id).where(
     m.Traveller.nationality == bindparam("nationality")).order_by(m.Traveller.id).limit(1))
 
 
-def authorised(db, rules: StayRules, traveller_id: int | None, nationality: str, issuing_state: str,
+def authorised(db, rules: StayRules, traveller_id: uuid.UUID | None, nationality: str, issuing_state: str,
                number_norm: str, document_code: str, day: dt.date) -> Allowance:
     """What a traveller entering on `day` may stay (for the gate, before the crossing is recorded)."""
     regime, visa, since = _regime(db, rules, traveller_id, nationality, issuing_state, number_norm,
@@ -191,7 +192,7 @@ def _entry(db, rules: StayRules, passage: Passage) -> None:
 class Entrant:
     """Someone expected to enter (a passenger before arrival): their traveller (holder) and document."""
 
-    traveller_id: int | None
+    traveller_id: uuid.UUID | None
     nationality: str
     issuing_state: str
     number_norm: str
@@ -272,7 +273,7 @@ def _with_entry(stays: list[tuple[dt.date, dt.date | None]], day: dt.date) -> li
     return [*stays, (day, None)]
 
 
-def _regime(db, rules: StayRules, traveller_id: int | None, nationality: str, issuing_state: str,
+def _regime(db, rules: StayRules, traveller_id: uuid.UUID | None, nationality: str, issuing_state: str,
             number_norm: str, document_code: str, day: dt.date) -> tuple[Regime, Visa | None, dt.date]:
     """The traveller's regime on `day`, their short-stay visa in force, and how far back their stays matter."""
     if rules.regime(nationality, document_code) is Regime.FREE_MOVEMENT:
@@ -336,7 +337,7 @@ def refused(db, rules: StayRules, crossing: m.Crossing) -> None:
     rebuild(db, rules, crossing.traveller_id)
 
 
-def rebuild(db, rules: StayRules, traveller_id: int) -> None:
+def rebuild(db, rules: StayRules, traveller_id: uuid.UUID) -> None:
     """Replay the traveller's crossings, in the order they happened, into fresh stays (alerts raised are lost);
     an entry an officer refused is left out.
 

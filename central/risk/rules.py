@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,7 @@ class RiskRules:
             raise RiskConfigError(f"{path}: rule names must be unique")
         return cls(version, rules)
 
-    def assess(self, session: Session, traveller_id: int | None, occurred_at: dt.datetime,
+    def assess(self, session: Session, traveller_id: uuid.UUID | None, occurred_at: dt.datetime,
                expiry_date: dt.date | None) -> RiskAssessment:
         """Score a crossing about to be stored (earlier crossings and decisions only).
 
@@ -122,7 +123,7 @@ class RiskRules:
         return RiskAssessment(score=round(score, 4), fired=tuple(r.name for r in fired), version=self.version)
 
     @staticmethod
-    def _fires(rule: Rule, session: Session, traveller_id: int | None, occurred_at: dt.datetime,
+    def _fires(rule: Rule, session: Session, traveller_id: uuid.UUID | None, occurred_at: dt.datetime,
                expiry_date: dt.date | None) -> bool:
         p = rule.params
         if rule.kind == "document_expiring":

@@ -20,7 +20,6 @@ from central.rpc.desk import DeskServicer
 from central.rpc.fingerprints import FingerprintServicer
 from central.rpc.headquarters import HeadquartersLink
 from central.rpc.servicer import CentralServicer
-from central.sites.replication import SiteError, check_post_keys
 from central.stays.regime import StayRules
 from central.travellers import files, fingerprints
 from central.travellers.files import TravellerGallery
@@ -105,12 +104,6 @@ def serve(address: str = "127.0.0.1:0", database_url: str | None = None, *,
     if not database_ready:
         database.migrate()
         database.run(lambda session: apply_bootstrap(session, policy))
-    try:  # a border post with keys outside its range stops here
-        with database.engine.connect() as connection:
-            check_post_keys(connection)
-    except SiteError:
-        database.dispose()
-        raise
     if policy.open_access and not database_ready:
         log.warning("central OPEN ACCESS on %s: callers registered nowhere may read traveller histories, "
                     "referrals and crossings as officers. For the demo only: started without --open-access "

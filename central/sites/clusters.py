@@ -136,7 +136,7 @@ class Stand:
 
     def describe(self) -> dict:
         return {"directory": str(self.directory), "hq": {"url": self.hq.url, "running": self.hq.running},
-                "posts": [{"name": post.name, "number": post.number, "clearance": post.clearance,
+                "posts": [{"name": post.name, "clearance": post.clearance,
                            "url": cluster.url, "running": cluster.running} for post, cluster in self.posts]}
 
     def remove(self) -> None:
@@ -159,7 +159,7 @@ def load_stand(directory: Path) -> Stand:
     if not path.exists():
         raise ClusterError(f"no stand in {directory} (no {STAND_FILE})")
     record = json.loads(path.read_text())
-    posts = [(Post(r["name"], r["number"], r["clearance"]), _cluster_of(r)) for r in record["posts"]]
+    posts = [(Post(r["name"], r["clearance"]), _cluster_of(r)) for r in record["posts"]]
     return Stand(Path(record["directory"]), _cluster_of(record["hq"]), posts)
 
 

@@ -1,7 +1,7 @@
 """The SQL that makes a PostgreSQL database of central a border post or headquarters (docs/SITES.md).
 
-What a migration cannot do, because it depends on the site: the range a post draws its keys from,
-its name as the default site of its travel documents, the guard that refuses writes to tables
+What a migration cannot do, because it depends on the site: a post's name as the default site of its
+travel documents, the guard that refuses writes to tables
 another site writes, publications and subscriptions. Each function is idempotent, and runs on a
 database already migrated to head (central.sites.migration).
 """
@@ -16,12 +16,6 @@ from central.intelligence.clearance import LEVELS
 from central.sites.links import LinkError, check_publisher
 from central.sites.tables import DOWN, FILTERED_BY_CLEARANCE, UP
 
-# Each post draws the keys of the UP tables from a range of its own: site number n gets
-# [n * 2**40 + 1, (n + 1) * 2**40 - 1], about 10**12 keys per table per post. Headquarters is 0.
-KEY_RANGE_BITS = 40
-HEADQUARTERS_NUMBER = 0
-MAX_SITE_NUMBER = (1 << (63 - KEY_RANGE_BITS)) - 1
-
 UP_PUBLICATION = "limes_up"
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,30}")
 
@@ -32,18 +26,16 @@ class SiteError(ValueError):
 
 @dataclass(frozen=True)
 class Post:
-    """A border post: its name (lower case, digits, _), its number (1 or more) and the highest
-    classification of alerts it receives (central.intelligence.clearance.LEVELS)."""
+    """A border post: its name (lower case, digits, _) and the highest classification of alerts it
+    receives (central.intelligence.clearance.LEVELS). Its rows need nothing more to be told apart from
+    other posts' at headquarters: their keys are UUIDs (central.database.keys)."""
 
     name: str
-    number: int
     clearance: str = "RESTRICTED"
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
             raise SiteError(f"post name {self.name!r}: lower-case letters, digits and _, starting with a letter")
-        if not 1 <= self.number <= MAX_SITE_NUMBER:
-            raise SiteError(f"post number {self.number}: 1 to {MAX_SITE_NUMBER} (0 is headquarters)")
         if self.clearance not in LEVELS:
             raise SiteError(f"clearance {self.clearance!r} is not one of {', '.join(LEVELS)}")
 
@@ -59,20 +51,8 @@ class Post:
     def subscription_at_post(self) -> str:
         return f"{self.name}_from_hq"
 
-    def key_range(self) -> tuple[int, int]:
-        return key_range(self.number)
-
     def released_levels(self) -> tuple[str, ...]:
         return LEVELS[:LEVELS.index(self.clearance) + 1]
-
-
-def key_range(number: int) -> tuple[int, int]:
-    """The first and last key site `number` may make in an UP table."""
-    return (number << KEY_RANGE_BITS) + 1, ((number + 1) << KEY_RANGE_BITS) - 1
-
-
-def site_of_key(key: int) -> int:
-    return key >> KEY_RANGE_BITS
 
 
 _GUARD_FUNCTION = """
@@ -105,21 +85,6 @@ def _check_postgresql(connection: Connection) -> None:
         raise SiteError(f"sites need PostgreSQL (logical replication); this database is {connection.dialect.name}")
 
 
-def _partition_keys(connection: Connection, number: int) -> None:
-    first, last = key_range(number)
-    for table in UP:
-        sequence = connection.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table})
-        outside = connection.scalar(text(f"SELECT count(*) FROM {table} WHERE id NOT BETWEEN :a AND :b"),
-                                    {"a": first, "b": last})
-        if outside:
-            raise SiteError(f"{table} holds {outside} row(s) keyed outside site {number}'s range "
-                            f"{first}..{last}: a site joins with an empty database (docs/SITES.md)")
-        highest = connection.scalar(text(f"SELECT max(id) FROM {table}"))
-        restart = first if highest is None else highest + 1
-        connection.execute(text(f"ALTER SEQUENCE {sequence} AS bigint MINVALUE {first} MAXVALUE {last} "
-                                f"START WITH {first} RESTART WITH {restart} NO CYCLE"))
-
-
 def _refuse_rows(connection: Connection, tables: tuple[str, ...], where: str) -> None:
     for table in tables:
         count = connection.scalar(text(f"SELECT count(*) FROM {table}"))
@@ -129,10 +94,9 @@ def _refuse_rows(connection: Connection, tables: tuple[str, ...], where: str) ->
 
 
 def prepare_post(connection: Connection, post: Post) -> None:
-    """Make a migrated database border post `post`: its key range, its site name on documents, DOWN tables
-    emptied for headquarters' copy and guarded, and the publication of its UP tables."""
+    """Make a migrated database border post `post`: its site name on documents, DOWN tables emptied for
+    headquarters' copy and guarded, and the publication of its UP tables."""
     _check_postgresql(connection)
-    _partition_keys(connection, post.number)
     connection.execute(text(f"ALTER TABLE travel_documents ALTER COLUMN site SET DEFAULT '{post.name}'"))
     if not _guarded(connection, DOWN[0]):
         # The migrations seed alert_version; headquarters' row replaces it. Nothing else may be there.
@@ -143,42 +107,13 @@ def prepare_post(connection: Connection, post: Post) -> None:
         connection.execute(text(f"CREATE PUBLICATION {UP_PUBLICATION} FOR TABLE {', '.join(UP)}"))
 
 
-def check_post_keys(connection: Connection) -> int | None:
-    """At a border post (a database that publishes UP_PUBLICATION): its number, once every UP table's
-    sequence is bounded to that post's key range and every key in the table lies in it. SiteError, naming
-    the table and the key, otherwise: central refuses to start rather than make or send a key another post
-    owns. None at headquarters and at a single site."""
-    if connection.dialect.name != "postgresql" or not connection.scalar(
-            text("SELECT count(*) FROM pg_publication WHERE pubname = :p"), {"p": UP_PUBLICATION}):
-        return None
-    numbers = set()
-    for table in UP:
-        bounds = connection.execute(text(
-            "SELECT s.seqmin, s.seqmax FROM pg_sequence s "
-            "WHERE s.seqrelid = CAST(pg_get_serial_sequence(:t, 'id') AS regclass)"), {"t": table}).one()
-        number = site_of_key(bounds[0])
-        if number == HEADQUARTERS_NUMBER or tuple(bounds) != key_range(number):
-            raise SiteError(f"{table}: its keys are drawn from {bounds[0]}..{bounds[1]}, not from a post's range "
-                            f"(run `limes central sites prepare-post` with the post's number)")
-        numbers.add(number)
-        first, last = key_range(number)
-        stray = connection.scalar(text(f"SELECT id FROM {table} WHERE id NOT BETWEEN :a AND :b LIMIT 1"),
-                                  {"a": first, "b": last})
-        if stray is not None:
-            raise SiteError(f"{table} holds key {stray}, outside post {number}'s range {first}..{last} "
-                            f"(it is site {site_of_key(stray)}'s): this database is not post {number}'s alone")
-    if len(numbers) != 1:
-        raise SiteError(f"the UP tables draw keys from the ranges of posts {sorted(numbers)}: one post, one range")
-    return numbers.pop()
-
-
 def prepare_headquarters(connection: Connection, posts: list[Post]) -> None:
     """Make a migrated database headquarters: UP tables guarded (only posts write them), documents keyed by
     site, and a publication of the DOWN tables per post, alerts filtered to what the post is cleared for."""
-    for what, values in (("number", [p.number for p in posts]), ("name", [p.name for p in posts])):
-        twice = sorted({value for value in values if values.count(value) > 1})
-        if twice:  # two posts on one key range would make the same keys
-            raise SiteError(f"posts must differ: {what} {', '.join(map(str, twice))} given to more than one post")
+    names = [post.name for post in posts]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # one name, one publication and one subscription
+        raise SiteError(f"posts must differ: name {', '.join(twice)} given to more than one post")
     _check_postgresql(connection)
     if not _guarded(connection, UP[0]):
         _refuse_rows(connection, UP, "border posts")

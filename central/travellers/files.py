@@ -107,13 +107,13 @@ def _traveller_id(session: Session, document: DocumentData, person: TravellerDat
         m.Traveller.nationality == state_code(person.nationality)).order_by(m.Traveller.id).limit(1))
 
 
-def _file_of(session: Session, traveller_id: int | None) -> m.TravellerFile | None:
+def _file_of(session: Session, traveller_id: uuid.UUID | None) -> m.TravellerFile | None:
     if traveller_id is None:
         return None
     return session.scalar(select(m.TravellerFile).where(m.TravellerFile.traveller_id == traveller_id))
 
 
-def _crossings(session: Session, traveller_id: int) -> int:
+def _crossings(session: Session, traveller_id: uuid.UUID) -> int:
     return session.scalar(select(func.count(m.Crossing.id)).where(m.Crossing.traveller_id == traveller_id)) or 0
 
 
@@ -164,7 +164,7 @@ def reseal_templates(session: Session, batch: int = 500) -> int:
 
 
 def _duplicates(session: Session, gallery: TravellerGallery | None, face: FaceQuery,
-                traveller_id: int | None) -> tuple[FileCandidate, ...]:
+                traveller_id: uuid.UUID | None) -> tuple[FileCandidate, ...]:
     """Other identities' files whose face strongly matches, best first; Unavailable when not searchable."""
     if gallery is None:
         raise Unavailable("no matcher is configured for the travellers gallery: duplicates cannot be searched")
@@ -301,7 +301,7 @@ def read_file(session: Session, caller: Caller, file_id: str, purpose: str = "tr
     return FileView(file, documents, crossings, referrals, live_face)
 
 
-def _overstayed(session: Session, traveller_id: int) -> bool:
+def _overstayed(session: Session, traveller_id: uuid.UUID) -> bool:
     """Whether the traveller's stays already record an overstay (or an alert for one): the file keeps it."""
     return session.scalar(select(m.StayRecord.id).where(
         m.StayRecord.traveller_id == traveller_id,

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import select
 
 from central.database import models as m
+from central.database.keys import parse_key
 from central.errors import InvalidArgument
 from central.intelligence import clearance
 from central.intelligence import network as links
@@ -73,7 +74,7 @@ def person():
         return _page(None, None, depth, query)
 
     def work(session):
-        start = traveller_by_document(session, who, document) if document else int(traveller)
+        start = traveller_by_document(session, who, document) if document else parse_key(traveller)
         if start is None:
             return None
         reader = clearance.reader(session, who.user, reviewer=may("ReviewIntelReports"))
@@ -82,8 +83,8 @@ def person():
         labels = dict(network.graph.nodes(data="label"))
         table = [(labels.get(a, a), labels.get(b, b), reasons) for a, b, reasons in network.edges()]
         return network, table
-    if traveller and not traveller.isdigit():
-        return _page(None, "traveller: a number is required", depth, query), 400
+    if traveller and parse_key(traveller) is None:
+        return _page(None, "traveller: a traveller's key (a UUID) is required", depth, query), 400
     result, error = run(work)
     if result is None and error is None:
         error = f"no document {document!r} is known"

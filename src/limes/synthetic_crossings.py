@@ -14,10 +14,11 @@ import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from central.database import models as m
+from central.database.keys import new_key
 
 POINTS = ("FRA-T1", "MUC-T2", "BER-T1", "SALZBURG-ROAD")
 NATIONALITIES = ("DEU", "FRA", "TUR", "USA", "UKR", "IND", "CHN", "GBR", "XXA", "SYR")
@@ -115,8 +116,8 @@ def world(crossings: int, groups: int, seed: int = 19, start: dt.datetime = STAR
 @dataclass
 class Loaded:
     """Where the synthetic travellers went: {synthetic traveller: id in central} for travellers and documents."""
-    travellers: dict[int, int] = field(default_factory=dict)
-    documents: dict[int, int] = field(default_factory=dict)
+    travellers: dict[int, uuid.UUID] = field(default_factory=dict)
+    documents: dict[int, uuid.UUID] = field(default_factory=dict)
 
 
 def load(session: Session, data: World, loaded: Loaded | None = None, seed: int = 19, chunk: int = 20_000) -> Loaded:
@@ -134,14 +135,11 @@ def load(session: Session, data: World, loaded: Loaded | None = None, seed: int 
             session.add(m.Station(code=f"{code}-G01", border_point_id=point.id))
             session.flush()
         points[index] = (point.id, session.scalar(select(m.Station.id).where(m.Station.border_point_id == point.id)))
-    next_traveller = (session.scalar(select(func.max(m.Traveller.id))) or 0) + 1
-    next_document = (session.scalar(select(func.max(m.TravelDocument.id))) or 0) + 1
     new = [int(t) for t in np.unique(data.traveller) if int(t) not in loaded.travellers]
     for begin in range(0, len(new), chunk):
         travellers, documents = [], []
         for synthetic in new[begin:begin + chunk]:
-            traveller_id, document_id = next_traveller, next_document
-            next_traveller, next_document = next_traveller + 1, next_document + 1
+            traveller_id, document_id = new_key(), new_key()
             loaded.travellers[synthetic], loaded.documents[synthetic] = traveller_id, document_id
             nationality = rng.choice(NATIONALITIES)
             surname = f"SYN{synthetic:07d}"
@@ -169,7 +167,7 @@ def load(session: Session, data: World, loaded: Loaded | None = None, seed: int 
                 data.direction[begin:end].tolist(), data.at[begin:end].tolist(), data.referred[begin:end].tolist()):
             instant = dt.datetime.fromtimestamp(at, dt.timezone.utc)
             crossings.append(dict(
-                crossing_id=str(next(crossing_ids)), station_id=points[point][1],
+                id=new_key(), crossing_id=str(next(crossing_ids)), station_id=points[point][1],
                 border_point_id=points[point][0], direction=DIRECTIONS[direction], occurred_at=instant,
                 recorded_at=instant, document_id=loaded.documents[traveller], traveller_id=loaded.travellers[traveller],
                 decision=decisions[referred], reasons=[], checks=[], face_score=0.9, risk_score=0.0,
@@ -181,9 +179,10 @@ def load(session: Session, data: World, loaded: Loaded | None = None, seed: int 
 def _crossings_into_sqlite(session: Session, data: World, loaded: Loaded, points: dict, crossing_ids,
                            chunk: int = 100_000) -> None:
     """The crossings through the driver's executemany, in the column formats SQLAlchemy stores on SQLite
-    (instants as UTC text, enumerations by name, lists as JSON): several times faster for millions."""
+    (keys as 32 hex digits, instants as UTC text, enumerations by name, lists as JSON): several times
+    faster for millions."""
     cursor = session.connection().connection.cursor()
-    columns = ("crossing_id", "station_id", "border_point_id", "direction", "occurred_at", "recorded_at",
+    columns = ("id", "crossing_id", "station_id", "border_point_id", "direction", "occurred_at", "recorded_at",
                "document_id", "traveller_id", "decision", "reasons", "checks", "face_score", "risk_score",
                "risk_rules_fired", "risk_rules_version")
     statement = f"INSERT INTO crossings ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
@@ -192,9 +191,9 @@ def _crossings_into_sqlite(session: Session, data: World, loaded: Loaded, points
         end = begin + chunk
         instants = np.datetime_as_string(data.at[begin:end].astype("datetime64[s]")).tolist()
         cursor.executemany(statement, (
-            (str(next(crossing_ids)), points[point][1], points[point][0], directions[direction],
-             f"{instant[:10]} {instant[11:]}.000000", f"{instant[:10]} {instant[11:]}.000000",
-             loaded.documents[traveller], loaded.travellers[traveller], "REFER" if referred else "OPEN",
+            (new_key().hex, str(next(crossing_ids)), points[point][1].hex, points[point][0].hex,
+             directions[direction], f"{instant[:10]} {instant[11:]}.000000", f"{instant[:10]} {instant[11:]}.000000",
+             loaded.documents[traveller].hex, loaded.travellers[traveller].hex, "REFER" if referred else "OPEN",
              "[]", "[]", 0.9, 0.0, "[]", "synthetic")
             for traveller, point, direction, instant, referred in zip(
                 data.traveller[begin:end].tolist(), data.point[begin:end].tolist(),

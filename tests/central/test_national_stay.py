@@ -16,9 +16,9 @@ from sqlalchemy import insert, select, text
 from central.access.audit import Caller
 from central.database import models as m
 from central.database.engine import Database
+from central.database.keys import new_key
 from central.records import gate_calls, national_stay, stays
 from central.risk.rules import RiskRules
-from central.sites.replication import key_range
 from central.stays.regime import Regime, StayRules
 from drivers.alertmatch.normalize import name_key
 
@@ -149,7 +149,8 @@ def headquarters_database(tmp_path) -> Database:
                           ddl)
         assert per_site != ddl, ddl
         # SQLite's way to change a constraint: a new table, the rows copied, the old one dropped, the new renamed.
-        c.execute(text(per_site.replace("CREATE TABLE travel_documents", "CREATE TABLE travel_documents_hq", 1)))
+        c.execute(text(re.sub(r'CREATE TABLE "?travel_documents"?', "CREATE TABLE travel_documents_hq", per_site,
+                              count=1)))
         c.execute(text("INSERT INTO travel_documents_hq SELECT * FROM travel_documents"))
         c.execute(text("DROP TABLE travel_documents"))
         c.execute(text("ALTER TABLE travel_documents_hq RENAME TO travel_documents"))
@@ -157,24 +158,24 @@ def headquarters_database(tmp_path) -> Database:
     return database
 
 
-def post_rows(c, site: str, number: int, passages: list[tuple[m.Direction, dt.date]], nationality="UTO",
-              passport="HQ123456") -> int:
-    """One post's rows of a traveller, as replicated to headquarters: keys in the post's range."""
-    first = key_range(number)[0]
-    c.execute(insert(m.BorderPoint).values(id=first, code=f"BP-{site}", name=site))
-    c.execute(insert(m.Station).values(id=first, code=f"G-{site}", border_point_id=first))
-    c.execute(insert(m.Traveller).values(id=first, surname="TRAVELLER", given_names="ANNA", name_key=name_key(
+def post_rows(c, site: str, passages: list[tuple[m.Direction, dt.date]], nationality="UTO",
+              passport="HQ123456") -> uuid.UUID:
+    """One post's rows of a traveller, as replicated to headquarters (keys made at the post); its key."""
+    point, station, traveller, document = new_key(), new_key(), new_key(), new_key()
+    c.execute(insert(m.BorderPoint).values(id=point, code=f"BP-{site}", name=site))
+    c.execute(insert(m.Station).values(id=station, code=f"G-{site}", border_point_id=point))
+    c.execute(insert(m.Traveller).values(id=traveller, surname="TRAVELLER", given_names="ANNA", name_key=name_key(
         "TRAVELLER", "ANNA"), nationality=nationality, sex="F", birth_date=BORN))
-    c.execute(insert(m.TravelDocument).values(id=first, number=passport, number_norm=passport, issuing_state="UTO",
-                                              doc_type="P", traveller_id=first, site=site))
-    for index, (direction, on) in enumerate(passages):
+    c.execute(insert(m.TravelDocument).values(id=document, number=passport, number_norm=passport,
+                                              issuing_state="UTO", doc_type="P", traveller_id=traveller, site=site))
+    for direction, on in passages:
         c.execute(insert(m.Crossing).values(
-            id=first + index, crossing_id=str(uuid.uuid4()), station_id=first, border_point_id=first,
-            traveller_id=first, document_id=first, direction=direction,
+            id=new_key(), crossing_id=str(uuid.uuid4()), station_id=station, border_point_id=point,
+            traveller_id=traveller, document_id=document, direction=direction,
             occurred_at=dt.datetime.combine(on, dt.time(12), dt.timezone.utc), decision=m.GateDecision.OPEN,
             reasons=[], checks=[]))
-    stays.rebuild(c, STAY_RULES, first)
-    return first
+    stays.rebuild(c, STAY_RULES, traveller)
+    return traveller
 
 
 def question(passport="HQ123456", nationality="UTO") -> stays.StayQuestion:
@@ -185,8 +186,8 @@ def test_headquarters_judges_an_entry_at_one_post_and_an_exit_at_another_as_one_
     database = headquarters_database(tmp_path)
     entered, today = dt.date(2026, 1, 1), dt.date(2026, 6, 1)
     # In at post A on 1 January, out at post B on 31 March (90 days), back on 1 June.
-    database.write(lambda c: (post_rows(c, "post_a", 1, [(m.Direction.ENTRY, entered)]),
-                              post_rows(c, "post_b", 2, [(m.Direction.EXIT, dt.date(2026, 3, 31))])))
+    at_a, _ = database.write(lambda c: (post_rows(c, "post_a", [(m.Direction.ENTRY, entered)]),
+                                        post_rows(c, "post_b", [(m.Direction.EXIT, dt.date(2026, 3, 31))])))
     answer = database.read(lambda c: national_stay.authorised_nationally(c, STAY_RULES, question(), today))
     assert answer.travellers == 2
     # 1 January to 31 March is 90 days; on 1 June the window (4 December to 1 June) holds all of them, and
@@ -194,24 +195,23 @@ def test_headquarters_judges_an_entry_at_one_post_and_an_exit_at_another_as_one_
     assert answer.allowance.days_used == 91 and answer.allowance.latest_exit is None
     assert answer.allowance.refused.startswith("F: has already stayed 90 days")
     # Post A alone (its own stays) sees a stay that is still open: it would judge otherwise.
-    post_a = database.read(lambda c: stays.authorised(c, STAY_RULES, key_range(1)[0], "UTO", "UTO", "HQ123456",
-                                                      "P", today))
+    post_a = database.read(lambda c: stays.authorised(c, STAY_RULES, at_a, "UTO", "UTO", "HQ123456", "P", today))
     assert (post_a.days_used, post_a.refused) != (answer.allowance.days_used, answer.allowance.refused)
     database.dispose()
 
 
 def test_headquarters_counts_the_days_spent_through_either_post(tmp_path):
     database = headquarters_database(tmp_path)
-    database.write(lambda c: (
-        post_rows(c, "post_a", 1, [(m.Direction.ENTRY, dt.date(2026, 1, 1)), (m.Direction.EXIT, dt.date(2026, 1, 30))]),
-        post_rows(c, "post_b", 2, [(m.Direction.ENTRY, dt.date(2026, 2, 10)),
+    at_a, _ = database.write(lambda c: (
+        post_rows(c, "post_a", [(m.Direction.ENTRY, dt.date(2026, 1, 1)), (m.Direction.EXIT, dt.date(2026, 1, 30))]),
+        post_rows(c, "post_b", [(m.Direction.ENTRY, dt.date(2026, 2, 10)),
                                    (m.Direction.EXIT, dt.date(2026, 3, 11))])))
     answer = database.read(lambda c: national_stay.authorised_nationally(c, STAY_RULES, question(),
                                                                          dt.date(2026, 4, 1)))
     # 30 + 30 days before, and 1 April: 61 used; 29 more days from 1 April (the window keeps them all).
     assert (answer.travellers, answer.allowance.days_used) == (2, 61)
     assert answer.allowance.latest_exit == dt.date(2026, 4, 30)
-    only_a = database.read(lambda c: stays.authorised(c, STAY_RULES, key_range(1)[0], "UTO", "UTO", "HQ123456", "P",
+    only_a = database.read(lambda c: stays.authorised(c, STAY_RULES, at_a, "UTO", "UTO", "HQ123456", "P",
                                                       dt.date(2026, 4, 1)))
     assert only_a.days_used == 31  # what post A alone would have said
     database.dispose()
@@ -219,7 +219,7 @@ def test_headquarters_counts_the_days_spent_through_either_post(tmp_path):
 
 def test_one_row_keeps_the_stays_table_and_nobody_known_is_judged_on_nothing(tmp_path):
     database = headquarters_database(tmp_path)
-    database.write(lambda c: post_rows(c, "post_a", 1, [(m.Direction.ENTRY, dt.date(2026, 1, 1)),
+    database.write(lambda c: post_rows(c, "post_a", [(m.Direction.ENTRY, dt.date(2026, 1, 1)),
                                                         (m.Direction.EXIT, dt.date(2026, 1, 10))]))
     answer = database.read(lambda c: national_stay.authorised_nationally(c, STAY_RULES, question(),
                                                                          dt.date(2026, 2, 1)))
@@ -234,9 +234,9 @@ def test_one_row_keeps_the_stays_table_and_nobody_known_is_judged_on_nothing(tmp
 def test_a_renewed_passport_finds_the_same_person_at_each_site(tmp_path):
     database = headquarters_database(tmp_path)
     database.write(lambda c: (
-        post_rows(c, "post_a", 1, [(m.Direction.ENTRY, dt.date(2026, 1, 1)), (m.Direction.EXIT, dt.date(2026, 1, 20))],
+        post_rows(c, "post_a", [(m.Direction.ENTRY, dt.date(2026, 1, 1)), (m.Direction.EXIT, dt.date(2026, 1, 20))],
                   passport="OLD00001"),
-        post_rows(c, "post_b", 2, [(m.Direction.ENTRY, dt.date(2026, 2, 1)), (m.Direction.EXIT, dt.date(2026, 2, 20))],
+        post_rows(c, "post_b", [(m.Direction.ENTRY, dt.date(2026, 2, 1)), (m.Direction.EXIT, dt.date(2026, 2, 20))],
                   passport="OLD00002")))
     answer = database.read(lambda c: national_stay.authorised_nationally(c, STAY_RULES, question("NEW00003"),
                                                                          dt.date(2026, 3, 1)))

@@ -84,12 +84,12 @@ def sites(tmp_path):
     post A's own database, with its entry only. One CA for the country's services and stations."""
     today = dt.datetime.now(dt.timezone.utc).date()
     hq = headquarters_database(tmp_path)
-    hq.write(lambda c: (post_rows(c, "post_a", 1, [(m.Direction.ENTRY, today - dt.timedelta(days=100))]),
-                        post_rows(c, "post_b", 2, [(m.Direction.EXIT, today - dt.timedelta(days=40))])))
+    hq.write(lambda c: (post_rows(c, "post_a", [(m.Direction.ENTRY, today - dt.timedelta(days=100))]),
+                        post_rows(c, "post_b", [(m.Direction.EXIT, today - dt.timedelta(days=40))])))
     hq.dispose()
     post = Database(f"sqlite:///{tmp_path / 'post_a.sqlite'}")
     post.migrate()
-    post.write(lambda c: post_rows(c, "post_a", 1, [(m.Direction.ENTRY, today - dt.timedelta(days=100))]))
+    post.write(lambda c: post_rows(c, "post_a", [(m.Direction.ENTRY, today - dt.timedelta(days=100))]))
     post.dispose()
     hq_url, post_url = f"sqlite:///{tmp_path / 'hq.sqlite'}", f"sqlite:///{tmp_path / 'post_a.sqlite'}"
     grant(hq_url, access.Kind.STATION, "post_a", access.Role.SITE)

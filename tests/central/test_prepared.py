@@ -107,7 +107,7 @@ def test_an_insert_stores_what_sqlalchemy_stores(database):
         "SELECT id, crossing_id, station_id, border_point_id, direction, occurred_at, recorded_at, document_id, "
         "traveller_id, decision, reasons, checks, face_score, risk_score, risk_rules_fired, risk_rules_version "
         "FROM crossings")})
-    assert raw[ours][0] == new_id
+    assert uuid.UUID(str(raw[ours][0])) == new_id
     assert raw[ours][2:] == raw[theirs][2:]
 
 
@@ -115,9 +115,9 @@ def test_a_unique_violation_is_sqlalchemys_integrity_error(database):
     station, point, document, traveller = _stored(database)
     crossing_id = str(uuid.uuid4())
     row = _crossing(crossing_id, document, traveller, station, point)
-    database.write(lambda c: gate_calls._INSERT_CROSSING.rows(c, row))
+    database.write(lambda c: gate_calls._INSERT_CROSSING.scalar(c, row))
     with pytest.raises(exc.IntegrityError):
-        database.write(lambda c: gate_calls._INSERT_CROSSING.rows(c, row), attempts=1)
+        database.write(lambda c: gate_calls._INSERT_CROSSING.scalar(c, row), attempts=1)
 
 
 def test_a_driver_error_is_sqlalchemys(database):

@@ -25,7 +25,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives.serialization import Encoding
 from prometheus_client import CollectorRegistry, generate_latest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Uuid, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from central.access import roles as access_roles
@@ -42,7 +42,7 @@ from central.rpc.server import serve
 from central.sites import monitoring, replication, tables
 from central.sites.clusters import ClusterError, build_stand, free_port, postgres_bin
 from central.sites.migration import migrate_sites, subscribers_first
-from central.sites.replication import Post, key_range, site_of_key
+from central.sites.replication import Post
 from central.statistics.tables import statistics
 from central.stays.regime import StayRules
 from central.web import WebSettings, create_app
@@ -56,7 +56,7 @@ from hardware_sim.pki import make_test_pki
 from limes.cli import main
 
 POSTGRES_PASS = bool(os.environ.get("LIMES_CENTRAL_TEST_DATABASE"))
-POSTS = [Post("post_a", 1, "RESTRICTED"), Post("post_b", 2, "SECRET")]
+POSTS = [Post("post_a", "RESTRICTED"), Post("post_b", "SECRET")]
 DAY = dt.date(2026, 11, 25)
 GATE = Caller(station="gate", purpose="test")
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
@@ -81,16 +81,14 @@ def test_the_up_tables_refer_only_to_what_headquarters_holds():
             assert key.column.table.name in tables.UP + tables.DOWN, (name, key.target_fullname)
 
 
-def test_posts_draw_keys_from_ranges_that_cannot_meet():
-    ranges = [key_range(n) for n in range(0, 6)]
-    for (_, last), (first, _) in zip(ranges, ranges[1:]):
-        assert last < first
-    assert all(site_of_key(first) == site_of_key(last) == n for n, (first, last) in enumerate(ranges))
-    assert key_range(replication.MAX_SITE_NUMBER)[1] < 2 ** 63
-    with pytest.raises(replication.SiteError, match="0 is headquarters"):
-        Post("post_x", 0)
+def test_the_up_tables_are_keyed_by_uuids_the_writing_site_makes():
+    for name in tables.UP:
+        key = m.Base.metadata.tables[name].c.id
+        assert isinstance(key.type, Uuid) and key.default is not None and key.default.arg.__name__ == "new_key"
     with pytest.raises(replication.SiteError, match="lower-case"):
-        Post("Post-X", 3)
+        Post("Post-X")
+    with pytest.raises(replication.SiteError, match="clearance"):
+        Post("post_x", "TOP")
 
 
 def test_migrations_run_at_headquarters_first_for_the_tables_that_replicate_up(tmp_path):
@@ -115,8 +113,9 @@ def test_a_single_site_on_sqlite_reports_no_replication(tmp_path):
     assert not state.replicating and not state.error
     with database.engine.begin() as connection, pytest.raises(replication.SiteError, match="need PostgreSQL"):
         replication.prepare_post(connection, POSTS[0])
-    with database.engine.begin() as connection, pytest.raises(replication.SiteError, match="number 1 given to more"):
-        replication.prepare_headquarters(connection, [Post("post_a", 1), Post("post_c", 1)])
+    with database.engine.begin() as connection, pytest.raises(replication.SiteError,
+                                                              match="name post_a given to more"):
+        replication.prepare_headquarters(connection, [Post("post_a"), Post("post_a", "SECRET")])
     database.dispose()
 
 
@@ -214,8 +213,9 @@ def test_crossings_referrals_and_decisions_of_every_post_reach_headquarters_and_
     table = database.run(lambda session: statistics(session, ("border_point",), "day", DAY, DAY))
     database.dispose()
     assert {(c.values, c.count) for c in table.cells} == {(("POST_A",), 6), (("POST_B",), 6)}
-    # Each post's keys are its own: the site is in the key, and the one passport is a row per post.
-    assert {site_of_key(k) for (k,) in rows(hq, "SELECT id FROM crossings")} == {1, 2}
+    # Each post's keys arrive as the post made them, and the one passport is a row per post.
+    made = {row for _, cluster in stand.posts for row in rows(cluster.url, "SELECT id, crossing_id FROM crossings")}
+    assert set(rows(hq, "SELECT id, crossing_id FROM crossings")) == made and len(made) == 12
     assert rows(hq, "SELECT site, number FROM travel_documents ORDER BY site") == [
         ("post_a", "C01X00T47"), ("post_b", "C01X00T47")]
 
@@ -250,7 +250,7 @@ def test_headquarters_judges_the_stay_on_both_posts_crossings_of_one_passport(st
 
 def test_headquarters_link_analysis_covers_the_posts_crossings_under_their_keys(stand):
     """Two travellers crossing together twice at post B are a group in headquarters' co-travel analysis,
-    though their keys are post B's (2 * 2**40 + k)."""
+    under the keys post B made for them."""
     trips = [dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.timezone.utc) + dt.timedelta(days=day) for day in (0, 1)]
     record(stand.post("post_b").url, [crossing("POST_B", number, trip + dt.timedelta(minutes=minute), given)
                                       for trip in trips
@@ -258,14 +258,15 @@ def test_headquarters_link_analysis_covers_the_posts_crossings_under_their_keys(
     hq = stand.hq.url
     wait_for(lambda: scalar(hq, "SELECT count(*) FROM crossings WHERE occurred_at >= :t", t=trips[0]) == 4,
              what="the four crossings at headquarters")
+    post_b_travellers = {key for (key,) in rows(stand.post("post_b").url, "SELECT id FROM travellers")}
     database = Database(hq)
     analyst = Caller(station="web", user="analyst-1", purpose="test")
     found = database.run(lambda session: [
-        ({t.given_names for t in group.members}, {site_of_key(t.id) for t in group.members})
+        ({t.given_names for t in group.members}, {t.id for t in group.members} <= post_b_travellers)
         for group in network.co_travel_groups(session, analyst, network.CoTravelQuery(min_together=2),
                                               trips[1] + dt.timedelta(days=1), "POST_B")])
     database.dispose()
-    assert ({"ANNA", "HANS"}, {2}) in found
+    assert ({"ANNA", "HANS"}, True) in found
 
 
 def test_a_post_cut_off_from_headquarters_catches_up_in_order_exactly_once(stand):
@@ -373,54 +374,6 @@ def test_trust_published_at_headquarters_reaches_the_posts_and_a_crl_revokes_the
 
 
 
-def test_posts_keys_stay_in_their_ranges_and_a_post_refuses_to_start_outside_its_own(stand, tmp_path, capsys):
-    post_a = stand.post("post_a").url
-    engine = create_engine(post_a, isolation_level="AUTOCOMMIT")
-
-    def post_number(url: str) -> int | None:
-        checked = create_engine(url)
-        try:
-            with checked.connect() as connection:
-                return replication.check_post_keys(connection)
-        finally:
-            checked.dispose()
-    assert [post_number(cluster.url) for _, cluster in stand.posts] == [1, 2]
-    assert post_number(stand.hq.url) is None  # headquarters draws no UP keys
-    sequence = scalar(post_a, "SELECT pg_get_serial_sequence('crossings', 'id')")
-    first_b, last_b = key_range(2)
-    in_transaction = create_engine(post_a)
-    try:
-        # A row keyed in post B's range at post A (rolled back, never committed: it would replicate up).
-        with in_transaction.connect() as connection:
-            connection.execute(text("INSERT INTO border_points (id, code, name) VALUES (:i, 'STRAY', '')"),
-                               {"i": first_b + 7})
-            with pytest.raises(replication.SiteError, match=f"border_points holds key {first_b + 7}, outside "
-                                                            "post 1's range .* site 2's"):
-                replication.check_post_keys(connection)
-            connection.rollback()
-        assert scalar(post_a, "SELECT count(*) FROM border_points WHERE code = 'STRAY'") == 0
-        with engine.connect() as connection:
-            # At the end of its range a post gets an error, never a key of the next post.
-            last_a = key_range(1)[1]
-            connection.execute(text("SELECT setval(CAST(:s AS regclass), :v)"), {"s": sequence, "v": last_a})
-            with pytest.raises(DBAPIError, match="reached maximum value"):
-                connection.execute(text("SELECT nextval(CAST(:s AS regclass))"), {"s": sequence})
-            # Post A's database given post B's range (a wrong --number, or B's copy restored at A): it will not serve.
-            connection.execute(text(f"ALTER SEQUENCE {sequence} MINVALUE {first_b} MAXVALUE {last_b} "
-                                    f"START WITH {first_b} RESTART WITH {first_b}"))
-        with pytest.raises(replication.SiteError, match="crossings holds key .* outside post 2's range"):
-            serve("127.0.0.1:0", post_a, plaintext=True)
-        assert main(["central", "serve", "--database", post_a, "--listen", "127.0.0.1:0", "--plaintext",
-                     "--key-file", str(tmp_path / "at-rest.key")]) == 2
-        assert "outside post 2's range" in capsys.readouterr().err
-    finally:
-        with engine.connect() as connection:
-            replication.prepare_post(connection, POSTS[0])  # idempotent: puts post A's range back
-            assert replication.check_post_keys(connection) == 1
-        engine.dispose()
-        in_transaction.dispose()
-
-
 def metrics_of(url: str) -> str:
     registry, engine = CollectorRegistry(), create_engine(url)
     registry.register(monitoring.ReplicationCollector(engine))
@@ -476,7 +429,8 @@ def test_a_conflict_holds_the_subscription_back_and_shows_in_the_metrics(stand):
     engine = create_engine(hq)
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text("INSERT INTO border_points (id, code, name) VALUES (42, 'POST_A_ANNEX', 'rogue')"))
+        connection.execute(text("INSERT INTO border_points (id, code, name) "
+                                "VALUES (gen_random_uuid(), 'POST_A_ANNEX', 'rogue')"))
     new = crossing("POST_A_ANNEX")
     record(post_a, [new])
     wait_for(lambda: apply_errors(metrics_of(hq), "hq_from_post_a") >= 1, what="the apply error counted")
@@ -488,7 +442,7 @@ def test_a_conflict_holds_the_subscription_back_and_shows_in_the_metrics(stand):
     # Resolved as docs/SITES.md says: the rogue row goes, and the retrying worker catches up by itself.
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text("DELETE FROM border_points WHERE id = 42"))
+        connection.execute(text("DELETE FROM border_points WHERE name = 'rogue'"))
     wait_for(lambda: scalar(hq, "SELECT count(*) FROM crossings WHERE crossing_id = :c", c=new.crossing_id) == 1,
              what="the crossing after the conflict was resolved")
     assert scalar(hq, "SELECT name FROM border_points WHERE code = 'POST_A_ANNEX'") == ""

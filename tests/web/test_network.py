@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 
 from sqlalchemy import select
 
@@ -24,7 +25,7 @@ def test_the_groups_page_finds_the_ring_and_links_each_member_to_their_network(d
     client = desk.signed_in("intelligence")
     page = client.get("/network/groups?k=2&window=10&days=365").get_data(as_text=True)
     assert "Group 1" in page and "3 travellers" in page
-    members = re.findall(r'<a href="(/network\?traveller=\d+[^"]*)">([A-Z]+),', page)
+    members = re.findall(r'<a href="(/network\?traveller=[0-9a-f-]{36}[^"]*)">([A-Z]+),', page)
     assert sorted(name for _, name in members) == ["ALPHA", "BRAVO", "FACILITATOR"]
     network = client.get(dict((n, u) for u, n in members)["FACILITATOR"].replace("&amp;", "&"))
     html = network.get_data(as_text=True)
@@ -45,7 +46,8 @@ def test_a_network_from_a_document_number_and_bad_input(desk):
     assert "MUSTERMANN" in page and "No links found" in page
     assert client.get("/network?document=NOPE1").status_code == 400
     assert client.get("/network?traveller=x").status_code == 400
-    assert client.get("/network?traveller=1&k=1").status_code == 400
+    assert client.get("/network?traveller=1").status_code == 400  # keys are UUIDs, not numbers
+    assert client.get(f"/network?traveller={uuid.uuid4()}&k=1").status_code == 400
 
 
 def test_only_the_intelligence_role_does_link_analysis(desk):

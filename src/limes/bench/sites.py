@@ -82,7 +82,7 @@ def _bench(args: argparse.Namespace) -> int:
     folder.chmod(0o755)  # the clusters run as postgres when this runs as root
     try:
         began = time.perf_counter()
-        stand = build_stand(folder / "stand", [Post("post_a", 1)], fsync=True)
+        stand = build_stand(folder / "stand", [Post("post_a")], fsync=True)
         stand_s = time.perf_counter() - began
     except ClusterError as error:
         shutil.rmtree(folder, ignore_errors=True)

@@ -42,7 +42,6 @@ from central.rpc import convert, fields
 from central.rpc.fields import format_instant
 from central.rpc.headquarters import DEFAULT_DEADLINE_S, HeadquartersLink
 from central.rpc.processes import serve_processes
-from central.sites.replication import SiteError
 from central.statistics import pseudonym
 from central.stays.regime import RulesError, StayRules, rules_file
 from central.travellers import files
@@ -416,18 +415,14 @@ def _serve(args: argparse.Namespace) -> int:
     except (SealError, RulesError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls, sealer=sealer,
-                                       plaintext=args.plaintext, face_matcher_factory=matcher_factory,
-                                       traveller_gallery_factory=travellers_factory,
-                                       finger_gallery_factory=fingers_factory,
-                                       metrics_port=args.metrics_port,
-                                       risk_rules=Path(args.risk_rules) if args.risk_rules else None,
-                                       stay_rules=stay_rules, headquarters=headquarters,
-                                       access=AccessPolicy.demo() if args.open_access else AccessPolicy())
-    except SiteError as exc:  # a border post whose keys stray from its range (docs/SITES.md)
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    server, port = serve_processes(args.processes, args.listen, _database_url(args), tls=tls, sealer=sealer,
+                                   plaintext=args.plaintext, face_matcher_factory=matcher_factory,
+                                   traveller_gallery_factory=travellers_factory,
+                                   finger_gallery_factory=fingers_factory,
+                                   metrics_port=args.metrics_port,
+                                   risk_rules=Path(args.risk_rules) if args.risk_rules else None,
+                                   stay_rules=stay_rules, headquarters=headquarters,
+                                   access=AccessPolicy.demo() if args.open_access else AccessPolicy())
     try:
         federation = _federation(args)
     except (OSError, ValueError) as exc:  # central.federation.trust.TrustError is a ValueError

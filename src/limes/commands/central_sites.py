@@ -68,8 +68,9 @@ def register(commands) -> None:
 
     hq = sub.add_parser("prepare-hq", help="make a migrated database headquarters and publish to each post")
     _database_flag(hq)
-    hq.add_argument("--post", action="append", required=True, metavar="NAME:NUMBER:CLEARANCE",
-                    help="a post, e.g. post_a:1:RESTRICTED (repeat)")
+    hq.add_argument("--post", action="append", required=True, metavar="NAME[:CLEARANCE]",
+                    help="a post and the highest alert classification it receives, e.g. post_a:RESTRICTED "
+                         "(default RESTRICTED; repeat)")
     add_json_flag(hq)
     hq.set_defaults(func=_prepare_hq)
 
@@ -118,7 +119,6 @@ def _database_flag(parser: argparse.ArgumentParser) -> None:
 
 def _post_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", required=True, help="the post's name: lower case, digits, _ (e.g. post_a)")
-    parser.add_argument("--number", type=int, required=True, help="the post's number, 1 or more, unique")
     parser.add_argument("--clearance", choices=LEVELS, default="RESTRICTED",
                         help="the highest alert classification it receives (default RESTRICTED)")
 
@@ -133,7 +133,7 @@ def _stand_up(args: argparse.Namespace) -> int:
     if args.posts < 1 or len(clearances) not in (0, args.posts):
         return _fail(SiteError("--posts must be 1 or more, and --clearance given once per post or not at all"))
     try:
-        posts = [Post(f"post_{chr(ord('a') + i)}" if i < 26 else f"post_{i + 1}", i + 1,
+        posts = [Post(f"post_{chr(ord('a') + i)}" if i < 26 else f"post_{i + 1}",
                       clearances[i] if clearances else "RESTRICTED") for i in range(args.posts)]
         stand = clusters.build_stand(args.directory.resolve(), posts, wal_keep=args.wal_keep,
                                      fsync=not args.no_fsync)
@@ -211,25 +211,21 @@ def _autocommit(args: argparse.Namespace):
 def _prepare_post(args: argparse.Namespace) -> int:
     engine = _autocommit(args)
     try:
-        post = Post(args.name, args.number, args.clearance)
+        post = Post(args.name, args.clearance)
         with engine.connect() as connection:
             replication.prepare_post(connection, post)
     except SiteError as error:
         return _fail(error)
     finally:
         engine.dispose()
-    first, last = post.key_range()
-    emit({"post": post.name, "keys": [first, last], "publication": replication.UP_PUBLICATION}, args.json,
-         lambda r: f"{r['post']}: keys {first}..{last}, publishes {r['publication']}")
+    emit({"post": post.name, "publication": replication.UP_PUBLICATION}, args.json,
+         lambda r: f"{r['post']}: publishes {r['publication']}")
     return 0
 
 
 def _parse_post(text: str) -> Post:
-    name, _, rest = text.partition(":")
-    number, _, clearance = rest.partition(":")
-    if not number.isdigit():
-        raise SiteError(f"--post {text!r}: NAME:NUMBER:CLEARANCE, e.g. post_a:1:RESTRICTED")
-    return Post(name, int(number), clearance or "RESTRICTED")
+    name, _, clearance = text.partition(":")
+    return Post(name, clearance or "RESTRICTED")
 
 
 def _prepare_hq(args: argparse.Namespace) -> int:

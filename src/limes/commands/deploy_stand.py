@@ -80,7 +80,7 @@ def run_up(args: argparse.Namespace) -> int:
     sites = None
     with StopSignals() as stop, Stand(root / MATCHER) as matcher:
         try:
-            posts = [Post(f"post_{string.ascii_lowercase[i]}", i + 1) for i in range(args.posts)]
+            posts = [Post(f"post_{string.ascii_lowercase[i]}") for i in range(args.posts)]
             sites = build_stand(root / SITES, posts, fsync=not args.no_fsync)
             (root / MATCHER).mkdir()
             matcher.start_nats()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 from central.intelligence import cotravel
 from limes.bench.intel import score
@@ -65,7 +66,7 @@ def test_the_demo_seeds_the_analysts_world(database_url):
     found = database.run(lambda s: co_travel_groups(s, Caller("t", "t"), CoTravelQuery(), now))
     assert [len(g.members) for g in found] == [7, 7, 7]
     ring = {t.id for t in found[0].members} | {t.id for g in found for t in g.members}
-    linked = database.run(lambda s: {int(link.target) for link in s.scalars(select(m.IntelLink).where(
+    linked = database.run(lambda s: {uuid.UUID(link.target) for link in s.scalars(select(m.IntelLink).where(
         m.IntelLink.kind == "person"))})
     assert linked and linked <= ring
     assert database.run(lambda s: clearance.clearance_of(s, "demo-intel").level) == "SECRET"

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from central.access.audit import Caller
 from central.database import models as m
+from central.database.keys import new_key
 from central.errors import NotFound
 from central.intelligence import clearance, network
 from central.intelligence import reports as intel
@@ -87,7 +88,8 @@ def test_a_shared_document_number_links_its_holders(database):
                                                   CoTravelQuery(), UNTIL).edges())
     assert edges == [(f"p{people['ONE']}", f"p{people['TWO']}", ["same document number K1234567 (DEU; theirs FRA)"])]
     with pytest.raises(NotFound):
-        database.run(lambda s: person_network(s, ANALYST, clearance.reader(s, "ivo"), 999, CoTravelQuery(), UNTIL))
+        database.run(lambda s: person_network(s, ANALYST, clearance.reader(s, "ivo"), new_key(), CoTravelQuery(),
+                                              UNTIL))
 
 
 # ---------------------------------------------------------------- passenger data (PNRs)
