@@ -28,9 +28,10 @@ from matcher.member import Member
 from matcher.server import serve_member, start
 from matcher.stream import NatsLink
 from matcher.vshards import vshard_of
-from proto.limes.v1 import matcher_pb2
+from proto.limes.v1 import matcher_pb2, matcher_pb2_grpc
+from proto.tls import open_channel
 
-from .test_cluster_faults import create_gallery, stub_of, template, templates, wait_converged
+from .test_cluster_faults import create_gallery, template, templates, wait_converged
 
 pytestmark = pytest.mark.skipif(
     __import__("shutil").which("nats-server") is None,
@@ -123,10 +124,21 @@ class Cluster:
         self.servers[name] = server
         return port
 
+    @staticmethod
+    def stub_of(port: int) -> matcher_pb2_grpc.MatcherStub:
+        """The in-process router or a member (plaintext on loopback: this test is about the handover)."""
+        return matcher_pb2_grpc.MatcherStub(open_channel(f"127.0.0.1:{port}", plaintext=True))
+
     def start_router(self):
         self.router = ClusterRouter(self.link("router", "router"), timeout=ROUTER_TIMEOUT, plaintext=True)
         self.router_server, port = start(self.router, "127.0.0.1:0", plaintext=True, max_workers=8)
-        return stub_of(port)
+        return self.stub_of(port)
+
+    def converged(self, link: NatsLink, names: set[str]) -> None:
+        """Until every named member serves the whole stream, and the router has read them so (it re-reads its
+        table every 0.5 s: a search sent before it has would be answered `partial`, rightly, from its view)."""
+        wait_converged(link, names)
+        self.router.refresh()
 
     def member(self, name: str) -> Member:
         return self.servers[name].member
@@ -223,7 +235,7 @@ def test_old_owners_drop_what_they_gave_away_one_replica_at_a_time(cluster, monk
     create_gallery(router)
     enrol_batch(router, vectors, range(400))
     cluster.start_member("C1")
-    wait_converged(admin, {"A1", "A2", "B1", "B2", "C1"})
+    cluster.converged(admin, {"A1", "A2", "B1", "B2", "C1"})
     assert search_problems(router, vectors, range(0, 400, 10)) == []
 
     hold_steps(monkeypatch, held, {"drop"})
@@ -237,7 +249,7 @@ def test_old_owners_drop_what_they_gave_away_one_replica_at_a_time(cluster, monk
     assert during == []
     assert held.whole_sets == set(), f"every replica of {sorted(held.whole_sets)} dropped at once: {held.entered}"
     assert outcome["moved"] == 1024 // 3
-    wait_converged(admin, {"A1", "A2", "B1", "B2", "C1"})
+    cluster.converged(admin, {"A1", "A2", "B1", "B2", "C1"})
     assert search_problems(router, vectors, range(400)) == []
 
 
@@ -254,7 +266,7 @@ def test_new_owners_replay_one_replica_at_a_time_so_new_enrolments_are_found_mea
     router = cluster.start_router()
     create_gallery(router)
     enrol_batch(router, vectors, range(400))
-    wait_converged(admin, {"A1", "A2", "B1", "B2", "C1"})
+    cluster.converged(admin, {"A1", "A2", "B1", "B2", "C1"})
 
     hold_steps(monkeypatch, held, {"replay"})
     moving = Background(rebalancing.rebalance, admin, ["A", "B"], timeout=120)
@@ -272,7 +284,7 @@ def test_new_owners_replay_one_replica_at_a_time_so_new_enrolments_are_found_mea
     assert unseen == [], f"acknowledged but not found while the new owners replayed: {unseen}"
     assert during == []
     assert held.whole_sets == set(), f"every replica of {sorted(held.whole_sets)} replayed at once: {held.entered}"
-    wait_converged(admin, {"A1", "A2", "B1", "B2", "C1"})
+    cluster.converged(admin, {"A1", "A2", "B1", "B2", "C1"})
     assert search_problems(router, vectors, range(460)) == []
 
 
@@ -291,7 +303,7 @@ def test_nothing_acknowledged_is_lost_or_revived_across_a_handover_and_back(clus
     create_gallery(router)
     enrol_batch(router, vectors, range(300))
     cluster.start_member("C1")
-    wait_converged(admin, {"A1", "A2", "B1", "B2", "C1"})
+    cluster.converged(admin, {"A1", "A2", "B1", "B2", "C1"})
     current: dict[str, np.ndarray] = {f"S{i}": vectors[i] for i in range(300)}  # acknowledged, live
     hold_steps(monkeypatch, held, {"replay"})
 
@@ -319,7 +331,7 @@ def test_nothing_acknowledged_is_lost_or_revived_across_a_handover_and_back(clus
         held.entered.clear()
         changes(subjects, release_after=40)
         moving.join()
-    wait_converged(admin, {"A1", "A2", "B1", "B2", "C1"})
+    cluster.converged(admin, {"A1", "A2", "B1", "B2", "C1"})
 
     assignment = admin.call(admin.assignment())
     assert assignment.warming == {} and set(assignment.serving) == {"A", "B"}
