@@ -11,10 +11,10 @@ from central.database.engine import Database, alembic_config
 from central.database.keys import from_integer, new_key
 
 
-def test_upgrade_head_matches_the_models(database_url):
-    database = Database(database_url)
+def test_upgrade_head_matches_the_models(empty_database_url):
+    database = Database(empty_database_url)
     revision = database.migrate()
-    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(empty_database_url)).get_current_head()
     assert revision == head
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -22,8 +22,8 @@ def test_upgrade_head_matches_the_models(database_url):
     database.dispose()
 
 
-def test_migrate_twice_is_harmless_and_seeds_the_alert_counter(database_url):
-    database = Database(database_url)
+def test_migrate_twice_is_harmless_and_seeds_the_alert_counter(empty_database_url):
+    database = Database(empty_database_url)
     database.migrate()
     database.migrate()
     with database.engine.connect() as connection:
@@ -31,11 +31,11 @@ def test_migrate_twice_is_harmless_and_seeds_the_alert_counter(database_url):
     database.dispose()
 
 
-def test_a_crossing_stored_at_revision_0001_survives_the_upgrade(database_url):
+def test_a_crossing_stored_at_revision_0001_survives_the_upgrade(empty_database_url):
     from alembic import command
 
-    database = Database(database_url)
-    config = alembic_config(database_url)
+    database = Database(empty_database_url)
+    config = alembic_config(empty_database_url)
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
@@ -59,12 +59,12 @@ def test_a_crossing_stored_at_revision_0001_survives_the_upgrade(database_url):
     database.dispose()
 
 
-def test_downgrade_to_base_and_up_again(database_url):
+def test_downgrade_to_base_and_up_again(empty_database_url):
     from alembic import command
 
-    database = Database(database_url)
+    database = Database(empty_database_url)
     database.migrate()
-    config = alembic_config(database_url)
+    config = alembic_config(empty_database_url)
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
@@ -79,11 +79,11 @@ def test_in_memory_database_is_usable(tmp_path):
     database.dispose()
 
 
-def test_a_permitted_stay_stored_at_revision_0005_becomes_a_residence_permit(database_url):
+def test_a_permitted_stay_stored_at_revision_0005_becomes_a_residence_permit(empty_database_url):
     from alembic import command
 
-    database = Database(database_url)
-    config = alembic_config(database_url)
+    database = Database(empty_database_url)
+    config = alembic_config(empty_database_url)
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0005")
@@ -104,11 +104,11 @@ def test_a_permitted_stay_stored_at_revision_0005_becomes_a_residence_permit(dat
     database.dispose()
 
 
-def test_the_addresses_of_pnrs_stored_before_0015_become_links_unless_depersonalised(database_url):
+def test_the_addresses_of_pnrs_stored_before_0015_become_links_unless_depersonalised(empty_database_url):
     from alembic import command
 
-    database = Database(database_url)
-    config = alembic_config(database_url)
+    database = Database(empty_database_url)
+    config = alembic_config(empty_database_url)
     address = ('{"addresses": [{"purpose": "700", "street": "Heidestrasse  17", "city": "KOELN", "country": "DE",'
                ' "postcode": "51147"}, {"street": "", "city": "KOELN"}]}')
     with database.engine.begin() as connection:
@@ -134,14 +134,14 @@ def test_the_addresses_of_pnrs_stored_before_0015_become_links_unless_depersonal
     database.dispose()
 
 
-def test_rows_stored_before_0018_get_uuid_keys_and_keep_every_reference(database_url):
+def test_rows_stored_before_0018_get_uuid_keys_and_keep_every_reference(empty_database_url):
     """0018 keys the tables border posts write by UUIDs: each old integer key becomes the same UUID at every
     site (a post and headquarters migrate their copies apart), in the old keys' order, and every column and
     intelligence link that named an old key names the new one. The downgrade numbers them back."""
     from alembic import command
 
-    database = Database(database_url)
-    config = alembic_config(database_url)
+    database = Database(empty_database_url)
+    config = alembic_config(empty_database_url)
     crossing = ("INSERT INTO crossings (id, crossing_id, station_id, border_point_id, direction, occurred_at,"
                 " recorded_at, document_id, traveller_id, decision, reasons, checks, risk_score, risk_rules_fired,"
                 " risk_rules_version) VALUES ({id}, 'c-{id}', 7, 3, '{direction}', '2026-11-0{id} 08:00:00',"

@@ -132,15 +132,15 @@ def test_the_gate_refers_on_red_and_is_informed_by_green_on_a_discreet_check(cen
     assert red.refers and red.text.startswith("arrest, red notice")
 
 
-def test_person_alerts_stored_before_0012_get_their_mrz_names(database_url):
+def test_person_alerts_stored_before_0012_get_their_mrz_names(empty_database_url):
     from alembic import command
     from sqlalchemy import select
 
     from central.database import models as m
     from central.database.engine import alembic_config
 
-    database = Database(database_url)
-    config = alembic_config(database_url)
+    database = Database(empty_database_url)
+    config = alembic_config(empty_database_url)
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0009")
