@@ -140,6 +140,20 @@ class Cluster:
         wait_converged(link, names)
         self.router.refresh()
 
+    def serving_a_and_b_then_c(self, vectors: np.ndarray, enrolled: int):
+        """Sets A and B serving the vshards, the first `enrolled` of `vectors` enrolled through a router, then
+        C1 started with nothing of its own: (the admin link, the router)."""
+        for name in ("A1", "A2", "B1", "B2"):
+            self.start_member(name)
+        admin = self.link("admin", "admin")
+        rebalancing.rebalance(admin, ["A", "B"])
+        router = self.start_router()
+        create_gallery(router)
+        enrol_batch(router, vectors, range(enrolled))
+        self.start_member("C1")
+        self.converged(admin, {"A1", "A2", "B1", "B2", "C1"})
+        return admin, router
+
     def member(self, name: str) -> Member:
         return self.servers[name].member
 
@@ -227,15 +241,7 @@ def test_old_owners_drop_what_they_gave_away_one_replica_at_a_time(cluster, monk
     left its set unable to answer; one at a time, the other replica answers every search in full."""
     vectors = templates(400, seed=3)
     held = Held({"A1", "A2", "B1", "B2"})
-    for name in ("A1", "A2", "B1", "B2"):
-        cluster.start_member(name)
-    admin = cluster.link("admin", "admin")
-    rebalancing.rebalance(admin, ["A", "B"])
-    router = cluster.start_router()
-    create_gallery(router)
-    enrol_batch(router, vectors, range(400))
-    cluster.start_member("C1")
-    cluster.converged(admin, {"A1", "A2", "B1", "B2", "C1"})
+    admin, router = cluster.serving_a_and_b_then_c(vectors, 400)
     assert search_problems(router, vectors, range(0, 400, 10)) == []
 
     hold_steps(monkeypatch, held, {"drop"})
@@ -295,15 +301,7 @@ def test_nothing_acknowledged_is_lost_or_revived_across_a_handover_and_back(clus
     vectors = templates(900, seed=5)
     replaced = templates(900, seed=6)
     held = Held({"A1", "A2", "B1", "B2", "C1"})
-    for name in ("A1", "A2", "B1", "B2"):
-        cluster.start_member(name)
-    admin = cluster.link("admin", "admin")
-    rebalancing.rebalance(admin, ["A", "B"])
-    router = cluster.start_router()
-    create_gallery(router)
-    enrol_batch(router, vectors, range(300))
-    cluster.start_member("C1")
-    cluster.converged(admin, {"A1", "A2", "B1", "B2", "C1"})
+    admin, router = cluster.serving_a_and_b_then_c(vectors, 300)
     current: dict[str, np.ndarray] = {f"S{i}": vectors[i] for i in range(300)}  # acknowledged, live
     hold_steps(monkeypatch, held, {"replay"})
 
