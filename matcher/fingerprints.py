@@ -132,6 +132,21 @@ def unpack(row: np.ndarray, position: int) -> Template:
     return Template(0, 0, minutiae, position)
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    """A subject's fingers as the galleries will hold them. Preparing is most of an enrolment's CPU (the
+    cylinders) and touches no gallery, so a bulk load prepares many in parallel and stores them in turn."""
+    minutiae: list[tuple[str, np.ndarray]]                 # (finger id, packed minutiae row)
+    cylinders: list[tuple[str, np.ndarray]]                # (finger id, its cylinder vectors)
+
+
+def prepare(subject_id: str, fingers: list[tuple[int, Template]]) -> Enrolment:
+    check_subject(subject_id)
+    packed = [(row_id(subject_id, p), pack(t)) for p, t in fingers]
+    # encoded from the packed minutiae, as a re-encoding from the minutiae gallery would see them
+    return Enrolment(packed, [(finger, encoding.encode(unpack(row, 0))) for finger, row in packed])
+
+
 class FingerGalleries:
     """The finger galleries of one registry (a gallery pair each, see the module's docstring)."""
 
@@ -158,16 +173,18 @@ class FingerGalleries:
 
     def enrol(self, name: str, subject_id: str, fingers: list[tuple[int, Template]]) -> int:
         check_subject(subject_id)
+        self.pair(name)                 # refused before the CPU of preparing is spent
+        return self.store(name, prepare(subject_id, fingers))
+
+    def store(self, name: str, enrolment: Enrolment) -> int:
+        """Writes a prepared enrolment: the minutiae rows first, then the cylinder rows."""
         shortlist, minutiae = self.pair(name)
-        packed = [(row_id(subject_id, p), pack(t)) for p, t in fingers]
-        # encoded from the packed minutiae, as a re-encoding from the minutiae gallery would see them
-        cylinders = [(finger, encoding.encode(unpack(row, 0))) for finger, row in packed]
-        minutiae.enrol(packed)
-        for finger, vectors in cylinders:
+        minutiae.enrol(enrolment.minutiae)
+        for finger, vectors in enrolment.cylinders:
             self._remove_cylinders(shortlist, finger, start=len(vectors))   # a re-enrolment's surplus
-        shortlist.enrol([(cylinder_id(finger, i), vector) for finger, vectors in cylinders
+        shortlist.enrol([(cylinder_id(finger, i), vector) for finger, vectors in enrolment.cylinders
                          for i, vector in enumerate(vectors)])
-        return len(fingers)
+        return len(enrolment.minutiae)
 
     def remove(self, name: str, subject_id: str) -> int:
         """Removes every enrolled finger of the subject; NotFound when it has none."""
@@ -214,10 +231,15 @@ class FingerGalleries:
                shortlist_size: int) -> tuple[list[FingerCandidate], int]:
         """The best top_k subjects by fused score (above no threshold: the caller decides), and how many
         subjects were re-ranked."""
-        shortlist, minutiae = self.pair(name)
-        chosen = self.candidates(shortlist, fingers)[:shortlist_size]
-        ranked = sorted((self._rerank(minutiae, s, fingers) for s in chosen), key=lambda c: -c.score)
-        return ranked[:top_k], len(chosen)
+        shortlist, _ = self.pair(name)
+        return self.rerank(name, self.candidates(shortlist, fingers)[:shortlist_size], fingers, top_k)
+
+    def rerank(self, name: str, subjects: list[str], fingers: list[tuple[int, Template]],
+               top_k: int) -> tuple[list[FingerCandidate], int]:
+        """The search's second step: the subjects compared 1:1 and fused, the best top_k first."""
+        _, minutiae = self.pair(name)
+        ranked = sorted((self._rerank(minutiae, s, fingers) for s in subjects), key=lambda c: -c.score)
+        return ranked[:top_k], len(subjects)
 
     @staticmethod
     def candidates(shortlist: Gallery, fingers: list[tuple[int, Template]]) -> list[str]:

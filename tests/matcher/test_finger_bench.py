@@ -34,6 +34,14 @@ def test_bench_reports_shortlist_recall_apart_from_fnir_at_fpir(tmp_path, monkey
     assert 0 <= result["at_fpir_1pct"]["fnir"] <= 1 and result["at_fpir_1pct"]["measurable"] is False
     assert result["search_ms"]["count"] == 4 and result["search_cpu_ms"]["p50"] > 0
     assert result["measured_at_target_size"] is False
+    assert result["shortlist_cpu_ms"]["count"] == 4
+    assert result["shortlist_cpu_ms"]["p50"] <= result["search_cpu_ms"]["p50"]
+    # each search's best scores are kept, so a decision rule can be recomputed from the JSON later
+    kept = result["searches"]
+    assert len(kept["mated"]) == 2 and len(kept["non_mated"]) == 2
+    assert all(s["mate_place"] is None for s in kept["non_mated"])
+    assert all(1 <= len(s["best"]) <= 3 and s["best"] == sorted(s["best"], reverse=True)
+               for s in kept["mated"] + kept["non_mated"])
     # made once: a second run reads the cache
     main(["bench", "finger", "--gallery", "4", "--searches", "2", "--seeds", "7101-7104",
           "--non-mated-seeds", "7201-7202", "--json"])

@@ -138,6 +138,29 @@ def test_enrolled_fingers_survive_a_restart_through_the_log(tmp_path):
     reopened.registry.close()
 
 
+def test_enrolments_prepared_in_other_processes_store_as_enrol_would(tmp_path):
+    """A bulk load prepares enrolments in worker processes (the cylinders are most of the CPU) and stores
+    them in turn: a prepared enrolment crosses a process boundary and stores the same rows as enrol."""
+    import multiprocessing
+    jobs = [(f"s{subject}", [(2, impression(finger(subject), 1, 2))]) for subject in range(4)]
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        prepared = pool.starmap(fingerprints.prepare, jobs)
+    stored = fingerprints.FingerGalleries(Registry(tmp_path / "stored", background=False))
+    enrolled = fingerprints.FingerGalleries(Registry(tmp_path / "enrolled", background=False))
+    for galleries in (stored, enrolled):
+        galleries.create("prints")
+    for enrolment in prepared:
+        stored.store("prints", enrolment)
+    for subject_id, fingers in jobs:
+        enrolled.enrol("prints", subject_id, fingers)
+    query = [(2, impression(finger(2), 2, 2))]
+    assert stored.search("prints", query, 4, 4) == enrolled.search("prints", query, 4, 4)
+    assert stored.search("prints", query, 1, 4)[0][0].subject_id == "s2"
+    assert stored.pair("prints")[0].size == enrolled.pair("prints")[0].size > 4 * 10
+    for galleries in (stored, enrolled):
+        galleries.registry.close()
+
+
 def test_packed_minutiae_come_back_as_they_went_in():
     template = impression(finger(5), 1, 7)
     back = fingerprints.unpack(fingerprints.pack(template), 7)

@@ -17,6 +17,8 @@ re-ranking), and its CPU time beside it: on a shared machine the two differ.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -58,8 +60,11 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--index-factory", default="",
                        help="with --gallery: the FAISS index of the cylinder gallery once it outgrows exact search "
                             "(e.g. IVF1024,Flat; default: exact at every size)")
+    bench.add_argument("--search-breadth", type=int, default=0,
+                       help="with --gallery and an IVF --index-factory: lists probed (default: the matcher's)")
     bench.add_argument("--workers", type=int, default=0,
-                       help="with --gallery: processes preparing uncached fingers (default: one per core)")
+                       help="with --gallery: processes preparing uncached fingers and encoding enrolments "
+                            "(default: one per core)")
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -85,23 +90,31 @@ def run(args: argparse.Namespace) -> dict:
         return [(FIRST_POSITION + f, templates[subject_seeds[subject * k + f]][touch]) for f in range(k)]
 
     with tempfile.TemporaryDirectory(prefix="limes-bench-finger-") as folder:
-        registry = Registry(Path(folder), background=False)
+        # no snapshots while loading: each would write every row again, and the bench measures searches
+        registry = Registry(Path(folder), background=False, snapshot_every=1 << 62)
         galleries = fingerprints.FingerGalleries(registry)
-        _, cylinders = galleries.create(GALLERY, index_factory=args.index_factory)
+        _, cylinders = galleries.create(GALLERY, index_factory=args.index_factory,
+                                        search_breadth=args.search_breadth)
         enrolling, enrol_cpu = time.perf_counter(), time.process_time()
-        for subject in range(subjects):
-            galleries.enrol(GALLERY, f"s{subject}", subject_fingers(seeds, subject, 0))
+        jobs = ((f"s{subject}", subject_fingers(seeds, subject, 0)) for subject in range(subjects))
+        with multiprocessing.get_context("fork").Pool(args.workers or os.cpu_count() or 1) as pool:
+            for enrolment in pool.imap(_prepared, jobs, chunksize=64):
+                galleries.store(GALLERY, enrolment)
         enrol_s, enrol_cpu_s = time.perf_counter() - enrolling, time.process_time() - enrol_cpu
         registry.get(GALLERY).wait_for_maintenance()
-        mated, non_mated, wall, cpu, ranks = [], [], [], [], []
+        mated, non_mated, wall, cpu, shortlist_cpu, ranks, kept = [], [], [], [], [], [], []
         for subject in range(searches):
-            query = subject_fingers(seeds, subject, 1)
-            ranks.append(_mate_rank(galleries, cylinders, query, f"s{subject}"))
-            ranked = _timed(galleries, query, args.shortlist, wall, cpu)
-            mated.append(ranked[0].score if ranked and ranked[0].subject_id == f"s{subject}" else None)
+            mate = f"s{subject}"
+            proposed, ranked = _timed(galleries, cylinders, subject_fingers(seeds, subject, 1), args.shortlist,
+                                      wall, cpu, shortlist_cpu)
+            ranks.append(proposed.index(mate) if mate in proposed else 1 << 30)
+            mated.append(ranked[0].score if ranked and ranked[0].subject_id == mate else None)
+            kept.append(_kept(ranked, mate))
         for subject in range(searches):
-            ranked = _timed(galleries, subject_fingers(strangers, subject, 1), args.shortlist, wall, cpu)
+            _, ranked = _timed(galleries, cylinders, subject_fingers(strangers, subject, 1), args.shortlist,
+                               wall, cpu, shortlist_cpu)
             non_mated.append(ranked[0].score if ranked else 0.0)
+            kept.append(_kept(ranked, None))
         memory = {part: sum(g.memory_bytes()[part] for g in registry.all()) for part in ("vectors", "index")}
         rows, index_kind = cylinders.size, cylinders.index_kind
         registry.close()
@@ -122,7 +135,8 @@ def run(args: argparse.Namespace) -> dict:
                      "index": index_kind, "vote_neighbours": fingerprints.VOTE_NEIGHBOURS},
         "fusion": "sum rule over the fingers' 1:1 scores", "shortlist": args.shortlist,
         "shortlist_recall": {f"at_{n}": float(np.mean(ranks_array < n)) for n in (*RECALL_AT, args.shortlist)},
-        "search_ms": summary(wall), "search_cpu_ms": summary(cpu),
+        "search_ms": summary(wall), "search_cpu_ms": summary(cpu), "shortlist_cpu_ms": summary(shortlist_cpu),
+        "search_breadth": args.search_breadth or "the matcher's default",
         "enrol_s": round(enrol_s, 1), "enrol_cpu_ms_a_finger": round(enrol_cpu_s * 1000 / max(subjects * k, 1), 1),
         "memory_bytes": memory,
         "at_fpir_1pct": {"threshold": round(threshold, 3), **_rates(mated, non_mated, threshold),
@@ -132,21 +146,32 @@ def run(args: argparse.Namespace) -> dict:
                     "fpir": TARGET_FPIR},
         "measured_at_target_size": subjects * k >= TARGET_GALLERY,
         "machine": machine.describe(), "load_average": machine.load_average(),
+        "searches": {"mated": kept[:searches], "non_mated": kept[searches:]},
     }
 
 
-def _mate_rank(galleries: fingerprints.FingerGalleries, cylinders, query, mate: str) -> int:
-    """Where the mate stands among the subjects the query's cylinders voted for (a large number: nowhere)."""
-    proposed = galleries.candidates(cylinders, query)
-    return proposed.index(mate) if mate in proposed else 1 << 30
+def _prepared(job: tuple[str, list]) -> fingerprints.Enrolment:
+    return fingerprints.prepare(*job)
 
 
-def _timed(galleries: fingerprints.FingerGalleries, query, shortlist: int, wall: list, cpu: list):
+def _timed(galleries: fingerprints.FingerGalleries, cylinders, query, shortlist: int, wall: list, cpu: list,
+           shortlist_cpu: list) -> tuple[list[str], list[fingerprints.FingerCandidate]]:
+    """A search as FingerGalleries.search makes it, in its two steps, so that the mate's place among every
+    subject voted for is known: (the subjects voted for, best first; the re-ranked candidates)."""
     started, started_cpu = time.perf_counter(), time.process_time()
-    ranked, _ = galleries.search(GALLERY, query, shortlist, shortlist)
+    proposed = galleries.candidates(cylinders, query)
+    shortlist_cpu.append((time.process_time() - started_cpu) * 1000)
+    ranked, _ = galleries.rerank(GALLERY, proposed[:shortlist], query, shortlist)
     wall.append((time.perf_counter() - started) * 1000)
     cpu.append((time.process_time() - started_cpu) * 1000)
-    return ranked
+    return proposed, ranked
+
+
+def _kept(ranked: list[fingerprints.FingerCandidate], mate: str | None) -> dict:
+    """What a search's decision could be recomputed from later: the three best fused scores, and where the
+    mate came (None: not re-ranked, or a non-mated search)."""
+    place = next((i for i, c in enumerate(ranked) if c.subject_id == mate), None)
+    return {"best": [round(c.score, 2) for c in ranked[:3]], "mate_place": place}
 
 
 def seed_ranges(text: str) -> list[int]:
