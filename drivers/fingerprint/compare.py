@@ -86,9 +86,9 @@ def compare(a: Template, b: Template, threshold: float = THRESHOLD, alignments: 
 
 def compare_prepared(a: Prepared, b: Prepared, threshold: float = THRESHOLD,
                      alignments: int = ALIGNMENTS) -> Comparison:
-    """compare() of prepared templates. Every alignment is worked out at once, as (alignments, na, nb) arrays;
-    each step does, element by element, the very arithmetic it did one alignment at a time, so the scores
-    are those the shipped threshold was calibrated on, to the last bit."""
+    """compare() of prepared templates. Every alignment is worked out at once, in arrays with an alignment
+    axis; each step does, element by element, the very arithmetic it did one alignment at a time, so the
+    scores are those the shipped threshold was calibrated on, to the last bit."""
     starts = _alignment_starts(_local_similarity(a.descriptors, b.descriptors), alignments)
     if not starts:
         return Comparison(0.0, 0, 0.0 >= threshold, threshold)
@@ -150,8 +150,8 @@ def _descriptors(points: np.ndarray) -> np.ndarray:
 def _local_similarity(da: np.ndarray, db: np.ndarray) -> np.ndarray:
     """(na, nb): how well a's neighbours find counterparts among b's, each looked for at its own rank
     and the ranks beside it (a missing or extra neighbour shifts the ranks by one). da, db: descriptors
-    as (3 channels, K ranks, n minutiae), so that every step runs over long contiguous rows of b's minutiae.
-    The steps work in place: fresh arrays this large cost more in page faults than in arithmetic."""
+    as (3 channels, K ranks, n minutiae), so that every step runs over long contiguous rows of b's minutiae
+    (and works in place where it can, sparing fresh arrays)."""
     k = min(da.shape[1], db.shape[1])
     ranks = np.clip(np.arange(k) + np.array([[-1], [0], [1]]), 0, k - 1)        # (3 shifts, K): b's rank looked at
     difference = da[:, None, :k, :, None] - db[:, ranks, None, :]                # (3 channels, 3 shifts, K, na, nb)
