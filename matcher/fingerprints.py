@@ -222,7 +222,7 @@ class FingerGalleries:
     def verify(self, name: str, subject_id: str, fingers: list[tuple[int, Template]]) -> FingerCandidate:
         check_subject(subject_id)
         _, minutiae = self.pair(name)
-        candidate = self._rerank(minutiae, subject_id, fingers)
+        candidate = self._rerank(minutiae, subject_id, _prepared(fingers))
         if not any(self.enrolled(minutiae, subject_id, p) for p, _ in fingers):
             raise NotFound(f"subject_id: {subject_id!r} has none of these fingers in gallery {name!r}")
         return candidate
@@ -238,7 +238,8 @@ class FingerGalleries:
                top_k: int) -> tuple[list[FingerCandidate], int]:
         """The search's second step: the subjects compared 1:1 and fused, the best top_k first."""
         _, minutiae = self.pair(name)
-        ranked = sorted((self._rerank(minutiae, s, fingers) for s in subjects), key=lambda c: -c.score)
+        query = _prepared(fingers)      # compared with every subject: its alignment-free parts made once
+        ranked = sorted((self._rerank(minutiae, s, query) for s in subjects), key=lambda c: -c.score)
         return ranked[:top_k], len(subjects)
 
     @staticmethod
@@ -258,12 +259,18 @@ class FingerGalleries:
                     votes[subject] = votes.get(subject, 0.0) + 1.0 - hit.distance ** 2 / 2
         return sorted(votes, key=lambda s: -votes[s])
 
-    def _rerank(self, minutiae: Gallery, subject_id: str, fingers: list[tuple[int, Template]]) -> FingerCandidate:
+    def _rerank(self, minutiae: Gallery, subject_id: str,
+                fingers: list[tuple[int, compare.Prepared]]) -> FingerCandidate:
         scores = []
-        for position, template in fingers:
+        for position, query in fingers:
             enrolled = self.enrolled(minutiae, subject_id, position)
             score = 0.0
             if enrolled is not None and len(enrolled.minutiae) >= compare.MIN_MINUTIAE:
-                score = compare.compare(template, enrolled).score
+                score = compare.compare_prepared(query, compare.prepare(enrolled)).score
             scores.append(FingerScore(position, score))
         return FingerCandidate(subject_id, sum(s.score for s in scores), tuple(scores))
+
+
+def _prepared(fingers: list[tuple[int, Template]]) -> list[tuple[int, compare.Prepared]]:
+    """Query fingers (parse_fingers made sure each has enough minutiae) ready for many comparisons."""
+    return [(position, compare.prepare(template)) for position, template in fingers]
