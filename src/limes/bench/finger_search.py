@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> dict:
         enrolling, enrol_cpu = time.perf_counter(), time.process_time()
         jobs = ((f"s{subject}", subject_fingers(seeds, subject, 0)) for subject in range(subjects))
         with multiprocessing.get_context("fork").Pool(args.workers or os.cpu_count() or 1) as pool:
-            for enrolment in pool.imap(_prepared, jobs, chunksize=64):
+            for enrolment in pool.imap(_enrolment, jobs, chunksize=64):
                 galleries.store(GALLERY, enrolment)
         enrol_s, enrol_cpu_s = time.perf_counter() - enrolling, time.process_time() - enrol_cpu
         registry.get(GALLERY).wait_for_maintenance()
@@ -150,7 +150,8 @@ def run(args: argparse.Namespace) -> dict:
     }
 
 
-def _prepared(job: tuple[str, list]) -> fingerprints.Enrolment:
+def _enrolment(job: tuple[str, list]) -> fingerprints.Enrolment:
+    """One subject's enrolment, prepared in a worker process (Pool.imap passes one argument)."""
     return fingerprints.prepare(*job)
 
 
