@@ -2,7 +2,7 @@
 from big runs), and the template cache it reads: only the touches asked for, kept across runs."""
 import json
 
-from limes.bench import finger_data
+from limes.bench import finger_data, finger_search
 from limes.cli import main
 
 
@@ -29,15 +29,17 @@ def test_bench_reports_shortlist_recall_apart_from_fnir_at_fpir(tmp_path, monkey
     assert result["data_set"]["gallery_seeds"] == "7101-7104" and result["data_set"]["non_mated_seeds"] == "7201-7202"
     assert result["generation"]["fingers_made_now"] == 6 and result["generation"]["cpu_s_a_finger"]["count"] == 6
     assert result["encoding"]["version"] == "mcc-bits-8x8x6-1" and result["encoding"]["cylinder_rows"] > 4 * 10
-    recall = result["shortlist_recall"]
+    assert list(result["by_search_fingers"]) == ["1"]        # --per-subject 1: single-finger searches only
+    single = result["by_search_fingers"]["1"]
+    recall = single["shortlist_recall"]
     assert set(recall) == {"at_1", "at_8", "at_32", "at_4"} and recall["at_4"] == 1.0   # all four subjects voted on
-    assert 0 <= result["at_fpir_1pct"]["fnir"] <= 1 and result["at_fpir_1pct"]["measurable"] is False
-    assert result["search_ms"]["count"] == 4 and result["search_cpu_ms"]["p50"] > 0
+    assert 0 <= single["at_fpir_1pct"]["fnir"] <= 1 and single["at_fpir_1pct"]["measurable"] is False
+    assert single["search_ms"]["count"] == 4 and single["search_cpu_ms"]["p50"] > 0
     assert result["measured_at_target_size"] is False
-    assert result["shortlist_cpu_ms"]["count"] == 4
-    assert result["shortlist_cpu_ms"]["p50"] <= result["search_cpu_ms"]["p50"]
+    assert single["shortlist_cpu_ms"]["count"] == 4
+    assert single["shortlist_cpu_ms"]["p50"] <= single["search_cpu_ms"]["p50"]
     # each search's best scores are kept, so a decision rule can be recomputed from the JSON later
-    kept = result["searches"]
+    kept = single["searches"]
     assert len(kept["mated"]) == 2 and len(kept["non_mated"]) == 2
     assert all(s["mate_place"] is None for s in kept["non_mated"])
     assert all(1 <= len(s["best"]) <= 3 and s["best"] == sorted(s["best"], reverse=True)
@@ -46,3 +48,27 @@ def test_bench_reports_shortlist_recall_apart_from_fnir_at_fpir(tmp_path, monkey
     main(["bench", "finger", "--gallery", "4", "--searches", "2", "--seeds", "7101-7104",
           "--non-mated-seeds", "7201-7202", "--json"])
     assert json.loads(capsys.readouterr().out)["generation"]["fingers_made_now"] == 0
+
+
+def test_one_gallery_answers_searches_of_each_finger_count(tmp_path, monkeypatch, capsys):
+    """Two-finger subjects searched with both fingers and with each finger alone: a subject's two fingers make
+    two single-finger searches, each fused search uses the sum threshold of its own finger count."""
+    monkeypatch.setenv("LIMES_VAR_DIR", str(tmp_path))
+    code = main(["bench", "finger", "--gallery", "6", "--per-subject", "2", "--search-fingers", "1,2",
+                 "--searches", "2", "--shortlist", "3", "--seeds", "7101-7106", "--non-mated-seeds", "7201-7204",
+                 "--workers", "1", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["data_set"]["gallery_subjects"] == 3
+    both, single = result["by_search_fingers"]["2"], result["by_search_fingers"]["1"]
+    assert (both["mated_searches"], both["non_mated_searches"]) == (2, 2)
+    assert (single["mated_searches"], single["non_mated_searches"]) == (4, 4)
+    assert both["at_shipped_threshold"]["threshold"] > single["at_shipped_threshold"]["threshold"]
+    # the mate is among the three subjects there are, whichever of its fingers searched
+    assert both["shortlist_recall"]["at_3"] == 1.0 and single["shortlist_recall"]["at_3"] == 1.0
+    text = finger_search.render(result)
+    assert "1-finger searches (4 mated, 4 non-mated)" in text and "2-finger searches (2 mated" in text
+
+
+def test_search_fingers_beyond_what_subjects_enrol_is_refused(capsys):
+    code = main(["bench", "finger", "--gallery", "4", "--per-subject", "1", "--search-fingers", "1,4", "--json"])
+    assert code == 2 and "--search-fingers" in capsys.readouterr().err

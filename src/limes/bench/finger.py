@@ -55,6 +55,10 @@ def _bench(args: argparse.Namespace) -> int:
             print("limes bench finger: --gallery must hold two subjects, --searches and --shortlist be positive",
                   file=sys.stderr)
             return 2
+        if max(args.search_fingers or [0]) > args.per_subject:
+            print("limes bench finger: --search-fingers cannot ask for more fingers than --per-subject enrols",
+                  file=sys.stderr)
+            return 2
         emit(finger_search.run(args), args.json, finger_search.render)
         return 0
     if args.fingers < 2:

@@ -7,12 +7,16 @@ first --searches subjects are searched with their second touch (mated searches),
 were never enrolled (--non-mated-seeds) with theirs (non-mated searches), through FingerGalleries.search
 as the FingerSearch RPC does, without the transport.
 
-Reported apart: the shortlist's recall (the mate among the best K subjects the cylinders voted for, K 1, 8,
-32 and --shortlist), and the decision after re-ranking: FPIR is the share of non-mated searches whose best
-candidate reaches a threshold, FNIR the share of mated ones whose mate is not the returned candidate at that
-threshold; the threshold is set where FPIR is 1 % and the figures are also given at the shipped (calibrated)
-threshold. Search time is wall time of FingerGalleries.search (cylinders of the query, FAISS, voting,
-re-ranking), and its CPU time beside it: on a shared machine the two differ.
+--search-fingers C,... searches the same gallery with C fingers at a time as well: each searched subject's
+fingers split into groups of C (a single-finger search of a four-finger subject is four searches, one a
+finger), so one gallery answers both the ten-print style search and the single-finger one.
+
+Reported apart for each C: the shortlist's recall (the mate among the best K subjects the cylinders voted for,
+K 1, 8, 32 and --shortlist), and the decision after re-ranking: FPIR is the share of non-mated searches whose
+best candidate reaches a threshold, FNIR the share of mated ones whose mate is not the returned candidate at
+that threshold; the threshold is set where FPIR is 1 % and the figures are also given at the shipped
+(calibrated) threshold. Search time is wall time of FingerGalleries.search (cylinders of the query, FAISS,
+voting, re-ranking), and its CPU time beside it: on a shared machine the two differ.
 """
 from __future__ import annotations
 
@@ -49,6 +53,9 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
                        help="with --gallery: mated searches, and as many non-mated (default 100)")
     bench.add_argument("--per-subject", type=int, default=1, choices=range(1, 11), metavar="K",
                        help="with --gallery: fingers a subject enrols and a search gives, fused (default 1)")
+    bench.add_argument("--search-fingers", type=finger_counts, metavar="C[,C...]",
+                       help="with --gallery: fingers a search gives, each count measured apart (default: "
+                            "--per-subject; e.g. 1,4 with --per-subject 4)")
     bench.add_argument("--shortlist", type=int, default=fingerprints.DEFAULT_SHORTLIST,
                        help=f"with --gallery: subjects re-ranked a search (default {fingerprints.DEFAULT_SHORTLIST})")
     bench.add_argument("--seeds", type=seed_ranges, metavar="A-B[,C-D...]",
@@ -86,9 +93,6 @@ def run(args: argparse.Namespace) -> dict:
     preparing_s = time.perf_counter() - prepared_at
     generation = finger_data.generation_cpu_s(seeds + strangers, args.difficulty)
 
-    def subject_fingers(subject_seeds: list[int], subject: int, touch: int):
-        return [(FIRST_POSITION + f, templates[subject_seeds[subject * k + f]][touch]) for f in range(k)]
-
     with tempfile.TemporaryDirectory(prefix="limes-bench-finger-") as folder:
         # no snapshots while loading: each would write every row again, and the bench measures searches
         registry = Registry(Path(folder), background=False, snapshot_every=1 << 62)
@@ -96,37 +100,25 @@ def run(args: argparse.Namespace) -> dict:
         _, cylinders = galleries.create(GALLERY, index_factory=args.index_factory,
                                         search_breadth=args.search_breadth)
         enrolling, enrol_cpu = time.perf_counter(), time.process_time()
-        jobs = ((f"s{subject}", subject_fingers(seeds, subject, 0)) for subject in range(subjects))
+        jobs = ((subject, [(position, templates[seed][0]) for position, seed in fingers])
+                for subject, fingers in _groups(seeds, subjects, k, k))
         with multiprocessing.get_context("fork").Pool(args.workers or os.cpu_count() or 1) as pool:
             for enrolment in pool.imap(_enrolment, jobs, chunksize=64):
                 galleries.store(GALLERY, enrolment)
         enrol_s, enrol_cpu_s = time.perf_counter() - enrolling, time.process_time() - enrol_cpu
         registry.get(GALLERY).wait_for_maintenance()
-        mated, non_mated, wall, cpu, shortlist_cpu, ranks, kept = [], [], [], [], [], [], []
-        for subject in range(searches):
-            mate = f"s{subject}"
-            proposed, ranked = _timed(galleries, cylinders, subject_fingers(seeds, subject, 1), args.shortlist,
-                                      wall, cpu, shortlist_cpu)
-            ranks.append(proposed.index(mate) if mate in proposed else 1 << 30)
-            mated.append(ranked[0].score if ranked and ranked[0].subject_id == mate else None)
-            kept.append(_kept(ranked, mate))
-        for subject in range(searches):
-            _, ranked = _timed(galleries, cylinders, subject_fingers(strangers, subject, 1), args.shortlist,
-                               wall, cpu, shortlist_cpu)
-            non_mated.append(ranked[0].score if ranked else 0.0)
-            kept.append(_kept(ranked, None))
+        by_count = {str(c): _searched(galleries, cylinders, args.shortlist, _groups(seeds, searches, k, c),
+                                      _groups(strangers, searches, k, c), templates)
+                    for c in args.search_fingers or [k]}
         memory = {part: sum(g.memory_bytes()[part] for g in registry.all()) for part in ("vectors", "index")}
         rows, index_kind = cylinders.size, cylinders.index_kind
         registry.close()
 
-    threshold = float(np.quantile(non_mated, 1 - TARGET_FPIR, method="higher")) + 1e-9
-    shipped = fingerprints.fused_threshold(k)
-    ranks_array = np.array(ranks)
     return {
         "data_set": {"generator": "hardware_sim.fingerprints (cached templates)", "difficulty": args.difficulty,
                      "gallery_seeds": _ranges(seeds), "non_mated_seeds": _ranges(strangers),
                      "gallery_fingers": subjects * k, "fingers_per_subject": k, "gallery_subjects": subjects,
-                     "mated_searches": searches, "non_mated_searches": searches,
+                     "searched_subjects": searches, "never_enrolled_subjects": searches,
                      "impressions": "touch 0 enrolled, touch 1 searched"},
         "generation": {"fingers_made_now": made, "preparing_wall_s": round(preparing_s, 1),
                        "cpu_s_a_finger": summary(generation) if generation else "not recorded (older cache files)"},
@@ -134,19 +126,52 @@ def run(args: argparse.Namespace) -> dict:
                      "cylinder_rows": rows, "cylinders_a_finger": round(rows / max(subjects * k, 1), 1),
                      "index": index_kind, "vote_neighbours": fingerprints.VOTE_NEIGHBOURS},
         "fusion": "sum rule over the fingers' 1:1 scores", "shortlist": args.shortlist,
-        "shortlist_recall": {f"at_{n}": float(np.mean(ranks_array < n)) for n in (*RECALL_AT, args.shortlist)},
-        "search_ms": summary(wall), "search_cpu_ms": summary(cpu), "shortlist_cpu_ms": summary(shortlist_cpu),
         "search_breadth": args.search_breadth or "the matcher's default",
         "enrol_s": round(enrol_s, 1), "enrol_cpu_ms_a_finger": round(enrol_cpu_s * 1000 / max(subjects * k, 1), 1),
         "memory_bytes": memory,
-        "at_fpir_1pct": {"threshold": round(threshold, 3), **_rates(mated, non_mated, threshold),
-                         "measurable": searches >= 1 / TARGET_FPIR},
-        "at_shipped_threshold": {"threshold": shipped, **_rates(mated, non_mated, shipped)},
+        "by_search_fingers": by_count,
         "targets": {"gallery_fingers": TARGET_GALLERY, "search_ms_p95": TARGET_P95_MS, "fnir": TARGET_FNIR,
                     "fpir": TARGET_FPIR},
         "measured_at_target_size": subjects * k >= TARGET_GALLERY,
         "machine": machine.describe(), "load_average": machine.load_average(),
-        "searches": {"mated": kept[:searches], "non_mated": kept[searches:]},
+    }
+
+
+def _groups(subject_seeds: list[int], subjects: int, k: int, count: int) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The searches of `count` fingers made of the first `subjects` subjects' fingers: (subject, [(position,
+    seed)]) each, a subject's k fingers split into k // count groups."""
+    return [(f"s{subject}", [(FIRST_POSITION + f, subject_seeds[subject * k + f])
+                             for f in range(group * count, group * count + count)])
+            for subject in range(subjects) for group in range(k // count)]
+
+
+def _searched(galleries: fingerprints.FingerGalleries, cylinders, shortlist: int, mated_groups: list,
+              stranger_groups: list, templates: dict) -> dict:
+    """Mated and non-mated searches of one finger count (second touches), and what they measure."""
+    mated, non_mated, wall, cpu, shortlist_cpu, ranks, kept = [], [], [], [], [], [], []
+    for mate, fingers in mated_groups:
+        query = [(position, templates[seed][1]) for position, seed in fingers]
+        proposed, ranked = _timed(galleries, cylinders, query, shortlist, wall, cpu, shortlist_cpu)
+        ranks.append(proposed.index(mate) if mate in proposed else 1 << 30)
+        mated.append(ranked[0].score if ranked and ranked[0].subject_id == mate else None)
+        kept.append(_kept(ranked, mate))
+    for _, fingers in stranger_groups:
+        query = [(position, templates[seed][1]) for position, seed in fingers]
+        _, ranked = _timed(galleries, cylinders, query, shortlist, wall, cpu, shortlist_cpu)
+        non_mated.append(ranked[0].score if ranked else 0.0)
+        kept.append(_kept(ranked, None))
+    count = len(mated_groups[0][1])
+    threshold = float(np.quantile(non_mated, 1 - TARGET_FPIR, method="higher")) + 1e-9
+    shipped = fingerprints.fused_threshold(count)
+    ranks_array = np.array(ranks)
+    return {
+        "mated_searches": len(mated), "non_mated_searches": len(non_mated),
+        "shortlist_recall": {f"at_{n}": float(np.mean(ranks_array < n)) for n in (*RECALL_AT, shortlist)},
+        "search_ms": summary(wall), "search_cpu_ms": summary(cpu), "shortlist_cpu_ms": summary(shortlist_cpu),
+        "at_fpir_1pct": {"threshold": round(threshold, 3), **_rates(mated, non_mated, threshold),
+                         "measurable": len(non_mated) >= 1 / TARGET_FPIR},
+        "at_shipped_threshold": {"threshold": shipped, **_rates(mated, non_mated, shipped)},
+        "searches": {"mated": kept[:len(mated)], "non_mated": kept[len(mated):]},
     }
 
 
@@ -173,6 +198,17 @@ def _kept(ranked: list[fingerprints.FingerCandidate], mate: str | None) -> dict:
     mate came (None: not re-ranked, or a non-mated search)."""
     place = next((i for i, c in enumerate(ranked) if c.subject_id == mate), None)
     return {"best": [round(c.score, 2) for c in ranked[:3]], "mate_place": place}
+
+
+def finger_counts(text: str) -> list[int]:
+    """'1,4' as [1, 4]: fingers a search gives, 1-10 each."""
+    try:
+        counts = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        counts = []
+    if not counts or not all(1 <= c <= fingerprints.MAX_FINGERS for c in counts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not finger counts 1-10 like 1,4")
+    return counts
 
 
 def seed_ranges(text: str) -> list[int]:
@@ -203,11 +239,15 @@ def _rates(mated: list[float | None], non_mated: list[float], threshold: float) 
 
 
 def render(r: dict) -> str:
-    d, at, recall = r["data_set"], r["at_fpir_1pct"], r["shortlist_recall"]
-    return (f"{d['gallery_fingers']} fingers ({d['gallery_subjects']} subjects of {d['fingers_per_subject']}), "
-            f"difficulty {d['difficulty']}: search p50 {r['search_ms']['p50']:.0f} ms, "
-            f"p95 {r['search_ms']['p95']:.0f} ms\n"
-            f"mate in the shortlist: " + ", ".join(f"top {n[3:]} {v:.1%}" for n, v in recall.items()) + "\n"
-            f"FNIR {at['fnir']:.1%} at FPIR {at['fpir']:.1%} (threshold {at['threshold']}); at the shipped "
-            f"threshold {r['at_shipped_threshold']['threshold']}: FNIR {r['at_shipped_threshold']['fnir']:.1%}, "
-            f"FPIR {r['at_shipped_threshold']['fpir']:.1%}")
+    d = r["data_set"]
+    lines = [f"{d['gallery_fingers']} fingers ({d['gallery_subjects']} subjects of {d['fingers_per_subject']}), "
+             f"difficulty {d['difficulty']}, cylinder index {r['encoding']['index']}"]
+    for count, c in r["by_search_fingers"].items():
+        at, shipped = c["at_fpir_1pct"], c["at_shipped_threshold"]
+        lines += [f"{count}-finger searches ({c['mated_searches']} mated, {c['non_mated_searches']} non-mated): "
+                  f"p50 {c['search_ms']['p50']:.0f} ms, p95 {c['search_ms']['p95']:.0f} ms",
+                  "  mate in the shortlist: " + ", ".join(f"top {n[3:]} {v:.1%}"
+                                                           for n, v in c["shortlist_recall"].items()),
+                  f"  FNIR {at['fnir']:.1%} at FPIR {at['fpir']:.1%} (threshold {at['threshold']}); at the shipped "
+                  f"threshold {shipped['threshold']}: FNIR {shipped['fnir']:.1%}, FPIR {shipped['fpir']:.1%}"]
+    return "\n".join(lines)
