@@ -254,6 +254,13 @@ def scenarios(today: dt.date | None = None) -> list[Scenario]:
             "lin_manuel_miranda/01.png", "lin_manuel_miranda/01.png", because=("finger.file_verification",),
             file_photo="lin_manuel_miranda/01.png", file_status="VERIFIED", file_fingers=(9101, 9102),
             live_finger=(9201, 2), scene="close_up")),
+        # The same man on his new passport (his file is found by names, birth date and nationality), and this
+        # time his own right index finger on the scanner (another touch of the enrolled one): verified, open.
+        Scenario("file-fingerprint-verified", traveller(
+            "returning traveller's live finger verified against his file", "MIRANDA", "LUIS", "AUS", "S1000033",
+            "lin_manuel_miranda/01.png", "lin_manuel_miranda/01.png", "open", because=("finger.file_verification",),
+            because_status="pass", file_photo="lin_manuel_miranda/01.png", file_status="VERIFIED",
+            file_fingers=(9101, 9102), live_finger=(9101, 2), scene="close_up")),
         # Central holds the facilitator's earlier crossings with changing companions; co-travel analysis
         # finds the ring, an analyst writes a profile from it, and the gate's risk step refers them.
         Scenario("smuggling-ring", like_genuine(
