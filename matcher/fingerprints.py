@@ -44,6 +44,12 @@ MAX_RECORD_BYTES = 64 << 10                 # an ISO/IEC 19794-2 record of 255 m
 MAX_SHORTLIST = 1000
 DEFAULT_SHORTLIST = 32
 VOTE_NEIGHBOURS = 24                        # enrolled cylinders each query cylinder asks for
+# The cylinder index a finger gallery gets when its creator names none: exact search grows with the gallery
+# (1.3 s of CPU a single-finger search at 25,000 fingers), so once there are enough rows to train it (39 a list,
+# about 9,400 fingers) cylinders are projected on 64 principal axes and searched in 64 of 16,384 inverted lists,
+# their neighbours then re-ranked on the stored full rows. Measured at 100,000 fingers: docs/BENCHMARKS.md.
+DEFAULT_INDEX_FACTORY = "PCA64,IVF16384,SQ8"
+DEFAULT_SEARCH_BREADTH = 64
 MAX_CYLINDERS = PACKED_MINUTIAE             # one a minutia at most: ids NNN run 000-127
 # The sum-rule threshold for n query fingers: the 1 - 1e-4 quantile of sums of n non-mated 1:1 scores
 # (each drawn from the 9,900 non-mated scores of the calibration set, seeds 1000-1099, difficulty 1.0,
@@ -155,6 +161,10 @@ class FingerGalleries:
 
     def create(self, name: str, index_factory: str = "", exact_until: int = 0,
                search_breadth: int = 0) -> tuple[Gallery, Gallery]:
+        """A finger gallery pair; its cylinder index DEFAULT_INDEX_FACTORY (searched DEFAULT_SEARCH_BREADTH
+        lists wide) unless `index_factory` names another ("Flat": exact at every size)."""
+        if not index_factory.strip():
+            index_factory, search_breadth = DEFAULT_INDEX_FACTORY, search_breadth or DEFAULT_SEARCH_BREADTH
         shortlist = GalleryConfig.checked(name, MODEL, encoding.VERSION, encoding.DIMENSION,
                                           index_factory=index_factory, exact_until=exact_until,
                                           search_breadth=search_breadth, vector_storage="float16")

@@ -301,3 +301,38 @@ def test_a_gallery_of_another_encoding_is_refused_after_a_restart(tmp_path):
     with pytest.raises(InvalidArgument, match="holds encoding 'pairs-1'"):
         reopened.enrol("prints", "s2", [(2, impression(finger(2), 1, 2))])
     reopened.registry.close()
+
+
+def test_a_finger_gallery_gets_the_approximate_default_unless_its_creator_names_an_index(tmp_path):
+    registry = Registry(tmp_path, background=False)
+    galleries = fingerprints.FingerGalleries(registry)
+    _, default = galleries.create("prints")
+    _, exact = galleries.create("exact", index_factory="Flat")
+    _, own = galleries.create("own", index_factory="IVF64,Flat", search_breadth=8)
+    assert (default.config.index_factory, default.config.search_breadth) == (
+        fingerprints.DEFAULT_INDEX_FACTORY, fingerprints.DEFAULT_SEARCH_BREADTH)
+    assert (own.config.index_factory, own.config.search_breadth) == ("IVF64,Flat", 8)
+    assert exact.config.index_factory == "Flat"
+    registry.close()
+
+
+def test_projected_inverted_lists_find_what_exact_search_finds(tmp_path):
+    """The default's kind (principal axes, inverted lists, 8-bit codes; here small enough to train on forty
+    fingers) searched through its lists: the same subjects come first as with exact search."""
+    registry = Registry(tmp_path, background=False)
+    galleries = fingerprints.FingerGalleries(registry)
+    galleries.create("exact", index_factory="Flat")
+    _, projected = galleries.create("projected", index_factory="PCA16,IVF16,SQ8", exact_until=1,
+                                    search_breadth=16)
+    for subject in range(40):
+        fingers = [(2, impression(finger(subject), 1, 2))]
+        galleries.enrol("exact", f"s{subject}", fingers)
+        galleries.enrol("projected", f"s{subject}", fingers)
+    registry.get("projected").wait_for_maintenance()
+    assert projected.index_kind == "PCA16,IVF16,SQ8"
+    for subject in (0, 17, 39):
+        query = [(2, impression(finger(subject), 2, 2))]
+        found, _ = galleries.search("projected", query, 1, 4)
+        assert found[0].subject_id == f"s{subject}"
+        assert found == galleries.search("exact", query, 1, 4)[0]
+    registry.close()

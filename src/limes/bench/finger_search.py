@@ -66,9 +66,11 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
                             f"{DEFAULT_NON_MATED_SEED:,} on)")
     bench.add_argument("--index-factory", default="",
                        help="with --gallery: the FAISS index of the cylinder gallery once it outgrows exact search "
-                            "(e.g. IVF1024,Flat; default: exact at every size)")
+                            f"(Flat: exact at every size; default: a finger gallery's, "
+                            f"{fingerprints.DEFAULT_INDEX_FACTORY})")
     bench.add_argument("--search-breadth", type=int, default=0,
-                       help="with --gallery and an IVF --index-factory: lists probed (default: the matcher's)")
+                       help="with --gallery and an IVF --index-factory: lists probed (default: the finger gallery's, "
+                            f"{fingerprints.DEFAULT_SEARCH_BREADTH} for its default index)")
     bench.add_argument("--workers", type=int, default=0,
                        help="with --gallery: processes preparing uncached fingers and encoding enrolments "
                             "(default: one per core)")
@@ -126,7 +128,7 @@ def run(args: argparse.Namespace) -> dict:
                      "cylinder_rows": rows, "cylinders_a_finger": round(rows / max(subjects * k, 1), 1),
                      "index": index_kind, "vote_neighbours": fingerprints.VOTE_NEIGHBOURS},
         "fusion": "sum rule over the fingers' 1:1 scores", "shortlist": args.shortlist,
-        "search_breadth": args.search_breadth or "the matcher's default",
+        "search_breadth": cylinders.config.search_breadth or "the matcher's default",
         "enrol_s": round(enrol_s, 1), "enrol_cpu_ms_a_finger": round(enrol_cpu_s * 1000 / max(subjects * k, 1), 1),
         "memory_bytes": memory,
         "by_search_fingers": by_count,
