@@ -42,7 +42,8 @@ PACKED_MINUTIAE = 128                       # more are cut to the 128 of best qu
 MAX_FINGERS = 10
 MAX_RECORD_BYTES = 64 << 10                 # an ISO/IEC 19794-2 record of 255 minutiae is under 2 kB
 MAX_SHORTLIST = 1000
-DEFAULT_SHORTLIST = 32
+DEFAULT_SHORTLIST = 32                      # finger comparisons a search re-ranks when the caller names no number
+MIN_SHORTLIST = 8                           # subjects, however many fingers
 VOTE_NEIGHBOURS = 24                        # enrolled cylinders each query cylinder asks for
 # The cylinder index a finger gallery gets when its creator names none: exact search grows with the gallery
 # (1.3 s of CPU a single-finger search at 25,000 fingers), so once there are enough rows to train it (39 a list,
@@ -73,6 +74,14 @@ class FingerCandidate:
 
 def fused_threshold(fingers: int) -> float:
     return FUSED_THRESHOLDS.get(fingers, FUSED_THRESHOLDS[max(FUSED_THRESHOLDS)])
+
+
+def default_shortlist(fingers: int) -> int:
+    """Subjects re-ranked when the caller names no number: DEFAULT_SHORTLIST comparisons' worth, at least
+    MIN_SHORTLIST subjects. The summed votes of several fingers rank a mate far higher than one finger's do
+    (at 12,000 fingers, every four-finger mate came first of the voted; docs/BENCHMARKS.md), so a search of
+    more fingers re-ranks fewer subjects, each costing a comparison a finger."""
+    return max(MIN_SHORTLIST, DEFAULT_SHORTLIST // max(fingers, 1))
 
 
 def row_id(subject_id: str, position: int) -> str:

@@ -13,10 +13,10 @@ from matcher import metrics
 from matcher.config import GalleryConfig
 from matcher.errors import AlreadyExists, InvalidArgument, MatcherError, NotFound, NotLoaded
 from matcher.fingerprints import (
-    DEFAULT_SHORTLIST,
     MAX_SHORTLIST,
     FingerCandidate,
     FingerGalleries,
+    default_shortlist,
     fused_threshold,
     parse_fingers,
 )
@@ -241,7 +241,7 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServicer):
         if request.shortlist > MAX_SHORTLIST:
             raise InvalidArgument(f"shortlist: {request.shortlist} is more than {MAX_SHORTLIST}")
         ranked, reranked = self.fingers.search(request.gallery, fingers, top_k,
-                                               request.shortlist or DEFAULT_SHORTLIST)
+                                               request.shortlist or default_shortlist(len(fingers)))
         elapsed = time.perf_counter() - started
         metrics.SEARCHES.labels(request.gallery).inc()
         metrics.SEARCH_SECONDS.labels(request.gallery).observe(elapsed)

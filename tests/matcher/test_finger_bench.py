@@ -47,7 +47,9 @@ def test_bench_reports_shortlist_recall_apart_from_fnir_at_fpir(tmp_path, monkey
     # made once: a second run reads the cache
     main(["bench", "finger", "--gallery", "4", "--searches", "2", "--seeds", "7101-7104",
           "--non-mated-seeds", "7201-7202", "--json"])
-    assert json.loads(capsys.readouterr().out)["generation"]["fingers_made_now"] == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["generation"]["fingers_made_now"] == 0
+    assert again["by_search_fingers"]["1"]["shortlist"] == 32     # none asked: the matcher's for one finger
 
 
 def test_one_gallery_answers_searches_of_each_finger_count(tmp_path, monkeypatch, capsys):
@@ -62,11 +64,13 @@ def test_one_gallery_answers_searches_of_each_finger_count(tmp_path, monkeypatch
     both, single = result["by_search_fingers"]["2"], result["by_search_fingers"]["1"]
     assert (both["mated_searches"], both["non_mated_searches"]) == (2, 2)
     assert (single["mated_searches"], single["non_mated_searches"]) == (4, 4)
+    assert both["shortlist"] == single["shortlist"] == 3                    # asked for, whatever the count
     assert both["at_shipped_threshold"]["threshold"] > single["at_shipped_threshold"]["threshold"]
     # the mate is among the three subjects there are, whichever of its fingers searched
     assert both["shortlist_recall"]["at_3"] == 1.0 and single["shortlist_recall"]["at_3"] == 1.0
     text = finger_search.render(result)
-    assert "1-finger searches (4 mated, 4 non-mated)" in text and "2-finger searches (2 mated" in text
+    assert "1-finger searches (4 mated, 4 non-mated, 3 subjects re-ranked)" in text
+    assert "2-finger searches (2 mated" in text
 
 
 def test_search_fingers_beyond_what_subjects_enrol_is_refused(capsys):

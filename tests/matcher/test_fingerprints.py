@@ -101,6 +101,12 @@ def test_four_fingers_are_fused_by_summing_their_scores(enrolled):
     assert [f.position for f in best.fingers] == list(POSITIONS)
     assert best.score == pytest.approx(sum(f.score for f in best.fingers))
     assert reply.threshold == fingerprints.fused_threshold(4)
+    # no shortlist asked: four fingers' votes re-rank fewer subjects than one finger's
+    assert reply.reranked == fingerprints.default_shortlist(4) == fingerprints.MIN_SHORTLIST < SUBJECTS
+
+
+def test_the_default_shortlist_is_a_budget_of_comparisons_with_a_floor_of_subjects():
+    assert [fingerprints.default_shortlist(n) for n in (1, 2, 3, 4, 10)] == [32, 16, 10, 8, 8]
 
 
 def test_verify_accepts_the_subject_and_refuses_another(enrolled):

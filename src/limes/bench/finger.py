@@ -51,8 +51,8 @@ def register(bench: argparse.ArgumentParser) -> None:
 
 def _bench(args: argparse.Namespace) -> int:
     if args.gallery is not None:
-        if args.gallery < 2 * args.per_subject or args.searches < 1 or args.shortlist < 1:
-            print("limes bench finger: --gallery must hold two subjects, --searches and --shortlist be positive",
+        if args.gallery < 2 * args.per_subject or args.searches < 1 or args.shortlist < 0:
+            print("limes bench finger: --gallery must hold two subjects, --searches positive, --shortlist not negative",
                   file=sys.stderr)
             return 2
         if max(args.search_fingers or [0]) > args.per_subject:

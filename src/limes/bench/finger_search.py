@@ -56,8 +56,10 @@ def add_arguments(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--search-fingers", type=finger_counts, metavar="C[,C...]",
                        help="with --gallery: fingers a search gives, each count measured apart (default: "
                             "--per-subject; e.g. 1,4 with --per-subject 4)")
-    bench.add_argument("--shortlist", type=int, default=fingerprints.DEFAULT_SHORTLIST,
-                       help=f"with --gallery: subjects re-ranked a search (default {fingerprints.DEFAULT_SHORTLIST})")
+    bench.add_argument("--shortlist", type=int, default=0,
+                       help="with --gallery: subjects re-ranked a search (default: the matcher's for the search's "
+                            f"finger count, {fingerprints.DEFAULT_SHORTLIST} / fingers and at least "
+                            f"{fingerprints.MIN_SHORTLIST})")
     bench.add_argument("--seeds", type=seed_ranges, metavar="A-B[,C-D...]",
                        help="with --gallery: the enrolled fingers' seeds, the searched subjects' first "
                             "(default: --seed on, as many as needed)")
@@ -109,7 +111,8 @@ def run(args: argparse.Namespace) -> dict:
                 galleries.store(GALLERY, enrolment)
         enrol_s, enrol_cpu_s = time.perf_counter() - enrolling, time.process_time() - enrol_cpu
         registry.get(GALLERY).wait_for_maintenance()
-        by_count = {str(c): _searched(galleries, cylinders, args.shortlist, _groups(seeds, searches, k, c),
+        by_count = {str(c): _searched(galleries, cylinders, args.shortlist or fingerprints.default_shortlist(c),
+                                      _groups(seeds, searches, k, c),
                                       _groups(strangers, searches, k, c), templates)
                     for c in args.search_fingers or [k]}
         memory = {part: sum(g.memory_bytes()[part] for g in registry.all()) for part in ("vectors", "index")}
@@ -127,7 +130,7 @@ def run(args: argparse.Namespace) -> dict:
         "encoding": {"version": fingerprints.encoding.VERSION, "dimension": fingerprints.encoding.DIMENSION,
                      "cylinder_rows": rows, "cylinders_a_finger": round(rows / max(subjects * k, 1), 1),
                      "index": index_kind, "vote_neighbours": fingerprints.VOTE_NEIGHBOURS},
-        "fusion": "sum rule over the fingers' 1:1 scores", "shortlist": args.shortlist,
+        "fusion": "sum rule over the fingers' 1:1 scores",
         "search_breadth": cylinders.config.search_breadth or "the matcher's default",
         "enrol_s": round(enrol_s, 1), "enrol_cpu_ms_a_finger": round(enrol_cpu_s * 1000 / max(subjects * k, 1), 1),
         "memory_bytes": memory,
@@ -167,7 +170,7 @@ def _searched(galleries: fingerprints.FingerGalleries, cylinders, shortlist: int
     shipped = fingerprints.fused_threshold(count)
     ranks_array = np.array(ranks)
     return {
-        "mated_searches": len(mated), "non_mated_searches": len(non_mated),
+        "mated_searches": len(mated), "non_mated_searches": len(non_mated), "shortlist": shortlist,
         "shortlist_recall": {f"at_{n}": float(np.mean(ranks_array < n)) for n in (*RECALL_AT, shortlist)},
         "search_ms": summary(wall), "search_cpu_ms": summary(cpu), "shortlist_cpu_ms": summary(shortlist_cpu),
         "at_fpir_1pct": {"threshold": round(threshold, 3), **_rates(mated, non_mated, threshold),
@@ -246,7 +249,8 @@ def render(r: dict) -> str:
              f"difficulty {d['difficulty']}, cylinder index {r['encoding']['index']}"]
     for count, c in r["by_search_fingers"].items():
         at, shipped = c["at_fpir_1pct"], c["at_shipped_threshold"]
-        lines += [f"{count}-finger searches ({c['mated_searches']} mated, {c['non_mated_searches']} non-mated): "
+        lines += [f"{count}-finger searches ({c['mated_searches']} mated, {c['non_mated_searches']} non-mated, "
+                  f"{c['shortlist']} subjects re-ranked): "
                   f"p50 {c['search_ms']['p50']:.0f} ms, p95 {c['search_ms']['p95']:.0f} ms",
                   "  mate in the shortlist: " + ", ".join(f"top {n[3:]} {v:.1%}"
                                                            for n, v in c["shortlist_recall"].items()),
