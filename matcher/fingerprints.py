@@ -72,8 +72,23 @@ class FingerCandidate:
     fingers: tuple[FingerScore, ...]
 
 
+# FingerSearch's default threshold sits above the 1:1 one: a search's best score is the highest of its
+# shortlist's comparisons with the subjects most like the query, so many more non-mated searches than 1e-4 reach
+# the 1:1 threshold. SEARCH_MARGINS[n]: how far above FUSED_THRESHOLDS[n] the threshold had to be for no more than
+# 1 % of non-mated n-finger searches to return someone, over 100,000 enrolled fingers (25,000 subjects of four,
+# the default index and shortlist; docs/BENCHMARKS.md); 0 where the 1:1 threshold already kept them under 1 %.
+# A count not measured takes the margin of the largest measured count below it. Not measured yet: all 0.
+SEARCH_MARGINS = {1: 0.0}
+
+
 def fused_threshold(fingers: int) -> float:
     return FUSED_THRESHOLDS.get(fingers, FUSED_THRESHOLDS[max(FUSED_THRESHOLDS)])
+
+
+def search_threshold(fingers: int) -> float:
+    """FingerSearch's default decision threshold for a search of this many fingers (see SEARCH_MARGINS)."""
+    measured = max(n for n in SEARCH_MARGINS if n <= max(fingers, 1))
+    return round(fused_threshold(fingers) + SEARCH_MARGINS[measured], 1)
 
 
 def default_shortlist(fingers: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+from collections.abc import Callable
 
 import grpc
 import numpy as np
@@ -19,6 +20,7 @@ from matcher.fingerprints import (
     default_shortlist,
     fused_threshold,
     parse_fingers,
+    search_threshold,
 )
 from matcher.gallery import Gallery, Hit
 from matcher.registry import Registry
@@ -69,9 +71,10 @@ def checked_top_k(requested: int) -> int:
     return requested or 1
 
 
-def checked_finger_threshold(requested: float, fingers: int) -> float:
+def checked_finger_threshold(requested: float, fingers: int, default: Callable[[int], float]) -> float:
+    """The request's threshold, or `default` for this many fingers (1:1 and 1:N differ) when it gives none."""
     if requested == 0:
-        return fused_threshold(fingers)
+        return default(fingers)
     if not (math.isfinite(requested) and 0 < requested <= 100 * fingers):
         raise InvalidArgument(f"threshold: {requested} is not a fused score in (0, {100 * fingers}]")
     return requested
@@ -227,7 +230,7 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServicer):
     @refusals_as_status
     def FingerVerify(self, request, context):
         fingers = parse_fingers(request.fingers)
-        threshold = checked_finger_threshold(request.threshold, len(fingers))
+        threshold = checked_finger_threshold(request.threshold, len(fingers), fused_threshold)
         candidate = self.fingers.verify(request.gallery, request.subject_id, fingers)
         return matcher_pb2.FingerVerifyResponse(score=candidate.score, match=candidate.score >= threshold,
                                                 threshold=threshold, fingers=finger_scores(candidate))
@@ -236,7 +239,7 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServicer):
     def FingerSearch(self, request, context):
         started = time.perf_counter()
         fingers = parse_fingers(request.fingers)
-        threshold = checked_finger_threshold(request.threshold, len(fingers))
+        threshold = checked_finger_threshold(request.threshold, len(fingers), search_threshold)
         top_k = checked_top_k(request.top_k)
         if request.shortlist > MAX_SHORTLIST:
             raise InvalidArgument(f"shortlist: {request.shortlist} is more than {MAX_SHORTLIST}")

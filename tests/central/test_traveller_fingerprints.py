@@ -26,7 +26,7 @@ from central.web.accounts import set_password
 from common.sealing import Sealer, is_sealed
 from drivers.fingerprint import compare, iso19794_2, minutiae, wsq
 from hardware_sim.fingerprint_scanner import finger_image
-from matcher.fingerprints import fused_threshold
+from matcher.fingerprints import search_threshold
 from proto.limes.v1 import central_pb2 as pb
 from proto.limes.v1 import desk_pb2, desk_pb2_grpc, fingerprints_pb2, fingerprints_pb2_grpc
 from tests.central.conftest import crossing_request, serve_central
@@ -59,7 +59,7 @@ def slap(fingers: dict[int, int] = SLAP) -> list[fingerprints_pb2.EnrolledFinger
 
 class MemoryFingerGallery:
     """The matcher's finger gallery in memory: each subject's fingers compared 1:1, fused by the sum rule and
-    kept at the matcher's threshold for that many fingers (matcher.fingerprints)."""
+    kept at the matcher's search threshold for that many fingers (matcher.fingerprints)."""
 
     def __init__(self) -> None:
         self.subjects: dict[str, dict[int, bytes]] = {}
@@ -72,7 +72,7 @@ class MemoryFingerGallery:
         for subject, held in self.subjects.items():
             score = sum(compare.compare(iso19794_2.decode(held[p])[0], iso19794_2.decode(r)[0]).score
                         for p, r in fingers if p in held)
-            if score >= fused_threshold(len(fingers)):
+            if score >= search_threshold(len(fingers)):
                 found.append((subject, score))
         return found
 

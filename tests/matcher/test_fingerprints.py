@@ -84,7 +84,8 @@ def test_a_second_impression_finds_its_subject_and_a_stranger_finds_no_one(enrol
     mate = enrolled.FingerSearch(matcher_pb2.FingerSearchRequest(
         gallery="prints", fingers=fingers_message({3: impression(finger(100 * 7 + 3), 2, 3)}), top_k=3))
     assert [c.subject_id for c in mate.candidates] == ["s7"]
-    assert mate.candidates[0].score >= compare.THRESHOLD == mate.threshold
+    # a search decides at the 1:N threshold for one finger, never below the 1:1 one
+    assert mate.candidates[0].score >= mate.threshold == fingerprints.search_threshold(1) >= compare.THRESHOLD
     assert [f.position for f in mate.candidates[0].fingers] == [3]
 
     stranger = enrolled.FingerSearch(matcher_pb2.FingerSearchRequest(
@@ -100,9 +101,16 @@ def test_four_fingers_are_fused_by_summing_their_scores(enrolled):
     assert best.subject_id == "s12"
     assert [f.position for f in best.fingers] == list(POSITIONS)
     assert best.score == pytest.approx(sum(f.score for f in best.fingers))
-    assert reply.threshold == fingerprints.fused_threshold(4)
+    assert reply.threshold == fingerprints.search_threshold(4) >= fingerprints.fused_threshold(4)
     # no shortlist asked: four fingers' votes re-rank fewer subjects than one finger's
     assert reply.reranked == fingerprints.default_shortlist(4) == fingerprints.MIN_SHORTLIST < SUBJECTS
+
+
+def test_a_count_without_its_own_search_margin_takes_the_nearest_measured_below_it(monkeypatch):
+    monkeypatch.setattr(fingerprints, "SEARCH_MARGINS", {1: 3.0, 2: 1.0, 4: 0.5})
+    assert fingerprints.search_threshold(1) == round(fingerprints.fused_threshold(1) + 3.0, 1)
+    assert fingerprints.search_threshold(3) == round(fingerprints.fused_threshold(3) + 1.0, 1)
+    assert fingerprints.search_threshold(10) == round(fingerprints.fused_threshold(10) + 0.5, 1)
 
 
 def test_the_default_shortlist_is_a_budget_of_comparisons_with_a_floor_of_subjects():
@@ -115,6 +123,7 @@ def test_verify_accepts_the_subject_and_refuses_another(enrolled):
     other = enrolled.FingerVerify(matcher_pb2.FingerVerifyRequest(gallery="prints", subject_id="s5", fingers=query))
     assert same.match and not other.match
     assert same.score > other.score
+    assert same.threshold == compare.THRESHOLD          # 1:1 decides at the 1:1 threshold, not the search's
     with pytest.raises(grpc.RpcError) as error:
         enrolled.FingerVerify(matcher_pb2.FingerVerifyRequest(gallery="prints", subject_id="nobody", fingers=query))
     assert error.value.code() == grpc.StatusCode.NOT_FOUND

@@ -167,7 +167,7 @@ def _searched(galleries: fingerprints.FingerGalleries, cylinders, shortlist: int
         kept.append(_kept(ranked, None))
     count = len(mated_groups[0][1])
     threshold = float(np.quantile(non_mated, 1 - TARGET_FPIR, method="higher")) + 1e-9
-    shipped = fingerprints.fused_threshold(count)
+    shipped = fingerprints.search_threshold(count)          # what FingerSearch decides at by default
     ranks_array = np.array(ranks)
     return {
         "mated_searches": len(mated), "non_mated_searches": len(non_mated), "shortlist": shortlist,
