@@ -104,8 +104,7 @@ def run(args: argparse.Namespace) -> dict:
         _, cylinders = galleries.create(GALLERY, index_factory=args.index_factory,
                                         search_breadth=args.search_breadth)
         enrolling, enrol_cpu = time.perf_counter(), time.process_time()
-        jobs = ((subject, [(position, templates[seed][0]) for position, seed in fingers])
-                for subject, fingers in _groups(seeds, subjects, k, k))
+        jobs = ((subject, _touch(fingers, templates, 0)) for subject, fingers in _groups(seeds, subjects, k, k))
         with multiprocessing.get_context("fork").Pool(args.workers or os.cpu_count() or 1) as pool:
             for enrolment in pool.imap(_enrolment, jobs, chunksize=64):
                 galleries.store(GALLERY, enrolment)
@@ -150,19 +149,23 @@ def _groups(subject_seeds: list[int], subjects: int, k: int, count: int) -> list
             for subject in range(subjects) for group in range(k // count)]
 
 
+def _touch(fingers: list[tuple[int, int]], templates: dict, touch: int) -> list:
+    """(position, template) of each (position, seed) finger, as its `touch` left it."""
+    return [(position, templates[seed][touch]) for position, seed in fingers]
+
+
 def _searched(galleries: fingerprints.FingerGalleries, cylinders, shortlist: int, mated_groups: list,
               stranger_groups: list, templates: dict) -> dict:
     """Mated and non-mated searches of one finger count (second touches), and what they measure."""
     mated, non_mated, wall, cpu, shortlist_cpu, ranks, kept = [], [], [], [], [], [], []
     for mate, fingers in mated_groups:
-        query = [(position, templates[seed][1]) for position, seed in fingers]
-        proposed, ranked = _timed(galleries, cylinders, query, shortlist, wall, cpu, shortlist_cpu)
+        proposed, ranked = _timed(galleries, cylinders, _touch(fingers, templates, 1), shortlist, wall, cpu,
+                                  shortlist_cpu)
         ranks.append(proposed.index(mate) if mate in proposed else 1 << 30)
         mated.append(ranked[0].score if ranked and ranked[0].subject_id == mate else None)
         kept.append(_kept(ranked, mate))
     for _, fingers in stranger_groups:
-        query = [(position, templates[seed][1]) for position, seed in fingers]
-        _, ranked = _timed(galleries, cylinders, query, shortlist, wall, cpu, shortlist_cpu)
+        _, ranked = _timed(galleries, cylinders, _touch(fingers, templates, 1), shortlist, wall, cpu, shortlist_cpu)
         non_mated.append(ranked[0].score if ranked else 0.0)
         kept.append(_kept(ranked, None))
     count = len(mated_groups[0][1])
